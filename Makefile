@@ -1,0 +1,56 @@
+# Bindery: the two commands are `make run` and `make test`.
+GO        ?= go
+BIN       := bin/bindery
+EXAMPLES  := hello kv-rest
+WASM      := $(foreach e,$(EXAMPLES),examples/$(e)/$(e).wasm)
+GUEST_ENV := GOOS=wasip1 GOARCH=wasm
+
+.PHONY: all build examples run test test-short check generate bench testdata clean
+
+all: build examples
+
+build:
+	$(GO) build -o $(BIN) ./cmd/bindery
+
+examples: $(WASM)
+
+examples/%.wasm: FORCE
+	cd $(dir $@) && $(GUEST_ENV) $(GO) build -buildmode=c-shared -o $(notdir $@) .
+
+FORCE:
+
+## run: build the CLI and the examples, then serve examples/kv-rest on 127.0.0.1:8787
+run: build examples
+	cd examples/kv-rest && ../../$(BIN) dev --no-build
+
+## test: everything CI runs
+test: check
+	$(GO) test -race -count=1 ./...
+
+## test-short: unit tests only (no CLI process tests)
+test-short:
+	$(GO) test -short -count=1 ./...
+
+## check: generated code fresh, gofmt, go vet (host and guest), go.mod tidy
+check:
+	$(GO) run ./cmd/bindery-bindgen -check
+	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './.git/*')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	cd guest-sdk/go && $(GUEST_ENV) $(GO) vet ./...
+	$(GUEST_ENV) $(GO) vet ./examples/...
+	$(GO) mod tidy -diff
+
+## generate: regenerate host glue and guest bindings from wit/
+generate:
+	$(GO) run ./cmd/bindery-bindgen
+
+## bench: Go benchmarks (see docs/benchmarks.md)
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./abi/... ./bindings/... ./host/...
+
+## testdata: rebuild the WAT fixtures (needs wabt's wat2wasm)
+testdata:
+	cd host/testdata && ./build.sh
+
+clean:
+	rm -rf bin $(WASM)

@@ -1,0 +1,104 @@
+package abi
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/tetratelabs/wazero/api"
+)
+
+// Instance is the Canonical ABI state of one guest instance: its memory, its
+// cabi_realloc, its table of resource handles, and the host implementations
+// that its imports call.
+//
+// Instance is not safe for concurrent use.
+type Instance struct {
+	mod     api.Module
+	mem     api.Memory
+	realloc api.Function
+	stack   [4]uint64
+	impls   []any
+	poison  error
+
+	// Handles is the instance's resource table.
+	Handles Table
+}
+
+// NewInstance wraps mod, which must export "memory" and, when the host is to
+// lower lists or strings into it, "cabi_realloc". impls are the host
+// implementations, indexed by the slot each interface was defined with.
+func NewInstance(mod api.Module, impls []any) (*Instance, error) {
+	mem := mod.Memory()
+	if mem == nil {
+		return nil, fmt.Errorf("abi: module %q exports no memory", mod.Name())
+	}
+	return &Instance{mod: mod, mem: mem, realloc: mod.ExportedFunction("cabi_realloc"), impls: impls}, nil
+}
+
+// Module returns the wazero module.
+func (i *Instance) Module() api.Module { return i.mod }
+
+// Memory returns the guest's linear memory.
+func (i *Instance) Memory() api.Memory { return i.mem }
+
+// Impl returns the host implementation registered in slot.
+func (i *Instance) Impl(slot int) any {
+	if slot < 0 || slot >= len(i.impls) {
+		return nil
+	}
+	return i.impls[slot]
+}
+
+// Poisoned returns the trap that poisoned the instance, or nil. A poisoned
+// instance must not be called again.
+func (i *Instance) Poisoned() error { return i.poison }
+
+// Poison marks the instance unusable with err (the first error wins).
+func (i *Instance) Poison(err error) {
+	if i.poison == nil {
+		i.poison = err
+	}
+}
+
+type instanceKey struct{}
+
+// WithInstance returns a context that carries inst to host functions.
+func WithInstance(ctx context.Context, inst *Instance) context.Context {
+	return context.WithValue(ctx, instanceKey{}, inst)
+}
+
+// From returns the Instance carried by ctx. It panics with a *Trap when there
+// is none: a host function was called outside of a host-managed call.
+func From(ctx context.Context) *Instance {
+	inst, _ := ctx.Value(instanceKey{}).(*Instance)
+	if inst == nil {
+		panic(&Trap{Msg: "host function called outside of a bindery call"})
+	}
+	return inst
+}
+
+// Alloc calls the guest's cabi_realloc(0, 0, align, size) and returns the
+// new address. It traps when the guest has no cabi_realloc or returns an
+// address that is misaligned or out of bounds.
+func (i *Instance) Alloc(ctx context.Context, align, size uint32) uint32 {
+	if size == 0 {
+		return align // a non-null dangling pointer, as the Canonical ABI allows
+	}
+	if i.realloc == nil {
+		i.Trapf("guest exports no cabi_realloc")
+	}
+	s := i.stack[:4]
+	s[0], s[1], s[2], s[3] = 0, 0, uint64(align), uint64(size)
+	if err := i.realloc.CallWithStack(ctx, s); err != nil {
+		i.Poison(err)
+		panic(err)
+	}
+	p := uint32(s[0])
+	if p&(align-1) != 0 {
+		i.Trapf("cabi_realloc returned %#x, not aligned to %d", p, align)
+	}
+	if uint64(p)+uint64(size) > uint64(i.mem.Size()) {
+		i.Trapf("cabi_realloc returned %#x+%d, beyond memory size %d", p, size, i.mem.Size())
+	}
+	return p
+}

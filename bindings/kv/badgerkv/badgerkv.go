@@ -1,0 +1,301 @@
+// Package badgerkv is a Workers KV [kv.Backend] on an embedded Badger v4
+// database. One Badger DB per host holds every KV namespace; each [Store]
+// is a view of one namespace.
+//
+// # Layout
+//
+// All keys of the namespace with ID id live under
+//
+//	kv/<len(id) in decimal>:<id>/
+//
+// The length prefix makes the namespace prefixes prefix-free, so no ID (a
+// wrangler namespace id, which may contain any byte) can reach into another
+// namespace's key space, even when one ID is a prefix of another. Below it,
+// each KV key k has two Badger keys written in one transaction with the
+// same Badger ExpiresAt:
+//
+//	kv/<n>:<id>/m/<k>  index: 0x01 ‖ uvarint(expiration) ‖ 0x00 | 0x01 ‖ metadata JSON
+//	kv/<n>:<id>/v/<k>  the value bytes
+//
+// List iterates the small index entries only, so it never reads values (up
+// to 25 MiB, which Badger keeps in its value log). A list cursor is the
+// base64url of the last key returned; the next page seeks to key+"\x00".
+//
+// # Expiry
+//
+// A key with an expiration gets Badger's ExpiresAt set to it, so Badger
+// drops it at compaction and hides it once the wall clock passes it. Reads
+// and lists also check the injected clock, so a test clock that runs ahead
+// of the wall clock sees keys expire. The injected clock must not lag
+// behind the wall clock, or Badger hides keys that the clock still
+// considers live.
+//
+// # Notes
+//
+// A Store is safe for concurrent use. Put and Delete are blind writes,
+// which Badger's serializable snapshot isolation never reports as
+// conflicting; the writes still retry on badger.ErrConflict as a safeguard.
+// Writes are as durable as the DB's SyncWrites option makes them.
+package badgerkv
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/bindery-run/bindery/bindings/kv"
+)
+
+// maxConflictRetries bounds the retries of a write transaction that Badger
+// aborts with ErrConflict.
+const maxConflictRetries = 10
+
+// maxBadgerKeyBytes is Badger's maximum key size.
+const maxBadgerKeyBytes = 65000
+
+// indexVersion is the first byte of every index entry.
+const indexVersion = 1
+
+// Store is the [kv.Backend] of one namespace in a shared Badger DB.
+type Store struct {
+	db      *badger.DB
+	now     func() time.Time
+	mPrefix []byte // kv/<n>:<id>/m/
+	vPrefix []byte // kv/<n>:<id>/v/
+}
+
+var _ kv.Backend = (*Store)(nil)
+
+// New returns the Store of the namespace namespaceID in db; now is the clock
+// expirations are checked against (nil means time.Now). The Store does not
+// own db: the caller opens it once per host (see internal/badgerdb) and
+// closes it after the last use of every Store.
+func New(db *badger.DB, namespaceID string, now func() time.Time) *Store {
+	if now == nil {
+		now = time.Now
+	}
+	base := NamespacePrefix(namespaceID)
+	return &Store{
+		db:      db,
+		now:     now,
+		mPrefix: append(bytes.Clone(base), "m/"...),
+		vPrefix: append(bytes.Clone(base), "v/"...),
+	}
+}
+
+// NamespacePrefix returns the Badger key prefix under which the namespace
+// namespaceID keeps all its keys: "kv/<len>:<id>/". Dropping it with
+// badger.DB.DropPrefix deletes the namespace.
+func NamespacePrefix(namespaceID string) []byte {
+	return []byte("kv/" + strconv.Itoa(len(namespaceID)) + ":" + namespaceID + "/")
+}
+
+// Get implements [kv.Backend].
+func (s *Store) Get(ctx context.Context, key string) (kv.Entry, error) {
+	if err := ctx.Err(); err != nil {
+		return kv.Entry{}, err
+	}
+	var e kv.Entry
+	err := s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(s.key(s.mPrefix, key))
+		if err != nil {
+			return err
+		}
+		raw, err := item.ValueCopy(nil)
+		if err != nil {
+			return err
+		}
+		if e.Expiration, e.Metadata, err = decodeIndex(raw); err != nil {
+			return err
+		}
+		if expired(e.Expiration, s.now()) {
+			return badger.ErrKeyNotFound
+		}
+		item, err = txn.Get(s.key(s.vPrefix, key))
+		if err != nil {
+			return err
+		}
+		e.Value, err = item.ValueCopy(nil)
+		return err
+	})
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return kv.Entry{}, fmt.Errorf("badgerkv: get %q: %w", key, kv.ErrNotFound)
+	}
+	if err != nil {
+		return kv.Entry{}, fmt.Errorf("badgerkv: get %q: %w", key, err)
+	}
+	return e, nil
+}
+
+// Put implements [kv.Backend].
+func (s *Store) Put(ctx context.Context, key string, e kv.Entry) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if e.Expiration < 0 {
+		return fmt.Errorf("badgerkv: put %q: %w: expiration %d is negative", key, kv.ErrInvalidArgument, e.Expiration)
+	}
+	mKey, vKey := s.key(s.mPrefix, key), s.key(s.vPrefix, key)
+	if len(mKey) > maxBadgerKeyBytes {
+		return fmt.Errorf("badgerkv: put: %w: key %.32q… with its namespace prefix is %d bytes, Badger's limit is %d",
+			kv.ErrInvalidKey, key, len(mKey), maxBadgerKeyBytes)
+	}
+	index := encodeIndex(e.Expiration, e.Metadata)
+	// Badger copies e.Value into its memtable or value log before Update
+	// returns, so the caller's slice is not retained.
+	err := s.update(func(txn *badger.Txn) error {
+		m := badger.NewEntry(mKey, index)
+		v := badger.NewEntry(vKey, e.Value)
+		m.ExpiresAt = uint64(e.Expiration)
+		v.ExpiresAt = uint64(e.Expiration)
+		if err := txn.SetEntry(v); err != nil {
+			return err
+		}
+		return txn.SetEntry(m)
+	})
+	if err != nil {
+		return fmt.Errorf("badgerkv: put %q: %w", key, err)
+	}
+	return nil
+}
+
+// Delete implements [kv.Backend].
+func (s *Store) Delete(ctx context.Context, key string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := s.update(func(txn *badger.Txn) error {
+		if err := txn.Delete(s.key(s.mPrefix, key)); err != nil {
+			return err
+		}
+		return txn.Delete(s.key(s.vPrefix, key))
+	})
+	if err != nil {
+		return fmt.Errorf("badgerkv: delete %q: %w", key, err)
+	}
+	return nil
+}
+
+// List implements [kv.Backend].
+func (s *Store) List(ctx context.Context, opts kv.ListOptions) (kv.ListResult, error) {
+	if err := ctx.Err(); err != nil {
+		return kv.ListResult{}, err
+	}
+	after, err := kv.DecodeCursor(opts.Cursor)
+	if err != nil {
+		return kv.ListResult{}, err
+	}
+	limit := opts.Limit
+	if limit <= 0 {
+		limit = kv.DefaultMaxListLimit
+	}
+	start := opts.Prefix
+	if after != "" && after+"\x00" > start {
+		start = after + "\x00" // the successor of after in byte order
+	}
+	now := s.now()
+	res := kv.ListResult{Keys: []kv.KeyInfo{}, Complete: true}
+	err = s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{
+			Prefix:         s.key(s.mPrefix, opts.Prefix),
+			PrefetchValues: false, // index values are tiny; read them on demand
+		})
+		defer it.Close()
+		n := 0
+		for it.Seek(s.key(s.mPrefix, start)); it.Valid(); it.Next() {
+			if n++; n%256 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			item := it.Item()
+			var (
+				exp  int64
+				meta []byte
+			)
+			err := item.Value(func(raw []byte) error {
+				var err error
+				exp, meta, err = decodeIndex(raw)
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			if expired(exp, now) {
+				continue
+			}
+			if len(res.Keys) == limit {
+				res.Complete = false
+				res.Cursor = kv.EncodeCursor(res.Keys[len(res.Keys)-1].Name)
+				return nil
+			}
+			name := string(item.Key()[len(s.mPrefix):])
+			res.Keys = append(res.Keys, kv.KeyInfo{Name: name, Expiration: exp, Metadata: meta})
+		}
+		return nil
+	})
+	if err != nil {
+		return kv.ListResult{}, fmt.Errorf("badgerkv: list: %w", err)
+	}
+	return res, nil
+}
+
+// key returns prefix ‖ k as a new slice.
+func (s *Store) key(prefix []byte, k string) []byte {
+	b := make([]byte, 0, len(prefix)+len(k))
+	return append(append(b, prefix...), k...)
+}
+
+// update runs fn in a read-write transaction, retrying when Badger reports
+// a conflict.
+func (s *Store) update(fn func(txn *badger.Txn) error) error {
+	var err error
+	for range maxConflictRetries {
+		if err = s.db.Update(fn); !errors.Is(err, badger.ErrConflict) {
+			return err
+		}
+	}
+	return err
+}
+
+// expired reports whether an absolute expiration (unix seconds, 0 = never)
+// has passed at now.
+func expired(exp int64, now time.Time) bool {
+	return exp != 0 && exp <= now.Unix()
+}
+
+// encodeIndex builds an index entry.
+func encodeIndex(exp int64, meta []byte) []byte {
+	b := make([]byte, 0, 1+binary.MaxVarintLen64+1+len(meta))
+	b = append(b, indexVersion)
+	b = binary.AppendUvarint(b, uint64(exp))
+	if meta == nil {
+		return append(b, 0)
+	}
+	b = append(b, 1)
+	return append(b, meta...)
+}
+
+// decodeIndex parses an index entry; the metadata it returns is a copy.
+func decodeIndex(raw []byte) (exp int64, meta []byte, err error) {
+	if len(raw) < 3 || raw[0] != indexVersion {
+		return 0, nil, errors.New("badgerkv: corrupt index entry")
+	}
+	u, n := binary.Uvarint(raw[1:])
+	if n <= 0 || u > 1<<63-1 || 1+n >= len(raw) {
+		return 0, nil, errors.New("badgerkv: corrupt index entry")
+	}
+	switch rest := raw[1+n:]; rest[0] {
+	case 0:
+		return int64(u), nil, nil
+	case 1:
+		return int64(u), bytes.Clone(rest[1:]), nil
+	}
+	return 0, nil, errors.New("badgerkv: corrupt index entry")
+}

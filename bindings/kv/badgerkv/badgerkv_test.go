@@ -1,0 +1,176 @@
+package badgerkv_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/bindery-run/bindery/bindings/kv"
+	"github.com/bindery-run/bindery/bindings/kv/badgerkv"
+	"github.com/bindery-run/bindery/bindings/kv/kvtest"
+	"github.com/bindery-run/bindery/internal/badgerdb"
+)
+
+// openDB opens a Badger DB in a temporary directory for the test.
+func openDB(t *testing.T) *badger.DB {
+	t.Helper()
+	db, err := badgerdb.Open(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return db
+}
+
+func TestConformance(t *testing.T) {
+	// Every namespace of the suite shares one DB, and each namespace ID is a
+	// prefix of the next one ("a", "a/m", "a/m/m", ...).
+	db := openDB(t)
+	var mu sync.Mutex
+	id := "a"
+	kvtest.Run(t, func(t *testing.T, now func() time.Time) kv.Backend {
+		mu.Lock()
+		defer mu.Unlock()
+		s := badgerkv.New(db, id, now)
+		id += "/m"
+		return s
+	})
+}
+
+func TestNamespaceIDsDoNotOverlap(t *testing.T) {
+	db := openDB(t)
+	ctx := context.Background()
+	ids := []string{"", "a", "a/", "a/m", "a/m/", "1:a", "ab", "a/v", strings.Repeat("x", 100)}
+	stores := make([]*badgerkv.Store, len(ids))
+	for i, id := range ids {
+		stores[i] = badgerkv.New(db, id, nil)
+		for _, key := range []string{"k", "m/k", "v/k", "/m/k", "m/m/k"} {
+			if err := stores[i].Put(ctx, key, kv.Entry{Value: []byte(id)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for i, s := range stores {
+		res, err := s.List(ctx, kv.ListOptions{Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Keys) != 5 || !res.Complete {
+			t.Fatalf("namespace %q lists %d keys, want 5", ids[i], len(res.Keys))
+		}
+		for _, k := range res.Keys {
+			e, err := s.Get(ctx, k.Name)
+			if err != nil || string(e.Value) != ids[i] {
+				t.Fatalf("namespace %q key %q = %q, %v; want its own value", ids[i], k.Name, e.Value, err)
+			}
+		}
+	}
+	for i := range ids {
+		for j := range ids {
+			pi, pj := badgerkv.NamespacePrefix(ids[i]), badgerkv.NamespacePrefix(ids[j])
+			if i != j && bytes.HasPrefix(pi, pj) {
+				t.Errorf("prefix of %q (%q) starts with the prefix of %q (%q)", ids[i], pi, ids[j], pj)
+			}
+		}
+	}
+	// Dropping one namespace's prefix leaves the others alone.
+	if err := db.DropPrefix(badgerkv.NamespacePrefix("a")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stores[1].Get(ctx, "k"); !errors.Is(err, kv.ErrNotFound) {
+		t.Fatalf("after DropPrefix, Get = %v, want ErrNotFound", err)
+	}
+	if e, err := stores[3].Get(ctx, "k"); err != nil || string(e.Value) != "a/m" {
+		t.Fatalf("after dropping a, a/m's key = %q, %v", e.Value, err)
+	}
+}
+
+func TestBadgerTTL(t *testing.T) {
+	db := openDB(t)
+	ctx := context.Background()
+	s := badgerkv.New(db, "ttl", nil)
+	exp := time.Now().Add(time.Hour).Unix()
+	if err := s.Put(ctx, "k", kv.Entry{Value: []byte("v"), Expiration: exp}); err != nil {
+		t.Fatal(err)
+	}
+	// Both Badger keys carry the expiration as Badger's own TTL.
+	err := db.View(func(txn *badger.Txn) error {
+		for _, part := range []string{"m/", "v/"} {
+			item, err := txn.Get(append(badgerkv.NamespacePrefix("ttl"), part+"k"...))
+			if err != nil {
+				return err
+			}
+			if item.ExpiresAt() != uint64(exp) {
+				t.Errorf("%s ExpiresAt = %d, want %d", part, item.ExpiresAt(), exp)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A key whose Badger TTL has passed by the wall clock is gone even for
+	// a clock that lags behind.
+	past := badgerkv.New(db, "past", func() time.Time { return time.Unix(0, 0) })
+	if err := past.Put(ctx, "k", kv.Entry{Value: []byte("v"), Expiration: time.Now().Add(-time.Second).Unix()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := past.Get(ctx, "k"); !errors.Is(err, kv.ErrNotFound) {
+		t.Fatalf("Get of a key past its Badger TTL = %v, want ErrNotFound", err)
+	}
+}
+
+func TestLargeValue(t *testing.T) {
+	db := openDB(t)
+	ctx := context.Background()
+	ns := kv.NewNamespace(badgerkv.New(db, "big", nil), kv.Limits{}, nil)
+	value := bytes.Repeat([]byte{0xab}, kv.DefaultMaxValueBytes)
+	if err := ns.Put(ctx, "big", value, kv.PutOptions{Metadata: []byte(`{"size":"25MiB"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	got, found, err := ns.Get(ctx, "big")
+	if err != nil || !found || !bytes.Equal(got, value) {
+		t.Fatalf("Get(big) = %d bytes, %v, %v", len(got), found, err)
+	}
+	res, err := ns.List(ctx, kv.ListOptions{})
+	if err != nil || len(res.Keys) != 1 || string(res.Keys[0].Metadata) != `{"size":"25MiB"}` {
+		t.Fatalf("List = %+v, %v", res, err)
+	}
+}
+
+func TestHugeKeyWithoutLimit(t *testing.T) {
+	db := openDB(t)
+	ns := kv.NewNamespace(badgerkv.New(db, "huge", nil), kv.Limits{MaxKeyBytes: kv.NoLimit}, nil)
+	err := ns.Put(context.Background(), strings.Repeat("k", 70000), nil, kv.PutOptions{})
+	if !errors.Is(err, kv.ErrInvalidKey) {
+		t.Fatalf("Put of a 70000-byte key = %v, want ErrInvalidKey", err)
+	}
+}
+
+func TestClosedDB(t *testing.T) {
+	db, err := badgerdb.Open(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := badgerkv.New(db, "closed", nil)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := s.Get(ctx, "k"); err == nil || errors.Is(err, kv.ErrNotFound) {
+		t.Fatalf("Get on a closed DB = %v, want an error other than ErrNotFound", err)
+	}
+	if err := s.Put(ctx, "k", kv.Entry{}); err == nil {
+		t.Fatal("Put on a closed DB succeeded")
+	}
+}

@@ -1,0 +1,86 @@
+// Command bindery-bindgen generates the Go host glue and the Go guest
+// bindings from the WIT packages in wit/. Run it from the repository root
+// (go generate ./... does):
+//
+//	go run ./cmd/bindery-bindgen          # write the files
+//	go run ./cmd/bindery-bindgen -check   # fail if a generated file is stale
+//
+// The WIT is the single source of truth for the guest ABI; never edit a
+// *_gen.go file by hand.
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/bindery-run/bindery/internal/bindgen"
+	"go.bytecodealliance.org/wit"
+)
+
+func main() {
+	root := flag.String("root", ".", "repository root")
+	check := flag.Bool("check", false, "compare instead of writing; exit 1 if any file is stale")
+	flag.Parse()
+	if err := run(*root, *check); err != nil {
+		fmt.Fprintln(os.Stderr, "bindery-bindgen:", err)
+		os.Exit(1)
+	}
+}
+
+func run(root string, check bool) error {
+	files, err := Generate(root)
+	if err != nil {
+		return err
+	}
+	stale := 0
+	for _, f := range files {
+		path := filepath.Join(root, f.Path)
+		old, _ := os.ReadFile(path)
+		if bytes.Equal(old, f.Data) {
+			continue
+		}
+		if check {
+			fmt.Fprintf(os.Stderr, "stale: %s (run go generate ./...)\n", f.Path)
+			stale++
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(path, f.Data, 0o644); err != nil {
+			return err
+		}
+		fmt.Println("wrote", f.Path)
+	}
+	if stale > 0 {
+		return fmt.Errorf("%d generated file(s) are stale", stale)
+	}
+	return nil
+}
+
+// Generate loads root/wit and returns every generated file.
+func Generate(root string) ([]bindgen.File, error) {
+	res, err := wit.LoadWIT(filepath.Join(root, "wit"))
+	if err != nil {
+		return nil, fmt.Errorf("load wit: %w", err)
+	}
+	return bindgen.Generate(res, Targets)
+}
+
+// Targets says where each WIT interface's Go code goes.
+var Targets = bindgen.Config{
+	Module:         "github.com/bindery-run/bindery",
+	GuestModule:    "github.com/bindery-run/bindery/guest-sdk/go",
+	GuestModuleDir: "guest-sdk/go",
+	World:          "worker",
+	Targets: []bindgen.Target{
+		{Interface: "bindery:io/streams", HostDir: "abi/stream", GuestDir: "guest-sdk/go/internal/wit/stream"},
+		{Interface: "bindery:http/types", HostDir: "host/internal/httpwit", GuestDir: "guest-sdk/go/internal/wit/httpwit"},
+		{Interface: "bindery:http/handler", HostDir: "host/internal/httpwit", GuestDir: "guest-sdk/go/internal/wit/httpwit"},
+		{Interface: "bindery:kv/store", HostDir: "bindings/kv/kvwit", GuestDir: "guest-sdk/go/internal/wit/kvwit"},
+		{Interface: "bindery:config/vars", HostDir: "bindings/vars/varswit", GuestDir: "guest-sdk/go/internal/wit/varswit"},
+	},
+}

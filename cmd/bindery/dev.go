@@ -1,0 +1,300 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bindery-run/bindery/abi"
+	"github.com/bindery-run/bindery/bindings/kv"
+	"github.com/bindery-run/bindery/bindings/vars"
+	"github.com/bindery-run/bindery/host"
+	"github.com/bindery-run/bindery/internal/admin"
+	"github.com/bindery-run/bindery/internal/badgerdb"
+	"github.com/bindery-run/bindery/internal/state"
+	"github.com/bindery-run/bindery/internal/wrangler"
+)
+
+type devFlags struct {
+	config, env, ip, persistTo, cacheDir, adminAddr, logLevel string
+	port, maxInstances                                        int
+	timeout                                                   time.Duration
+	memoryMiB                                                 uint64
+	noBuild                                                   bool
+	vars                                                      repeated
+}
+
+func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var f devFlags
+	fs := flag.NewFlagSet("bindery dev", flag.ContinueOnError)
+	fs.StringVar(&f.config, "config", "", "wrangler.toml / wrangler.json(c) to use (default: found in the current directory)")
+	fs.StringVar(&f.config, "c", "", "shorthand for --config")
+	fs.StringVar(&f.env, "env", "", "the [env.NAME] section to use")
+	fs.StringVar(&f.env, "e", "", "shorthand for --env")
+	fs.StringVar(&f.ip, "ip", "", "address to listen on (default [dev] ip, else 127.0.0.1)")
+	fs.IntVar(&f.port, "port", 0, "port to listen on (default [dev] port, else 8787)")
+	fs.StringVar(&f.persistTo, "persist-to", "", "data directory (default .bindery/state beside the config)")
+	fs.StringVar(&f.cacheDir, "cache-dir", "", "compilation cache directory (default the user cache dir)")
+	fs.StringVar(&f.adminAddr, "admin-addr", "127.0.0.1:0", "address of the admin API used by `bindery kv`")
+	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.IntVar(&f.maxInstances, "max-instances", 0, "most Worker instances at once (default 2×CPUs+2)")
+	fs.DurationVar(&f.timeout, "request-timeout", host.DefaultRequestTimeout, "wall-clock limit of one request")
+	fs.Uint64Var(&f.memoryMiB, "memory-limit", host.DefaultMemoryLimit>>20, "memory limit of one instance, in MiB")
+	fs.BoolVar(&f.noBuild, "no-build", false, "skip the [build] command")
+	fs.Var(&f.vars, "var", "KEY:VALUE variable to add or override (repeatable)")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "Usage: bindery dev [flags] [WORKER.wasm]\n\nServes a Worker locally, configured by its wrangler.toml, with state kept in --persist-to.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	pos, err := parse(fs, args, stderr)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 1 {
+		fmt.Fprintf(stderr, "bindery dev: at most one Worker file, got %q\n", pos)
+		return errUsage
+	}
+	log, err := newLogger(stderr, f.logLevel)
+	if err != nil {
+		return err
+	}
+	cfg, err := loadConfig(f.config, f.env, len(pos) == 1)
+	if err != nil {
+		return err
+	}
+	for _, w := range cfg.Warnings {
+		log.Warn(w)
+	}
+	if !f.noBuild && cfg.Build.Command != "" {
+		if err := build(ctx, cfg, stderr); err != nil {
+			return err
+		}
+	}
+	wasmPath := cfg.Main
+	if len(pos) == 1 {
+		wasmPath = pos[0]
+	}
+	if wasmPath == "" {
+		return fmt.Errorf("no Worker to serve: set main in %s or pass WORKER.wasm", cfg.Path)
+	}
+	if !strings.HasSuffix(wasmPath, ".wasm") {
+		return fmt.Errorf("main %q is not a .wasm file: bindery serves WebAssembly Workers", wasmPath)
+	}
+	wasm, err := os.ReadFile(wasmPath)
+	if err != nil {
+		return fmt.Errorf("read worker: %w", err)
+	}
+	dir := f.persistTo
+	if dir == "" {
+		dir = filepath.Join(configDir(cfg), ".bindery", "state")
+	}
+	st, err := state.Open(dir, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	gcCtx, stopGC := context.WithCancel(ctx)
+	defer stopGC()
+	go badgerdb.RunGC(gcCtx, st.DB(), 0)
+
+	cacheDir := f.cacheDir
+	if cacheDir == "" {
+		if d, err := os.UserCacheDir(); err == nil {
+			cacheDir = filepath.Join(d, "bindery", "wazero")
+		}
+	}
+	rt, err := host.NewRuntime(ctx, host.RuntimeConfig{CacheDir: cacheDir, Interfaces: []abi.Interface{kv.WIT(), vars.WIT()}, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer rt.Close(context.Background())
+	bindings, err := devBindings(cfg, st, f.vars)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	w, err := rt.NewWorker(ctx, host.WorkerConfig{
+		Name: cfg.Name, Wasm: wasm, Bindings: bindings,
+		RequestTimeout: f.timeout, MemoryLimit: f.memoryMiB << 20, MaxInstances: f.maxInstances,
+	})
+	if err != nil {
+		return err
+	}
+	defer w.Close(context.Background())
+	log.Debug("worker ready", "wasm", wasmPath, "took", time.Since(start))
+
+	addr := net.JoinHostPort(first(f.ip, cfg.Dev.IP, "127.0.0.1"), strconv.Itoa(firstInt(f.port, cfg.Dev.Port, 8787)))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	aln, err := net.Listen("tcp", f.adminAddr)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("admin listen: %w", err)
+	}
+	token := randomToken()
+	srv := &http.Server{Handler: w, ReadHeaderTimeout: 10 * time.Second}
+	adm := &http.Server{Handler: admin.Handler(st, token), ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 2)
+	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- adm.Serve(aln) }()
+	info := state.ServerInfo{PID: os.Getpid(), Admin: "http://" + aln.Addr().String(), Token: token, Worker: cfg.Name, Started: time.Now()}
+	if err := state.WriteServerInfo(dir, info); err != nil {
+		return err
+	}
+	defer state.RemoveServerInfo(dir)
+	fmt.Fprintf(stdout, "bindery %s: %s with bindings %s\nstate: %s\nReady on http://%s\n", version, cfg.Name, describeBindings(cfg), dir, ln.Addr())
+
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("serve: %w", err)
+		}
+	}
+	fmt.Fprintln(stdout, "shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	srv.Shutdown(sctx)
+	adm.Shutdown(sctx)
+	return nil
+}
+
+func newLogger(w io.Writer, level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+// loadConfig reads the config at path, or finds one in the current
+// directory; with optional true, no config at all yields an empty one.
+func loadConfig(path, env string, optional bool) (*wrangler.Config, error) {
+	if path == "" {
+		p, err := wrangler.Find(".")
+		if err != nil {
+			if optional {
+				wd, _ := os.Getwd()
+				return &wrangler.Config{Path: filepath.Join(wd, "wrangler.toml"), Name: "worker"}, nil
+			}
+			return nil, err
+		}
+		path = p
+	}
+	return wrangler.Load(path, env)
+}
+
+func build(ctx context.Context, cfg *wrangler.Config, stderr io.Writer) error {
+	dir := configDir(cfg)
+	if cfg.Build.Cwd != "" {
+		dir = cfg.Build.Cwd
+		if !filepath.IsAbs(dir) {
+			dir = filepath.Join(configDir(cfg), dir)
+		}
+	}
+	fmt.Fprintf(stderr, "build: %s\n", cfg.Build.Command)
+	cmd := exec.CommandContext(ctx, "sh", "-c", cfg.Build.Command)
+	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, stderr, stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("[build] command %q in %s failed: %w", cfg.Build.Command, dir, err)
+	}
+	return nil
+}
+
+// devBindings turns the config's grants into host bindings.
+func devBindings(cfg *wrangler.Config, st *state.State, extra []string) ([]host.Binding, error) {
+	nss := map[string]*kv.Namespace{}
+	for _, n := range cfg.KVNamespaces {
+		nss[n.Binding] = st.KV(namespaceID(n))
+	}
+	vs := map[string]vars.Var{}
+	for name, v := range cfg.Vars {
+		if v.JSON != nil {
+			vs[name] = vars.Var{Kind: vars.JSON, Value: string(v.JSON)}
+		} else {
+			vs[name] = vars.Var{Kind: vars.Text, Value: v.Text}
+		}
+	}
+	for name, s := range cfg.Secrets {
+		vs[name] = vars.Var{Kind: vars.Secret, Value: s}
+	}
+	for _, kvp := range extra {
+		k, v, ok := strings.Cut(kvp, ":")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--var %q: want KEY:VALUE", kvp)
+		}
+		vs[k] = vars.Var{Kind: vars.Text, Value: v}
+	}
+	v, err := vars.New(vs)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", cfg.Path, err)
+	}
+	return []host.Binding{kv.NewBinding(nss), v}, nil
+}
+
+// namespaceID is where a KV binding's data lives locally: its id, or the
+// binding name when the config gives no id (as wrangler does for local dev).
+func namespaceID(n wrangler.KVNamespace) string {
+	if n.ID != "" {
+		return n.ID
+	}
+	return n.Binding
+}
+
+func describeBindings(cfg *wrangler.Config) string {
+	var parts []string
+	for _, n := range cfg.KVNamespaces {
+		parts = append(parts, "env."+n.Binding+" (KV "+namespaceID(n)+")")
+	}
+	if len(cfg.Vars) > 0 {
+		parts = append(parts, fmt.Sprintf("%d vars", len(cfg.Vars)))
+	}
+	if len(cfg.Secrets) > 0 {
+		parts = append(parts, fmt.Sprintf("%d secrets", len(cfg.Secrets)))
+	}
+	if len(parts) == 0 {
+		return "(none)"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func randomToken() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func first(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+func firstInt(ns ...int) int {
+	for _, n := range ns {
+		if n != 0 {
+			return n
+		}
+	}
+	return 0
+}
+
+func configDir(cfg *wrangler.Config) string { return filepath.Dir(cfg.Path) }

@@ -1,0 +1,116 @@
+// Command bindery runs WebAssembly Workers locally with Cloudflare-style
+// bindings, configured by the wrangler.toml / wrangler.jsonc you already have.
+//
+//	bindery dev                      serve the Worker in the current directory
+//	bindery kv key put KEY VALUE --binding NAME
+//	bindery version
+//
+// Exit codes: 0 success, 1 failure, 2 bad usage.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+)
+
+// version is the CLI's version.
+const version = "0.1.0-dev"
+
+const usage = `bindery runs WebAssembly Workers locally with Cloudflare-style bindings.
+
+Usage:
+  bindery dev [flags] [WORKER.wasm]       serve a Worker (like wrangler dev)
+  bindery kv key put KEY [VALUE] [flags]  write a key
+  bindery kv key get KEY [flags]          print a value
+  bindery kv key delete KEY [flags]       delete a key
+  bindery kv key list [flags]             list keys as JSON
+  bindery version                         print the version
+
+Run "bindery COMMAND --help" for a command's flags.
+`
+
+// errUsage marks a usage error (exit code 2); its message is already printed.
+var errUsage = errors.New("usage")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	switch {
+	case err == nil:
+	case errors.Is(err, errUsage):
+		os.Exit(2)
+	case errors.Is(err, flag.ErrHelp):
+	default:
+		fmt.Fprintln(os.Stderr, "bindery:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errUsage
+	}
+	switch args[0] {
+	case "dev":
+		return runDev(ctx, args[1:], stdout, stderr)
+	case "kv":
+		return runKV(ctx, args[1:], stdin, stdout, stderr)
+	case "version", "--version", "-v":
+		fmt.Fprintln(stdout, "bindery", versionString())
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprintf(stderr, "bindery: unknown command %q\n\n%s", args[0], usage)
+	return errUsage
+}
+
+func versionString() string {
+	v := version
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				v += " (" + s.Value[:12] + ")"
+			}
+		}
+		v += " " + bi.GoVersion
+	}
+	return v
+}
+
+// parse parses flags that may come before, between or after positional
+// arguments (wrangler style) and returns the positional ones.
+func parse(fs *flag.FlagSet, args []string, stderr io.Writer) ([]string, error) {
+	fs.SetOutput(stderr)
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, errUsage
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// repeated is a flag that may be given several times.
+type repeated []string
+
+func (r *repeated) String() string     { return fmt.Sprint(*r) }
+func (r *repeated) Set(v string) error { *r = append(*r, v); return nil }

@@ -1,0 +1,277 @@
+//go:build wasip1
+
+package bindery
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
+	"strings"
+
+	"github.com/bindery-run/bindery/guest-sdk/go/internal/cabi"
+	"github.com/bindery-run/bindery/guest-sdk/go/internal/wit/httpwit"
+	"github.com/bindery-run/bindery/guest-sdk/go/internal/wit/stream"
+)
+
+// bufferSize is how much of a response body the SDK buffers before it
+// starts streaming: a response that fits is sent in one host call.
+const bufferSize = 64 << 10
+
+// gcEvery is how many bytes a Worker may allocate before the SDK collects
+// garbage after a request.
+const gcEvery = 16 << 20
+
+var (
+	handler   http.Handler
+	gcSample  = []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+	lastAlloc uint64
+)
+
+// Serve makes h the Worker's fetch handler. Call it from an init function.
+func Serve(h http.Handler) {
+	handler = h
+	httpwit.HandlerExports.Handle = handle
+	httpwit.HandlerExports.PostHandle = afterRequest
+}
+
+func afterRequest() {
+	cabi.ResetAll()
+	metrics.Read(gcSample)
+	if a := gcSample[0].Value.Uint64(); a-lastAlloc > gcEvery {
+		runtime.GC()
+		lastAlloc = a
+	}
+}
+
+func handle(req httpwit.Request, body stream.InputStream, out httpwit.ResponseOutparam) {
+	defer out.Drop()
+	rb := &bodyReader{s: body}
+	defer rb.Close()
+	w := &responseWriter{out: out, header: http.Header{}}
+	r, err := newRequest(req, rb)
+	if err != nil {
+		w.fail(http.StatusBadRequest, err.Error())
+		return
+	}
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					w.aborted = true
+					return
+				}
+				fmt.Fprintf(os.Stderr, "panic serving %s %s: %v\n%s", r.Method, r.URL, p, debug.Stack())
+				w.fail(http.StatusInternalServerError, "internal server error")
+			}
+		}()
+		if handler == nil {
+			w.fail(http.StatusInternalServerError, "no handler: call bindery.Serve in an init function")
+			return
+		}
+		handler.ServeHTTP(w, r)
+	}()
+	w.finish()
+}
+
+func newRequest(req httpwit.Request, body io.ReadCloser) (*http.Request, error) {
+	u, err := url.Parse(req.URL)
+	if err != nil {
+		return nil, fmt.Errorf("bad request URL %q: %w", req.URL, err)
+	}
+	h := make(http.Header, len(req.Headers))
+	for _, f := range req.Headers {
+		k := http.CanonicalHeaderKey(f.F0)
+		h[k] = append(h[k], string(f.F1))
+	}
+	r := &http.Request{
+		Method:     req.Method,
+		URL:        u,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     h,
+		Body:       body,
+		Host:       u.Host,
+		RequestURI: u.RequestURI(),
+		RemoteAddr: h.Get("X-Forwarded-For"),
+	}
+	if cl := h.Get("Content-Length"); cl != "" {
+		fmt.Sscan(cl, &r.ContentLength)
+	} else if req.Method == http.MethodGet || req.Method == http.MethodHead {
+		r.Body = http.NoBody
+	} else {
+		r.ContentLength = -1
+	}
+	return r, nil
+}
+
+// bodyReader reads a request body from its host stream.
+type bodyReader struct {
+	s      stream.InputStream
+	done   bool
+	closed bool
+}
+
+func (b *bodyReader) Read(p []byte) (int, error) {
+	if b.done || b.closed {
+		return 0, io.EOF
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	chunk, err := b.s.Read(uint32(min(len(p), 1<<20)))
+	if err != nil {
+		b.done = true
+		if err.Tag == stream.StreamErrorClosed {
+			return 0, io.EOF
+		}
+		return 0, fmt.Errorf("read request body: %s", err.Failed)
+	}
+	return copy(p, chunk), nil
+}
+
+func (b *bodyReader) Close() error {
+	if !b.closed {
+		b.closed = true
+		b.s.Drop()
+	}
+	return nil
+}
+
+// responseWriter buffers a response and sends it in one call when it fits,
+// or streams it once it outgrows the buffer or the handler flushes.
+type responseWriter struct {
+	out     httpwit.ResponseOutparam
+	header  http.Header
+	status  int
+	buf     bytes.Buffer
+	stream  stream.OutputStream
+	sent    bool // headers sent (streaming)
+	full    bool // whole response sent
+	aborted bool
+	err     error
+}
+
+func (w *responseWriter) Header() http.Header { return w.header }
+
+func (w *responseWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+}
+
+func (w *responseWriter) Write(p []byte) (int, error) {
+	if w.err != nil {
+		return 0, w.err
+	}
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	if !w.sent && w.buf.Len()+len(p) <= bufferSize {
+		return w.buf.Write(p)
+	}
+	if !w.sent {
+		if err := w.startStream(); err != nil {
+			return 0, err
+		}
+	}
+	if err := w.write(p); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// Flush sends the status, headers and buffered body now (http.Flusher).
+func (w *responseWriter) Flush() {
+	if w.err != nil || w.full {
+		return
+	}
+	if !w.sent {
+		if w.status == 0 {
+			w.status = http.StatusOK
+		}
+		if w.startStream() != nil {
+			return
+		}
+	}
+	if err := w.stream.Flush(); err != nil {
+		w.err = errors.New(err.Error())
+	}
+}
+
+func (w *responseWriter) fields() httpwit.Fields {
+	fs := make(httpwit.Fields, 0, len(w.header))
+	for k, vs := range w.header {
+		lk := strings.ToLower(k)
+		for _, v := range vs {
+			fs = append(fs, cabi.Tuple2[string, []byte]{F0: lk, F1: []byte(v)})
+		}
+	}
+	return fs
+}
+
+func (w *responseWriter) startStream() error {
+	s, err := w.out.Send(uint16(w.status), w.fields())
+	if err != nil {
+		w.err = fmt.Errorf("send response: %s", err.Error())
+		return w.err
+	}
+	w.stream, w.sent = s, true
+	if w.buf.Len() > 0 {
+		b := w.buf.Bytes()
+		w.buf.Reset()
+		return w.write(b)
+	}
+	return nil
+}
+
+func (w *responseWriter) write(p []byte) error {
+	for len(p) > 0 {
+		n := min(len(p), 1<<20)
+		if err := w.stream.Write(p[:n]); err != nil {
+			w.err = fmt.Errorf("write response: %s", err.Error())
+			return w.err
+		}
+		p = p[n:]
+	}
+	return nil
+}
+
+func (w *responseWriter) fail(status int, msg string) {
+	if w.sent || w.full {
+		return
+	}
+	w.header = http.Header{"Content-Type": {"text/plain; charset=utf-8"}}
+	w.status = status
+	w.buf.Reset()
+	w.buf.WriteString(msg + "\n")
+}
+
+func (w *responseWriter) finish() {
+	if w.aborted && !w.sent {
+		w.fail(http.StatusInternalServerError, "handler aborted")
+	}
+	switch {
+	case w.full:
+	case w.sent:
+		w.stream.Drop()
+	default:
+		if w.status == 0 {
+			w.status = http.StatusOK
+		}
+		if w.header.Get("Content-Type") == "" && w.buf.Len() > 0 {
+			w.header.Set("Content-Type", http.DetectContentType(w.buf.Bytes()))
+		}
+		if err := w.out.SendFull(uint16(w.status), w.fields(), w.buf.Bytes()); err != nil {
+			fmt.Fprintf(os.Stderr, "send response: %s\n", err.Error())
+		}
+	}
+	w.full = true
+}

@@ -1,0 +1,3 @@
+module github.com/bindery-run/bindery/guest-sdk/go
+
+go 1.26

@@ -1,0 +1,253 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"unsafe"
+
+	"github.com/bindery-run/bindery/abi"
+	"github.com/bindery-run/bindery/abi/stream"
+	"github.com/bindery-run/bindery/host/internal/httpwit"
+)
+
+// maxBodyChunk bounds one read of a request body by the guest.
+const maxBodyChunk = 1 << 20
+
+// ServeHTTP runs the Worker's fetch handler on one request.
+func (w *Worker) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	w.stats.Requests.Add(1)
+	ctx, cancel := context.WithTimeout(r.Context(), w.timeout)
+	defer cancel()
+	inst, err := w.get(ctx)
+	if err != nil {
+		w.log.Error("no instance for request", "method", r.Method, "path", r.URL.Path, "err", err)
+		http.Error(rw, "worker unavailable: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	body := &requestBody{r: r.Body, inst: inst}
+	out := &responseOut{rw: rw}
+	ctx = abi.WithInstance(ctx, inst.abi)
+	err = inst.handler.Handle(ctx, inst.abi, requestHead(r), body, out)
+	body.done, out.done = true, true
+	if out.stream != nil {
+		out.stream.done = true
+	}
+	inst.stdout.Flush()
+	inst.stderr.Flush()
+	switch {
+	case err != nil:
+		w.stats.Discarded.Add(1)
+		inst.abi.Poison(err)
+		reason := describe(err, ctx)
+		w.log.Error("request failed; instance discarded", "method", r.Method, "path", r.URL.Path, "err", reason)
+		if !out.sent {
+			http.Error(rw, "worker error: "+reason, http.StatusInternalServerError)
+		} else {
+			// Headers are out: cut the connection rather than end a truncated
+			// body as if it were complete.
+			w.put(inst)
+			panic(http.ErrAbortHandler)
+		}
+	case !out.sent:
+		w.log.Error("handler returned without a response", "method", r.Method, "path", r.URL.Path)
+		http.Error(rw, "worker error: the handler returned without a response", http.StatusInternalServerError)
+	}
+	w.put(inst)
+}
+
+// describe says why a call failed, in words for a log line.
+func describe(err error, ctx context.Context) string {
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return "deadline exceeded: " + err.Error()
+	case errors.Is(err, abi.ErrTrap):
+		return err.Error()
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "out of memory") {
+		return "out of memory (the Worker's memory limit): " + msg
+	}
+	return msg
+}
+
+// requestHead lowers the request's method, URL and headers.
+func requestHead(r *http.Request) httpwit.Request {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	n := 0
+	for _, vs := range r.Header {
+		n += len(vs)
+	}
+	fields := make(httpwit.Fields, 0, n+1)
+	if r.Host != "" {
+		fields = append(fields, abi.Tuple2[string, []byte]{F0: "host", F1: bytesOf(r.Host)})
+	}
+	for k, vs := range r.Header {
+		lk := strings.ToLower(k)
+		for _, v := range vs {
+			fields = append(fields, abi.Tuple2[string, []byte]{F0: lk, F1: bytesOf(v)})
+		}
+	}
+	return httpwit.Request{
+		Method:  r.Method,
+		URL:     scheme + "://" + r.Host + r.URL.RequestURI(),
+		Headers: fields,
+	}
+}
+
+// bytesOf views s as bytes without copying; lowering only reads them.
+func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+// requestBody is the guest's input-stream over the request body.
+type requestBody struct {
+	r    io.Reader
+	inst *instance
+	done bool
+	eof  bool
+}
+
+var _ stream.InputStream = (*requestBody)(nil)
+
+func (b *requestBody) Read(ctx context.Context, n uint32) ([]byte, *stream.StreamError) {
+	if b.done || b.eof || b.r == nil {
+		return nil, &stream.StreamError{Tag: stream.StreamErrorClosed}
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	n = min(n, maxBodyChunk)
+	if uint32(cap(b.inst.bodyBuf)) < n {
+		b.inst.bodyBuf = make([]byte, n)
+	}
+	buf := b.inst.bodyBuf[:n]
+	for {
+		k, err := b.r.Read(buf)
+		if k > 0 {
+			return buf[:k], nil
+		}
+		if err == io.EOF {
+			b.eof = true
+			return nil, &stream.StreamError{Tag: stream.StreamErrorClosed}
+		}
+		if err != nil {
+			b.eof = true
+			return nil, &stream.StreamError{Tag: stream.StreamErrorFailed, Failed: "read request body: " + err.Error()}
+		}
+	}
+}
+
+// responseOut is the guest's response-outparam.
+type responseOut struct {
+	rw     http.ResponseWriter
+	sent   bool
+	done   bool
+	stream *responseStream
+}
+
+var _ httpwit.ResponseOutparam = (*responseOut)(nil)
+
+func (o *responseOut) head(status uint16, headers httpwit.Fields) *httpwit.Error {
+	if o.sent || o.done {
+		return &httpwit.Error{Tag: httpwit.ErrorAlreadySent}
+	}
+	if status < 100 || status > 599 {
+		return &httpwit.Error{Tag: httpwit.ErrorInvalidStatus, InvalidStatus: status}
+	}
+	h := o.rw.Header()
+	for _, f := range headers {
+		if !validHeaderName(f.F0) {
+			return &httpwit.Error{Tag: httpwit.ErrorInvalidHeader, InvalidHeader: fmt.Sprintf("invalid header name %q", f.F0)}
+		}
+		for _, c := range f.F1 {
+			if c == '\r' || c == '\n' || c == 0 {
+				return &httpwit.Error{Tag: httpwit.ErrorInvalidHeader, InvalidHeader: fmt.Sprintf("header %q has a control character in its value", f.F0)}
+			}
+		}
+		k := http.CanonicalHeaderKey(f.F0)
+		h[k] = append(h[k], string(f.F1))
+	}
+	o.sent = true
+	o.rw.WriteHeader(int(status))
+	return nil
+}
+
+func validHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte("()<>@,;:\\\"/[]?={}", c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func (o *responseOut) Send(ctx context.Context, status uint16, headers httpwit.Fields) (stream.OutputStream, *httpwit.Error) {
+	if err := o.head(status, headers); err != nil {
+		return nil, err
+	}
+	o.stream = &responseStream{rw: o.rw}
+	return o.stream, nil
+}
+
+func (o *responseOut) SendFull(ctx context.Context, status uint16, headers httpwit.Fields, body []byte) *httpwit.Error {
+	if o.sent || o.done {
+		return &httpwit.Error{Tag: httpwit.ErrorAlreadySent}
+	}
+	if _, ok := o.rw.Header()["Content-Length"]; !ok && len(body) > 0 {
+		hasCL := false
+		for _, f := range headers {
+			hasCL = hasCL || f.F0 == "content-length"
+		}
+		if !hasCL {
+			o.rw.Header()["Content-Length"] = []string{fmt.Sprint(len(body))}
+		}
+	}
+	if err := o.head(status, headers); err != nil {
+		return err
+	}
+	if _, err := o.rw.Write(body); err != nil {
+		return &httpwit.Error{Tag: httpwit.ErrorClosed}
+	}
+	return nil
+}
+
+// responseStream is the guest's output-stream over the response body.
+type responseStream struct {
+	rw   http.ResponseWriter
+	done bool
+}
+
+var _ stream.OutputStream = (*responseStream)(nil)
+
+func (s *responseStream) Write(ctx context.Context, p []byte) *stream.StreamError {
+	if s.done {
+		return &stream.StreamError{Tag: stream.StreamErrorClosed}
+	}
+	if _, err := s.rw.Write(p); err != nil {
+		s.done = true
+		return &stream.StreamError{Tag: stream.StreamErrorClosed}
+	}
+	return nil
+}
+
+func (s *responseStream) Flush(ctx context.Context) *stream.StreamError {
+	if s.done {
+		return &stream.StreamError{Tag: stream.StreamErrorClosed}
+	}
+	if err := http.NewResponseController(s.rw).Flush(); err != nil {
+		return &stream.StreamError{Tag: stream.StreamErrorFailed, Failed: err.Error()}
+	}
+	return nil
+}
+
+// Drop ends the body.
+func (s *responseStream) Drop(ctx context.Context) { s.done = true }

@@ -1,0 +1,275 @@
+package host
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sync/atomic"
+	"time"
+
+	"github.com/bindery-run/bindery/abi"
+	"github.com/bindery-run/bindery/host/internal/httpwit"
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
+)
+
+// Defaults for WorkerConfig's zero values.
+const (
+	// DefaultRequestTimeout is the wall-clock deadline of one request.
+	DefaultRequestTimeout = 30 * time.Second
+	// DefaultMemoryLimit is the most linear memory one instance may grow to
+	// (Cloudflare gives a Worker 128 MB).
+	DefaultMemoryLimit = 128 << 20
+)
+
+// Binding is a Worker's grant of one WIT interface: the value itself
+// implements the interface's generated Host type (e.g. kvwit.StoreHost).
+type Binding interface {
+	// Interface returns the WIT interface the binding implements, e.g.
+	// "bindery:kv/store@0.1.0".
+	Interface() string
+}
+
+// WorkerConfig configures a Worker. Name and Wasm are required.
+type WorkerConfig struct {
+	// Name names the Worker in logs and errors.
+	Name string
+	// Wasm is the compiled guest: a core module that exports the handler.
+	Wasm []byte
+	// Bindings are the Worker's grants, at most one per interface. A guest
+	// that calls an interface with no binding traps.
+	Bindings []Binding
+	// RequestTimeout is the wall-clock deadline of one request; 0 means
+	// DefaultRequestTimeout.
+	RequestTimeout time.Duration
+	// MemoryLimit is the most linear memory, in bytes, one instance may
+	// use; 0 means DefaultMemoryLimit.
+	MemoryLimit uint64
+	// MaxInstances bounds the instances alive at once (and so the requests
+	// served at once); 0 means 2×GOMAXPROCS+2. Requests beyond it wait.
+	MaxInstances int
+	// Logger receives the Worker's logs; nil uses the Runtime's.
+	Logger *slog.Logger
+}
+
+// Worker is a compiled guest with its bindings and a pool of warm
+// instances. It is safe for concurrent use.
+type Worker struct {
+	rt       *Runtime
+	name     string
+	compiled wazero.CompiledModule
+	impls    []any
+	timeout  time.Duration
+	alloc    limitAllocator
+	log      *slog.Logger
+	initFn   bool
+	idle     chan *instance
+	sem      chan struct{}
+	closed   atomic.Bool
+	stats    Stats
+}
+
+// Stats counts a Worker's instances and requests.
+type Stats struct {
+	Requests     atomic.Int64 // requests served
+	Instantiated atomic.Int64 // instances created
+	Discarded    atomic.Int64 // instances thrown away after a failure
+}
+
+// NewWorker compiles cfg.Wasm, checks its imports and exports, and starts
+// one instance to prove it initialises. Errors name the Worker and the fault.
+func (rt *Runtime) NewWorker(ctx context.Context, cfg WorkerConfig) (*Worker, error) {
+	if cfg.Name == "" {
+		return nil, errors.New("host: worker config has no name")
+	}
+	if len(cfg.Wasm) == 0 {
+		return nil, fmt.Errorf("host: worker %q: no wasm", cfg.Name)
+	}
+	if len(cfg.Wasm) < 8 || string(cfg.Wasm[:4]) != "\x00asm" {
+		return nil, fmt.Errorf("host: worker %q: not a WebAssembly module (no \\0asm header)", cfg.Name)
+	}
+	if cfg.Wasm[4] != 1 || cfg.Wasm[6] != 0 {
+		return nil, fmt.Errorf("host: worker %q: a WebAssembly component, not a core module: components are not supported yet", cfg.Name)
+	}
+	cm, err := rt.r.CompileModule(ctx, cfg.Wasm)
+	if err != nil {
+		return nil, fmt.Errorf("host: worker %q: invalid WebAssembly: %w", cfg.Name, err)
+	}
+	fail := func(err error) (*Worker, error) {
+		cm.Close(ctx)
+		return nil, fmt.Errorf("host: worker %q: %w", cfg.Name, err)
+	}
+	if err := rt.checkImports(cm); err != nil {
+		return fail(err)
+	}
+	exports := cm.ExportedFunctions()
+	handle := httpwit.HandlerInterface + "#handle"
+	if _, ok := exports[handle]; !ok {
+		return fail(fmt.Errorf("the module does not export %q: is it a Worker built as a reactor with the Bindery SDK?", handle))
+	}
+	if _, ok := cm.ExportedMemories()["memory"]; !ok {
+		return fail(errors.New("the module does not export its memory as \"memory\""))
+	}
+	w := &Worker{
+		rt: rt, name: cfg.Name, compiled: cm,
+		impls:   make([]any, len(rt.slots)),
+		timeout: cmp(cfg.RequestTimeout, DefaultRequestTimeout),
+		alloc:   limitAllocator{limit: cmp(cfg.MemoryLimit, DefaultMemoryLimit)},
+		log:     cfg.Logger,
+	}
+	if w.log == nil {
+		w.log = rt.log
+	}
+	w.log = w.log.With("worker", cfg.Name)
+	_, w.initFn = exports["_initialize"]
+	for _, b := range cfg.Bindings {
+		slot, ok := rt.slots[b.Interface()]
+		if !ok {
+			return fail(fmt.Errorf("binding for %s: the runtime does not serve that interface", b.Interface()))
+		}
+		if w.impls[slot] != nil {
+			return fail(fmt.Errorf("two bindings for %s", b.Interface()))
+		}
+		w.impls[slot] = b
+	}
+	n := cfg.MaxInstances
+	if n <= 0 {
+		n = 2*runtime.GOMAXPROCS(0) + 2
+	}
+	w.idle = make(chan *instance, n)
+	w.sem = make(chan struct{}, n)
+	// Start one instance now: a guest that cannot initialise fails here,
+	// not on its first request.
+	w.sem <- struct{}{}
+	inst, err := w.instantiate(ctx)
+	if err != nil {
+		<-w.sem
+		return fail(err)
+	}
+	w.put(inst)
+	return w, nil
+}
+
+func cmp[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+// Name returns the Worker's name.
+func (w *Worker) Name() string { return w.name }
+
+// Stats returns the Worker's counters.
+func (w *Worker) Stats() *Stats { return &w.stats }
+
+// Close closes the idle instances and the compiled module; requests in
+// flight finish first.
+func (w *Worker) Close(ctx context.Context) error {
+	if w.closed.Swap(true) {
+		return nil
+	}
+	for {
+		select {
+		case inst := <-w.idle:
+			inst.close(ctx)
+		default:
+			return w.compiled.Close(ctx)
+		}
+	}
+}
+
+// instance is one guest instance and its per-instance state.
+type instance struct {
+	mod     api.Module
+	abi     *abi.Instance
+	handler *httpwit.HandlerExports
+	stdout  *logWriter
+	stderr  *logWriter
+	bodyBuf []byte
+}
+
+func (w *Worker) instantiate(ctx context.Context) (*instance, error) {
+	inst := &instance{
+		stdout: &logWriter{log: w.log, level: slog.LevelInfo, stream: "stdout"},
+		stderr: &logWriter{log: w.log, level: slog.LevelWarn, stream: "stderr"},
+	}
+	mc := wazero.NewModuleConfig().WithName("").
+		WithStdout(inst.stdout).WithStderr(inst.stderr).
+		WithSysWalltime().WithSysNanotime().WithSysNanosleep().
+		WithRandSource(rand.Reader)
+	if w.initFn {
+		mc = mc.WithStartFunctions("_initialize")
+	} else {
+		mc = mc.WithStartFunctions()
+	}
+	ictx := experimental.WithMemoryAllocator(ctx, w.alloc)
+	// Host functions may run during _initialize; give them an instance.
+	mod, err := w.rt.r.InstantiateModule(ictx, w.compiled, mc)
+	if err != nil {
+		inst.stderr.Flush()
+		return nil, fmt.Errorf("instantiate: %w", err)
+	}
+	inst.mod = mod
+	if inst.abi, err = abi.NewInstance(mod, w.impls); err == nil {
+		inst.handler, err = httpwit.NewHandlerExports(mod)
+	}
+	if err != nil {
+		mod.Close(ctx)
+		return nil, err
+	}
+	w.stats.Instantiated.Add(1)
+	return inst, nil
+}
+
+func (inst *instance) close(ctx context.Context) {
+	inst.stdout.Flush()
+	inst.stderr.Flush()
+	inst.abi.Handles.DropAll(ctx)
+	inst.mod.Close(ctx)
+}
+
+// get returns an idle instance or a new one, waiting while MaxInstances are busy.
+func (w *Worker) get(ctx context.Context) (*instance, error) {
+	select {
+	case inst := <-w.idle:
+		return inst, nil
+	default:
+	}
+	select {
+	case inst := <-w.idle:
+		return inst, nil
+	case w.sem <- struct{}{}:
+		inst, err := w.instantiate(ctx)
+		if err != nil {
+			<-w.sem
+			return nil, err
+		}
+		return inst, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("waiting for a free instance: %w", ctx.Err())
+	}
+}
+
+// put returns inst to the pool, or discards it if it is poisoned.
+func (w *Worker) put(inst *instance) {
+	if inst.abi.Poisoned() != nil || w.closed.Load() {
+		w.discard(inst)
+		return
+	}
+	select {
+	case w.idle <- inst:
+	default:
+		w.discard(inst)
+	}
+}
+
+func (w *Worker) discard(inst *instance) {
+	inst.close(context.Background())
+	<-w.sem
+}

@@ -1,0 +1,109 @@
+// Package state owns a Bindery data directory (.bindery/state by default):
+//
+//	<dir>/kv/          the Badger database behind every KV namespace
+//	<dir>/server.json  written by a running `bindery dev`: its PID and admin API
+//
+// Badger allows one process per directory, so a running dev server owns the
+// directory and the CLI talks to it through its admin API (see package
+// admin); when no server runs, the CLI opens the directory itself.
+// See docs/state.md for the layout as a user-facing format.
+package state
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/bindery-run/bindery/bindings/kv"
+	"github.com/bindery-run/bindery/bindings/kv/badgerkv"
+	"github.com/bindery-run/bindery/internal/badgerdb"
+	"github.com/dgraph-io/badger/v4"
+)
+
+// State is an open data directory. It is safe for concurrent use.
+type State struct {
+	dir string
+	db  *badger.DB
+}
+
+// Open opens (creating it if needed) the data directory dir.
+func Open(dir string, log *slog.Logger) (*State, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("state: %w", err)
+	}
+	db, err := badgerdb.Open(filepath.Join(dir, "kv"), log)
+	if err != nil {
+		return nil, fmt.Errorf("state: %w", err)
+	}
+	return &State{dir: dir, db: db}, nil
+}
+
+// Dir returns the directory.
+func (s *State) Dir() string { return s.dir }
+
+// DB returns the Badger database.
+func (s *State) DB() *badger.DB { return s.db }
+
+// KV returns the namespace with the given ID (wrangler's kv_namespaces id)
+// with Cloudflare's limits.
+func (s *State) KV(namespaceID string) *kv.Namespace {
+	return kv.NewNamespace(badgerkv.New(s.db, namespaceID, nil), kv.DefaultLimits(), nil)
+}
+
+// Close flushes and closes the directory.
+func (s *State) Close() error { return s.db.Close() }
+
+// ServerInfo is what a running dev server writes to server.json.
+type ServerInfo struct {
+	PID     int       `json:"pid"`
+	Admin   string    `json:"admin"` // base URL of the admin API
+	Token   string    `json:"token"` // bearer token for the admin API
+	Worker  string    `json:"worker"`
+	Started time.Time `json:"started"`
+}
+
+const serverFile = "server.json"
+
+// WriteServerInfo records a running server in dir (mode 0600: it holds the token).
+func WriteServerInfo(dir string, info ServerInfo) error {
+	b, err := json.MarshalIndent(info, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(dir, serverFile+".tmp")
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return fmt.Errorf("state: %w", err)
+	}
+	return os.Rename(tmp, filepath.Join(dir, serverFile))
+}
+
+// RemoveServerInfo removes the record.
+func RemoveServerInfo(dir string) { os.Remove(filepath.Join(dir, serverFile)) }
+
+// ErrNoServer means no dev server runs on the directory.
+var ErrNoServer = errors.New("state: no running server")
+
+// ReadServerInfo returns the running server's record, or ErrNoServer when
+// there is none or its process is gone.
+func ReadServerInfo(dir string) (ServerInfo, error) {
+	var info ServerInfo
+	b, err := os.ReadFile(filepath.Join(dir, serverFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return info, ErrNoServer
+	}
+	if err != nil {
+		return info, fmt.Errorf("state: %w", err)
+	}
+	if err := json.Unmarshal(b, &info); err != nil {
+		return info, fmt.Errorf("state: %s: %w", filepath.Join(dir, serverFile), err)
+	}
+	if info.PID <= 0 || syscall.Kill(info.PID, 0) != nil {
+		return info, ErrNoServer
+	}
+	return info, nil
+}

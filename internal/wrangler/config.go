@@ -1,0 +1,298 @@
+// Package wrangler finds, parses and validates a Worker's Cloudflare wrangler
+// configuration (wrangler.json, wrangler.jsonc or wrangler.toml) and its
+// local secrets (.dev.vars / .env files), following wrangler's own rules for
+// environments, inheritance and secrets-file precedence.
+//
+// Every error names the file, and the line, column and key path at fault
+// when they are known, e.g.
+//
+//	wrangler.toml:7:1: kv_namespaces[0].binding: expected a string, found integer
+package wrangler
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// Config is the part of a wrangler config that Bindery uses, after --env is applied.
+type Config struct {
+	// Path is the absolute path of the config file read.
+	Path string
+	// Name is "name". With an environment that does not set its own name it
+	// is "<name>-<env>", as in wrangler.
+	Name string
+	// Main is "main", resolved to an absolute path relative to the config
+	// file's directory ("" if absent).
+	Main string
+	// CompatibilityDate is "compatibility_date", kept but not interpreted.
+	CompatibilityDate string
+	// Vars is "[vars]". A secret with the same name overrides a var.
+	Vars map[string]Var
+	// KVNamespaces is "[[kv_namespaces]]", in file order.
+	KVNamespaces []KVNamespace
+	// R2Buckets is "[[r2_buckets]]", in file order (parsed now, used later).
+	R2Buckets []R2Bucket
+	// Build is "[build]": command, cwd and watch_dir.
+	Build Build
+	// Dev is "[dev]": ip, port, local_protocol and host.
+	Dev Dev
+	// Secrets holds the local secrets read from .dev.vars or .env files by
+	// Load (nil after Parse). String, GoString and LogValue never print the
+	// values, and JSON encoding leaves the field out.
+	Secrets map[string]string `json:"-"`
+	// RequiredSecrets is "secrets.required" (nil if the config has no such
+	// list). When it is set, Load keeps only these secrets and fails if one
+	// is missing.
+	RequiredSecrets []string
+	// SecretsFiles lists the secrets files Load read, in the order applied
+	// (later files override earlier ones); empty if none exists.
+	SecretsFiles []string
+	// Warnings are non-fatal findings, such as valid wrangler fields that
+	// bindery dev ignores, each starting with "file:line:col: " or "file: ".
+	Warnings []string
+}
+
+// Var is one "[vars]" entry. A string value is in Text and JSON is nil; any
+// other value (table, array, number, boolean, null) is in JSON, compactly
+// encoded, and Text is "". wrangler binds the first kind as plain text and
+// the second as a JSON binding.
+type Var struct {
+	Text string
+	JSON json.RawMessage
+}
+
+// KVNamespace is one "[[kv_namespaces]]" entry.
+type KVNamespace struct {
+	Binding, ID, PreviewID string
+}
+
+// R2Bucket is one "[[r2_buckets]]" entry.
+type R2Bucket struct {
+	Binding, BucketName, PreviewBucketName, Jurisdiction string
+}
+
+// Build is the "[build]" section. Paths are absolute, resolved against the
+// config file's directory. When Command is set, Cwd defaults to that
+// directory and WatchDir to its "src" subdirectory, as in wrangler.
+type Build struct {
+	Command, Cwd string
+	WatchDir     []string
+}
+
+// Dev is the "[dev]" section. Zero values mean "not set": wrangler's defaults
+// are ip "localhost", port 8787 and local_protocol "http".
+type Dev struct {
+	IP            string
+	Port          int
+	LocalProtocol string
+	Host          string
+}
+
+// configNames lists the config file names in wrangler's order of preference.
+func configNames() []string { return []string{"wrangler.json", "wrangler.jsonc", "wrangler.toml"} }
+
+// Find returns the config file in dir: wrangler.json, then wrangler.jsonc, then wrangler.toml (wrangler's order), or an error naming dir.
+// Only dir itself is searched, not its parents.
+func Find(dir string) (string, error) {
+	if dir == "" {
+		dir = "."
+	}
+	for _, n := range configNames() {
+		p := filepath.Join(dir, n)
+		fi, err := os.Stat(p)
+		switch {
+		case err == nil && !fi.IsDir():
+			return p, nil
+		case err != nil && !errors.Is(err, fs.ErrNotExist):
+			return "", fmt.Errorf("looking for a wrangler config: %w", err)
+		}
+	}
+	shown := dir
+	if abs, err := filepath.Abs(dir); err == nil {
+		shown = abs
+	}
+	return "", fmt.Errorf("no wrangler.json, wrangler.jsonc or wrangler.toml in %s", shown)
+}
+
+// Load reads the config at path for environment env ("" = top level), then its secrets file.
+// Secrets come from the config file's directory (see LoadSecrets); when the
+// config has "secrets.required", only those keys are kept and a missing one
+// is an error.
+func Load(path, env string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	cfg, st, err := parse(path, data, env)
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Dir(cfg.Path)
+	secrets, files, err := loadSecrets(dir, env)
+	if err != nil {
+		return nil, err
+	}
+	cfg.SecretsFiles = files
+	if cfg.RequiredSecrets != nil {
+		kept := make(map[string]string, len(cfg.RequiredSecrets))
+		var missing []string
+		for _, k := range cfg.RequiredSecrets {
+			if v, ok := secrets[k]; ok {
+				kept[k] = v
+			} else if !slices.Contains(missing, k) {
+				missing = append(missing, k)
+			}
+		}
+		if len(missing) > 0 {
+			from := "no .dev.vars or .env file in " + dir
+			if len(files) > 0 {
+				from = "not in " + strings.Join(files, ", ")
+			}
+			return nil, fmt.Errorf("%s: %s: required secret %s not found: %s",
+				st.doc.where(st.requiredPath), st.requiredPath, quoteList(missing), from)
+		}
+		var extra []string
+		for k := range secrets {
+			if _, ok := kept[k]; !ok {
+				extra = append(extra, k)
+			}
+		}
+		sort.Strings(extra)
+		if len(extra) > 0 {
+			cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("%s: %s: %s not listed, so not loaded from %s",
+				st.doc.where(st.requiredPath), st.requiredPath, quoteList(extra), strings.Join(files, ", ")))
+		}
+		secrets = kept
+	}
+	cfg.Secrets = secrets
+	cfg.Warnings = append(cfg.Warnings, secretShadowWarnings(cfg)...)
+	return cfg, nil
+}
+
+// secretShadowWarnings warns about secrets named like a KV or R2 binding.
+func secretShadowWarnings(cfg *Config) []string {
+	var out []string
+	names := make([]string, 0, len(cfg.Secrets))
+	for k := range cfg.Secrets {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		for _, kv := range cfg.KVNamespaces {
+			if kv.Binding == k {
+				out = append(out, fmt.Sprintf("%s: secret %q has the same name as KV binding %q", strings.Join(cfg.SecretsFiles, ", "), k, k))
+			}
+		}
+		for _, r2 := range cfg.R2Buckets {
+			if r2.Binding == k {
+				out = append(out, fmt.Sprintf("%s: secret %q has the same name as R2 binding %q", strings.Join(cfg.SecretsFiles, ", "), k, k))
+			}
+		}
+	}
+	return out
+}
+
+func quoteList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = fmt.Sprintf("%q", n)
+	}
+	return strings.Join(q, ", ")
+}
+
+// Parse parses config bytes (name is used in error messages; format picked from the extension .toml/.json/.jsonc).
+// It reads no secrets: Secrets is nil. Path is name made absolute, and
+// relative paths in the config are resolved against its directory.
+func Parse(name string, data []byte, env string) (*Config, error) {
+	cfg, _, err := parse(name, data, env)
+	return cfg, err
+}
+
+// parseState carries what Load needs from parsing beyond the Config.
+type parseState struct {
+	doc          *document
+	requiredPath path
+}
+
+func parse(name string, data []byte, env string) (*Config, *parseState, error) {
+	doc, err := newDocument(name, data)
+	if err != nil {
+		return nil, nil, err
+	}
+	abs, err := filepath.Abs(name)
+	if err != nil {
+		abs = filepath.Clean(name)
+	}
+	b := newBuilder(doc, env, abs)
+	cfg, err := b.run()
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, &parseState{doc: doc, requiredPath: b.requiredPath}, nil
+}
+
+// KVNamespace returns the KV namespace bound as binding, if any.
+func (c *Config) KVNamespace(binding string) (KVNamespace, bool) {
+	for _, kv := range c.KVNamespaces {
+		if kv.Binding == binding {
+			return kv, true
+		}
+	}
+	return KVNamespace{}, false
+}
+
+// String summarises the config for logs. Secret values are never included,
+// only their names. It has a value receiver so that printing a Config value
+// (not only a pointer) is redacted too.
+func (c Config) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "wrangler config %s: name=%q main=%q compatibility_date=%q", c.Path, c.Name, c.Main, c.CompatibilityDate)
+	fmt.Fprintf(&b, " vars=%v", sortedMapKeys(c.Vars))
+	kv := make([]string, len(c.KVNamespaces))
+	for i, n := range c.KVNamespaces {
+		kv[i] = n.Binding
+	}
+	r2 := make([]string, len(c.R2Buckets))
+	for i, n := range c.R2Buckets {
+		r2[i] = n.Binding
+	}
+	fmt.Fprintf(&b, " kv_namespaces=%v r2_buckets=%v", kv, r2)
+	fmt.Fprintf(&b, " secrets=%v (values redacted)", sortedMapKeys(c.Secrets))
+	return b.String()
+}
+
+// GoString is String, so that %#v cannot print secret values either.
+func (c Config) GoString() string { return c.String() }
+
+// LogValue implements slog.LogValuer without secret values.
+func (c Config) LogValue() slog.Value {
+	kv := make([]string, len(c.KVNamespaces))
+	for i, n := range c.KVNamespaces {
+		kv[i] = n.Binding
+	}
+	return slog.GroupValue(
+		slog.String("path", c.Path),
+		slog.String("name", c.Name),
+		slog.String("main", c.Main),
+		slog.Any("vars", sortedMapKeys(c.Vars)),
+		slog.Any("kv_namespaces", kv),
+		slog.Any("secrets", sortedMapKeys(c.Secrets)),
+	)
+}
+
+func sortedMapKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
