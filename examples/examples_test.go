@@ -277,3 +277,28 @@ func get(t *testing.T, url string) string {
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
 }
+
+// TestGuestMemoryStaysFlat sends thousands of requests that each allocate
+// 64 KiB in the Go guest: the SDK's GC cadence must keep the instance's
+// linear memory small (without it, big Go reaches hundreds of MiB).
+func TestGuestMemoryStaysFlat(t *testing.T) {
+	if testing.Short() {
+		t.Skip("thousands of requests")
+	}
+	w := newWorker(t, "examples/kv-rest", kv.NewBinding(map[string]*kv.Namespace{
+		"STORE": kv.NewNamespace(kv.NewMemory(nil), kv.DefaultLimits(), nil),
+	}))
+	body := strings.Repeat("x", 64<<10)
+	for i := 0; i < 3000; i++ {
+		rec := httptest.NewRecorder()
+		w.ServeHTTP(rec, httptest.NewRequest("PUT", "/kv/k", strings.NewReader(body)))
+		if rec.Code != http.StatusNoContent {
+			t.Fatalf("request %d: %d %s", i, rec.Code, rec.Body)
+		}
+	}
+	peak := w.Stats().PeakMemory.Load()
+	t.Logf("peak guest memory after 3000 × 64 KiB requests: %d MiB", peak>>20)
+	if peak > 64<<20 {
+		t.Errorf("guest memory grew to %d MiB", peak>>20)
+	}
+}

@@ -214,6 +214,9 @@ func (o *responseOut) SendFull(ctx context.Context, status uint16, headers httpw
 	if err := o.head(status, headers); err != nil {
 		return err
 	}
+	if len(body) == 0 {
+		return nil
+	}
 	if _, err := o.rw.Write(body); err != nil {
 		return &httpwit.Error{Tag: httpwit.ErrorClosed}
 	}

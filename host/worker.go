@@ -78,6 +78,7 @@ type Stats struct {
 	Requests     atomic.Int64 // requests served
 	Instantiated atomic.Int64 // instances created
 	Discarded    atomic.Int64 // instances thrown away after a failure
+	PeakMemory   atomic.Uint64 // largest linear memory, in bytes, seen when an instance was returned
 }
 
 // NewWorker compiles cfg.Wasm, checks its imports and exports, and starts
@@ -258,6 +259,9 @@ func (w *Worker) get(ctx context.Context) (*instance, error) {
 
 // put returns inst to the pool, or discards it if it is poisoned.
 func (w *Worker) put(inst *instance) {
+	if size := uint64(inst.abi.Memory().Size()); size > w.stats.PeakMemory.Load() {
+		w.stats.PeakMemory.Store(size) // racy max: good enough for a statistic
+	}
 	if inst.abi.Poisoned() != nil || w.closed.Load() {
 		w.discard(inst)
 		return
