@@ -75,9 +75,9 @@ type Worker struct {
 
 // Stats counts a Worker's instances and requests.
 type Stats struct {
-	Requests     atomic.Int64 // requests served
-	Instantiated atomic.Int64 // instances created
-	Discarded    atomic.Int64 // instances thrown away after a failure
+	Requests     atomic.Int64  // requests served
+	Instantiated atomic.Int64  // instances created
+	Discarded    atomic.Int64  // instances thrown away after a failure
 	PeakMemory   atomic.Uint64 // largest linear memory, in bytes, seen when an instance was returned
 }
 
