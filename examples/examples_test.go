@@ -105,6 +105,8 @@ func TestKVRest(t *testing.T) {
 		{"PUT", "/kv/" + long, "x", 400, "512"},
 		{"GET", "/vars", "", 200, `"api_token_set":true,"greeting":"hi"`},
 		{"POST", "/kv/a", "", 405, ""},
+		{"PUT", "/kv/big", strings.Repeat("v", 25<<20+1), 413, "the limit is 26214400"},
+		{"PUT", "/kv/max", strings.Repeat("v", 25<<20), 204, ""},
 	})
 	// Paging with the cursor visits every key once.
 	var names []string
