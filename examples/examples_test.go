@@ -130,8 +130,8 @@ func TestKVRest(t *testing.T) {
 		}
 		cursor = page.Cursor
 	}
-	if got := strings.Join(names, ","); got != "b,c" {
-		t.Errorf("paged keys = %s, want b,c", got)
+	if got := strings.Join(names, ","); got != "b,c,max" {
+		t.Errorf("paged keys = %s, want b,c,max", got)
 	}
 	// The data is really in the state directory.
 	if v, ok, err := st.KV("store").Get(context.Background(), "b"); err != nil || !ok || string(v) != "beta" {
