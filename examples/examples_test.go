@@ -108,6 +108,12 @@ func TestKVRest(t *testing.T) {
 		{"PUT", "/kv/big", strings.Repeat("v", 25<<20+1), 413, "the limit is 26214400"},
 		{"PUT", "/kv/max", strings.Repeat("v", 25<<20), 204, ""},
 	})
+	// A 25 MiB value streams back through the SDK's streaming response path.
+	rec := httptest.NewRecorder()
+	w.ServeHTTP(rec, httptest.NewRequest("GET", "/kv/max", nil))
+	if rec.Code != 200 || rec.Body.Len() != 25<<20 || strings.Trim(rec.Body.String(), "v") != "" {
+		t.Errorf("GET /kv/max: %d, %d bytes", rec.Code, rec.Body.Len())
+	}
 	// Paging with the cursor visits every key once.
 	var names []string
 	cursor := ""
