@@ -80,42 +80,24 @@ func DefineStreams(hb wazero.HostModuleBuilder, slot int) {
 		v, e := v1.Read(ctx, v2)
 		ret := uint32(stack[2])
 		if e != nil {
-			a3 := ret + 4
-			switch (*e).Tag {
-			case 0:
-			case 1:
-				a4 := a3 + 4
-				p5, n6 := inst.LowerString(ctx, (*e).Failed)
-				inst.PutU32(a4, uint32(uint64(p5)))
-				inst.PutU32(a4+4, uint32(uint64(n6)))
-			}
-			inst.PutU8(a3, uint8((*e).Tag))
+			storeStreamError(ctx, inst, ret+4, (*e))
 			inst.PutU8(ret, 1)
 			return
 		}
-		a7 := ret + 4
-		p8, n9 := inst.LowerBytes(ctx, v)
-		inst.PutU32(a7, uint32(uint64(p8)))
-		inst.PutU32(a7+4, uint32(uint64(n9)))
+		a3 := ret + 4
+		p4, n5 := inst.LowerBytes(ctx, v)
+		inst.PutU32(a3, uint32(uint64(p4)))
+		inst.PutU32(a3+4, uint32(uint64(n5)))
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "len_0", "retptr").Export("[method]input-stream.read")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
 		inst := abi.From(ctx)
-		v10 := inst.Handles.Get(inst, OutputStreamType, uint32(stack[0])).(OutputStream)
-		v12 := inst.Bytes(uint32(stack[1]), uint32(stack[2]))
-		e := v10.Write(ctx, v12)
+		v6 := inst.Handles.Get(inst, OutputStreamType, uint32(stack[0])).(OutputStream)
+		v8 := inst.Bytes(uint32(stack[1]), uint32(stack[2]))
+		e := v6.Write(ctx, v8)
 		ret := uint32(stack[3])
 		if e != nil {
-			a13 := ret + 4
-			switch (*e).Tag {
-			case 0:
-			case 1:
-				a14 := a13 + 4
-				p15, n16 := inst.LowerString(ctx, (*e).Failed)
-				inst.PutU32(a14, uint32(uint64(p15)))
-				inst.PutU32(a14+4, uint32(uint64(n16)))
-			}
-			inst.PutU8(a13, uint8((*e).Tag))
+			storeStreamError(ctx, inst, ret+4, (*e))
 			inst.PutU8(ret, 1)
 			return
 		}
@@ -123,20 +105,11 @@ func DefineStreams(hb wazero.HostModuleBuilder, slot int) {
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "contents0", "contents1", "retptr").Export("[method]output-stream.write")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
 		inst := abi.From(ctx)
-		v17 := inst.Handles.Get(inst, OutputStreamType, uint32(stack[0])).(OutputStream)
-		e := v17.Flush(ctx)
+		v9 := inst.Handles.Get(inst, OutputStreamType, uint32(stack[0])).(OutputStream)
+		e := v9.Flush(ctx)
 		ret := uint32(stack[1])
 		if e != nil {
-			a18 := ret + 4
-			switch (*e).Tag {
-			case 0:
-			case 1:
-				a19 := a18 + 4
-				p20, n21 := inst.LowerString(ctx, (*e).Failed)
-				inst.PutU32(a19, uint32(uint64(p20)))
-				inst.PutU32(a19+4, uint32(uint64(n21)))
-			}
-			inst.PutU8(a18, uint8((*e).Tag))
+			storeStreamError(ctx, inst, ret+4, (*e))
 			inst.PutU8(ret, 1)
 			return
 		}
@@ -151,4 +124,17 @@ func DefineStreams(hb wazero.HostModuleBuilder, slot int) {
 		inst.Handles.Drop(ctx, inst, OutputStreamType, uint32(stack[0]))
 	}), []api.ValueType{api.ValueTypeI32}, nil).WithParameterNames("self").Export("[resource-drop]output-stream")
 	_ = slot
+}
+
+func storeStreamError(ctx context.Context, inst *abi.Instance, a uint32, v StreamError) {
+	a1 := a
+	switch v.Tag {
+	case 0:
+	case 1:
+		a2 := a1 + 4
+		p3, n4 := inst.LowerString(ctx, v.Failed)
+		inst.PutU32(a2, uint32(uint64(p3)))
+		inst.PutU32(a2+4, uint32(uint64(n4)))
+	}
+	inst.PutU8(a1, uint8(v.Tag))
 }

@@ -120,7 +120,7 @@ func TestDevJSONC(t *testing.T) {
 		done <- run(ctx, []string{"dev", "--config", filepath.Join(dir, "wrangler.jsonc"), "--port", "0", "--persist-to", state, "--var", "EXTRA:1"}, nil, out, errOut)
 	}()
 	var base string
-	for i := 0; i < 300 && base == ""; i++ {
+	for deadline := time.Now().Add(2 * time.Minute); base == "" && time.Now().Before(deadline); {
 		time.Sleep(20 * time.Millisecond)
 		for _, l := range strings.Split(out.String(), "\n") {
 			if u, ok := strings.CutPrefix(l, "Ready on "); ok {

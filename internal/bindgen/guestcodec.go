@@ -86,6 +86,20 @@ func (s *side) guestLiftList(b *w, t wit.Type, k *wit.List, ptr, n string) strin
 
 // guestLoad emits guest code that loads t from linear memory at addr.
 func (s *side) guestLoad(b *w, t wit.Type, addr string) string {
+	if name, ok := s.helperFor(t, "load", func(n string) string {
+		return "func " + n + "(a uint32) " + s.goType(t)
+	}, func(hb *w) {
+		v := s.guestLoadInline(hb, t, "a")
+		hb.p("return %s", v)
+	}); ok {
+		v := b.fresh("v")
+		b.p("%s := %s(%s)", v, name, addr)
+		return v
+	}
+	return s.guestLoadInline(b, t, addr)
+}
+
+func (s *side) guestLoadInline(b *w, t wit.Type, addr string) string {
 	c := s.abi()
 	v := b.fresh("v")
 	t = root(t)
@@ -150,6 +164,18 @@ func (s *side) guestLoad(b *w, t wit.Type, addr string) string {
 
 // guestStore emits guest code that stores val of type t at addr.
 func (s *side) guestStore(b *w, t wit.Type, addr, val string) {
+	if name, ok := s.helperFor(t, "store", func(n string) string {
+		return "func " + n + "(a uint32, v " + s.goType(t) + ")"
+	}, func(hb *w) {
+		s.guestStoreInline(hb, t, "a", "v")
+	}); ok {
+		b.p("%s(%s, %s)", name, addr, val)
+		return
+	}
+	s.guestStoreInline(b, t, addr, val)
+}
+
+func (s *side) guestStoreInline(b *w, t wit.Type, addr, val string) {
 	c := s.abi()
 	t = root(t)
 	a := b.fresh("a")

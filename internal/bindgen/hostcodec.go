@@ -131,6 +131,20 @@ func (s *side) hostLiftList(b *w, t wit.Type, k *wit.List, ptr, n string) string
 
 // hostLoad emits code that loads t from guest memory at addr (a uint32 expression).
 func (s *side) hostLoad(b *w, t wit.Type, addr string) string {
+	if name, ok := s.helperFor(t, "load", func(n string) string {
+		return "func " + n + "(inst *" + s.abi() + ".Instance, a uint32) " + s.goType(t)
+	}, func(hb *w) {
+		v := s.hostLoadInline(hb, t, "a")
+		hb.p("return %s", v)
+	}); ok {
+		v := b.fresh("v")
+		b.p("%s := %s(inst, %s)", v, name, addr)
+		return v
+	}
+	return s.hostLoadInline(b, t, addr)
+}
+
+func (s *side) hostLoadInline(b *w, t wit.Type, addr string) string {
 	v := b.fresh("v")
 	t = root(t)
 	a := b.fresh("a")
@@ -206,6 +220,18 @@ func (s *side) hostLoad(b *w, t wit.Type, addr string) string {
 
 // hostStore emits code that stores the Go value val of type t at addr.
 func (s *side) hostStore(b *w, t wit.Type, addr, val string) {
+	if name, ok := s.helperFor(t, "store", func(n string) string {
+		return "func " + n + "(ctx " + s.use("context", "context") + ".Context, inst *" + s.abi() + ".Instance, a uint32, v " + s.goType(t) + ")"
+	}, func(hb *w) {
+		s.hostStoreInline(hb, t, "a", "v")
+	}); ok {
+		b.p("%s(ctx, inst, %s, %s)", name, addr, val)
+		return
+	}
+	s.hostStoreInline(b, t, addr, val)
+}
+
+func (s *side) hostStoreInline(b *w, t wit.Type, addr, val string) {
 	t = root(t)
 	a := b.fresh("a")
 	b.p("%s := %s", a, addr)

@@ -15,6 +15,37 @@ type side struct {
 	iface   *wit.Interface
 	imports map[string]string // import path -> package name
 	err     error
+	helpers w               // helper functions, emitted after the body
+	emitted map[string]bool // helper functions already emitted
+}
+
+// helperFor returns the name of the helper function op+Type for a named
+// record or variant type owned by this interface, emitting it (with body
+// written by gen) on first use; ok is false for any other type, which the
+// caller then inlines.
+func (s *side) helperFor(t wit.Type, op string, sig func(name string) string, gen func(b *w)) (string, bool) {
+	td, isTD := root(t).(*wit.TypeDef)
+	if !isTD || td.Name == nil || td.Owner != wit.TypeOwner(s.iface) {
+		return "", false
+	}
+	switch td.Kind.(type) {
+	case *wit.Record, *wit.Variant:
+	default:
+		return "", false
+	}
+	name := op + goName(*td.Name)
+	if s.emitted == nil {
+		s.emitted = map[string]bool{}
+	}
+	if !s.emitted[name] {
+		s.emitted[name] = true
+		var hb w
+		hb.p("%s {", sig(name))
+		gen(&hb)
+		hb.p("}\n")
+		s.helpers.Write(hb.Bytes())
+	}
+	return name, true
 }
 
 func (s *side) fail(format string, args ...any) {
@@ -271,5 +302,6 @@ func (s *side) header(b *w, pkg string, body []byte) []byte {
 		out.p(")\n")
 	}
 	out.Write(body)
+	out.Write(s.helpers.Bytes())
 	return out.Bytes()
 }

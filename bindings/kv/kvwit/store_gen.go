@@ -152,300 +152,132 @@ func DefineStore(hb wazero.HostModuleBuilder, slot int) {
 		v, e := impl.NamespaceOpen(ctx, v1)
 		ret := uint32(stack[2])
 		if e != nil {
-			a2 := ret + 4
-			switch (*e).Tag {
-			case 0:
-				a3 := a2 + 4
-				p4, n5 := inst.LowerString(ctx, (*e).NoSuchNamespace)
-				inst.PutU32(a3, uint32(uint64(p4)))
-				inst.PutU32(a3+4, uint32(uint64(n5)))
-			case 1:
-				a6 := a2 + 4
-				p7, n8 := inst.LowerString(ctx, (*e).InvalidKey)
-				inst.PutU32(a6, uint32(uint64(p7)))
-				inst.PutU32(a6+4, uint32(uint64(n8)))
-			case 2:
-				a9 := a2 + 4
-				p10, n11 := inst.LowerString(ctx, (*e).TooLarge)
-				inst.PutU32(a9, uint32(uint64(p10)))
-				inst.PutU32(a9+4, uint32(uint64(n11)))
-			case 3:
-				a12 := a2 + 4
-				p13, n14 := inst.LowerString(ctx, (*e).InvalidArgument)
-				inst.PutU32(a12, uint32(uint64(p13)))
-				inst.PutU32(a12+4, uint32(uint64(n14)))
-			case 4:
-				a15 := a2 + 4
-				p16, n17 := inst.LowerString(ctx, (*e).Internal)
-				inst.PutU32(a15, uint32(uint64(p16)))
-				inst.PutU32(a15+4, uint32(uint64(n17)))
-			}
-			inst.PutU8(a2, uint8((*e).Tag))
+			storeError(ctx, inst, ret+4, (*e))
 			inst.PutU8(ret, 1)
 			return
 		}
-		a18 := ret + 4
-		h19 := inst.Handles.Add(inst, NamespaceType, v)
-		inst.PutU32(a18, uint32(uint64(h19)))
+		a2 := ret + 4
+		h3 := inst.Handles.Add(inst, NamespaceType, v)
+		inst.PutU32(a2, uint32(uint64(h3)))
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("name0", "name1", "retptr").Export("[static]namespace.open")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
 		inst := abi.From(ctx)
-		v20 := inst.Handles.Get(inst, NamespaceType, uint32(stack[0])).(Namespace)
-		v21 := inst.String(uint32(stack[1]), uint32(stack[2]))
-		v, e := v20.Get(ctx, v21)
+		v4 := inst.Handles.Get(inst, NamespaceType, uint32(stack[0])).(Namespace)
+		v5 := inst.String(uint32(stack[1]), uint32(stack[2]))
+		v, e := v4.Get(ctx, v5)
 		ret := uint32(stack[3])
 		if e != nil {
-			a22 := ret + 4
-			switch (*e).Tag {
-			case 0:
-				a23 := a22 + 4
-				p24, n25 := inst.LowerString(ctx, (*e).NoSuchNamespace)
-				inst.PutU32(a23, uint32(uint64(p24)))
-				inst.PutU32(a23+4, uint32(uint64(n25)))
-			case 1:
-				a26 := a22 + 4
-				p27, n28 := inst.LowerString(ctx, (*e).InvalidKey)
-				inst.PutU32(a26, uint32(uint64(p27)))
-				inst.PutU32(a26+4, uint32(uint64(n28)))
-			case 2:
-				a29 := a22 + 4
-				p30, n31 := inst.LowerString(ctx, (*e).TooLarge)
-				inst.PutU32(a29, uint32(uint64(p30)))
-				inst.PutU32(a29+4, uint32(uint64(n31)))
-			case 3:
-				a32 := a22 + 4
-				p33, n34 := inst.LowerString(ctx, (*e).InvalidArgument)
-				inst.PutU32(a32, uint32(uint64(p33)))
-				inst.PutU32(a32+4, uint32(uint64(n34)))
-			case 4:
-				a35 := a22 + 4
-				p36, n37 := inst.LowerString(ctx, (*e).Internal)
-				inst.PutU32(a35, uint32(uint64(p36)))
-				inst.PutU32(a35+4, uint32(uint64(n37)))
-			}
-			inst.PutU8(a22, uint8((*e).Tag))
+			storeError(ctx, inst, ret+4, (*e))
 			inst.PutU8(ret, 1)
 			return
 		}
-		a38 := ret + 4
+		a6 := ret + 4
 		if v.Some {
-			a39 := a38 + 4
-			p40, n41 := inst.LowerBytes(ctx, v.Value)
-			inst.PutU32(a39, uint32(uint64(p40)))
-			inst.PutU32(a39+4, uint32(uint64(n41)))
-			inst.PutU8(a38, uint8(1))
+			a7 := a6 + 4
+			p8, n9 := inst.LowerBytes(ctx, v.Value)
+			inst.PutU32(a7, uint32(uint64(p8)))
+			inst.PutU32(a7+4, uint32(uint64(n9)))
+			inst.PutU8(a6, uint8(1))
 		} else {
-			inst.PutU8(a38, uint8(0))
+			inst.PutU8(a6, uint8(0))
 		}
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "key0", "key1", "retptr").Export("[method]namespace.get")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
 		inst := abi.From(ctx)
-		v42 := inst.Handles.Get(inst, NamespaceType, uint32(stack[0])).(Namespace)
-		v43 := inst.String(uint32(stack[1]), uint32(stack[2]))
-		v, e := v42.GetWithMetadata(ctx, v43)
+		v10 := inst.Handles.Get(inst, NamespaceType, uint32(stack[0])).(Namespace)
+		v11 := inst.String(uint32(stack[1]), uint32(stack[2]))
+		v, e := v10.GetWithMetadata(ctx, v11)
 		ret := uint32(stack[3])
 		if e != nil {
-			a44 := ret + 4
-			switch (*e).Tag {
-			case 0:
-				a45 := a44 + 4
-				p46, n47 := inst.LowerString(ctx, (*e).NoSuchNamespace)
-				inst.PutU32(a45, uint32(uint64(p46)))
-				inst.PutU32(a45+4, uint32(uint64(n47)))
-			case 1:
-				a48 := a44 + 4
-				p49, n50 := inst.LowerString(ctx, (*e).InvalidKey)
-				inst.PutU32(a48, uint32(uint64(p49)))
-				inst.PutU32(a48+4, uint32(uint64(n50)))
-			case 2:
-				a51 := a44 + 4
-				p52, n53 := inst.LowerString(ctx, (*e).TooLarge)
-				inst.PutU32(a51, uint32(uint64(p52)))
-				inst.PutU32(a51+4, uint32(uint64(n53)))
-			case 3:
-				a54 := a44 + 4
-				p55, n56 := inst.LowerString(ctx, (*e).InvalidArgument)
-				inst.PutU32(a54, uint32(uint64(p55)))
-				inst.PutU32(a54+4, uint32(uint64(n56)))
-			case 4:
-				a57 := a44 + 4
-				p58, n59 := inst.LowerString(ctx, (*e).Internal)
-				inst.PutU32(a57, uint32(uint64(p58)))
-				inst.PutU32(a57+4, uint32(uint64(n59)))
-			}
-			inst.PutU8(a44, uint8((*e).Tag))
+			storeError(ctx, inst, ret+4, (*e))
 			inst.PutU8(ret, 1)
 			return
 		}
-		a60 := ret + 4
+		a12 := ret + 4
 		if v.Some {
-			a61 := a60 + 4
-			a62 := a61 + 0
-			p63, n64 := inst.LowerBytes(ctx, v.Value.Value)
-			inst.PutU32(a62, uint32(uint64(p63)))
-			inst.PutU32(a62+4, uint32(uint64(n64)))
-			a65 := a61 + 8
-			if v.Value.Metadata.Some {
-				a66 := a65 + 4
-				p67, n68 := inst.LowerString(ctx, v.Value.Metadata.Value)
-				inst.PutU32(a66, uint32(uint64(p67)))
-				inst.PutU32(a66+4, uint32(uint64(n68)))
-				inst.PutU8(a65, uint8(1))
-			} else {
-				inst.PutU8(a65, uint8(0))
-			}
-			inst.PutU8(a60, uint8(1))
+			storeValueWithMetadata(ctx, inst, a12+4, v.Value)
+			inst.PutU8(a12, uint8(1))
 		} else {
-			inst.PutU8(a60, uint8(0))
+			inst.PutU8(a12, uint8(0))
 		}
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "key0", "key1", "retptr").Export("[method]namespace.get-with-metadata")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
 		inst := abi.From(ctx)
-		v69 := inst.Handles.Get(inst, NamespaceType, uint32(stack[0])).(Namespace)
-		p72, n73 := uint32(stack[1]), uint32(stack[2])
-		inst.CheckList(p72, n73, 8, 4)
-		v71 := make([]string, n73)
-		for i74 := range v71 {
-			a76 := p72 + uint32(i74)*8
-			v75 := inst.String(inst.U32(a76), inst.U32(a76+4))
-			v71[i74] = v75
+		v13 := inst.Handles.Get(inst, NamespaceType, uint32(stack[0])).(Namespace)
+		p16, n17 := uint32(stack[1]), uint32(stack[2])
+		inst.CheckList(p16, n17, 8, 4)
+		v15 := make([]string, n17)
+		for i18 := range v15 {
+			a20 := p16 + uint32(i18)*8
+			v19 := inst.String(inst.U32(a20), inst.U32(a20+4))
+			v15[i18] = v19
 		}
-		v, e := v69.GetMany(ctx, v71)
+		v, e := v13.GetMany(ctx, v15)
 		ret := uint32(stack[3])
 		if e != nil {
-			a77 := ret + 4
-			switch (*e).Tag {
-			case 0:
-				a78 := a77 + 4
-				p79, n80 := inst.LowerString(ctx, (*e).NoSuchNamespace)
-				inst.PutU32(a78, uint32(uint64(p79)))
-				inst.PutU32(a78+4, uint32(uint64(n80)))
-			case 1:
-				a81 := a77 + 4
-				p82, n83 := inst.LowerString(ctx, (*e).InvalidKey)
-				inst.PutU32(a81, uint32(uint64(p82)))
-				inst.PutU32(a81+4, uint32(uint64(n83)))
-			case 2:
-				a84 := a77 + 4
-				p85, n86 := inst.LowerString(ctx, (*e).TooLarge)
-				inst.PutU32(a84, uint32(uint64(p85)))
-				inst.PutU32(a84+4, uint32(uint64(n86)))
-			case 3:
-				a87 := a77 + 4
-				p88, n89 := inst.LowerString(ctx, (*e).InvalidArgument)
-				inst.PutU32(a87, uint32(uint64(p88)))
-				inst.PutU32(a87+4, uint32(uint64(n89)))
-			case 4:
-				a90 := a77 + 4
-				p91, n92 := inst.LowerString(ctx, (*e).Internal)
-				inst.PutU32(a90, uint32(uint64(p91)))
-				inst.PutU32(a90+4, uint32(uint64(n92)))
-			}
-			inst.PutU8(a77, uint8((*e).Tag))
+			storeError(ctx, inst, ret+4, (*e))
 			inst.PutU8(ret, 1)
 			return
 		}
-		a93 := ret + 4
-		p94 := inst.AllocList(ctx, len(v), 24, 4)
-		n95 := uint32(len(v))
-		for i96 := range v {
-			a97 := p94 + uint32(i96)*24
-			if v[i96].Some {
-				a98 := a97 + 4
-				a99 := a98 + 0
-				p100, n101 := inst.LowerBytes(ctx, v[i96].Value.Value)
-				inst.PutU32(a99, uint32(uint64(p100)))
-				inst.PutU32(a99+4, uint32(uint64(n101)))
-				a102 := a98 + 8
-				if v[i96].Value.Metadata.Some {
-					a103 := a102 + 4
-					p104, n105 := inst.LowerString(ctx, v[i96].Value.Metadata.Value)
-					inst.PutU32(a103, uint32(uint64(p104)))
-					inst.PutU32(a103+4, uint32(uint64(n105)))
-					inst.PutU8(a102, uint8(1))
-				} else {
-					inst.PutU8(a102, uint8(0))
-				}
-				inst.PutU8(a97, uint8(1))
+		a21 := ret + 4
+		p22 := inst.AllocList(ctx, len(v), 24, 4)
+		n23 := uint32(len(v))
+		for i24 := range v {
+			a25 := p22 + uint32(i24)*24
+			if v[i24].Some {
+				storeValueWithMetadata(ctx, inst, a25+4, v[i24].Value)
+				inst.PutU8(a25, uint8(1))
 			} else {
-				inst.PutU8(a97, uint8(0))
+				inst.PutU8(a25, uint8(0))
 			}
 		}
-		inst.PutU32(a93, uint32(uint64(p94)))
-		inst.PutU32(a93+4, uint32(uint64(n95)))
+		inst.PutU32(a21, uint32(uint64(p22)))
+		inst.PutU32(a21+4, uint32(uint64(n23)))
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "keys0", "keys1", "retptr").Export("[method]namespace.get-many")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
 		inst := abi.From(ctx)
-		v106 := inst.Handles.Get(inst, NamespaceType, uint32(stack[0])).(Namespace)
-		v107 := inst.String(uint32(stack[1]), uint32(stack[2]))
-		v109 := inst.Bytes(uint32(stack[3]), uint32(stack[4]))
-		var v110 PutOptions
-		var v111 abi.Option[uint64]
+		v26 := inst.Handles.Get(inst, NamespaceType, uint32(stack[0])).(Namespace)
+		v27 := inst.String(uint32(stack[1]), uint32(stack[2]))
+		v29 := inst.Bytes(uint32(stack[3]), uint32(stack[4]))
+		var v30 PutOptions
+		var v31 abi.Option[uint64]
 		switch uint32(stack[5]) {
 		case 0:
 		case 1:
-			v112 := uint64(stack[6])
-			v111.Some, v111.Value = true, v112
+			v32 := uint64(stack[6])
+			v31.Some, v31.Value = true, v32
 		default:
 			inst.Trapf("invalid discriminant %d for *wit.Option", uint32(stack[5]))
 		}
-		v110.Expiration = v111
-		var v113 abi.Option[uint64]
+		v30.Expiration = v31
+		var v33 abi.Option[uint64]
 		switch uint32(stack[7]) {
 		case 0:
 		case 1:
-			v114 := uint64(stack[8])
-			v113.Some, v113.Value = true, v114
+			v34 := uint64(stack[8])
+			v33.Some, v33.Value = true, v34
 		default:
 			inst.Trapf("invalid discriminant %d for *wit.Option", uint32(stack[7]))
 		}
-		v110.ExpirationTTL = v113
-		var v115 abi.Option[string]
+		v30.ExpirationTTL = v33
+		var v35 abi.Option[string]
 		switch uint32(stack[9]) {
 		case 0:
 		case 1:
-			v116 := inst.String(uint32(stack[10]), uint32(stack[11]))
-			v115.Some, v115.Value = true, v116
+			v36 := inst.String(uint32(stack[10]), uint32(stack[11]))
+			v35.Some, v35.Value = true, v36
 		default:
 			inst.Trapf("invalid discriminant %d for *wit.Option", uint32(stack[9]))
 		}
-		v110.Metadata = v115
-		e := v106.Put(ctx, v107, v109, v110)
+		v30.Metadata = v35
+		e := v26.Put(ctx, v27, v29, v30)
 		ret := uint32(stack[12])
 		if e != nil {
-			a117 := ret + 4
-			switch (*e).Tag {
-			case 0:
-				a118 := a117 + 4
-				p119, n120 := inst.LowerString(ctx, (*e).NoSuchNamespace)
-				inst.PutU32(a118, uint32(uint64(p119)))
-				inst.PutU32(a118+4, uint32(uint64(n120)))
-			case 1:
-				a121 := a117 + 4
-				p122, n123 := inst.LowerString(ctx, (*e).InvalidKey)
-				inst.PutU32(a121, uint32(uint64(p122)))
-				inst.PutU32(a121+4, uint32(uint64(n123)))
-			case 2:
-				a124 := a117 + 4
-				p125, n126 := inst.LowerString(ctx, (*e).TooLarge)
-				inst.PutU32(a124, uint32(uint64(p125)))
-				inst.PutU32(a124+4, uint32(uint64(n126)))
-			case 3:
-				a127 := a117 + 4
-				p128, n129 := inst.LowerString(ctx, (*e).InvalidArgument)
-				inst.PutU32(a127, uint32(uint64(p128)))
-				inst.PutU32(a127+4, uint32(uint64(n129)))
-			case 4:
-				a130 := a117 + 4
-				p131, n132 := inst.LowerString(ctx, (*e).Internal)
-				inst.PutU32(a130, uint32(uint64(p131)))
-				inst.PutU32(a130+4, uint32(uint64(n132)))
-			}
-			inst.PutU8(a117, uint8((*e).Tag))
+			storeError(ctx, inst, ret+4, (*e))
 			inst.PutU8(ret, 1)
 			return
 		}
@@ -453,40 +285,12 @@ func DefineStore(hb wazero.HostModuleBuilder, slot int) {
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI64, api.ValueTypeI32, api.ValueTypeI64, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "key0", "key1", "value0", "value1", "options0", "options1", "options2", "options3", "options4", "options5", "options6", "retptr").Export("[method]namespace.put")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
 		inst := abi.From(ctx)
-		v133 := inst.Handles.Get(inst, NamespaceType, uint32(stack[0])).(Namespace)
-		v134 := inst.String(uint32(stack[1]), uint32(stack[2]))
-		e := v133.Delete(ctx, v134)
+		v37 := inst.Handles.Get(inst, NamespaceType, uint32(stack[0])).(Namespace)
+		v38 := inst.String(uint32(stack[1]), uint32(stack[2]))
+		e := v37.Delete(ctx, v38)
 		ret := uint32(stack[3])
 		if e != nil {
-			a135 := ret + 4
-			switch (*e).Tag {
-			case 0:
-				a136 := a135 + 4
-				p137, n138 := inst.LowerString(ctx, (*e).NoSuchNamespace)
-				inst.PutU32(a136, uint32(uint64(p137)))
-				inst.PutU32(a136+4, uint32(uint64(n138)))
-			case 1:
-				a139 := a135 + 4
-				p140, n141 := inst.LowerString(ctx, (*e).InvalidKey)
-				inst.PutU32(a139, uint32(uint64(p140)))
-				inst.PutU32(a139+4, uint32(uint64(n141)))
-			case 2:
-				a142 := a135 + 4
-				p143, n144 := inst.LowerString(ctx, (*e).TooLarge)
-				inst.PutU32(a142, uint32(uint64(p143)))
-				inst.PutU32(a142+4, uint32(uint64(n144)))
-			case 3:
-				a145 := a135 + 4
-				p146, n147 := inst.LowerString(ctx, (*e).InvalidArgument)
-				inst.PutU32(a145, uint32(uint64(p146)))
-				inst.PutU32(a145+4, uint32(uint64(n147)))
-			case 4:
-				a148 := a135 + 4
-				p149, n150 := inst.LowerString(ctx, (*e).Internal)
-				inst.PutU32(a148, uint32(uint64(p149)))
-				inst.PutU32(a148+4, uint32(uint64(n150)))
-			}
-			inst.PutU8(a135, uint8((*e).Tag))
+			storeError(ctx, inst, ret+4, (*e))
 			inst.PutU8(ret, 1)
 			return
 		}
@@ -494,116 +298,46 @@ func DefineStore(hb wazero.HostModuleBuilder, slot int) {
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "key0", "key1", "retptr").Export("[method]namespace.delete")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
 		inst := abi.From(ctx)
-		v151 := inst.Handles.Get(inst, NamespaceType, uint32(stack[0])).(Namespace)
-		var v152 ListOptions
-		var v153 abi.Option[string]
+		v39 := inst.Handles.Get(inst, NamespaceType, uint32(stack[0])).(Namespace)
+		var v40 ListOptions
+		var v41 abi.Option[string]
 		switch uint32(stack[1]) {
 		case 0:
 		case 1:
-			v154 := inst.String(uint32(stack[2]), uint32(stack[3]))
-			v153.Some, v153.Value = true, v154
+			v42 := inst.String(uint32(stack[2]), uint32(stack[3]))
+			v41.Some, v41.Value = true, v42
 		default:
 			inst.Trapf("invalid discriminant %d for *wit.Option", uint32(stack[1]))
 		}
-		v152.Prefix = v153
-		var v155 abi.Option[uint32]
+		v40.Prefix = v41
+		var v43 abi.Option[uint32]
 		switch uint32(stack[4]) {
 		case 0:
 		case 1:
-			v156 := uint32(stack[5])
-			v155.Some, v155.Value = true, v156
+			v44 := uint32(stack[5])
+			v43.Some, v43.Value = true, v44
 		default:
 			inst.Trapf("invalid discriminant %d for *wit.Option", uint32(stack[4]))
 		}
-		v152.Limit = v155
-		var v157 abi.Option[string]
+		v40.Limit = v43
+		var v45 abi.Option[string]
 		switch uint32(stack[6]) {
 		case 0:
 		case 1:
-			v158 := inst.String(uint32(stack[7]), uint32(stack[8]))
-			v157.Some, v157.Value = true, v158
+			v46 := inst.String(uint32(stack[7]), uint32(stack[8]))
+			v45.Some, v45.Value = true, v46
 		default:
 			inst.Trapf("invalid discriminant %d for *wit.Option", uint32(stack[6]))
 		}
-		v152.Cursor = v157
-		v, e := v151.ListKeys(ctx, v152)
+		v40.Cursor = v45
+		v, e := v39.ListKeys(ctx, v40)
 		ret := uint32(stack[9])
 		if e != nil {
-			a159 := ret + 4
-			switch (*e).Tag {
-			case 0:
-				a160 := a159 + 4
-				p161, n162 := inst.LowerString(ctx, (*e).NoSuchNamespace)
-				inst.PutU32(a160, uint32(uint64(p161)))
-				inst.PutU32(a160+4, uint32(uint64(n162)))
-			case 1:
-				a163 := a159 + 4
-				p164, n165 := inst.LowerString(ctx, (*e).InvalidKey)
-				inst.PutU32(a163, uint32(uint64(p164)))
-				inst.PutU32(a163+4, uint32(uint64(n165)))
-			case 2:
-				a166 := a159 + 4
-				p167, n168 := inst.LowerString(ctx, (*e).TooLarge)
-				inst.PutU32(a166, uint32(uint64(p167)))
-				inst.PutU32(a166+4, uint32(uint64(n168)))
-			case 3:
-				a169 := a159 + 4
-				p170, n171 := inst.LowerString(ctx, (*e).InvalidArgument)
-				inst.PutU32(a169, uint32(uint64(p170)))
-				inst.PutU32(a169+4, uint32(uint64(n171)))
-			case 4:
-				a172 := a159 + 4
-				p173, n174 := inst.LowerString(ctx, (*e).Internal)
-				inst.PutU32(a172, uint32(uint64(p173)))
-				inst.PutU32(a172+4, uint32(uint64(n174)))
-			}
-			inst.PutU8(a159, uint8((*e).Tag))
+			storeError(ctx, inst, ret+4, (*e))
 			inst.PutU8(ret, 1)
 			return
 		}
-		a175 := ret + 4
-		a176 := a175 + 0
-		p177 := inst.AllocList(ctx, len(v.Keys), 40, 8)
-		n178 := uint32(len(v.Keys))
-		for i179 := range v.Keys {
-			a180 := p177 + uint32(i179)*40
-			a181 := a180 + 0
-			p182, n183 := inst.LowerString(ctx, v.Keys[i179].Name)
-			inst.PutU32(a181, uint32(uint64(p182)))
-			inst.PutU32(a181+4, uint32(uint64(n183)))
-			a184 := a180 + 8
-			if v.Keys[i179].Expiration.Some {
-				a185 := a184 + 8
-				inst.PutU64(a185, uint64(v.Keys[i179].Expiration.Value))
-				inst.PutU8(a184, uint8(1))
-			} else {
-				inst.PutU8(a184, uint8(0))
-			}
-			a186 := a180 + 24
-			if v.Keys[i179].Metadata.Some {
-				a187 := a186 + 4
-				p188, n189 := inst.LowerString(ctx, v.Keys[i179].Metadata.Value)
-				inst.PutU32(a187, uint32(uint64(p188)))
-				inst.PutU32(a187+4, uint32(uint64(n189)))
-				inst.PutU8(a186, uint8(1))
-			} else {
-				inst.PutU8(a186, uint8(0))
-			}
-		}
-		inst.PutU32(a176, uint32(uint64(p177)))
-		inst.PutU32(a176+4, uint32(uint64(n178)))
-		a190 := a175 + 8
-		inst.PutBool(a190, v.ListComplete)
-		a191 := a175 + 12
-		if v.Cursor.Some {
-			a192 := a191 + 4
-			p193, n194 := inst.LowerString(ctx, v.Cursor.Value)
-			inst.PutU32(a192, uint32(uint64(p193)))
-			inst.PutU32(a192+4, uint32(uint64(n194)))
-			inst.PutU8(a191, uint8(1))
-		} else {
-			inst.PutU8(a191, uint8(0))
-		}
+		storeListResult(ctx, inst, ret+4, v)
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "options0", "options1", "options2", "options3", "options4", "options5", "options6", "options7", "retptr").Export("[method]namespace.list-keys")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
@@ -611,4 +345,104 @@ func DefineStore(hb wazero.HostModuleBuilder, slot int) {
 		inst.Handles.Drop(ctx, inst, NamespaceType, uint32(stack[0]))
 	}), []api.ValueType{api.ValueTypeI32}, nil).WithParameterNames("self").Export("[resource-drop]namespace")
 	_ = slot
+}
+
+func storeError(ctx context.Context, inst *abi.Instance, a uint32, v Error) {
+	a1 := a
+	switch v.Tag {
+	case 0:
+		a2 := a1 + 4
+		p3, n4 := inst.LowerString(ctx, v.NoSuchNamespace)
+		inst.PutU32(a2, uint32(uint64(p3)))
+		inst.PutU32(a2+4, uint32(uint64(n4)))
+	case 1:
+		a5 := a1 + 4
+		p6, n7 := inst.LowerString(ctx, v.InvalidKey)
+		inst.PutU32(a5, uint32(uint64(p6)))
+		inst.PutU32(a5+4, uint32(uint64(n7)))
+	case 2:
+		a8 := a1 + 4
+		p9, n10 := inst.LowerString(ctx, v.TooLarge)
+		inst.PutU32(a8, uint32(uint64(p9)))
+		inst.PutU32(a8+4, uint32(uint64(n10)))
+	case 3:
+		a11 := a1 + 4
+		p12, n13 := inst.LowerString(ctx, v.InvalidArgument)
+		inst.PutU32(a11, uint32(uint64(p12)))
+		inst.PutU32(a11+4, uint32(uint64(n13)))
+	case 4:
+		a14 := a1 + 4
+		p15, n16 := inst.LowerString(ctx, v.Internal)
+		inst.PutU32(a14, uint32(uint64(p15)))
+		inst.PutU32(a14+4, uint32(uint64(n16)))
+	}
+	inst.PutU8(a1, uint8(v.Tag))
+}
+
+func storeValueWithMetadata(ctx context.Context, inst *abi.Instance, a uint32, v ValueWithMetadata) {
+	a1 := a
+	a2 := a1 + 0
+	p3, n4 := inst.LowerBytes(ctx, v.Value)
+	inst.PutU32(a2, uint32(uint64(p3)))
+	inst.PutU32(a2+4, uint32(uint64(n4)))
+	a5 := a1 + 8
+	if v.Metadata.Some {
+		a6 := a5 + 4
+		p7, n8 := inst.LowerString(ctx, v.Metadata.Value)
+		inst.PutU32(a6, uint32(uint64(p7)))
+		inst.PutU32(a6+4, uint32(uint64(n8)))
+		inst.PutU8(a5, uint8(1))
+	} else {
+		inst.PutU8(a5, uint8(0))
+	}
+}
+
+func storeKeyInfo(ctx context.Context, inst *abi.Instance, a uint32, v KeyInfo) {
+	a1 := a
+	a2 := a1 + 0
+	p3, n4 := inst.LowerString(ctx, v.Name)
+	inst.PutU32(a2, uint32(uint64(p3)))
+	inst.PutU32(a2+4, uint32(uint64(n4)))
+	a5 := a1 + 8
+	if v.Expiration.Some {
+		a6 := a5 + 8
+		inst.PutU64(a6, uint64(v.Expiration.Value))
+		inst.PutU8(a5, uint8(1))
+	} else {
+		inst.PutU8(a5, uint8(0))
+	}
+	a7 := a1 + 24
+	if v.Metadata.Some {
+		a8 := a7 + 4
+		p9, n10 := inst.LowerString(ctx, v.Metadata.Value)
+		inst.PutU32(a8, uint32(uint64(p9)))
+		inst.PutU32(a8+4, uint32(uint64(n10)))
+		inst.PutU8(a7, uint8(1))
+	} else {
+		inst.PutU8(a7, uint8(0))
+	}
+}
+
+func storeListResult(ctx context.Context, inst *abi.Instance, a uint32, v ListResult) {
+	a1 := a
+	a2 := a1 + 0
+	p3 := inst.AllocList(ctx, len(v.Keys), 40, 8)
+	n4 := uint32(len(v.Keys))
+	for i5 := range v.Keys {
+		storeKeyInfo(ctx, inst, p3+uint32(i5)*40, v.Keys[i5])
+	}
+	inst.PutU32(a2, uint32(uint64(p3)))
+	inst.PutU32(a2+4, uint32(uint64(n4)))
+	a6 := a1 + 8
+	inst.PutBool(a6, v.ListComplete)
+	a7 := a1 + 12
+	if v.Cursor.Some {
+		a8 := a7 + 4
+		p9, n10 := inst.LowerString(ctx, v.Cursor.Value)
+		inst.PutU32(a8, uint32(uint64(p9)))
+		inst.PutU32(a8+4, uint32(uint64(n10)))
+		inst.PutU8(a7, uint8(1))
+	} else {
+		inst.PutU8(a7, uint8(0))
+	}
 }

@@ -73,25 +73,7 @@ func DefineVars(hb wazero.HostModuleBuilder, slot int) {
 		ret := uint32(stack[2])
 		a2 := ret
 		if v.Some {
-			a3 := a2 + 4
-			switch v.Value.Tag {
-			case 0:
-				a4 := a3 + 4
-				p5, n6 := inst.LowerString(ctx, v.Value.Text)
-				inst.PutU32(a4, uint32(uint64(p5)))
-				inst.PutU32(a4+4, uint32(uint64(n6)))
-			case 1:
-				a7 := a3 + 4
-				p8, n9 := inst.LowerString(ctx, v.Value.JSON)
-				inst.PutU32(a7, uint32(uint64(p8)))
-				inst.PutU32(a7+4, uint32(uint64(n9)))
-			case 2:
-				a10 := a3 + 4
-				p11, n12 := inst.LowerString(ctx, v.Value.Secret)
-				inst.PutU32(a10, uint32(uint64(p11)))
-				inst.PutU32(a10+4, uint32(uint64(n12)))
-			}
-			inst.PutU8(a3, uint8(v.Value.Tag))
+			storeValue(ctx, inst, a2+4, v.Value)
 			inst.PutU8(a2, uint8(1))
 		} else {
 			inst.PutU8(a2, uint8(0))
@@ -105,17 +87,39 @@ func DefineVars(hb wazero.HostModuleBuilder, slot int) {
 		}
 		v := impl.Names(ctx)
 		ret := uint32(stack[0])
-		a13 := ret
-		p14 := inst.AllocList(ctx, len(v), 8, 4)
-		n15 := uint32(len(v))
-		for i16 := range v {
-			a17 := p14 + uint32(i16)*8
-			p18, n19 := inst.LowerString(ctx, v[i16])
-			inst.PutU32(a17, uint32(uint64(p18)))
-			inst.PutU32(a17+4, uint32(uint64(n19)))
+		a3 := ret
+		p4 := inst.AllocList(ctx, len(v), 8, 4)
+		n5 := uint32(len(v))
+		for i6 := range v {
+			a7 := p4 + uint32(i6)*8
+			p8, n9 := inst.LowerString(ctx, v[i6])
+			inst.PutU32(a7, uint32(uint64(p8)))
+			inst.PutU32(a7+4, uint32(uint64(n9)))
 		}
-		inst.PutU32(a13, uint32(uint64(p14)))
-		inst.PutU32(a13+4, uint32(uint64(n15)))
+		inst.PutU32(a3, uint32(uint64(p4)))
+		inst.PutU32(a3+4, uint32(uint64(n5)))
 	}), []api.ValueType{api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("retptr").Export("names")
 	_ = slot
+}
+
+func storeValue(ctx context.Context, inst *abi.Instance, a uint32, v Value) {
+	a1 := a
+	switch v.Tag {
+	case 0:
+		a2 := a1 + 4
+		p3, n4 := inst.LowerString(ctx, v.Text)
+		inst.PutU32(a2, uint32(uint64(p3)))
+		inst.PutU32(a2+4, uint32(uint64(n4)))
+	case 1:
+		a5 := a1 + 4
+		p6, n7 := inst.LowerString(ctx, v.JSON)
+		inst.PutU32(a5, uint32(uint64(p6)))
+		inst.PutU32(a5+4, uint32(uint64(n7)))
+	case 2:
+		a8 := a1 + 4
+		p9, n10 := inst.LowerString(ctx, v.Secret)
+		inst.PutU32(a8, uint32(uint64(p9)))
+		inst.PutU32(a8+4, uint32(uint64(n10)))
+	}
+	inst.PutU8(a1, uint8(v.Tag))
 }

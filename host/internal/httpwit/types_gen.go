@@ -106,64 +106,38 @@ func DefineTypes(hb wazero.HostModuleBuilder, slot int) {
 		v, e := v1.Send(ctx, v2, v4)
 		ret := uint32(stack[4])
 		if e != nil {
-			a15 := ret + 4
-			switch (*e).Tag {
-			case 0:
-			case 1:
-				a16 := a15 + 4
-				inst.PutU16(a16, uint16((*e).InvalidStatus))
-			case 2:
-				a17 := a15 + 4
-				p18, n19 := inst.LowerString(ctx, (*e).InvalidHeader)
-				inst.PutU32(a17, uint32(uint64(p18)))
-				inst.PutU32(a17+4, uint32(uint64(n19)))
-			case 3:
-			}
-			inst.PutU8(a15, uint8((*e).Tag))
+			storeError(ctx, inst, ret+4, (*e))
 			inst.PutU8(ret, 1)
 			return
 		}
-		a20 := ret + 4
-		h21 := inst.Handles.Add(inst, stream.OutputStreamType, v)
-		inst.PutU32(a20, uint32(uint64(h21)))
+		a15 := ret + 4
+		h16 := inst.Handles.Add(inst, stream.OutputStreamType, v)
+		inst.PutU32(a15, uint32(uint64(h16)))
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "status0", "headers0", "headers1", "retptr").Export("[method]response-outparam.send")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
 		inst := abi.From(ctx)
-		v22 := inst.Handles.Get(inst, ResponseOutparamType, uint32(stack[0])).(ResponseOutparam)
-		v23 := uint16(stack[1])
-		p26, n27 := uint32(stack[2]), uint32(stack[3])
-		inst.CheckList(p26, n27, 16, 4)
-		v25 := make(Fields, n27)
-		for i28 := range v25 {
-			a30 := p26 + uint32(i28)*16
-			var v29 abi.Tuple2[string, []byte]
-			a32 := a30 + 0
-			v31 := inst.String(inst.U32(a32), inst.U32(a32+4))
-			v29.F0 = v31
-			a34 := a30 + 8
-			v35 := inst.Bytes(inst.U32(a34), inst.U32(a34+4))
-			v29.F1 = v35
-			v25[i28] = v29
+		v17 := inst.Handles.Get(inst, ResponseOutparamType, uint32(stack[0])).(ResponseOutparam)
+		v18 := uint16(stack[1])
+		p21, n22 := uint32(stack[2]), uint32(stack[3])
+		inst.CheckList(p21, n22, 16, 4)
+		v20 := make(Fields, n22)
+		for i23 := range v20 {
+			a25 := p21 + uint32(i23)*16
+			var v24 abi.Tuple2[string, []byte]
+			a27 := a25 + 0
+			v26 := inst.String(inst.U32(a27), inst.U32(a27+4))
+			v24.F0 = v26
+			a29 := a25 + 8
+			v30 := inst.Bytes(inst.U32(a29), inst.U32(a29+4))
+			v24.F1 = v30
+			v20[i23] = v24
 		}
-		v37 := inst.Bytes(uint32(stack[4]), uint32(stack[5]))
-		e := v22.SendFull(ctx, v23, v25, v37)
+		v32 := inst.Bytes(uint32(stack[4]), uint32(stack[5]))
+		e := v17.SendFull(ctx, v18, v20, v32)
 		ret := uint32(stack[6])
 		if e != nil {
-			a38 := ret + 4
-			switch (*e).Tag {
-			case 0:
-			case 1:
-				a39 := a38 + 4
-				inst.PutU16(a39, uint16((*e).InvalidStatus))
-			case 2:
-				a40 := a38 + 4
-				p41, n42 := inst.LowerString(ctx, (*e).InvalidHeader)
-				inst.PutU32(a40, uint32(uint64(p41)))
-				inst.PutU32(a40+4, uint32(uint64(n42)))
-			case 3:
-			}
-			inst.PutU8(a38, uint8((*e).Tag))
+			storeError(ctx, inst, ret+4, (*e))
 			inst.PutU8(ret, 1)
 			return
 		}
@@ -174,4 +148,21 @@ func DefineTypes(hb wazero.HostModuleBuilder, slot int) {
 		inst.Handles.Drop(ctx, inst, ResponseOutparamType, uint32(stack[0]))
 	}), []api.ValueType{api.ValueTypeI32}, nil).WithParameterNames("self").Export("[resource-drop]response-outparam")
 	_ = slot
+}
+
+func storeError(ctx context.Context, inst *abi.Instance, a uint32, v Error) {
+	a1 := a
+	switch v.Tag {
+	case 0:
+	case 1:
+		a2 := a1 + 4
+		inst.PutU16(a2, uint16(v.InvalidStatus))
+	case 2:
+		a3 := a1 + 4
+		p4, n5 := inst.LowerString(ctx, v.InvalidHeader)
+		inst.PutU32(a3, uint32(uint64(p4)))
+		inst.PutU32(a3+4, uint32(uint64(n5)))
+	case 3:
+	}
+	inst.PutU8(a1, uint8(v.Tag))
 }

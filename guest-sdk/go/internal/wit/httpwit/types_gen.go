@@ -100,29 +100,12 @@ func (self ResponseOutparam) Send(status uint16, headers Fields) (result stream.
 	runtime.KeepAlive(status)
 	runtime.KeepAlive(headers)
 	if cabi.U8(ret) != 0 {
-		a7 := uint32(ret + 4)
-		var v6 Error
-		switch uint32(cabi.U8(a7)) {
-		case 0:
-			v6.Tag = 0
-		case 1:
-			v6.Tag = 1
-			a9 := uint32(a7 + 4)
-			v8 := uint16(cabi.U16(a9))
-			v6.InvalidStatus = v8
-		case 2:
-			v6.Tag = 2
-			a11 := uint32(a7 + 4)
-			v10 := cabi.String(cabi.U32(a11), cabi.U32(a11+4))
-			v6.InvalidHeader = v10
-		case 3:
-			v6.Tag = 3
-		}
+		v6 := loadError(ret + 4)
 		err = &v6
 	} else {
-		a13 := uint32(ret + 4)
-		v12 := stream.OutputStream(cabi.U32(a13))
-		result = v12
+		a8 := uint32(ret + 4)
+		v7 := stream.OutputStream(cabi.U32(a8))
+		result = v7
 	}
 	cabi.Reset(mark)
 	return
@@ -134,43 +117,48 @@ func wasmimport_method_response_outparam_send_full(self0 uint32, status0 uint32,
 // Sends a whole response, body included, in one call.
 func (self ResponseOutparam) SendFull(status uint16, headers Fields, body []byte) (err *Error) {
 	mark := cabi.Mark()
-	p14 := cabi.Alloc(uint32(len(headers))*16, 4)
-	for i15 := range headers {
-		a16 := uint32(p14 + uint32(i15)*16)
-		a17 := uint32(a16 + 0)
-		cabi.PutU32(a17, cabi.StringPtr(headers[i15].F0))
-		cabi.PutU32(a17+4, uint32(len(headers[i15].F0)))
-		a18 := uint32(a16 + 8)
-		cabi.PutU32(a18, cabi.BytesPtr(headers[i15].F1))
-		cabi.PutU32(a18+4, uint32(len(headers[i15].F1)))
+	p9 := cabi.Alloc(uint32(len(headers))*16, 4)
+	for i10 := range headers {
+		a11 := uint32(p9 + uint32(i10)*16)
+		a12 := uint32(a11 + 0)
+		cabi.PutU32(a12, cabi.StringPtr(headers[i10].F0))
+		cabi.PutU32(a12+4, uint32(len(headers[i10].F0)))
+		a13 := uint32(a11 + 8)
+		cabi.PutU32(a13, cabi.BytesPtr(headers[i10].F1))
+		cabi.PutU32(a13+4, uint32(len(headers[i10].F1)))
 	}
 	ret := cabi.RetArea()
-	wasmimport_method_response_outparam_send_full(uint32(self), uint32(status), p14, uint32(len(headers)), cabi.BytesPtr(body), uint32(len(body)), ret)
+	wasmimport_method_response_outparam_send_full(uint32(self), uint32(status), p9, uint32(len(headers)), cabi.BytesPtr(body), uint32(len(body)), ret)
 	runtime.KeepAlive(self)
 	runtime.KeepAlive(status)
 	runtime.KeepAlive(headers)
 	runtime.KeepAlive(body)
 	if cabi.U8(ret) != 0 {
-		a20 := uint32(ret + 4)
-		var v19 Error
-		switch uint32(cabi.U8(a20)) {
-		case 0:
-			v19.Tag = 0
-		case 1:
-			v19.Tag = 1
-			a22 := uint32(a20 + 4)
-			v21 := uint16(cabi.U16(a22))
-			v19.InvalidStatus = v21
-		case 2:
-			v19.Tag = 2
-			a24 := uint32(a20 + 4)
-			v23 := cabi.String(cabi.U32(a24), cabi.U32(a24+4))
-			v19.InvalidHeader = v23
-		case 3:
-			v19.Tag = 3
-		}
-		err = &v19
+		v14 := loadError(ret + 4)
+		err = &v14
 	}
 	cabi.Reset(mark)
 	return
+}
+
+func loadError(a uint32) Error {
+	a2 := uint32(a)
+	var v1 Error
+	switch uint32(cabi.U8(a2)) {
+	case 0:
+		v1.Tag = 0
+	case 1:
+		v1.Tag = 1
+		a4 := uint32(a2 + 4)
+		v3 := uint16(cabi.U16(a4))
+		v1.InvalidStatus = v3
+	case 2:
+		v1.Tag = 2
+		a6 := uint32(a2 + 4)
+		v5 := cabi.String(cabi.U32(a6), cabi.U32(a6+4))
+		v1.InvalidHeader = v5
+	case 3:
+		v1.Tag = 3
+	}
+	return v1
 }

@@ -131,40 +131,12 @@ func NamespaceOpen(name string) (result Namespace, err *Error) {
 	wasmimport_static_namespace_open(cabi.StringPtr(name), uint32(len(name)), ret)
 	runtime.KeepAlive(name)
 	if cabi.U8(ret) != 0 {
-		a2 := uint32(ret + 4)
-		var v1 Error
-		switch uint32(cabi.U8(a2)) {
-		case 0:
-			v1.Tag = 0
-			a4 := uint32(a2 + 4)
-			v3 := cabi.String(cabi.U32(a4), cabi.U32(a4+4))
-			v1.NoSuchNamespace = v3
-		case 1:
-			v1.Tag = 1
-			a6 := uint32(a2 + 4)
-			v5 := cabi.String(cabi.U32(a6), cabi.U32(a6+4))
-			v1.InvalidKey = v5
-		case 2:
-			v1.Tag = 2
-			a8 := uint32(a2 + 4)
-			v7 := cabi.String(cabi.U32(a8), cabi.U32(a8+4))
-			v1.TooLarge = v7
-		case 3:
-			v1.Tag = 3
-			a10 := uint32(a2 + 4)
-			v9 := cabi.String(cabi.U32(a10), cabi.U32(a10+4))
-			v1.InvalidArgument = v9
-		case 4:
-			v1.Tag = 4
-			a12 := uint32(a2 + 4)
-			v11 := cabi.String(cabi.U32(a12), cabi.U32(a12+4))
-			v1.Internal = v11
-		}
+		v1 := loadError(ret + 4)
 		err = &v1
 	} else {
-		a14 := uint32(ret + 4)
-		v13 := Namespace(cabi.U32(a14))
-		result = v13
+		a3 := uint32(ret + 4)
+		v2 := Namespace(cabi.U32(a3))
+		result = v2
 	}
 	cabi.Reset(mark)
 	return
@@ -181,47 +153,19 @@ func (self Namespace) Get(key string) (result cabi.Option[[]byte], err *Error) {
 	runtime.KeepAlive(self)
 	runtime.KeepAlive(key)
 	if cabi.U8(ret) != 0 {
-		a16 := uint32(ret + 4)
-		var v15 Error
-		switch uint32(cabi.U8(a16)) {
-		case 0:
-			v15.Tag = 0
-			a18 := uint32(a16 + 4)
-			v17 := cabi.String(cabi.U32(a18), cabi.U32(a18+4))
-			v15.NoSuchNamespace = v17
-		case 1:
-			v15.Tag = 1
-			a20 := uint32(a16 + 4)
-			v19 := cabi.String(cabi.U32(a20), cabi.U32(a20+4))
-			v15.InvalidKey = v19
-		case 2:
-			v15.Tag = 2
-			a22 := uint32(a16 + 4)
-			v21 := cabi.String(cabi.U32(a22), cabi.U32(a22+4))
-			v15.TooLarge = v21
-		case 3:
-			v15.Tag = 3
-			a24 := uint32(a16 + 4)
-			v23 := cabi.String(cabi.U32(a24), cabi.U32(a24+4))
-			v15.InvalidArgument = v23
-		case 4:
-			v15.Tag = 4
-			a26 := uint32(a16 + 4)
-			v25 := cabi.String(cabi.U32(a26), cabi.U32(a26+4))
-			v15.Internal = v25
-		}
-		err = &v15
+		v4 := loadError(ret + 4)
+		err = &v4
 	} else {
-		a28 := uint32(ret + 4)
-		var v27 cabi.Option[[]byte]
-		switch uint32(cabi.U8(a28)) {
+		a6 := uint32(ret + 4)
+		var v5 cabi.Option[[]byte]
+		switch uint32(cabi.U8(a6)) {
 		case 0:
 		case 1:
-			a30 := uint32(a28 + 4)
-			v31 := cabi.Bytes(cabi.U32(a30), cabi.U32(a30+4))
-			v27.Some, v27.Value = true, v31
+			a8 := uint32(a6 + 4)
+			v9 := cabi.Bytes(cabi.U32(a8), cabi.U32(a8+4))
+			v5.Some, v5.Value = true, v9
 		}
-		result = v27
+		result = v5
 	}
 	cabi.Reset(mark)
 	return
@@ -238,60 +182,18 @@ func (self Namespace) GetWithMetadata(key string) (result cabi.Option[ValueWithM
 	runtime.KeepAlive(self)
 	runtime.KeepAlive(key)
 	if cabi.U8(ret) != 0 {
-		a33 := uint32(ret + 4)
-		var v32 Error
-		switch uint32(cabi.U8(a33)) {
-		case 0:
-			v32.Tag = 0
-			a35 := uint32(a33 + 4)
-			v34 := cabi.String(cabi.U32(a35), cabi.U32(a35+4))
-			v32.NoSuchNamespace = v34
-		case 1:
-			v32.Tag = 1
-			a37 := uint32(a33 + 4)
-			v36 := cabi.String(cabi.U32(a37), cabi.U32(a37+4))
-			v32.InvalidKey = v36
-		case 2:
-			v32.Tag = 2
-			a39 := uint32(a33 + 4)
-			v38 := cabi.String(cabi.U32(a39), cabi.U32(a39+4))
-			v32.TooLarge = v38
-		case 3:
-			v32.Tag = 3
-			a41 := uint32(a33 + 4)
-			v40 := cabi.String(cabi.U32(a41), cabi.U32(a41+4))
-			v32.InvalidArgument = v40
-		case 4:
-			v32.Tag = 4
-			a43 := uint32(a33 + 4)
-			v42 := cabi.String(cabi.U32(a43), cabi.U32(a43+4))
-			v32.Internal = v42
-		}
-		err = &v32
+		v10 := loadError(ret + 4)
+		err = &v10
 	} else {
-		a45 := uint32(ret + 4)
-		var v44 cabi.Option[ValueWithMetadata]
-		switch uint32(cabi.U8(a45)) {
+		a12 := uint32(ret + 4)
+		var v11 cabi.Option[ValueWithMetadata]
+		switch uint32(cabi.U8(a12)) {
 		case 0:
 		case 1:
-			a47 := uint32(a45 + 4)
-			var v46 ValueWithMetadata
-			a49 := uint32(a47 + 0)
-			v50 := cabi.Bytes(cabi.U32(a49), cabi.U32(a49+4))
-			v46.Value = v50
-			a52 := uint32(a47 + 8)
-			var v51 cabi.Option[string]
-			switch uint32(cabi.U8(a52)) {
-			case 0:
-			case 1:
-				a54 := uint32(a52 + 4)
-				v53 := cabi.String(cabi.U32(a54), cabi.U32(a54+4))
-				v51.Some, v51.Value = true, v53
-			}
-			v46.Metadata = v51
-			v44.Some, v44.Value = true, v46
+			v13 := loadValueWithMetadata(a12 + 4)
+			v11.Some, v11.Value = true, v13
 		}
-		result = v44
+		result = v11
 	}
 	cabi.Reset(mark)
 	return
@@ -303,77 +205,35 @@ func wasmimport_method_namespace_get_many(self0 uint32, keys0 uint32, keys1 uint
 // Returns the values of up to 100 keys, in the order asked, none for a missing key.
 func (self Namespace) GetMany(keys []string) (result []cabi.Option[ValueWithMetadata], err *Error) {
 	mark := cabi.Mark()
-	p55 := cabi.Alloc(uint32(len(keys))*8, 4)
-	for i56 := range keys {
-		a57 := uint32(p55 + uint32(i56)*8)
-		cabi.PutU32(a57, cabi.StringPtr(keys[i56]))
-		cabi.PutU32(a57+4, uint32(len(keys[i56])))
+	p14 := cabi.Alloc(uint32(len(keys))*8, 4)
+	for i15 := range keys {
+		a16 := uint32(p14 + uint32(i15)*8)
+		cabi.PutU32(a16, cabi.StringPtr(keys[i15]))
+		cabi.PutU32(a16+4, uint32(len(keys[i15])))
 	}
 	ret := cabi.RetArea()
-	wasmimport_method_namespace_get_many(uint32(self), p55, uint32(len(keys)), ret)
+	wasmimport_method_namespace_get_many(uint32(self), p14, uint32(len(keys)), ret)
 	runtime.KeepAlive(self)
 	runtime.KeepAlive(keys)
 	if cabi.U8(ret) != 0 {
-		a59 := uint32(ret + 4)
-		var v58 Error
-		switch uint32(cabi.U8(a59)) {
-		case 0:
-			v58.Tag = 0
-			a61 := uint32(a59 + 4)
-			v60 := cabi.String(cabi.U32(a61), cabi.U32(a61+4))
-			v58.NoSuchNamespace = v60
-		case 1:
-			v58.Tag = 1
-			a63 := uint32(a59 + 4)
-			v62 := cabi.String(cabi.U32(a63), cabi.U32(a63+4))
-			v58.InvalidKey = v62
-		case 2:
-			v58.Tag = 2
-			a65 := uint32(a59 + 4)
-			v64 := cabi.String(cabi.U32(a65), cabi.U32(a65+4))
-			v58.TooLarge = v64
-		case 3:
-			v58.Tag = 3
-			a67 := uint32(a59 + 4)
-			v66 := cabi.String(cabi.U32(a67), cabi.U32(a67+4))
-			v58.InvalidArgument = v66
-		case 4:
-			v58.Tag = 4
-			a69 := uint32(a59 + 4)
-			v68 := cabi.String(cabi.U32(a69), cabi.U32(a69+4))
-			v58.Internal = v68
-		}
-		err = &v58
+		v17 := loadError(ret + 4)
+		err = &v17
 	} else {
-		a71 := uint32(ret + 4)
-		p73, n74 := cabi.U32(a71), cabi.U32(a71+4)
-		v72 := make([]cabi.Option[ValueWithMetadata], n74)
-		for i75 := range v72 {
-			a77 := uint32(p73 + uint32(i75)*24)
-			var v76 cabi.Option[ValueWithMetadata]
-			switch uint32(cabi.U8(a77)) {
+		a19 := uint32(ret + 4)
+		p21, n22 := cabi.U32(a19), cabi.U32(a19+4)
+		v20 := make([]cabi.Option[ValueWithMetadata], n22)
+		for i23 := range v20 {
+			a25 := uint32(p21 + uint32(i23)*24)
+			var v24 cabi.Option[ValueWithMetadata]
+			switch uint32(cabi.U8(a25)) {
 			case 0:
 			case 1:
-				a79 := uint32(a77 + 4)
-				var v78 ValueWithMetadata
-				a81 := uint32(a79 + 0)
-				v82 := cabi.Bytes(cabi.U32(a81), cabi.U32(a81+4))
-				v78.Value = v82
-				a84 := uint32(a79 + 8)
-				var v83 cabi.Option[string]
-				switch uint32(cabi.U8(a84)) {
-				case 0:
-				case 1:
-					a86 := uint32(a84 + 4)
-					v85 := cabi.String(cabi.U32(a86), cabi.U32(a86+4))
-					v83.Some, v83.Value = true, v85
-				}
-				v78.Metadata = v83
-				v76.Some, v76.Value = true, v78
+				v26 := loadValueWithMetadata(a25 + 4)
+				v24.Some, v24.Value = true, v26
 			}
-			v72[i75] = v76
+			v20[i23] = v24
 		}
-		result = v72
+		result = v20
 	}
 	cabi.Reset(mark)
 	return
@@ -385,63 +245,35 @@ func wasmimport_method_namespace_put(self0 uint32, key0 uint32, key1 uint32, val
 // Stores `value` under `key`.
 func (self Namespace) Put(key string, value []byte, options PutOptions) (err *Error) {
 	mark := cabi.Mark()
-	var f87 uint32
-	var f88 uint64
+	var f27 uint32
+	var f28 uint64
 	if options.Expiration.Some {
-		f87 = 1
-		f88 = uint64(uint64(options.Expiration.Value))
+		f27 = 1
+		f28 = uint64(uint64(options.Expiration.Value))
 	}
-	var f89 uint32
-	var f90 uint64
+	var f29 uint32
+	var f30 uint64
 	if options.ExpirationTTL.Some {
-		f89 = 1
-		f90 = uint64(uint64(options.ExpirationTTL.Value))
+		f29 = 1
+		f30 = uint64(uint64(options.ExpirationTTL.Value))
 	}
-	var f91 uint32
-	var f92 uint32
-	var f93 uint32
+	var f31 uint32
+	var f32 uint32
+	var f33 uint32
 	if options.Metadata.Some {
-		f91 = 1
-		f92 = uint32(cabi.StringPtr(options.Metadata.Value))
-		f93 = uint32(uint32(len(options.Metadata.Value)))
+		f31 = 1
+		f32 = uint32(cabi.StringPtr(options.Metadata.Value))
+		f33 = uint32(uint32(len(options.Metadata.Value)))
 	}
 	ret := cabi.RetArea()
-	wasmimport_method_namespace_put(uint32(self), cabi.StringPtr(key), uint32(len(key)), cabi.BytesPtr(value), uint32(len(value)), f87, f88, f89, f90, f91, f92, f93, ret)
+	wasmimport_method_namespace_put(uint32(self), cabi.StringPtr(key), uint32(len(key)), cabi.BytesPtr(value), uint32(len(value)), f27, f28, f29, f30, f31, f32, f33, ret)
 	runtime.KeepAlive(self)
 	runtime.KeepAlive(key)
 	runtime.KeepAlive(value)
 	runtime.KeepAlive(options)
 	if cabi.U8(ret) != 0 {
-		a95 := uint32(ret + 4)
-		var v94 Error
-		switch uint32(cabi.U8(a95)) {
-		case 0:
-			v94.Tag = 0
-			a97 := uint32(a95 + 4)
-			v96 := cabi.String(cabi.U32(a97), cabi.U32(a97+4))
-			v94.NoSuchNamespace = v96
-		case 1:
-			v94.Tag = 1
-			a99 := uint32(a95 + 4)
-			v98 := cabi.String(cabi.U32(a99), cabi.U32(a99+4))
-			v94.InvalidKey = v98
-		case 2:
-			v94.Tag = 2
-			a101 := uint32(a95 + 4)
-			v100 := cabi.String(cabi.U32(a101), cabi.U32(a101+4))
-			v94.TooLarge = v100
-		case 3:
-			v94.Tag = 3
-			a103 := uint32(a95 + 4)
-			v102 := cabi.String(cabi.U32(a103), cabi.U32(a103+4))
-			v94.InvalidArgument = v102
-		case 4:
-			v94.Tag = 4
-			a105 := uint32(a95 + 4)
-			v104 := cabi.String(cabi.U32(a105), cabi.U32(a105+4))
-			v94.Internal = v104
-		}
-		err = &v94
+		v34 := loadError(ret + 4)
+		err = &v34
 	}
 	cabi.Reset(mark)
 	return
@@ -458,36 +290,8 @@ func (self Namespace) Delete(key string) (err *Error) {
 	runtime.KeepAlive(self)
 	runtime.KeepAlive(key)
 	if cabi.U8(ret) != 0 {
-		a107 := uint32(ret + 4)
-		var v106 Error
-		switch uint32(cabi.U8(a107)) {
-		case 0:
-			v106.Tag = 0
-			a109 := uint32(a107 + 4)
-			v108 := cabi.String(cabi.U32(a109), cabi.U32(a109+4))
-			v106.NoSuchNamespace = v108
-		case 1:
-			v106.Tag = 1
-			a111 := uint32(a107 + 4)
-			v110 := cabi.String(cabi.U32(a111), cabi.U32(a111+4))
-			v106.InvalidKey = v110
-		case 2:
-			v106.Tag = 2
-			a113 := uint32(a107 + 4)
-			v112 := cabi.String(cabi.U32(a113), cabi.U32(a113+4))
-			v106.TooLarge = v112
-		case 3:
-			v106.Tag = 3
-			a115 := uint32(a107 + 4)
-			v114 := cabi.String(cabi.U32(a115), cabi.U32(a115+4))
-			v106.InvalidArgument = v114
-		case 4:
-			v106.Tag = 4
-			a117 := uint32(a107 + 4)
-			v116 := cabi.String(cabi.U32(a117), cabi.U32(a117+4))
-			v106.Internal = v116
-		}
-		err = &v106
+		v35 := loadError(ret + 4)
+		err = &v35
 	}
 	cabi.Reset(mark)
 	return
@@ -499,113 +303,147 @@ func wasmimport_method_namespace_list_keys(self0 uint32, options0 uint32, option
 // Lists keys in byte order.
 func (self Namespace) ListKeys(options ListOptions) (result ListResult, err *Error) {
 	mark := cabi.Mark()
-	var f118 uint32
-	var f119 uint32
-	var f120 uint32
+	var f36 uint32
+	var f37 uint32
+	var f38 uint32
 	if options.Prefix.Some {
-		f118 = 1
-		f119 = uint32(cabi.StringPtr(options.Prefix.Value))
-		f120 = uint32(uint32(len(options.Prefix.Value)))
+		f36 = 1
+		f37 = uint32(cabi.StringPtr(options.Prefix.Value))
+		f38 = uint32(uint32(len(options.Prefix.Value)))
 	}
-	var f121 uint32
-	var f122 uint32
+	var f39 uint32
+	var f40 uint32
 	if options.Limit.Some {
-		f121 = 1
-		f122 = uint32(uint32(options.Limit.Value))
+		f39 = 1
+		f40 = uint32(uint32(options.Limit.Value))
 	}
-	var f123 uint32
-	var f124 uint32
-	var f125 uint32
+	var f41 uint32
+	var f42 uint32
+	var f43 uint32
 	if options.Cursor.Some {
-		f123 = 1
-		f124 = uint32(cabi.StringPtr(options.Cursor.Value))
-		f125 = uint32(uint32(len(options.Cursor.Value)))
+		f41 = 1
+		f42 = uint32(cabi.StringPtr(options.Cursor.Value))
+		f43 = uint32(uint32(len(options.Cursor.Value)))
 	}
 	ret := cabi.RetArea()
-	wasmimport_method_namespace_list_keys(uint32(self), f118, f119, f120, f121, f122, f123, f124, f125, ret)
+	wasmimport_method_namespace_list_keys(uint32(self), f36, f37, f38, f39, f40, f41, f42, f43, ret)
 	runtime.KeepAlive(self)
 	runtime.KeepAlive(options)
 	if cabi.U8(ret) != 0 {
-		a127 := uint32(ret + 4)
-		var v126 Error
-		switch uint32(cabi.U8(a127)) {
-		case 0:
-			v126.Tag = 0
-			a129 := uint32(a127 + 4)
-			v128 := cabi.String(cabi.U32(a129), cabi.U32(a129+4))
-			v126.NoSuchNamespace = v128
-		case 1:
-			v126.Tag = 1
-			a131 := uint32(a127 + 4)
-			v130 := cabi.String(cabi.U32(a131), cabi.U32(a131+4))
-			v126.InvalidKey = v130
-		case 2:
-			v126.Tag = 2
-			a133 := uint32(a127 + 4)
-			v132 := cabi.String(cabi.U32(a133), cabi.U32(a133+4))
-			v126.TooLarge = v132
-		case 3:
-			v126.Tag = 3
-			a135 := uint32(a127 + 4)
-			v134 := cabi.String(cabi.U32(a135), cabi.U32(a135+4))
-			v126.InvalidArgument = v134
-		case 4:
-			v126.Tag = 4
-			a137 := uint32(a127 + 4)
-			v136 := cabi.String(cabi.U32(a137), cabi.U32(a137+4))
-			v126.Internal = v136
-		}
-		err = &v126
+		v44 := loadError(ret + 4)
+		err = &v44
 	} else {
-		a139 := uint32(ret + 4)
-		var v138 ListResult
-		a141 := uint32(a139 + 0)
-		p143, n144 := cabi.U32(a141), cabi.U32(a141+4)
-		v142 := make([]KeyInfo, n144)
-		for i145 := range v142 {
-			a147 := uint32(p143 + uint32(i145)*40)
-			var v146 KeyInfo
-			a149 := uint32(a147 + 0)
-			v148 := cabi.String(cabi.U32(a149), cabi.U32(a149+4))
-			v146.Name = v148
-			a151 := uint32(a147 + 8)
-			var v150 cabi.Option[uint64]
-			switch uint32(cabi.U8(a151)) {
-			case 0:
-			case 1:
-				a153 := uint32(a151 + 8)
-				v152 := uint64(cabi.U64(a153))
-				v150.Some, v150.Value = true, v152
-			}
-			v146.Expiration = v150
-			a155 := uint32(a147 + 24)
-			var v154 cabi.Option[string]
-			switch uint32(cabi.U8(a155)) {
-			case 0:
-			case 1:
-				a157 := uint32(a155 + 4)
-				v156 := cabi.String(cabi.U32(a157), cabi.U32(a157+4))
-				v154.Some, v154.Value = true, v156
-			}
-			v146.Metadata = v154
-			v142[i145] = v146
-		}
-		v138.Keys = v142
-		a159 := uint32(a139 + 8)
-		v158 := cabi.U8(a159) != 0
-		v138.ListComplete = v158
-		a161 := uint32(a139 + 12)
-		var v160 cabi.Option[string]
-		switch uint32(cabi.U8(a161)) {
-		case 0:
-		case 1:
-			a163 := uint32(a161 + 4)
-			v162 := cabi.String(cabi.U32(a163), cabi.U32(a163+4))
-			v160.Some, v160.Value = true, v162
-		}
-		v138.Cursor = v160
-		result = v138
+		v45 := loadListResult(ret + 4)
+		result = v45
 	}
 	cabi.Reset(mark)
 	return
+}
+
+func loadError(a uint32) Error {
+	a2 := uint32(a)
+	var v1 Error
+	switch uint32(cabi.U8(a2)) {
+	case 0:
+		v1.Tag = 0
+		a4 := uint32(a2 + 4)
+		v3 := cabi.String(cabi.U32(a4), cabi.U32(a4+4))
+		v1.NoSuchNamespace = v3
+	case 1:
+		v1.Tag = 1
+		a6 := uint32(a2 + 4)
+		v5 := cabi.String(cabi.U32(a6), cabi.U32(a6+4))
+		v1.InvalidKey = v5
+	case 2:
+		v1.Tag = 2
+		a8 := uint32(a2 + 4)
+		v7 := cabi.String(cabi.U32(a8), cabi.U32(a8+4))
+		v1.TooLarge = v7
+	case 3:
+		v1.Tag = 3
+		a10 := uint32(a2 + 4)
+		v9 := cabi.String(cabi.U32(a10), cabi.U32(a10+4))
+		v1.InvalidArgument = v9
+	case 4:
+		v1.Tag = 4
+		a12 := uint32(a2 + 4)
+		v11 := cabi.String(cabi.U32(a12), cabi.U32(a12+4))
+		v1.Internal = v11
+	}
+	return v1
+}
+
+func loadValueWithMetadata(a uint32) ValueWithMetadata {
+	a2 := uint32(a)
+	var v1 ValueWithMetadata
+	a4 := uint32(a2 + 0)
+	v5 := cabi.Bytes(cabi.U32(a4), cabi.U32(a4+4))
+	v1.Value = v5
+	a7 := uint32(a2 + 8)
+	var v6 cabi.Option[string]
+	switch uint32(cabi.U8(a7)) {
+	case 0:
+	case 1:
+		a9 := uint32(a7 + 4)
+		v8 := cabi.String(cabi.U32(a9), cabi.U32(a9+4))
+		v6.Some, v6.Value = true, v8
+	}
+	v1.Metadata = v6
+	return v1
+}
+
+func loadKeyInfo(a uint32) KeyInfo {
+	a2 := uint32(a)
+	var v1 KeyInfo
+	a4 := uint32(a2 + 0)
+	v3 := cabi.String(cabi.U32(a4), cabi.U32(a4+4))
+	v1.Name = v3
+	a6 := uint32(a2 + 8)
+	var v5 cabi.Option[uint64]
+	switch uint32(cabi.U8(a6)) {
+	case 0:
+	case 1:
+		a8 := uint32(a6 + 8)
+		v7 := uint64(cabi.U64(a8))
+		v5.Some, v5.Value = true, v7
+	}
+	v1.Expiration = v5
+	a10 := uint32(a2 + 24)
+	var v9 cabi.Option[string]
+	switch uint32(cabi.U8(a10)) {
+	case 0:
+	case 1:
+		a12 := uint32(a10 + 4)
+		v11 := cabi.String(cabi.U32(a12), cabi.U32(a12+4))
+		v9.Some, v9.Value = true, v11
+	}
+	v1.Metadata = v9
+	return v1
+}
+
+func loadListResult(a uint32) ListResult {
+	a2 := uint32(a)
+	var v1 ListResult
+	a4 := uint32(a2 + 0)
+	p6, n7 := cabi.U32(a4), cabi.U32(a4+4)
+	v5 := make([]KeyInfo, n7)
+	for i8 := range v5 {
+		v9 := loadKeyInfo(p6 + uint32(i8)*40)
+		v5[i8] = v9
+	}
+	v1.Keys = v5
+	a11 := uint32(a2 + 8)
+	v10 := cabi.U8(a11) != 0
+	v1.ListComplete = v10
+	a13 := uint32(a2 + 12)
+	var v12 cabi.Option[string]
+	switch uint32(cabi.U8(a13)) {
+	case 0:
+	case 1:
+		a15 := uint32(a13 + 4)
+		v14 := cabi.String(cabi.U32(a15), cabi.U32(a15+4))
+		v12.Some, v12.Value = true, v14
+	}
+	v1.Cursor = v12
+	return v1
 }

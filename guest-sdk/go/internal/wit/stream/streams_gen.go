@@ -75,22 +75,12 @@ func (self InputStream) Read(len_ uint32) (result []byte, err *StreamError) {
 	runtime.KeepAlive(self)
 	runtime.KeepAlive(len_)
 	if cabi.U8(ret) != 0 {
-		a2 := uint32(ret + 4)
-		var v1 StreamError
-		switch uint32(cabi.U8(a2)) {
-		case 0:
-			v1.Tag = 0
-		case 1:
-			v1.Tag = 1
-			a4 := uint32(a2 + 4)
-			v3 := cabi.String(cabi.U32(a4), cabi.U32(a4+4))
-			v1.Failed = v3
-		}
+		v1 := loadStreamError(ret + 4)
 		err = &v1
 	} else {
-		a6 := uint32(ret + 4)
-		v7 := cabi.Bytes(cabi.U32(a6), cabi.U32(a6+4))
-		result = v7
+		a3 := uint32(ret + 4)
+		v4 := cabi.Bytes(cabi.U32(a3), cabi.U32(a3+4))
+		result = v4
 	}
 	cabi.Reset(mark)
 	return
@@ -107,18 +97,8 @@ func (self OutputStream) Write(contents []byte) (err *StreamError) {
 	runtime.KeepAlive(self)
 	runtime.KeepAlive(contents)
 	if cabi.U8(ret) != 0 {
-		a9 := uint32(ret + 4)
-		var v8 StreamError
-		switch uint32(cabi.U8(a9)) {
-		case 0:
-			v8.Tag = 0
-		case 1:
-			v8.Tag = 1
-			a11 := uint32(a9 + 4)
-			v10 := cabi.String(cabi.U32(a11), cabi.U32(a11+4))
-			v8.Failed = v10
-		}
-		err = &v8
+		v5 := loadStreamError(ret + 4)
+		err = &v5
 	}
 	cabi.Reset(mark)
 	return
@@ -134,19 +114,24 @@ func (self OutputStream) Flush() (err *StreamError) {
 	wasmimport_method_output_stream_flush(uint32(self), ret)
 	runtime.KeepAlive(self)
 	if cabi.U8(ret) != 0 {
-		a13 := uint32(ret + 4)
-		var v12 StreamError
-		switch uint32(cabi.U8(a13)) {
-		case 0:
-			v12.Tag = 0
-		case 1:
-			v12.Tag = 1
-			a15 := uint32(a13 + 4)
-			v14 := cabi.String(cabi.U32(a15), cabi.U32(a15+4))
-			v12.Failed = v14
-		}
-		err = &v12
+		v6 := loadStreamError(ret + 4)
+		err = &v6
 	}
 	cabi.Reset(mark)
 	return
+}
+
+func loadStreamError(a uint32) StreamError {
+	a2 := uint32(a)
+	var v1 StreamError
+	switch uint32(cabi.U8(a2)) {
+	case 0:
+		v1.Tag = 0
+	case 1:
+		v1.Tag = 1
+		a4 := uint32(a2 + 4)
+		v3 := cabi.String(cabi.U32(a4), cabi.U32(a4+4))
+		v1.Failed = v3
+	}
+	return v1
 }

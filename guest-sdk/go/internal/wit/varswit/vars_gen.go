@@ -65,25 +65,7 @@ func Get(name string) (result cabi.Option[Value]) {
 	switch uint32(cabi.U8(a2)) {
 	case 0:
 	case 1:
-		a4 := uint32(a2 + 4)
-		var v3 Value
-		switch uint32(cabi.U8(a4)) {
-		case 0:
-			v3.Tag = 0
-			a6 := uint32(a4 + 4)
-			v5 := cabi.String(cabi.U32(a6), cabi.U32(a6+4))
-			v3.Text = v5
-		case 1:
-			v3.Tag = 1
-			a8 := uint32(a4 + 4)
-			v7 := cabi.String(cabi.U32(a8), cabi.U32(a8+4))
-			v3.JSON = v7
-		case 2:
-			v3.Tag = 2
-			a10 := uint32(a4 + 4)
-			v9 := cabi.String(cabi.U32(a10), cabi.U32(a10+4))
-			v3.Secret = v9
-		}
+		v3 := loadValue(a2 + 4)
 		v1.Some, v1.Value = true, v3
 	}
 	result = v1
@@ -99,15 +81,38 @@ func Names() (result []string) {
 	mark := cabi.Mark()
 	ret := cabi.RetArea()
 	wasmimport_names(ret)
-	a12 := uint32(ret)
-	p14, n15 := cabi.U32(a12), cabi.U32(a12+4)
-	v13 := make([]string, n15)
-	for i16 := range v13 {
-		a18 := uint32(p14 + uint32(i16)*8)
-		v17 := cabi.String(cabi.U32(a18), cabi.U32(a18+4))
-		v13[i16] = v17
+	a5 := uint32(ret)
+	p7, n8 := cabi.U32(a5), cabi.U32(a5+4)
+	v6 := make([]string, n8)
+	for i9 := range v6 {
+		a11 := uint32(p7 + uint32(i9)*8)
+		v10 := cabi.String(cabi.U32(a11), cabi.U32(a11+4))
+		v6[i9] = v10
 	}
-	result = v13
+	result = v6
 	cabi.Reset(mark)
 	return
+}
+
+func loadValue(a uint32) Value {
+	a2 := uint32(a)
+	var v1 Value
+	switch uint32(cabi.U8(a2)) {
+	case 0:
+		v1.Tag = 0
+		a4 := uint32(a2 + 4)
+		v3 := cabi.String(cabi.U32(a4), cabi.U32(a4+4))
+		v1.Text = v3
+	case 1:
+		v1.Tag = 1
+		a6 := uint32(a2 + 4)
+		v5 := cabi.String(cabi.U32(a6), cabi.U32(a6+4))
+		v1.JSON = v5
+	case 2:
+		v1.Tag = 2
+		a8 := uint32(a2 + 4)
+		v7 := cabi.String(cabi.U32(a8), cabi.U32(a8+4))
+		v1.Secret = v7
+	}
+	return v1
 }

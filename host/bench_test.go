@@ -1,0 +1,391 @@
+package host_test
+
+// Benchmarks of the request path; how to run them and what they measured on
+// the reference machine: docs/benchmarks.md. Nothing here asserts a time:
+// speed is compared as ratios between benchmarks of the same run.
+//
+// Guests: "wat" is a hand-written module (host/testdata), "go" a Go wasip1
+// reactor built from source with the Go SDK (examples/ or bench/guests/).
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bindery-run/bindery/abi"
+	"github.com/bindery-run/bindery/bindings/kv"
+	"github.com/bindery-run/bindery/bindings/vars"
+	"github.com/bindery-run/bindery/host"
+	"github.com/bindery-run/bindery/internal/state"
+	"github.com/bindery-run/bindery/internal/testutil"
+)
+
+// benchRuntime returns a Runtime with the KV and vars interfaces and the
+// same on-disk compilation cache as the tests (so Go guests compile once per
+// machine, not once per benchmark).
+func benchRuntime(b *testing.B) *host.Runtime {
+	b.Helper()
+	cache := ""
+	if d, err := os.UserCacheDir(); err == nil {
+		cache = filepath.Join(d, "bindery-test", "wazero")
+	}
+	rt, err := host.NewRuntime(context.Background(), host.RuntimeConfig{
+		CacheDir:   cache,
+		Interfaces: []abi.Interface{kv.WIT(), vars.WIT()},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { rt.Close(context.Background()) })
+	return rt
+}
+
+// benchWasm returns a guest's bytes: a testdata fixture ("testdata/x.wasm")
+// or a Go guest built from a directory of the repository ("examples/hello").
+func benchWasm(b *testing.B, src string) []byte {
+	b.Helper()
+	path := src
+	if filepath.Ext(src) != ".wasm" {
+		path = testutil.BuildGoGuest(b, src)
+	}
+	wasm, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return wasm
+}
+
+func benchWorker(b *testing.B, rt *host.Runtime, cfg host.WorkerConfig) *host.Worker {
+	b.Helper()
+	w, err := rt.NewWorker(context.Background(), cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { w.Close(context.Background()) })
+	return w
+}
+
+// benchWriter is a reusable http.ResponseWriter that keeps only the status,
+// the header map and the body size, so the benchmarks count the host's
+// allocations rather than a recorder's.
+type benchWriter struct {
+	h    http.Header
+	code int
+	n    int
+}
+
+func newBenchWriter() *benchWriter { return &benchWriter{h: http.Header{}} }
+
+func (w *benchWriter) Header() http.Header { return w.h }
+func (w *benchWriter) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+}
+func (w *benchWriter) Write(p []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	w.n += len(p)
+	return len(p), nil
+}
+func (w *benchWriter) Flush() {}
+func (w *benchWriter) reset() {
+	clear(w.h)
+	w.code, w.n = 0, 0
+}
+
+// serve runs one request and fails the benchmark unless it got want.
+func serve(b *testing.B, h http.Handler, w *benchWriter, r *http.Request, want int) {
+	w.reset()
+	h.ServeHTTP(w, r)
+	if w.code != want {
+		b.Fatalf("%s %s: status %d, want %d", r.Method, r.URL, w.code, want)
+	}
+}
+
+// checkBody runs one request through a recorder and checks the body.
+func checkBody(b *testing.B, h http.Handler, method, path, want string) {
+	b.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(method, path, nil))
+	if rec.Code != http.StatusOK || rec.Body.String() != want {
+		b.Fatalf("%s %s: got %d %q, want 200 %q", method, path, rec.Code, rec.Body.String(), want)
+	}
+}
+
+// helloGuests are the two hello Workers: same route, same answer modulo text.
+var helloGuests = []struct {
+	name, src, want string
+}{
+	{"wat", "testdata/hello.wasm", "hello from wat"},
+	{"go", "examples/hello", "hello"},
+}
+
+// BenchmarkServeHTTP is one GET /hello through (*host.Worker).ServeHTTP
+// with a warm pool: every request reuses an idle instance (the benchmark
+// fails if the Worker creates a second one on the serial path). The
+// -parallel variants run GOMAXPROCS goroutines against one Worker.
+func BenchmarkServeHTTP(b *testing.B) {
+	rt := benchRuntime(b)
+	for _, g := range helloGuests {
+		wasm := benchWasm(b, g.src)
+		b.Run(g.name, func(b *testing.B) {
+			w := benchWorker(b, rt, host.WorkerConfig{Name: "hello-" + g.name, Wasm: wasm})
+			checkBody(b, w, "GET", "/hello", g.want)
+			req := httptest.NewRequest("GET", "/hello", nil)
+			bw := newBenchWriter()
+			b.ReportAllocs()
+			for b.Loop() {
+				serve(b, w, bw, req, http.StatusOK)
+			}
+			if n := w.Stats().Instantiated.Load(); n != 1 {
+				b.Fatalf("%d instances created, want 1 (reuse)", n)
+			}
+		})
+		b.Run(g.name+"-parallel", func(b *testing.B) {
+			w := benchWorker(b, rt, host.WorkerConfig{Name: "hello-" + g.name, Wasm: wasm})
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				req := httptest.NewRequest("GET", "/hello", nil)
+				bw := newBenchWriter()
+				for pb.Next() {
+					bw.reset()
+					w.ServeHTTP(bw, req)
+					if bw.code != http.StatusOK {
+						b.Errorf("status %d", bw.code)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(w.Stats().Instantiated.Load()), "instances")
+		})
+	}
+}
+
+// BenchmarkNewWorkerFirstRequest is the cost of a request on a fresh
+// instance, measured without any host API for it: each iteration is
+// rt.NewWorker (decode and validate the module, check imports, instantiate
+// and run _initialize) + the first GET /hello + Worker.Close. Compare with
+// BenchmarkServeHTTP (warm instance) for the price of instance-per-request.
+//
+//   - compiled: another Worker of the same module stays open, so the machine
+//     code comes from wazero's in-memory cache (the cheapest possible new
+//     instance through the public API; still includes decoding the module).
+//   - disk-cache: nothing else holds the module, so each iteration loads the
+//     machine code from the warm on-disk compilation cache (a Worker
+//     (re)started in a running process).
+func BenchmarkNewWorkerFirstRequest(b *testing.B) {
+	ctx := context.Background()
+	for _, g := range helloGuests {
+		wasm := benchWasm(b, g.src)
+		for _, pinned := range []bool{true, false} {
+			variant := "disk-cache"
+			if pinned {
+				variant = "compiled"
+			}
+			b.Run(g.name+"/"+variant, func(b *testing.B) {
+				rt := benchRuntime(b)
+				cfg := host.WorkerConfig{Name: "hello-" + g.name, Wasm: wasm}
+				// The first Worker compiles (or fills the disk cache); keep it
+				// open only in the pinned variant.
+				first := benchWorker(b, rt, cfg)
+				if !pinned {
+					first.Close(ctx)
+				}
+				req := httptest.NewRequest("GET", "/hello", nil)
+				bw := newBenchWriter()
+				b.ReportAllocs()
+				for b.Loop() {
+					w, err := rt.NewWorker(ctx, cfg)
+					if err != nil {
+						b.Fatal(err)
+					}
+					serve(b, w, bw, req, http.StatusOK)
+					w.Close(ctx)
+				}
+			})
+		}
+	}
+}
+
+// hostCallGuests call bindery:config/vars@0.1.0 get N times per request
+// (GET /calls/N).
+var hostCallGuests = []struct{ name, src string }{
+	{"wat", "testdata/bench_hostcall.wasm"},
+	{"go", "bench/guests/hostcall"},
+}
+
+// BenchmarkHostCall is the cost of one guest→host call: a request that
+// calls vars.get N times, for N = 0 (the request alone) and N = 10000.
+// ns/hostcall = (ns/op(N) − ns/op(0)) / N, with ns/op(0) from the calls=0
+// sub-benchmark just before (if it was filtered out, nothing is subtracted).
+// miss: no such variable (lift a string, one map lookup, store a byte);
+// hit: the variable exists, so the host also lowers its 16-byte value, which
+// calls back into the guest's cabi_realloc.
+func BenchmarkHostCall(b *testing.B) {
+	rt := benchRuntime(b)
+	const calls = 10000
+	for _, g := range hostCallGuests {
+		wasm := benchWasm(b, g.src)
+		for _, hit := range []bool{false, true} {
+			vs := map[string]vars.Var{}
+			variant := "miss"
+			if hit {
+				variant = "hit"
+				vs["BENCH_VAR"] = vars.Var{Kind: vars.Text, Value: "0123456789abcdef"}
+			}
+			binding, err := vars.New(vs)
+			if err != nil {
+				b.Fatal(err)
+			}
+			base := 0.0 // ns/op of calls=0
+			for _, n := range []int{0, calls} {
+				b.Run(fmt.Sprintf("%s/%s/calls=%d", g.name, variant, n), func(b *testing.B) {
+					w := benchWorker(b, rt, host.WorkerConfig{Name: "hostcall-" + g.name, Wasm: wasm, Bindings: []host.Binding{binding}})
+					checkBody(b, w, "GET", "/calls/3", "ok")
+					req := httptest.NewRequest("GET", "/calls/"+strconv.Itoa(n), nil)
+					bw := newBenchWriter()
+					b.ReportAllocs()
+					for b.Loop() {
+						serve(b, w, bw, req, http.StatusOK)
+					}
+					if g.name == "go" {
+						found := 0
+						if hit {
+							found = n
+						}
+						if got := bw.h.Get("X-Found"); got != strconv.Itoa(found) {
+							b.Fatalf("X-Found = %q, want %d", got, found)
+						}
+					}
+					perOp := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+					if n == 0 {
+						base = perOp
+						return
+					}
+					b.ReportMetric((perOp-base)/float64(n), "ns/hostcall")
+				})
+			}
+		}
+	}
+}
+
+// BenchmarkKV compares KV through the kv-rest Go example (GET/PUT
+// /kv/<key> via ServeHTTP: HTTP bridge, Go guest, SDK, Canonical ABI, KV
+// semantics, Badger) with the same operation as a direct kv.Namespace call
+// on the same Badger state directory (internal/state, as bindery dev opens
+// it). 100-byte values over 1000 keys, preloaded.
+func BenchmarkKV(b *testing.B) {
+	ctx := context.Background()
+	rt := benchRuntime(b)
+	wasm := benchWasm(b, "examples/kv-rest")
+	st, err := state.Open(b.TempDir(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	ns := st.KV("kv-rest-store")
+	w := benchWorker(b, rt, host.WorkerConfig{
+		Name: "kv-rest", Wasm: wasm,
+		Bindings: []host.Binding{kv.NewBinding(map[string]*kv.Namespace{"STORE": ns})},
+	})
+	const nKeys = 1000
+	value := bytes.Repeat([]byte("v"), 100)
+	keys := make([]string, nKeys)
+	gets := make([]*http.Request, nKeys)
+	puts := make([]*http.Request, nKeys)
+	bodies := make([]*bytes.Reader, nKeys)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("key-%04d", i)
+		if err := ns.Put(ctx, keys[i], value, kv.PutOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		gets[i] = httptest.NewRequest("GET", "/kv/"+keys[i], nil)
+		bodies[i] = bytes.NewReader(value)
+		puts[i] = httptest.NewRequest("PUT", "/kv/"+keys[i], bodies[i])
+	}
+	checkBody(b, w, "GET", "/kv/"+keys[0], string(value))
+
+	b.Run("get/direct", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			if v, found, err := ns.Get(ctx, keys[i%nKeys]); err != nil || !found || len(v) != len(value) {
+				b.Fatal(found, err)
+			}
+		}
+	})
+	b.Run("get/worker", func(b *testing.B) {
+		bw := newBenchWriter()
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			serve(b, w, bw, gets[i%nKeys], http.StatusOK)
+			if bw.n != len(value) {
+				b.Fatalf("GET: %d bytes, want %d", bw.n, len(value))
+			}
+		}
+	})
+	b.Run("put/direct", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			if err := ns.Put(ctx, keys[i%nKeys], value, kv.PutOptions{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("put/worker", func(b *testing.B) {
+		bw := newBenchWriter()
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			k := i % nKeys
+			bodies[k].Reset(value)
+			serve(b, w, bw, puts[k], http.StatusNoContent)
+		}
+	})
+}
+
+// TestBenchFixtures keeps the benchmark-only WAT guest honest in the
+// ordinary test run (no timing): GET /calls/N answers 200 "ok" with or
+// without the variable, and its bump heap is reset between calls (100,000
+// lowered 64-byte values would not fit in the 1 MiB memory limit otherwise).
+func TestBenchFixtures(t *testing.T) {
+	ctx := context.Background()
+	rt, err := host.NewRuntime(ctx, host.RuntimeConfig{Interfaces: []abi.Interface{kv.WIT(), vars.WIT()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close(ctx)
+	wasm, err := os.ReadFile("testdata/bench_hostcall.wasm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, vs := range []map[string]vars.Var{{}, {"BENCH_VAR": {Kind: vars.Text, Value: strings.Repeat("x", 64)}}} {
+		binding, err := vars.New(vs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := rt.NewWorker(ctx, host.WorkerConfig{Name: "bench_hostcall", Wasm: wasm, Bindings: []host.Binding{binding},
+			MemoryLimit: 1 << 20, RequestTimeout: 5 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, path := range []string{"/calls/0", "/calls/1", "/calls/100000", "/calls/100000"} {
+			rec := httptest.NewRecorder()
+			w.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+			if rec.Code != 200 || rec.Body.String() != "ok" {
+				t.Fatalf("%v %s: got %d %q", vs, path, rec.Code, rec.Body.String())
+			}
+		}
+		if n := w.Stats().Instantiated.Load(); n != 1 {
+			t.Errorf("%d instances, want 1", n)
+		}
+		w.Close(ctx)
+	}
+}
