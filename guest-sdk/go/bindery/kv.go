@@ -35,6 +35,7 @@ type KVError struct {
 	Message string
 }
 
+// Error returns the host's message, which names the key and the limit.
 func (e *KVError) Error() string {
 	if e.Message == "" {
 		return e.Kind.Error()
