@@ -28,7 +28,9 @@ type Instance struct {
 // lower lists or strings into it, "cabi_realloc". impls are the host
 // implementations, indexed by the slot each interface was defined with.
 func NewInstance(mod api.Module, impls []any) (*Instance, error) {
-	mem := mod.Memory()
+	// Not mod.Memory(): it returns a non-nil interface holding a nil
+	// pointer when the module has no memory.
+	mem := mod.ExportedMemory("memory")
 	if mem == nil {
 		return nil, fmt.Errorf("abi: module %q exports no memory", mod.Name())
 	}

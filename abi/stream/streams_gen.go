@@ -79,6 +79,7 @@ func DefineStreams(hb wazero.HostModuleBuilder, slot int) {
 		v2 := uint32(stack[1])
 		v, e := v1.Read(ctx, v2)
 		ret := uint32(stack[2])
+		inst.CheckList(ret, 1, 16, 4) // the return area
 		if e != nil {
 			storeStreamError(ctx, inst, ret+4, (*e))
 			inst.PutU8(ret, 1)
@@ -96,6 +97,7 @@ func DefineStreams(hb wazero.HostModuleBuilder, slot int) {
 		v8 := inst.Bytes(uint32(stack[1]), uint32(stack[2]))
 		e := v6.Write(ctx, v8)
 		ret := uint32(stack[3])
+		inst.CheckList(ret, 1, 16, 4) // the return area
 		if e != nil {
 			storeStreamError(ctx, inst, ret+4, (*e))
 			inst.PutU8(ret, 1)
@@ -108,6 +110,7 @@ func DefineStreams(hb wazero.HostModuleBuilder, slot int) {
 		v9 := inst.Handles.Get(inst, OutputStreamType, uint32(stack[0])).(OutputStream)
 		e := v9.Flush(ctx)
 		ret := uint32(stack[1])
+		inst.CheckList(ret, 1, 16, 4) // the return area
 		if e != nil {
 			storeStreamError(ctx, inst, ret+4, (*e))
 			inst.PutU8(ret, 1)

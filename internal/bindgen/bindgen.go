@@ -226,6 +226,12 @@ func discSize(n int) uintptr {
 	}
 }
 
+// discGoType is the Go type of a discriminant: an enum, or a variant's Tag.
+// It must hold every case, so it follows discSize.
+func discGoType(n int) string {
+	return map[uintptr]string{1: "uint8", 2: "uint16", 4: "uint32"}[discSize(n)]
+}
+
 func alignTo(n, a uintptr) uintptr { return (n + a - 1) / a * a }
 
 // payloadOffset is the offset of a variant's payload.

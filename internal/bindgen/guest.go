@@ -165,7 +165,6 @@ func (s *side) guestImportFunc(b *w, id string, f *wit.Function) {
 }
 
 func (s *side) guestExports(b *w, id, ig string, iface *wit.Interface) {
-	cabi := s.abi()
 	b.p("// %sExports holds the Go functions behind the exports of %s.", ig, id)
 	b.p("// The SDK sets them in an init function.")
 	b.p("var %sExports struct {", ig)
@@ -225,10 +224,13 @@ func (s *side) guestExports(b *w, id, ig string, iface *wit.Interface) {
 		case len(flatKinds(resultT)) == 1:
 			b.p("v := %s", call)
 			vals := s.guestLowerFlat(b, resultT, "v")
+			if len(vals) == 0 {
+				return // s.fail was called
+			}
 			b.p("return %s", vals[0])
 		default:
 			b.p("v := %s", call)
-			b.p("ret := %s.ExportArea(%d, %d)", cabi, resultT.Size(), resultT.Align())
+			b.p("ret := %s.ExportArea(%d, %d)", s.abi(), resultT.Size(), resultT.Align()) // only here: scalars need no cabi
 			s.guestStore(b, resultT, "ret", "v")
 			b.p("return ret")
 		}

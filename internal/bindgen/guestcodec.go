@@ -9,7 +9,6 @@ import (
 // guestLiftFlat emits guest code that lifts t from flat Go core values
 // (uint32/uint64/float expressions) and returns the variable holding it.
 func (s *side) guestLiftFlat(b *w, t wit.Type, vals []string) string {
-	c := s.abi()
 	v := b.fresh("v")
 	t = root(t)
 	switch k := kindOf(t).(type) {
@@ -20,7 +19,7 @@ func (s *side) guestLiftFlat(b *w, t wit.Type, vals []string) string {
 	case wit.Char:
 		b.p("%s := rune(%s)", v, vals[0])
 	case wit.String:
-		b.p("%s := %s.String(uint32(%s), uint32(%s))", v, c, vals[0], vals[1])
+		b.p("%s := %s.String(uint32(%s), uint32(%s))", v, s.abi(), vals[0], vals[1])
 	case *wit.List:
 		return s.guestLiftList(b, t, k, "uint32("+vals[0]+")", "uint32("+vals[1]+")")
 	case *wit.Record:
@@ -250,10 +249,10 @@ func (s *side) guestStoreInline(b *w, t wit.Type, addr, val string) {
 // guestLowerFlat emits guest code that lowers val to flat core values for a
 // wasmimport call and returns their Go expressions (typed uint32/uint64/...).
 func (s *side) guestLowerFlat(b *w, t wit.Type, val string) []string {
-	c := s.abi()
 	t = root(t)
 	switch k := kindOf(t).(type) {
 	case wit.Bool:
+		c := s.abi()
 		return []string{"uint32(" + c + ".BoolU8(" + val + "))"}
 	case wit.U8, wit.U16, wit.U32, wit.Char:
 		return []string{"uint32(" + val + ")"}
@@ -264,8 +263,9 @@ func (s *side) guestLowerFlat(b *w, t wit.Type, val string) []string {
 	case wit.F32, wit.F64:
 		return []string{val}
 	case wit.String:
-		return []string{c + ".StringPtr(" + val + ")", "uint32(len(" + val + "))"}
+		return []string{s.abi() + ".StringPtr(" + val + ")", "uint32(len(" + val + "))"}
 	case *wit.List:
+		c := s.abi()
 		if isU8(k.Type) {
 			return []string{c + ".BytesPtr(" + val + ")", "uint32(len(" + val + "))"}
 		}

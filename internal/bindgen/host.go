@@ -102,8 +102,10 @@ func (s *side) hostImports(b *w, iface *wit.Interface, ig string) {
 		b.p("}\n")
 	}
 	s.use("github.com/tetratelabs/wazero", "wazero")
-	s.use("github.com/tetratelabs/wazero/api", "api")
-	s.use("context", "context")
+	if iface.Functions.Len() > 0 || len(resources(iface)) > 0 { // else Define has an empty body
+		s.use("github.com/tetratelabs/wazero/api", "api")
+		s.use("context", "context")
+	}
 	b.p("// Define%s adds the host functions of %s to hb. Functions that are not", ig, ifaceID(iface))
 	b.p("// resource methods call the %s found in slot of the calling instance.", hostIface)
 	b.p("func Define%s(hb wazero.HostModuleBuilder, slot int) {", ig)
@@ -176,7 +178,11 @@ func (s *side) hostImportFunc(b *w, f *wit.Function, hostIface string) {
 		b.p("}")
 		call = fmt.Sprintf("impl.%s(ctx, %s)", funcGoName(f), strings.Join(args, ", "))
 	}
-	ok, errT, isResult, _ := funcResult(f)
+	ok, errT, isResult, err := funcResult(f)
+	if err != nil {
+		s.fail("%v", err)
+		return
+	}
 	switch {
 	case resultT == nil:
 		b.p("%s", call)
@@ -192,6 +198,7 @@ func (s *side) hostImportFunc(b *w, f *wit.Function, hostIface string) {
 			s.fail("%s: a result that flattens to one value is not supported", f.Name)
 		}
 		b.p("ret := %s", ret)
+		checkRetArea(b, resultT)
 		b.p("if e != nil {")
 		s.hostStore(b, errT, fmt.Sprintf("ret+%d", off), "(*e)")
 		b.p("inst.PutU8(ret, 1)")
@@ -205,13 +212,25 @@ func (s *side) hostImportFunc(b *w, f *wit.Function, hostIface string) {
 		b.p("v := %s", call)
 		if retptr {
 			b.p("ret := uint32(stack[%d])", len(params)-1)
+			checkRetArea(b, resultT)
 			s.hostStore(b, resultT, "ret", "v")
 		} else {
 			vals := s.hostLowerFlat(b, resultT, "v")
+			if len(vals) == 0 {
+				return // s.fail was called
+			}
 			b.p("stack[0] = %s", vals[0])
 		}
 	}
 	b.p("}), %s, %s).WithParameterNames(%s).Export(%q)", valueTypes(params), valueTypes(results), quoteAll(names), f.Name)
+}
+
+// checkRetArea emits the Canonical ABI's check of an import's return area
+// (ret) before the first store: aligned to the result type, and all of it in
+// bounds. Checking store by store would accept a misaligned area when only
+// bytes are stored, and could write the first fields before trapping.
+func checkRetArea(b *w, t wit.Type) {
+	b.p("inst.CheckList(ret, 1, %d, %d) // the return area", t.Size(), t.Align())
 }
 
 func quoteAll(ss []string) string {
@@ -224,8 +243,10 @@ func quoteAll(ss []string) string {
 
 func (s *side) hostExports(b *w, iface *wit.Interface, ig string) {
 	s.use("github.com/tetratelabs/wazero/api", "api")
-	s.use("context", "context")
-	s.use("fmt", "fmt")
+	if iface.Functions.Len() > 0 { // else there are no methods to use them
+		s.use("context", "context")
+		s.use("fmt", "fmt")
+	}
 	id := ifaceID(iface)
 	typ := ig + "Exports"
 	b.p("// %s calls a guest's exports of %s. Look the exports up once per", typ, id)

@@ -22,7 +22,8 @@ func (s *side) hostLiftFlat(b *w, t wit.Type, vals []string) string {
 		b.p("%s := %s.Float64frombits(%s)", v, s.use("math", "math"), vals[0])
 	case wit.Char:
 		b.p("%s := rune(uint32(%s))", v, vals[0])
-		b.p("if %s >= 0x110000 || (%s >= 0xD800 && %s < 0xE000) { inst.Trapf(\"invalid char %%#x\", %s) }", v, v, v, v)
+		// Compare as uint32: a rune above 0x7fffffff is negative.
+		b.p("if uint32(%s) >= 0x110000 || (%s >= 0xD800 && %s < 0xE000) { inst.Trapf(\"invalid char %%#x\", uint32(%s)) }", v, v, v, v)
 	case wit.String:
 		b.p("%s := inst.String(uint32(%s), uint32(%s))", v, vals[0], vals[1])
 	case *wit.List:

@@ -200,7 +200,7 @@ func (s *side) typeDecls(b *w) {
 			}
 			b.p("}\n")
 			b.p("// %sTag names a case of %s.", gn, gn)
-			b.p("type %sTag uint8\n", gn)
+			b.p("type %sTag %s\n", gn, discGoType(len(k.Cases)))
 			b.p("// The cases of %s.", gn)
 			b.p("const (")
 			for i, c := range k.Cases {
@@ -225,7 +225,7 @@ func (s *side) typeDecls(b *w) {
 			b.p("}\n")
 		case *wit.Enum:
 			docs(b, td.Docs, gn+" is the WIT enum "+name+".")
-			b.p("type %s uint8\n", gn)
+			b.p("type %s %s\n", gn, discGoType(len(k.Cases)))
 			b.p("// The cases of %s.", gn)
 			b.p("const (")
 			for i, c := range k.Cases {

@@ -151,6 +151,7 @@ func DefineStore(hb wazero.HostModuleBuilder, slot int) {
 		}
 		v, e := impl.NamespaceOpen(ctx, v1)
 		ret := uint32(stack[2])
+		inst.CheckList(ret, 1, 16, 4) // the return area
 		if e != nil {
 			storeError(ctx, inst, ret+4, (*e))
 			inst.PutU8(ret, 1)
@@ -167,6 +168,7 @@ func DefineStore(hb wazero.HostModuleBuilder, slot int) {
 		v5 := inst.String(uint32(stack[1]), uint32(stack[2]))
 		v, e := v4.Get(ctx, v5)
 		ret := uint32(stack[3])
+		inst.CheckList(ret, 1, 16, 4) // the return area
 		if e != nil {
 			storeError(ctx, inst, ret+4, (*e))
 			inst.PutU8(ret, 1)
@@ -190,6 +192,7 @@ func DefineStore(hb wazero.HostModuleBuilder, slot int) {
 		v11 := inst.String(uint32(stack[1]), uint32(stack[2]))
 		v, e := v10.GetWithMetadata(ctx, v11)
 		ret := uint32(stack[3])
+		inst.CheckList(ret, 1, 28, 4) // the return area
 		if e != nil {
 			storeError(ctx, inst, ret+4, (*e))
 			inst.PutU8(ret, 1)
@@ -217,6 +220,7 @@ func DefineStore(hb wazero.HostModuleBuilder, slot int) {
 		}
 		v, e := v13.GetMany(ctx, v15)
 		ret := uint32(stack[3])
+		inst.CheckList(ret, 1, 16, 4) // the return area
 		if e != nil {
 			storeError(ctx, inst, ret+4, (*e))
 			inst.PutU8(ret, 1)
@@ -276,6 +280,7 @@ func DefineStore(hb wazero.HostModuleBuilder, slot int) {
 		v30.Metadata = v35
 		e := v26.Put(ctx, v27, v29, v30)
 		ret := uint32(stack[12])
+		inst.CheckList(ret, 1, 16, 4) // the return area
 		if e != nil {
 			storeError(ctx, inst, ret+4, (*e))
 			inst.PutU8(ret, 1)
@@ -289,6 +294,7 @@ func DefineStore(hb wazero.HostModuleBuilder, slot int) {
 		v38 := inst.String(uint32(stack[1]), uint32(stack[2]))
 		e := v37.Delete(ctx, v38)
 		ret := uint32(stack[3])
+		inst.CheckList(ret, 1, 16, 4) // the return area
 		if e != nil {
 			storeError(ctx, inst, ret+4, (*e))
 			inst.PutU8(ret, 1)
@@ -332,6 +338,7 @@ func DefineStore(hb wazero.HostModuleBuilder, slot int) {
 		v40.Cursor = v45
 		v, e := v39.ListKeys(ctx, v40)
 		ret := uint32(stack[9])
+		inst.CheckList(ret, 1, 28, 4) // the return area
 		if e != nil {
 			storeError(ctx, inst, ret+4, (*e))
 			inst.PutU8(ret, 1)

@@ -71,6 +71,7 @@ func DefineVars(hb wazero.HostModuleBuilder, slot int) {
 		}
 		v := impl.Get(ctx, v1)
 		ret := uint32(stack[2])
+		inst.CheckList(ret, 1, 16, 4) // the return area
 		a2 := ret
 		if v.Some {
 			storeValue(ctx, inst, a2+4, v.Value)
@@ -87,6 +88,7 @@ func DefineVars(hb wazero.HostModuleBuilder, slot int) {
 		}
 		v := impl.Names(ctx)
 		ret := uint32(stack[0])
+		inst.CheckList(ret, 1, 8, 4) // the return area
 		a3 := ret
 		p4 := inst.AllocList(ctx, len(v), 8, 4)
 		n5 := uint32(len(v))

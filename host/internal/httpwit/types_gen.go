@@ -105,6 +105,7 @@ func DefineTypes(hb wazero.HostModuleBuilder, slot int) {
 		}
 		v, e := v1.Send(ctx, v2, v4)
 		ret := uint32(stack[4])
+		inst.CheckList(ret, 1, 16, 4) // the return area
 		if e != nil {
 			storeError(ctx, inst, ret+4, (*e))
 			inst.PutU8(ret, 1)
@@ -136,6 +137,7 @@ func DefineTypes(hb wazero.HostModuleBuilder, slot int) {
 		v32 := inst.Bytes(uint32(stack[4]), uint32(stack[5]))
 		e := v17.SendFull(ctx, v18, v20, v32)
 		ret := uint32(stack[6])
+		inst.CheckList(ret, 1, 16, 4) // the return area
 		if e != nil {
 			storeError(ctx, inst, ret+4, (*e))
 			inst.PutU8(ret, 1)
