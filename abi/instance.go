@@ -19,6 +19,7 @@ type Instance struct {
 	stack   [4]uint64
 	impls   []any
 	poison  error
+	lifted  uint64 // bytes copied out of guest memory in the current host call
 
 	// Handles is the instance's resource table.
 	Handles Table
@@ -69,13 +70,21 @@ func WithInstance(ctx context.Context, inst *Instance) context.Context {
 	return context.WithValue(ctx, instanceKey{}, inst)
 }
 
-// From returns the Instance carried by ctx. It panics with a *Trap when there
+// From returns the Instance carried by ctx and starts a host call on it:
+// generated host functions call it first. It panics with a *Trap when there
 // is none: a host function was called outside of a host-managed call.
+//
+// Starting a call resets the lifting budget: one host call may copy at most
+// as many bytes out of guest memory as the memory holds (plus 1 MiB of
+// slack). A legitimate call never needs more; a guest that points every
+// element of a list<string> at all of its memory traps instead of making
+// the host copy n times its memory.
 func From(ctx context.Context) *Instance {
 	inst, _ := ctx.Value(instanceKey{}).(*Instance)
 	if inst == nil {
 		panic(&Trap{Msg: "host function called outside of a bindery call"})
 	}
+	inst.lifted = 0
 	return inst
 }
 

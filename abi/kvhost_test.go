@@ -604,3 +604,26 @@ func FuzzKVHost(f *testing.F) {
 		}
 	})
 }
+
+// TestKVHostLiftBudget: a guest that points every key of get-many at all of
+// its memory would make the host copy n times its memory; the lifting
+// budget turns that into a trap.
+func TestKVHostLiftBudget(t *testing.T) {
+	g := newKVGuest(t)
+	mem := g.mod.Memory()
+	size := mem.Size()
+	const n = 64
+	for i := uint32(0); i < n; i++ {
+		mem.WriteUint32Le(0x2000+8*i, 0)
+		mem.WriteUint32Le(0x2000+8*i+4, size)
+	}
+	for i := uint32(0); i < 0x2000+8*n; i++ { // keep every byte valid UTF-8
+		if b, _ := mem.ReadByte(i); b >= 0x80 {
+			mem.WriteByte(i, 'x')
+		}
+	}
+	if uint64(n)*uint64(size) <= uint64(size)+1<<20 {
+		t.Fatalf("memory of %d bytes is too small for this test", size)
+	}
+	checkTrap(t, g.inst, g.call("get-many", 1, 0x2000, n, ret), "more than guest memory holds")
+}

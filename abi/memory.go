@@ -30,9 +30,21 @@ func (i *Instance) View(ptr, n uint32) []byte {
 	return b
 }
 
+// liftBudgetSlack is what a host call may lift beyond the memory's size.
+const liftBudgetSlack = 1 << 20
+
+// spend charges n lifted bytes to the current host call's budget.
+func (i *Instance) spend(n uint32) {
+	i.lifted += uint64(n)
+	if i.lifted > uint64(i.mem.Size())+liftBudgetSlack {
+		i.Trapf("one host call lifts %d bytes, more than guest memory holds (%d): overlapping lists?", i.lifted, i.mem.Size())
+	}
+}
+
 // Bytes copies n bytes at ptr out of guest memory (a list<u8>).
 func (i *Instance) Bytes(ptr, n uint32) []byte {
 	v := i.View(ptr, n)
+	i.spend(n)
 	if len(v) == 0 {
 		return nil
 	}
@@ -44,6 +56,7 @@ func (i *Instance) Bytes(ptr, n uint32) []byte {
 // String copies the string at ptr, trapping on invalid UTF-8.
 func (i *Instance) String(ptr, n uint32) string {
 	v := i.View(ptr, n)
+	i.spend(n)
 	if !utf8.Valid(v) {
 		i.Trapf("string at %#x+%d is not valid UTF-8", ptr, n)
 	}
