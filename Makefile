@@ -44,9 +44,14 @@ check:
 generate:
 	$(GO) run ./cmd/bindery-bindgen
 
-## bench: Go benchmarks (see docs/benchmarks.md)
+## bench: Go benchmarks of the request path, KV and host calls (see docs/benchmarks.md)
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./abi/... ./bindings/... ./host/...
+	$(GO) test -run '^$$' -bench . -benchmem ./host/ ./bindings/...
+
+.PHONY: bench-http
+## bench-http: loopback HTTP load of bindery dev vs a bare net/http+Badger server (RUNS=3 for the docs; see docs/benchmarks.md)
+bench-http:
+	bench/run-http.sh
 
 ## testdata: rebuild the WAT fixtures (needs wabt's wat2wasm)
 testdata:

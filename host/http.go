@@ -42,7 +42,7 @@ func (w *Worker) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		w.stats.Discarded.Add(1)
 		inst.abi.Poison(err)
-		reason := describe(err, ctx)
+		reason := describe(ctx, err)
 		w.log.Error("request failed; instance discarded", "method", r.Method, "path", r.URL.Path, "err", reason)
 		if !out.sent {
 			http.Error(rw, "worker error: "+reason, http.StatusInternalServerError)
@@ -60,7 +60,7 @@ func (w *Worker) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 }
 
 // describe says why a call failed, in words for a log line.
-func describe(err error, ctx context.Context) string {
+func describe(ctx context.Context, err error) string {
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return "deadline exceeded: " + err.Error()

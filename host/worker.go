@@ -118,8 +118,8 @@ func (rt *Runtime) NewWorker(ctx context.Context, cfg WorkerConfig) (*Worker, er
 	w := &Worker{
 		rt: rt, name: cfg.Name, compiled: cm,
 		impls:   make([]any, len(rt.slots)),
-		timeout: cmp(cfg.RequestTimeout, DefaultRequestTimeout),
-		alloc:   limitAllocator{limit: cmp(cfg.MemoryLimit, DefaultMemoryLimit)},
+		timeout: orDefault(cfg.RequestTimeout, DefaultRequestTimeout),
+		alloc:   limitAllocator{limit: orDefault(cfg.MemoryLimit, DefaultMemoryLimit)},
 		log:     cfg.Logger,
 	}
 	if w.log == nil {
@@ -155,7 +155,7 @@ func (rt *Runtime) NewWorker(ctx context.Context, cfg WorkerConfig) (*Worker, er
 	return w, nil
 }
 
-func cmp[T comparable](v, def T) T {
+func orDefault[T comparable](v, def T) T {
 	var zero T
 	if v == zero {
 		return def
