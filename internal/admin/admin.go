@@ -220,9 +220,9 @@ func kvPath(id string, parts ...string) string {
 	return p
 }
 
-// Ping checks that the server answers and accepts the token.
-func (c *Client) Ping(ctx context.Context) error {
-	resp, err := c.do(ctx, "GET", "/api/ping", nil, nil)
+// call sends a request whose only answer is success or an error.
+func (c *Client) call(ctx context.Context, method, path string, q url.Values, body []byte) error {
+	resp, err := c.do(ctx, method, path, q, body)
 	if err != nil {
 		return err
 	}
@@ -232,6 +232,9 @@ func (c *Client) Ping(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Ping checks that the server answers and accepts the token.
+func (c *Client) Ping(ctx context.Context) error { return c.call(ctx, "GET", "/api/ping", nil, nil) }
 
 // KVGet returns a value and its metadata; found is false for a missing key.
 func (c *Client) KVGet(ctx context.Context, id, key string) (v kv.Value, found bool, err error) {
@@ -265,28 +268,12 @@ func (c *Client) KVPut(ctx context.Context, id, key string, value []byte, o kv.P
 	if o.Metadata != nil {
 		q.Set("metadata", string(o.Metadata))
 	}
-	resp, err := c.do(ctx, "PUT", kvPath(id, "values", key), q, value)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return apiError(resp)
-	}
-	return nil
+	return c.call(ctx, "PUT", kvPath(id, "values", key), q, value)
 }
 
 // KVDelete deletes a key.
 func (c *Client) KVDelete(ctx context.Context, id, key string) error {
-	resp, err := c.do(ctx, "DELETE", kvPath(id, "values", key), nil, nil)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return apiError(resp)
-	}
-	return nil
+	return c.call(ctx, "DELETE", kvPath(id, "values", key), nil, nil)
 }
 
 // KVList returns one page of keys.
