@@ -11,4 +11,9 @@ type Interface struct {
 	Name string
 	// Define adds the interface's host functions to hb.
 	Define func(hb wazero.HostModuleBuilder, slot int)
+	// Deny is the implementation a Worker gets when it grants nothing for
+	// this interface: it must deny everything the way an empty grant does
+	// (e.g. KV's open fails with no-such-namespace, vars has no names).
+	// Nil means calls trap.
+	Deny any
 }

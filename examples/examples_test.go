@@ -310,3 +310,14 @@ func TestGuestMemoryStaysFlat(t *testing.T) {
 		t.Errorf("guest memory grew to %d MiB", peak>>20)
 	}
 }
+
+// TestUngrantedBinding: a Worker whose config grants no STORE namespace gets
+// a clear error when it opens one, never a silent default.
+func TestUngrantedBinding(t *testing.T) {
+	other := kv.NewNamespace(kv.NewMemory(nil), kv.DefaultLimits(), nil)
+	w := newWorker(t, "examples/kv-rest", kv.NewBinding(map[string]*kv.Namespace{"OTHER": other}))
+	check(t, w, []call{
+		{"GET", "/kv/a", "", 500, "no KV binding named STORE"},
+		{"GET", "/vars", "", 200, `"greeting":""`},
+	})
+}

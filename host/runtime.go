@@ -32,6 +32,7 @@ type Runtime struct {
 	cache   wazero.CompilationCache
 	log     *slog.Logger
 	slots   map[string]int // interface name -> impl slot
+	deny    []any          // per slot: the implementation when a Worker grants nothing
 	ifaces  []string
 	exports map[string]map[string]bool // host module -> its functions
 }
@@ -68,6 +69,7 @@ func NewRuntime(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
 		}
 		slot := len(rt.slots)
 		rt.slots[iface.Name] = slot
+		rt.deny = append(rt.deny, iface.Deny)
 		rt.ifaces = append(rt.ifaces, iface.Name)
 		hb := rt.r.NewHostModuleBuilder(iface.Name)
 		iface.Define(hb, slot)

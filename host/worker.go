@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -40,8 +41,8 @@ type WorkerConfig struct {
 	Name string
 	// Wasm is the compiled guest: a core module that exports the handler.
 	Wasm []byte
-	// Bindings are the Worker's grants, at most one per interface. A guest
-	// that calls an interface with no binding traps.
+	// Bindings are the Worker's grants, at most one per interface. An
+	// interface with no binding denies everything (see abi.Interface.Deny).
 	Bindings []Binding
 	// RequestTimeout is the wall-clock deadline of one request; 0 means
 	// DefaultRequestTimeout.
@@ -117,7 +118,7 @@ func (rt *Runtime) NewWorker(ctx context.Context, cfg WorkerConfig) (*Worker, er
 	}
 	w := &Worker{
 		rt: rt, name: cfg.Name, compiled: cm,
-		impls:   make([]any, len(rt.slots)),
+		impls:   slices.Clone(rt.deny),
 		timeout: orDefault(cfg.RequestTimeout, DefaultRequestTimeout),
 		alloc:   limitAllocator{limit: orDefault(cfg.MemoryLimit, DefaultMemoryLimit)},
 		log:     cfg.Logger,
@@ -127,14 +128,16 @@ func (rt *Runtime) NewWorker(ctx context.Context, cfg WorkerConfig) (*Worker, er
 	}
 	w.log = w.log.With("worker", cfg.Name)
 	_, w.initFn = exports["_initialize"]
+	granted := make([]bool, len(rt.slots))
 	for _, b := range cfg.Bindings {
 		slot, ok := rt.slots[b.Interface()]
 		if !ok {
 			return fail(fmt.Errorf("binding for %s: the runtime does not serve that interface", b.Interface()))
 		}
-		if w.impls[slot] != nil {
+		if granted[slot] {
 			return fail(fmt.Errorf("two bindings for %s", b.Interface()))
 		}
+		granted[slot] = true
 		w.impls[slot] = b
 	}
 	n := cfg.MaxInstances

@@ -11,7 +11,7 @@ import (
 
 // WIT returns the host side of bindery:kv/store for a host.Runtime.
 func WIT() abi.Interface {
-	return abi.Interface{Name: kvwit.StoreInterface, Define: kvwit.DefineStore}
+	return abi.Interface{Name: kvwit.StoreInterface, Define: kvwit.DefineStore, Deny: NewBinding(nil)}
 }
 
 // Binding is one Worker's KV grants: each binding name (e.g. "CACHE") maps

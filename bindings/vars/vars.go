@@ -26,7 +26,7 @@ const (
 
 // WIT returns the host side of bindery:config/vars for a host.Runtime.
 func WIT() abi.Interface {
-	return abi.Interface{Name: varswit.VarsInterface, Define: varswit.DefineVars}
+	return abi.Interface{Name: varswit.VarsInterface, Define: varswit.DefineVars, Deny: &Vars{}}
 }
 
 // Kind says how a variable is stored.
