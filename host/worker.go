@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bindery-run/bindery/abi"
+	"github.com/bindery-run/bindery/host/internal/datamerge"
 	"github.com/bindery-run/bindery/host/internal/httpwit"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -26,6 +27,9 @@ const (
 	// (Cloudflare gives a Worker 128 MB).
 	DefaultMemoryLimit = 128 << 20
 )
+
+// mergeGap is the largest run of zeros datamerge fills to join two segments.
+const mergeGap = 4096
 
 // Binding is a Worker's grant of one WIT interface: the value itself
 // implements the interface's generated Host type (e.g. kvwit.StoreHost).
@@ -97,7 +101,13 @@ func (rt *Runtime) NewWorker(ctx context.Context, cfg WorkerConfig) (*Worker, er
 	if cfg.Wasm[4] != 1 || cfg.Wasm[6] != 0 {
 		return nil, fmt.Errorf("host: worker %q: a WebAssembly component, not a core module: components are not supported yet", cfg.Name)
 	}
-	cm, err := rt.r.CompileModule(ctx, cfg.Wasm)
+	wasm := cfg.Wasm
+	// Go guests carry ~20k tiny data segments; merging them is invisible to
+	// the guest and cuts compile and instantiate work.
+	if merged, ok, err := datamerge.Merge(wasm, mergeGap); err == nil && ok {
+		wasm = merged
+	}
+	cm, err := rt.r.CompileModule(ctx, wasm)
 	if err != nil {
 		return nil, fmt.Errorf("host: worker %q: invalid WebAssembly: %w", cfg.Name, err)
 	}
