@@ -105,6 +105,9 @@ func TestKVRest(t *testing.T) {
 		{"PUT", "/kv/" + long, "x", 400, "512"},
 		{"GET", "/vars", "", 200, `"api_token_set":true,"greeting":"hi"`},
 		{"POST", "/kv/a", "", 405, ""},
+		{"PUT", "/kv/sp%20ace", "escaped", 204, ""}, // url.Parse path: %-escapes
+		{"GET", "/kv/sp%20ace?x=1", "", 200, "escaped"},
+		{"GET", "/kv?prefix=sp+a", "", 200, `"name":"sp ace"`},
 		{"PUT", "/kv/big", strings.Repeat("v", 25<<20+1), 413, "the limit is 26214400"},
 		{"PUT", "/kv/max", strings.Repeat("v", 25<<20), 204, ""},
 	})
@@ -136,8 +139,8 @@ func TestKVRest(t *testing.T) {
 		}
 		cursor = page.Cursor
 	}
-	if got := strings.Join(names, ","); got != "b,c,max" {
-		t.Errorf("paged keys = %s, want b,c,max", got)
+	if got := strings.Join(names, ","); got != "b,c,max,sp ace" {
+		t.Errorf("paged keys = %s, want b,c,max,sp ace", got)
 	}
 	// The data is really in the state directory.
 	if v, ok, err := st.KV("store").Get(context.Background(), "b"); err != nil || !ok || string(v) != "beta" {
