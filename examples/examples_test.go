@@ -104,6 +104,7 @@ func TestKVRest(t *testing.T) {
 		{"PUT", "/kv/x?ttl=5", "x", 400, "minimum is 60"},
 		{"PUT", "/kv/" + long, "x", 400, "512"},
 		{"GET", "/vars", "", 200, `"api_token_set":true,"greeting":"hi"`},
+		{"GET", "/whoami", "", 200, "192.0.2.1"}, // httptest's client address, as CF-Connecting-IP
 		{"POST", "/kv/a", "", 405, ""},
 		{"PUT", "/kv/sp%20ace", "escaped", 204, ""}, // url.Parse path: %-escapes
 		{"GET", "/kv/sp%20ace?x=1", "", 200, "escaped"},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"unsafe"
@@ -84,9 +85,13 @@ func requestHead(r *http.Request) httpwit.Request {
 	for _, vs := range r.Header {
 		n += len(vs)
 	}
-	fields := make(httpwit.Fields, 0, n+1)
+	fields := make(httpwit.Fields, 0, n+2)
 	if r.Host != "" {
 		fields = append(fields, abi.Tuple2[string, []byte]{F0: "host", F1: bytesOf(r.Host)})
+	}
+	// The client's address, as Cloudflare gives it to Workers.
+	if ip, _, err := net.SplitHostPort(r.RemoteAddr); err == nil && r.Header.Get("Cf-Connecting-Ip") == "" {
+		fields = append(fields, abi.Tuple2[string, []byte]{F0: "cf-connecting-ip", F1: bytesOf(ip)})
 	}
 	for k, vs := range r.Header {
 		lk := strings.ToLower(k)

@@ -38,8 +38,8 @@ func TestTrace(t *testing.T) {
 	got := trace.String()
 	for _, want := range []string{
 		"==> bindery:http/types@0.1.0.[method]response-outparam.send-full(self0=2,status0=200,headers0=0,headers1=0,body0=",
-		"--> .handle(method_ptr=4096,method_len=3,url_ptr=4099,url_len=19,headers_ptr=4120,headers_len=1,body=1,out=2)",
-		"--> .cabi_realloc(old_ptr=0,old_size=0,align=4,new_size=16)", // one header: 16 bytes, aligned to 4
+		"--> .handle(method_ptr=4096,method_len=3,url_ptr=4099,url_len=19,headers_ptr=4120,headers_len=2,body=1,out=2)",
+		"--> .cabi_realloc(old_ptr=0,old_size=0,align=4,new_size=32)", // host and cf-connecting-ip: 16 bytes each, aligned to 4
 		"==> bindery:io/streams@0.1.0.[resource-drop]input-stream(self=1)",
 		"==> bindery:http/types@0.1.0.[resource-drop]response-outparam(self=2)",
 	} {

@@ -8,6 +8,7 @@
 //	DELETE /kv/<key>                      delete
 //	GET    /kv?prefix=&limit=&cursor=     list keys as Workers KV's JSON
 //	GET    /vars                          the GREETING variable (and whether API_TOKEN is set)
+//	GET    /whoami                        the client's address (CF-Connecting-IP)
 package main
 
 import (
@@ -32,6 +33,8 @@ func serve(w http.ResponseWriter, r *http.Request) {
 		greeting, _ := bindery.Var("GREETING")
 		_, hasToken := bindery.Secret("API_TOKEN")
 		writeJSON(w, http.StatusOK, map[string]any{"greeting": greeting, "api_token_set": hasToken})
+	case r.URL.Path == "/whoami":
+		w.Write([]byte(r.RemoteAddr))
 	case r.URL.Path == "/kv" || r.URL.Path == "/kv/":
 		list(w, r)
 	case strings.HasPrefix(r.URL.Path, "/kv/"):

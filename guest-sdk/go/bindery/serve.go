@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"strconv"
 	"strings"
 
 	"github.com/bindery-run/bindery/guest-sdk/go/internal/cabi"
@@ -100,10 +101,14 @@ func newRequest(req httpwit.Request, body io.ReadCloser) (*http.Request, error) 
 		Body:       body,
 		Host:       u.Host,
 		RequestURI: requestURI,
-		RemoteAddr: h.Get("X-Forwarded-For"),
+		RemoteAddr: h.Get("Cf-Connecting-Ip"),
 	}
 	if cl := h.Get("Content-Length"); cl != "" {
-		fmt.Sscan(cl, &r.ContentLength)
+		n, err := strconv.ParseInt(cl, 10, 64)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("bad Content-Length %q", cl)
+		}
+		r.ContentLength = n
 	} else if req.Method == http.MethodGet || req.Method == http.MethodHead {
 		r.Body = http.NoBody
 	} else {
