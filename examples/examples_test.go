@@ -325,3 +325,16 @@ func TestUngrantedBinding(t *testing.T) {
 		{"GET", "/vars", "", 200, `"greeting":""`},
 	})
 }
+
+// TestClientCannotSpoofAddress: a CF-Connecting-IP sent by the client is
+// replaced by the real address, as Cloudflare's edge does.
+func TestClientCannotSpoofAddress(t *testing.T) {
+	w := newWorker(t, "examples/kv-rest")
+	req := httptest.NewRequest("GET", "/whoami", nil)
+	req.Header.Set("CF-Connecting-IP", "6.6.6.6")
+	rec := httptest.NewRecorder()
+	w.ServeHTTP(rec, req)
+	if got := rec.Body.String(); got != "192.0.2.1" {
+		t.Errorf("RemoteAddr = %q, want the connection's address 192.0.2.1", got)
+	}
+}

@@ -89,12 +89,16 @@ func requestHead(r *http.Request) httpwit.Request {
 	if r.Host != "" {
 		fields = append(fields, abi.Tuple2[string, []byte]{F0: "host", F1: bytesOf(r.Host)})
 	}
-	// The client's address, as Cloudflare gives it to Workers.
-	if ip, _, err := net.SplitHostPort(r.RemoteAddr); err == nil && r.Header.Get("Cf-Connecting-Ip") == "" {
+	// The client's address, as Cloudflare gives it to Workers; like
+	// Cloudflare's edge, the host replaces any value the client sent.
+	if ip, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		fields = append(fields, abi.Tuple2[string, []byte]{F0: "cf-connecting-ip", F1: bytesOf(ip)})
 	}
 	for k, vs := range r.Header {
 		lk := strings.ToLower(k)
+		if lk == "cf-connecting-ip" {
+			continue
+		}
 		for _, v := range vs {
 			fields = append(fields, abi.Tuple2[string, []byte]{F0: lk, F1: bytesOf(v)})
 		}

@@ -102,8 +102,8 @@ func (rt *Runtime) NewWorker(ctx context.Context, cfg WorkerConfig) (*Worker, er
 		return nil, fmt.Errorf("host: worker %q: a WebAssembly component, not a core module: components are not supported yet", cfg.Name)
 	}
 	wasm := cfg.Wasm
-	// Go guests carry ~20k tiny data segments; merging them is invisible to
-	// the guest and cuts compile and instantiate work.
+	// Go guests carry tens of thousands of tiny data segments; merging them
+	// is invisible to the guest and cuts compile and instantiate work.
 	if merged, ok, err := datamerge.Merge(wasm, mergeGap); err == nil && ok {
 		wasm = merged
 	}
@@ -272,8 +272,9 @@ func (w *Worker) get(ctx context.Context) (*instance, error) {
 
 // put returns inst to the pool, or discards it if it is poisoned.
 func (w *Worker) put(inst *instance) {
-	if size := uint64(inst.abi.Memory().Size()); size > w.stats.PeakMemory.Load() {
-		w.stats.PeakMemory.Store(size) // racy max: good enough for a statistic
+	size := uint64(inst.abi.Memory().Size())
+	for peak := w.stats.PeakMemory.Load(); size > peak && !w.stats.PeakMemory.CompareAndSwap(peak, size); {
+		peak = w.stats.PeakMemory.Load()
 	}
 	if inst.abi.Poisoned() != nil || w.closed.Load() {
 		w.discard(inst)
