@@ -32,7 +32,13 @@ func (w *Worker) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	body := &requestBody{r: r.Body, inst: inst}
 	out := &responseOut{rw: rw}
 	ctx = abi.WithInstance(ctx, inst.abi)
+	disarm := inst.arm(ctx)
 	err = inst.handler.Handle(ctx, inst.abi, requestHead(r), body, out)
+	if !disarm() {
+		// The deadline passed as the call ended: the guest's stop global is
+		// set, so the instance cannot serve again.
+		inst.abi.Poison(fmt.Errorf("request ended at its deadline: %w", context.Cause(ctx)))
+	}
 	body.done, out.done = true, true
 	if out.stream != nil {
 		out.stream.done = true
@@ -65,6 +71,8 @@ func describe(ctx context.Context, err error) string {
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return "deadline exceeded: " + err.Error()
+	case errors.Is(ctx.Err(), context.Canceled):
+		return "request canceled (client gone?): " + err.Error()
 	case errors.Is(err, abi.ErrTrap):
 		return err.Error()
 	}
@@ -121,7 +129,25 @@ type requestBody struct {
 	eof  bool
 }
 
-var _ stream.InputStream = (*requestBody)(nil)
+var _ stream.Direct = (*requestBody)(nil)
+
+// Reader returns the body as an io.Reader for host code, such as a put of
+// the body into a bucket: the bytes skip guest memory.
+func (b *requestBody) Reader() io.Reader { return directBody{b} }
+
+type directBody struct{ b *requestBody }
+
+func (d directBody) Read(p []byte) (int, error) {
+	b := d.b
+	if b.done || b.eof || b.r == nil {
+		return 0, io.EOF
+	}
+	n, err := b.r.Read(p)
+	if err != nil {
+		b.eof = true
+	}
+	return n, err
+}
 
 func (b *requestBody) Read(ctx context.Context, n uint32) ([]byte, *stream.StreamError) {
 	if b.done || b.eof || b.r == nil {
@@ -259,6 +285,14 @@ func (s *responseStream) Flush(ctx context.Context) *stream.StreamError {
 		return &stream.StreamError{Tag: stream.StreamErrorFailed, Failed: err.Error()}
 	}
 	return nil
+}
+
+// Splice copies from src to the response inside the host.
+func (s *responseStream) Splice(ctx context.Context, src stream.InputStream, n uint64) (uint64, *stream.StreamError) {
+	if s.done {
+		return 0, &stream.StreamError{Tag: stream.StreamErrorClosed}
+	}
+	return stream.Splice(ctx, s.rw, src, n)
 }
 
 // Drop ends the body.

@@ -2,10 +2,12 @@ package host
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/bindery-run/bindery/abi"
 	"github.com/bindery-run/bindery/abi/stream"
@@ -27,6 +29,14 @@ type RuntimeConfig struct {
 }
 
 // Runtime compiles and runs Workers. It is safe for concurrent use.
+//
+// It has two wazero runtimes. Workers run on r, which has no per-call
+// watcher: the host inserts yield points into every guest
+// (datamerge.Instrument) and bounds a request by setting the guest's stop
+// global. A module the instrumentation cannot handle runs on safe instead,
+// created on first use, with wazero's WithCloseOnContextDone (a watcher
+// goroutine per call and a call out to Go at every loop header: correct,
+// and several times slower).
 type Runtime struct {
 	r       wazero.Runtime
 	cache   wazero.CompilationCache
@@ -35,11 +45,15 @@ type Runtime struct {
 	deny    []any          // per slot: the implementation when a Worker grants nothing
 	ifaces  []string
 	exports map[string]map[string]bool // host module -> its functions
+	core    []abi.Interface            // every interface, core ones first, in slot order
+
+	safeMu  sync.Mutex
+	safe    wazero.Runtime
+	safeErr error
 }
 
 // NewRuntime creates a Runtime and defines the host functions of every interface.
 func NewRuntime(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
-	rc := wazero.NewRuntimeConfigCompiler().WithCloseOnContextDone(true)
 	var cache wazero.CompilationCache
 	if cfg.CacheDir != "" {
 		c, err := wazero.NewCompilationCacheWithDir(cfg.CacheDir)
@@ -47,54 +61,89 @@ func NewRuntime(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
 			return nil, fmt.Errorf("host: compilation cache %s: %w", cfg.CacheDir, err)
 		}
 		cache = c
-		rc = rc.WithCompilationCache(c)
 	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	rt := &Runtime{r: wazero.NewRuntimeWithConfig(ctx, rc), cache: cache, log: log, slots: map[string]int{}, exports: map[string]map[string]bool{}}
-	if err := rt.instantiate(ctx, wasi_snapshot_preview1.ModuleName, wasi_snapshot_preview1.NewBuilder(rt.r)); err != nil {
-		rt.Close(ctx)
-		return nil, err
-	}
+	rt := &Runtime{cache: cache, log: log, slots: map[string]int{}, exports: map[string]map[string]bool{}}
 	core := []abi.Interface{
 		{Name: stream.StreamsInterface, Define: stream.DefineStreams},
 		{Name: httpwit.TypesInterface, Define: httpwit.DefineTypes},
 	}
 	for _, iface := range append(core, cfg.Interfaces...) {
 		if _, dup := rt.slots[iface.Name]; dup {
-			rt.Close(ctx)
+			if cache != nil {
+				cache.Close(ctx)
+			}
 			return nil, fmt.Errorf("host: interface %s is defined twice", iface.Name)
 		}
-		slot := len(rt.slots)
-		rt.slots[iface.Name] = slot
+		rt.slots[iface.Name] = len(rt.slots)
 		rt.deny = append(rt.deny, iface.Deny)
 		rt.ifaces = append(rt.ifaces, iface.Name)
-		hb := rt.r.NewHostModuleBuilder(iface.Name)
-		iface.Define(hb, slot)
-		if err := rt.instantiate(ctx, iface.Name, hb); err != nil {
-			rt.Close(ctx)
-			return nil, err
-		}
+		rt.core = append(rt.core, iface)
 	}
 	slices.Sort(rt.ifaces)
+	r, err := rt.newEngine(ctx, false)
+	if err != nil {
+		if cache != nil {
+			cache.Close(ctx)
+		}
+		return nil, err
+	}
+	rt.r = r
 	return rt, nil
 }
 
-func (rt *Runtime) instantiate(ctx context.Context, name string, hb interface {
+// newEngine creates a wazero runtime with WASI and the host functions of
+// every interface.
+func (rt *Runtime) newEngine(ctx context.Context, closeOnDone bool) (wazero.Runtime, error) {
+	rc := wazero.NewRuntimeConfigCompiler().WithCloseOnContextDone(closeOnDone)
+	if rt.cache != nil {
+		rc = rc.WithCompilationCache(rt.cache)
+	}
+	r := wazero.NewRuntimeWithConfig(ctx, rc)
+	if err := rt.instantiate(ctx, r, wasi_snapshot_preview1.ModuleName, wasi_snapshot_preview1.NewBuilder(r)); err != nil {
+		r.Close(ctx)
+		return nil, err
+	}
+	for _, iface := range rt.core {
+		hb := r.NewHostModuleBuilder(iface.Name)
+		iface.Define(hb, rt.slots[iface.Name])
+		if err := rt.instantiate(ctx, r, iface.Name, hb); err != nil {
+			r.Close(ctx)
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// safeEngine returns the runtime with WithCloseOnContextDone, creating it
+// on first use.
+func (rt *Runtime) safeEngine(ctx context.Context) (wazero.Runtime, error) {
+	rt.safeMu.Lock()
+	defer rt.safeMu.Unlock()
+	if rt.safe == nil && rt.safeErr == nil {
+		rt.safe, rt.safeErr = rt.newEngine(ctx, true)
+	}
+	return rt.safe, rt.safeErr
+}
+
+func (rt *Runtime) instantiate(ctx context.Context, r wazero.Runtime, name string, hb interface {
 	Compile(context.Context) (wazero.CompiledModule, error)
 }) error {
 	cm, err := hb.Compile(ctx)
 	if err != nil {
 		return fmt.Errorf("host: define %s: %w", name, err)
 	}
-	fns := map[string]bool{}
-	for n := range cm.ExportedFunctions() {
-		fns[n] = true
+	if rt.r == nil { // the first engine: record what the host provides
+		fns := map[string]bool{}
+		for n := range cm.ExportedFunctions() {
+			fns[n] = true
+		}
+		rt.exports[name] = fns
 	}
-	rt.exports[name] = fns
-	if _, err := rt.r.InstantiateModule(ctx, cm, wazero.NewModuleConfig()); err != nil {
+	if _, err := r.InstantiateModule(ctx, cm, wazero.NewModuleConfig()); err != nil {
 		return fmt.Errorf("host: define %s: %w", name, err)
 	}
 	return nil
@@ -106,6 +155,11 @@ func (rt *Runtime) Interfaces() []string { return slices.Clone(rt.ifaces) }
 // Close releases the runtime and every Worker compiled by it.
 func (rt *Runtime) Close(ctx context.Context) error {
 	err := rt.r.Close(ctx)
+	rt.safeMu.Lock()
+	if rt.safe != nil {
+		err = errors.Join(err, rt.safe.Close(ctx))
+	}
+	rt.safeMu.Unlock()
 	if rt.cache != nil {
 		rt.cache.Close(ctx)
 	}

@@ -31,6 +31,12 @@ const (
 // mergeGap is the largest run of zeros datamerge fills to join two segments.
 const mergeGap = 4096
 
+// yieldEvery is how many function entries and loop iterations a guest runs
+// between two yield points (datamerge.Instrument): the most work between a
+// request's deadline and the guest trapping, or between a stop-the-world
+// GC's request and the guest's goroutine stopping (~10–100 µs).
+const yieldEvery = 1 << 14
+
 // Binding is a Worker's grant of one WIT interface: the value itself
 // implements the interface's generated Host type (e.g. kvwit.StoreHost).
 type Binding interface {
@@ -65,6 +71,8 @@ type WorkerConfig struct {
 // instances. It is safe for concurrent use.
 type Worker struct {
 	rt       *Runtime
+	engine   wazero.Runtime // rt.r, or rt.safe for a module without yield points
+	yields   bool           // the module has yield points and a stop global
 	name     string
 	compiled wazero.CompiledModule
 	impls    []any
@@ -107,7 +115,19 @@ func (rt *Runtime) NewWorker(ctx context.Context, cfg WorkerConfig) (*Worker, er
 	if merged, ok, err := datamerge.Merge(wasm, mergeGap); err == nil && ok {
 		wasm = merged
 	}
-	cm, err := rt.r.CompileModule(ctx, wasm)
+	engine, yields := rt.r, true
+	if inst, err := datamerge.Instrument(wasm, yieldEvery); err == nil {
+		wasm = inst
+	} else {
+		// Compile it as it is, on the runtime whose calls watch their
+		// context; if it is malformed, that compile says why.
+		yields = false
+		rt.log.Debug("no yield points; the worker runs with wazero's close-on-context-done", "worker", cfg.Name, "err", err)
+		if engine, err = rt.safeEngine(ctx); err != nil {
+			return nil, fmt.Errorf("host: worker %q: %w", cfg.Name, err)
+		}
+	}
+	cm, err := engine.CompileModule(ctx, wasm)
 	if err != nil {
 		return nil, fmt.Errorf("host: worker %q: invalid WebAssembly: %w", cfg.Name, err)
 	}
@@ -127,7 +147,7 @@ func (rt *Runtime) NewWorker(ctx context.Context, cfg WorkerConfig) (*Worker, er
 		return fail(errors.New("the module does not export its memory as \"memory\""))
 	}
 	w := &Worker{
-		rt: rt, name: cfg.Name, compiled: cm,
+		rt: rt, engine: engine, yields: yields, name: cfg.Name, compiled: cm,
 		impls:   slices.Clone(rt.deny),
 		timeout: orDefault(cfg.RequestTimeout, DefaultRequestTimeout),
 		alloc:   limitAllocator{limit: orDefault(cfg.MemoryLimit, DefaultMemoryLimit)},
@@ -203,9 +223,21 @@ type instance struct {
 	mod     api.Module
 	abi     *abi.Instance
 	handler *httpwit.HandlerExports
+	stop    api.MutableGlobal // the guest's stop global; nil without yield points
 	stdout  *logWriter
 	stderr  *logWriter
 	bodyBuf []byte
+}
+
+// arm makes the guest trap at its next yield point once ctx is done (the
+// request's deadline, or its client gone). disarm must be called when the
+// guest call returns; it reports whether the instance is still clean, i.e.
+// its stop global was not set (if it was, the instance must be discarded).
+func (inst *instance) arm(ctx context.Context) (disarm func() bool) {
+	if inst.stop == nil || ctx.Done() == nil {
+		return func() bool { return true }
+	}
+	return context.AfterFunc(ctx, func() { inst.stop.Set(1) })
 }
 
 func (w *Worker) instantiate(ctx context.Context) (*instance, error) {
@@ -217,14 +249,13 @@ func (w *Worker) instantiate(ctx context.Context) (*instance, error) {
 		WithStdout(inst.stdout).WithStderr(inst.stderr).
 		WithSysWalltime().WithSysNanotime().WithSysNanosleep().
 		WithRandSource(rand.Reader)
-	if w.initFn {
+	if w.initFn && !w.yields {
 		mc = mc.WithStartFunctions("_initialize")
 	} else {
-		mc = mc.WithStartFunctions()
+		mc = mc.WithStartFunctions() // _initialize is called below, with the stop global armed
 	}
 	ictx := experimental.WithMemoryAllocator(ctx, w.alloc)
-	// Host functions may run during _initialize; give them an instance.
-	mod, err := w.rt.r.InstantiateModule(ictx, w.compiled, mc)
+	mod, err := w.engine.InstantiateModule(ictx, w.compiled, mc)
 	if err != nil {
 		inst.stderr.Flush()
 		return nil, fmt.Errorf("instantiate: %w", err)
@@ -232,6 +263,24 @@ func (w *Worker) instantiate(ctx context.Context) (*instance, error) {
 	inst.mod = mod
 	if inst.abi, err = abi.NewInstance(mod, w.impls); err == nil {
 		inst.handler, err = httpwit.NewHandlerExports(mod)
+	}
+	if err == nil && w.yields {
+		var ok bool
+		if inst.stop, ok = mod.ExportedGlobal(datamerge.StopGlobal).(api.MutableGlobal); !ok {
+			err = errors.New("instrumented module lacks its stop global")
+		}
+	}
+	if err == nil && w.initFn && w.yields {
+		// Host functions may run during _initialize; give them an instance.
+		disarm := inst.arm(ctx)
+		_, err = mod.ExportedFunction("_initialize").Call(abi.WithInstance(ctx, inst.abi))
+		if !disarm() && err == nil {
+			err = fmt.Errorf("_initialize: %w", context.Cause(ctx))
+		}
+		if err != nil {
+			inst.stderr.Flush()
+			err = fmt.Errorf("instantiate: _initialize: %w", err)
+		}
 	}
 	if err != nil {
 		mod.Close(ctx)

@@ -66,6 +66,11 @@ const OutputStreamType = "bindery:io/streams@0.1.0#output-stream"
 type OutputStream interface {
 	// Sends whatever the host has buffered to the other side now.
 	Flush(ctx context.Context) *StreamError
+	// Moves up to `len` bytes from `src` to this stream inside the host,
+	// without passing them through guest memory, and returns how many
+	// moved: fewer than `len` only when `src` ended. Use it to send an
+	// object body as a response, or a request body into an object.
+	Splice(ctx context.Context, src InputStream, len_ uint64) (uint64, *StreamError)
 	// Writes all of `contents`.
 	Write(ctx context.Context, contents []byte) *StreamError
 }
@@ -118,6 +123,23 @@ func DefineStreams(hb wazero.HostModuleBuilder, slot int) {
 		}
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "retptr").Export("[method]output-stream.flush")
+	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
+		inst := abi.From(ctx)
+		v10 := inst.Handles.Get(inst, OutputStreamType, uint32(stack[0])).(OutputStream)
+		v11 := inst.Handles.Get(inst, InputStreamType, uint32(stack[1])).(InputStream)
+		v12 := uint64(stack[2])
+		v, e := v10.Splice(ctx, v11, v12)
+		ret := uint32(stack[3])
+		inst.CheckList(ret, 1, 24, 8) // the return area
+		if e != nil {
+			storeStreamError(ctx, inst, ret+8, (*e))
+			inst.PutU8(ret, 1)
+			return
+		}
+		a13 := ret + 8
+		inst.PutU64(a13, uint64(v))
+		inst.PutU8(ret, 0)
+	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI64, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "src0", "len_0", "retptr").Export("[method]output-stream.splice")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
 		inst := abi.From(ctx)
 		inst.Handles.Drop(ctx, inst, InputStreamType, uint32(stack[0]))

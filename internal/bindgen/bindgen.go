@@ -318,3 +318,33 @@ func funcResult(f *wit.Function) (ok wit.Type, errT wit.Type, isResult bool, err
 	}
 	return nil, nil, false, fmt.Errorf("bindgen: %s: multiple named results are not supported", f.Name)
 }
+
+// tupleLayout returns the offsets of params stored as one tuple, and the
+// tuple's size and alignment: how the Canonical ABI spills parameters that
+// flatten to more than 16 values.
+func tupleLayout(params []wit.Param) (offs []uintptr, size, align uintptr) {
+	align = 1
+	for _, p := range params {
+		a := p.Type.Align()
+		size = alignTo(size, a)
+		offs = append(offs, size)
+		size += p.Type.Size()
+		align = max(align, a)
+	}
+	return offs, alignTo(size, align), align
+}
+
+// isErrorType says whether td is the error type of some function's result,
+// in any interface: only those variants get an Error method.
+func (g *gen) isErrorType(td *wit.TypeDef) bool {
+	for _, iface := range g.res.Interfaces {
+		for _, f := range iface.Functions.All() {
+			if _, errT, isResult, _ := funcResult(f); isResult && errT != nil {
+				if et, ok := root(errT).(*wit.TypeDef); ok && et == td {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}

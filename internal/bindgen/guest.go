@@ -8,7 +8,7 @@ import (
 )
 
 // maxRetArea is the size of the guest's shared area for results passed by pointer.
-const maxRetArea = 256
+const maxRetArea = 1024
 
 func (g *gen) guestFile(iface *wit.Interface, t *Target) (File, error) {
 	s := &side{g: g, guest: true, iface: iface, imports: map[string]string{}}
@@ -60,9 +60,10 @@ func (s *side) guestImportFunc(b *w, id string, f *wit.Function) {
 			pnames = append(pnames, fmt.Sprintf("%s%d", localName(p.Name), i))
 		}
 	}
-	if len(flat) > 16 {
-		s.fail("%s: more than 16 flat parameters is not supported", f.Name)
-		return
+	// Over 16 flat values, the parameters travel in memory as one tuple.
+	spill := len(flat) > 16
+	if spill {
+		flat, pnames = []string{"i32"}, []string{"params"}
 	}
 	var resultT wit.Type
 	if len(f.Results) == 1 {
@@ -119,12 +120,25 @@ func (s *side) guestImportFunc(b *w, id string, f *wit.Function) {
 	b.p("mark := %s.Mark()", cabi)
 	var args []string
 	var keep []string
+	var pa string
+	var offs []uintptr
+	if spill {
+		var size, align uintptr
+		offs, size, align = tupleLayout(f.Params)
+		pa = b.fresh("pa")
+		b.p("%s := %s.Alloc(%d, %d) // the parameters, spilled", pa, cabi, size, align)
+		args = append(args, pa)
+	}
 	for i, p := range f.Params {
 		v := localName(p.Name)
 		if recv != "" && i == 0 {
 			v = "self"
 		}
-		args = append(args, s.guestLowerFlat(b, p.Type, v)...)
+		if spill {
+			s.guestStore(b, p.Type, fmt.Sprintf("%s+%d", pa, offs[i]), v)
+		} else {
+			args = append(args, s.guestLowerFlat(b, p.Type, v)...)
+		}
 		keep = append(keep, v)
 	}
 	if retptr {

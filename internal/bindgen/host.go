@@ -133,9 +133,10 @@ func (s *side) hostImportFunc(b *w, f *wit.Function, hostIface string) {
 			names = append(names, fmt.Sprintf("%s%d", localName(p.Name), i))
 		}
 	}
-	if len(params) > 16 {
-		s.fail("%s: more than 16 flat parameters is not supported", f.Name)
-		return
+	// Over 16 flat values, the parameters travel in memory as one tuple.
+	spill := len(params) > 16
+	if spill {
+		params, names = []string{"i32"}, []string{"params"}
 	}
 	var resultT wit.Type
 	if len(f.Results) == 1 {
@@ -156,8 +157,19 @@ func (s *side) hostImportFunc(b *w, f *wit.Function, hostIface string) {
 	b.p("inst := %s.From(ctx)", s.abi())
 	// Lift the arguments.
 	var args []string
+	if spill {
+		offs, size, align := tupleLayout(f.Params)
+		b.p("pa := uint32(stack[0])")
+		b.p("inst.CheckList(pa, 1, %d, %d) // the spilled parameters", size, align)
+		for i, p := range f.Params {
+			args = append(args, s.hostLoad(b, p.Type, fmt.Sprintf("pa+%d", offs[i])))
+		}
+	}
 	n := 0
 	for _, p := range f.Params {
+		if spill {
+			break
+		}
 		k := len(flatKinds(p.Type))
 		vals := make([]string, k)
 		for i := range vals {

@@ -35,6 +35,7 @@ type layoutHost struct {
 	opt   abi.Option[uint64]
 	shape lh.Shape
 	char  rune
+	spill string
 }
 
 func (h *layoutHost) EchoMixed(_ context.Context, x []lh.Mixed) []lh.Mixed { h.mixed = x; return x }
@@ -46,6 +47,14 @@ func (h *layoutHost) EchoBig(_ context.Context, x []lh.WithBig) []lh.WithBig {
 func (h *layoutHost) FlatSmall(_ context.Context, x lh.Small, y abi.Option[uint64], z lh.Shape) uint32 {
 	h.small, h.opt, h.shape = x, y, z
 	return 0x5eed
+}
+
+func (h *layoutHost) Spilled(_ context.Context, x lh.Mixed, y lh.Small, z string) lh.Mixed {
+	if y != (lh.Small{A: 9, B: 0x1234, C: 7}) {
+		panic(fmt.Sprintf("spilled: small = %+v", y))
+	}
+	h.spill = z
+	return x
 }
 
 func (h *layoutHost) CharOf(_ context.Context, c rune) uint32 { h.char = c; return uint32(c) + 1 }

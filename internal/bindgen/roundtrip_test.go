@@ -97,6 +97,9 @@ func TestRoundTrip(t *testing.T) {
 	if want := (lh.Shape{Tag: lh.ShapePainted, Painted: lh.ColorGreen}); !same(host.shape, want) || !same(host.opt, abi.Some[uint64](42)) {
 		t.Errorf("flat-small got %+v %+v", host.opt, host.shape)
 	}
+	if host.spill != "spilled" {
+		t.Errorf("spilled got %q", host.spill)
+	}
 	if host.char != '🌍' {
 		t.Errorf("char-of got %q", host.char)
 	}

@@ -208,21 +208,23 @@ func (s *side) typeDecls(b *w) {
 				b.p("%s%s %sTag = %d", gn, goName(c.Name), gn, i)
 			}
 			b.p(")\n")
-			b.p("// Error makes %s an error.", gn)
-			b.p("func (v %s) Error() string {", gn)
-			b.p("switch v.Tag {")
-			for _, c := range k.Cases {
-				b.p("case %s%s:", gn, goName(c.Name))
-				if c.Type != nil {
-					b.p("return %q + \": \" + fmt.Sprint(v.%s)", c.Name, goName(c.Name))
-					s.use("fmt", "fmt")
-				} else {
-					b.p("return %q", c.Name)
+			if s.g.isErrorType(td) {
+				b.p("// Error makes %s an error.", gn)
+				b.p("func (v %s) Error() string {", gn)
+				b.p("switch v.Tag {")
+				for _, c := range k.Cases {
+					b.p("case %s%s:", gn, goName(c.Name))
+					if c.Type != nil {
+						b.p("return %q + \": \" + fmt.Sprint(v.%s)", c.Name, goName(c.Name))
+						s.use("fmt", "fmt")
+					} else {
+						b.p("return %q", c.Name)
+					}
 				}
+				b.p("}")
+				b.p("return \"unknown case of %s\"", name)
+				b.p("}\n")
 			}
-			b.p("}")
-			b.p("return \"unknown case of %s\"", name)
-			b.p("}\n")
 		case *wit.Enum:
 			docs(b, td.Docs, gn+" is the WIT enum "+name+".")
 			b.p("type %s %s\n", gn, discGoType(len(k.Cases)))

@@ -4,7 +4,6 @@ package varswit
 
 import (
 	"context"
-	"fmt"
 	"github.com/bindery-run/bindery/abi"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -37,19 +36,6 @@ const (
 	// A secret. The host never logs it.
 	ValueSecret ValueTag = 2
 )
-
-// Error makes Value an error.
-func (v Value) Error() string {
-	switch v.Tag {
-	case ValueText:
-		return "text" + ": " + fmt.Sprint(v.Text)
-	case ValueJSON:
-		return "json" + ": " + fmt.Sprint(v.JSON)
-	case ValueSecret:
-		return "secret" + ": " + fmt.Sprint(v.Secret)
-	}
-	return "unknown case of value"
-}
 
 // VarsHost implements the functions of bindery:config/vars@0.1.0 that are not resource methods.
 type VarsHost interface {

@@ -46,7 +46,7 @@ type arena struct {
 var (
 	heap    arena
 	sink    unsafe.Pointer
-	retArea [32]uint64
+	retArea [128]uint64 // bindgen's maxRetArea (1024 bytes)
 )
 
 // Position is an arena position from Mark.

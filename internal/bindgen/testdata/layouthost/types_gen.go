@@ -678,6 +678,8 @@ type TypesHost interface {
 	FlatSmall(ctx context.Context, x Small, y abi.Option[uint64], z Shape) uint32
 	// CharOf implements char-of.
 	CharOf(ctx context.Context, c rune) uint32
+	// Flattens to more than 16 values: the parameters are spilled to memory.
+	Spilled(ctx context.Context, x Mixed, y Small, z string) Mixed
 	// Fail implements fail.
 	Fail(ctx context.Context, code uint8) (Small, *Shape)
 }
@@ -818,12 +820,29 @@ func DefineTypes(hb wazero.HostModuleBuilder, slot int) {
 	}), []api.ValueType{api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).WithParameterNames("c0").Export("char-of")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
 		inst := abi.From(ctx)
-		v37 := uint8(stack[0])
+		pa := uint32(stack[0])
+		inst.CheckList(pa, 1, 184, 8) // the spilled parameters
+		v37 := loadMixed(inst, pa+0)
+		v38 := loadSmall(inst, pa+168)
+		a40 := pa + 176
+		v39 := inst.String(inst.U32(a40), inst.U32(a40+4))
+		impl, _ := inst.Impl(slot).(TypesHost)
+		if impl == nil {
+			inst.Trapf("no host implementation of %s in this worker", "test:layout/types@0.1.0#spilled")
+		}
+		v := impl.Spilled(ctx, v37, v38, v39)
+		ret := uint32(stack[1])
+		inst.CheckList(ret, 1, 168, 8) // the return area
+		storeMixed(ctx, inst, ret, v)
+	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("params", "retptr").Export("spilled")
+	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
+		inst := abi.From(ctx)
+		v41 := uint8(stack[0])
 		impl, _ := inst.Impl(slot).(TypesHost)
 		if impl == nil {
 			inst.Trapf("no host implementation of %s in this worker", "test:layout/types@0.1.0#fail")
 		}
-		v, e := impl.Fail(ctx, v37)
+		v, e := impl.Fail(ctx, v41)
 		ret := uint32(stack[1])
 		inst.CheckList(ret, 1, 24, 8) // the return area
 		if e != nil {

@@ -76,6 +76,7 @@ func makeMixed(tag string) []rt.Mixed {
 		check("flat-small", rt.FlatSmall(rt.Small{A: 1, B: 2, C: 3}, some[uint64](42), sh), uint32(0x5eed))
 	}
 	check("char-of", rt.CharOf('🌍'), uint32('🌍')+1)
+	check("spilled", rt.Spilled(in[0], rt.Small{A: 9, B: 0x1234, C: 7}, "spilled"), in[0])
 
 	ok, err := rt.Fail(0)
 	check("fail(0)", ok, rt.Small{A: 0x11, B: 0x2233, C: 0x44})

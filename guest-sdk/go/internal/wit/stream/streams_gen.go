@@ -121,6 +121,32 @@ func (self OutputStream) Flush() (err *StreamError) {
 	return
 }
 
+//go:wasmimport bindery:io/streams@0.1.0 [method]output-stream.splice
+func wasmimport_method_output_stream_splice(self0 uint32, src0 uint32, len_0 uint64, retptr uint32)
+
+// Moves up to `len` bytes from `src` to this stream inside the host,
+// without passing them through guest memory, and returns how many
+// moved: fewer than `len` only when `src` ended. Use it to send an
+// object body as a response, or a request body into an object.
+func (self OutputStream) Splice(src InputStream, len_ uint64) (result uint64, err *StreamError) {
+	mark := cabi.Mark()
+	ret := cabi.RetArea()
+	wasmimport_method_output_stream_splice(uint32(self), uint32(src), uint64(len_), ret)
+	runtime.KeepAlive(self)
+	runtime.KeepAlive(src)
+	runtime.KeepAlive(len_)
+	if cabi.U8(ret) != 0 {
+		v7 := loadStreamError(ret + 8)
+		err = &v7
+	} else {
+		a9 := uint32(ret + 8)
+		v8 := uint64(cabi.U64(a9))
+		result = v8
+	}
+	cabi.Reset(mark)
+	return
+}
+
 func loadStreamError(a uint32) StreamError {
 	a2 := uint32(a)
 	var v1 StreamError

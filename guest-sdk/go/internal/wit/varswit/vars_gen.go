@@ -5,7 +5,6 @@
 package varswit
 
 import (
-	"fmt"
 	"github.com/bindery-run/bindery/guest-sdk/go/internal/cabi"
 	"runtime"
 )
@@ -37,19 +36,6 @@ const (
 	// A secret. The host never logs it.
 	ValueSecret ValueTag = 2
 )
-
-// Error makes Value an error.
-func (v Value) Error() string {
-	switch v.Tag {
-	case ValueText:
-		return "text" + ": " + fmt.Sprint(v.Text)
-	case ValueJSON:
-		return "json" + ": " + fmt.Sprint(v.JSON)
-	case ValueSecret:
-		return "secret" + ": " + fmt.Sprint(v.Secret)
-	}
-	return "unknown case of value"
-}
 
 //go:wasmimport bindery:config/vars@0.1.0 get
 func wasmimport_get(name0 uint32, name1 uint32, retptr uint32)
