@@ -1,7 +1,7 @@
 # Bindery: the two commands are `make run` and `make test`.
 GO        ?= go
 BIN       := bin/bindery
-EXAMPLES  := hello kv-rest
+EXAMPLES  := hello kv-rest r2-files
 WASM      := $(foreach e,$(EXAMPLES),examples/$(e)/$(e).wasm)
 GUEST_ENV := GOOS=wasip1 GOARCH=wasm
 
@@ -26,6 +26,7 @@ run: build examples
 ## test: everything CI runs
 test: check
 	$(GO) test -race -count=1 ./...
+	@$(GO) test -count=1 -v -run 'TestConformance$$' ./conformance/ | grep '^conformance:' || true
 
 ## test-short: unit tests only (no CLI process tests)
 test-short:

@@ -17,12 +17,21 @@
 #        hello_c1  GET /hello, 1 connection             (idem)
 #        kvget     GET /kv/k, 100-byte value, CONNS     (baseline; bindery on examples/kv-rest)
 #        kvput     PUT /kv/<fresh key>, 100 bytes, CONNS (idem)
+# With BENCH_PEERS=1 it also runs Miniflare (npm `miniflare`, which spawns
+# workerd) on the same routes (bench/miniflare/worker.mjs), installing it on
+# first use into $BENCH_CACHE/miniflare; and `wasmtime serve` on a wasi:http
+# hello component when $WASMTIME (default $BENCH_CACHE/wasmtime/bin/wasmtime)
+# and $WASMTIME_HELLO (a component .wasm) exist (see docs/benchmarks.md).
 # Every server runs in its own process group and is stopped by its group id.
+# RSS is that of the whole process tree (Miniflare's workerd included):
+# idle (bench/coldstart, 2 s after the first 200) and the max sampled every
+# 0.25 s during each load.
 # Output: the raw rows in $OUT/rows.tsv, then the summary tables (bench/summary).
 #
 # Env: RUNS (1) DUR (5s) CONNS (32) THREADS (2, wrk only) COLD_N (5)
-#      LOADGEN (auto = wrk if installed, else go) PORT (18787: uses PORT..PORT+1)
+#      LOADGEN (auto = wrk if installed, else go) PORT (18787: uses PORT..PORT+2)
 #      OUT (a new temp dir; kept, holds logs and raw loadgen output)
+#      BENCH_PEERS (0) BENCH_CACHE (${XDG_CACHE_HOME:-~/.cache}/bindery-bench)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -36,8 +45,12 @@ if [ "$LOADGEN" = auto ]; then
   if command -v wrk >/dev/null 2>&1; then LOADGEN=wrk; else LOADGEN=go; fi
 fi
 case "$LOADGEN" in wrk|go) ;; *) echo "LOADGEN must be wrk or go" >&2; exit 2 ;; esac
-port_b="$PORT"; port_x="$((PORT + 1))"
-for p in "$port_b" "$port_x"; do
+BENCH_PEERS="${BENCH_PEERS:-0}"
+BENCH_CACHE="${BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bindery-bench}"
+WASMTIME="${WASMTIME:-$BENCH_CACHE/wasmtime/bin/wasmtime}"
+WASMTIME_HELLO="${WASMTIME_HELLO:-$BENCH_CACHE/wasmtime/hello.wasm}"
+port_b="$PORT"; port_x="$((PORT + 1))"; port_p="$((PORT + 2))"
+for p in "$port_b" "$port_x" "$port_p"; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
     echo "port $p is in use; set PORT" >&2; exit 1
   fi
@@ -55,6 +68,26 @@ for t in baseline load coldstart summary; do
   "$GO" build -o "bin/bench-$t" "./bench/$t"
 done
 
+mf=""
+if [ "$BENCH_PEERS" = 1 ]; then
+  command -v node >/dev/null && command -v npm >/dev/null || { log "BENCH_PEERS=1 needs node and npm"; exit 1; }
+  mf="$BENCH_CACHE/miniflare"
+  mkdir -p "$mf"
+  if ! cmp -s bench/miniflare/package.json "$mf/package.json" || [ ! -d "$mf/node_modules/miniflare" ]; then
+    log "installing Miniflare from npm into $mf"
+    cp bench/miniflare/package.json "$mf/package.json"
+    (cd "$mf" && npm install --no-audit --no-fund --loglevel=error >"$OUT/npm-install.log" 2>&1) ||
+      { log "npm install failed; see $OUT/npm-install.log"; exit 1; }
+  fi
+  cp bench/miniflare/serve.mjs bench/miniflare/worker.mjs "$mf/"
+  if [ -x "$WASMTIME" ] && [ -f "$WASMTIME_HELLO" ]; then
+    log "wasmtime: $("$WASMTIME" --version)"
+  else
+    log "no wasmtime row: $WASMTIME or $WASMTIME_HELLO is missing (see docs/benchmarks.md)"
+    WASMTIME=""
+  fi
+fi
+
 # ---- servers --------------------------------------------------------------
 cache="$OUT/cache"        # wazero compilation cache of every bindery dev below
 bindery_cmd() { # example port statedir [cachedir]
@@ -63,6 +96,14 @@ bindery_cmd() { # example port statedir [cachedir]
 }
 baseline_cmd() { # port statedir
   echo "$root/bin/bench-baseline" -addr "127.0.0.1:$1" -dir "$2"
+}
+miniflare_cmd() { # port statename: workerd refuses paths outside its working
+  # directory, so it runs in $mf and keeps its KV in $mf/.state/NAME (emptied here)
+  rm -rf "$mf/.state/$2"
+  echo env -C "$mf" "PORT=$1" "KV_PERSIST=.state/$2" WORKER=worker.mjs node serve.mjs
+}
+wasmtime_cmd() { # port
+  echo "$WASMTIME" serve -S cli --addr "127.0.0.1:$1" "$WASMTIME_HELLO"  # -S cli: Rust std imports wasi:cli
 }
 
 spid=""
@@ -88,7 +129,8 @@ stop_server() {
 trap stop_server EXIT
 trap 'exit 130' INT TERM
 
-rss_mib() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+# RSS of a server's whole process tree (its session: setsid made it the leader).
+tree_rss_mib() { ps -o rss= --sid "$1" 2>/dev/null | awk '{ s += $1 } END { printf "%.1f", s / 1024 }'; }
 
 # ---- load -----------------------------------------------------------------
 durs="${DUR%s}"
@@ -96,6 +138,9 @@ load() { # target scenario run base_url
   local target="$1" scen="$2" run="$3" base="$4" c="$CONNS" t="$THREADS" raw res
   raw="$OUT/$LOADGEN.$target.$scen.$run.txt"
   [ "$scen" = hello_c1 ] && { c=1; t=1; }
+  # sample the server's RSS during the load; the row gets the max
+  ( while kill -0 "$spid" 2>/dev/null; do tree_rss_mib "$spid"; echo; sleep 0.25; done ) >"$raw.rss" &
+  local sampler=$!
   if [ "$LOADGEN" = wrk ]; then
     case "$scen" in
       hello|hello_c1) wrk -t"$t" -c"$c" -d"$DUR" --latency "$base/hello" >"$raw" 2>&1 ;;
@@ -111,10 +156,13 @@ load() { # target scenario run base_url
     esac
     res="$(cat "$raw")"
   fi
+  kill "$sampler" 2>/dev/null || true
+  wait "$sampler" 2>/dev/null || true
   # res: rps p50_ms p99_ms non2xx errors max_ms requests
   read -r rps p50 p99 non2xx errs maxms _ <<<"$res"
   printf 'load\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
-    "$target" "$scen" "$run" "$rps" "$p50" "$p99" "$non2xx" "$errs" "$maxms" "$(rss_mib "$spid")" | tee -a "$OUT/rows.tsv"
+    "$target" "$scen" "$run" "$rps" "$p50" "$p99" "$non2xx" "$errs" "$maxms" \
+    "$(awk 'NF && $1 > m { m = $1 } END { printf "%.1f", m }' "$raw.rss")" | tee -a "$OUT/rows.tsv"
   sleep 1
 }
 
@@ -151,6 +199,18 @@ for run in $(seq "$RUNS"); do
       -url "http://127.0.0.1:$port_x/hello" -- $(bindery_cmd hello "$port_x" "$OUT/state-cold-hello" "$OUT/cache-empty")
   } 2>>"$OUT/coldstart.log" | tee -a "$OUT/rows.tsv"
 
+  if [ -n "$mf" ]; then
+    # shellcheck disable=SC2046
+    { # shellcheck disable=SC2046
+      bin/bench-coldstart -name miniflare -what hello -first-run "$(( (run - 1) * COLD_N + 1 ))" -n "$COLD_N" \
+        -url "http://127.0.0.1:$port_p/hello" -- $(miniflare_cmd "$port_p" cold)
+      if [ -n "$WASMTIME" ]; then
+        bin/bench-coldstart -name wasmtime -what hello -first-run "$(( (run - 1) * COLD_N + 1 ))" -n "$COLD_N" \
+          -url "http://127.0.0.1:$port_p/hello" -- $(wasmtime_cmd "$port_p")
+      fi
+    } 2>>"$OUT/coldstart.log" | tee -a "$OUT/rows.tsv"
+  fi
+
   log "run $run/$RUNS: load, baseline"
   # shellcheck disable=SC2046
   start_server baseline "http://127.0.0.1:$port_b/hello" $(baseline_cmd "$port_b" "$OUT/state-baseline")
@@ -170,6 +230,22 @@ for run in $(seq "$RUNS"); do
   seed_kv "http://127.0.0.1:$port_x"
   for scen in kvget kvput; do load bindery "$scen" "$run" "http://127.0.0.1:$port_x"; done
   stop_server
+
+  if [ -n "$mf" ]; then
+    log "run $run/$RUNS: load, miniflare"
+    # shellcheck disable=SC2046
+    start_server miniflare "http://127.0.0.1:$port_p/hello" $(miniflare_cmd "$port_p" load)
+    seed_kv "http://127.0.0.1:$port_p"
+    for scen in hello hello_c1 kvget kvput; do load miniflare "$scen" "$run" "http://127.0.0.1:$port_p"; done
+    stop_server
+    if [ -n "$WASMTIME" ]; then
+      log "run $run/$RUNS: load, wasmtime serve"
+      # shellcheck disable=SC2046
+      start_server wasmtime "http://127.0.0.1:$port_p/hello" $(wasmtime_cmd "$port_p")
+      for scen in hello hello_c1; do load wasmtime "$scen" "$run" "http://127.0.0.1:$port_p"; done
+      stop_server
+    fi
+  fi
 done
 
 echo

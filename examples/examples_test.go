@@ -23,6 +23,7 @@ import (
 
 	"github.com/bindery-run/bindery/abi"
 	"github.com/bindery-run/bindery/bindings/kv"
+	"github.com/bindery-run/bindery/bindings/r2"
 	"github.com/bindery-run/bindery/bindings/vars"
 	"github.com/bindery-run/bindery/host"
 	"github.com/bindery-run/bindery/internal/state"
@@ -35,7 +36,7 @@ func newWorker(t *testing.T, dir string, bindings ...host.Binding) *host.Worker 
 	cache, _ := os.UserCacheDir()
 	rt, err := host.NewRuntime(ctx, host.RuntimeConfig{
 		CacheDir:   filepath.Join(cache, "bindery-test", "wazero"),
-		Interfaces: []abi.Interface{kv.WIT(), vars.WIT()},
+		Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT()},
 		Logger:     slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {

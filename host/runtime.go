@@ -32,20 +32,21 @@ type RuntimeConfig struct {
 //
 // It has two wazero runtimes. Workers run on r, which has no per-call
 // watcher: the host inserts yield points into every guest
-// (datamerge.Instrument) and bounds a request by setting the guest's stop
+// (modrewrite.Instrument) and bounds a request by setting the guest's stop
 // global. A module the instrumentation cannot handle runs on safe instead,
 // created on first use, with wazero's WithCloseOnContextDone (a watcher
 // goroutine per call and a call out to Go at every loop header: correct,
 // and several times slower).
 type Runtime struct {
-	r       wazero.Runtime
-	cache   wazero.CompilationCache
-	log     *slog.Logger
-	slots   map[string]int // interface name -> impl slot
-	deny    []any          // per slot: the implementation when a Worker grants nothing
-	ifaces  []string
-	exports map[string]map[string]bool // host module -> its functions
-	core    []abi.Interface            // every interface, core ones first, in slot order
+	r        wazero.Runtime
+	cache    wazero.CompilationCache
+	cacheDir string
+	log      *slog.Logger
+	slots    map[string]int // interface name -> impl slot
+	deny     []any          // per slot: the implementation when a Worker grants nothing
+	ifaces   []string
+	exports  map[string]map[string]bool // host module -> its functions
+	core     []abi.Interface            // every interface, core ones first, in slot order
 
 	safeMu  sync.Mutex
 	safe    wazero.Runtime
@@ -66,7 +67,7 @@ func NewRuntime(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	rt := &Runtime{cache: cache, log: log, slots: map[string]int{}, exports: map[string]map[string]bool{}}
+	rt := &Runtime{cache: cache, cacheDir: cfg.CacheDir, log: log, slots: map[string]int{}, exports: map[string]map[string]bool{}}
 	core := []abi.Interface{
 		{Name: stream.StreamsInterface, Define: stream.DefineStreams},
 		{Name: httpwit.TypesInterface, Define: httpwit.DefineTypes},

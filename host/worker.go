@@ -3,17 +3,21 @@ package host
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"sync/atomic"
 	"time"
 
 	"github.com/bindery-run/bindery/abi"
-	"github.com/bindery-run/bindery/host/internal/datamerge"
 	"github.com/bindery-run/bindery/host/internal/httpwit"
+	"github.com/bindery-run/bindery/host/internal/modrewrite"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/experimental"
@@ -28,11 +32,11 @@ const (
 	DefaultMemoryLimit = 128 << 20
 )
 
-// mergeGap is the largest run of zeros datamerge fills to join two segments.
+// mergeGap is the largest run of zeros modrewrite fills to join two segments.
 const mergeGap = 4096
 
 // yieldEvery is how many function entries and loop iterations a guest runs
-// between two yield points (datamerge.Instrument): the most work between a
+// between two yield points (modrewrite.Instrument): the most work between a
 // request's deadline and the guest trapping, or between a stop-the-world
 // GC's request and the guest's goroutine stopping (~10–100 µs).
 const yieldEvery = 1 << 14
@@ -109,15 +113,9 @@ func (rt *Runtime) NewWorker(ctx context.Context, cfg WorkerConfig) (*Worker, er
 	if cfg.Wasm[4] != 1 || cfg.Wasm[6] != 0 {
 		return nil, fmt.Errorf("host: worker %q: a WebAssembly component, not a core module: components are not supported yet", cfg.Name)
 	}
-	wasm := cfg.Wasm
-	// Go guests carry tens of thousands of tiny data segments; merging them
-	// is invisible to the guest and cuts compile and instantiate work.
-	if merged, ok, err := datamerge.Merge(wasm, mergeGap); err == nil && ok {
-		wasm = merged
-	}
-	engine, yields := rt.r, true
-	if inst, err := datamerge.Instrument(wasm, yieldEvery); err == nil {
-		wasm = inst
+	engine, wasm, yields := rt.r, cfg.Wasm, true
+	if rewritten, err := rt.rewrite(cfg.Wasm); err == nil {
+		wasm = rewritten
 	} else {
 		// Compile it as it is, on the runtime whose calls watch their
 		// context; if it is malformed, that compile says why.
@@ -186,6 +184,47 @@ func (rt *Runtime) NewWorker(ctx context.Context, cfg WorkerConfig) (*Worker, er
 	}
 	w.put(inst)
 	return w, nil
+}
+
+// rewriteVersion names the output of rewrite: change it whenever the
+// rewrites or their parameters change, so stale cached rewrites are ignored.
+const rewriteVersion = "bindery-rewrite-1"
+
+// rewrite merges the module's data segments (Go guests carry tens of
+// thousands of tiny ones; merging is invisible to the guest and cuts
+// compile and instantiate work) and inserts yield points. Both take tens of
+// milliseconds on a Go guest, so with a cache directory the result is kept
+// there, keyed by the module's hash, like wazero's compiled code.
+func (rt *Runtime) rewrite(wasm []byte) ([]byte, error) {
+	var path string
+	if rt.cacheDir != "" {
+		h := sha256.New()
+		fmt.Fprintf(h, "%s %d %d\n", rewriteVersion, mergeGap, yieldEvery)
+		h.Write(wasm)
+		path = filepath.Join(rt.cacheDir, "bindery-rewrite", hex.EncodeToString(h.Sum(nil))+".wasm")
+		if b, err := os.ReadFile(path); err == nil {
+			return b, nil
+		}
+	}
+	if merged, ok, err := modrewrite.Merge(wasm, mergeGap); err == nil && ok {
+		wasm = merged
+	}
+	out, err := modrewrite.Instrument(wasm, yieldEvery)
+	if err != nil {
+		return nil, err
+	}
+	if path != "" {
+		// Best effort: a failed write only means rewriting again next time.
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err == nil {
+			if f, err := os.CreateTemp(filepath.Dir(path), "tmp-*"); err == nil {
+				_, werr := f.Write(out)
+				if cerr := f.Close(); werr != nil || cerr != nil || os.Rename(f.Name(), path) != nil {
+					os.Remove(f.Name())
+				}
+			}
+		}
+	}
+	return out, nil
 }
 
 func orDefault[T comparable](v, def T) T {
@@ -266,7 +305,7 @@ func (w *Worker) instantiate(ctx context.Context) (*instance, error) {
 	}
 	if err == nil && w.yields {
 		var ok bool
-		if inst.stop, ok = mod.ExportedGlobal(datamerge.StopGlobal).(api.MutableGlobal); !ok {
+		if inst.stop, ok = mod.ExportedGlobal(modrewrite.StopGlobal).(api.MutableGlobal); !ok {
 			err = errors.New("instrumented module lacks its stop global")
 		}
 	}

@@ -22,7 +22,7 @@ const spliceChunk = 256 << 10
 // Splice implements output-stream.splice for an output stream that writes
 // to dst: it moves up to n bytes from src without passing them through
 // guest memory. When src is Direct (a file, a request body), it is read
-// directly, so io.Copy can use sendfile or copy_file_range. It
+// directly with io.Copy. It
 // returns closed when src had ended before the first byte.
 func Splice(ctx context.Context, dst io.Writer, src InputStream, n uint64) (uint64, *StreamError) {
 	if n == 0 {

@@ -35,6 +35,7 @@ type series struct {
 
 func main() {
 	baseline := flag.String("baseline", "baseline", "the target the others are compared with")
+	peer := flag.String("peer", "miniflare", "a second target to compare req/s with (\"–\" when it did not run)")
 	gobench := flag.Bool("gobench", false, "summarise `go test -bench` output instead")
 	flag.Parse()
 	var in []io.Reader
@@ -89,17 +90,18 @@ func main() {
 	}
 	if ks := order["load"]; len(ks) > 0 {
 		sortKeys(ks)
-		fmt.Println("| target | scenario | runs | req/s | spread | p50 ms | p99 ms | req/s vs baseline | p50 vs baseline | RSS after load MiB | non-2xx / errors |")
-		fmt.Println("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+		fmt.Printf("| target | scenario | runs | req/s | spread | p50 ms | p99 ms | **req/s vs baseline** | p50 vs baseline | p99 vs baseline | req/s vs %s | RSS under load MiB | non-2xx / errors |\n", *peer)
+		fmt.Println("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 		for _, k := range ks {
 			s := tables["load"][k]
 			base := tables["load"][key{*baseline, k.scenario}]
 			rps, p50, p99 := s.col(0), s.col(1), s.col(2)
 			bad := sum(s.col(3)) + sum(s.col(4))
-			fmt.Printf("| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %.0f |\n",
+			fmt.Printf("| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.0f |\n",
 				k.target, k.scenario, len(rps), num(median(rps)), spread(rps),
 				ms(median(p50)), ms(median(p99)),
-				ratio(s, base, 0, false), ratio(s, base, 1, true), num(median(s.col(6))), bad)
+				ratio(s, base, 0, false), ratio(s, base, 1, true), ratio(s, base, 2, true),
+				ratio(s, tables["load"][key{*peer, k.scenario}], 0, false), num(median(s.col(6))), bad)
 		}
 		fmt.Println()
 	}

@@ -76,6 +76,7 @@ var Targets = bindgen.Config{
 	GuestModule:    "github.com/bindery-run/bindery/guest-sdk/go",
 	GuestModuleDir: "guest-sdk/go",
 	World:          "worker",
+	CDir:           "guest-sdk/c/generated",
 	Targets: []bindgen.Target{
 		{Interface: "bindery:io/streams", HostDir: "abi/stream", GuestDir: "guest-sdk/go/internal/wit/stream"},
 		{Interface: "bindery:http/types", HostDir: "host/internal/httpwit", GuestDir: "guest-sdk/go/internal/wit/httpwit"},

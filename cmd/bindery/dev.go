@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -21,6 +22,8 @@ import (
 
 	"github.com/bindery-run/bindery/abi"
 	"github.com/bindery-run/bindery/bindings/kv"
+	"github.com/bindery-run/bindery/bindings/r2"
+	"github.com/bindery-run/bindery/bindings/r2/s3"
 	"github.com/bindery-run/bindery/bindings/vars"
 	"github.com/bindery-run/bindery/host"
 	"github.com/bindery-run/bindery/internal/admin"
@@ -30,12 +33,12 @@ import (
 )
 
 type devFlags struct {
-	config, env, ip, persistTo, cacheDir, adminAddr, logLevel string
-	port, maxInstances                                        int
-	timeout                                                   time.Duration
-	memoryMiB                                                 uint64
-	noBuild                                                   bool
-	vars                                                      repeated
+	config, env, ip, persistTo, cacheDir, adminAddr, logLevel, s3Addr string
+	port, maxInstances                                                int
+	timeout                                                           time.Duration
+	memoryMiB                                                         uint64
+	noBuild, portSet                                                  bool
+	vars                                                              repeated
 }
 
 func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -46,10 +49,11 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&f.env, "env", "", "the [env.NAME] section to use")
 	fs.StringVar(&f.env, "e", "", "shorthand for --env")
 	fs.StringVar(&f.ip, "ip", "", "address to listen on (default [dev] ip, else 127.0.0.1)")
-	fs.IntVar(&f.port, "port", 0, "port to listen on (default [dev] port, else 8787)")
+	fs.IntVar(&f.port, "port", 0, "port to listen on; 0 picks a free one (default [dev] port, else 8787)")
 	fs.StringVar(&f.persistTo, "persist-to", "", "data directory (default .bindery/state beside the config)")
 	fs.StringVar(&f.cacheDir, "cache-dir", "", "compilation cache directory (default the user cache dir)")
-	fs.StringVar(&f.adminAddr, "admin-addr", "127.0.0.1:0", "address of the admin API used by `bindery kv`")
+	fs.StringVar(&f.adminAddr, "admin-addr", "127.0.0.1:0", "address of the admin API used by `bindery kv` and `bindery r2`")
+	fs.StringVar(&f.s3Addr, "s3-addr", "", `address of the S3-compatible API for the R2 buckets (default: the Worker's port + 1; "off" disables it)`)
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.IntVar(&f.maxInstances, "max-instances", 0, "most Worker instances at once (default 2×CPUs+2)")
 	fs.DurationVar(&f.timeout, "request-timeout", host.DefaultRequestTimeout, "wall-clock limit of one request")
@@ -64,6 +68,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	fs.Visit(func(fl *flag.Flag) { f.portSet = f.portSet || fl.Name == "port" })
 	if len(pos) > 1 {
 		fmt.Fprintf(stderr, "bindery dev: at most one Worker file, got %q\n", pos)
 		return errUsage
@@ -117,12 +122,13 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			cacheDir = filepath.Join(d, "bindery", "wazero")
 		}
 	}
-	rt, err := host.NewRuntime(ctx, host.RuntimeConfig{CacheDir: cacheDir, Interfaces: []abi.Interface{kv.WIT(), vars.WIT()}, Logger: log})
+	rt, err := host.NewRuntime(ctx, host.RuntimeConfig{CacheDir: cacheDir, Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT()}, Logger: log})
 	if err != nil {
 		return err
 	}
 	defer rt.Close(context.Background())
-	bindings, err := devBindings(cfg, st, f.vars)
+	go sweepR2(gcCtx, st.R2(), log)
+	bindings, err := devBindings(ctx, cfg, st, f.vars)
 	if err != nil {
 		return err
 	}
@@ -137,10 +143,21 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	defer w.Close(context.Background())
 	log.Debug("worker ready", "wasm", wasmPath, "took", time.Since(start))
 
-	addr := net.JoinHostPort(first(f.ip, cfg.Dev.IP, "127.0.0.1"), strconv.Itoa(firstInt(f.port, cfg.Dev.Port, 8787)))
-	ln, err := net.Listen("tcp", addr)
+	ip, port := first(f.ip, cfg.Dev.IP, "127.0.0.1"), firstInt(cfg.Dev.Port, 8787)
+	if f.portSet {
+		port = f.port // 0 picks a free port
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(port)))
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
+	}
+	s3srv, s3line, err := startS3(f.s3Addr, ip, ln, cfg, st, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	if s3srv != nil {
+		defer s3srv.Close()
 	}
 	aln, err := net.Listen("tcp", f.adminAddr)
 	if err != nil {
@@ -149,7 +166,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	token := randomToken()
 	srv := &http.Server{Handler: w, ReadHeaderTimeout: 10 * time.Second}
-	adm := &http.Server{Handler: admin.Handler(st, token), ReadHeaderTimeout: 10 * time.Second}
+	adm := &http.Server{Handler: admin.Handler(st, st.R2(), token), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
 	go func() { errc <- adm.Serve(aln) }()
@@ -158,7 +175,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer state.RemoveServerInfo(dir)
-	fmt.Fprintf(stdout, "bindery %s: %s with bindings %s\nstate: %s\nReady on http://%s\n", version, cfg.Name, describeBindings(cfg), dir, ln.Addr())
+	fmt.Fprintf(stdout, "bindery %s: %s with bindings %s\nstate: %s\n%sReady on http://%s\n", version, cfg.Name, describeBindings(cfg), dir, s3line, ln.Addr())
 	// Compiling left tens of MiB of garbage (decoding, the data image):
 	// hand it back to the OS rather than carry it as idle RSS, off the
 	// start-up path.
@@ -222,10 +239,22 @@ func build(ctx context.Context, cfg *wrangler.Config, stderr io.Writer) error {
 }
 
 // devBindings turns the config's grants into host bindings.
-func devBindings(cfg *wrangler.Config, st *state.State, extra []string) ([]host.Binding, error) {
+func devBindings(ctx context.Context, cfg *wrangler.Config, st *state.State, extra []string) ([]host.Binding, error) {
 	nss := map[string]*kv.Namespace{}
 	for _, n := range cfg.KVNamespaces {
 		nss[n.Binding] = st.KV(namespaceID(n))
+	}
+	bks := map[string]*r2.Bucket{}
+	for i, b := range cfg.R2Buckets {
+		name := bucketName(b)
+		if err := st.R2().CreateBucket(ctx, name); err != nil {
+			return nil, fmt.Errorf("%s: r2_buckets[%d] (binding %s): %w", cfg.Path, i, b.Binding, err)
+		}
+		bk, err := st.R2().Bucket(ctx, name)
+		if err != nil {
+			return nil, fmt.Errorf("%s: r2_buckets[%d] (binding %s): %w", cfg.Path, i, b.Binding, err)
+		}
+		bks[b.Binding] = bk
 	}
 	vs := map[string]vars.Var{}
 	for name, v := range cfg.Vars {
@@ -249,7 +278,94 @@ func devBindings(cfg *wrangler.Config, st *state.State, extra []string) ([]host.
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cfg.Path, err)
 	}
-	return []host.Binding{kv.NewBinding(nss), v}, nil
+	return []host.Binding{kv.NewBinding(nss), v, r2.NewBinding(bks)}, nil
+}
+
+// bucketName is where an R2 binding's objects live locally: its
+// bucket_name, or the binding name when the config gives none.
+func bucketName(b wrangler.R2Bucket) string {
+	if b.BucketName != "" {
+		return b.BucketName
+	}
+	return b.Binding
+}
+
+// sweepInterval is how often the dev server removes expired multipart
+// uploads and leftover files.
+const sweepInterval = 10 * time.Minute
+
+func sweepR2(ctx context.Context, st *r2.Store, log *slog.Logger) {
+	t := time.NewTicker(sweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := st.Sweep(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("r2 sweep failed", "err", err)
+			}
+		}
+	}
+}
+
+// startS3 serves the S3-compatible API of the R2 buckets when the config
+// has any (or --s3-addr asks for it), and returns the start-up line that
+// tells clients where and with which credentials. The credentials are
+// made once per data directory and kept in it, so clients stay configured
+// across restarts.
+func startS3(addr, ip string, worker net.Listener, cfg *wrangler.Config, st *state.State, log *slog.Logger) (*http.Server, string, error) {
+	if addr == "off" || (addr == "" && len(cfg.R2Buckets) == 0) {
+		return nil, "", nil
+	}
+	var ln net.Listener
+	var err error
+	if addr == "" {
+		port := worker.Addr().(*net.TCPAddr).Port + 1
+		if ln, err = net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(port))); err != nil {
+			log.Warn("S3 API: the port after the Worker's is taken; using a free one (set --s3-addr to choose)", "port", port)
+			ln, err = net.Listen("tcp", net.JoinHostPort(ip, "0"))
+		}
+	} else {
+		ln, err = net.Listen("tcp", addr)
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("S3 API listen: %w", err)
+	}
+	creds, err := s3Credentials(st.Dir())
+	if err != nil {
+		ln.Close()
+		return nil, "", err
+	}
+	srv := &http.Server{Handler: s3.NewHandler(st.R2(), s3.Options{Credentials: []s3.Credentials{creds}, Logger: log}), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	line := fmt.Sprintf("S3 API on http://%s (path-style, region auto): access key %s, secret %s\n", ln.Addr(), creds.AccessKeyID, creds.SecretAccessKey)
+	return srv, line, nil
+}
+
+// s3Credentials reads the data directory's S3 credentials, making them
+// the first time.
+func s3Credentials(dir string) (s3.Credentials, error) {
+	path := filepath.Join(dir, "s3-credentials.json")
+	var c s3.Credentials
+	b, err := os.ReadFile(path)
+	if err == nil {
+		if err := json.Unmarshal(b, &c); err != nil || c.AccessKeyID == "" || c.SecretAccessKey == "" {
+			return c, fmt.Errorf("%s is damaged (delete it to make new credentials): %v", path, err)
+		}
+		return c, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return c, fmt.Errorf("S3 credentials: %w", err)
+	}
+	if c, err = s3.NewCredentials(); err != nil {
+		return c, err
+	}
+	b, _ = json.MarshalIndent(c, "", "  ")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return c, fmt.Errorf("S3 credentials: %w", err)
+	}
+	return c, nil
 }
 
 // namespaceID is where a KV binding's data lives locally: its id, or the
@@ -265,6 +381,9 @@ func describeBindings(cfg *wrangler.Config) string {
 	var parts []string
 	for _, n := range cfg.KVNamespaces {
 		parts = append(parts, "env."+n.Binding+" (KV "+namespaceID(n)+")")
+	}
+	for _, b := range cfg.R2Buckets {
+		parts = append(parts, "env."+b.Binding+" (R2 "+bucketName(b)+")")
 	}
 	if len(cfg.Vars) > 0 {
 		parts = append(parts, fmt.Sprintf("%d vars", len(cfg.Vars)))

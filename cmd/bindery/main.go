@@ -3,6 +3,7 @@
 //
 //	bindery dev                      serve the Worker in the current directory
 //	bindery kv key put KEY VALUE --binding NAME
+//	bindery r2 object put BUCKET/KEY --file PATH
 //	bindery version
 //
 // Exit codes: 0 success, 1 failure, 2 bad usage.
@@ -31,6 +32,10 @@ Usage:
   bindery kv key get KEY [flags]          print a value
   bindery kv key delete KEY [flags]       delete a key
   bindery kv key list [flags]             list keys as JSON
+  bindery r2 object put BUCKET/KEY        upload a file (--file) or stdin (--pipe)
+  bindery r2 object get BUCKET/KEY        download an object to a file (or --pipe)
+  bindery r2 object delete BUCKET/KEY     delete an object
+  bindery r2 object list BUCKET           list objects
   bindery version                         print the version
 
 Run "bindery COMMAND --help" for a command's flags.
@@ -64,6 +69,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runDev(ctx, args[1:], stdout, stderr)
 	case "kv":
 		return runKV(ctx, args[1:], stdin, stdout, stderr)
+	case "r2":
+		return runR2(ctx, args[1:], stdin, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "bindery", versionString())
 		return nil

@@ -9,6 +9,24 @@
 //	GET    /api/kv/namespaces/{id}/values/{key}       value bytes; metadata in X-Bindery-Metadata
 //	PUT    /api/kv/namespaces/{id}/values/{key}?expiration=&expiration_ttl=&metadata=
 //	DELETE /api/kv/namespaces/{id}/values/{key}
+//
+//	GET    /api/r2/buckets                            {"buckets": [{"name", "creation_date"}]}
+//	GET    /api/r2/buckets/{bucket}/objects?prefix=&delimiter=&cursor=&start_after=&limit=&include=
+//	                                                  a page in the JSON shape of R2's list result
+//	GET    /api/r2/buckets/{bucket}/objects/{key...}  object bytes (Range: bytes=... answers 206)
+//	HEAD   /api/r2/buckets/{bucket}/objects/{key...}
+//	PUT    /api/r2/buckets/{bucket}/objects/{key...}  body streamed into the object; answers its JSON
+//	DELETE /api/r2/buckets/{bucket}/objects/{key...}
+//
+// R2 object bodies stream in both directions. GET and HEAD answer with the
+// object's HTTP metadata as headers (Content-Type, ETag, ...) and all its
+// metadata as JSON in X-Bindery-R2-Object; PUT takes HTTP metadata from
+// the standard headers (Expires as RFC 3339 or an HTTP date), custom
+// metadata as a JSON object in X-Bindery-Custom-Metadata and the storage
+// class in X-Bindery-Storage-Class. R2 errors carry a code ("NoSuchKey",
+// ...) in the JSON body and in X-Bindery-Error-Code, with status 404 for a
+// missing bucket or key, 400 for an invalid key or argument, 413 for an
+// object over the size limit and 416 for an unsatisfiable range.
 package admin
 
 import (
@@ -31,9 +49,11 @@ type KVStore interface {
 	KV(namespaceID string) *kv.Namespace
 }
 
-// Handler serves the admin API for store, requiring token.
-func Handler(store KVStore, token string) http.Handler {
+// Handler serves the admin API for store and buckets, requiring token.
+// buckets may be nil: the R2 routes then answer 501.
+func Handler(store KVStore, buckets R2Buckets, token string) http.Handler {
 	mux := http.NewServeMux()
+	r2Routes(mux, buckets)
 	mux.HandleFunc("GET /api/ping", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
 	})
@@ -201,15 +221,6 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 		return nil, fmt.Errorf("admin API %s: %w", c.URL, err)
 	}
 	return resp, nil
-}
-
-func apiError(resp *http.Response) error {
-	var e struct{ Error string }
-	json.NewDecoder(resp.Body).Decode(&e)
-	if e.Error == "" {
-		e.Error = resp.Status
-	}
-	return fmt.Errorf("dev server: %s", e.Error)
 }
 
 func kvPath(id string, parts ...string) string {

@@ -41,6 +41,9 @@ type Config struct {
 	Targets []Target
 	// World is the world the guest implements, e.g. "worker".
 	World string
+	// CDir is the directory of the C guest bindings of every target
+	// interface, relative to the repository root; "" = none (see c.go).
+	CDir string
 }
 
 // File is one generated file.
@@ -119,6 +122,13 @@ func Generate(res *wit.Resolve, cfg Config) ([]File, error) {
 			}
 			files = append(files, f)
 		}
+	}
+	if cfg.CDir != "" {
+		cf, err := g.cFiles(ifaces)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, cf...)
 	}
 	return files, nil
 }

@@ -1,6 +1,7 @@
 // Package state owns a Bindery data directory (.bindery/state by default):
 //
-//	<dir>/kv/          the Badger database behind every KV namespace
+//	<dir>/kv/          the Badger database: every KV namespace, and the R2 index
+//	<dir>/r2/          R2 object bytes (see docs/r2-storage.md)
 //	<dir>/server.json  written by a running `bindery dev`: its PID and admin API
 //
 // Badger allows one process per directory, so a running dev server owns the
@@ -21,6 +22,7 @@ import (
 
 	"github.com/bindery-run/bindery/bindings/kv"
 	"github.com/bindery-run/bindery/bindings/kv/badgerkv"
+	"github.com/bindery-run/bindery/bindings/r2"
 	"github.com/bindery-run/bindery/internal/badgerdb"
 	"github.com/dgraph-io/badger/v4"
 )
@@ -29,6 +31,7 @@ import (
 type State struct {
 	dir string
 	db  *badger.DB
+	r2  *r2.Store
 }
 
 // Open opens (creating it if needed) the data directory dir.
@@ -40,7 +43,12 @@ func Open(dir string, log *slog.Logger) (*State, error) {
 	if err != nil {
 		return nil, fmt.Errorf("state: %w", err)
 	}
-	return &State{dir: dir, db: db}, nil
+	objects, err := r2.Open(filepath.Join(dir, "r2"), db, r2.Options{Logger: log})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("state: %w", err)
+	}
+	return &State{dir: dir, db: db, r2: objects}, nil
 }
 
 // Dir returns the directory.
@@ -55,8 +63,13 @@ func (s *State) KV(namespaceID string) *kv.Namespace {
 	return kv.NewNamespace(badgerkv.New(s.db, namespaceID, nil), kv.DefaultLimits(), nil)
 }
 
+// R2 returns the object store of every R2 bucket.
+func (s *State) R2() *r2.Store { return s.r2 }
+
 // Close flushes and closes the directory.
-func (s *State) Close() error { return s.db.Close() }
+func (s *State) Close() error {
+	return errors.Join(s.r2.Close(), s.db.Close())
+}
 
 // ServerInfo is what a running dev server writes to server.json.
 type ServerInfo struct {

@@ -60,19 +60,19 @@ func r2Err(e *r2wit.Error) error {
 		kind error
 		msg  string
 	}{
-		r2wit.ErrorNoSuchBucket:      {ErrNoSuchBucket, e.NoSuchBucket},
-		r2wit.ErrorInvalidKey:        {ErrInvalidKey, e.InvalidKey},
-		r2wit.ErrorMetadataTooLarge:  {ErrTooLarge, e.MetadataTooLarge},
-		r2wit.ErrorEntityTooLarge:    {ErrTooLarge, e.EntityTooLarge},
-		r2wit.ErrorEntityTooSmall:    {ErrInvalidPart, e.EntityTooSmall},
-		r2wit.ErrorBadDigest:         {ErrBadDigest, e.BadDigest},
-		r2wit.ErrorInvalidRange:      {ErrInvalidRange, e.InvalidRange},
-		r2wit.ErrorNoSuchUpload:      {ErrNoSuchUpload, e.NoSuchUpload},
-		r2wit.ErrorInvalidPart:       {ErrInvalidPart, e.InvalidPart},
-		r2wit.ErrorInvalidPartOrder:  {ErrInvalidPart, e.InvalidPartOrder},
-		r2wit.ErrorInvalidArgument:   {ErrInvalidArgument, e.InvalidArgument},
-		r2wit.ErrorBody:              {ErrBody, e.Body},
-		r2wit.ErrorInternal:          {ErrInternal, e.Internal},
+		r2wit.ErrorNoSuchBucket:     {ErrNoSuchBucket, e.NoSuchBucket},
+		r2wit.ErrorInvalidKey:       {ErrInvalidKey, e.InvalidKey},
+		r2wit.ErrorMetadataTooLarge: {ErrTooLarge, e.MetadataTooLarge},
+		r2wit.ErrorEntityTooLarge:   {ErrTooLarge, e.EntityTooLarge},
+		r2wit.ErrorEntityTooSmall:   {ErrInvalidPart, e.EntityTooSmall},
+		r2wit.ErrorBadDigest:        {ErrBadDigest, e.BadDigest},
+		r2wit.ErrorInvalidRange:     {ErrInvalidRange, e.InvalidRange},
+		r2wit.ErrorNoSuchUpload:     {ErrNoSuchUpload, e.NoSuchUpload},
+		r2wit.ErrorInvalidPart:      {ErrInvalidPart, e.InvalidPart},
+		r2wit.ErrorInvalidPartOrder: {ErrInvalidPart, e.InvalidPartOrder},
+		r2wit.ErrorInvalidArgument:  {ErrInvalidArgument, e.InvalidArgument},
+		r2wit.ErrorBody:             {ErrBody, e.Body},
+		r2wit.ErrorInternal:         {ErrInternal, e.Internal},
 	}
 	k, ok := kinds[e.Tag]
 	if !ok {

@@ -15,6 +15,7 @@ import (
 	"runtime/metrics"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/bindery-run/bindery/guest-sdk/go/internal/cabi"
 	"github.com/bindery-run/bindery/guest-sdk/go/internal/wit/httpwit"
@@ -29,10 +30,23 @@ const bufferSize = 64 << 10
 // garbage after a request.
 const gcEvery = 16 << 20
 
+// gcCheckEvery is how many requests pass between two reads of the
+// allocation counter (runtime/metrics costs ~3 µs in Wasm, a tenth of a
+// small request), unless a request read or wrote a big body.
+const gcCheckEvery = 16
+
 var (
 	handler   http.Handler
 	gcSample  = []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
 	lastAlloc uint64
+	sinceGC   int  // requests since the allocation counter was read
+	bigBody   bool // this request moved at least bufferSize bytes of body
+
+	// Reused by every request: a handler must not use its ResponseWriter
+	// after ServeHTTP returns, so its header map and buffer can be recycled.
+	respHeader = http.Header{}
+	respBuf    []byte
+	respFields httpwit.Fields
 )
 
 // Serve makes h the Worker's fetch handler. Call it from an init function.
@@ -42,8 +56,17 @@ func Serve(h http.Handler) {
 	httpwit.HandlerExports.PostHandle = afterRequest
 }
 
+// afterRequest runs after the host has read the response. In a reactor the
+// Go GC never gets to finish a cycle on its own (nothing yields to its
+// workers between calls), so the SDK collects once gcEvery bytes have been
+// allocated, reading the counter every gcCheckEvery requests, or after any
+// request that moved a big body.
 func afterRequest() {
 	cabi.ResetAll()
+	if sinceGC++; sinceGC < gcCheckEvery && !bigBody {
+		return
+	}
+	sinceGC, bigBody = 0, false
 	metrics.Read(gcSample)
 	if a := gcSample[0].Value.Uint64(); a-lastAlloc > gcEvery {
 		runtime.GC()
@@ -55,10 +78,17 @@ func handle(req httpwit.Request, body stream.InputStream, out httpwit.ResponseOu
 	defer out.Drop()
 	rb := &bodyReader{s: body}
 	defer rb.Close()
-	w := &responseWriter{out: out, header: http.Header{}}
+	clear(respHeader)
+	w := &responseWriter{out: out, header: respHeader, buf: *bytes.NewBuffer(respBuf[:0])}
+	defer func() {
+		if b := w.buf.Bytes(); cap(b) <= bufferSize+bufferSize/2 {
+			respBuf = b[:0]
+		}
+	}()
 	r, err := newRequest(req, rb)
 	if err != nil {
 		w.fail(http.StatusBadRequest, err.Error())
+		w.finish()
 		return
 	}
 	func() {
@@ -87,9 +117,19 @@ func newRequest(req httpwit.Request, body io.ReadCloser) (*http.Request, error) 
 		return nil, fmt.Errorf("bad request URL %q: %w", req.URL, err)
 	}
 	h := make(http.Header, len(req.Headers))
-	for _, f := range req.Headers {
-		k := http.CanonicalHeaderKey(f.F0)
-		h[k] = append(h[k], string(f.F1))
+	// One backing array for every value, as net/textproto does; the
+	// generated glue copied each value into its own fresh slice, which
+	// nothing else references, so it becomes the string without a copy.
+	vals := make([]string, len(req.Headers))
+	for i, f := range req.Headers {
+		k := canonicalKey(f.F0)
+		v := unsafe.String(unsafe.SliceData(f.F1), len(f.F1))
+		if old, ok := h[k]; ok {
+			h[k] = append(old, v)
+		} else {
+			vals[i] = v
+			h[k] = vals[i : i+1 : i+1]
+		}
 	}
 	r := &http.Request{
 		Method:     req.Method,
@@ -117,6 +157,46 @@ func newRequest(req httpwit.Request, body io.ReadCloser) (*http.Request, error) 
 	return r, nil
 }
 
+// commonHeaders maps the lower-case names the host sends to their
+// canonical form without computing (and allocating) it per request.
+var commonHeaders = map[string]string{}
+
+func init() {
+	for _, k := range []string{
+		"Accept", "Accept-Encoding", "Accept-Language", "Authorization", "Cache-Control",
+		"Cf-Connecting-Ip", "Connection", "Content-Encoding", "Content-Length", "Content-Type",
+		"Cookie", "Host", "If-Match", "If-Modified-Since", "If-None-Match", "Origin", "Range",
+		"Referer", "Te", "Upgrade", "User-Agent", "X-Forwarded-For", "X-Forwarded-Proto",
+		"X-Request-Id",
+	} {
+		commonHeaders[strings.ToLower(k)] = k
+	}
+}
+
+func canonicalKey(lower string) string {
+	if k, ok := commonHeaders[lower]; ok {
+		return k
+	}
+	return http.CanonicalHeaderKey(lower)
+}
+
+// lowerKey returns the lower-case form of a canonical header name, from
+// commonHeaders' inverse when it is a common one.
+func lowerKey(k string) string {
+	if l, ok := lowerHeaders[k]; ok {
+		return l
+	}
+	return strings.ToLower(k)
+}
+
+var lowerHeaders = map[string]string{}
+
+func init() {
+	for l, k := range commonHeaders {
+		lowerHeaders[k] = l
+	}
+}
+
 // bodyReader reads a request body from its host stream.
 type bodyReader struct {
 	s      stream.InputStream
@@ -132,6 +212,9 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 		return 0, nil
 	}
 	chunk, err := b.s.Read(uint32(min(len(p), 1<<20)))
+	if len(chunk) >= bufferSize/4 {
+		bigBody = true
+	}
 	if err != nil {
 		b.done = true
 		if err.Tag == stream.StreamErrorClosed {
@@ -211,18 +294,22 @@ func (w *responseWriter) Flush() {
 	}
 }
 
+// fields lowers the response headers. The values are passed without a
+// copy: the host only reads them during the call.
 func (w *responseWriter) fields() httpwit.Fields {
-	fs := make(httpwit.Fields, 0, len(w.header))
+	fs := respFields[:0]
 	for k, vs := range w.header {
-		lk := strings.ToLower(k)
+		lk := lowerKey(k)
 		for _, v := range vs {
-			fs = append(fs, cabi.Tuple2[string, []byte]{F0: lk, F1: []byte(v)})
+			fs = append(fs, cabi.Tuple2[string, []byte]{F0: lk, F1: unsafe.Slice(unsafe.StringData(v), len(v))})
 		}
 	}
+	respFields = fs
 	return fs
 }
 
 func (w *responseWriter) startStream() error {
+	bigBody = true
 	s, err := w.out.Send(uint16(w.status), w.fields())
 	if err != nil {
 		w.err = fmt.Errorf("send response: %s", err.Error())

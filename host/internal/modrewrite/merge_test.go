@@ -1,4 +1,4 @@
-package datamerge
+package modrewrite
 
 import (
 	"bytes"

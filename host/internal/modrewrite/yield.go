@@ -1,4 +1,4 @@
-package datamerge
+package modrewrite
 
 // Yield points: how the host bounds a guest call without wazero's
 // WithCloseOnContextDone. That option makes every loop header of the guest
@@ -14,7 +14,8 @@ package datamerge
 //   - traps (unreachable) if the exported global StopGlobal is non-zero,
 //     which the host sets when a request's deadline passes.
 //
-// See docs/design.md#why-yield-points-instead-of-closeoncontextdone.
+// Measurements: docs/benchmarks.md ("Yield points instead of wazero's
+// close-on-context-done").
 
 import (
 	"encoding/binary"
@@ -37,7 +38,7 @@ const (
 	sectionCode   = 10
 )
 
-var errMalformed = errors.New("datamerge: malformed module")
+var errMalformed = errors.New("modrewrite: malformed module")
 
 // Instrument returns wasm with a yield point at the start of every function
 // body and every loop (see the comment at the top of this file), a new
@@ -84,7 +85,7 @@ func Instrument(wasm []byte, every uint32) ([]byte, error) {
 			err = r.err
 		case sectionExport:
 			if exportsName(b, StopGlobal) {
-				return nil, fmt.Errorf("datamerge: the module already exports %q", StopGlobal)
+				return nil, fmt.Errorf("modrewrite: the module already exports %q", StopGlobal)
 			}
 		}
 		if err != nil {
@@ -93,7 +94,7 @@ func Instrument(wasm []byte, every uint32) ([]byte, error) {
 		p = s.end
 	}
 	if memory64 {
-		return nil, errors.New("datamerge: 64-bit memories are not supported")
+		return nil, errors.New("modrewrite: 64-bit memories are not supported")
 	}
 	fuel := uint32(importedGlobals + definedGlobals)
 	stop := fuel + 1
@@ -128,7 +129,7 @@ func Instrument(wasm []byte, every uint32) ([]byte, error) {
 		if s.id != sectionCustom {
 			next, ok := order[s.id]
 			if !ok {
-				return nil, fmt.Errorf("datamerge: unknown section %d", s.id)
+				return nil, fmt.Errorf("modrewrite: unknown section %d", s.id)
 			}
 			flush(next)
 		}
@@ -470,7 +471,7 @@ func (r *reader) skipImmediates(op byte) error {
 			r.u()
 			r.u()
 		default:
-			return fmt.Errorf("datamerge: unknown instruction 0xfc %d", sub)
+			return fmt.Errorf("modrewrite: unknown instruction 0xfc %d", sub)
 		}
 	case op == 0xfd:
 		sub := r.u()
@@ -486,7 +487,7 @@ func (r *reader) skipImmediates(op byte) error {
 			r.skip(1)
 		case sub <= 0x113:
 		default:
-			return fmt.Errorf("datamerge: unknown instruction 0xfd %d", sub)
+			return fmt.Errorf("modrewrite: unknown instruction 0xfd %d", sub)
 		}
 	case op == 0xfe:
 		sub := r.u()
@@ -496,10 +497,10 @@ func (r *reader) skipImmediates(op byte) error {
 		case sub <= 2 || (sub >= 0x10 && sub <= 0x4e):
 			r.memarg()
 		default:
-			return fmt.Errorf("datamerge: unknown instruction 0xfe %d", sub)
+			return fmt.Errorf("modrewrite: unknown instruction 0xfe %d", sub)
 		}
 	default:
-		return fmt.Errorf("datamerge: unknown instruction %#x", op)
+		return fmt.Errorf("modrewrite: unknown instruction %#x", op)
 	}
 	return r.err
 }

@@ -1,11 +1,15 @@
-// Package datamerge coalesces a module's data segments. Go's linker emits
+// Package modrewrite holds the host's load-time rewrites of a guest module:
+// Merge coalesces its data segments, and Instrument inserts yield points
+// (see yield.go).
+//
+// Merge: Go's linker emits
 // tens of thousands of tiny active segments; wazero decodes and validates
 // each one at compile time and evaluates each one on every instantiation.
 // Merging neighbours whose gap is small (filling the gap with the zeros the
 // memory holds anyway) cuts that work without changing what the module does.
 //
 // See docs/design.md#why-the-host-merges-go-data-segments.
-package datamerge
+package modrewrite
 
 import (
 	"bytes"
@@ -39,7 +43,7 @@ type segment struct {
 // error is the one to report.
 func Merge(wasm []byte, maxGap int) ([]byte, bool, error) {
 	if len(wasm) < 8 {
-		return nil, false, errors.New("datamerge: too short")
+		return nil, false, errors.New("modrewrite: too short")
 	}
 	var dataHdr, dataStart, dataEnd int
 	var memMin uint64
@@ -48,7 +52,7 @@ func Merge(wasm []byte, maxGap int) ([]byte, bool, error) {
 		id := wasm[p]
 		size, n := binary.Uvarint(wasm[p+1:])
 		if n <= 0 || size > uint64(len(wasm)-p-1-n) {
-			return nil, false, errors.New("datamerge: bad section header")
+			return nil, false, errors.New("modrewrite: bad section header")
 		}
 		body := p + 1 + n
 		switch id {
@@ -64,7 +68,7 @@ func Merge(wasm []byte, maxGap int) ([]byte, bool, error) {
 			}
 			min, m := binary.Uvarint(b[k+1:])
 			if m <= 0 {
-				return nil, false, errors.New("datamerge: bad memory section")
+				return nil, false, errors.New("modrewrite: bad memory section")
 			}
 			memMin, memories = min*65536, 1
 		}
@@ -105,7 +109,7 @@ func Merge(wasm []byte, maxGap int) ([]byte, bool, error) {
 // parse reads a data section; ok is false when a segment is of a kind the
 // merge must not touch or ends beyond limit.
 func parse(b []byte, limit uint64) (segs []segment, ok bool, err error) {
-	bad := errors.New("datamerge: malformed data section")
+	bad := errors.New("modrewrite: malformed data section")
 	count, n := binary.Uvarint(b)
 	if n <= 0 || count > uint64(len(b)) {
 		return nil, false, bad

@@ -1,0 +1,27 @@
+// The peer Worker for bench/run-http.sh: the routes and status codes of
+// bench/baseline (and of examples/hello + examples/kv-rest).
+//   GET /hello    -> 200 "hello"
+//   GET /kv/:key  -> 200 value, 404 if missing
+//   PUT /kv/:key  -> 204, stores the request body
+export default {
+  async fetch(request, env) {
+    const path = new URL(request.url).pathname;
+    if (path === "/hello") {
+      return new Response("hello", { headers: { "content-type": "text/plain; charset=utf-8" } });
+    }
+    if (path.startsWith("/kv/")) {
+      const key = decodeURIComponent(path.slice(4));
+      if (request.method === "GET") {
+        const v = await env.STORE.get(key, "arrayBuffer");
+        if (v === null) return new Response("not found\n", { status: 404 });
+        return new Response(v, { headers: { "content-type": "application/octet-stream" } });
+      }
+      if (request.method === "PUT") {
+        await env.STORE.put(key, await request.arrayBuffer());
+        return new Response(null, { status: 204 });
+      }
+      return new Response("method not allowed\n", { status: 405 });
+    }
+    return new Response("not found\n", { status: 404 });
+  },
+};

@@ -1,0 +1,237 @@
+package r2
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+func TestFilesFollowTheIndex(t *testing.T) {
+	ctx := context.Background()
+	s := OpenTestStore(t, Options{Limits: Limits{MinPartBytes: 10}})
+	if err := s.CreateBucket(ctx, "b"); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := s.Bucket(ctx, "b")
+	count := func() int {
+		t.Helper()
+		if err := s.collect(ctx); err != nil {
+			t.Fatal(err)
+		}
+		files, err := s.blobFiles()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(files)
+	}
+	put := func(key, v string) {
+		t.Helper()
+		if _, err := b.Put(ctx, key, strings.NewReader(v), PutOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	steps := []struct {
+		name  string
+		do    func()
+		files int
+	}{
+		{"put", func() { put("a", "1") }, 1},
+		{"overwrite", func() { put("a", "2") }, 1},
+		{"second key", func() { put("b", "3") }, 2},
+		{"failed conditional put", func() {
+			_, err := b.Put(ctx, "a", strings.NewReader("x"), PutOptions{OnlyIf: &Conditional{EtagMatches: []string{"nope"}}})
+			if !errors.Is(err, ErrPreconditionFailed) {
+				t.Fatal(err)
+			}
+		}, 2},
+		{"bad digest", func() {
+			_, err := b.Put(ctx, "a", strings.NewReader("x"), PutOptions{Checksums: Checksums{MD5: make([]byte, 16)}})
+			if !errors.Is(err, ErrBadDigest) {
+				t.Fatal(err)
+			}
+		}, 2},
+		{"multipart: 4 parts, part 2 twice, 3 listed", func() {
+			u, _ := b.CreateMultipartUpload(ctx, "a", MultipartOptions{})
+			var ps []UploadedPart
+			for _, p := range []struct {
+				n      int
+				v      string
+				listed bool
+			}{{1, "0123456789", true}, {2, "xxxxxxxxxx", false}, {2, "0123456789", true}, {3, "tail", true}, {4, "extra", false}} {
+				up, err := u.UploadPart(ctx, p.n, strings.NewReader(p.v), nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if p.listed {
+					ps = append(ps, up)
+				}
+			}
+			if _, err := u.Complete(ctx, ps); err != nil {
+				t.Fatal(err)
+			}
+		}, 4}, // b + the three listed parts
+		{"abort", func() {
+			u, _ := b.CreateMultipartUpload(ctx, "c", MultipartOptions{})
+			for n := 1; n <= 3; n++ {
+				if _, err := u.UploadPart(ctx, n, strings.NewReader("0123456789"), nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := u.Abort(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}, 4},
+		{"overwrite multipart", func() { put("a", "single") }, 2},
+		{"delete", func() {
+			if err := b.Delete(ctx, "a", "b"); err != nil {
+				t.Fatal(err)
+			}
+		}, 0},
+	}
+	for _, st := range steps {
+		st.do()
+		if got := count(); got != st.files {
+			t.Fatalf("after %s: %d blob files, want %d", st.name, got, st.files)
+		}
+		CheckClean(t, s) // count ran collect
+	}
+	if _, _, manifests, _ := s.indexStats(); manifests != 0 {
+		t.Fatalf("%d manifests left", manifests)
+	}
+}
+
+func TestOpenRecovers(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db := openDB(t, filepath.Join(dir, "db"))
+	s, err := Open(filepath.Join(dir, "r2"), db, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateBucket(ctx, "b"); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := s.Bucket(ctx, "b")
+	obj, err := b.Put(ctx, "kept", strings.NewReader("kept"), PutOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A stopped GC goroutine leaves work for Open.
+	s.cancel()
+	<-s.done
+	if err := b.Delete(ctx, "kept"); err != nil {
+		t.Fatal(err)
+	}
+	obj2, err := b.Put(ctx, "kept", strings.NewReader("kept2"), PutOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(p string) {
+		t.Helper()
+		if err := os.WriteFile(p, []byte("junk"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A temp file, a renamed blob with its intent (crash before commit),
+	// and an orphan without one (power loss).
+	write(filepath.Join(s.tmpDir(), newID()))
+	pending := newID()
+	write(s.blobPath(pending))
+	if err := db.Update(func(txn *badger.Txn) error { return txn.Set(intentKey(pending), nil) }); err != nil {
+		t.Fatal(err)
+	}
+	orphan := newID()
+	write(s.blobPath(orphan))
+	s.closed.Store(true)
+	if err := s.closeDirs(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err = Open(filepath.Join(dir, "r2"), db, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	exists := func(id string) bool { _, err := os.Stat(s.blobPath(id)); return err == nil }
+	if exists(obj.Version) || exists(pending) || !exists(obj2.Version) || !exists(orphan) {
+		t.Fatalf("after Open: deleted version %v, pending %v, current %v, orphan %v; want false false true true",
+			exists(obj.Version), exists(pending), exists(obj2.Version), exists(orphan))
+	}
+	if err := s.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if exists(orphan) {
+		t.Fatal("Sweep left the orphan")
+	}
+	b, _ = s.Bucket(ctx, "b")
+	ob, err := b.Get(ctx, "kept", GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ob.Body.Close()
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(ob.Body); err != nil || buf.String() != "kept2" {
+		t.Fatalf("kept = %q, %v", buf.String(), err)
+	}
+	CheckClean(t, s)
+}
+
+func TestEncodingRoundTrip(t *testing.T) {
+	e := &entry{version: newID(), size: 42, etag: "abc-2", class: classIA, multipart: true,
+		http:   HTTPMetadata{ContentType: "a", CacheControl: "b"},
+		custom: map[string]string{"x": "y", "": "z"},
+		sums:   Checksums{MD5: []byte{1}, SHA512: []byte{2, 3}}}
+	got, err := decodeEntry(e.encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.version != e.version || got.size != 42 || got.etag != "abc-2" || got.class != classIA || !got.multipart ||
+		got.http != e.http || got.custom["x"] != "y" || got.custom[""] != "z" || !bytes.Equal(got.sums.SHA512, []byte{2, 3}) || got.sums.SHA1 != nil {
+		t.Fatalf("round trip: %+v", got)
+	}
+	raw := e.encode()
+	for i := range raw {
+		if _, err := decodeEntry(raw[:i]); err == nil {
+			t.Fatalf("decoding %d of %d bytes succeeded", i, len(raw))
+		}
+	}
+}
+
+// cutBody yields some bytes, then fails as net/http does when a client
+// disconnects mid-body.
+type cutBody struct{ sent bool }
+
+func (c *cutBody) Read(p []byte) (int, error) {
+	if c.sent {
+		return 0, io.ErrUnexpectedEOF
+	}
+	c.sent = true
+	return copy(p, "partial"), nil
+}
+
+// TestPutCutBody: a body that ends in an error (not io.EOF) stores nothing,
+// even when the error is io.ErrUnexpectedEOF.
+func TestPutCutBody(t *testing.T) {
+	ctx := context.Background()
+	s := OpenTestStore(t, Options{})
+	if err := s.CreateBucket(ctx, "b"); err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.Bucket(ctx, "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Put(ctx, "k", &cutBody{}, PutOptions{}); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("Put of a cut body: %v, want io.ErrUnexpectedEOF", err)
+	}
+	if _, err := b.Head(ctx, "k"); !errors.Is(err, ErrNoSuchKey) {
+		t.Errorf("after a cut body, Head = %v, want ErrNoSuchKey", err)
+	}
+}

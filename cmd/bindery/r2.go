@@ -1,0 +1,607 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+	"unicode"
+
+	"github.com/bindery-run/bindery/bindings/r2"
+	"github.com/bindery-run/bindery/internal/admin"
+	"github.com/bindery-run/bindery/internal/state"
+	"github.com/bindery-run/bindery/internal/wrangler"
+)
+
+const r2Usage = `Usage:
+  bindery r2 object put BUCKET/KEY (--file PATH | --pipe) [--content-type TYPE] [--metadata NAME=VALUE]...
+  bindery r2 object get BUCKET/KEY [--file PATH | --pipe] [--range bytes=FIRST-LAST]
+  bindery r2 object delete BUCKET/KEY
+  bindery r2 object list BUCKET[/PREFIX] [--prefix P] [--delimiter D] [--limit N] [--cursor C] [--json]
+
+BUCKET is a bucket name (the bucket_name of an [[r2_buckets]] entry); with
+--binding NAME, give KEY (for list: PREFIX) alone. Keys may contain "/":
+files/a/b.txt is the key "a/b.txt" of the bucket "files". get writes to a
+file named after the key's last segment unless --file or --pipe says
+otherwise. Bodies stream: files of any size take little memory.
+
+Works on the data of a running "bindery dev" (through its admin API), or on
+the data directory itself when no dev server runs on it; then a bucket the
+config declares is created if it does not exist yet, as "bindery dev" does.
+`
+
+// r2Objects is what the r2 commands need, served by a dev server's admin
+// API (*admin.Client) or by the data directory opened directly (r2Direct).
+type r2Objects interface {
+	R2Buckets(ctx context.Context) ([]r2.BucketInfo, error)
+	R2Head(ctx context.Context, bucket, key string) (*r2.Object, error)
+	R2Get(ctx context.Context, bucket, key string, o r2.GetOptions) (*r2.ObjectBody, error)
+	R2Put(ctx context.Context, bucket, key string, body io.Reader, size int64, o r2.PutOptions) (*r2.Object, error)
+	R2Delete(ctx context.Context, bucket, key string) error
+	R2List(ctx context.Context, bucket string, o r2.ListOptions) (*r2.ListResult, error)
+}
+
+// r2Direct serves r2Objects from an open data directory.
+type r2Direct struct{ st *state.State }
+
+func (d r2Direct) R2Buckets(ctx context.Context) ([]r2.BucketInfo, error) {
+	return d.st.R2().Buckets(ctx)
+}
+
+func (d r2Direct) R2Head(ctx context.Context, bucket, key string) (*r2.Object, error) {
+	b, err := d.st.R2().Bucket(ctx, bucket)
+	if err != nil {
+		return nil, err
+	}
+	return b.Head(ctx, key)
+}
+
+func (d r2Direct) R2Get(ctx context.Context, bucket, key string, o r2.GetOptions) (*r2.ObjectBody, error) {
+	b, err := d.st.R2().Bucket(ctx, bucket)
+	if err != nil {
+		return nil, err
+	}
+	return b.Get(ctx, key, o)
+}
+
+func (d r2Direct) R2Put(ctx context.Context, bucket, key string, body io.Reader, _ int64, o r2.PutOptions) (*r2.Object, error) {
+	b, err := d.st.R2().Bucket(ctx, bucket)
+	if err != nil {
+		return nil, err
+	}
+	return b.Put(ctx, key, body, o)
+}
+
+func (d r2Direct) R2Delete(ctx context.Context, bucket, key string) error {
+	b, err := d.st.R2().Bucket(ctx, bucket)
+	if err != nil {
+		return err
+	}
+	return b.Delete(ctx, key)
+}
+
+func (d r2Direct) R2List(ctx context.Context, bucket string, o r2.ListOptions) (*r2.ListResult, error) {
+	b, err := d.st.R2().Bucket(ctx, bucket)
+	if err != nil {
+		return nil, err
+	}
+	return b.List(ctx, o)
+}
+
+// r2ObjectFlags are the flags of `bindery r2 object`.
+type r2ObjectFlags struct {
+	binding, config, env, persistTo string
+	// put and get
+	file string
+	pipe bool
+	// put
+	contentType, contentDisposition, contentEncoding, contentLanguage, cacheControl, expires, storageClass string
+	metadata                                                                                               repeated
+	// get
+	rng string
+	// list
+	prefix, delimiter, cursor string
+	limit                     int
+	json, includeMetadata     bool
+}
+
+func runR2(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) < 2 || args[0] != "object" {
+		if len(args) > 0 && slices.Contains([]string{"--help", "-h", "help"}, args[len(args)-1]) {
+			fmt.Fprint(stdout, r2Usage)
+			return nil
+		}
+		fmt.Fprint(stderr, r2Usage)
+		return errUsage
+	}
+	op := args[1]
+	var f r2ObjectFlags
+	fs := flag.NewFlagSet("bindery r2 object "+op, flag.ContinueOnError)
+	fs.StringVar(&f.binding, "binding", "", "the R2 binding name from the config (then give KEY without BUCKET/)")
+	fs.StringVar(&f.config, "config", "", "wrangler config (default: found in the current directory)")
+	fs.StringVar(&f.config, "c", "", "shorthand for --config")
+	fs.StringVar(&f.env, "env", "", "the [env.NAME] section to use")
+	fs.StringVar(&f.env, "e", "", "shorthand for --env")
+	fs.StringVar(&f.persistTo, "persist-to", "", "data directory (default .bindery/state beside the config)")
+	switch op {
+	case "put":
+		fs.StringVar(&f.file, "file", "", "upload this file")
+		fs.StringVar(&f.file, "f", "", "shorthand for --file")
+		fs.BoolVar(&f.pipe, "pipe", false, "upload standard input")
+		fs.BoolVar(&f.pipe, "p", false, "shorthand for --pipe")
+		fs.StringVar(&f.contentType, "content-type", "", "the object's Content-Type")
+		fs.StringVar(&f.contentType, "ct", "", "shorthand for --content-type")
+		fs.StringVar(&f.contentDisposition, "content-disposition", "", "the object's Content-Disposition")
+		fs.StringVar(&f.contentEncoding, "content-encoding", "", "the object's Content-Encoding")
+		fs.StringVar(&f.contentLanguage, "content-language", "", "the object's Content-Language")
+		fs.StringVar(&f.cacheControl, "cache-control", "", "the object's Cache-Control")
+		fs.StringVar(&f.expires, "expires", "", "the object's Expires, as RFC 3339 or an HTTP date")
+		fs.StringVar(&f.storageClass, "storage-class", "", "Standard (default) or InfrequentAccess")
+		fs.StringVar(&f.storageClass, "s", "", "shorthand for --storage-class")
+		fs.Var(&f.metadata, "metadata", "custom metadata NAME=VALUE (repeatable)")
+	case "get":
+		fs.StringVar(&f.file, "file", "", "write the object to this file (default: the key's last segment, in the current directory)")
+		fs.StringVar(&f.file, "f", "", "shorthand for --file")
+		fs.BoolVar(&f.pipe, "pipe", false, "write the object to standard output, and nothing else")
+		fs.BoolVar(&f.pipe, "p", false, "shorthand for --pipe")
+		fs.StringVar(&f.rng, "range", "", "get only these bytes: bytes=FIRST-LAST, bytes=FIRST- or bytes=-SUFFIX")
+	case "list":
+		fs.StringVar(&f.prefix, "prefix", "", "only keys that start with this")
+		fs.StringVar(&f.delimiter, "delimiter", "", `roll up keys that contain this after the prefix (e.g. "/")`)
+		fs.IntVar(&f.limit, "limit", 0, "list at most this many objects and prefixes (default: all)")
+		fs.StringVar(&f.cursor, "cursor", "", "continue a list cut short by --limit")
+		fs.BoolVar(&f.json, "json", false, "print R2's list result as JSON instead of a table")
+		fs.BoolVar(&f.includeMetadata, "include-metadata", false, "with --json, include HTTP and custom metadata")
+	case "delete":
+	case "--help", "-h", "help":
+		fmt.Fprint(stdout, r2Usage)
+		return nil
+	default:
+		fmt.Fprintf(stderr, "bindery r2 object: unknown operation %q\n\n%s", op, r2Usage)
+		return errUsage
+	}
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), r2Usage, "\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	pos, err := parse(fs, args[2:], stderr)
+	if err != nil {
+		return err
+	}
+	usageErr := func(format string, a ...any) error {
+		fmt.Fprintf(stderr, "bindery r2 object %s: %s\n", op, fmt.Sprintf(format, a...))
+		return errUsage
+	}
+
+	// The bucket and key.
+	var bucket, key string
+	switch {
+	case f.binding != "" && op == "list":
+		if len(pos) > 1 {
+			return usageErr("wrong number of arguments %q: want at most PREFIX with --binding", pos)
+		}
+		if len(pos) == 1 {
+			key = pos[0]
+		}
+	case f.binding != "":
+		if len(pos) != 1 {
+			return usageErr("wrong number of arguments %q: want KEY with --binding", pos)
+		}
+		key = pos[0]
+	default:
+		if len(pos) != 1 {
+			what := "BUCKET/KEY"
+			if op == "list" {
+				what = "BUCKET"
+			}
+			return usageErr("wrong number of arguments %q: want %s", pos, what)
+		}
+		var slash bool
+		bucket, key, slash = strings.Cut(pos[0], "/")
+		if bucket == "" {
+			return usageErr("%q has no bucket name: want BUCKET/KEY", pos[0])
+		}
+		if op != "list" && (!slash || key == "") {
+			return usageErr("%q has no key: want BUCKET/KEY", pos[0])
+		}
+	}
+	if op == "list" && key != "" {
+		if f.prefix != "" {
+			return usageErr("give the prefix as BUCKET/PREFIX or --prefix, not both")
+		}
+		f.prefix, key = key, ""
+	}
+
+	// The data directory, and the bucket of --binding.
+	dir := f.persistTo
+	var cfg *wrangler.Config
+	if f.binding != "" || dir == "" {
+		if cfg, err = loadConfig(f.config, f.env, f.binding == ""); err != nil {
+			return err
+		}
+		if f.binding != "" {
+			i := slices.IndexFunc(cfg.R2Buckets, func(b wrangler.R2Bucket) bool { return b.Binding == f.binding })
+			if i < 0 {
+				return fmt.Errorf("%s has no r2_buckets entry with binding %q%s", cfg.Path, f.binding, r2BindingNames(cfg))
+			}
+			bucket = bucketName(cfg.R2Buckets[i])
+		}
+		if dir == "" {
+			dir = filepath.Join(configDir(cfg), ".bindery", "state")
+		}
+	}
+
+	// Check the arguments before reaching the data.
+	var do func(store r2Objects) error
+	switch op {
+	case "put":
+		do, err = r2Put(ctx, &f, bucket, key, stdin, stderr, usageErr)
+	case "get":
+		do, err = r2Get(ctx, &f, bucket, key, stdout, stderr, usageErr)
+	case "delete":
+		do = func(store r2Objects) error { return r2Delete(ctx, store, bucket, key, stderr) }
+	case "list":
+		if f.limit < 0 {
+			return usageErr("--limit %d: want a positive number", f.limit)
+		}
+		if f.includeMetadata && !f.json {
+			return usageErr("--include-metadata needs --json")
+		}
+		do = func(store r2Objects) error { return r2List(ctx, store, &f, bucket, stdout, stderr) }
+	}
+	if err != nil {
+		return err
+	}
+
+	store, where, closeFn, err := openR2Objects(ctx, dir)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	if d, ok := store.(r2Direct); ok && cfg != nil && slices.ContainsFunc(cfg.R2Buckets, func(b wrangler.R2Bucket) bool { return bucketName(b) == bucket }) {
+		if err := d.st.R2().CreateBucket(ctx, bucket); err != nil {
+			return fmt.Errorf("%s: r2_buckets: %w", cfg.Path, err)
+		}
+	}
+	if err := checkR2Bucket(ctx, store, bucket, where); err != nil {
+		return err
+	}
+	return do(store)
+}
+
+// r2BindingNames lists the config's R2 bindings for an error message.
+func r2BindingNames(cfg *wrangler.Config) string {
+	var names []string
+	for _, b := range cfg.R2Buckets {
+		names = append(names, b.Binding)
+	}
+	if len(names) == 0 {
+		return " (it has none)"
+	}
+	return " (it has " + strings.Join(names, ", ") + ")"
+}
+
+// checkR2Bucket fails unless bucket exists, naming the buckets that do.
+func checkR2Bucket(ctx context.Context, store r2Objects, bucket, where string) error {
+	bs, err := store.R2Buckets(ctx)
+	if err != nil {
+		return err
+	}
+	var names []string
+	for _, b := range bs {
+		if b.Name == bucket {
+			return nil
+		}
+		names = append(names, b.Name)
+	}
+	have := "it has no buckets; bindery dev creates those its config declares in [[r2_buckets]]"
+	if len(names) > 0 {
+		have = "it has " + strings.Join(names, ", ")
+	}
+	return fmt.Errorf("%w %q in %s (%s)", r2.ErrNoSuchBucket, bucket, where, have)
+}
+
+// openR2Objects reaches the data in dir: through a running dev server's
+// admin API, or by opening the directory when no server runs. where
+// describes which, for messages.
+func openR2Objects(ctx context.Context, dir string) (store r2Objects, where string, closeFn func(), err error) {
+	info, err := state.ReadServerInfo(dir)
+	if err == nil {
+		c := &admin.Client{URL: info.Admin, Token: info.Token}
+		if err := c.Ping(ctx); err == nil {
+			return c, fmt.Sprintf("the dev server on %s (admin API %s)", dir, info.Admin), func() {}, nil
+		}
+	} else if !errors.Is(err, state.ErrNoServer) {
+		return nil, "", nil, err
+	}
+	st, err := state.Open(dir, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return nil, "", nil, err
+	}
+	return r2Direct{st}, dir, func() { st.Close() }, nil
+}
+
+// r2Put checks put's flags and returns the put.
+func r2Put(ctx context.Context, f *r2ObjectFlags, bucket, key string, stdin io.Reader, stderr io.Writer, usageErr func(string, ...any) error) (func(r2Objects) error, error) {
+	o := r2.PutOptions{
+		HTTPMetadata: r2.HTTPMetadata{
+			ContentType: f.contentType, ContentDisposition: f.contentDisposition, ContentEncoding: f.contentEncoding,
+			ContentLanguage: f.contentLanguage, CacheControl: f.cacheControl,
+		},
+		StorageClass: f.storageClass,
+	}
+	if f.expires != "" {
+		t, err := admin.ParseExpires(f.expires)
+		if err != nil {
+			return nil, usageErr("--expires: %v", err)
+		}
+		o.HTTPMetadata.CacheExpiry = t
+	}
+	for _, m := range f.metadata {
+		name, value, ok := strings.Cut(m, "=")
+		if !ok || name == "" {
+			return nil, usageErr("--metadata %q: want NAME=VALUE", m)
+		}
+		if _, dup := o.CustomMetadata[name]; dup {
+			return nil, usageErr("--metadata %q: %q given twice", m, name)
+		}
+		if o.CustomMetadata == nil {
+			o.CustomMetadata = map[string]string{}
+		}
+		o.CustomMetadata[name] = value
+	}
+	switch {
+	case f.pipe && f.file != "":
+		return nil, usageErr("give --file or --pipe, not both")
+	case f.pipe:
+	case f.file != "":
+		fi, err := os.Stat(f.file)
+		if err != nil {
+			return nil, err
+		}
+		if !fi.Mode().IsRegular() {
+			return nil, fmt.Errorf("--file %s is not a regular file", f.file)
+		}
+		if max := r2.DefaultLimits().MaxPutBytes; fi.Size() > max {
+			return nil, fmt.Errorf("--file %s is %d bytes; R2 takes at most %d (5 GiB) in one put: %w", f.file, fi.Size(), max, r2.ErrEntityTooLarge)
+		}
+	default:
+		return nil, usageErr("give --file PATH or --pipe (to read standard input)")
+	}
+	return func(store r2Objects) error {
+		body, size := stdin, int64(-1)
+		if f.file != "" {
+			file, err := os.Open(f.file)
+			if err != nil {
+				return err
+			}
+			defer file.Close()
+			fi, err := file.Stat()
+			if err != nil {
+				return err
+			}
+			body, size = file, fi.Size()
+		}
+		obj, err := store.R2Put(ctx, bucket, key, body, size, o)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "Created object %q in bucket %q (%d bytes, etag %s)\n", key, bucket, obj.Size, obj.ETag)
+		return nil
+	}, nil
+}
+
+// r2Get checks get's flags and returns the get.
+func r2Get(ctx context.Context, f *r2ObjectFlags, bucket, key string, stdout, stderr io.Writer, usageErr func(string, ...any) error) (func(r2Objects) error, error) {
+	var o r2.GetOptions
+	if f.rng != "" {
+		var err error
+		if o.Range, err = admin.ParseRange(f.rng); err != nil {
+			return nil, usageErr("--range: %v", err)
+		}
+	}
+	path := f.file
+	switch {
+	case f.pipe && path != "":
+		return nil, usageErr("give --file or --pipe, not both")
+	case f.pipe:
+	case path == "":
+		path = key[strings.LastIndex(key, "/")+1:]
+		if path == "" || path == "." || path == ".." {
+			return nil, usageErr("key %q has no last segment to name a file after: give --file PATH or --pipe", key)
+		}
+		fallthrough
+	default:
+		if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+			return nil, fmt.Errorf("%s is a directory: give --file PATH", path)
+		}
+	}
+	return func(store r2Objects) error {
+		ob, err := store.R2Get(ctx, bucket, key, o)
+		if errors.Is(err, r2.ErrNoSuchKey) {
+			return fmt.Errorf("%w %q in bucket %q", r2.ErrNoSuchKey, key, bucket)
+		}
+		if err != nil {
+			return err
+		}
+		defer ob.Body.Close()
+		want := ob.Size
+		if ob.Range != nil {
+			want = ob.Range.Length
+		}
+		var n int64
+		if f.pipe {
+			n, err = io.Copy(stdout, ob.Body)
+		} else {
+			n, err = writeFileFrom(path, ob.Body)
+		}
+		if err == nil && n != want {
+			err = fmt.Errorf("got %d of %d bytes", n, want)
+		}
+		if err != nil {
+			return fmt.Errorf("get %q from bucket %q: %w", key, bucket, err)
+		}
+		if !f.pipe {
+			fmt.Fprintf(stderr, "Downloaded object %q from bucket %q to %s\n", key, bucket, path)
+			describeObject(stderr, ob.Object)
+		}
+		return nil
+	}, nil
+}
+
+// writeFileFrom writes r to path through a temp file renamed into place,
+// so a failed download leaves no partial file.
+func writeFileFrom(path string, r io.Reader) (int64, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".bindery-*")
+	if err != nil {
+		return 0, err
+	}
+	n, err := io.Copy(tmp, r)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return n, err
+	}
+	return n, nil
+}
+
+// describeObject prints an object's metadata for people.
+func describeObject(w io.Writer, o *r2.Object) {
+	line := func(name, v string) {
+		if v != "" {
+			fmt.Fprintf(w, "  %-20s %s\n", name+":", v)
+		}
+	}
+	size := fmt.Sprintf("%d bytes", o.Size)
+	if o.Range != nil {
+		size = fmt.Sprintf("%d bytes (got bytes %d-%d)", o.Size, o.Range.Offset, o.Range.Offset+o.Range.Length-1)
+	}
+	line("size", size)
+	line("etag", o.ETag)
+	line("uploaded", o.Uploaded.UTC().Format(time.RFC3339))
+	h := o.HTTPMetadata
+	line("content-type", h.ContentType)
+	line("content-disposition", h.ContentDisposition)
+	line("content-encoding", h.ContentEncoding)
+	line("content-language", h.ContentLanguage)
+	line("cache-control", h.CacheControl)
+	if !h.CacheExpiry.IsZero() {
+		line("expires", h.CacheExpiry.UTC().Format(time.RFC3339))
+	}
+	if o.StorageClass != "" && o.StorageClass != "Standard" {
+		line("storage-class", o.StorageClass)
+	}
+	names := make([]string, 0, len(o.CustomMetadata))
+	for k := range o.CustomMetadata {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	for _, k := range names {
+		line("metadata "+k, strconv.Quote(o.CustomMetadata[k]))
+	}
+}
+
+// r2Delete deletes an object; a missing one is noted, not an error (as in R2).
+func r2Delete(ctx context.Context, store r2Objects, bucket, key string, stderr io.Writer) error {
+	if _, err := store.R2Head(ctx, bucket, key); errors.Is(err, r2.ErrNoSuchKey) {
+		fmt.Fprintf(stderr, "No object %q in bucket %q: nothing to delete\n", key, bucket)
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if err := store.R2Delete(ctx, bucket, key); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "Deleted object %q from bucket %q\n", key, bucket)
+	return nil
+}
+
+// r2List lists a bucket, page by page, up to --limit.
+func r2List(ctx context.Context, store r2Objects, f *r2ObjectFlags, bucket string, stdout, stderr io.Writer) error {
+	o := r2.ListOptions{
+		Prefix: f.prefix, Delimiter: f.delimiter, Cursor: f.cursor,
+		IncludeHTTPMetadata: f.includeMetadata, IncludeCustomMetadata: f.includeMetadata,
+	}
+	all := &r2.ListResult{Objects: []*r2.Object{}, DelimitedPrefixes: []string{}}
+	for left := f.limit; ; {
+		o.Limit = 1000
+		if f.limit > 0 {
+			o.Limit = min(left, 1000)
+		}
+		res, err := store.R2List(ctx, bucket, o)
+		if err != nil {
+			return err
+		}
+		all.Objects = append(all.Objects, res.Objects...)
+		all.DelimitedPrefixes = append(all.DelimitedPrefixes, res.DelimitedPrefixes...)
+		all.Truncated, all.Cursor = res.Truncated, res.Cursor
+		left -= len(res.Objects) + len(res.DelimitedPrefixes)
+		if !res.Truncated || res.Cursor == "" || (f.limit > 0 && left <= 0) {
+			break
+		}
+		o.Cursor = res.Cursor
+	}
+	if f.json {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(admin.R2ListToWire(all))
+	}
+	if len(all.Objects)+len(all.DelimitedPrefixes) == 0 {
+		fmt.Fprintf(stderr, "No objects in bucket %q%s\n", bucket, describePrefix(f.prefix))
+		return nil
+	}
+	type row struct{ key, size, etag, uploaded string }
+	rows := make([]row, 0, len(all.Objects)+len(all.DelimitedPrefixes))
+	for _, p := range all.DelimitedPrefixes {
+		rows = append(rows, row{p, "-", "-", "-"})
+	}
+	for _, ob := range all.Objects {
+		rows = append(rows, row{ob.Key, strconv.FormatInt(ob.Size, 10), ob.ETag, ob.Uploaded.UTC().Format(time.RFC3339)})
+	}
+	slices.SortFunc(rows, func(a, b row) int { return strings.Compare(a.key, b.key) })
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "KEY\tSIZE\tETAG\tUPLOADED")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", displayKey(r.key), r.size, r.etag, r.uploaded)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if all.Truncated {
+		fmt.Fprintf(stderr, "More objects follow: add --cursor %s\n", all.Cursor)
+	}
+	return nil
+}
+
+func describePrefix(p string) string {
+	if p == "" {
+		return ""
+	}
+	return fmt.Sprintf(" with prefix %q", p)
+}
+
+// displayKey quotes a key that would break a table row.
+func displayKey(k string) string {
+	if strings.IndexFunc(k, func(r rune) bool { return !unicode.IsPrint(r) || r == '\t' }) >= 0 || k != strings.TrimSpace(k) {
+		return strconv.Quote(k)
+	}
+	return k
+}

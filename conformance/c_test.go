@@ -1,0 +1,43 @@
+package conformance_test
+
+import (
+	"bytes"
+	"errors"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/bindery-run/bindery/internal/testutil"
+)
+
+// The C Worker (conformance/c) builds with guest-sdk/c/build.sh, which
+// finds Debian's clang (19, 16 or 14) with wasi-libc; without one the
+// language is skipped with build.sh's reason.
+func init() {
+	languages = append(languages, language{name: "c", build: buildC})
+}
+
+func buildC(t *testing.T, dir string) (string, error) {
+	root := testutil.RepoRoot(t)
+	script := filepath.Join(root, "guest-sdk", "c", "build.sh")
+	if _, err := exec.LookPath("bash"); err != nil {
+		return "", skip("no bash to run guest-sdk/c/build.sh")
+	}
+	var stderr bytes.Buffer
+	probe := exec.Command("bash", script, "--probe")
+	probe.Stderr = &stderr
+	if err := probe.Run(); err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) && ee.ExitCode() == 3 {
+			return "", skip("%s", strings.TrimPrefix(strings.TrimSpace(stderr.String()), "build.sh: "))
+		}
+		return "", err
+	}
+	wasm := filepath.Join(dir, "c.wasm")
+	cmd := exec.Command("bash", script, "-o", wasm, filepath.Join(root, "conformance", "c", "main.c"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", errors.New(err.Error() + "\n" + string(out))
+	}
+	return wasm, nil
+}

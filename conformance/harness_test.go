@@ -1,0 +1,317 @@
+// Package conformance_test runs the same conformance Worker, written in
+// every language Bindery has an SDK for, through a real host.Worker with
+// real state, and holds each to the same expectations.
+//
+// A language registers itself from conformance/<lang>_test.go by appending
+// to languages in an init function; its Worker's sources live in
+// conformance/<lang>/. A language whose toolchain is missing is skipped
+// with the reason, and TestConformance's summary line says which ran and
+// which were skipped (go test -v -run TestConformance ./conformance/).
+//
+// # The conformance Worker
+//
+// Bindings: KV "STORE", R2 "FILES", var GREETING="hello", secret API_TOKEN.
+//
+//	GET    /hello        200 "hello from <lang>", Content-Type text/plain
+//	PUT    /kv/<key>     204 (stores the body); GET 200 value or 404; DELETE 204
+//	GET    /vars         200 {"greeting":"hello","secret_set":true} (exactly)
+//	PUT    /kv-too-long  400 with the host's error for a 513-byte key (it names 512)
+//	POST   /echo         200, the request body streamed back (the suite sends 8 MiB)
+//	PUT    /r2/<key>     201 {"etag":"<hex md5>","size":N}; GET 200 the bytes (splice) or 404
+//	GET    /trap         the Worker traps: the host answers 500 and keeps serving
+package conformance_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/bindery-run/bindery/abi"
+	"github.com/bindery-run/bindery/bindings/kv"
+	"github.com/bindery-run/bindery/bindings/r2"
+	"github.com/bindery-run/bindery/bindings/vars"
+	"github.com/bindery-run/bindery/host"
+	"github.com/bindery-run/bindery/internal/state"
+)
+
+// language is one SDK's conformance Worker.
+type language struct {
+	name string
+	// build builds the conformance Worker into dir and returns the .wasm
+	// path; a missing toolchain returns skip("why") so the suite skips that
+	// language with the reason.
+	build func(t *testing.T, dir string) (string, error)
+}
+
+// languages holds every registered language; each <lang>_test.go appends
+// in an init function.
+var languages []language
+
+// skipError is a missing toolchain: the language is skipped, not failed.
+type skipError struct{ reason string }
+
+func (e *skipError) Error() string { return "skip: " + e.reason }
+
+// skip returns an error the harness reports with t.Skipf("<lang>: ...").
+func skip(format string, args ...any) error {
+	return &skipError{fmt.Sprintf(format, args...)}
+}
+
+// Each run gets its own bodies: random, so that a Worker cannot pass by
+// answering constant bytes.
+const (
+	echoSize = 8 << 20
+	r2Size   = 1<<20 + 7
+)
+
+// step is one request of the table and what every language must answer.
+type step struct {
+	name         string
+	method, path string
+	body         []byte
+	status       int
+	// Exactly one of these checks the body (none: the body is not checked).
+	want     []byte // exactly these bytes
+	contains string // a substring
+	// contentType is a prefix of the Content-Type header ("" = not checked).
+	contentType string
+}
+
+func table(lang string, echo, object []byte) []step {
+	sum := md5.Sum(object)
+	return []step{
+		{name: "hello", method: "GET", path: "/hello", status: 200, want: []byte("hello from " + lang), contentType: "text/plain"},
+		{name: "kv missing", method: "GET", path: "/kv/conformance", status: 404},
+		{name: "kv put", method: "PUT", path: "/kv/conformance", body: []byte("value of " + lang), status: 204},
+		{name: "kv get", method: "GET", path: "/kv/conformance", status: 200, want: []byte("value of " + lang)},
+		{name: "kv overwrite", method: "PUT", path: "/kv/conformance", body: []byte("second"), status: 204},
+		{name: "kv get again", method: "GET", path: "/kv/conformance", status: 200, want: []byte("second")},
+		{name: "kv delete", method: "DELETE", path: "/kv/conformance", status: 204},
+		{name: "kv deleted", method: "GET", path: "/kv/conformance", status: 404},
+		{name: "kv delete missing", method: "DELETE", path: "/kv/never", status: 204},
+		{name: "kv kept", method: "PUT", path: "/kv/kept", body: []byte{0, 1, 2, 0xff}, status: 204},
+		{name: "vars", method: "GET", path: "/vars", status: 200, want: []byte(`{"greeting":"hello","secret_set":true}`), contentType: "application/json"},
+		{name: "kv key too long", method: "PUT", path: "/kv-too-long", status: 400, contains: "512"},
+		{name: "echo 8 MiB", method: "POST", path: "/echo", body: echo, status: 200, want: echo},
+		{name: "echo empty", method: "POST", path: "/echo", body: nil, status: 200, want: []byte{}},
+		{name: "r2 missing", method: "GET", path: "/r2/object.bin", status: 404},
+		{name: "r2 put", method: "PUT", path: "/r2/object.bin", body: object, status: 201,
+			want: fmt.Appendf(nil, `{"etag":"%s","size":%d}`, hex.EncodeToString(sum[:]), len(object)), contentType: "application/json"},
+		{name: "r2 get", method: "GET", path: "/r2/object.bin", status: 200, want: object},
+		{name: "trap", method: "GET", path: "/trap", status: 500},
+		{name: "hello after trap", method: "GET", path: "/hello", status: 200, want: []byte("hello from " + lang)},
+	}
+}
+
+// result is how one language did, for the summary.
+type result struct {
+	name, skipped string
+	failed        bool
+}
+
+func TestConformance(t *testing.T) {
+	if len(languages) == 0 {
+		t.Fatal("no language registered")
+	}
+	var (
+		mu      sync.Mutex
+		results []result
+	)
+	for _, lang := range languages {
+		t.Run(lang.name, func(t *testing.T) {
+			r := result{name: lang.name}
+			defer func() {
+				r.failed = t.Failed()
+				mu.Lock()
+				results = append(results, r)
+				mu.Unlock()
+			}()
+			wasm, err := lang.build(t, t.TempDir())
+			if se := (*skipError)(nil); errors.As(err, &se) {
+				if required(lang.name) {
+					t.Fatalf("%s is required (BINDERY_CONFORMANCE_REQUIRE) but cannot be built: %s", lang.name, se.reason)
+				}
+				r.skipped = se.reason
+				t.Skipf("%s: %s", lang.name, se.reason)
+			}
+			if err != nil {
+				t.Fatalf("build the %s Worker: %v", lang.name, err)
+			}
+			run(t, lang.name, wasm)
+		})
+	}
+	line := summary(results)
+	t.Log(line)
+	fmt.Println(line)
+}
+
+// required says whether the comma-separated list in
+// BINDERY_CONFORMANCE_REQUIRE names lang: CI sets it for the languages whose
+// toolchains it installs, so a broken install fails instead of skipping.
+func required(lang string) bool {
+	return slices.Contains(strings.Split(os.Getenv("BINDERY_CONFORMANCE_REQUIRE"), ","), lang)
+}
+
+// summary is one line: "conformance: ran go, c; skipped rust (no cargo)".
+func summary(results []result) string {
+	var ran, skipped []string
+	for _, r := range results {
+		switch {
+		case r.skipped != "":
+			skipped = append(skipped, fmt.Sprintf("%s (%s)", r.name, r.skipped))
+		case r.failed:
+			ran = append(ran, r.name+" FAILED")
+		default:
+			ran = append(ran, r.name)
+		}
+	}
+	line := "conformance: ran " + orNone(ran)
+	if len(skipped) > 0 {
+		line += "; skipped " + strings.Join(skipped, ", ")
+	}
+	return line
+}
+
+func orNone(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
+}
+
+// run serves the Worker at wasmPath with fresh state and checks the table.
+func run(t *testing.T, lang, wasmPath string) {
+	w, st := newWorker(t, lang, wasmPath)
+	rng := rand.New(rand.NewPCG(uint64(len(lang)), 4))
+	echo, object := random(rng, echoSize), random(rng, r2Size)
+	for _, s := range table(lang, echo, object) {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(s.method, s.path, bytes.NewReader(s.body))
+		w.ServeHTTP(rec, req)
+		got := rec.Body.Bytes()
+		if rec.Code != s.status {
+			t.Errorf("%s: %s %s: status %d, want %d (body %s)", s.name, s.method, s.path, rec.Code, s.status, show(got))
+			continue
+		}
+		switch {
+		case s.want != nil && !bytes.Equal(got, s.want):
+			t.Errorf("%s: %s %s: body %s, want %s", s.name, s.method, s.path, show(got), show(s.want))
+		case s.contains != "" && !strings.Contains(string(got), s.contains):
+			t.Errorf("%s: %s %s: body %s does not contain %q", s.name, s.method, s.path, show(got), s.contains)
+		}
+		if ct := rec.Header().Get("Content-Type"); s.contentType != "" && !strings.HasPrefix(ct, s.contentType) {
+			t.Errorf("%s: %s %s: Content-Type %q, want %s...", s.name, s.method, s.path, ct, s.contentType)
+		}
+	}
+	// What the Worker stored is really in the state directory.
+	ctx := context.Background()
+	if v, ok, err := st.KV("store").Get(ctx, "kept"); err != nil || !ok || !bytes.Equal(v, []byte{0, 1, 2, 0xff}) {
+		t.Errorf("state: KV kept = %q %v %v", v, ok, err)
+	}
+	if _, ok, _ := st.KV("store").Get(ctx, "conformance"); ok {
+		t.Errorf("state: KV conformance is still there after DELETE")
+	}
+	b, err := st.R2().Bucket(ctx, "files")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if obj, err := b.Head(ctx, "object.bin"); err != nil || obj.Size != int64(len(object)) {
+		t.Errorf("state: R2 object.bin = %+v, %v", obj, err)
+	}
+}
+
+func random(rng *rand.Rand, n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(rng.Uint32())
+	}
+	return b
+}
+
+// show describes a body: quoted when short, by length and digest when not.
+func show(b []byte) string {
+	if len(b) <= 200 {
+		return fmt.Sprintf("%q", b)
+	}
+	sum := md5.Sum(b)
+	return fmt.Sprintf("%d bytes (md5 %x)", len(b), sum)
+}
+
+// newWorker serves wasmPath with KV STORE, R2 FILES, GREETING and
+// API_TOKEN over a fresh data directory, as bindery dev would.
+func newWorker(t *testing.T, name, wasmPath string) (*host.Worker, *state.State) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := state.Open(t.TempDir(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.R2().CreateBucket(ctx, "files"); err != nil {
+		t.Fatal(err)
+	}
+	bucket, err := st.R2().Bucket(ctx, "files")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := vars.New(map[string]vars.Var{
+		"GREETING":  {Kind: vars.Text, Value: "hello"},
+		"API_TOKEN": {Kind: vars.Secret, Value: "s3cret"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache, _ := os.UserCacheDir()
+	rt, err := host.NewRuntime(ctx, host.RuntimeConfig{
+		CacheDir:   filepath.Join(cache, "bindery-test", "wazero"),
+		Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT()},
+		// The trap step logs an error by design; warnings and up go to the test log.
+		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rt.Close(ctx) })
+	wasm, err := os.ReadFile(wasmPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := rt.NewWorker(ctx, host.WorkerConfig{
+		Name: "conformance-" + name,
+		Wasm: wasm,
+		Bindings: []host.Binding{
+			kv.NewBinding(map[string]*kv.Namespace{"STORE": st.KV("store")}),
+			r2.NewBinding(map[string]*r2.Bucket{"FILES": bucket}),
+			v,
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close(ctx) })
+	return w, st
+}
+
+// testWriter sends the host's log to t.Log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Helper()
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+var _ http.Handler = (*host.Worker)(nil)
