@@ -30,7 +30,7 @@ import (
 	"github.com/bindery-run/bindery/internal/testutil"
 )
 
-func newWorker(t *testing.T, dir string, bindings ...host.Binding) *host.Worker {
+func newWorker(t testing.TB, dir string, bindings ...host.Binding) *host.Worker {
 	t.Helper()
 	ctx := context.Background()
 	cache, _ := os.UserCacheDir()
@@ -178,6 +178,14 @@ id = "test-store"
 // startDev runs `bindery dev` in dir and returns its base URL and process.
 func startDev(t *testing.T, bin, dir string) (string, *exec.Cmd) {
 	t.Helper()
+	u, cmd, _ := startDevLines(t, bin, dir)
+	return u, cmd
+}
+
+// startDevLines is startDev that also returns what the server printed
+// before "Ready on".
+func startDevLines(t *testing.T, bin, dir string) (string, *exec.Cmd, []string) {
+	t.Helper()
 	cmd := exec.Command(bin, "dev", "--port", "0", "--log-level", "warn")
 	cmd.Dir = dir
 	cmd.Stderr = os.Stderr
@@ -190,14 +198,16 @@ func startDev(t *testing.T, bin, dir string) (string, *exec.Cmd) {
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	sc := bufio.NewScanner(out)
+	var lines []string
 	for sc.Scan() {
 		if u, ok := strings.CutPrefix(sc.Text(), "Ready on "); ok {
 			go io.Copy(io.Discard, out)
-			return u, cmd
+			return u, cmd, lines
 		}
+		lines = append(lines, sc.Text())
 	}
 	t.Fatalf("bindery dev exited before it was ready")
-	return "", nil
+	return "", nil, nil
 }
 
 func cli(t *testing.T, bin, dir string, args ...string) (string, error) {

@@ -1,0 +1,84 @@
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use crate::wit::bindery::config::vars;
+use crate::wit::bindery::kv::store::Namespace;
+use crate::wit::bindery::r2::bucket::Bucket as WitBucket;
+use crate::{kv, r2, Result};
+
+/// A variable or secret from the Worker's config.
+pub use crate::wit::bindery::config::vars::Value as Var;
+
+/// The Worker's bindings, as named in its `wrangler.toml`: KV namespaces,
+/// R2 buckets, `[vars]` and secrets (`.dev.vars`).
+#[derive(Debug)]
+pub struct Env {
+    _private: (),
+}
+
+thread_local! {
+    // Handles are opened once per instance and reused by later requests.
+    static KV: RefCell<HashMap<String, Rc<Namespace>>> = RefCell::new(HashMap::new());
+    static R2: RefCell<HashMap<String, Rc<WitBucket>>> = RefCell::new(HashMap::new());
+}
+
+impl Env {
+    pub(crate) fn new() -> Self {
+        Env { _private: () }
+    }
+
+    /// The text of variable or secret `name` (a JSON variable as its JSON
+    /// text), or `None` when the config has no such name.
+    pub fn var(&self, name: &str) -> Option<String> {
+        vars::get(name).map(|v| match v {
+            Var::Text(s) | Var::Json(s) | Var::Secret(s) => s,
+        })
+    }
+
+    /// The secret `name`; `None` for a plain variable or a missing name.
+    pub fn secret(&self, name: &str) -> Option<String> {
+        match vars::get(name) {
+            Some(Var::Secret(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Variable or secret `name` with its kind (text, JSON or secret).
+    pub fn get(&self, name: &str) -> Option<Var> {
+        vars::get(name)
+    }
+
+    /// The names of every variable and secret, sorted.
+    pub fn var_names(&self) -> Vec<String> {
+        vars::names()
+    }
+
+    /// The KV namespace bound to `name` (e.g. "STORE"). A name the config does
+    /// not grant is [`crate::Error::NoSuchBinding`].
+    pub fn kv(&self, name: &str) -> Result<kv::Namespace> {
+        let ns = KV.with(|m| -> Result<Rc<Namespace>> {
+            if let Some(ns) = m.borrow().get(name) {
+                return Ok(ns.clone());
+            }
+            let ns = Rc::new(Namespace::open(name)?);
+            m.borrow_mut().insert(name.to_string(), ns.clone());
+            Ok(ns)
+        })?;
+        Ok(kv::Namespace { ns })
+    }
+
+    /// The R2 bucket bound to `name` (e.g. "FILES"). A name the config does
+    /// not grant is [`crate::Error::NoSuchBinding`].
+    pub fn r2(&self, name: &str) -> Result<r2::Bucket> {
+        let b = R2.with(|m| -> Result<Rc<WitBucket>> {
+            if let Some(b) = m.borrow().get(name) {
+                return Ok(b.clone());
+            }
+            let b = Rc::new(WitBucket::open(name)?);
+            m.borrow_mut().insert(name.to_string(), b.clone());
+            Ok(b)
+        })?;
+        Ok(r2::Bucket { b })
+    }
+}

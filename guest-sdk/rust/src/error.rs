@@ -1,0 +1,167 @@
+use std::fmt;
+use std::io;
+
+use crate::wit::bindery::http::types::Error as HttpError;
+use crate::wit::bindery::io::streams::StreamError;
+use crate::wit::bindery::kv::store::Error as KvError;
+use crate::wit::bindery::r2::bucket::Error as R2Error;
+
+/// `Result<T, bindery::Error>`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An error from a binding, a body stream, or the Worker itself. The text is
+/// the host's message, which names the binding, key or limit at fault.
+///
+/// A handler that returns `Err(e)` answers [`Error::http_status`] with the
+/// message as a plain-text body.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The config grants no KV namespace or R2 bucket of this name.
+    NoSuchBinding(String),
+    /// A key is empty, too long, or otherwise not allowed.
+    InvalidKey(String),
+    /// A value, object, metadata, batch or list is over its limit.
+    TooLarge(String),
+    /// An option or argument is out of range.
+    InvalidArgument(String),
+    /// An R2 put's `only_if` condition failed.
+    PreconditionFailed,
+    /// The bytes do not match a checksum given to an R2 put.
+    BadDigest(String),
+    /// An R2 range starts past the end of the object.
+    InvalidRange(String),
+    /// An R2 multipart upload does not exist (completed, aborted, unknown).
+    NoSuchUpload(String),
+    /// A multipart part is missing, out of order, too small or has a wrong etag.
+    InvalidPart(String),
+    /// A body stream failed, or the other side went away.
+    Stream(String),
+    /// The response could not be sent (bad status or header, client gone).
+    Http(String),
+    /// The host failed.
+    Internal(String),
+    /// An I/O error of the Worker's own readers and writers.
+    Io(io::Error),
+    /// An error of the Worker's own, answered with this HTTP status.
+    Status(u16, String),
+}
+
+impl Error {
+    /// An error answered with `status` and `message`.
+    pub fn status(status: u16, message: impl Into<String>) -> Self {
+        Error::Status(status, message.into())
+    }
+
+    /// The HTTP status that fits: 400 for a bad key, argument, digest or
+    /// part, 404 for a missing upload, 412, 413, 416, else 500.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            Error::InvalidKey(_) | Error::InvalidArgument(_) | Error::BadDigest(_) | Error::InvalidPart(_) => 400,
+            Error::NoSuchUpload(_) => 404,
+            Error::PreconditionFailed => 412,
+            Error::TooLarge(_) => 413,
+            Error::InvalidRange(_) => 416,
+            Error::Status(s, _) => *s,
+            _ => 500,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::NoSuchBinding(m)
+            | Error::InvalidKey(m)
+            | Error::TooLarge(m)
+            | Error::InvalidArgument(m)
+            | Error::BadDigest(m)
+            | Error::InvalidRange(m)
+            | Error::NoSuchUpload(m)
+            | Error::InvalidPart(m)
+            | Error::Stream(m)
+            | Error::Http(m)
+            | Error::Internal(m)
+            | Error::Status(_, m) => f.write_str(m),
+            Error::PreconditionFailed => f.write_str("r2: precondition failed"),
+            Error::Io(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<io::Error> for Error {
+    fn from(e: io::Error) -> Self {
+        // Unwrap our own errors that passed through an io::Read or io::Write.
+        if e.get_ref().is_some_and(|i| i.is::<Error>()) {
+            return *e.into_inner().unwrap().downcast::<Error>().unwrap();
+        }
+        Error::Io(e)
+    }
+}
+
+impl From<Error> for io::Error {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Io(e) => e,
+            e => io::Error::other(e),
+        }
+    }
+}
+
+impl From<KvError> for Error {
+    fn from(e: KvError) -> Self {
+        match e {
+            KvError::NoSuchNamespace(m) => Error::NoSuchBinding(m),
+            KvError::InvalidKey(m) => Error::InvalidKey(m),
+            KvError::TooLarge(m) => Error::TooLarge(m),
+            KvError::InvalidArgument(m) => Error::InvalidArgument(m),
+            KvError::Internal(m) => Error::Internal(m),
+        }
+    }
+}
+
+impl From<R2Error> for Error {
+    fn from(e: R2Error) -> Self {
+        match e {
+            R2Error::NoSuchBucket(m) => Error::NoSuchBinding(m),
+            R2Error::InvalidKey(m) => Error::InvalidKey(m),
+            R2Error::MetadataTooLarge(m) | R2Error::EntityTooLarge(m) => Error::TooLarge(m),
+            R2Error::EntityTooSmall(m) | R2Error::InvalidPart(m) | R2Error::InvalidPartOrder(m) => Error::InvalidPart(m),
+            R2Error::BadDigest(m) => Error::BadDigest(m),
+            R2Error::InvalidRange(m) => Error::InvalidRange(m),
+            R2Error::NoSuchUpload(m) => Error::NoSuchUpload(m),
+            R2Error::InvalidArgument(m) => Error::InvalidArgument(m),
+            R2Error::Body(m) => Error::Stream(m),
+            R2Error::Internal(m) => Error::Internal(m),
+        }
+    }
+}
+
+impl From<StreamError> for Error {
+    fn from(e: StreamError) -> Self {
+        match e {
+            StreamError::Closed => Error::Stream("stream closed".into()),
+            StreamError::Failed(m) => Error::Stream(m),
+        }
+    }
+}
+
+impl From<HttpError> for Error {
+    fn from(e: HttpError) -> Self {
+        Error::Http(match e {
+            HttpError::AlreadySent => "response already sent".into(),
+            HttpError::InvalidStatus(s) => format!("invalid status {s}"),
+            HttpError::InvalidHeader(m) => m,
+            HttpError::Closed => "client closed the connection".into(),
+        })
+    }
+}

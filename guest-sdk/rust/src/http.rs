@@ -1,0 +1,451 @@
+use std::borrow::Cow;
+use std::fmt;
+use std::io::{self, Read, Write};
+
+use crate::wit::bindery::http::types::{self as witttp, ResponseOutparam};
+use crate::wit::bindery::io::streams::{InputStream, OutputStream, StreamError};
+use crate::{Error, Result};
+
+/// The most bytes one host call reads or writes.
+const CHUNK: usize = 1 << 20;
+
+/// HTTP header fields in order. Names are matched case-insensitively and
+/// stored lower-case; values are bytes (HTTP allows non-UTF-8 values).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Headers(Vec<(String, Vec<u8>)>);
+
+impl Headers {
+    /// No fields.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The first value of `name` as text, if it has one and it is UTF-8.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.get_bytes(name).and_then(|v| std::str::from_utf8(v).ok())
+    }
+
+    /// The first value of `name`.
+    pub fn get_bytes(&self, name: &str) -> Option<&[u8]> {
+        self.0.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_slice())
+    }
+
+    /// Every value of `name`, in order.
+    pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
+        self.0.iter().filter(move |(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_slice())
+    }
+
+    /// Whether `name` has a value.
+    pub fn contains(&self, name: &str) -> bool {
+        self.get_bytes(name).is_some()
+    }
+
+    /// Replaces every value of `name` with `value`.
+    pub fn set(&mut self, name: &str, value: impl Into<Vec<u8>>) {
+        self.remove(name);
+        self.append(name, value);
+    }
+
+    /// Adds a value to `name`.
+    pub fn append(&mut self, name: &str, value: impl Into<Vec<u8>>) {
+        self.0.push((name.to_ascii_lowercase(), value.into()));
+    }
+
+    /// Removes every value of `name`.
+    pub fn remove(&mut self, name: &str) {
+        self.0.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
+    }
+
+    /// The fields in order, names lower-case.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_slice()))
+    }
+
+    /// The number of fields.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are no fields.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Headers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter().map(|(k, v)| (k, String::from_utf8_lossy(v)))).finish()
+    }
+}
+
+impl<K: AsRef<str>, V: Into<Vec<u8>>> FromIterator<(K, V)> for Headers {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        let mut h = Headers::new();
+        for (k, v) in iter {
+            h.append(k.as_ref(), v);
+        }
+        h
+    }
+}
+
+/// A request body, or an R2 object's body: a stream the Worker reads with
+/// [`Read`], or hands on whole to [`Response::stream`] or
+/// [`crate::r2::Bucket::put`], where it moves inside the host.
+pub struct Body {
+    pub(crate) stream: Option<InputStream>,
+}
+
+impl Body {
+    pub(crate) fn new(stream: InputStream) -> Self {
+        Body { stream: Some(stream) }
+    }
+
+    /// A body with no bytes.
+    pub fn empty() -> Self {
+        Body { stream: None }
+    }
+
+    /// Reads the rest of the body into memory.
+    pub fn read_all(&mut self) -> Result<Vec<u8>> {
+        let mut v = Vec::new();
+        self.read_to_end(&mut v)?;
+        Ok(v)
+    }
+
+    /// Reads the rest of the body as UTF-8 text.
+    pub fn read_text(&mut self) -> Result<String> {
+        String::from_utf8(self.read_all()?).map_err(|_| Error::status(400, "body is not UTF-8"))
+    }
+
+    /// Reads at most `max` bytes (up to 1 MiB) in one host call; `None` at
+    /// the end. The chunk comes as the host allocated it, without a copy.
+    pub fn chunk(&mut self, max: usize) -> Result<Option<Vec<u8>>> {
+        let Some(s) = &self.stream else { return Ok(None) };
+        match s.read(max.clamp(1, CHUNK) as u32) {
+            Ok(v) => Ok(Some(v)),
+            Err(StreamError::Closed) => {
+                self.stream = None;
+                Ok(None)
+            }
+            Err(e) => {
+                self.stream = None;
+                Err(e.into())
+            }
+        }
+    }
+}
+
+impl Read for Body {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        match self.chunk(buf.len())? {
+            // The host never returns more than asked.
+            Some(v) => {
+                buf[..v.len()].copy_from_slice(&v);
+                Ok(v.len())
+            }
+            None => Ok(0),
+        }
+    }
+}
+
+impl fmt::Debug for Body {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Body").field("ended", &self.stream.is_none()).finish()
+    }
+}
+
+/// An incoming request.
+#[derive(Debug)]
+pub struct Request {
+    method: String,
+    url: String,
+    path: (usize, usize),
+    query: Option<(usize, usize)>,
+    headers: Headers,
+    body: Body,
+}
+
+impl Request {
+    pub(crate) fn from_wit(req: witttp::Request, body: InputStream) -> Result<Self> {
+        let witttp::Request { method, url, headers } = req;
+        let scheme_end = url.find("://").ok_or_else(|| Error::status(400, format!("bad request URL {url:?}")))? + 3;
+        let start = url[scheme_end..].find('/').map_or(url.len(), |i| scheme_end + i);
+        let end = url[start..].find(['?', '#']).map_or(url.len(), |i| start + i);
+        let query = url[end..].strip_prefix('?').map(|q| {
+            let qs = end + 1;
+            (qs, q.find('#').map_or(url.len(), |i| qs + i))
+        });
+        Ok(Request { method, path: (start, end), query, url, headers: Headers(headers), body: Body::new(body) })
+    }
+
+    /// The method, e.g. "GET".
+    pub fn method(&self) -> &str {
+        &self.method
+    }
+
+    /// The absolute URL, e.g. "http://127.0.0.1:8787/kv/a?ttl=60".
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The path as sent, e.g. "/kv/a%20b" ("/" when the URL has none).
+    pub fn raw_path(&self) -> &str {
+        match &self.url[self.path.0..self.path.1] {
+            "" => "/",
+            p => p,
+        }
+    }
+
+    /// The path with %XX escapes decoded, e.g. "/kv/a b".
+    pub fn path(&self) -> Cow<'_, str> {
+        percent_decode(self.raw_path())
+    }
+
+    /// The query string without '?', if there is one.
+    pub fn query(&self) -> Option<&str> {
+        self.query.map(|(s, e)| &self.url[s..e])
+    }
+
+    /// The first value of the query parameter `name`, decoded.
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        self.query()?.split('&').find_map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+            (percent_decode(&k.replace('+', " ")) == name).then(|| percent_decode(&v.replace('+', " ")).into_owned())
+        })
+    }
+
+    /// The header fields.
+    pub fn headers(&self) -> &Headers {
+        &self.headers
+    }
+
+    /// The first value of header `name` as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name)
+    }
+
+    /// The body, to read from.
+    pub fn body(&mut self) -> &mut Body {
+        &mut self.body
+    }
+
+    /// The body, to hand on (to a response or an R2 put).
+    pub fn into_body(self) -> Body {
+        self.body
+    }
+
+    /// Reads the whole body into memory.
+    pub fn bytes(&mut self) -> Result<Vec<u8>> {
+        self.body.read_all()
+    }
+
+    /// Reads the whole body as UTF-8 text.
+    pub fn text(&mut self) -> Result<String> {
+        self.body.read_text()
+    }
+}
+
+fn percent_decode(s: &str) -> Cow<'_, str> {
+    if !s.contains('%') {
+        return Cow::Borrowed(s);
+    }
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
+}
+
+type WriteFn = Box<dyn FnOnce(&mut BodyWriter) -> io::Result<()>>;
+
+enum ResponseBody {
+    Bytes(Vec<u8>),
+    Stream(Body),
+    Writer(WriteFn),
+}
+
+/// A response: status, headers, and a body from bytes, a host stream
+/// (moved inside the host) or a writer.
+pub struct Response {
+    status: u16,
+    headers: Headers,
+    body: ResponseBody,
+}
+
+impl fmt::Debug for Response {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let body = match &self.body {
+            ResponseBody::Bytes(b) => format!("{} bytes", b.len()),
+            ResponseBody::Stream(_) => "stream".into(),
+            ResponseBody::Writer(_) => "writer".into(),
+        };
+        f.debug_struct("Response").field("status", &self.status).field("headers", &self.headers).field("body", &body).finish()
+    }
+}
+
+impl Response {
+    /// An empty response with `status`.
+    pub fn new(status: u16) -> Self {
+        Response { status, headers: Headers::new(), body: ResponseBody::Bytes(Vec::new()) }
+    }
+
+    /// 200 with `text`, Content-Type text/plain; charset=utf-8.
+    pub fn text(text: impl Into<String>) -> Self {
+        Response::bytes(text.into().into_bytes()).with_header("content-type", "text/plain; charset=utf-8")
+    }
+
+    /// 200 with JSON text, Content-Type application/json.
+    pub fn json(json: impl Into<String>) -> Self {
+        Response::bytes(json.into().into_bytes()).with_header("content-type", "application/json")
+    }
+
+    /// 200 with `bytes` (no Content-Type unless you set one).
+    pub fn bytes(bytes: impl Into<Vec<u8>>) -> Self {
+        Response { status: 200, headers: Headers::new(), body: ResponseBody::Bytes(bytes.into()) }
+    }
+
+    /// 200 with a host body — the request's, or an R2 object's — which moves
+    /// to the client inside the host without passing through the Worker.
+    pub fn stream(body: Body) -> Self {
+        Response { status: 200, headers: Headers::new(), body: ResponseBody::Stream(body) }
+    }
+
+    /// 200 with a body the Worker writes after the head is sent: `write` gets
+    /// an [`io::Write`] that streams to the client in chunks.
+    pub fn writer(write: impl FnOnce(&mut BodyWriter) -> io::Result<()> + 'static) -> Self {
+        Response { status: 200, headers: Headers::new(), body: ResponseBody::Writer(Box::new(write)) }
+    }
+
+    /// Sets the status.
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = status;
+        self
+    }
+
+    /// Sets header `name` to `value`, replacing earlier values.
+    pub fn with_header(mut self, name: &str, value: impl Into<Vec<u8>>) -> Self {
+        self.headers.set(name, value);
+        self
+    }
+
+    /// The status.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The header fields.
+    pub fn headers(&self) -> &Headers {
+        &self.headers
+    }
+
+    /// The header fields, to change.
+    pub fn headers_mut(&mut self) -> &mut Headers {
+        &mut self.headers
+    }
+
+    pub(crate) fn send(self, out: ResponseOutparam) {
+        let Response { status, headers, body } = self;
+        let fields = headers.0;
+        let result: Result<()> = match body {
+            ResponseBody::Bytes(b) => out.send_full(status, &fields, &b).map_err(|e| {
+                // A bad status or header: the head is not sent, so say why.
+                let e = Error::from(e);
+                let msg = format!("bindery: cannot send the response: {e}\n");
+                let _ = out.send_full(500, &[("content-type".into(), b"text/plain; charset=utf-8".to_vec())], msg.as_bytes());
+                e
+            }),
+            ResponseBody::Stream(mut body) => out.send(status, &fields).map_err(Error::from).and_then(|os| {
+                let Some(src) = body.stream.take() else { return Ok(()) };
+                // One call moves the whole body: fewer bytes only when it ends.
+                match os.splice(&src, 1 << 62) {
+                    Ok(_) | Err(StreamError::Closed) => Ok(()),
+                    Err(e) => Err(e.into()),
+                }
+            }),
+            ResponseBody::Writer(write) => out.send(status, &fields).map_err(Error::from).and_then(|os| {
+                let mut w = BodyWriter { stream: os, buf: Vec::with_capacity(64 << 10) };
+                write(&mut w)?;
+                w.flush()?;
+                Ok(())
+            }),
+        };
+        if let Err(e) = result {
+            eprintln!("send response: {e}");
+        }
+    }
+}
+
+/// Streams a response body to the client: writes are buffered up to 64 KiB
+/// and sent in chunks; `flush` sends what is buffered now.
+pub struct BodyWriter {
+    stream: OutputStream,
+    buf: Vec<u8>,
+}
+
+impl BodyWriter {
+    fn send(&mut self, mut p: &[u8]) -> io::Result<()> {
+        while !p.is_empty() {
+            let n = p.len().min(CHUNK);
+            self.stream.write(&p[..n]).map_err(Error::from)?;
+            p = &p[n..];
+        }
+        Ok(())
+    }
+
+    /// Moves the rest of `body` (a request's or an R2 object's) to the
+    /// client inside the host and returns how many bytes moved.
+    pub fn splice(&mut self, body: &mut Body) -> io::Result<u64> {
+        self.flush_buf()?;
+        let Some(src) = body.stream.take() else { return Ok(0) };
+        match self.stream.splice(&src, 1 << 62) {
+            Ok(n) => Ok(n),
+            Err(StreamError::Closed) => Ok(0),
+            Err(e) => Err(Error::from(e).into()),
+        }
+    }
+
+    fn flush_buf(&mut self) -> io::Result<()> {
+        if !self.buf.is_empty() {
+            let buf = std::mem::take(&mut self.buf);
+            let r = self.send(&buf);
+            self.buf = buf;
+            self.buf.clear();
+            r?;
+        }
+        Ok(())
+    }
+}
+
+impl Write for BodyWriter {
+    fn write(&mut self, p: &[u8]) -> io::Result<usize> {
+        if self.buf.len() + p.len() > self.buf.capacity() {
+            self.flush_buf()?;
+            if p.len() >= self.buf.capacity() {
+                self.send(p)?;
+                return Ok(p.len());
+            }
+        }
+        self.buf.extend_from_slice(p);
+        Ok(p.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.flush_buf()?;
+        self.stream.flush().map_err(Error::from)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,108 @@
+//! Rust SDK for [Bindery](https://github.com/bindery-run/bindery) Workers.
+//!
+//! A Worker is a `cdylib` crate built for `wasm32-wasip1`: one fetch handler
+//! that takes a [`Request`] and the Worker's [`Env`] (its bindings from
+//! `wrangler.toml`) and returns a [`Response`].
+//!
+//! ```ignore
+//! use bindery::{Env, Request, Response, Result};
+//!
+//! fn fetch(req: Request, env: &Env) -> Result<Response> {
+//!     let store = env.kv("STORE")?;
+//!     match store.get(req.path())? {
+//!         Some(v) => Ok(Response::bytes(v)),
+//!         None => Ok(Response::text("not found").with_status(404)),
+//!     }
+//! }
+//!
+//! bindery::serve!(fetch);
+//! ```
+//!
+//! The low-level bindings ([`wit`]) are generated from the repository's
+//! `wit/` folder at build time by the upstream `wit-bindgen` crate, so they
+//! cannot drift from the host's interfaces.
+//!
+//! Notes:
+//! - One request at a time runs per instance; the host runs several
+//!   instances for concurrency. Statics are per instance, never shared.
+//! - A panic aborts the instance (the profile must set `panic = "abort"`):
+//!   the host answers 500 for that request and starts a fresh instance.
+//! - Bodies stream: [`Body`] implements [`std::io::Read`], a response can be
+//!   written through [`std::io::Write`] ([`Response::writer`]), and a host body
+//!   (the request's or an R2 object's) given to [`Response::stream`] or
+//!   [`r2::Bucket::put`] moves inside the host, never through Worker memory.
+
+extern crate self as bindery;
+
+mod env;
+mod error;
+mod http;
+pub mod kv;
+pub mod r2;
+
+pub use env::{Env, Var};
+pub use error::{Error, Result};
+pub use http::{Body, BodyWriter, Headers, Request, Response};
+
+/// The bindings `wit-bindgen` generates from `wit/` (world `worker`). The SDK
+/// wraps them; use them directly only for what the SDK does not cover.
+pub mod wit {
+    wit_bindgen::generate!({
+        world: "worker",
+        path: "../../wit",
+        pub_export_macro: true,
+        default_bindings_module: "bindery::wit",
+        generate_all,
+    });
+}
+
+/// Makes `handler` — any `fn(Request, &Env) -> Result<Response>` or closure of
+/// that shape — the Worker's fetch handler. Use it once, at the top level of
+/// the Worker crate.
+///
+/// ```ignore
+/// bindery::serve!(fetch);
+/// ```
+#[macro_export]
+macro_rules! serve {
+    ($handler:expr) => {
+        const _: () = {
+            struct BinderyWorker;
+            impl $crate::wit::exports::bindery::http::handler::Guest for BinderyWorker {
+                fn handle(
+                    req: $crate::wit::bindery::http::types::Request,
+                    body: $crate::wit::bindery::io::streams::InputStream,
+                    out: $crate::wit::bindery::http::types::ResponseOutparam,
+                ) {
+                    $crate::__handle(req, body, out, $handler)
+                }
+            }
+            $crate::wit::export!(BinderyWorker with_types_in $crate::wit);
+        };
+    };
+}
+
+#[doc(hidden)]
+pub fn __handle<F>(
+    req: wit::bindery::http::types::Request,
+    body: wit::bindery::io::streams::InputStream,
+    out: wit::bindery::http::types::ResponseOutparam,
+    handler: F,
+) where
+    F: FnOnce(Request, &Env) -> Result<Response>,
+{
+    let method = req.method.clone();
+    let url = req.url.clone();
+    let resp = match Request::from_wit(req, body) {
+        Ok(r) => handler(r, &Env::new()),
+        Err(e) => Err(e),
+    };
+    let resp = resp.unwrap_or_else(|e| {
+        let status = e.http_status();
+        if status >= 500 {
+            eprintln!("{method} {url}: {e}");
+        }
+        Response::text(e.to_string()).with_status(status)
+    });
+    resp.send(out);
+}
