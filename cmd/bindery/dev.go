@@ -13,7 +13,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
@@ -219,23 +218,6 @@ func loadConfig(path, env string, optional bool) (*wrangler.Config, error) {
 		path = p
 	}
 	return wrangler.Load(path, env)
-}
-
-func build(ctx context.Context, cfg *wrangler.Config, stderr io.Writer) error {
-	dir := configDir(cfg)
-	if cfg.Build.Cwd != "" {
-		dir = cfg.Build.Cwd
-		if !filepath.IsAbs(dir) {
-			dir = filepath.Join(configDir(cfg), dir)
-		}
-	}
-	fmt.Fprintf(stderr, "build: %s\n", cfg.Build.Command)
-	cmd := exec.CommandContext(ctx, "sh", "-c", cfg.Build.Command)
-	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, stderr, stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("[build] command %q in %s failed: %w", cfg.Build.Command, dir, err)
-	}
-	return nil
 }
 
 // devBindings turns the config's grants into host bindings.

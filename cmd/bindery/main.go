@@ -1,6 +1,8 @@
 // Command bindery runs WebAssembly Workers locally with Cloudflare-style
 // bindings, configured by the wrangler.toml / wrangler.jsonc you already have.
 //
+//	bindery init --lang c hello-c    scaffold a Worker
+//	bindery build                    run the config's [build] command
 //	bindery dev                      serve the Worker in the current directory
 //	bindery kv key put KEY VALUE --binding NAME
 //	bindery r2 object put BUCKET/KEY --file PATH
@@ -27,6 +29,8 @@ const version = "0.1.0-dev"
 const usage = `bindery runs WebAssembly Workers locally with Cloudflare-style bindings.
 
 Usage:
+  bindery init [--lang LANG] [DIR]        scaffold a Worker (go, c, ...)
+  bindery build [flags]                   run the config's [build] command
   bindery dev [flags] [WORKER.wasm]       serve a Worker (like wrangler dev)
   bindery kv key put KEY [VALUE] [flags]  write a key
   bindery kv key get KEY [flags]          print a value
@@ -67,6 +71,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch args[0] {
 	case "dev":
 		return runDev(ctx, args[1:], stdout, stderr)
+	case "build":
+		return runBuild(ctx, args[1:], stdout, stderr)
+	case "init":
+		return runInit(ctx, args[1:], stdout, stderr)
 	case "kv":
 		return runKV(ctx, args[1:], stdin, stdout, stderr)
 	case "r2":

@@ -1,0 +1,313 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/bindery-run/bindery/internal/testutil"
+	"github.com/bindery-run/bindery/internal/wrangler"
+)
+
+func TestInitUsage(t *testing.T) {
+	tests := []struct {
+		args    []string
+		wantErr error
+		want    string // in stdout+stderr
+	}{
+		{[]string{"init", "--help"}, flag.ErrHelp, "Languages (--lang): go (default), c, rust."},
+		{[]string{"init", "--help"}, flag.ErrHelp, "Zig and AssemblyScript are not"},
+		{[]string{"init", "--lang", "cobol"}, errUsage, `unknown --lang "cobol": want one of go, c, rust`},
+		{[]string{"init", "a", "b"}, errUsage, "at most one DIR"},
+		{[]string{"init", "--name", "Bad_Name"}, errUsage, `--name "Bad_Name"`},
+		{[]string{"init", "--name", "-dash"}, errUsage, `--name "-dash"`},
+		{[]string{"init", "--bogus"}, errUsage, "flag provided but not defined"},
+		{[]string{"init", "___"}, errUsage, "give --name"},
+		{[]string{"init", "--lang", "rust", "--name", "9lives"}, errUsage, "starts with a digit"},
+		{[]string{"build", "--help"}, flag.ErrHelp, "Runs the [build] command"},
+		{[]string{"build", "extra"}, errUsage, `unexpected arguments ["extra"]`},
+		{[]string{"help"}, nil, "bindery init [--lang LANG]"},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			dir := t.TempDir()
+			out, errOut, err := runCLI(t, dir, tc.args...)
+			if !errors.Is(err, tc.wantErr) && !(err == nil && tc.wantErr == nil) {
+				t.Errorf("err = %v, want %v", err, tc.wantErr)
+			}
+			if !strings.Contains(out+errOut, tc.want) {
+				t.Errorf("output lacks %q:\n%s%s", tc.want, out, errOut)
+			}
+			if tc.wantErr != nil {
+				if entries, _ := os.ReadDir(dir); len(entries) > 0 {
+					t.Errorf("a failed init wrote %d files in %s", len(entries), dir)
+				}
+			}
+		})
+	}
+}
+
+// TestInit scaffolds each language into a fresh folder and checks the files
+// and the config they make.
+func TestInit(t *testing.T) {
+	root, _ := filepath.Abs(testutil.RepoRoot(t))
+	tests := []struct {
+		lang      string
+		files     []string // besides wrangler.toml, .gitignore, README.md
+		command   string   // in [build] command
+		contains  map[string]string
+		execFiles []string
+	}{
+		{
+			lang:    "go",
+			files:   []string{"main.go", "go.mod"},
+			command: "GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o my-worker.wasm .",
+			contains: map[string]string{
+				"go.mod":  "replace github.com/bindery-run/bindery/guest-sdk/go => " + filepath.Join(root, "guest-sdk", "go") + "\n",
+				"main.go": `bindery.KV("STORE")`,
+			},
+		},
+		{
+			lang:    "c",
+			files:   []string{"main.c", "bindery-sdk/bindery.h", "bindery-sdk/bindery.c", "bindery-sdk/generated/kv_store.c", "bindery-sdk/build.sh"},
+			command: "bindery-sdk/build.sh -o my-worker.wasm main.c",
+			contains: map[string]string{
+				"main.c":    `bindery_kv_get("STORE"`,
+				"README.md": "build.sh --probe",
+			},
+			execFiles: []string{"bindery-sdk/build.sh"},
+		},
+		{
+			lang:    "rust",
+			files:   []string{"Cargo.toml", "Cargo.lock", "src/lib.rs"},
+			command: filepath.Join(root, "guest-sdk", "rust") + "/cargo-wasm -o my-worker.wasm",
+			contains: map[string]string{
+				"Cargo.toml": `bindery = { path = "` + filepath.Join(root, "guest-sdk", "rust") + `" }`,
+				"Cargo.lock": "name = \"my-worker\"\nversion = \"0.1.0\"\ndependencies = [\n \"bindery\",\n]\n",
+				"src/lib.rs": `env.kv("STORE")`,
+				".gitignore": "/target/",
+			},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.lang, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "My Worker")
+			out, errOut, err := runCLI(t, "", "init", "--lang", tc.lang, dir)
+			if err != nil {
+				t.Fatalf("init: %v\n%s%s", err, out, errOut)
+			}
+			for _, f := range append([]string{"wrangler.toml", ".gitignore", "README.md"}, tc.files...) {
+				if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+					t.Errorf("missing %s: %v", f, err)
+				}
+			}
+			for f, want := range tc.contains {
+				b, _ := os.ReadFile(filepath.Join(dir, f))
+				if !strings.Contains(string(b), want) {
+					t.Errorf("%s lacks %q:\n%s", f, want, b)
+				}
+			}
+			for _, f := range tc.execFiles {
+				if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || fi.Mode().Perm()&0o100 == 0 {
+					t.Errorf("%s is not executable: %v %v", f, fi.Mode(), err)
+				}
+			}
+			cfg, err := wrangler.Load(filepath.Join(dir, "wrangler.toml"), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(cfg.Warnings) > 0 {
+				t.Errorf("warnings: %q", cfg.Warnings)
+			}
+			if cfg.Name != "my-worker" || cfg.Main != filepath.Join(dir, "my-worker.wasm") || cfg.CompatibilityDate == "" {
+				t.Errorf("name %q, main %q, compatibility_date %q", cfg.Name, cfg.Main, cfg.CompatibilityDate)
+			}
+			if cfg.Build.Command != tc.command {
+				t.Errorf("[build] command = %q, want %q", cfg.Build.Command, tc.command)
+			}
+			if n, ok := cfg.KVNamespace("STORE"); !ok || n.ID != "my-worker-store" {
+				t.Errorf("kv_namespaces = %+v", cfg.KVNamespaces)
+			}
+			if v := cfg.Vars["GREETING"]; v.Text != "hello" {
+				t.Errorf("vars = %+v", cfg.Vars)
+			}
+			gi, _ := os.ReadFile(filepath.Join(dir, ".gitignore"))
+			for _, want := range []string{"/my-worker.wasm", "/.bindery/", ".dev.vars"} {
+				if !strings.Contains(string(gi), want) {
+					t.Errorf(".gitignore lacks %s:\n%s", want, gi)
+				}
+			}
+			if !strings.Contains(out, "bindery dev") {
+				t.Errorf("init output names no next command:\n%s", out)
+			}
+		})
+	}
+}
+
+// TestInitOverwrite checks that init names the files in the way and
+// writes nothing, unless --force.
+func TestInitOverwrite(t *testing.T) {
+	dir := t.TempDir()
+	if _, _, err := runCLI(t, dir, "init", "--name", "w1"); err != nil {
+		t.Fatal(err)
+	}
+	mainGo := filepath.Join(dir, "main.go")
+	os.WriteFile(mainGo, []byte("// mine\n"), 0o644)
+	os.Remove(filepath.Join(dir, "README.md"))
+	_, _, err := runCLI(t, dir, "init", "--name", "w1")
+	if err == nil || errors.Is(err, errUsage) {
+		t.Fatalf("second init: err = %v, want a refusal", err)
+	}
+	for _, want := range []string{".gitignore", "go.mod", "main.go", "wrangler.toml", "--force"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q: %v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "README.md") {
+		t.Errorf("error names README.md, which was not there: %v", err)
+	}
+	if b, _ := os.ReadFile(mainGo); string(b) != "// mine\n" {
+		t.Errorf("main.go overwritten without --force: %q", b)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "README.md")); err == nil {
+		t.Errorf("a refused init wrote README.md")
+	}
+	if _, _, err := runCLI(t, dir, "init", "--name", "w1", "--force"); err != nil {
+		t.Fatalf("init --force: %v", err)
+	}
+	if b, _ := os.ReadFile(mainGo); !strings.Contains(string(b), "bindery.Serve") {
+		t.Errorf("--force left main.go as %q", b)
+	}
+}
+
+func TestInitSDKPath(t *testing.T) {
+	root, _ := filepath.Abs(testutil.RepoRoot(t))
+	tests := []struct {
+		name, sdkPath, want, wantErr string
+	}{
+		{"checkout", root, "=> " + filepath.Join(root, "guest-sdk", "go") + "\n", ""},
+		{"sdk folder", filepath.Join(root, "guest-sdk", "go"), "=> " + filepath.Join(root, "guest-sdk", "go") + "\n", ""},
+		{"elsewhere", t.TempDir(), "", "found no go.mod in it or in its guest-sdk/go"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			_, _, err := runCLI(t, dir, "init", "--sdk-path", tc.sdkPath)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b, _ := os.ReadFile(filepath.Join(dir, "go.mod")); !strings.Contains(string(b), tc.want) {
+				t.Errorf("go.mod lacks %q:\n%s", tc.want, b)
+			}
+		})
+	}
+}
+
+func TestCargoLock(t *testing.T) {
+	const lock = "# generated\nversion = 4\n\n[[package]]\nname = \"anyhow\"\nversion = \"1\"\n\n[[package]]\nname = \"bindery\"\nversion = \"0.1.0\"\n\n[[package]]\nname = \"wit\"\nversion = \"2\"\n"
+	entry := func(n string) string {
+		return "[[package]]\nname = \"" + n + "\"\nversion = \"0.1.0\"\ndependencies = [\n \"bindery\",\n]\n"
+	}
+	tests := []struct {
+		crate, wantAfter, wantErr string
+	}{
+		{crate: "aaa", wantAfter: "version = 4\n\n" + entry("aaa") + "\n[[package]]\nname = \"anyhow\""},
+		{crate: "my-worker", wantAfter: "version = \"0.1.0\"\n\n" + entry("my-worker") + "\n[[package]]\nname = \"wit\""},
+		{crate: "zzz", wantAfter: "version = \"2\"\n\n" + entry("zzz")},
+		{crate: "bindery", wantErr: `already has a package "bindery"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.crate, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "Cargo.lock")
+			os.WriteFile(p, []byte(lock), 0o644)
+			got, err := cargoLock(p, tc.crate)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(got), tc.wantAfter) || !strings.HasSuffix(string(got), "\n") {
+				t.Errorf("lock lacks %q:\n%s", tc.wantAfter, got)
+			}
+			if strings.Count(string(got), "[[package]]") != 4 {
+				t.Errorf("want 4 packages:\n%s", got)
+			}
+		})
+	}
+	if _, err := cargoLock(filepath.Join(t.TempDir(), "none"), "x"); err == nil {
+		t.Error("no Cargo.lock: no error")
+	}
+}
+
+func TestQuoting(t *testing.T) {
+	tests := []struct{ in, toml, sh string }{
+		{"/a/b-c_1.2", `"/a/b-c_1.2"`, "/a/b-c_1.2"},
+		{"/my dir/it's", `"/my dir/it's"`, `'/my dir/it'\''s'`},
+		{`C:\x"y`, `"C:\\x\"y"`, `'C:\x"y'`},
+	}
+	for _, tc := range tests {
+		if got := tomlq(tc.in); got != tc.toml {
+			t.Errorf("tomlq(%q) = %s, want %s", tc.in, got, tc.toml)
+		}
+		if got := shq(tc.in); got != tc.sh {
+			t.Errorf("shq(%q) = %s, want %s", tc.in, got, tc.sh)
+		}
+	}
+}
+
+func TestSDKRef(t *testing.T) {
+	tests := []struct{ dir, sdk, want string }{
+		{"/src/bindery/examples/mine", "/src/bindery/guest-sdk/go", "../../guest-sdk/go"},
+		{"/src/bindery", "/src/bindery/guest-sdk/go", "guest-sdk/go"},
+		{"/home/me/mine", "/src/bindery/guest-sdk/go", "/src/bindery/guest-sdk/go"},
+		{"/src/bindery-other/x", "/src/bindery/guest-sdk/go", "/src/bindery/guest-sdk/go"},
+		{"/home/me/mine", "/opt/sdk", "/opt/sdk"},
+	}
+	for _, tc := range tests {
+		if got := sdkRef(filepath.FromSlash(tc.dir), filepath.FromSlash(tc.sdk)); got != filepath.FromSlash(tc.want) && got != tc.want {
+			t.Errorf("sdkRef(%q, %q) = %q, want %q", tc.dir, tc.sdk, got, tc.want)
+		}
+	}
+}
+
+func TestGomodPath(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"/abs/guest-sdk/go", "/abs/guest-sdk/go"},
+		{"../../guest-sdk/go", "../../guest-sdk/go"},
+		{"guest-sdk/go", "./guest-sdk/go"},
+		{"/my sdk/go", `"/my sdk/go"`},
+	}
+	for _, tc := range tests {
+		if got := gomodPath(tc.in); got != tc.want {
+			t.Errorf("gomodPath(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestWorkerName(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"hello", "hello"},
+		{"My Worker_2", "my-worker-2"},
+		{"--x--", "x"},
+		{"___", ""},
+		{strings.Repeat("a", 70), strings.Repeat("a", 63)},
+	}
+	for _, tc := range tests {
+		if got := workerName(tc.in); got != tc.want {
+			t.Errorf("workerName(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
