@@ -300,6 +300,8 @@ func BenchmarkR2(b *testing.B) {
 		})
 		b.Run(name+"/worker-get", func(b *testing.B) {
 			b.SetBytes(int64(size))
+			seed := &discardWriter{h: http.Header{}}
+			w.ServeHTTP(seed, httptest.NewRequest("PUT", "/files/"+name+"-0", bytes.NewReader(data)))
 			for b.Loop() {
 				d := &discardWriter{h: http.Header{}}
 				w.ServeHTTP(d, httptest.NewRequest("GET", "/files/"+name+"-0", nil))
@@ -318,6 +320,9 @@ func BenchmarkR2(b *testing.B) {
 		})
 		b.Run(name+"/os-get", func(b *testing.B) {
 			b.SetBytes(int64(size))
+			if err := atomicWrite(dir, name+"-0", data); err != nil {
+				b.Fatal(err)
+			}
 			for b.Loop() {
 				f, err := os.Open(filepath.Join(dir, name+"-0"))
 				if err != nil {

@@ -22,16 +22,24 @@ const spliceChunk = 256 << 10
 // Splice implements output-stream.splice for an output stream that writes
 // to dst: it moves up to n bytes from src without passing them through
 // guest memory. When src is Direct (a file, a request body), it is read
-// directly with io.Copy. It
-// returns closed when src had ended before the first byte.
+// directly with io.Copy, and for n >= 2^62 ("all of it") the reader's
+// WriteTo may hand a file to the connection by sendfile. It returns closed
+// when src had ended before the first byte.
 func Splice(ctx context.Context, dst io.Writer, src InputStream, n uint64) (uint64, *StreamError) {
 	if n == 0 {
 		return 0, nil
 	}
 	if d, ok := src.(Direct); ok {
 		r := d.Reader()
-		limit := int64(min(n, 1<<62))
-		moved, err := io.CopyN(dst, r, limit)
+		var moved int64
+		var err error
+		if n >= 1<<62 {
+			if moved, err = io.Copy(dst, r); err == nil && moved == 0 {
+				err = io.EOF
+			}
+		} else {
+			moved, err = io.CopyN(dst, r, int64(n))
+		}
 		switch {
 		case err == nil || (errors.Is(err, io.EOF) && moved > 0):
 			return uint64(moved), nil

@@ -367,6 +367,20 @@ func (s *bodyStream) Reader() io.Reader { return lockedReader{s} }
 
 type lockedReader struct{ s *bodyStream }
 
+// WriteTo lets io.Copy hand the whole body to dst, so a file body reaches
+// a TCP connection by sendfile when the body supports it.
+func (r lockedReader) WriteTo(dst io.Writer) (int64, error) {
+	r.s.mu.Lock()
+	defer r.s.mu.Unlock()
+	if r.s.closed {
+		return 0, nil
+	}
+	if wt, ok := r.s.rc.(io.WriterTo); ok {
+		return wt.WriteTo(dst)
+	}
+	return io.Copy(dst, struct{ io.Reader }{r.s.rc})
+}
+
 func (r lockedReader) Read(p []byte) (int, error) {
 	r.s.mu.Lock()
 	defer r.s.mu.Unlock()

@@ -106,13 +106,19 @@ func (s *Store) writeBlob(ctx context.Context, body io.Reader, max int64, want C
 		return nil, err
 	}
 	s.at("blob-intent")
+	dir, err := s.blobDir(fanout(id))
+	if err != nil {
+		_ = os.Remove(tmp)
+		s.discard(id)
+		return nil, err
+	}
 	if err := os.Rename(tmp, s.blobPath(id)); err != nil {
 		_ = os.Remove(tmp)
 		s.discard(id)
 		return nil, err
 	}
 	s.at("blob-renamed")
-	if err := s.dirs[fanout(id)].Sync(); err != nil {
+	if err := dir.Sync(); err != nil {
 		s.discard(id)
 		return nil, err
 	}

@@ -56,8 +56,10 @@ type Store struct {
 	now    func() time.Time
 	log    *slog.Logger
 
-	// dirs are the 256 blob fan-out directories, kept open to fsync them.
-	dirs [256]*os.File
+	// dirs are the 256 blob fan-out directories, created and opened on
+	// first use (see blobDir) and kept open to fsync them.
+	dirMu sync.Mutex
+	dirs  [256]*os.File
 	// bucketMu orders bucket creation and deletion (W) against writes that
 	// add objects or uploads to a bucket (R): Badger's SSI does not see
 	// a put's new key as conflicting with DeleteBucket's emptiness scan.
@@ -153,21 +155,15 @@ func (s *Store) tmpDir() string { return filepath.Join(s.dir, "tmp") }
 
 func (s *Store) blobPath(id string) string { return filepath.Join(s.dir, "blobs", id[:2], id) }
 
-// openDirs creates the directory tree and opens the fan-out directories.
+// openDirs creates the directory tree; the fan-out directories come
+// later, one by one, as blobDir needs them (creating all 256 up front cost
+// tens of milliseconds on every fresh data directory).
 func (s *Store) openDirs() error {
 	if err := os.MkdirAll(s.tmpDir(), 0o755); err != nil {
 		return err
 	}
-	for i := range s.dirs {
-		p := filepath.Join(s.dir, "blobs", fmt.Sprintf("%02x", i))
-		if err := os.MkdirAll(p, 0o755); err != nil {
-			return err
-		}
-		f, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		s.dirs[i] = f
+	if err := os.MkdirAll(filepath.Join(s.dir, "blobs"), 0o755); err != nil {
+		return err
 	}
 	// Make the tree itself durable once.
 	for _, p := range []string{filepath.Join(s.dir, "blobs"), s.dir} {
@@ -176,6 +172,30 @@ func (s *Store) openDirs() error {
 		}
 	}
 	return nil
+}
+
+// blobDir returns fan-out directory i, open, creating it (durably) the
+// first time.
+func (s *Store) blobDir(i int) (*os.File, error) {
+	s.dirMu.Lock()
+	defer s.dirMu.Unlock()
+	if f := s.dirs[i]; f != nil {
+		return f, nil
+	}
+	p := filepath.Join(s.dir, "blobs", fmt.Sprintf("%02x", i))
+	if err := os.Mkdir(p, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+		return nil, err
+	}
+	// The directory's entry must be durable before a blob in it is.
+	if err := syncDir(filepath.Join(s.dir, "blobs")); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	s.dirs[i] = f
+	return f, nil
 }
 
 func (s *Store) closeDirs() error {
@@ -668,6 +688,9 @@ func (s *Store) blobFiles() ([]string, error) {
 	var ids []string
 	for i := range s.dirs {
 		ents, err := os.ReadDir(filepath.Join(s.dir, "blobs", fmt.Sprintf("%02x", i)))
+		if errors.Is(err, os.ErrNotExist) {
+			continue // not used yet
+		}
 		if err != nil {
 			return nil, err
 		}

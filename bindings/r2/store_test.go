@@ -135,6 +135,9 @@ func TestOpenRecovers(t *testing.T) {
 	}
 	write := func(p string) {
 		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(p, []byte("junk"), 0o644); err != nil {
 			t.Fatal(err)
 		}

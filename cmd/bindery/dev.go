@@ -106,11 +106,13 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if dir == "" {
 		dir = filepath.Join(configDir(cfg), ".bindery", "state")
 	}
+	t0 := time.Now()
 	st, err := state.Open(dir, log)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	log.Debug("state open", "dir", dir, "took", time.Since(t0))
 	gcCtx, stopGC := context.WithCancel(ctx)
 	defer stopGC()
 	go badgerdb.RunGC(gcCtx, st.DB(), 0)
@@ -121,10 +123,12 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			cacheDir = filepath.Join(d, "bindery", "wazero")
 		}
 	}
+	t0 = time.Now()
 	rt, err := host.NewRuntime(ctx, host.RuntimeConfig{CacheDir: cacheDir, Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT()}, Logger: log})
 	if err != nil {
 		return err
 	}
+	log.Debug("runtime ready", "took", time.Since(t0))
 	defer rt.Close(context.Background())
 	go sweepR2(gcCtx, st.R2(), log)
 	bindings, err := devBindings(ctx, cfg, st, f.vars)
