@@ -77,6 +77,7 @@ var Targets = bindgen.Config{
 	GuestModuleDir: "guest-sdk/go",
 	World:          "worker",
 	CDir:           "guest-sdk/c/generated",
+	ASDir:          "guest-sdk/assemblyscript/generated",
 	Targets: []bindgen.Target{
 		{Interface: "bindery:io/streams", HostDir: "abi/stream", GuestDir: "guest-sdk/go/internal/wit/stream"},
 		{Interface: "bindery:http/types", HostDir: "host/internal/httpwit", GuestDir: "guest-sdk/go/internal/wit/httpwit"},

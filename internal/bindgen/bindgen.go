@@ -44,6 +44,9 @@ type Config struct {
 	// CDir is the directory of the C guest bindings of every target
 	// interface, relative to the repository root; "" = none (see c.go).
 	CDir string
+	// ASDir is the directory of the AssemblyScript guest bindings of every
+	// target interface, relative to the repository root; "" = none (see as.go).
+	ASDir string
 }
 
 // File is one generated file.
@@ -129,6 +132,13 @@ func Generate(res *wit.Resolve, cfg Config) ([]File, error) {
 			return nil, err
 		}
 		files = append(files, cf...)
+	}
+	if cfg.ASDir != "" {
+		af, err := g.asFiles(ifaces)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, af...)
 	}
 	return files, nil
 }

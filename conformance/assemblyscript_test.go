@@ -1,0 +1,45 @@
+package conformance_test
+
+import (
+	"bytes"
+	"errors"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/bindery-run/bindery/internal/testutil"
+)
+
+// The AssemblyScript Worker (conformance/assemblyscript) builds with
+// guest-sdk/assemblyscript/build.sh, which installs the pinned asc with
+// npm ci (from npm's cache when offline) on first use; without node and
+// npm, or when the install fails, the language is skipped with build.sh's
+// reason.
+func init() {
+	languages = append(languages, language{name: "assemblyscript", build: buildAssemblyScript})
+}
+
+func buildAssemblyScript(t *testing.T, dir string) (string, error) {
+	root := testutil.RepoRoot(t)
+	script := filepath.Join(root, "guest-sdk", "assemblyscript", "build.sh")
+	if _, err := exec.LookPath("bash"); err != nil {
+		return "", skip("no bash to run guest-sdk/assemblyscript/build.sh")
+	}
+	var stderr bytes.Buffer
+	probe := exec.Command("bash", script, "--probe")
+	probe.Stderr = &stderr
+	if err := probe.Run(); err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) && ee.ExitCode() == 3 {
+			return "", skip("%s", strings.TrimPrefix(strings.TrimSpace(stderr.String()), "build.sh: "))
+		}
+		return "", errors.New(err.Error() + "\n" + stderr.String())
+	}
+	wasm := filepath.Join(dir, "assemblyscript.wasm")
+	cmd := exec.Command("bash", script, "-o", wasm, filepath.Join(root, "conformance", "assemblyscript", "index.ts"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", errors.New(err.Error() + "\n" + string(out))
+	}
+	return wasm, nil
+}

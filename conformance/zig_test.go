@@ -1,0 +1,123 @@
+package conformance_test
+
+import (
+	"bytes"
+	"errors"
+	"net/http/httptest"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/bindery-run/bindery/internal/testutil"
+)
+
+// The Zig Worker (conformance/zig) builds with guest-sdk/zig/build.sh, which
+// finds Zig 0.17 ($ZIG, zig on PATH, or the one
+// guest-sdk/zig/install-toolchain.sh put under ~/.cache/bindery/zig) and
+// compiles the SDK over the C bindings generated from wit/; without such a
+// zig the language is skipped with build.sh's reason.
+func init() {
+	languages = append(languages, language{name: "zig", build: buildZig})
+}
+
+func buildZig(t *testing.T, dir string) (string, error) {
+	return buildZigFile(t, "conformance/zig/main.zig", dir)
+}
+
+// buildZigFile builds the Worker whose fetch is in file (relative to the
+// repository) into dir.
+func buildZigFile(t *testing.T, file, dir string) (string, error) {
+	root := testutil.RepoRoot(t)
+	script := filepath.Join(root, "guest-sdk", "zig", "build.sh")
+	if _, err := exec.LookPath("bash"); err != nil {
+		return "", skip("no bash to run guest-sdk/zig/build.sh")
+	}
+	var stderr bytes.Buffer
+	probe := exec.Command("bash", script, "--probe")
+	probe.Stderr = &stderr
+	if err := probe.Run(); err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) && ee.ExitCode() == 3 {
+			return "", skip("%s", strings.TrimPrefix(strings.TrimSpace(stderr.String()), "build.sh: "))
+		}
+		return "", errors.New(err.Error() + "\n" + stderr.String())
+	}
+	wasm := filepath.Join(dir, strings.TrimSuffix(filepath.Base(file), ".zig")+".wasm")
+	cmd := exec.Command("bash", script, "-o", wasm, filepath.Join(root, filepath.FromSlash(file)))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", errors.New(err.Error() + "\n" + string(out))
+	}
+	return wasm, nil
+}
+
+// TestZigSDK runs guest-sdk/zig/testdata/sdk.zig, which uses what the
+// conformance Worker does not: headers and query, streamed and flushed
+// responses, an error returned from fetch, vars' kinds, KV list and put
+// options, R2 head, ranges, writers, checksums and delete, and a stack
+// overflow, which must trap.
+func TestZigSDK(t *testing.T) {
+	wasm, err := buildZigFile(t, "guest-sdk/zig/testdata/sdk.zig", t.TempDir())
+	if se := (*skipError)(nil); errors.As(err, &se) {
+		if required("zig") {
+			t.Fatalf("zig is required (BINDERY_CONFORMANCE_REQUIRE) but cannot be built: %s", se.reason)
+		}
+		t.Skipf("zig: %s", se.reason)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, _ := newWorker(t, "zig-sdk", wasm)
+	big := make([]byte, 0, 200*1000)
+	for i := range 200 {
+		big = append(big, bytes.Repeat([]byte{byte('a' + i%26)}, 1000)...)
+	}
+	tests := []struct {
+		name, method, path, body string
+		header                   [2]string
+		status                   int
+		want                     string // the whole body ("" with contains set: not checked)
+		contains                 string
+		wantHeader               [2]string
+	}{
+		{name: "request", method: "GET", path: "/request?a=1&b=2", header: [2]string{"X-Test", "yes"}, status: 200,
+			want: "GET /request q=a=1&b=2 x-test=yes missing=true\nx-headers=1\n"},
+		{name: "headers", method: "GET", path: "/headers", status: 202, want: "ok", wantHeader: [2]string{"X-Custom", "v1"}},
+		{name: "big", method: "GET", path: "/big", status: 200, want: string(big)},
+		{name: "flush", method: "GET", path: "/flush", status: 200, want: "one,two"},
+		{name: "error from fetch", method: "GET", path: "/error", status: 500, want: "NoSuchBinding: no KV binding named NOPE in the worker's config\n"},
+		{name: "vars", method: "GET", path: "/vars", status: 200, want: "text=hello secret secret(GREETING)=true get(NOPE)=true\n"},
+		{name: "kv", method: "GET", path: "/kv", status: 200, want: "list/a;list/b; InvalidArgument missing=true"},
+		{name: "r2", method: "GET", path: "/r2", status: 200,
+			want: "put r2/bytes 10 text/x-test;head 10 781e5e245d69b566979b86e28d23f2c7;range 234;writer 6;InvalidArgument;deleted true;"},
+		{name: "json writer", method: "GET", path: "/json", status: 200, want: `{"greeting":"hello","n":42,"list":[1,2],"esc":"a\"b"}`, wantHeader: [2]string{"Content-Type", "application/json"}},
+		{name: "read all", method: "POST", path: "/read-all", body: "0123456789", status: 200, want: "0123456789"},
+		{name: "read all over limit", method: "POST", path: "/read-all", body: "0123456789a", status: 413, want: "TooLarge"},
+		{name: "splice request", method: "POST", path: "/splice-request", body: strings.Repeat("s", 100000), status: 200, want: strings.Repeat("s", 100000)},
+		{name: "stack overflow traps", method: "GET", path: "/recurse", status: 500},
+		{name: "served after the trap", method: "GET", path: "/flush", status: 200, want: "one,two"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			req := httptest.NewRequest(tt.method, tt.path, strings.NewReader(tt.body))
+			if tt.header[0] != "" {
+				req.Header.Set(tt.header[0], tt.header[1])
+			}
+			w.ServeHTTP(rec, req)
+			got := rec.Body.String()
+			if rec.Code != tt.status {
+				t.Fatalf("status %d, want %d (body %s)", rec.Code, tt.status, show(rec.Body.Bytes()))
+			}
+			if tt.want != "" && got != tt.want {
+				t.Errorf("body %s, want %s", show(rec.Body.Bytes()), show([]byte(tt.want)))
+			}
+			if tt.contains != "" && !strings.Contains(got, tt.contains) {
+				t.Errorf("body %s does not contain %q", show(rec.Body.Bytes()), tt.contains)
+			}
+			if k := tt.wantHeader[0]; k != "" && rec.Header().Get(k) != tt.wantHeader[1] {
+				t.Errorf("header %s = %q, want %q", k, rec.Header().Values(k), tt.wantHeader[1])
+			}
+		})
+	}
+}

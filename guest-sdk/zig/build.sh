@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Builds a Zig Bindery Worker: your .zig file (which declares `pub fn
+# fetch`; it is the module "worker", and may @import files beside it) with
+# the SDK (bindery.zig, module "bindery") over the C bindings generated from
+# wit/ (guest-sdk/c/generated, translated into the module "c"), as a
+# wasm32-wasi reactor. The root is entry.zig, which exports your fetch.
+#
+#   guest-sdk/zig/build.sh -o worker.wasm main.zig [zig flags, e.g. -O ReleaseFast]
+#   guest-sdk/zig/build.sh --probe      # exit 0 and print zig's path if it works, else say why (exit 3)
+#
+# Needs Zig 0.17 (guest-sdk/zig/install-toolchain.sh installs it). It uses
+# $ZIG if set, else `zig` on PATH if it is 0.17, else the one
+# install-toolchain.sh put under ${BINDERY_CACHE:-~/.cache/bindery}/zig.
+#
+# The stack is 1 MiB (--stack; Zig's wasm default is also 1 MiB, clang's is
+# 64 KiB): overflowing it traps, as the stack sits below the data. Big
+# buffers belong on the heap (req.arena) anyway. Override with
+# BINDERY_ZIG_STACK=bytes.
+set -euo pipefail
+
+want="0.17"
+sdk="$(cd "$(dirname "$0")" && pwd)"
+gen="$sdk/../c/generated"
+cache="${BINDERY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bindery}/zig"
+stack="${BINDERY_ZIG_STACK:-1048576}"
+
+find_zig() {
+  if [[ -n "${ZIG:-}" ]]; then
+    command -v "$ZIG" >/dev/null 2>&1 && { echo "$ZIG"; return; }
+    echo "build.sh: \$ZIG=$ZIG not found" >&2
+    return 1
+  fi
+  local z v found=""
+  for z in "$(command -v zig 2>/dev/null || true)" "$cache"/"$want".*/ziglang/zig; do
+    [[ -n "$z" && -x "$z" ]] || continue
+    v="$("$z" version 2>/dev/null || true)"
+    if [[ "$v" == "$want".* ]]; then
+      echo "$z"
+      return
+    fi
+    found="$found $z ($v)"
+  done
+  if [[ -n "$found" ]]; then
+    echo "build.sh: need zig $want.x, found only$found; run guest-sdk/zig/install-toolchain.sh or set \$ZIG" >&2
+  else
+    echo "build.sh: no zig $want.x (not on PATH, not in $cache); run guest-sdk/zig/install-toolchain.sh or set \$ZIG" >&2
+  fi
+  return 1
+}
+
+zig="$(find_zig)" || exit 3
+
+# translate: the generated headers as the Zig module "c", into $1.
+translate() {
+  printf '#include "http_handler.h"\n#include "kv_store.h"\n#include "r2_bucket.h"\n#include "config_vars.h"\n' >"$1/c.h"
+  "$zig" translate-c -target wasm32-wasi -lc -I"$gen" "$1/c.h" >"$1/c.zig"
+}
+
+# build: root (a .zig file) into out, with the SDK and the generated C.
+build() {
+  local out="$1" root="$2" tmp="$3"
+  shift 3
+  translate "$tmp"
+  "$zig" build-exe -target wasm32-wasi -mexec-model=reactor -fno-entry -lc \
+    -O ReleaseSmall --stack "$stack" "$@" \
+    -femit-bin="$out" \
+    -cflags -std=c11 -Wall -- -I"$gen" "$gen"/*.c \
+    --dep bindery --dep worker -Mroot="$sdk/entry.zig" \
+    --dep bindery -Mworker="$root" \
+    --dep c -Mbindery="$sdk/bindery.zig" \
+    -Mc="$tmp/c.zig"
+}
+
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+
+if [[ "${1:-}" == "--probe" ]]; then
+  printf 'const bindery = @import("bindery");\npub fn fetch(_: *bindery.Request, res: *bindery.Response) !void {\n    try res.text(200, "ok");\n}\n' >"$tmp/p.zig"
+  if ! out="$(build "$tmp/p.wasm" "$tmp/p.zig" "$tmp" 2>&1)"; then
+    echo "build.sh: $zig ($("$zig" version)) cannot build a Worker: $out" >&2
+    exit 3
+  fi
+  echo "$zig"
+  exit 0
+fi
+
+out=""
+root=""
+extra=()
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    -o) out="$2"; shift 2 ;;
+    *.zig) root="$1"; shift ;;
+    *) extra+=("$1"); shift ;;
+  esac
+done
+[[ -n "$out" && -n "$root" ]] || { echo "usage: $0 -o worker.wasm main.zig [zig build-exe flags]" >&2; exit 2; }
+build "$out" "$root" "$tmp" "${extra[@]}"
