@@ -12,6 +12,7 @@ import (
 	"github.com/bindery-run/bindery/abi"
 	"github.com/bindery-run/bindery/abi/stream"
 	"github.com/bindery-run/bindery/host/internal/httpwit"
+	"github.com/bindery-run/bindery/host/wasi02"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 )
@@ -72,6 +73,9 @@ func NewRuntime(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
 		{Name: stream.StreamsInterface, Define: stream.DefineStreams},
 		{Name: httpwit.TypesInterface, Define: httpwit.DefineTypes},
 	}
+	// WASI 0.2 (clocks, random, io, cli, no filesystem), for guests such as
+	// componentize-js's engine that import it; it grants nothing per Worker.
+	core = append(core, wasi02.Interfaces(log)...)
 	for _, iface := range append(core, cfg.Interfaces...) {
 		if _, dup := rt.slots[iface.Name]; dup {
 			if cache != nil {

@@ -1,0 +1,142 @@
+package wasi02_test
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bindery-run/bindery/abi"
+	"github.com/bindery-run/bindery/bindings/kv"
+	"github.com/bindery-run/bindery/bindings/r2"
+	"github.com/bindery-run/bindery/bindings/vars"
+	"github.com/bindery-run/bindery/host"
+)
+
+// buildJS builds examples/hello-js with guest-sdk/js, or skips the test
+// when node or the SDK's npm packages are missing.
+func buildJS(t *testing.T) []byte {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: building a JS Worker takes ~15 s")
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("no node in PATH")
+	}
+	sdk, _ := filepath.Abs("../../guest-sdk/js")
+	if _, err := os.Stat(filepath.Join(sdk, "node_modules", "@bytecodealliance", "componentize-js")); err != nil {
+		t.Skip("guest-sdk/js has no node_modules (cd guest-sdk/js && npm ci)")
+	}
+	out := filepath.Join(t.TempDir(), "hello-js.wasm")
+	start := time.Now()
+	cmd := exec.Command(node, filepath.Join(sdk, "build.mjs"), "../../examples/hello-js/worker.js", "-o", out,
+		"--cache-dir", filepath.Join(userCache(), "bindery-test", "js"))
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, b)
+	}
+	t.Logf("build (rolldown + componentize-js + extract, cached by its inputs): %v", time.Since(start).Round(time.Millisecond))
+	wasm, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wasm
+}
+
+func userCache() string {
+	if d, err := os.UserCacheDir(); err == nil {
+		return d
+	}
+	return os.TempDir()
+}
+
+// TestJSWorker serves GET /hello from a JavaScript Worker through
+// host.Worker: Date.now, crypto.getRandomValues and console.log work, and
+// the compilation cache makes the second compile fast.
+func TestJSWorker(t *testing.T) {
+	wasm := buildJS(t)
+	ctx := context.Background()
+	// The compilation cache outlives the test, so repeated runs are fast;
+	// BINDERY_JS_COLD=1 measures a compile with an empty cache too.
+	cache := filepath.Join(userCache(), "bindery-test", "wazero")
+	logs := &logBuffer{}
+	v, err := vars.New(map[string]vars.Var{"GREETING": {Kind: vars.Text, Value: "howdy"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	newWorker := func() (*host.Worker, time.Duration) {
+		rt, err := host.NewRuntime(ctx, host.RuntimeConfig{
+			CacheDir:   cache,
+			Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT()},
+			Logger:     slog.New(slog.NewTextHandler(logs, nil)),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { rt.Close(ctx) })
+		start := time.Now()
+		w, err := rt.NewWorker(ctx, host.WorkerConfig{Name: "hello-js", Wasm: wasm, Bindings: []host.Binding{v}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { w.Close(ctx) })
+		return w, time.Since(start)
+	}
+	if os.Getenv("BINDERY_JS_COLD") != "" {
+		cache = t.TempDir()
+		_, cold := newWorker()
+		t.Logf("%d-byte module: new Worker %v with an empty cache", len(wasm), cold.Round(time.Millisecond))
+	} else {
+		newWorker() // fills the cache on the first run
+	}
+	w, warm := newWorker()
+	t.Logf("%d-byte module: new Worker %v with the cache", len(wasm), warm.Round(time.Millisecond))
+	if warm > 5*time.Second {
+		t.Errorf("new Worker took %v with a warm cache: is the compilation cache used?", warm)
+	}
+
+	rec := httptest.NewRecorder()
+	w.ServeHTTP(rec, httptest.NewRequest("GET", "/hello", nil))
+	if rec.Code != 200 || rec.Body.String() != "howdy from js\n" || rec.Header().Get("Content-Type") != "text/plain" {
+		t.Fatalf("GET /hello: %d %q %v\nlog:\n%s", rec.Code, rec.Body, rec.Header(), logs)
+	}
+	if !strings.Contains(logs.String(), "hello-js: GET /hello at 20") || !strings.Contains(logs.String(), "worker=hello-js") {
+		t.Errorf("console.log did not reach the Worker's log with the date:\n%s", logs)
+	}
+	var got struct {
+		Now    int64  `json:"now"`
+		Random string `json:"random"`
+	}
+	seen := map[string]bool{}
+	for range 3 {
+		rec = httptest.NewRecorder()
+		w.ServeHTTP(rec, httptest.NewRequest("GET", "/random", nil))
+		if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+			t.Fatalf("GET /random: %d %q: %v", rec.Code, rec.Body, err)
+		}
+		if d := time.Since(time.UnixMilli(got.Now)); d < 0 || d > time.Minute {
+			t.Errorf("Date.now() = %d, %v from now", got.Now, d)
+		}
+		if len(got.Random) != 32 || seen[got.Random] {
+			t.Errorf("crypto.getRandomValues: %q (seen before: %v)", got.Random, seen[got.Random])
+		}
+		seen[got.Random] = true
+	}
+
+	const n = 200
+	start := time.Now()
+	for range n {
+		rec = httptest.NewRecorder()
+		w.ServeHTTP(rec, httptest.NewRequest("GET", "/hello", nil))
+		if rec.Code != 200 {
+			t.Fatalf("GET /hello: %d", rec.Code)
+		}
+	}
+	t.Logf("GET /hello: %v per request (%d sequential requests, console.log each)", (time.Since(start) / n).Round(time.Microsecond), n)
+}
