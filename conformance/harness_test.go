@@ -38,6 +38,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/bindery-run/bindery/abi"
 	"github.com/bindery-run/bindery/bindings/kv"
@@ -254,6 +255,19 @@ func show(b []byte) string {
 // API_TOKEN over a fresh data directory, as bindery dev would.
 func newWorker(t *testing.T, name, wasmPath string) (*host.Worker, *state.State) {
 	t.Helper()
+	wasm, err := os.ReadFile(wasmPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache, _ := os.UserCacheDir()
+	w, st, _ := newWorkerIn(t, name, wasm, filepath.Join(cache, "bindery-test", "wazero"))
+	return w, st
+}
+
+// newWorkerIn is newWorker with the compilation cache in cacheDir ("" for
+// none); it also returns how long NewWorker took.
+func newWorkerIn(t *testing.T, name string, wasm []byte, cacheDir string) (*host.Worker, *state.State, time.Duration) {
+	t.Helper()
 	ctx := context.Background()
 	st, err := state.Open(t.TempDir(), slog.New(slog.DiscardHandler))
 	if err != nil {
@@ -274,9 +288,8 @@ func newWorker(t *testing.T, name, wasmPath string) (*host.Worker, *state.State)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cache, _ := os.UserCacheDir()
 	rt, err := host.NewRuntime(ctx, host.RuntimeConfig{
-		CacheDir:   filepath.Join(cache, "bindery-test", "wazero"),
+		CacheDir:   cacheDir,
 		Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT()},
 		// The trap step logs an error by design; warnings and up go to the test log.
 		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
@@ -285,10 +298,7 @@ func newWorker(t *testing.T, name, wasmPath string) (*host.Worker, *state.State)
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { rt.Close(ctx) })
-	wasm, err := os.ReadFile(wasmPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	start := time.Now()
 	w, err := rt.NewWorker(ctx, host.WorkerConfig{
 		Name: "conformance-" + name,
 		Wasm: wasm,
@@ -298,11 +308,12 @@ func newWorker(t *testing.T, name, wasmPath string) (*host.Worker, *state.State)
 			v,
 		},
 	})
+	took := time.Since(start)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { w.Close(ctx) })
-	return w, st
+	return w, st, took
 }
 
 // testWriter sends the host's log to t.Log.
