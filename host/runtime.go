@@ -46,8 +46,15 @@ type Runtime struct {
 	slots    map[string]int // interface name -> impl slot
 	deny     []any          // per slot: the implementation when a Worker grants nothing
 	ifaces   []string
-	exports  map[string]map[string]bool // host module -> its functions
-	core     []abi.Interface            // every interface, core ones first, in slot order
+	byName   map[string]abi.Interface // every interface by name
+
+	// mu guards the host modules instantiated so far, per engine, and what
+	// each provides: an interface's host module is instantiated the first
+	// time a Worker imports it (WASI 0.2 alone is ~250 modules, which cost
+	// every runtime ~25 ms and several MiB when defined up front).
+	mu      sync.Mutex
+	defined map[wazero.Runtime]map[string]bool
+	exports map[string]map[string]bool // host module -> its functions
 
 	safeMu  sync.Mutex
 	safe    wazero.Runtime
@@ -68,7 +75,8 @@ func NewRuntime(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	rt := &Runtime{cache: cache, cacheDir: cfg.CacheDir, log: log, slots: map[string]int{}, exports: map[string]map[string]bool{}}
+	rt := &Runtime{cache: cache, cacheDir: cfg.CacheDir, log: log, slots: map[string]int{}, byName: map[string]abi.Interface{},
+		defined: map[wazero.Runtime]map[string]bool{}, exports: map[string]map[string]bool{}}
 	core := []abi.Interface{
 		{Name: stream.StreamsInterface, Define: stream.DefineStreams},
 		{Name: httpwit.TypesInterface, Define: httpwit.DefineTypes},
@@ -86,7 +94,7 @@ func NewRuntime(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
 		rt.slots[iface.Name] = len(rt.slots)
 		rt.deny = append(rt.deny, iface.Deny)
 		rt.ifaces = append(rt.ifaces, iface.Name)
-		rt.core = append(rt.core, iface)
+		rt.byName[iface.Name] = iface
 	}
 	slices.Sort(rt.ifaces)
 	r, err := rt.newEngine(ctx, false)
@@ -100,27 +108,44 @@ func NewRuntime(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
 	return rt, nil
 }
 
-// newEngine creates a wazero runtime with WASI and the host functions of
-// every interface.
+// newEngine creates a wazero runtime with WASI preview 1; the host
+// modules of the WIT interfaces come later, as Workers import them
+// (define).
 func (rt *Runtime) newEngine(ctx context.Context, closeOnDone bool) (wazero.Runtime, error) {
 	rc := wazero.NewRuntimeConfigCompiler().WithCloseOnContextDone(closeOnDone)
 	if rt.cache != nil {
 		rc = rc.WithCompilationCache(rt.cache)
 	}
 	r := wazero.NewRuntimeWithConfig(ctx, rc)
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	rt.defined[r] = map[string]bool{}
 	if err := rt.instantiate(ctx, r, wasi_snapshot_preview1.ModuleName, wasi_snapshot_preview1.NewBuilder(r)); err != nil {
 		r.Close(ctx)
 		return nil, err
 	}
-	for _, iface := range rt.core {
+	return r, nil
+}
+
+// define instantiates in r the host module of every interface that cm
+// imports and r does not have yet. Imports of modules the runtime does not
+// serve are left for checkImports to report.
+func (rt *Runtime) define(ctx context.Context, r wazero.Runtime, cm wazero.CompiledModule) error {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	for _, f := range cm.ImportedFunctions() {
+		mod, _, _ := f.Import()
+		iface, ok := rt.byName[mod]
+		if !ok || rt.defined[r][mod] {
+			continue
+		}
 		hb := r.NewHostModuleBuilder(iface.Name)
 		iface.Define(hb, rt.slots[iface.Name])
 		if err := rt.instantiate(ctx, r, iface.Name, hb); err != nil {
-			r.Close(ctx)
-			return nil, err
+			return err
 		}
 	}
-	return r, nil
+	return nil
 }
 
 // safeEngine returns the runtime with WithCloseOnContextDone, creating it
@@ -141,7 +166,7 @@ func (rt *Runtime) instantiate(ctx context.Context, r wazero.Runtime, name strin
 	if err != nil {
 		return fmt.Errorf("host: define %s: %w", name, err)
 	}
-	if rt.r == nil { // the first engine: record what the host provides
+	if rt.exports[name] == nil { // record what the host provides
 		fns := map[string]bool{}
 		for n := range cm.ExportedFunctions() {
 			fns[n] = true
@@ -151,6 +176,7 @@ func (rt *Runtime) instantiate(ctx context.Context, r wazero.Runtime, name strin
 	if _, err := r.InstantiateModule(ctx, cm, wazero.NewModuleConfig()); err != nil {
 		return fmt.Errorf("host: define %s: %w", name, err)
 	}
+	rt.defined[r][name] = true
 	return nil
 }
 
@@ -174,6 +200,8 @@ func (rt *Runtime) Close(ctx context.Context) error {
 // checkImports returns an error naming every function the module imports
 // that the runtime does not provide.
 func (rt *Runtime) checkImports(cm wazero.CompiledModule) error {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
 	var missing []string
 	for _, f := range cm.ImportedFunctions() {
 		mod, name, _ := f.Import()
@@ -185,5 +213,27 @@ func (rt *Runtime) checkImports(cm wazero.CompiledModule) error {
 		return nil
 	}
 	return fmt.Errorf("it imports %s, which this host does not provide (it serves %s and wasi_snapshot_preview1)",
-		strings.Join(missing, ", "), strings.Join(rt.ifaces, ", "))
+		strings.Join(missing, ", "), strings.Join(versionRanges(rt.ifaces), ", "))
+}
+
+// versionRanges shortens sorted interface names that differ only in their
+// version to one entry: "wasi:io/streams (13 versions)".
+func versionRanges(names []string) []string {
+	var out []string
+	for i := 0; i < len(names); {
+		base, _, _ := strings.Cut(names[i], "@")
+		j := i + 1
+		for ; j < len(names); j++ {
+			if b, _, _ := strings.Cut(names[j], "@"); b != base {
+				break
+			}
+		}
+		if j-i > 1 {
+			out = append(out, fmt.Sprintf("%s (%d versions)", base, j-i))
+		} else {
+			out = append(out, names[i])
+		}
+		i = j
+	}
+	return out
 }

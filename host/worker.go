@@ -133,6 +133,9 @@ func (rt *Runtime) NewWorker(ctx context.Context, cfg WorkerConfig) (*Worker, er
 		cm.Close(ctx)
 		return nil, fmt.Errorf("host: worker %q: %w", cfg.Name, err)
 	}
+	if err := rt.define(ctx, engine, cm); err != nil {
+		return fail(err)
+	}
 	if err := rt.checkImports(cm); err != nil {
 		return fail(err)
 	}
