@@ -364,3 +364,14 @@ func atomicWrite(dir, name string, data []byte) error {
 	defer d.Close()
 	return d.Sync()
 }
+
+// TestR2UngrantedBinding: a Worker whose config grants no FILES bucket gets
+// a clear error when it opens one, never a silent default, and the host
+// keeps serving.
+func TestR2UngrantedBinding(t *testing.T) {
+	w := newWorker(t, "examples/r2-files", r2.NewBinding(nil))
+	check(t, w, []call{
+		{"GET", "/files/a", "", 500, "no R2 binding named FILES"},
+		{"PUT", "/files/a", "x", 500, "no R2 binding named FILES"},
+	})
+}

@@ -565,63 +565,40 @@ func fromWITPut(o r2wit.PutOptions) (PutOptions, error) {
 	return opts, nil
 }
 
+// witCases maps each error sentinel to its case of the WIT error variant
+// and that case's message field.
+var witCases = []struct {
+	target error
+	tag    r2wit.ErrorTag
+	field  func(*r2wit.Error) *string
+}{
+	{ErrNoSuchBucket, r2wit.ErrorNoSuchBucket, func(e *r2wit.Error) *string { return &e.NoSuchBucket }},
+	{ErrInvalidKey, r2wit.ErrorInvalidKey, func(e *r2wit.Error) *string { return &e.InvalidKey }},
+	{ErrMetadataTooLarge, r2wit.ErrorMetadataTooLarge, func(e *r2wit.Error) *string { return &e.MetadataTooLarge }},
+	{ErrEntityTooLarge, r2wit.ErrorEntityTooLarge, func(e *r2wit.Error) *string { return &e.EntityTooLarge }},
+	{ErrEntityTooSmall, r2wit.ErrorEntityTooSmall, func(e *r2wit.Error) *string { return &e.EntityTooSmall }},
+	{ErrBadDigest, r2wit.ErrorBadDigest, func(e *r2wit.Error) *string { return &e.BadDigest }},
+	{ErrInvalidRange, r2wit.ErrorInvalidRange, func(e *r2wit.Error) *string { return &e.InvalidRange }},
+	{ErrNoSuchUpload, r2wit.ErrorNoSuchUpload, func(e *r2wit.Error) *string { return &e.NoSuchUpload }},
+	{ErrInvalidPart, r2wit.ErrorInvalidPart, func(e *r2wit.Error) *string { return &e.InvalidPart }},
+	{ErrInvalidPartOrder, r2wit.ErrorInvalidPartOrder, func(e *r2wit.Error) *string { return &e.InvalidPartOrder }},
+	{ErrInvalidArgument, r2wit.ErrorInvalidArgument, func(e *r2wit.Error) *string { return &e.InvalidArgument }},
+	{errAbandoned, r2wit.ErrorBody, func(e *r2wit.Error) *string { return &e.Body }},
+	{errBody, r2wit.ErrorBody, func(e *r2wit.Error) *string { return &e.Body }},
+}
+
 // witError maps a Go error onto the WIT error variant: the one place where
 // R2 errors cross to the guest.
 func witError(err error) *r2wit.Error {
 	if err == nil {
 		return nil
 	}
-	msg := err.Error()
-	cases := []struct {
-		target error
-		tag    r2wit.ErrorTag
-	}{
-		{ErrNoSuchBucket, r2wit.ErrorNoSuchBucket},
-		{ErrInvalidKey, r2wit.ErrorInvalidKey},
-		{ErrMetadataTooLarge, r2wit.ErrorMetadataTooLarge},
-		{ErrEntityTooLarge, r2wit.ErrorEntityTooLarge},
-		{ErrEntityTooSmall, r2wit.ErrorEntityTooSmall},
-		{ErrBadDigest, r2wit.ErrorBadDigest},
-		{ErrInvalidRange, r2wit.ErrorInvalidRange},
-		{ErrNoSuchUpload, r2wit.ErrorNoSuchUpload},
-		{ErrInvalidPart, r2wit.ErrorInvalidPart},
-		{ErrInvalidPartOrder, r2wit.ErrorInvalidPartOrder},
-		{ErrInvalidArgument, r2wit.ErrorInvalidArgument},
-		{errAbandoned, r2wit.ErrorBody},
-		{errBody, r2wit.ErrorBody},
-	}
-	for _, c := range cases {
+	for _, c := range witCases {
 		if errors.Is(err, c.target) {
-			return newWITError(c.tag, msg)
+			e := &r2wit.Error{Tag: c.tag}
+			*c.field(e) = err.Error()
+			return e
 		}
 	}
-	return newWITError(r2wit.ErrorInternal, msg)
-}
-
-// newWITError sets the payload of case tag to msg.
-func newWITError(tag r2wit.ErrorTag, msg string) *r2wit.Error {
-	e := &r2wit.Error{Tag: tag}
-	for _, f := range []struct {
-		tag r2wit.ErrorTag
-		p   *string
-	}{
-		{r2wit.ErrorNoSuchBucket, &e.NoSuchBucket},
-		{r2wit.ErrorInvalidKey, &e.InvalidKey},
-		{r2wit.ErrorMetadataTooLarge, &e.MetadataTooLarge},
-		{r2wit.ErrorEntityTooLarge, &e.EntityTooLarge},
-		{r2wit.ErrorEntityTooSmall, &e.EntityTooSmall},
-		{r2wit.ErrorBadDigest, &e.BadDigest},
-		{r2wit.ErrorInvalidRange, &e.InvalidRange},
-		{r2wit.ErrorNoSuchUpload, &e.NoSuchUpload},
-		{r2wit.ErrorInvalidPart, &e.InvalidPart},
-		{r2wit.ErrorInvalidPartOrder, &e.InvalidPartOrder},
-		{r2wit.ErrorInvalidArgument, &e.InvalidArgument},
-		{r2wit.ErrorBody, &e.Body},
-		{r2wit.ErrorInternal, &e.Internal},
-	} {
-		if f.tag == tag {
-			*f.p = msg
-		}
-	}
-	return e
+	return &r2wit.Error{Tag: r2wit.ErrorInternal, Internal: err.Error()}
 }

@@ -203,24 +203,10 @@ type Client struct {
 }
 
 func (c *Client) do(ctx context.Context, method, path string, q url.Values, body []byte) (*http.Response, error) {
-	u := c.URL + path
-	if len(q) > 0 {
-		u += "?" + q.Encode()
+	if body == nil {
+		return c.request(ctx, method, path, q, nil, nil, 0)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Authorization", "Bearer "+c.Token)
-	hc := c.HTTP
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("admin API %s: %w", c.URL, err)
-	}
-	return resp, nil
+	return c.request(ctx, method, path, q, nil, bytes.NewReader(body), int64(len(body)))
 }
 
 func kvPath(id string, parts ...string) string {

@@ -502,10 +502,10 @@ func escapeKey(key string) string {
 	return strings.Join(parts, "/")
 }
 
-// r2Request sends a request of the R2 routes. It asks for the identity
-// encoding, so the transport never decompresses an object stored with a
-// Content-Encoding.
-func (c *Client) r2Request(ctx context.Context, method, path string, q url.Values, h http.Header, body io.Reader, size int64) (*http.Response, error) {
+// request sends a request to the admin API with the bearer token. It asks
+// for the identity encoding, so the transport never decompresses an object
+// stored with a Content-Encoding.
+func (c *Client) request(ctx context.Context, method, path string, q url.Values, h http.Header, body io.Reader, size int64) (*http.Response, error) {
 	u := c.URL + path
 	if len(q) > 0 {
 		u += "?" + q.Encode()
@@ -594,7 +594,7 @@ func objectFromHeader(h http.Header) (*r2.Object, error) {
 
 // R2Buckets returns every bucket, sorted by name.
 func (c *Client) R2Buckets(ctx context.Context) ([]r2.BucketInfo, error) {
-	resp, err := c.r2Request(ctx, "GET", "/api/r2/buckets", nil, nil, nil, 0)
+	resp, err := c.request(ctx, "GET", "/api/r2/buckets", nil, nil, nil, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -615,7 +615,7 @@ func (c *Client) R2Buckets(ctx context.Context) ([]r2.BucketInfo, error) {
 
 // R2Head returns an object's metadata.
 func (c *Client) R2Head(ctx context.Context, bucket, key string) (*r2.Object, error) {
-	resp, err := c.r2Request(ctx, "HEAD", r2Path(bucket, key), nil, nil, nil, 0)
+	resp, err := c.request(ctx, "HEAD", r2Path(bucket, key), nil, nil, nil, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -636,7 +636,7 @@ func (c *Client) R2Get(ctx context.Context, bucket, key string, o r2.GetOptions)
 	if o.Range != nil {
 		h.Set("Range", FormatRange(o.Range))
 	}
-	resp, err := c.r2Request(ctx, "GET", r2Path(bucket, key), nil, h, nil, 0)
+	resp, err := c.request(ctx, "GET", r2Path(bucket, key), nil, h, nil, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -689,7 +689,7 @@ func (c *Client) R2Put(ctx context.Context, bucket, key string, body io.Reader, 
 	defer guard.detach()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	resp, err := c.r2Request(ctx, "PUT", r2Path(bucket, key), nil, h, guard, size)
+	resp, err := c.request(ctx, "PUT", r2Path(bucket, key), nil, h, guard, size)
 	if err != nil {
 		return nil, err
 	}
@@ -728,7 +728,7 @@ func (d *detachableReader) detach() {
 
 // R2Delete deletes an object; a missing key is not an error.
 func (c *Client) R2Delete(ctx context.Context, bucket, key string) error {
-	resp, err := c.r2Request(ctx, "DELETE", r2Path(bucket, key), nil, nil, nil, 0)
+	resp, err := c.request(ctx, "DELETE", r2Path(bucket, key), nil, nil, nil, 0)
 	if err != nil {
 		return err
 	}
@@ -756,7 +756,7 @@ func (c *Client) R2List(ctx context.Context, bucket string, o r2.ListOptions) (*
 	if o.IncludeCustomMetadata {
 		q.Add("include", "customMetadata")
 	}
-	resp, err := c.r2Request(ctx, "GET", r2Path(bucket), q, nil, nil, 0)
+	resp, err := c.request(ctx, "GET", r2Path(bucket), q, nil, nil, 0)
 	if err != nil {
 		return nil, err
 	}

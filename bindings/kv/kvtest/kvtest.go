@@ -24,32 +24,15 @@ import (
 	"time"
 
 	"github.com/bindery-run/bindery/bindings/kv"
+	"github.com/bindery-run/bindery/internal/testutil"
 )
 
-// Clock is a fake clock for tests. It only moves when Advance is called.
-// It is safe for concurrent use.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// Clock is a fake clock for tests (shared by the binding suites): it only
+// moves when Advance is called, and is safe for concurrent use.
+type Clock = testutil.Clock
 
 // NewClock returns a Clock that reads start.
-func NewClock(start time.Time) *Clock { return &Clock{t: start} }
-
-// Now returns the clock's current time; pass the method value c.Now as a
-// backend's or namespace's clock.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Advance moves the clock forward by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func NewClock(start time.Time) *Clock { return testutil.NewClock(start) }
 
 // NewBackend returns an empty backend for one namespace that checks
 // expirations against now.

@@ -36,32 +36,15 @@ import (
 	"time"
 
 	"github.com/bindery-run/bindery/bindings/r2"
+	"github.com/bindery-run/bindery/internal/testutil"
 )
 
-// Clock is a fake clock for tests. It only moves when Advance or Set is
-// called. It is safe for concurrent use.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// Clock is a fake clock for tests (shared by the binding suites): it only
+// moves when Advance is called, and is safe for concurrent use.
+type Clock = testutil.Clock
 
 // NewClock returns a Clock that reads start.
-func NewClock(start time.Time) *Clock { return &Clock{t: start} }
-
-// Now returns the clock's time; pass the method value c.Now as
-// r2.Options.Now.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Advance moves the clock forward by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func NewClock(start time.Time) *Clock { return testutil.NewClock(start) }
 
 // NewStore returns an empty store opened with opts. It must close the
 // store (and its DB) when the test ends.
