@@ -17,6 +17,9 @@
 #        hello_c1  GET /hello, 1 connection             (idem)
 #        kvget     GET /kv/k, 100-byte value, CONNS     (baseline; bindery on examples/kv-rest)
 #        kvput     PUT /kv/<fresh key>, 100 bytes, CONNS (idem)
+#      and the same four on the C and AssemblyScript Workers in bench/guests
+#      (targets bindery-c and bindery-as, one Worker serving every route),
+#      with their cold start and idle RSS, when their toolchains are here;
 # With BENCH_PEERS=1 it also runs Miniflare (npm `miniflare`, which spawns
 # workerd) on the same routes (bench/miniflare/worker.mjs), installing it on
 # first use into $BENCH_CACHE/miniflare; and `wasmtime serve` on a wasi:http
@@ -31,6 +34,7 @@
 # Env: RUNS (1) DUR (5s) CONNS (32) THREADS (2, wrk only) COLD_N (5)
 #      LOADGEN (auto = wrk if installed, else go) PORT (18787: uses PORT..PORT+2)
 #      OUT (a new temp dir; kept, holds logs and raw loadgen output)
+#      GUESTS ("c as": which non-Go Workers to add; "" for none)
 #      BENCH_PEERS (0) BENCH_CACHE (${XDG_CACHE_HOME:-~/.cache}/bindery-bench)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -64,6 +68,24 @@ log "building bin/bindery, the examples and the bench tools (output: $OUT)"
 for e in hello kv-rest; do
   (cd "examples/$e" && GOOS=wasip1 GOARCH=wasm "$GO" build -buildmode=c-shared -o "$e.wasm" .)
 done
+# The C and AssemblyScript Workers, when their toolchains are installed
+# (guest-sdk/c/build.sh and guest-sdk/assemblyscript/build.sh say why not).
+GUESTS="${GUESTS-c as}"
+guests=""
+for g in $GUESTS; do
+  case "$g" in
+    c) probe=guest-sdk/c/build.sh ;;
+    as) probe=guest-sdk/assemblyscript/build.sh ;;
+    *) echo "GUESTS: unknown guest $g (want c, as)" >&2; exit 2 ;;
+  esac
+  if ! why="$(bash "$probe" --probe 2>&1)"; then
+    log "no bindery-$g rows: $why"
+    continue
+  fi
+  bin/bindery build --config "bench/guests/kv-rest-$g/wrangler.toml" >"$OUT/build-$g.log" 2>&1 ||
+    { log "building bench/guests/kv-rest-$g failed; see $OUT/build-$g.log"; exit 1; }
+  guests="$guests $g"
+done
 for t in baseline load coldstart summary; do
   "$GO" build -o "bin/bench-$t" "./bench/$t"
 done
@@ -91,7 +113,9 @@ fi
 # ---- servers --------------------------------------------------------------
 cache="$OUT/cache"        # wazero compilation cache of every bindery dev below
 bindery_cmd() { # example port statedir [cachedir]
-  echo "$root/bin/bindery" dev --config "$root/examples/$1/wrangler.toml" --no-build \
+  local config="$root/examples/$1/wrangler.toml"
+  case "$1" in kv-rest-*) config="$root/bench/guests/$1/wrangler.toml" ;; esac
+  echo "$root/bin/bindery" dev --config "$config" --no-build --s3-addr off \
     --port "$2" --persist-to "$3" --cache-dir "${4:-$cache}" --log-level error
 }
 baseline_cmd() { # port statedir
@@ -175,7 +199,7 @@ seed_kv() { # base_url
 
 # Warm the compilation cache (the first bindery dev of each example compiles).
 log "warming the compilation cache"
-for e in hello kv-rest; do
+for e in hello kv-rest $(for g in $guests; do echo "kv-rest-$g"; done); do
   path=/hello; [ "$e" = kv-rest ] && path=/vars
   # shellcheck disable=SC2046
   start_server "warm-$e" "http://127.0.0.1:$port_x$path" $(bindery_cmd "$e" "$port_x" "$OUT/state-warm")
@@ -194,6 +218,10 @@ for run in $(seq "$RUNS"); do
       -url "http://127.0.0.1:$port_x/hello" -- $(bindery_cmd hello "$port_x" "$OUT/state-cold-hello")
     bin/bench-coldstart -name bindery -what kv-rest -first-run "$(( (run - 1) * COLD_N + 1 ))" -n "$COLD_N" \
       -url "http://127.0.0.1:$port_x/vars" -- $(bindery_cmd kv-rest "$port_x" "$OUT/state-cold-kv")
+    for g in $guests; do
+      bin/bench-coldstart -name "bindery-$g" -what hello -first-run "$(( (run - 1) * COLD_N + 1 ))" -n "$COLD_N" \
+        -url "http://127.0.0.1:$port_x/hello" -- $(bindery_cmd "kv-rest-$g" "$port_x" "$OUT/state-cold-$g")
+    done
     rm -rf "$OUT/cache-empty"
     bin/bench-coldstart -name bindery -what "hello, empty compilation cache" -first-run "$run" -n 1 \
       -url "http://127.0.0.1:$port_x/hello" -- $(bindery_cmd hello "$port_x" "$OUT/state-cold-hello" "$OUT/cache-empty")
@@ -230,6 +258,15 @@ for run in $(seq "$RUNS"); do
   seed_kv "http://127.0.0.1:$port_x"
   for scen in kvget kvput; do load bindery "$scen" "$run" "http://127.0.0.1:$port_x"; done
   stop_server
+
+  for g in $guests; do
+    log "run $run/$RUNS: load, bindery dev bench/guests/kv-rest-$g"
+    # shellcheck disable=SC2046
+    start_server "bindery-$g" "http://127.0.0.1:$port_x/hello" $(bindery_cmd "kv-rest-$g" "$port_x" "$OUT/state-$g")
+    seed_kv "http://127.0.0.1:$port_x"
+    for scen in hello hello_c1 kvget kvput; do load "bindery-$g" "$scen" "$run" "http://127.0.0.1:$port_x"; done
+    stop_server
+  done
 
   if [ -n "$mf" ]; then
     log "run $run/$RUNS: load, miniflare"

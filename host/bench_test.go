@@ -5,7 +5,9 @@ package host_test
 // speed is compared as ratios between benchmarks of the same run.
 //
 // Guests: "wat" is a hand-written module (host/testdata), "go" a Go wasip1
-// reactor built from source with the Go SDK (examples/ or bench/guests/).
+// reactor built from source with the Go SDK (examples/ or bench/guests/),
+// "c" bench/guests/kv-rest-c built with the C SDK (skipped, saying why,
+// when guest-sdk/c/build.sh finds no toolchain).
 
 import (
 	"bytes"
@@ -15,6 +17,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -54,7 +57,10 @@ func benchRuntime(b *testing.B) *host.Runtime {
 func benchWasm(b *testing.B, src string) []byte {
 	b.Helper()
 	path := src
-	if filepath.Ext(src) != ".wasm" {
+	switch {
+	case strings.HasSuffix(src, "-c"):
+		path = buildCGuest(b, src)
+	case filepath.Ext(src) != ".wasm":
 		path = testutil.BuildGoGuest(b, src)
 	}
 	wasm, err := os.ReadFile(path)
@@ -62,6 +68,38 @@ func benchWasm(b *testing.B, src string) []byte {
 		b.Fatal(err)
 	}
 	return wasm
+}
+
+// buildCGuest builds the C Worker in dir (relative to the repository) with
+// guest-sdk/c/build.sh, or skips the benchmark with the script's reason.
+func buildCGuest(b *testing.B, dir string) string {
+	b.Helper()
+	root := testutil.RepoRoot(b)
+	script := filepath.Join(root, "guest-sdk/c/build.sh")
+	if out, err := exec.Command("bash", script, "--probe").CombinedOutput(); err != nil {
+		b.Skipf("no C toolchain: %s", bytes.TrimSpace(out))
+	}
+	path := filepath.Join(b.TempDir(), "worker.wasm")
+	cmd := exec.Command("bash", script, "-o", path, "main.c")
+	cmd.Dir = filepath.Join(root, dir)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("build %s: %v\n%s", dir, err, out)
+	}
+	return path
+}
+
+// lazyWasm returns a function that builds (or reads) src on first use and
+// then returns the same bytes, so a guest is built only by the
+// sub-benchmarks that run, and one without a toolchain skips just those.
+func lazyWasm(src string) func(*testing.B) []byte {
+	var wasm []byte
+	return func(b *testing.B) []byte {
+		b.Helper()
+		if wasm == nil {
+			wasm = benchWasm(b, src)
+		}
+		return wasm
+	}
 }
 
 func benchWorker(b *testing.B, rt *host.Runtime, cfg host.WorkerConfig) *host.Worker {
@@ -127,6 +165,7 @@ var helloGuests = []struct {
 }{
 	{"wat", "testdata/hello.wasm", "hello from wat"},
 	{"go", "examples/hello", "hello"},
+	{"c", "bench/guests/kv-rest-c", "hello"},
 }
 
 // BenchmarkServeHTTP is one GET /hello through (*host.Worker).ServeHTTP
@@ -136,9 +175,9 @@ var helloGuests = []struct {
 func BenchmarkServeHTTP(b *testing.B) {
 	rt := benchRuntime(b)
 	for _, g := range helloGuests {
-		wasm := benchWasm(b, g.src)
+		wasm := lazyWasm(g.src)
 		b.Run(g.name, func(b *testing.B) {
-			w := benchWorker(b, rt, host.WorkerConfig{Name: "hello-" + g.name, Wasm: wasm})
+			w := benchWorker(b, rt, host.WorkerConfig{Name: "hello-" + g.name, Wasm: wasm(b)})
 			checkBody(b, w, "GET", "/hello", g.want)
 			req := httptest.NewRequest("GET", "/hello", nil)
 			bw := newBenchWriter()
@@ -151,7 +190,7 @@ func BenchmarkServeHTTP(b *testing.B) {
 			}
 		})
 		b.Run(g.name+"-parallel", func(b *testing.B) {
-			w := benchWorker(b, rt, host.WorkerConfig{Name: "hello-" + g.name, Wasm: wasm})
+			w := benchWorker(b, rt, host.WorkerConfig{Name: "hello-" + g.name, Wasm: wasm(b)})
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {
 				req := httptest.NewRequest("GET", "/hello", nil)
@@ -185,7 +224,7 @@ func BenchmarkServeHTTP(b *testing.B) {
 func BenchmarkNewWorkerFirstRequest(b *testing.B) {
 	ctx := context.Background()
 	for _, g := range helloGuests {
-		wasm := benchWasm(b, g.src)
+		wasm := lazyWasm(g.src)
 		for _, pinned := range []bool{true, false} {
 			variant := "disk-cache"
 			if pinned {
@@ -193,7 +232,7 @@ func BenchmarkNewWorkerFirstRequest(b *testing.B) {
 			}
 			b.Run(g.name+"/"+variant, func(b *testing.B) {
 				rt := benchRuntime(b)
-				cfg := host.WorkerConfig{Name: "hello-" + g.name, Wasm: wasm}
+				cfg := host.WorkerConfig{Name: "hello-" + g.name, Wasm: wasm(b)}
 				// The first Worker compiles (or fills the disk cache); keep it
 				// open only in the pinned variant.
 				first := benchWorker(b, rt, cfg)
@@ -278,25 +317,21 @@ func BenchmarkHostCall(b *testing.B) {
 	}
 }
 
-// BenchmarkKV compares KV through the kv-rest Go example (GET/PUT
-// /kv/<key> via ServeHTTP: HTTP bridge, Go guest, SDK, Canonical ABI, KV
-// semantics, Badger) with the same operation as a direct kv.Namespace call
-// on the same Badger state directory (internal/state, as bindery dev opens
-// it). 100-byte values over 1000 keys, preloaded.
+// BenchmarkKV compares KV through a Worker (GET/PUT /kv/<key> via
+// ServeHTTP: HTTP bridge, guest, SDK, Canonical ABI, KV semantics, Badger)
+// with the same operation as a direct kv.Namespace call on the same Badger
+// state directory (internal/state, as bindery dev opens it). The Workers
+// are examples/kv-rest (Go) and bench/guests/kv-rest-c (C). 100-byte values
+// over 1000 keys, preloaded.
 func BenchmarkKV(b *testing.B) {
 	ctx := context.Background()
 	rt := benchRuntime(b)
-	wasm := benchWasm(b, "examples/kv-rest")
 	st, err := state.Open(b.TempDir(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { st.Close() })
 	ns := st.KV("kv-rest-store")
-	w := benchWorker(b, rt, host.WorkerConfig{
-		Name: "kv-rest", Wasm: wasm,
-		Bindings: []host.Binding{kv.NewBinding(map[string]*kv.Namespace{"STORE": ns})},
-	})
 	const nKeys = 1000
 	value := bytes.Repeat([]byte("v"), 100)
 	keys := make([]string, nKeys)
@@ -312,7 +347,18 @@ func BenchmarkKV(b *testing.B) {
 		bodies[i] = bytes.NewReader(value)
 		puts[i] = httptest.NewRequest("PUT", "/kv/"+keys[i], bodies[i])
 	}
-	checkBody(b, w, "GET", "/kv/"+keys[0], string(value))
+	guests := []struct {
+		name string
+		wasm func(*testing.B) []byte
+	}{{"go", lazyWasm("examples/kv-rest")}, {"c", lazyWasm("bench/guests/kv-rest-c")}}
+	worker := func(b *testing.B, i int) *host.Worker {
+		w := benchWorker(b, rt, host.WorkerConfig{
+			Name: "kv-rest-" + guests[i].name, Wasm: guests[i].wasm(b),
+			Bindings: []host.Binding{kv.NewBinding(map[string]*kv.Namespace{"STORE": ns})},
+		})
+		checkBody(b, w, "GET", "/kv/"+keys[0], string(value))
+		return w
+	}
 
 	b.Run("get/direct", func(b *testing.B) {
 		b.ReportAllocs()
@@ -322,16 +368,19 @@ func BenchmarkKV(b *testing.B) {
 			}
 		}
 	})
-	b.Run("get/worker", func(b *testing.B) {
-		bw := newBenchWriter()
-		b.ReportAllocs()
-		for i := 0; b.Loop(); i++ {
-			serve(b, w, bw, gets[i%nKeys], http.StatusOK)
-			if bw.n != len(value) {
-				b.Fatalf("GET: %d bytes, want %d", bw.n, len(value))
+	for gi, g := range guests {
+		b.Run("get/worker-"+g.name, func(b *testing.B) {
+			w := worker(b, gi)
+			bw := newBenchWriter()
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				serve(b, w, bw, gets[i%nKeys], http.StatusOK)
+				if bw.n != len(value) {
+					b.Fatalf("GET: %d bytes, want %d", bw.n, len(value))
+				}
 			}
-		}
-	})
+		})
+	}
 	b.Run("put/direct", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; b.Loop(); i++ {
@@ -340,15 +389,18 @@ func BenchmarkKV(b *testing.B) {
 			}
 		}
 	})
-	b.Run("put/worker", func(b *testing.B) {
-		bw := newBenchWriter()
-		b.ReportAllocs()
-		for i := 0; b.Loop(); i++ {
-			k := i % nKeys
-			bodies[k].Reset(value)
-			serve(b, w, bw, puts[k], http.StatusNoContent)
-		}
-	})
+	for gi, g := range guests {
+		b.Run("put/worker-"+g.name, func(b *testing.B) {
+			w := worker(b, gi)
+			bw := newBenchWriter()
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				k := i % nKeys
+				bodies[k].Reset(value)
+				serve(b, w, bw, puts[k], http.StatusNoContent)
+			}
+		})
+	}
 }
 
 // TestBenchFixtures keeps the benchmark-only WAT guest honest in the

@@ -59,8 +59,20 @@ const maxConflictRetries = 10
 // maxBadgerKeyBytes is Badger's maximum key size.
 const maxBadgerKeyBytes = 65000
 
-// indexVersion is the first byte of every index entry.
-const indexVersion = 1
+// Index entry versions: their first byte.
+const (
+	indexV1 = 1 // value always in its own entry
+	indexV2 = 2 // flags; small values inline
+)
+
+// Flags of a version 2 index entry.
+const (
+	flagMeta   = 1 << 0
+	flagInline = 1 << 1
+)
+
+// InlineValueBytes is the largest value kept inside its index entry.
+const InlineValueBytes = 4 << 10
 
 // Store is the [kv.Backend] of one namespace in a shared Badger DB.
 type Store struct {
@@ -111,11 +123,17 @@ func (s *Store) Get(ctx context.Context, key string) (kv.Entry, error) {
 		if err != nil {
 			return err
 		}
-		if e.Expiration, e.Metadata, err = decodeIndex(raw); err != nil {
+		var ix index
+		if ix, err = decodeIndex(raw); err != nil {
 			return err
 		}
-		if expired(e.Expiration, s.now()) {
+		if expired(ix.exp, s.now()) {
 			return badger.ErrKeyNotFound
+		}
+		e.Expiration, e.Metadata = ix.exp, bytes.Clone(ix.meta)
+		if ix.inline {
+			e.Value = ix.value // raw is this call's copy
+			return nil
 		}
 		item, err = txn.Get(s.key(s.vPrefix, key))
 		if err != nil {
@@ -146,13 +164,21 @@ func (s *Store) Put(ctx context.Context, key string, e kv.Entry) error {
 		return fmt.Errorf("badgerkv: put: %w: key %.32q… with its namespace prefix is %d bytes, Badger's limit is %d",
 			kv.ErrInvalidKey, key, len(mKey), maxBadgerKeyBytes)
 	}
-	index := encodeIndex(e.Expiration, e.Metadata)
+	inline := len(e.Value) <= InlineValueBytes
+	index := encodeIndex(e.Expiration, e.Metadata, e.Value, inline)
 	// Badger copies e.Value into its memtable or value log before Update
 	// returns, so the caller's slice is not retained.
 	err := s.update(func(txn *badger.Txn) error {
 		m := badger.NewEntry(mKey, index)
-		v := badger.NewEntry(vKey, e.Value)
 		m.ExpiresAt = uint64(e.Expiration)
+		if inline {
+			// Blind: a value entry may be left by an earlier big value.
+			if err := txn.Delete(vKey); err != nil {
+				return err
+			}
+			return txn.SetEntry(m)
+		}
+		v := badger.NewEntry(vKey, e.Value)
 		v.ExpiresAt = uint64(e.Expiration)
 		if err := txn.SetEntry(v); err != nil {
 			return err
@@ -220,8 +246,8 @@ func (s *Store) List(ctx context.Context, opts kv.ListOptions) (kv.ListResult, e
 				meta []byte
 			)
 			err := item.Value(func(raw []byte) error {
-				var err error
-				exp, meta, err = decodeIndex(raw)
+				ix, err := decodeIndex(raw)
+				exp, meta = ix.exp, bytes.Clone(ix.meta)
 				return err
 			})
 			if err != nil {
@@ -270,32 +296,79 @@ func expired(exp int64, now time.Time) bool {
 	return exp != 0 && exp <= now.Unix()
 }
 
-// encodeIndex builds an index entry.
-func encodeIndex(exp int64, meta []byte) []byte {
-	b := make([]byte, 0, 1+binary.MaxVarintLen64+1+len(meta))
-	b = append(b, indexVersion)
-	b = binary.AppendUvarint(b, uint64(exp))
-	if meta == nil {
-		return append(b, 0)
+// encodeIndex builds a version 2 index entry, with value when inline.
+func encodeIndex(exp int64, meta, value []byte, inline bool) []byte {
+	n := 1 + binary.MaxVarintLen64 + 1 + binary.MaxVarintLen64 + len(meta)
+	if inline {
+		n += len(value)
 	}
-	b = append(b, 1)
-	return append(b, meta...)
+	b := make([]byte, 0, n)
+	b = append(b, indexV2)
+	b = binary.AppendUvarint(b, uint64(exp))
+	var flags byte
+	if meta != nil {
+		flags |= flagMeta
+	}
+	if inline {
+		flags |= flagInline
+	}
+	b = append(b, flags)
+	if meta != nil {
+		b = binary.AppendUvarint(b, uint64(len(meta)))
+		b = append(b, meta...)
+	}
+	if inline {
+		b = append(b, value...)
+	}
+	return b
 }
 
-// decodeIndex parses an index entry; the metadata it returns is a copy.
-func decodeIndex(raw []byte) (exp int64, meta []byte, err error) {
-	if len(raw) < 3 || raw[0] != indexVersion {
-		return 0, nil, errors.New("badgerkv: corrupt index entry")
+// index is a decoded index entry. meta and value alias the raw entry.
+type index struct {
+	exp    int64
+	meta   []byte // nil: none
+	inline bool
+	value  []byte // when inline
+}
+
+var errCorruptIndex = errors.New("badgerkv: corrupt index entry")
+
+// decodeIndex parses an index entry of either version.
+func decodeIndex(raw []byte) (index, error) {
+	if len(raw) < 3 || (raw[0] != indexV1 && raw[0] != indexV2) {
+		return index{}, errCorruptIndex
 	}
 	u, n := binary.Uvarint(raw[1:])
 	if n <= 0 || u > 1<<63-1 || 1+n >= len(raw) {
-		return 0, nil, errors.New("badgerkv: corrupt index entry")
+		return index{}, errCorruptIndex
 	}
-	switch rest := raw[1+n:]; rest[0] {
-	case 0:
-		return int64(u), nil, nil
-	case 1:
-		return int64(u), bytes.Clone(rest[1:]), nil
+	ix := index{exp: int64(u)}
+	flags, rest := raw[1+n], raw[2+n:]
+	if raw[0] == indexV1 {
+		switch flags {
+		case 0:
+			return ix, nil
+		case 1:
+			ix.meta = rest[:len(rest):len(rest)]
+			return ix, nil
+		}
+		return index{}, errCorruptIndex
 	}
-	return 0, nil, errors.New("badgerkv: corrupt index entry")
+	if flags&^(flagMeta|flagInline) != 0 {
+		return index{}, errCorruptIndex
+	}
+	if flags&flagMeta != 0 {
+		m, n := binary.Uvarint(rest)
+		if n <= 0 || m > uint64(len(rest)-n) {
+			return index{}, errCorruptIndex
+		}
+		ix.meta = rest[n : n+int(m) : n+int(m)]
+		rest = rest[n+int(m):]
+	}
+	if flags&flagInline != 0 {
+		ix.inline, ix.value = true, rest
+	} else if len(rest) != 0 {
+		return index{}, errCorruptIndex
+	}
+	return ix, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -100,24 +101,34 @@ func TestBadgerTTL(t *testing.T) {
 	ctx := context.Background()
 	s := badgerkv.New(db, "ttl", nil)
 	exp := time.Now().Add(time.Hour).Unix()
-	if err := s.Put(ctx, "k", kv.Entry{Value: []byte("v"), Expiration: exp}); err != nil {
-		t.Fatal(err)
-	}
-	// Both Badger keys carry the expiration as Badger's own TTL.
-	err := db.View(func(txn *badger.Txn) error {
-		for _, part := range []string{"m/", "v/"} {
-			item, err := txn.Get(append(badgerkv.NamespacePrefix("ttl"), part+"k"...))
-			if err != nil {
-				return err
-			}
-			if item.ExpiresAt() != uint64(exp) {
-				t.Errorf("%s ExpiresAt = %d, want %d", part, item.ExpiresAt(), exp)
-			}
+	big := bytes.Repeat([]byte("b"), badgerkv.InlineValueBytes+1)
+	for _, c := range []struct {
+		key   string
+		value []byte
+		parts []string // the Badger keys it has
+	}{
+		{"small", []byte("v"), []string{"m/"}},
+		{"big", big, []string{"m/", "v/"}},
+	} {
+		if err := s.Put(ctx, c.key, kv.Entry{Value: c.value, Expiration: exp}); err != nil {
+			t.Fatal(err)
 		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
+		// Every Badger key carries the expiration as Badger's own TTL.
+		err := db.View(func(txn *badger.Txn) error {
+			for _, part := range c.parts {
+				item, err := txn.Get(append(badgerkv.NamespacePrefix("ttl"), part+c.key...))
+				if err != nil {
+					return fmt.Errorf("%s%s: %w", part, c.key, err)
+				}
+				if item.ExpiresAt() != uint64(exp) {
+					t.Errorf("%s%s ExpiresAt = %d, want %d", part, c.key, item.ExpiresAt(), exp)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 	// A key whose Badger TTL has passed by the wall clock is gone even for
 	// a clock that lags behind.
@@ -172,5 +183,107 @@ func TestClosedDB(t *testing.T) {
 	}
 	if err := s.Put(ctx, "k", kv.Entry{}); err == nil {
 		t.Fatal("Put on a closed DB succeeded")
+	}
+}
+
+// TestInlineValues checks the layout behind one-lookup gets: a value up to
+// InlineValueBytes lives in its index entry, a bigger one in its own entry,
+// and replacing one kind with the other leaves no stale value entry.
+func TestInlineValues(t *testing.T) {
+	db := openDB(t)
+	ctx := context.Background()
+	s := badgerkv.New(db, "inline", nil)
+	vKey := append(badgerkv.NamespacePrefix("inline"), "v/k"...)
+	hasValueEntry := func() bool {
+		err := db.View(func(txn *badger.Txn) error {
+			_, err := txn.Get(vKey)
+			return err
+		})
+		if err != nil && !errors.Is(err, badger.ErrKeyNotFound) {
+			t.Fatal(err)
+		}
+		return err == nil
+	}
+	for _, c := range []struct {
+		name       string
+		size       int
+		meta       []byte
+		valueEntry bool
+	}{
+		{"empty", 0, nil, false},
+		{"small", 100, []byte(`{"a":1}`), false},
+		{"limit", badgerkv.InlineValueBytes, nil, false},
+		{"over", badgerkv.InlineValueBytes + 1, []byte(`{}`), true},
+		{"small again", 5, nil, false},
+		{"big", 1 << 20, []byte(`"m"`), true},
+		{"big to big", 2 << 20, nil, true},
+		{"big to small", 7, []byte(`[]`), false},
+	} {
+		value := bytes.Repeat([]byte{byte(c.size)}, c.size)
+		if err := s.Put(ctx, "k", kv.Entry{Value: value, Metadata: c.meta}); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		e, err := s.Get(ctx, "k")
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if !bytes.Equal(e.Value, value) || !bytes.Equal(e.Metadata, c.meta) || (e.Metadata == nil) != (c.meta == nil) {
+			t.Errorf("%s: got %d bytes, metadata %q; want %d, %q", c.name, len(e.Value), e.Metadata, c.size, c.meta)
+		}
+		if got := hasValueEntry(); got != c.valueEntry {
+			t.Errorf("%s: value entry present = %v, want %v", c.name, got, c.valueEntry)
+		}
+		l, err := s.List(ctx, kv.ListOptions{})
+		if err != nil || len(l.Keys) != 1 || !bytes.Equal(l.Keys[0].Metadata, c.meta) {
+			t.Errorf("%s: list = %+v, %v", c.name, l, err)
+		}
+	}
+	if err := s.Delete(ctx, "k"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(ctx, "k"); !errors.Is(err, kv.ErrNotFound) || hasValueEntry() {
+		t.Fatalf("after delete: %v, value entry %v", err, hasValueEntry())
+	}
+}
+
+// TestReadsVersion1Entries: state written before inline values (index
+// version 1, value always in its own entry) still reads, lists and is
+// replaced cleanly.
+func TestReadsVersion1Entries(t *testing.T) {
+	db := openDB(t)
+	ctx := context.Background()
+	prefix := badgerkv.NamespacePrefix("old")
+	put := func(k string, index, value []byte) {
+		err := db.Update(func(txn *badger.Txn) error {
+			if err := txn.Set(append(bytes.Clone(prefix), "m/"+k...), index); err != nil {
+				return err
+			}
+			return txn.Set(append(bytes.Clone(prefix), "v/"+k...), value)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("plain", []byte{1, 0, 0}, []byte("value one"))
+	put("meta", append([]byte{1, 0, 1}, `{"x":true}`...), []byte("value two"))
+	s := badgerkv.New(db, "old", nil)
+	for _, c := range []struct{ key, value, meta string }{
+		{"plain", "value one", ""},
+		{"meta", "value two", `{"x":true}`},
+	} {
+		e, err := s.Get(ctx, c.key)
+		if err != nil || string(e.Value) != c.value || string(e.Metadata) != c.meta {
+			t.Errorf("get %s = %q %q %v, want %q %q", c.key, e.Value, e.Metadata, err, c.value, c.meta)
+		}
+	}
+	l, err := s.List(ctx, kv.ListOptions{})
+	if err != nil || len(l.Keys) != 2 || string(l.Keys[0].Metadata) != `{"x":true}` || l.Keys[1].Metadata != nil {
+		t.Fatalf("list = %+v, %v", l, err)
+	}
+	if err := s.Put(ctx, "plain", kv.Entry{Value: []byte("new")}); err != nil {
+		t.Fatal(err)
+	}
+	if e, err := s.Get(ctx, "plain"); err != nil || string(e.Value) != "new" {
+		t.Fatalf("after put: %q %v", e.Value, err)
 	}
 }
