@@ -26,6 +26,7 @@ run: build examples
 ## test: everything CI runs
 test: check
 	$(GO) test -race -count=1 ./...
+	cd guest-sdk/go && $(GO) test -count=1 ./...
 	@$(GO) test -count=1 -v -run 'TestConformance$$' ./conformance/ | grep '^conformance:' || true
 
 ## test-short: unit tests only (no CLI process tests)

@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -86,6 +87,22 @@ func buildCGuest(b *testing.B, dir string) string {
 		b.Fatalf("build %s: %v\n%s", dir, err, out)
 	}
 	return path
+}
+
+// processCPU returns the CPU time (user + system) the process has used.
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU adds a cpu-ns/op metric: the process's CPU time since start
+// per iteration. On a shared machine it moves far less than ns/op (wall
+// time), which also counts the time spent waiting for a core.
+func reportCPU(b *testing.B, start time.Duration) {
+	b.ReportMetric(float64(processCPU(b)-start)/float64(b.N), "cpu-ns/op")
 }
 
 // lazyWasm returns a function that builds (or reads) src on first use and
@@ -182,9 +199,11 @@ func BenchmarkServeHTTP(b *testing.B) {
 			req := httptest.NewRequest("GET", "/hello", nil)
 			bw := newBenchWriter()
 			b.ReportAllocs()
+			cpu := processCPU(b)
 			for b.Loop() {
 				serve(b, w, bw, req, http.StatusOK)
 			}
+			reportCPU(b, cpu)
 			if n := w.Stats().Instantiated.Load(); n != 1 {
 				b.Fatalf("%d instances created, want 1 (reuse)", n)
 			}
@@ -373,12 +392,14 @@ func BenchmarkKV(b *testing.B) {
 			w := worker(b, gi)
 			bw := newBenchWriter()
 			b.ReportAllocs()
+			cpu := processCPU(b)
 			for i := 0; b.Loop(); i++ {
 				serve(b, w, bw, gets[i%nKeys], http.StatusOK)
 				if bw.n != len(value) {
 					b.Fatalf("GET: %d bytes, want %d", bw.n, len(value))
 				}
 			}
+			reportCPU(b, cpu)
 		})
 	}
 	b.Run("put/direct", func(b *testing.B) {
@@ -394,11 +415,13 @@ func BenchmarkKV(b *testing.B) {
 			w := worker(b, gi)
 			bw := newBenchWriter()
 			b.ReportAllocs()
+			cpu := processCPU(b)
 			for i := 0; b.Loop(); i++ {
 				k := i % nKeys
 				bodies[k].Reset(value)
 				serve(b, w, bw, puts[k], http.StatusNoContent)
 			}
+			reportCPU(b, cpu)
 		})
 	}
 }

@@ -120,16 +120,34 @@ func newRequest(req httpwit.Request, body io.ReadCloser) (*http.Request, error) 
 	// One backing array for every value, as net/textproto does; the
 	// generated glue copied each value into its own fresh slice, which
 	// nothing else references, so it becomes the string without a copy.
+	// One map operation per header (map operations are the dearest part of
+	// a request in Wasm): a repeated name is found among the names before it.
 	vals := make([]string, len(req.Headers))
+	var keyBuf [16]string
+	keys := keyBuf[:0:min(len(req.Headers), len(keyBuf))]
+	var remoteAddr, contentLength string
 	for i, f := range req.Headers {
 		k := canonicalKey(f.F0)
 		v := unsafe.String(unsafe.SliceData(f.F1), len(f.F1))
-		if old, ok := h[k]; ok {
-			h[k] = append(old, v)
-		} else {
-			vals[i] = v
-			h[k] = vals[i : i+1 : i+1]
+		switch k {
+		case "Cf-Connecting-Ip":
+			if remoteAddr == "" {
+				remoteAddr = v
+			}
+		case "Content-Length":
+			if contentLength == "" {
+				contentLength = v
+			}
 		}
+		if seen(h, keys, k) {
+			h[k] = append(h[k], v)
+			continue
+		}
+		if len(keys) < cap(keys) {
+			keys = append(keys, k)
+		}
+		vals[i] = v
+		h[k] = vals[i : i+1 : i+1]
 	}
 	r := &http.Request{
 		Method:     req.Method,
@@ -141,9 +159,9 @@ func newRequest(req httpwit.Request, body io.ReadCloser) (*http.Request, error) 
 		Body:       body,
 		Host:       u.Host,
 		RequestURI: requestURI,
-		RemoteAddr: h.Get("Cf-Connecting-Ip"),
+		RemoteAddr: remoteAddr,
 	}
-	if cl := h.Get("Content-Length"); cl != "" {
+	if cl := contentLength; cl != "" {
 		n, err := strconv.ParseInt(cl, 10, 64)
 		if err != nil || n < 0 {
 			return nil, fmt.Errorf("bad Content-Length %q", cl)
@@ -157,44 +175,19 @@ func newRequest(req httpwit.Request, body io.ReadCloser) (*http.Request, error) 
 	return r, nil
 }
 
-// commonHeaders maps the lower-case names the host sends to their
-// canonical form without computing (and allocating) it per request.
-var commonHeaders = map[string]string{}
-
-func init() {
-	for _, k := range []string{
-		"Accept", "Accept-Encoding", "Accept-Language", "Authorization", "Cache-Control",
-		"Cf-Connecting-Ip", "Connection", "Content-Encoding", "Content-Length", "Content-Type",
-		"Cookie", "Host", "If-Match", "If-Modified-Since", "If-None-Match", "Origin", "Range",
-		"Referer", "Te", "Upgrade", "User-Agent", "X-Forwarded-For", "X-Forwarded-Proto",
-		"X-Request-Id",
-	} {
-		commonHeaders[strings.ToLower(k)] = k
+// seen reports whether h already has k. keys holds every distinct name
+// added so far until it is full (16); then the map is asked.
+func seen(h http.Header, keys []string, k string) bool {
+	if len(keys) == cap(keys) {
+		_, ok := h[k]
+		return ok
 	}
-}
-
-func canonicalKey(lower string) string {
-	if k, ok := commonHeaders[lower]; ok {
-		return k
+	for _, s := range keys {
+		if s == k {
+			return true
+		}
 	}
-	return http.CanonicalHeaderKey(lower)
-}
-
-// lowerKey returns the lower-case form of a canonical header name, from
-// commonHeaders' inverse when it is a common one.
-func lowerKey(k string) string {
-	if l, ok := lowerHeaders[k]; ok {
-		return l
-	}
-	return strings.ToLower(k)
-}
-
-var lowerHeaders = map[string]string{}
-
-func init() {
-	for l, k := range commonHeaders {
-		lowerHeaders[k] = l
-	}
+	return false
 }
 
 // bodyReader reads a request body from its host stream.
@@ -294,23 +287,27 @@ func (w *responseWriter) Flush() {
 	}
 }
 
-// fields lowers the response headers. The values are passed without a
-// copy: the host only reads them during the call.
-func (w *responseWriter) fields() httpwit.Fields {
-	fs := respFields[:0]
+// fields lowers the response headers, and says whether they have a
+// Content-Type (found here rather than by a map lookup, which costs as
+// much as this whole loop for a few headers in Wasm). The values are passed
+// without a copy: the host only reads them during the call.
+func (w *responseWriter) fields() (fs httpwit.Fields, contentType bool) {
+	fs = respFields[:0]
 	for k, vs := range w.header {
 		lk := lowerKey(k)
+		contentType = contentType || lk == "content-type" // present, even empty, stops sniffing (as net/http)
 		for _, v := range vs {
 			fs = append(fs, cabi.Tuple2[string, []byte]{F0: lk, F1: unsafe.Slice(unsafe.StringData(v), len(v))})
 		}
 	}
 	respFields = fs
-	return fs
+	return fs, contentType
 }
 
 func (w *responseWriter) startStream() error {
 	bigBody = true
-	s, err := w.out.Send(uint16(w.status), w.fields())
+	fs, _ := w.fields()
+	s, err := w.out.Send(uint16(w.status), fs)
 	if err != nil {
 		w.err = fmt.Errorf("send response: %s", err.Error())
 		return w.err
@@ -358,10 +355,13 @@ func (w *responseWriter) finish() {
 		if w.status == 0 {
 			w.status = http.StatusOK
 		}
-		if w.header.Get("Content-Type") == "" && w.buf.Len() > 0 {
-			w.header.Set("Content-Type", http.DetectContentType(w.buf.Bytes()))
+		fs, contentType := w.fields()
+		if !contentType && w.buf.Len() > 0 {
+			ct := http.DetectContentType(w.buf.Bytes())
+			fs = append(fs, cabi.Tuple2[string, []byte]{F0: "content-type", F1: unsafe.Slice(unsafe.StringData(ct), len(ct))})
+			respFields = fs
 		}
-		if err := w.out.SendFull(uint16(w.status), w.fields(), w.buf.Bytes()); err != nil {
+		if err := w.out.SendFull(uint16(w.status), fs, w.buf.Bytes()); err != nil {
 			fmt.Fprintf(os.Stderr, "send response: %s\n", err.Error())
 		}
 	}
