@@ -169,12 +169,43 @@ func BoolU8(b bool) uint8 {
 	return 0
 }
 
+// Lifted strings and byte lists up to liftMax bytes are carved out of
+// shared liftChunk-byte chunks rather than allocated one by one: an
+// allocation costs ~0.3–0.6 µs in Go-on-Wasm, and a request's method, URL
+// and header names and values are a dozen small strings. A chunk is never
+// reused: it is freed by the GC once nothing points into it, so a string
+// that outlives its request stays valid (and keeps at most one chunk
+// alive).
+const (
+	liftChunk = 4 << 10
+	liftMax   = 512
+)
+
+// lift is the unused tail of the current chunk.
+var lift []byte
+
+// liftBuf returns n fresh bytes (len == cap, so an append never reaches a
+// neighbour).
+func liftBuf(n uint32) []byte {
+	if n > liftMax {
+		return make([]byte, n)
+	}
+	if int(n) > len(lift) {
+		lift = make([]byte, liftChunk)
+	}
+	b := lift[:n:n]
+	lift = lift[n:]
+	return b
+}
+
 // String copies the string at p.
 func String(p, n uint32) string {
 	if n == 0 {
 		return ""
 	}
-	return string(unsafe.Slice((*byte)(at(p)), n))
+	b := liftBuf(n)
+	copy(b, unsafe.Slice((*byte)(at(p)), n))
+	return unsafe.String(unsafe.SliceData(b), n)
 }
 
 // Bytes copies the bytes at p.
@@ -182,7 +213,7 @@ func Bytes(p, n uint32) []byte {
 	if n == 0 {
 		return nil
 	}
-	b := make([]byte, n)
+	b := liftBuf(n)
 	copy(b, unsafe.Slice((*byte)(at(p)), n))
 	return b
 }
