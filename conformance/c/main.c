@@ -1,5 +1,6 @@
 // The conformance Worker in C: the contract every language implements (see
-// conformance/harness_test.go), written with guest-sdk/c.
+// conformance/harness_test.go), written with guest-sdk/c, and the /r2x
+// routes of conformance/r2ext_test.go.
 //
 //   guest-sdk/c/build.sh -o c.wasm conformance/c/main.c
 
@@ -148,6 +149,402 @@ static void r2(bindery_request *req, bindery_response *res, const char *key) {
   }
 }
 
+// ---- /r2x: the rest of R2 (conformance/r2ext_test.go) -------------------------
+
+// r2_error answers the last failed R2 call with its HTTP status.
+static void r2_error(bindery_response *res, bindery_status st) {
+  int status = 500;
+  switch (st) {
+  case BINDERY_NOT_FOUND:
+  case BINDERY_ERR_NO_SUCH_UPLOAD:
+    status = 404;
+    break;
+  case BINDERY_ERR_INVALID:
+  case BINDERY_ERR_INVALID_PART:
+    status = 400;
+    break;
+  case BINDERY_ERR_TOO_LARGE:
+    status = 413;
+    break;
+  case BINDERY_ERR_PRECONDITION:
+    status = 412;
+    break;
+  case BINDERY_ERR_INVALID_RANGE:
+    status = 416;
+    break;
+  default:
+    break;
+  }
+  char msg[1024];
+  snprintf(msg, sizeof msg, "%s: %s", bindery_status_name(st), bindery_errmsg());
+  bindery_response_text(res, status, msg);
+}
+
+// hex16 parses 32 hex digits into sum.
+static bool hex16(const char *s, uint8_t sum[16]) {
+  if (strlen(s) != 32) {
+    return false;
+  }
+  for (int i = 0; i < 16; i++) {
+    unsigned v;
+    if (sscanf(s + 2 * i, "%2x", &v) != 1) {
+      return false;
+    }
+    sum[i] = (uint8_t)v;
+  }
+  return true;
+}
+
+// r2x_put stores the request body with metadata, an optional md5 and onlyIf.
+static void r2x_put(bindery_request *req, bindery_response *res, const char *key) {
+  bindery_r2_http_metadata http = {
+      .content_type = bindery_request_header(req, "content-type"),
+      .cache_control = "max-age=60",
+  };
+  bindery_r2_pair meta[] = {{"a", "1"}, {"b", "two"}};
+  bindery_r2_put_options opts = {.http_metadata = &http, .custom_metadata = meta, .custom_metadata_len = 2};
+  const char *md5 = bindery_request_header(req, "x-md5");
+  if (md5) {
+    if (!hex16(md5, opts.checksums.md5)) {
+      bindery_response_text(res, 400, "bad x-md5");
+      return;
+    }
+    opts.checksums.has_md5 = true;
+  }
+  const char *etag = bindery_request_header(req, "x-if-match");
+  bindery_r2_conditional cond = {.etag_matches = &etag, .etag_matches_len = 1};
+  if (etag) {
+    opts.only_if = &cond;
+  }
+  bindery_r2_object obj;
+  bindery_status st = bindery_r2_put_request_with(BINDING_R2, key, req, &opts, &obj);
+  if (st != BINDERY_OK) {
+    r2_error(res, st);
+    return;
+  }
+  bindery_response_text(res, 201, obj.etag);
+  bindery_r2_object_free(&obj);
+}
+
+// r2x_writer stores the request body through a writer, 1000 bytes at a time.
+static void r2x_writer(bindery_request *req, bindery_response *res, const char *key) {
+  bindery_r2_http_metadata http = {.content_type = "text/x-writer"};
+  bindery_r2_put_options opts = {.http_metadata = &http};
+  bindery_r2_writer *w;
+  bindery_status st = bindery_r2_writer_open(BINDING_R2, key, &opts, &w);
+  if (st != BINDERY_OK) {
+    r2_error(res, st);
+    return;
+  }
+  char buf[1000];
+  long n;
+  while ((n = bindery_request_read(req, buf, sizeof buf)) > 0) {
+    if ((st = bindery_r2_writer_write(w, buf, (size_t)n)) != BINDERY_OK) {
+      bindery_r2_writer_abort(w);
+      r2_error(res, st);
+      return;
+    }
+  }
+  bindery_r2_object obj;
+  if ((st = bindery_r2_writer_finish(w, &obj)) != BINDERY_OK) {
+    r2_error(res, st);
+    return;
+  }
+  bindery_response_text(res, 201, obj.etag);
+  bindery_r2_object_free(&obj);
+}
+
+// describe writes "size=N etag=E ct=CT cc=CC meta=k:v,..." for obj.
+static void describe(bindery_response *res, const bindery_r2_object *obj) {
+  char line[512];
+  const bindery_r2_http_metadata *h = &obj->http_metadata;
+  snprintf(line, sizeof line, "size=%llu etag=%s ct=%s cc=%s meta=", (unsigned long long)obj->size, obj->etag,
+           h->content_type ? h->content_type : "-", h->cache_control ? h->cache_control : "-");
+  bindery_response_write(res, line, strlen(line));
+  for (size_t i = 0; i < obj->custom_metadata_len; i++) {
+    snprintf(line, sizeof line, "%s%s:%s", i ? "," : "", obj->custom_metadata[i].key, obj->custom_metadata[i].value);
+    bindery_response_write(res, line, strlen(line));
+  }
+}
+
+static void r2x_head(bindery_response *res, const char *key) {
+  bindery_r2_object obj;
+  bindery_status st = bindery_r2_head(BINDING_R2, key, &obj);
+  if (st != BINDERY_OK) {
+    r2_error(res, st);
+    return;
+  }
+  describe(res, &obj);
+  bindery_r2_object_free(&obj);
+}
+
+static void r2x_get(bindery_request *req, bindery_response *res, const char *key) {
+  bindery_r2_get_options opts = {0};
+  const char *etag = bindery_request_header(req, "x-if-none-match");
+  bindery_r2_conditional cond = {.etag_does_not_match = &etag, .etag_does_not_match_len = 1};
+  if (etag) {
+    opts.only_if = &cond;
+  }
+  bindery_r2_range range = {0};
+  const char *r = bindery_request_header(req, "x-range");
+  const char *sfx = bindery_request_header(req, "x-suffix");
+  if (r) {
+    unsigned long long off, len;
+    if (sscanf(r, "%llu,%llu", &off, &len) != 2) {
+      bindery_response_text(res, 400, "bad x-range");
+      return;
+    }
+    range.offset = off;
+    range.length = len;
+    opts.range = &range;
+  } else if (sfx) {
+    range.suffix = strtoull(sfx, NULL, 10);
+    opts.range = &range;
+  }
+  bindery_r2_object obj;
+  bindery_body *body;
+  bindery_status st = bindery_r2_get_with(BINDING_R2, key, &opts, &obj, &body);
+  if (st == BINDERY_ERR_PRECONDITION) {
+    bindery_response_status(res, 304);
+    bindery_response_header(res, "x-etag", obj.etag);
+    bindery_r2_object_free(&obj);
+    return;
+  }
+  if (st != BINDERY_OK) {
+    r2_error(res, st);
+    return;
+  }
+  if (obj.http_metadata.content_type) {
+    bindery_response_header(res, "content-type", obj.http_metadata.content_type);
+  }
+  if (obj.has_range) {
+    char v[64];
+    snprintf(v, sizeof v, "%llu,%llu", (unsigned long long)obj.range.offset, (unsigned long long)obj.range.length);
+    bindery_response_header(res, "x-range", v);
+  }
+  bindery_r2_object_free(&obj);
+  bindery_response_splice(res, body); // inside the host
+  bindery_body_close(body);
+}
+
+static void r2x_list(bindery_request *req, bindery_response *res) {
+  const char *limit = bindery_request_header(req, "x-limit");
+  const char *include = bindery_request_header(req, "x-include");
+  bindery_r2_list_options opts = {
+      .limit = limit ? (uint32_t)strtoul(limit, NULL, 10) : 0,
+      .prefix = bindery_request_header(req, "x-prefix"),
+      .cursor = bindery_request_header(req, "x-cursor"),
+      .delimiter = bindery_request_header(req, "x-delimiter"),
+      .start_after = bindery_request_header(req, "x-start-after"),
+      .include_http_metadata = include != NULL,
+      .include_custom_metadata = include != NULL,
+  };
+  bindery_r2_objects page;
+  bindery_status st = bindery_r2_list(BINDING_R2, &opts, &page);
+  if (st != BINDERY_OK) {
+    r2_error(res, st);
+    return;
+  }
+  char line[1200];
+  for (size_t i = 0; i < page.len; i++) {
+    bindery_r2_object *o = &page.objects[i];
+    snprintf(line, sizeof line, "o %s %llu ct=%s meta=%zu\n", o->key, (unsigned long long)o->size,
+             o->http_metadata.content_type ? o->http_metadata.content_type : "-", o->custom_metadata_len);
+    bindery_response_write(res, line, strlen(line));
+  }
+  for (size_t i = 0; i < page.delimited_prefixes_len; i++) {
+    snprintf(line, sizeof line, "p %s\n", page.delimited_prefixes[i]);
+    bindery_response_write(res, line, strlen(line));
+  }
+  snprintf(line, sizeof line, "truncated=%s cursor=%s\n", page.truncated ? "true" : "false",
+           page.cursor ? page.cursor : "-");
+  bindery_response_write(res, line, strlen(line));
+  bindery_r2_objects_free(&page);
+}
+
+// read_text reads the request body as a NUL-terminated string (the caller frees it).
+static char *read_text(bindery_request *req) {
+  bindery_bytes b;
+  if (bindery_request_read_all(req, &b) != BINDERY_OK) {
+    return NULL;
+  }
+  char *s = malloc(b.len + 1);
+  if (b.len) {
+    memcpy(s, b.data, b.len);
+  }
+  s[b.len] = 0;
+  bindery_bytes_free(&b);
+  return s;
+}
+
+static void r2x_delete(bindery_request *req, bindery_response *res) {
+  char *text = read_text(req);
+  const char *keys[1000];
+  size_t n = 0;
+  for (char *k = strtok(text, "\n"); k && n < 1000; k = strtok(NULL, "\n")) {
+    keys[n++] = k;
+  }
+  bindery_status st = bindery_r2_delete_many(BINDING_R2, keys, n);
+  free(text);
+  if (st != BINDERY_OK) {
+    r2_error(res, st);
+    return;
+  }
+  bindery_response_status(res, 204);
+}
+
+static void r2x_create(bindery_response *res, const char *key) {
+  bindery_r2_http_metadata http = {.content_type = "application/x-mpu"};
+  bindery_r2_pair meta[] = {{"mp", "yes"}};
+  bindery_r2_multipart_options opts = {.http_metadata = &http, .custom_metadata = meta, .custom_metadata_len = 1};
+  bindery_r2_upload *up;
+  bindery_status st = bindery_r2_multipart_create(BINDING_R2, key, &opts, &up);
+  if (st != BINDERY_OK) {
+    r2_error(res, st);
+    return;
+  }
+  bindery_response_text(res, 200, bindery_r2_upload_id(up));
+  bindery_r2_upload_free(up);
+}
+
+// resume resumes the upload named by the x-upload-id header.
+static bindery_r2_upload *resume(bindery_request *req, bindery_response *res, const char *key) {
+  const char *id = bindery_request_header(req, "x-upload-id");
+  bindery_r2_upload *up;
+  if (!id) {
+    bindery_response_text(res, 400, "no x-upload-id");
+    return NULL;
+  }
+  bindery_status st = bindery_r2_multipart_resume(BINDING_R2, key, id, &up);
+  if (st != BINDERY_OK) {
+    r2_error(res, st);
+    return NULL;
+  }
+  return up;
+}
+
+static void r2x_part(bindery_request *req, bindery_response *res, const char *key) {
+  bindery_r2_upload *up = resume(req, res, key);
+  if (!up) {
+    return;
+  }
+  const char *n = bindery_request_header(req, "x-part");
+  uint32_t number = n ? (uint32_t)strtoul(n, NULL, 10) : 0;
+  bindery_r2_part part;
+  bindery_status st;
+  if (bindery_request_header(req, "x-writer")) {
+    // Piece by piece through a part writer.
+    bindery_r2_part_writer *w;
+    st = bindery_r2_upload_part_writer(up, number, &w);
+    if (st == BINDERY_OK) {
+      static char buf[64 * 1024];
+      long got;
+      while (st == BINDERY_OK && (got = bindery_request_read(req, buf, sizeof buf)) > 0) {
+        st = bindery_r2_part_writer_write(w, buf, (size_t)got);
+      }
+      if (st == BINDERY_OK) {
+        st = bindery_r2_part_writer_finish(w, &part);
+      } else {
+        bindery_r2_part_writer_abort(w);
+      }
+    }
+  } else if (bindery_request_header(req, "x-bytes")) {
+    bindery_bytes b;
+    st = bindery_request_read_all(req, &b);
+    if (st == BINDERY_OK) {
+      st = bindery_r2_upload_part(up, number, b.data, b.len, &part);
+      bindery_bytes_free(&b);
+    }
+  } else {
+    st = bindery_r2_upload_part_request(up, number, req, &part); // streamed in the host
+  }
+  bindery_r2_upload_free(up);
+  if (st != BINDERY_OK) {
+    r2_error(res, st);
+    return;
+  }
+  char line[128];
+  snprintf(line, sizeof line, "%u %s", (unsigned)part.part_number, part.etag);
+  bindery_r2_part_free(&part);
+  bindery_response_text(res, 200, line);
+}
+
+static void r2x_complete(bindery_request *req, bindery_response *res, const char *key) {
+  bindery_r2_upload *up = resume(req, res, key);
+  if (!up) {
+    return;
+  }
+  char *text = read_text(req);
+  bindery_r2_part parts[64];
+  size_t n = 0;
+  for (char *line = strtok(text, "\n"); line && n < 64; line = strtok(NULL, "\n")) {
+    char *sp = strchr(line, ' ');
+    if (!sp) {
+      continue;
+    }
+    *sp = 0;
+    parts[n].part_number = (uint32_t)strtoul(line, NULL, 10);
+    parts[n].etag = sp + 1;
+    n++;
+  }
+  bindery_r2_object obj;
+  bindery_status st = bindery_r2_upload_complete(up, parts, n, &obj);
+  free(text);
+  bindery_r2_upload_free(up);
+  if (st != BINDERY_OK) {
+    r2_error(res, st);
+    return;
+  }
+  char line[256];
+  snprintf(line, sizeof line, "%s %llu", obj.etag, (unsigned long long)obj.size);
+  bindery_r2_object_free(&obj);
+  bindery_response_text(res, 200, line);
+}
+
+static void r2x_abort(bindery_request *req, bindery_response *res, const char *key) {
+  bindery_r2_upload *up = resume(req, res, key);
+  if (!up) {
+    return;
+  }
+  bindery_status st = bindery_r2_upload_abort(up);
+  bindery_r2_upload_free(up);
+  if (st != BINDERY_OK) {
+    r2_error(res, st);
+    return;
+  }
+  bindery_response_status(res, 204);
+}
+
+// r2x routes /r2x/...; it returns false for a path it does not know.
+static bool r2x(bindery_request *req, bindery_response *res) {
+  const char *key;
+  const char *m = bindery_request_method(req);
+  if ((key = suffix(req, "/r2x/obj/")) && strcmp(m, "PUT") == 0) {
+    r2x_put(req, res, key);
+  } else if ((key = suffix(req, "/r2x/writer/")) && strcmp(m, "PUT") == 0) {
+    r2x_writer(req, res, key);
+  } else if ((key = suffix(req, "/r2x/head/")) && strcmp(m, "GET") == 0) {
+    r2x_head(res, key);
+  } else if ((key = suffix(req, "/r2x/get/")) && strcmp(m, "GET") == 0) {
+    r2x_get(req, res, key);
+  } else if (is(req, "GET", "/r2x/list")) {
+    r2x_list(req, res);
+  } else if (is(req, "POST", "/r2x/delete")) {
+    r2x_delete(req, res);
+  } else if ((key = suffix(req, "/r2x/mpu/")) && strcmp(m, "POST") == 0) {
+    r2x_create(res, key);
+  } else if ((key = suffix(req, "/r2x/mpu/")) && strcmp(m, "PUT") == 0) {
+    r2x_part(req, res, key);
+  } else if ((key = suffix(req, "/r2x/mpu/")) && strcmp(m, "DELETE") == 0) {
+    r2x_abort(req, res, key);
+  } else if ((key = suffix(req, "/r2x/mpu-complete/")) && strcmp(m, "POST") == 0) {
+    r2x_complete(req, res, key);
+  } else {
+    return false;
+  }
+  return true;
+}
+
 static void handle(bindery_request *req, bindery_response *res) {
   const char *key;
   if (is(req, "GET", "/hello")) {
@@ -164,6 +561,8 @@ static void handle(bindery_request *req, bindery_response *res) {
     r2(req, res, key);
   } else if (is(req, "GET", "/trap")) {
     abort(); // a wasm trap (unreachable)
+  } else if (r2x(req, res)) {
+    // done
   } else {
     bindery_response_text(res, 404, "not found");
   }

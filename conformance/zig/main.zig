@@ -1,5 +1,6 @@
 //! The conformance Worker in Zig: the contract every language implements
-//! (see conformance/harness_test.go), written with guest-sdk/zig.
+//! (see conformance/harness_test.go), written with guest-sdk/zig, and the
+//! /r2x routes of conformance/r2ext_test.go.
 //!
 //!     guest-sdk/zig/build.sh -o zig.wasm conformance/zig/main.zig
 const std = @import("std");
@@ -23,6 +24,8 @@ pub fn fetch(req: *Request, res: *Response) !void {
         try r2(req, res, key);
     } else if (req.is("GET", "/trap")) {
         @trap(); // a wasm trap (unreachable)
+    } else if (std.mem.startsWith(u8, req.path, "/r2x/")) {
+        r2x(req, res) catch |err| return r2Error(res, err);
     } else {
         try res.text(404, "not found");
     }
@@ -89,4 +92,166 @@ fn r2(req: *Request, res: *Response, key: []const u8) !void {
     } else {
         try res.text(405, "method not allowed");
     }
+}
+
+// ---- /r2x: the rest of R2 (conformance/r2ext_test.go) ----------------------
+
+const R2 = bindery.r2;
+
+/// r2Error answers an R2 error with its HTTP status and the host's message.
+fn r2Error(res: *Response, err: anyerror) !void {
+    const status: u16 = switch (err) {
+        error.NoSuchUpload => 404,
+        error.InvalidArgument, error.InvalidPart => 400,
+        error.TooLarge => 413,
+        error.PreconditionFailed => 412,
+        error.InvalidRange => 416,
+        else => 500,
+    };
+    try res.text(status, try std.fmt.allocPrint(res.arena, "{s}: {s}", .{ @errorName(err), bindery.lastError() }));
+}
+
+fn r2x(req: *Request, res: *Response) !void {
+    const a = req.arena;
+    const files = try R2.open("FILES");
+    const m = req.method;
+    if (req.suffix("/r2x/obj/")) |key| {
+        if (!std.mem.eql(u8, m, "PUT")) return res.text(405, "method not allowed");
+        var opts: R2.PutOptions = .{
+            .http_metadata = .{ .content_type = req.header("content-type"), .cache_control = "max-age=60" },
+            .custom_metadata = &.{ .{ .key = "a", .value = "1" }, .{ .key = "b", .value = "two" } },
+        };
+        if (req.header("x-md5")) |hex| {
+            var sum: [16]u8 = undefined;
+            _ = std.fmt.hexToBytes(&sum, hex) catch return res.text(400, "bad x-md5");
+            opts.checksums.md5 = sum;
+        }
+        const etag = req.header("x-if-match");
+        if (etag) |e| opts.only_if = .{ .etag_matches = &.{e} };
+        var obj = try files.put(a, key, .{ .stream = &req.body }, opts);
+        defer obj.deinit(a);
+        try res.text(201, obj.etag);
+    } else if (req.suffix("/r2x/writer/")) |key| {
+        // The body through a writer, 1000 bytes at a time.
+        var w = try files.writer(key, .{ .http_metadata = .{ .content_type = "text/x-writer" } });
+        defer w.abort();
+        var buf: [1000]u8 = undefined;
+        while (true) {
+            const n = try req.body.read(&buf);
+            if (n == 0) break;
+            try w.write(buf[0..n]);
+        }
+        var obj = try w.finish(a);
+        defer obj.deinit(a);
+        try res.text(201, obj.etag);
+    } else if (req.suffix("/r2x/head/")) |key| {
+        var obj = try files.head(a, key) orelse return res.text(404, "not found");
+        defer obj.deinit(a);
+        try describe(res, &obj);
+    } else if (req.suffix("/r2x/get/")) |key| {
+        var opts: R2.GetOptions = .{};
+        const etag = req.header("x-if-none-match");
+        if (etag) |e| opts.only_if = .{ .etag_does_not_match = &.{e} };
+        if (req.header("x-range")) |r| {
+            var it = std.mem.splitScalar(u8, r, ',');
+            const off = std.fmt.parseInt(u64, it.next() orelse "", 10) catch return res.text(400, "bad x-range");
+            const len = std.fmt.parseInt(u64, it.next() orelse "", 10) catch return res.text(400, "bad x-range");
+            opts.range = .{ .offset = off, .length = len };
+        } else if (req.header("x-suffix")) |sfx| {
+            opts.range = .{ .suffix = std.fmt.parseInt(u64, sfx, 10) catch return res.text(400, "bad x-suffix") };
+        }
+        var got = try files.get(a, key, opts) orelse return res.text(404, "not found");
+        defer got.deinit(a);
+        const body = if (got.body) |*b| b else {
+            res.setStatus(304);
+            return res.header("x-etag", got.object.etag);
+        };
+        if (got.object.http_metadata.content_type) |ct| try res.header("content-type", ct);
+        if (got.object.range) |r| try res.header("x-range", try std.fmt.allocPrint(a, "{d},{d}", .{ r.offset orelse 0, r.length orelse 0 }));
+        _ = try res.splice(body); // inside the host
+    } else if (req.is("GET", "/r2x/list")) {
+        const include = req.header("x-include") != null;
+        var page = try files.list(a, .{
+            .limit = if (req.header("x-limit")) |l| std.fmt.parseInt(u32, l, 10) catch return res.text(400, "bad x-limit") else null,
+            .prefix = req.header("x-prefix"),
+            .cursor = req.header("x-cursor"),
+            .delimiter = req.header("x-delimiter"),
+            .start_after = req.header("x-start-after"),
+            .include = .{ .http_metadata = include, .custom_metadata = include },
+        });
+        defer page.deinit(a);
+        for (page.objects) |o| {
+            try res.print("o {s} {d} ct={s} meta={d}\n", .{ o.key, o.size, o.http_metadata.content_type orelse "-", o.custom_metadata.len });
+        }
+        for (page.delimited_prefixes) |p| try res.print("p {s}\n", .{p});
+        try res.print("truncated={} cursor={s}\n", .{ page.truncated, page.cursor orelse "-" });
+    } else if (req.is("POST", "/r2x/delete")) {
+        const text = try req.body.readAll(a, 1 << 20);
+        var keys: std.ArrayList([]const u8) = .empty;
+        var it = std.mem.tokenizeScalar(u8, text, '\n');
+        while (it.next()) |k| try keys.append(a, k);
+        try files.deleteMany(keys.items);
+        res.setStatus(204);
+    } else if (req.suffix("/r2x/mpu/")) |key| {
+        if (std.mem.eql(u8, m, "POST")) {
+            var up = try files.createMultipartUpload(a, key, .{
+                .http_metadata = .{ .content_type = "application/x-mpu" },
+                .custom_metadata = &.{.{ .key = "mp", .value = "yes" }},
+            });
+            defer up.deinit(a);
+            return res.text(200, up.upload_id);
+        }
+        const id = req.header("x-upload-id") orelse return res.text(400, "no x-upload-id");
+        var up = try files.resumeMultipartUpload(a, key, id);
+        defer up.deinit(a);
+        if (std.mem.eql(u8, m, "PUT")) {
+            const n = std.fmt.parseInt(u32, req.header("x-part") orelse "", 10) catch return res.text(400, "bad x-part");
+            var part = if (req.header("x-writer") != null) blk: {
+                // Piece by piece through a part writer.
+                var w = try up.partWriter(n);
+                defer w.abort();
+                const buf = try a.alloc(u8, 64 * 1024);
+                while (true) {
+                    const got = try req.body.read(buf);
+                    if (got == 0) break;
+                    try w.write(buf[0..got]);
+                }
+                break :blk try w.finish(a);
+            } else if (req.header("x-bytes") != null)
+                try up.uploadPart(a, n, .{ .bytes = try req.body.readAll(a, 16 << 20) })
+            else
+                try up.uploadPart(a, n, .{ .stream = &req.body }); // streamed in the host
+            defer part.deinit(a);
+            try res.print("{d} {s}", .{ part.part_number, part.etag });
+        } else if (std.mem.eql(u8, m, "DELETE")) {
+            try up.abort();
+            res.setStatus(204);
+        } else {
+            try res.text(405, "method not allowed");
+        }
+    } else if (req.suffix("/r2x/mpu-complete/")) |key| {
+        const id = req.header("x-upload-id") orelse return res.text(400, "no x-upload-id");
+        var up = try files.resumeMultipartUpload(a, key, id);
+        defer up.deinit(a);
+        const text = try req.body.readAll(a, 1 << 20);
+        var parts: std.ArrayList(R2.UploadedPart) = .empty;
+        var lines = std.mem.tokenizeScalar(u8, text, '\n');
+        while (lines.next()) |line| {
+            const sp = std.mem.indexOfScalar(u8, line, ' ') orelse continue;
+            const n = std.fmt.parseInt(u32, line[0..sp], 10) catch return res.text(400, "bad part");
+            try parts.append(a, .{ .part_number = n, .etag = line[sp + 1 ..] });
+        }
+        var obj = try up.complete(a, parts.items);
+        defer obj.deinit(a);
+        try res.print("{s} {d}", .{ obj.etag, obj.size });
+    } else {
+        try res.text(404, "not found");
+    }
+}
+
+/// describe writes "size=N etag=E ct=CT cc=CC meta=k:v,..." for obj.
+fn describe(res: *Response, obj: *const R2.Object) !void {
+    const h = obj.http_metadata;
+    try res.print("size={d} etag={s} ct={s} cc={s} meta=", .{ obj.size, obj.etag, h.content_type orelse "-", h.cache_control orelse "-" });
+    for (obj.custom_metadata, 0..) |p, i| try res.print("{s}{s}:{s}", .{ if (i > 0) "," else "", p.key, p.value });
 }

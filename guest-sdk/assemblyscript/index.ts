@@ -24,10 +24,28 @@ import { setHandle } from "./generated/http_handler";
 import { Fields, HttpError, Request as WitRequest, ResponseOutparam } from "./generated/http_types";
 import { InputStream, OutputStream, StreamError } from "./generated/io_streams";
 import { KvError, Namespace, PutOptions as KvPutOptions } from "./generated/kv_store";
-import { Body as R2Body, Bucket, GetOptions, PutOptions as R2PutOptions, R2Error, R2Object } from "./generated/r2_bucket";
+import {
+  Body as R2Body,
+  Bucket,
+  Checksums,
+  Conditional,
+  GetOptions,
+  HttpMetadata,
+  ListOptions,
+  MultipartOptions,
+  MultipartUpload,
+  ObjectWriter,
+  PartWriter,
+  PutOptions,
+  R2Error,
+  R2Object as WitObject,
+  Range,
+  UploadedPart,
+} from "./generated/r2_bucket";
+import { Option } from "./generated/cabi";
 
 export { Result } from "./generated/cabi";
-export { R2Object, HttpMetadata, Checksums } from "./generated/r2_bucket";
+export { Checksums } from "./generated/r2_bucket";
 export { PutOptions as KVPutOptions } from "./generated/kv_store";
 export { InputStream, OutputStream } from "./generated/io_streams";
 
@@ -50,6 +68,12 @@ export enum ErrorCode {
   Closed,
   /** Anything else: see message. */
   Failed,
+  /** An R2 multipart upload was completed, aborted or never existed. */
+  NoSuchUpload,
+  /** An R2 part to complete is missing, has another etag, is out of order, or is too small (every part but the last at least 5 MiB, all the same size). */
+  InvalidPart,
+  /** An R2 range starts past the end of the object. */
+  InvalidRange,
 }
 
 /** BinderyError is a failed call: its code and the host's message (which names the key and the limit). */
@@ -84,12 +108,19 @@ function r2Error(e: R2Error): BinderyError {
       return new BinderyError(ErrorCode.NoSuchBinding, msg);
     case R2Error.InvalidKey:
     case R2Error.InvalidArgument:
-    case R2Error.InvalidRange:
     case R2Error.BadDigest:
       return new BinderyError(ErrorCode.Invalid, msg);
+    case R2Error.InvalidRange:
+      return new BinderyError(ErrorCode.InvalidRange, msg);
     case R2Error.MetadataTooLarge:
     case R2Error.EntityTooLarge:
       return new BinderyError(ErrorCode.TooLarge, msg);
+    case R2Error.NoSuchUpload:
+      return new BinderyError(ErrorCode.NoSuchUpload, msg);
+    case R2Error.InvalidPart:
+    case R2Error.InvalidPartOrder:
+    case R2Error.EntityTooSmall:
+      return new BinderyError(ErrorCode.InvalidPart, msg);
   }
   return new BinderyError(ErrorCode.Failed, msg);
 }
@@ -536,9 +567,375 @@ export class KVNamespace {
   }
 }
 
+// ---- R2 ---------------------------------------------------------------------------
+//
+// The Workers R2 API (docs/r2.md) in AssemblyScript's idiom: options are
+// classes with nullable fields (null or 0 = not set), times are
+// milliseconds since the Unix epoch, custom metadata is a Map.
+
+function optU64(v: u64): Option<u64> {
+  return v != 0 ? Option.some<u64>(v) : new Option<u64>();
+}
+
+/** R2HTTPMetadata is the HTTP headers stored with an object. */
+export class R2HTTPMetadata {
+  contentType: string | null = null;
+  contentLanguage: string | null = null;
+  contentDisposition: string | null = null;
+  contentEncoding: string | null = null;
+  cacheControl: string | null = null;
+  /** cacheExpiry is the Expires header in milliseconds since the Unix epoch; 0 = not set. */
+  cacheExpiry: u64 = 0;
+
+  static from(h: HttpMetadata): R2HTTPMetadata {
+    const m = new R2HTTPMetadata();
+    m.contentType = h.contentType;
+    m.contentLanguage = h.contentLanguage;
+    m.contentDisposition = h.contentDisposition;
+    m.contentEncoding = h.contentEncoding;
+    m.cacheControl = h.cacheControl;
+    m.cacheExpiry = h.cacheExpiry.isSome ? h.cacheExpiry.value : 0;
+    return m;
+  }
+
+  wit(): HttpMetadata {
+    const h = new HttpMetadata();
+    h.contentType = this.contentType;
+    h.contentLanguage = this.contentLanguage;
+    h.contentDisposition = this.contentDisposition;
+    h.contentEncoding = this.contentEncoding;
+    h.cacheControl = this.cacheControl;
+    h.cacheExpiry = optU64(this.cacheExpiry);
+    return h;
+  }
+
+  /** write sets the stored headers on h (Content-Type, ..., Expires as milliseconds are not formatted: see cacheExpiry), as R2's writeHttpMetadata does. */
+  write(h: Headers): void {
+    if (this.contentType != null) h.set("content-type", this.contentType!);
+    if (this.contentLanguage != null) h.set("content-language", this.contentLanguage!);
+    if (this.contentDisposition != null) h.set("content-disposition", this.contentDisposition!);
+    if (this.contentEncoding != null) h.set("content-encoding", this.contentEncoding!);
+    if (this.cacheControl != null) h.set("cache-control", this.cacheControl!);
+  }
+}
+
+/** R2Range selects bytes: the last suffix bytes when suffix > 0, else length bytes from offset (to the end when length is 0). */
+export class R2Range {
+  offset: u64 = 0;
+  length: u64 = 0;
+  suffix: u64 = 0;
+
+  /** bytes selects length bytes from offset (to the end when length is 0). */
+  static bytes(offset: u64, length: u64 = 0): R2Range {
+    const r = new R2Range();
+    r.offset = offset;
+    r.length = length;
+    return r;
+  }
+
+  /** last selects the last n bytes. */
+  static last(n: u64): R2Range {
+    const r = new R2Range();
+    r.suffix = n;
+    return r;
+  }
+
+  wit(): Range {
+    const r = new Range();
+    if (this.suffix > 0) {
+      r.suffix = Option.some<u64>(this.suffix);
+    } else {
+      r.offset = Option.some<u64>(this.offset);
+      r.length = optU64(this.length);
+    }
+    return r;
+  }
+}
+
+/**
+ * R2Conditional is R2's onlyIf, evaluated in HTTP's order (etagMatches,
+ * else uploadedBefore; then etagDoesNotMatch, else uploadedAfter). Etags
+ * are unquoted; "*" matches any object.
+ */
+export class R2Conditional {
+  etagMatches: Array<string> = [];
+  etagDoesNotMatch: Array<string> = [];
+  /** uploadedBefore in milliseconds since the Unix epoch; 0 = not checked. */
+  uploadedBefore: u64 = 0;
+  uploadedAfter: u64 = 0;
+  secondsGranularity: bool = false;
+
+  /** etagMatches returns a conditional that holds when the object's etag is etag. */
+  static etagMatches(etag: string): R2Conditional {
+    const c = new R2Conditional();
+    c.etagMatches = [etag];
+    return c;
+  }
+
+  /** etagDoesNotMatch returns a conditional that holds when the object's etag is not etag. */
+  static etagDoesNotMatch(etag: string): R2Conditional {
+    const c = new R2Conditional();
+    c.etagDoesNotMatch = [etag];
+    return c;
+  }
+
+  wit(): Conditional {
+    const c = new Conditional();
+    c.etagMatches = this.etagMatches;
+    c.etagDoesNotMatch = this.etagDoesNotMatch;
+    c.uploadedBefore = optU64(this.uploadedBefore);
+    c.uploadedAfter = optU64(this.uploadedAfter);
+    c.secondsGranularity = this.secondsGranularity;
+    return c;
+  }
+}
+
+/** R2Object is an object's metadata. */
+export class R2Object {
+  key: string = "";
+  version: string = "";
+  size: u64 = 0;
+  /** etag is the hex md5 without quotes (multipart: md5-of-md5s "-" parts). */
+  etag: string = "";
+  /** uploaded is the upload time in milliseconds since the Unix epoch. */
+  uploaded: u64 = 0;
+  httpMetadata: R2HTTPMetadata = new R2HTTPMetadata();
+  customMetadata: Map<string, string> = new Map<string, string>();
+  checksums: Checksums = new Checksums();
+  storageClass: string = "";
+  /** range is the bytes a ranged get's body holds, else null. */
+  range: R2Range | null = null;
+
+  /** httpEtag is the etag quoted, for an ETag header. */
+  get httpEtag(): string {
+    return "\"" + this.etag + "\"";
+  }
+
+  /** writeHttpMetadata sets the object's stored HTTP headers on h. */
+  writeHttpMetadata(h: Headers): void {
+    this.httpMetadata.write(h);
+  }
+
+  static from(o: WitObject): R2Object {
+    const r = new R2Object();
+    r.key = o.key;
+    r.version = o.version;
+    r.size = o.size;
+    r.etag = o.etag;
+    r.uploaded = o.uploaded;
+    r.httpMetadata = R2HTTPMetadata.from(o.httpMetadata);
+    for (let i = 0; i < o.customMetadata.length; i++) {
+      r.customMetadata.set(o.customMetadata[i].f0, o.customMetadata[i].f1);
+    }
+    r.checksums = o.checksums;
+    r.storageClass = o.storageClass;
+    const wr = o.range;
+    if (wr != null) {
+      const rr = new R2Range();
+      rr.offset = wr.offset.isSome ? wr.offset.value : 0;
+      rr.length = wr.length.isSome ? wr.length.value : 0;
+      rr.suffix = wr.suffix.isSome ? wr.suffix.value : 0;
+      r.range = rr;
+    }
+    return r;
+  }
+}
+
 /** R2ObjectBody is an object's metadata and its body. */
 export class R2ObjectBody {
-  constructor(public object: R2Object, public body: Body) {}
+  constructor(
+    public object: R2Object,
+    /** body is the object's bytes; empty when onlyIf failed (see hasBody). */
+    public body: Body,
+    /** hasBody is false when the get's onlyIf failed: answer 304 or 412. */
+    public hasBody: bool = true,
+  ) {}
+}
+
+/** R2GetOptions are the options of a get. */
+export class R2GetOptions {
+  /** onlyIf failing returns the object without a body (hasBody false). */
+  onlyIf: R2Conditional | null = null;
+  range: R2Range | null = null;
+}
+
+function pairs(m: Map<string, string> | null): Array<Tuple2<string, string>> {
+  const out = new Array<Tuple2<string, string>>();
+  if (m == null) return out;
+  const keys = m.keys().sort();
+  for (let i = 0; i < keys.length; i++) out.push(new Tuple2<string, string>(keys[i], m.get(keys[i])));
+  return out;
+}
+
+/** R2PutOptions are the options of a put. */
+export class R2PutOptions {
+  httpMetadata: R2HTTPMetadata | null = null;
+  customMetadata: Map<string, string> | null = null;
+  /** checksums the bytes must have (md5 and at most one SHA); a mismatch fails with ErrorCode.Invalid and stores nothing. */
+  checksums: Checksums | null = null;
+  /** onlyIf failing fails the put with ErrorCode.Precondition and stores nothing. */
+  onlyIf: R2Conditional | null = null;
+  storageClass: string | null = null;
+
+  wit(): PutOptions {
+    const o = new PutOptions();
+    const h = this.httpMetadata;
+    if (h != null) o.httpMetadata = h.wit();
+    o.customMetadata = pairs(this.customMetadata);
+    const c = this.checksums;
+    if (c != null) o.checksums = c;
+    const oi = this.onlyIf;
+    if (oi != null) o.onlyIf = oi.wit();
+    o.storageClass = this.storageClass;
+    return o;
+  }
+}
+
+/** R2ListOptions are the options of a list. */
+export class R2ListOptions {
+  /** limit is the page size, 1 to 1000; 0 = 1000. */
+  limit: u32 = 0;
+  prefix: string | null = null;
+  /** cursor is the previous page's cursor. */
+  cursor: string | null = null;
+  delimiter: string | null = null;
+  startAfter: string | null = null;
+  /** include fills these fields of the listed objects: "httpMetadata", "customMetadata". */
+  include: Array<string> = [];
+}
+
+/** R2Objects is one page of a list: loop while truncated, passing cursor. */
+export class R2Objects {
+  objects: Array<R2Object> = [];
+  truncated: bool = false;
+  cursor: string | null = null;
+  delimitedPrefixes: Array<string> = [];
+}
+
+/** R2MultipartOptions apply to the object a multipart upload makes. */
+export class R2MultipartOptions {
+  httpMetadata: R2HTTPMetadata | null = null;
+  customMetadata: Map<string, string> | null = null;
+  storageClass: string | null = null;
+}
+
+/** R2UploadedPart identifies a stored part for complete. */
+export class R2UploadedPart {
+  constructor(
+    public partNumber: u32,
+    public etag: string,
+  ) {}
+}
+
+function partResult(r: Result<UploadedPart, R2Error>): Result<R2UploadedPart, BinderyError> {
+  if (r.isErr) return Result.err<R2UploadedPart, BinderyError>(r2Error(r.error));
+  return Result.ok<R2UploadedPart, BinderyError>(new R2UploadedPart(r.value.partNumber, r.value.etag));
+}
+
+/** R2ObjectWriter is a put whose bytes the Worker writes piece by piece: write, then finish (or abort). */
+export class R2ObjectWriter {
+  constructor(private w: ObjectWriter) {}
+
+  /** write appends bytes to the object. */
+  write(b: Uint8Array): BinderyError | null {
+    const e = this.w.write(b);
+    return e == null ? null : r2Error(e);
+  }
+
+  /** finish stores the object; onlyIf failing is ErrorCode.Precondition. */
+  finish(): Result<R2Object, BinderyError> {
+    const r = this.w.finish();
+    this.w.drop();
+    if (r.isErr) return Result.err<R2Object, BinderyError>(r2Error(r.error));
+    const obj = r.value;
+    if (obj == null) return Result.err<R2Object, BinderyError>(new BinderyError(ErrorCode.Precondition, "precondition failed"));
+    return Result.ok<R2Object, BinderyError>(R2Object.from(obj));
+  }
+
+  /** abort abandons the put. */
+  abort(): void {
+    this.w.drop();
+  }
+}
+
+/** R2PartWriter is a part whose bytes the Worker writes piece by piece: write, then finish (or abort). */
+export class R2PartWriter {
+  constructor(private w: PartWriter) {}
+
+  /** write appends bytes to the part. */
+  write(b: Uint8Array): BinderyError | null {
+    const e = this.w.write(b);
+    return e == null ? null : r2Error(e);
+  }
+
+  /** finish stores the part. */
+  finish(): Result<R2UploadedPart, BinderyError> {
+    const r = this.w.finish();
+    this.w.drop();
+    return partResult(r);
+  }
+
+  /** abort abandons the part. */
+  abort(): void {
+    this.w.drop();
+  }
+}
+
+/**
+ * R2MultipartUpload is an incomplete multipart upload. Keep uploadId to
+ * resume it in a later request (R2Bucket.resumeMultipartUpload); close
+ * releases the handle (the upload stays until complete or abort).
+ */
+export class R2MultipartUpload {
+  constructor(
+    public key: string,
+    public uploadId: string,
+    private u: MultipartUpload,
+  ) {}
+
+  /** uploadPart stores bytes as part n (1 to 10000), replacing an earlier one. */
+  uploadPart(n: u32, value: Uint8Array): Result<R2UploadedPart, BinderyError> {
+    return partResult(this.u.uploadPart(n, R2Body.bytes(value)));
+  }
+
+  /** uploadPartBody stores the rest of body (e.g. req.body) as part n, streamed inside the host; the body is used up. */
+  uploadPartBody(n: u32, body: Body): Result<R2UploadedPart, BinderyError> {
+    const s = body.take();
+    if (s == null) return Result.err<R2UploadedPart, BinderyError>(new BinderyError(ErrorCode.Failed, "the body is used up"));
+    return partResult(this.u.uploadPart(n, R2Body.stream(s)));
+  }
+
+  /** partWriter starts part n, whose bytes the Worker writes piece by piece. */
+  partWriter(n: u32): Result<R2PartWriter, BinderyError> {
+    const r = this.u.partWriter(n);
+    if (r.isErr) return Result.err<R2PartWriter, BinderyError>(r2Error(r.error));
+    return Result.ok<R2PartWriter, BinderyError>(new R2PartWriter(r.value));
+  }
+
+  /** complete joins the parts (in ascending order of part number) into the object. */
+  complete(parts: Array<R2UploadedPart>): Result<R2Object, BinderyError> {
+    const ps = new Array<UploadedPart>();
+    for (let i = 0; i < parts.length; i++) {
+      const p = new UploadedPart();
+      p.partNumber = parts[i].partNumber;
+      p.etag = parts[i].etag;
+      ps.push(p);
+    }
+    const r = this.u.complete(ps);
+    if (r.isErr) return Result.err<R2Object, BinderyError>(r2Error(r.error));
+    return Result.ok<R2Object, BinderyError>(R2Object.from(r.value));
+  }
+
+  /** abort discards the upload and its parts. */
+  abort(): BinderyError | null {
+    const e = this.u.abort();
+    return e == null ? null : r2Error(e);
+  }
+
+  /** close releases the handle; the upload itself stays as it is. */
+  close(): void {
+    this.u.drop();
+  }
 }
 
 /** R2Bucket is an R2 bucket. */
@@ -563,16 +960,21 @@ export class R2Bucket {
       if (s != null) s.drop();
       return Result.err<R2Object, BinderyError>(b.error);
     }
-    const r = b.value.put(key, value, options != null ? options : new R2PutOptions());
+    const r = b.value.put(key, value, options != null ? options.wit() : new PutOptions());
     if (r.isErr) return Result.err<R2Object, BinderyError>(r2Error(r.error));
     const obj = r.value;
     if (obj == null) return Result.err<R2Object, BinderyError>(new BinderyError(ErrorCode.Precondition, "precondition failed"));
-    return Result.ok<R2Object, BinderyError>(obj);
+    return Result.ok<R2Object, BinderyError>(R2Object.from(obj));
   }
 
-  /** put stores value under key and returns the stored object's metadata. */
+  /** put stores value under key and returns the stored object's metadata; onlyIf failing is ErrorCode.Precondition. */
   put(key: string, value: Uint8Array, options: R2PutOptions | null = null): Result<R2Object, BinderyError> {
     return this.putValue(key, R2Body.bytes(value), options);
+  }
+
+  /** putText stores s as UTF-8. */
+  putText(key: string, s: string, options: R2PutOptions | null = null): Result<R2Object, BinderyError> {
+    return this.put(key, Uint8Array.wrap(String.UTF8.encode(s)), options);
   }
 
   /** putBody stores the rest of body (e.g. req.body) under key, streamed inside the host; the body is used up. */
@@ -582,15 +984,31 @@ export class R2Bucket {
     return this.putValue(key, R2Body.stream(s), options);
   }
 
-  /** get returns the object and its body, or null (as value) when there is none. */
-  get(key: string, options: GetOptions | null = null): Result<R2ObjectBody | null, BinderyError> {
+  /** writer starts a put whose bytes the Worker writes piece by piece. */
+  writer(key: string, options: R2PutOptions | null = null): Result<R2ObjectWriter, BinderyError> {
+    const b = this.open();
+    if (b.isErr) return Result.err<R2ObjectWriter, BinderyError>(b.error);
+    const r = b.value.putWriter(key, options != null ? options.wit() : new PutOptions());
+    if (r.isErr) return Result.err<R2ObjectWriter, BinderyError>(r2Error(r.error));
+    return Result.ok<R2ObjectWriter, BinderyError>(new R2ObjectWriter(r.value));
+  }
+
+  /** get returns the object and its body, or null (as value) when there is none. When options.onlyIf fails, hasBody is false. */
+  get(key: string, options: R2GetOptions | null = null): Result<R2ObjectBody | null, BinderyError> {
     const b = this.open();
     if (b.isErr) return Result.err<R2ObjectBody | null, BinderyError>(b.error);
-    const r = b.value.get(key, options != null ? options : new GetOptions());
+    const o = new GetOptions();
+    if (options != null) {
+      const oi = options.onlyIf;
+      if (oi != null) o.onlyIf = oi.wit();
+      const rg = options.range;
+      if (rg != null) o.range = rg.wit();
+    }
+    const r = b.value.get(key, o);
     if (r.isErr) return Result.err<R2ObjectBody | null, BinderyError>(r2Error(r.error));
     const ob = r.value;
     if (ob == null) return Result.ok<R2ObjectBody | null, BinderyError>(null);
-    return Result.ok<R2ObjectBody | null, BinderyError>(new R2ObjectBody(ob.object, new Body(ob.body)));
+    return Result.ok<R2ObjectBody | null, BinderyError>(new R2ObjectBody(R2Object.from(ob.object), new Body(ob.body), ob.body != null));
   }
 
   /** head returns the object's metadata, or null (as value) when there is none. */
@@ -599,14 +1017,72 @@ export class R2Bucket {
     if (b.isErr) return Result.err<R2Object | null, BinderyError>(b.error);
     const r = b.value.head(key);
     if (r.isErr) return Result.err<R2Object | null, BinderyError>(r2Error(r.error));
-    return Result.ok<R2Object | null, BinderyError>(r.value);
+    const o = r.value;
+    return Result.ok<R2Object | null, BinderyError>(o != null ? R2Object.from(o) : null);
   }
 
   /** delete deletes key; a missing key is not an error. */
   delete(key: string): BinderyError | null {
+    return this.deleteMany([key]);
+  }
+
+  /** deleteMany deletes up to 1000 keys in one call; missing keys are not an error. */
+  deleteMany(keys: Array<string>): BinderyError | null {
     const b = this.open();
     if (b.isErr) return b.error;
-    const e = b.value.delete([key]);
+    const e = b.value.delete(keys);
     return e == null ? null : r2Error(e);
+  }
+
+  /** list returns one page of objects in key order. */
+  list(options: R2ListOptions | null = null): Result<R2Objects, BinderyError> {
+    const b = this.open();
+    if (b.isErr) return Result.err<R2Objects, BinderyError>(b.error);
+    const o = new ListOptions();
+    if (options != null) {
+      if (options.limit != 0) o.limit = Option.some<u32>(options.limit);
+      o.prefix = options.prefix;
+      o.cursor = options.cursor;
+      o.delimiter = options.delimiter;
+      o.startAfter = options.startAfter;
+      for (let i = 0; i < options.include.length; i++) {
+        const inc = options.include[i];
+        if (inc == "httpMetadata") o.includeHttpMetadata = true;
+        else if (inc == "customMetadata") o.includeCustomMetadata = true;
+        else return Result.err<R2Objects, BinderyError>(new BinderyError(ErrorCode.Invalid, "list include " + quote(inc) + " is not httpMetadata or customMetadata"));
+      }
+    }
+    const r = b.value.listObjects(o);
+    if (r.isErr) return Result.err<R2Objects, BinderyError>(r2Error(r.error));
+    const out = new R2Objects();
+    const lr = r.value;
+    for (let i = 0; i < lr.objects.length; i++) out.objects.push(R2Object.from(lr.objects[i]));
+    out.truncated = lr.truncated;
+    out.cursor = lr.cursor;
+    out.delimitedPrefixes = lr.delimitedPrefixes;
+    return Result.ok<R2Objects, BinderyError>(out);
+  }
+
+  /** createMultipartUpload starts a multipart upload of key. */
+  createMultipartUpload(key: string, options: R2MultipartOptions | null = null): Result<R2MultipartUpload, BinderyError> {
+    const b = this.open();
+    if (b.isErr) return Result.err<R2MultipartUpload, BinderyError>(b.error);
+    const o = new MultipartOptions();
+    if (options != null) {
+      const h = options.httpMetadata;
+      if (h != null) o.httpMetadata = h.wit();
+      o.customMetadata = pairs(options.customMetadata);
+      o.storageClass = options.storageClass;
+    }
+    const r = b.value.createMultipartUpload(key, o);
+    if (r.isErr) return Result.err<R2MultipartUpload, BinderyError>(r2Error(r.error));
+    return Result.ok<R2MultipartUpload, BinderyError>(new R2MultipartUpload(key, r.value.uploadId(), r.value));
+  }
+
+  /** resumeMultipartUpload continues an upload by its id; it does not check that the upload exists (its calls fail with ErrorCode.NoSuchUpload if not). */
+  resumeMultipartUpload(key: string, uploadId: string): Result<R2MultipartUpload, BinderyError> {
+    const b = this.open();
+    if (b.isErr) return Result.err<R2MultipartUpload, BinderyError>(b.error);
+    return Result.ok<R2MultipartUpload, BinderyError>(new R2MultipartUpload(key, uploadId, b.value.resumeMultipartUpload(key, uploadId)));
   }
 }

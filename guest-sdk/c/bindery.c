@@ -28,6 +28,34 @@ static char *errmsg;
 
 const char *bindery_errmsg(void) { return errmsg ? errmsg : ""; }
 
+const char *bindery_status_name(bindery_status st) {
+  switch (st) {
+  case BINDERY_OK:
+    return "BINDERY_OK";
+  case BINDERY_NOT_FOUND:
+    return "BINDERY_NOT_FOUND";
+  case BINDERY_ERR_NO_SUCH_BINDING:
+    return "BINDERY_ERR_NO_SUCH_BINDING";
+  case BINDERY_ERR_INVALID:
+    return "BINDERY_ERR_INVALID";
+  case BINDERY_ERR_TOO_LARGE:
+    return "BINDERY_ERR_TOO_LARGE";
+  case BINDERY_ERR_PRECONDITION:
+    return "BINDERY_ERR_PRECONDITION";
+  case BINDERY_ERR_CLOSED:
+    return "BINDERY_ERR_CLOSED";
+  case BINDERY_ERR_FAILED:
+    return "BINDERY_ERR_FAILED";
+  case BINDERY_ERR_NO_SUCH_UPLOAD:
+    return "BINDERY_ERR_NO_SUCH_UPLOAD";
+  case BINDERY_ERR_INVALID_PART:
+    return "BINDERY_ERR_INVALID_PART";
+  case BINDERY_ERR_INVALID_RANGE:
+    return "BINDERY_ERR_INVALID_RANGE";
+  }
+  return "BINDERY_ERR_UNKNOWN";
+}
+
 // fail records msg (len bytes) as the last error and returns st.
 static bindery_status fail(bindery_status st, const uint8_t *msg, size_t len) {
   free(errmsg);
@@ -71,13 +99,23 @@ static bindery_status r2_fail(r2_bucket_error_t *e) {
     break;
   case R2_BUCKET_ERROR_INVALID_KEY:
   case R2_BUCKET_ERROR_INVALID_ARGUMENT:
-  case R2_BUCKET_ERROR_INVALID_RANGE:
   case R2_BUCKET_ERROR_BAD_DIGEST:
     st = BINDERY_ERR_INVALID;
+    break;
+  case R2_BUCKET_ERROR_INVALID_RANGE:
+    st = BINDERY_ERR_INVALID_RANGE;
     break;
   case R2_BUCKET_ERROR_METADATA_TOO_LARGE:
   case R2_BUCKET_ERROR_ENTITY_TOO_LARGE:
     st = BINDERY_ERR_TOO_LARGE;
+    break;
+  case R2_BUCKET_ERROR_NO_SUCH_UPLOAD:
+    st = BINDERY_ERR_NO_SUCH_UPLOAD;
+    break;
+  case R2_BUCKET_ERROR_INVALID_PART:
+  case R2_BUCKET_ERROR_INVALID_PART_ORDER:
+  case R2_BUCKET_ERROR_ENTITY_TOO_SMALL:
+    st = BINDERY_ERR_INVALID_PART;
     break;
   }
   fail(st, e->val.internal.ptr, e->val.internal.len);
@@ -627,40 +665,235 @@ const char *bindery_secret(const char *name) {
 
 // ---- R2 -------------------------------------------------------------------
 
+// opt_str is an optional WIT string of s (none when NULL).
+static r2_bucket_option_string_t opt_str(const char *s) {
+  r2_bucket_option_string_t o = {0};
+  if (s) {
+    o.is_some = true;
+    o.val = bindery_string_borrow(s);
+  }
+  return o;
+}
+
+static r2_bucket_option_u64_t opt_u64(uint64_t v) {
+  return (r2_bucket_option_u64_t){v != 0, v};
+}
+
+// ostr copies an optional WIT string (NULL when none).
+static char *ostr(r2_bucket_option_string_t s) { return s.is_some ? cstr(s.val.ptr, s.val.len) : NULL; }
+
+// The WIT views of the option structs borrow the caller's strings; the
+// arrays they need live in a scratch area freed after the call.
+typedef struct scratch {
+  void *blocks[8];
+  int n;
+} scratch;
+
+static void *scratch_alloc(scratch *sc, size_t n, size_t size) {
+  if (n == 0) {
+    return NULL;
+  }
+  void *p = calloc(n, size);
+  if (!p || sc->n == (int)(sizeof sc->blocks / sizeof sc->blocks[0])) {
+    abort();
+  }
+  sc->blocks[sc->n++] = p;
+  return p;
+}
+
+static void scratch_free(scratch *sc) {
+  for (int i = 0; i < sc->n; i++) {
+    free(sc->blocks[i]);
+  }
+  sc->n = 0;
+}
+
+static r2_bucket_list_string_t wit_strings(scratch *sc, const char *const *v, size_t n) {
+  bindery_string_t *a = scratch_alloc(sc, n, sizeof *a);
+  for (size_t i = 0; i < n; i++) {
+    a[i] = bindery_string_borrow(v[i]);
+  }
+  return (r2_bucket_list_string_t){a, n};
+}
+
+static r2_bucket_http_metadata_t wit_http(const bindery_r2_http_metadata *m) {
+  return (r2_bucket_http_metadata_t){
+      .content_type = opt_str(m->content_type),
+      .content_language = opt_str(m->content_language),
+      .content_disposition = opt_str(m->content_disposition),
+      .content_encoding = opt_str(m->content_encoding),
+      .cache_control = opt_str(m->cache_control),
+      .cache_expiry = opt_u64(m->cache_expiry),
+  };
+}
+
+static r2_bucket_option_http_metadata_t wit_opt_http(const bindery_r2_http_metadata *m) {
+  r2_bucket_option_http_metadata_t o = {0};
+  if (m) {
+    o.is_some = true;
+    o.val = wit_http(m);
+  }
+  return o;
+}
+
+static r2_bucket_list_tuple2_string_string_t wit_pairs(scratch *sc, const bindery_r2_pair *p, size_t n) {
+  r2_bucket_tuple2_string_string_t *a = scratch_alloc(sc, n, sizeof *a);
+  for (size_t i = 0; i < n; i++) {
+    a[i].f0 = bindery_string_borrow(p[i].key);
+    a[i].f1 = bindery_string_borrow(p[i].value);
+  }
+  return (r2_bucket_list_tuple2_string_string_t){a, n};
+}
+
+static r2_bucket_option_list_u8_t wit_sum(bool has, const uint8_t *sum, size_t n) {
+  r2_bucket_option_list_u8_t o = {0};
+  if (has) {
+    o.is_some = true;
+    o.val = bindery_bytes_borrow(sum, n);
+  }
+  return o;
+}
+
+static r2_bucket_checksums_t wit_checksums(const bindery_r2_checksums *c) {
+  return (r2_bucket_checksums_t){
+      .md5 = wit_sum(c->has_md5, c->md5, sizeof c->md5),
+      .sha1 = wit_sum(c->has_sha1, c->sha1, sizeof c->sha1),
+      .sha256 = wit_sum(c->has_sha256, c->sha256, sizeof c->sha256),
+      .sha384 = wit_sum(c->has_sha384, c->sha384, sizeof c->sha384),
+      .sha512 = wit_sum(c->has_sha512, c->sha512, sizeof c->sha512),
+  };
+}
+
+static r2_bucket_option_conditional_t wit_conditional(scratch *sc, const bindery_r2_conditional *c) {
+  r2_bucket_option_conditional_t o = {0};
+  if (c) {
+    o.is_some = true;
+    o.val.etag_matches = wit_strings(sc, c->etag_matches, c->etag_matches_len);
+    o.val.etag_does_not_match = wit_strings(sc, c->etag_does_not_match, c->etag_does_not_match_len);
+    o.val.uploaded_before = opt_u64(c->uploaded_before);
+    o.val.uploaded_after = opt_u64(c->uploaded_after);
+    o.val.seconds_granularity = c->seconds_granularity;
+  }
+  return o;
+}
+
+static r2_bucket_put_options_t wit_put_options(scratch *sc, const bindery_r2_put_options *opts) {
+  r2_bucket_put_options_t o;
+  memset(&o, 0, sizeof o);
+  if (opts) {
+    o.http_metadata = wit_opt_http(opts->http_metadata);
+    o.custom_metadata = wit_pairs(sc, opts->custom_metadata, opts->custom_metadata_len);
+    o.checksums = wit_checksums(&opts->checksums);
+    o.only_if = wit_conditional(sc, opts->only_if);
+    o.storage_class = opt_str(opts->storage_class);
+  }
+  return o;
+}
+
+static void copy_sum(bool *has, uint8_t *dst, size_t n, r2_bucket_option_list_u8_t src) {
+  *has = src.is_some;
+  if (src.is_some) {
+    memcpy(dst, src.val.ptr, src.val.len < n ? src.val.len : n);
+  }
+}
+
 void bindery_r2_object_free(bindery_r2_object *obj) {
   free(obj->key);
   free(obj->etag);
-  free(obj->content_type);
+  free(obj->version);
+  free(obj->storage_class);
+  // content_type is http_metadata.content_type.
+  free((char *)obj->http_metadata.content_type);
+  free((char *)obj->http_metadata.content_language);
+  free((char *)obj->http_metadata.content_disposition);
+  free((char *)obj->http_metadata.content_encoding);
+  free((char *)obj->http_metadata.cache_control);
+  for (size_t i = 0; i < obj->custom_metadata_len; i++) {
+    free((char *)obj->custom_metadata[i].key);
+    free((char *)obj->custom_metadata[i].value);
+  }
+  free(obj->custom_metadata);
   memset(obj, 0, sizeof *obj);
+}
+
+const char *bindery_r2_object_custom(const bindery_r2_object *obj, const char *key) {
+  for (size_t i = 0; i < obj->custom_metadata_len; i++) {
+    if (strcmp(obj->custom_metadata[i].key, key) == 0) {
+      return obj->custom_metadata[i].value;
+    }
+  }
+  return NULL;
 }
 
 // object fills out from o (when out is set) and frees o.
 static void object(r2_bucket_object_t *o, bindery_r2_object *out) {
   if (out) {
+    memset(out, 0, sizeof *out);
     out->key = cstr(o->key.ptr, o->key.len);
     out->etag = cstr(o->etag.ptr, o->etag.len);
+    out->version = cstr(o->version.ptr, o->version.len);
+    out->storage_class = cstr(o->storage_class.ptr, o->storage_class.len);
     out->size = o->size;
     out->uploaded = o->uploaded;
-    r2_bucket_option_string_t ct = o->http_metadata.content_type;
-    out->content_type = ct.is_some ? cstr(ct.val.ptr, ct.val.len) : NULL;
+    r2_bucket_http_metadata_t *h = &o->http_metadata;
+    out->http_metadata.content_type = out->content_type = ostr(h->content_type);
+    out->http_metadata.content_language = ostr(h->content_language);
+    out->http_metadata.content_disposition = ostr(h->content_disposition);
+    out->http_metadata.content_encoding = ostr(h->content_encoding);
+    out->http_metadata.cache_control = ostr(h->cache_control);
+    out->http_metadata.cache_expiry = h->cache_expiry.is_some ? h->cache_expiry.val : 0;
+    size_t n = o->custom_metadata.len;
+    if (n > 0) {
+      out->custom_metadata = calloc(n, sizeof *out->custom_metadata);
+      if (!out->custom_metadata) {
+        abort();
+      }
+      for (size_t i = 0; i < n; i++) {
+        r2_bucket_tuple2_string_string_t *p = &o->custom_metadata.ptr[i];
+        out->custom_metadata[i].key = cstr(p->f0.ptr, p->f0.len);
+        out->custom_metadata[i].value = cstr(p->f1.ptr, p->f1.len);
+      }
+      out->custom_metadata_len = n;
+    }
+    r2_bucket_checksums_t *c = &o->checksums;
+    bindery_r2_checksums *oc = &out->checksums;
+    copy_sum(&oc->has_md5, oc->md5, sizeof oc->md5, c->md5);
+    copy_sum(&oc->has_sha1, oc->sha1, sizeof oc->sha1, c->sha1);
+    copy_sum(&oc->has_sha256, oc->sha256, sizeof oc->sha256, c->sha256);
+    copy_sum(&oc->has_sha384, oc->sha384, sizeof oc->sha384, c->sha384);
+    copy_sum(&oc->has_sha512, oc->sha512, sizeof oc->sha512, c->sha512);
+    if (o->range.is_some) {
+      out->has_range = true;
+      out->range.offset = o->range.val.offset.val;
+      out->range.length = o->range.val.length.val;
+      out->range.suffix = o->range.val.suffix.val;
+    }
   }
   r2_bucket_object_free(o);
 }
 
-static bindery_status r2_put(const char *binding, const char *key, r2_bucket_body_t value, bindery_r2_object *obj) {
+// drop_body drops a stream body that cannot be handed over.
+static void drop_body(r2_bucket_body_t *value) {
+  if (value->tag == R2_BUCKET_BODY_STREAM) {
+    io_streams_input_stream_drop(value->val.stream);
+  }
+}
+
+static bindery_status r2_put(const char *binding, const char *key, r2_bucket_body_t value,
+                             const bindery_r2_put_options *opts, bindery_r2_object *obj) {
   r2_bucket_bucket_t b;
   bindery_status st = r2_open(binding, &b);
   if (st != BINDERY_OK) {
-    if (value.tag == R2_BUCKET_BODY_STREAM) {
-      io_streams_input_stream_drop(value.val.stream);
-    }
+    drop_body(&value);
     return st;
   }
-  r2_bucket_put_options_t opts;
-  memset(&opts, 0, sizeof opts);
+  scratch sc = {0};
+  r2_bucket_put_options_t o = wit_put_options(&sc, opts);
   r2_bucket_option_object_t res;
   r2_bucket_error_t err;
-  if (!r2_bucket_bucket_put(b, bindery_string_borrow(key), value, opts, &res, &err)) {
+  bool ok = r2_bucket_bucket_put(b, bindery_string_borrow(key), value, o, &res, &err);
+  scratch_free(&sc);
+  if (!ok) {
     return r2_fail(&err);
   }
   if (!res.is_some) {
@@ -672,67 +905,453 @@ static bindery_status r2_put(const char *binding, const char *key, r2_bucket_bod
 
 bindery_status bindery_r2_put(const char *binding, const char *key, const void *data, size_t len,
                               bindery_r2_object *obj) {
+  return bindery_r2_put_with(binding, key, data, len, NULL, obj);
+}
+
+bindery_status bindery_r2_put_with(const char *binding, const char *key, const void *data, size_t len,
+                                   const bindery_r2_put_options *opts, bindery_r2_object *obj) {
   r2_bucket_body_t body = {.tag = R2_BUCKET_BODY_BYTES};
   body.val.bytes = bindery_bytes_borrow(data, len);
-  return r2_put(binding, key, body, obj);
+  return r2_put(binding, key, body, opts, obj);
+}
+
+// request_body hands the request body's stream to the host (own<input-stream>).
+static bool request_body(bindery_request *req, r2_bucket_body_t *body) {
+  if (req->body.given) {
+    return false;
+  }
+  body->tag = R2_BUCKET_BODY_STREAM;
+  body->val.stream = req->body.s;
+  req->body.given = true;
+  return true;
 }
 
 bindery_status bindery_r2_put_request(const char *binding, const char *key, bindery_request *req,
                                       bindery_r2_object *obj) {
-  if (req->body.given) {
-    return failc(BINDERY_ERR_FAILED, "the request body is used up");
-  }
-  // own<input-stream>: the handle moves to the host.
-  r2_bucket_body_t body = {.tag = R2_BUCKET_BODY_STREAM};
-  body.val.stream = req->body.s;
-  req->body.given = true;
-  return r2_put(binding, key, body, obj);
+  return bindery_r2_put_request_with(binding, key, req, NULL, obj);
 }
 
-bindery_status bindery_r2_get(const char *binding, const char *key, bindery_r2_object *obj,
-                              bindery_body **body) {
+bindery_status bindery_r2_put_request_with(const char *binding, const char *key, bindery_request *req,
+                                           const bindery_r2_put_options *opts, bindery_r2_object *obj) {
+  r2_bucket_body_t body;
+  if (!request_body(req, &body)) {
+    return failc(BINDERY_ERR_FAILED, "the request body is used up");
+  }
+  return r2_put(binding, key, body, opts, obj);
+}
+
+bindery_status bindery_r2_head(const char *binding, const char *key, bindery_r2_object *obj) {
   r2_bucket_bucket_t b;
   bindery_status st = r2_open(binding, &b);
   if (st != BINDERY_OK) {
     return st;
   }
-  r2_bucket_get_options_t opts;
-  memset(&opts, 0, sizeof opts);
+  r2_bucket_option_object_t res;
+  r2_bucket_error_t err;
+  if (!r2_bucket_bucket_head(b, bindery_string_borrow(key), &res, &err)) {
+    return r2_fail(&err);
+  }
+  if (!res.is_some) {
+    return BINDERY_NOT_FOUND;
+  }
+  object(&res.val, obj);
+  return BINDERY_OK;
+}
+
+bindery_status bindery_r2_get(const char *binding, const char *key, bindery_r2_object *obj,
+                              bindery_body **body) {
+  return bindery_r2_get_with(binding, key, NULL, obj, body);
+}
+
+bindery_status bindery_r2_get_with(const char *binding, const char *key, const bindery_r2_get_options *opts,
+                                   bindery_r2_object *obj, bindery_body **body) {
+  if (body) {
+    *body = NULL;
+  }
+  r2_bucket_bucket_t b;
+  bindery_status st = r2_open(binding, &b);
+  if (st != BINDERY_OK) {
+    return st;
+  }
+  scratch sc = {0};
+  r2_bucket_get_options_t o;
+  memset(&o, 0, sizeof o);
+  if (opts) {
+    o.only_if = wit_conditional(&sc, opts->only_if);
+    if (opts->range) {
+      const bindery_r2_range *r = opts->range;
+      o.range.is_some = true;
+      if (r->suffix > 0) {
+        o.range.val.suffix = opt_u64(r->suffix);
+      } else {
+        o.range.val.offset = (r2_bucket_option_u64_t){true, r->offset};
+        o.range.val.length = opt_u64(r->length);
+      }
+    }
+  }
   r2_bucket_option_object_body_t res;
   r2_bucket_error_t err;
-  if (!r2_bucket_bucket_get(b, bindery_string_borrow(key), opts, &res, &err)) {
+  bool ok = r2_bucket_bucket_get(b, bindery_string_borrow(key), o, &res, &err);
+  scratch_free(&sc);
+  if (!ok) {
     return r2_fail(&err);
   }
   if (!res.is_some) {
     return BINDERY_NOT_FOUND;
   }
   object(&res.val.object, obj);
-  if (res.val.body.is_some) {
-    if (body) {
-      *body = calloc(1, sizeof **body);
-      if (!*body) {
-        abort();
-      }
-      (*body)->s = res.val.body.val;
-    } else {
-      io_streams_input_stream_drop(res.val.body.val);
+  if (!res.val.body.is_some) {
+    return failc(BINDERY_ERR_PRECONDITION, "precondition failed");
+  }
+  if (body) {
+    *body = calloc(1, sizeof **body);
+    if (!*body) {
+      abort();
     }
-  } else if (body) {
-    *body = NULL;
+    (*body)->s = res.val.body.val;
+  } else {
+    io_streams_input_stream_drop(res.val.body.val);
   }
   return BINDERY_OK;
 }
 
 bindery_status bindery_r2_delete(const char *binding, const char *key) {
+  return bindery_r2_delete_many(binding, &key, 1);
+}
+
+bindery_status bindery_r2_delete_many(const char *binding, const char *const *keys, size_t n) {
   r2_bucket_bucket_t b;
   bindery_status st = r2_open(binding, &b);
   if (st != BINDERY_OK) {
     return st;
   }
-  bindery_string_t k = bindery_string_borrow(key);
+  scratch sc = {0};
+  r2_bucket_list_string_t ks = wit_strings(&sc, keys, n);
   r2_bucket_error_t err;
-  if (!r2_bucket_bucket_delete(b, (r2_bucket_list_string_t){&k, 1}, &err)) {
+  bool ok = r2_bucket_bucket_delete(b, ks, &err);
+  scratch_free(&sc);
+  if (!ok) {
     return r2_fail(&err);
   }
   return BINDERY_OK;
+}
+
+// ---- R2 writer --------------------------------------------------------------
+
+struct bindery_r2_writer {
+  r2_bucket_object_writer_t h;
+};
+
+bindery_status bindery_r2_writer_open(const char *binding, const char *key, const bindery_r2_put_options *opts,
+                                      bindery_r2_writer **w) {
+  *w = NULL;
+  r2_bucket_bucket_t b;
+  bindery_status st = r2_open(binding, &b);
+  if (st != BINDERY_OK) {
+    return st;
+  }
+  scratch sc = {0};
+  r2_bucket_put_options_t o = wit_put_options(&sc, opts);
+  r2_bucket_object_writer_t h;
+  r2_bucket_error_t err;
+  bool ok = r2_bucket_bucket_put_writer(b, bindery_string_borrow(key), o, &h, &err);
+  scratch_free(&sc);
+  if (!ok) {
+    return r2_fail(&err);
+  }
+  *w = malloc(sizeof **w);
+  if (!*w) {
+    abort();
+  }
+  (*w)->h = h;
+  return BINDERY_OK;
+}
+
+bindery_status bindery_r2_writer_write(bindery_r2_writer *w, const void *data, size_t len) {
+  r2_bucket_error_t err;
+  if (!r2_bucket_object_writer_write(w->h, bindery_bytes_borrow(data, len), &err)) {
+    return r2_fail(&err);
+  }
+  return BINDERY_OK;
+}
+
+bindery_status bindery_r2_writer_finish(bindery_r2_writer *w, bindery_r2_object *obj) {
+  r2_bucket_option_object_t res;
+  r2_bucket_error_t err;
+  bool ok = r2_bucket_object_writer_finish(w->h, &res, &err);
+  bindery_r2_writer_abort(w);
+  if (!ok) {
+    return r2_fail(&err);
+  }
+  if (!res.is_some) {
+    return failc(BINDERY_ERR_PRECONDITION, "precondition failed");
+  }
+  object(&res.val, obj);
+  return BINDERY_OK;
+}
+
+void bindery_r2_writer_abort(bindery_r2_writer *w) {
+  if (w) {
+    r2_bucket_object_writer_drop(w->h);
+    free(w);
+  }
+}
+
+// ---- R2 list ----------------------------------------------------------------
+
+bindery_status bindery_r2_list(const char *binding, const bindery_r2_list_options *opts, bindery_r2_objects *out) {
+  memset(out, 0, sizeof *out);
+  r2_bucket_bucket_t b;
+  bindery_status st = r2_open(binding, &b);
+  if (st != BINDERY_OK) {
+    return st;
+  }
+  r2_bucket_list_options_t o;
+  memset(&o, 0, sizeof o);
+  if (opts) {
+    o.limit = (r2_bucket_option_u32_t){opts->limit != 0, opts->limit};
+    o.prefix = opt_str(opts->prefix);
+    o.cursor = opt_str(opts->cursor);
+    o.delimiter = opt_str(opts->delimiter);
+    o.start_after = opt_str(opts->start_after);
+    o.include_http_metadata = opts->include_http_metadata;
+    o.include_custom_metadata = opts->include_custom_metadata;
+  }
+  r2_bucket_list_result_t r;
+  r2_bucket_error_t err;
+  if (!r2_bucket_bucket_list_objects(b, o, &r, &err)) {
+    return r2_fail(&err);
+  }
+  out->truncated = r.truncated;
+  out->cursor = ostr(r.cursor);
+  if (r.objects.len > 0) {
+    out->objects = calloc(r.objects.len, sizeof *out->objects);
+    if (!out->objects) {
+      abort();
+    }
+    for (size_t i = 0; i < r.objects.len; i++) {
+      object(&r.objects.ptr[i], &out->objects[i]); // frees the WIT object
+    }
+    out->len = r.objects.len;
+  }
+  free(r.objects.ptr);
+  if (r.delimited_prefixes.len > 0) {
+    out->delimited_prefixes = calloc(r.delimited_prefixes.len, sizeof *out->delimited_prefixes);
+    if (!out->delimited_prefixes) {
+      abort();
+    }
+    for (size_t i = 0; i < r.delimited_prefixes.len; i++) {
+      bindery_string_t p = r.delimited_prefixes.ptr[i];
+      out->delimited_prefixes[i] = cstr(p.ptr, p.len);
+    }
+    out->delimited_prefixes_len = r.delimited_prefixes.len;
+  }
+  r2_bucket_list_string_free(&r.delimited_prefixes);
+  r2_bucket_option_string_free(&r.cursor);
+  return BINDERY_OK;
+}
+
+void bindery_r2_objects_free(bindery_r2_objects *objs) {
+  for (size_t i = 0; i < objs->len; i++) {
+    bindery_r2_object_free(&objs->objects[i]);
+  }
+  free(objs->objects);
+  free(objs->cursor);
+  for (size_t i = 0; i < objs->delimited_prefixes_len; i++) {
+    free(objs->delimited_prefixes[i]);
+  }
+  free(objs->delimited_prefixes);
+  memset(objs, 0, sizeof *objs);
+}
+
+// ---- R2 multipart -------------------------------------------------------------
+
+struct bindery_r2_upload {
+  r2_bucket_multipart_upload_t h;
+  char *key, *id;
+};
+
+void bindery_r2_part_free(bindery_r2_part *part) {
+  free((char *)part->etag);
+  part->etag = NULL;
+}
+
+static bindery_r2_upload *new_upload(r2_bucket_multipart_upload_t h, const char *key) {
+  bindery_r2_upload *up = malloc(sizeof *up);
+  if (!up) {
+    abort();
+  }
+  up->h = h;
+  up->key = cstr((const uint8_t *)key, strlen(key));
+  bindery_string_t id = r2_bucket_multipart_upload_upload_id(h);
+  up->id = cstr(id.ptr, id.len);
+  bindery_string_free(&id);
+  return up;
+}
+
+bindery_status bindery_r2_multipart_create(const char *binding, const char *key,
+                                           const bindery_r2_multipart_options *opts, bindery_r2_upload **up) {
+  *up = NULL;
+  r2_bucket_bucket_t b;
+  bindery_status st = r2_open(binding, &b);
+  if (st != BINDERY_OK) {
+    return st;
+  }
+  scratch sc = {0};
+  r2_bucket_multipart_options_t o;
+  memset(&o, 0, sizeof o);
+  if (opts) {
+    o.http_metadata = wit_opt_http(opts->http_metadata);
+    o.custom_metadata = wit_pairs(&sc, opts->custom_metadata, opts->custom_metadata_len);
+    o.storage_class = opt_str(opts->storage_class);
+  }
+  r2_bucket_multipart_upload_t h;
+  r2_bucket_error_t err;
+  bool ok = r2_bucket_bucket_create_multipart_upload(b, bindery_string_borrow(key), o, &h, &err);
+  scratch_free(&sc);
+  if (!ok) {
+    return r2_fail(&err);
+  }
+  *up = new_upload(h, key);
+  return BINDERY_OK;
+}
+
+bindery_status bindery_r2_multipart_resume(const char *binding, const char *key, const char *upload_id,
+                                           bindery_r2_upload **up) {
+  *up = NULL;
+  r2_bucket_bucket_t b;
+  bindery_status st = r2_open(binding, &b);
+  if (st != BINDERY_OK) {
+    return st;
+  }
+  r2_bucket_multipart_upload_t h =
+      r2_bucket_bucket_resume_multipart_upload(b, bindery_string_borrow(key), bindery_string_borrow(upload_id));
+  *up = new_upload(h, key);
+  return BINDERY_OK;
+}
+
+const char *bindery_r2_upload_key(const bindery_r2_upload *up) { return up->key; }
+
+const char *bindery_r2_upload_id(const bindery_r2_upload *up) { return up->id; }
+
+static bindery_status upload_part(bindery_r2_upload *up, uint32_t n, r2_bucket_body_t value, bindery_r2_part *part) {
+  if (n < 1 || n > 10000) {
+    drop_body(&value);
+    char msg[64];
+    snprintf(msg, sizeof msg, "part number %u is not 1 to 10000", (unsigned)n);
+    return failc(BINDERY_ERR_INVALID, msg);
+  }
+  r2_bucket_uploaded_part_t p;
+  r2_bucket_error_t err;
+  if (!r2_bucket_multipart_upload_upload_part(up->h, n, value, &p, &err)) {
+    return r2_fail(&err);
+  }
+  if (part) {
+    part->part_number = p.part_number;
+    part->etag = cstr(p.etag.ptr, p.etag.len);
+  }
+  r2_bucket_uploaded_part_free(&p);
+  return BINDERY_OK;
+}
+
+bindery_status bindery_r2_upload_part(bindery_r2_upload *up, uint32_t n, const void *data, size_t len,
+                                      bindery_r2_part *part) {
+  r2_bucket_body_t body = {.tag = R2_BUCKET_BODY_BYTES};
+  body.val.bytes = bindery_bytes_borrow(data, len);
+  return upload_part(up, n, body, part);
+}
+
+bindery_status bindery_r2_upload_part_request(bindery_r2_upload *up, uint32_t n, bindery_request *req,
+                                              bindery_r2_part *part) {
+  r2_bucket_body_t body;
+  if (!request_body(req, &body)) {
+    return failc(BINDERY_ERR_FAILED, "the request body is used up");
+  }
+  return upload_part(up, n, body, part);
+}
+
+struct bindery_r2_part_writer {
+  r2_bucket_part_writer_t h;
+};
+
+bindery_status bindery_r2_upload_part_writer(bindery_r2_upload *up, uint32_t n, bindery_r2_part_writer **w) {
+  *w = NULL;
+  r2_bucket_part_writer_t h;
+  r2_bucket_error_t err;
+  if (!r2_bucket_multipart_upload_part_writer(up->h, n, &h, &err)) {
+    return r2_fail(&err);
+  }
+  *w = malloc(sizeof **w);
+  if (!*w) {
+    abort();
+  }
+  (*w)->h = h;
+  return BINDERY_OK;
+}
+
+bindery_status bindery_r2_part_writer_write(bindery_r2_part_writer *w, const void *data, size_t len) {
+  r2_bucket_error_t err;
+  if (!r2_bucket_part_writer_write(w->h, bindery_bytes_borrow(data, len), &err)) {
+    return r2_fail(&err);
+  }
+  return BINDERY_OK;
+}
+
+bindery_status bindery_r2_part_writer_finish(bindery_r2_part_writer *w, bindery_r2_part *part) {
+  r2_bucket_uploaded_part_t p;
+  r2_bucket_error_t err;
+  bool ok = r2_bucket_part_writer_finish(w->h, &p, &err);
+  bindery_r2_part_writer_abort(w);
+  if (!ok) {
+    return r2_fail(&err);
+  }
+  if (part) {
+    part->part_number = p.part_number;
+    part->etag = cstr(p.etag.ptr, p.etag.len);
+  }
+  r2_bucket_uploaded_part_free(&p);
+  return BINDERY_OK;
+}
+
+void bindery_r2_part_writer_abort(bindery_r2_part_writer *w) {
+  if (w) {
+    r2_bucket_part_writer_drop(w->h);
+    free(w);
+  }
+}
+
+bindery_status bindery_r2_upload_complete(bindery_r2_upload *up, const bindery_r2_part *parts, size_t n,
+                                          bindery_r2_object *obj) {
+  scratch sc = {0};
+  r2_bucket_uploaded_part_t *ps = scratch_alloc(&sc, n, sizeof *ps);
+  for (size_t i = 0; i < n; i++) {
+    ps[i].part_number = parts[i].part_number;
+    ps[i].etag = bindery_string_borrow(parts[i].etag);
+  }
+  r2_bucket_object_t o;
+  r2_bucket_error_t err;
+  bool ok = r2_bucket_multipart_upload_complete(up->h, (r2_bucket_list_uploaded_part_t){ps, n}, &o, &err);
+  scratch_free(&sc);
+  if (!ok) {
+    return r2_fail(&err);
+  }
+  object(&o, obj);
+  return BINDERY_OK;
+}
+
+bindery_status bindery_r2_upload_abort(bindery_r2_upload *up) {
+  r2_bucket_error_t err;
+  if (!r2_bucket_multipart_upload_abort(up->h, &err)) {
+    return r2_fail(&err);
+  }
+  return BINDERY_OK;
+}
+
+void bindery_r2_upload_free(bindery_r2_upload *up) {
+  if (up) {
+    r2_bucket_multipart_upload_drop(up->h);
+    free(up->key);
+    free(up->id);
+    free(up);
+  }
 }

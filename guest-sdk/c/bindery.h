@@ -16,14 +16,16 @@
 // the SDK: do not free them. Request strings stay valid until the handler
 // returns; vars and secrets for the life of the instance. Buffers returned
 // through a bindery_bytes (bindery_kv_get, bindery_request_read_all) and
-// bindery_r2_object fields are the caller's: release them with
-// bindery_bytes_free / bindery_r2_object_free. Arguments are never kept.
+// R2 results are the caller's: release them with bindery_bytes_free,
+// bindery_r2_object_free, bindery_r2_objects_free, bindery_r2_part_free,
+// bindery_r2_upload_free. Arguments are never kept.
 //
 // # Errors
 //
 // Calls that can fail return a bindery_status; on anything but BINDERY_OK
 // and BINDERY_NOT_FOUND, bindery_errmsg() returns the host's message (which
 // names the key and the limit) until the next failing call.
+// bindery_status_name(st) names a status ("BINDERY_ERR_PRECONDITION").
 //
 // # Concurrency
 //
@@ -58,10 +60,21 @@ typedef enum bindery_status {
   BINDERY_ERR_CLOSED = 6,
   // BINDERY_ERR_FAILED: anything else; see bindery_errmsg().
   BINDERY_ERR_FAILED = 7,
+  // BINDERY_ERR_NO_SUCH_UPLOAD: an R2 multipart upload was completed,
+  // aborted or never existed.
+  BINDERY_ERR_NO_SUCH_UPLOAD = 8,
+  // BINDERY_ERR_INVALID_PART: an R2 part to complete is missing, has
+  // another etag, is out of order, or is too small (every part but the
+  // last must be at least 5 MiB, and all of them the same size).
+  BINDERY_ERR_INVALID_PART = 9,
+  // BINDERY_ERR_INVALID_RANGE: an R2 range starts past the end of the object.
+  BINDERY_ERR_INVALID_RANGE = 10,
 } bindery_status;
 
 // bindery_errmsg returns the message of the last failed call ("" if none).
 const char *bindery_errmsg(void);
+// bindery_status_name returns st's name, e.g. "BINDERY_ERR_PRECONDITION".
+const char *bindery_status_name(bindery_status st);
 
 // bindery_bytes is a buffer the caller owns.
 typedef struct bindery_bytes {
@@ -165,6 +178,59 @@ const char *bindery_var(const char *name);
 const char *bindery_secret(const char *name);
 
 // ---- R2 (object storage) -------------------------------------------------
+//
+// Mirrors the Workers R2 API (docs/r2.md): head, get, put, delete, list and
+// multipart uploads, with httpMetadata, customMetadata, checksums, onlyIf
+// and ranges. Option structs are read during the call and never kept;
+// zero (or NULL) means "not set" for every field.
+
+// bindery_r2_http_metadata is the HTTP headers stored with an object. In a
+// bindery_r2_object the strings belong to the object; NULL = not set.
+typedef struct bindery_r2_http_metadata {
+  const char *content_type;
+  const char *content_language;
+  const char *content_disposition;
+  const char *content_encoding;
+  const char *cache_control;
+  uint64_t cache_expiry; // Expires, milliseconds since the Unix epoch; 0 = not set
+} bindery_r2_http_metadata;
+
+// bindery_r2_pair is one custom metadata entry.
+typedef struct bindery_r2_pair {
+  const char *key;
+  const char *value;
+} bindery_r2_pair;
+
+// bindery_r2_checksums are digests of an object's bytes: set has_X and X.
+typedef struct bindery_r2_checksums {
+  bool has_md5, has_sha1, has_sha256, has_sha384, has_sha512;
+  uint8_t md5[16];
+  uint8_t sha1[20];
+  uint8_t sha256[32];
+  uint8_t sha384[48];
+  uint8_t sha512[64];
+} bindery_r2_checksums;
+
+// bindery_r2_range selects bytes: the last suffix bytes when suffix > 0,
+// else length bytes from offset (to the end when length is 0).
+typedef struct bindery_r2_range {
+  uint64_t offset;
+  uint64_t length;
+  uint64_t suffix;
+} bindery_r2_range;
+
+// bindery_r2_conditional is R2's onlyIf, evaluated in HTTP's order
+// (etag_matches, else uploaded_before; then etag_does_not_match, else
+// uploaded_after). Etags are unquoted; "*" matches any object.
+typedef struct bindery_r2_conditional {
+  const char *const *etag_matches;
+  size_t etag_matches_len;
+  const char *const *etag_does_not_match;
+  size_t etag_does_not_match_len;
+  uint64_t uploaded_before; // milliseconds since the Unix epoch; 0 = not checked
+  uint64_t uploaded_after;  // likewise
+  bool seconds_granularity;
+} bindery_r2_conditional;
 
 // bindery_r2_object is an object's metadata; free it with bindery_r2_object_free.
 typedef struct bindery_r2_object {
@@ -172,27 +238,171 @@ typedef struct bindery_r2_object {
   char *etag; // hex md5 without quotes (multipart: md5-of-md5s "-" parts)
   uint64_t size;
   uint64_t uploaded; // milliseconds since the Unix epoch
-  char *content_type; // NULL when not set
+  char *content_type; // NULL when not set (also in http_metadata)
+  char *version;
+  char *storage_class;
+  bindery_r2_http_metadata http_metadata;
+  bindery_r2_pair *custom_metadata; // sorted by key
+  size_t custom_metadata_len;
+  bindery_r2_checksums checksums;
+  bool has_range; // a ranged get: range is the bytes the body holds
+  bindery_r2_range range;
 } bindery_r2_object;
 
 // bindery_r2_object_free frees obj's strings.
 void bindery_r2_object_free(bindery_r2_object *obj);
+// bindery_r2_object_custom returns obj's custom metadata value for key, or NULL.
+const char *bindery_r2_object_custom(const bindery_r2_object *obj, const char *key);
+
+// bindery_r2_put_options are the optional parts of a put.
+typedef struct bindery_r2_put_options {
+  const bindery_r2_http_metadata *http_metadata;
+  const bindery_r2_pair *custom_metadata;
+  size_t custom_metadata_len;
+  // checksums the bytes must have (md5 and at most one SHA): a mismatch is
+  // BINDERY_ERR_INVALID ("bad digest") and stores nothing.
+  bindery_r2_checksums checksums;
+  // only_if failing is BINDERY_ERR_PRECONDITION and stores nothing.
+  const bindery_r2_conditional *only_if;
+  const char *storage_class;
+} bindery_r2_put_options;
+
+// bindery_r2_get_options are the optional parts of a get.
+typedef struct bindery_r2_get_options {
+  const bindery_r2_conditional *only_if;
+  const bindery_r2_range *range;
+} bindery_r2_get_options;
 
 // bindery_r2_put stores len bytes under key; obj (may be NULL) receives
 // the stored object's metadata.
 bindery_status bindery_r2_put(const char *binding, const char *key, const void *data, size_t len,
                               bindery_r2_object *obj);
+// bindery_r2_put_with is bindery_r2_put with options (opts may be NULL).
+bindery_status bindery_r2_put_with(const char *binding, const char *key, const void *data, size_t len,
+                                   const bindery_r2_put_options *opts, bindery_r2_object *obj);
 // bindery_r2_put_request stores the rest of the request body under key,
 // streamed inside the host; the request body is used up.
 bindery_status bindery_r2_put_request(const char *binding, const char *key, bindery_request *req,
                                       bindery_r2_object *obj);
+// bindery_r2_put_request_with is bindery_r2_put_request with options.
+bindery_status bindery_r2_put_request_with(const char *binding, const char *key, bindery_request *req,
+                                           const bindery_r2_put_options *opts, bindery_r2_object *obj);
+// bindery_r2_head reads key's metadata into *obj, or returns BINDERY_NOT_FOUND.
+bindery_status bindery_r2_head(const char *binding, const char *key, bindery_r2_object *obj);
 // bindery_r2_get looks key up: BINDERY_NOT_FOUND, or BINDERY_OK with
 // *obj (may be NULL) and *body (may be NULL: no body wanted) set; close the
 // body with bindery_body_close.
 bindery_status bindery_r2_get(const char *binding, const char *key, bindery_r2_object *obj,
                               bindery_body **body);
+// bindery_r2_get_with is bindery_r2_get with options (opts may be NULL).
+// When opts->only_if fails it returns BINDERY_ERR_PRECONDITION with *obj
+// set (free it: its etag makes a 304) and *body NULL.
+bindery_status bindery_r2_get_with(const char *binding, const char *key, const bindery_r2_get_options *opts,
+                                   bindery_r2_object *obj, bindery_body **body);
 // bindery_r2_delete deletes key; a missing key is not an error.
 bindery_status bindery_r2_delete(const char *binding, const char *key);
+// bindery_r2_delete_many deletes n keys (up to 1000) in one call.
+bindery_status bindery_r2_delete_many(const char *binding, const char *const *keys, size_t n);
+
+// bindery_r2_writer is a put whose bytes the Worker writes piece by piece.
+typedef struct bindery_r2_writer bindery_r2_writer;
+// bindery_r2_writer_open starts a put of key (opts may be NULL).
+bindery_status bindery_r2_writer_open(const char *binding, const char *key, const bindery_r2_put_options *opts,
+                                      bindery_r2_writer **w);
+// bindery_r2_writer_write appends len bytes.
+bindery_status bindery_r2_writer_write(bindery_r2_writer *w, const void *data, size_t len);
+// bindery_r2_writer_finish stores the object, fills *obj (may be NULL) and
+// frees w, whatever the outcome.
+bindery_status bindery_r2_writer_finish(bindery_r2_writer *w, bindery_r2_object *obj);
+// bindery_r2_writer_abort abandons the put and frees w.
+void bindery_r2_writer_abort(bindery_r2_writer *w);
+
+// bindery_r2_list_options are the options of a list.
+typedef struct bindery_r2_list_options {
+  uint32_t limit; // 1 to 1000; 0 = 1000
+  const char *prefix;
+  const char *cursor; // from the previous page's bindery_r2_objects
+  const char *delimiter;
+  const char *start_after;
+  bool include_http_metadata;   // Workers' include: ["httpMetadata"]
+  bool include_custom_metadata; // include: ["customMetadata"]
+} bindery_r2_list_options;
+
+// bindery_r2_objects is one page of a list; free it with bindery_r2_objects_free.
+typedef struct bindery_r2_objects {
+  bindery_r2_object *objects;
+  size_t len;
+  bool truncated; // more follow: list again with cursor
+  char *cursor;   // NULL when not truncated
+  char **delimited_prefixes;
+  size_t delimited_prefixes_len;
+} bindery_r2_objects;
+
+// bindery_r2_list lists objects in key order into *out (opts may be NULL).
+bindery_status bindery_r2_list(const char *binding, const bindery_r2_list_options *opts, bindery_r2_objects *out);
+// bindery_r2_objects_free frees a list page.
+void bindery_r2_objects_free(bindery_r2_objects *objs);
+
+// bindery_r2_multipart_options apply to the object a multipart upload makes.
+typedef struct bindery_r2_multipart_options {
+  const bindery_r2_http_metadata *http_metadata;
+  const bindery_r2_pair *custom_metadata;
+  size_t custom_metadata_len;
+  const char *storage_class;
+} bindery_r2_multipart_options;
+
+// bindery_r2_upload is an incomplete multipart upload; free it with
+// bindery_r2_upload_free (which neither completes nor aborts it).
+typedef struct bindery_r2_upload bindery_r2_upload;
+
+// bindery_r2_part is a stored part. From bindery_r2_upload_part* its etag
+// is the caller's (bindery_r2_part_free); for complete, any string will do.
+typedef struct bindery_r2_part {
+  uint32_t part_number;
+  const char *etag;
+} bindery_r2_part;
+
+// bindery_r2_part_free frees part's etag.
+void bindery_r2_part_free(bindery_r2_part *part);
+
+// bindery_r2_multipart_create starts a multipart upload of key (opts may be NULL).
+bindery_status bindery_r2_multipart_create(const char *binding, const char *key,
+                                           const bindery_r2_multipart_options *opts, bindery_r2_upload **up);
+// bindery_r2_multipart_resume continues an upload by its id, e.g. in a later
+// request. It does not check the upload exists: its calls return
+// BINDERY_ERR_NO_SUCH_UPLOAD if not.
+bindery_status bindery_r2_multipart_resume(const char *binding, const char *key, const char *upload_id,
+                                           bindery_r2_upload **up);
+// bindery_r2_upload_key returns the upload's key (the upload's string).
+const char *bindery_r2_upload_key(const bindery_r2_upload *up);
+// bindery_r2_upload_id returns the upload's id (the upload's string).
+const char *bindery_r2_upload_id(const bindery_r2_upload *up);
+// bindery_r2_upload_part stores len bytes as part n (1 to 10000).
+bindery_status bindery_r2_upload_part(bindery_r2_upload *up, uint32_t n, const void *data, size_t len,
+                                      bindery_r2_part *part);
+// bindery_r2_upload_part_request stores the rest of the request body as
+// part n, streamed inside the host; the request body is used up.
+bindery_status bindery_r2_upload_part_request(bindery_r2_upload *up, uint32_t n, bindery_request *req,
+                                              bindery_r2_part *part);
+// bindery_r2_part_writer is a part whose bytes the Worker writes piece by piece.
+typedef struct bindery_r2_part_writer bindery_r2_part_writer;
+// bindery_r2_upload_part_writer starts part n (1 to 10000).
+bindery_status bindery_r2_upload_part_writer(bindery_r2_upload *up, uint32_t n, bindery_r2_part_writer **w);
+// bindery_r2_part_writer_write appends len bytes to the part.
+bindery_status bindery_r2_part_writer_write(bindery_r2_part_writer *w, const void *data, size_t len);
+// bindery_r2_part_writer_finish stores the part, fills *part (may be NULL)
+// and frees w, whatever the outcome.
+bindery_status bindery_r2_part_writer_finish(bindery_r2_part_writer *w, bindery_r2_part *part);
+// bindery_r2_part_writer_abort abandons the part and frees w.
+void bindery_r2_part_writer_abort(bindery_r2_part_writer *w);
+// bindery_r2_upload_complete joins the n parts (in ascending order of part
+// number) into the object; obj (may be NULL) receives its metadata.
+bindery_status bindery_r2_upload_complete(bindery_r2_upload *up, const bindery_r2_part *parts, size_t n,
+                                          bindery_r2_object *obj);
+// bindery_r2_upload_abort discards the upload and its parts.
+bindery_status bindery_r2_upload_abort(bindery_r2_upload *up);
+// bindery_r2_upload_free releases up (the upload itself stays as it is).
+void bindery_r2_upload_free(bindery_r2_upload *up);
 
 #ifdef __cplusplus
 }

@@ -41,7 +41,7 @@ const std = @import("std");
 
 /// The C bindings generated from wit/ (guest-sdk/c/generated/), as Zig
 /// declarations. Use them for what the SDK does not wrap (KV
-/// getWithMetadata/getMany, R2 list and multipart uploads).
+/// getWithMetadata/getMany).
 pub const c = @import("c");
 
 const Allocator = std.mem.Allocator;
@@ -78,6 +78,14 @@ pub const Error = error{
     Failed,
     /// The Worker's memory is exhausted.
     OutOfMemory,
+    /// An R2 multipart upload was completed, aborted or never existed.
+    NoSuchUpload,
+    /// An R2 part to complete is missing, has another etag, is out of
+    /// order, or is too small (every part but the last at least 5 MiB, all
+    /// the same size).
+    InvalidPart,
+    /// An R2 range starts past the end of the object.
+    InvalidRange,
 };
 
 var last_error: std.ArrayList(u8) = .empty;
@@ -134,10 +142,15 @@ fn r2Fail(e: *c.r2_bucket_error_t) Error {
         c.R2_BUCKET_ERROR_NO_SUCH_BUCKET => error.NoSuchBinding,
         c.R2_BUCKET_ERROR_INVALID_KEY,
         c.R2_BUCKET_ERROR_INVALID_ARGUMENT,
-        c.R2_BUCKET_ERROR_INVALID_RANGE,
         c.R2_BUCKET_ERROR_BAD_DIGEST,
         => error.InvalidArgument,
+        c.R2_BUCKET_ERROR_INVALID_RANGE => error.InvalidRange,
         c.R2_BUCKET_ERROR_METADATA_TOO_LARGE, c.R2_BUCKET_ERROR_ENTITY_TOO_LARGE => error.TooLarge,
+        c.R2_BUCKET_ERROR_NO_SUCH_UPLOAD => error.NoSuchUpload,
+        c.R2_BUCKET_ERROR_INVALID_PART,
+        c.R2_BUCKET_ERROR_INVALID_PART_ORDER,
+        c.R2_BUCKET_ERROR_ENTITY_TOO_SMALL,
+        => error.InvalidPart,
         else => error.Failed,
     };
     return fail(err, str(e.val.internal));
@@ -724,42 +737,197 @@ pub const vars = struct {
 
 // ---- R2 --------------------------------------------------------------------
 
-/// r2 is R2-style object storage: a bucket per binding in the Worker's config.
+/// r2 is R2-style object storage: a bucket per binding in the Worker's
+/// config. It mirrors the Workers R2 API (docs/r2.md) in Zig's idiom:
+/// head, get, put, delete, list and multipart uploads, with httpMetadata,
+/// customMetadata, checksums, onlyIf and ranges. Options are read during
+/// the call and never kept.
 pub const r2 = struct {
     const opened = Opened(c.r2_bucket_bucket_t);
+
+    /// HttpMetadata is the HTTP headers stored with an object. In an
+    /// Object the strings are the Object's (deinit frees them).
+    pub const HttpMetadata = struct {
+        content_type: ?[]const u8 = null,
+        content_language: ?[]const u8 = null,
+        content_disposition: ?[]const u8 = null,
+        content_encoding: ?[]const u8 = null,
+        cache_control: ?[]const u8 = null,
+        /// Expires, in milliseconds since the Unix epoch.
+        cache_expiry: ?u64 = null,
+
+        fn toWit(m: HttpMetadata) c.r2_bucket_http_metadata_t {
+            return .{
+                .content_type = optStr(m.content_type),
+                .content_language = optStr(m.content_language),
+                .content_disposition = optStr(m.content_disposition),
+                .content_encoding = optStr(m.content_encoding),
+                .cache_control = optStr(m.cache_control),
+                .cache_expiry = opt(m.cache_expiry),
+            };
+        }
+
+        fn from(allocator: Allocator, h: *const c.r2_bucket_http_metadata_t) Allocator.Error!HttpMetadata {
+            var m: HttpMetadata = .{ .cache_expiry = if (h.cache_expiry.is_some) h.cache_expiry.val else null };
+            errdefer m.deinit(allocator);
+            m.content_type = try dupeOpt(allocator, h.content_type);
+            m.content_language = try dupeOpt(allocator, h.content_language);
+            m.content_disposition = try dupeOpt(allocator, h.content_disposition);
+            m.content_encoding = try dupeOpt(allocator, h.content_encoding);
+            m.cache_control = try dupeOpt(allocator, h.cache_control);
+            return m;
+        }
+
+        fn deinit(m: *HttpMetadata, allocator: Allocator) void {
+            inline for (.{ "content_type", "content_language", "content_disposition", "content_encoding", "cache_control" }) |f| {
+                if (@field(m, f)) |v| allocator.free(v);
+                @field(m, f) = null;
+            }
+        }
+    };
+
+    /// Pair is one custom metadata entry.
+    pub const Pair = struct {
+        key: []const u8,
+        value: []const u8,
+    };
+
+    /// Checksums are digests of an object's bytes.
+    pub const Checksums = struct {
+        md5: ?[16]u8 = null,
+        sha1: ?[20]u8 = null,
+        sha256: ?[32]u8 = null,
+        sha384: ?[48]u8 = null,
+        sha512: ?[64]u8 = null,
+
+        const fields = .{ "md5", "sha1", "sha256", "sha384", "sha512" };
+
+        /// toWit views the sums (which must outlive the call) as WIT options.
+        fn toWit(self: *const Checksums) c.r2_bucket_checksums_t {
+            var w: c.r2_bucket_checksums_t = .{};
+            inline for (fields) |f| {
+                if (@field(self, f)) |*sum| @field(w, f) = .{ .is_some = true, .val = witBytes(sum) };
+            }
+            return w;
+        }
+
+        fn from(w: *const c.r2_bucket_checksums_t) Checksums {
+            var self: Checksums = .{};
+            inline for (fields) |f| {
+                const o = @field(w, f);
+                if (o.is_some) {
+                    var sum: @typeInfo(@TypeOf(@field(self, f))).optional.child = @splat(0);
+                    const n = @min(sum.len, o.val.len);
+                    if (n > 0) @memcpy(sum[0..n], o.val.ptr[0..n]);
+                    @field(self, f) = sum;
+                }
+            }
+            return self;
+        }
+    };
+
+    /// Range is a part of an object: suffix alone (the last bytes), or
+    /// offset and optionally length (to the end when null).
+    pub const Range = struct {
+        offset: ?u64 = null,
+        length: ?u64 = null,
+        suffix: ?u64 = null,
+    };
+
+    /// Conditional is R2's onlyIf, evaluated in HTTP's order (etag_matches,
+    /// else uploaded_before; then etag_does_not_match, else
+    /// uploaded_after). Etags are unquoted; "*" matches any object.
+    pub const Conditional = struct {
+        etag_matches: []const []const u8 = &.{},
+        etag_does_not_match: []const []const u8 = &.{},
+        /// Milliseconds since the Unix epoch.
+        uploaded_before: ?u64 = null,
+        uploaded_after: ?u64 = null,
+        seconds_granularity: bool = false,
+    };
 
     /// Object is an object's metadata, in memory the caller owns: free it
     /// with deinit.
     pub const Object = struct {
         key: []u8,
+        version: []u8,
         /// The hex md5 without quotes (multipart: md5-of-md5s "-" parts).
         etag: []u8,
         size: u64,
         /// Upload time, milliseconds since the Unix epoch.
         uploaded: u64,
-        /// Null when not set.
-        content_type: ?[]u8,
+        http_metadata: HttpMetadata,
+        /// Sorted by key.
+        custom_metadata: []Pair,
+        checksums: Checksums,
+        storage_class: []u8,
+        /// For a ranged get: the bytes the body holds.
+        range: ?Range,
 
         fn from(allocator: Allocator, o: *const c.r2_bucket_object_t) Allocator.Error!Object {
-            const key = try allocator.dupe(u8, str(o.key));
-            errdefer allocator.free(key);
-            const etag = try allocator.dupe(u8, str(o.etag));
-            errdefer allocator.free(etag);
-            const ct = o.http_metadata.content_type;
-            return .{
-                .key = key,
-                .etag = etag,
+            var self: Object = .{
+                .key = &.{},
+                .version = &.{},
+                .etag = &.{},
                 .size = o.size,
                 .uploaded = o.uploaded,
-                .content_type = if (ct.is_some) try allocator.dupe(u8, str(ct.val)) else null,
+                .http_metadata = .{},
+                .custom_metadata = &.{},
+                .checksums = Checksums.from(&o.checksums),
+                .storage_class = &.{},
+                .range = null,
             };
+            errdefer self.deinit(allocator);
+            self.key = try allocator.dupe(u8, str(o.key));
+            self.version = try allocator.dupe(u8, str(o.version));
+            self.etag = try allocator.dupe(u8, str(o.etag));
+            self.storage_class = try allocator.dupe(u8, str(o.storage_class));
+            self.http_metadata = try HttpMetadata.from(allocator, &o.http_metadata);
+            const pairs = if (o.custom_metadata.len == 0) &[_]c.r2_bucket_tuple2_string_string_t{} else o.custom_metadata.ptr[0..o.custom_metadata.len];
+            const cm = try allocator.alloc(Pair, pairs.len);
+            var n: usize = 0;
+            errdefer {
+                for (cm[0..n]) |p| {
+                    allocator.free(p.key);
+                    allocator.free(p.value);
+                }
+                allocator.free(cm);
+            }
+            while (n < pairs.len) : (n += 1) {
+                const k = try allocator.dupe(u8, str(pairs[n].f0));
+                errdefer allocator.free(k);
+                cm[n] = .{ .key = k, .value = try allocator.dupe(u8, str(pairs[n].f1)) };
+            }
+            self.custom_metadata = cm;
+            if (o.range.is_some) {
+                const r = o.range.val;
+                self.range = .{
+                    .offset = if (r.offset.is_some) r.offset.val else null,
+                    .length = if (r.length.is_some) r.length.val else null,
+                    .suffix = if (r.suffix.is_some) r.suffix.val else null,
+                };
+            }
+            return self;
+        }
+
+        /// customMetadata returns the custom metadata value of key, or null.
+        pub fn customMetadata(self: *const Object, key: []const u8) ?[]const u8 {
+            for (self.custom_metadata) |p| if (std.mem.eql(u8, p.key, key)) return p.value;
+            return null;
         }
 
         /// deinit frees the object's strings.
         pub fn deinit(self: *Object, allocator: Allocator) void {
             allocator.free(self.key);
+            allocator.free(self.version);
             allocator.free(self.etag);
-            if (self.content_type) |ct| allocator.free(ct);
+            allocator.free(self.storage_class);
+            self.http_metadata.deinit(allocator);
+            for (self.custom_metadata) |p| {
+                allocator.free(p.key);
+                allocator.free(p.value);
+            }
+            allocator.free(self.custom_metadata);
             self.* = undefined;
         }
     };
@@ -768,7 +936,7 @@ pub const r2 = struct {
     /// res.splice; deinit closes it.
     pub const ObjectBody = struct {
         object: Object,
-        /// Null when a precondition failed (R2's onlyIf).
+        /// Null when only_if failed (R2's onlyIf): answer 304 or 412.
         body: ?InputStream,
 
         /// deinit frees the object and closes the body.
@@ -783,26 +951,98 @@ pub const r2 = struct {
     pub const Body = union(enum) {
         bytes: []const u8,
         stream: *InputStream,
-    };
 
-    /// Range is a part of an object: suffix alone (the last bytes), or
-    /// offset and optionally length.
-    pub const Range = struct {
-        offset: ?u64 = null,
-        length: ?u64 = null,
-        suffix: ?u64 = null,
+        /// toWit lowers the body; a stream's handle moves to the host.
+        fn toWit(body: Body) Error!c.r2_bucket_body_t {
+            var v: c.r2_bucket_body_t = .{};
+            switch (body) {
+                .bytes => |bytes| {
+                    v.tag = c.R2_BUCKET_BODY_BYTES;
+                    v.val.bytes = witBytes(bytes);
+                },
+                .stream => |s| {
+                    v.tag = c.R2_BUCKET_BODY_STREAM;
+                    v.val.stream = try s.give();
+                },
+            }
+            return v;
+        }
     };
 
     /// PutOptions are the optional parts of a put.
     pub const PutOptions = struct {
-        content_type: ?[]const u8 = null,
-        /// The md5 the bytes must have (error.InvalidArgument if not).
-        md5: ?[16]u8 = null,
+        http_metadata: ?HttpMetadata = null,
+        custom_metadata: []const Pair = &.{},
+        /// Checksums the bytes must have (md5 and at most one SHA): a
+        /// mismatch is error.InvalidArgument ("bad digest") and stores nothing.
+        checksums: Checksums = .{},
+        /// Failing is error.PreconditionFailed and stores nothing.
+        only_if: ?Conditional = null,
+        storage_class: ?[]const u8 = null,
     };
 
     /// GetOptions are the optional parts of a get.
     pub const GetOptions = struct {
+        /// Failing returns the object without a body.
+        only_if: ?Conditional = null,
         range: ?Range = null,
+    };
+
+    /// ListOptions are the options of a list.
+    pub const ListOptions = struct {
+        /// 1 to 1000; null: 1000.
+        limit: ?u32 = null,
+        prefix: ?[]const u8 = null,
+        /// From the previous page (Objects.cursor).
+        cursor: ?[]const u8 = null,
+        delimiter: ?[]const u8 = null,
+        start_after: ?[]const u8 = null,
+        /// Workers' include: fill these fields of the listed objects.
+        include: struct { http_metadata: bool = false, custom_metadata: bool = false } = .{},
+    };
+
+    /// Objects is one page of a list, in memory the caller owns: free it
+    /// with deinit. Loop while truncated, passing cursor.
+    pub const Objects = struct {
+        objects: []Object,
+        truncated: bool,
+        cursor: ?[]u8,
+        delimited_prefixes: [][]u8,
+
+        /// deinit frees the page.
+        pub fn deinit(self: *Objects, allocator: Allocator) void {
+            for (self.objects) |*o| o.deinit(allocator);
+            allocator.free(self.objects);
+            if (self.cursor) |cur| allocator.free(cur);
+            for (self.delimited_prefixes) |p| allocator.free(p);
+            allocator.free(self.delimited_prefixes);
+            self.* = undefined;
+        }
+    };
+
+    /// MultipartOptions apply to the object a multipart upload makes.
+    pub const MultipartOptions = struct {
+        http_metadata: ?HttpMetadata = null,
+        custom_metadata: []const Pair = &.{},
+        storage_class: ?[]const u8 = null,
+    };
+
+    /// UploadedPart is a stored part. From uploadPart its etag is the
+    /// caller's (deinit); to complete, any slice will do.
+    pub const UploadedPart = struct {
+        part_number: u32,
+        etag: []const u8,
+
+        /// deinit frees the etag of a part uploadPart returned.
+        pub fn deinit(self: *UploadedPart, allocator: Allocator) void {
+            allocator.free(self.etag);
+            self.* = undefined;
+        }
+
+        fn from(allocator: Allocator, p: *c.r2_bucket_uploaded_part_t) Allocator.Error!UploadedPart {
+            defer c.r2_bucket_uploaded_part_free(p);
+            return .{ .part_number = p.part_number, .etag = try allocator.dupe(u8, str(p.etag)) };
+        }
     };
 
     /// open returns the bucket bound to binding (e.g. "FILES"); handles are
@@ -820,6 +1060,74 @@ pub const r2 = struct {
         return if (v) |x| .{ .is_some = true, .val = x } else .{};
     }
 
+    fn optStr(v: ?[]const u8) c.r2_bucket_option_string_t {
+        return if (v) |x| .{ .is_some = true, .val = wit(x) } else .{};
+    }
+
+    fn dupeOpt(allocator: Allocator, v: c.r2_bucket_option_string_t) Allocator.Error!?[]const u8 {
+        return if (v.is_some) try allocator.dupe(u8, str(v.val)) else null;
+    }
+
+    /// witStrings views strings as a WIT list in memory from gpa (free it
+    /// with gpa.free(list.ptr[0..list.len]) when len > 0).
+    fn witStrings(v: []const []const u8) Error!c.r2_bucket_list_string_t {
+        if (v.len == 0) return .{};
+        const a = try gpa.alloc(c.bindery_string_t, v.len);
+        for (v, a) |s, *w| w.* = wit(s);
+        return .{ .ptr = a.ptr, .len = a.len };
+    }
+
+    fn witPairs(v: []const Pair) Error!c.r2_bucket_list_tuple2_string_string_t {
+        if (v.len == 0) return .{};
+        const a = try gpa.alloc(c.r2_bucket_tuple2_string_string_t, v.len);
+        for (v, a) |p, *w| w.* = .{ .f0 = wit(p.key), .f1 = wit(p.value) };
+        return .{ .ptr = a.ptr, .len = a.len };
+    }
+
+    fn freeList(list: anytype) void {
+        if (list.len > 0) gpa.free(list.ptr[0..list.len]);
+    }
+
+    fn witConditional(cond: ?Conditional) Error!c.r2_bucket_option_conditional_t {
+        const cd = cond orelse return .{};
+        const matches = try witStrings(cd.etag_matches);
+        errdefer freeList(matches);
+        return .{ .is_some = true, .val = .{
+            .etag_matches = matches,
+            .etag_does_not_match = try witStrings(cd.etag_does_not_match),
+            .uploaded_before = opt(cd.uploaded_before),
+            .uploaded_after = opt(cd.uploaded_after),
+            .seconds_granularity = cd.seconds_granularity,
+        } };
+    }
+
+    fn freeConditional(cond: c.r2_bucket_option_conditional_t) void {
+        if (!cond.is_some) return;
+        freeList(cond.val.etag_matches);
+        freeList(cond.val.etag_does_not_match);
+    }
+
+    /// WitPut is PutOptions lowered for one call: free it with deinit.
+    const WitPut = struct {
+        o: c.r2_bucket_put_options_t,
+
+        fn init(opts: *const PutOptions) Error!WitPut {
+            var o: c.r2_bucket_put_options_t = .{};
+            if (opts.http_metadata) |m| o.http_metadata = .{ .is_some = true, .val = m.toWit() };
+            o.checksums = opts.checksums.toWit();
+            o.storage_class = optStr(opts.storage_class);
+            o.custom_metadata = try witPairs(opts.custom_metadata);
+            errdefer freeList(o.custom_metadata);
+            o.only_if = try witConditional(opts.only_if);
+            return .{ .o = o };
+        }
+
+        fn deinit(self: *WitPut) void {
+            freeList(self.o.custom_metadata);
+            freeConditional(self.o.only_if);
+        }
+    };
+
     /// Bucket is an open R2 binding.
     pub const Bucket = struct {
         handle: c.r2_bucket_bucket_t,
@@ -834,10 +1142,18 @@ pub const r2 = struct {
             return try Object.from(allocator, &res.val);
         }
 
-        /// get returns key's metadata and body, or null.
+        /// get returns key's metadata and body, or null. When opts.only_if
+        /// fails, the body is null.
         pub fn get(b: Bucket, allocator: Allocator, key: []const u8, opts: GetOptions) Error!?ObjectBody {
             var o: c.r2_bucket_get_options_t = .{};
-            if (opts.range) |r| o.range = .{ .is_some = true, .val = .{ .offset = opt(r.offset), .length = opt(r.length), .suffix = opt(r.suffix) } };
+            if (opts.range) |r| {
+                o.range = .{ .is_some = true, .val = if (r.suffix) |n|
+                    .{ .suffix = opt(n) }
+                else
+                    .{ .offset = opt(r.offset orelse 0), .length = opt(r.length) } };
+            }
+            o.only_if = try witConditional(opts.only_if);
+            defer freeConditional(o.only_if);
             var res: c.r2_bucket_option_object_body_t = undefined;
             var err: c.r2_bucket_error_t = undefined;
             if (!c.r2_bucket_bucket_get(b.handle, wit(key), o, &res, &err)) return r2Fail(&err);
@@ -849,27 +1165,18 @@ pub const r2 = struct {
         }
 
         /// put stores body under key and returns the stored object's
-        /// metadata. A stream body is used up (and closed) either way.
+        /// metadata; error.PreconditionFailed when opts.only_if fails. A
+        /// stream body is used up (and closed) either way.
         pub fn put(b: Bucket, allocator: Allocator, key: []const u8, body: Body, opts: PutOptions) Error!Object {
-            var v: c.r2_bucket_body_t = .{};
-            switch (body) {
-                .bytes => |bytes| {
-                    v.tag = c.R2_BUCKET_BODY_BYTES;
-                    v.val.bytes = witBytes(bytes);
-                },
-                .stream => |s| {
-                    // own<input-stream>: the handle moves to the host.
-                    v.tag = c.R2_BUCKET_BODY_STREAM;
-                    v.val.stream = try s.give();
-                },
-            }
-            var o: c.r2_bucket_put_options_t = .{};
-            if (opts.content_type) |ct| o.http_metadata = .{ .is_some = true, .val = .{ .content_type = .{ .is_some = true, .val = wit(ct) } } };
-            var md5 = opts.md5;
-            if (md5) |*m| o.checksums.md5 = .{ .is_some = true, .val = witBytes(m) };
+            const v = try body.toWit();
+            var o = WitPut.init(&opts) catch |e| {
+                if (v.tag == c.R2_BUCKET_BODY_STREAM) c.io_streams_input_stream_drop(v.val.stream);
+                return e;
+            };
+            defer o.deinit();
             var res: c.r2_bucket_option_object_t = undefined;
             var err: c.r2_bucket_error_t = undefined;
-            if (!c.r2_bucket_bucket_put(b.handle, wit(key), v, o, &res, &err)) return r2Fail(&err);
+            if (!c.r2_bucket_bucket_put(b.handle, wit(key), v, o.o, &res, &err)) return r2Fail(&err);
             if (!res.is_some) return fail(error.PreconditionFailed, "precondition failed");
             defer c.r2_bucket_object_free(&res.val);
             return try Object.from(allocator, &res.val);
@@ -877,21 +1184,89 @@ pub const r2 = struct {
 
         /// writer starts a put whose bytes the Worker writes piece by piece.
         pub fn writer(b: Bucket, key: []const u8, opts: PutOptions) Error!ObjectWriter {
-            var o: c.r2_bucket_put_options_t = .{};
-            if (opts.content_type) |ct| o.http_metadata = .{ .is_some = true, .val = .{ .content_type = .{ .is_some = true, .val = wit(ct) } } };
-            var md5 = opts.md5;
-            if (md5) |*m| o.checksums.md5 = .{ .is_some = true, .val = witBytes(m) };
+            var o = try WitPut.init(&opts);
+            defer o.deinit();
             var w: c.r2_bucket_object_writer_t = undefined;
             var err: c.r2_bucket_error_t = undefined;
-            if (!c.r2_bucket_bucket_put_writer(b.handle, wit(key), o, &w, &err)) return r2Fail(&err);
+            if (!c.r2_bucket_bucket_put_writer(b.handle, wit(key), o.o, &w, &err)) return r2Fail(&err);
             return .{ .handle = w };
         }
 
         /// delete deletes key; a missing key is not an error.
         pub fn delete(b: Bucket, key: []const u8) Error!void {
-            var k = wit(key);
+            return b.deleteMany(&.{key});
+        }
+
+        /// deleteMany deletes up to 1000 keys in one call; missing keys are
+        /// not an error.
+        pub fn deleteMany(b: Bucket, keys: []const []const u8) Error!void {
+            const ks = try witStrings(keys);
+            defer freeList(ks);
             var err: c.r2_bucket_error_t = undefined;
-            if (!c.r2_bucket_bucket_delete(b.handle, .{ .ptr = &k, .len = 1 }, &err)) return r2Fail(&err);
+            if (!c.r2_bucket_bucket_delete(b.handle, ks, &err)) return r2Fail(&err);
+        }
+
+        /// list returns one page of objects in key order.
+        pub fn list(b: Bucket, allocator: Allocator, opts: ListOptions) Error!Objects {
+            const o: c.r2_bucket_list_options_t = .{
+                .limit = if (opts.limit) |l| .{ .is_some = true, .val = l } else .{},
+                .prefix = optStr(opts.prefix),
+                .cursor = optStr(opts.cursor),
+                .delimiter = optStr(opts.delimiter),
+                .start_after = optStr(opts.start_after),
+                .include_http_metadata = opts.include.http_metadata,
+                .include_custom_metadata = opts.include.custom_metadata,
+            };
+            var r: c.r2_bucket_list_result_t = undefined;
+            var err: c.r2_bucket_error_t = undefined;
+            if (!c.r2_bucket_bucket_list_objects(b.handle, o, &r, &err)) return r2Fail(&err);
+            defer c.r2_bucket_list_result_free(&r);
+            const wobjs = if (r.objects.len == 0) &[_]c.r2_bucket_object_t{} else r.objects.ptr[0..r.objects.len];
+            const wprefixes = if (r.delimited_prefixes.len == 0) &[_]c.bindery_string_t{} else r.delimited_prefixes.ptr[0..r.delimited_prefixes.len];
+            var out: Objects = .{ .objects = &.{}, .truncated = r.truncated, .cursor = null, .delimited_prefixes = &.{} };
+            const objs = try allocator.alloc(Object, wobjs.len);
+            var n: usize = 0;
+            errdefer {
+                for (objs[0..n]) |*obj| obj.deinit(allocator);
+                allocator.free(objs);
+            }
+            while (n < wobjs.len) : (n += 1) objs[n] = try Object.from(allocator, &wobjs[n]);
+            const prefixes = try allocator.alloc([]u8, wprefixes.len);
+            var m: usize = 0;
+            errdefer {
+                for (prefixes[0..m]) |p| allocator.free(p);
+                allocator.free(prefixes);
+            }
+            while (m < wprefixes.len) : (m += 1) prefixes[m] = try allocator.dupe(u8, str(wprefixes[m]));
+            if (r.cursor.is_some) out.cursor = try allocator.dupe(u8, str(r.cursor.val));
+            out.objects = objs;
+            out.delimited_prefixes = prefixes;
+            return out;
+        }
+
+        /// createMultipartUpload starts a multipart upload of key.
+        pub fn createMultipartUpload(b: Bucket, allocator: Allocator, key: []const u8, opts: MultipartOptions) Error!MultipartUpload {
+            var o: c.r2_bucket_multipart_options_t = .{};
+            if (opts.http_metadata) |m| o.http_metadata = .{ .is_some = true, .val = m.toWit() };
+            o.storage_class = optStr(opts.storage_class);
+            o.custom_metadata = try witPairs(opts.custom_metadata);
+            defer freeList(o.custom_metadata);
+            var h: c.r2_bucket_multipart_upload_t = undefined;
+            var err: c.r2_bucket_error_t = undefined;
+            if (!c.r2_bucket_bucket_create_multipart_upload(b.handle, wit(key), o, &h, &err)) return r2Fail(&err);
+            errdefer c.r2_bucket_multipart_upload_drop(h);
+            var id = c.r2_bucket_multipart_upload_upload_id(h);
+            defer c.bindery_string_free(&id);
+            return MultipartUpload.init(allocator, h, key, str(id));
+        }
+
+        /// resumeMultipartUpload continues an upload by its id, e.g. in a
+        /// later request. It does not check that the upload exists: its
+        /// calls return error.NoSuchUpload if not.
+        pub fn resumeMultipartUpload(b: Bucket, allocator: Allocator, key: []const u8, upload_id: []const u8) Error!MultipartUpload {
+            const h = c.r2_bucket_bucket_resume_multipart_upload(b.handle, wit(key), wit(upload_id));
+            errdefer c.r2_bucket_multipart_upload_drop(h);
+            return MultipartUpload.init(allocator, h, key, upload_id);
         }
     };
 
@@ -920,6 +1295,97 @@ pub const r2 = struct {
         /// abort drops the writer: without finish, the put is abandoned.
         pub fn abort(w: *ObjectWriter) void {
             if (!w.done) c.r2_bucket_object_writer_drop(w.handle);
+            w.done = true;
+        }
+    };
+
+    /// MultipartUpload is an incomplete multipart upload. Keep upload_id to
+    /// resume it in a later request; deinit releases the handle (the upload
+    /// itself stays until complete or abort).
+    pub const MultipartUpload = struct {
+        handle: c.r2_bucket_multipart_upload_t,
+        key: []u8,
+        upload_id: []u8,
+
+        fn init(allocator: Allocator, h: c.r2_bucket_multipart_upload_t, key: []const u8, id: []const u8) Error!MultipartUpload {
+            const k = try allocator.dupe(u8, key);
+            errdefer allocator.free(k);
+            return .{ .handle = h, .key = k, .upload_id = try allocator.dupe(u8, id) };
+        }
+
+        /// uploadPart stores part n (1 to 10000) from bytes or a stream
+        /// (e.g. &req.body, moved inside the host), replacing an earlier one.
+        pub fn uploadPart(u: *const MultipartUpload, allocator: Allocator, n: u32, body: Body) Error!UploadedPart {
+            if (n < 1 or n > 10000) {
+                if (body == .stream) body.stream.close();
+                return failFmt(error.InvalidArgument, "part number {d} is not 1 to 10000", .{n});
+            }
+            const v = try body.toWit();
+            var p: c.r2_bucket_uploaded_part_t = undefined;
+            var err: c.r2_bucket_error_t = undefined;
+            if (!c.r2_bucket_multipart_upload_upload_part(u.handle, n, v, &p, &err)) return r2Fail(&err);
+            return try UploadedPart.from(allocator, &p);
+        }
+
+        /// partWriter starts part n, whose bytes the Worker writes piece by piece.
+        pub fn partWriter(u: *const MultipartUpload, n: u32) Error!PartWriter {
+            var w: c.r2_bucket_part_writer_t = undefined;
+            var err: c.r2_bucket_error_t = undefined;
+            if (!c.r2_bucket_multipart_upload_part_writer(u.handle, n, &w, &err)) return r2Fail(&err);
+            return .{ .handle = w };
+        }
+
+        /// complete joins the parts (in ascending order of part number)
+        /// into the object and returns its metadata.
+        pub fn complete(u: *const MultipartUpload, allocator: Allocator, parts: []const UploadedPart) Error!Object {
+            const ps = try gpa.alloc(c.r2_bucket_uploaded_part_t, parts.len);
+            defer gpa.free(ps);
+            for (parts, ps) |p, *w| w.* = .{ .part_number = p.part_number, .etag = wit(p.etag) };
+            var o: c.r2_bucket_object_t = undefined;
+            var err: c.r2_bucket_error_t = undefined;
+            if (!c.r2_bucket_multipart_upload_complete(u.handle, .{ .ptr = if (ps.len == 0) null else ps.ptr, .len = ps.len }, &o, &err)) return r2Fail(&err);
+            defer c.r2_bucket_object_free(&o);
+            return try Object.from(allocator, &o);
+        }
+
+        /// abort discards the upload and its parts.
+        pub fn abort(u: *const MultipartUpload) Error!void {
+            var err: c.r2_bucket_error_t = undefined;
+            if (!c.r2_bucket_multipart_upload_abort(u.handle, &err)) return r2Fail(&err);
+        }
+
+        /// deinit releases the handle and frees key and upload_id.
+        pub fn deinit(u: *MultipartUpload, allocator: Allocator) void {
+            c.r2_bucket_multipart_upload_drop(u.handle);
+            allocator.free(u.key);
+            allocator.free(u.upload_id);
+            u.* = undefined;
+        }
+    };
+
+    /// PartWriter is a part upload in progress: write, then finish (or abort).
+    pub const PartWriter = struct {
+        handle: c.r2_bucket_part_writer_t,
+        done: bool = false,
+
+        /// write appends bytes to the part.
+        pub fn write(w: *PartWriter, bytes: []const u8) Error!void {
+            var err: c.r2_bucket_error_t = undefined;
+            if (!c.r2_bucket_part_writer_write(w.handle, witBytes(bytes), &err)) return r2Fail(&err);
+        }
+
+        /// finish stores the part.
+        pub fn finish(w: *PartWriter, allocator: Allocator) Error!UploadedPart {
+            defer w.abort();
+            var p: c.r2_bucket_uploaded_part_t = undefined;
+            var err: c.r2_bucket_error_t = undefined;
+            if (!c.r2_bucket_part_writer_finish(w.handle, &p, &err)) return r2Fail(&err);
+            return try UploadedPart.from(allocator, &p);
+        }
+
+        /// abort drops the writer: without finish, the part is abandoned.
+        pub fn abort(w: *PartWriter) void {
+            if (!w.done) c.r2_bucket_part_writer_drop(w.handle);
             w.done = true;
         }
     };

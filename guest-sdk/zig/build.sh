@@ -6,7 +6,8 @@
 # wasm32-wasi reactor. The root is entry.zig, which exports your fetch.
 #
 #   guest-sdk/zig/build.sh -o worker.wasm main.zig [zig flags, e.g. -O ReleaseFast]
-#   guest-sdk/zig/build.sh --probe      # exit 0 and print zig's path if it works, else say why (exit 3)
+#   guest-sdk/zig/build.sh --probe      # exit 0 and print zig's path if it works, else say why (exit 3;
+#                                       # exit 1 when zig works but the SDK does not compile)
 #
 # Needs Zig 0.17 (guest-sdk/zig/install-toolchain.sh installs it). It uses
 # $ZIG if set, else `zig` on PATH if it is 0.17, else the one
@@ -75,10 +76,17 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
 if [[ "${1:-}" == "--probe" ]]; then
+  # First the toolchain alone (exit 3: missing or broken, skip), then a
+  # Worker with the SDK (exit 1: the SDK does not compile, a bug to fail on).
+  printf 'export fn f(n: i32) i32 {\n    return n + 1;\n}\n' >"$tmp/t.zig"
+  if ! out="$("$zig" build-exe -target wasm32-wasi -mexec-model=reactor -fno-entry -lc -O ReleaseSmall -femit-bin="$tmp/t.wasm" "$tmp/t.zig" 2>&1)"; then
+    echo "build.sh: $zig ($("$zig" version)) cannot build for wasm32-wasi: $out" >&2
+    exit 3
+  fi
   printf 'const bindery = @import("bindery");\npub fn fetch(_: *bindery.Request, res: *bindery.Response) !void {\n    try res.text(200, "ok");\n}\n' >"$tmp/p.zig"
   if ! out="$(build "$tmp/p.wasm" "$tmp/p.zig" "$tmp" 2>&1)"; then
-    echo "build.sh: $zig ($("$zig" version)) cannot build a Worker: $out" >&2
-    exit 3
+    echo "build.sh: the SDK does not compile with $zig ($("$zig" version)): $out" >&2
+    exit 1
   fi
   echo "$zig"
   exit 0

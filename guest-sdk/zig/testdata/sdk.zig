@@ -61,9 +61,9 @@ pub fn fetch(req: *bindery.Request, res: *bindery.Response) !void {
         try res.print(" missing={}", .{empty == null});
     } else if (req.is("GET", "/r2")) {
         const b = try bindery.r2.open("FILES");
-        var obj = try b.put(a, "r2/bytes", .{ .bytes = "0123456789" }, .{ .content_type = "text/x-test" });
+        var obj = try b.put(a, "r2/bytes", .{ .bytes = "0123456789" }, .{ .http_metadata = .{ .content_type = "text/x-test" } });
         defer obj.deinit(a);
-        try res.print("put {s} {d} {s};", .{ obj.key, obj.size, obj.content_type orelse "-" });
+        try res.print("put {s} {d} {s};", .{ obj.key, obj.size, obj.http_metadata.content_type orelse "-" });
         if (try b.head(a, "r2/bytes")) |h| {
             var head = h;
             defer head.deinit(a);
@@ -80,7 +80,7 @@ pub fn fetch(req: *bindery.Request, res: *bindery.Response) !void {
         var wo = try w.finish(a);
         defer wo.deinit(a);
         try res.print("writer {d};", .{wo.size});
-        if (b.put(a, "r2/bad", .{ .bytes = "x" }, .{ .md5 = @splat(0) })) |o| {
+        if (b.put(a, "r2/bad", .{ .bytes = "x" }, .{ .checksums = .{ .md5 = @splat(0) } })) |o| {
             var bad = o;
             bad.deinit(a);
             try res.write("bad md5 accepted;");
