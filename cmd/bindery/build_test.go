@@ -115,6 +115,9 @@ func TestInitBuildDev(t *testing.T) {
 		{"go", nil},
 		{"c", probe(t, "guest-sdk/c/build.sh")},
 		{"rust", probe(t, "guest-sdk/rust/cargo-wasm")},
+		{"zig", probe(t, "guest-sdk/zig/build.sh")},
+		{"assemblyscript", probe(t, "guest-sdk/assemblyscript/build.sh")},
+		{"js", probeJS(t)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.lang, func(t *testing.T) {
@@ -178,6 +181,22 @@ func probe(t *testing.T, script string) func() error {
 		cmd := exec.Command(filepath.Join(testutil.RepoRoot(t), filepath.FromSlash(script)), "--probe")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("%s --probe: %v: %s", script, err, bytes.TrimSpace(out))
+		}
+		return nil
+	}
+}
+
+// probeJS returns a function that says why the JavaScript SDK cannot
+// build a Worker, if it cannot: no node, or no npm packages installed in
+// guest-sdk/js.
+func probeJS(t *testing.T) func() error {
+	return func() error {
+		if _, err := exec.LookPath("node"); err != nil {
+			return fmt.Errorf("no node in PATH: %w", err)
+		}
+		pkg := filepath.Join(testutil.RepoRoot(t), "guest-sdk", "js", "node_modules", "@bytecodealliance", "componentize-js", "package.json")
+		if _, err := os.Stat(pkg); err != nil {
+			return fmt.Errorf("guest-sdk/js has no node_modules (run: cd guest-sdk/js && npm ci): %w", err)
 		}
 		return nil
 	}

@@ -47,12 +47,14 @@ type initLang struct {
 // copies it.
 const sdkCopyDir = "bindery-sdk"
 
-// initLangs lists the languages, the default first. Languages whose SDK is
-// not in the repository yet (Zig, AssemblyScript) are left out.
+// initLangs lists the languages, the default first.
 var initLangs = []initLang{
 	{name: "go", template: "go", sdk: "guest-sdk/go", marker: "go.mod"},
 	{name: "c", template: "c", sdk: "guest-sdk/c", marker: "bindery.h", copySDK: true},
 	{name: "rust", template: "rust", sdk: "guest-sdk/rust", marker: "Cargo.lock", cargoLock: true},
+	{name: "zig", template: "zig", sdk: "guest-sdk/zig", marker: "bindery.zig"},
+	{name: "assemblyscript", template: "assemblyscript", sdk: "guest-sdk/assemblyscript", marker: "asconfig.json"},
+	{name: "js", template: "js", sdk: "guest-sdk/js", marker: "build.mjs"},
 }
 
 func langNames() []string {
@@ -71,8 +73,7 @@ STORE and a GREETING var), a hello + KV counter source file, .gitignore and
 a README with the next commands. Existing files are never overwritten
 unless --force is given.
 
-Languages (--lang): go (default), c, rust. Zig and AssemblyScript are not
-offered yet: their SDKs and example Workers are still being written.
+Languages (--lang): go (default), c, rust, zig, assemblyscript, js.
 
 Where the SDK comes from:
   go    go.mod requires github.com/bindery-run/bindery/guest-sdk/go and
@@ -87,6 +88,14 @@ Where the SDK comes from:
         generated from that checkout's wit/), with go's trade-off;
         Cargo.lock is the SDK's lock plus the Worker's crate, so the
         build's --locked holds.
+  zig   the [build] command runs the SDK folder's build.sh (Zig 0.17,
+        over the C bindings of that checkout's wit/), with go's trade-off.
+  assemblyscript
+        index.ts imports the SDK folder by a relative path and the
+        [build] command runs its build.sh (which installs the SDK's
+        pinned asc with npm ci on first use), with go's trade-off.
+  js    the [build] command runs node on the SDK folder's build.mjs
+        (componentize-js; run npm ci there once), with go's trade-off.
 
 --sdk-path names a bindery checkout (or the language's guest-sdk folder).
 By default it is the checkout this binary was built from, if it still
@@ -105,6 +114,9 @@ type initData struct {
 	// when both are in one checkout, else absolute. For copied SDKs it is
 	// the copy's folder (bindery-sdk) and SDKSource is where it came from.
 	SDKDir, SDKSource string
+	// SDKImport is the SDK folder relative to the project, as a module
+	// path an import can name ("../../guest-sdk/assemblyscript").
+	SDKImport string
 	// GoVersion is the go line of the Go SDK's go.mod.
 	GoVersion string
 	// Version is bindery's version.
@@ -171,6 +183,7 @@ func runInit(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	data := initData{Name: name, Wasm: name + ".wasm", Date: time.Now().UTC().Format(time.DateOnly), Version: version, SDKSource: sdk}
 	data.SDKDir = sdkRef(abs, sdk)
+	data.SDKImport = importPath(abs, sdk)
 	if lang.copySDK {
 		data.SDKDir = sdkCopyDir
 	}
@@ -282,7 +295,7 @@ func renderTemplates(lang string, data initData) ([]outFile, error) {
 		if err != nil {
 			return err
 		}
-		t, err := template.New(p).Funcs(template.FuncMap{"gomodPath": gomodPath, "tomlq": tomlq, "shq": shq}).Option("missingkey=error").Parse(string(src))
+		t, err := template.New(p).Funcs(template.FuncMap{"gomodPath": gomodPath, "tomlq": tomlq, "shq": shq, "jsq": strconv.Quote}).Option("missingkey=error").Parse(string(src))
 		if err != nil {
 			return fmt.Errorf("template %s: %w", p, err)
 		}
@@ -420,6 +433,21 @@ func sdkRef(dir, sdk string) string {
 		}
 	}
 	return sdk
+}
+
+// importPath is sdk relative to dir, with forward slashes and a leading
+// "./" or "../", as an import statement names a file module; sdk as it is
+// when there is no relative path (another volume).
+func importPath(dir, sdk string) string {
+	r, err := filepath.Rel(dir, sdk)
+	if err != nil {
+		return filepath.ToSlash(sdk)
+	}
+	r = filepath.ToSlash(r)
+	if r != ".." && !strings.HasPrefix(r, "../") {
+		r = "./" + r
+	}
+	return r
 }
 
 // goDirective returns the go line of a go.mod ("1.26" when unreadable).

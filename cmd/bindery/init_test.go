@@ -18,9 +18,9 @@ func TestInitUsage(t *testing.T) {
 		wantErr error
 		want    string // in stdout+stderr
 	}{
-		{[]string{"init", "--help"}, flag.ErrHelp, "Languages (--lang): go (default), c, rust."},
-		{[]string{"init", "--help"}, flag.ErrHelp, "Zig and AssemblyScript are not"},
-		{[]string{"init", "--lang", "cobol"}, errUsage, `unknown --lang "cobol": want one of go, c, rust`},
+		{[]string{"init", "--help"}, flag.ErrHelp, "Languages (--lang): go (default), c, rust, zig, assemblyscript, js."},
+		{[]string{"init", "--help"}, flag.ErrHelp, "index.ts imports the SDK folder by a relative path"},
+		{[]string{"init", "--lang", "cobol"}, errUsage, `unknown --lang "cobol": want one of go, c, rust, zig, assemblyscript, js`},
 		{[]string{"init", "a", "b"}, errUsage, "at most one DIR"},
 		{[]string{"init", "--name", "Bad_Name"}, errUsage, `--name "Bad_Name"`},
 		{[]string{"init", "--name", "-dash"}, errUsage, `--name "-dash"`},
@@ -54,6 +54,7 @@ func TestInitUsage(t *testing.T) {
 // and the config they make.
 func TestInit(t *testing.T) {
 	root, _ := filepath.Abs(testutil.RepoRoot(t))
+	tmp := t.TempDir()
 	tests := []struct {
 		lang      string
 		files     []string // besides wrangler.toml, .gitignore, README.md
@@ -91,10 +92,36 @@ func TestInit(t *testing.T) {
 				".gitignore": "/target/",
 			},
 		},
+		{
+			lang:    "zig",
+			files:   []string{"src/main.zig"},
+			command: filepath.Join(root, "guest-sdk", "zig") + "/build.sh -o my-worker.wasm src/main.zig",
+			contains: map[string]string{
+				"src/main.zig": `bindery.kv.open("STORE")`,
+				".gitignore":   "/.zig-cache/",
+			},
+		},
+		{
+			lang:    "assemblyscript",
+			files:   []string{"index.ts"},
+			command: filepath.Join(root, "guest-sdk", "assemblyscript") + "/build.sh -o my-worker.wasm index.ts",
+			contains: map[string]string{
+				// Relative: asc resolves imports from the importing file.
+				"index.ts": `from "` + relSlash(t, filepath.Join(tmp, "assemblyscript", "My Worker"), filepath.Join(root, "guest-sdk", "assemblyscript")) + `";`,
+			},
+		},
+		{
+			lang:    "js",
+			files:   []string{"worker.js"},
+			command: "node " + filepath.Join(root, "guest-sdk", "js") + "/build.mjs worker.js -o my-worker.wasm --cache-dir .bindery/js-build",
+			contains: map[string]string{
+				"worker.js": "env.STORE.get('count')",
+			},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.lang, func(t *testing.T) {
-			dir := filepath.Join(t.TempDir(), "My Worker")
+			dir := filepath.Join(tmp, tc.lang, "My Worker")
 			out, errOut, err := runCLI(t, "", "init", "--lang", tc.lang, dir)
 			if err != nil {
 				t.Fatalf("init: %v\n%s%s", err, out, errOut)
@@ -279,6 +306,29 @@ func TestSDKRef(t *testing.T) {
 	for _, tc := range tests {
 		if got := sdkRef(filepath.FromSlash(tc.dir), filepath.FromSlash(tc.sdk)); got != filepath.FromSlash(tc.want) && got != tc.want {
 			t.Errorf("sdkRef(%q, %q) = %q, want %q", tc.dir, tc.sdk, got, tc.want)
+		}
+	}
+}
+
+// relSlash is target relative to base, with forward slashes.
+func relSlash(t *testing.T, base, target string) string {
+	r, err := filepath.Rel(base, target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.ToSlash(r)
+}
+
+func TestImportPath(t *testing.T) {
+	tests := []struct{ dir, sdk, want string }{
+		{"/src/bindery/examples/mine", "/src/bindery/guest-sdk/assemblyscript", "../../guest-sdk/assemblyscript"},
+		{"/src/bindery", "/src/bindery/guest-sdk/assemblyscript", "./guest-sdk/assemblyscript"},
+		{"/home/me/my worker", "/src/bindery/guest-sdk/assemblyscript", "../../../src/bindery/guest-sdk/assemblyscript"},
+		{"/a/b", "/a", ".."},
+	}
+	for _, tc := range tests {
+		if got := importPath(filepath.FromSlash(tc.dir), filepath.FromSlash(tc.sdk)); got != tc.want {
+			t.Errorf("importPath(%q, %q) = %q, want %q", tc.dir, tc.sdk, got, tc.want)
 		}
 	}
 }

@@ -3,7 +3,7 @@
 // Worker with guest-sdk/js.
 //
 //   node guest-sdk/js/build.mjs conformance/js/worker.js -o js.wasm
-import { trap } from '@bindery/worker';
+import { BindingError, trap } from '@bindery/worker';
 
 const text = (body, status = 200) => new Response(body, { status, headers: { 'content-type': 'text/plain; charset=utf-8' } });
 
@@ -30,6 +30,14 @@ export default {
       return new Response(request.body.pipeThrough(new TransformStream()), { headers: { 'content-type': 'application/octet-stream' } });
     }
     if (p.startsWith('/r2/')) return r2(request, env, decodeURIComponent(p.slice(4)));
+    if (p.startsWith('/r2x/')) {
+      try {
+        return await r2x(request, env, url);
+      } catch (e) {
+        if (e instanceof BindingError) return text(e.message, bindingStatus[e.code] || 500);
+        throw e;
+      }
+    }
     if (p === '/trap') trap('conformance: trap');
     return text('not found', 404);
   },
@@ -73,4 +81,100 @@ async function r2(request, env, key) {
     }
   }
   return text('method not allowed', 405);
+}
+
+// --- /r2x: the rest of the R2 API (conformance/r2ext_js_rust_test.go) ---
+
+const bindingStatus = {
+  'bad-digest': 400, 'invalid-argument': 400, 'invalid-key': 400, 'invalid-part': 400,
+  'invalid-part-order': 400, 'entity-too-small': 400, 'no-such-upload': 404, 'invalid-range': 416,
+};
+
+const json = (v, status = 200) => Response.json(v, { status });
+const fromHex = (s) => new Uint8Array(s.match(/../g).map((b) => parseInt(b, 16))).buffer;
+
+async function r2x(request, env, url) {
+  const p = url.pathname;
+  const q = url.searchParams;
+  const m = request.method;
+  const bucket = env.FILES;
+  if (p.startsWith('/r2x/obj/')) {
+    const key = decodeURIComponent(p.slice('/r2x/obj/'.length));
+    if (m === 'PUT') {
+      const h = request.headers;
+      const onlyIf = {};
+      if (h.has('if-match')) onlyIf.etagMatches = h.get('if-match');
+      if (h.has('if-none-match')) onlyIf.etagDoesNotMatch = h.get('if-none-match');
+      const obj = await bucket.put(key, request.body, {
+        httpMetadata: h, // a Headers: content-type, cache-control, …
+        customMetadata: h.has('x-owner') ? { owner: h.get('x-owner') } : undefined,
+        md5: h.get('x-md5') ?? undefined, // hex
+        sha256: h.has('x-sha256') ? fromHex(h.get('x-sha256')) : undefined, // ArrayBuffer
+        onlyIf, // an R2Conditional
+      });
+      if (obj === null) return text('precondition failed', 412);
+      return json({ etag: obj.etag, size: obj.size }, 201);
+    }
+    if (m === 'GET') {
+      const obj = await bucket.get(key, { onlyIf: request.headers, range: request.headers });
+      if (obj === null) return text('not found', 404);
+      const headers = new Headers({ etag: obj.httpEtag });
+      obj.writeHttpMetadata(headers);
+      if (!('body' in obj)) return new Response(null, { status: 412, headers });
+      if (request.headers.has('range')) {
+        const r = obj.range;
+        headers.set('content-range', `bytes ${r.offset}-${r.offset + r.length - 1}/${obj.size}`);
+        return new Response(await obj.arrayBuffer(), { status: 206, headers });
+      }
+      return new Response(obj.body, { headers });
+    }
+  }
+  if (p.startsWith('/r2x/head/') && m === 'GET') {
+    const obj = await bucket.head(decodeURIComponent(p.slice('/r2x/head/'.length)));
+    if (obj === null) return text('not found', 404);
+    return json({
+      key: obj.key, size: obj.size, etag: obj.etag, httpEtag: obj.httpEtag, uploaded: obj.uploaded.getTime(),
+      contentType: obj.httpMetadata.contentType ?? '', cacheControl: obj.httpMetadata.cacheControl ?? '',
+      customMetadata: obj.customMetadata, md5: obj.checksums.toJSON().md5 ?? '',
+    });
+  }
+  if (p === '/r2x/list' && m === 'GET') {
+    const opts = { prefix: q.get('prefix') ?? undefined, delimiter: q.get('delimiter') ?? undefined, cursor: q.get('cursor') ?? undefined };
+    if (q.has('limit')) opts.limit = Number(q.get('limit'));
+    const r = await bucket.list(opts);
+    return json({ keys: r.objects.map((o) => o.key), prefixes: r.delimitedPrefixes, truncated: r.truncated, cursor: r.cursor ?? '' });
+  }
+  if (p === '/r2x/delete' && m === 'POST') {
+    await bucket.delete((await request.text()).split('\n').filter(Boolean));
+    return new Response(null, { status: 204 });
+  }
+  if (p.startsWith('/r2x/mpu/')) {
+    const key = decodeURIComponent(p.slice('/r2x/mpu/'.length));
+    const action = q.get('action');
+    if (m === 'POST' && action === 'create') {
+      const h = request.headers;
+      const u = await bucket.createMultipartUpload(key, { httpMetadata: h, customMetadata: h.has('x-owner') ? { owner: h.get('x-owner') } : {} });
+      return text(u.uploadId);
+    }
+    const u = bucket.resumeMultipartUpload(key, q.get('uploadId'));
+    if (m === 'PUT' && action === 'part') {
+      // via=writer: a stream that is not the host's, so it goes through part-writer.
+      const body = q.get('via') === 'writer' ? request.body.pipeThrough(new TransformStream()) : request.body;
+      const part = await u.uploadPart(Number(q.get('part')), body);
+      return json({ partNumber: part.partNumber, etag: part.etag });
+    }
+    if (m === 'POST' && action === 'complete') {
+      const parts = (await request.text()).split(',').map((s) => {
+        const [n, etag] = s.split(':');
+        return { partNumber: Number(n), etag };
+      });
+      const obj = await u.complete(parts);
+      return json({ etag: obj.etag, size: obj.size });
+    }
+    if (m === 'DELETE') {
+      await u.abort();
+      return new Response(null, { status: 204 });
+    }
+  }
+  return text('no route', 404);
 }

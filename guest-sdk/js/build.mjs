@@ -18,7 +18,7 @@ import { rolldown } from 'rolldown';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -203,7 +203,9 @@ async function main() {
     let cached;
     if (a.cacheDir) {
       const h = createHash('sha256');
-      h.update((await readFile(bundled, 'utf8')).replaceAll(work, '')); // the temp dir's name is random
+      // The temp dir's name is random, and rolldown names the entry by a
+      // path relative to the working directory (e.g. "../bindery-js-AbC123/entry.js").
+      h.update((await readFile(bundled, 'utf8')).replaceAll(work, '').replaceAll(basename(work), ''));
       h.update(await readFile(join(here, 'package-lock.json')));
       for (const f of await witFiles(resolve(a.wit))) h.update(f).update(await readFile(f));
       cached = join(a.cacheDir, h.digest('hex') + '.wasm');

@@ -10,9 +10,12 @@
 //!   PUT|GET /r2/K         R2 put from the request body (201 {"etag","size"}),
 //!                         get spliced to the response (200 or 404)
 //!   GET /trap             panics, so the instance traps
+//!   /r2x/...              the rest of R2 (conformance/r2ext_js_rust_test.go):
+//!                         onlyIf, ranges, checksums, multipart, list, delete
 
 use std::io;
 
+use bindery::r2::{self, Conditional, GetOptions, ListOptions, MultipartOptions, PutOptions, UploadedPart};
 use bindery::{Env, Error, Request, Response, Result};
 
 fn fetch(mut req: Request, env: &Env) -> Result<Response> {
@@ -35,6 +38,9 @@ fn fetch(mut req: Request, env: &Env) -> Result<Response> {
             }
             _ => Ok(Response::new(405)),
         };
+    }
+    if path.starts_with("/r2x/") {
+        return r2x(req, env, &path, &method);
     }
     if let Some(key) = path.strip_prefix("/r2/") {
         let files = env.r2("FILES")?;
@@ -74,6 +80,156 @@ fn fetch(mut req: Request, env: &Env) -> Result<Response> {
         ("GET", "/trap") => panic!("trap requested"),
         _ => Ok(Response::text("no route").with_status(404)),
     }
+}
+
+/// The /r2x routes: the same contract as conformance/js/worker.js.
+fn r2x(mut req: Request, env: &Env, path: &str, method: &str) -> Result<Response> {
+    let bucket = env.r2("FILES")?;
+    let q = |name: &str| req.query_param(name);
+    if let Some(key) = path.strip_prefix("/r2x/obj/") {
+        match method {
+            "PUT" => {
+                let h = req.headers();
+                let hex_opt = |name: &str| h.get(name).map(unhex).transpose();
+                let opts = PutOptions {
+                    http_metadata: Some(r2::http_metadata_from_headers(h)),
+                    custom_metadata: h.get("x-owner").map(|o| vec![("owner".to_string(), o.to_string())]).unwrap_or_default(),
+                    md5: hex_opt("x-md5")?,
+                    sha256: hex_opt("x-sha256")?,
+                    only_if: Conditional::from_headers(h),
+                    ..Default::default()
+                };
+                return match bucket.put_with(key, req.into_body(), &opts) {
+                    Ok(obj) => Ok(Response::json(format!(r#"{{"etag":{},"size":{}}}"#, json_string(&obj.etag), obj.size)).with_status(201)),
+                    Err(Error::PreconditionFailed) => Ok(Response::text("precondition failed").with_status(412)),
+                    Err(e) => Err(e),
+                };
+            }
+            "GET" => {
+                let range = r2::range_from_header(req.header("range"))?;
+                let opts = GetOptions { only_if: Conditional::from_headers(req.headers()), range: range.clone() };
+                let Some(ob) = bucket.get_with(key, &opts)? else {
+                    return Ok(Response::text("not found").with_status(404));
+                };
+                let mut resp = Response::new(200).with_header("etag", ob.object.http_etag());
+                ob.object.write_http_metadata(resp.headers_mut());
+                let Some(body) = ob.body else {
+                    return Ok(resp.with_status(412)); // onlyIf failed: the object without a body
+                };
+                if range.is_some() {
+                    let r = ob.object.range.as_ref().ok_or_else(|| Error::status(500, "a ranged get returned no range"))?;
+                    let (off, len) = (r.offset.unwrap_or(0), r.length.unwrap_or(0));
+                    let cr = format!("bytes {}-{}/{}", off, off + len - 1, ob.object.size);
+                    resp = resp.with_status(206).with_header("content-range", cr);
+                }
+                let mut out = Response::stream(body).with_status(resp.status());
+                for (k, v) in resp.headers().iter() {
+                    out = out.with_header(k, v.to_vec());
+                }
+                return Ok(out);
+            }
+            _ => {}
+        }
+    }
+    if let (Some(key), "GET") = (path.strip_prefix("/r2x/head/"), method) {
+        let Some(o) = bucket.head(key)? else {
+            return Ok(Response::text("not found").with_status(404));
+        };
+        let m = &o.http_metadata;
+        let custom: Vec<String> = o.custom_metadata.iter().map(|(k, v)| format!("{}:{}", json_string(k), json_string(v))).collect();
+        return Ok(Response::json(format!(
+            r#"{{"key":{},"size":{},"etag":{},"httpEtag":{},"uploaded":{},"contentType":{},"cacheControl":{},"customMetadata":{{{}}},"md5":{}}}"#,
+            json_string(&o.key),
+            o.size,
+            json_string(&o.etag),
+            json_string(&o.http_etag()),
+            o.uploaded,
+            json_string(m.content_type.as_deref().unwrap_or("")),
+            json_string(m.cache_control.as_deref().unwrap_or("")),
+            custom.join(","),
+            json_string(&o.checksums.md5.as_deref().map(hex).unwrap_or_default()),
+        )));
+    }
+    if (method, path) == ("GET", "/r2x/list") {
+        let r = bucket.list(&ListOptions {
+            prefix: q("prefix"),
+            delimiter: q("delimiter"),
+            cursor: q("cursor"),
+            limit: q("limit").and_then(|l| l.parse().ok()),
+            ..Default::default()
+        })?;
+        let keys: Vec<String> = r.objects.iter().map(|o| json_string(&o.key)).collect();
+        let prefixes: Vec<String> = r.delimited_prefixes.iter().map(|p| json_string(p)).collect();
+        return Ok(Response::json(format!(
+            r#"{{"keys":[{}],"prefixes":[{}],"truncated":{},"cursor":{}}}"#,
+            keys.join(","),
+            prefixes.join(","),
+            r.truncated,
+            json_string(r.cursor.as_deref().unwrap_or(""))
+        )));
+    }
+    if (method, path) == ("POST", "/r2x/delete") {
+        let text = req.text()?;
+        let keys: Vec<&str> = text.lines().filter(|l| !l.is_empty()).collect();
+        bucket.delete_many(&keys)?;
+        return Ok(Response::new(204));
+    }
+    if let Some(key) = path.strip_prefix("/r2x/mpu/") {
+        let action = q("action").unwrap_or_default();
+        if (method, action.as_str()) == ("POST", "create") {
+            let h = req.headers();
+            let u = bucket.create_multipart_upload(key, &MultipartOptions {
+                http_metadata: Some(r2::http_metadata_from_headers(h)),
+                custom_metadata: h.get("x-owner").map(|o| vec![("owner".to_string(), o.to_string())]).unwrap_or_default(),
+                ..Default::default()
+            })?;
+            return Ok(Response::text(u.upload_id()));
+        }
+        let u = bucket.resume_multipart_upload(key, &q("uploadId").unwrap_or_default());
+        match (method, action.as_str()) {
+            ("PUT", "part") => {
+                let n: u32 = q("part").and_then(|p| p.parse().ok()).ok_or_else(|| Error::status(400, "bad part"))?;
+                let part = if q("via").as_deref() == Some("writer") {
+                    // Through the Worker's memory, piece by piece: part-writer.
+                    u.upload_part_reader(n, req.into_body())?
+                } else {
+                    u.upload_part(n, req.into_body())? // moves inside the host
+                };
+                return Ok(Response::json(format!(r#"{{"partNumber":{},"etag":{}}}"#, part.part_number, json_string(&part.etag))));
+            }
+            ("POST", "complete") => {
+                let text = req.text()?;
+                let mut parts = Vec::new();
+                for p in text.split(',') {
+                    let (n, etag) = p.split_once(':').ok_or_else(|| Error::status(400, "bad part list"))?;
+                    let part_number = n.parse().map_err(|_| Error::status(400, "bad part number"))?;
+                    parts.push(UploadedPart { part_number, etag: etag.to_string() });
+                }
+                let o = u.complete(&parts)?;
+                return Ok(Response::json(format!(r#"{{"etag":{},"size":{}}}"#, json_string(&o.etag), o.size)));
+            }
+            ("DELETE", _) => {
+                u.abort()?;
+                return Ok(Response::new(204));
+            }
+            _ => {}
+        }
+    }
+    Ok(Response::text("no route").with_status(404))
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Result<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return Err(Error::status(400, "odd hex"));
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).map_err(|_| Error::status(400, "bad hex")))
+        .collect()
 }
 
 fn json_string(s: &str) -> String {

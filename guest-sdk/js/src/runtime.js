@@ -156,145 +156,303 @@ class KVNamespace {
 }
 
 // --- R2 ------------------------------------------------------------------
+//
+// The workers-types R2 API over bindery:r2/bucket. Semantics follow the Go
+// SDK (guest-sdk/go/bindery/r2.go) and docs/r2.md: a failed onlyIf on get
+// gives the object without a body (an R2Object, not an R2ObjectBody), on
+// put null.
 
-const noChecksums = () => ({ md5: undefined, sha1: undefined, sha256: undefined, sha384: undefined, sha512: undefined });
+const CHECKSUMS = ['md5', 'sha1', 'sha256', 'sha384', 'sha512'];
+const HTTP_FIELDS = [
+  ['contentType', 'content-type'], ['contentLanguage', 'content-language'],
+  ['contentDisposition', 'content-disposition'], ['contentEncoding', 'content-encoding'],
+  ['cacheControl', 'cache-control'],
+];
 const hex = (b) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+const copyBuffer = (u8) => u8.buffer.slice(u8.byteOffset, u8.byteOffset + u8.byteLength);
+const num = (v) => (v === undefined ? undefined : Number(v));
 
-function r2Object(o) {
-  const m = o.httpMetadata;
-  const httpMetadata = {};
-  for (const k of ['contentType', 'contentLanguage', 'contentDisposition', 'contentEncoding', 'cacheControl']) {
-    if (m[k] !== undefined) httpMetadata[k] = m[k];
+/** R2Checksums holds an object's digests as ArrayBuffers; toJSON() gives them as hex. */
+class R2Checksums {
+  constructor(c) {
+    for (const k of CHECKSUMS) if (c && c[k] !== undefined) this[k] = copyBuffer(c[k]);
   }
-  if (m.cacheExpiry !== undefined) httpMetadata.cacheExpiry = new Date(Number(m.cacheExpiry));
-  const checksums = {};
-  for (const k of ['md5', 'sha1', 'sha256', 'sha384', 'sha512']) {
-    if (o.checksums[k] !== undefined) checksums[k] = o.checksums[k].buffer;
+  toJSON() {
+    const o = {};
+    for (const k of CHECKSUMS) if (this[k] !== undefined) o[k] = hex(new Uint8Array(this[k]));
+    return o;
   }
-  return {
-    key: o.key,
-    version: o.version,
-    size: Number(o.size),
-    etag: o.etag,
-    httpEtag: `"${o.etag}"`,
-    uploaded: new Date(Number(o.uploaded)),
-    httpMetadata,
-    customMetadata: Object.fromEntries(o.customMetadata),
-    checksums,
-    storageClass: o.storageClass,
-    range: o.range,
-    writeHttpMetadata(headers) {
-      if (httpMetadata.contentType) headers.set('content-type', httpMetadata.contentType);
-      if (httpMetadata.contentLanguage) headers.set('content-language', httpMetadata.contentLanguage);
-      if (httpMetadata.contentDisposition) headers.set('content-disposition', httpMetadata.contentDisposition);
-      if (httpMetadata.contentEncoding) headers.set('content-encoding', httpMetadata.contentEncoding);
-      if (httpMetadata.cacheControl) headers.set('cache-control', httpMetadata.cacheControl);
-    },
-  };
 }
 
-function r2ObjectBody(o, input) {
-  const obj = r2Object(o);
-  const body = input ? inputStreamToReadable(input) : new Response('').body;
-  obj.body = body;
-  Object.defineProperty(obj, 'bodyUsed', { get: () => body.locked });
-  obj.arrayBuffer = () => new Response(body).arrayBuffer();
-  obj.text = () => new Response(body).text();
-  obj.json = () => new Response(body).json();
-  obj.bytes = async () => new Uint8Array(await obj.arrayBuffer());
-  return obj;
+/** R2Object is an object's metadata (head, list, put, a get whose onlyIf failed). */
+class R2Object {
+  constructor(o) {
+    const m = o.httpMetadata;
+    const httpMetadata = {};
+    for (const [k] of HTTP_FIELDS) if (m[k] !== undefined) httpMetadata[k] = m[k];
+    if (m.cacheExpiry !== undefined) httpMetadata.cacheExpiry = new Date(Number(m.cacheExpiry));
+    this.key = o.key;
+    this.version = o.version;
+    this.size = Number(o.size);
+    this.etag = o.etag;
+    this.httpEtag = `"${o.etag}"`;
+    this.uploaded = new Date(Number(o.uploaded));
+    this.httpMetadata = httpMetadata;
+    this.customMetadata = Object.fromEntries(o.customMetadata);
+    this.checksums = new R2Checksums(o.checksums);
+    this.storageClass = o.storageClass;
+    if (o.range !== undefined) {
+      const r = {};
+      for (const k of ['offset', 'length', 'suffix']) if (o.range[k] !== undefined) r[k] = num(o.range[k]);
+      this.range = r;
+    }
+  }
+  /** writeHttpMetadata sets the stored HTTP headers (Content-Type, …, Expires) on headers. */
+  writeHttpMetadata(headers) {
+    const m = this.httpMetadata;
+    for (const [k, h] of HTTP_FIELDS) if (m[k]) headers.set(h, m[k]);
+    if (m.cacheExpiry) headers.set('expires', m.cacheExpiry.toUTCString());
+  }
+}
+
+/** R2ObjectBody is an object and its bytes: a get whose onlyIf (if any) held. */
+class R2ObjectBody extends R2Object {
+  #body;
+  #used = false;
+  constructor(o, input) {
+    super(o);
+    this.#body = inputStreamToReadable(input);
+  }
+  get body() { return this.#body; }
+  get bodyUsed() { return this.#used || this.#body.locked; }
+  #consume() {
+    if (this.bodyUsed) throw new TypeError('the body of R2 object ' + this.key + ' was already used');
+    this.#used = true;
+    return new Response(this.#body);
+  }
+  async arrayBuffer() { return this.#consume().arrayBuffer(); }
+  async bytes() { return new Uint8Array(await this.arrayBuffer()); }
+  async text() { return this.#consume().text(); }
+  async json() { return this.#consume().json(); }
+  async blob() { return this.#consume().blob(); }
 }
 
 function httpMetadataOption(h) {
   if (h == null) return undefined;
   if (h instanceof Headers) {
-    h = {
-      contentType: h.get('content-type') ?? undefined, contentLanguage: h.get('content-language') ?? undefined,
-      contentDisposition: h.get('content-disposition') ?? undefined, contentEncoding: h.get('content-encoding') ?? undefined,
-      cacheControl: h.get('cache-control') ?? undefined,
-    };
+    const m = {};
+    for (const [k, name] of HTTP_FIELDS) m[k] = h.get(name) ?? undefined;
+    const exp = h.get('expires');
+    if (exp != null && !Number.isNaN(Date.parse(exp))) m.cacheExpiry = new Date(Date.parse(exp));
+    h = m;
   }
-  return {
-    contentType: h.contentType, contentLanguage: h.contentLanguage, contentDisposition: h.contentDisposition,
-    contentEncoding: h.contentEncoding, cacheControl: h.cacheControl,
-    cacheExpiry: h.cacheExpiry == null ? undefined : BigInt(new Date(h.cacheExpiry).getTime()),
-  };
+  const out = {};
+  for (const [k] of HTTP_FIELDS) out[k] = h[k] == null ? undefined : String(h[k]);
+  out.cacheExpiry = h.cacheExpiry == null ? undefined : millis(h.cacheExpiry, 'cacheExpiry');
+  return out;
 }
 
+// millis is a Date (or what new Date takes) as u64 milliseconds.
+function millis(d, what) {
+  const t = new Date(d).getTime();
+  if (Number.isNaN(t)) throw new TypeError(`R2: ${what} is not a valid date`);
+  return BigInt(Math.max(t, 0));
+}
+
+// etagList splits If-Match / If-None-Match values; the host strips quotes.
+const etagList = (v) => (v == null ? [] : v.split(',').map((s) => s.trim().replace(/^W\//, '')).filter(Boolean));
+
+// conditionalOption turns onlyIf (an R2Conditional or a Headers with
+// If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since) into
+// the WIT record; undefined when it checks nothing.
+function conditionalOption(c) {
+  if (c == null) return undefined;
+  let w;
+  if (c instanceof Headers) {
+    const date = (v) => {
+      const t = v == null ? NaN : Date.parse(v);
+      return Number.isNaN(t) ? undefined : BigInt(Math.max(t, 0));
+    };
+    w = {
+      etagMatches: etagList(c.get('if-match')), etagDoesNotMatch: etagList(c.get('if-none-match')),
+      uploadedBefore: date(c.get('if-unmodified-since')), uploadedAfter: date(c.get('if-modified-since')),
+      secondsGranularity: true,
+    };
+  } else {
+    const list = (v) => (v == null ? [] : (Array.isArray(v) ? v : [v]).map(String));
+    w = {
+      etagMatches: list(c.etagMatches), etagDoesNotMatch: list(c.etagDoesNotMatch),
+      uploadedBefore: c.uploadedBefore == null ? undefined : millis(c.uploadedBefore, 'onlyIf.uploadedBefore'),
+      uploadedAfter: c.uploadedAfter == null ? undefined : millis(c.uploadedAfter, 'onlyIf.uploadedAfter'),
+      secondsGranularity: !!c.secondsGranularity,
+    };
+  }
+  if (!w.etagMatches.length && !w.etagDoesNotMatch.length && w.uploadedBefore === undefined && w.uploadedAfter === undefined) {
+    return undefined;
+  }
+  return w;
+}
+
+// rangeOption turns an R2Range ({offset, length} | {suffix}) or a Headers
+// with a Range header ("bytes=0-99", "bytes=100-", "bytes=-100") into the
+// WIT record.
+function rangeOption(r) {
+  if (r == null) return undefined;
+  if (r instanceof Headers) {
+    const v = r.get('range');
+    if (v == null) return undefined;
+    const m = /^bytes=(\d*)-(\d*)$/.exec(v.trim());
+    if (!m || (m[1] === '' && m[2] === '') || (m[1] !== '' && m[2] !== '' && BigInt(m[2]) < BigInt(m[1]))) {
+      throw new BindingError('invalid-range', `unsupported Range header ${JSON.stringify(v)}`);
+    }
+    if (m[1] === '') return { offset: undefined, length: undefined, suffix: BigInt(m[2]) };
+    return { offset: BigInt(m[1]), length: m[2] === '' ? undefined : BigInt(m[2]) - BigInt(m[1]) + 1n, suffix: undefined };
+  }
+  const big = (v, k) => {
+    if (v == null) return undefined;
+    if (!Number.isSafeInteger(v) || v < 0) throw new TypeError(`R2: range.${k} must be a non-negative integer, got ${v}`);
+    return BigInt(v);
+  };
+  return { offset: big(r.offset, 'offset'), length: big(r.length, 'length'), suffix: big(r.suffix, 'suffix') };
+}
+
+// checksumsOption reads md5 … sha512 (ArrayBuffer, a view, or hex) from put's options.
+async function checksumsOption(options) {
+  const c = {};
+  for (const k of CHECKSUMS) {
+    const v = options[k];
+    c[k] = v == null ? undefined : typeof v === 'string' ? unhex(v, k) : await toBytes(v);
+  }
+  return c;
+}
+
+function unhex(s, what) {
+  if (!/^(?:[0-9a-fA-F]{2})*$/.test(s)) throw new TypeError(`R2: ${what} ${JSON.stringify(s)} is not hex`);
+  const b = new Uint8Array(s.length / 2);
+  for (let i = 0; i < b.length; i++) b[i] = parseInt(s.substr(i * 2, 2), 16);
+  return b;
+}
+
+// sendBody stores value through whole(witBody), or, for a ReadableStream
+// that is not an unread host stream, through the writer that openWriter
+// returns (write piece by piece, then finish). An unread host stream (the
+// request's body, another object's body) moves inside the host.
+async function sendBody(value, whole, openWriter) {
+  const hs = value instanceof ReadableStream ? hostStreams.get(value) : undefined;
+  if (hs && hs.available()) return whole({ tag: 'stream', val: hs.take() });
+  if (!(value instanceof ReadableStream)) return whole({ tag: 'bytes', val: await toBytes(value) });
+  const w = call(openWriter);
+  try {
+    const reader = value.getReader();
+    for (;;) {
+      const { done, value: chunk } = await reader.read();
+      if (done) break;
+      const bytes = await toBytes(chunk);
+      if (bytes.byteLength) call(() => w.write(bytes));
+    }
+    return call(() => w.finish());
+  } finally {
+    w[dispose]();
+  }
+}
+
+/** R2MultipartUpload is an upload in progress: uploadPart, then complete or abort. */
+class R2MultipartUpload {
+  #u;
+  #done = false;
+  constructor(key, uploadId, u) {
+    this.key = key;
+    this.uploadId = uploadId;
+    this.#u = u;
+  }
+  #handle() {
+    if (this.#done) throw new BindingError('no-such-upload', `upload ${this.uploadId} of ${this.key} was completed or aborted`);
+    return this.#u;
+  }
+  async uploadPart(partNumber, value, _options) {
+    if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > 10000) {
+      throw new BindingError('invalid-argument', `part number ${partNumber} is not 1 to 10000`);
+    }
+    const u = this.#handle();
+    const p = await sendBody(value, (body) => call(() => u.uploadPart(partNumber, body)), () => u.partWriter(partNumber));
+    return { partNumber: p.partNumber, etag: p.etag };
+  }
+  async complete(uploadedParts) {
+    const u = this.#handle();
+    const parts = (uploadedParts || []).map((p) => ({ partNumber: p.partNumber, etag: String(p.etag) }));
+    const o = call(() => u.complete(parts));
+    this.#finish();
+    return new R2Object(o);
+  }
+  async abort() {
+    const u = this.#handle();
+    call(() => u.abort());
+    this.#finish();
+  }
+  #finish() {
+    this.#done = true;
+    this.#u[dispose]();
+  }
+}
+
+/** R2Bucket is an R2 binding: the workers-types R2Bucket API. */
 class R2Bucket {
   #b;
   constructor(b) { this.#b = b; }
   async head(key) {
     const o = call(() => this.#b.head(key));
-    return o === undefined ? null : r2Object(o);
+    return o === undefined ? null : new R2Object(o);
   }
   async get(key, options = {}) {
-    const range = options.range;
-    const r = call(() => this.#b.get(key, {
-      onlyIf: undefined,
-      range: range == null ? undefined : {
-        offset: range.offset == null ? undefined : BigInt(range.offset),
-        length: range.length == null ? undefined : BigInt(range.length),
-        suffix: range.suffix == null ? undefined : BigInt(range.suffix),
-      },
-    }));
+    const r = call(() => this.#b.get(key, { onlyIf: conditionalOption(options.onlyIf), range: rangeOption(options.range) }));
     if (r === undefined) return null;
-    return r2ObjectBody(r.object, r.body);
+    return r.body === undefined ? new R2Object(r.object) : new R2ObjectBody(r.object, r.body);
   }
   async put(key, value, options = {}) {
-    const checksums = noChecksums();
-    if (options.md5) checksums.md5 = typeof options.md5 === 'string' ? unhex(options.md5) : await toBytes(options.md5);
     const opts = {
       httpMetadata: httpMetadataOption(options.httpMetadata),
-      customMetadata: Object.entries(options.customMetadata || {}),
-      checksums,
-      onlyIf: undefined,
+      customMetadata: Object.entries(options.customMetadata || {}).map(([k, v]) => [k, String(v)]),
+      checksums: await checksumsOption(options),
+      onlyIf: conditionalOption(options.onlyIf),
       storageClass: options.storageClass,
     };
-    let body;
-    const hs = value instanceof ReadableStream ? hostStreams.get(value) : undefined;
-    if (hs && hs.available()) {
-      body = { tag: 'stream', val: hs.take() }; // the host moves the bytes
-    } else if (value instanceof ReadableStream) {
-      const w = call(() => this.#b.putWriter(key, opts));
-      const reader = value.getReader();
-      for (;;) {
-        const { done, value: chunk } = await reader.read();
-        if (done) break;
-        const bytes = await toBytes(chunk);
-        call(() => w.write(bytes));
-      }
-      const o = call(() => w.finish());
-      w[dispose]();
-      return o === undefined ? null : r2Object(o);
-    } else {
-      body = { tag: 'bytes', val: await toBytes(value) };
-    }
-    const o = call(() => this.#b.put(key, body, opts));
-    return o === undefined ? null : r2Object(o);
+    const o = await sendBody(value, (body) => call(() => this.#b.put(key, body, opts)), () => this.#b.putWriter(key, opts));
+    return o === undefined ? null : new R2Object(o);
   }
   async delete(keys) {
     call(() => this.#b.delete(Array.isArray(keys) ? keys : [keys]));
   }
   async list(options = {}) {
     const include = options.include || [];
+    for (const i of include) {
+      if (i !== 'httpMetadata' && i !== 'customMetadata') {
+        throw new BindingError('invalid-argument', `list include ${JSON.stringify(i)} is not httpMetadata or customMetadata`);
+      }
+    }
     const r = call(() => this.#b.listObjects({
       limit: options.limit, prefix: options.prefix, cursor: options.cursor,
       delimiter: options.delimiter, startAfter: options.startAfter,
       includeHttpMetadata: include.includes('httpMetadata'),
       includeCustomMetadata: include.includes('customMetadata'),
     }));
-    const out = { objects: r.objects.map(r2Object), truncated: r.truncated, delimitedPrefixes: r.delimitedPrefixes };
+    const out = { objects: r.objects.map((o) => new R2Object(o)), truncated: r.truncated, delimitedPrefixes: r.delimitedPrefixes };
     if (r.cursor !== undefined) out.cursor = r.cursor;
     return out;
   }
+  async createMultipartUpload(key, options = {}) {
+    const u = call(() => this.#b.createMultipartUpload(key, {
+      httpMetadata: httpMetadataOption(options.httpMetadata),
+      customMetadata: Object.entries(options.customMetadata || {}).map(([k, v]) => [k, String(v)]),
+      storageClass: options.storageClass,
+    }));
+    return new R2MultipartUpload(key, u.uploadId(), u);
+  }
+  resumeMultipartUpload(key, uploadId) {
+    return new R2MultipartUpload(key, uploadId, this.#b.resumeMultipartUpload(key, uploadId));
+  }
 }
 
-function unhex(s) {
-  const b = new Uint8Array(s.length / 2);
-  for (let i = 0; i < b.length; i++) b[i] = parseInt(s.substr(i * 2, 2), 16);
-  return b;
-}
+export { R2Object, R2ObjectBody, R2MultipartUpload, R2Checksums };
 
 // --- env -----------------------------------------------------------------
 

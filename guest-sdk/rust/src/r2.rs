@@ -6,7 +6,7 @@ use std::io::{self, Read, Write};
 use std::rc::Rc;
 
 use crate::wit::bindery::r2::bucket as wit;
-use crate::{Body, Error, Result};
+use crate::{Body, Error, Headers, Result};
 
 pub use wit::{Checksums, HttpMetadata, ListResult, Object, Range, UploadedPart};
 
@@ -91,6 +91,32 @@ pub struct Conditional {
 }
 
 impl Conditional {
+    /// The conditional a request's `If-Match`, `If-None-Match`,
+    /// `If-Modified-Since` and `If-Unmodified-Since` headers ask for, with
+    /// seconds granularity (HTTP dates have no milliseconds); `None` when it
+    /// has none of them. Unparsable dates are ignored, as HTTP says.
+    pub fn from_headers(h: &Headers) -> Option<Conditional> {
+        let etags = |name: &str| -> Vec<String> {
+            h.get_all(name)
+                .flat_map(|v| String::from_utf8_lossy(v).split(',').map(str::to_string).collect::<Vec<_>>())
+                .map(|e| e.trim().trim_start_matches("W/").trim_matches('"').to_string())
+                .filter(|e| !e.is_empty())
+                .collect()
+        };
+        let c = Conditional {
+            etag_matches: etags("if-match"),
+            etag_does_not_match: etags("if-none-match"),
+            uploaded_before: h.get("if-unmodified-since").and_then(parse_http_date),
+            uploaded_after: h.get("if-modified-since").and_then(parse_http_date),
+            seconds_granularity: true,
+        };
+        let empty = c.etag_matches.is_empty()
+            && c.etag_does_not_match.is_empty()
+            && c.uploaded_before.is_none()
+            && c.uploaded_after.is_none();
+        (!empty).then_some(c)
+    }
+
     fn wit(&self) -> wit::Conditional {
         wit::Conditional {
             etag_matches: self.etag_matches.clone(),
@@ -178,6 +204,137 @@ pub fn http_metadata() -> HttpMetadata {
     }
 }
 
+/// Parses an HTTP `Range` header of one byte range (`bytes=0-99`,
+/// `bytes=100-`, `bytes=-100`) for [`GetOptions::range`]: `Ok(None)` when
+/// there is no header, [`Error::InvalidRange`] for one that cannot be served.
+pub fn range_from_header(v: Option<&str>) -> Result<Option<Range>> {
+    let Some(v) = v else { return Ok(None) };
+    let bad = || Error::InvalidRange(format!("r2: unsupported Range header {v:?}"));
+    let spec = v.trim().strip_prefix("bytes=").ok_or_else(bad)?;
+    let (first, last) = spec.split_once('-').ok_or_else(bad)?;
+    let n = |s: &str| s.parse::<u64>().map_err(|_| bad());
+    let r = match (first, last) {
+        ("", last) => Range { offset: None, length: None, suffix: Some(n(last)?).filter(|&s| s > 0) },
+        (first, "") => Range { offset: Some(n(first)?), length: None, suffix: None },
+        (first, last) => {
+            let (a, b) = (n(first)?, n(last)?);
+            if b < a {
+                return Err(bad());
+            }
+            Range { offset: Some(a), length: Some(b - a + 1), suffix: None }
+        }
+    };
+    if r.offset.is_none() && r.suffix.is_none() {
+        return Err(bad());
+    }
+    Ok(Some(r))
+}
+
+/// The stored HTTP headers (`Content-Type`, `Content-Language`,
+/// `Content-Disposition`, `Content-Encoding`, `Cache-Control`, `Expires`)
+/// picked from `h`, as R2's put does when given a `Headers`.
+pub fn http_metadata_from_headers(h: &Headers) -> HttpMetadata {
+    let get = |n: &str| h.get(n).map(str::to_string);
+    HttpMetadata {
+        content_type: get("content-type"),
+        content_language: get("content-language"),
+        content_disposition: get("content-disposition"),
+        content_encoding: get("content-encoding"),
+        cache_control: get("cache-control"),
+        cache_expiry: h.get("expires").and_then(parse_http_date),
+    }
+}
+
+impl Object {
+    /// The etag quoted, for an `ETag` header.
+    pub fn http_etag(&self) -> String {
+        format!("\"{}\"", self.etag)
+    }
+
+    /// Sets the object's stored HTTP headers (`Content-Type`,
+    /// `Content-Language`, `Content-Disposition`, `Content-Encoding`,
+    /// `Cache-Control`, `Expires`) on `h`, as R2's `writeHttpMetadata` does.
+    pub fn write_http_metadata(&self, h: &mut Headers) {
+        let m = &self.http_metadata;
+        for (name, v) in [
+            ("content-type", &m.content_type),
+            ("content-language", &m.content_language),
+            ("content-disposition", &m.content_disposition),
+            ("content-encoding", &m.content_encoding),
+            ("cache-control", &m.cache_control),
+        ] {
+            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+                h.set(name, v);
+            }
+        }
+        if let Some(ms) = m.cache_expiry {
+            h.set("expires", format_http_date(ms));
+        }
+    }
+}
+
+const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]; // 1970-01-01 was a Thursday
+
+/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146097 + doe - 719468
+}
+
+/// The civil date of a day count since 1970-01-01.
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719468;
+    let era = z.div_euclid(146097);
+    let doe = z - era * 146097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// Parses an HTTP date in IMF-fixdate form (`Sun, 06 Nov 1994 08:49:37 GMT`)
+/// into milliseconds since the Unix epoch.
+fn parse_http_date(s: &str) -> Option<u64> {
+    let mut f = s.trim().split_ascii_whitespace();
+    let (_wd, d, mon, y, t, gmt) = (f.next()?, f.next()?, f.next()?, f.next()?, f.next()?, f.next()?);
+    if gmt != "GMT" || f.next().is_some() {
+        return None;
+    }
+    let m = MONTHS.iter().position(|&x| x == mon)? as i64 + 1;
+    let (d, y): (i64, i64) = (d.parse().ok()?, y.parse().ok()?);
+    let mut hms = t.split(':').map(|x| x.parse::<i64>().ok());
+    let (hh, mm, ss) = (hms.next()??, hms.next()??, hms.next()??);
+    if !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 || y < 1970 {
+        return None;
+    }
+    let secs = days_from_civil(y, m, d) * 86400 + hh * 3600 + mm * 60 + ss;
+    u64::try_from(secs).ok().map(|s| s * 1000)
+}
+
+/// Formats milliseconds since the Unix epoch as an HTTP date (IMF-fixdate).
+fn format_http_date(ms: u64) -> String {
+    let secs = (ms / 1000) as i64;
+    let (days, rem) = (secs.div_euclid(86400), secs.rem_euclid(86400));
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT",
+        DAYS[days.rem_euclid(7) as usize],
+        d,
+        MONTHS[(m - 1) as usize],
+        y,
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
 fn stored(o: Option<Object>) -> Result<Object> {
     o.ok_or(Error::PreconditionFailed)
 }
@@ -221,7 +378,7 @@ impl Bucket {
     /// A writer that stores the bytes written to it under `key` on
     /// [`ObjectWriter::finish`]; dropping it unfinished abandons the put.
     pub fn writer(&self, key: &str, opts: &PutOptions) -> Result<ObjectWriter> {
-        Ok(ObjectWriter { w: self.b.put_writer(key, &opts.wit())?, buf: Vec::with_capacity(256 << 10) })
+        Ok(ObjectWriter { c: Chunked::new(self.b.put_writer(key, &opts.wit())?) })
     }
 
     /// Deletes `key`; a missing key is not an error.
@@ -265,43 +422,100 @@ impl Bucket {
     }
 }
 
-/// An object being written piece by piece ([`Bucket::writer`]).
-pub struct ObjectWriter {
-    w: wit::ObjectWriter,
+/// Where a [`Chunked`] writer's bytes go: an object's or a part's writer.
+trait Sink {
+    fn put(&self, p: &[u8]) -> Result<()>;
+}
+
+impl Sink for wit::ObjectWriter {
+    fn put(&self, p: &[u8]) -> Result<()> {
+        Ok(self.write(p)?)
+    }
+}
+
+impl Sink for wit::PartWriter {
+    fn put(&self, p: &[u8]) -> Result<()> {
+        Ok(self.write(p)?)
+    }
+}
+
+/// Buffers small writes into 256 KiB host calls.
+struct Chunked<S> {
+    w: S,
     buf: Vec<u8>,
 }
 
-impl ObjectWriter {
+impl<S: Sink> Chunked<S> {
+    fn new(w: S) -> Self {
+        Chunked { w, buf: Vec::with_capacity(256 << 10) }
+    }
+
     fn flush_buf(&mut self) -> Result<()> {
         if !self.buf.is_empty() {
-            self.w.write(&self.buf)?;
+            self.w.put(&self.buf)?;
             self.buf.clear();
         }
         Ok(())
     }
 
-    /// Stores the object; [`Error::PreconditionFailed`] when `only_if` failed.
-    pub fn finish(mut self) -> Result<Object> {
-        self.flush_buf()?;
-        stored(self.w.finish()?)
-    }
-}
-
-impl Write for ObjectWriter {
     fn write(&mut self, p: &[u8]) -> io::Result<usize> {
         if self.buf.len() + p.len() > self.buf.capacity() {
             self.flush_buf()?;
         }
         if p.len() >= self.buf.capacity() {
-            self.w.write(p).map_err(Error::from)?;
+            self.w.put(p)?;
         } else {
             self.buf.extend_from_slice(p);
         }
         Ok(p.len())
     }
+}
+
+/// An object being written piece by piece ([`Bucket::writer`]).
+pub struct ObjectWriter {
+    c: Chunked<wit::ObjectWriter>,
+}
+
+impl ObjectWriter {
+    /// Stores the object; [`Error::PreconditionFailed`] when `only_if` failed.
+    pub fn finish(mut self) -> Result<Object> {
+        self.c.flush_buf()?;
+        stored(self.c.w.finish()?)
+    }
+}
+
+impl Write for ObjectWriter {
+    fn write(&mut self, p: &[u8]) -> io::Result<usize> {
+        self.c.write(p)
+    }
 
     fn flush(&mut self) -> io::Result<()> {
-        Ok(self.flush_buf()?)
+        Ok(self.c.flush_buf()?)
+    }
+}
+
+/// A multipart part being written piece by piece
+/// ([`MultipartUpload::part_writer`]): `impl Write`, then
+/// [`PartWriter::finish`]. Dropping it unfinished abandons the part.
+pub struct PartWriter {
+    c: Chunked<wit::PartWriter>,
+}
+
+impl PartWriter {
+    /// Stores the part and returns it, for [`MultipartUpload::complete`].
+    pub fn finish(mut self) -> Result<UploadedPart> {
+        self.c.flush_buf()?;
+        Ok(self.c.w.finish()?)
+    }
+}
+
+impl Write for PartWriter {
+    fn write(&mut self, p: &[u8]) -> io::Result<usize> {
+        self.c.write(p)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(self.c.flush_buf()?)
     }
 }
 
@@ -325,6 +539,20 @@ impl MultipartUpload {
     /// Stores part `part_number` (1 to 10000).
     pub fn upload_part(&self, part_number: u32, body: impl Into<PutBody>) -> Result<UploadedPart> {
         Ok(self.u.upload_part(part_number, body.into().wit())?)
+    }
+
+    /// A writer that stores the bytes written to it as part `part_number`
+    /// (1 to 10000) on [`PartWriter::finish`]; the part never has to fit in
+    /// memory.
+    pub fn part_writer(&self, part_number: u32) -> Result<PartWriter> {
+        Ok(PartWriter { c: Chunked::new(self.u.part_writer(part_number)?) })
+    }
+
+    /// Stores what `r` yields as part `part_number`, streaming it in chunks.
+    pub fn upload_part_reader(&self, part_number: u32, mut r: impl Read) -> Result<UploadedPart> {
+        let mut w = self.part_writer(part_number)?;
+        io::copy(&mut r, &mut w)?;
+        w.finish()
     }
 
     /// Joins the parts, in ascending order, into the object.
