@@ -3,6 +3,7 @@ package abi
 import (
 	"context"
 	"fmt"
+	"io"
 
 	"github.com/tetratelabs/wazero/api"
 )
@@ -21,8 +22,17 @@ type Instance struct {
 	poison  error
 	lifted  uint64 // bytes copied out of guest memory in the current host call
 
+	// reallocs are a component's reallocs, by the index its lowered
+	// imports name them with (see UseRealloc); [0] is realloc. Nil for a
+	// core module.
+	reallocs []api.Function
+
 	// Handles is the instance's resource table.
 	Handles Table
+
+	// Stdout and Stderr, when set, receive what the guest writes to its
+	// standard output and error through WASI 0.2 (wasi:cli/stdout, stderr).
+	Stdout, Stderr io.Writer
 }
 
 // NewInstance wraps mod, which must export "memory" and, when the host is to
@@ -38,11 +48,56 @@ func NewInstance(mod api.Module, impls []any) (*Instance, error) {
 	return &Instance{mod: mod, mem: mem, realloc: mod.ExportedFunction("cabi_realloc"), impls: impls}, nil
 }
 
-// Module returns the wazero module.
+// NewComponentInstance returns the state of one instance of a component:
+// the host calls it before the component's core modules exist (host
+// functions may run while they are instantiated), and SetMemory and
+// SetRealloc fill in the memory and the reallocs as the modules that
+// define them are instantiated. n is how many reallocs the component's
+// lowered imports name.
+func NewComponentInstance(impls []any, n int) *Instance {
+	return &Instance{impls: impls, reallocs: make([]api.Function, max(n, 1))}
+}
+
+// SetMemory sets the memory a component's canon options name.
+func (i *Instance) SetMemory(mem api.Memory) { i.mem = mem }
+
+// SetRealloc sets a component's realloc number k (0 is the one the host
+// uses to lower the arguments of its calls into the guest).
+func (i *Instance) SetRealloc(k int, fn api.Function) {
+	i.reallocs[k] = fn
+	if k == 0 {
+		i.realloc = fn
+	}
+}
+
+// UseRealloc makes Alloc call the component's realloc number k until the
+// returned previous realloc is given back to RestoreRealloc: a host
+// function lowered with a realloc other than the default one runs
+// between the two (see docs/components.md#realloc).
+func (i *Instance) UseRealloc(k int) (prev api.Function) {
+	prev = i.realloc
+	if k < len(i.reallocs) {
+		i.realloc = i.reallocs[k]
+	} else {
+		i.realloc = nil
+	}
+	return prev
+}
+
+// RestoreRealloc undoes UseRealloc.
+func (i *Instance) RestoreRealloc(prev api.Function) { i.realloc = prev }
+
+// Module returns the wazero module (nil for a component).
 func (i *Instance) Module() api.Module { return i.mod }
 
 // Memory returns the guest's linear memory.
 func (i *Instance) Memory() api.Memory { return i.mem }
+
+// FunctionLookup finds a guest export by name: an api.Module does, and so
+// does a component's view of the core instances that define its exports.
+type FunctionLookup interface {
+	ExportedFunction(name string) api.Function
+}
 
 // Impl returns the host implementation registered in slot.
 func (i *Instance) Impl(slot int) any {

@@ -25,4 +25,7 @@
 //     the instance is discarded; other requests are not affected.
 //   - The host never imports a concrete binding: bindings satisfy Binding and
 //     describe their WIT glue with abi.Interface.
+//   - A Worker is a core module, or a component (componentize-py's Python
+//     Workers) whose graph of core modules the host instantiates per pool
+//     instance; see docs/components.md.
 package host

@@ -14,6 +14,8 @@ import (
 	"github.com/bindery-run/bindery/host/internal/httpwit"
 	"github.com/bindery-run/bindery/host/wasi02"
 	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 )
 
@@ -112,7 +114,11 @@ func NewRuntime(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
 // modules of the WIT interfaces come later, as Workers import them
 // (define).
 func (rt *Runtime) newEngine(ctx context.Context, closeOnDone bool) (wazero.Runtime, error) {
-	rc := wazero.NewRuntimeConfigCompiler().WithCloseOnContextDone(closeOnDone)
+	// Extended constant expressions: the shared libraries of a
+	// componentize-py component (libpython) compute GOT globals with
+	// i32.add in their initialisers.
+	rc := wazero.NewRuntimeConfigCompiler().WithCloseOnContextDone(closeOnDone).
+		WithCoreFeatures(api.CoreFeaturesV2 | experimental.CoreFeaturesExtendedConst)
 	if rt.cache != nil {
 		rc = rc.WithCompilationCache(rt.cache)
 	}
@@ -135,13 +141,23 @@ func (rt *Runtime) define(ctx context.Context, r wazero.Runtime, cm wazero.Compi
 	defer rt.mu.Unlock()
 	for _, f := range cm.ImportedFunctions() {
 		mod, _, _ := f.Import()
-		iface, ok := rt.byName[mod]
-		if !ok || rt.defined[r][mod] {
+		if rt.defined[r][mod] {
 			continue
 		}
-		hb := r.NewHostModuleBuilder(iface.Name)
+		// A component's import lowered with another realloc names a
+		// variant of the interface's host module (component.go).
+		name, k := splitVariant(mod)
+		iface, ok := rt.byName[name]
+		if !ok {
+			continue
+		}
+		var hb wazero.HostModuleBuilder = r.NewHostModuleBuilder(mod)
+		var err error
+		if k > 0 {
+			hb = reallocBuilder{HostModuleBuilder: hb, k: k, err: &err}
+		}
 		iface.Define(hb, rt.slots[iface.Name])
-		if err := rt.instantiate(ctx, r, iface.Name, hb); err != nil {
+		if err := rt.instantiate(ctx, r, mod, hb); err != nil {
 			return err
 		}
 	}
@@ -205,6 +221,9 @@ func (rt *Runtime) checkImports(cm wazero.CompiledModule) error {
 	var missing []string
 	for _, f := range cm.ImportedFunctions() {
 		mod, name, _ := f.Import()
+		if strings.HasPrefix(mod, instancePrefix) {
+			continue // a component's core instance: resolved at instantiation
+		}
 		if !rt.exports[mod][name] {
 			missing = append(missing, fmt.Sprintf("%q %q", mod, name))
 		}

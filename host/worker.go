@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/bindery-run/bindery/abi"
+	"github.com/bindery-run/bindery/host/internal/component"
 	"github.com/bindery-run/bindery/host/internal/httpwit"
 	"github.com/bindery-run/bindery/host/internal/modrewrite"
 	"github.com/tetratelabs/wazero"
@@ -53,7 +54,8 @@ type Binding interface {
 type WorkerConfig struct {
 	// Name names the Worker in logs and errors.
 	Name string
-	// Wasm is the compiled guest: a core module that exports the handler.
+	// Wasm is the compiled guest: a core module that exports the handler,
+	// or a component of world bindery:worker/worker (docs/components.md).
 	Wasm []byte
 	// Bindings are the Worker's grants, at most one per interface. An
 	// interface with no binding denies everything (see abi.Interface.Deny).
@@ -78,7 +80,8 @@ type Worker struct {
 	engine   wazero.Runtime // rt.r, or rt.safe for a module without yield points
 	yields   bool           // the module has yield points and a stop global
 	name     string
-	compiled wazero.CompiledModule
+	compiled wazero.CompiledModule // a core-module Worker
+	graph    *graph                // a component Worker
 	impls    []any
 	timeout  time.Duration
 	alloc    limitAllocator
@@ -110,8 +113,20 @@ func (rt *Runtime) NewWorker(ctx context.Context, cfg WorkerConfig) (*Worker, er
 	if len(cfg.Wasm) < 8 || string(cfg.Wasm[:4]) != "\x00asm" {
 		return nil, fmt.Errorf("host: worker %q: not a WebAssembly module (no \\0asm header)", cfg.Name)
 	}
-	if cfg.Wasm[4] != 1 || cfg.Wasm[6] != 0 {
-		return nil, fmt.Errorf("host: worker %q: a WebAssembly component, not a core module: components are not supported yet", cfg.Name)
+	if component.IsComponent(cfg.Wasm) {
+		g, engine, yields, err := rt.compileComponent(ctx, cfg.Wasm)
+		if err != nil {
+			return nil, fmt.Errorf("host: worker %q: %w", cfg.Name, err)
+		}
+		w, err := rt.newWorker(ctx, cfg, engine, yields, nil, g)
+		if err != nil {
+			g.close(ctx)
+			return nil, fmt.Errorf("host: worker %q: %w", cfg.Name, err)
+		}
+		return w, nil
+	}
+	if cfg.Wasm[4] != 1 || cfg.Wasm[5] != 0 || cfg.Wasm[6] != 0 || cfg.Wasm[7] != 0 {
+		return nil, fmt.Errorf("host: worker %q: unknown WebAssembly version or layer % x", cfg.Name, cfg.Wasm[4:8])
 	}
 	engine, wasm, yields := rt.r, cfg.Wasm, true
 	if rewritten, err := rt.rewrite(cfg.Wasm); err == nil {
@@ -147,8 +162,18 @@ func (rt *Runtime) NewWorker(ctx context.Context, cfg WorkerConfig) (*Worker, er
 	if _, ok := cm.ExportedMemories()["memory"]; !ok {
 		return fail(errors.New("the module does not export its memory as \"memory\""))
 	}
+	w, err := rt.newWorker(ctx, cfg, engine, yields, cm, nil)
+	if err != nil {
+		return fail(err)
+	}
+	return w, nil
+}
+
+// newWorker makes the Worker of a compiled core module cm or component g
+// and starts its first instance.
+func (rt *Runtime) newWorker(ctx context.Context, cfg WorkerConfig, engine wazero.Runtime, yields bool, cm wazero.CompiledModule, g *graph) (*Worker, error) {
 	w := &Worker{
-		rt: rt, engine: engine, yields: yields, name: cfg.Name, compiled: cm,
+		rt: rt, engine: engine, yields: yields, name: cfg.Name, compiled: cm, graph: g,
 		impls:   slices.Clone(rt.deny),
 		timeout: orDefault(cfg.RequestTimeout, DefaultRequestTimeout),
 		alloc:   limitAllocator{limit: orDefault(cfg.MemoryLimit, DefaultMemoryLimit)},
@@ -158,15 +183,17 @@ func (rt *Runtime) NewWorker(ctx context.Context, cfg WorkerConfig) (*Worker, er
 		w.log = rt.log
 	}
 	w.log = w.log.With("worker", cfg.Name)
-	_, w.initFn = exports["_initialize"]
+	if cm != nil {
+		_, w.initFn = cm.ExportedFunctions()["_initialize"]
+	}
 	granted := make([]bool, len(rt.slots))
 	for _, b := range cfg.Bindings {
 		slot, ok := rt.slots[b.Interface()]
 		if !ok {
-			return fail(fmt.Errorf("binding for %s: the runtime does not serve that interface", b.Interface()))
+			return nil, fmt.Errorf("binding for %s: the runtime does not serve that interface", b.Interface())
 		}
 		if granted[slot] {
-			return fail(fmt.Errorf("two bindings for %s", b.Interface()))
+			return nil, fmt.Errorf("two bindings for %s", b.Interface())
 		}
 		granted[slot] = true
 		w.impls[slot] = b
@@ -183,7 +210,7 @@ func (rt *Runtime) NewWorker(ctx context.Context, cfg WorkerConfig) (*Worker, er
 	inst, err := w.instantiate(ctx)
 	if err != nil {
 		<-w.sem
-		return fail(err)
+		return nil, err
 	}
 	w.put(inst)
 	return w, nil
@@ -255,6 +282,9 @@ func (w *Worker) Close(ctx context.Context) error {
 		case inst := <-w.idle:
 			inst.close(ctx)
 		default:
+			if w.graph != nil {
+				return w.graph.close(ctx)
+			}
 			return w.compiled.Close(ctx)
 		}
 	}
@@ -262,10 +292,11 @@ func (w *Worker) Close(ctx context.Context) error {
 
 // instance is one guest instance and its per-instance state.
 type instance struct {
-	mod     api.Module
+	mod     api.Module   // a core-module Worker's module
+	mods    []api.Module // a component Worker's core instances
 	abi     *abi.Instance
 	handler *httpwit.HandlerExports
-	stop    api.MutableGlobal // the guest's stop global; nil without yield points
+	stops   []api.MutableGlobal // the guest's stop globals (one per module); none without yield points
 	stdout  *logWriter
 	stderr  *logWriter
 	bodyBuf []byte
@@ -276,10 +307,14 @@ type instance struct {
 // guest call returns; it reports whether the instance is still clean, i.e.
 // its stop global was not set (if it was, the instance must be discarded).
 func (inst *instance) arm(ctx context.Context) (disarm func() bool) {
-	if inst.stop == nil || ctx.Done() == nil {
+	if len(inst.stops) == 0 || ctx.Done() == nil {
 		return func() bool { return true }
 	}
-	return context.AfterFunc(ctx, func() { inst.stop.Set(1) })
+	return context.AfterFunc(ctx, func() {
+		for _, s := range inst.stops {
+			s.Set(1)
+		}
+	})
 }
 
 func (w *Worker) instantiate(ctx context.Context) (*instance, error) {
@@ -297,6 +332,14 @@ func (w *Worker) instantiate(ctx context.Context) (*instance, error) {
 		mc = mc.WithStartFunctions() // _initialize is called below, with the stop global armed
 	}
 	ictx := experimental.WithMemoryAllocator(ctx, w.alloc)
+	if w.graph != nil {
+		if err := w.instantiateGraph(ictx, inst, mc); err != nil {
+			inst.stderr.Flush()
+			return nil, fmt.Errorf("instantiate: %w", err)
+		}
+		w.stats.Instantiated.Add(1)
+		return inst, nil
+	}
 	mod, err := w.engine.InstantiateModule(ictx, w.compiled, mc)
 	if err != nil {
 		inst.stderr.Flush()
@@ -304,13 +347,16 @@ func (w *Worker) instantiate(ctx context.Context) (*instance, error) {
 	}
 	inst.mod = mod
 	if inst.abi, err = abi.NewInstance(mod, w.impls); err == nil {
+		inst.abi.Stdout, inst.abi.Stderr = inst.stdout, inst.stderr // WASI 0.2's stdout/stderr too
 		inst.handler, err = httpwit.NewHandlerExports(mod)
 	}
 	if err == nil && w.yields {
 		var ok bool
-		if inst.stop, ok = mod.ExportedGlobal(modrewrite.StopGlobal).(api.MutableGlobal); !ok {
+		var stop api.MutableGlobal
+		if stop, ok = mod.ExportedGlobal(modrewrite.StopGlobal).(api.MutableGlobal); !ok {
 			err = errors.New("instrumented module lacks its stop global")
 		}
+		inst.stops = []api.MutableGlobal{stop}
 	}
 	if err == nil && w.initFn && w.yields {
 		// Host functions may run during _initialize; give them an instance.
@@ -336,7 +382,10 @@ func (inst *instance) close(ctx context.Context) {
 	inst.stdout.Flush()
 	inst.stderr.Flush()
 	inst.abi.Handles.DropAll(ctx)
-	inst.mod.Close(ctx)
+	if inst.mod != nil {
+		inst.mod.Close(ctx)
+	}
+	closeAll(ctx, inst.mods)
 }
 
 // get returns an idle instance or a new one, waiting while MaxInstances are busy.

@@ -105,8 +105,12 @@ func build(ctx context.Context, cfg *wrangler.Config, out io.Writer) error {
 // binary format version 1.
 var wasmMagic = []byte{0x00, 'a', 's', 'm', 0x01, 0x00, 0x00, 0x00}
 
-// checkWasm reports the size of the WebAssembly core module at path, or an
-// error naming the file when it is missing or is not such a module.
+// componentMagic is the preamble of a WebAssembly component: "\0asm",
+// version 0xd, layer 1 (a Python Worker: docs/components.md).
+var componentMagic = []byte{0x00, 'a', 's', 'm', 0x0d, 0x00, 0x01, 0x00}
+
+// checkWasm reports the size of the WebAssembly core module or component
+// at path, or an error naming the file when it is missing or is neither.
 func checkWasm(path string) (int64, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -127,10 +131,10 @@ func checkWasm(path string) (int64, error) {
 	n, _ := io.ReadFull(f, head)
 	head = head[:n]
 	switch {
-	case bytes.Equal(head, wasmMagic):
+	case bytes.Equal(head, wasmMagic), bytes.Equal(head, componentMagic):
 		return fi.Size(), nil
 	case n == len(wasmMagic) && bytes.Equal(head[:4], wasmMagic[:4]):
-		return 0, fmt.Errorf("main %s is WebAssembly but not a core module of version 1 (version/layer bytes % x; a component?): bindery runs core modules", displayPath(path), head[4:])
+		return 0, fmt.Errorf("main %s is WebAssembly but neither a core module of version 1 nor a component (version/layer bytes % x): bindery runs those", displayPath(path), head[4:])
 	default:
 		return 0, fmt.Errorf("main %s is not a WebAssembly module (%d bytes, starting % x, want % x)", displayPath(path), fi.Size(), head, wasmMagic)
 	}

@@ -39,7 +39,8 @@ func TestBuildErrors(t *testing.T) {
 		{name: "writes nothing", toml: "[build]\ncommand = \"true\"\n", wantErr: []string{"main w.wasm does not exist", `after [build] command "true"`}},
 		{name: "not wasm", toml: "[build]\ncommand = \"echo hello > w.wasm\"\n", wantErr: []string{"main w.wasm is not a WebAssembly module", "68 65 6c 6c 6f"}},
 		{name: "empty", toml: "[build]\ncommand = \": > w.wasm\"\n", wantErr: []string{"main w.wasm is not a WebAssembly module (0 bytes"}},
-		{name: "component", toml: "[build]\ncommand = \"printf '\\\\000asm\\\\015\\\\000\\\\001\\\\000' > w.wasm\"\n", wantErr: []string{"main w.wasm is WebAssembly but not a core module", "0d 00 01 00"}},
+		{name: "component", toml: "[build]\ncommand = \"printf '\\\\000asm\\\\015\\\\000\\\\001\\\\000' > w.wasm\"\n", wantOut: "built w.wasm (8 bytes)"},
+		{name: "other version", toml: "[build]\ncommand = \"printf '\\\\000asm\\\\014\\\\000\\\\001\\\\000' > w.wasm\"\n", wantErr: []string{"main w.wasm is WebAssembly but neither a core module of version 1 nor a component", "0c 00 01 00"}},
 		{name: "directory", toml: "[build]\ncommand = \"mkdir -p w.wasm\"\n", wantErr: []string{"main w.wasm is a directory"}},
 		{name: "stale", toml: "[build]\ncommand = \"true\"\n", before: "\x00asm\x01\x00\x00\x00", wantOut: "built w.wasm", wantLog: "did not change w.wasm"},
 	}

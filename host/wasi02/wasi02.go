@@ -12,9 +12,11 @@
 //
 // Every interface is honest and grants nothing: the clocks are the real
 // clocks, random is crypto/rand (insecure random too), stdout and stderr go
-// to the host's log, stdin is empty, the environment and arguments are
-// empty, there are no preopened directories (so no filesystem) and no
-// terminals. exit ends the call as a trap with the exit code.
+// to the Worker's log (abi.Instance.Stdout/Stderr; else the host's log),
+// stdin is empty, the environment and arguments are empty, there are no
+// preopened directories and no terminals. exit ends the call as a trap
+// with the exit code. The filesystem and sockets are capability-denied
+// (denied.go): a Worker has neither.
 //
 // The glue is written by hand: cmd/bindery-bindgen generates only
 // interfaces of world "worker" (and emits C guest bindings for every
@@ -93,6 +95,14 @@ func Interfaces(log *slog.Logger) []abi.Interface {
 		{"wasi:cli/terminal-stdout", h.defineTerminalGetter("get-terminal-stdout")},
 		{"wasi:cli/terminal-stderr", h.defineTerminalGetter("get-terminal-stderr")},
 		{"wasi:filesystem/preopens", h.definePreopens},
+		{"wasi:filesystem/types", h.defineFilesystemTypes},
+		{"wasi:sockets/network", h.defineNetwork},
+		{"wasi:sockets/instance-network", h.defineInstanceNetwork},
+		{"wasi:sockets/tcp-create-socket", h.defineTCPCreateSocket},
+		{"wasi:sockets/udp-create-socket", h.defineUDPCreateSocket},
+		{"wasi:sockets/tcp", h.defineTCP},
+		{"wasi:sockets/udp", h.defineUDP},
+		{"wasi:sockets/ip-name-lookup", h.defineIPNameLookup},
 	}
 	var out []abi.Interface
 	for patch := 0; patch <= MaxPatch; patch++ {
@@ -437,6 +447,17 @@ func (l *logStream) Drop(ctx context.Context) {
 	}
 }
 
+// writerStream is stdout or stderr when the host gives the instance its
+// own writers (abi.Instance.Stdout, Stderr): a Worker's log.
+type writerStream struct{ w io.Writer }
+
+func (s writerStream) Write(ctx context.Context, p []byte) error {
+	_, err := s.w.Write(p)
+	return err
+}
+
+func (s writerStream) Flush(ctx context.Context) error { return nil }
+
 // --- wasi:clocks ---------------------------------------------------------
 
 func (h *Host) defineMonotonic(hb wazero.HostModuleBuilder) {
@@ -571,13 +592,21 @@ func (h *Host) defineStdin(hb wazero.HostModuleBuilder) {
 
 func (h *Host) defineStdout(hb wazero.HostModuleBuilder) {
 	fn(hb, "get-stdout", nil, []api.ValueType{i32}, func(ctx context.Context, inst *abi.Instance, s []uint64) {
-		s[0] = uint64(inst.Handles.Add(inst, OutputStreamType, &logStream{log: h.log, level: slog.LevelInfo, name: "stdout"}))
+		var out OutputStream = &logStream{log: h.log, level: slog.LevelInfo, name: "stdout"}
+		if inst.Stdout != nil {
+			out = writerStream{inst.Stdout}
+		}
+		s[0] = uint64(inst.Handles.Add(inst, OutputStreamType, out))
 	})
 }
 
 func (h *Host) defineStderr(hb wazero.HostModuleBuilder) {
 	fn(hb, "get-stderr", nil, []api.ValueType{i32}, func(ctx context.Context, inst *abi.Instance, s []uint64) {
-		s[0] = uint64(inst.Handles.Add(inst, OutputStreamType, &logStream{log: h.log, level: slog.LevelWarn, name: "stderr"}))
+		var out OutputStream = &logStream{log: h.log, level: slog.LevelWarn, name: "stderr"}
+		if inst.Stderr != nil {
+			out = writerStream{inst.Stderr}
+		}
+		s[0] = uint64(inst.Handles.Add(inst, OutputStreamType, out))
 	})
 }
 

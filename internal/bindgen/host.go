@@ -254,8 +254,8 @@ func quoteAll(ss []string) string {
 }
 
 func (s *side) hostExports(b *w, iface *wit.Interface, ig string) {
-	s.use("github.com/tetratelabs/wazero/api", "api")
 	if iface.Functions.Len() > 0 { // else there are no methods to use them
+		s.use("github.com/tetratelabs/wazero/api", "api")
 		s.use("context", "context")
 		s.use("fmt", "fmt")
 	}
@@ -278,8 +278,8 @@ func (s *side) hostExports(b *w, iface *wit.Interface, ig string) {
 	}
 	b.p("stack [%d]uint64", maxStack)
 	b.p("}\n")
-	b.p("// New%s looks up the exports of %s in mod; the error names the first one missing.", typ, id)
-	b.p("func New%s(mod api.Module) (*%s, error) {", typ, typ)
+	b.p("// New%s looks up the exports of %s in mod (an api.Module, or a component's view of its core instances); the error names the first one missing.", typ, id)
+	b.p("func New%s(mod %s.FunctionLookup) (*%s, error) {", typ, s.abi(), typ)
 	b.p("e := &%s{}", typ)
 	for _, f := range iface.Functions.All() {
 		name := id + "#" + f.Name

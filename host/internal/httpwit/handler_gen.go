@@ -20,8 +20,8 @@ type HandlerExports struct {
 	stack              [8]uint64
 }
 
-// NewHandlerExports looks up the exports of bindery:http/handler@0.1.0 in mod; the error names the first one missing.
-func NewHandlerExports(mod api.Module) (*HandlerExports, error) {
+// NewHandlerExports looks up the exports of bindery:http/handler@0.1.0 in mod (an api.Module, or a component's view of its core instances); the error names the first one missing.
+func NewHandlerExports(mod abi.FunctionLookup) (*HandlerExports, error) {
 	e := &HandlerExports{}
 	if e.handle = mod.ExportedFunction("bindery:http/handler@0.1.0#handle"); e.handle == nil {
 		return nil, fmt.Errorf("the module does not export %q (is it a Worker built for %s?)", "bindery:http/handler@0.1.0#handle", "bindery:http/handler@0.1.0")

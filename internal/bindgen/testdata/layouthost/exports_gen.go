@@ -20,8 +20,8 @@ type ExportsExports struct {
 	stack                    [2]uint64
 }
 
-// NewExportsExports looks up the exports of test:layout/exports@0.1.0 in mod; the error names the first one missing.
-func NewExportsExports(mod api.Module) (*ExportsExports, error) {
+// NewExportsExports looks up the exports of test:layout/exports@0.1.0 in mod (an api.Module, or a component's view of its core instances); the error names the first one missing.
+func NewExportsExports(mod abi.FunctionLookup) (*ExportsExports, error) {
 	e := &ExportsExports{}
 	if e.makeMixed = mod.ExportedFunction("test:layout/exports@0.1.0#make-mixed"); e.makeMixed == nil {
 		return nil, fmt.Errorf("the module does not export %q (is it a Worker built for %s?)", "test:layout/exports@0.1.0#make-mixed", "test:layout/exports@0.1.0")
