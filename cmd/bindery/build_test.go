@@ -119,6 +119,7 @@ func TestInitBuildDev(t *testing.T) {
 		{"zig", probe(t, "guest-sdk/zig/build.sh")},
 		{"assemblyscript", probe(t, "guest-sdk/assemblyscript/build.sh")},
 		{"js", probeJS(t)},
+		{"python", probe(t, "guest-sdk/python/build.sh")},
 	}
 	for _, tc := range tests {
 		t.Run(tc.lang, func(t *testing.T) {

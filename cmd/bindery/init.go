@@ -55,6 +55,7 @@ var initLangs = []initLang{
 	{name: "zig", template: "zig", sdk: "guest-sdk/zig", marker: "bindery.zig"},
 	{name: "assemblyscript", template: "assemblyscript", sdk: "guest-sdk/assemblyscript", marker: "asconfig.json"},
 	{name: "js", template: "js", sdk: "guest-sdk/js", marker: "build.mjs"},
+	{name: "python", template: "python", sdk: "guest-sdk/python", marker: "install-toolchain.sh"},
 }
 
 func langNames() []string {
@@ -73,7 +74,7 @@ STORE and a GREETING var), a hello + KV counter source file, .gitignore and
 a README with the next commands. Existing files are never overwritten
 unless --force is given.
 
-Languages (--lang): go (default), c, rust, zig, assemblyscript, js.
+Languages (--lang): go (default), c, rust, zig, assemblyscript, js, python.
 
 Where the SDK comes from:
   go    go.mod requires github.com/bindery-run/bindery/guest-sdk/go and
@@ -96,6 +97,10 @@ Where the SDK comes from:
         pinned asc with npm ci on first use), with go's trade-off.
   js    the [build] command runs node on the SDK folder's build.mjs
         (componentize-js; run npm ci there once), with go's trade-off.
+  python
+        the [build] command runs the SDK folder's build.sh
+        (componentize-py 0.25.1; run its install-toolchain.sh once), with
+        go's trade-off.
 
 --sdk-path names a bindery checkout (or the language's guest-sdk folder).
 By default it is the checkout this binary was built from, if it still

@@ -18,9 +18,9 @@ func TestInitUsage(t *testing.T) {
 		wantErr error
 		want    string // in stdout+stderr
 	}{
-		{[]string{"init", "--help"}, flag.ErrHelp, "Languages (--lang): go (default), c, rust, zig, assemblyscript, js."},
+		{[]string{"init", "--help"}, flag.ErrHelp, "Languages (--lang): go (default), c, rust, zig, assemblyscript, js, python."},
 		{[]string{"init", "--help"}, flag.ErrHelp, "index.ts imports the SDK folder by a relative path"},
-		{[]string{"init", "--lang", "cobol"}, errUsage, `unknown --lang "cobol": want one of go, c, rust, zig, assemblyscript, js`},
+		{[]string{"init", "--lang", "cobol"}, errUsage, `unknown --lang "cobol": want one of go, c, rust, zig, assemblyscript, js, python`},
 		{[]string{"init", "a", "b"}, errUsage, "at most one DIR"},
 		{[]string{"init", "--name", "Bad_Name"}, errUsage, `--name "Bad_Name"`},
 		{[]string{"init", "--name", "-dash"}, errUsage, `--name "-dash"`},
@@ -116,6 +116,15 @@ func TestInit(t *testing.T) {
 			command: "node " + filepath.Join(root, "guest-sdk", "js") + "/build.mjs worker.js -o my-worker.wasm --cache-dir .bindery/js-build",
 			contains: map[string]string{
 				"worker.js": "env.STORE.get('count')",
+			},
+		},
+		{
+			lang:    "python",
+			files:   []string{"worker.py"},
+			command: filepath.Join(root, "guest-sdk", "python") + "/build.sh worker.py -o my-worker.wasm --cache-dir .bindery/py-build",
+			contains: map[string]string{
+				"worker.py":  `await env.STORE.get("count")`,
+				".gitignore": "__pycache__/",
 			},
 		},
 	}

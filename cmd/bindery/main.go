@@ -29,7 +29,7 @@ const version = "0.1.0-dev"
 const usage = `bindery runs WebAssembly Workers locally with Cloudflare-style bindings.
 
 Usage:
-  bindery init [--lang LANG] [DIR]        scaffold a Worker (go, c, rust, zig, assemblyscript, js)
+  bindery init [--lang LANG] [DIR]        scaffold a Worker (go, c, rust, zig, assemblyscript, js, python)
   bindery build [flags]                   run the config's [build] command
   bindery dev [flags] [WORKER.wasm]       serve a Worker (like wrangler dev)
   bindery kv key put KEY [VALUE] [flags]  write a key
