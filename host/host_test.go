@@ -191,3 +191,30 @@ func TestBadGuests(t *testing.T) {
 		})
 	}
 }
+
+// TestInitializeStopped: a Worker whose _initialize never returns is
+// stopped when NewWorker's context ends (a deadline here; Ctrl-C while
+// bindery dev starts), the error says so rather than showing the stop's
+// trap, and the runtime goes on serving other Workers.
+func TestInitializeStopped(t *testing.T) {
+	rt, _ := newRuntime(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	w, err := rt.NewWorker(ctx, host.WorkerConfig{Name: "initloop", Wasm: fixture(t, "initloop.wasm")})
+	if err == nil {
+		w.Close(context.Background())
+		t.Fatal("NewWorker returned a Worker whose _initialize never ends")
+	}
+	for _, want := range []string{`worker "initloop"`, "_initialize: stopped before it finished", "deadline exceeded"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "unreachable") || strings.Contains(err.Error(), "wasm stack trace") {
+		t.Errorf("error shows the stop's trap: %q", err)
+	}
+	hello := newWorker(t, rt, "hello", nil)
+	if rec := do(hello, "GET", "/", nil); rec.Code != 200 {
+		t.Fatalf("hello after the stopped Worker: %d %q", rec.Code, rec.Body.String())
+	}
+}

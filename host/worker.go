@@ -362,8 +362,10 @@ func (w *Worker) instantiate(ctx context.Context) (*instance, error) {
 		// Host functions may run during _initialize; give them an instance.
 		disarm := inst.arm(ctx)
 		_, err = mod.ExportedFunction("_initialize").Call(abi.WithInstance(ctx, inst.abi))
-		if !disarm() && err == nil {
-			err = fmt.Errorf("_initialize: %w", context.Cause(ctx))
+		if !disarm() {
+			// Stopped by ctx (a deadline, or a shutdown during start-up):
+			// say so rather than show the stop's trap and stack.
+			err = fmt.Errorf("stopped before it finished: %w", context.Cause(ctx))
 		}
 		if err != nil {
 			inst.stderr.Flush()
