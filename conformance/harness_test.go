@@ -159,6 +159,24 @@ func TestConformance(t *testing.T) {
 	fmt.Println(line)
 }
 
+// buildOrSkip runs build for lang and returns the .wasm path. A missing
+// toolchain skips the test with the reason, or fails it when lang is
+// required (BINDERY_CONFORMANCE_REQUIRE); any other error fails it.
+func buildOrSkip(t *testing.T, lang string, build func() (string, error)) string {
+	t.Helper()
+	wasm, err := build()
+	if se := (*skipError)(nil); errors.As(err, &se) {
+		if required(lang) {
+			t.Fatalf("%s is required (BINDERY_CONFORMANCE_REQUIRE) but cannot be built: %s", lang, se.reason)
+		}
+		t.Skipf("%s: %s", lang, se.reason)
+	}
+	if err != nil {
+		t.Fatalf("build the %s Worker: %v", lang, err)
+	}
+	return wasm
+}
+
 // required says whether the comma-separated list in
 // BINDERY_CONFORMANCE_REQUIRE names lang: CI sets it for the languages whose
 // toolchains it installs, so a broken install fails instead of skipping.

@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -55,16 +54,7 @@ func TestR2ExtJSRust(t *testing.T) {
 	}
 	for _, lang := range langs {
 		t.Run(lang.name, func(t *testing.T) {
-			wasm, err := lang.build(t, t.TempDir())
-			if se := (*skipError)(nil); errors.As(err, &se) {
-				if required(lang.name) {
-					t.Fatalf("%s is required (BINDERY_CONFORMANCE_REQUIRE) but cannot be built: %s", lang.name, se.reason)
-				}
-				t.Skipf("%s: %s", lang.name, se.reason)
-			}
-			if err != nil {
-				t.Fatalf("build the %s Worker: %v", lang.name, err)
-			}
+			wasm := buildOrSkip(t, lang.name, func() (string, error) { return lang.build(t, t.TempDir()) })
 			w, st := newWorker(t, "r2ext-"+lang.name, wasm)
 			rng := rand.New(rand.NewPCG(uint64(len(lang.name)), 7))
 			data := r2xData{

@@ -41,7 +41,6 @@ import (
 	"bytes"
 	"crypto/md5"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http/httptest"
@@ -66,16 +65,7 @@ const r2partSize = 5 << 20
 func TestR2Ext(t *testing.T) {
 	for _, lang := range r2extLanguages {
 		t.Run(lang.name, func(t *testing.T) {
-			wasm, err := lang.build(t, t.TempDir())
-			if se := (*skipError)(nil); errors.As(err, &se) {
-				if required(lang.name) {
-					t.Fatalf("%s is required (BINDERY_CONFORMANCE_REQUIRE) but cannot be built: %s", lang.name, se.reason)
-				}
-				t.Skipf("%s: %s", lang.name, se.reason)
-			}
-			if err != nil {
-				t.Fatalf("build the %s Worker: %v", lang.name, err)
-			}
+			wasm := buildOrSkip(t, lang.name, func() (string, error) { return lang.build(t, t.TempDir()) })
 			w, _ := newWorker(t, "r2ext-"+lang.name, wasm)
 			runR2Ext(t, w)
 		})

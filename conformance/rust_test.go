@@ -68,13 +68,7 @@ func buildRustCrate(t *testing.T, crate, dir string) (string, error) {
 // the host with what the host stored: a check of the host's Canonical ABI
 // against upstream's.
 func TestRustABI(t *testing.T) {
-	wasm, err := buildRustCrate(t, "guest-sdk/rust/abi-check", t.TempDir())
-	if se := (*skipError)(nil); errors.As(err, &se) {
-		t.Skipf("rust: %s", se.reason)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	wasm := buildOrSkip(t, "rust", func() (string, error) { return buildRustCrate(t, "guest-sdk/rust/abi-check", t.TempDir()) })
 	w, _ := newWorker(t, "rust-abi", wasm)
 	want := map[string]string{
 		"/kv": `gwm value=[118, 49] metadata=Some("{\"a\":1}")

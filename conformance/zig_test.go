@@ -57,16 +57,7 @@ func buildZigFile(t *testing.T, file, dir string) (string, error) {
 // options, R2 head, ranges, writers, checksums and delete, and a stack
 // overflow, which must trap.
 func TestZigSDK(t *testing.T) {
-	wasm, err := buildZigFile(t, "guest-sdk/zig/testdata/sdk.zig", t.TempDir())
-	if se := (*skipError)(nil); errors.As(err, &se) {
-		if required("zig") {
-			t.Fatalf("zig is required (BINDERY_CONFORMANCE_REQUIRE) but cannot be built: %s", se.reason)
-		}
-		t.Skipf("zig: %s", se.reason)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	wasm := buildOrSkip(t, "zig", func() (string, error) { return buildZigFile(t, "guest-sdk/zig/testdata/sdk.zig", t.TempDir()) })
 	w, _ := newWorker(t, "zig-sdk", wasm)
 	big := make([]byte, 0, 200*1000)
 	for i := range 200 {
