@@ -159,7 +159,7 @@ func TestBadGuests(t *testing.T) {
 		wantLog string
 	}{
 		{"trap", "unreachable"},
-		{"loop", "deadline exceeded"},
+		{"loop", "deadline exceeded: stopped before it finished"},
 		{"membomb", "unreachable"},
 		{"oob", "out of bounds"},
 		{"badutf8", "not valid UTF-8"},

@@ -35,8 +35,11 @@ func (w *Worker) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	disarm := inst.arm(ctx)
 	err = inst.handler.Handle(ctx, inst.abi, requestHead(r), body, out)
 	if !disarm() {
-		// The deadline passed as the call ended: the guest's stop global is
-		// set, so the instance cannot serve again.
+		// The guest's stop global is set, so the instance cannot serve
+		// again; an error is the trap the stop raised: say why instead.
+		if err != nil {
+			err = errStopped(ctx)
+		}
 		inst.abi.Poison(fmt.Errorf("request ended at its deadline: %w", context.Cause(ctx)))
 	}
 	body.done, out.done = true, true

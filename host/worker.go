@@ -317,6 +317,13 @@ func (inst *instance) arm(ctx context.Context) (disarm func() bool) {
 	})
 }
 
+// errStopped is the error of a guest call that the stop global ended
+// because ctx was done: ctx's cause, rather than the trap (and wasm stack)
+// the stop raised.
+func errStopped(ctx context.Context) error {
+	return fmt.Errorf("stopped before it finished: %w", context.Cause(ctx))
+}
+
 func (w *Worker) instantiate(ctx context.Context) (*instance, error) {
 	inst := &instance{
 		stdout: &logWriter{log: w.log, level: slog.LevelInfo, stream: "stdout"},
@@ -363,9 +370,8 @@ func (w *Worker) instantiate(ctx context.Context) (*instance, error) {
 		disarm := inst.arm(ctx)
 		_, err = mod.ExportedFunction("_initialize").Call(abi.WithInstance(ctx, inst.abi))
 		if !disarm() {
-			// Stopped by ctx (a deadline, or a shutdown during start-up):
-			// say so rather than show the stop's trap and stack.
-			err = fmt.Errorf("stopped before it finished: %w", context.Cause(ctx))
+			// Stopped by ctx (a deadline, or a shutdown during start-up).
+			err = errStopped(ctx)
 		}
 		if err != nil {
 			inst.stderr.Flush()
