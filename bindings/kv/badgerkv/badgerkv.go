@@ -130,9 +130,9 @@ func (s *Store) Get(ctx context.Context, key string) (kv.Entry, error) {
 		if expired(ix.exp, s.now()) {
 			return badger.ErrKeyNotFound
 		}
-		e.Expiration, e.Metadata = ix.exp, bytes.Clone(ix.meta)
+		e.Expiration, e.Metadata = ix.exp, ix.meta // raw is this call's copy; meta and value are capped slices of it
 		if ix.inline {
-			e.Value = ix.value // raw is this call's copy
+			e.Value = ix.value
 			return nil
 		}
 		item, err = txn.Get(s.key(s.vPrefix, key))
