@@ -14,7 +14,6 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"strconv"
-	"strings"
 	"unsafe"
 
 	"github.com/bindery-run/bindery/guest-sdk/go/internal/cabi"
@@ -31,9 +30,10 @@ const bufferSize = 64 << 10
 const gcEvery = 16 << 20
 
 // gcCheckEvery is how many requests pass between two reads of the
-// allocation counter (runtime/metrics costs ~3 µs in Wasm, a tenth of a
-// small request), unless a request read or wrote a big body.
-const gcCheckEvery = 16
+// allocation counter (runtime/metrics costs ~3 µs in Wasm, ~12 µs when its
+// code is cold, as it is under load), unless a request read or wrote a big
+// body.
+const gcCheckEvery = 256
 
 var (
 	handler   http.Handler
@@ -74,70 +74,109 @@ func afterRequest() {
 	}
 }
 
-func handle(req httpwit.Request, body stream.InputStream, out httpwit.ResponseOutparam) {
-	defer out.Drop()
-	rb := &bodyReader{s: body}
-	defer rb.Close()
-	clear(respHeader)
-	w := &responseWriter{out: out, header: respHeader, buf: *bytes.NewBuffer(respBuf[:0])}
-	defer func() {
-		if b := w.buf.Bytes(); cap(b) <= bufferSize+bufferSize/2 {
-			respBuf = b[:0]
-		}
-	}()
-	r, err := newRequest(req, rb)
-	if err != nil {
-		w.fail(http.StatusBadRequest, err.Error())
-		w.finish()
-		return
-	}
-	func() {
-		defer func() {
-			if p := recover(); p != nil {
-				if p == http.ErrAbortHandler {
-					w.aborted = true
-					return
-				}
-				fmt.Fprintf(os.Stderr, "panic serving %s %s: %v\n%s", r.Method, r.URL, p, debug.Stack())
-				w.fail(http.StatusInternalServerError, "internal server error")
-			}
-		}()
-		if handler == nil {
-			w.fail(http.StatusInternalServerError, "no handler: call bindery.Serve in an init function")
-			return
-		}
-		handler.ServeHTTP(w, r)
-	}()
-	w.finish()
+// exchange is what the SDK allocates for one request, in one allocation
+// of at most 512 bytes (an allocation costs ~0.3 µs in Go-on-Wasm, more
+// under load, and bigger objects take another allocator path): the
+// *http.Request, its URL, its body and the backing array of the first
+// header values. The ResponseWriter is reused instead (a handler must not
+// use it after ServeHTTP returns).
+type exchange struct {
+	req  http.Request
+	url  url.URL
+	body bodyReader
+	vals [3]string
 }
 
-func newRequest(req httpwit.Request, body io.ReadCloser) (*http.Request, error) {
-	u, requestURI, err := parseURL(req.URL)
-	if err != nil {
-		return nil, fmt.Errorf("bad request URL %q: %w", req.URL, err)
+// An exchange must stay within the small-object size classes (≤ 512 bytes).
+var _ [512 - unsafe.Sizeof(exchange{})]byte
+
+// resp is the ResponseWriter of the request in progress.
+var resp responseWriter
+
+func handle(req httpwit.Request, body stream.InputStream, out httpwit.ResponseOutparam) {
+	x := new(exchange)
+	x.body.s = body
+	if len(respHeader) > 0 {
+		clear(respHeader)
 	}
+	resp = responseWriter{out: out, header: respHeader, buf: *bytes.NewBuffer(respBuf[:0])}
+	defer x.done()
+	if err := x.init(req); err != nil {
+		resp.fail(http.StatusBadRequest, err.Error())
+		return
+	}
+	if handler == nil {
+		resp.fail(http.StatusInternalServerError, "no handler: call bindery.Serve in an init function")
+		return
+	}
+	handler.ServeHTTP(&resp, &x.req)
+}
+
+// done runs after the handler, even one that panicked: it answers a panic
+// with a 500 (http.ErrAbortHandler with an aborted response, as net/http
+// does), sends the response and releases the request's body and outparam.
+func (x *exchange) done() {
+	w := &resp
+	if p := recover(); p != nil {
+		if p == http.ErrAbortHandler {
+			w.aborted = true
+		} else {
+			fmt.Fprintf(os.Stderr, "panic serving %s %s: %v\n%s", x.req.Method, x.req.URL, p, debug.Stack())
+			w.fail(http.StatusInternalServerError, "internal server error")
+		}
+	}
+	w.finish()
+	x.body.Close()
+	w.out.Drop()
+	if b := w.buf.Bytes(); cap(b) <= bufferSize+bufferSize/2 {
+		respBuf = b[:0]
+	}
+	*w = responseWriter{}
+}
+
+// init fills x.req from the request head, as net/http's server would: the
+// Host header becomes r.Host (and is not in r.Header), header names are
+// canonical, and a GET or HEAD without a Content-Length has no body.
+func (x *exchange) init(req httpwit.Request) error {
+	requestURI, err := parseURL(&x.url, req.URL)
+	if err != nil {
+		return fmt.Errorf("bad request URL %q: %w", req.URL, err)
+	}
+	r := &x.req // fresh (zero), so field by field rather than a copy of a whole Request
+	r.Method, r.URL, r.RequestURI, r.Host = req.Method, &x.url, requestURI, x.url.Host
+	r.Proto, r.ProtoMajor, r.ProtoMinor = "HTTP/1.1", 1, 1
+	r.Body = &x.body
 	h := make(http.Header, len(req.Headers))
-	// One backing array for every value, as net/textproto does; the
-	// generated glue copied each value into its own fresh slice, which
-	// nothing else references, so it becomes the string without a copy.
-	// One map operation per header (map operations are the dearest part of
-	// a request in Wasm): a repeated name is found among the names before it.
-	vals := make([]string, len(req.Headers))
+	r.Header = h
+	// One backing array for every value, as net/textproto does. One map
+	// operation per header (map operations are the dearest part of a
+	// request in Wasm): a repeated name is found among the names before it.
+	vals := x.vals[:]
+	if len(req.Headers) > len(vals) {
+		vals = make([]string, len(req.Headers))
+	}
 	var keyBuf [16]string
 	keys := keyBuf[:0:min(len(req.Headers), len(keyBuf))]
-	var remoteAddr, contentLength string
+	var contentLength string
 	for i, f := range req.Headers {
-		k := canonicalKey(f.F0)
 		v := unsafe.String(unsafe.SliceData(f.F1), len(f.F1))
-		switch k {
-		case "Cf-Connecting-Ip":
-			if remoteAddr == "" {
-				remoteAddr = v
+		var k string
+		switch f.F0 {
+		case "host":
+			r.Host = v
+			continue
+		case "cf-connecting-ip":
+			k = "Cf-Connecting-Ip"
+			if r.RemoteAddr == "" {
+				r.RemoteAddr = v
 			}
-		case "Content-Length":
+		case "content-length":
+			k = "Content-Length"
 			if contentLength == "" {
 				contentLength = v
 			}
+		default:
+			k = canonicalKey(f.F0)
 		}
 		if seen(h, keys, k) {
 			h[k] = append(h[k], v)
@@ -149,30 +188,19 @@ func newRequest(req httpwit.Request, body io.ReadCloser) (*http.Request, error) 
 		vals[i] = v
 		h[k] = vals[i : i+1 : i+1]
 	}
-	r := &http.Request{
-		Method:     req.Method,
-		URL:        u,
-		Proto:      "HTTP/1.1",
-		ProtoMajor: 1,
-		ProtoMinor: 1,
-		Header:     h,
-		Body:       body,
-		Host:       u.Host,
-		RequestURI: requestURI,
-		RemoteAddr: remoteAddr,
-	}
-	if cl := contentLength; cl != "" {
-		n, err := strconv.ParseInt(cl, 10, 64)
+	switch {
+	case contentLength != "":
+		n, err := strconv.ParseInt(contentLength, 10, 64)
 		if err != nil || n < 0 {
-			return nil, fmt.Errorf("bad Content-Length %q", cl)
+			return fmt.Errorf("bad Content-Length %q", contentLength)
 		}
 		r.ContentLength = n
-	} else if req.Method == http.MethodGet || req.Method == http.MethodHead {
+	case req.Method == http.MethodGet || req.Method == http.MethodHead:
 		r.Body = http.NoBody
-	} else {
+	default:
 		r.ContentLength = -1
 	}
-	return r, nil
+	return nil
 }
 
 // seen reports whether h already has k. keys holds every distinct name
@@ -293,6 +321,9 @@ func (w *responseWriter) Flush() {
 // without a copy: the host only reads them during the call.
 func (w *responseWriter) fields() (fs httpwit.Fields, contentType bool) {
 	fs = respFields[:0]
+	if len(w.header) == 0 {
+		return fs, false
+	}
 	for k, vs := range w.header {
 		lk := lowerKey(k)
 		contentType = contentType || lk == "content-type" // present, even empty, stops sniffing (as net/http)
@@ -366,24 +397,4 @@ func (w *responseWriter) finish() {
 		}
 	}
 	w.full = true
-}
-
-// parseURL splits the absolute URL the host sends ("scheme://host/path?query")
-// and returns it with its request URI. The common case skips url.Parse,
-// whose general machinery costs ~17 µs per request in Wasm (see
-// docs/benchmarks.md); anything unusual (escapes, a fragment, userinfo)
-// goes through url.Parse.
-func parseURL(raw string) (*url.URL, string, error) {
-	scheme, rest, ok := strings.Cut(raw, "://")
-	slash := strings.IndexByte(rest, '/')
-	if !ok || slash < 0 || strings.ContainsAny(rest, "%#") || strings.IndexByte(rest[:slash], '@') >= 0 {
-		u, err := url.Parse(raw)
-		if err != nil {
-			return nil, "", err
-		}
-		return u, u.RequestURI(), nil
-	}
-	host, uri := rest[:slash], rest[slash:]
-	path, query, _ := strings.Cut(uri, "?")
-	return &url.URL{Scheme: scheme, Host: host, Path: path, RawQuery: query}, uri, nil
 }
