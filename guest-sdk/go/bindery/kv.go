@@ -70,21 +70,25 @@ type KVNamespace struct {
 	h    kvwit.Namespace
 }
 
-var namespaces = map[string]*KVNamespace{}
+// namespaces are the opened KV bindings: a Worker has a few, and a scan
+// of a few names is cheaper than a map lookup in Go-on-Wasm.
+var namespaces []*KVNamespace
 
 // KV opens the KV binding name (e.g. "CACHE"); the handle is cached for the
 // life of the instance. A name the config does not grant is an error
 // matching ErrNoSuchNamespace.
 func KV(name string) (*KVNamespace, error) {
-	if ns := namespaces[name]; ns != nil {
-		return ns, nil
+	for _, ns := range namespaces {
+		if ns.name == name {
+			return ns, nil
+		}
 	}
 	h, err := kvwit.NamespaceOpen(name)
 	if err != nil {
 		return nil, fmt.Errorf("open KV binding %q: %w", name, kvErr(err))
 	}
 	ns := &KVNamespace{name: name, h: h}
-	namespaces[name] = ns
+	namespaces = append(namespaces, ns)
 	return ns, nil
 }
 

@@ -87,21 +87,24 @@ type R2Bucket struct {
 	h    r2wit.Bucket
 }
 
-var buckets = map[string]*R2Bucket{}
+// buckets are the opened R2 bindings (a scan, as for namespaces).
+var buckets []*R2Bucket
 
 // R2 opens the R2 binding name (e.g. "BUCKET"); the handle is cached for
 // the life of the instance. A name the config does not grant is an error
 // matching ErrNoSuchBucket.
 func R2(name string) (*R2Bucket, error) {
-	if b := buckets[name]; b != nil {
-		return b, nil
+	for _, b := range buckets {
+		if b.name == name {
+			return b, nil
+		}
 	}
 	h, err := r2wit.BucketOpen(name)
 	if err != nil {
 		return nil, fmt.Errorf("open R2 binding %q: %w", name, r2Err(err))
 	}
 	b := &R2Bucket{name: name, h: h}
-	buckets[name] = b
+	buckets = append(buckets, b)
 	return b, nil
 }
 

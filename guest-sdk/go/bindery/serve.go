@@ -96,10 +96,7 @@ var resp responseWriter
 func handle(req httpwit.Request, body stream.InputStream, out httpwit.ResponseOutparam) {
 	x := new(exchange)
 	x.body.s = body
-	if len(respHeader) > 0 {
-		clear(respHeader)
-	}
-	resp = responseWriter{out: out, header: respHeader, buf: *bytes.NewBuffer(respBuf[:0])}
+	resp = responseWriter{out: out, buf: *bytes.NewBuffer(respBuf[:0])}
 	defer x.done()
 	if err := x.init(req); err != nil {
 		resp.fail(http.StatusBadRequest, err.Error())
@@ -268,7 +265,17 @@ type responseWriter struct {
 	err     error
 }
 
-func (w *responseWriter) Header() http.Header { return w.header }
+// Header returns the response's header map: respHeader, emptied on first
+// use, so a response without headers costs no map operation.
+func (w *responseWriter) Header() http.Header {
+	if w.header == nil {
+		if len(respHeader) > 0 {
+			clear(respHeader)
+		}
+		w.header = respHeader
+	}
+	return w.header
+}
 
 func (w *responseWriter) WriteHeader(status int) {
 	if w.status == 0 {
