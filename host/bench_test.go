@@ -13,12 +13,14 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -77,8 +79,8 @@ func buildCGuest(b *testing.B, dir string) string {
 	b.Helper()
 	root := testutil.RepoRoot(b)
 	script := filepath.Join(root, "guest-sdk/c/build.sh")
-	if out, err := exec.Command("bash", script, "--probe").CombinedOutput(); err != nil {
-		b.Skipf("no C toolchain: %s", bytes.TrimSpace(out))
+	if why := noCToolchain(b); why != "" {
+		b.Skipf("no C toolchain: %s", why)
 	}
 	path := filepath.Join(b.TempDir(), "worker.wasm")
 	cmd := exec.Command("bash", script, "-o", path, "main.c")
@@ -87,6 +89,15 @@ func buildCGuest(b *testing.B, dir string) string {
 		b.Fatalf("build %s: %v\n%s", dir, err, out)
 	}
 	return path
+}
+
+// noCToolchain says why guest-sdk/c/build.sh cannot build here, or "".
+func noCToolchain(b *testing.B) string {
+	script := filepath.Join(testutil.RepoRoot(b), "guest-sdk/c/build.sh")
+	if out, err := exec.Command("bash", script, "--probe").CombinedOutput(); err != nil {
+		return string(bytes.TrimSpace(out))
+	}
+	return ""
 }
 
 // processCPU returns the CPU time (user + system) the process has used.
@@ -226,6 +237,63 @@ func BenchmarkServeHTTP(b *testing.B) {
 			b.ReportMetric(float64(w.Stats().Instantiated.Load()), "instances")
 		})
 	}
+}
+
+// BenchmarkServeHTTPCold is GET /hello on each guest as it runs under HTTP
+// load: between two requests the process does one real loopback HTTP
+// exchange (net/http and the kernel's network stack, as a server under
+// load does), which leaves the caches and branch predictors cold for the
+// guest. Every guest's request then costs ~3× its warm price, and a guest
+// that runs more code loses more (docs/benchmarks.md). The guests take
+// turns in one loop, so a noisy machine shifts them alike; the metrics are
+// the median time of one Worker call per guest (the loopback exchange is
+// not counted).
+func BenchmarkServeHTTPCold(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("x")) }))
+	b.Cleanup(srv.Close)
+	client := srv.Client()
+	evict := func() {
+		resp, err := client.Get(srv.URL)
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	rt := benchRuntime(b)
+	type guest struct {
+		name  string
+		w     *host.Worker
+		times []time.Duration
+	}
+	var guests []*guest
+	for _, g := range helloGuests {
+		if strings.HasSuffix(g.src, "-c") {
+			if why := noCToolchain(b); why != "" {
+				b.Logf("%s guest left out: %s", g.name, why)
+				continue
+			}
+		}
+		w := benchWorker(b, rt, host.WorkerConfig{Name: "cold-" + g.name, Wasm: benchWasm(b, g.src)})
+		guests = append(guests, &guest{name: g.name, w: w})
+	}
+	req := httptest.NewRequest("GET", "/hello", nil)
+	bw := newBenchWriter()
+	b.Run("turns", func(b *testing.B) {
+		for b.Loop() {
+			for _, g := range guests {
+				evict()
+				t0 := time.Now()
+				serve(b, g.w, bw, req, http.StatusOK)
+				g.times = append(g.times, time.Since(t0))
+			}
+		}
+		for _, g := range guests {
+			slices.Sort(g.times)
+			b.ReportMetric(float64(g.times[len(g.times)/2].Nanoseconds()), g.name+"-p50-ns")
+			g.times = g.times[:0]
+		}
+	})
 }
 
 // BenchmarkNewWorkerFirstRequest is the cost of a request on a fresh
