@@ -31,7 +31,22 @@
 //   - A Worker handles one request at a time per instance; the host runs
 //     several instances for concurrency, so package-level state is per
 //     instance, not shared.
-//   - Big Go does not finish garbage collection between export calls, so the
-//     SDK runs runtime.GC after a request once enough has been allocated;
-//     memory stays flat across many requests.
+//   - The handler gets what net/http's server would give it: r.Host from
+//     the Host header (which is not in r.Header), canonical header names,
+//     r.RequestURI as sent, http.NoBody for a GET or HEAD without a body,
+//     and r.RemoteAddr set to the client's address (CF-Connecting-IP, also
+//     in r.Header). Unlike net/http, r.URL is absolute (scheme and host
+//     filled in), as a Worker's request.url is.
+//   - As with net/http, the ResponseWriter must not be used after the
+//     handler returns: the SDK reuses it for the next request. The Request
+//     is the handler's to keep.
+//   - A panic in the handler is answered with a 500 and logged with its
+//     stack; http.ErrAbortHandler ends the response as net/http does.
+//   - As a safety net beside the Go runtime's own collections, the SDK runs
+//     runtime.GC after a request once 16 MiB have been allocated since the
+//     last check (every 256 requests, or after a big body); memory stays
+//     flat across many requests.
+//   - Each request costs a few allocations and map operations (the
+//     http.Request, its header map, the response's headers); in Wasm they
+//     are the bulk of a small request's cost (docs/benchmarks.md).
 package bindery
