@@ -57,10 +57,11 @@ func Serve(h http.Handler) {
 }
 
 // afterRequest runs after the host has read the response. In a reactor the
-// Go GC never gets to finish a cycle on its own (nothing yields to its
-// workers between calls), so the SDK collects once gcEvery bytes have been
-// allocated, reading the counter every gcCheckEvery requests, or after any
-// request that moved a big body.
+// Go GC's background workers never run between calls, so a cycle finishes
+// only through later allocations (mark assists), and big garbage can
+// outlive many requests; as a safety net the SDK collects once gcEvery
+// bytes have been allocated, reading the counter every gcCheckEvery
+// requests, or after any request that moved a big body.
 func afterRequest() {
 	cabi.ResetAll()
 	if sinceGC++; sinceGC < gcCheckEvery && !bigBody {
