@@ -1,11 +1,9 @@
 package conformance_test
 
 import (
-	"bytes"
 	"errors"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/bindery-run/bindery/internal/testutil"
@@ -23,18 +21,8 @@ func init() {
 func buildAssemblyScript(t *testing.T, dir string) (string, error) {
 	root := testutil.RepoRoot(t)
 	script := filepath.Join(root, "guest-sdk", "assemblyscript", "build.sh")
-	if _, err := exec.LookPath("bash"); err != nil {
-		return "", skip("no bash to run guest-sdk/assemblyscript/build.sh")
-	}
-	var stderr bytes.Buffer
-	probe := exec.Command("bash", script, "--probe")
-	probe.Stderr = &stderr
-	if err := probe.Run(); err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) && ee.ExitCode() == 3 {
-			return "", skip("%s", strings.TrimPrefix(strings.TrimSpace(stderr.String()), "build.sh: "))
-		}
-		return "", errors.New(err.Error() + "\n" + stderr.String())
+	if err := probeToolchain(script); err != nil {
+		return "", err
 	}
 	wasm := filepath.Join(dir, "assemblyscript.wasm")
 	cmd := exec.Command("bash", script, "-o", wasm, filepath.Join(root, "conformance", "assemblyscript", "index.ts"))

@@ -1,11 +1,9 @@
 package conformance_test
 
 import (
-	"bytes"
 	"errors"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/bindery-run/bindery/internal/testutil"
@@ -21,17 +19,7 @@ func init() {
 func buildC(t *testing.T, dir string) (string, error) {
 	root := testutil.RepoRoot(t)
 	script := filepath.Join(root, "guest-sdk", "c", "build.sh")
-	if _, err := exec.LookPath("bash"); err != nil {
-		return "", skip("no bash to run guest-sdk/c/build.sh")
-	}
-	var stderr bytes.Buffer
-	probe := exec.Command("bash", script, "--probe")
-	probe.Stderr = &stderr
-	if err := probe.Run(); err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) && ee.ExitCode() == 3 {
-			return "", skip("%s", strings.TrimPrefix(strings.TrimSpace(stderr.String()), "build.sh: "))
-		}
+	if err := probeToolchain(script); err != nil {
 		return "", err
 	}
 	wasm := filepath.Join(dir, "c.wasm")

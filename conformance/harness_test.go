@@ -33,6 +33,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -175,6 +176,27 @@ func buildOrSkip(t *testing.T, lang string, build func() (string, error)) string
 		t.Fatalf("build the %s Worker: %v", lang, err)
 	}
 	return wasm
+}
+
+// probeToolchain runs a guest-sdk build script with --probe. Exit status 3
+// means the toolchain is missing: a skipError with the script's reason.
+// Any other failure is an error with the script's output.
+func probeToolchain(script string) error {
+	name := filepath.Base(script)
+	if _, err := exec.LookPath("bash"); err != nil {
+		return skip("no bash to run %s", name)
+	}
+	var stderr bytes.Buffer
+	probe := exec.Command("bash", script, "--probe")
+	probe.Stderr = &stderr
+	if err := probe.Run(); err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) && ee.ExitCode() == 3 {
+			return skip("%s", strings.TrimPrefix(strings.TrimSpace(stderr.String()), name+": "))
+		}
+		return errors.New(err.Error() + "\n" + stderr.String())
+	}
+	return nil
 }
 
 // required says whether the comma-separated list in

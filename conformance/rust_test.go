@@ -1,7 +1,6 @@
 package conformance_test
 
 import (
-	"bytes"
 	"errors"
 	"net/http/httptest"
 	"os"
@@ -33,18 +32,8 @@ func buildRust(t *testing.T, dir string) (string, error) {
 func buildRustCrate(t *testing.T, crate, dir string) (string, error) {
 	root := testutil.RepoRoot(t)
 	script := filepath.Join(root, "guest-sdk", "rust", "cargo-wasm")
-	if _, err := exec.LookPath("bash"); err != nil {
-		return "", skip("no bash to run guest-sdk/rust/cargo-wasm")
-	}
-	var stderr bytes.Buffer
-	probe := exec.Command("bash", script, "--probe")
-	probe.Stderr = &stderr
-	if err := probe.Run(); err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) && ee.ExitCode() == 3 {
-			return "", skip("%s", strings.TrimPrefix(strings.TrimSpace(stderr.String()), "cargo-wasm: "))
-		}
-		return "", errors.New(err.Error() + "\n" + stderr.String())
+	if err := probeToolchain(script); err != nil {
+		return "", err
 	}
 	// Cargo's target folder outlives the test: compiling std and
 	// wit-bindgen takes a minute the first time, seconds after.

@@ -30,18 +30,8 @@ func buildZig(t *testing.T, dir string) (string, error) {
 func buildZigFile(t *testing.T, file, dir string) (string, error) {
 	root := testutil.RepoRoot(t)
 	script := filepath.Join(root, "guest-sdk", "zig", "build.sh")
-	if _, err := exec.LookPath("bash"); err != nil {
-		return "", skip("no bash to run guest-sdk/zig/build.sh")
-	}
-	var stderr bytes.Buffer
-	probe := exec.Command("bash", script, "--probe")
-	probe.Stderr = &stderr
-	if err := probe.Run(); err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) && ee.ExitCode() == 3 {
-			return "", skip("%s", strings.TrimPrefix(strings.TrimSpace(stderr.String()), "build.sh: "))
-		}
-		return "", errors.New(err.Error() + "\n" + stderr.String())
+	if err := probeToolchain(script); err != nil {
+		return "", err
 	}
 	wasm := filepath.Join(dir, strings.TrimSuffix(filepath.Base(file), ".zig")+".wasm")
 	cmd := exec.Command("bash", script, "-o", wasm, filepath.Join(root, filepath.FromSlash(file)))
