@@ -129,7 +129,6 @@ func (x *exchange) done() {
 	if b := w.buf.Bytes(); cap(b) <= bufferSize+bufferSize/2 {
 		respBuf = b[:0]
 	}
-	*w = responseWriter{}
 }
 
 // init fills x.req from the request head, as net/http's server would: the
