@@ -3,6 +3,10 @@ package abi
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/tetratelabs/wazero/api"
 )
 
 // Trap is an ABI violation by the guest: an out-of-bounds pointer, invalid
@@ -31,4 +35,34 @@ func (i *Instance) Trapf(format string, args ...any) {
 		i.poison = t
 	}
 	panic(t)
+}
+
+// Signature formats a core function type, e.g. "(i32, i32) -> i32".
+func Signature(params, results []api.ValueType) string {
+	names := func(ts []api.ValueType) string {
+		s := make([]string, len(ts))
+		for i, t := range ts {
+			s[i] = api.ValueTypeName(t)
+		}
+		return strings.Join(s, ", ")
+	}
+	switch len(results) {
+	case 0:
+		return "(" + names(params) + ")"
+	case 1:
+		return "(" + names(params) + ") -> " + names(results)
+	}
+	return "(" + names(params) + ") -> (" + names(results) + ")"
+}
+
+// CheckSignature returns an error naming the export name when def's type
+// is not params -> results: generated glue checks each export a Worker
+// must have when it loads, so that a module built against another
+// version of an interface fails at start-up, not on every call.
+func CheckSignature(name string, def api.FunctionDefinition, params, results []api.ValueType) error {
+	if slices.Equal(def.ParamTypes(), params) && slices.Equal(def.ResultTypes(), results) {
+		return nil
+	}
+	return fmt.Errorf("the module's export %q has the signature %s, want %s: is it built with an SDK for another version of the interface?",
+		name, Signature(def.ParamTypes(), def.ResultTypes()), Signature(params, results))
 }

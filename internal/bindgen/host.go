@@ -287,6 +287,21 @@ func (s *side) hostExports(b *w, iface *wit.Interface, ig string) {
 		b.p("return nil, fmt.Errorf(\"the module does not export %%q (is it a Worker built for %%s?)\", %q, %q)", name, id)
 		b.p("}")
 		b.p("e.%sPost = mod.ExportedFunction(%q)", localName(f.Name), "cabi_post_"+name)
+		params, results := flatKindsOf(f.Params), []string{}
+		if len(f.Results) == 1 {
+			results = flatKinds(f.Results[0].Type)
+			if len(results) > 1 {
+				results = []string{"i32"} // a pointer to the return area
+			}
+		}
+		b.p("if err := %s.CheckSignature(%q, e.%s.Definition(), %s, %s); err != nil {", s.abi(), name, localName(f.Name), valueTypes(params), valueTypes(results))
+		b.p("return nil, err")
+		b.p("}")
+		b.p("if e.%sPost != nil {", localName(f.Name))
+		b.p("if err := %s.CheckSignature(%q, e.%sPost.Definition(), %s, nil); err != nil {", s.abi(), "cabi_post_"+name, localName(f.Name), valueTypes(results))
+		b.p("return nil, err")
+		b.p("}")
+		b.p("}")
 	}
 	b.p("return e, nil")
 	b.p("}\n")

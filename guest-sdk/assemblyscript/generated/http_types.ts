@@ -162,6 +162,24 @@ export class ResponseOutparam {
     }
     return null;
   }
+
+  /**
+   * Ends the request as failed (a panic, an uncaught exception). The host
+   * logs `reason` once, with the request; the guest should bound it (a
+   * message and a short stack). If no response was sent the client gets a
+   * 500; if a streamed response had started, the host aborts it, so the
+   * client sees a truncated body, never a complete one. An empty reason
+   * aborts without a log record (Go's http.ErrAbortHandler). Later sends
+   * return `already-sent`. The instance stays in service.
+   */
+  fail(reason: string): void {
+    const _mark = mark();
+    const _s1 = reason;
+    const _n2 = String.UTF8.byteLength(_s1);
+    const _p3 = lowerString(_s1, _n2);
+    _import_method_response_outparam_fail((this).handle, <i32>_p3, <i32>_n2);
+    release(_mark);
+  }
 }
 
 @external("bindery:http/types@0.1.0", "[method]response-outparam.send")
@@ -193,3 +211,6 @@ declare function _import_method_response_outparam_send_full(a0: i32, a1: i32, a2
 
 // The return area of [method]response-outparam.send-full.
 const _ret_import_method_response_outparam_send_full = memory.data(16, 4);
+
+@external("bindery:http/types@0.1.0", "[method]response-outparam.fail")
+declare function _import_method_response_outparam_fail(a0: i32, a1: i32, a2: i32): void;

@@ -84,3 +84,10 @@ bool http_types_response_outparam_send_full(http_types_response_outparam_t self,
   }
   return true;
 }
+
+__attribute__((__import_module__("bindery:http/types@0.1.0"), __import_name__("[method]response-outparam.fail")))
+extern void __wasm_import_http_types_response_outparam_fail(int32_t, int32_t, int32_t);
+
+void http_types_response_outparam_fail(http_types_response_outparam_t self, bindery_string_t reason) {
+  __wasm_import_http_types_response_outparam_fail((int32_t)(self), (int32_t)(uintptr_t)(reason).ptr, (int32_t)(reason).len);
+}

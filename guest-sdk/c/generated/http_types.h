@@ -81,6 +81,15 @@ bool http_types_response_outparam_send(http_types_response_outparam_t self, uint
 // On failure it returns false and sets *err.
 bool http_types_response_outparam_send_full(http_types_response_outparam_t self, uint16_t status, http_types_fields_t headers, bindery_list_u8_t body, http_types_error_t *err);
 
+// Ends the request as failed (a panic, an uncaught exception). The host
+// logs `reason` once, with the request; the guest should bound it (a
+// message and a short stack). If no response was sent the client gets a
+// 500; if a streamed response had started, the host aborts it, so the
+// client sees a truncated body, never a complete one. An empty reason
+// aborts without a log record (Go's http.ErrAbortHandler). Later sends
+// return `already-sent`. The instance stays in service.
+void http_types_response_outparam_fail(http_types_response_outparam_t self, bindery_string_t reason);
+
 #ifdef __cplusplus
 }
 #endif

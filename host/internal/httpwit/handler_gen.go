@@ -27,6 +27,14 @@ func NewHandlerExports(mod abi.FunctionLookup) (*HandlerExports, error) {
 		return nil, fmt.Errorf("the module does not export %q (is it a Worker built for %s?)", "bindery:http/handler@0.1.0#handle", "bindery:http/handler@0.1.0")
 	}
 	e.handlePost = mod.ExportedFunction("cabi_post_bindery:http/handler@0.1.0#handle")
+	if err := abi.CheckSignature("bindery:http/handler@0.1.0#handle", e.handle.Definition(), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}); err != nil {
+		return nil, err
+	}
+	if e.handlePost != nil {
+		if err := abi.CheckSignature("cabi_post_bindery:http/handler@0.1.0#handle", e.handlePost.Definition(), []api.ValueType{}, nil); err != nil {
+			return nil, err
+		}
+	}
 	return e, nil
 }
 

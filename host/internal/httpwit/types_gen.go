@@ -75,6 +75,14 @@ const ResponseOutparamType = "bindery:http/types@0.1.0#response-outparam"
 //
 // A value that also implements abi.Dropper is told when the guest drops its handle.
 type ResponseOutparam interface {
+	// Ends the request as failed (a panic, an uncaught exception). The host
+	// logs `reason` once, with the request; the guest should bound it (a
+	// message and a short stack). If no response was sent the client gets a
+	// 500; if a streamed response had started, the host aborts it, so the
+	// client sees a truncated body, never a complete one. An empty reason
+	// aborts without a log record (Go's http.ErrAbortHandler). Later sends
+	// return `already-sent`. The instance stays in service.
+	Fail(ctx context.Context, reason string)
 	// Sends the status and header fields now and returns the body stream.
 	// Dropping the stream ends the body.
 	Send(ctx context.Context, status uint16, headers Fields) (stream.OutputStream, *Error)
@@ -145,6 +153,12 @@ func DefineTypes(hb wazero.HostModuleBuilder, slot int) {
 		}
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "status0", "headers0", "headers1", "body0", "body1", "retptr").Export("[method]response-outparam.send-full")
+	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
+		inst := abi.From(ctx)
+		v33 := inst.Handles.Get(inst, ResponseOutparamType, uint32(stack[0])).(ResponseOutparam)
+		v34 := inst.String(uint32(stack[1]), uint32(stack[2]))
+		v33.Fail(ctx, v34)
+	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "reason0", "reason1").Export("[method]response-outparam.fail")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
 		inst := abi.From(ctx)
 		inst.Handles.Drop(ctx, inst, ResponseOutparamType, uint32(stack[0]))

@@ -27,6 +27,14 @@ func NewExportsExports(mod abi.FunctionLookup) (*ExportsExports, error) {
 		return nil, fmt.Errorf("the module does not export %q (is it a Worker built for %s?)", "test:layout/exports@0.1.0#make-mixed", "test:layout/exports@0.1.0")
 	}
 	e.makeMixedPost = mod.ExportedFunction("cabi_post_test:layout/exports@0.1.0#make-mixed")
+	if err := abi.CheckSignature("test:layout/exports@0.1.0#make-mixed", e.makeMixed.Definition(), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}); err != nil {
+		return nil, err
+	}
+	if e.makeMixedPost != nil {
+		if err := abi.CheckSignature("cabi_post_test:layout/exports@0.1.0#make-mixed", e.makeMixedPost.Definition(), []api.ValueType{api.ValueTypeI32}, nil); err != nil {
+			return nil, err
+		}
+	}
 	return e, nil
 }
 

@@ -141,6 +141,25 @@ func (self ResponseOutparam) SendFull(status uint16, headers Fields, body []byte
 	return
 }
 
+//go:wasmimport bindery:http/types@0.1.0 [method]response-outparam.fail
+func wasmimport_method_response_outparam_fail(self0 uint32, reason0 uint32, reason1 uint32)
+
+// Ends the request as failed (a panic, an uncaught exception). The host
+// logs `reason` once, with the request; the guest should bound it (a
+// message and a short stack). If no response was sent the client gets a
+// 500; if a streamed response had started, the host aborts it, so the
+// client sees a truncated body, never a complete one. An empty reason
+// aborts without a log record (Go's http.ErrAbortHandler). Later sends
+// return `already-sent`. The instance stays in service.
+func (self ResponseOutparam) Fail(reason string) {
+	mark := cabi.Mark()
+	wasmimport_method_response_outparam_fail(uint32(self), cabi.StringPtr(reason), uint32(len(reason)))
+	runtime.KeepAlive(self)
+	runtime.KeepAlive(reason)
+	cabi.Reset(mark)
+	return
+}
+
 func loadError(a uint32) Error {
 	a2 := uint32(a)
 	var v1 Error
