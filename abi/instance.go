@@ -2,6 +2,7 @@ package abi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -21,6 +22,7 @@ type Instance struct {
 	impls   []any
 	poison  error
 	lifted  uint64 // bytes copied out of guest memory in the current host call
+	stop    <-chan struct{}
 
 	// reallocs are a component's reallocs, by the index its lowered
 	// imports name them with (see UseRealloc); [0] is realloc. Nil for a
@@ -118,6 +120,15 @@ func (i *Instance) Poison(err error) {
 	}
 }
 
+// StopWhen makes every host call trap once done is closed (the call's
+// deadline passed, or its client left): a guest stopped while it waited in
+// a host call cannot go on through the next one. nil never stops.
+func (i *Instance) StopWhen(done <-chan struct{}) { i.stop = done }
+
+// ErrStopped is the trap of a host call made after the channel given to
+// StopWhen closed.
+var ErrStopped = errors.New("the call was stopped (deadline passed or client gone)")
+
 type instanceKey struct{}
 
 // WithInstance returns a context that carries inst to host functions.
@@ -138,6 +149,13 @@ func From(ctx context.Context) *Instance {
 	inst, _ := ctx.Value(instanceKey{}).(*Instance)
 	if inst == nil {
 		panic(&Trap{Msg: "host function called outside of a bindery call"})
+	}
+	if inst.stop != nil {
+		select {
+		case <-inst.stop:
+			panic(ErrStopped)
+		default:
+		}
 	}
 	inst.lifted = 0
 	return inst

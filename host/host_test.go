@@ -136,6 +136,9 @@ func TestBadModules(t *testing.T) {
 		{"truncated", "truncated.wasm", "invalid WebAssembly"},
 		{"no handler export", "noexport.wasm", `does not export "bindery:http/handler@0.1.0#handle"`},
 		{"unknown import", "missingimport.wasm", `imports "bindery:nosuch/thing@0.1.0" "f"`},
+		{"initial memory over the limit", "bigmem.wasm", `memory "memory" starts at 187.5 MiB (3000 pages of 64 KiB), more than the memory limit of 128 MiB`},
+		{"handler with the wrong signature", "badsig.wasm", `export "bindery:http/handler@0.1.0#handle" has the signature (i32, i32), want (i32, i32, i32, i32, i32, i32, i32, i32)`},
+		{"no cabi_realloc", "norealloc.wasm", "does not export cabi_realloc"},
 	}
 	rt, _ := newRuntime(t)
 	for _, tc := range tests {
@@ -148,6 +151,17 @@ func TestBadModules(t *testing.T) {
 				t.Errorf("err = %v does not name the worker %q", err, tc.name)
 			}
 		})
+	}
+}
+
+// TestMemoryLimitBelowInitialMemory: a limit smaller than what the module
+// starts with is a start-up error naming both, never a panic.
+func TestMemoryLimitBelowInitialMemory(t *testing.T) {
+	rt, _ := newRuntime(t)
+	_, err := rt.NewWorker(context.Background(), host.WorkerConfig{Name: "tiny", Wasm: fixture(t, "hello.wasm"), MemoryLimit: 32 << 10})
+	want := `memory "memory" starts at 64 KiB (1 pages of 64 KiB), more than the memory limit of 32 KiB`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("err = %v, want it to contain %q", err, want)
 	}
 }
 

@@ -8,6 +8,9 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/bindery-run/bindery/abi"
@@ -19,22 +22,37 @@ import (
 const maxBodyChunk = 1 << 20
 
 // ServeHTTP runs the Worker's fetch handler on one request.
+//
+// The request's deadline (WorkerConfig.RequestTimeout, or the client going
+// away) ends the guest wherever it is: running, sleeping, or waiting in a
+// host call on the client (reading the body, writing the response). A
+// failed request is logged once, with the reason and a bounded stack;
+// the client gets a 500 without details, or, when the response had
+// started, an aborted connection (http.ErrAbortHandler), never a body
+// that looks complete.
 func (w *Worker) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	w.stats.Requests.Add(1)
 	ctx, cancel := context.WithTimeout(r.Context(), w.timeout)
 	defer cancel()
 	inst, err := w.get(ctx)
 	if err != nil {
-		w.log.Error("no instance for request", "method", r.Method, "path", r.URL.Path, "err", err)
-		http.Error(rw, "worker unavailable: "+err.Error(), http.StatusServiceUnavailable)
+		w.log.Error("no instance for request", "method", r.Method, "path", r.URL.EscapedPath(), "err", err)
+		msg := "worker unavailable: it could not start (see the log)"
+		if ctx.Err() != nil {
+			msg = "worker unavailable: every instance stayed busy until the request's deadline"
+		}
+		http.Error(rw, msg, http.StatusServiceUnavailable)
 		return
 	}
 	body := &requestBody{r: r.Body, inst: inst}
 	out := &responseOut{rw: rw}
 	ctx = abi.WithInstance(ctx, inst.abi)
-	disarm := inst.arm(ctx)
+	inst.stderr.hold()
+	cut := &clientCut{rw: rw}
+	disarm := inst.arm(ctx, cut.cut)
 	err = inst.handler.Handle(ctx, inst.abi, requestHead(r), body, out)
 	if !disarm() {
+		cut.restore()
 		// The guest's stop global is set, so the instance cannot serve
 		// again; an error is the trap the stop raised: say why instead.
 		if err != nil {
@@ -47,43 +65,111 @@ func (w *Worker) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		out.stream.done = true
 	}
 	inst.stdout.Flush()
-	inst.stderr.Flush()
+	stderr := inst.stderr.release(err != nil || out.failed)
 	switch {
 	case err != nil:
-		w.stats.Discarded.Add(1)
 		inst.abi.Poison(err)
-		reason := describe(ctx, err)
-		w.log.Error("request failed; instance discarded", "method", r.Method, "path", r.URL.Path, "err", reason)
-		if !out.sent {
-			http.Error(rw, "worker error: "+reason, http.StatusInternalServerError)
-		} else {
-			// Headers are out: cut the connection rather than end a truncated
-			// body as if it were complete.
-			w.put(inst)
-			panic(http.ErrAbortHandler)
+		w.logFailure(r, "request failed; instance discarded", describe(ctx, err), stderr)
+		w.put(inst)
+		fail(rw, out, publicReason(ctx, err))
+	case out.failed:
+		if out.reason != "" || stderr != "" {
+			w.logFailure(r, "request failed", boundLines(strings.Split(out.reason, "\n"), failHeadLines+16, failTailLines), stderr)
 		}
+		w.put(inst)
+		fail(rw, out, "worker error: the Worker failed (see the log)")
 	case !out.sent:
-		w.log.Error("handler returned without a response", "method", r.Method, "path", r.URL.Path)
+		w.log.Error("handler returned without a response", "method", r.Method, "path", r.URL.EscapedPath())
+		w.put(inst)
 		http.Error(rw, "worker error: the handler returned without a response", http.StatusInternalServerError)
+	default:
+		w.put(inst)
 	}
-	w.put(inst)
 }
 
-// describe says why a call failed, in words for a log line.
+// clientCut ends a guest's waits on the client (reading the request body,
+// writing the response) when its call's context ends, by moving the
+// connection's deadlines to now; restore lets the host write its own
+// answer afterwards. net/http resets both deadlines for the connection's
+// next request.
+type clientCut struct {
+	mu       sync.Mutex
+	rw       http.ResponseWriter
+	cutDone  bool // cut ran
+	restored bool // restore ran: cut must do nothing
+}
+
+func (c *clientCut) cut() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.restored {
+		return
+	}
+	rc := http.NewResponseController(c.rw)
+	rc.SetReadDeadline(time.Now())
+	rc.SetWriteDeadline(time.Now())
+	c.cutDone = true
+}
+
+func (c *clientCut) restore() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.restored = true
+	if c.cutDone {
+		http.NewResponseController(c.rw).SetWriteDeadline(time.Time{})
+		// The connection may hold an unread body, and net/http has seen
+		// its read fail: it cannot serve another request.
+		c.rw.Header().Set("Connection", "close")
+	}
+}
+
+// fail answers a failed request: a 500 with msg, or, when the response
+// has started, an aborted connection, so that clients and caches see a
+// truncated body rather than one that looks complete.
+func fail(rw http.ResponseWriter, out *responseOut, msg string) {
+	if out.sent {
+		panic(http.ErrAbortHandler)
+	}
+	http.Error(rw, msg, http.StatusInternalServerError)
+}
+
+// logFailure writes a failed request's one log record: why, and what the
+// guest wrote to stderr during the request, if anything.
+func (w *Worker) logFailure(r *http.Request, msg, reason, stderr string) {
+	args := []any{"method", r.Method, "path", r.URL.EscapedPath(), "err", reason}
+	if stderr != "" {
+		args = append(args, "stderr", stderr)
+	}
+	w.log.Error(msg, args...)
+}
+
+// describe says why a call failed, in words for the log: the error with at
+// most the first frames of a wasm stack trace.
 func describe(ctx context.Context, err error) string {
+	msg := boundLines(strings.Split(err.Error(), "\n"), 17, 3)
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return "deadline exceeded: " + err.Error()
+		return "deadline exceeded: " + msg
 	case errors.Is(ctx.Err(), context.Canceled):
-		return "request canceled (client gone?): " + err.Error()
-	case errors.Is(err, abi.ErrTrap):
-		return err.Error()
-	}
-	msg := err.Error()
-	if strings.Contains(msg, "out of memory") {
+		return "request canceled (client gone?): " + msg
+	case strings.Contains(msg, "out of memory") && !errors.Is(err, abi.ErrTrap):
 		return "out of memory (the Worker's memory limit): " + msg
 	}
 	return msg
+}
+
+// publicReason says why a call failed, in words for the client: never the
+// guest's own words or stack, which may hold what the client must not see.
+func publicReason(ctx context.Context, err error) string {
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return "worker error: the request exceeded its deadline"
+	case errors.Is(ctx.Err(), context.Canceled):
+		return "worker error: the request was canceled"
+	case strings.Contains(err.Error(), "out of memory"):
+		return "worker error: out of memory (see the log)"
+	}
+	return "worker error: the Worker failed (see the log)"
 }
 
 // requestHead lowers the request's method, URL and headers.
@@ -116,9 +202,30 @@ func requestHead(r *http.Request) httpwit.Request {
 	}
 	return httpwit.Request{
 		Method:  r.Method,
-		URL:     scheme + "://" + r.Host + r.URL.RequestURI(),
+		URL:     validUTF8(scheme + "://" + r.Host + r.URL.RequestURI()),
 		Headers: fields,
 	}
+}
+
+// validUTF8 percent-encodes the bytes of u that are not valid UTF-8 (a raw
+// query may hold any bytes; a WIT string may not): the same URL, since a
+// byte and its escape mean the same in a URL, and no guest gets a string
+// its language cannot hold.
+func validUTF8(u string) string {
+	if utf8.ValidString(u) {
+		return u
+	}
+	var b strings.Builder
+	for i := 0; i < len(u); {
+		r, n := utf8.DecodeRuneInString(u[i:])
+		if r == utf8.RuneError && n == 1 {
+			fmt.Fprintf(&b, "%%%02X", u[i])
+		} else {
+			b.WriteString(u[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
 }
 
 // bytesOf views s as bytes without copying; lowering only reads them.
@@ -185,13 +292,15 @@ type responseOut struct {
 	rw     http.ResponseWriter
 	sent   bool
 	done   bool
+	failed bool   // the guest called fail
+	reason string // its reason
 	stream *responseStream
 }
 
 var _ httpwit.ResponseOutparam = (*responseOut)(nil)
 
 func (o *responseOut) head(status uint16, headers httpwit.Fields) *httpwit.Error {
-	if o.sent || o.done {
+	if o.sent || o.done || o.failed {
 		return &httpwit.Error{Tag: httpwit.ErrorAlreadySent}
 	}
 	if status < 100 || status > 599 {
@@ -237,7 +346,7 @@ func (o *responseOut) Send(ctx context.Context, status uint16, headers httpwit.F
 }
 
 func (o *responseOut) SendFull(ctx context.Context, status uint16, headers httpwit.Fields, body []byte) *httpwit.Error {
-	if o.sent || o.done {
+	if o.sent || o.done || o.failed {
 		return &httpwit.Error{Tag: httpwit.ErrorAlreadySent}
 	}
 	if _, ok := o.rw.Header()["Content-Length"]; !ok && len(body) > 0 {
@@ -259,6 +368,18 @@ func (o *responseOut) SendFull(ctx context.Context, status uint16, headers httpw
 		return &httpwit.Error{Tag: httpwit.ErrorClosed}
 	}
 	return nil
+}
+
+// Fail ends the request as failed; ServeHTTP logs the reason and answers
+// 500, or aborts a response that has started.
+func (o *responseOut) Fail(ctx context.Context, reason string) {
+	if o.done || o.failed {
+		return
+	}
+	o.failed, o.reason = true, reason
+	if o.stream != nil {
+		o.stream.done = true // the body ends here, unfinished
+	}
 }
 
 // responseStream is the guest's output-stream over the response body.

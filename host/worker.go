@@ -118,6 +118,12 @@ func (rt *Runtime) NewWorker(ctx context.Context, cfg WorkerConfig) (*Worker, er
 		if err != nil {
 			return nil, fmt.Errorf("host: worker %q: %w", cfg.Name, err)
 		}
+		for i, cm := range g.compiled {
+			if err := checkMemory(cm, orDefault(cfg.MemoryLimit, DefaultMemoryLimit)); err != nil {
+				g.close(ctx)
+				return nil, fmt.Errorf("host: worker %q: core instance %d: %w", cfg.Name, i, err)
+			}
+		}
 		w, err := rt.newWorker(ctx, cfg, engine, yields, nil, g)
 		if err != nil {
 			g.close(ctx)
@@ -161,6 +167,12 @@ func (rt *Runtime) NewWorker(ctx context.Context, cfg WorkerConfig) (*Worker, er
 	}
 	if _, ok := cm.ExportedMemories()["memory"]; !ok {
 		return fail(errors.New("the module does not export its memory as \"memory\""))
+	}
+	if err := checkRealloc(cm); err != nil {
+		return fail(err)
+	}
+	if err := checkMemory(cm, orDefault(cfg.MemoryLimit, DefaultMemoryLimit)); err != nil {
+		return fail(err)
 	}
 	w, err := rt.newWorker(ctx, cfg, engine, yields, cm, nil)
 	if err != nil {
@@ -257,6 +269,40 @@ func (rt *Runtime) rewrite(wasm []byte) ([]byte, error) {
 	return out, nil
 }
 
+// checkMemory refuses a module whose memories start larger than the
+// Worker's memory limit: no instance of it could ever start.
+func checkMemory(cm wazero.CompiledModule, limit uint64) error {
+	for name, m := range cm.ExportedMemories() {
+		if size := uint64(m.Min()) << 16; size > limit {
+			return fmt.Errorf("memory %q starts at %s (%d pages of 64 KiB), more than the memory limit of %s: raise the limit or shrink the module's initial memory",
+				name, mib(size), m.Min(), mib(limit))
+		}
+	}
+	return nil
+}
+
+// checkRealloc checks the module's cabi_realloc: the host lowers every
+// request (strings, a list of headers) through it.
+func checkRealloc(cm wazero.CompiledModule) error {
+	fn, ok := cm.ExportedFunctions()["cabi_realloc"]
+	if !ok {
+		return errors.New("the module does not export cabi_realloc, through which the host passes it strings and lists: is it built with a Bindery SDK?")
+	}
+	i32 := api.ValueTypeI32
+	if !slices.Equal(fn.ParamTypes(), []api.ValueType{i32, i32, i32, i32}) || !slices.Equal(fn.ResultTypes(), []api.ValueType{i32}) {
+		return fmt.Errorf("cabi_realloc has the signature %s, want (i32, i32, i32, i32) -> i32", abi.Signature(fn.ParamTypes(), fn.ResultTypes()))
+	}
+	return nil
+}
+
+// mib formats a size in bytes as MiB (or KiB below one MiB).
+func mib(n uint64) string {
+	if n < 1<<20 {
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%.4g MiB", float64(n)/(1<<20))
+}
+
 func orDefault[T comparable](v, def T) T {
 	var zero T
 	if v == zero {
@@ -300,19 +346,45 @@ type instance struct {
 	stdout  *logWriter
 	stderr  *logWriter
 	bodyBuf []byte
+	// done is the Done channel of the call in progress (arm sets it): a
+	// guest's sleep ends when it closes.
+	done <-chan struct{}
 }
 
-// arm makes the guest trap at its next yield point once ctx is done (the
-// request's deadline, or its client gone). disarm must be called when the
-// guest call returns; it reports whether the instance is still clean, i.e.
-// its stop global was not set (if it was, the instance must be discarded).
-func (inst *instance) arm(ctx context.Context) (disarm func() bool) {
-	if len(inst.stops) == 0 || ctx.Done() == nil {
+// nanosleep is the guest's WASI sleep (poll_oneoff with a clock, which
+// Go's time.Sleep and every idle Go scheduler use): when the call's
+// context is done first, it ends the guest's call with abi.ErrStopped.
+func (inst *instance) nanosleep(ns int64) {
+	if ns <= 0 {
+		return
+	}
+	t := time.NewTimer(time.Duration(ns))
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-inst.done:
+		panic(abi.ErrStopped) // ends the guest's call here
+	}
+}
+
+// arm makes the guest trap at its next yield point, or at its next host
+// call or sleep, once ctx is done (the request's deadline, or its client
+// gone), and then runs onDone (if not nil) too. disarm must be called when
+// the guest call returns; it reports whether the instance is still clean,
+// i.e. ctx did not end the call (if it did, the instance must be
+// discarded).
+func (inst *instance) arm(ctx context.Context, onDone func()) (disarm func() bool) {
+	inst.done = ctx.Done()
+	inst.abi.StopWhen(inst.done)
+	if ctx.Done() == nil {
 		return func() bool { return true }
 	}
 	return context.AfterFunc(ctx, func() {
 		for _, s := range inst.stops {
 			s.Set(1)
+		}
+		if onDone != nil {
+			onDone()
 		}
 	})
 }
@@ -324,14 +396,23 @@ func errStopped(ctx context.Context) error {
 	return fmt.Errorf("stopped before it finished: %w", context.Cause(ctx))
 }
 
-func (w *Worker) instantiate(ctx context.Context) (*instance, error) {
+func (w *Worker) instantiate(ctx context.Context) (_ *instance, err error) {
+	// wazero panics on some faults of its own (an allocator that cannot
+	// give a memory its minimum, for one); NewWorker checks what it can
+	// beforehand, and any other panic is one Worker's error, not the host's.
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("instantiate: %v", p)
+		}
+	}()
 	inst := &instance{
 		stdout: &logWriter{log: w.log, level: slog.LevelInfo, stream: "stdout"},
 		stderr: &logWriter{log: w.log, level: slog.LevelWarn, stream: "stderr"},
+		done:   ctx.Done(),
 	}
 	mc := wazero.NewModuleConfig().WithName("").
 		WithStdout(inst.stdout).WithStderr(inst.stderr).
-		WithSysWalltime().WithSysNanotime().WithSysNanosleep().
+		WithSysWalltime().WithSysNanotime().WithNanosleep(inst.nanosleep).
 		WithRandSource(rand.Reader)
 	if w.initFn && !w.yields {
 		mc = mc.WithStartFunctions("_initialize")
@@ -367,7 +448,7 @@ func (w *Worker) instantiate(ctx context.Context) (*instance, error) {
 	}
 	if err == nil && w.initFn && w.yields {
 		// Host functions may run during _initialize; give them an instance.
-		disarm := inst.arm(ctx)
+		disarm := inst.arm(ctx, nil)
 		_, err = mod.ExportedFunction("_initialize").Call(abi.WithInstance(ctx, inst.abi))
 		if !disarm() {
 			// Stopped by ctx (a deadline, or a shutdown during start-up).
@@ -424,7 +505,12 @@ func (w *Worker) put(inst *instance) {
 	for peak := w.stats.PeakMemory.Load(); size > peak && !w.stats.PeakMemory.CompareAndSwap(peak, size); {
 		peak = w.stats.PeakMemory.Load()
 	}
-	if inst.abi.Poisoned() != nil || w.closed.Load() {
+	if inst.abi.Poisoned() != nil {
+		w.stats.Discarded.Add(1)
+		w.discard(inst)
+		return
+	}
+	if w.closed.Load() {
 		w.discard(inst)
 		return
 	}
