@@ -1,12 +1,21 @@
 package conformance_test
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/bindery-run/bindery/host"
 
 	"github.com/bindery-run/bindery/internal/testutil"
 )
@@ -81,8 +90,8 @@ func TestGoSDK(t *testing.T) {
 		t.Errorf("kept request changed:\n got %v\nwant %v", got, want)
 	}
 	for _, c := range []struct{ target, body, contentType string }{
-		{"/panic", "internal server error\n", "text/plain; charset=utf-8"},
-		{"/abort", "handler aborted\n", "text/plain; charset=utf-8"},
+		{"/panic", "worker error: the Worker failed (see the log)\n", "text/plain; charset=utf-8"},
+		{"/abort", "worker error: the Worker failed (see the log)\n", "text/plain; charset=utf-8"},
 		{"/sniff", "<!DOCTYPE html><p>hi", "text/html; charset=utf-8"},
 	} {
 		rec := do("GET", c.target, "", nil)
@@ -94,4 +103,153 @@ func TestGoSDK(t *testing.T) {
 			t.Errorf("GET %s: %d %q %q, want %d %q %q", c.target, rec.Code, rec.Body, rec.Header().Get("Content-Type"), wantCode, c.body, c.contentType)
 		}
 	}
+}
+
+// TestGoSDKFailures holds the Go SDK and the host to what a failing Worker
+// must get, through a real Go guest behind a real HTTP server: one log
+// record per failure (a panic's reason, or a runtime crash's traceback,
+// bounded), no guest insides in the 500, an aborted connection — never a
+// complete-looking body — when the response had started, a sleep ended at
+// the deadline, typed errors for input the host could not take, and the
+// instance kept whenever the guest survived.
+func TestGoSDKFailures(t *testing.T) {
+	logs := &lockedBuffer{}
+	w, _ := newWorker(t, "gosdk-failures", testutil.BuildGoGuest(t, "conformance/gosdk"), func(c *host.WorkerConfig) {
+		c.RequestTimeout = 2 * time.Second
+		c.Logger = slog.New(slog.NewTextHandler(logs, nil))
+	})
+	srv := httptest.NewServer(w)
+	defer srv.Close()
+	get := func(path string) (int, string, error) {
+		t.Helper()
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b), err
+	}
+	records := func() []string {
+		var out []string
+		for _, l := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+			if l != "" {
+				out = append(out, l)
+			}
+		}
+		logs.Reset()
+		return out
+	}
+	discarded := func() int64 { return w.Stats().Discarded.Load() }
+
+	t.Run("panic mid-stream aborts", func(t *testing.T) {
+		code, body, err := get("/stream-panic")
+		if code != 200 || !errors.Is(err, io.ErrUnexpectedEOF) || body != "partial " {
+			t.Errorf("got %d %q, read error %v; want 200, \"partial \" and an unexpected EOF", code, body, err)
+		}
+		if r := records(); len(r) != 1 || !strings.Contains(r[0], "boom mid-stream") || !strings.Contains(r[0], "level=ERROR") {
+			t.Errorf("want one error record with the panic, got %q", r)
+		}
+	})
+	t.Run("panic before a response", func(t *testing.T) {
+		code, body, _ := get("/panic")
+		if code != 500 || strings.Contains(body, "boom") || strings.Contains(body, "goroutine") {
+			t.Errorf("got %d %q; want a 500 without the panic", code, body)
+		}
+		if r := records(); len(r) != 1 || !strings.Contains(r[0], "panic serving GET /panic: boom") {
+			t.Errorf("want one record with the panic, got %q", r)
+		}
+	})
+	t.Run("ErrAbortHandler is quiet", func(t *testing.T) {
+		if code, _, _ := get("/abort"); code != 500 {
+			t.Errorf("status %d, want 500", code)
+		}
+		if r := records(); len(r) != 0 {
+			t.Errorf("records %q, want none", r)
+		}
+	})
+	if d := discarded(); d != 0 {
+		t.Fatalf("%d instances discarded after panics the SDK recovered, want 0", d)
+	}
+	t.Run("typed errors for what the host could not take", func(t *testing.T) {
+		code, body, _ := get("/sdk-errors")
+		var got map[string]string
+		if err := json.Unmarshal([]byte(body), &got); code != 200 || err != nil {
+			t.Fatalf("got %d %q", code, body)
+		}
+		if len(got) < 20 {
+			t.Errorf("only %d checks ran: %v", len(got), got)
+		}
+		for name, problem := range got {
+			if problem != "" {
+				t.Errorf("%s: %s", name, problem)
+			}
+		}
+		if d := discarded(); d != 0 {
+			t.Errorf("%d instances discarded: a call trapped", d)
+		}
+	})
+	t.Run("a URL that is not UTF-8 arrives escaped", func(t *testing.T) {
+		conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		io.WriteString(conn, "GET /raw/\xff?q=\xfe HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+		b, _ := io.ReadAll(conn)
+		if !strings.Contains(string(b), `"URL":"http://x/raw/%FF?q=%FE"`) {
+			t.Errorf("answer %q lacks the escaped URL", b)
+		}
+	})
+	t.Run("sleep ends at the deadline", func(t *testing.T) {
+		start := time.Now()
+		code, body, _ := get("/sleep")
+		if code != 500 || time.Since(start) > 30*time.Second {
+			t.Errorf("got %d %q after %v", code, body, time.Since(start))
+		}
+		if d := discarded(); d != 1 {
+			t.Errorf("%d instances discarded, want the sleeper's", d)
+		}
+		records()
+	})
+	t.Run("a runtime crash is one record", func(t *testing.T) {
+		code, body, _ := get("/recurse")
+		if code != 500 || strings.Contains(body, "runtime.") {
+			t.Errorf("got %d %q", code, body)
+		}
+		r := records()
+		if len(r) != 1 || !strings.Contains(r[0], "lines left out") || !strings.Contains(r[0], "stderr=") {
+			t.Errorf("want one record with the bounded traceback, got %d: %.2000q", len(r), r)
+		}
+		if len(r) == 1 && len(r[0]) > 64<<10 {
+			t.Errorf("the record is %d bytes", len(r[0]))
+		}
+	})
+	if code, _, _ := get("/kept"); code != 200 {
+		t.Errorf("after the failures: %d", code)
+	}
+}
+
+// lockedBuffer is a log sink safe for concurrent writes.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func (l *lockedBuffer) Reset() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.b.Reset()
 }

@@ -293,20 +293,21 @@ func show(b []byte) string {
 
 // newWorker serves wasmPath with KV STORE, R2 FILES, GREETING and
 // API_TOKEN over a fresh data directory, as bindery dev would.
-func newWorker(t *testing.T, name, wasmPath string) (*host.Worker, *state.State) {
+func newWorker(t *testing.T, name, wasmPath string, mutate ...func(*host.WorkerConfig)) (*host.Worker, *state.State) {
 	t.Helper()
 	wasm, err := os.ReadFile(wasmPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cache, _ := os.UserCacheDir()
-	w, st, _ := newWorkerIn(t, name, wasm, filepath.Join(cache, "bindery-test", "wazero"))
+	w, st, _ := newWorkerIn(t, name, wasm, filepath.Join(cache, "bindery-test", "wazero"), mutate...)
 	return w, st
 }
 
 // newWorkerIn is newWorker with the compilation cache in cacheDir ("" for
-// none); it also returns how long NewWorker took.
-func newWorkerIn(t *testing.T, name string, wasm []byte, cacheDir string) (*host.Worker, *state.State, time.Duration) {
+// none); it also returns how long NewWorker took. mutate changes the
+// Worker's config before it is made.
+func newWorkerIn(t *testing.T, name string, wasm []byte, cacheDir string, mutate ...func(*host.WorkerConfig)) (*host.Worker, *state.State, time.Duration) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := state.Open(t.TempDir(), slog.New(slog.DiscardHandler))
@@ -338,8 +339,7 @@ func newWorkerIn(t *testing.T, name string, wasm []byte, cacheDir string) (*host
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { rt.Close(ctx) })
-	start := time.Now()
-	w, err := rt.NewWorker(ctx, host.WorkerConfig{
+	cfg := host.WorkerConfig{
 		Name: "conformance-" + name,
 		Wasm: wasm,
 		Bindings: []host.Binding{
@@ -347,7 +347,12 @@ func newWorkerIn(t *testing.T, name string, wasm []byte, cacheDir string) (*host
 			r2.NewBinding(map[string]*r2.Bucket{"FILES": bucket}),
 			v,
 		},
-	})
+	}
+	for _, m := range mutate {
+		m(&cfg)
+	}
+	start := time.Now()
+	w, err := rt.NewWorker(ctx, cfg)
 	took := time.Since(start)
 	if err != nil {
 		t.Fatal(err)

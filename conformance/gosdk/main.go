@@ -9,8 +9,12 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"strings"
+	"time"
 
 	"github.com/bindery-run/bindery/guest-sdk/go/bindery"
 )
@@ -32,6 +36,19 @@ func init() {
 			return
 		case "/previous":
 			json.NewEncoder(w).Encode(describe(seen))
+			return
+		case "/stream-panic":
+			w.Write([]byte("partial "))
+			w.(http.Flusher).Flush()
+			panic("boom mid-stream")
+		case "/sleep":
+			time.Sleep(10 * time.Minute)
+			return
+		case "/recurse":
+			recurse(0)
+			return
+		case "/sdk-errors":
+			json.NewEncoder(w).Encode(sdkErrors())
 			return
 		}
 		body, _ := io.ReadAll(r.Body)
@@ -55,6 +72,84 @@ func describe(r *http.Request) map[string]any {
 		"Host": r.Host, "RequestURI": r.RequestURI, "RemoteAddr": r.RemoteAddr,
 		"ContentLength": r.ContentLength, "Header": r.Header, "Proto": r.Proto,
 	}
+}
+
+// recurse never returns: the Go runtime's stack overflow, a crash that
+// prints a few hundred lines to stderr before it aborts.
+func recurse(n int) int {
+	var pad [64]byte
+	pad[n%64] = byte(n)
+	return recurse(n+1) + int(pad[3])
+}
+
+// sdkErrors calls the SDK with input the host could not take (strings
+// that are not UTF-8, numbers out of range) and reports, for each call,
+// "" when it failed with the expected typed error, or what happened
+// instead. Any of them reaching the host would trap and end this request.
+func sdkErrors() map[string]string {
+	ns, err := bindery.KV("STORE")
+	if err != nil {
+		return map[string]string{"open": err.Error()}
+	}
+	bk, err := bindery.R2("FILES")
+	if err != nil {
+		return map[string]string{"open": err.Error()}
+	}
+	bad := "\xff\xfe"
+	_, kvOpen := bindery.KV(bad)
+	_, kvGet := ns.Get(bad)
+	_, kvGetMany := ns.GetMany([]string{"fine", bad})
+	_, kvList := ns.List(bindery.ListOptions{Limit: 4294967297})
+	_, kvListNeg := ns.List(bindery.ListOptions{Limit: -1})
+	_, kvListPrefix := ns.List(bindery.ListOptions{Prefix: bad})
+	_, r2Get := bk.Get(bad, nil)
+	_, r2Range := bk.Get("k", &bindery.R2GetOptions{Range: &bindery.R2Range{Offset: -1}})
+	_, r2OnlyIf := bk.Get("k", &bindery.R2GetOptions{OnlyIf: &bindery.R2Conditional{EtagMatches: []string{bad}}})
+	_, r2Put := bk.Put(bad, strings.NewReader("x"), nil)
+	_, r2PutType := bk.Put("k", strings.NewReader("x"), &bindery.R2PutOptions{HTTPMetadata: bindery.R2HTTPMetadata{ContentType: bad}})
+	_, r2PutMeta := bk.Put("k", strings.NewReader("x"), &bindery.R2PutOptions{CustomMetadata: map[string]string{"a": bad}})
+	_, r2List := bk.List(&bindery.R2ListOptions{Limit: 1 << 33})
+	_, r2Head := bk.Head(bad)
+	_, varFound := bindery.Var(bad)
+	checks := []struct {
+		name string
+		err  error
+		want error
+	}{
+		{"kv open", kvOpen, bindery.ErrNoSuchNamespace},
+		{"kv get", kvGet, bindery.ErrInvalidKey},
+		{"kv get many", kvGetMany, bindery.ErrInvalidKey},
+		{"kv put", ns.Put(bad, []byte("x"), nil), bindery.ErrInvalidKey},
+		{"kv put negative ttl", ns.Put("k", []byte("x"), &bindery.PutOptions{ExpirationTTL: -time.Second}), bindery.ErrInvalidArgument},
+		{"kv put expiration before 1970", ns.Put("k", []byte("x"), &bindery.PutOptions{Expiration: time.Unix(-10, 0)}), bindery.ErrInvalidArgument},
+		{"kv delete", ns.Delete(bad), bindery.ErrInvalidKey},
+		{"kv list limit over uint32", kvList, bindery.ErrInvalidArgument},
+		{"kv list negative limit", kvListNeg, bindery.ErrInvalidArgument},
+		{"kv list prefix", kvListPrefix, bindery.ErrInvalidArgument},
+		{"r2 get", r2Get, bindery.ErrInvalidKey},
+		{"r2 negative range", r2Range, bindery.ErrInvalidRange},
+		{"r2 onlyIf etag", r2OnlyIf, bindery.ErrInvalidArgument},
+		{"r2 put", r2Put, bindery.ErrInvalidKey},
+		{"r2 put content type", r2PutType, bindery.ErrInvalidArgument},
+		{"r2 put custom metadata", r2PutMeta, bindery.ErrInvalidArgument},
+		{"r2 list limit", r2List, bindery.ErrInvalidArgument},
+		{"r2 head", r2Head, bindery.ErrInvalidKey},
+		{"r2 delete", bk.Delete("fine", bad), bindery.ErrInvalidKey},
+		{"r2 resumed upload", bk.ResumeMultipartUpload(bad, "id").Abort(), bindery.ErrInvalidKey},
+	}
+	out := map[string]string{}
+	for _, c := range checks {
+		if !errors.Is(c.err, c.want) {
+			out[c.name] = fmt.Sprintf("got %v, want an error matching %v", c.err, c.want)
+		} else {
+			out[c.name] = ""
+		}
+	}
+	out["var"] = ""
+	if varFound {
+		out["var"] = "a name that is not UTF-8 was found"
+	}
+	return out
 }
 
 func main() {}

@@ -40,8 +40,22 @@
 //   - As with net/http, the ResponseWriter must not be used after the
 //     handler returns: the SDK reuses it for the next request. The Request
 //     is the handler's to keep.
-//   - A panic in the handler is answered with a 500 and logged with its
-//     stack; http.ErrAbortHandler ends the response as net/http does.
+//   - A panic in the handler fails the request through the host, which
+//     logs it once with its stack and answers 500 — or, if the response
+//     had started streaming, aborts the connection, so that the client
+//     sees a truncated body rather than one that looks complete. With
+//     http.ErrAbortHandler it does so without a log record, as net/http.
+//     The instance stays in service.
+//   - Strings cross to the host only as valid UTF-8. A key, prefix,
+//     option or binding name that is not (a path decoded from %FF, a
+//     header value copied into R2 metadata) is refused by the SDK with
+//     the typed error (ErrInvalidKey, ErrInvalidArgument), as are numbers
+//     out of range (a negative TTL, a list limit beyond 32 bits): the
+//     host never sees them.
+//   - http.ServeMux cleans request paths and redirects ("/files/a//b" is
+//     answered with a 307 to "/files/a/b", which clients follow with the
+//     same method). KV and R2 keys are opaque: a route that carries a key
+//     should take it from r.URL.Path by prefix, as examples/r2-files does.
 //   - As a safety net beside the Go runtime's own collections, the SDK runs
 //     runtime.GC after a request once 16 MiB have been allocated since the
 //     last check (every 256 requests, or after a big body); memory stays

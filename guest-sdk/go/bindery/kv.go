@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"time"
+	"unicode/utf8"
 
 	"github.com/bindery-run/bindery/guest-sdk/go/internal/cabi"
 	"github.com/bindery-run/bindery/guest-sdk/go/internal/wit/kvwit"
@@ -83,6 +85,9 @@ func KV(name string) (*KVNamespace, error) {
 			return ns, nil
 		}
 	}
+	if bad, ok := badUTF8(name); ok {
+		return nil, &KVError{ErrNoSuchNamespace, fmt.Sprintf("kv: binding name %q is not valid UTF-8", bad)}
+	}
 	h, err := kvwit.NamespaceOpen(name)
 	if err != nil {
 		return nil, fmt.Errorf("open KV binding %q: %w", name, kvErr(err))
@@ -94,6 +99,9 @@ func KV(name string) (*KVNamespace, error) {
 
 // Get returns the value of key, or an error matching ErrNotFound.
 func (n *KVNamespace) Get(key string) ([]byte, error) {
+	if err := checkKey(key); err != nil {
+		return nil, err
+	}
 	v, err := n.h.Get(key)
 	if err != nil {
 		return nil, kvErr(err)
@@ -115,6 +123,9 @@ type Value struct {
 // GetWithMetadata returns the value of key and its metadata, or an error
 // matching ErrNotFound.
 func (n *KVNamespace) GetWithMetadata(key string) (Value, error) {
+	if err := checkKey(key); err != nil {
+		return Value{}, err
+	}
 	v, err := n.h.GetWithMetadata(key)
 	if err != nil {
 		return Value{}, kvErr(err)
@@ -136,6 +147,9 @@ func fromWIT(v kvwit.ValueWithMetadata) Value {
 // GetMany returns the values of up to 100 keys in the order asked; a
 // missing key's entry is nil.
 func (n *KVNamespace) GetMany(keys []string) ([]*Value, error) {
+	if err := checkKey(keys...); err != nil {
+		return nil, err
+	}
 	vs, err := n.h.GetMany(keys)
 	if err != nil {
 		return nil, kvErr(err)
@@ -161,12 +175,22 @@ type PutOptions struct {
 	Metadata any
 }
 
-// Put stores value under key.
+// Put stores value under key. An expiration before 1970 or a negative
+// TTL is an error matching ErrInvalidArgument.
 func (n *KVNamespace) Put(key string, value []byte, o *PutOptions) error {
+	if err := checkKey(key); err != nil {
+		return err
+	}
 	var opts kvwit.PutOptions
 	if o != nil {
 		if !o.Expiration.IsZero() {
+			if o.Expiration.Unix() < 0 {
+				return &KVError{ErrInvalidArgument, fmt.Sprintf("kv: expiration %v is before 1970", o.Expiration)}
+			}
 			opts.Expiration = cabi.Option[uint64]{Some: true, Value: uint64(o.Expiration.Unix())}
+		}
+		if o.ExpirationTTL < 0 {
+			return &KVError{ErrInvalidArgument, fmt.Sprintf("kv: expiration TTL %v is negative", o.ExpirationTTL)}
 		}
 		if o.ExpirationTTL != 0 {
 			opts.ExpirationTTL = cabi.Option[uint64]{Some: true, Value: uint64(o.ExpirationTTL / time.Second)}
@@ -183,7 +207,12 @@ func (n *KVNamespace) Put(key string, value []byte, o *PutOptions) error {
 }
 
 // Delete deletes key; deleting a missing key is not an error.
-func (n *KVNamespace) Delete(key string) error { return kvErr(n.h.Delete(key)) }
+func (n *KVNamespace) Delete(key string) error {
+	if err := checkKey(key); err != nil {
+		return err
+	}
+	return kvErr(n.h.Delete(key))
+}
 
 // ListOptions are the options of List.
 type ListOptions struct {
@@ -209,8 +238,15 @@ type ListResult struct {
 	Cursor       string    `json:"cursor,omitempty"`
 }
 
-// List returns one page of keys in byte order.
+// List returns one page of keys in byte order. A negative Limit, or one
+// over the host's maximum, is an error matching ErrInvalidArgument.
 func (n *KVNamespace) List(o ListOptions) (ListResult, error) {
+	if o.Limit < 0 || uint64(o.Limit) > math.MaxUint32 {
+		return ListResult{}, &KVError{ErrInvalidArgument, fmt.Sprintf("kv: list limit %d is out of range (1 to 1000)", o.Limit)}
+	}
+	if bad, ok := badUTF8(o.Prefix, o.Cursor); ok {
+		return ListResult{}, &KVError{ErrInvalidArgument, fmt.Sprintf("kv: list prefix or cursor %q is not valid UTF-8", bad)}
+	}
 	var opts kvwit.ListOptions
 	if o.Prefix != "" {
 		opts.Prefix = cabi.Option[string]{Some: true, Value: o.Prefix}
@@ -233,4 +269,25 @@ func (n *KVNamespace) List(o ListOptions) (ListResult, error) {
 		}
 	}
 	return out, nil
+}
+
+// badUTF8 returns the first of ss that is not valid UTF-8. Strings reach
+// the host only as valid UTF-8 (the Canonical ABI's rule; the host traps on
+// anything else, which ends the request and throws the instance away), so
+// the SDK refuses such a string first with a typed error.
+func badUTF8(ss ...string) (string, bool) {
+	for _, s := range ss {
+		if !utf8.ValidString(s) {
+			return s, true
+		}
+	}
+	return "", false
+}
+
+// checkKey refuses a key that could not cross to the host.
+func checkKey(keys ...string) error {
+	if bad, ok := badUTF8(keys...); ok {
+		return &KVError{ErrInvalidKey, fmt.Sprintf("kv: key %q is not valid UTF-8", bad)}
+	}
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"sort"
 	"strconv"
@@ -98,6 +99,9 @@ func R2(name string) (*R2Bucket, error) {
 		if b.name == name {
 			return b, nil
 		}
+	}
+	if bad, ok := badUTF8(name); ok {
+		return nil, &R2Error{ErrNoSuchBucket, fmt.Sprintf("r2: binding name %q is not valid UTF-8", bad)}
 	}
 	h, err := r2wit.BucketOpen(name)
 	if err != nil {
@@ -299,6 +303,9 @@ type R2ObjectBody struct {
 
 // Head returns an object's metadata, or an error matching ErrNotFound.
 func (b *R2Bucket) Head(key string) (*R2Object, error) {
+	if err := r2Key(key); err != nil {
+		return nil, err
+	}
 	o, err := b.h.Head(key)
 	if err != nil {
 		return nil, r2Err(err)
@@ -313,10 +320,19 @@ func (b *R2Bucket) Head(key string) (*R2Object, error) {
 // Get returns an object and its body, or an error matching ErrNotFound.
 // When opts.OnlyIf fails, the object comes without a body (Body is nil).
 func (b *R2Bucket) Get(key string, opts *R2GetOptions) (*R2ObjectBody, error) {
+	if err := r2Key(key); err != nil {
+		return nil, err
+	}
 	var o r2wit.GetOptions
 	if opts != nil {
+		if err := opts.OnlyIf.check(); err != nil {
+			return nil, err
+		}
 		o.OnlyIf = opts.OnlyIf.wit()
 		if r := opts.Range; r != nil {
+			if r.Offset < 0 || r.Length < 0 || r.Suffix < 0 {
+				return nil, &R2Error{ErrInvalidRange, fmt.Sprintf("r2: range %+v has a negative field", *r)}
+			}
 			var wr r2wit.Range
 			if r.Suffix > 0 {
 				wr.Suffix = some(uint64(r.Suffix))
@@ -372,6 +388,17 @@ func R2HTTPMetadataFromHeaders(h http.Header) R2HTTPMetadata {
 	return m
 }
 
+// check refuses options with a string that could not cross to the host.
+func (o *R2PutOptions) check() error {
+	if o == nil {
+		return nil
+	}
+	if err := o.OnlyIf.check(); err != nil {
+		return err
+	}
+	return r2Strings("put option", o.HTTPMetadata, o.CustomMetadata, o.StorageClass)
+}
+
 func (o *R2PutOptions) wit() r2wit.PutOptions {
 	if o == nil {
 		return r2wit.PutOptions{CustomMetadata: []cabi.Tuple2[string, string]{}}
@@ -397,6 +424,12 @@ const smallBody = 1 << 20
 // through the Worker; any other reader streams in chunks, so a body never
 // has to fit in memory.
 func (b *R2Bucket) Put(key string, body io.Reader, opts *R2PutOptions) (*R2Object, error) {
+	if err := r2Key(key); err != nil {
+		return nil, err
+	}
+	if err := opts.check(); err != nil {
+		return nil, err
+	}
 	o := opts.wit()
 	if s, ok := hostStream(body); ok {
 		return putResult(b.h.Put(key, r2wit.Body{Tag: r2wit.BodyStream, Stream: s}, o))
@@ -491,6 +524,9 @@ func (b *R2Bucket) Delete(keys ...string) error {
 	if keys == nil {
 		keys = []string{}
 	}
+	if err := r2Key(keys...); err != nil {
+		return err
+	}
 	return r2Err(b.h.Delete(keys))
 }
 
@@ -519,8 +555,14 @@ type R2Objects struct {
 func (b *R2Bucket) List(opts *R2ListOptions) (*R2Objects, error) {
 	var o r2wit.ListOptions
 	if opts != nil {
+		if opts.Limit < 0 || uint64(opts.Limit) > math.MaxUint32 {
+			return nil, &R2Error{ErrInvalidArgument, fmt.Sprintf("r2: list limit %d is out of range (1 to 1000)", opts.Limit)}
+		}
+		if bad, ok := badUTF8(opts.Prefix, opts.Cursor, opts.Delimiter, opts.StartAfter); ok {
+			return nil, &R2Error{ErrInvalidArgument, fmt.Sprintf("r2: list option %q is not valid UTF-8", bad)}
+		}
 		if opts.Limit != 0 {
-			o.Limit = some(uint32(max(min(opts.Limit, 1<<30), 0)))
+			o.Limit = some(uint32(opts.Limit))
 		}
 		o.Prefix, o.Cursor = optString(opts.Prefix), optString(opts.Cursor)
 		o.Delimiter, o.StartAfter = optString(opts.Delimiter), optString(opts.StartAfter)
@@ -560,6 +602,7 @@ type R2MultipartUpload struct {
 	Key      string
 	UploadID string
 	h        r2wit.MultipartUpload
+	err      error // why it cannot be used (ResumeMultipartUpload)
 }
 
 // R2UploadedPart identifies a stored part for Complete.
@@ -570,8 +613,14 @@ type R2UploadedPart struct {
 
 // CreateMultipartUpload starts a multipart upload of key.
 func (b *R2Bucket) CreateMultipartUpload(key string, opts *R2MultipartOptions) (*R2MultipartUpload, error) {
+	if err := r2Key(key); err != nil {
+		return nil, err
+	}
 	o := r2wit.MultipartOptions{CustomMetadata: []cabi.Tuple2[string, string]{}}
 	if opts != nil {
+		if err := r2Strings("multipart option", opts.HTTPMetadata, opts.CustomMetadata, opts.StorageClass); err != nil {
+			return nil, err
+		}
 		o = r2wit.MultipartOptions{HTTPMetadata: some(httpMetadataWIT(opts.HTTPMetadata)), CustomMetadata: pairs(opts.CustomMetadata), StorageClass: optString(opts.StorageClass)}
 	}
 	h, err := b.h.CreateMultipartUpload(key, o)
@@ -582,14 +631,21 @@ func (b *R2Bucket) CreateMultipartUpload(key string, opts *R2MultipartOptions) (
 }
 
 // ResumeMultipartUpload continues an upload by its id. It does not check
-// that the upload exists; its operations return ErrNoSuchUpload if not.
+// that the upload exists; its operations return ErrNoSuchUpload if not
+// (or ErrInvalidKey for a key or id that is not valid UTF-8).
 func (b *R2Bucket) ResumeMultipartUpload(key, uploadID string) *R2MultipartUpload {
+	if err := r2Key(key, uploadID); err != nil {
+		return &R2MultipartUpload{Key: key, UploadID: uploadID, err: err}
+	}
 	return &R2MultipartUpload{Key: key, UploadID: uploadID, h: b.h.ResumeMultipartUpload(key, uploadID)}
 }
 
 // UploadPart stores part number n (1 to 10000) from body; like Put, a host
 // body moves without a copy and any other reader streams.
 func (u *R2MultipartUpload) UploadPart(n int, body io.Reader) (R2UploadedPart, error) {
+	if u.err != nil {
+		return R2UploadedPart{}, u.err
+	}
 	if n < 1 || n > 10000 {
 		return R2UploadedPart{}, &R2Error{ErrInvalidArgument, fmt.Sprintf("r2: part number %d is not 1 to 10000", n)}
 	}
@@ -624,9 +680,18 @@ func partResult(p r2wit.UploadedPart, err *r2wit.Error) (R2UploadedPart, error) 
 // Complete joins the parts into the object. Parts must be in ascending
 // order of part number.
 func (u *R2MultipartUpload) Complete(parts []R2UploadedPart) (*R2Object, error) {
+	if u.err != nil {
+		return nil, u.err
+	}
 	ps := make([]r2wit.UploadedPart, len(parts))
 	for i, p := range parts {
-		ps[i] = r2wit.UploadedPart{PartNumber: uint32(max(p.PartNumber, 0)), Etag: p.ETag}
+		if p.PartNumber < 0 || uint64(p.PartNumber) > math.MaxUint32 {
+			return nil, &R2Error{ErrInvalidPart, fmt.Sprintf("r2: part number %d is out of range", p.PartNumber)}
+		}
+		if bad, ok := badUTF8(p.ETag); ok {
+			return nil, &R2Error{ErrInvalidPart, fmt.Sprintf("r2: part etag %q is not valid UTF-8", bad)}
+		}
+		ps[i] = r2wit.UploadedPart{PartNumber: uint32(p.PartNumber), Etag: p.ETag}
 	}
 	o, err := u.h.Complete(ps)
 	if err != nil {
@@ -637,7 +702,12 @@ func (u *R2MultipartUpload) Complete(parts []R2UploadedPart) (*R2Object, error) 
 }
 
 // Abort discards the upload and its parts.
-func (u *R2MultipartUpload) Abort() error { return r2Err(u.h.Abort()) }
+func (u *R2MultipartUpload) Abort() error {
+	if u.err != nil {
+		return u.err
+	}
+	return r2Err(u.h.Abort())
+}
 
 func objectFromWIT(o r2wit.Object) R2Object {
 	out := R2Object{
@@ -714,3 +784,40 @@ func ms(t time.Time) uint64 {
 }
 
 func fromMS(v uint64) time.Time { return time.UnixMilli(int64(min(v, 1<<62))) }
+
+// r2Key refuses keys that could not cross to the host (see badUTF8).
+func r2Key(keys ...string) error {
+	if bad, ok := badUTF8(keys...); ok {
+		return &R2Error{ErrInvalidKey, fmt.Sprintf("r2: key %q is not valid UTF-8", bad)}
+	}
+	return nil
+}
+
+// r2Strings refuses HTTP metadata, custom metadata or a storage class with
+// a string that could not cross to the host (header values copied from a
+// request may be any bytes).
+func r2Strings(what string, m R2HTTPMetadata, custom map[string]string, storageClass string) error {
+	bad, ok := badUTF8(m.ContentType, m.ContentLanguage, m.ContentDisposition, m.ContentEncoding, m.CacheControl, storageClass)
+	for k, v := range custom {
+		if !ok {
+			bad, ok = badUTF8(k, v)
+		}
+	}
+	if ok {
+		return &R2Error{ErrInvalidArgument, fmt.Sprintf("r2: %s %q is not valid UTF-8", what, bad)}
+	}
+	return nil
+}
+
+// check refuses a conditional with an etag that could not cross to the host.
+func (c *R2Conditional) check() error {
+	if c == nil {
+		return nil
+	}
+	for _, es := range [][]string{c.EtagMatches, c.EtagDoesNotMatch} {
+		if bad, ok := badUTF8(es...); ok {
+			return &R2Error{ErrInvalidArgument, fmt.Sprintf("r2: etag %q is not valid UTF-8", bad)}
+		}
+	}
+	return nil
+}

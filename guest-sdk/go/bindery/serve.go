@@ -14,6 +14,7 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"strconv"
+	"strings"
 	"unsafe"
 
 	"github.com/bindery-run/bindery/guest-sdk/go/internal/cabi"
@@ -110,17 +111,18 @@ func handle(req httpwit.Request, body stream.InputStream, out httpwit.ResponseOu
 	handler.ServeHTTP(&resp, &x.req)
 }
 
-// done runs after the handler, even one that panicked: it answers a panic
-// with a 500 (http.ErrAbortHandler with an aborted response, as net/http
-// does), sends the response and releases the request's body and outparam.
+// done runs after the handler, even one that panicked: it sends the
+// response and releases the request's body and outparam. A panic fails
+// the request through the host (response-outparam.fail), which logs it
+// once and answers 500, or aborts the response if it had started, so that
+// the client never takes a truncated body for a complete one; with
+// http.ErrAbortHandler it does so quietly, as net/http does.
 func (x *exchange) done() {
 	w := &resp
 	if p := recover(); p != nil {
-		if p == http.ErrAbortHandler {
-			w.aborted = true
-		} else {
-			fmt.Fprintf(os.Stderr, "panic serving %s %s: %v\n%s", x.req.Method, x.req.URL, p, debug.Stack())
-			w.fail(http.StatusInternalServerError, "internal server error")
+		w.failed = true
+		if p != http.ErrAbortHandler {
+			w.reason = panicReason(x, p)
 		}
 	}
 	w.finish()
@@ -129,6 +131,19 @@ func (x *exchange) done() {
 	if b := w.buf.Bytes(); cap(b) <= bufferSize+bufferSize/2 {
 		respBuf = b[:0]
 	}
+}
+
+// maxPanicReason bounds what a panic sends to the host's log.
+const maxPanicReason = 16 << 10
+
+// panicReason is a panic's value and stack, as net/http logs them, cut
+// to maxPanicReason bytes of valid UTF-8 (the only strings the host takes).
+func panicReason(x *exchange, p any) string {
+	s := fmt.Sprintf("panic serving %s %s: %v\n%s", x.req.Method, x.req.RequestURI, p, debug.Stack())
+	if len(s) > maxPanicReason {
+		s = s[:maxPanicReason] + "\n…"
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
 }
 
 // init fills x.req from the request head, as net/http's server would: the
@@ -254,15 +269,16 @@ func (b *bodyReader) Close() error {
 // responseWriter buffers a response and sends it in one call when it fits,
 // or streams it once it outgrows the buffer or the handler flushes.
 type responseWriter struct {
-	out     httpwit.ResponseOutparam
-	header  http.Header
-	status  int
-	buf     bytes.Buffer
-	stream  stream.OutputStream
-	sent    bool // headers sent (streaming)
-	full    bool // whole response sent
-	aborted bool
-	err     error
+	out    httpwit.ResponseOutparam
+	header http.Header
+	status int
+	buf    bytes.Buffer
+	stream stream.OutputStream
+	sent   bool // headers sent (streaming)
+	full   bool // whole response sent
+	failed bool // the handler panicked
+	reason string
+	err    error
 }
 
 // Header returns the response's header map: respHeader, emptied on first
@@ -382,10 +398,12 @@ func (w *responseWriter) fail(status int, msg string) {
 }
 
 func (w *responseWriter) finish() {
-	if w.aborted && !w.sent {
-		w.fail(http.StatusInternalServerError, "handler aborted")
-	}
 	switch {
+	case w.failed:
+		w.out.Fail(w.reason)
+		if w.sent {
+			w.stream.Drop()
+		}
 	case w.full:
 	case w.sent:
 		w.stream.Drop()

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/bindery-run/bindery/guest-sdk/go/internal/cabi"
 	"github.com/bindery-run/bindery/guest-sdk/go/internal/wit/varswit"
 )
 
@@ -13,7 +14,7 @@ import (
 // config ([vars], .dev.vars). A JSON variable comes back as its JSON text.
 // The bool is false when the config has no such name.
 func Var(name string) (string, bool) {
-	v := varswit.Get(name)
+	v := getVar(name)
 	if !v.Some {
 		return "", false
 	}
@@ -28,7 +29,7 @@ func Var(name string) (string, bool) {
 
 // VarJSON decodes the JSON variable name into out.
 func VarJSON(name string, out any) error {
-	v := varswit.Get(name)
+	v := getVar(name)
 	if !v.Some {
 		return fmt.Errorf("bindery: no variable %q in the config", name)
 	}
@@ -40,7 +41,7 @@ func VarJSON(name string, out any) error {
 
 // Secret returns the secret name; unlike Var, it is false for a plain variable.
 func Secret(name string) (string, bool) {
-	v := varswit.Get(name)
+	v := getVar(name)
 	if !v.Some || v.Value.Tag != varswit.ValueSecret {
 		return "", false
 	}
@@ -49,3 +50,12 @@ func Secret(name string) (string, bool) {
 
 // Vars returns the names of every variable and secret, sorted.
 func Vars() []string { return varswit.Names() }
+
+// getVar asks the host for name; a name that is not valid UTF-8 (which
+// could not cross) names no variable.
+func getVar(name string) cabi.Option[varswit.Value] {
+	if _, bad := badUTF8(name); bad {
+		return cabi.Option[varswit.Value]{}
+	}
+	return varswit.Get(name)
+}
