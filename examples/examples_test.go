@@ -47,7 +47,9 @@ func newWorker(t testing.TB, dir string, bindings ...host.Binding) *host.Worker 
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := rt.NewWorker(ctx, host.WorkerConfig{Name: filepath.Base(dir), Wasm: wasm, Bindings: bindings})
+	// A generous deadline: under -race on a busy machine, streaming 1 GiB
+	// through a Worker takes longer than the default 30 s.
+	w, err := rt.NewWorker(ctx, host.WorkerConfig{Name: filepath.Base(dir), Wasm: wasm, Bindings: bindings, RequestTimeout: 10 * time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,6 +149,26 @@ func TestKVRest(t *testing.T) {
 	// The data is really in the state directory.
 	if v, ok, err := st.KV("store").Get(context.Background(), "b"); err != nil || !ok || string(v) != "beta" {
 		t.Errorf("state has b = %q %v %v", v, ok, err)
+	}
+	// Bad input is the client's error, never a trap; keys are opaque.
+	check(t, w, []call{
+		{"PUT", "/kv/%FF%FE", "x", 400, "not valid UTF-8"},
+		{"GET", "/kv/%FF", "", 400, "not valid UTF-8"},
+		{"PUT", "/kv/x?ttl=-1", "x", 400, "negative"},
+		{"PUT", "/kv/x?ttl=9999999999999", "x", 400, "ttl must be"},
+		{"GET", "/kv?limit=4294967297", "", 400, "out of range"},
+		{"GET", "/kv?limit=-1", "", 400, "out of range"},
+		{"PUT", "/kv/", "x", 400, "empty"},
+		{"PUT", "/kv", "x", 405, ""},
+		{"PUT", "/kv/a//b", "double", 204, ""},
+		{"PUT", "/kv/x/../y", "dots", 204, ""},
+		{"GET", "/kv/a//b", "", 200, "double"},
+		{"GET", "/kv/a/b", "", 404, ""},
+		{"GET", "/kv/x/../y", "", 200, "dots"},
+		{"GET", "/kv/y", "", 404, ""},
+	})
+	if d := w.Stats().Discarded.Load(); d != 0 {
+		t.Errorf("%d instances discarded: a request trapped", d)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -35,9 +36,11 @@ func serve(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"greeting": greeting, "api_token_set": hasToken})
 	case r.URL.Path == "/whoami":
 		w.Write([]byte(r.RemoteAddr))
-	case r.URL.Path == "/kv" || r.URL.Path == "/kv/":
+	case r.URL.Path == "/kv":
 		list(w, r)
 	case strings.HasPrefix(r.URL.Path, "/kv/"):
+		// The rest of the path is the key, as sent ("/kv/" is the empty
+		// key, which KV refuses): keys are opaque, never cleaned.
 		key(w, r, strings.TrimPrefix(r.URL.Path, "/kv/"))
 	default:
 		http.NotFound(w, r)
@@ -79,8 +82,10 @@ func key(w http.ResponseWriter, r *http.Request, k string) {
 		}
 		var opts bindery.PutOptions
 		if ttl := r.URL.Query().Get("ttl"); ttl != "" {
-			s, err := strconv.Atoi(ttl)
-			if err != nil {
+			// Range-checked here: a TTL beyond time.Duration's ~292 years
+			// would wrap around when multiplied.
+			s, err := strconv.ParseInt(ttl, 10, 64)
+			if err != nil || s > math.MaxInt64/int64(time.Second) {
 				http.Error(w, "ttl must be a number of seconds", http.StatusBadRequest)
 				return
 			}
@@ -106,6 +111,11 @@ func key(w http.ResponseWriter, r *http.Request, k string) {
 func list(w http.ResponseWriter, r *http.Request) {
 	ns := store(w)
 	if ns == nil {
+		return
+	}
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", "GET")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
 	q := r.URL.Query()

@@ -34,18 +34,56 @@ import (
 	"github.com/bindery-run/bindery/guest-sdk/go/bindery"
 )
 
-func init() {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /files", list)
-	mux.HandleFunc("GET /files/{key...}", get)
-	mux.HandleFunc("HEAD /files/{key...}", get)
-	mux.HandleFunc("PUT /files/{key...}", put)
-	mux.HandleFunc("DELETE /files/{key...}", del)
-	mux.HandleFunc("POST /gen/{key...}", generate)
-	mux.HandleFunc("POST /mpu/{key...}", mpuPost)
-	mux.HandleFunc("PUT /mpu/{key...}", mpuPart)
-	mux.HandleFunc("DELETE /mpu/{key...}", mpuAbort)
-	bindery.Serve(mux)
+func init() { bindery.Serve(http.HandlerFunc(route)) }
+
+// routes are the key-carrying routes: the rest of the path after prefix
+// is the key, exactly as sent. (http.ServeMux would clean "a//b" to "a/b"
+// or "x/../y" to "y" and answer 307, which clients follow with the same
+// method; R2 keys are opaque, so this Worker routes by prefix instead.)
+var routes = []struct {
+	method, prefix string
+	h              http.HandlerFunc
+}{
+	{"GET", "/files/", get},
+	{"HEAD", "/files/", get},
+	{"PUT", "/files/", put},
+	{"DELETE", "/files/", del},
+	{"POST", "/gen/", generate},
+	{"POST", "/mpu/", mpuPost},
+	{"PUT", "/mpu/", mpuPart},
+	{"DELETE", "/mpu/", mpuAbort},
+}
+
+func route(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/files" {
+		if r.Method != "GET" {
+			w.Header().Set("Allow", "GET")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		list(w, r)
+		return
+	}
+	var allow []string
+	for _, rt := range routes {
+		key, ok := strings.CutPrefix(r.URL.Path, rt.prefix)
+		if !ok {
+			continue
+		}
+		if r.Method != rt.method {
+			allow = append(allow, rt.method)
+			continue
+		}
+		r.SetPathValue("key", key)
+		rt.h(w, r)
+		return
+	}
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	http.NotFound(w, r)
 }
 
 func main() {}

@@ -52,12 +52,12 @@ type KVStore interface {
 // Handler serves the admin API for store and buckets, requiring token.
 // buckets may be nil: the R2 routes then answer 501.
 func Handler(store KVStore, buckets R2Buckets, token string) http.Handler {
-	mux := http.NewServeMux()
+	mux := &router{}
 	r2Routes(mux, buckets)
-	mux.HandleFunc("GET /api/ping", func(w http.ResponseWriter, r *http.Request) {
+	mux.handle("GET /api/ping", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
 	})
-	mux.HandleFunc("GET /api/kv/namespaces/{id}/keys", func(w http.ResponseWriter, r *http.Request) {
+	mux.handle("GET /api/kv/namespaces/{id}/keys", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		o := kv.ListOptions{Prefix: q.Get("prefix"), Cursor: q.Get("cursor")}
 		if l := q.Get("limit"); l != "" {
@@ -75,7 +75,7 @@ func Handler(store KVStore, buckets R2Buckets, token string) http.Handler {
 		}
 		writeJSON(w, http.StatusOK, toWire(res))
 	})
-	mux.HandleFunc("GET /api/kv/namespaces/{id}/values/{key...}", func(w http.ResponseWriter, r *http.Request) {
+	mux.handle("GET /api/kv/namespaces/{id}/values/{key...}", func(w http.ResponseWriter, r *http.Request) {
 		v, ok, err := store.KV(r.PathValue("id")).GetWithMetadata(r.Context(), r.PathValue("key"))
 		if err != nil {
 			writeErr(w, err)
@@ -91,7 +91,7 @@ func Handler(store KVStore, buckets R2Buckets, token string) http.Handler {
 		w.Header().Set("Content-Type", "application/octet-stream")
 		w.Write(v.Value)
 	})
-	mux.HandleFunc("PUT /api/kv/namespaces/{id}/values/{key...}", func(w http.ResponseWriter, r *http.Request) {
+	mux.handle("PUT /api/kv/namespaces/{id}/values/{key...}", func(w http.ResponseWriter, r *http.Request) {
 		ns := store.KV(r.PathValue("id"))
 		value, err := io.ReadAll(io.LimitReader(r.Body, int64(ns.Limits().MaxValueBytes)+1))
 		if err != nil {
@@ -116,7 +116,7 @@ func Handler(store KVStore, buckets R2Buckets, token string) http.Handler {
 		}
 		writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
 	})
-	mux.HandleFunc("DELETE /api/kv/namespaces/{id}/values/{key...}", func(w http.ResponseWriter, r *http.Request) {
+	mux.handle("DELETE /api/kv/namespaces/{id}/values/{key...}", func(w http.ResponseWriter, r *http.Request) {
 		if err := store.KV(r.PathValue("id")).Delete(r.Context(), r.PathValue("key")); err != nil {
 			writeErr(w, err)
 			return
@@ -210,9 +210,9 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 }
 
 func kvPath(id string, parts ...string) string {
-	p := "/api/kv/namespaces/" + url.PathEscape(id)
+	p := "/api/kv/namespaces/" + escapeKey(id)
 	for _, s := range parts {
-		p += "/" + url.PathEscape(s)
+		p += "/" + escapeKey(s)
 	}
 	return p
 }

@@ -267,14 +267,14 @@ func FormatRange(r *r2.Range) string {
 }
 
 // r2Routes adds the R2 routes to mux; with a nil store they answer 501.
-func r2Routes(mux *http.ServeMux, store R2Buckets) {
+func r2Routes(mux *router, store R2Buckets) {
 	if store == nil {
-		mux.HandleFunc("/api/r2/", func(w http.ResponseWriter, r *http.Request) {
+		mux.handle("/api/r2/{rest...}", func(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusNotImplemented, map[string]string{"error": "this dev server has no R2 store"})
 		})
 		return
 	}
-	mux.HandleFunc("GET /api/r2/buckets", func(w http.ResponseWriter, r *http.Request) {
+	mux.handle("GET /api/r2/buckets", func(w http.ResponseWriter, r *http.Request) {
 		bs, err := store.Buckets(r.Context())
 		if err != nil {
 			writeR2Err(w, r, err)
@@ -288,7 +288,7 @@ func r2Routes(mux *http.ServeMux, store R2Buckets) {
 		}
 		writeJSON(w, http.StatusOK, out)
 	})
-	mux.HandleFunc("GET /api/r2/buckets/{bucket}/objects", func(w http.ResponseWriter, r *http.Request) {
+	mux.handle("GET /api/r2/buckets/{bucket}/objects", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		o := r2.ListOptions{Prefix: q.Get("prefix"), Delimiter: q.Get("delimiter"), Cursor: q.Get("cursor"), StartAfter: q.Get("start_after")}
 		if l := q.Get("limit"); l != "" {
@@ -323,7 +323,7 @@ func r2Routes(mux *http.ServeMux, store R2Buckets) {
 		writeJSON(w, http.StatusOK, R2ListToWire(res))
 	})
 	// GET also serves HEAD.
-	mux.HandleFunc("GET /api/r2/buckets/{bucket}/objects/{key...}", func(w http.ResponseWriter, r *http.Request) {
+	mux.handle("GET /api/r2/buckets/{bucket}/objects/{key...}", func(w http.ResponseWriter, r *http.Request) {
 		b, err := store.Bucket(r.Context(), r.PathValue("bucket"))
 		if err != nil {
 			writeR2Err(w, r, err)
@@ -367,7 +367,7 @@ func r2Routes(mux *http.ServeMux, store R2Buckets) {
 		// An error now can only cut the body short, which the client sees.
 		io.Copy(w, ob.Body)
 	})
-	mux.HandleFunc("PUT /api/r2/buckets/{bucket}/objects/{key...}", func(w http.ResponseWriter, r *http.Request) {
+	mux.handle("PUT /api/r2/buckets/{bucket}/objects/{key...}", func(w http.ResponseWriter, r *http.Request) {
 		o, err := putOptions(r.Header)
 		if err != nil {
 			writeR2Err(w, r, err)
@@ -402,7 +402,7 @@ func r2Routes(mux *http.ServeMux, store R2Buckets) {
 		w.Header().Set("ETag", obj.HTTPETag())
 		writeJSON(w, http.StatusOK, R2ObjectToWire(obj))
 	})
-	mux.HandleFunc("DELETE /api/r2/buckets/{bucket}/objects/{key...}", func(w http.ResponseWriter, r *http.Request) {
+	mux.handle("DELETE /api/r2/buckets/{bucket}/objects/{key...}", func(w http.ResponseWriter, r *http.Request) {
 		b, err := store.Bucket(r.Context(), r.PathValue("bucket"))
 		if err == nil {
 			err = b.Delete(r.Context(), r.PathValue("key"))
@@ -485,21 +485,18 @@ func ParseExpires(s string) (time.Time, error) {
 }
 
 func r2Path(bucket string, key ...string) string {
-	p := "/api/r2/buckets/" + url.PathEscape(bucket) + "/objects"
+	p := "/api/r2/buckets/" + escapeKey(bucket) + "/objects"
 	if len(key) > 0 {
 		p += "/" + escapeKey(key[0])
 	}
 	return p
 }
 
-// escapeKey escapes a key for a URL path, keeping its slashes so that the
-// server's {key...} wildcard gets it back whole.
+// escapeKey escapes a key into one URL path segment, its slashes and dots
+// too: no server, proxy or client on the way can take "x/../y" or "a//b"
+// for another path.
 func escapeKey(key string) string {
-	parts := strings.Split(key, "/")
-	for i, p := range parts {
-		parts[i] = url.PathEscape(p)
-	}
-	return strings.Join(parts, "/")
+	return strings.ReplaceAll(url.PathEscape(key), ".", "%2E")
 }
 
 // request sends a request to the admin API with the bearer token. It asks
@@ -532,10 +529,13 @@ func (c *Client) request(ctx context.Context, method, path string, q url.Values,
 			req.Body = http.NoBody
 		}
 	}
-	hc := c.HTTP
-	if hc == nil {
-		hc = http.DefaultClient
+	hc := http.Client{}
+	if c.HTTP != nil {
+		hc = *c.HTTP
 	}
+	// A redirect would act on another path than the one asked for, with
+	// the same method (a DELETE follows a 307): never follow one.
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	resp, err := hc.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("admin API %s: %w", c.URL, err)
