@@ -31,8 +31,9 @@
 // or trailers, and Content-MD5 are checked too (BadDigest). A body that
 // fails any check is never stored: the store commits an object only after
 // reading the whole body, and a failed check replaces the end of the body
-// with an error. Signature Version 2 and 4A, and anonymous requests, are
-// refused.
+// with an error. Signature Version 2 (an "AWS" Authorization header or a
+// presigned URL with AWSAccessKeyId and Signature) and 4A, and anonymous
+// requests, are refused.
 //
 // # Operations
 //
