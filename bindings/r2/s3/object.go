@@ -21,17 +21,16 @@ func (h *handler) readObject(req *request, head bool) *apiError {
 	if req.query.Has("partNumber") {
 		return notImplemented(req.op + " with partNumber")
 	}
-	rng, aerr := parseRange(req.r.Header.Get("Range"))
-	if aerr != nil {
-		return aerr
-	}
+	// A range no object satisfies (a suffix of zero bytes) is answered
+	// once the object is found and the conditions pass, with its size.
+	rng, unsatisfiable := parseRange(req.r.Header.Get("Range"))
 	cond := parseConditional(req.r.Header, getConditions)
 	b, aerr := h.bucketHandle(req)
 	if aerr != nil {
 		return aerr
 	}
 	w := req.w
-	if head && rng == nil && cond == nil {
+	if head && rng == nil && unsatisfiable == nil && cond == nil {
 		o, err := b.Head(req.ctx, req.key)
 		if err != nil {
 			return req.fail(err)
@@ -52,12 +51,26 @@ func (h *handler) readObject(req *request, head bool) *apiError {
 			req.writeStatus(http.StatusNotModified)
 			return nil
 		}
+		if errors.Is(err, r2.ErrInvalidRange) {
+			// The store does not say the size; look it up for the
+			// Content-Range.
+			o, herr := b.Head(req.ctx, req.key)
+			if herr != nil {
+				return req.fail(herr)
+			}
+			return req.rangeNotSatisfiable(o.Size)
+		}
 		return req.fail(err)
 	}
 	defer ob.Body.Close()
+	if unsatisfiable != nil || rng != nil && ob.Size == 0 {
+		// No byte of an empty object can be selected: S3 answers 416
+		// where the store returns the empty body.
+		return req.rangeNotSatisfiable(ob.Size)
+	}
 	writeObjectHeaders(w, ob.Object)
 	status, length := http.StatusOK, ob.Size
-	if rng != nil && ob.Range != nil && ob.Size > 0 {
+	if rng != nil && ob.Range != nil {
 		status, length = http.StatusPartialContent, ob.Range.Length
 		w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", ob.Range.Offset, ob.Range.Offset+ob.Range.Length-1, ob.Size))
 	} else {
@@ -75,6 +88,14 @@ func (h *handler) readObject(req *request, head bool) *apiError {
 		h.log.DebugContext(req.ctx, "s3 get: copy body", "id", req.id, "key", req.key, "err", err)
 	}
 	return nil
+}
+
+// rangeNotSatisfiable is the 416 InvalidRange answer for an object of
+// size bytes; it carries Content-Range: bytes */size (RFC 9110 §15.5.17),
+// as S3's does.
+func (req *request) rangeNotSatisfiable(size int64) *apiError {
+	req.w.Header().Set("Content-Range", "bytes */"+strconv.FormatInt(size, 10))
+	return newError("InvalidRange", "")
 }
 
 // writeChecksums adds the stored SHA checksums of a whole object when the
@@ -207,6 +228,16 @@ func (h *handler) openCopySource(req *request, rng *r2.Range) (*r2.ObjectBody, *
 	if err != nil {
 		if errors.Is(err, r2.ErrPreconditionFailed) {
 			return nil, wrapError("PreconditionFailed", err)
+		}
+		if errors.Is(err, r2.ErrInvalidRange) {
+			// S3 answers a copy range past the end 400, not 416.
+			o, herr := sb.Head(req.ctx, srcKey)
+			if herr != nil {
+				return nil, toAPIError(herr, srcKey)
+			}
+			e := errorf("InvalidArgument", "Range specified is not valid for source object of size: %d", o.Size)
+			e.cause = err
+			return nil, e
 		}
 		return nil, toAPIError(err, srcKey)
 	}
