@@ -522,3 +522,83 @@ func runSDKSuite(t *testing.T, srv *server, c *awss3.Client) {
 		}
 	})
 }
+
+// TestListBucketsPaging checks ListBuckets' prefix, max-buckets and
+// continuation-token, through the SDK's paginator and raw requests.
+func TestListBucketsPaging(t *testing.T) {
+	srv := newServer(t, false)
+	c := newSDKClient(srv, sdkCreds())
+	ctx := t.Context()
+	all := []string{"lb-a1", "lb-a2", "lb-a3", "lb-b1", "other"}
+	for _, name := range all {
+		if _, err := c.CreateBucket(ctx, &awss3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name       string
+		in         awss3.ListBucketsInput
+		want       string // the buckets of every page, pages separated by "|"
+		wantPrefix string
+	}{
+		{name: "all", want: "lb-a1 lb-a2 lb-a3 lb-b1 other"},
+		{name: "prefix", in: awss3.ListBucketsInput{Prefix: aws.String("lb-a")}, want: "lb-a1 lb-a2 lb-a3", wantPrefix: "lb-a"},
+		{name: "prefix matching nothing", in: awss3.ListBucketsInput{Prefix: aws.String("zzz")}, want: "", wantPrefix: "zzz"},
+		{name: "pages of 2", in: awss3.ListBucketsInput{MaxBuckets: aws.Int32(2)}, want: "lb-a1 lb-a2|lb-a3 lb-b1|other"},
+		{name: "pages of 2 with a prefix", in: awss3.ListBucketsInput{MaxBuckets: aws.Int32(2), Prefix: aws.String("lb-")}, want: "lb-a1 lb-a2|lb-a3 lb-b1", wantPrefix: "lb-"},
+		{name: "one page exactly", in: awss3.ListBucketsInput{MaxBuckets: aws.Int32(5)}, want: "lb-a1 lb-a2 lb-a3 lb-b1 other"},
+		{name: "pages of 10000", in: awss3.ListBucketsInput{MaxBuckets: aws.Int32(10000)}, want: "lb-a1 lb-a2 lb-a3 lb-b1 other"},
+		{name: "this region", in: awss3.ListBucketsInput{BucketRegion: aws.String("auto")}, want: "lb-a1 lb-a2 lb-a3 lb-b1 other"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := tt.in
+			p := awss3.NewListBucketsPaginator(c, &in)
+			var pages []string
+			for p.HasMorePages() {
+				out, err := p.NextPage(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var names []string
+				for _, b := range out.Buckets {
+					names = append(names, aws.ToString(b.Name))
+				}
+				pages = append(pages, strings.Join(names, " "))
+				if aws.ToString(out.Prefix) != tt.wantPrefix {
+					t.Errorf("Prefix = %q, want %q", aws.ToString(out.Prefix), tt.wantPrefix)
+				}
+				if len(pages) > len(all)+1 {
+					t.Fatalf("endless pages: %q", pages)
+				}
+			}
+			if got := strings.Join(pages, "|"); got != tt.want {
+				t.Errorf("pages %q, want %q", got, tt.want)
+			}
+		})
+	}
+
+	rc := rawClient{t, srv}
+	errs := []struct{ query, code, message string }{
+		{"continuation-token=bogus", "InvalidArgument", "The continuation token provided is incorrect"},
+		{"continuation-token=&max-buckets=2", "", ""},
+		{"max-buckets=0", "InvalidArgument", ""},
+		{"max-buckets=10001", "InvalidArgument", ""},
+		{"max-buckets=two", "InvalidArgument", ""},
+	}
+	for _, tt := range errs {
+		t.Run(tt.query, func(t *testing.T) {
+			resp, out := rc.do("GET", "/?"+tt.query, nil, "", nil)
+			if tt.code == "" {
+				if resp.StatusCode != 200 {
+					t.Fatalf("%d %s", resp.StatusCode, out)
+				}
+				return
+			}
+			e := parseError(t, out)
+			if resp.StatusCode != 400 || e.Code != tt.code || tt.message != "" && e.Message != tt.message {
+				t.Errorf("%d %+v, want 400 %s %q", resp.StatusCode, e, tt.code, tt.message)
+			}
+		})
+	}
+}
