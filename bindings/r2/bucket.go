@@ -282,8 +282,9 @@ func (b *Bucket) Delete(ctx context.Context, keys ...string) error {
 }
 
 // List returns one page of the bucket's objects in byte order of their
-// keys. See ListOptions; a Limit outside 0 to Limits.MaxListLimit, or a
-// cursor List did not return, fails with ErrInvalidArgument. With a
+// keys. See ListOptions; a Limit outside 0 to Limits.MaxListLimit fails
+// with ErrInvalidArgument, and a cursor List did not return with
+// ErrInvalidArgument and ErrInvalidCursor. With a
 // Delimiter, each rolled-up prefix counts against the limit like an
 // object. List reads only the index, never object files.
 func (b *Bucket) List(ctx context.Context, opts ListOptions) (*ListResult, error) {
@@ -304,7 +305,7 @@ func (b *Bucket) List(ctx context.Context, opts ListOptions) (*ListResult, error
 	if opts.Cursor != "" {
 		c, ok := decodeCursor(opts.Cursor)
 		if !ok {
-			return nil, fmt.Errorf("r2: list %s: %w: malformed cursor", b.name, ErrInvalidArgument)
+			return nil, fmt.Errorf("r2: list %s: %w: %w %q", b.name, ErrInvalidArgument, ErrInvalidCursor, opts.Cursor)
 		}
 		if c == "" { // past the last possible key
 			return &ListResult{Objects: []*Object{}, DelimitedPrefixes: []string{}}, nil

@@ -229,6 +229,9 @@ var (
 	ErrBadDigest         = errors.New("bad digest")
 	ErrInvalidRange      = errors.New("invalid range")
 	ErrInvalidArgument   = errors.New("invalid argument")
+	// ErrInvalidCursor is wrapped, together with ErrInvalidArgument, by a
+	// List given a cursor that List did not return.
+	ErrInvalidCursor = errors.New("invalid cursor")
 	// ErrPreconditionFailed is wrapped by *PreconditionFailedError.
 	ErrPreconditionFailed = errors.New("precondition failed")
 )

@@ -916,14 +916,20 @@ func testListInclude(t *testing.T, newStore NewStore) {
 
 func testListErrors(t *testing.T, newStore NewStore) {
 	e := newEnv(t, newStore, r2.Limits{})
-	for _, o := range []r2.ListOptions{
-		{Limit: -1},
-		{Limit: 1001},
-		{Cursor: "not a cursor!"},
-		{Cursor: "AAAA"},
+	for _, tt := range []struct {
+		opts      r2.ListOptions
+		badCursor bool
+	}{
+		{opts: r2.ListOptions{Limit: -1}},
+		{opts: r2.ListOptions{Limit: 1001}},
+		{opts: r2.ListOptions{Cursor: "not a cursor!"}, badCursor: true},
+		{opts: r2.ListOptions{Cursor: "AAAA"}, badCursor: true},
 	} {
-		_, err := e.b.List(ctx, o)
-		wantErr(t, fmt.Sprintf("List(%+v)", o), err, r2.ErrInvalidArgument)
+		_, err := e.b.List(ctx, tt.opts)
+		wantErr(t, fmt.Sprintf("List(%+v)", tt.opts), err, r2.ErrInvalidArgument)
+		if errors.Is(err, r2.ErrInvalidCursor) != tt.badCursor {
+			t.Errorf("List(%+v) = %v: errors.Is(ErrInvalidCursor) is %v", tt.opts, err, !tt.badCursor)
+		}
 	}
 	res, err := e.b.List(ctx, r2.ListOptions{})
 	if err != nil || len(res.Objects) != 0 || res.Truncated || res.Cursor != "" {

@@ -136,6 +136,11 @@ func toAPIError(err error, key string) *apiError {
 	if errors.As(err, &ae) {
 		return ae
 	}
+	if errors.Is(err, r2.ErrInvalidCursor) {
+		e := errBadContinuationToken()
+		e.cause = err
+		return e
+	}
 	for _, s := range sentinelCodes {
 		if !errors.Is(err, s.err) {
 			continue

@@ -130,6 +130,7 @@ func TestToAPIError(t *testing.T) {
 		{&r2.PreconditionFailedError{Object: &r2.Object{Key: "k"}}, "k", "PreconditionFailed", 412},
 		{r2.ErrMetadataTooLarge, "k", "MetadataTooLarge", 400},
 		{r2.ErrInvalidArgument, "k", "InvalidArgument", 400},
+		{fmt.Errorf("r2: list: %w: %w", r2.ErrInvalidArgument, r2.ErrInvalidCursor), "", "InvalidArgument", 400},
 		{fmt.Errorf("r2: put: %w", r2.ErrInvalidKey), string(make([]byte, 1025)), "KeyTooLongError", 400},
 		{fmt.Errorf("r2: put: %w", r2.ErrInvalidKey), "bad\x00key", "InvalidArgument", 400},
 		{fmt.Errorf("r2: put: reading body: %w", newError("XAmzContentSHA256Mismatch", "")), "k", "XAmzContentSHA256Mismatch", 400},

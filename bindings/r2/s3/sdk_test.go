@@ -602,3 +602,39 @@ func TestListBucketsPaging(t *testing.T) {
 		})
 	}
 }
+
+// TestBadContinuationToken checks S3's answer to a continuation token the
+// server did not give out: InvalidArgument with S3's message, not the
+// store's error text.
+func TestBadContinuationToken(t *testing.T) {
+	srv := newServer(t, false)
+	c := newSDKClient(srv, sdkCreds())
+	ctx := t.Context()
+	if _, err := c.CreateBucket(ctx, &awss3.CreateBucketInput{Bucket: aws.String("tokens")}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		call func(token string) error
+	}{
+		{"ListObjectsV2", func(token string) error {
+			_, err := c.ListObjectsV2(ctx, &awss3.ListObjectsV2Input{Bucket: aws.String("tokens"), ContinuationToken: aws.String(token)})
+			return err
+		}},
+		{"ListBuckets", func(token string) error {
+			_, err := c.ListBuckets(ctx, &awss3.ListBucketsInput{ContinuationToken: aws.String(token)})
+			return err
+		}},
+	}
+	for _, tt := range tests {
+		for _, token := range []string{"bogus", "!!not base64!!", "Yg", strings.Repeat("A", 64)} {
+			t.Run(tt.name+" "+token, func(t *testing.T) {
+				err := tt.call(token)
+				var ae smithy.APIError
+				if !errors.As(err, &ae) || ae.ErrorCode() != "InvalidArgument" || ae.ErrorMessage() != "The continuation token provided is incorrect" {
+					t.Errorf("err = %v, want InvalidArgument \"The continuation token provided is incorrect\"", err)
+				}
+			})
+		}
+	}
+}
