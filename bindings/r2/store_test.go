@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -16,10 +17,10 @@ import (
 func TestFilesFollowTheIndex(t *testing.T) {
 	ctx := context.Background()
 	s := OpenTestStore(t, Options{Limits: Limits{MinPartBytes: 10}})
-	if err := s.CreateBucket(ctx, "b"); err != nil {
+	if err := s.CreateBucket(ctx, "bkt"); err != nil {
 		t.Fatal(err)
 	}
-	b, _ := s.Bucket(ctx, "b")
+	b, _ := s.Bucket(ctx, "bkt")
 	count := func() int {
 		t.Helper()
 		if err := s.collect(ctx); err != nil {
@@ -115,10 +116,10 @@ func TestOpenRecovers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreateBucket(ctx, "b"); err != nil {
+	if err := s.CreateBucket(ctx, "bkt"); err != nil {
 		t.Fatal(err)
 	}
-	b, _ := s.Bucket(ctx, "b")
+	b, _ := s.Bucket(ctx, "bkt")
 	obj, err := b.Put(ctx, "kept", strings.NewReader("kept"), PutOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -173,7 +174,7 @@ func TestOpenRecovers(t *testing.T) {
 	if exists(orphan) {
 		t.Fatal("Sweep left the orphan")
 	}
-	b, _ = s.Bucket(ctx, "b")
+	b, _ = s.Bucket(ctx, "bkt")
 	ob, err := b.Get(ctx, "kept", GetOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -224,10 +225,10 @@ func (c *cutBody) Read(p []byte) (int, error) {
 func TestPutCutBody(t *testing.T) {
 	ctx := context.Background()
 	s := OpenTestStore(t, Options{})
-	if err := s.CreateBucket(ctx, "b"); err != nil {
+	if err := s.CreateBucket(ctx, "bkt"); err != nil {
 		t.Fatal(err)
 	}
-	b, err := s.Bucket(ctx, "b")
+	b, err := s.Bucket(ctx, "bkt")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,5 +237,53 @@ func TestPutCutBody(t *testing.T) {
 	}
 	if _, err := b.Head(ctx, "k"); !errors.Is(err, ErrNoSuchKey) {
 		t.Errorf("after a cut body, Head = %v, want ErrNoSuchKey", err)
+	}
+}
+
+// TestLegacyBucketNames checks buckets whose names an older Bindery
+// accepted (1 to 63 characters, with "." and "_") and R2 does not: they
+// stay usable and CreateBucket of one is a no-op, but once deleted it
+// cannot be created again.
+func TestLegacyBucketNames(t *testing.T) {
+	ctx := context.Background()
+	s := OpenTestStore(t, Options{})
+	for _, name := range []string{"a", "ab", "my_bucket", "my.bucket", "v1.2_x"} {
+		t.Run(name, func(t *testing.T) {
+			if err := s.CreateBucket(ctx, name); !errors.Is(err, ErrInvalidBucketName) {
+				t.Fatalf("CreateBucket(%q) = %v, want ErrInvalidBucketName", name, err)
+			}
+			// As an older version wrote it.
+			if err := s.db.Update(func(txn *badger.Txn) error {
+				return txn.Set(bucketKey(name), encodeBucket(s.nowMilli()))
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.CreateBucket(ctx, name); err != nil {
+				t.Fatalf("CreateBucket(%q) of the existing bucket = %v, want nil", name, err)
+			}
+			b, err := s.Bucket(ctx, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := b.Put(ctx, "k", strings.NewReader("v"), PutOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			if o, err := b.Head(ctx, "k"); err != nil || o.Size != 1 {
+				t.Fatalf("Head = %+v, %v", o, err)
+			}
+			infos, err := s.Buckets(ctx)
+			if err != nil || !slices.ContainsFunc(infos, func(bi BucketInfo) bool { return bi.Name == name }) {
+				t.Fatalf("Buckets = %+v, %v; want %q in it", infos, err, name)
+			}
+			if err := b.Delete(ctx, "k"); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.DeleteBucket(ctx, name); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.CreateBucket(ctx, name); !errors.Is(err, ErrInvalidBucketName) {
+				t.Fatalf("CreateBucket(%q) after delete = %v, want ErrInvalidBucketName", name, err)
+			}
+		})
 	}
 }

@@ -184,26 +184,34 @@ func randBytes(seed uint64, n int) []byte {
 
 func testBuckets(t *testing.T, newStore NewStore) {
 	s := newStore(t, r2.Options{Limits: SuiteLimits()})
+	// R2's rule: 3 to 63 characters of a-z, 0-9 and "-", starting and
+	// ending with a letter or digit.
 	names := []struct {
 		name  string
 		valid bool
 	}{
-		{"a", true},
+		{"abc", true},
 		{"photos", true},
-		{"my-bucket.v2_x", true},
-		{"0", true},
+		{"my-bucket-v2", true},
+		{"000", true},
+		{"a--b", true},
 		{strings.Repeat("b", 63), true},
 		{"", false},
+		{"a", false},
+		{"ab", false},
+		{"0", false},
 		{strings.Repeat("b", 64), false},
 		{"Upper", false},
 		{"-start", false},
 		{"end-", false},
+		{"my.bucket", false},
+		{"my_bucket", false},
 		{".dot", false},
 		{"dot.", false},
 		{"a/b", false},
 		{"a b", false},
 		{"é", false},
-		{"..", false},
+		{"...", false},
 	}
 	for _, tt := range names {
 		t.Run(fmt.Sprintf("%q", tt.name), func(t *testing.T) {
@@ -233,7 +241,7 @@ func testBuckets(t *testing.T, newStore NewStore) {
 			t.Errorf("bucket %q has no creation time", bi.Name)
 		}
 	}
-	want := []string{"0", "a", "my-bucket.v2_x", "photos", strings.Repeat("b", 63)}
+	want := []string{"000", "a--b", "abc", "my-bucket-v2", "photos", strings.Repeat("b", 63)}
 	slices.Sort(want)
 	if !slices.Equal(got, want) {
 		t.Fatalf("Buckets = %q, want %q", got, want)
@@ -245,24 +253,24 @@ func testBuckets(t *testing.T, newStore NewStore) {
 	wantErr(t, "DeleteBucket(nope)", s.DeleteBucket(ctx, "nope"), r2.ErrNoSuchBucket)
 
 	// Buckets are isolated, also when one name is a prefix of another.
-	a, _ := s.Bucket(ctx, "a")
-	if err := s.CreateBucket(ctx, "a-b"); err != nil {
+	a, _ := s.Bucket(ctx, "abc")
+	if err := s.CreateBucket(ctx, "abc-d"); err != nil {
 		t.Fatal(err)
 	}
-	ab, _ := s.Bucket(ctx, "a-b")
-	mustPut(t, a, "k", []byte("in a"), r2.PutOptions{})
-	mustPut(t, ab, "k", []byte("in a-b"), r2.PutOptions{})
-	mustPut(t, ab, "b/k", []byte("in a-b"), r2.PutOptions{})
-	if _, data := mustGet(t, a, "k", r2.GetOptions{}); string(data) != "in a" {
-		t.Fatalf("bucket a holds %q", data)
+	ab, _ := s.Bucket(ctx, "abc-d")
+	mustPut(t, a, "k", []byte("in abc"), r2.PutOptions{})
+	mustPut(t, ab, "k", []byte("in abc-d"), r2.PutOptions{})
+	mustPut(t, ab, "b/k", []byte("in abc-d"), r2.PutOptions{})
+	if _, data := mustGet(t, a, "k", r2.GetOptions{}); string(data) != "in abc" {
+		t.Fatalf("bucket abc holds %q", data)
 	}
 	res, err := a.List(ctx, r2.ListOptions{})
 	if err != nil || len(res.Objects) != 1 {
-		t.Fatalf("List(a) = %+v, %v; want one object", res, err)
+		t.Fatalf("List(abc) = %+v, %v; want one object", res, err)
 	}
 
 	// Not empty: an object, then an incomplete upload.
-	wantErr(t, "DeleteBucket with an object", s.DeleteBucket(ctx, "a"), r2.ErrBucketNotEmpty)
+	wantErr(t, "DeleteBucket with an object", s.DeleteBucket(ctx, "abc"), r2.ErrBucketNotEmpty)
 	u, err := a.CreateMultipartUpload(ctx, "mp", r2.MultipartOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -270,14 +278,14 @@ func testBuckets(t *testing.T, newStore NewStore) {
 	if err := a.Delete(ctx, "k"); err != nil {
 		t.Fatal(err)
 	}
-	wantErr(t, "DeleteBucket with an upload", s.DeleteBucket(ctx, "a"), r2.ErrBucketNotEmpty)
+	wantErr(t, "DeleteBucket with an upload", s.DeleteBucket(ctx, "abc"), r2.ErrBucketNotEmpty)
 	if err := u.Abort(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.DeleteBucket(ctx, "a"); err != nil {
-		t.Fatalf("DeleteBucket(a) = %v", err)
+	if err := s.DeleteBucket(ctx, "abc"); err != nil {
+		t.Fatalf("DeleteBucket(abc) = %v", err)
 	}
-	// The old handle now fails, and a-b is untouched.
+	// The old handle now fails, and abc-d is untouched.
 	_, err = a.Head(ctx, "k")
 	wantErr(t, "Head in a deleted bucket", err, r2.ErrNoSuchBucket)
 	_, err = a.Put(ctx, "k", strings.NewReader("x"), r2.PutOptions{})
@@ -286,11 +294,11 @@ func testBuckets(t *testing.T, newStore NewStore) {
 	wantErr(t, "List in a deleted bucket", err, r2.ErrNoSuchBucket)
 	_, err = a.CreateMultipartUpload(ctx, "k", r2.MultipartOptions{})
 	wantErr(t, "CreateMultipartUpload in a deleted bucket", err, r2.ErrNoSuchBucket)
-	if _, data := mustGet(t, ab, "k", r2.GetOptions{}); string(data) != "in a-b" {
-		t.Fatalf("bucket a-b holds %q", data)
+	if _, data := mustGet(t, ab, "k", r2.GetOptions{}); string(data) != "in abc-d" {
+		t.Fatalf("bucket abc-d holds %q", data)
 	}
 	// Re-created, it is empty.
-	if err := s.CreateBucket(ctx, "a"); err != nil {
+	if err := s.CreateBucket(ctx, "abc"); err != nil {
 		t.Fatal(err)
 	}
 	wantMissing(t, a, "k")

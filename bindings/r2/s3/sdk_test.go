@@ -638,3 +638,41 @@ func TestBadContinuationToken(t *testing.T) {
 		}
 	}
 }
+
+// TestCreateBucketNames checks that CreateBucket takes R2's bucket names:
+// 3 to 63 characters of a-z, 0-9 and "-", a letter or digit at both ends.
+func TestCreateBucketNames(t *testing.T) {
+	srv := newServer(t, false)
+	c := newSDKClient(srv, sdkCreds())
+	tests := []struct {
+		name  string
+		valid bool
+	}{
+		{"abc", true},
+		{"my-bucket-2", true},
+		{"123", true},
+		{strings.Repeat("x", 63), true},
+		{"ab", false},
+		{strings.Repeat("x", 64), false},
+		{"my.bucket", false},
+		{"my_bucket", false},
+		{"-abc", false},
+		{"abc-", false},
+		{"ABC", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := c.CreateBucket(t.Context(), &awss3.CreateBucketInput{Bucket: aws.String(tt.name)})
+			switch {
+			case tt.valid && err != nil:
+				t.Fatalf("CreateBucket(%q) = %v", tt.name, err)
+			case !tt.valid && apiCode(err) != "InvalidBucketName":
+				t.Fatalf("CreateBucket(%q) = %v, want InvalidBucketName", tt.name, err)
+			}
+			_, err = c.HeadBucket(t.Context(), &awss3.HeadBucketInput{Bucket: aws.String(tt.name)})
+			if exists := err == nil; exists != tt.valid {
+				t.Errorf("HeadBucket(%q) = %v", tt.name, err)
+			}
+		})
+	}
+}
