@@ -225,10 +225,14 @@ var (
 	ErrEntityTooLarge    = errors.New("entity too large")
 	ErrEntityTooSmall    = errors.New("entity too small")
 	ErrInvalidPart       = errors.New("invalid part")
-	ErrInvalidPartOrder  = errors.New("invalid part order")
-	ErrBadDigest         = errors.New("bad digest")
-	ErrInvalidRange      = errors.New("invalid range")
-	ErrInvalidArgument   = errors.New("invalid argument")
+	// ErrUnequalParts is wrapped, together with ErrInvalidPart, by a
+	// Complete whose parts break R2's rule that every part but the last
+	// has the same size and the last is no larger (R2's error 10048).
+	ErrUnequalParts     = errors.New("all non-trailing parts must have the same length")
+	ErrInvalidPartOrder = errors.New("invalid part order")
+	ErrBadDigest        = errors.New("bad digest")
+	ErrInvalidRange     = errors.New("invalid range")
+	ErrInvalidArgument  = errors.New("invalid argument")
 	// ErrInvalidCursor is wrapped, together with ErrInvalidArgument, by a
 	// List given a cursor that List did not return.
 	ErrInvalidCursor = errors.New("invalid cursor")

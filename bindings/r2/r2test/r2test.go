@@ -1146,7 +1146,10 @@ func testMultipartErrors(t *testing.T, newStore NewStore) {
 		}, r2.ErrInvalidPart},
 		{"non-last part too small", [][]byte{short, small}, nil, r2.ErrEntityTooSmall},
 		{"middle part too small", [][]byte{full, short, small}, nil, r2.ErrEntityTooSmall},
-		{"unequal parts", [][]byte{full, randBytes(4, size+1), small}, nil, r2.ErrInvalidPart},
+		{"unequal parts", [][]byte{full, randBytes(4, size+1), small}, nil, r2.ErrUnequalParts},
+		{"second part smaller", [][]byte{randBytes(4, size+1), full, small}, nil, r2.ErrUnequalParts},
+		{"last part larger", [][]byte{full, randBytes(4, size+1)}, nil, r2.ErrUnequalParts},
+		{"last part larger than equal others", [][]byte{full, full, randBytes(4, 2*size)}, nil, r2.ErrUnequalParts},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1156,6 +1159,10 @@ func testMultipartErrors(t *testing.T, newStore NewStore) {
 			}
 			_, err := u.Complete(ctx, ps)
 			wantErr(t, "Complete", err, tt.want)
+			if errors.Is(err, r2.ErrUnequalParts) {
+				// R2 answers InvalidPart (10048).
+				wantErr(t, "Complete", err, r2.ErrInvalidPart)
+			}
 			// A failed Complete leaves the upload as it was.
 			if parts, err := u.ListParts(ctx); err != nil || len(parts) != len(tt.parts) {
 				t.Fatalf("after a failed Complete, ListParts = %+v, %v", parts, err)

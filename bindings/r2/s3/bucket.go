@@ -81,10 +81,14 @@ func decodeBucketToken(tok string) (last string, ok bool) {
 	return string(raw[1:]), true
 }
 
+// msgBadContinuationToken is S3's message for a continuation-token it did
+// not give out.
+const msgBadContinuationToken = "The continuation token provided is incorrect"
+
 // errBadContinuationToken is S3's answer to a continuation-token it did not
 // give out.
 func errBadContinuationToken() *apiError {
-	return newError("InvalidArgument", "The continuation token provided is incorrect")
+	return newError("InvalidArgument", msgBadContinuationToken)
 }
 
 func (h *handler) createBucket(req *request) *apiError {

@@ -122,6 +122,7 @@ func TestToAPIError(t *testing.T) {
 		{r2.ErrInvalidBucketName, "", "InvalidBucketName", 400},
 		{r2.ErrBucketNotEmpty, "", "BucketNotEmpty", 409},
 		{r2.ErrInvalidPart, "k", "InvalidPart", 400},
+		{fmt.Errorf("%w: %w", r2.ErrInvalidPart, r2.ErrUnequalParts), "k", "InvalidPart", 400},
 		{r2.ErrInvalidPartOrder, "k", "InvalidPartOrder", 400},
 		{r2.ErrEntityTooSmall, "k", "EntityTooSmall", 400},
 		{r2.ErrEntityTooLarge, "k", "EntityTooLarge", 400},

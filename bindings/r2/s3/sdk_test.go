@@ -676,3 +676,81 @@ func TestCreateBucketNames(t *testing.T) {
 		})
 	}
 }
+
+// TestMultipartPartSizes checks CompleteMultipartUpload against R2's part
+// rules, with R2's errors: every part but the last at least the minimum
+// (EntityTooSmall), all of them the same size, and the last one no larger
+// (InvalidPart "All non-trailing parts must have the same length.").
+func TestMultipartPartSizes(t *testing.T) {
+	const min = 5 << 10
+	srv := newServerWith(t, false, r2.Options{Limits: r2.Limits{MinPartBytes: min}})
+	c := newSDKClient(srv, sdkCreds())
+	ctx := t.Context()
+	if _, err := c.CreateBucket(ctx, &awss3.CreateBucketInput{Bucket: aws.String("parts")}); err != nil {
+		t.Fatal(err)
+	}
+	const unequal = "All non-trailing parts must have the same length."
+	const tooSmall = "Your proposed upload is smaller than the minimum allowed object size."
+	tests := []struct {
+		name          string
+		sizes         []int
+		code, message string
+	}{
+		{name: "equal parts, smaller last", sizes: []int{min, min, 1}},
+		{name: "equal parts, equal last", sizes: []int{min + 1, min + 1, min + 1}},
+		{name: "one part of any size", sizes: []int{3 * min}},
+		{name: "empty last part", sizes: []int{min, 0}},
+		{name: "second part larger", sizes: []int{min, min + 1, 1}, code: "InvalidPart", message: unequal},
+		{name: "second part smaller", sizes: []int{min + 1, min, 1}, code: "InvalidPart", message: unequal},
+		{name: "last part larger", sizes: []int{min, min + 1}, code: "InvalidPart", message: unequal},
+		{name: "last part larger than equal others", sizes: []int{min, min, 2 * min}, code: "InvalidPart", message: unequal},
+		{name: "first part too small", sizes: []int{min - 1, 1}, code: "EntityTooSmall", message: tooSmall},
+		{name: "all parts too small", sizes: []int{4, 4}, code: "EntityTooSmall", message: tooSmall},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			key := aws.String(fmt.Sprintf("mp/%d", i))
+			cr, err := c.CreateMultipartUpload(ctx, &awss3.CreateMultipartUploadInput{Bucket: aws.String("parts"), Key: key})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var done []types.CompletedPart
+			var want []byte
+			for n, size := range tt.sizes {
+				data := randomBytes(size, uint64(n+1))
+				want = append(want, data...)
+				up, err := c.UploadPart(ctx, &awss3.UploadPartInput{Bucket: aws.String("parts"), Key: key, UploadId: cr.UploadId, PartNumber: aws.Int32(int32(n + 1)), Body: bytes.NewReader(data)})
+				if err != nil {
+					t.Fatalf("UploadPart %d: %v", n+1, err)
+				}
+				done = append(done, types.CompletedPart{ETag: up.ETag, PartNumber: aws.Int32(int32(n + 1))})
+			}
+			_, err = c.CompleteMultipartUpload(ctx, &awss3.CompleteMultipartUploadInput{Bucket: aws.String("parts"), Key: key, UploadId: cr.UploadId,
+				MultipartUpload: &types.CompletedMultipartUpload{Parts: done}})
+			if tt.code == "" {
+				if err != nil {
+					t.Fatalf("CompleteMultipartUpload: %v", err)
+				}
+				get, err := c.GetObject(ctx, &awss3.GetObjectInput{Bucket: aws.String("parts"), Key: key})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, _ := io.ReadAll(get.Body)
+				get.Body.Close()
+				if !bytes.Equal(got, want) {
+					t.Errorf("read back %d bytes, want %d", len(got), len(want))
+				}
+				return
+			}
+			var ae smithy.APIError
+			if !errors.As(err, &ae) || ae.ErrorCode() != tt.code || ae.ErrorMessage() != tt.message {
+				t.Fatalf("CompleteMultipartUpload = %v, want %s %q", err, tt.code, tt.message)
+			}
+			// The upload is still there, as it was.
+			lp, err := c.ListParts(ctx, &awss3.ListPartsInput{Bucket: aws.String("parts"), Key: key, UploadId: cr.UploadId})
+			if err != nil || len(lp.Parts) != len(tt.sizes) {
+				t.Errorf("ListParts after the failure = %+v, %v", lp, err)
+			}
+		})
+	}
+}
