@@ -244,6 +244,24 @@ func (h *handler) openCopySource(req *request, rng *r2.Range) (*r2.ObjectBody, *
 	return ob, nil
 }
 
+// copyChangesObject reports whether a CopyObject request asks for a change
+// that makes copying an object onto itself legal in S3: new metadata
+// (x-amz-metadata-directive: REPLACE), a storage class, a website redirect
+// location or encryption attributes. Bindery stores only the first two;
+// the others are accepted and ignored, as on any put.
+func copyChangesObject(r *http.Request) bool {
+	if r.Header.Get("X-Amz-Metadata-Directive") == "REPLACE" || r.Header.Get("X-Amz-Storage-Class") != "" ||
+		r.Header.Get("X-Amz-Website-Redirect-Location") != "" {
+		return true
+	}
+	for name := range r.Header {
+		if strings.HasPrefix(strings.ToLower(name), "x-amz-server-side-encryption") {
+			return true
+		}
+	}
+	return false
+}
+
 // copyObject copies by streaming a get of the source into a put.
 func (h *handler) copyObject(req *request) *apiError {
 	directive := req.r.Header.Get("X-Amz-Metadata-Directive")
@@ -263,6 +281,9 @@ func (h *handler) copyObject(req *request) *apiError {
 		return aerr
 	}
 	defer ob.Body.Close()
+	if srcBucket, srcKey, _ := copySource(req.r); srcBucket == req.bucket && srcKey == req.key && !copyChangesObject(req.r) {
+		return newError("InvalidRequest", "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
+	}
 	opts := r2.PutOptions{
 		HTTPMetadata:   ob.HTTPMetadata,
 		CustomMetadata: ob.CustomMetadata,

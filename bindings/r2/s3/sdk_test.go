@@ -18,6 +18,7 @@ import (
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	"github.com/minio/minio-go/v7"
 
 	"github.com/bindery-run/bindery/bindings/r2"
 )
@@ -753,4 +754,87 @@ func TestMultipartPartSizes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCopyObjectOntoItself checks S3's rule that a copy onto the source
+// object must change something (REPLACE metadata, the storage class).
+// Keys are opaque: "dir//x" and "dir/x" are different objects.
+func TestCopyObjectOntoItself(t *testing.T) {
+	srv := newServer(t, false)
+	c := newSDKClient(srv, sdkCreds())
+	ctx := t.Context()
+	const bucket = "copies"
+	if _, err := c.CreateBucket(ctx, &awss3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatal(err)
+	}
+	const illegal = "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes."
+	for _, k := range []string{"self", "a b+c", "dir//x"} {
+		if _, err := c.PutObject(ctx, &awss3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(k), Body: strings.NewReader("data of " + k),
+			ContentType: aws.String("text/plain"), Metadata: map[string]string{"v": "1"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name    string
+		in      awss3.CopyObjectInput
+		illegal bool
+		check   func(t *testing.T, head *awss3.HeadObjectOutput)
+	}{
+		{name: "onto itself", in: awss3.CopyObjectInput{Key: aws.String("self"), CopySource: aws.String(bucket + "/self")}, illegal: true},
+		{name: "onto itself, leading slash", in: awss3.CopyObjectInput{Key: aws.String("self"), CopySource: aws.String("/" + bucket + "/self")}, illegal: true},
+		{name: "onto itself, encoded key", in: awss3.CopyObjectInput{Key: aws.String("a b+c"), CopySource: aws.String(bucket + "/a%20b%2Bc")}, illegal: true},
+		{name: "onto itself, COPY", in: awss3.CopyObjectInput{Key: aws.String("self"), CopySource: aws.String(bucket + "/self"), MetadataDirective: types.MetadataDirectiveCopy}, illegal: true},
+		{name: "onto itself, new metadata without REPLACE", in: awss3.CopyObjectInput{Key: aws.String("self"), CopySource: aws.String(bucket + "/self"), Metadata: map[string]string{"v": "2"}}, illegal: true},
+		{name: "onto itself, REPLACE", in: awss3.CopyObjectInput{Key: aws.String("self"), CopySource: aws.String(bucket + "/self"), MetadataDirective: types.MetadataDirectiveReplace,
+			ContentType: aws.String("text/x-new"), Metadata: map[string]string{"v": "2"}},
+			check: func(t *testing.T, head *awss3.HeadObjectOutput) {
+				if aws.ToString(head.ContentType) != "text/x-new" || head.Metadata["v"] != "2" {
+					t.Errorf("after REPLACE: %q %v", aws.ToString(head.ContentType), head.Metadata)
+				}
+			}},
+		{name: "onto itself, storage class", in: awss3.CopyObjectInput{Key: aws.String("self"), CopySource: aws.String(bucket + "/self"), StorageClass: types.StorageClassStandardIa},
+			check: func(t *testing.T, head *awss3.HeadObjectOutput) {
+				if head.StorageClass != types.StorageClassStandardIa {
+					t.Errorf("storage class %q", head.StorageClass)
+				}
+			}},
+		{name: "to a key that differs by a slash", in: awss3.CopyObjectInput{Key: aws.String("dir/x"), CopySource: aws.String(bucket + "/dir//x")},
+			check: func(t *testing.T, head *awss3.HeadObjectOutput) {
+				if aws.ToInt64(head.ContentLength) != int64(len("data of dir//x")) {
+					t.Errorf("copy is %d bytes", aws.ToInt64(head.ContentLength))
+				}
+			}},
+		{name: "to another key", in: awss3.CopyObjectInput{Key: aws.String("other"), CopySource: aws.String(bucket + "/self")}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := tt.in
+			in.Bucket = aws.String(bucket)
+			_, err := c.CopyObject(ctx, &in)
+			if tt.illegal {
+				var ae smithy.APIError
+				if !errors.As(err, &ae) || ae.ErrorCode() != "InvalidRequest" || ae.ErrorMessage() != illegal {
+					t.Fatalf("CopyObject = %v, want InvalidRequest %q", err, illegal)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("CopyObject: %v", err)
+			}
+			head, err := c.HeadObject(ctx, &awss3.HeadObjectInput{Bucket: aws.String(bucket), Key: in.Key})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.check != nil {
+				tt.check(t, head)
+			}
+		})
+	}
+	t.Run("minio-go", func(t *testing.T) {
+		mc := newMinioClient(t, srv, testCreds.SecretAccessKey, false)
+		_, err := mc.CopyObject(ctx, minio.CopyDestOptions{Bucket: bucket, Object: "other"}, minio.CopySrcOptions{Bucket: bucket, Object: "other"})
+		if e := minio.ToErrorResponse(err); e.Code != "InvalidRequest" || e.Message != illegal {
+			t.Errorf("minio-go CopyObject onto itself = %v, want InvalidRequest", err)
+		}
+	})
 }
