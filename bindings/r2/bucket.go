@@ -136,7 +136,8 @@ func (b *Bucket) Get(ctx context.Context, key string, opts GetOptions) (*ObjectB
 // Limits.MaxPutBytes), ErrBadDigest (a checksum in opts.Checksums does not
 // match) or a *PreconditionFailedError (opts.OnlyIf fails against the
 // current version); then nothing is stored. The returned object has
-// Checksums.MD5 set.
+// Checksums.MD5 set, and the digests of opts.Checksums and of a
+// HashingReader body, which are stored with the object.
 func (b *Bucket) Put(ctx context.Context, key string, body io.Reader, opts PutOptions) (*Object, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -159,6 +160,9 @@ func (b *Bucket) Put(ctx context.Context, key string, body io.Reader, opts PutOp
 	blob, err := b.s.writeBlob(ctx, body, l.MaxPutBytes, opts.Checksums)
 	if err != nil {
 		return nil, b.errf("put", key, err)
+	}
+	if hr, ok := body.(HashingReader); ok {
+		addChecksums(&blob.sums, hr.Checksums())
 	}
 	e := &entry{
 		version: blob.id,

@@ -3,6 +3,7 @@ package r2
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
 	"io"
 	"os"
@@ -205,6 +206,61 @@ func TestEncodingRoundTrip(t *testing.T) {
 		if _, err := decodeEntry(raw[:i]); err == nil {
 			t.Fatalf("decoding %d of %d bytes succeeded", i, len(raw))
 		}
+	}
+
+	// CRCs come after the fields of the first layout; a record cut
+	// inside them is corrupt, one cut right before them is a record of
+	// the first layout.
+	e.sums.CRC32, e.sums.CRC32C, e.sums.CRC64NVME = []byte{4, 5, 6, 7}, []byte{8}, []byte{9, 10, 11, 12, 13, 14, 15, 16}
+	raw = e.encode()
+	got, err = decodeEntry(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.sums.CRC32, e.sums.CRC32) || !bytes.Equal(got.sums.CRC32C, e.sums.CRC32C) || !bytes.Equal(got.sums.CRC64NVME, e.sums.CRC64NVME) ||
+		!bytes.Equal(got.sums.SHA512, []byte{2, 3}) {
+		t.Fatalf("round trip with CRCs: %+v", got.sums)
+	}
+	firstLayout := *e
+	firstLayout.sums.CRC32, firstLayout.sums.CRC32C, firstLayout.sums.CRC64NVME = nil, nil, nil
+	first := len(firstLayout.encode())
+	for i := range raw {
+		_, err := decodeEntry(raw[:i])
+		if ok := err == nil; ok != (i == first) {
+			t.Fatalf("decoding %d of %d bytes: %v (the first layout is %d bytes)", i, len(raw), err, first)
+		}
+	}
+}
+
+// TestDecodeOldEntry decodes an object entry as the store wrote it before
+// it kept CRCs.
+func TestDecodeOldEntry(t *testing.T) {
+	raw, _ := hex.DecodeString("010020303132333435363738396162636465663031323334353637383961626364656605203564343134303261626334623261373662393731396439313130313763353932f6f9b2e5bd68085374616e646172640a746578742f706c61696e000000000001016b0176025d410002aabb0000")
+	e, err := decodeEntry(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Checksums{MD5: []byte{0x5d, 0x41}, SHA256: []byte{0xaa, 0xbb}}
+	if e.version != "0123456789abcdef0123456789abcdef" || e.size != 5 || e.etag != "5d41402abc4b2a76b9719d911017c592" ||
+		e.uploaded.UnixMilli() != 1795000000123 || e.class != classStandard || e.http.ContentType != "text/plain" || e.custom["k"] != "v" ||
+		!bytes.Equal(e.sums.MD5, want.MD5) || !bytes.Equal(e.sums.SHA256, want.SHA256) ||
+		e.sums.SHA1 != nil || e.sums.CRC32 != nil || e.sums.CRC32C != nil || e.sums.CRC64NVME != nil {
+		t.Fatalf("old entry decoded as %+v", e)
+	}
+	// Without CRCs, the store still writes the first layout, which older
+	// versions read.
+	if got := e.encode(); !bytes.Equal(got, raw) {
+		t.Errorf("re-encoded as %x", got)
+	}
+}
+
+// TestCRC64NVME checks the CRC-64/NVME parameters against the catalogue's
+// check value (the CRC of "123456789").
+func TestCRC64NVME(t *testing.T) {
+	h := newCRC64NVME()
+	h.Write([]byte("123456789"))
+	if got := h.Sum64(); got != 0xAE8B14860A799888 {
+		t.Errorf("CRC-64/NVME(123456789) = %#x, want 0xae8b14860a799888", got)
 	}
 }
 

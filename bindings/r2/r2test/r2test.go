@@ -22,9 +22,12 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/crc32"
+	"hash/crc64"
 	"io"
 	"maps"
 	"math/rand/v2"
@@ -406,7 +409,10 @@ func testChecksums(t *testing.T, newStore NewStore) {
 	e := newEnv(t, newStore, r2.Limits{})
 	data := []byte("checksummed bytes")
 	m, s1, s256, s384, s512 := md5.Sum(data), sha1.Sum(data), sha256.Sum256(data), sha512.Sum384(data), sha512.Sum512(data)
-	good := r2.Checksums{MD5: m[:], SHA1: s1[:], SHA256: s256[:], SHA384: s384[:], SHA512: s512[:]}
+	c32 := binary.BigEndian.AppendUint32(nil, crc32.ChecksumIEEE(data))
+	c32c := binary.BigEndian.AppendUint32(nil, crc32.Checksum(data, crc32.MakeTable(crc32.Castagnoli)))
+	c64 := binary.BigEndian.AppendUint64(nil, crc64.Checksum(data, crc64.MakeTable(crc64NVME)))
+	good := r2.Checksums{MD5: m[:], SHA1: s1[:], SHA256: s256[:], SHA384: s384[:], SHA512: s512[:], CRC32: c32, CRC32C: c32c, CRC64NVME: c64}
 	bad := func(b []byte) []byte { c := slices.Clone(b); c[0] ^= 1; return c }
 	tests := []struct {
 		name string
@@ -419,12 +425,19 @@ func testChecksums(t *testing.T, newStore NewStore) {
 		{"sha256", r2.Checksums{SHA256: s256[:]}, true},
 		{"sha384", r2.Checksums{SHA384: s384[:]}, true},
 		{"sha512", r2.Checksums{SHA512: s512[:]}, true},
+		{"crc32", r2.Checksums{CRC32: c32}, true},
+		{"crc32c", r2.Checksums{CRC32C: c32c}, true},
+		{"crc64nvme", r2.Checksums{CRC64NVME: c64}, true},
 		{"all", good, true},
 		{"bad md5", r2.Checksums{MD5: bad(m[:])}, false},
 		{"bad sha1", r2.Checksums{SHA1: bad(s1[:])}, false},
 		{"bad sha256", r2.Checksums{SHA256: bad(s256[:])}, false},
 		{"bad sha384", r2.Checksums{SHA384: bad(s384[:])}, false},
 		{"bad sha512", r2.Checksums{SHA512: bad(s512[:])}, false},
+		{"bad crc32", r2.Checksums{CRC32: bad(c32)}, false},
+		{"bad crc32c", r2.Checksums{CRC32C: bad(c32c)}, false},
+		{"bad crc64nvme", r2.Checksums{CRC64NVME: bad(c64)}, false},
+		{"crc32 for crc32c", r2.Checksums{CRC32C: c32}, false},
 		{"short md5", r2.Checksums{MD5: m[:8]}, false},
 		{"one bad among good", r2.Checksums{MD5: m[:], SHA256: bad(s256[:])}, false},
 	}
@@ -441,26 +454,74 @@ func testChecksums(t *testing.T, newStore NewStore) {
 				t.Fatal(err)
 			}
 			head, _ := e.b.Head(ctx, key)
-			for _, o := range []*r2.Object{obj, head} {
-				// MD5 is always there; the SHAs only when supplied.
-				want := tt.sums
-				want.MD5 = m[:]
-				if !bytes.Equal(o.Checksums.MD5, want.MD5) || !bytes.Equal(o.Checksums.SHA1, want.SHA1) ||
-					!bytes.Equal(o.Checksums.SHA256, want.SHA256) || !bytes.Equal(o.Checksums.SHA384, want.SHA384) ||
-					!bytes.Equal(o.Checksums.SHA512, want.SHA512) {
-					t.Fatalf("Checksums = %+v, want %+v", o.Checksums, want)
-				}
+			got, _ := mustGet(t, e.b, key, r2.GetOptions{})
+			// MD5 is always there; the others only when supplied.
+			want := tt.sums
+			want.MD5 = m[:]
+			for _, o := range []*r2.Object{obj, head, got} {
+				wantChecksums(t, o.Checksums, want)
 			}
 		})
 	}
+	// A body that hashes itself (package s3's) reports digests to keep;
+	// they join those of PutOptions.
+	obj, err := e.b.Put(ctx, "reported", &hashingReader{r: bytes.NewReader(data), sums: r2.Checksums{CRC32: c32, CRC64NVME: c64}},
+		r2.PutOptions{Checksums: r2.Checksums{SHA256: s256[:]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, _ := e.b.Head(ctx, "reported")
+	for _, o := range []*r2.Object{obj, head} {
+		wantChecksums(t, o.Checksums, r2.Checksums{MD5: m[:], SHA256: s256[:], CRC32: c32, CRC64NVME: c64})
+	}
 	// A bad digest keeps the old version.
 	mustPut(t, e.b, "keep", []byte("old"), r2.PutOptions{})
-	_, err := e.b.Put(ctx, "keep", strings.NewReader("new"), r2.PutOptions{Checksums: r2.Checksums{MD5: m[:]}})
+	_, err = e.b.Put(ctx, "keep", strings.NewReader("new"), r2.PutOptions{Checksums: r2.Checksums{MD5: m[:]}})
 	wantErr(t, "Put with a bad md5 over an object", err, r2.ErrBadDigest)
 	if _, got := mustGet(t, e.b, "keep", r2.GetOptions{}); string(got) != "old" {
 		t.Fatalf("after a failed put: %q", got)
 	}
 }
+
+// crc64NVME is the CRC-64/NVME polynomial, reversed as hash/crc64 takes it.
+const crc64NVME = 0x9A6C9329AC4BC9B5
+
+// wantChecksums fails unless got has exactly the digests of want.
+func wantChecksums(t *testing.T, got, want r2.Checksums) {
+	t.Helper()
+	pairs := [][2][]byte{
+		{got.MD5, want.MD5}, {got.SHA1, want.SHA1}, {got.SHA256, want.SHA256}, {got.SHA384, want.SHA384},
+		{got.SHA512, want.SHA512}, {got.CRC32, want.CRC32}, {got.CRC32C, want.CRC32C}, {got.CRC64NVME, want.CRC64NVME},
+	}
+	for _, p := range pairs {
+		if !bytes.Equal(p[0], p[1]) {
+			t.Fatalf("Checksums = %+v, want %+v", got, want)
+		}
+	}
+}
+
+// hashingReader is an r2.HashingReader that reports fixed digests.
+type hashingReader struct {
+	r    io.Reader
+	sums r2.Checksums
+	eof  bool
+}
+
+func (h *hashingReader) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	h.eof = err == io.EOF
+	return n, err
+}
+
+// Checksums implements r2.HashingReader.
+func (h *hashingReader) Checksums() r2.Checksums {
+	if !h.eof {
+		panic("Checksums called before io.EOF")
+	}
+	return h.sums
+}
+
+var _ r2.HashingReader = (*hashingReader)(nil)
 
 func testDelete(t *testing.T, newStore NewStore) {
 	e := newEnv(t, newStore, r2.Limits{})
