@@ -98,17 +98,32 @@ func (req *request) rangeNotSatisfiable(size int64) *apiError {
 	return newError("InvalidRange", "")
 }
 
-// writeChecksums adds the stored SHA checksums of a whole object when the
-// client asks for them (x-amz-checksum-mode: ENABLED).
+// writeChecksums adds the stored x-amz-checksum-* digests of a whole
+// object (CRC32, CRC32C, CRC64NVME, SHA1, SHA256: those S3 has) when the
+// client asks for them (x-amz-checksum-mode: ENABLED). They are of the
+// whole object, so S3's type is FULL_OBJECT.
 func (h *handler) writeChecksums(req *request, o *r2.Object) {
 	if !strings.EqualFold(req.r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED") {
 		return
 	}
-	if o.Checksums.SHA256 != nil {
-		req.w.Header().Set("X-Amz-Checksum-Sha256", base64.StdEncoding.EncodeToString(o.Checksums.SHA256))
+	found := false
+	for _, c := range [...]struct {
+		header string
+		sum    []byte
+	}{
+		{"X-Amz-Checksum-Crc32", o.Checksums.CRC32},
+		{"X-Amz-Checksum-Crc32c", o.Checksums.CRC32C},
+		{"X-Amz-Checksum-Crc64nvme", o.Checksums.CRC64NVME},
+		{"X-Amz-Checksum-Sha1", o.Checksums.SHA1},
+		{"X-Amz-Checksum-Sha256", o.Checksums.SHA256},
+	} {
+		if len(c.sum) > 0 {
+			req.w.Header().Set(c.header, base64.StdEncoding.EncodeToString(c.sum))
+			found = true
+		}
 	}
-	if o.Checksums.SHA1 != nil {
-		req.w.Header().Set("X-Amz-Checksum-Sha1", base64.StdEncoding.EncodeToString(o.Checksums.SHA1))
+	if found {
+		req.w.Header().Set("X-Amz-Checksum-Type", "FULL_OBJECT")
 	}
 }
 
@@ -143,12 +158,9 @@ func (h *handler) putObject(req *request) *apiError {
 	if opts.Checksums.MD5, aerr = parseContentMD5(req.r.Header); aerr != nil {
 		return aerr
 	}
-	// SHA checksums go to the store too, which keeps them with the object.
-	for name, dst := range map[string]*[]byte{"sha1": &opts.Checksums.SHA1, "sha256": &opts.Checksums.SHA256} {
-		if v := req.r.Header.Get(checksumHeaderPrefix + name); v != "" && validChecksum(name, v) {
-			*dst, _ = base64.StdEncoding.DecodeString(v)
-		}
-	}
+	// The x-amz-checksum-* digests, from headers or the trailer, are
+	// checked by the body reader, which hands them to the store (an
+	// r2.HashingReader) to keep with the object.
 	if c := parseConditional(req.r.Header, getConditions); c != nil {
 		// A put takes only If-Match and If-None-Match.
 		opts.OnlyIf = &r2.Conditional{EtagMatches: c.EtagMatches, EtagDoesNotMatch: c.EtagDoesNotMatch, SecondsGranularity: true}

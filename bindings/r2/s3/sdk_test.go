@@ -4,9 +4,15 @@ import (
 	"bytes"
 	"context"
 	"crypto/md5"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/crc32"
+	"hash/crc64"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -837,4 +843,131 @@ func TestCopyObjectOntoItself(t *testing.T) {
 			t.Errorf("minio-go CopyObject onto itself = %v, want InvalidRequest", err)
 		}
 	})
+}
+
+// checksumsOf returns the base64 x-amz-checksum-* values of data, by
+// algorithm.
+func checksumsOf(data []byte) map[string]string {
+	b64 := base64.StdEncoding.EncodeToString
+	s1, s256 := sha1.Sum(data), sha256.Sum256(data)
+	return map[string]string{
+		"CRC32":     b64(binary.BigEndian.AppendUint32(nil, crc32.ChecksumIEEE(data))),
+		"CRC32C":    b64(binary.BigEndian.AppendUint32(nil, crc32.Checksum(data, crc32.MakeTable(crc32.Castagnoli)))),
+		"CRC64NVME": b64(binary.BigEndian.AppendUint64(nil, crc64.Checksum(data, crc64.MakeTable(0x9A6C9329AC4BC9B5)))),
+		"SHA1":      b64(s1[:]),
+		"SHA256":    b64(s256[:]),
+	}
+}
+
+// TestChecksumsStored checks that the additional checksums a client sends
+// (as headers over HTTP, in a trailer over HTTPS) are kept and returned by
+// GetObject and HeadObject with x-amz-checksum-mode: ENABLED, through the
+// SDK (which also verifies the body against them) and minio-go.
+func TestChecksumsStored(t *testing.T) {
+	data := randomBytes(100<<10+3, 21)
+	want := checksumsOf(data)
+	algorithms := []types.ChecksumAlgorithm{types.ChecksumAlgorithmCrc32, types.ChecksumAlgorithmCrc32c,
+		types.ChecksumAlgorithmCrc64nvme, types.ChecksumAlgorithmSha1, types.ChecksumAlgorithmSha256}
+	// got returns the checksums of an SDK output, by algorithm.
+	got := func(crc32, crc32c, crc64, sha1, sha256 *string) map[string]string {
+		m := map[string]string{}
+		for alg, v := range map[string]*string{"CRC32": crc32, "CRC32C": crc32c, "CRC64NVME": crc64, "SHA1": sha1, "SHA256": sha256} {
+			if v != nil {
+				m[alg] = *v
+			}
+		}
+		return m
+	}
+	for _, tls := range []bool{false, true} {
+		t.Run(map[bool]string{false: "http", true: "https"}[tls], func(t *testing.T) {
+			srv := newServer(t, tls)
+			c := newSDKClient(srv, sdkCreds())
+			ctx := t.Context()
+			if _, err := c.CreateBucket(ctx, &awss3.CreateBucketInput{Bucket: aws.String("sums")}); err != nil {
+				t.Fatal(err)
+			}
+			for _, alg := range algorithms {
+				t.Run("sdk "+string(alg), func(t *testing.T) {
+					key := aws.String("sdk/" + string(alg))
+					put, err := c.PutObject(ctx, &awss3.PutObjectInput{Bucket: aws.String("sums"), Key: key, Body: bytes.NewReader(data), ChecksumAlgorithm: alg})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if g := got(put.ChecksumCRC32, put.ChecksumCRC32C, put.ChecksumCRC64NVME, put.ChecksumSHA1, put.ChecksumSHA256); g[string(alg)] != want[string(alg)] {
+						t.Errorf("PutObject checksums %v, want %s %s", g, alg, want[string(alg)])
+					}
+					head, err := c.HeadObject(ctx, &awss3.HeadObjectInput{Bucket: aws.String("sums"), Key: key, ChecksumMode: types.ChecksumModeEnabled})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if g := got(head.ChecksumCRC32, head.ChecksumCRC32C, head.ChecksumCRC64NVME, head.ChecksumSHA1, head.ChecksumSHA256); len(g) != 1 || g[string(alg)] != want[string(alg)] || head.ChecksumType != types.ChecksumTypeFullObject {
+						t.Errorf("HeadObject checksums %v (type %q), want only %s %s, FULL_OBJECT", g, head.ChecksumType, alg, want[string(alg)])
+					}
+					get, err := c.GetObject(ctx, &awss3.GetObjectInput{Bucket: aws.String("sums"), Key: key, ChecksumMode: types.ChecksumModeEnabled})
+					if err != nil {
+						t.Fatal(err)
+					}
+					body, err := io.ReadAll(get.Body) // the SDK checks the body against the checksum
+					get.Body.Close()
+					if err != nil || !bytes.Equal(body, data) {
+						t.Fatalf("GetObject body: %d bytes, %v", len(body), err)
+					}
+					if g := got(get.ChecksumCRC32, get.ChecksumCRC32C, get.ChecksumCRC64NVME, get.ChecksumSHA1, get.ChecksumSHA256); len(g) != 1 || g[string(alg)] != want[string(alg)] {
+						t.Errorf("GetObject checksums %v, want only %s %s", g, alg, want[string(alg)])
+					}
+					// Without checksum mode, none.
+					head, err = c.HeadObject(ctx, &awss3.HeadObjectInput{Bucket: aws.String("sums"), Key: key})
+					if g := got(head.ChecksumCRC32, head.ChecksumCRC32C, head.ChecksumCRC64NVME, head.ChecksumSHA1, head.ChecksumSHA256); err != nil || len(g) != 0 {
+						t.Errorf("HeadObject without checksum mode: %v, %v", g, err)
+					}
+				})
+			}
+			mc := newMinioClient(t, srv, testCreds.SecretAccessKey, true)
+			for _, typ := range []minio.ChecksumType{minio.ChecksumCRC32, minio.ChecksumCRC32C, minio.ChecksumCRC64NVME, minio.ChecksumSHA1, minio.ChecksumSHA256} {
+				t.Run("minio-go "+typ.String(), func(t *testing.T) {
+					key := "minio/" + typ.String()
+					if _, err := mc.PutObject(ctx, "sums", key, bytes.NewReader(data), int64(len(data)), minio.PutObjectOptions{Checksum: typ}); err != nil {
+						t.Fatal(err)
+					}
+					st, err := mc.StatObject(ctx, "sums", key, minio.StatObjectOptions{Checksum: true})
+					if err != nil {
+						t.Fatal(err)
+					}
+					g := map[string]string{"CRC32": st.ChecksumCRC32, "CRC32C": st.ChecksumCRC32C, "CRC64NVME": st.ChecksumCRC64NVME, "SHA1": st.ChecksumSHA1, "SHA256": st.ChecksumSHA256}
+					for alg, v := range g {
+						if alg == typ.String() && v != want[alg] || alg != typ.String() && v != "" {
+							t.Errorf("StatObject %s = %q (want %s %s)", alg, v, typ, want[typ.String()])
+						}
+					}
+				})
+			}
+		})
+	}
+	// A raw put with several checksum headers keeps them all; a wrong one
+	// stores nothing.
+	srv := newServer(t, false)
+	rc := rawClient{t, srv}
+	if resp, out := rc.do("PUT", "/raw-sums", nil, "", nil); resp.StatusCode != 200 {
+		t.Fatalf("create bucket: %d %s", resp.StatusCode, out)
+	}
+	all := map[string]string{}
+	for alg, v := range want {
+		all["X-Amz-Checksum-"+alg] = v
+	}
+	if resp, out := rc.do("PUT", "/raw-sums/all", bytes.NewReader(data), "UNSIGNED-PAYLOAD", all); resp.StatusCode != 200 {
+		t.Fatalf("put: %d %s", resp.StatusCode, out)
+	}
+	resp, _ := rc.do("HEAD", "/raw-sums/all", nil, "", map[string]string{"X-Amz-Checksum-Mode": "ENABLED"})
+	for alg, v := range want {
+		if got := resp.Header.Get("X-Amz-Checksum-" + alg); got != v {
+			t.Errorf("HEAD %s = %q, want %q", alg, got, v)
+		}
+	}
+	bad := map[string]string{"X-Amz-Checksum-Crc64nvme": checksumsOf([]byte("other"))["CRC64NVME"]}
+	if resp, out := rc.do("PUT", "/raw-sums/bad", bytes.NewReader(data), "UNSIGNED-PAYLOAD", bad); resp.StatusCode != 400 || parseError(t, out).Code != "BadDigest" {
+		t.Errorf("put with a wrong CRC64NVME: %d %s", resp.StatusCode, out)
+	}
+	if resp, _ := rc.do("HEAD", "/raw-sums/bad", nil, "", nil); resp.StatusCode != 404 {
+		t.Errorf("after a BadDigest, HEAD = %d", resp.StatusCode)
+	}
 }
