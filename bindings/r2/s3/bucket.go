@@ -48,7 +48,9 @@ func (h *handler) listBuckets(req *request) *apiError {
 		return req.fail(err)
 	}
 	res := listAllMyBucketsResult{NS: s3NS, Owner: h.owner(), Buckets: []bucketXML{}, Prefix: prefix}
-	if r := q.Get("bucket-region"); r != "" && r != h.region {
+	if r := q.Get("bucket-region"); r != "" && !h.auth.regions[r] {
+		// Every bucket is in the one region, which answers to each name
+		// a credential scope may use.
 		infos = nil
 	}
 	// infos is sorted by name.

@@ -556,6 +556,8 @@ func TestListBucketsPaging(t *testing.T) {
 		{name: "one page exactly", in: awss3.ListBucketsInput{MaxBuckets: aws.Int32(5)}, want: "lb-a1 lb-a2 lb-a3 lb-b1 other"},
 		{name: "pages of 10000", in: awss3.ListBucketsInput{MaxBuckets: aws.Int32(10000)}, want: "lb-a1 lb-a2 lb-a3 lb-b1 other"},
 		{name: "this region", in: awss3.ListBucketsInput{BucketRegion: aws.String("auto")}, want: "lb-a1 lb-a2 lb-a3 lb-b1 other"},
+		{name: "this region by another name", in: awss3.ListBucketsInput{BucketRegion: aws.String("us-east-1")}, want: "lb-a1 lb-a2 lb-a3 lb-b1 other"},
+		{name: "another region", in: awss3.ListBucketsInput{BucketRegion: aws.String("eu-west-3")}, want: ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
