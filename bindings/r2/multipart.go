@@ -260,9 +260,9 @@ func (u *MultipartUpload) ListParts(ctx context.Context) ([]PartInfo, error) {
 // every part but the last must be at least Limits.MinPartBytes
 // (ErrEntityTooSmall) and, as R2 requires, all of them the same size, with
 // the last one no larger (ErrInvalidPart and ErrUnequalParts). Parts not
-// listed are deleted. No bytes are copied: the
-// object's index entry lists the part files. The ETag is S3's multipart
-// ETag. Complete after Abort or Complete fails with ErrNoSuchUpload.
+// listed are deleted. No bytes are copied: the object's index entry lists
+// the part files. The ETag is S3's multipart ETag. Complete after Abort or
+// Complete fails with ErrNoSuchUpload.
 func (u *MultipartUpload) Complete(ctx context.Context, list []UploadedPart) (*Object, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
