@@ -12,6 +12,8 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"hash/crc32"
+	"hash/crc64"
 	"io"
 	"os"
 	"path/filepath"
@@ -64,7 +66,7 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, chunkSize); return &
 type blob struct {
 	id   string
 	size int64
-	sums Checksums // MD5 always, and the SHAs the caller asked to verify
+	sums Checksums // MD5 always, and the digests the caller asked to verify
 }
 
 // writeBlob streams body (at most max bytes, else ErrEntityTooLarge) into
@@ -154,6 +156,9 @@ func (s *Store) fill(ctx context.Context, f *os.File, body io.Reader, max int64,
 		{want.SHA256, sha256.New, &b.sums.SHA256, "SHA-256"},
 		{want.SHA384, sha512.New384, &b.sums.SHA384, "SHA-384"},
 		{want.SHA512, sha512.New, &b.sums.SHA512, "SHA-512"},
+		{want.CRC32, func() hash.Hash { return crc32.NewIEEE() }, &b.sums.CRC32, "CRC-32"},
+		{want.CRC32C, func() hash.Hash { return crc32.New(crc32.MakeTable(crc32.Castagnoli)) }, &b.sums.CRC32C, "CRC-32C"},
+		{want.CRC64NVME, func() hash.Hash { return newCRC64NVME() }, &b.sums.CRC64NVME, "CRC-64/NVME"},
 	} {
 		if c.want != nil {
 			checks = append(checks, check{c.want, c.new(), c.dst, c.name})
@@ -241,6 +246,13 @@ func (s *Store) fill(ctx context.Context, f *os.File, body io.Reader, max int64,
 	}
 	return b, nil
 }
+
+// crc64NVME is the CRC-64/NVME polynomial, 0xAD93D23594C93659, reversed
+// as hash/crc64 takes it.
+const crc64NVME = 0x9A6C9329AC4BC9B5
+
+// newCRC64NVME returns a CRC-64/NVME hash (S3's x-amz-checksum-crc64nvme).
+func newCRC64NVME() hash.Hash64 { return crc64.New(crc64.MakeTable(crc64NVME)) }
 
 // discard removes a blob that no commit refers to, then its intent. A
 // crash in between leaves the intent, and Open finishes the job.

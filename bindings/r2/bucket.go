@@ -136,7 +136,8 @@ func (b *Bucket) Get(ctx context.Context, key string, opts GetOptions) (*ObjectB
 // Limits.MaxPutBytes), ErrBadDigest (a checksum in opts.Checksums does not
 // match) or a *PreconditionFailedError (opts.OnlyIf fails against the
 // current version); then nothing is stored. The returned object has
-// Checksums.MD5 set.
+// Checksums.MD5 set, and the digests of opts.Checksums and of a
+// HashingReader body, which are stored with the object.
 func (b *Bucket) Put(ctx context.Context, key string, body io.Reader, opts PutOptions) (*Object, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -159,6 +160,9 @@ func (b *Bucket) Put(ctx context.Context, key string, body io.Reader, opts PutOp
 	blob, err := b.s.writeBlob(ctx, body, l.MaxPutBytes, opts.Checksums)
 	if err != nil {
 		return nil, b.errf("put", key, err)
+	}
+	if hr, ok := body.(HashingReader); ok {
+		addChecksums(&blob.sums, hr.Checksums())
 	}
 	e := &entry{
 		version: blob.id,
@@ -282,8 +286,9 @@ func (b *Bucket) Delete(ctx context.Context, keys ...string) error {
 }
 
 // List returns one page of the bucket's objects in byte order of their
-// keys. See ListOptions; a Limit outside 0 to Limits.MaxListLimit, or a
-// cursor List did not return, fails with ErrInvalidArgument. With a
+// keys. See ListOptions; a Limit outside 0 to Limits.MaxListLimit fails
+// with ErrInvalidArgument, and a cursor List did not return with
+// ErrInvalidArgument and ErrInvalidCursor. With a
 // Delimiter, each rolled-up prefix counts against the limit like an
 // object. List reads only the index, never object files.
 func (b *Bucket) List(ctx context.Context, opts ListOptions) (*ListResult, error) {
@@ -304,7 +309,7 @@ func (b *Bucket) List(ctx context.Context, opts ListOptions) (*ListResult, error
 	if opts.Cursor != "" {
 		c, ok := decodeCursor(opts.Cursor)
 		if !ok {
-			return nil, fmt.Errorf("r2: list %s: %w: malformed cursor", b.name, ErrInvalidArgument)
+			return nil, fmt.Errorf("r2: list %s: %w: %w %q", b.name, ErrInvalidArgument, ErrInvalidCursor, opts.Cursor)
 		}
 		if c == "" { // past the last possible key
 			return &ListResult{Objects: []*Object{}, DelimitedPrefixes: []string{}}, nil

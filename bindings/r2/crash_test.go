@@ -147,10 +147,10 @@ func crashSetup(t *testing.T, dir string, multipart bool) (uploadID, parts strin
 			t.Fatal(err)
 		}
 	}()
-	if err := s.CreateBucket(ctx, "b"); err != nil {
+	if err := s.CreateBucket(ctx, "bkt"); err != nil {
 		t.Fatal(err)
 	}
-	b, _ := s.Bucket(ctx, "b")
+	b, _ := s.Bucket(ctx, "bkt")
 	if _, err := b.Put(ctx, "k", bytes.NewReader(crashOld), PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +189,7 @@ func crashCheck(t *testing.T, dir string, multipart, newVersion bool) {
 	// Open recovered everything: nothing is pending or leaked.
 	CheckClean(t, s)
 
-	b, _ := s.Bucket(ctx, "b")
+	b, _ := s.Bucket(ctx, "bkt")
 	want, wantETag := crashOld, md5hex(crashOld)
 	if newVersion && multipart {
 		want = bytes.Join(crashParts[:3], nil)
@@ -271,7 +271,7 @@ func TestCrashChild(t *testing.T) {
 		}
 	}
 	s.hook.Store(&die)
-	b, err := s.Bucket(ctx, "b")
+	b, err := s.Bucket(ctx, "bkt")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,7 +31,11 @@ const (
 	gcManifest = 'm'
 )
 
-// recordV1 is the first byte of every value the store writes.
+// recordV1 is the first byte of every value the store writes. Fields
+// added to a record after its first layout are appended as an optional
+// tail: a record that ends before them has them empty, and a record
+// without them is written in the first layout, so each version reads the
+// other's records (decoders ignore bytes after the fields they know).
 const recordV1 = 1
 
 // errCorrupt is returned when a stored record cannot be decoded.
@@ -123,6 +127,12 @@ func (e *entry) encode() []byte {
 	for _, s := range [...][]byte{e.sums.MD5, e.sums.SHA1, e.sums.SHA256, e.sums.SHA384, e.sums.SHA512} {
 		b = appendString(b, string(s))
 	}
+	// Tail 1: the CRCs.
+	if crcs := [...][]byte{e.sums.CRC32, e.sums.CRC32C, e.sums.CRC64NVME}; len(crcs[0])+len(crcs[1])+len(crcs[2]) > 0 {
+		for _, s := range crcs {
+			b = appendString(b, string(s))
+		}
+	}
 	return b
 }
 
@@ -141,6 +151,11 @@ func decodeEntry(raw []byte) (*entry, error) {
 	e.custom = d.custom()
 	for _, p := range [...]*[]byte{&e.sums.MD5, &e.sums.SHA1, &e.sums.SHA256, &e.sums.SHA384, &e.sums.SHA512} {
 		*p = d.bytes()
+	}
+	if d.err == nil && len(d.b) > 0 { // tail 1: the CRCs
+		for _, p := range [...]*[]byte{&e.sums.CRC32, &e.sums.CRC32C, &e.sums.CRC64NVME} {
+			*p = d.bytes()
+		}
 	}
 	if d.err != nil || e.size < 0 {
 		return nil, errCorrupt
@@ -385,11 +400,29 @@ func (d *decoder) custom() map[string]string {
 
 func cloneChecksums(c Checksums) Checksums {
 	return Checksums{
-		MD5:    slices.Clone(c.MD5),
-		SHA1:   slices.Clone(c.SHA1),
-		SHA256: slices.Clone(c.SHA256),
-		SHA384: slices.Clone(c.SHA384),
-		SHA512: slices.Clone(c.SHA512),
+		MD5:       slices.Clone(c.MD5),
+		SHA1:      slices.Clone(c.SHA1),
+		SHA256:    slices.Clone(c.SHA256),
+		SHA384:    slices.Clone(c.SHA384),
+		SHA512:    slices.Clone(c.SHA512),
+		CRC32:     slices.Clone(c.CRC32),
+		CRC32C:    slices.Clone(c.CRC32C),
+		CRC64NVME: slices.Clone(c.CRC64NVME),
+	}
+}
+
+// addChecksums sets each field of dst that is nil to a copy of src's.
+func addChecksums(dst *Checksums, src Checksums) {
+	for _, f := range [...]struct {
+		dst *[]byte
+		src []byte
+	}{
+		{&dst.MD5, src.MD5}, {&dst.SHA1, src.SHA1}, {&dst.SHA256, src.SHA256}, {&dst.SHA384, src.SHA384},
+		{&dst.SHA512, src.SHA512}, {&dst.CRC32, src.CRC32}, {&dst.CRC32C, src.CRC32C}, {&dst.CRC64NVME, src.CRC64NVME},
+	} {
+		if *f.dst == nil && len(f.src) > 0 {
+			*f.dst = slices.Clone(f.src)
+		}
 	}
 }
 

@@ -258,10 +258,11 @@ func (u *MultipartUpload) ListParts(ctx context.Context) ([]PartInfo, error) {
 // (ErrInvalidPartOrder), into the object Key, replacing its current
 // version. Each listed part must exist with that ETag (ErrInvalidPart);
 // every part but the last must be at least Limits.MinPartBytes
-// (ErrEntityTooSmall) and, as R2 requires, all of them the same size
-// (ErrInvalidPart). Parts not listed are deleted. No bytes are copied: the
-// object's index entry lists the part files. The ETag is S3's multipart
-// ETag. Complete after Abort or Complete fails with ErrNoSuchUpload.
+// (ErrEntityTooSmall) and, as R2 requires, all of them the same size, with
+// the last one no larger (ErrInvalidPart and ErrUnequalParts). Parts not
+// listed are deleted. No bytes are copied: the object's index entry lists
+// the part files. The ETag is S3's multipart ETag. Complete after Abort or
+// Complete fails with ErrNoSuchUpload.
 func (u *MultipartUpload) Complete(ctx context.Context, list []UploadedPart) (*Object, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -301,13 +302,13 @@ func (u *MultipartUpload) Complete(ctx context.Context, list []UploadedPart) (*O
 			if want := strings.Trim(lp.ETag, `"`); want != hex.EncodeToString(p.md5) {
 				return fmt.Errorf("%w: part %d has ETag %x, not %q", ErrInvalidPart, lp.PartNumber, p.md5, lp.ETag)
 			}
-			if i < len(list)-1 {
-				if p.size < s.limits.MinPartBytes {
-					return fmt.Errorf("%w: part %d is %d bytes, every part but the last must be at least %d", ErrEntityTooSmall, lp.PartNumber, p.size, s.limits.MinPartBytes)
-				}
-				if p.size != segs[0].size && i > 0 {
-					return fmt.Errorf("%w: part %d is %d bytes, part %d is %d: every part but the last must have the same size", ErrInvalidPart, lp.PartNumber, p.size, list[0].PartNumber, segs[0].size)
-				}
+			last := i == len(list)-1
+			if !last && p.size < s.limits.MinPartBytes {
+				return fmt.Errorf("%w: part %d is %d bytes, every part but the last must be at least %d", ErrEntityTooSmall, lp.PartNumber, p.size, s.limits.MinPartBytes)
+			}
+			if i > 0 && (!last && p.size != segs[0].size || last && p.size > segs[0].size) {
+				return fmt.Errorf("%w: %w: part %d is %d bytes, part %d is %d (every part but the last has the same size, and the last is no larger)",
+					ErrInvalidPart, ErrUnequalParts, lp.PartNumber, p.size, list[0].PartNumber, segs[0].size)
 			}
 			segs[i] = segment{blob: p.blob, size: p.size}
 			sums = append(sums, p.md5...)

@@ -263,12 +263,16 @@ func (s *Store) kickGC() {
 	}
 }
 
-// CreateBucket creates the bucket name if it does not exist yet. Names are
-// 1 to 63 bytes of [a-z0-9._-] that start and end with a letter or digit
-// (ErrInvalidBucketName).
+// CreateBucket creates the bucket name if it does not exist yet. Names
+// follow R2's rule: 3 to 63 characters of a-z, 0-9 and "-" that start and
+// end with a letter or digit (else ErrInvalidBucketName). A bucket an
+// older Bindery created under a looser rule ("." and "_", from 1
+// character) stays usable, and CreateBucket of it succeeds without doing
+// anything; it cannot be created again once deleted.
 func (s *Store) CreateBucket(ctx context.Context, name string) error {
-	if !validBucketName(name) {
-		return fmt.Errorf("r2: create bucket %q: %w", name, ErrInvalidBucketName)
+	valid := validBucketName(name)
+	if !valid && !storableBucketName(name) {
+		return fmt.Errorf("r2: create bucket %q: %w: %s", name, ErrInvalidBucketName, bucketNameRule)
 	}
 	s.bucketMu.Lock()
 	defer s.bucketMu.Unlock()
@@ -276,6 +280,9 @@ func (s *Store) CreateBucket(ctx context.Context, name string) error {
 		_, err := txn.Get(bucketKey(name))
 		if err == nil || !errors.Is(err, badger.ErrKeyNotFound) {
 			return err
+		}
+		if !valid {
+			return fmt.Errorf("%w: %s", ErrInvalidBucketName, bucketNameRule)
 		}
 		return txn.Set(bucketKey(name), encodeBucket(s.nowMilli()))
 	})
@@ -318,7 +325,7 @@ func hasPrefix(txn *badger.Txn, p []byte) bool {
 
 // checkBucket returns ErrNoSuchBucket unless the bucket exists.
 func checkBucket(txn *badger.Txn, name string) error {
-	if !validBucketName(name) {
+	if !storableBucketName(name) {
 		return ErrNoSuchBucket
 	}
 	_, err := txn.Get(bucketKey(name))

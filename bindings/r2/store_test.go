@@ -3,10 +3,12 @@ package r2
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -16,10 +18,10 @@ import (
 func TestFilesFollowTheIndex(t *testing.T) {
 	ctx := context.Background()
 	s := OpenTestStore(t, Options{Limits: Limits{MinPartBytes: 10}})
-	if err := s.CreateBucket(ctx, "b"); err != nil {
+	if err := s.CreateBucket(ctx, "bkt"); err != nil {
 		t.Fatal(err)
 	}
-	b, _ := s.Bucket(ctx, "b")
+	b, _ := s.Bucket(ctx, "bkt")
 	count := func() int {
 		t.Helper()
 		if err := s.collect(ctx); err != nil {
@@ -115,10 +117,10 @@ func TestOpenRecovers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreateBucket(ctx, "b"); err != nil {
+	if err := s.CreateBucket(ctx, "bkt"); err != nil {
 		t.Fatal(err)
 	}
-	b, _ := s.Bucket(ctx, "b")
+	b, _ := s.Bucket(ctx, "bkt")
 	obj, err := b.Put(ctx, "kept", strings.NewReader("kept"), PutOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -173,7 +175,7 @@ func TestOpenRecovers(t *testing.T) {
 	if exists(orphan) {
 		t.Fatal("Sweep left the orphan")
 	}
-	b, _ = s.Bucket(ctx, "b")
+	b, _ = s.Bucket(ctx, "bkt")
 	ob, err := b.Get(ctx, "kept", GetOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -205,6 +207,61 @@ func TestEncodingRoundTrip(t *testing.T) {
 			t.Fatalf("decoding %d of %d bytes succeeded", i, len(raw))
 		}
 	}
+
+	// CRCs come after the fields of the first layout; a record cut
+	// inside them is corrupt, one cut right before them is a record of
+	// the first layout.
+	e.sums.CRC32, e.sums.CRC32C, e.sums.CRC64NVME = []byte{4, 5, 6, 7}, []byte{8}, []byte{9, 10, 11, 12, 13, 14, 15, 16}
+	raw = e.encode()
+	got, err = decodeEntry(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.sums.CRC32, e.sums.CRC32) || !bytes.Equal(got.sums.CRC32C, e.sums.CRC32C) || !bytes.Equal(got.sums.CRC64NVME, e.sums.CRC64NVME) ||
+		!bytes.Equal(got.sums.SHA512, []byte{2, 3}) {
+		t.Fatalf("round trip with CRCs: %+v", got.sums)
+	}
+	firstLayout := *e
+	firstLayout.sums.CRC32, firstLayout.sums.CRC32C, firstLayout.sums.CRC64NVME = nil, nil, nil
+	first := len(firstLayout.encode())
+	for i := range raw {
+		_, err := decodeEntry(raw[:i])
+		if ok := err == nil; ok != (i == first) {
+			t.Fatalf("decoding %d of %d bytes: %v (the first layout is %d bytes)", i, len(raw), err, first)
+		}
+	}
+}
+
+// TestDecodeOldEntry decodes an object entry as the store wrote it before
+// it kept CRCs.
+func TestDecodeOldEntry(t *testing.T) {
+	raw, _ := hex.DecodeString("010020303132333435363738396162636465663031323334353637383961626364656605203564343134303261626334623261373662393731396439313130313763353932f6f9b2e5bd68085374616e646172640a746578742f706c61696e000000000001016b0176025d410002aabb0000")
+	e, err := decodeEntry(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Checksums{MD5: []byte{0x5d, 0x41}, SHA256: []byte{0xaa, 0xbb}}
+	if e.version != "0123456789abcdef0123456789abcdef" || e.size != 5 || e.etag != "5d41402abc4b2a76b9719d911017c592" ||
+		e.uploaded.UnixMilli() != 1795000000123 || e.class != classStandard || e.http.ContentType != "text/plain" || e.custom["k"] != "v" ||
+		!bytes.Equal(e.sums.MD5, want.MD5) || !bytes.Equal(e.sums.SHA256, want.SHA256) ||
+		e.sums.SHA1 != nil || e.sums.CRC32 != nil || e.sums.CRC32C != nil || e.sums.CRC64NVME != nil {
+		t.Fatalf("old entry decoded as %+v", e)
+	}
+	// Without CRCs, the store still writes the first layout, which older
+	// versions read.
+	if got := e.encode(); !bytes.Equal(got, raw) {
+		t.Errorf("re-encoded as %x", got)
+	}
+}
+
+// TestCRC64NVME checks the CRC-64/NVME parameters against the catalogue's
+// check value (the CRC of "123456789").
+func TestCRC64NVME(t *testing.T) {
+	h := newCRC64NVME()
+	h.Write([]byte("123456789"))
+	if got := h.Sum64(); got != 0xAE8B14860A799888 {
+		t.Errorf("CRC-64/NVME(123456789) = %#x, want 0xae8b14860a799888", got)
+	}
 }
 
 // cutBody yields some bytes, then fails as net/http does when a client
@@ -224,10 +281,10 @@ func (c *cutBody) Read(p []byte) (int, error) {
 func TestPutCutBody(t *testing.T) {
 	ctx := context.Background()
 	s := OpenTestStore(t, Options{})
-	if err := s.CreateBucket(ctx, "b"); err != nil {
+	if err := s.CreateBucket(ctx, "bkt"); err != nil {
 		t.Fatal(err)
 	}
-	b, err := s.Bucket(ctx, "b")
+	b, err := s.Bucket(ctx, "bkt")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,5 +293,53 @@ func TestPutCutBody(t *testing.T) {
 	}
 	if _, err := b.Head(ctx, "k"); !errors.Is(err, ErrNoSuchKey) {
 		t.Errorf("after a cut body, Head = %v, want ErrNoSuchKey", err)
+	}
+}
+
+// TestLegacyBucketNames checks buckets whose names an older Bindery
+// accepted (1 to 63 characters, with "." and "_") and R2 does not: they
+// stay usable and CreateBucket of one is a no-op, but once deleted it
+// cannot be created again.
+func TestLegacyBucketNames(t *testing.T) {
+	ctx := context.Background()
+	s := OpenTestStore(t, Options{})
+	for _, name := range []string{"a", "ab", "my_bucket", "my.bucket", "v1.2_x"} {
+		t.Run(name, func(t *testing.T) {
+			if err := s.CreateBucket(ctx, name); !errors.Is(err, ErrInvalidBucketName) {
+				t.Fatalf("CreateBucket(%q) = %v, want ErrInvalidBucketName", name, err)
+			}
+			// As an older version wrote it.
+			if err := s.db.Update(func(txn *badger.Txn) error {
+				return txn.Set(bucketKey(name), encodeBucket(s.nowMilli()))
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.CreateBucket(ctx, name); err != nil {
+				t.Fatalf("CreateBucket(%q) of the existing bucket = %v, want nil", name, err)
+			}
+			b, err := s.Bucket(ctx, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := b.Put(ctx, "k", strings.NewReader("v"), PutOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			if o, err := b.Head(ctx, "k"); err != nil || o.Size != 1 {
+				t.Fatalf("Head = %+v, %v", o, err)
+			}
+			infos, err := s.Buckets(ctx)
+			if err != nil || !slices.ContainsFunc(infos, func(bi BucketInfo) bool { return bi.Name == name }) {
+				t.Fatalf("Buckets = %+v, %v; want %q in it", infos, err, name)
+			}
+			if err := b.Delete(ctx, "k"); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.DeleteBucket(ctx, name); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.CreateBucket(ctx, name); !errors.Is(err, ErrInvalidBucketName) {
+				t.Fatalf("CreateBucket(%q) after delete = %v, want ErrInvalidBucketName", name, err)
+			}
+		})
 	}
 }

@@ -26,8 +26,9 @@ type Object struct {
 	HTTPMetadata HTTPMetadata
 	// CustomMetadata holds user-defined pairs (S3's x-amz-meta-*).
 	CustomMetadata map[string]string
-	// Checksums holds the md5 of single-put objects, and any SHA checksum the
-	// writer supplied and the store verified.
+	// Checksums holds the md5 of single-put objects, and any other
+	// checksum the writer supplied and the store verified (or a
+	// HashingReader body reported).
 	Checksums Checksums
 	// StorageClass is "Standard" unless the writer chose another class.
 	StorageClass string
@@ -51,13 +52,35 @@ type HTTPMetadata struct {
 	CacheExpiry time.Time
 }
 
-// Checksums are digests of an object's bytes; nil fields are absent.
+// Checksums are digests of an object's bytes; nil fields are absent. The
+// CRCs are big-endian, as S3's x-amz-checksum-* headers carry them (in
+// base64); Workers see only MD5 and the SHAs, as in R2's Workers API.
 type Checksums struct {
 	MD5    []byte
 	SHA1   []byte
 	SHA256 []byte
 	SHA384 []byte
 	SHA512 []byte
+	// CRC32 is the CRC-32 of IEEE 802.3 (hash/crc32's IEEE table).
+	CRC32 []byte
+	// CRC32C is the CRC-32 with Castagnoli's polynomial.
+	CRC32C []byte
+	// CRC64NVME is the CRC-64/NVME (polynomial 0xAD93D23594C93659).
+	CRC64NVME []byte
+}
+
+// HashingReader is a put body that hashes the bytes it returns, as
+// package s3's request bodies do to check the x-amz-checksum-* values a
+// client sends in headers or in a trailer after the body. Once it has
+// returned io.EOF, Put calls Checksums and keeps each digest it reports
+// with the object, as it keeps those of PutOptions.Checksums (which win
+// where both are set), without hashing the bytes again: a digest must be
+// of exactly the bytes Read returned.
+type HashingReader interface {
+	io.Reader
+	// Checksums returns the digests of the bytes read; nil fields are
+	// absent.
+	Checksums() Checksums
 }
 
 // Range selects bytes of an object. Either Suffix is set (the last Suffix
@@ -225,10 +248,17 @@ var (
 	ErrEntityTooLarge    = errors.New("entity too large")
 	ErrEntityTooSmall    = errors.New("entity too small")
 	ErrInvalidPart       = errors.New("invalid part")
-	ErrInvalidPartOrder  = errors.New("invalid part order")
-	ErrBadDigest         = errors.New("bad digest")
-	ErrInvalidRange      = errors.New("invalid range")
-	ErrInvalidArgument   = errors.New("invalid argument")
+	// ErrUnequalParts is wrapped, together with ErrInvalidPart, by a
+	// Complete whose parts break R2's rule that every part but the last
+	// has the same size and the last is no larger (R2's error 10048).
+	ErrUnequalParts     = errors.New("all non-trailing parts must have the same length")
+	ErrInvalidPartOrder = errors.New("invalid part order")
+	ErrBadDigest        = errors.New("bad digest")
+	ErrInvalidRange     = errors.New("invalid range")
+	ErrInvalidArgument  = errors.New("invalid argument")
+	// ErrInvalidCursor is wrapped, together with ErrInvalidArgument, by a
+	// List given a cursor that List did not return.
+	ErrInvalidCursor = errors.New("invalid cursor")
 	// ErrPreconditionFailed is wrapped by *PreconditionFailedError.
 	ErrPreconditionFailed = errors.New("precondition failed")
 )

@@ -19,19 +19,36 @@ const (
 	classIA       = "InfrequentAccess"
 )
 
-// validBucketName reports whether name follows the bucket naming rule:
-// 1 to 63 bytes of [a-z0-9._-] that start and end with a letter or digit.
+// bucketNameRule says, in an error message, what validBucketName accepts.
+const bucketNameRule = "bucket names are 3 to 63 characters of a-z, 0-9 and -, starting and ending with a letter or digit"
+
+// validBucketName reports whether a bucket may be created with name:
+// R2's rule, 3 to 63 bytes of [a-z0-9-] that start and end with a letter
+// or digit.
 func validBucketName(name string) bool {
-	if len(name) == 0 || len(name) > 63 {
+	return len(name) >= 3 && bucketNameChars(name, "-")
+}
+
+// storableBucketName reports whether name may name an existing bucket:
+// 1 to 63 bytes of [a-z0-9._-] that start and end with a letter or digit,
+// the rule of Bindery before it followed R2's, so buckets created then
+// stay reachable. Such a name never contains "/", which keeps the index's
+// per-bucket key prefixes disjoint.
+func storableBucketName(name string) bool {
+	return len(name) >= 1 && bucketNameChars(name, "._-")
+}
+
+// bucketNameChars reports whether name is at most 63 bytes of lower-case
+// letters, digits and the bytes of inner, with a letter or digit at both
+// ends.
+func bucketNameChars(name, inner string) bool {
+	if len(name) > 63 {
 		return false
 	}
 	for i := range len(name) {
 		c := name[i]
 		alnum := c >= 'a' && c <= 'z' || c >= '0' && c <= '9'
-		if !alnum && c != '.' && c != '_' && c != '-' {
-			return false
-		}
-		if !alnum && (i == 0 || i == len(name)-1) {
+		if !alnum && (i == 0 || i == len(name)-1 || strings.IndexByte(inner, c) < 0) {
 			return false
 		}
 	}

@@ -22,9 +22,12 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/crc32"
+	"hash/crc64"
 	"io"
 	"maps"
 	"math/rand/v2"
@@ -184,26 +187,34 @@ func randBytes(seed uint64, n int) []byte {
 
 func testBuckets(t *testing.T, newStore NewStore) {
 	s := newStore(t, r2.Options{Limits: SuiteLimits()})
+	// R2's rule: 3 to 63 characters of a-z, 0-9 and "-", starting and
+	// ending with a letter or digit.
 	names := []struct {
 		name  string
 		valid bool
 	}{
-		{"a", true},
+		{"abc", true},
 		{"photos", true},
-		{"my-bucket.v2_x", true},
-		{"0", true},
+		{"my-bucket-v2", true},
+		{"000", true},
+		{"a--b", true},
 		{strings.Repeat("b", 63), true},
 		{"", false},
+		{"a", false},
+		{"ab", false},
+		{"0", false},
 		{strings.Repeat("b", 64), false},
 		{"Upper", false},
 		{"-start", false},
 		{"end-", false},
+		{"my.bucket", false},
+		{"my_bucket", false},
 		{".dot", false},
 		{"dot.", false},
 		{"a/b", false},
 		{"a b", false},
 		{"é", false},
-		{"..", false},
+		{"...", false},
 	}
 	for _, tt := range names {
 		t.Run(fmt.Sprintf("%q", tt.name), func(t *testing.T) {
@@ -233,7 +244,7 @@ func testBuckets(t *testing.T, newStore NewStore) {
 			t.Errorf("bucket %q has no creation time", bi.Name)
 		}
 	}
-	want := []string{"0", "a", "my-bucket.v2_x", "photos", strings.Repeat("b", 63)}
+	want := []string{"000", "a--b", "abc", "my-bucket-v2", "photos", strings.Repeat("b", 63)}
 	slices.Sort(want)
 	if !slices.Equal(got, want) {
 		t.Fatalf("Buckets = %q, want %q", got, want)
@@ -245,24 +256,24 @@ func testBuckets(t *testing.T, newStore NewStore) {
 	wantErr(t, "DeleteBucket(nope)", s.DeleteBucket(ctx, "nope"), r2.ErrNoSuchBucket)
 
 	// Buckets are isolated, also when one name is a prefix of another.
-	a, _ := s.Bucket(ctx, "a")
-	if err := s.CreateBucket(ctx, "a-b"); err != nil {
+	a, _ := s.Bucket(ctx, "abc")
+	if err := s.CreateBucket(ctx, "abc-d"); err != nil {
 		t.Fatal(err)
 	}
-	ab, _ := s.Bucket(ctx, "a-b")
-	mustPut(t, a, "k", []byte("in a"), r2.PutOptions{})
-	mustPut(t, ab, "k", []byte("in a-b"), r2.PutOptions{})
-	mustPut(t, ab, "b/k", []byte("in a-b"), r2.PutOptions{})
-	if _, data := mustGet(t, a, "k", r2.GetOptions{}); string(data) != "in a" {
-		t.Fatalf("bucket a holds %q", data)
+	ab, _ := s.Bucket(ctx, "abc-d")
+	mustPut(t, a, "k", []byte("in abc"), r2.PutOptions{})
+	mustPut(t, ab, "k", []byte("in abc-d"), r2.PutOptions{})
+	mustPut(t, ab, "b/k", []byte("in abc-d"), r2.PutOptions{})
+	if _, data := mustGet(t, a, "k", r2.GetOptions{}); string(data) != "in abc" {
+		t.Fatalf("bucket abc holds %q", data)
 	}
 	res, err := a.List(ctx, r2.ListOptions{})
 	if err != nil || len(res.Objects) != 1 {
-		t.Fatalf("List(a) = %+v, %v; want one object", res, err)
+		t.Fatalf("List(abc) = %+v, %v; want one object", res, err)
 	}
 
 	// Not empty: an object, then an incomplete upload.
-	wantErr(t, "DeleteBucket with an object", s.DeleteBucket(ctx, "a"), r2.ErrBucketNotEmpty)
+	wantErr(t, "DeleteBucket with an object", s.DeleteBucket(ctx, "abc"), r2.ErrBucketNotEmpty)
 	u, err := a.CreateMultipartUpload(ctx, "mp", r2.MultipartOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -270,14 +281,14 @@ func testBuckets(t *testing.T, newStore NewStore) {
 	if err := a.Delete(ctx, "k"); err != nil {
 		t.Fatal(err)
 	}
-	wantErr(t, "DeleteBucket with an upload", s.DeleteBucket(ctx, "a"), r2.ErrBucketNotEmpty)
+	wantErr(t, "DeleteBucket with an upload", s.DeleteBucket(ctx, "abc"), r2.ErrBucketNotEmpty)
 	if err := u.Abort(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.DeleteBucket(ctx, "a"); err != nil {
-		t.Fatalf("DeleteBucket(a) = %v", err)
+	if err := s.DeleteBucket(ctx, "abc"); err != nil {
+		t.Fatalf("DeleteBucket(abc) = %v", err)
 	}
-	// The old handle now fails, and a-b is untouched.
+	// The old handle now fails, and abc-d is untouched.
 	_, err = a.Head(ctx, "k")
 	wantErr(t, "Head in a deleted bucket", err, r2.ErrNoSuchBucket)
 	_, err = a.Put(ctx, "k", strings.NewReader("x"), r2.PutOptions{})
@@ -286,11 +297,11 @@ func testBuckets(t *testing.T, newStore NewStore) {
 	wantErr(t, "List in a deleted bucket", err, r2.ErrNoSuchBucket)
 	_, err = a.CreateMultipartUpload(ctx, "k", r2.MultipartOptions{})
 	wantErr(t, "CreateMultipartUpload in a deleted bucket", err, r2.ErrNoSuchBucket)
-	if _, data := mustGet(t, ab, "k", r2.GetOptions{}); string(data) != "in a-b" {
-		t.Fatalf("bucket a-b holds %q", data)
+	if _, data := mustGet(t, ab, "k", r2.GetOptions{}); string(data) != "in abc-d" {
+		t.Fatalf("bucket abc-d holds %q", data)
 	}
 	// Re-created, it is empty.
-	if err := s.CreateBucket(ctx, "a"); err != nil {
+	if err := s.CreateBucket(ctx, "abc"); err != nil {
 		t.Fatal(err)
 	}
 	wantMissing(t, a, "k")
@@ -398,7 +409,10 @@ func testChecksums(t *testing.T, newStore NewStore) {
 	e := newEnv(t, newStore, r2.Limits{})
 	data := []byte("checksummed bytes")
 	m, s1, s256, s384, s512 := md5.Sum(data), sha1.Sum(data), sha256.Sum256(data), sha512.Sum384(data), sha512.Sum512(data)
-	good := r2.Checksums{MD5: m[:], SHA1: s1[:], SHA256: s256[:], SHA384: s384[:], SHA512: s512[:]}
+	c32 := binary.BigEndian.AppendUint32(nil, crc32.ChecksumIEEE(data))
+	c32c := binary.BigEndian.AppendUint32(nil, crc32.Checksum(data, crc32.MakeTable(crc32.Castagnoli)))
+	c64 := binary.BigEndian.AppendUint64(nil, crc64.Checksum(data, crc64.MakeTable(crc64NVME)))
+	good := r2.Checksums{MD5: m[:], SHA1: s1[:], SHA256: s256[:], SHA384: s384[:], SHA512: s512[:], CRC32: c32, CRC32C: c32c, CRC64NVME: c64}
 	bad := func(b []byte) []byte { c := slices.Clone(b); c[0] ^= 1; return c }
 	tests := []struct {
 		name string
@@ -411,12 +425,19 @@ func testChecksums(t *testing.T, newStore NewStore) {
 		{"sha256", r2.Checksums{SHA256: s256[:]}, true},
 		{"sha384", r2.Checksums{SHA384: s384[:]}, true},
 		{"sha512", r2.Checksums{SHA512: s512[:]}, true},
+		{"crc32", r2.Checksums{CRC32: c32}, true},
+		{"crc32c", r2.Checksums{CRC32C: c32c}, true},
+		{"crc64nvme", r2.Checksums{CRC64NVME: c64}, true},
 		{"all", good, true},
 		{"bad md5", r2.Checksums{MD5: bad(m[:])}, false},
 		{"bad sha1", r2.Checksums{SHA1: bad(s1[:])}, false},
 		{"bad sha256", r2.Checksums{SHA256: bad(s256[:])}, false},
 		{"bad sha384", r2.Checksums{SHA384: bad(s384[:])}, false},
 		{"bad sha512", r2.Checksums{SHA512: bad(s512[:])}, false},
+		{"bad crc32", r2.Checksums{CRC32: bad(c32)}, false},
+		{"bad crc32c", r2.Checksums{CRC32C: bad(c32c)}, false},
+		{"bad crc64nvme", r2.Checksums{CRC64NVME: bad(c64)}, false},
+		{"crc32 for crc32c", r2.Checksums{CRC32C: c32}, false},
 		{"short md5", r2.Checksums{MD5: m[:8]}, false},
 		{"one bad among good", r2.Checksums{MD5: m[:], SHA256: bad(s256[:])}, false},
 	}
@@ -433,26 +454,74 @@ func testChecksums(t *testing.T, newStore NewStore) {
 				t.Fatal(err)
 			}
 			head, _ := e.b.Head(ctx, key)
-			for _, o := range []*r2.Object{obj, head} {
-				// MD5 is always there; the SHAs only when supplied.
-				want := tt.sums
-				want.MD5 = m[:]
-				if !bytes.Equal(o.Checksums.MD5, want.MD5) || !bytes.Equal(o.Checksums.SHA1, want.SHA1) ||
-					!bytes.Equal(o.Checksums.SHA256, want.SHA256) || !bytes.Equal(o.Checksums.SHA384, want.SHA384) ||
-					!bytes.Equal(o.Checksums.SHA512, want.SHA512) {
-					t.Fatalf("Checksums = %+v, want %+v", o.Checksums, want)
-				}
+			got, _ := mustGet(t, e.b, key, r2.GetOptions{})
+			// MD5 is always there; the others only when supplied.
+			want := tt.sums
+			want.MD5 = m[:]
+			for _, o := range []*r2.Object{obj, head, got} {
+				wantChecksums(t, o.Checksums, want)
 			}
 		})
 	}
+	// A body that hashes itself (package s3's) reports digests to keep;
+	// they join those of PutOptions.
+	obj, err := e.b.Put(ctx, "reported", &hashingReader{r: bytes.NewReader(data), sums: r2.Checksums{CRC32: c32, CRC64NVME: c64}},
+		r2.PutOptions{Checksums: r2.Checksums{SHA256: s256[:]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, _ := e.b.Head(ctx, "reported")
+	for _, o := range []*r2.Object{obj, head} {
+		wantChecksums(t, o.Checksums, r2.Checksums{MD5: m[:], SHA256: s256[:], CRC32: c32, CRC64NVME: c64})
+	}
 	// A bad digest keeps the old version.
 	mustPut(t, e.b, "keep", []byte("old"), r2.PutOptions{})
-	_, err := e.b.Put(ctx, "keep", strings.NewReader("new"), r2.PutOptions{Checksums: r2.Checksums{MD5: m[:]}})
+	_, err = e.b.Put(ctx, "keep", strings.NewReader("new"), r2.PutOptions{Checksums: r2.Checksums{MD5: m[:]}})
 	wantErr(t, "Put with a bad md5 over an object", err, r2.ErrBadDigest)
 	if _, got := mustGet(t, e.b, "keep", r2.GetOptions{}); string(got) != "old" {
 		t.Fatalf("after a failed put: %q", got)
 	}
 }
+
+// crc64NVME is the CRC-64/NVME polynomial, reversed as hash/crc64 takes it.
+const crc64NVME = 0x9A6C9329AC4BC9B5
+
+// wantChecksums fails unless got has exactly the digests of want.
+func wantChecksums(t *testing.T, got, want r2.Checksums) {
+	t.Helper()
+	pairs := [][2][]byte{
+		{got.MD5, want.MD5}, {got.SHA1, want.SHA1}, {got.SHA256, want.SHA256}, {got.SHA384, want.SHA384},
+		{got.SHA512, want.SHA512}, {got.CRC32, want.CRC32}, {got.CRC32C, want.CRC32C}, {got.CRC64NVME, want.CRC64NVME},
+	}
+	for _, p := range pairs {
+		if !bytes.Equal(p[0], p[1]) {
+			t.Fatalf("Checksums = %+v, want %+v", got, want)
+		}
+	}
+}
+
+// hashingReader is an r2.HashingReader that reports fixed digests.
+type hashingReader struct {
+	r    io.Reader
+	sums r2.Checksums
+	eof  bool
+}
+
+func (h *hashingReader) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	h.eof = err == io.EOF
+	return n, err
+}
+
+// Checksums implements r2.HashingReader.
+func (h *hashingReader) Checksums() r2.Checksums {
+	if !h.eof {
+		panic("Checksums called before io.EOF")
+	}
+	return h.sums
+}
+
+var _ r2.HashingReader = (*hashingReader)(nil)
 
 func testDelete(t *testing.T, newStore NewStore) {
 	e := newEnv(t, newStore, r2.Limits{})
@@ -916,14 +985,20 @@ func testListInclude(t *testing.T, newStore NewStore) {
 
 func testListErrors(t *testing.T, newStore NewStore) {
 	e := newEnv(t, newStore, r2.Limits{})
-	for _, o := range []r2.ListOptions{
-		{Limit: -1},
-		{Limit: 1001},
-		{Cursor: "not a cursor!"},
-		{Cursor: "AAAA"},
+	for _, tt := range []struct {
+		opts      r2.ListOptions
+		badCursor bool
+	}{
+		{opts: r2.ListOptions{Limit: -1}},
+		{opts: r2.ListOptions{Limit: 1001}},
+		{opts: r2.ListOptions{Cursor: "not a cursor!"}, badCursor: true},
+		{opts: r2.ListOptions{Cursor: "AAAA"}, badCursor: true},
 	} {
-		_, err := e.b.List(ctx, o)
-		wantErr(t, fmt.Sprintf("List(%+v)", o), err, r2.ErrInvalidArgument)
+		_, err := e.b.List(ctx, tt.opts)
+		wantErr(t, fmt.Sprintf("List(%+v)", tt.opts), err, r2.ErrInvalidArgument)
+		if errors.Is(err, r2.ErrInvalidCursor) != tt.badCursor {
+			t.Errorf("List(%+v) = %v: errors.Is(ErrInvalidCursor) is %v", tt.opts, err, !tt.badCursor)
+		}
 	}
 	res, err := e.b.List(ctx, r2.ListOptions{})
 	if err != nil || len(res.Objects) != 0 || res.Truncated || res.Cursor != "" {
@@ -1132,7 +1207,10 @@ func testMultipartErrors(t *testing.T, newStore NewStore) {
 		}, r2.ErrInvalidPart},
 		{"non-last part too small", [][]byte{short, small}, nil, r2.ErrEntityTooSmall},
 		{"middle part too small", [][]byte{full, short, small}, nil, r2.ErrEntityTooSmall},
-		{"unequal parts", [][]byte{full, randBytes(4, size+1), small}, nil, r2.ErrInvalidPart},
+		{"unequal parts", [][]byte{full, randBytes(4, size+1), small}, nil, r2.ErrUnequalParts},
+		{"second part smaller", [][]byte{randBytes(4, size+1), full, small}, nil, r2.ErrUnequalParts},
+		{"last part larger", [][]byte{full, randBytes(4, size+1)}, nil, r2.ErrUnequalParts},
+		{"last part larger than equal others", [][]byte{full, full, randBytes(4, 2*size)}, nil, r2.ErrUnequalParts},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1142,6 +1220,10 @@ func testMultipartErrors(t *testing.T, newStore NewStore) {
 			}
 			_, err := u.Complete(ctx, ps)
 			wantErr(t, "Complete", err, tt.want)
+			if errors.Is(err, r2.ErrUnequalParts) {
+				// R2 answers InvalidPart (10048).
+				wantErr(t, "Complete", err, r2.ErrInvalidPart)
+			}
 			// A failed Complete leaves the upload as it was.
 			if parts, err := u.ListParts(ctx); err != nil || len(parts) != len(tt.parts) {
 				t.Fatalf("after a failed Complete, ListParts = %+v, %v", parts, err)

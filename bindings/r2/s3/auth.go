@@ -101,6 +101,10 @@ func (a *authenticator) authenticate(r *http.Request) (*authResult, *apiError) {
 		return a.presigned(r, q)
 	}
 	switch {
+	case authz == "" && (q.Has("AWSAccessKeyId") || q.Has("Signature")):
+		// A Signature Version 2 presigned URL: botocore's default in
+		// us-east-1, s3cmd signurl.
+		return nil, errSignatureV2()
 	case authz == "":
 		return nil, newError("AccessDenied", "Anonymous access is not allowed: sign requests with AWS Signature Version 4.")
 	case strings.HasPrefix(authz, algorithmHMAC+" "):
@@ -108,10 +112,17 @@ func (a *authenticator) authenticate(r *http.Request) (*authResult, *apiError) {
 	case strings.HasPrefix(authz, algorithmECDSA+" "):
 		return nil, newError("NotImplemented", "Signature Version 4A (AWS4-ECDSA-P256-SHA256) is not supported; use AWS4-HMAC-SHA256.")
 	case strings.HasPrefix(authz, "AWS "):
-		return nil, newError("InvalidRequest", "Signature Version 2 is not supported; use AWS Signature Version 4.")
+		return nil, errSignatureV2()
 	default:
 		return nil, newError("AuthorizationHeaderMalformed", "The authorization header is malformed; the authorization mechanism is not supported.")
 	}
+}
+
+// errSignatureV2 is the answer to a request signed with Signature Version
+// 2, in an Authorization header or a presigned URL (AWSAccessKeyId,
+// Signature, Expires).
+func errSignatureV2() *apiError {
+	return newError("InvalidRequest", "Signature Version 2 is not supported; use AWS Signature Version 4 (AWS4-HMAC-SHA256).")
 }
 
 // credentialScope is the parsed Credential of a request.

@@ -177,6 +177,12 @@ func TestAuthErrors(t *testing.T) {
 			r.Header.Set("Authorization", "AWS AKID:c2ln")
 			return r
 		}, exampleTime, "InvalidRequest", 400},
+		{"signature v2 presigned URL (s3cmd signurl)", func() *http.Request {
+			return httptest.NewRequest("GET", "/b/k?AWSAccessKeyId="+exampleKeyID+"&Expires=1369353600&Signature=c2lnbmF0dXJl", nil)
+		}, exampleTime, "InvalidRequest", 400},
+		{"signature v2 presigned URL (botocore, us-east-1)", func() *http.Request {
+			return httptest.NewRequest("GET", "/b/k?Signature=c2lnbmF0dXJl&Expires=1369353600&AWSAccessKeyId="+exampleKeyID, nil)
+		}, exampleTime, "InvalidRequest", 400},
 		{"bad content sha256", func() *http.Request {
 			r := getExample()
 			r.Header.Set("x-amz-content-sha256", "nope")

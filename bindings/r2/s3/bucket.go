@@ -1,6 +1,7 @@
 package s3
 
 import (
+	"encoding/base64"
 	"io"
 	"net/http"
 	"sort"
@@ -14,16 +15,82 @@ import (
 // read and ignored.
 const maxCreateBucketBody = 64 << 10
 
+// maxBucketsPage is the most buckets one ListBuckets page holds, and the
+// page size when a request pages (prefix, continuation-token or
+// bucket-region) without max-buckets, as in S3.
+const maxBucketsPage = 10000
+
+// listBuckets serves ListBuckets: every bucket, or with prefix,
+// max-buckets, continuation-token and bucket-region one page of them.
 func (h *handler) listBuckets(req *request) *apiError {
+	q := req.query
+	limit := -1 // no paging: every bucket, as S3 answers a bare ListBuckets
+	if q.Has("prefix") || q.Has("continuation-token") || q.Has("bucket-region") {
+		limit = maxBucketsPage
+	}
+	if q.Has("max-buckets") {
+		n, err := strconv.Atoi(q.Get("max-buckets"))
+		if err != nil || n < 1 || n > maxBucketsPage {
+			return errorf("InvalidArgument", "max-buckets must be an integer between 1 and %d, not %q.", maxBucketsPage, q.Get("max-buckets"))
+		}
+		limit = n
+	}
+	after := ""
+	if tok := q.Get("continuation-token"); tok != "" {
+		var ok bool
+		if after, ok = decodeBucketToken(tok); !ok {
+			return errBadContinuationToken()
+		}
+	}
+	prefix := q.Get("prefix")
 	infos, err := h.store.Buckets(req.ctx)
 	if err != nil {
 		return req.fail(err)
 	}
-	res := listAllMyBucketsResult{NS: s3NS, Owner: h.owner(), Buckets: []bucketXML{}}
+	res := listAllMyBucketsResult{NS: s3NS, Owner: h.owner(), Buckets: []bucketXML{}, Prefix: prefix}
+	if r := q.Get("bucket-region"); r != "" && !h.auth.regions[r] {
+		// Every bucket is in the one region, which answers to each name
+		// a credential scope may use.
+		infos = nil
+	}
+	// infos is sorted by name.
 	for _, b := range infos {
-		res.Buckets = append(res.Buckets, bucketXML{Name: b.Name, CreationDate: formatISO8601(b.Created)})
+		if b.Name <= after || !strings.HasPrefix(b.Name, prefix) {
+			continue
+		}
+		if len(res.Buckets) == limit {
+			res.ContinuationToken = encodeBucketToken(res.Buckets[limit-1].Name)
+			break
+		}
+		res.Buckets = append(res.Buckets, bucketXML{Name: b.Name, CreationDate: formatISO8601(b.Created), BucketRegion: h.region})
 	}
 	return h.writeXML(req, res)
+}
+
+// bucketTokenV1 starts a ListBuckets continuation token; the rest is the
+// name of the last bucket of the page before.
+const bucketTokenV1 = 'b'
+
+func encodeBucketToken(last string) string {
+	return base64.RawURLEncoding.EncodeToString(append([]byte{bucketTokenV1}, last...))
+}
+
+func decodeBucketToken(tok string) (last string, ok bool) {
+	raw, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil || len(raw) < 2 || raw[0] != bucketTokenV1 {
+		return "", false
+	}
+	return string(raw[1:]), true
+}
+
+// msgBadContinuationToken is S3's message for a continuation-token it did
+// not give out.
+const msgBadContinuationToken = "The continuation token provided is incorrect"
+
+// errBadContinuationToken is S3's answer to a continuation-token it did not
+// give out.
+func errBadContinuationToken() *apiError {
+	return newError("InvalidArgument", msgBadContinuationToken)
 }
 
 func (h *handler) createBucket(req *request) *apiError {

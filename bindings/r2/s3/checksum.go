@@ -12,6 +12,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/bindery-run/bindery/bindings/r2"
 )
 
 // crc64NVMEPoly is the CRC-64/NVME polynomial (0xAD93D23594C93659) in the
@@ -122,6 +124,24 @@ func (v *verifyingReader) verify() *apiError {
 	}
 	return nil
 }
+
+// Checksums implements r2.HashingReader: once the body has been read to
+// its end (and so has passed verify), the digests of the x-amz-checksum-*
+// algorithms the request announced, in a header or a trailer.
+func (v *verifyingReader) Checksums() r2.Checksums {
+	var c r2.Checksums
+	fields := map[string]*[]byte{
+		"crc32": &c.CRC32, "crc32c": &c.CRC32C, "crc64nvme": &c.CRC64NVME, "sha1": &c.SHA1, "sha256": &c.SHA256,
+	}
+	for _, s := range v.sums {
+		if dst, ok := fields[s.name]; ok && s.mismatch == "BadDigest" {
+			*dst = s.h.Sum(nil)
+		}
+	}
+	return c
+}
+
+var _ r2.HashingReader = (*verifyingReader)(nil)
 
 // checksumResult returns the header name and base64 value of the
 // additional checksum the body was verified against, if any, to echo in

@@ -28,11 +28,14 @@
 //     checksum, the default of aws-sdk-go-v2 over TLS.
 //
 // x-amz-checksum-crc32, -crc32c, -crc64nvme, -sha1 and -sha256, as headers
-// or trailers, and Content-MD5 are checked too (BadDigest). A body that
+// or trailers, and Content-MD5 are checked too (BadDigest); those of a
+// PutObject are stored with the object and returned by GetObject and
+// HeadObject with x-amz-checksum-mode: ENABLED. A body that
 // fails any check is never stored: the store commits an object only after
 // reading the whole body, and a failed check replaces the end of the body
-// with an error. Signature Version 2 and 4A, and anonymous requests, are
-// refused.
+// with an error. Signature Version 2 (an "AWS" Authorization header or a
+// presigned URL with AWSAccessKeyId and Signature) and 4A, and anonymous
+// requests, are refused.
 //
 // # Operations
 //

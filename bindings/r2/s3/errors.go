@@ -104,26 +104,30 @@ func notImplemented(op string) *apiError {
 }
 
 // sentinelCodes maps the r2 package's errors to S3 error codes, in the
-// order they are tried.
+// order they are tried, with the message to send when it is not the
+// code's default. It is never written to.
 var sentinelCodes = []struct {
-	err  error
-	code string
+	err           error
+	code, message string
 }{
-	{r2.ErrNoSuchBucket, "NoSuchBucket"},
-	{r2.ErrInvalidBucketName, "InvalidBucketName"},
-	{r2.ErrBucketNotEmpty, "BucketNotEmpty"},
-	{r2.ErrNoSuchKey, "NoSuchKey"},
-	{r2.ErrNoSuchUpload, "NoSuchUpload"},
-	{r2.ErrInvalidKey, "KeyTooLongError"},
-	{r2.ErrMetadataTooLarge, "MetadataTooLarge"},
-	{r2.ErrEntityTooLarge, "EntityTooLarge"},
-	{r2.ErrEntityTooSmall, "EntityTooSmall"},
-	{r2.ErrInvalidPart, "InvalidPart"},
-	{r2.ErrInvalidPartOrder, "InvalidPartOrder"},
-	{r2.ErrBadDigest, "BadDigest"},
-	{r2.ErrInvalidRange, "InvalidRange"},
-	{r2.ErrPreconditionFailed, "PreconditionFailed"},
-	{r2.ErrInvalidArgument, "InvalidArgument"},
+	{r2.ErrNoSuchBucket, "NoSuchBucket", ""},
+	{r2.ErrInvalidBucketName, "InvalidBucketName", ""},
+	{r2.ErrBucketNotEmpty, "BucketNotEmpty", ""},
+	{r2.ErrNoSuchKey, "NoSuchKey", ""},
+	{r2.ErrNoSuchUpload, "NoSuchUpload", ""},
+	{r2.ErrInvalidKey, "KeyTooLongError", ""},
+	{r2.ErrMetadataTooLarge, "MetadataTooLarge", ""},
+	{r2.ErrEntityTooLarge, "EntityTooLarge", ""},
+	{r2.ErrEntityTooSmall, "EntityTooSmall", ""},
+	// R2's message for its error 10048.
+	{r2.ErrUnequalParts, "InvalidPart", "All non-trailing parts must have the same length."},
+	{r2.ErrInvalidPart, "InvalidPart", ""},
+	{r2.ErrInvalidPartOrder, "InvalidPartOrder", ""},
+	{r2.ErrBadDigest, "BadDigest", ""},
+	{r2.ErrInvalidRange, "InvalidRange", ""},
+	{r2.ErrPreconditionFailed, "PreconditionFailed", ""},
+	{r2.ErrInvalidCursor, "InvalidArgument", msgBadContinuationToken},
+	{r2.ErrInvalidArgument, "InvalidArgument", ""},
 }
 
 // toAPIError translates any error into the S3 error to send: an *apiError
@@ -145,7 +149,10 @@ func toAPIError(err error, key string) *apiError {
 			return &apiError{status: http.StatusBadRequest, code: "InvalidArgument", message: "The key is not valid: " + err.Error(), cause: err}
 		}
 		e := wrapError(code, err)
-		if code == "InvalidArgument" {
+		switch {
+		case s.message != "":
+			e.message = s.message
+		case code == "InvalidArgument":
 			// The store's message names the argument at fault.
 			e.message = err.Error()
 		}

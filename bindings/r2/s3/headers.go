@@ -27,8 +27,9 @@ func parseSize(s string) (int64, error) {
 // "bytes=a-" or "bytes=-n". It returns nil for no header and for headers
 // HTTP says to ignore (another unit, several ranges, bad syntax), so the
 // whole object is returned; it returns an InvalidRange error for a suffix
-// of zero bytes, which no object satisfies. Ranges past the end of the
-// object are resolved by the store.
+// of zero bytes, which no object satisfies (the caller answers it once it
+// knows the object exists). Ranges past the end of the object are
+// resolved by the store.
 func parseRange(h string) (*r2.Range, *apiError) {
 	h = strings.TrimSpace(h)
 	if h == "" {

@@ -16,7 +16,7 @@ import (
 var testCreds = s3.Credentials{AccessKeyID: "testkey0123456789", SecretAccessKey: "testsecret0123456789abcdef"}
 
 // newStore opens a store on a temporary directory.
-func newStore(t testing.TB) *r2.Store {
+func newStore(t testing.TB, opts r2.Options) *r2.Store {
 	t.Helper()
 	dir := t.TempDir()
 	db, err := badgerdb.Open(filepath.Join(dir, "db"), nil)
@@ -24,7 +24,7 @@ func newStore(t testing.TB) *r2.Store {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
-	st, err := r2.Open(filepath.Join(dir, "r2"), db, r2.Options{})
+	st, err := r2.Open(filepath.Join(dir, "r2"), db, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,10 +70,17 @@ type server struct {
 	modes *payloadModes
 }
 
-// newServer starts an S3 server (TLS when tls) over a new store.
+// newServer starts an S3 server (TLS when tls) over a new store with R2's
+// limits.
 func newServer(t testing.TB, tls bool) *server {
 	t.Helper()
-	st := newStore(t)
+	return newServerWith(t, tls, r2.Options{})
+}
+
+// newServerWith is newServer over a store opened with opts.
+func newServerWith(t testing.TB, tls bool, opts r2.Options) *server {
+	t.Helper()
+	st := newStore(t, opts)
 	modes := &payloadModes{}
 	h := modes.wrap(s3.NewHandler(st, s3.Options{Credentials: []s3.Credentials{testCreds}}))
 	var srv *httptest.Server

@@ -2,7 +2,9 @@ package s3_test
 
 import (
 	"bytes"
+	"encoding/xml"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -198,5 +200,74 @@ func runMinioChecksums(t *testing.T, c *minio.Client) {
 	big := randomBytes(5<<20+1, 8)
 	if _, err := c.PutObject(ctx, bucket, "sum/multi", bytes.NewReader(big), -1, minio.PutObjectOptions{PartSize: 5 << 20, Checksum: minio.ChecksumCRC32C}); err != nil {
 		t.Errorf("multipart PutObject with CRC32C: %v", err)
+	}
+}
+
+// TestSignatureV2 checks that requests signed with AWS Signature Version 2
+// (minio-go with V2 credentials; botocore's default for presigned URLs in
+// us-east-1; s3cmd signurl) get a clear refusal, not "anonymous access".
+func TestSignatureV2(t *testing.T) {
+	srv := newServer(t, false)
+	u, err := url.Parse(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := minio.New(u.Host, &minio.Options{
+		Creds:        credentials.NewStaticV2(testCreds.AccessKeyID, testCreds.SecretAccessKey, ""),
+		Transport:    srv.Client().Transport,
+		Region:       "us-east-1",
+		BucketLookup: minio.BucketLookupPath,
+		MaxRetries:   1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	presigned, err := c.PresignedGetObject(t.Context(), "v2-bucket", "a/b.txt", time.Hour, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q := presigned.Query(); !q.Has("AWSAccessKeyId") || !q.Has("Signature") || !q.Has("Expires") {
+		t.Fatalf("minio-go did not presign with Signature Version 2: %s", presigned)
+	}
+	get := func(target string, header http.Header) func() (int, []byte) {
+		return func() (int, []byte) {
+			req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, target, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			maps.Copy(req.Header, header)
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			return resp.StatusCode, body
+		}
+	}
+	tests := []struct {
+		name string
+		do   func() (int, []byte)
+	}{
+		{"presigned URL (minio-go PresignedGetObject)", get(presigned.String(), nil)},
+		{"presigned URL (s3cmd signurl)", get(srv.URL+"/v2-bucket/a/b.txt?AWSAccessKeyId="+testCreds.AccessKeyID+"&Expires=1893456000&Signature=dGVzdA%3D%3D", nil)},
+		{"Authorization header", get(srv.URL+"/", http.Header{"Authorization": {"AWS " + testCreds.AccessKeyID + ":dGVzdA=="}, "Date": {time.Now().UTC().Format(http.TimeFormat)}})},
+		{"Authorization header (minio-go ListBuckets)", func() (int, []byte) {
+			_, err := c.ListBuckets(t.Context())
+			e := minio.ToErrorResponse(err)
+			return e.StatusCode, []byte("<Error><Code>" + e.Code + "</Code><Message>" + e.Message + "</Message></Error>")
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, body := tt.do()
+			var e struct{ Code, Message string }
+			if err := xml.Unmarshal(body, &e); err != nil {
+				t.Fatalf("%d %q: %v", status, body, err)
+			}
+			if status != http.StatusBadRequest || e.Code != "InvalidRequest" || !strings.Contains(e.Message, "Signature Version 2 is not supported") {
+				t.Errorf("got %d %s %q, want 400 InvalidRequest \"Signature Version 2 is not supported…\"", status, e.Code, e.Message)
+			}
+		})
 	}
 }

@@ -21,17 +21,16 @@ func (h *handler) readObject(req *request, head bool) *apiError {
 	if req.query.Has("partNumber") {
 		return notImplemented(req.op + " with partNumber")
 	}
-	rng, aerr := parseRange(req.r.Header.Get("Range"))
-	if aerr != nil {
-		return aerr
-	}
+	// A range no object satisfies (a suffix of zero bytes) is answered
+	// once the object is found and the conditions pass, with its size.
+	rng, unsatisfiable := parseRange(req.r.Header.Get("Range"))
 	cond := parseConditional(req.r.Header, getConditions)
 	b, aerr := h.bucketHandle(req)
 	if aerr != nil {
 		return aerr
 	}
 	w := req.w
-	if head && rng == nil && cond == nil {
+	if head && rng == nil && unsatisfiable == nil && cond == nil {
 		o, err := b.Head(req.ctx, req.key)
 		if err != nil {
 			return req.fail(err)
@@ -52,12 +51,26 @@ func (h *handler) readObject(req *request, head bool) *apiError {
 			req.writeStatus(http.StatusNotModified)
 			return nil
 		}
+		if errors.Is(err, r2.ErrInvalidRange) {
+			// The store does not say the size; look it up for the
+			// Content-Range.
+			o, herr := b.Head(req.ctx, req.key)
+			if herr != nil {
+				return req.fail(herr)
+			}
+			return req.rangeNotSatisfiable(o.Size)
+		}
 		return req.fail(err)
 	}
 	defer ob.Body.Close()
+	if unsatisfiable != nil || rng != nil && ob.Size == 0 {
+		// No byte of an empty object can be selected: S3 answers 416
+		// where the store returns the empty body.
+		return req.rangeNotSatisfiable(ob.Size)
+	}
 	writeObjectHeaders(w, ob.Object)
 	status, length := http.StatusOK, ob.Size
-	if rng != nil && ob.Range != nil && ob.Size > 0 {
+	if rng != nil && ob.Range != nil {
 		status, length = http.StatusPartialContent, ob.Range.Length
 		w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", ob.Range.Offset, ob.Range.Offset+ob.Range.Length-1, ob.Size))
 	} else {
@@ -77,17 +90,40 @@ func (h *handler) readObject(req *request, head bool) *apiError {
 	return nil
 }
 
-// writeChecksums adds the stored SHA checksums of a whole object when the
-// client asks for them (x-amz-checksum-mode: ENABLED).
+// rangeNotSatisfiable is the 416 InvalidRange answer for an object of
+// size bytes; it carries Content-Range: bytes */size (RFC 9110 §15.5.17),
+// as S3's does.
+func (req *request) rangeNotSatisfiable(size int64) *apiError {
+	req.w.Header().Set("Content-Range", "bytes */"+strconv.FormatInt(size, 10))
+	return newError("InvalidRange", "")
+}
+
+// writeChecksums adds the stored x-amz-checksum-* digests of a whole
+// object (CRC32, CRC32C, CRC64NVME, SHA1, SHA256: those S3 has) when the
+// client asks for them (x-amz-checksum-mode: ENABLED). They are of the
+// whole object, so S3's type is FULL_OBJECT.
 func (h *handler) writeChecksums(req *request, o *r2.Object) {
 	if !strings.EqualFold(req.r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED") {
 		return
 	}
-	if o.Checksums.SHA256 != nil {
-		req.w.Header().Set("X-Amz-Checksum-Sha256", base64.StdEncoding.EncodeToString(o.Checksums.SHA256))
+	found := false
+	for _, c := range [...]struct {
+		header string
+		sum    []byte
+	}{
+		{"X-Amz-Checksum-Crc32", o.Checksums.CRC32},
+		{"X-Amz-Checksum-Crc32c", o.Checksums.CRC32C},
+		{"X-Amz-Checksum-Crc64nvme", o.Checksums.CRC64NVME},
+		{"X-Amz-Checksum-Sha1", o.Checksums.SHA1},
+		{"X-Amz-Checksum-Sha256", o.Checksums.SHA256},
+	} {
+		if len(c.sum) > 0 {
+			req.w.Header().Set(c.header, base64.StdEncoding.EncodeToString(c.sum))
+			found = true
+		}
 	}
-	if o.Checksums.SHA1 != nil {
-		req.w.Header().Set("X-Amz-Checksum-Sha1", base64.StdEncoding.EncodeToString(o.Checksums.SHA1))
+	if found {
+		req.w.Header().Set("X-Amz-Checksum-Type", "FULL_OBJECT")
 	}
 }
 
@@ -122,12 +158,9 @@ func (h *handler) putObject(req *request) *apiError {
 	if opts.Checksums.MD5, aerr = parseContentMD5(req.r.Header); aerr != nil {
 		return aerr
 	}
-	// SHA checksums go to the store too, which keeps them with the object.
-	for name, dst := range map[string]*[]byte{"sha1": &opts.Checksums.SHA1, "sha256": &opts.Checksums.SHA256} {
-		if v := req.r.Header.Get(checksumHeaderPrefix + name); v != "" && validChecksum(name, v) {
-			*dst, _ = base64.StdEncoding.DecodeString(v)
-		}
-	}
+	// The x-amz-checksum-* digests, from headers or the trailer, are
+	// checked by the body reader, which hands them to the store (an
+	// r2.HashingReader) to keep with the object.
 	if c := parseConditional(req.r.Header, getConditions); c != nil {
 		// A put takes only If-Match and If-None-Match.
 		opts.OnlyIf = &r2.Conditional{EtagMatches: c.EtagMatches, EtagDoesNotMatch: c.EtagDoesNotMatch, SecondsGranularity: true}
@@ -208,9 +241,37 @@ func (h *handler) openCopySource(req *request, rng *r2.Range) (*r2.ObjectBody, *
 		if errors.Is(err, r2.ErrPreconditionFailed) {
 			return nil, wrapError("PreconditionFailed", err)
 		}
+		if errors.Is(err, r2.ErrInvalidRange) {
+			// S3 answers a copy range past the end 400, not 416.
+			o, herr := sb.Head(req.ctx, srcKey)
+			if herr != nil {
+				return nil, toAPIError(herr, srcKey)
+			}
+			e := errorf("InvalidArgument", "Range specified is not valid for source object of size: %d", o.Size)
+			e.cause = err
+			return nil, e
+		}
 		return nil, toAPIError(err, srcKey)
 	}
 	return ob, nil
+}
+
+// copyChangesObject reports whether a CopyObject request asks for a change
+// that makes copying an object onto itself legal in S3: new metadata
+// (x-amz-metadata-directive: REPLACE), a storage class, a website redirect
+// location or encryption attributes. Bindery stores only the first two;
+// the others are accepted and ignored, as on any put.
+func copyChangesObject(r *http.Request) bool {
+	if r.Header.Get("X-Amz-Metadata-Directive") == "REPLACE" || r.Header.Get("X-Amz-Storage-Class") != "" ||
+		r.Header.Get("X-Amz-Website-Redirect-Location") != "" {
+		return true
+	}
+	for name := range r.Header {
+		if strings.HasPrefix(strings.ToLower(name), "x-amz-server-side-encryption") {
+			return true
+		}
+	}
+	return false
 }
 
 // copyObject copies by streaming a get of the source into a put.
@@ -232,6 +293,9 @@ func (h *handler) copyObject(req *request) *apiError {
 		return aerr
 	}
 	defer ob.Body.Close()
+	if srcBucket, srcKey, _ := copySource(req.r); srcBucket == req.bucket && srcKey == req.key && !copyChangesObject(req.r) {
+		return newError("InvalidRequest", "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
+	}
 	opts := r2.PutOptions{
 		HTTPMetadata:   ob.HTTPMetadata,
 		CustomMetadata: ob.CustomMetadata,

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"maps"
 	"net/http"
 	"runtime"
 	"strings"
@@ -336,4 +337,76 @@ type zeroReader struct{}
 func (zeroReader) Read(p []byte) (int, error) {
 	clear(p)
 	return len(p), nil
+}
+
+// TestRangeNotSatisfiable checks S3's 416 answers: any range of an empty
+// object, a range past the end, a suffix of zero bytes; each one carries
+// Content-Range: bytes */SIZE. Missing keys and failed conditions win.
+func TestRangeNotSatisfiable(t *testing.T) {
+	srv := newServer(t, false)
+	c := rawClient{t, srv}
+	if resp, body := c.do("PUT", "/ranges", nil, "", nil); resp.StatusCode != 200 {
+		t.Fatalf("create bucket: %d %s", resp.StatusCode, body)
+	}
+	const data = "seventeen bytes!!"
+	for key, body := range map[string]string{"empty": "", "data": data} {
+		if resp, out := c.do("PUT", "/ranges/"+key, strings.NewReader(body), "", nil); resp.StatusCode != 200 {
+			t.Fatalf("put %s: %d %s", key, resp.StatusCode, out)
+		}
+	}
+	tests := []struct {
+		method, key, rng string
+		headers          map[string]string
+		status           int
+		contentRange     string
+		code             string
+	}{
+		{method: "GET", key: "empty", rng: "bytes=0-", status: 416, contentRange: "bytes */0", code: "InvalidRange"},
+		{method: "GET", key: "empty", rng: "bytes=0-0", status: 416, contentRange: "bytes */0", code: "InvalidRange"},
+		{method: "GET", key: "empty", rng: "bytes=-1", status: 416, contentRange: "bytes */0", code: "InvalidRange"},
+		{method: "HEAD", key: "empty", rng: "bytes=0-", status: 416, contentRange: "bytes */0"},
+		{method: "GET", key: "empty", status: 200},
+		{method: "GET", key: "data", rng: "bytes=17-", status: 416, contentRange: "bytes */17", code: "InvalidRange"},
+		{method: "GET", key: "data", rng: "bytes=100-200", status: 416, contentRange: "bytes */17", code: "InvalidRange"},
+		{method: "GET", key: "data", rng: "bytes=-0", status: 416, contentRange: "bytes */17", code: "InvalidRange"},
+		{method: "HEAD", key: "data", rng: "bytes=17-", status: 416, contentRange: "bytes */17"},
+		{method: "HEAD", key: "data", rng: "bytes=-0", status: 416, contentRange: "bytes */17"},
+		{method: "GET", key: "data", rng: "bytes=16-", status: 206, contentRange: "bytes 16-16/17"},
+		{method: "GET", key: "missing", rng: "bytes=-0", status: 404, code: "NoSuchKey"},
+		{method: "GET", key: "empty", rng: "bytes=0-", headers: map[string]string{"If-Match": `"other"`}, status: 412, code: "PreconditionFailed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.key+" "+tt.rng, func(t *testing.T) {
+			h := map[string]string{}
+			maps.Copy(h, tt.headers)
+			if tt.rng != "" {
+				h["Range"] = tt.rng
+			}
+			resp, out := c.do(tt.method, "/ranges/"+tt.key, nil, "", h)
+			if resp.StatusCode != tt.status || resp.Header.Get("Content-Range") != tt.contentRange {
+				t.Fatalf("%d, Content-Range %q (%s); want %d, %q", resp.StatusCode, resp.Header.Get("Content-Range"), out, tt.status, tt.contentRange)
+			}
+			if tt.code != "" {
+				if e := parseError(t, out); e.Code != tt.code {
+					t.Errorf("code %s, want %s", e.Code, tt.code)
+				}
+			}
+		})
+	}
+	t.Run("UploadPartCopy range past the end is 400", func(t *testing.T) {
+		b, err := srv.store.Bucket(t.Context(), "ranges")
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, err := b.CreateMultipartUpload(t.Context(), "assembled", r2.MultipartOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, out := c.do("PUT", "/ranges/assembled?partNumber=1&uploadId="+u.UploadID, nil, "", map[string]string{
+			"X-Amz-Copy-Source": "ranges/data", "X-Amz-Copy-Source-Range": "bytes=100-200",
+		})
+		if e := parseError(t, out); resp.StatusCode != 400 || e.Code != "InvalidArgument" || e.Message != "Range specified is not valid for source object of size: 17" {
+			t.Errorf("%d %+v, want 400 InvalidArgument for size 17", resp.StatusCode, e)
+		}
+	})
 }

@@ -25,13 +25,18 @@ type owner struct {
 type listAllMyBucketsResult struct {
 	XMLName xml.Name    `xml:"ListAllMyBucketsResult"`
 	NS      string      `xml:"xmlns,attr"`
-	Owner   owner       `xml:"Owner"`
 	Buckets []bucketXML `xml:"Buckets>Bucket"`
+	Owner   owner       `xml:"Owner"`
+	// ContinuationToken continues a truncated list (the next page's
+	// token, unlike ListObjectsV2's element of that name).
+	ContinuationToken string `xml:"ContinuationToken,omitempty"`
+	Prefix            string `xml:"Prefix,omitempty"`
 }
 
 type bucketXML struct {
 	Name         string `xml:"Name"`
 	CreationDate string `xml:"CreationDate"`
+	BucketRegion string `xml:"BucketRegion,omitempty"`
 }
 
 type locationConstraint struct {
