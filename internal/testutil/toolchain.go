@@ -76,7 +76,8 @@ func LookPath(toolchain, program, install string) (string, error) {
 }
 
 // ProbeScript runs a guest SDK's build script with --probe (script is
-// relative to the repository root, e.g. "guest-sdk/c/build.sh") and
+// relative to the repository root, e.g. "guest-sdk/c/build.sh", or
+// absolute) and
 // returns what it prints on stdout, trimmed. The scripts exit with status
 // 3 when their toolchain is missing: that is a *MissingError for toolchain
 // with the script's reason. Any other failure is a plain error, so a
@@ -86,7 +87,11 @@ func ProbeScript(toolchain, script string) (string, error) {
 		return "", &MissingError{Toolchain: toolchain, Reason: "no bash to run " + script}
 	}
 	var stdout, stderr bytes.Buffer
-	cmd := exec.Command("bash", filepath.Join(root(), filepath.FromSlash(script)), "--probe")
+	path := filepath.FromSlash(script)
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(root(), path)
+	}
+	cmd := exec.Command("bash", path, "--probe")
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		var ee *exec.ExitError
