@@ -23,11 +23,13 @@ FORCE:
 run: build examples
 	cd examples/kv-rest && ../../$(BIN) dev --no-build
 
-## test: everything CI runs
+## test: everything CI runs. testrun prints go test's usual output, then the
+## skips and the conformance summary; with CI=true a skip not listed in
+## .ci/expected-skips fails the run.
+TESTRUN := $(GO) run ./internal/cmd/testrun -go $(GO) -expected-skips .ci/expected-skips
 test: check
-	$(GO) test -race -count=1 ./...
-	cd guest-sdk/go && $(GO) test -count=1 ./...
-	@$(GO) test -count=1 -v -run 'TestConformance$$' ./conformance/ | grep '^conformance:' || true
+	$(TESTRUN) -C guest-sdk/go -- -count=1 ./...
+	$(TESTRUN) -- -race -count=1 ./...
 
 ## test-short: unit tests only (no CLI process tests)
 test-short:

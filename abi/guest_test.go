@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/bindery-run/bindery/abi"
+	"github.com/bindery-run/bindery/internal/testutil"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 )
@@ -189,12 +190,11 @@ func mustNotTrap(tb testing.TB, inst *abi.Instance, f func()) {
 }
 
 // TestTestdataWasmIsFresh recompiles every testdata/*.wat with wat2wasm
-// (skipped when it is not installed) and compares it with the committed .wasm.
+// and compares it with the committed .wasm. Without wat2wasm it skips, or
+// fails when wat is required (BINDERY_CONFORMANCE_REQUIRE, as in CI).
 func TestTestdataWasmIsFresh(t *testing.T) {
-	wat2wasm, err := exec.LookPath("wat2wasm")
-	if err != nil {
-		t.Skip("wat2wasm not installed (apt-get install wabt)")
-	}
+	wat2wasm, err := testutil.LookPath("wat", "wat2wasm", "apt-get install wabt")
+	testutil.NeedToolchain(t, err)
 	wats, _ := filepath.Glob(filepath.Join("testdata", "*.wat"))
 	if len(wats) == 0 {
 		t.Fatal("no testdata/*.wat")

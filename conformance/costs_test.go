@@ -29,10 +29,7 @@ func TestLanguageCosts(t *testing.T) {
 	}
 	for _, lang := range languages {
 		t.Run(lang.name, func(t *testing.T) {
-			path, err := lang.build(t, t.TempDir())
-			if err != nil {
-				t.Skipf("%s: %v", lang.name, err)
-			}
+			path := buildOrSkip(t, lang.name, func() (string, error) { return lang.build(t, t.TempDir()) })
 			wasm, err := os.ReadFile(path)
 			if err != nil {
 				t.Fatal(err)

@@ -35,7 +35,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -47,6 +46,7 @@ import (
 	"github.com/bindery-run/bindery/bindings/vars"
 	"github.com/bindery-run/bindery/host"
 	"github.com/bindery-run/bindery/internal/state"
+	"github.com/bindery-run/bindery/internal/testutil"
 )
 
 // language is one SDK's conformance Worker.
@@ -202,9 +202,8 @@ func probeToolchain(script string) error {
 // required says whether the comma-separated list in
 // BINDERY_CONFORMANCE_REQUIRE names lang: CI sets it for the languages whose
 // toolchains it installs, so a broken install fails instead of skipping.
-func required(lang string) bool {
-	return slices.Contains(strings.Split(os.Getenv("BINDERY_CONFORMANCE_REQUIRE"), ","), lang)
-}
+// The tests outside this suite read the same list (testutil.NeedToolchain).
+func required(lang string) bool { return testutil.Required(lang) }
 
 // summary is one line: "conformance: ran go, c; skipped rust (no cargo)".
 func summary(results []result) string {

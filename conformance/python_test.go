@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/bindery-run/bindery/internal/testutil"
@@ -24,11 +23,8 @@ func init() {
 func buildPython(t *testing.T, dir string) (string, error) {
 	root := testutil.RepoRoot(t)
 	script := filepath.Join(root, "guest-sdk", "python", "build.sh")
-	if _, err := exec.LookPath("bash"); err != nil {
-		return "", skip("no bash in PATH")
-	}
-	if out, err := exec.Command("bash", script, "--probe").CombinedOutput(); err != nil {
-		return "", skip("%s", strings.TrimSpace(string(out)))
+	if err := probeToolchain(script); err != nil {
+		return "", err
 	}
 	// componentize-py takes ~20 s; the build is cached by its inputs.
 	cache, err := os.UserCacheDir()

@@ -74,14 +74,14 @@ func benchWasm(b *testing.B, src string) []byte {
 }
 
 // buildCGuest builds the C Worker in dir (relative to the repository) with
-// guest-sdk/c/build.sh, or skips the benchmark with the script's reason.
+// guest-sdk/c/build.sh, or skips the benchmark with the script's reason
+// (fails it when c is required: testutil.NeedToolchain).
 func buildCGuest(b *testing.B, dir string) string {
 	b.Helper()
 	root := testutil.RepoRoot(b)
 	script := filepath.Join(root, "guest-sdk/c/build.sh")
-	if why := noCToolchain(b); why != "" {
-		b.Skipf("no C toolchain: %s", why)
-	}
+	_, err := testutil.ProbeScript("c", "guest-sdk/c/build.sh")
+	testutil.NeedToolchain(b, err)
 	path := filepath.Join(b.TempDir(), "worker.wasm")
 	cmd := exec.Command("bash", script, "-o", path, "main.c")
 	cmd.Dir = filepath.Join(root, dir)
@@ -89,15 +89,6 @@ func buildCGuest(b *testing.B, dir string) string {
 		b.Fatalf("build %s: %v\n%s", dir, err, out)
 	}
 	return path
-}
-
-// noCToolchain says why guest-sdk/c/build.sh cannot build here, or "".
-func noCToolchain(b *testing.B) string {
-	script := filepath.Join(testutil.RepoRoot(b), "guest-sdk/c/build.sh")
-	if out, err := exec.Command("bash", script, "--probe").CombinedOutput(); err != nil {
-		return string(bytes.TrimSpace(out))
-	}
-	return ""
 }
 
 // processCPU returns the CPU time (user + system) the process has used.
@@ -269,8 +260,8 @@ func BenchmarkServeHTTPCold(b *testing.B) {
 	var guests []*guest
 	for _, g := range helloGuests {
 		if strings.HasSuffix(g.src, "-c") {
-			if why := noCToolchain(b); why != "" {
-				b.Logf("%s guest left out: %s", g.name, why)
+			if _, err := testutil.ProbeScript("c", "guest-sdk/c/build.sh"); err != nil && !testutil.Required("c") {
+				b.Logf("%s guest left out: %v", g.name, err)
 				continue
 			}
 		}

@@ -2,9 +2,7 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -109,24 +107,25 @@ func TestInitBuildDev(t *testing.T) {
 		t.Skip("builds the CLI and Workers")
 	}
 	bin := testutil.BuildCLI(t)
+	// A missing toolchain skips its language, or fails it when the
+	// language is required (testutil.NeedToolchain).
 	tests := []struct {
 		lang  string
-		probe func() error // nil: the toolchain is there; else why not
+		probe func() (string, error) // nil: the toolchain is there (go)
 	}{
 		{"go", nil},
-		{"c", probe(t, "guest-sdk/c/build.sh")},
-		{"rust", probe(t, "guest-sdk/rust/cargo-wasm")},
-		{"zig", probe(t, "guest-sdk/zig/build.sh")},
-		{"assemblyscript", probe(t, "guest-sdk/assemblyscript/build.sh")},
-		{"js", probeJS(t)},
-		{"python", probe(t, "guest-sdk/python/build.sh")},
+		{"c", probe("c", "guest-sdk/c/build.sh")},
+		{"rust", probe("rust", "guest-sdk/rust/cargo-wasm")},
+		{"zig", probe("zig", "guest-sdk/zig/build.sh")},
+		{"assemblyscript", probe("assemblyscript", "guest-sdk/assemblyscript/build.sh")},
+		{"js", testutil.ProbeJS},
+		{"python", probe("python", "guest-sdk/python/build.sh")},
 	}
 	for _, tc := range tests {
 		t.Run(tc.lang, func(t *testing.T) {
 			if tc.probe != nil {
-				if err := tc.probe(); err != nil {
-					t.Skipf("no %s toolchain: %v", tc.lang, err)
-				}
+				_, err := tc.probe()
+				testutil.NeedToolchain(t, err)
 			}
 			if tc.lang == "rust" {
 				// Share the build (std included) across runs, as conformance does.
@@ -176,32 +175,10 @@ func TestInitBuildDev(t *testing.T) {
 	}
 }
 
-// probe returns a function that runs script (relative to the repository
-// root) with --probe and reports why it fails, if it does.
-func probe(t *testing.T, script string) func() error {
-	return func() error {
-		cmd := exec.Command(filepath.Join(testutil.RepoRoot(t), filepath.FromSlash(script)), "--probe")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("%s --probe: %v: %s", script, err, bytes.TrimSpace(out))
-		}
-		return nil
-	}
-}
-
-// probeJS returns a function that says why the JavaScript SDK cannot
-// build a Worker, if it cannot: no node, or no npm packages installed in
-// guest-sdk/js.
-func probeJS(t *testing.T) func() error {
-	return func() error {
-		if _, err := exec.LookPath("node"); err != nil {
-			return fmt.Errorf("no node in PATH: %w", err)
-		}
-		pkg := filepath.Join(testutil.RepoRoot(t), "guest-sdk", "js", "node_modules", "@bytecodealliance", "componentize-js", "package.json")
-		if _, err := os.Stat(pkg); err != nil {
-			return fmt.Errorf("guest-sdk/js has no node_modules (run: cd guest-sdk/js && npm ci): %w", err)
-		}
-		return nil
-	}
+// probe returns a function that runs the guest SDK script (relative to
+// the repository root) with --probe for toolchain lang.
+func probe(lang, script string) func() (string, error) {
+	return func() (string, error) { return testutil.ProbeScript(lang, script) }
 }
 
 // startDev runs "bindery dev --port 0" in dir (which builds first) and

@@ -5,7 +5,8 @@
 # (docs/components.md).
 #
 #   build.sh path/to/worker.py -o worker.wasm [--cache-dir DIR]
-#   build.sh --probe     exit 0 if componentize-py 0.25.1 is found, else say why and exit 1
+#   build.sh --probe     exit 0 and print the command if componentize-py 0.25.1 is found,
+#                        else say why on stderr (exit 3: missing, so callers can skip)
 #
 # worker.py defines `fetch(request, env)` (plain or async) returning a
 # bindery.Response; modules next to it can be imported. componentize-py is
@@ -39,8 +40,8 @@ find_tool() {
 
 if [ "${1:-}" = "--probe" ]; then
   if find_tool; then echo "${cpy[*]}"; exit 0; fi
-  echo "$why"
-  exit 1
+  echo "build.sh: $why" >&2
+  exit 3
 fi
 
 src="" out="" cache=""

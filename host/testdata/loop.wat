@@ -1,6 +1,8 @@
 ;; loop.wat — the handler spins forever. The host must stop it at its CPU /
 ;; wall-clock limit (e.g. context cancellation with wazero's
-;; WithCloseOnContextDone) and answer an error for the request.
+;; WithCloseOnContextDone) and answer an error for the request. Each pass
+;; adds 1 to the i32 at address 3072, so a test can see that the guest
+;; entered its loop and is still spinning.
 (module
   (memory (export "memory") 1)
   ;; ---- bump allocator (same in every fixture) -----------------------------
@@ -49,5 +51,6 @@
   (func $handle (export "bindery:http/handler@0.1.0#handle")
     (param i32 i32 i32 i32 i32 i32 i32 i32)
     (loop $forever
+      (i32.store (i32.const 3072) (i32.add (i32.load (i32.const 3072)) (i32.const 1)))
       (br $forever)))
 )

@@ -17,23 +17,20 @@ import (
 	"github.com/bindery-run/bindery/bindings/r2"
 	"github.com/bindery-run/bindery/bindings/vars"
 	"github.com/bindery-run/bindery/host"
+	"github.com/bindery-run/bindery/internal/testutil"
 )
 
 // buildJS builds examples/hello-js with guest-sdk/js, or skips the test
-// when node or the SDK's npm packages are missing.
+// when node or the SDK's npm packages are missing (fails when js is
+// required: testutil.NeedToolchain).
 func buildJS(t *testing.T) []byte {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("-short: building a JS Worker takes ~15 s")
 	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("no node in PATH")
-	}
+	node, err := testutil.ProbeJS()
+	testutil.NeedToolchain(t, err)
 	sdk, _ := filepath.Abs("../../guest-sdk/js")
-	if _, err := os.Stat(filepath.Join(sdk, "node_modules", "@bytecodealliance", "componentize-js")); err != nil {
-		t.Skip("guest-sdk/js has no node_modules (cd guest-sdk/js && npm ci)")
-	}
 	out := filepath.Join(t.TempDir(), "hello-js.wasm")
 	start := time.Now()
 	cmd := exec.Command(node, filepath.Join(sdk, "build.mjs"), "../../examples/hello-js/worker.js", "-o", out,

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,26 +16,19 @@ import (
 	"github.com/bindery-run/bindery/bindings/r2"
 	"github.com/bindery-run/bindery/bindings/vars"
 	"github.com/bindery-run/bindery/host"
+	"github.com/bindery-run/bindery/internal/testutil"
 )
 
 // buildPython builds examples/hello-py with guest-sdk/python, or skips the
-// test when componentize-py 0.25.1 is missing.
+// test when componentize-py 0.25.1 is missing (fails when python is
+// required: testutil.NeedToolchain).
 func buildPython(t *testing.T) []byte {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("-short: building a Python Worker takes ~20 s")
 	}
-	script, _ := filepath.Abs("../../guest-sdk/python/build.sh")
-	if out, err := exec.Command("bash", script, "--probe").CombinedOutput(); err != nil {
-		t.Skipf("%s", strings.TrimSpace(string(out)))
-	}
-	out := filepath.Join(t.TempDir(), "hello-py.wasm")
 	start := time.Now()
-	cmd := exec.Command("bash", script, "../../examples/hello-py/worker.py", "-o", out,
-		"--cache-dir", filepath.Join(userCache(), "bindery-test", "python"))
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, b)
-	}
+	out := testutil.BuildPythonGuest(t, "examples/hello-py/worker.py")
 	t.Logf("build (componentize-py, cached by its inputs): %v", time.Since(start).Round(time.Millisecond))
 	wasm, err := os.ReadFile(out)
 	if err != nil {

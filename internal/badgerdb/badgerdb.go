@@ -87,11 +87,20 @@ func RunGC(ctx context.Context, db *badger.DB, every time.Duration) {
 		if db.IsClosed() {
 			return
 		}
-		// nil means a file was rewritten: try again until nothing is left
-		// (ErrNoRewrite), GC is busy (ErrRejected) or db failed.
-		for ctx.Err() == nil && db.RunValueLogGC(gcDiscardRatio) == nil {
-		}
+		collect(ctx, db)
 	}
+}
+
+// collect runs one round of value-log GC and returns how many value-log
+// files it rewrote. Badger's nil means a file was rewritten: it tries
+// again until nothing is left (ErrNoRewrite), GC is busy (ErrRejected),
+// db failed or ctx is done.
+func collect(ctx context.Context, db *badger.DB) int {
+	n := 0
+	for ctx.Err() == nil && db.RunValueLogGC(gcDiscardRatio) == nil {
+		n++
+	}
+	return n
 }
 
 // slogLogger adapts a *slog.Logger to badger.Logger. Badger's Info and

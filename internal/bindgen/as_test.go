@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bindery-run/bindery/internal/testutil"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"go.bytecodealliance.org/wit"
@@ -42,20 +43,13 @@ func genASRes(res *wit.Resolve, world string, ifaces ...string) ([]File, error) 
 	return Generate(res, cfg)
 }
 
-// asc returns the SDK's asc, installing it with build.sh --probe, or skips.
+// asc returns the SDK's asc, installing it with build.sh --probe, or skips
+// (fails when assemblyscript is required: testutil.NeedToolchain).
 func asc(t *testing.T) string {
 	t.Helper()
-	if _, err := exec.LookPath("bash"); err != nil {
-		t.Skip("no bash")
-	}
-	sdk, err := filepath.Abs(filepath.Join("..", "..", "guest-sdk", "assemblyscript"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("bash", filepath.Join(sdk, "build.sh"), "--probe").CombinedOutput(); err != nil {
-		t.Skipf("no AssemblyScript toolchain: %v: %s", err, out)
-	}
-	return filepath.Join(sdk, "node_modules", ".bin", "asc")
+	_, err := testutil.ProbeScript("assemblyscript", "guest-sdk/assemblyscript/build.sh")
+	testutil.NeedToolchain(t, err)
+	return filepath.Join(testutil.RepoRoot(t), "guest-sdk", "assemblyscript", "node_modules", ".bin", "asc")
 }
 
 // compileAS writes files and main.ts to a temporary directory and compiles

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bindery-run/bindery/internal/testutil"
 	"go.bytecodealliance.org/wit"
 )
 
@@ -43,17 +44,13 @@ func genCRes(t *testing.T, res *wit.Resolve, world string, ifaces ...string) ([]
 	return Generate(res, cfg)
 }
 
-// wasmClang returns the clang that guest-sdk/c/build.sh would use, or skips.
+// wasmClang returns the clang that guest-sdk/c/build.sh would use, or
+// skips (fails when c is required: testutil.NeedToolchain).
 func wasmClang(t *testing.T) string {
 	t.Helper()
-	if _, err := exec.LookPath("bash"); err != nil {
-		t.Skip("no bash")
-	}
-	out, err := exec.Command("bash", filepath.Join("..", "..", "guest-sdk", "c", "build.sh"), "--probe").Output()
-	if err != nil {
-		t.Skipf("no C toolchain for wasm32-wasi: %v", err)
-	}
-	return strings.TrimSpace(string(out))
+	cc, err := testutil.ProbeScript("c", "guest-sdk/c/build.sh")
+	testutil.NeedToolchain(t, err)
+	return cc
 }
 
 // compileC writes files to a temporary directory and compiles every .c

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/bindery-run/bindery/internal/testutil"
 )
 
 // buildGenerated compiles generated files as if they were in the
@@ -19,10 +21,8 @@ import (
 // package is built with -buildmode=c-shared into out.
 func buildGenerated(t *testing.T, files []File, out string, extra ...File) {
 	t.Helper()
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command")
-	}
+	goBin, err := testutil.LookPath("go", "go", "")
+	testutil.NeedToolchain(t, err)
 	root, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/bindery-run/bindery/internal/testutil"
 	"go.bytecodealliance.org/wit"
 )
 
@@ -72,12 +73,11 @@ func TestLayoutGolden(t *testing.T) {
 }
 
 // TestLayoutGuestWasmIsFresh recompiles testdata/layoutguest.wat with
-// wat2wasm (skipped when it is not installed) and compares.
+// wat2wasm and compares. Without wat2wasm it skips, or fails when wat is
+// required (BINDERY_CONFORMANCE_REQUIRE, as in CI).
 func TestLayoutGuestWasmIsFresh(t *testing.T) {
-	wat2wasm, err := exec.LookPath("wat2wasm")
-	if err != nil {
-		t.Skip("wat2wasm not installed (apt-get install wabt)")
-	}
+	wat2wasm, err := testutil.LookPath("wat", "wat2wasm", "apt-get install wabt")
+	testutil.NeedToolchain(t, err)
 	out := filepath.Join(t.TempDir(), "out.wasm")
 	wat := filepath.Join("testdata", "layoutguest.wat")
 	if b, err := exec.Command(wat2wasm, wat, "-o", out).CombinedOutput(); err != nil {

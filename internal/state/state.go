@@ -82,17 +82,31 @@ type ServerInfo struct {
 
 const serverFile = "server.json"
 
-// WriteServerInfo records a running server in dir (mode 0600: it holds the token).
+// WriteServerInfo records a running server in dir (mode 0600: it holds the
+// token). It writes a new temporary file and renames it over server.json,
+// so a reader sees the old record or the new one, never a part, and the
+// mode is 0600 whatever a file left behind had.
 func WriteServerInfo(dir string, info ServerInfo) error {
 	b, err := json.MarshalIndent(info, "", "  ")
 	if err != nil {
-		return err
-	}
-	tmp := filepath.Join(dir, serverFile+".tmp")
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
 		return fmt.Errorf("state: %w", err)
 	}
-	return os.Rename(tmp, filepath.Join(dir, serverFile))
+	f, err := os.CreateTemp(dir, serverFile+".*.tmp") // mode 0600
+	if err != nil {
+		return fmt.Errorf("state: %w", err)
+	}
+	_, err = f.Write(b)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), filepath.Join(dir, serverFile))
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("state: %w", err)
+	}
+	return nil
 }
 
 // RemoveServerInfo removes the record.

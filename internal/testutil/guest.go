@@ -1,4 +1,6 @@
-// Package testutil builds Go guests for tests.
+// Package testutil builds guests and the CLI for tests, and decides
+// whether a test whose toolchain is missing skips or fails
+// (BINDERY_CONFORMANCE_REQUIRE, see [NeedToolchain]).
 package testutil
 
 import (
@@ -6,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -16,7 +19,10 @@ var (
 )
 
 // RepoRoot returns the repository root (the directory holding go.mod).
-func RepoRoot(t testing.TB) string {
+func RepoRoot(t testing.TB) string { return root() }
+
+// root returns the repository root, found from this file's path.
+func root() string {
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Join(filepath.Dir(file), "..", "..")
 }
@@ -66,4 +72,28 @@ func BuildCLI(t testing.TB) string {
 	}
 	built["cmd/bindery"] = bin
 	return bin
+}
+
+// BuildPythonGuest builds the Python Worker src (relative to the
+// repository root, e.g. "examples/hello-py/worker.py") with
+// guest-sdk/python/build.sh and returns the component's path. The build is
+// cached by its inputs in the user cache directory (bindery-test/python),
+// so only a changed Worker, SDK or WIT pays componentize-py's ~20 s.
+// Without componentize-py 0.25.1 the test skips, or fails when python is
+// required (see [NeedToolchain]).
+func BuildPythonGuest(t testing.TB, src string) string {
+	t.Helper()
+	_, err := ProbeScript("python", "guest-sdk/python/build.sh")
+	NeedToolchain(t, err)
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
+	}
+	out := filepath.Join(t.TempDir(), strings.TrimSuffix(filepath.Base(src), ".py")+".wasm")
+	cmd := exec.Command("bash", filepath.Join(root(), "guest-sdk", "python", "build.sh"), filepath.Join(root(), filepath.FromSlash(src)), "-o", out,
+		"--cache-dir", filepath.Join(cache, "bindery-test", "python"))
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build %s: %v\n%s", src, err, b)
+	}
+	return out
 }

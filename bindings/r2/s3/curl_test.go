@@ -7,17 +7,18 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/bindery-run/bindery/internal/testutil"
 )
 
 // TestCurl drives the server with curl's --aws-sigv4, the commands
-// docs/s3.md shows.
+// docs/s3.md shows. Without curl 7.75 or later it skips, or fails when
+// curl is required (BINDERY_CONFORMANCE_REQUIRE, as in CI).
 func TestCurl(t *testing.T) {
-	curl, err := exec.LookPath("curl")
-	if err != nil {
-		t.Skip("curl is not installed; skipping the curl --aws-sigv4 test")
-	}
+	curl, err := testutil.LookPath("curl", "curl", "apt-get install curl")
+	testutil.NeedToolchain(t, err)
 	if out, err := exec.Command(curl, "--help", "all").Output(); err != nil || !bytes.Contains(out, []byte("--aws-sigv4")) {
-		t.Skip("this curl has no --aws-sigv4 (needs 7.75 or later)")
+		testutil.NeedToolchain(t, &testutil.MissingError{Toolchain: "curl", Reason: curl + " has no --aws-sigv4 (needs 7.75 or later)"})
 	}
 	srv := newServer(t, false)
 	file := filepath.Join(t.TempDir(), "hello.txt")

@@ -3,12 +3,12 @@ package component
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
 	. "github.com/bindery-run/bindery/host/internal/wasmgen" //nolint:revive // a tiny assembler DSL
+	"github.com/bindery-run/bindery/internal/testutil"
 	"github.com/tetratelabs/wazero"
 )
 
@@ -251,17 +251,18 @@ func TestRewriteImports(t *testing.T) {
 	}
 }
 
-// TestParseComponentizePy parses a real componentize-py component when
-// one is at hand (BINDERY_PY_COMPONENT, or the conformance build cache).
+// TestParseComponentizePy parses a real componentize-py component:
+// BINDERY_PY_COMPONENT names one, or the test builds examples/hello-py
+// (cached by its inputs, so only the first build pays componentize-py's
+// ~20 s). Without componentize-py it skips, or fails when python is
+// required (BINDERY_CONFORMANCE_REQUIRE, as in CI).
 func TestParseComponentizePy(t *testing.T) {
 	path := os.Getenv("BINDERY_PY_COMPONENT")
 	if path == "" {
-		cache, _ := os.UserCacheDir()
-		matches, _ := filepath.Glob(filepath.Join(cache, "bindery-test", "python", "*.wasm"))
-		if len(matches) == 0 {
-			t.Skip("no componentize-py component (run the python conformance test first, or set BINDERY_PY_COMPONENT)")
+		if testing.Short() {
+			t.Skip("-short: building a Python Worker takes ~20 s")
 		}
-		path = matches[0]
+		path = testutil.BuildPythonGuest(t, "examples/hello-py/worker.py")
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {

@@ -45,9 +45,14 @@ func TestInstrumentFixtures(t *testing.T) {
 	}
 }
 
-// TestInstrumentStops runs a guest that loops forever: a stop-the-world GC
-// completes while it spins (the yield points let the Go scheduler stop its
-// goroutine), and setting the stop global makes it trap.
+// loopCounter is where testdata/loop.wat counts the passes of its loop.
+const loopCounter = 3072
+
+// TestInstrumentStops runs a guest that loops forever: once it is seen
+// spinning (its pass counter moves), a stop-the-world GC completes while it
+// spins (the yield points let the Go scheduler stop its goroutine), the
+// guest is still looping afterwards, and setting the stop global makes it
+// trap.
 func TestInstrumentStops(t *testing.T) {
 	wasm, err := os.ReadFile("../../testdata/loop.wasm")
 	if err != nil {
@@ -64,12 +69,42 @@ func TestInstrumentStops(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	stop := mod.ExportedGlobal(StopGlobal).(api.MutableGlobal)
+	defer stop.Set(1) // a failed test does not leave the guest spinning
 	done := make(chan error, 1)
 	go func() {
 		_, err := mod.ExportedFunction("bindery:http/handler@0.1.0#handle").Call(ctx, 0, 0, 0, 0, 0, 0, 0, 0)
 		done <- err
 	}()
-	time.Sleep(50 * time.Millisecond)
+	// passes reads the guest's pass counter; the guest writes it from
+	// machine code the race detector does not see.
+	passes := func() uint32 {
+		n, ok := mod.Memory().ReadUint32Le(loopCounter)
+		if !ok {
+			t.Fatal("the pass counter is out of memory")
+		}
+		return n
+	}
+	// spinning waits until the counter moves past from, or fails.
+	spinning := func(from uint32, when string) uint32 {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			select {
+			case err := <-done:
+				t.Fatalf("%s: the loop returned: %v", when, err)
+			default:
+			}
+			if n := passes(); n > from {
+				return n
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: the guest's pass counter stayed at %d: it is not looping", when, from)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	before := spinning(0, "before GC")
 	gc := make(chan struct{})
 	go func() { runtime.GC(); close(gc) }()
 	select {
@@ -77,12 +112,8 @@ func TestInstrumentStops(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("runtime.GC did not finish while the guest spins")
 	}
-	select {
-	case err := <-done:
-		t.Fatalf("the loop returned: %v", err)
-	default:
-	}
-	mod.ExportedGlobal(StopGlobal).(api.MutableGlobal).Set(1)
+	spinning(before, "after GC")
+	stop.Set(1)
 	select {
 	case err := <-done:
 		if err == nil || !strings.Contains(err.Error(), "unreachable") {
