@@ -22,8 +22,6 @@ Runs the [build] command of the Worker's wrangler config (with sh -c, in
 [build] cwd, default the config's directory), then checks that main is a
 WebAssembly module and prints its path and size. "bindery dev" runs the same
 command before serving unless --no-build is given.
-
-Flags:
 `
 
 // runBuild implements "bindery build".
@@ -34,11 +32,7 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&config, "c", "", "shorthand for --config")
 	fs.StringVar(&env, "env", "", "the [env.NAME] section to use")
 	fs.StringVar(&env, "e", "", "shorthand for --env")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), buildUsage)
-		fs.PrintDefaults()
-	}
-	pos, err := parse(fs, args, stderr)
+	pos, err := parse(fs, buildUsage, args, stdout, stderr)
 	if err != nil {
 		return err
 	}

@@ -31,6 +31,15 @@ import (
 	"github.com/bindery-run/bindery/internal/wrangler"
 )
 
+const devUsage = `Usage: bindery dev [flags] [WORKER.wasm]
+
+Serves a Worker locally, like "wrangler dev": the config's [build] command
+runs first (unless --no-build), then the Worker (main, or WORKER.wasm)
+serves on http://127.0.0.1:8787 with the bindings the config declares, its
+data kept in --persist-to. One log line per request at info level
+(--log-level warn hides them). Stop it with Ctrl-C.
+`
+
 type devFlags struct {
 	config, env, ip, persistTo, cacheDir, adminAddr, logLevel, s3Addr string
 	port, maxInstances                                                int
@@ -59,11 +68,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.Uint64Var(&f.memoryMiB, "memory-limit", host.DefaultMemoryLimit>>20, "memory limit of one instance, in MiB")
 	fs.BoolVar(&f.noBuild, "no-build", false, "skip the [build] command")
 	fs.Var(&f.vars, "var", "KEY:VALUE variable to add or override (repeatable)")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "Usage: bindery dev [flags] [WORKER.wasm]\n\nServes a Worker locally, configured by its wrangler.toml, with state kept in --persist-to.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	pos, err := parse(fs, args, stderr)
+	pos, err := parse(fs, devUsage, args, stdout, stderr)
 	if err != nil {
 		return err
 	}

@@ -105,8 +105,6 @@ Where the SDK comes from:
 --sdk-path names a bindery checkout (or the language's guest-sdk folder).
 By default it is the checkout this binary was built from, if it still
 exists, else the module cache copy of this bindery release.
-
-Flags:
 `
 
 // initData is what the templates see.
@@ -141,11 +139,7 @@ func runInit(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&name, "name", "", "the Worker's name (default DIR's name, in lower case)")
 	fs.StringVar(&sdkPath, "sdk-path", "", "a bindery checkout (or guest-sdk/LANG folder) to take the SDK from")
 	fs.BoolVar(&force, "force", false, "overwrite existing files")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), initUsage)
-		fs.PrintDefaults()
-	}
-	pos, err := parse(fs, args, stderr)
+	pos, err := parse(fs, initUsage, args, stdout, stderr)
 	if err != nil {
 		return err
 	}

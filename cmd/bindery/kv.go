@@ -18,15 +18,45 @@ import (
 	"github.com/bindery-run/bindery/internal/wrangler"
 )
 
-const kvUsage = `Usage:
-  bindery kv key put KEY [VALUE] (--binding NAME | --namespace-id ID) [--path FILE] [--ttl SECONDS] [--expiration UNIX] [--metadata JSON]
-  bindery kv key get KEY (--binding NAME | --namespace-id ID) [--text]
-  bindery kv key delete KEY (--binding NAME | --namespace-id ID)
-  bindery kv key list (--binding NAME | --namespace-id ID) [--prefix PREFIX]
+const kvUsage = `Usage: bindery kv key COMMAND ARGS [flags]
 
-Works on the data of a running "bindery dev" (through its admin API), or on
-the data directory itself when no dev server runs on it.
+Reads and writes the keys of KV namespaces, like "wrangler kv key":
+
+  bindery kv key put KEY [VALUE] (--binding NAME | --namespace-id ID)   write a key
+  bindery kv key get KEY (--binding NAME | --namespace-id ID)           print a value
+  bindery kv key delete KEY (--binding NAME | --namespace-id ID)        delete a key
+  bindery kv key list (--binding NAME | --namespace-id ID)              list keys as JSON
+
+--binding names a [[kv_namespaces]] entry of the config; --namespace-id
+gives the namespace id itself. Works on the data of a running "bindery dev"
+(through its admin API), or on the data directory itself when no dev server
+runs on it.
+
+Run "bindery kv key COMMAND --help" for a command's flags.
 `
+
+// kvOps are the heads of the help of each "bindery kv key" operation.
+var kvOps = map[string]string{
+	"put": `Usage: bindery kv key put KEY [VALUE] (--binding NAME | --namespace-id ID) [flags]
+
+Writes VALUE (or the file --path names; --path - reads standard input) to
+KEY, with Workers KV's limits: keys up to 512 bytes, values up to 25 MiB.
+`,
+	"get": `Usage: bindery kv key get KEY (--binding NAME | --namespace-id ID) [--text]
+
+Prints the value of KEY to standard output, as it is (--text adds a
+newline). A missing key is an error.
+`,
+	"delete": `Usage: bindery kv key delete KEY (--binding NAME | --namespace-id ID)
+
+Deletes KEY.
+`,
+	"list": `Usage: bindery kv key list (--binding NAME | --namespace-id ID) [--prefix PREFIX]
+
+Prints the keys (with their expiration and metadata) as a JSON array, in
+key order.
+`,
+}
 
 // kvStore is what the kv commands need, served by a dev server's admin API
 // or by the data directory opened directly.
@@ -54,15 +84,37 @@ func (d direct) KVList(ctx context.Context, id string, o kv.ListOptions) (kv.Lis
 }
 
 func runKV(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) < 2 || args[0] != "key" {
-		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-			fmt.Fprint(stdout, kvUsage)
-			return nil
-		}
+	switch {
+	case len(args) == 0:
 		fmt.Fprint(stderr, kvUsage)
 		return errUsage
+	case isHelp(args[0]):
+		fmt.Fprint(stdout, kvUsage)
+		return nil
+	case args[0] != "key":
+		hint := ""
+		if _, ok := kvOps[args[0]]; ok {
+			hint = fmt.Sprintf(` (did you mean "bindery kv key %s"?)`, args[0])
+		}
+		fmt.Fprintf(stderr, "bindery kv: unknown command %q%s\n\n%s", args[0], hint, kvUsage)
+		return errUsage
+	case len(args) == 1:
+		fmt.Fprintf(stderr, "bindery kv key: missing command\n\n%s", kvUsage)
+		return errUsage
+	case isHelp(args[1]):
+		fmt.Fprint(stdout, kvUsage)
+		return nil
 	}
-	op := args[1]
+	return runKVKey(ctx, args[1], args[2:], stdin, stdout, stderr)
+}
+
+// runKVKey implements "bindery kv key OP".
+func runKVKey(ctx context.Context, op string, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	head, ok := kvOps[op]
+	if !ok {
+		fmt.Fprintf(stderr, "bindery kv key: unknown command %q\n\n%s", op, kvUsage)
+		return errUsage
+	}
 	fs := flag.NewFlagSet("bindery kv key "+op, flag.ContinueOnError)
 	var (
 		binding, nsID, config, env, persistTo, path, metadata, prefix string
@@ -85,22 +137,14 @@ func runKV(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 		fs.BoolVar(&text, "text", false, "print the value as text followed by a newline")
 	case "list":
 		fs.StringVar(&prefix, "prefix", "", "only keys with this prefix")
-	case "delete":
-	default:
-		fmt.Fprintf(stderr, "bindery kv key: unknown operation %q\n\n%s", op, kvUsage)
-		return errUsage
 	}
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), kvUsage, "\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	pos, err := parse(fs, args[2:], stderr)
+	pos, err := parse(fs, head, args, stdout, stderr)
 	if err != nil {
 		return err
 	}
 	want := map[string][2]int{"put": {1, 2}, "get": {1, 1}, "delete": {1, 1}, "list": {0, 0}}[op]
 	if len(pos) < want[0] || len(pos) > want[1] {
-		fmt.Fprintf(stderr, "bindery kv key %s: wrong number of arguments %q\n\n%s", op, pos, kvUsage)
+		fmt.Fprintf(stderr, "bindery kv key %s: wrong number of arguments %q\n\n%s", op, pos, head)
 		return errUsage
 	}
 	if (binding == "") == (nsID == "") {

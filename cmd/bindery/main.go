@@ -82,12 +82,26 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "bindery", versionString())
 		return nil
-	case "help", "-h", "--help":
+	case "help", "-h", "-help", "--help":
+		if len(args) > 1 && args[1] != "help" && !isHelp(args[1]) {
+			// "bindery help kv key put" is "bindery kv key put --help".
+			return run(ctx, append(args[1:len(args):len(args)], "--help"), stdin, stdout, stderr)
+		}
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
 	fmt.Fprintf(stderr, "bindery: unknown command %q\n\n%s", args[0], usage)
 	return errUsage
+}
+
+// isHelp reports whether arg asks for help: -h, -help or --help, or help
+// where a subcommand is expected.
+func isHelp(arg string) bool {
+	switch arg {
+	case "-h", "-help", "--help", "help":
+		return true
+	}
+	return false
 }
 
 func versionString() string {
@@ -104,15 +118,23 @@ func versionString() string {
 }
 
 // parse parses flags that may come before, between or after positional
-// arguments (wrangler style) and returns the positional ones.
-func parse(fs *flag.FlagSet, args []string, stderr io.Writer) ([]string, error) {
-	fs.SetOutput(stderr)
+// arguments (wrangler style) and returns the positional ones. --help or -h
+// prints the command's help (head, then its flags) to stdout and returns
+// flag.ErrHelp; a bad flag prints what is wrong and where help is to
+// stderr and returns errUsage.
+func parse(fs *flag.FlagSet, head string, args []string, stdout, stderr io.Writer) ([]string, error) {
+	// The flag package would print its own messages and usage to the
+	// output; parse prints them itself, help to stdout.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				printHelp(stdout, head, fs)
 				return nil, err
 			}
+			fmt.Fprintf(stderr, "%s: %v\nRun \"%s --help\" for usage.\n", fs.Name(), err, fs.Name())
 			return nil, errUsage
 		}
 		rest := fs.Args()
@@ -122,6 +144,15 @@ func parse(fs *flag.FlagSet, args []string, stderr io.Writer) ([]string, error) 
 		pos = append(pos, rest[0])
 		args = rest[1:]
 	}
+}
+
+// printHelp prints a command's help: head, then its flags.
+func printHelp(w io.Writer, head string, fs *flag.FlagSet) {
+	fmt.Fprint(w, head)
+	fmt.Fprint(w, "\nFlags:\n")
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
 }
 
 // repeated is a flag that may be given several times.

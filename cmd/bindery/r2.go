@@ -23,22 +23,53 @@ import (
 	"github.com/bindery-run/bindery/internal/wrangler"
 )
 
-const r2Usage = `Usage:
-  bindery r2 object put BUCKET/KEY (--file PATH | --pipe) [--content-type TYPE] [--metadata NAME=VALUE]...
-  bindery r2 object get BUCKET/KEY [--file PATH | --pipe] [--range bytes=FIRST-LAST]
-  bindery r2 object delete BUCKET/KEY
-  bindery r2 object list BUCKET[/PREFIX] [--prefix P] [--delimiter D] [--limit N] [--cursor C] [--json]
+const r2Usage = `Usage: bindery r2 object COMMAND ARGS [flags]
+
+Reads and writes the objects of R2 buckets, like "wrangler r2 object":
+
+  bindery r2 object put BUCKET/KEY (--file PATH | --pipe)   upload a file or standard input
+  bindery r2 object get BUCKET/KEY [--file PATH | --pipe]   download an object
+  bindery r2 object delete BUCKET/KEY                       delete an object
+  bindery r2 object list BUCKET[/PREFIX]                    list objects
 
 BUCKET is a bucket name (the bucket_name of an [[r2_buckets]] entry); with
 --binding NAME, give KEY (for list: PREFIX) alone. Keys may contain "/":
-files/a/b.txt is the key "a/b.txt" of the bucket "files". get writes to a
-file named after the key's last segment unless --file or --pipe says
-otherwise. Bodies stream: files of any size take little memory.
+files/a/b.txt is the key "a/b.txt" of the bucket "files". Bodies stream:
+files of any size take little memory.
 
 Works on the data of a running "bindery dev" (through its admin API), or on
 the data directory itself when no dev server runs on it; then a bucket the
 config declares is created if it does not exist yet, as "bindery dev" does.
+
+Run "bindery r2 object COMMAND --help" for a command's flags.
 `
+
+// r2Ops are the heads of the help of each "bindery r2 object" operation.
+var r2Ops = map[string]string{
+	"put": `Usage: bindery r2 object put BUCKET/KEY (--file PATH | --pipe) [flags]
+
+Uploads a file (--file) or standard input (--pipe) as the object KEY of
+BUCKET, at most 5 GiB, with the HTTP and custom metadata the flags give.
+With --binding NAME, give KEY alone.
+`,
+	"get": `Usage: bindery r2 object get BUCKET/KEY [--file PATH | --pipe] [--range bytes=FIRST-LAST]
+
+Downloads the object KEY of BUCKET to a file named after the key's last
+segment (or --file PATH), or to standard output (--pipe), and prints its
+metadata to standard error. With --binding NAME, give KEY alone.
+`,
+	"delete": `Usage: bindery r2 object delete BUCKET/KEY
+
+Deletes the object KEY of BUCKET; deleting a missing key succeeds, as in
+R2. With --binding NAME, give KEY alone.
+`,
+	"list": `Usage: bindery r2 object list BUCKET[/PREFIX] [--prefix P] [--delimiter D] [--limit N] [--cursor C] [--json]
+
+Lists the objects of BUCKET as a table (key, size, ETag, upload time), or
+as R2's list result with --json. With --binding NAME, give PREFIX alone
+(or nothing).
+`,
+}
 
 // r2Objects is what the r2 commands need, served by a dev server's admin
 // API (*admin.Client) or by the data directory opened directly (r2Direct).
@@ -116,15 +147,37 @@ type r2ObjectFlags struct {
 }
 
 func runR2(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) < 2 || args[0] != "object" {
-		if len(args) > 0 && slices.Contains([]string{"--help", "-h", "help"}, args[len(args)-1]) {
-			fmt.Fprint(stdout, r2Usage)
-			return nil
-		}
+	switch {
+	case len(args) == 0:
 		fmt.Fprint(stderr, r2Usage)
 		return errUsage
+	case isHelp(args[0]):
+		fmt.Fprint(stdout, r2Usage)
+		return nil
+	case args[0] != "object":
+		hint := ""
+		if _, ok := r2Ops[args[0]]; ok {
+			hint = fmt.Sprintf(` (did you mean "bindery r2 object %s"?)`, args[0])
+		}
+		fmt.Fprintf(stderr, "bindery r2: unknown command %q%s\n\n%s", args[0], hint, r2Usage)
+		return errUsage
+	case len(args) == 1:
+		fmt.Fprintf(stderr, "bindery r2 object: missing command\n\n%s", r2Usage)
+		return errUsage
+	case isHelp(args[1]):
+		fmt.Fprint(stdout, r2Usage)
+		return nil
 	}
-	op := args[1]
+	return runR2Object(ctx, args[1], args[2:], stdin, stdout, stderr)
+}
+
+// runR2Object implements "bindery r2 object OP".
+func runR2Object(ctx context.Context, op string, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	head, ok := r2Ops[op]
+	if !ok {
+		fmt.Fprintf(stderr, "bindery r2 object: unknown command %q\n\n%s", op, r2Usage)
+		return errUsage
+	}
 	var f r2ObjectFlags
 	fs := flag.NewFlagSet("bindery r2 object "+op, flag.ContinueOnError)
 	fs.StringVar(&f.binding, "binding", "", "the R2 binding name from the config (then give KEY without BUCKET/)")
@@ -162,19 +215,8 @@ func runR2(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 		fs.StringVar(&f.cursor, "cursor", "", "continue a list cut short by --limit")
 		fs.BoolVar(&f.json, "json", false, "print R2's list result as JSON instead of a table")
 		fs.BoolVar(&f.includeMetadata, "include-metadata", false, "with --json, include HTTP and custom metadata")
-	case "delete":
-	case "--help", "-h", "help":
-		fmt.Fprint(stdout, r2Usage)
-		return nil
-	default:
-		fmt.Fprintf(stderr, "bindery r2 object: unknown operation %q\n\n%s", op, r2Usage)
-		return errUsage
 	}
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), r2Usage, "\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	pos, err := parse(fs, args[2:], stderr)
+	pos, err := parse(fs, head, args, stdout, stderr)
 	if err != nil {
 		return err
 	}

@@ -35,7 +35,7 @@ func TestR2Usage(t *testing.T) {
 		{[]string{"r2", "object"}, errUsage, "bindery r2 object put"},
 		{[]string{"r2", "object", "--help"}, nil, "bindery r2 object list"},
 		{[]string{"r2", "bucket", "list"}, errUsage, "Usage:"},
-		{[]string{"r2", "object", "zap"}, errUsage, `unknown operation "zap"`},
+		{[]string{"r2", "object", "zap"}, errUsage, `unknown command "zap"`},
 		{[]string{"r2", "object", "put", "--help"}, flag.ErrHelp, "-content-disposition string"},
 		{[]string{"r2", "object", "get", "--help"}, flag.ErrHelp, "--range"},
 		{[]string{"r2", "object", "list", "--help"}, flag.ErrHelp, "--delimiter"},
