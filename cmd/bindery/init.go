@@ -134,10 +134,10 @@ func runInit(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	var langName, name, sdkPath string
 	var force bool
 	fs := flag.NewFlagSet("bindery init", flag.ContinueOnError)
-	fs.StringVar(&langName, "lang", "go", "the Worker's language: "+strings.Join(langNames(), ", "))
-	fs.StringVar(&langName, "l", "go", "shorthand for --lang")
-	fs.StringVar(&name, "name", "", "the Worker's name (default DIR's name, in lower case)")
-	fs.StringVar(&sdkPath, "sdk-path", "", "a bindery checkout (or guest-sdk/LANG folder) to take the SDK from")
+	fs.StringVar(&langName, "lang", "go", "the Worker's language, `LANG`: "+strings.Join(langNames(), ", "))
+	alias(fs, "l", "lang")
+	fs.StringVar(&name, "name", "", "the Worker's `NAME` (default DIR's name, in lower case)")
+	fs.StringVar(&sdkPath, "sdk-path", "", "take the SDK from the bindery checkout (or guest-sdk/LANG folder) `DIR`")
 	fs.BoolVar(&force, "force", false, "overwrite existing files")
 	pos, err := parse(fs, initUsage, args, stdout, stderr)
 	if err != nil {

@@ -121,22 +121,23 @@ func runKVKey(ctx context.Context, op string, args []string, stdin io.Reader, st
 		ttl, expiration                                               int64
 		text                                                          bool
 	)
-	fs.StringVar(&binding, "binding", "", "the KV binding name from the config")
-	fs.StringVar(&nsID, "namespace-id", "", "the namespace id (instead of --binding)")
-	fs.StringVar(&config, "config", "", "wrangler config (default: found in the current directory)")
-	fs.StringVar(&config, "c", "", "shorthand for --config")
-	fs.StringVar(&env, "env", "", "the [env.NAME] section to use")
-	fs.StringVar(&persistTo, "persist-to", "", "data directory (default .bindery/state beside the config)")
+	fs.StringVar(&binding, "binding", "", "the namespace of the config's [[kv_namespaces]] entry with binding `NAME`")
+	fs.StringVar(&nsID, "namespace-id", "", "the namespace with this `ID` (instead of --binding)")
+	fs.StringVar(&config, "config", "", "the wrangler.toml or wrangler.json(c) `FILE` to use (default: the one in the current directory)")
+	alias(fs, "c", "config")
+	fs.StringVar(&env, "env", "", "use the [env.`NAME`] section of the config")
+	alias(fs, "e", "env")
+	fs.StringVar(&persistTo, "persist-to", "", "the data is in `DIR` (default .bindery/state beside the config)")
 	switch op {
 	case "put":
-		fs.StringVar(&path, "path", "", "read the value from this file")
-		fs.Int64Var(&ttl, "ttl", 0, "expire after this many seconds (at least 60)")
-		fs.Int64Var(&expiration, "expiration", 0, "expire at this Unix time, in seconds")
-		fs.StringVar(&metadata, "metadata", "", "metadata as JSON (at most 1024 bytes)")
+		fs.StringVar(&path, "path", "", "read the value from `FILE` (- for standard input)")
+		fs.Int64Var(&ttl, "ttl", 0, "expire after `SECONDS` (at least 60)")
+		fs.Int64Var(&expiration, "expiration", 0, "expire at `UNIX` time, in seconds")
+		fs.StringVar(&metadata, "metadata", "", "the key's metadata, as `JSON` (at most 1024 bytes)")
 	case "get":
 		fs.BoolVar(&text, "text", false, "print the value as text followed by a newline")
 	case "list":
-		fs.StringVar(&prefix, "prefix", "", "only keys with this prefix")
+		fs.StringVar(&prefix, "prefix", "", "only keys that start with `PREFIX`")
 	}
 	pos, err := parse(fs, head, args, stdout, stderr)
 	if err != nil {

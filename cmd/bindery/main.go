@@ -20,6 +20,8 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
+	"strings"
 	"syscall"
 )
 
@@ -150,9 +152,81 @@ func parse(fs *flag.FlagSet, head string, args []string, stdout, stderr io.Write
 func printHelp(w io.Writer, head string, fs *flag.FlagSet) {
 	fmt.Fprint(w, head)
 	fmt.Fprint(w, "\nFlags:\n")
-	fs.SetOutput(w)
-	fs.PrintDefaults()
-	fs.SetOutput(io.Discard)
+	printFlags(w, fs)
+}
+
+// printFlags lists a FlagSet's flags as the docs write them: each flag once,
+// its shorthands (flags that share its Value, see alias) beside it, long
+// names with two dashes, the value's name, and the default when it is not
+// the zero value:
+//
+//	-c, --config FILE
+//	      the wrangler.toml or wrangler.json(c) FILE to use (default: ...)
+//	    --port PORT
+//	      listen on PORT, ...
+//
+// The value's name is the word in backquotes in the usage text, as with
+// flag.PrintDefaults (so a usage text must not quote anything else in
+// backquotes; TestHelpFlags checks).
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	type entry struct {
+		f     *flag.Flag // the longest name
+		names []string
+	}
+	var entries []*entry
+	fs.VisitAll(func(f *flag.Flag) {
+		for _, e := range entries {
+			if e.f.Value == f.Value {
+				e.names = append(e.names, f.Name)
+				if len(f.Name) > len(e.f.Name) {
+					e.f = f
+				}
+				return
+			}
+		}
+		entries = append(entries, &entry{f: f, names: []string{f.Name}})
+	})
+	slices.SortFunc(entries, func(a, b *entry) int { return strings.Compare(a.f.Name, b.f.Name) })
+	for _, e := range entries {
+		// One-letter names first, then the longest.
+		slices.SortFunc(e.names, func(a, b string) int {
+			if (len(a) == 1) != (len(b) == 1) {
+				return len(a) - len(b)
+			}
+			return len(b) - len(a)
+		})
+		var line strings.Builder
+		line.WriteString(" ")
+		if len(e.names[0]) > 1 {
+			line.WriteString("    ") // under the long name of "-c, --config"
+		}
+		for i, n := range e.names {
+			if i > 0 {
+				line.WriteString(",")
+			}
+			line.WriteString(" -")
+			if len(n) > 1 {
+				line.WriteString("-")
+			}
+			line.WriteString(n)
+		}
+		name, text := flag.UnquoteUsage(e.f)
+		if name != "" {
+			line.WriteString(" " + name)
+		}
+		switch e.f.DefValue {
+		case "", "0", "0s", "false", "[]":
+		default:
+			text += " (default " + e.f.DefValue + ")"
+		}
+		fmt.Fprintf(w, "%s\n        %s\n", line.String(), text)
+	}
+}
+
+// alias makes short another name of the flag long: both set one Value,
+// and printFlags shows them on one line.
+func alias(fs *flag.FlagSet, short, long string) {
+	fs.Var(fs.Lookup(long).Value, short, "shorthand for --"+long)
 }
 
 // repeated is a flag that may be given several times.

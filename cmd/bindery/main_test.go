@@ -50,7 +50,7 @@ func TestUsage(t *testing.T) {
 		{[]string{"kv", "key", "zap"}, errUsage, `unknown command "zap"`},
 		{[]string{"kv", "key", "get"}, errUsage, "wrong number of arguments"},
 		{[]string{"kv", "key", "get", "k"}, errUsage, "exactly one of --binding and --namespace-id"},
-		{[]string{"kv", "key", "put", "--help"}, flag.ErrHelp, "-ttl"},
+		{[]string{"kv", "key", "put", "--help"}, flag.ErrHelp, "--ttl SECONDS"},
 		{[]string{"kv", "put", "k"}, errUsage, `did you mean "bindery kv key put"`},
 		{[]string{"r2", "get", "b/k"}, errUsage, `did you mean "bindery r2 object get"`},
 	}
