@@ -40,17 +40,38 @@ data kept in --persist-to. One log line per request at info level
 (--log-level warn hides them). Stop it with Ctrl-C.
 `
 
+// devFlags are the flags of bindery dev.
 type devFlags struct {
-	config, env, ip, persistTo, cacheDir, adminAddr, logLevel, s3Addr string
-	port, maxInstances                                                int
-	timeout                                                           time.Duration
-	memoryMiB                                                         uint64
-	noBuild, portSet                                                  bool
-	vars                                                              repeated
+	config, env, ip, persistTo, cacheDir, adminAddr, s3Addr string
+	port, maxInstances                                      int
+	timeout                                                 time.Duration
+	memoryMiB                                               int64
+	logLevel                                                slog.Level
+	noBuild                                                 bool
+	vars                                                    repeated
+	// set holds the names of the flags given.
+	set map[string]bool
 }
 
-func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// Bounds of bindery dev's limits.
+const (
+	// maxRequestTimeout is the longest --request-timeout.
+	maxRequestTimeout = 24 * time.Hour
+	// maxInstancesBound is the largest --max-instances: far more than a
+	// development machine serves at once (each instance reserves its
+	// memory limit of address space).
+	maxInstancesBound = 1024
+	// maxMemoryMiB is the largest --memory-limit: a wasm32 memory holds at
+	// most 2^16 pages of 64 KiB, 4 GiB.
+	maxMemoryMiB = 4096
+)
+
+// parseDevFlags parses and checks bindery dev's arguments: the flags and
+// at most one WORKER.wasm. It reads and creates nothing, so a bad value
+// stops bindery dev before anything happens.
+func parseDevFlags(args []string, stdout, stderr io.Writer) (devFlags, []string, error) {
 	var f devFlags
+	logLevel := "info"
 	fs := flag.NewFlagSet("bindery dev", flag.ContinueOnError)
 	fs.StringVar(&f.config, "config", "", "the wrangler.toml or wrangler.json(c) `FILE` to use (default: the one in the current directory)")
 	alias(fs, "c", "config")
@@ -62,25 +83,55 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&f.cacheDir, "cache-dir", "", "keep compiled Workers in `DIR` (default bindery/wazero in the user cache directory)")
 	fs.StringVar(&f.adminAddr, "admin-addr", "127.0.0.1:0", "`HOST:PORT` of the admin API that \"bindery kv\" and \"bindery r2\" use")
 	fs.StringVar(&f.s3Addr, "s3-addr", "", "`HOST:PORT` of the S3-compatible API of the R2 buckets (default: the Worker's port + 1; \"off\" disables it)")
-	fs.StringVar(&f.logLevel, "log-level", "info", "log `LEVEL`: debug, info (a line per request), warn or error")
-	fs.IntVar(&f.maxInstances, "max-instances", 0, "at most `N` Worker instances at once (default 2×CPUs+2)")
-	fs.DurationVar(&f.timeout, "request-timeout", host.DefaultRequestTimeout, "wall-clock limit of one request, a `DURATION` such as 30s or 2m")
-	fs.Uint64Var(&f.memoryMiB, "memory-limit", host.DefaultMemoryLimit>>20, "memory limit of one instance, in `MiB`")
+	fs.StringVar(&logLevel, "log-level", logLevel, "log `LEVEL`: debug, info (a line per request), warn or error")
+	fs.IntVar(&f.maxInstances, "max-instances", 0, fmt.Sprintf("at most `N` Worker instances at once, 1 to %d (default 2×CPUs+2)", maxInstancesBound))
+	fs.DurationVar(&f.timeout, "request-timeout", host.DefaultRequestTimeout, "wall-clock limit of one request, a `DURATION` such as 30s or 2m, at most 24h")
+	fs.Int64Var(&f.memoryMiB, "memory-limit", host.DefaultMemoryLimit>>20, fmt.Sprintf("memory limit of one instance, in `MiB`, 1 to %d", maxMemoryMiB))
 	fs.BoolVar(&f.noBuild, "no-build", false, "skip the [build] command")
 	fs.Var(&f.vars, "var", "`KEY:VALUE` variable to add or override (repeatable)")
 	pos, err := parse(fs, devUsage, args, stdout, stderr)
 	if err != nil {
-		return err
+		return f, nil, err
 	}
-	fs.Visit(func(fl *flag.Flag) { f.portSet = f.portSet || fl.Name == "port" })
+	f.set = map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
 	if len(pos) > 1 {
 		fmt.Fprintf(stderr, "bindery dev: at most one Worker file, got %q\n", pos)
-		return errUsage
+		return f, nil, errUsage
 	}
-	log, err := newLogger(stderr, f.logLevel)
+	bad := func(format string, a ...any) (devFlags, []string, error) {
+		fmt.Fprintf(stderr, "bindery dev: "+format+"\nRun \"bindery dev --help\" for usage.\n", a...)
+		return f, nil, errUsage
+	}
+	if err := f.logLevel.UnmarshalText([]byte(logLevel)); err != nil {
+		return bad("--log-level %q: want debug, info, warn or error", logLevel)
+	}
+	if f.timeout <= 0 || f.timeout > maxRequestTimeout {
+		return bad("--request-timeout %s: want more than 0s and at most 24h", f.timeout)
+	}
+	if f.set["max-instances"] && (f.maxInstances < 1 || f.maxInstances > maxInstancesBound) {
+		return bad("--max-instances %d: want 1 to %d", f.maxInstances, maxInstancesBound)
+	}
+	if f.memoryMiB < 1 || f.memoryMiB > maxMemoryMiB {
+		return bad("--memory-limit %d: want 1 to %d (MiB; a wasm32 memory is at most 4 GiB)", f.memoryMiB, maxMemoryMiB)
+	}
+	if f.port < 0 || f.port > 65535 {
+		return bad("--port %d: want 0 to 65535 (0 picks a free port)", f.port)
+	}
+	for _, kvp := range f.vars {
+		if k, _, ok := strings.Cut(kvp, ":"); !ok || k == "" {
+			return bad("--var %q: want KEY:VALUE", kvp)
+		}
+	}
+	return f, pos, nil
+}
+
+func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f, pos, err := parseDevFlags(args, stdout, stderr)
 	if err != nil {
 		return err
 	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: f.logLevel}))
 	cfg, err := loadConfig(f.config, f.env, len(pos) == 1)
 	if err != nil {
 		return err
@@ -143,7 +194,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	start := time.Now()
 	w, err := rt.NewWorker(ctx, host.WorkerConfig{
 		Name: cfg.Name, Wasm: wasm, Bindings: bindings,
-		RequestTimeout: f.timeout, MemoryLimit: f.memoryMiB << 20, MaxInstances: f.maxInstances,
+		RequestTimeout: f.timeout, MemoryLimit: uint64(f.memoryMiB) << 20, MaxInstances: f.maxInstances,
 	})
 	if err != nil {
 		return err
@@ -152,7 +203,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	log.Debug("worker ready", "wasm", wasmPath, "took", time.Since(start))
 
 	ip, port := first(f.ip, cfg.Dev.IP, "127.0.0.1"), firstInt(cfg.Dev.Port, 8787)
-	if f.portSet {
+	if f.set["port"] {
 		port = f.port // 0 picks a free port
 	}
 	ln, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(port)))
@@ -202,14 +253,6 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	srv.Shutdown(sctx)
 	adm.Shutdown(sctx)
 	return nil
-}
-
-func newLogger(w io.Writer, level string) (*slog.Logger, error) {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
-	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
 }
 
 // loadConfig reads the config at path, or finds one in the current
