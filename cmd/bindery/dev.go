@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -132,16 +133,49 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: f.logLevel}))
-	cfg, err := loadConfig(f.config, f.env, len(pos) == 1)
+	p, err := loadProject(ctx, &f, pos, log, stderr)
 	if err != nil {
 		return err
+	}
+	d, err := startDevServer(ctx, &f, p, log)
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	fmt.Fprintf(stdout, "bindery %s: %s with bindings %s\nstate: %s\n%sReady on http://%s\n", version, p.cfg.Name, describeBindings(p.cfg), d.dir, d.s3line, d.ln.Addr())
+	// Compiling left tens of MiB of garbage (decoding, the data image):
+	// hand it back to the OS rather than carry it as idle RSS, off the
+	// start-up path.
+	go debug.FreeOSMemory()
+	return d.serve(ctx, stdout)
+}
+
+// devProject is what bindery dev serves: the config, the Worker's bytes
+// and its vars, everything that is checked before any state is made.
+type devProject struct {
+	cfg      *wrangler.Config
+	wasmPath string
+	wasm     []byte
+	vars     host.Binding
+}
+
+// loadProject reads the config, runs its [build] command and reads the
+// Worker. It creates nothing but what the build command writes.
+func loadProject(ctx context.Context, f *devFlags, pos []string, log *slog.Logger, stderr io.Writer) (*devProject, error) {
+	cfg, err := loadConfig(f.config, f.env, len(pos) == 1)
+	if err != nil {
+		return nil, err
 	}
 	for _, w := range cfg.Warnings {
 		log.Warn(w)
 	}
+	vs, err := varsBinding(cfg, f.vars)
+	if err != nil {
+		return nil, err
+	}
 	if !f.noBuild && cfg.Build.Command != "" {
 		if err := build(ctx, cfg, stderr); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	wasmPath := cfg.Main
@@ -149,110 +183,212 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		wasmPath = pos[0]
 	}
 	if wasmPath == "" {
-		return fmt.Errorf("no Worker to serve: set main in %s or pass WORKER.wasm", cfg.Path)
+		return nil, fmt.Errorf("no Worker to serve: set main in %s or pass WORKER.wasm", cfg.Path)
 	}
 	if !strings.HasSuffix(wasmPath, ".wasm") {
-		return fmt.Errorf("main %q is not a .wasm file: bindery serves WebAssembly Workers", wasmPath)
+		return nil, fmt.Errorf("main %q is not a .wasm file: bindery serves WebAssembly Workers", wasmPath)
 	}
 	wasm, err := os.ReadFile(wasmPath)
 	if err != nil {
-		return fmt.Errorf("read worker: %w", err)
+		return nil, fmt.Errorf("read worker: %w", err)
 	}
-	dir := f.persistTo
-	if dir == "" {
-		dir = filepath.Join(configDir(cfg), ".bindery", "state")
-	}
-	t0 := time.Now()
-	st, err := state.Open(dir, log)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	log.Debug("state open", "dir", dir, "took", time.Since(t0))
-	gcCtx, stopGC := context.WithCancel(ctx)
-	defer stopGC()
-	go badgerdb.RunGC(gcCtx, st.DB(), 0)
+	return &devProject{cfg: cfg, wasmPath: wasmPath, wasm: wasm, vars: vs}, nil
+}
 
-	cacheDir := f.cacheDir
-	if cacheDir == "" {
-		if d, err := os.UserCacheDir(); err == nil {
-			cacheDir = filepath.Join(d, "bindery", "wazero")
+// devServer is a started bindery dev: its listeners, data directory,
+// Worker and servers.
+type devServer struct {
+	dir      string // the data directory
+	ln, aln  net.Listener
+	s3line   string // the start-up line of the S3 API ("" when off)
+	srv, adm *http.Server
+	errc     chan error // the servers' Serve results
+	// closers undo start-up, last first.
+	closers []func()
+}
+
+// onClose adds fn to what close does, before what was added earlier.
+func (d *devServer) onClose(fn func()) { d.closers = append(d.closers, fn) }
+
+// close releases what start-up made, in reverse order.
+func (d *devServer) close() {
+	for i := len(d.closers) - 1; i >= 0; i-- {
+		d.closers[i]()
+	}
+	d.closers = nil
+}
+
+// startDevServer listens, opens the data directory, starts the Worker and serves
+// it and the admin (and S3) API. It takes the ports before it opens the
+// data directory, and a data directory it had to create is removed again
+// when start-up fails after all, so a failed start leaves nothing behind.
+func startDevServer(ctx context.Context, f *devFlags, p *devProject, log *slog.Logger) (_ *devServer, err error) {
+	d := &devServer{dir: f.persistTo, errc: make(chan error, 2)}
+	if d.dir == "" {
+		d.dir = filepath.Join(configDir(p.cfg), ".bindery", "state")
+	}
+	defer func() {
+		if err != nil {
+			d.close()
 		}
-	}
-	t0 = time.Now()
-	rt, err := host.NewRuntime(ctx, host.RuntimeConfig{CacheDir: cacheDir, Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT()}, Logger: log})
-	if err != nil {
-		return err
-	}
-	log.Debug("runtime ready", "took", time.Since(t0))
-	defer rt.Close(context.Background())
-	go sweepR2(gcCtx, st.R2(), log)
-	bindings, err := devBindings(ctx, cfg, st, f.vars)
-	if err != nil {
-		return err
-	}
-	start := time.Now()
-	w, err := rt.NewWorker(ctx, host.WorkerConfig{
-		Name: cfg.Name, Wasm: wasm, Bindings: bindings,
-		RequestTimeout: f.timeout, MemoryLimit: uint64(f.memoryMiB) << 20, MaxInstances: f.maxInstances,
-	})
-	if err != nil {
-		return err
-	}
-	defer w.Close(context.Background())
-	log.Debug("worker ready", "wasm", wasmPath, "took", time.Since(start))
+	}()
 
-	ip, port := first(f.ip, cfg.Dev.IP, "127.0.0.1"), firstInt(cfg.Dev.Port, 8787)
+	ip, port := first(f.ip, p.cfg.Dev.IP, "127.0.0.1"), firstInt(p.cfg.Dev.Port, 8787)
 	if f.set["port"] {
 		port = f.port // 0 picks a free port
 	}
-	ln, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(port)))
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+	if d.ln, err = net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(port))); err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
 	}
-	s3srv, s3line, err := startS3(f.s3Addr, ip, ln, cfg, st, log)
-	if err != nil {
-		ln.Close()
-		return err
+	d.onClose(func() { d.ln.Close() })
+	if d.aln, err = net.Listen("tcp", f.adminAddr); err != nil {
+		return nil, fmt.Errorf("admin API (--admin-addr): listen: %w", err)
 	}
-	if s3srv != nil {
-		defer s3srv.Close()
-	}
-	aln, err := net.Listen("tcp", f.adminAddr)
+	d.onClose(func() { d.aln.Close() })
+	s3ln, err := listenS3(f.s3Addr, ip, d.ln, p.cfg, log)
 	if err != nil {
-		ln.Close()
-		return fmt.Errorf("admin listen: %w", err)
+		return nil, err
+	}
+	if s3ln != nil {
+		d.onClose(func() { s3ln.Close() })
+	}
+
+	cacheDir := f.cacheDir
+	if cacheDir == "" {
+		if c, err := os.UserCacheDir(); err == nil {
+			cacheDir = filepath.Join(c, "bindery", "wazero")
+		}
+	}
+	t0 := time.Now()
+	rt, err := host.NewRuntime(ctx, host.RuntimeConfig{CacheDir: cacheDir, Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT()}, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	d.onClose(func() { rt.Close(context.Background()) })
+	log.Debug("runtime ready", "took", time.Since(t0))
+
+	st, err := openState(d.dir, log)
+	if err != nil {
+		return nil, err
+	}
+	if created := st.created; created != "" {
+		// Undo the directory this start-up made, should it fail after all
+		// (err is startDevServer's result, nil once it has returned d),
+		// once the data directory is closed.
+		d.onClose(func() {
+			if err != nil {
+				os.RemoveAll(created)
+			}
+		})
+	}
+	d.onClose(func() { st.Close() })
+	gcCtx, stopGC := context.WithCancel(context.Background())
+	d.onClose(stopGC)
+	go badgerdb.RunGC(gcCtx, st.DB(), 0)
+	go sweepR2(gcCtx, st.R2(), log)
+
+	bindings, err := dataBindings(ctx, p.cfg, st.State)
+	if err != nil {
+		return nil, err
+	}
+	t0 = time.Now()
+	w, err := rt.NewWorker(ctx, host.WorkerConfig{
+		Name: p.cfg.Name, Wasm: p.wasm, Bindings: append(bindings, p.vars),
+		RequestTimeout: f.timeout, MemoryLimit: uint64(f.memoryMiB) << 20, MaxInstances: f.maxInstances,
+	})
+	if err != nil {
+		return nil, err
+	}
+	d.onClose(func() { w.Close(context.Background()) })
+	log.Debug("worker ready", "wasm", p.wasmPath, "took", time.Since(t0))
+
+	if s3ln != nil {
+		srv, line, err := serveS3(s3ln, st.State, log)
+		if err != nil {
+			return nil, err
+		}
+		d.onClose(func() { srv.Close() })
+		d.s3line = line
 	}
 	token := randomToken()
-	srv := &http.Server{Handler: w, ReadHeaderTimeout: 10 * time.Second}
-	adm := &http.Server{Handler: admin.Handler(st, st.R2(), token), ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 2)
-	go func() { errc <- srv.Serve(ln) }()
-	go func() { errc <- adm.Serve(aln) }()
-	info := state.ServerInfo{PID: os.Getpid(), Admin: "http://" + aln.Addr().String(), Token: token, Worker: cfg.Name, Started: time.Now()}
-	if err := state.WriteServerInfo(dir, info); err != nil {
-		return err
+	d.srv = &http.Server{Handler: w, ReadHeaderTimeout: 10 * time.Second}
+	d.adm = &http.Server{Handler: admin.Handler(st, st.R2(), token), ReadHeaderTimeout: 10 * time.Second}
+	go func() { d.errc <- d.srv.Serve(d.ln) }()
+	go func() { d.errc <- d.adm.Serve(d.aln) }()
+	d.onClose(func() { d.srv.Close(); d.adm.Close() })
+	info := state.ServerInfo{PID: os.Getpid(), Admin: "http://" + d.aln.Addr().String(), Token: token, Worker: p.cfg.Name, Started: time.Now()}
+	if err := state.WriteServerInfo(d.dir, info); err != nil {
+		return nil, err
 	}
-	defer state.RemoveServerInfo(dir)
-	fmt.Fprintf(stdout, "bindery %s: %s with bindings %s\nstate: %s\n%sReady on http://%s\n", version, cfg.Name, describeBindings(cfg), dir, s3line, ln.Addr())
-	// Compiling left tens of MiB of garbage (decoding, the data image):
-	// hand it back to the OS rather than carry it as idle RSS, off the
-	// start-up path.
-	go debug.FreeOSMemory()
+	d.onClose(func() { state.RemoveServerInfo(d.dir) })
+	return d, nil
+}
 
+// serve serves until ctx is done (Ctrl-C) or a server fails, then shuts
+// the servers down, letting requests in flight finish for up to 5 seconds.
+func (d *devServer) serve(ctx context.Context, stdout io.Writer) error {
+	var err error
 	select {
 	case <-ctx.Done():
-	case err := <-errc:
-		if !errors.Is(err, http.ErrServerClosed) {
-			return fmt.Errorf("serve: %w", err)
+	case err = <-d.errc:
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		} else {
+			err = fmt.Errorf("serve: %w", err)
 		}
 	}
 	fmt.Fprintln(stdout, "shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	srv.Shutdown(sctx)
-	adm.Shutdown(sctx)
-	return nil
+	d.srv.Shutdown(sctx)
+	d.adm.Shutdown(sctx)
+	return err
+}
+
+// openedState is a data directory opened by bindery dev, with the
+// directory its opening created ("" when dir existed): removing that one
+// undoes the creation and nothing else.
+type openedState struct {
+	*state.State
+	created string
+}
+
+// openState opens (creating it if needed) the data directory dir.
+func openState(dir string, log *slog.Logger) (openedState, error) {
+	created := missingRoot(dir)
+	t0 := time.Now()
+	st, err := state.Open(dir, log)
+	if err != nil {
+		if created != "" {
+			os.RemoveAll(created)
+		}
+		return openedState{}, err
+	}
+	log.Debug("state open", "dir", dir, "took", time.Since(t0))
+	return openedState{State: st, created: created}, nil
+}
+
+// missingRoot returns the outermost directory on the way to path that does
+// not exist yet, or "" when path exists or that cannot be told.
+func missingRoot(path string) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return ""
+	}
+	root := ""
+	for p := abs; ; p = filepath.Dir(p) {
+		_, err := os.Lstat(p)
+		switch {
+		case err == nil:
+			return root
+		case !errors.Is(err, fs.ErrNotExist):
+			return ""
+		}
+		root = p
+		if filepath.Dir(p) == p {
+			return root
+		}
+	}
 }
 
 // loadConfig reads the config at path, or finds one in the current
@@ -272,8 +408,9 @@ func loadConfig(path, env string, optional bool) (*wrangler.Config, error) {
 	return wrangler.Load(path, env)
 }
 
-// devBindings turns the config's grants into host bindings.
-func devBindings(ctx context.Context, cfg *wrangler.Config, st *state.State, extra []string) ([]host.Binding, error) {
+// dataBindings are the config's KV and R2 bindings on the data directory
+// st; the R2 buckets the config declares are created.
+func dataBindings(ctx context.Context, cfg *wrangler.Config, st *state.State) ([]host.Binding, error) {
 	nss := map[string]*kv.Namespace{}
 	for _, n := range cfg.KVNamespaces {
 		nss[n.Binding] = st.KV(namespaceID(n))
@@ -290,6 +427,12 @@ func devBindings(ctx context.Context, cfg *wrangler.Config, st *state.State, ext
 		}
 		bks[b.Binding] = bk
 	}
+	return []host.Binding{kv.NewBinding(nss), r2.NewBinding(bks)}, nil
+}
+
+// varsBinding is the binding of the config's [vars], its secrets and the
+// --var values (KEY:VALUE, checked by parseDevFlags) over them.
+func varsBinding(cfg *wrangler.Config, extra []string) (host.Binding, error) {
 	vs := map[string]vars.Var{}
 	for name, v := range cfg.Vars {
 		if v.JSON != nil {
@@ -312,7 +455,7 @@ func devBindings(ctx context.Context, cfg *wrangler.Config, st *state.State, ext
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cfg.Path, err)
 	}
-	return []host.Binding{kv.NewBinding(nss), v, r2.NewBinding(bks)}, nil
+	return v, nil
 }
 
 // bucketName is where an R2 binding's objects live locally: its
@@ -343,14 +486,11 @@ func sweepR2(ctx context.Context, st *r2.Store, log *slog.Logger) {
 	}
 }
 
-// startS3 serves the S3-compatible API of the R2 buckets when the config
-// has any (or --s3-addr asks for it), and returns the start-up line that
-// tells clients where and with which credentials. The credentials are
-// made once per data directory and kept in it, so clients stay configured
-// across restarts.
-func startS3(addr, ip string, worker net.Listener, cfg *wrangler.Config, st *state.State, log *slog.Logger) (*http.Server, string, error) {
+// listenS3 takes the address of the S3-compatible API of the R2 buckets
+// when the config has any (or --s3-addr asks for it); nil when it is off.
+func listenS3(addr, ip string, worker net.Listener, cfg *wrangler.Config, log *slog.Logger) (net.Listener, error) {
 	if addr == "off" || (addr == "" && len(cfg.R2Buckets) == 0) {
-		return nil, "", nil
+		return nil, nil
 	}
 	var ln net.Listener
 	var err error
@@ -364,11 +504,18 @@ func startS3(addr, ip string, worker net.Listener, cfg *wrangler.Config, st *sta
 		ln, err = net.Listen("tcp", addr)
 	}
 	if err != nil {
-		return nil, "", fmt.Errorf("S3 API listen: %w", err)
+		return nil, fmt.Errorf("S3 API (--s3-addr): listen: %w", err)
 	}
+	return ln, nil
+}
+
+// serveS3 serves the S3-compatible API of the R2 buckets on ln, and
+// returns the start-up line that tells clients where and with which
+// credentials. The credentials are made once per data directory and kept
+// in it, so clients stay configured across restarts.
+func serveS3(ln net.Listener, st *state.State, log *slog.Logger) (*http.Server, string, error) {
 	creds, err := s3Credentials(st.Dir())
 	if err != nil {
-		ln.Close()
 		return nil, "", err
 	}
 	srv := &http.Server{Handler: s3.NewHandler(st.R2(), s3.Options{Credentials: []s3.Credentials{creds}, Logger: log}), ReadHeaderTimeout: 10 * time.Second}
