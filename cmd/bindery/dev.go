@@ -311,7 +311,7 @@ func startDevServer(ctx context.Context, f *devFlags, p *devProject, log *slog.L
 		d.s3line = line
 	}
 	token := randomToken()
-	d.srv = &http.Server{Handler: w, ReadHeaderTimeout: 10 * time.Second}
+	d.srv = &http.Server{Handler: accessLog(w, log, p.cfg.Name), ReadHeaderTimeout: 10 * time.Second}
 	d.adm = &http.Server{Handler: admin.Handler(st, st.R2(), token), ReadHeaderTimeout: 10 * time.Second}
 	go func() { d.errc <- d.srv.Serve(d.ln) }()
 	go func() { d.errc <- d.adm.Serve(d.aln) }()
@@ -323,6 +323,104 @@ func startDevServer(ctx context.Context, f *devFlags, p *devProject, log *slog.L
 	d.onClose(func() { state.RemoveServerInfo(d.dir) })
 	return d, nil
 }
+
+// accessLog wraps a Worker's handler with the access log: one line per
+// request at info level, as wrangler dev prints, with the method, the path
+// as the client sent it (escaped, never cleaned; without the query, which
+// may carry tokens), the status, the time taken and the Worker's name.
+// When the logger does not log info (--log-level warn), it returns next
+// itself, so the log costs nothing.
+//
+// A handler that panics is logged and the panic goes on: the host panics
+// with http.ErrAbortHandler to cut a response that failed after its
+// headers were sent, and net/http must see that to close the connection.
+func accessLog(next http.Handler, log *slog.Logger, worker string) http.Handler {
+	if !log.Enabled(context.Background(), slog.LevelInfo) {
+		return next
+	}
+	return &accessLogger{next: next, log: log, worker: worker}
+}
+
+// accessLogger is the handler accessLog returns.
+type accessLogger struct {
+	next   http.Handler
+	log    *slog.Logger
+	worker string
+}
+
+// ServeHTTP serves r with the next handler and logs it.
+func (a *accessLogger) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w}
+	defer func() {
+		if v := recover(); v != nil {
+			a.logRequest(r, sw.status, start, v)
+			panic(v)
+		}
+	}()
+	a.next.ServeHTTP(sw, r)
+	a.logRequest(r, sw.status, start, nil)
+}
+
+// logRequest writes the line of one request; panicked is what the handler
+// panicked with, if it did.
+func (a *accessLogger) logRequest(r *http.Request, status int, start time.Time, panicked any) {
+	took := time.Since(start).Round(time.Microsecond)
+	path := r.RequestURI // as sent: net/http neither unescapes nor cleans it
+	if path == "" {
+		path = r.URL.EscapedPath() // a handler called without a server
+	}
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	if status == 0 && panicked == nil {
+		status = http.StatusOK // what net/http sends for a handler that wrote nothing
+	}
+	attrs := [...]slog.Attr{
+		slog.String("method", r.Method),
+		slog.String("path", path),
+		slog.Int("status", status),
+		slog.Duration("duration", took),
+		slog.String("worker", a.worker),
+	}
+	switch {
+	case panicked == nil:
+		a.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs[:]...)
+	case panicked == http.ErrAbortHandler:
+		a.log.LogAttrs(r.Context(), slog.LevelInfo, "request", append(attrs[:], slog.String("aborted", "the response was cut short after its headers"))...)
+	default:
+		a.log.LogAttrs(r.Context(), slog.LevelError, "request", append(attrs[:], slog.Any("panic", panicked))...)
+	}
+}
+
+// statusWriter is the ResponseWriter the access log hands the Worker: it
+// notes the status the handler sends. Unwrap lets
+// http.NewResponseController reach the connection's Flush and deadlines,
+// which the host uses to stream a body.
+type statusWriter struct {
+	http.ResponseWriter
+	status int // the final status sent; 0 before the headers
+}
+
+// WriteHeader notes the final status (not an interim 1xx) and sends it.
+func (s *statusWriter) WriteHeader(code int) {
+	if s.status == 0 && code >= 200 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+// Write notes the implicit 200 of a body written without WriteHeader.
+func (s *statusWriter) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+// Unwrap returns the ResponseWriter underneath, for
+// http.NewResponseController.
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 // serve serves until ctx is done (Ctrl-C) or a server fails, then shuts
 // the servers down, letting requests in flight finish for up to 5 seconds.

@@ -1,14 +1,20 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"io"
 	"maps"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bindery-run/bindery/internal/testutil"
 )
@@ -148,5 +154,92 @@ func TestDevStateDirKept(t *testing.T) {
 	}
 	if out, _, err := runCLI(t, "", "kv", "key", "get", "k", "--namespace-id", "ns", "--persist-to", state); err != nil || out != "v" {
 		t.Errorf("after a failed start: get = %q, %v", out, err)
+	}
+}
+
+// serveDev runs bindery dev in-process with args (and --port 0 --s3-addr
+// off) in dir until the test ends, and returns its base URL and stderr.
+func serveDev(t *testing.T, dir string, args ...string) (string, *syncBuf) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out, errOut := &syncBuf{}, &syncBuf{}
+	done := make(chan error, 1)
+	args = append([]string{"dev", "--port", "0", "--s3-addr", "off", "--config", filepath.Join(dir, "wrangler.toml")}, args...)
+	go func() { done <- run(ctx, args, nil, out, errOut) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("dev: %v", err)
+		}
+	})
+	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		for _, l := range strings.Split(out.String(), "\n") {
+			if u, ok := strings.CutPrefix(l, "Ready on "); ok {
+				return u, errOut
+			}
+		}
+		select {
+		case err := <-done:
+			done <- err
+			t.Fatalf("dev exited: %v\n%s", err, errOut)
+		default:
+		}
+	}
+	t.Fatalf("dev never got ready:\n%s\n%s", out, errOut)
+	return "", nil
+}
+
+// TestDevAccessLog serves examples/hello with bindery dev: each request is
+// one info line with the method, the path as sent, the status, the
+// duration and the Worker's name; --log-level warn silences them.
+func TestDevAccessLog(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a Worker")
+	}
+	wasm := testutil.BuildGoGuest(t, "examples/hello")
+	dir := t.TempDir()
+	toml := fmt.Sprintf("name = \"hello-log\"\nmain = %q\n", wasm)
+	if err := os.WriteFile(filepath.Join(dir, "wrangler.toml"), []byte(toml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	line := regexp.MustCompile(`(?m)^time=\S+ level=INFO msg=request method=(\S+) path=(\S+) status=(\d+) duration=[0-9.]+[µnm]?s worker=hello-log$`)
+	for _, level := range []string{"info", "warn"} {
+		t.Run(level, func(t *testing.T) {
+			base, logs := serveDev(t, dir, "--log-level", level, "--persist-to", filepath.Join(t.TempDir(), "state"))
+			for _, target := range []string{"/hello", "/a/../b%20c?q=1"} {
+				req, _ := http.NewRequest("GET", base+target, nil)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+			req, _ := http.NewRequest("POST", base+"/hello", strings.NewReader("x"))
+			if resp, err := http.DefaultClient.Do(req); err == nil {
+				resp.Body.Close()
+			}
+			// The line is written after the response: wait for it.
+			var got [][]string
+			for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+				if got = line.FindAllStringSubmatch(logs.String(), -1); len(got) >= 3 || level == "warn" {
+					break
+				}
+			}
+			var want [][]string
+			if level == "info" {
+				want = [][]string{{"GET", "/hello", "200"}, {"GET", "/a/../b%20c", "404"}, {"POST", "/hello", "200"}}
+			}
+			var short [][]string
+			for _, g := range got {
+				short = append(short, g[1:])
+			}
+			if fmt.Sprint(short) != fmt.Sprint(want) {
+				t.Errorf("access log lines = %q, want %q\n%s", short, want, logs.String())
+			}
+			if level == "warn" && strings.Contains(logs.String(), "msg=request") {
+				t.Errorf("--log-level warn logged requests:\n%s", logs.String())
+			}
+		})
 	}
 }
