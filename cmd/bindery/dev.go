@@ -507,10 +507,13 @@ func loadConfig(path, env string, optional bool) (*wrangler.Config, error) {
 }
 
 // dataBindings are the config's KV and R2 bindings on the data directory
-// st; the R2 buckets the config declares are created.
+// st; the KV namespaces and R2 buckets the config declares are created.
 func dataBindings(ctx context.Context, cfg *wrangler.Config, st *state.State) ([]host.Binding, error) {
 	nss := map[string]*kv.Namespace{}
-	for _, n := range cfg.KVNamespaces {
+	for i, n := range cfg.KVNamespaces {
+		if err := st.CreateKVNamespace(ctx, namespaceID(n)); err != nil {
+			return nil, fmt.Errorf("%s: kv_namespaces[%d] (binding %s): %w", cfg.Path, i, n.Binding, err)
+		}
 		nss[n.Binding] = st.KV(namespaceID(n))
 	}
 	bks := map[string]*r2.Bucket{}

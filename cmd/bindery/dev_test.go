@@ -144,7 +144,7 @@ func TestDevStateDirOnFailure(t *testing.T) {
 func TestDevStateDirKept(t *testing.T) {
 	dir := t.TempDir()
 	state := filepath.Join(dir, ".bindery", "state")
-	if _, _, err := runCLI(t, "", "kv", "key", "put", "k", "v", "--namespace-id", "ns", "--persist-to", state); err != nil {
+	if _, _, err := runCLI(t, "", "kv", "key", "put", "k", "v", "--namespace-id", "ns", "--create", "--persist-to", state); err != nil {
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(dir, "wrangler.toml"), []byte("name = \"w\"\nmain = \"w.wasm\"\n"), 0o644)

@@ -180,7 +180,7 @@ func TestKVDirect(t *testing.T) {
 		wantOut string
 		wantErr string
 	}{
-		{kvArgs("put", "a", "alpha", "--metadata", `{"v":1}`), "", ""},
+		{kvArgs("put", "a", "alpha", "--metadata", `{"v":1}`, "--create"), "", ""},
 		{kvArgs("put", "b", "--path", file), "", ""},
 		{kvArgs("put", "c", "--path", "-"), "", ""},
 		{kvArgs("get", "a"), "alpha", ""},

@@ -37,9 +37,10 @@ BUCKET is a bucket name (the bucket_name of an [[r2_buckets]] entry); with
 files/a/b.txt is the key "a/b.txt" of the bucket "files". Bodies stream:
 files of any size take little memory.
 
-Works on the data of a running "bindery dev" (through its admin API), or on
-the data directory itself when no dev server runs on it; then a bucket the
-config declares is created if it does not exist yet, as "bindery dev" does.
+A bucket that does not exist is an error that lists those that do, unless
+the config declares it (it is created, as "bindery dev" does) or put is
+given --create. Works on the data of a running "bindery dev" (through its
+admin API), or on the data directory itself when no dev server runs on it.
 
 Run "bindery r2 object COMMAND --help" for a command's flags.
 `
@@ -50,7 +51,8 @@ var r2Ops = map[string]string{
 
 Uploads a file (--file) or standard input (--pipe) as the object KEY of
 BUCKET, at most 5 GiB, with the HTTP and custom metadata the flags give.
-With --binding NAME, give KEY alone.
+With --binding NAME, give KEY alone. A bucket that does not exist is an
+error unless the config declares it or --create is given.
 `,
 	"get": `Usage: bindery r2 object get BUCKET/KEY [--file PATH | --pipe] [--range bytes=FIRST-LAST]
 
@@ -75,6 +77,7 @@ as R2's list result with --json. With --binding NAME, give PREFIX alone
 // API (*admin.Client) or by the data directory opened directly (r2Direct).
 type r2Objects interface {
 	R2Buckets(ctx context.Context) ([]r2.BucketInfo, error)
+	R2CreateBucket(ctx context.Context, bucket string) error
 	R2Head(ctx context.Context, bucket, key string) (*r2.Object, error)
 	R2Get(ctx context.Context, bucket, key string, o r2.GetOptions) (*r2.ObjectBody, error)
 	R2Put(ctx context.Context, bucket, key string, body io.Reader, size int64, o r2.PutOptions) (*r2.Object, error)
@@ -87,6 +90,10 @@ type r2Direct struct{ st *state.State }
 
 func (d r2Direct) R2Buckets(ctx context.Context) ([]r2.BucketInfo, error) {
 	return d.st.R2().Buckets(ctx)
+}
+
+func (d r2Direct) R2CreateBucket(ctx context.Context, bucket string) error {
+	return d.st.R2().CreateBucket(ctx, bucket)
 }
 
 func (d r2Direct) R2Head(ctx context.Context, bucket, key string) (*r2.Object, error) {
@@ -138,6 +145,7 @@ type r2ObjectFlags struct {
 	// put
 	contentType, contentDisposition, contentEncoding, contentLanguage, cacheControl, expires, storageClass string
 	metadata                                                                                               repeated
+	create                                                                                                 bool
 	// get
 	rng string
 	// list
@@ -202,6 +210,7 @@ func runR2Object(ctx context.Context, op string, args []string, stdin io.Reader,
 		fs.StringVar(&f.storageClass, "storage-class", "", "the object's storage `CLASS`: Standard (default) or InfrequentAccess")
 		alias(fs, "s", "storage-class")
 		fs.Var(&f.metadata, "metadata", "custom metadata `NAME=VALUE` (repeatable)")
+		fs.BoolVar(&f.create, "create", false, "create the bucket if the data directory does not have it")
 	case "get":
 		fs.StringVar(&f.file, "file", "", "write the object to `PATH` (default: the key's last segment, in the current directory)")
 		alias(fs, "f", "file")
@@ -305,17 +314,18 @@ func runR2Object(ctx context.Context, op string, args []string, stdin io.Reader,
 		return err
 	}
 
+	declared := cfg != nil && slices.ContainsFunc(cfg.R2Buckets, func(b wrangler.R2Bucket) bool { return bucketName(b) == bucket })
+	create := declared || f.create
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) && !create {
+		// Nothing there, so no bucket: say so without making the directory.
+		return noSuchBucket(bucket, dir, nil, op == "put")
+	}
 	store, where, closeFn, err := openR2Objects(ctx, dir)
 	if err != nil {
 		return err
 	}
 	defer closeFn()
-	if d, ok := store.(r2Direct); ok && cfg != nil && slices.ContainsFunc(cfg.R2Buckets, func(b wrangler.R2Bucket) bool { return bucketName(b) == bucket }) {
-		if err := d.st.R2().CreateBucket(ctx, bucket); err != nil {
-			return fmt.Errorf("%s: r2_buckets: %w", cfg.Path, err)
-		}
-	}
-	if err := checkR2Bucket(ctx, store, bucket, where); err != nil {
+	if err := checkR2Bucket(ctx, store, bucket, create, op == "put", where); err != nil {
 		return err
 	}
 	return do(store)
@@ -333,8 +343,11 @@ func r2BindingNames(cfg *wrangler.Config) string {
 	return " (it has " + strings.Join(names, ", ") + ")"
 }
 
-// checkR2Bucket fails unless bucket exists, naming the buckets that do.
-func checkR2Bucket(ctx context.Context, store r2Objects, bucket, where string) error {
+// checkR2Bucket fails unless bucket exists, naming the buckets that do;
+// with create (the config declares the bucket, or put --create) it creates
+// the bucket instead. canCreate says whether the command takes --create,
+// for the message.
+func checkR2Bucket(ctx context.Context, store r2Objects, bucket string, create, canCreate bool, where string) error {
 	bs, err := store.R2Buckets(ctx)
 	if err != nil {
 		return err
@@ -346,11 +359,28 @@ func checkR2Bucket(ctx context.Context, store r2Objects, bucket, where string) e
 		}
 		names = append(names, b.Name)
 	}
+	if create {
+		if err := store.R2CreateBucket(ctx, bucket); err != nil {
+			return fmt.Errorf("create bucket %q in %s: %w", bucket, where, err)
+		}
+		return nil
+	}
+	return noSuchBucket(bucket, where, names, canCreate)
+}
+
+// noSuchBucket is the error for a bucket that is not in the data
+// directory (which has the buckets names): it names the bucket and those
+// there are. canCreate says whether the command takes --create.
+func noSuchBucket(bucket, where string, names []string, canCreate bool) error {
 	have := "it has no buckets; bindery dev creates those its config declares in [[r2_buckets]]"
 	if len(names) > 0 {
 		have = "it has " + strings.Join(names, ", ")
 	}
-	return fmt.Errorf("%w %q in %s (%s)", r2.ErrNoSuchBucket, bucket, where, have)
+	hint := ""
+	if canCreate {
+		hint = ": check the bucket name, or add --create to create it"
+	}
+	return fmt.Errorf("%w %q in %s (%s)%s", r2.ErrNoSuchBucket, bucket, where, have, hint)
 }
 
 // openR2Objects reaches the data in dir: through a running dev server's
