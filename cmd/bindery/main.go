@@ -44,7 +44,7 @@ Usage:
   bindery r2 object list BUCKET           list objects
   bindery version                         print the version
 
-Run "bindery COMMAND --help" for a command's flags.
+Run "bindery COMMAND --help" (or "bindery help COMMAND") for a command's flags.
 `
 
 // errUsage marks a usage error (exit code 2); its message is already printed.
