@@ -29,11 +29,11 @@ Reads and writes the keys of KV namespaces, like "wrangler kv key":
   bindery kv key list (--binding NAME | --namespace-id ID)              list keys as JSON
 
 --binding names a [[kv_namespaces]] entry of the config; --namespace-id
-gives the namespace id itself, which must be one the data directory knows
-(one a config declared, or one holding keys) or one the config declares:
-a mistyped id is an error that lists the known ones. "put --create" makes
-a new namespace. Works on the data of a running "bindery dev" (through its
-admin API), or on the data directory itself when no dev server runs on it.
+gives the namespace id itself. An id that is neither in the data directory
+(made by "bindery dev" for its config, or by "put --create", or holding
+keys) nor declared by the config is an error that lists the known ones.
+Works on the data of a running "bindery dev" (through its admin API), or
+on the data directory itself when no dev server runs on it.
 
 Run "bindery kv key COMMAND --help" for a command's flags.
 `

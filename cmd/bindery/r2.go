@@ -188,7 +188,7 @@ func runR2Object(ctx context.Context, op string, args []string, stdin io.Reader,
 	}
 	var f r2ObjectFlags
 	fs := flag.NewFlagSet("bindery r2 object "+op, flag.ContinueOnError)
-	fs.StringVar(&f.binding, "binding", "", "the bucket of the config's [[r2_buckets]] entry with binding `NAME` (then give KEY without BUCKET/)")
+	fs.StringVar(&f.binding, "binding", "", "the bucket of the config's [[r2_buckets]] entry with binding `NAME` (then leave BUCKET/ out of the argument)")
 	fs.StringVar(&f.config, "config", "", "the wrangler.toml or wrangler.json(c) `FILE` to use (default: the one in the current directory)")
 	alias(fs, "c", "config")
 	fs.StringVar(&f.env, "env", "", "use the [env.`NAME`] section of the config")
