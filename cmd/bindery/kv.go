@@ -38,29 +38,36 @@ on the data directory itself when no dev server runs on it.
 Run "bindery kv key COMMAND --help" for a command's flags.
 `
 
-// kvOps are the heads of the help of each "bindery kv key" operation.
-var kvOps = map[string]string{
-	"put": `Usage: bindery kv key put KEY [VALUE] (--binding NAME | --namespace-id ID [--create]) [flags]
+// kvOpHelp returns the head of the help of "bindery kv key OP", and whether OP is one.
+func kvOpHelp(op string) (string, bool) {
+	switch op {
+	case "put":
+		return `Usage: bindery kv key put KEY [VALUE] (--binding NAME | --namespace-id ID [--create]) [flags]
 
 Writes VALUE (or the file --path names; --path - reads standard input) to
 KEY, with Workers KV's limits: keys up to 512 bytes, values up to 25 MiB.
 A namespace the data directory does not know is an error unless the config
 declares it or --create is given.
-`,
-	"get": `Usage: bindery kv key get KEY (--binding NAME | --namespace-id ID) [--text]
+`, true
+	case "get":
+		return `Usage: bindery kv key get KEY (--binding NAME | --namespace-id ID) [--text]
 
 Prints the value of KEY to standard output, as it is (--text adds a
 newline). A missing key is an error.
-`,
-	"delete": `Usage: bindery kv key delete KEY (--binding NAME | --namespace-id ID)
+`, true
+	case "delete":
+		return `Usage: bindery kv key delete KEY (--binding NAME | --namespace-id ID)
 
 Deletes KEY.
-`,
-	"list": `Usage: bindery kv key list (--binding NAME | --namespace-id ID) [--prefix PREFIX]
+`, true
+	case "list":
+		return `Usage: bindery kv key list (--binding NAME | --namespace-id ID) [--prefix PREFIX]
 
 Prints the keys (with their expiration and metadata) as a JSON array, in
 key order.
-`,
+`, true
+	}
+	return "", false
 }
 
 // kvStore is what the kv commands need, served by a dev server's admin API
@@ -106,7 +113,7 @@ func runKV(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 		return nil
 	case args[0] != "key":
 		hint := ""
-		if _, ok := kvOps[args[0]]; ok {
+		if _, ok := kvOpHelp(args[0]); ok {
 			hint = fmt.Sprintf(` (did you mean "bindery kv key %s"?)`, args[0])
 		}
 		fmt.Fprintf(stderr, "bindery kv: unknown command %q%s\n\n%s", args[0], hint, kvUsage)
@@ -136,7 +143,7 @@ type kvKeyFlags struct {
 
 // runKVKey implements "bindery kv key OP".
 func runKVKey(ctx context.Context, op string, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	head, ok := kvOps[op]
+	head, ok := kvOpHelp(op)
 	if !ok {
 		fmt.Fprintf(stderr, "bindery kv key: unknown command %q\n\n%s", op, kvUsage)
 		return errUsage

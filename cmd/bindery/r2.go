@@ -45,32 +45,39 @@ admin API), or on the data directory itself when no dev server runs on it.
 Run "bindery r2 object COMMAND --help" for a command's flags.
 `
 
-// r2Ops are the heads of the help of each "bindery r2 object" operation.
-var r2Ops = map[string]string{
-	"put": `Usage: bindery r2 object put BUCKET/KEY (--file PATH | --pipe) [flags]
+// r2OpHelp returns the head of the help of "bindery r2 object OP", and whether OP is one.
+func r2OpHelp(op string) (string, bool) {
+	switch op {
+	case "put":
+		return `Usage: bindery r2 object put BUCKET/KEY (--file PATH | --pipe) [flags]
 
 Uploads a file (--file) or standard input (--pipe) as the object KEY of
 BUCKET, at most 5 GiB, with the HTTP and custom metadata the flags give.
 With --binding NAME, give KEY alone. A bucket that does not exist is an
 error unless the config declares it or --create is given.
-`,
-	"get": `Usage: bindery r2 object get BUCKET/KEY [--file PATH | --pipe] [--range bytes=FIRST-LAST]
+`, true
+	case "get":
+		return `Usage: bindery r2 object get BUCKET/KEY [--file PATH | --pipe] [--range bytes=FIRST-LAST]
 
 Downloads the object KEY of BUCKET to a file named after the key's last
 segment (or --file PATH), or to standard output (--pipe), and prints its
 metadata to standard error. With --binding NAME, give KEY alone.
-`,
-	"delete": `Usage: bindery r2 object delete BUCKET/KEY
+`, true
+	case "delete":
+		return `Usage: bindery r2 object delete BUCKET/KEY
 
 Deletes the object KEY of BUCKET; deleting a missing key succeeds, as in
 R2. With --binding NAME, give KEY alone.
-`,
-	"list": `Usage: bindery r2 object list BUCKET[/PREFIX] [--prefix P] [--delimiter D] [--limit N] [--cursor C] [--json]
+`, true
+	case "list":
+		return `Usage: bindery r2 object list BUCKET[/PREFIX] [--prefix P] [--delimiter D] [--limit N] [--cursor C] [--json]
 
 Lists the objects of BUCKET as a table (key, size, ETag, upload time), or
 as R2's list result with --json. With --binding NAME, give PREFIX alone
 (or nothing).
-`,
+`, true
+	}
+	return "", false
 }
 
 // r2Objects is what the r2 commands need, served by a dev server's admin
@@ -164,7 +171,7 @@ func runR2(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 		return nil
 	case args[0] != "object":
 		hint := ""
-		if _, ok := r2Ops[args[0]]; ok {
+		if _, ok := r2OpHelp(args[0]); ok {
 			hint = fmt.Sprintf(` (did you mean "bindery r2 object %s"?)`, args[0])
 		}
 		fmt.Fprintf(stderr, "bindery r2: unknown command %q%s\n\n%s", args[0], hint, r2Usage)
@@ -181,7 +188,7 @@ func runR2(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 
 // runR2Object implements "bindery r2 object OP".
 func runR2Object(ctx context.Context, op string, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	head, ok := r2Ops[op]
+	head, ok := r2OpHelp(op)
 	if !ok {
 		fmt.Fprintf(stderr, "bindery r2 object: unknown command %q\n\n%s", op, r2Usage)
 		return errUsage
