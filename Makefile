@@ -19,9 +19,24 @@ examples/%.wasm: FORCE
 
 FORCE:
 
-## run: build the CLI and the examples, then serve examples/kv-rest on 127.0.0.1:8787
+# PORT is the port make run serves on (make run PORT=9000).
+PORT := $(or $(PORT),8787)
+
+## run: build the CLI and the examples, then serve examples/kv-rest on 127.0.0.1:$(PORT) (PORT=8787 unless given)
 run: build examples
-	cd examples/kv-rest && ../../$(BIN) dev --no-build
+	cd examples/kv-rest && ../../$(BIN) dev --no-build --port $(PORT)
+
+# PREFIX is where make install puts bin/bindery: PREFIX/bin (default the
+# first GOPATH entry, so $(go env GOPATH)/bin, which "go install" also uses).
+PREFIX := $(or $(PREFIX),$(firstword $(subst :, ,$(shell $(GO) env GOPATH))))
+
+.PHONY: install
+## install: build bin/bindery and copy it to $(PREFIX)/bin/bindery (make install PREFIX=/usr/local)
+install: build
+	install -d "$(PREFIX)/bin"
+	install -m 0755 $(BIN) "$(PREFIX)/bin/bindery"
+	@echo "installed $(PREFIX)/bin/bindery"
+	@case ":$$PATH:" in *":$(PREFIX)/bin:"*) ;; *) echo "note: $(PREFIX)/bin is not on your PATH; add it (export PATH=\"$(PREFIX)/bin:\$$PATH\") or run $(PREFIX)/bin/bindery";; esac
 
 ## test: everything CI runs. testrun prints go test's usual output, then the
 ## skips and the conformance summary; with CI=true a skip not listed in

@@ -22,23 +22,17 @@ Runs the [build] command of the Worker's wrangler config (with sh -c, in
 [build] cwd, default the config's directory), then checks that main is a
 WebAssembly module and prints its path and size. "bindery dev" runs the same
 command before serving unless --no-build is given.
-
-Flags:
 `
 
 // runBuild implements "bindery build".
 func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var config, env string
 	fs := flag.NewFlagSet("bindery build", flag.ContinueOnError)
-	fs.StringVar(&config, "config", "", "wrangler.toml / wrangler.json(c) to use (default: found in the current directory)")
-	fs.StringVar(&config, "c", "", "shorthand for --config")
-	fs.StringVar(&env, "env", "", "the [env.NAME] section to use")
-	fs.StringVar(&env, "e", "", "shorthand for --env")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), buildUsage)
-		fs.PrintDefaults()
-	}
-	pos, err := parse(fs, args, stderr)
+	fs.StringVar(&config, "config", "", "the wrangler.toml or wrangler.json(c) `FILE` to use (default: the one in the current directory)")
+	alias(fs, "c", "config")
+	fs.StringVar(&env, "env", "", "use the [env.`NAME`] section of the config")
+	alias(fs, "e", "env")
+	pos, err := parse(fs, buildUsage, args, stdout, stderr)
 	if err != nil {
 		return err
 	}

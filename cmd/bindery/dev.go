@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -31,61 +32,150 @@ import (
 	"github.com/bindery-run/bindery/internal/wrangler"
 )
 
+const devUsage = `Usage: bindery dev [flags] [WORKER.wasm]
+
+Serves a Worker locally, like "wrangler dev": the config's [build] command
+runs first (unless --no-build), then the Worker (main, or WORKER.wasm)
+serves on http://127.0.0.1:8787 with the bindings the config declares, its
+data kept in --persist-to. One log line per request at info level
+(--log-level warn hides them). Stop it with Ctrl-C.
+`
+
+// devFlags are the flags of bindery dev.
 type devFlags struct {
-	config, env, ip, persistTo, cacheDir, adminAddr, logLevel, s3Addr string
-	port, maxInstances                                                int
-	timeout                                                           time.Duration
-	memoryMiB                                                         uint64
-	noBuild, portSet                                                  bool
-	vars                                                              repeated
+	config, env, ip, persistTo, cacheDir, adminAddr, s3Addr string
+	port, maxInstances                                      int
+	timeout                                                 time.Duration
+	memoryMiB                                               int64
+	logLevel                                                slog.Level
+	noBuild                                                 bool
+	vars                                                    repeated
+	// set holds the names of the flags given.
+	set map[string]bool
+}
+
+// Bounds of bindery dev's limits.
+const (
+	// maxRequestTimeout is the longest --request-timeout.
+	maxRequestTimeout = 24 * time.Hour
+	// maxInstancesBound is the largest --max-instances: far more than a
+	// development machine serves at once (each instance reserves its
+	// memory limit of address space).
+	maxInstancesBound = 1024
+	// maxMemoryMiB is the largest --memory-limit: a wasm32 memory holds at
+	// most 2^16 pages of 64 KiB, 4 GiB.
+	maxMemoryMiB = 4096
+)
+
+// parseDevFlags parses and checks bindery dev's arguments: the flags and
+// at most one WORKER.wasm. It reads and creates nothing, so a bad value
+// stops bindery dev before anything happens.
+func parseDevFlags(args []string, stdout, stderr io.Writer) (devFlags, []string, error) {
+	var f devFlags
+	logLevel := "info"
+	fs := flag.NewFlagSet("bindery dev", flag.ContinueOnError)
+	fs.StringVar(&f.config, "config", "", "the wrangler.toml or wrangler.json(c) `FILE` to use (default: the one in the current directory)")
+	alias(fs, "c", "config")
+	fs.StringVar(&f.env, "env", "", "use the [env.`NAME`] section of the config")
+	alias(fs, "e", "env")
+	fs.StringVar(&f.ip, "ip", "", "listen on `IP` (default [dev] ip, else 127.0.0.1)")
+	fs.IntVar(&f.port, "port", 0, "listen on `PORT`, 0 to 65535; 0 picks a free one (default [dev] port, else 8787)")
+	fs.StringVar(&f.persistTo, "persist-to", "", "keep the data in `DIR` (default .bindery/state beside the config)")
+	fs.StringVar(&f.cacheDir, "cache-dir", "", "keep compiled Workers in `DIR` (default bindery/wazero in the user cache directory)")
+	fs.StringVar(&f.adminAddr, "admin-addr", "127.0.0.1:0", "`HOST:PORT` of the admin API that \"bindery kv\" and \"bindery r2\" use")
+	fs.StringVar(&f.s3Addr, "s3-addr", "", "`HOST:PORT` of the S3-compatible API of the R2 buckets (default: the Worker's port + 1; \"off\" disables it)")
+	fs.StringVar(&logLevel, "log-level", logLevel, "log `LEVEL`: debug, info (a line per request), warn or error")
+	fs.IntVar(&f.maxInstances, "max-instances", 0, fmt.Sprintf("at most `N` Worker instances at once, 1 to %d (default 2×CPUs+2)", maxInstancesBound))
+	fs.DurationVar(&f.timeout, "request-timeout", host.DefaultRequestTimeout, "wall-clock limit of one request, a `DURATION` such as 30s or 2m, at most 24h")
+	fs.Int64Var(&f.memoryMiB, "memory-limit", host.DefaultMemoryLimit>>20, fmt.Sprintf("memory limit of one instance, in `MiB`, 1 to %d", maxMemoryMiB))
+	fs.BoolVar(&f.noBuild, "no-build", false, "skip the [build] command")
+	fs.Var(&f.vars, "var", "`KEY:VALUE` variable to add or override (repeatable)")
+	pos, err := parse(fs, devUsage, args, stdout, stderr)
+	if err != nil {
+		return f, nil, err
+	}
+	f.set = map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
+	if len(pos) > 1 {
+		fmt.Fprintf(stderr, "bindery dev: at most one Worker file, got %q\n", pos)
+		return f, nil, errUsage
+	}
+	bad := func(format string, a ...any) (devFlags, []string, error) {
+		fmt.Fprintf(stderr, "bindery dev: "+format+"\nRun \"bindery dev --help\" for usage.\n", a...)
+		return f, nil, errUsage
+	}
+	if err := f.logLevel.UnmarshalText([]byte(logLevel)); err != nil {
+		return bad("--log-level %q: want debug, info, warn or error", logLevel)
+	}
+	if f.timeout <= 0 || f.timeout > maxRequestTimeout {
+		return bad("--request-timeout %s: want more than 0s and at most 24h", f.timeout)
+	}
+	if f.set["max-instances"] && (f.maxInstances < 1 || f.maxInstances > maxInstancesBound) {
+		return bad("--max-instances %d: want 1 to %d", f.maxInstances, maxInstancesBound)
+	}
+	if f.memoryMiB < 1 || f.memoryMiB > maxMemoryMiB {
+		return bad("--memory-limit %d: want 1 to %d (MiB; a wasm32 memory is at most 4 GiB)", f.memoryMiB, maxMemoryMiB)
+	}
+	if f.port < 0 || f.port > 65535 {
+		return bad("--port %d: want 0 to 65535 (0 picks a free port)", f.port)
+	}
+	for _, kvp := range f.vars {
+		if k, _, ok := strings.Cut(kvp, ":"); !ok || k == "" {
+			return bad("--var %q: want KEY:VALUE", kvp)
+		}
+	}
+	return f, pos, nil
 }
 
 func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var f devFlags
-	fs := flag.NewFlagSet("bindery dev", flag.ContinueOnError)
-	fs.StringVar(&f.config, "config", "", "wrangler.toml / wrangler.json(c) to use (default: found in the current directory)")
-	fs.StringVar(&f.config, "c", "", "shorthand for --config")
-	fs.StringVar(&f.env, "env", "", "the [env.NAME] section to use")
-	fs.StringVar(&f.env, "e", "", "shorthand for --env")
-	fs.StringVar(&f.ip, "ip", "", "address to listen on (default [dev] ip, else 127.0.0.1)")
-	fs.IntVar(&f.port, "port", 0, "port to listen on; 0 picks a free one (default [dev] port, else 8787)")
-	fs.StringVar(&f.persistTo, "persist-to", "", "data directory (default .bindery/state beside the config)")
-	fs.StringVar(&f.cacheDir, "cache-dir", "", "compilation cache directory (default the user cache dir)")
-	fs.StringVar(&f.adminAddr, "admin-addr", "127.0.0.1:0", "address of the admin API used by `bindery kv` and `bindery r2`")
-	fs.StringVar(&f.s3Addr, "s3-addr", "", `address of the S3-compatible API for the R2 buckets (default: the Worker's port + 1; "off" disables it)`)
-	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
-	fs.IntVar(&f.maxInstances, "max-instances", 0, "most Worker instances at once (default 2×CPUs+2)")
-	fs.DurationVar(&f.timeout, "request-timeout", host.DefaultRequestTimeout, "wall-clock limit of one request")
-	fs.Uint64Var(&f.memoryMiB, "memory-limit", host.DefaultMemoryLimit>>20, "memory limit of one instance, in MiB")
-	fs.BoolVar(&f.noBuild, "no-build", false, "skip the [build] command")
-	fs.Var(&f.vars, "var", "KEY:VALUE variable to add or override (repeatable)")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "Usage: bindery dev [flags] [WORKER.wasm]\n\nServes a Worker locally, configured by its wrangler.toml, with state kept in --persist-to.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	pos, err := parse(fs, args, stderr)
+	f, pos, err := parseDevFlags(args, stdout, stderr)
 	if err != nil {
 		return err
 	}
-	fs.Visit(func(fl *flag.Flag) { f.portSet = f.portSet || fl.Name == "port" })
-	if len(pos) > 1 {
-		fmt.Fprintf(stderr, "bindery dev: at most one Worker file, got %q\n", pos)
-		return errUsage
-	}
-	log, err := newLogger(stderr, f.logLevel)
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: f.logLevel}))
+	p, err := loadProject(ctx, &f, pos, log, stderr)
 	if err != nil {
 		return err
 	}
+	d, err := startDevServer(ctx, &f, p, log)
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	fmt.Fprintf(stdout, "bindery %s: %s with bindings %s\nstate: %s\n%sReady on http://%s\n", version, p.cfg.Name, describeBindings(p.cfg), d.dir, d.s3line, d.ln.Addr())
+	// Compiling left tens of MiB of garbage (decoding, the data image):
+	// hand it back to the OS rather than carry it as idle RSS, off the
+	// start-up path.
+	go debug.FreeOSMemory()
+	return d.serve(ctx, stdout)
+}
+
+// devProject is what bindery dev serves: the config, the Worker's bytes
+// and its vars, everything that is checked before any state is made.
+type devProject struct {
+	cfg      *wrangler.Config
+	wasmPath string
+	wasm     []byte
+	vars     host.Binding
+}
+
+// loadProject reads the config, runs its [build] command and reads the
+// Worker. It creates nothing but what the build command writes.
+func loadProject(ctx context.Context, f *devFlags, pos []string, log *slog.Logger, stderr io.Writer) (*devProject, error) {
 	cfg, err := loadConfig(f.config, f.env, len(pos) == 1)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, w := range cfg.Warnings {
 		log.Warn(w)
 	}
+	vs, err := varsBinding(cfg, f.vars)
+	if err != nil {
+		return nil, err
+	}
 	if !f.noBuild && cfg.Build.Command != "" {
 		if err := build(ctx, cfg, stderr); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	wasmPath := cfg.Main
@@ -93,118 +183,310 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		wasmPath = pos[0]
 	}
 	if wasmPath == "" {
-		return fmt.Errorf("no Worker to serve: set main in %s or pass WORKER.wasm", cfg.Path)
+		return nil, fmt.Errorf("no Worker to serve: set main in %s or pass WORKER.wasm", cfg.Path)
 	}
 	if !strings.HasSuffix(wasmPath, ".wasm") {
-		return fmt.Errorf("main %q is not a .wasm file: bindery serves WebAssembly Workers", wasmPath)
+		return nil, fmt.Errorf("main %q is not a .wasm file: bindery serves WebAssembly Workers", wasmPath)
 	}
 	wasm, err := os.ReadFile(wasmPath)
 	if err != nil {
-		return fmt.Errorf("read worker: %w", err)
+		return nil, fmt.Errorf("read worker: %w", err)
 	}
-	dir := f.persistTo
-	if dir == "" {
-		dir = filepath.Join(configDir(cfg), ".bindery", "state")
+	return &devProject{cfg: cfg, wasmPath: wasmPath, wasm: wasm, vars: vs}, nil
+}
+
+// devServer is a started bindery dev: its listeners, data directory,
+// Worker and servers.
+type devServer struct {
+	dir      string // the data directory
+	ln, aln  net.Listener
+	s3line   string // the start-up line of the S3 API ("" when off)
+	srv, adm *http.Server
+	errc     chan error // the servers' Serve results
+	// closers undo start-up, last first.
+	closers []func()
+}
+
+// onClose adds fn to what close does, before what was added earlier.
+func (d *devServer) onClose(fn func()) { d.closers = append(d.closers, fn) }
+
+// close releases what start-up made, in reverse order.
+func (d *devServer) close() {
+	for i := len(d.closers) - 1; i >= 0; i-- {
+		d.closers[i]()
 	}
-	t0 := time.Now()
-	st, err := state.Open(dir, log)
+	d.closers = nil
+}
+
+// startDevServer listens, opens the data directory, starts the Worker and serves
+// it and the admin (and S3) API. It takes the ports before it opens the
+// data directory, and a data directory it had to create is removed again
+// when start-up fails after all, so a failed start leaves nothing behind.
+func startDevServer(ctx context.Context, f *devFlags, p *devProject, log *slog.Logger) (_ *devServer, err error) {
+	d := &devServer{dir: f.persistTo, errc: make(chan error, 2)}
+	if d.dir == "" {
+		d.dir = filepath.Join(configDir(p.cfg), ".bindery", "state")
+	}
+	defer func() {
+		if err != nil {
+			d.close()
+		}
+	}()
+
+	ip, port := first(f.ip, p.cfg.Dev.IP, "127.0.0.1"), firstInt(p.cfg.Dev.Port, 8787)
+	if f.set["port"] {
+		port = f.port // 0 picks a free port
+	}
+	if d.ln, err = net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(port))); err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	d.onClose(func() { d.ln.Close() })
+	if d.aln, err = net.Listen("tcp", f.adminAddr); err != nil {
+		return nil, fmt.Errorf("admin API (--admin-addr): listen: %w", err)
+	}
+	d.onClose(func() { d.aln.Close() })
+	s3ln, err := listenS3(f.s3Addr, ip, d.ln, p.cfg, log)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer st.Close()
-	log.Debug("state open", "dir", dir, "took", time.Since(t0))
-	gcCtx, stopGC := context.WithCancel(ctx)
-	defer stopGC()
-	go badgerdb.RunGC(gcCtx, st.DB(), 0)
+	if s3ln != nil {
+		d.onClose(func() { s3ln.Close() })
+	}
 
 	cacheDir := f.cacheDir
 	if cacheDir == "" {
-		if d, err := os.UserCacheDir(); err == nil {
-			cacheDir = filepath.Join(d, "bindery", "wazero")
+		if c, err := os.UserCacheDir(); err == nil {
+			cacheDir = filepath.Join(c, "bindery", "wazero")
 		}
 	}
-	t0 = time.Now()
+	t0 := time.Now()
 	rt, err := host.NewRuntime(ctx, host.RuntimeConfig{CacheDir: cacheDir, Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT()}, Logger: log})
 	if err != nil {
-		return err
+		return nil, err
 	}
+	d.onClose(func() { rt.Close(context.Background()) })
 	log.Debug("runtime ready", "took", time.Since(t0))
-	defer rt.Close(context.Background())
-	go sweepR2(gcCtx, st.R2(), log)
-	bindings, err := devBindings(ctx, cfg, st, f.vars)
+
+	st, err := openState(d.dir, log)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	start := time.Now()
+	if created := st.created; created != "" {
+		// Undo the directory this start-up made, should it fail after all
+		// (err is startDevServer's result, nil once it has returned d),
+		// once the data directory is closed.
+		d.onClose(func() {
+			if err != nil {
+				os.RemoveAll(created)
+			}
+		})
+	}
+	d.onClose(func() { st.Close() })
+	gcCtx, stopGC := context.WithCancel(context.Background())
+	d.onClose(stopGC)
+	go badgerdb.RunGC(gcCtx, st.DB(), 0)
+	go sweepR2(gcCtx, st.R2(), log)
+
+	bindings, err := dataBindings(ctx, p.cfg, st.State)
+	if err != nil {
+		return nil, err
+	}
+	t0 = time.Now()
 	w, err := rt.NewWorker(ctx, host.WorkerConfig{
-		Name: cfg.Name, Wasm: wasm, Bindings: bindings,
-		RequestTimeout: f.timeout, MemoryLimit: f.memoryMiB << 20, MaxInstances: f.maxInstances,
+		Name: p.cfg.Name, Wasm: p.wasm, Bindings: append(bindings, p.vars),
+		RequestTimeout: f.timeout, MemoryLimit: uint64(f.memoryMiB) << 20, MaxInstances: f.maxInstances,
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer w.Close(context.Background())
-	log.Debug("worker ready", "wasm", wasmPath, "took", time.Since(start))
+	d.onClose(func() { w.Close(context.Background()) })
+	log.Debug("worker ready", "wasm", p.wasmPath, "took", time.Since(t0))
 
-	ip, port := first(f.ip, cfg.Dev.IP, "127.0.0.1"), firstInt(cfg.Dev.Port, 8787)
-	if f.portSet {
-		port = f.port // 0 picks a free port
-	}
-	ln, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(port)))
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
-	s3srv, s3line, err := startS3(f.s3Addr, ip, ln, cfg, st, log)
-	if err != nil {
-		ln.Close()
-		return err
-	}
-	if s3srv != nil {
-		defer s3srv.Close()
-	}
-	aln, err := net.Listen("tcp", f.adminAddr)
-	if err != nil {
-		ln.Close()
-		return fmt.Errorf("admin listen: %w", err)
+	if s3ln != nil {
+		srv, line, err := serveS3(s3ln, st.State, log)
+		if err != nil {
+			return nil, err
+		}
+		d.onClose(func() { srv.Close() })
+		d.s3line = line
 	}
 	token := randomToken()
-	srv := &http.Server{Handler: w, ReadHeaderTimeout: 10 * time.Second}
-	adm := &http.Server{Handler: admin.Handler(st, st.R2(), token), ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 2)
-	go func() { errc <- srv.Serve(ln) }()
-	go func() { errc <- adm.Serve(aln) }()
-	info := state.ServerInfo{PID: os.Getpid(), Admin: "http://" + aln.Addr().String(), Token: token, Worker: cfg.Name, Started: time.Now()}
-	if err := state.WriteServerInfo(dir, info); err != nil {
-		return err
+	d.srv = &http.Server{Handler: accessLog(w, log, p.cfg.Name), ReadHeaderTimeout: 10 * time.Second}
+	d.adm = &http.Server{Handler: admin.Handler(st, st.R2(), token), ReadHeaderTimeout: 10 * time.Second}
+	go func() { d.errc <- d.srv.Serve(d.ln) }()
+	go func() { d.errc <- d.adm.Serve(d.aln) }()
+	d.onClose(func() { d.srv.Close(); d.adm.Close() })
+	info := state.ServerInfo{PID: os.Getpid(), Admin: "http://" + d.aln.Addr().String(), Token: token, Worker: p.cfg.Name, Started: time.Now()}
+	if err := state.WriteServerInfo(d.dir, info); err != nil {
+		return nil, err
 	}
-	defer state.RemoveServerInfo(dir)
-	fmt.Fprintf(stdout, "bindery %s: %s with bindings %s\nstate: %s\n%sReady on http://%s\n", version, cfg.Name, describeBindings(cfg), dir, s3line, ln.Addr())
-	// Compiling left tens of MiB of garbage (decoding, the data image):
-	// hand it back to the OS rather than carry it as idle RSS, off the
-	// start-up path.
-	go debug.FreeOSMemory()
+	d.onClose(func() { state.RemoveServerInfo(d.dir) })
+	return d, nil
+}
 
+// accessLog wraps a Worker's handler with the access log: one line per
+// request at info level, as wrangler dev prints, with the method, the path
+// as the client sent it (escaped, never cleaned; without the query, which
+// may carry tokens), the status, the time taken and the Worker's name.
+// When the logger does not log info (--log-level warn), it returns next
+// itself, so the log costs nothing.
+//
+// A handler that panics is logged and the panic goes on: the host panics
+// with http.ErrAbortHandler to cut a response that failed after its
+// headers were sent, and net/http must see that to close the connection.
+func accessLog(next http.Handler, log *slog.Logger, worker string) http.Handler {
+	if !log.Enabled(context.Background(), slog.LevelInfo) {
+		return next
+	}
+	return &accessLogger{next: next, log: log, worker: worker}
+}
+
+// accessLogger is the handler accessLog returns.
+type accessLogger struct {
+	next   http.Handler
+	log    *slog.Logger
+	worker string
+}
+
+// ServeHTTP serves r with the next handler and logs it.
+func (a *accessLogger) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w}
+	defer func() {
+		if v := recover(); v != nil {
+			a.logRequest(r, sw.status, start, v)
+			panic(v)
+		}
+	}()
+	a.next.ServeHTTP(sw, r)
+	a.logRequest(r, sw.status, start, nil)
+}
+
+// logRequest writes the line of one request; panicked is what the handler
+// panicked with, if it did.
+func (a *accessLogger) logRequest(r *http.Request, status int, start time.Time, panicked any) {
+	took := time.Since(start).Round(time.Microsecond)
+	path := r.RequestURI // as sent: net/http neither unescapes nor cleans it
+	if path == "" {
+		path = r.URL.EscapedPath() // a handler called without a server
+	}
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	if status == 0 && panicked == nil {
+		status = http.StatusOK // what net/http sends for a handler that wrote nothing
+	}
+	attrs := [...]slog.Attr{
+		slog.String("method", r.Method),
+		slog.String("path", path),
+		slog.Int("status", status),
+		slog.Duration("duration", took),
+		slog.String("worker", a.worker),
+	}
+	switch {
+	case panicked == nil:
+		a.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs[:]...)
+	case panicked == http.ErrAbortHandler:
+		a.log.LogAttrs(r.Context(), slog.LevelInfo, "request", append(attrs[:], slog.String("aborted", "the response was cut short after its headers"))...)
+	default:
+		a.log.LogAttrs(r.Context(), slog.LevelError, "request", append(attrs[:], slog.Any("panic", panicked))...)
+	}
+}
+
+// statusWriter is the ResponseWriter the access log hands the Worker: it
+// notes the status the handler sends. Unwrap lets
+// http.NewResponseController reach the connection's Flush and deadlines,
+// which the host uses to stream a body.
+type statusWriter struct {
+	http.ResponseWriter
+	status int // the final status sent; 0 before the headers
+}
+
+// WriteHeader notes the final status (not an interim 1xx) and sends it.
+func (s *statusWriter) WriteHeader(code int) {
+	if s.status == 0 && code >= 200 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+// Write notes the implicit 200 of a body written without WriteHeader.
+func (s *statusWriter) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+// Unwrap returns the ResponseWriter underneath, for
+// http.NewResponseController.
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// serve serves until ctx is done (Ctrl-C) or a server fails, then shuts
+// the servers down, letting requests in flight finish for up to 5 seconds.
+func (d *devServer) serve(ctx context.Context, stdout io.Writer) error {
+	var err error
 	select {
 	case <-ctx.Done():
-	case err := <-errc:
-		if !errors.Is(err, http.ErrServerClosed) {
-			return fmt.Errorf("serve: %w", err)
+	case err = <-d.errc:
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		} else {
+			err = fmt.Errorf("serve: %w", err)
 		}
 	}
 	fmt.Fprintln(stdout, "shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	srv.Shutdown(sctx)
-	adm.Shutdown(sctx)
-	return nil
+	d.srv.Shutdown(sctx)
+	d.adm.Shutdown(sctx)
+	return err
 }
 
-func newLogger(w io.Writer, level string) (*slog.Logger, error) {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+// openedState is a data directory opened by bindery dev, with the
+// directory its opening created ("" when dir existed): removing that one
+// undoes the creation and nothing else.
+type openedState struct {
+	*state.State
+	created string
+}
+
+// openState opens (creating it if needed) the data directory dir.
+func openState(dir string, log *slog.Logger) (openedState, error) {
+	created := missingRoot(dir)
+	t0 := time.Now()
+	st, err := state.Open(dir, log)
+	if err != nil {
+		if created != "" {
+			os.RemoveAll(created)
+		}
+		return openedState{}, err
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+	log.Debug("state open", "dir", dir, "took", time.Since(t0))
+	return openedState{State: st, created: created}, nil
+}
+
+// missingRoot returns the outermost directory on the way to path that does
+// not exist yet, or "" when path exists or that cannot be told.
+func missingRoot(path string) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return ""
+	}
+	root := ""
+	for p := abs; ; p = filepath.Dir(p) {
+		_, err := os.Lstat(p)
+		switch {
+		case err == nil:
+			return root
+		case !errors.Is(err, fs.ErrNotExist):
+			return ""
+		}
+		root = p
+		if filepath.Dir(p) == p {
+			return root
+		}
+	}
 }
 
 // loadConfig reads the config at path, or finds one in the current
@@ -224,10 +506,14 @@ func loadConfig(path, env string, optional bool) (*wrangler.Config, error) {
 	return wrangler.Load(path, env)
 }
 
-// devBindings turns the config's grants into host bindings.
-func devBindings(ctx context.Context, cfg *wrangler.Config, st *state.State, extra []string) ([]host.Binding, error) {
+// dataBindings are the config's KV and R2 bindings on the data directory
+// st; the KV namespaces and R2 buckets the config declares are created.
+func dataBindings(ctx context.Context, cfg *wrangler.Config, st *state.State) ([]host.Binding, error) {
 	nss := map[string]*kv.Namespace{}
-	for _, n := range cfg.KVNamespaces {
+	for i, n := range cfg.KVNamespaces {
+		if err := st.CreateKVNamespace(ctx, namespaceID(n)); err != nil {
+			return nil, fmt.Errorf("%s: kv_namespaces[%d] (binding %s): %w", cfg.Path, i, n.Binding, err)
+		}
 		nss[n.Binding] = st.KV(namespaceID(n))
 	}
 	bks := map[string]*r2.Bucket{}
@@ -242,6 +528,12 @@ func devBindings(ctx context.Context, cfg *wrangler.Config, st *state.State, ext
 		}
 		bks[b.Binding] = bk
 	}
+	return []host.Binding{kv.NewBinding(nss), r2.NewBinding(bks)}, nil
+}
+
+// varsBinding is the binding of the config's [vars], its secrets and the
+// --var values (KEY:VALUE, checked by parseDevFlags) over them.
+func varsBinding(cfg *wrangler.Config, extra []string) (host.Binding, error) {
 	vs := map[string]vars.Var{}
 	for name, v := range cfg.Vars {
 		if v.JSON != nil {
@@ -264,7 +556,7 @@ func devBindings(ctx context.Context, cfg *wrangler.Config, st *state.State, ext
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cfg.Path, err)
 	}
-	return []host.Binding{kv.NewBinding(nss), v, r2.NewBinding(bks)}, nil
+	return v, nil
 }
 
 // bucketName is where an R2 binding's objects live locally: its
@@ -295,14 +587,11 @@ func sweepR2(ctx context.Context, st *r2.Store, log *slog.Logger) {
 	}
 }
 
-// startS3 serves the S3-compatible API of the R2 buckets when the config
-// has any (or --s3-addr asks for it), and returns the start-up line that
-// tells clients where and with which credentials. The credentials are
-// made once per data directory and kept in it, so clients stay configured
-// across restarts.
-func startS3(addr, ip string, worker net.Listener, cfg *wrangler.Config, st *state.State, log *slog.Logger) (*http.Server, string, error) {
+// listenS3 takes the address of the S3-compatible API of the R2 buckets
+// when the config has any (or --s3-addr asks for it); nil when it is off.
+func listenS3(addr, ip string, worker net.Listener, cfg *wrangler.Config, log *slog.Logger) (net.Listener, error) {
 	if addr == "off" || (addr == "" && len(cfg.R2Buckets) == 0) {
-		return nil, "", nil
+		return nil, nil
 	}
 	var ln net.Listener
 	var err error
@@ -316,11 +605,18 @@ func startS3(addr, ip string, worker net.Listener, cfg *wrangler.Config, st *sta
 		ln, err = net.Listen("tcp", addr)
 	}
 	if err != nil {
-		return nil, "", fmt.Errorf("S3 API listen: %w", err)
+		return nil, fmt.Errorf("S3 API (--s3-addr): listen: %w", err)
 	}
+	return ln, nil
+}
+
+// serveS3 serves the S3-compatible API of the R2 buckets on ln, and
+// returns the start-up line that tells clients where and with which
+// credentials. The credentials are made once per data directory and kept
+// in it, so clients stay configured across restarts.
+func serveS3(ln net.Listener, st *state.State, log *slog.Logger) (*http.Server, string, error) {
 	creds, err := s3Credentials(st.Dir())
 	if err != nil {
-		ln.Close()
 		return nil, "", err
 	}
 	srv := &http.Server{Handler: s3.NewHandler(st.R2(), s3.Options{Credentials: []s3.Credentials{creds}, Logger: log}), ReadHeaderTimeout: 10 * time.Second}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"embed"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"text/template"
 	"time"
 )
@@ -72,7 +74,7 @@ Scaffolds a Worker in DIR (default the current directory, created if
 missing): wrangler.toml (with a [build] command, a KV namespace bound as
 STORE and a GREETING var), a hello + KV counter source file, .gitignore and
 a README with the next commands. Existing files are never overwritten
-unless --force is given.
+unless --force is given; other files in DIR are left as they are.
 
 Languages (--lang): go (default), c, rust, zig, assemblyscript, js, python.
 
@@ -105,8 +107,6 @@ Where the SDK comes from:
 --sdk-path names a bindery checkout (or the language's guest-sdk folder).
 By default it is the checkout this binary was built from, if it still
 exists, else the module cache copy of this bindery release.
-
-Flags:
 `
 
 // initData is what the templates see.
@@ -136,16 +136,12 @@ func runInit(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	var langName, name, sdkPath string
 	var force bool
 	fs := flag.NewFlagSet("bindery init", flag.ContinueOnError)
-	fs.StringVar(&langName, "lang", "go", "the Worker's language: "+strings.Join(langNames(), ", "))
-	fs.StringVar(&langName, "l", "go", "shorthand for --lang")
-	fs.StringVar(&name, "name", "", "the Worker's name (default DIR's name, in lower case)")
-	fs.StringVar(&sdkPath, "sdk-path", "", "a bindery checkout (or guest-sdk/LANG folder) to take the SDK from")
+	fs.StringVar(&langName, "lang", "go", "the Worker's language, `LANG`: "+strings.Join(langNames(), ", "))
+	alias(fs, "l", "lang")
+	fs.StringVar(&name, "name", "", "the Worker's `NAME` (default DIR's name, in lower case)")
+	fs.StringVar(&sdkPath, "sdk-path", "", "take the SDK from the bindery checkout (or guest-sdk/LANG folder) `DIR`")
 	fs.BoolVar(&force, "force", false, "overwrite existing files")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), initUsage)
-		fs.PrintDefaults()
-	}
-	pos, err := parse(fs, args, stderr)
+	pos, err := parse(fs, initUsage, args, stdout, stderr)
 	if err != nil {
 		return err
 	}
@@ -162,10 +158,18 @@ func runInit(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	dir := "."
 	if len(pos) == 1 {
 		dir = pos[0]
+		if strings.TrimSpace(dir) == "" {
+			// filepath.Abs("") is the current directory: not what was meant.
+			fmt.Fprintf(stderr, "bindery init: DIR is empty (%q): give a directory, or none for the current one\n", dir)
+			return errUsage
+		}
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return fmt.Errorf("init: %w", err)
+	}
+	if err := checkInitDir(abs); err != nil {
+		return err
 	}
 	if name == "" {
 		name = workerName(filepath.Base(abs))
@@ -232,6 +236,14 @@ func runInit(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(clash) > 0 && !force {
 		return fmt.Errorf("%s already has %s: not overwriting (use --force to overwrite)", abs, strings.Join(clash, ", "))
 	}
+	// Another wrangler config would be read instead of the new
+	// wrangler.toml (wrangler.Find prefers .json and .jsonc), so even
+	// --force does not write beside one.
+	for _, other := range []string{"wrangler.json", "wrangler.jsonc"} {
+		if _, err := os.Lstat(filepath.Join(abs, other)); err == nil {
+			return fmt.Errorf("%s already has %s, which bindery and wrangler would read instead of the new wrangler.toml: move it away, or init another directory", abs, other)
+		}
+	}
 	for _, f := range files {
 		p := filepath.Join(abs, f.name)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -261,6 +273,25 @@ func runInit(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "  bindery build    # %s\n  bindery dev      # build, then serve on http://127.0.0.1:8787\n", buildCommand(files))
 	return nil
+}
+
+// checkInitDir fails when dir, or the nearest of its parents that exists,
+// is not a directory, naming it.
+func checkInitDir(dir string) error {
+	for p := dir; ; p = filepath.Dir(p) {
+		fi, err := os.Stat(p)
+		switch {
+		case err == nil && !fi.IsDir():
+			return fmt.Errorf("init: %s is a file, not a directory: give a directory to scaffold the Worker in", displayPath(p))
+		case err == nil:
+			return nil
+		case !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR):
+			return fmt.Errorf("init: %w", err)
+		}
+		if filepath.Dir(p) == p {
+			return nil
+		}
+	}
 }
 
 // buildCommand is the [build] command of the rendered wrangler.toml.

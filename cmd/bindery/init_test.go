@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"flag"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -369,4 +370,83 @@ func TestWorkerName(t *testing.T) {
 			t.Errorf("workerName(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
+}
+
+// TestInitDir gives init odd DIRs: none of them may scaffold somewhere
+// the user did not mean (an empty DIR used to mean the current directory).
+func TestInitDir(t *testing.T) {
+	tests := []struct {
+		name    string
+		setup   func(t *testing.T, wd string) // prepares the working directory
+		dir     string
+		wantErr error  // errUsage, errRuntime or nil
+		want    string // in the error (or stderr for usage errors)
+		wrote   string // a file init must have written, relative to wd
+	}{
+		{name: "empty", dir: "", wantErr: errUsage, want: "DIR is empty"},
+		{name: "blank", dir: "  ", wantErr: errUsage, want: "DIR is empty"},
+		{name: "a file", dir: "notes.txt", setup: writeFile("notes.txt"), wantErr: errRuntime, want: "notes.txt is a file, not a directory"},
+		{name: "under a file", dir: "notes.txt/w", setup: writeFile("notes.txt"), wantErr: errRuntime, want: "notes.txt is a file, not a directory"},
+		{name: "other config", dir: "proj", setup: writeFile("proj/wrangler.jsonc"), wantErr: errRuntime, want: "wrangler.jsonc"},
+		{name: "clash", dir: "proj", setup: writeFile("proj/main.go"), wantErr: errRuntime, want: "already has main.go"},
+		{name: "non-empty, no clash", dir: "proj", setup: writeFile("proj/LICENSE"), wrote: "proj/wrangler.toml"},
+		{name: "new", dir: "a/b/my-worker", wrote: "a/b/my-worker/main.go"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			wd := t.TempDir()
+			if tc.setup != nil {
+				tc.setup(t, wd)
+			}
+			before := tree(t, wd)
+			_, errOut, err := runCLI(t, wd, "init", "--name", "w", tc.dir)
+			switch {
+			case tc.wantErr == nil && err != nil:
+				t.Fatalf("err = %v, want success", err)
+			case tc.wantErr == errRuntime && (err == nil || errors.Is(err, errUsage)):
+				t.Fatalf("err = %v, want a failure (exit 1)", err)
+			case tc.wantErr == errUsage && !errors.Is(err, errUsage):
+				t.Fatalf("err = %v, want a usage error", err)
+			}
+			if err != nil {
+				if msg := err.Error() + errOut; !strings.Contains(msg, tc.want) {
+					t.Errorf("error %q lacks %q", msg, tc.want)
+				}
+				if after := tree(t, wd); after != before {
+					t.Errorf("a failed init changed the directory:\nbefore %s\nafter  %s", before, after)
+				}
+			}
+			if tc.wrote != "" {
+				if _, err := os.Stat(filepath.Join(wd, tc.wrote)); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+}
+
+// writeFile returns a setup that writes a small file at rel.
+func writeFile(rel string) func(t *testing.T, wd string) {
+	return func(t *testing.T, wd string) {
+		p := filepath.Join(wd, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("x\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// tree lists the paths under dir.
+func tree(t *testing.T, dir string) string {
+	t.Helper()
+	var paths []string
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && p != dir {
+			paths = append(paths, p[len(dir):])
+		}
+		return nil
+	})
+	return strings.Join(paths, " ")
 }

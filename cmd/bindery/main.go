@@ -20,6 +20,8 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
+	"strings"
 	"syscall"
 )
 
@@ -42,7 +44,7 @@ Usage:
   bindery r2 object list BUCKET           list objects
   bindery version                         print the version
 
-Run "bindery COMMAND --help" for a command's flags.
+Run "bindery COMMAND --help" (or "bindery help COMMAND") for a command's flags.
 `
 
 // errUsage marks a usage error (exit code 2); its message is already printed.
@@ -82,12 +84,26 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "bindery", versionString())
 		return nil
-	case "help", "-h", "--help":
+	case "help", "-h", "-help", "--help":
+		if len(args) > 1 && args[1] != "help" && !isHelp(args[1]) {
+			// "bindery help kv key put" is "bindery kv key put --help".
+			return run(ctx, append(args[1:len(args):len(args)], "--help"), stdin, stdout, stderr)
+		}
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
 	fmt.Fprintf(stderr, "bindery: unknown command %q\n\n%s", args[0], usage)
 	return errUsage
+}
+
+// isHelp reports whether arg asks for help: -h, -help or --help, or help
+// where a subcommand is expected.
+func isHelp(arg string) bool {
+	switch arg {
+	case "-h", "-help", "--help", "help":
+		return true
+	}
+	return false
 }
 
 func versionString() string {
@@ -104,15 +120,23 @@ func versionString() string {
 }
 
 // parse parses flags that may come before, between or after positional
-// arguments (wrangler style) and returns the positional ones.
-func parse(fs *flag.FlagSet, args []string, stderr io.Writer) ([]string, error) {
-	fs.SetOutput(stderr)
+// arguments (wrangler style) and returns the positional ones. --help or -h
+// prints the command's help (head, then its flags) to stdout and returns
+// flag.ErrHelp; a bad flag prints what is wrong and where help is to
+// stderr and returns errUsage.
+func parse(fs *flag.FlagSet, head string, args []string, stdout, stderr io.Writer) ([]string, error) {
+	// The flag package would print its own messages and usage to the
+	// output; parse prints them itself, help to stdout.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				printHelp(stdout, head, fs)
 				return nil, err
 			}
+			fmt.Fprintf(stderr, "%s: %v\nRun \"%s --help\" for usage.\n", fs.Name(), err, fs.Name())
 			return nil, errUsage
 		}
 		rest := fs.Args()
@@ -122,6 +146,87 @@ func parse(fs *flag.FlagSet, args []string, stderr io.Writer) ([]string, error) 
 		pos = append(pos, rest[0])
 		args = rest[1:]
 	}
+}
+
+// printHelp prints a command's help: head, then its flags.
+func printHelp(w io.Writer, head string, fs *flag.FlagSet) {
+	fmt.Fprint(w, head)
+	fmt.Fprint(w, "\nFlags:\n")
+	printFlags(w, fs)
+}
+
+// printFlags lists a FlagSet's flags as the docs write them: each flag once,
+// its shorthands (flags that share its Value, see alias) beside it, long
+// names with two dashes, the value's name, and the default when it is not
+// the zero value:
+//
+//	-c, --config FILE
+//	      the wrangler.toml or wrangler.json(c) FILE to use (default: ...)
+//	    --port PORT
+//	      listen on PORT, ...
+//
+// The value's name is the word in backquotes in the usage text, as with
+// flag.PrintDefaults (so a usage text must not quote anything else in
+// backquotes; TestHelpFlags checks).
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	type entry struct {
+		f     *flag.Flag // the longest name
+		names []string
+	}
+	var entries []*entry
+	fs.VisitAll(func(f *flag.Flag) {
+		for _, e := range entries {
+			if e.f.Value == f.Value {
+				e.names = append(e.names, f.Name)
+				if len(f.Name) > len(e.f.Name) {
+					e.f = f
+				}
+				return
+			}
+		}
+		entries = append(entries, &entry{f: f, names: []string{f.Name}})
+	})
+	slices.SortFunc(entries, func(a, b *entry) int { return strings.Compare(a.f.Name, b.f.Name) })
+	for _, e := range entries {
+		// One-letter names first, then the longest.
+		slices.SortFunc(e.names, func(a, b string) int {
+			if (len(a) == 1) != (len(b) == 1) {
+				return len(a) - len(b)
+			}
+			return len(b) - len(a)
+		})
+		var line strings.Builder
+		line.WriteString(" ")
+		if len(e.names[0]) > 1 {
+			line.WriteString("    ") // under the long name of "-c, --config"
+		}
+		for i, n := range e.names {
+			if i > 0 {
+				line.WriteString(",")
+			}
+			line.WriteString(" -")
+			if len(n) > 1 {
+				line.WriteString("-")
+			}
+			line.WriteString(n)
+		}
+		name, text := flag.UnquoteUsage(e.f)
+		if name != "" {
+			line.WriteString(" " + name)
+		}
+		switch e.f.DefValue {
+		case "", "0", "0s", "false", "[]":
+		default:
+			text += " (default " + e.f.DefValue + ")"
+		}
+		fmt.Fprintf(w, "%s\n        %s\n", line.String(), text)
+	}
+}
+
+// alias makes short another name of the flag long: both set one Value,
+// and printFlags shows them on one line.
+func alias(fs *flag.FlagSet, short, long string) {
+	fs.Var(fs.Lookup(long).Value, short, "shorthand for --"+long)
 }
 
 // repeated is a flag that may be given several times.

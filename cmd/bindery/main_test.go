@@ -47,10 +47,12 @@ func TestUsage(t *testing.T) {
 		{[]string{"dev", "--bogus"}, errUsage, "flag provided but not defined"},
 		{[]string{"kv"}, errUsage, "bindery kv key put"},
 		{[]string{"kv", "--help"}, nil, "bindery kv key put"},
-		{[]string{"kv", "key", "zap"}, errUsage, `unknown operation "zap"`},
+		{[]string{"kv", "key", "zap"}, errUsage, `unknown command "zap"`},
 		{[]string{"kv", "key", "get"}, errUsage, "wrong number of arguments"},
 		{[]string{"kv", "key", "get", "k"}, errUsage, "exactly one of --binding and --namespace-id"},
-		{[]string{"kv", "key", "put", "--help"}, flag.ErrHelp, "--ttl"},
+		{[]string{"kv", "key", "put", "--help"}, flag.ErrHelp, "--ttl SECONDS"},
+		{[]string{"kv", "put", "k"}, errUsage, `did you mean "bindery kv key put"`},
+		{[]string{"r2", "get", "b/k"}, errUsage, `did you mean "bindery r2 object get"`},
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
@@ -178,7 +180,7 @@ func TestKVDirect(t *testing.T) {
 		wantOut string
 		wantErr string
 	}{
-		{kvArgs("put", "a", "alpha", "--metadata", `{"v":1}`), "", ""},
+		{kvArgs("put", "a", "alpha", "--metadata", `{"v":1}`, "--create"), "", ""},
 		{kvArgs("put", "b", "--path", file), "", ""},
 		{kvArgs("put", "c", "--path", "-"), "", ""},
 		{kvArgs("get", "a"), "alpha", ""},

@@ -23,27 +23,68 @@ import (
 	"github.com/bindery-run/bindery/internal/wrangler"
 )
 
-const r2Usage = `Usage:
-  bindery r2 object put BUCKET/KEY (--file PATH | --pipe) [--content-type TYPE] [--metadata NAME=VALUE]...
-  bindery r2 object get BUCKET/KEY [--file PATH | --pipe] [--range bytes=FIRST-LAST]
-  bindery r2 object delete BUCKET/KEY
-  bindery r2 object list BUCKET[/PREFIX] [--prefix P] [--delimiter D] [--limit N] [--cursor C] [--json]
+const r2Usage = `Usage: bindery r2 object COMMAND ARGS [flags]
+
+Reads and writes the objects of R2 buckets, like "wrangler r2 object":
+
+  bindery r2 object put BUCKET/KEY (--file PATH | --pipe)   upload a file or standard input
+  bindery r2 object get BUCKET/KEY [--file PATH | --pipe]   download an object
+  bindery r2 object delete BUCKET/KEY                       delete an object
+  bindery r2 object list BUCKET[/PREFIX]                    list objects
 
 BUCKET is a bucket name (the bucket_name of an [[r2_buckets]] entry); with
 --binding NAME, give KEY (for list: PREFIX) alone. Keys may contain "/":
-files/a/b.txt is the key "a/b.txt" of the bucket "files". get writes to a
-file named after the key's last segment unless --file or --pipe says
-otherwise. Bodies stream: files of any size take little memory.
+files/a/b.txt is the key "a/b.txt" of the bucket "files". Bodies stream:
+files of any size take little memory.
 
-Works on the data of a running "bindery dev" (through its admin API), or on
-the data directory itself when no dev server runs on it; then a bucket the
-config declares is created if it does not exist yet, as "bindery dev" does.
+A bucket that does not exist is an error that lists those that do, unless
+the config declares it (it is created, as "bindery dev" does) or put is
+given --create. Works on the data of a running "bindery dev" (through its
+admin API), or on the data directory itself when no dev server runs on it.
+
+Run "bindery r2 object COMMAND --help" for a command's flags.
 `
+
+// r2OpHelp returns the head of the help of "bindery r2 object OP", and whether OP is one.
+func r2OpHelp(op string) (string, bool) {
+	switch op {
+	case "put":
+		return `Usage: bindery r2 object put BUCKET/KEY (--file PATH | --pipe) [flags]
+
+Uploads a file (--file) or standard input (--pipe) as the object KEY of
+BUCKET, at most 5 GiB, with the HTTP and custom metadata the flags give.
+With --binding NAME, give KEY alone. A bucket that does not exist is an
+error unless the config declares it or --create is given.
+`, true
+	case "get":
+		return `Usage: bindery r2 object get BUCKET/KEY [--file PATH | --pipe] [--range bytes=FIRST-LAST]
+
+Downloads the object KEY of BUCKET to a file named after the key's last
+segment (or --file PATH), or to standard output (--pipe), and prints its
+metadata to standard error. With --binding NAME, give KEY alone.
+`, true
+	case "delete":
+		return `Usage: bindery r2 object delete BUCKET/KEY
+
+Deletes the object KEY of BUCKET; deleting a missing key succeeds, as in
+R2. With --binding NAME, give KEY alone.
+`, true
+	case "list":
+		return `Usage: bindery r2 object list BUCKET[/PREFIX] [--prefix P] [--delimiter D] [--limit N] [--cursor C] [--json]
+
+Lists the objects of BUCKET as a table (key, size, ETag, upload time), or
+as R2's list result with --json. With --binding NAME, give PREFIX alone
+(or nothing).
+`, true
+	}
+	return "", false
+}
 
 // r2Objects is what the r2 commands need, served by a dev server's admin
 // API (*admin.Client) or by the data directory opened directly (r2Direct).
 type r2Objects interface {
 	R2Buckets(ctx context.Context) ([]r2.BucketInfo, error)
+	R2CreateBucket(ctx context.Context, bucket string) error
 	R2Head(ctx context.Context, bucket, key string) (*r2.Object, error)
 	R2Get(ctx context.Context, bucket, key string, o r2.GetOptions) (*r2.ObjectBody, error)
 	R2Put(ctx context.Context, bucket, key string, body io.Reader, size int64, o r2.PutOptions) (*r2.Object, error)
@@ -56,6 +97,10 @@ type r2Direct struct{ st *state.State }
 
 func (d r2Direct) R2Buckets(ctx context.Context) ([]r2.BucketInfo, error) {
 	return d.st.R2().Buckets(ctx)
+}
+
+func (d r2Direct) R2CreateBucket(ctx context.Context, bucket string) error {
+	return d.st.R2().CreateBucket(ctx, bucket)
 }
 
 func (d r2Direct) R2Head(ctx context.Context, bucket, key string) (*r2.Object, error) {
@@ -107,6 +152,7 @@ type r2ObjectFlags struct {
 	// put
 	contentType, contentDisposition, contentEncoding, contentLanguage, cacheControl, expires, storageClass string
 	metadata                                                                                               repeated
+	create                                                                                                 bool
 	// get
 	rng string
 	// list
@@ -116,65 +162,77 @@ type r2ObjectFlags struct {
 }
 
 func runR2(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) < 2 || args[0] != "object" {
-		if len(args) > 0 && slices.Contains([]string{"--help", "-h", "help"}, args[len(args)-1]) {
-			fmt.Fprint(stdout, r2Usage)
-			return nil
-		}
+	switch {
+	case len(args) == 0:
 		fmt.Fprint(stderr, r2Usage)
 		return errUsage
-	}
-	op := args[1]
-	var f r2ObjectFlags
-	fs := flag.NewFlagSet("bindery r2 object "+op, flag.ContinueOnError)
-	fs.StringVar(&f.binding, "binding", "", "the R2 binding name from the config (then give KEY without BUCKET/)")
-	fs.StringVar(&f.config, "config", "", "wrangler config (default: found in the current directory)")
-	fs.StringVar(&f.config, "c", "", "shorthand for --config")
-	fs.StringVar(&f.env, "env", "", "the [env.NAME] section to use")
-	fs.StringVar(&f.env, "e", "", "shorthand for --env")
-	fs.StringVar(&f.persistTo, "persist-to", "", "data directory (default .bindery/state beside the config)")
-	switch op {
-	case "put":
-		fs.StringVar(&f.file, "file", "", "upload this file")
-		fs.StringVar(&f.file, "f", "", "shorthand for --file")
-		fs.BoolVar(&f.pipe, "pipe", false, "upload standard input")
-		fs.BoolVar(&f.pipe, "p", false, "shorthand for --pipe")
-		fs.StringVar(&f.contentType, "content-type", "", "the object's Content-Type")
-		fs.StringVar(&f.contentType, "ct", "", "shorthand for --content-type")
-		fs.StringVar(&f.contentDisposition, "content-disposition", "", "the object's Content-Disposition")
-		fs.StringVar(&f.contentEncoding, "content-encoding", "", "the object's Content-Encoding")
-		fs.StringVar(&f.contentLanguage, "content-language", "", "the object's Content-Language")
-		fs.StringVar(&f.cacheControl, "cache-control", "", "the object's Cache-Control")
-		fs.StringVar(&f.expires, "expires", "", "the object's Expires, as RFC 3339 or an HTTP date")
-		fs.StringVar(&f.storageClass, "storage-class", "", "Standard (default) or InfrequentAccess")
-		fs.StringVar(&f.storageClass, "s", "", "shorthand for --storage-class")
-		fs.Var(&f.metadata, "metadata", "custom metadata NAME=VALUE (repeatable)")
-	case "get":
-		fs.StringVar(&f.file, "file", "", "write the object to this file (default: the key's last segment, in the current directory)")
-		fs.StringVar(&f.file, "f", "", "shorthand for --file")
-		fs.BoolVar(&f.pipe, "pipe", false, "write the object to standard output, and nothing else")
-		fs.BoolVar(&f.pipe, "p", false, "shorthand for --pipe")
-		fs.StringVar(&f.rng, "range", "", "get only these bytes: bytes=FIRST-LAST, bytes=FIRST- or bytes=-SUFFIX")
-	case "list":
-		fs.StringVar(&f.prefix, "prefix", "", "only keys that start with this")
-		fs.StringVar(&f.delimiter, "delimiter", "", `roll up keys that contain this after the prefix (e.g. "/")`)
-		fs.IntVar(&f.limit, "limit", 0, "list at most this many objects and prefixes (default: all)")
-		fs.StringVar(&f.cursor, "cursor", "", "continue a list cut short by --limit")
-		fs.BoolVar(&f.json, "json", false, "print R2's list result as JSON instead of a table")
-		fs.BoolVar(&f.includeMetadata, "include-metadata", false, "with --json, include HTTP and custom metadata")
-	case "delete":
-	case "--help", "-h", "help":
+	case isHelp(args[0]):
 		fmt.Fprint(stdout, r2Usage)
 		return nil
-	default:
-		fmt.Fprintf(stderr, "bindery r2 object: unknown operation %q\n\n%s", op, r2Usage)
+	case args[0] != "object":
+		hint := ""
+		if _, ok := r2OpHelp(args[0]); ok {
+			hint = fmt.Sprintf(` (did you mean "bindery r2 object %s"?)`, args[0])
+		}
+		fmt.Fprintf(stderr, "bindery r2: unknown command %q%s\n\n%s", args[0], hint, r2Usage)
+		return errUsage
+	case len(args) == 1:
+		fmt.Fprintf(stderr, "bindery r2 object: missing command\n\n%s", r2Usage)
+		return errUsage
+	case isHelp(args[1]):
+		fmt.Fprint(stdout, r2Usage)
+		return nil
+	}
+	return runR2Object(ctx, args[1], args[2:], stdin, stdout, stderr)
+}
+
+// runR2Object implements "bindery r2 object OP".
+func runR2Object(ctx context.Context, op string, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	head, ok := r2OpHelp(op)
+	if !ok {
+		fmt.Fprintf(stderr, "bindery r2 object: unknown command %q\n\n%s", op, r2Usage)
 		return errUsage
 	}
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), r2Usage, "\nFlags:\n")
-		fs.PrintDefaults()
+	var f r2ObjectFlags
+	fs := flag.NewFlagSet("bindery r2 object "+op, flag.ContinueOnError)
+	fs.StringVar(&f.binding, "binding", "", "the bucket of the config's [[r2_buckets]] entry with binding `NAME` (then leave BUCKET/ out of the argument)")
+	fs.StringVar(&f.config, "config", "", "the wrangler.toml or wrangler.json(c) `FILE` to use (default: the one in the current directory)")
+	alias(fs, "c", "config")
+	fs.StringVar(&f.env, "env", "", "use the [env.`NAME`] section of the config")
+	alias(fs, "e", "env")
+	fs.StringVar(&f.persistTo, "persist-to", "", "the data is in `DIR` (default .bindery/state beside the config)")
+	switch op {
+	case "put":
+		fs.StringVar(&f.file, "file", "", "upload the file `PATH`")
+		alias(fs, "f", "file")
+		fs.BoolVar(&f.pipe, "pipe", false, "upload standard input")
+		alias(fs, "p", "pipe")
+		fs.StringVar(&f.contentType, "content-type", "", "the object's Content-Type: `TYPE`")
+		alias(fs, "ct", "content-type")
+		fs.StringVar(&f.contentDisposition, "content-disposition", "", "the object's Content-Disposition: `VALUE`")
+		fs.StringVar(&f.contentEncoding, "content-encoding", "", "the object's Content-Encoding: `VALUE`")
+		fs.StringVar(&f.contentLanguage, "content-language", "", "the object's Content-Language: `VALUE`")
+		fs.StringVar(&f.cacheControl, "cache-control", "", "the object's Cache-Control: `VALUE`")
+		fs.StringVar(&f.expires, "expires", "", "the object's Expires: `TIME`, as RFC 3339 or an HTTP date")
+		fs.StringVar(&f.storageClass, "storage-class", "", "the object's storage `CLASS`: Standard (default) or InfrequentAccess")
+		alias(fs, "s", "storage-class")
+		fs.Var(&f.metadata, "metadata", "custom metadata `NAME=VALUE` (repeatable)")
+		fs.BoolVar(&f.create, "create", false, "create the bucket if the data directory does not have it")
+	case "get":
+		fs.StringVar(&f.file, "file", "", "write the object to `PATH` (default: the key's last segment, in the current directory)")
+		alias(fs, "f", "file")
+		fs.BoolVar(&f.pipe, "pipe", false, "write the object to standard output, and nothing else")
+		alias(fs, "p", "pipe")
+		fs.StringVar(&f.rng, "range", "", "get only the bytes `RANGE` names: bytes=FIRST-LAST, bytes=FIRST- or bytes=-SUFFIX")
+	case "list":
+		fs.StringVar(&f.prefix, "prefix", "", "only keys that start with `P`")
+		fs.StringVar(&f.delimiter, "delimiter", "", "roll up keys that contain `D` after the prefix (e.g. \"/\")")
+		fs.IntVar(&f.limit, "limit", 0, "list at most `N` objects and prefixes (default: all)")
+		fs.StringVar(&f.cursor, "cursor", "", "continue a list cut short by --limit at cursor `C` (printed when more follow)")
+		fs.BoolVar(&f.json, "json", false, "print R2's list result as JSON instead of a table")
+		fs.BoolVar(&f.includeMetadata, "include-metadata", false, "with --json, include HTTP and custom metadata")
 	}
-	pos, err := parse(fs, args[2:], stderr)
+	pos, err := parse(fs, head, args, stdout, stderr)
 	if err != nil {
 		return err
 	}
@@ -263,17 +321,18 @@ func runR2(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 		return err
 	}
 
+	declared := cfg != nil && slices.ContainsFunc(cfg.R2Buckets, func(b wrangler.R2Bucket) bool { return bucketName(b) == bucket })
+	create := declared || f.create
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) && !create {
+		// Nothing there, so no bucket: say so without making the directory.
+		return noSuchBucket(bucket, dir, nil, op == "put")
+	}
 	store, where, closeFn, err := openR2Objects(ctx, dir)
 	if err != nil {
 		return err
 	}
 	defer closeFn()
-	if d, ok := store.(r2Direct); ok && cfg != nil && slices.ContainsFunc(cfg.R2Buckets, func(b wrangler.R2Bucket) bool { return bucketName(b) == bucket }) {
-		if err := d.st.R2().CreateBucket(ctx, bucket); err != nil {
-			return fmt.Errorf("%s: r2_buckets: %w", cfg.Path, err)
-		}
-	}
-	if err := checkR2Bucket(ctx, store, bucket, where); err != nil {
+	if err := checkR2Bucket(ctx, store, bucket, create, op == "put", where); err != nil {
 		return err
 	}
 	return do(store)
@@ -291,8 +350,11 @@ func r2BindingNames(cfg *wrangler.Config) string {
 	return " (it has " + strings.Join(names, ", ") + ")"
 }
 
-// checkR2Bucket fails unless bucket exists, naming the buckets that do.
-func checkR2Bucket(ctx context.Context, store r2Objects, bucket, where string) error {
+// checkR2Bucket fails unless bucket exists, naming the buckets that do;
+// with create (the config declares the bucket, or put --create) it creates
+// the bucket instead. canCreate says whether the command takes --create,
+// for the message.
+func checkR2Bucket(ctx context.Context, store r2Objects, bucket string, create, canCreate bool, where string) error {
 	bs, err := store.R2Buckets(ctx)
 	if err != nil {
 		return err
@@ -304,11 +366,28 @@ func checkR2Bucket(ctx context.Context, store r2Objects, bucket, where string) e
 		}
 		names = append(names, b.Name)
 	}
+	if create {
+		if err := store.R2CreateBucket(ctx, bucket); err != nil {
+			return fmt.Errorf("create bucket %q in %s: %w", bucket, where, err)
+		}
+		return nil
+	}
+	return noSuchBucket(bucket, where, names, canCreate)
+}
+
+// noSuchBucket is the error for a bucket that is not in the data
+// directory (which has the buckets names): it names the bucket and those
+// there are. canCreate says whether the command takes --create.
+func noSuchBucket(bucket, where string, names []string, canCreate bool) error {
 	have := "it has no buckets; bindery dev creates those its config declares in [[r2_buckets]]"
 	if len(names) > 0 {
 		have = "it has " + strings.Join(names, ", ")
 	}
-	return fmt.Errorf("%w %q in %s (%s)", r2.ErrNoSuchBucket, bucket, where, have)
+	hint := ""
+	if canCreate {
+		hint = ": check the bucket name, or add --create to create it"
+	}
+	return fmt.Errorf("%w %q in %s (%s)%s", r2.ErrNoSuchBucket, bucket, where, have, hint)
 }
 
 // openR2Objects reaches the data in dir: through a running dev server's

@@ -35,11 +35,11 @@ func TestR2Usage(t *testing.T) {
 		{[]string{"r2", "object"}, errUsage, "bindery r2 object put"},
 		{[]string{"r2", "object", "--help"}, nil, "bindery r2 object list"},
 		{[]string{"r2", "bucket", "list"}, errUsage, "Usage:"},
-		{[]string{"r2", "object", "zap"}, errUsage, `unknown operation "zap"`},
-		{[]string{"r2", "object", "put", "--help"}, flag.ErrHelp, "-content-disposition string"},
+		{[]string{"r2", "object", "zap"}, errUsage, `unknown command "zap"`},
+		{[]string{"r2", "object", "put", "--help"}, flag.ErrHelp, "--content-disposition VALUE"},
 		{[]string{"r2", "object", "get", "--help"}, flag.ErrHelp, "--range"},
 		{[]string{"r2", "object", "list", "--help"}, flag.ErrHelp, "--delimiter"},
-		{[]string{"r2", "object", "delete", "--help"}, flag.ErrHelp, "-persist-to string"},
+		{[]string{"r2", "object", "delete", "--help"}, flag.ErrHelp, "--persist-to DIR"},
 		{[]string{"r2", "object", "get"}, errUsage, "wrong number of arguments"},
 		{[]string{"r2", "object", "get", "a/b", "c/d"}, errUsage, "wrong number of arguments"},
 		{[]string{"r2", "object", "get", "files"}, errUsage, `"files" has no key`},
@@ -254,6 +254,14 @@ func r2RoundTrip(t *testing.T, bin, dir, where string) {
 		{args: []string{"delete", "files/c.txt"}, wantStderr: "nothing to delete"},
 		{args: []string{"delete", "nob/c.txt"}, code: 1, wantStderr: `no such bucket "nob"`},
 		{args: []string{"list", "files", "--prefix", "zzz"}, wantStderr: `No objects in bucket "files" with prefix "zzz"`},
+		// A mistyped bucket makes nothing; put --create makes a new one.
+		{args: []string{"put", "filez/k", "--pipe"}, stdin: "x", code: 1, wantStderr: `no such bucket "filez" in ` + where},
+		{args: []string{"put", "filez/k", "--pipe"}, stdin: "x", code: 1, wantStderr: "(it has files): check the bucket name, or add --create"},
+		{args: []string{"get", "filez/k", "--create"}, code: 2, wantStderr: "-create"},
+		{args: []string{"put", "Bad_Name/k", "--pipe", "--create"}, stdin: "x", code: 1, wantStderr: "invalid bucket name"},
+		{args: []string{"put", "more/k", "--pipe", "--create"}, stdin: "more", wantStderr: `Created object "k" in bucket "more"`},
+		{args: []string{"get", "more/k", "--pipe"}, wantOut: "more"},
+		{args: []string{"get", "nob/k"}, code: 1, wantStderr: "(it has files, more)"},
 	})
 }
 
@@ -271,6 +279,13 @@ func TestR2ObjectDirect(t *testing.T) {
 	other := t.TempDir()
 	runR2Steps(t, bin, other, []r2Step{
 		{args: []string{"put", "files/k", "--pipe", "--persist-to", "state"}, stdin: "x", code: 1, wantStderr: `no such bucket "files" in state (it has no buckets`},
+	})
+	if _, err := os.Stat(filepath.Join(other, "state")); !os.IsNotExist(err) {
+		t.Errorf("a refused put made the data directory (%v)", err)
+	}
+	runR2Steps(t, bin, other, []r2Step{
+		{args: []string{"put", "files/k", "--pipe", "--persist-to", "state", "--create"}, stdin: "x", wantStderr: `Created object "k" in bucket "files"`},
+		{args: []string{"get", "files/k", "--pipe", "--persist-to", "state"}, wantOut: "x"},
 	})
 }
 

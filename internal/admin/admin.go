@@ -5,12 +5,15 @@
 // Routes (JSON errors {"error": "..."}; bearer token required):
 //
 //	GET    /api/ping
+//	GET    /api/kv/namespaces                         {"namespaces": [{"id"}]} (when the store is a KVRegistry)
+//	PUT    /api/kv/namespaces/{id}                    create the namespace (when the store is a KVRegistry)
 //	GET    /api/kv/namespaces/{id}/keys?prefix=&limit=&cursor=
 //	GET    /api/kv/namespaces/{id}/values/{key}       value bytes; metadata in X-Bindery-Metadata
 //	PUT    /api/kv/namespaces/{id}/values/{key}?expiration=&expiration_ttl=&metadata=
 //	DELETE /api/kv/namespaces/{id}/values/{key}
 //
 //	GET    /api/r2/buckets                            {"buckets": [{"name", "creation_date"}]}
+//	PUT    /api/r2/buckets/{bucket}                   create the bucket (when the store is an R2BucketCreator)
 //	GET    /api/r2/buckets/{bucket}/objects?prefix=&delimiter=&cursor=&start_after=&limit=&include=
 //	                                                  a page in the JSON shape of R2's list result
 //	GET    /api/r2/buckets/{bucket}/objects/{key...}  object bytes (Range: bytes=... answers 206)
@@ -49,6 +52,21 @@ type KVStore interface {
 	KV(namespaceID string) *kv.Namespace
 }
 
+// KVRegistry is what a KVStore may also be: a list of the namespaces a
+// data directory knows, which can be added to. Without it the routes
+// that list and create namespaces answer 501.
+type KVRegistry interface {
+	// KVNamespaces returns the IDs of the namespaces, sorted.
+	KVNamespaces(ctx context.Context) ([]string, error)
+	// CreateKVNamespace adds a namespace; adding one that exists does nothing.
+	CreateKVNamespace(ctx context.Context, namespaceID string) error
+}
+
+// KVNamespaceInfo is one namespace in the answer of GET /api/kv/namespaces.
+type KVNamespaceInfo struct {
+	ID string `json:"id"`
+}
+
 // Handler serves the admin API for store and buckets, requiring token.
 // buckets may be nil: the R2 routes then answer 501.
 func Handler(store KVStore, buckets R2Buckets, token string) http.Handler {
@@ -57,6 +75,7 @@ func Handler(store KVStore, buckets R2Buckets, token string) http.Handler {
 	mux.handle("GET /api/ping", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
 	})
+	kvRegistryRoutes(mux, store)
 	mux.handle("GET /api/kv/namespaces/{id}/keys", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		o := kv.ListOptions{Prefix: q.Get("prefix"), Cursor: q.Get("cursor")}
@@ -130,6 +149,41 @@ func Handler(store KVStore, buckets R2Buckets, token string) http.Handler {
 			return
 		}
 		mux.ServeHTTP(w, r)
+	})
+}
+
+// kvRegistryRoutes adds the routes that list and create namespaces: they
+// answer 501 unless store is a KVRegistry.
+func kvRegistryRoutes(mux *router, store KVStore) {
+	reg, ok := store.(KVRegistry)
+	if !ok {
+		none := func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, http.StatusNotImplemented, map[string]string{"error": "this dev server does not list KV namespaces"})
+		}
+		mux.handle("GET /api/kv/namespaces", none)
+		mux.handle("PUT /api/kv/namespaces/{id}", none)
+		return
+	}
+	mux.handle("GET /api/kv/namespaces", func(w http.ResponseWriter, r *http.Request) {
+		ids, err := reg.KVNamespaces(r.Context())
+		if err != nil {
+			writeErr(w, err)
+			return
+		}
+		out := struct {
+			Namespaces []KVNamespaceInfo `json:"namespaces"`
+		}{Namespaces: make([]KVNamespaceInfo, len(ids))}
+		for i, id := range ids {
+			out.Namespaces[i].ID = id
+		}
+		writeJSON(w, http.StatusOK, out)
+	})
+	mux.handle("PUT /api/kv/namespaces/{id}", func(w http.ResponseWriter, r *http.Request) {
+		if err := reg.CreateKVNamespace(r.Context(), r.PathValue("id")); err != nil {
+			writeErr(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
 	})
 }
 
@@ -232,6 +286,34 @@ func (c *Client) call(ctx context.Context, method, path string, q url.Values, bo
 
 // Ping checks that the server answers and accepts the token.
 func (c *Client) Ping(ctx context.Context) error { return c.call(ctx, "GET", "/api/ping", nil, nil) }
+
+// KVNamespaces returns the IDs of the namespaces the server's data
+// directory knows, sorted.
+func (c *Client) KVNamespaces(ctx context.Context) ([]string, error) {
+	resp, err := c.do(ctx, "GET", "/api/kv/namespaces", nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, apiError(resp)
+	}
+	var out struct{ Namespaces []KVNamespaceInfo }
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return nil, fmt.Errorf("admin API: %w", err)
+	}
+	ids := make([]string, len(out.Namespaces))
+	for i, n := range out.Namespaces {
+		ids[i] = n.ID
+	}
+	return ids, nil
+}
+
+// CreateKVNamespace creates a namespace; creating one that exists does
+// nothing.
+func (c *Client) CreateKVNamespace(ctx context.Context, id string) error {
+	return c.call(ctx, "PUT", kvPath(id), nil, nil)
+}
 
 // KVGet returns a value and its metadata; found is false for a missing key.
 func (c *Client) KVGet(ctx context.Context, id, key string) (v kv.Value, found bool, err error) {

@@ -23,6 +23,15 @@ type R2Buckets interface {
 	Buckets(ctx context.Context) ([]r2.BucketInfo, error)
 }
 
+// R2BucketCreator is what an R2Buckets may also do: create a bucket (PUT
+// /api/r2/buckets/{bucket}; without it that route answers 501). *r2.Store
+// has it.
+type R2BucketCreator interface {
+	// CreateBucket creates the bucket name; creating one that exists does
+	// nothing.
+	CreateBucket(ctx context.Context, name string) error
+}
+
 // Headers of the R2 object routes.
 const (
 	// HeaderR2Object carries an object's metadata as the JSON of R2Object
@@ -287,6 +296,18 @@ func r2Routes(mux *router, store R2Buckets) {
 			out.Buckets[i] = R2BucketInfo{Name: b.Name, CreationDate: b.Created}
 		}
 		writeJSON(w, http.StatusOK, out)
+	})
+	mux.handle("PUT /api/r2/buckets/{bucket}", func(w http.ResponseWriter, r *http.Request) {
+		c, ok := store.(R2BucketCreator)
+		if !ok {
+			writeJSON(w, http.StatusNotImplemented, map[string]string{"error": "this dev server cannot create buckets"})
+			return
+		}
+		if err := c.CreateBucket(r.Context(), r.PathValue("bucket")); err != nil {
+			writeR2Err(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
 	})
 	mux.handle("GET /api/r2/buckets/{bucket}/objects", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
@@ -611,6 +632,19 @@ func (c *Client) R2Buckets(ctx context.Context) ([]r2.BucketInfo, error) {
 		bs[i] = r2.BucketInfo{Name: b.Name, Created: b.CreationDate}
 	}
 	return bs, nil
+}
+
+// R2CreateBucket creates a bucket; creating one that exists does nothing.
+func (c *Client) R2CreateBucket(ctx context.Context, bucket string) error {
+	resp, err := c.request(ctx, "PUT", "/api/r2/buckets/"+url.PathEscape(bucket), nil, nil, nil, 0)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return apiError(resp)
+	}
+	return nil
 }
 
 // R2Head returns an object's metadata.

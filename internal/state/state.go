@@ -11,6 +11,7 @@
 package state
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -61,6 +62,19 @@ func (s *State) DB() *badger.DB { return s.db }
 // with Cloudflare's limits.
 func (s *State) KV(namespaceID string) *kv.Namespace {
 	return kv.NewNamespace(badgerkv.New(s.db, namespaceID, nil), kv.DefaultLimits(), nil)
+}
+
+// KVNamespaces returns the IDs of the KV namespaces the directory knows,
+// sorted: those created with CreateKVNamespace and those holding keys.
+func (s *State) KVNamespaces(ctx context.Context) ([]string, error) {
+	return badgerkv.Namespaces(ctx, s.db)
+}
+
+// CreateKVNamespace records the KV namespace namespaceID, so that
+// KVNamespaces lists it while it holds no keys. bindery dev creates the
+// namespaces its config declares; creating one that exists does nothing.
+func (s *State) CreateKVNamespace(ctx context.Context, namespaceID string) error {
+	return badgerkv.CreateNamespace(ctx, s.db, namespaceID)
 }
 
 // R2 returns the object store of every R2 bucket.

@@ -17,6 +17,10 @@
 //	kv/<n>:<id>/m/<k>  index: 0x01 ‖ uvarint(expiration) ‖ 0x00 | 0x01 ‖ metadata JSON
 //	kv/<n>:<id>/v/<k>  the value bytes
 //
+// The prefix itself is a key too, with an empty value, once the namespace
+// is created (CreateNamespace), so that Namespaces lists it while it holds
+// no keys; dropping the prefix drops it with the rest.
+//
 // List iterates the small index entries only, so it never reads values (up
 // to 25 MiB, which Badger keeps in its value log). A list cursor is the
 // base64url of the last key returned; the next page seeks to key+"\x00".
@@ -44,6 +48,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -105,7 +110,76 @@ func New(db *badger.DB, namespaceID string, now func() time.Time) *Store {
 // namespaceID keeps all its keys: "kv/<len>:<id>/". Dropping it with
 // badger.DB.DropPrefix deletes the namespace.
 func NamespacePrefix(namespaceID string) []byte {
-	return []byte("kv/" + strconv.Itoa(len(namespaceID)) + ":" + namespaceID + "/")
+	return []byte(nsRoot + strconv.Itoa(len(namespaceID)) + ":" + namespaceID + "/")
+}
+
+// nsRoot is the prefix of every namespace's keys.
+const nsRoot = "kv/"
+
+// CreateNamespace records the namespace namespaceID in db, so that
+// Namespaces lists it even while it holds no keys. Creating a namespace
+// that exists does nothing.
+func CreateNamespace(ctx context.Context, db *badger.DB, namespaceID string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	key := NamespacePrefix(namespaceID)
+	if len(key) > maxBadgerKeyBytes {
+		return fmt.Errorf("badgerkv: create namespace: %w: the id is %d bytes", kv.ErrInvalidArgument, len(namespaceID))
+	}
+	err := db.Update(func(txn *badger.Txn) error { return txn.Set(key, nil) })
+	if err != nil {
+		return fmt.Errorf("badgerkv: create namespace %q: %w", namespaceID, err)
+	}
+	return nil
+}
+
+// Namespaces returns the IDs of the namespaces in db, sorted: those
+// created with CreateNamespace and those that hold a live key. It reads
+// one key per namespace (it seeks past the rest).
+func Namespaces(ctx context.Context, db *badger.DB) ([]string, error) {
+	ids := []string{}
+	err := db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(nsRoot)})
+		defer it.Close()
+		for it.Seek([]byte(nsRoot)); it.Valid(); {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			id, ok := namespaceOf(it.Item().Key())
+			if !ok {
+				it.Next() // not a namespace's key: there are none such
+				continue
+			}
+			ids = append(ids, id)
+			next := NamespacePrefix(id)
+			next[len(next)-1]++ // past every key under "kv/<n>:<id>/"
+			it.Seek(next)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("badgerkv: namespaces: %w", err)
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+// namespaceOf returns the namespace ID of a key "kv/<n>:<id>/...".
+func namespaceOf(key []byte) (string, bool) {
+	rest, ok := bytes.CutPrefix(key, []byte(nsRoot))
+	if !ok {
+		return "", false
+	}
+	num, rest, ok := bytes.Cut(rest, []byte(":"))
+	if !ok {
+		return "", false
+	}
+	n, err := strconv.Atoi(string(num))
+	if err != nil || n < 0 || len(rest) <= n || rest[n] != '/' {
+		return "", false
+	}
+	return string(rest[:n]), true
 }
 
 // Get implements [kv.Backend].

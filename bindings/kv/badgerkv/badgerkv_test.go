@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -285,5 +286,74 @@ func TestReadsVersion1Entries(t *testing.T) {
 	}
 	if e, err := s.Get(ctx, "plain"); err != nil || string(e.Value) != "new" {
 		t.Fatalf("after put: %q %v", e.Value, err)
+	}
+}
+
+func TestNamespaces(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name    string
+		created []string // CreateNamespace
+		keys    []string // namespaces that get a key
+		deleted []string // namespaces whose key is deleted again
+		expired []string // namespaces whose only key has expired
+		want    []string
+	}{
+		{name: "none", want: []string{}},
+		{name: "created", created: []string{"b", "a"}, want: []string{"a", "b"}},
+		{name: "with keys", keys: []string{"a/m", "a", "ab", "1:a", ""}, want: []string{"", "1:a", "a", "a/m", "ab"}},
+		{name: "both, once", created: []string{"a", "a"}, keys: []string{"a", "b"}, want: []string{"a", "b"}},
+		{name: "emptied", keys: []string{"a", "b"}, deleted: []string{"a"}, want: []string{"b"}},
+		{name: "created, emptied", created: []string{"a"}, keys: []string{"a"}, deleted: []string{"a"}, want: []string{"a"}},
+		{name: "expired", keys: []string{"b"}, expired: []string{"a"}, want: []string{"b"}},
+		{name: "long and odd ids", keys: []string{strings.Repeat("x", 300), "a\x00b", "a/"}, want: []string{"a\x00b", "a/", strings.Repeat("x", 300)}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			db := openDB(t)
+			for _, id := range tc.created {
+				if err := badgerkv.CreateNamespace(ctx, db, id); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, id := range tc.keys {
+				s := badgerkv.New(db, id, nil)
+				for _, k := range []string{"k1", "k2", strings.Repeat("k", 400)} {
+					if err := s.Put(ctx, k, kv.Entry{Value: []byte("v")}); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			for _, id := range tc.deleted {
+				s := badgerkv.New(db, id, nil)
+				for _, k := range []string{"k1", "k2", strings.Repeat("k", 400)} {
+					if err := s.Delete(ctx, k); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			for _, id := range tc.expired {
+				if err := badgerkv.New(db, id, nil).Put(ctx, "k", kv.Entry{Value: []byte("v"), Expiration: time.Now().Add(-time.Minute).Unix()}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := badgerkv.Namespaces(ctx, db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprintf("%q", got) != fmt.Sprintf("%q", tc.want) {
+				t.Errorf("Namespaces = %q, want %q", got, tc.want)
+			}
+			// The marker is no key of the namespace.
+			for _, id := range tc.created {
+				res, err := badgerkv.New(db, id, nil).List(ctx, kv.ListOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Contains(tc.keys, id) && len(res.Keys) != 0 {
+					t.Errorf("created namespace %q lists %v", id, res.Keys)
+				}
+			}
+		})
 	}
 }
