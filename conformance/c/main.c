@@ -545,6 +545,113 @@ static bool r2x(bindery_request *req, bindery_response *res) {
   return true;
 }
 
+// ---- failures and input the host could not take (harness_test.go, sdkerrors_test.go)
+
+#define FAILURE "ConformanceFailure: failed on purpose"
+
+// fail_stream starts a streamed 200 (128 KiB of 'x': past the SDK's 64 KiB
+// buffer, so the head and most of the body are out), then fails.
+static void fail_stream(bindery_response *res) {
+  static char x[128 * 1024];
+  memset(x, 'x', sizeof x);
+  bindery_response_header(res, "content-type", "application/octet-stream");
+  if (bindery_response_write(res, x, sizeof x) != BINDERY_OK) {
+    return;
+  }
+  bindery_failf(res, "%s mid-stream", FAILURE);
+}
+
+static void kv_not_utf8(bindery_response *res) {
+  bindery_status st = bindery_kv_put(BINDING_KV, "\xff\xfe", "x", 1);
+  if (st != BINDERY_ERR_INVALID) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "want BINDERY_ERR_INVALID, got %s", bindery_status_name(st));
+    bindery_response_text(res, 500, msg);
+    return;
+  }
+  error(res, 400);
+}
+
+// check adds to the JSON object of /sdk-errors: "" when got is want (and
+// the message says UTF-8, for a string the SDK refused), else what happened.
+static void check(bindery_response *res, bool *first, const char *name, bindery_status got, bindery_status want) {
+  char line[512];
+  const char *problem = "";
+  char why[400];
+  if (got != want) {
+    snprintf(why, sizeof why, "got %s (%s), want %s", bindery_status_name(got), bindery_errmsg(), bindery_status_name(want));
+    problem = why;
+  } else if (want == BINDERY_ERR_INVALID && !strstr(bindery_errmsg(), "UTF-8")) {
+    snprintf(why, sizeof why, "the message %s does not say UTF-8", bindery_errmsg());
+    problem = why;
+  }
+  snprintf(line, sizeof line, "%s\"%s\":", *first ? "{" : ",", name);
+  bindery_response_write(res, line, strlen(line));
+  json_string(res, problem);
+  *first = false;
+}
+
+// sdk_errors calls the SDK with strings that are not UTF-8 wherever it
+// takes one; each must fail with the typed error before it reaches the
+// host, which would end the request and discard the instance.
+static void sdk_errors(bindery_response *res) {
+  const char *bad = "\xff\xfe";
+  const char *bads[] = {"fine", bad};
+  bool first = true;
+  bindery_r2_object obj;
+  bindery_body *body;
+  bindery_bytes v;
+  bindery_r2_writer *w;
+  bindery_r2_upload *up;
+  bindery_r2_objects page;
+  bindery_status st;
+  // A header the SDK refuses is not added, and the response still goes out.
+  check(res, &first, "response header name", bindery_response_header(res, bad, "v"), BINDERY_ERR_INVALID);
+  bindery_response_header(res, "content-type", "application/json");
+  check(res, &first, "kv binding", bindery_kv_get(bad, "k", &v), BINDERY_ERR_INVALID);
+  check(res, &first, "kv get", bindery_kv_get(BINDING_KV, bad, &v), BINDERY_ERR_INVALID);
+  check(res, &first, "kv put", bindery_kv_put(BINDING_KV, bad, "x", 1), BINDERY_ERR_INVALID);
+  bindery_kv_options ko = {.metadata = bad};
+  check(res, &first, "kv put metadata", bindery_kv_put_with(BINDING_KV, "k", "x", 1, &ko), BINDERY_ERR_INVALID);
+  check(res, &first, "kv delete", bindery_kv_delete(BINDING_KV, bad), BINDERY_ERR_INVALID);
+  check(res, &first, "var", bindery_var(bad) == NULL ? BINDERY_NOT_FOUND : BINDERY_OK, BINDERY_NOT_FOUND);
+  check(res, &first, "r2 binding", bindery_r2_head(bad, "k", &obj), BINDERY_ERR_INVALID);
+  check(res, &first, "r2 head", bindery_r2_head(BINDING_R2, bad, &obj), BINDERY_ERR_INVALID);
+  check(res, &first, "r2 get", bindery_r2_get(BINDING_R2, bad, &obj, &body), BINDERY_ERR_INVALID);
+  bindery_r2_conditional cond = {.etag_matches = bads, .etag_matches_len = 2};
+  bindery_r2_get_options go = {.only_if = &cond};
+  check(res, &first, "r2 get onlyIf", bindery_r2_get_with(BINDING_R2, "k", &go, &obj, &body), BINDERY_ERR_INVALID);
+  check(res, &first, "r2 put", bindery_r2_put(BINDING_R2, bad, "x", 1, NULL), BINDERY_ERR_INVALID);
+  bindery_r2_http_metadata http = {.cache_control = bad};
+  bindery_r2_put_options po = {.http_metadata = &http};
+  check(res, &first, "r2 put http metadata", bindery_r2_put_with(BINDING_R2, "k", "x", 1, &po, NULL), BINDERY_ERR_INVALID);
+  bindery_r2_pair pair = {"owner", bad};
+  bindery_r2_put_options po2 = {.custom_metadata = &pair, .custom_metadata_len = 1};
+  check(res, &first, "r2 put custom metadata", bindery_r2_put_with(BINDING_R2, "k", "x", 1, &po2, NULL), BINDERY_ERR_INVALID);
+  bindery_r2_put_options po3 = {.storage_class = bad};
+  check(res, &first, "r2 put storage class", bindery_r2_put_with(BINDING_R2, "k", "x", 1, &po3, NULL), BINDERY_ERR_INVALID);
+  bindery_r2_put_options po4 = {.only_if = &cond};
+  check(res, &first, "r2 put onlyIf", bindery_r2_put_with(BINDING_R2, "k", "x", 1, &po4, NULL), BINDERY_ERR_INVALID);
+  check(res, &first, "r2 delete", bindery_r2_delete(BINDING_R2, bad), BINDERY_ERR_INVALID);
+  check(res, &first, "r2 delete many", bindery_r2_delete_many(BINDING_R2, bads, 2), BINDERY_ERR_INVALID);
+  check(res, &first, "r2 writer", bindery_r2_writer_open(BINDING_R2, bad, NULL, &w), BINDERY_ERR_INVALID);
+  bindery_r2_list_options lo = {.start_after = bad};
+  check(res, &first, "r2 list", bindery_r2_list(BINDING_R2, &lo, &page), BINDERY_ERR_INVALID);
+  check(res, &first, "r2 multipart create", bindery_r2_multipart_create(BINDING_R2, bad, NULL, &up), BINDERY_ERR_INVALID);
+  bindery_r2_multipart_options mo = {.http_metadata = &http};
+  check(res, &first, "r2 multipart options", bindery_r2_multipart_create(BINDING_R2, "k", &mo, &up), BINDERY_ERR_INVALID);
+  check(res, &first, "r2 multipart resume", bindery_r2_multipart_resume(BINDING_R2, "k", bad, &up), BINDERY_ERR_INVALID);
+  st = bindery_r2_multipart_create(BINDING_R2, "mpu-sdk-errors", NULL, &up);
+  check(res, &first, "r2 multipart", st, BINDERY_OK);
+  if (st == BINDERY_OK) {
+    bindery_r2_part parts[] = {{1, bad}};
+    check(res, &first, "r2 complete etag", bindery_r2_upload_complete(up, parts, 1, NULL), BINDERY_ERR_INVALID_PART);
+    bindery_r2_upload_abort(up);
+    bindery_r2_upload_free(up);
+  }
+  bindery_response_write(res, "}", 1);
+}
+
 static void handle(bindery_request *req, bindery_response *res) {
   const char *key;
   if (is(req, "GET", "/hello")) {
@@ -559,6 +666,17 @@ static void handle(bindery_request *req, bindery_response *res) {
     echo(req, res);
   } else if ((key = suffix(req, "/r2/"))) {
     r2(req, res, key);
+  } else if (is(req, "GET", "/fail")) {
+    bindery_fail(res, FAILURE);
+  } else if (is(req, "GET", "/fail-stream")) {
+    fail_stream(res);
+  } else if (is(req, "PUT", "/kv-not-utf8")) {
+    kv_not_utf8(res);
+  } else if (is(req, "GET", "/sdk-errors")) {
+    sdk_errors(res);
+  } else if (is(req, "GET", "/status-wrap")) {
+    // 65536 + 200: an int that a cast to u16 would turn into 200.
+    bindery_response_text(res, 65736, "this status must not become 200");
   } else if (is(req, "GET", "/trap")) {
     abort(); // a wasm trap (unreachable)
   } else if (r2x(req, res)) {

@@ -4,6 +4,7 @@
 
 #include "bindery.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,6 +169,92 @@ static char *cstr(const uint8_t *s, size_t len) {
   return r;
 }
 
+// ---- UTF-8 ------------------------------------------------------------------
+//
+// Strings reach the host only as valid UTF-8 (the Canonical ABI's rule; the
+// host traps on anything else, which ends the request and discards the
+// instance), so the SDK refuses any other string first.
+
+// utf8_len returns the length of the valid UTF-8 sequence at s (n bytes
+// left), or 0 if there is none: no overlong forms, no surrogates, nothing
+// over U+10FFFF (what Go's utf8.Valid and the host accept).
+static size_t utf8_len(const uint8_t *s, size_t n) {
+  uint8_t c = s[0];
+  if (c < 0x80) {
+    return 1;
+  }
+  size_t len;
+  uint8_t lo = 0x80, hi = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF) {
+    len = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    len = 3;
+    if (c == 0xE0) {
+      lo = 0xA0; // no overlong forms
+    } else if (c == 0xED) {
+      hi = 0x9F; // no surrogates
+    }
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    len = 4;
+    if (c == 0xF0) {
+      lo = 0x90;
+    } else if (c == 0xF4) {
+      hi = 0x8F; // nothing over U+10FFFF
+    }
+  } else {
+    return 0;
+  }
+  if (n < len || s[1] < lo || s[1] > hi) {
+    return 0;
+  }
+  for (size_t i = 2; i < len; i++) {
+    if (s[i] < 0x80 || s[i] > 0xBF) {
+      return 0;
+    }
+  }
+  return len;
+}
+
+static bool utf8_valid(const char *s) {
+  const uint8_t *p = (const uint8_t *)s;
+  size_t n = strlen(s);
+  while (n > 0) {
+    size_t k = utf8_len(p, n);
+    if (k == 0) {
+      return false;
+    }
+    p += k;
+    n -= k;
+  }
+  return true;
+}
+
+// not_utf8 refuses s (what names it, e.g. "key") when it is not valid
+// UTF-8: it records the message and returns true.
+static bool not_utf8(const char *what, const char *s) {
+  if (!s || utf8_valid(s)) {
+    return false;
+  }
+  char msg[160];
+  int n = snprintf(msg, sizeof msg, "%s \"", what);
+  for (const uint8_t *p = (const uint8_t *)s; *p && n < (int)sizeof msg - 24; p++) {
+    n += snprintf(msg + n, sizeof msg - (size_t)n, *p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\' ? "%c" : "\\x%02x", *p);
+  }
+  snprintf(msg + n, sizeof msg - (size_t)n, "\" is not valid UTF-8");
+  failc(BINDERY_ERR_INVALID, msg);
+  return true;
+}
+
+// strings_not_utf8 is not_utf8 for n strings.
+static bool strings_not_utf8(const char *what, const char *const *v, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    if (not_utf8(what, v[i])) {
+      return true;
+    }
+  }
+  return false;
+}
+
 // ---- bindings, opened once per instance -----------------------------------
 
 // A binding name and its handle, cached for the life of the instance.
@@ -204,6 +291,9 @@ static bindery_status kv_open(const char *binding, kv_store_namespace_t *ns) {
   if (find(kv_opened, binding, ns)) {
     return BINDERY_OK;
   }
+  if (not_utf8("kv: binding name", binding)) {
+    return BINDERY_ERR_INVALID;
+  }
   kv_store_error_t err;
   if (!kv_store_namespace_open(bindery_string_borrow(binding), ns, &err)) {
     return kv_fail(&err);
@@ -215,6 +305,9 @@ static bindery_status kv_open(const char *binding, kv_store_namespace_t *ns) {
 static bindery_status r2_open(const char *binding, r2_bucket_bucket_t *b) {
   if (find(r2_opened, binding, b)) {
     return BINDERY_OK;
+  }
+  if (not_utf8("r2: binding name", binding)) {
+    return BINDERY_ERR_INVALID;
   }
   r2_bucket_error_t err;
   if (!r2_bucket_bucket_open(bindery_string_borrow(binding), b, &err)) {
@@ -345,10 +438,68 @@ struct bindery_response {
   size_t nheaders, capheaders;
   uint8_t *buf;
   size_t len;
-  bool sent; // the head is out; the body streams through stream
-  bool failed;
+  bool sent;   // the head is out; the body streams through stream
+  bool failed; // nothing more can be sent
+  bool ended;  // the request failed (response-outparam.fail)
   io_streams_output_stream_t stream;
 };
+
+// MAX_REASON bounds what a failed request sends to the host's log.
+#define MAX_REASON (16 * 1024)
+
+// end_failed fails the request through the host with reason (len bytes),
+// cut to MAX_REASON bytes and made valid UTF-8 (the only strings the host
+// takes): invalid bytes become U+FFFD.
+static void end_failed(bindery_response *res, const char *reason, size_t len) {
+  if (res->ended) {
+    return;
+  }
+  res->ended = true;
+  res->failed = true;
+  res->len = 0;
+  const uint8_t *p = (const uint8_t *)reason;
+  uint8_t *buf = malloc(MAX_REASON + 8);
+  size_t n = 0;
+  if (buf) {
+    while (len > 0 && n < MAX_REASON) {
+      size_t k = utf8_len(p, len);
+      if (k == 0) {
+        memcpy(buf + n, "\xEF\xBF\xBD", 3);
+        n += 3;
+        k = 1;
+      } else {
+        memcpy(buf + n, p, k);
+        n += k;
+      }
+      p += k;
+      len -= k;
+    }
+  }
+  http_types_response_outparam_fail(res->out, (bindery_string_t){buf, n});
+  free(buf);
+}
+
+void bindery_fail(bindery_response *res, const char *reason) {
+  end_failed(res, reason ? reason : "", reason ? strlen(reason) : 0);
+}
+
+void bindery_failf(bindery_response *res, const char *format, ...) {
+  char *buf = malloc(MAX_REASON + 1);
+  if (!buf) {
+    end_failed(res, format, strlen(format));
+    return;
+  }
+  va_list ap;
+  va_start(ap, format);
+  int n = vsnprintf(buf, MAX_REASON + 1, format, ap);
+  va_end(ap);
+  end_failed(res, buf, n < 0 ? 0 : (size_t)n > MAX_REASON ? MAX_REASON : (size_t)n);
+  free(buf);
+}
+
+// valid_status says whether the host takes status (100 to 599); the SDK
+// never lets an int wrap into another status on its way to a u16.
+static bool valid_status(int status) { return status >= 100 && status <= 599; }
 
 void bindery_response_status(bindery_response *res, int status) {
   if (!res->sent) {
@@ -357,8 +508,11 @@ void bindery_response_status(bindery_response *res, int status) {
 }
 
 bindery_status bindery_response_header(bindery_response *res, const char *name, const char *value) {
-  if (res->sent) {
+  if (res->sent || res->ended) {
     return failc(BINDERY_ERR_FAILED, "response already sent");
+  }
+  if (not_utf8("header name", name)) {
+    return BINDERY_ERR_INVALID;
   }
   if (res->nheaders == res->capheaders) {
     size_t cap = res->capheaders ? res->capheaders * 2 : 8;
@@ -391,6 +545,15 @@ static http_types_fields_t fields(bindery_response *res) {
 static bindery_status start(bindery_response *res) {
   if (res->sent) {
     return BINDERY_OK;
+  }
+  if (res->failed) {
+    return failc(BINDERY_ERR_CLOSED, "response failed");
+  }
+  if (!valid_status(res->status)) {
+    char msg[64];
+    snprintf(msg, sizeof msg, "invalid status %d (not 100 to 599)", res->status);
+    end_failed(res, msg, strlen(msg));
+    return failc(BINDERY_ERR_INVALID, msg);
   }
   http_types_error_t err;
   if (!http_types_response_outparam_send(res->out, (uint16_t)res->status, fields(res), &res->stream, &err)) {
@@ -487,6 +650,11 @@ bindery_status bindery_response_echo(bindery_response *res, bindery_request *req
 
 // finish sends what the handler has not sent and ends the response.
 static void finish(bindery_response *res) {
+  if (!res->sent && !res->failed && !valid_status(res->status)) {
+    char msg[64];
+    snprintf(msg, sizeof msg, "invalid status %d (not 100 to 599)", res->status);
+    end_failed(res, msg, strlen(msg));
+  }
   if (!res->sent && !res->failed) {
     http_types_error_t err;
     if (!http_types_response_outparam_send_full(res->out, (uint16_t)res->status, fields(res),
@@ -569,6 +737,9 @@ bindery_status bindery_kv_get(const char *binding, const char *key, bindery_byte
   if (st != BINDERY_OK) {
     return st;
   }
+  if (not_utf8("kv: key", key)) {
+    return BINDERY_ERR_INVALID;
+  }
   kv_store_option_list_u8_t v;
   kv_store_error_t err;
   if (!kv_store_namespace_get(ns, bindery_string_borrow(key), &v, &err)) {
@@ -593,6 +764,9 @@ bindery_status bindery_kv_put_with(const char *binding, const char *key, const v
   if (st != BINDERY_OK) {
     return st;
   }
+  if (not_utf8("kv: key", key) || (opts && not_utf8("kv: metadata", opts->metadata))) {
+    return BINDERY_ERR_INVALID;
+  }
   kv_store_put_options_t o;
   memset(&o, 0, sizeof o);
   if (opts) {
@@ -614,6 +788,9 @@ bindery_status bindery_kv_delete(const char *binding, const char *key) {
   bindery_status st = kv_open(binding, &ns);
   if (st != BINDERY_OK) {
     return st;
+  }
+  if (not_utf8("kv: key", key)) {
+    return BINDERY_ERR_INVALID;
   }
   kv_store_error_t err;
   if (!kv_store_namespace_delete(ns, bindery_string_borrow(key), &err)) {
@@ -644,7 +821,11 @@ static var *lookup(const char *name) {
     abort();
   }
   v->name = cstr((const uint8_t *)name, strlen(name));
-  config_vars_option_value_t got = config_vars_get(bindery_string_borrow(name));
+  // A name that is not valid UTF-8 could not cross to the host: no variable.
+  config_vars_option_value_t got = {0};
+  if (utf8_valid(name)) {
+    got = config_vars_get(bindery_string_borrow(name));
+  }
   if (got.is_some) {
     // Every case is a string in the same place.
     v->value = cstr(got.val.val.text.ptr, got.val.val.text.len);
@@ -790,6 +971,34 @@ static r2_bucket_put_options_t wit_put_options(scratch *sc, const bindery_r2_put
   return o;
 }
 
+// http_not_utf8 refuses HTTP metadata with a string that is not valid UTF-8.
+static bool http_not_utf8(const bindery_r2_http_metadata *m) {
+  return m && (not_utf8("r2: content type", m->content_type) || not_utf8("r2: content language", m->content_language) ||
+               not_utf8("r2: content disposition", m->content_disposition) ||
+               not_utf8("r2: content encoding", m->content_encoding) || not_utf8("r2: cache control", m->cache_control));
+}
+
+static bool pairs_not_utf8(const bindery_r2_pair *p, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    if (not_utf8("r2: custom metadata key", p[i].key) || not_utf8("r2: custom metadata value", p[i].value)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+static bool conditional_not_utf8(const bindery_r2_conditional *c) {
+  return c && (strings_not_utf8("r2: etag", c->etag_matches, c->etag_matches_len) ||
+               strings_not_utf8("r2: etag", c->etag_does_not_match, c->etag_does_not_match_len));
+}
+
+// put_options_not_utf8 refuses put options with a string that could not
+// cross to the host (header values copied from a request may be any bytes).
+static bool put_options_not_utf8(const bindery_r2_put_options *o) {
+  return o && (http_not_utf8(o->http_metadata) || pairs_not_utf8(o->custom_metadata, o->custom_metadata_len) ||
+               conditional_not_utf8(o->only_if) || not_utf8("r2: storage class", o->storage_class));
+}
+
 static void copy_sum(bool *has, uint8_t *dst, size_t n, r2_bucket_option_list_u8_t src) {
   *has = src.is_some;
   if (src.is_some) {
@@ -887,6 +1096,10 @@ static bindery_status r2_put(const char *binding, const char *key, r2_bucket_bod
     drop_body(&value);
     return st;
   }
+  if (not_utf8("r2: key", key) || put_options_not_utf8(opts)) {
+    drop_body(&value);
+    return BINDERY_ERR_INVALID;
+  }
   scratch sc = {0};
   r2_bucket_put_options_t o = wit_put_options(&sc, opts);
   r2_bucket_option_object_t res;
@@ -946,6 +1159,9 @@ bindery_status bindery_r2_head(const char *binding, const char *key, bindery_r2_
   if (st != BINDERY_OK) {
     return st;
   }
+  if (not_utf8("r2: key", key)) {
+    return BINDERY_ERR_INVALID;
+  }
   r2_bucket_option_object_t res;
   r2_bucket_error_t err;
   if (!r2_bucket_bucket_head(b, bindery_string_borrow(key), &res, &err)) {
@@ -972,6 +1188,9 @@ bindery_status bindery_r2_get_with(const char *binding, const char *key, const b
   bindery_status st = r2_open(binding, &b);
   if (st != BINDERY_OK) {
     return st;
+  }
+  if (not_utf8("r2: key", key) || (opts && conditional_not_utf8(opts->only_if))) {
+    return BINDERY_ERR_INVALID;
   }
   scratch sc = {0};
   r2_bucket_get_options_t o;
@@ -1025,6 +1244,9 @@ bindery_status bindery_r2_delete_many(const char *binding, const char *const *ke
   if (st != BINDERY_OK) {
     return st;
   }
+  if (strings_not_utf8("r2: key", keys, n)) {
+    return BINDERY_ERR_INVALID;
+  }
   scratch sc = {0};
   r2_bucket_list_string_t ks = wit_strings(&sc, keys, n);
   r2_bucket_error_t err;
@@ -1049,6 +1271,9 @@ bindery_status bindery_r2_writer_open(const char *binding, const char *key, cons
   bindery_status st = r2_open(binding, &b);
   if (st != BINDERY_OK) {
     return st;
+  }
+  if (not_utf8("r2: key", key) || put_options_not_utf8(opts)) {
+    return BINDERY_ERR_INVALID;
   }
   scratch sc = {0};
   r2_bucket_put_options_t o = wit_put_options(&sc, opts);
@@ -1105,6 +1330,10 @@ bindery_status bindery_r2_list(const char *binding, const bindery_r2_list_option
   bindery_status st = r2_open(binding, &b);
   if (st != BINDERY_OK) {
     return st;
+  }
+  if (opts && (not_utf8("r2: list prefix", opts->prefix) || not_utf8("r2: list cursor", opts->cursor) ||
+               not_utf8("r2: list delimiter", opts->delimiter) || not_utf8("r2: list start_after", opts->start_after))) {
+    return BINDERY_ERR_INVALID;
   }
   r2_bucket_list_options_t o;
   memset(&o, 0, sizeof o);
@@ -1197,6 +1426,11 @@ bindery_status bindery_r2_multipart_create(const char *binding, const char *key,
   if (st != BINDERY_OK) {
     return st;
   }
+  if (not_utf8("r2: key", key) ||
+      (opts && (http_not_utf8(opts->http_metadata) || pairs_not_utf8(opts->custom_metadata, opts->custom_metadata_len) ||
+                not_utf8("r2: storage class", opts->storage_class)))) {
+    return BINDERY_ERR_INVALID;
+  }
   scratch sc = {0};
   r2_bucket_multipart_options_t o;
   memset(&o, 0, sizeof o);
@@ -1223,6 +1457,9 @@ bindery_status bindery_r2_multipart_resume(const char *binding, const char *key,
   bindery_status st = r2_open(binding, &b);
   if (st != BINDERY_OK) {
     return st;
+  }
+  if (not_utf8("r2: key", key) || not_utf8("r2: upload id", upload_id)) {
+    return BINDERY_ERR_INVALID;
   }
   r2_bucket_multipart_upload_t h =
       r2_bucket_bucket_resume_multipart_upload(b, bindery_string_borrow(key), bindery_string_borrow(upload_id));
@@ -1322,6 +1559,11 @@ void bindery_r2_part_writer_abort(bindery_r2_part_writer *w) {
 
 bindery_status bindery_r2_upload_complete(bindery_r2_upload *up, const bindery_r2_part *parts, size_t n,
                                           bindery_r2_object *obj) {
+  for (size_t i = 0; i < n; i++) {
+    if (not_utf8("r2: part etag", parts[i].etag)) {
+      return BINDERY_ERR_INVALID_PART;
+    }
+  }
   scratch sc = {0};
   r2_bucket_uploaded_part_t *ps = scratch_alloc(&sc, n, sizeof *ps);
   for (size_t i = 0; i < n; i++) {

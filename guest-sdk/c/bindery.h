@@ -27,6 +27,21 @@
 // names the key and the limit) until the next failing call.
 // bindery_status_name(st) names a status ("BINDERY_ERR_PRECONDITION").
 //
+// Strings cross to the host only as valid UTF-8 (the host would end the
+// request and discard the instance on anything else): a key, binding name,
+// header name, metadata or option string that is not valid UTF-8 (a path
+// decoded from %FF, a header value copied into R2 metadata) is refused with
+// BINDERY_ERR_INVALID before any host call, and bindery_var finds no
+// variable by such a name.
+//
+// # Failing a request
+//
+// bindery_fail(res, reason) ends the request as failed: the host logs the
+// reason once, the client gets a 500 without it, or, if the response had
+// started streaming, a cut connection (a truncated body, never one that
+// looks complete). The instance stays in service. A trap (abort(), a bad
+// pointer) fails the request too, but costs the instance.
+//
 // # Concurrency
 //
 // A Worker instance serves one request at a time; nothing here is
@@ -125,7 +140,9 @@ long bindery_request_read(bindery_request *req, void *buf, size_t cap);
 // caller's; free it with bindery_bytes_free).
 bindery_status bindery_request_read_all(bindery_request *req, bindery_bytes *out);
 
-// bindery_response_status sets the status (default 200) before anything is sent.
+// bindery_response_status sets the status (default 200) before anything is
+// sent. One outside 100 to 599 is not sent: the response fails with
+// BINDERY_ERR_INVALID (a 500 from the host if nothing else was sent).
 void bindery_response_status(bindery_response *res, int status);
 // bindery_response_header adds a header field before anything is sent.
 bindery_status bindery_response_header(bindery_response *res, const char *name, const char *value);
@@ -136,6 +153,18 @@ bindery_status bindery_response_write(bindery_response *res, const void *data, s
 bindery_status bindery_response_text(bindery_response *res, int status, const char *text);
 // bindery_response_json is bindery_response_text with application/json.
 bindery_status bindery_response_json(bindery_response *res, int status, const char *json);
+// bindery_fail ends the request as failed (an error the handler cannot
+// answer): the host logs reason once, with the request, and answers 500 —
+// the client never sees reason — or, when the response has started
+// streaming (more than 64 KiB written), cuts the connection, so that the
+// client sees a truncated body rather than one that looks complete. The
+// SDK cuts reason to 16 KiB and replaces bytes that are not UTF-8 with
+// U+FFFD. NULL or "" fails without a log record (the client has gone).
+// Nothing is sent after it: later writes return BINDERY_ERR_CLOSED. The
+// instance stays in service; the handler should return.
+void bindery_fail(bindery_response *res, const char *reason);
+// bindery_failf is bindery_fail with a printf format.
+void bindery_failf(bindery_response *res, const char *format, ...) __attribute__((format(printf, 2, 3)));
 
 // bindery_body is a host byte stream the Worker reads: an R2 object's body.
 typedef struct bindery_body bindery_body;
@@ -172,7 +201,8 @@ bindery_status bindery_kv_delete(const char *binding, const char *key);
 // ---- vars and secrets ----------------------------------------------------
 
 // bindery_var returns the variable or secret name ([vars], .dev.vars; a
-// JSON variable as its JSON text), or NULL.
+// JSON variable as its JSON text), or NULL (also for a name that is not
+// valid UTF-8).
 const char *bindery_var(const char *name);
 // bindery_secret returns the secret name, or NULL (also for a plain variable).
 const char *bindery_secret(const char *name);

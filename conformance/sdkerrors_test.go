@@ -1,0 +1,84 @@
+package conformance_test
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"maps"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/bindery-run/bindery/host"
+)
+
+// sdkErrorsMin is how many checks each language's GET /sdk-errors must
+// run at least: one for every kind of string (or number) its SDK passes.
+var sdkErrorsMin = map[string]int{
+	"c": 25,
+}
+
+// sdkErrorsExtra are more requests, per language, for what /sdk-errors
+// cannot check from inside one response.
+var sdkErrorsExtra = map[string][]step{
+	"c": {
+		// An int status that a cast to u16 would wrap into 200.
+		{name: "status that would wrap", method: "GET", path: "/status-wrap", status: 500, absent: "must not", logged: "invalid status 65736"},
+	},
+}
+
+// TestSDKErrors holds every SDK but Go's (TestGoSDKFailures) and Rust's
+// (whose &str is UTF-8 and whose numbers are the WIT's own unsigned types)
+// to what it must do with input the host could not take: a string that is
+// not UTF-8 (C and Zig: any bytes; JavaScript and AssemblyScript: a lone
+// surrogate; Python: a surrogate-escaped str) and, where the language's
+// numbers are wider than the WIT's, a number out of range (a negative TTL,
+// a list limit over 32 bits). Each conformance Worker's GET /sdk-errors
+// calls its SDK with such input wherever the SDK passes a string or a
+// number on, and answers a JSON object: for each call "" when it failed
+// with the SDK's typed error before reaching the host, else what happened.
+// Any of them reaching the host would trap: the request would fail and
+// the instance would be discarded, which the test checks did not happen.
+func TestSDKErrors(t *testing.T) {
+	for _, lang := range languages {
+		min, ok := sdkErrorsMin[lang.name]
+		if !ok {
+			continue
+		}
+		t.Run(lang.name, func(t *testing.T) {
+			wasm := buildOrSkip(t, lang.name, func() (string, error) { return lang.build(t, t.TempDir()) })
+			logs := &lockedBuffer{}
+			w, _ := newWorker(t, lang.name, wasm, func(c *host.WorkerConfig) {
+				c.Logger = slog.New(slog.NewTextHandler(io.MultiWriter(logs, testWriter{t}), &slog.HandlerOptions{Level: slog.LevelWarn}))
+			})
+			rec := httptest.NewRecorder()
+			w.ServeHTTP(rec, httptest.NewRequest("GET", "/sdk-errors", nil))
+			var got map[string]string
+			if err := json.Unmarshal(rec.Body.Bytes(), &got); rec.Code != 200 || err != nil {
+				t.Fatalf("GET /sdk-errors: %d %s (%v)", rec.Code, show(rec.Body.Bytes()), err)
+			}
+			if len(got) < min {
+				t.Errorf("only %d checks ran, want %d or more: %v", len(got), min, slices.Sorted(maps.Keys(got)))
+			}
+			for _, name := range slices.Sorted(maps.Keys(got)) {
+				if got[name] != "" {
+					t.Errorf("%s: %s", name, got[name])
+				}
+			}
+			checkLogs(t, step{name: "sdk errors", method: "GET", path: "/sdk-errors"}, logs.String())
+			if d := w.Stats().Discarded.Load(); d != 0 {
+				t.Errorf("%d instances discarded: a call reached the host and trapped", d)
+			}
+			for _, s := range sdkErrorsExtra[lang.name] {
+				logs.Reset()
+				rec := httptest.NewRecorder()
+				w.ServeHTTP(rec, httptest.NewRequest(s.method, s.path, nil))
+				if rec.Code != s.status || (s.absent != "" && strings.Contains(rec.Body.String(), s.absent)) {
+					t.Errorf("%s: %s %s: %d %s", s.name, s.method, s.path, rec.Code, show(rec.Body.Bytes()))
+				}
+				checkLogs(t, s, logs.String())
+			}
+		})
+	}
+}
