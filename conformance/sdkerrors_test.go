@@ -16,7 +16,8 @@ import (
 // sdkErrorsMin is how many checks each language's GET /sdk-errors must
 // run at least: one for every kind of string (or number) its SDK passes.
 var sdkErrorsMin = map[string]int{
-	"c": 25,
+	"c":   25,
+	"zig": 25,
 }
 
 // sdkErrorsExtra are more requests, per language, for what /sdk-errors

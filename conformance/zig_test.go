@@ -3,12 +3,15 @@ package conformance_test
 import (
 	"bytes"
 	"errors"
+	"io"
+	"log/slog"
 	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/bindery-run/bindery/host"
 	"github.com/bindery-run/bindery/internal/testutil"
 )
 
@@ -43,12 +46,16 @@ func buildZigFile(t *testing.T, file, dir string) (string, error) {
 
 // TestZigSDK runs guest-sdk/zig/testdata/sdk.zig, which uses what the
 // conformance Worker does not: headers and query, streamed and flushed
-// responses, an error returned from fetch, vars' kinds, KV list and put
+// responses, an error returned from fetch and res.fail (one log record,
+// a 500 without the reason, which is cut and made UTF-8), vars' kinds, KV list and put
 // options, R2 head, ranges, writers, checksums and delete, and a stack
 // overflow, which must trap.
 func TestZigSDK(t *testing.T) {
 	wasm := buildOrSkip(t, "zig", func() (string, error) { return buildZigFile(t, "guest-sdk/zig/testdata/sdk.zig", t.TempDir()) })
-	w, _ := newWorker(t, "zig-sdk", wasm)
+	logs := &lockedBuffer{}
+	w, _ := newWorker(t, "zig-sdk", wasm, func(c *host.WorkerConfig) {
+		c.Logger = slog.New(slog.NewTextHandler(io.MultiWriter(logs, testWriter{t}), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	})
 	big := make([]byte, 0, 200*1000)
 	for i := range 200 {
 		big = append(big, bytes.Repeat([]byte{byte('a' + i%26)}, 1000)...)
@@ -60,13 +67,17 @@ func TestZigSDK(t *testing.T) {
 		want                     string // the whole body ("" with contains set: not checked)
 		contains                 string
 		wantHeader               [2]string
+		logged                   []string // in the one record the request logs
 	}{
 		{name: "request", method: "GET", path: "/request?a=1&b=2", header: [2]string{"X-Test", "yes"}, status: 200,
 			want: "GET /request q=a=1&b=2 x-test=yes missing=true\nx-headers=1\n"},
 		{name: "headers", method: "GET", path: "/headers", status: 202, want: "ok", wantHeader: [2]string{"X-Custom", "v1"}},
 		{name: "big", method: "GET", path: "/big", status: 200, want: string(big)},
 		{name: "flush", method: "GET", path: "/flush", status: 200, want: "one,two"},
-		{name: "error from fetch", method: "GET", path: "/error", status: 500, want: "NoSuchBinding: no KV binding named NOPE in the worker's config\n"},
+		{name: "error from fetch", method: "GET", path: "/error", status: 500, want: "worker error: the Worker failed (see the log)\n",
+			logged: []string{"fetch GET /error returned error.NoSuchBinding (last SDK error: no KV binding named NOPE in the worker's config)"}},
+		{name: "fail with a reason", method: "GET", path: "/fail-reason", status: 500, want: "worker error: the Worker failed (see the log)\n",
+			logged: []string{"bad \ufffd byte rrr"}},
 		{name: "vars", method: "GET", path: "/vars", status: 200, want: "text=hello secret secret(GREETING)=true get(NOPE)=true\n"},
 		{name: "kv", method: "GET", path: "/kv", status: 200, want: "list/a;list/b; InvalidArgument missing=true"},
 		{name: "r2", method: "GET", path: "/r2", status: 200,
@@ -85,8 +96,20 @@ func TestZigSDK(t *testing.T) {
 			if tt.header[0] != "" {
 				req.Header.Set(tt.header[0], tt.header[1])
 			}
+			logs.Reset()
 			w.ServeHTTP(rec, req)
 			got := rec.Body.String()
+			if tt.logged != nil {
+				records := strings.Split(strings.TrimSpace(logs.String()), "\n")
+				if len(records) != 1 || len(records[0]) > 20<<10 {
+					t.Errorf("want one record of at most 20 KiB, got %d: %.2000q", len(records), records)
+				}
+				for _, l := range tt.logged {
+					if !strings.Contains(records[0], l) {
+						t.Errorf("the record %.2000q does not contain %q", records[0], l)
+					}
+				}
+			}
 			if rec.Code != tt.status {
 				t.Fatalf("status %d, want %d (body %s)", rec.Code, tt.status, show(rec.Body.Bytes()))
 			}

@@ -22,6 +22,19 @@ pub fn fetch(req: *Request, res: *Response) !void {
         try echo(req, res);
     } else if (req.suffix("/r2/")) |key| {
         try r2(req, res, key);
+    } else if (req.is("GET", "/fail")) {
+        // The SDK fails the request with the error's name: the host logs it.
+        return error.ConformanceFailure;
+    } else if (req.is("GET", "/fail-stream")) {
+        try res.header("content-type", "application/octet-stream");
+        const x: [128 * 1024]u8 = @splat('x');
+        try res.write(&x);
+        try res.flush();
+        return error.ConformanceFailure;
+    } else if (req.is("PUT", "/kv-not-utf8")) {
+        try kvNotUtf8(res);
+    } else if (req.is("GET", "/sdk-errors")) {
+        try sdkErrors(req, res);
     } else if (req.is("GET", "/trap")) {
         @trap(); // a wasm trap (unreachable)
     } else if (std.mem.startsWith(u8, req.path, "/r2x/")) {
@@ -254,4 +267,92 @@ fn describe(res: *Response, obj: *const R2.Object) !void {
     const h = obj.http_metadata;
     try res.print("size={d} etag={s} ct={s} cc={s} meta=", .{ obj.size, obj.etag, h.content_type orelse "-", h.cache_control orelse "-" });
     for (obj.custom_metadata, 0..) |p, i| try res.print("{s}{s}:{s}", .{ if (i > 0) "," else "", p.key, p.value });
+}
+
+// ---- input the host could not take (harness_test.go, sdkerrors_test.go) ----
+
+fn kvNotUtf8(res: *Response) !void {
+    const store = try bindery.kv.open("STORE");
+    if (store.put("\xff\xfe", "x")) {
+        try res.text(500, "a key that is not UTF-8 was accepted");
+    } else |err| switch (err) {
+        error.InvalidArgument => try res.text(400, bindery.lastError()),
+        else => try res.print("want error.InvalidArgument, got {s}", .{@errorName(err)}),
+    }
+}
+
+/// Checks collects /sdk-errors' answer: for each call "" when it failed
+/// with the expected error (and a message that says UTF-8), else what
+/// happened.
+const Checks = struct {
+    res: *Response,
+    first: bool = true,
+
+    fn check(self: *Checks, name: []const u8, got: anytype, want: anyerror) !void {
+        var why: []const u8 = "";
+        var buf: [512]u8 = undefined;
+        if (got) |_| {
+            why = try std.fmt.bufPrint(&buf, "succeeded, want {s}", .{@errorName(want)});
+        } else |err| {
+            if (err != want) {
+                why = try std.fmt.bufPrint(&buf, "got {s} ({s}), want {s}", .{ @errorName(err), bindery.lastError(), @errorName(want) });
+            } else if (std.mem.indexOf(u8, bindery.lastError(), "UTF-8") == null) {
+                why = try std.fmt.bufPrint(&buf, "the message {s} does not say UTF-8", .{bindery.lastError()});
+            }
+        }
+        try self.add(name, why);
+    }
+
+    fn holds(self: *Checks, name: []const u8, ok: bool, why: []const u8) !void {
+        try self.add(name, if (ok) "" else why);
+    }
+
+    fn add(self: *Checks, name: []const u8, why: []const u8) !void {
+        try self.res.print("{s}{f}:{f}", .{ if (self.first) "{" else ",", std.json.fmt(name, .{}), std.json.fmt(why, .{}) });
+        self.first = false;
+    }
+};
+
+/// sdkErrors calls the SDK with strings that are not UTF-8 wherever it
+/// takes one; each must fail with error.InvalidArgument (InvalidPart for a
+/// part's etag) before it reaches the host, which would end the request
+/// and discard the instance.
+fn sdkErrors(req: *Request, res: *Response) !void {
+    const a = req.arena;
+    const bad: []const u8 = "\xff\xfe";
+    const bads: []const []const u8 = &.{ "fine", bad };
+    const kvs = try bindery.kv.open("STORE");
+    const b = try bindery.r2.open("FILES");
+    var c: Checks = .{ .res = res };
+    // A header the SDK refuses is not added, and the response still goes out.
+    try c.check("response header name", res.header(bad, "v"), error.InvalidArgument);
+    try res.header("content-type", "application/json");
+    try c.check("kv binding", bindery.kv.open(bad), error.InvalidArgument);
+    try c.check("kv get", kvs.get(a, bad), error.InvalidArgument);
+    try c.check("kv put", kvs.put(bad, "x"), error.InvalidArgument);
+    try c.check("kv put metadata", kvs.putWith("k", "x", .{ .metadata = bad }), error.InvalidArgument);
+    try c.check("kv delete", kvs.delete(bad), error.InvalidArgument);
+    try c.check("kv list", kvs.list(a, bad, 10), error.InvalidArgument);
+    try c.holds("var", bindery.vars.get(bad) == null, "a name that is not UTF-8 was found");
+    try c.check("r2 binding", bindery.r2.open(bad), error.InvalidArgument);
+    try c.check("r2 head", b.head(a, bad), error.InvalidArgument);
+    try c.check("r2 get", b.get(a, bad, .{}), error.InvalidArgument);
+    try c.check("r2 get onlyIf", b.get(a, "k", .{ .only_if = .{ .etag_matches = bads } }), error.InvalidArgument);
+    try c.check("r2 put", b.put(a, bad, .{ .bytes = "x" }, .{}), error.InvalidArgument);
+    try c.check("r2 put http metadata", b.put(a, "k", .{ .bytes = "x" }, .{ .http_metadata = .{ .content_type = bad } }), error.InvalidArgument);
+    try c.check("r2 put custom metadata", b.put(a, "k", .{ .bytes = "x" }, .{ .custom_metadata = &.{.{ .key = bad, .value = "v" }} }), error.InvalidArgument);
+    try c.check("r2 put storage class", b.put(a, "k", .{ .bytes = "x" }, .{ .storage_class = bad }), error.InvalidArgument);
+    try c.check("r2 put onlyIf", b.put(a, "k", .{ .bytes = "x" }, .{ .only_if = .{ .etag_does_not_match = bads } }), error.InvalidArgument);
+    try c.check("r2 delete", b.delete(bad), error.InvalidArgument);
+    try c.check("r2 delete many", b.deleteMany(bads), error.InvalidArgument);
+    try c.check("r2 writer", b.writer(bad, .{}), error.InvalidArgument);
+    try c.check("r2 list", b.list(a, .{ .delimiter = bad }), error.InvalidArgument);
+    try c.check("r2 multipart create", b.createMultipartUpload(a, bad, .{}), error.InvalidArgument);
+    try c.check("r2 multipart options", b.createMultipartUpload(a, "k", .{ .custom_metadata = &.{.{ .key = "k", .value = bad }} }), error.InvalidArgument);
+    try c.check("r2 multipart resume", b.resumeMultipartUpload(a, "k", bad), error.InvalidArgument);
+    var up = try b.createMultipartUpload(a, "mpu-sdk-errors", .{});
+    defer up.deinit(a);
+    try c.check("r2 complete etag", up.complete(a, &.{.{ .part_number = 1, .etag = @constCast(bad) }}), error.InvalidPart);
+    try up.abort();
+    try res.write("}");
 }

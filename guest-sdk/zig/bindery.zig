@@ -33,6 +33,24 @@
 //! `null`, not an error. After an error, `lastError()` returns the host's
 //! message, which names the key and the limit (e.g. KV's 512-byte keys).
 //!
+//! Strings cross to the host only as valid UTF-8 (the host would end the
+//! request and discard the instance on anything else): a key, binding
+//! name, header name, metadata or option that is not valid UTF-8 (a path
+//! decoded from %FF, a header value copied into R2 metadata) is refused
+//! with error.InvalidArgument before any host call, and vars finds no
+//! variable by such a name.
+//!
+//! # Failing a request
+//!
+//! An error that fetch returns fails the request through the host: the
+//! host logs it once (the error's name, lastError() and the error return
+//! trace when the build has one) and answers 500 without it, or, when the
+//! response had started streaming, cuts the connection, so that the client
+//! sees a truncated body, never one that looks complete. res.fail(reason)
+//! does the same with a reason of the Worker's own. The instance stays in
+//! service; a trap (@trap(), unreachable, a panic, a stack overflow) costs
+//! it.
+//!
 //! # Concurrency
 //!
 //! A Worker instance serves one request at a time; nothing here is
@@ -96,8 +114,8 @@ pub fn lastError() []const u8 {
     return last_error.items;
 }
 
-/// fail records msg as the last error and returns err.
-fn fail(err: Error, msg: []const u8) Error {
+/// failWith records msg as the last error and returns err.
+fn failWith(err: Error, msg: []const u8) Error {
     last_error.clearRetainingCapacity();
     last_error.appendSlice(gpa, msg) catch {};
     return err;
@@ -107,6 +125,25 @@ fn failFmt(err: Error, comptime format: []const u8, args: anytype) Error {
     last_error.clearRetainingCapacity();
     last_error.print(gpa, format, args) catch {};
     return err;
+}
+
+/// checkUtf8 refuses s (what names it, e.g. "kv: key") with
+/// error.InvalidArgument when it is not valid UTF-8: strings reach the host
+/// only as valid UTF-8 (the Canonical ABI's rule; the host traps on
+/// anything else, which ends the request and discards the instance).
+fn checkUtf8(what: []const u8, s: []const u8) Error!void {
+    if (std.unicode.utf8ValidateSlice(s)) return;
+    return failFmt(error.InvalidArgument, "{s} \"{f}\" is not valid UTF-8", .{ what, std.zig.fmtString(s[0..@min(s.len, 64)]) });
+}
+
+/// checkUtf8Opt is checkUtf8 for an optional string.
+fn checkUtf8Opt(what: []const u8, s: ?[]const u8) Error!void {
+    if (s) |v| try checkUtf8(what, v);
+}
+
+/// checkUtf8All is checkUtf8 for each of ss.
+fn checkUtf8All(what: []const u8, ss: []const []const u8) Error!void {
+    for (ss) |s| try checkUtf8(what, s);
 }
 
 /// str views a WIT string the host returned (no copy).
@@ -133,7 +170,7 @@ fn kvFail(e: *c.kv_store_error_t) Error {
         else => error.Failed,
     };
     // Every case carries its message as the same string member.
-    return fail(err, str(e.val.internal));
+    return failWith(err, str(e.val.internal));
 }
 
 fn r2Fail(e: *c.r2_bucket_error_t) Error {
@@ -153,24 +190,24 @@ fn r2Fail(e: *c.r2_bucket_error_t) Error {
         => error.InvalidPart,
         else => error.Failed,
     };
-    return fail(err, str(e.val.internal));
+    return failWith(err, str(e.val.internal));
 }
 
 fn streamFail(e: *c.io_streams_stream_error_t) Error {
-    if (e.tag == c.IO_STREAMS_STREAM_ERROR_CLOSED) return fail(error.Closed, "stream closed");
+    if (e.tag == c.IO_STREAMS_STREAM_ERROR_CLOSED) return failWith(error.Closed, "stream closed");
     defer c.io_streams_stream_error_free(e);
-    return fail(error.Failed, str(e.val.failed));
+    return failWith(error.Failed, str(e.val.failed));
 }
 
 fn httpFail(e: *c.http_types_error_t) Error {
     switch (e.tag) {
-        c.HTTP_TYPES_ERROR_ALREADY_SENT => return fail(error.AlreadySent, "response already sent"),
+        c.HTTP_TYPES_ERROR_ALREADY_SENT => return failWith(error.AlreadySent, "response already sent"),
         c.HTTP_TYPES_ERROR_INVALID_STATUS => return failFmt(error.InvalidArgument, "invalid status {d}", .{e.val.invalid_status}),
         c.HTTP_TYPES_ERROR_INVALID_HEADER => {
             defer c.http_types_error_free(e);
-            return fail(error.InvalidArgument, str(e.val.invalid_header));
+            return failWith(error.InvalidArgument, str(e.val.invalid_header));
         },
-        else => return fail(error.Closed, "client closed the connection"),
+        else => return failWith(error.Closed, "client closed the connection"),
     }
 }
 
@@ -229,7 +266,7 @@ pub const InputStream = struct {
 
     /// give hands the handle to the host (an own<input-stream> argument).
     fn give(self: *InputStream) Error!c.io_streams_input_stream_t {
-        if (self.gone) return fail(error.Failed, "the stream is used up");
+        if (self.gone) return failWith(error.Failed, "the stream is used up");
         self.gone = true;
         return self.handle;
     }
@@ -326,8 +363,45 @@ pub const Response = struct {
     buf: std.ArrayList(u8) = .empty,
     /// The head is out; the body streams through stream.
     stream: ?c.io_streams_output_stream_t = null,
+    /// Nothing more can be sent.
     failed: bool = false,
+    /// The request failed (fail, or an error from fetch).
+    ended: bool = false,
     arena: Allocator,
+
+    /// max_reason bounds what a failed request sends to the host's log.
+    pub const max_reason = 16 * 1024;
+
+    /// fail ends the request as failed (an error the Worker cannot
+    /// answer): the host logs reason once, with the request, and answers
+    /// 500 — the client never sees reason — or, when the response has
+    /// started streaming (more than 64 KiB written, a flush or a splice),
+    /// cuts the connection, so that the client sees a truncated body rather
+    /// than one that looks complete. reason is cut to max_reason bytes and
+    /// bytes that are not UTF-8 become U+FFFD; "" fails without a log
+    /// record. Nothing is sent after it (writes return error.Closed); the
+    /// instance stays in service. Returning an error from fetch does the
+    /// same with the error's name as the reason.
+    pub fn fail(self: *Response, reason: []const u8) void {
+        if (self.ended) return;
+        self.ended = true;
+        self.failed = true;
+        self.buf.clearRetainingCapacity();
+        var out: std.ArrayList(u8) = .empty;
+        defer out.deinit(gpa);
+        var rest = reason;
+        while (rest.len > 0 and out.items.len < max_reason) {
+            const n = std.unicode.utf8ByteSequenceLength(rest[0]) catch 0;
+            if (n == 0 or n > rest.len or !std.unicode.utf8ValidateSlice(rest[0..n])) {
+                out.appendSlice(gpa, "\u{FFFD}") catch break;
+                rest = rest[1..];
+            } else {
+                out.appendSlice(gpa, rest[0..n]) catch break;
+                rest = rest[n..];
+            }
+        }
+        c.http_types_response_outparam_fail(self.out, wit(out.items));
+    }
 
     /// setStatus sets the status (default 200) before anything is sent.
     pub fn setStatus(self: *Response, status: u16) void {
@@ -336,7 +410,8 @@ pub const Response = struct {
 
     /// header adds a header field before anything is sent.
     pub fn header(self: *Response, name: []const u8, value: []const u8) Error!void {
-        if (self.stream != null) return fail(error.AlreadySent, "response already sent");
+        if (self.stream != null or self.ended) return failWith(error.AlreadySent, "response already sent");
+        try checkUtf8("header name", name);
         // The host wants lower-case names.
         const k = try std.ascii.allocLowerString(self.arena, name);
         const v = try self.arena.dupe(u8, value);
@@ -346,7 +421,7 @@ pub const Response = struct {
     /// write appends to the body. The first 64 KiB are buffered, then the
     /// head goes out and the body streams.
     pub fn write(self: *Response, bytes: []const u8) Error!void {
-        if (self.failed) return fail(error.Closed, "response failed");
+        if (self.failed) return failWith(error.Closed, "response failed");
         if (self.stream == null and self.buf.items.len + bytes.len <= buffer_size) {
             try self.buf.appendSlice(gpa, bytes);
             return;
@@ -406,7 +481,7 @@ pub const Response = struct {
     /// the bytes never enter the Worker's memory. It returns how many moved.
     /// The caller still closes body (the request body closes by itself).
     pub fn splice(self: *Response, body: *InputStream) Error!u64 {
-        if (self.failed) return fail(error.Closed, "response failed");
+        if (self.failed) return failWith(error.Closed, "response failed");
         try self.start();
         if (body.done or body.gone) return 0;
         const all: u64 = 1 << 62;
@@ -425,7 +500,7 @@ pub const Response = struct {
     /// start sends the head and what is buffered; the rest streams.
     fn start(self: *Response) Error!void {
         if (self.stream != null) return;
-        if (self.failed) return fail(error.Closed, "response failed");
+        if (self.failed) return failWith(error.Closed, "response failed");
         var s: c.io_streams_output_stream_t = undefined;
         var err: c.http_types_error_t = undefined;
         if (!c.http_types_response_outparam_send(self.out, self.status, self.witFields(), &s, &err)) {
@@ -454,6 +529,7 @@ pub const Response = struct {
     /// finish sends what fetch has not sent and ends the response.
     fn finish(self: *Response) void {
         if (self.stream) |s| {
+            // After fail the host has ended the body, unfinished.
             if (self.buf.items.len > 0 and !self.failed) self.send(self.buf.items) catch {};
             c.io_streams_output_stream_drop(s); // ends the body
         } else if (!self.failed) {
@@ -522,6 +598,7 @@ pub fn serve(comptime fetch: anytype) void {
 fn serveOne(comptime fetch: anytype, head: c.http_types_request_t, body: c.io_streams_input_stream_t, out: c.http_types_response_outparam_t) void {
     var h = head;
     defer c.http_types_request_free(&h);
+    last_error.clearRetainingCapacity(); // an error of an earlier request is not this one's
     var arena_state = std.heap.ArenaAllocator.init(gpa);
     defer arena_state.deinit();
     const arena = arena_state.allocator();
@@ -540,18 +617,26 @@ fn serveOne(comptime fetch: anytype, head: c.http_types_request_t, body: c.io_st
     var res: Response = .{ .out = out, .arena = arena };
     defer res.finish();
     fetch(&req, &res) catch |err| {
-        // An error fetch did not handle: a 500 naming it, if nothing is out yet.
-        if (res.stream == null and !res.failed) {
-            res.fields.clearRetainingCapacity();
-            res.buf.clearRetainingCapacity();
-            const msg = lastError();
-            const s = if (msg.len > 0)
-                std.fmt.allocPrint(arena, "{s}: {s}\n", .{ @errorName(err), msg }) catch @errorName(err)
-            else
-                std.fmt.allocPrint(arena, "{s}\n", .{@errorName(err)}) catch @errorName(err);
-            res.text(500, s) catch {};
-        }
+        // An error fetch did not handle fails the request (a 500, or an
+        // aborted stream), logged once by the host with what we know of it.
+        res.fail(errorReason(arena, &req, err, @errorReturnTrace()));
     };
+}
+
+/// errorReason says why fetch failed, for the host's log: the request,
+/// the error's name, the message of the last failed SDK call, and the
+/// error return trace's addresses when the build keeps one (Debug and
+/// ReleaseSafe; build.sh builds ReleaseSmall, which does not).
+fn errorReason(arena: Allocator, req: *const Request, err: anyerror, trace: ?*std.builtin.StackTrace) []const u8 {
+    var w: std.ArrayList(u8) = .empty;
+    w.print(arena, "fetch {s} {s} returned error.{s}", .{ req.method, req.path, @errorName(err) }) catch return @errorName(err);
+    if (lastError().len > 0) w.print(arena, " (last SDK error: {s})", .{lastError()}) catch {};
+    if (trace) |t| {
+        const n = @min(t.index, t.instruction_addresses.len);
+        if (n > 0) w.appendSlice(arena, "\nerror return trace:") catch {};
+        for (t.instruction_addresses[0..n]) |a| w.print(arena, " 0x{x}", .{a}) catch {};
+    }
+    return w.items;
 }
 
 // ---- bindings, opened once per instance -------------------------------------
@@ -595,6 +680,7 @@ pub const kv = struct {
     /// are cached for the life of the instance.
     pub fn open(binding: []const u8) Error!Namespace {
         if (opened.find(binding)) |h| return .{ .handle = h };
+        try checkUtf8("kv: binding name", binding);
         var h: c.kv_store_namespace_t = undefined;
         var err: c.kv_store_error_t = undefined;
         if (!c.kv_store_namespace_open(wit(binding), &h, &err)) return kvFail(&err);
@@ -608,6 +694,7 @@ pub const kv = struct {
 
         /// get returns the value of key (the caller's, from allocator), or null.
         pub fn get(ns: Namespace, allocator: Allocator, key: []const u8) Error!?[]u8 {
+            try checkUtf8("kv: key", key);
             var v: c.kv_store_option_list_u8_t = undefined;
             var err: c.kv_store_error_t = undefined;
             if (!c.kv_store_namespace_get(ns.handle, wit(key), &v, &err)) return kvFail(&err);
@@ -624,6 +711,8 @@ pub const kv = struct {
 
         /// putWith is put with options (expiration, TTL, metadata).
         pub fn putWith(ns: Namespace, key: []const u8, value: []const u8, opts: PutOptions) Error!void {
+            try checkUtf8("kv: key", key);
+            try checkUtf8Opt("kv: metadata", opts.metadata);
             var o: c.kv_store_put_options_t = .{};
             if (opts.expiration) |e| o.expiration = .{ .is_some = true, .val = e };
             if (opts.expiration_ttl) |t| o.expiration_ttl = .{ .is_some = true, .val = t };
@@ -634,6 +723,7 @@ pub const kv = struct {
 
         /// delete deletes key; a missing key is not an error.
         pub fn delete(ns: Namespace, key: []const u8) Error!void {
+            try checkUtf8("kv: key", key);
             var err: c.kv_store_error_t = undefined;
             if (!c.kv_store_namespace_delete(ns.handle, wit(key), &err)) return kvFail(&err);
         }
@@ -642,6 +732,7 @@ pub const kv = struct {
         /// order (one page: at most 1000), in memory the caller owns: free
         /// it with freeNames.
         pub fn list(ns: Namespace, allocator: Allocator, prefix: []const u8, limit: u32) Error![][]u8 {
+            try checkUtf8("kv: list prefix", prefix);
             var o: c.kv_store_list_options_t = .{};
             if (prefix.len > 0) o.prefix = .{ .is_some = true, .val = wit(prefix) };
             if (limit > 0) o.limit = .{ .is_some = true, .val = limit };
@@ -698,6 +789,8 @@ pub const vars = struct {
     /// out of memory (as the host's own allocations in the Worker do).
     pub fn lookup(name: []const u8) ?Value {
         for (cache.items) |e| if (std.mem.eql(u8, e.name, name)) return e.value;
+        // A name that is not valid UTF-8 could not cross to the host: no variable.
+        if (!std.unicode.utf8ValidateSlice(name)) return null;
         var got = c.config_vars_get(wit(name));
         var v: ?Value = null;
         if (got.is_some) {
@@ -1049,6 +1142,7 @@ pub const r2 = struct {
     /// cached for the life of the instance.
     pub fn open(binding: []const u8) Error!Bucket {
         if (opened.find(binding)) |h| return .{ .handle = h };
+        try checkUtf8("r2: binding name", binding);
         var h: c.r2_bucket_bucket_t = undefined;
         var err: c.r2_bucket_error_t = undefined;
         if (!c.r2_bucket_bucket_open(wit(binding), &h, &err)) return r2Fail(&err);
@@ -1107,11 +1201,43 @@ pub const r2 = struct {
         freeList(cond.val.etag_does_not_match);
     }
 
+    fn checkHttp(m: ?HttpMetadata) Error!void {
+        const h = m orelse return;
+        try checkUtf8Opt("r2: content type", h.content_type);
+        try checkUtf8Opt("r2: content language", h.content_language);
+        try checkUtf8Opt("r2: content disposition", h.content_disposition);
+        try checkUtf8Opt("r2: content encoding", h.content_encoding);
+        try checkUtf8Opt("r2: cache control", h.cache_control);
+    }
+
+    fn checkPairs(ps: []const Pair) Error!void {
+        for (ps) |p| {
+            try checkUtf8("r2: custom metadata key", p.key);
+            try checkUtf8("r2: custom metadata value", p.value);
+        }
+    }
+
+    fn checkConditional(cond: ?Conditional) Error!void {
+        const cd = cond orelse return;
+        try checkUtf8All("r2: etag", cd.etag_matches);
+        try checkUtf8All("r2: etag", cd.etag_does_not_match);
+    }
+
+    /// checkPut refuses put options with a string that could not cross to
+    /// the host (header values copied from a request may be any bytes).
+    fn checkPut(opts: *const PutOptions) Error!void {
+        try checkHttp(opts.http_metadata);
+        try checkPairs(opts.custom_metadata);
+        try checkConditional(opts.only_if);
+        try checkUtf8Opt("r2: storage class", opts.storage_class);
+    }
+
     /// WitPut is PutOptions lowered for one call: free it with deinit.
     const WitPut = struct {
         o: c.r2_bucket_put_options_t,
 
         fn init(opts: *const PutOptions) Error!WitPut {
+            try checkPut(opts);
             var o: c.r2_bucket_put_options_t = .{};
             if (opts.http_metadata) |m| o.http_metadata = .{ .is_some = true, .val = m.toWit() };
             o.checksums = opts.checksums.toWit();
@@ -1134,6 +1260,7 @@ pub const r2 = struct {
 
         /// head returns key's metadata, or null.
         pub fn head(b: Bucket, allocator: Allocator, key: []const u8) Error!?Object {
+            try checkUtf8("r2: key", key);
             var res: c.r2_bucket_option_object_t = undefined;
             var err: c.r2_bucket_error_t = undefined;
             if (!c.r2_bucket_bucket_head(b.handle, wit(key), &res, &err)) return r2Fail(&err);
@@ -1145,6 +1272,8 @@ pub const r2 = struct {
         /// get returns key's metadata and body, or null. When opts.only_if
         /// fails, the body is null.
         pub fn get(b: Bucket, allocator: Allocator, key: []const u8, opts: GetOptions) Error!?ObjectBody {
+            try checkUtf8("r2: key", key);
+            try checkConditional(opts.only_if);
             var o: c.r2_bucket_get_options_t = .{};
             if (opts.range) |r| {
                 o.range = .{ .is_some = true, .val = if (r.suffix) |n|
@@ -1169,6 +1298,10 @@ pub const r2 = struct {
         /// stream body is used up (and closed) either way.
         pub fn put(b: Bucket, allocator: Allocator, key: []const u8, body: Body, opts: PutOptions) Error!Object {
             const v = try body.toWit();
+            checkUtf8("r2: key", key) catch |e| {
+                if (v.tag == c.R2_BUCKET_BODY_STREAM) c.io_streams_input_stream_drop(v.val.stream);
+                return e;
+            };
             var o = WitPut.init(&opts) catch |e| {
                 if (v.tag == c.R2_BUCKET_BODY_STREAM) c.io_streams_input_stream_drop(v.val.stream);
                 return e;
@@ -1177,13 +1310,14 @@ pub const r2 = struct {
             var res: c.r2_bucket_option_object_t = undefined;
             var err: c.r2_bucket_error_t = undefined;
             if (!c.r2_bucket_bucket_put(b.handle, wit(key), v, o.o, &res, &err)) return r2Fail(&err);
-            if (!res.is_some) return fail(error.PreconditionFailed, "precondition failed");
+            if (!res.is_some) return failWith(error.PreconditionFailed, "precondition failed");
             defer c.r2_bucket_object_free(&res.val);
             return try Object.from(allocator, &res.val);
         }
 
         /// writer starts a put whose bytes the Worker writes piece by piece.
         pub fn writer(b: Bucket, key: []const u8, opts: PutOptions) Error!ObjectWriter {
+            try checkUtf8("r2: key", key);
             var o = try WitPut.init(&opts);
             defer o.deinit();
             var w: c.r2_bucket_object_writer_t = undefined;
@@ -1200,6 +1334,7 @@ pub const r2 = struct {
         /// deleteMany deletes up to 1000 keys in one call; missing keys are
         /// not an error.
         pub fn deleteMany(b: Bucket, keys: []const []const u8) Error!void {
+            try checkUtf8All("r2: key", keys);
             const ks = try witStrings(keys);
             defer freeList(ks);
             var err: c.r2_bucket_error_t = undefined;
@@ -1208,6 +1343,10 @@ pub const r2 = struct {
 
         /// list returns one page of objects in key order.
         pub fn list(b: Bucket, allocator: Allocator, opts: ListOptions) Error!Objects {
+            try checkUtf8Opt("r2: list prefix", opts.prefix);
+            try checkUtf8Opt("r2: list cursor", opts.cursor);
+            try checkUtf8Opt("r2: list delimiter", opts.delimiter);
+            try checkUtf8Opt("r2: list start_after", opts.start_after);
             const o: c.r2_bucket_list_options_t = .{
                 .limit = if (opts.limit) |l| .{ .is_some = true, .val = l } else .{},
                 .prefix = optStr(opts.prefix),
@@ -1246,6 +1385,10 @@ pub const r2 = struct {
 
         /// createMultipartUpload starts a multipart upload of key.
         pub fn createMultipartUpload(b: Bucket, allocator: Allocator, key: []const u8, opts: MultipartOptions) Error!MultipartUpload {
+            try checkUtf8("r2: key", key);
+            try checkHttp(opts.http_metadata);
+            try checkPairs(opts.custom_metadata);
+            try checkUtf8Opt("r2: storage class", opts.storage_class);
             var o: c.r2_bucket_multipart_options_t = .{};
             if (opts.http_metadata) |m| o.http_metadata = .{ .is_some = true, .val = m.toWit() };
             o.storage_class = optStr(opts.storage_class);
@@ -1264,6 +1407,8 @@ pub const r2 = struct {
         /// later request. It does not check that the upload exists: its
         /// calls return error.NoSuchUpload if not.
         pub fn resumeMultipartUpload(b: Bucket, allocator: Allocator, key: []const u8, upload_id: []const u8) Error!MultipartUpload {
+            try checkUtf8("r2: key", key);
+            try checkUtf8("r2: upload id", upload_id);
             const h = c.r2_bucket_bucket_resume_multipart_upload(b.handle, wit(key), wit(upload_id));
             errdefer c.r2_bucket_multipart_upload_drop(h);
             return MultipartUpload.init(allocator, h, key, upload_id);
@@ -1287,7 +1432,7 @@ pub const r2 = struct {
             var res: c.r2_bucket_option_object_t = undefined;
             var err: c.r2_bucket_error_t = undefined;
             if (!c.r2_bucket_object_writer_finish(w.handle, &res, &err)) return r2Fail(&err);
-            if (!res.is_some) return fail(error.PreconditionFailed, "precondition failed");
+            if (!res.is_some) return failWith(error.PreconditionFailed, "precondition failed");
             defer c.r2_bucket_object_free(&res.val);
             return try Object.from(allocator, &res.val);
         }
@@ -1338,6 +1483,7 @@ pub const r2 = struct {
         /// complete joins the parts (in ascending order of part number)
         /// into the object and returns its metadata.
         pub fn complete(u: *const MultipartUpload, allocator: Allocator, parts: []const UploadedPart) Error!Object {
+            for (parts) |p| checkUtf8("r2: part etag", p.etag) catch return error.InvalidPart;
             const ps = try gpa.alloc(c.r2_bucket_uploaded_part_t, parts.len);
             defer gpa.free(ps);
             for (parts, ps) |p, *w| w.* = .{ .part_number = p.part_number, .etag = wit(p.etag) };

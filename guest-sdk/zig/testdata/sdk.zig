@@ -38,6 +38,12 @@ pub fn fetch(req: *bindery.Request, res: *bindery.Response) !void {
         try res.write("two");
     } else if (req.is("GET", "/error")) {
         _ = try bindery.kv.open("NOPE");
+    } else if (req.is("GET", "/fail-reason")) {
+        // A reason of the Worker's own: cut to 16 KiB, made valid UTF-8.
+        try res.write("never sent");
+        const long: [20000]u8 = @splat('r');
+        res.fail("bad \xff byte " ++ long);
+        try std.testing.expectError(error.Closed, res.write("after"));
     } else if (req.is("GET", "/vars")) {
         const g = bindery.vars.lookup("GREETING") orelse return res.text(500, "no GREETING");
         const t = bindery.vars.lookup("API_TOKEN") orelse return res.text(500, "no API_TOKEN");
