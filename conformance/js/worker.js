@@ -39,6 +39,19 @@ export default {
       }
     }
     if (p === '/trap') trap('conformance: trap');
+    // An uncaught exception: the SDK fails the request through the host.
+    if (p === '/fail') throw new Error(FAILURE);
+    if (p === '/fail-stream') return failStream();
+    if (p === '/kv-not-utf8' && m === 'PUT') {
+      try {
+        await env.STORE.put('a\uD800b', 'x');
+      } catch (e) {
+        if (e instanceof BindingError && e.code === 'invalid-key') return text(e.message, 400);
+        return text(`want BindingError invalid-key, got ${e}`, 500);
+      }
+      return text('a key with a lone surrogate was accepted', 500);
+    }
+    if (p === '/sdk-errors') return Response.json(await sdkErrors(env));
     return text('not found', 404);
   },
 };
@@ -177,4 +190,78 @@ async function r2x(request, env, url) {
     }
   }
   return text('no route', 404);
+}
+
+// --- failures and input the host could not take (harness_test.go, sdkerrors_test.go) ---
+
+const FAILURE = 'ConformanceFailure: failed on purpose';
+
+// failStream answers 200 with a body stream that gives 128 KiB of 'x',
+// then errors: the head and the first chunks are out by then.
+function failStream() {
+  let n = 0;
+  const body = new ReadableStream({
+    pull(controller) {
+      if (n++ < 2) controller.enqueue(new Uint8Array(64 << 10).fill(0x78));
+      else controller.error(new Error(FAILURE + ' mid-stream'));
+    },
+  });
+  return new Response(body, { headers: { 'content-type': 'application/octet-stream' } });
+}
+
+// sdkErrors calls the SDK with strings UTF-8 cannot carry (a lone
+// surrogate) wherever it passes a string on, and with numbers the WIT's
+// unsigned types cannot hold: each must throw the BindingError with the
+// code given, before the host sees it. It answers, for each call, "" or
+// what happened instead.
+async function sdkErrors(env) {
+  const bad = 'a\uD800b';
+  const out = {};
+  const check = async (name, code, f) => {
+    try {
+      await f();
+      out[name] = `succeeded, want BindingError ${code}`;
+    } catch (e) {
+      if (!(e instanceof BindingError) || e.code !== code) out[name] = `got ${e}, want BindingError ${code}`;
+      else if (/lone surrogate/.test(name) && !e.message.includes('UTF-8')) out[name] = `the message ${e.message} does not say UTF-8`;
+      else out[name] = '';
+    }
+  };
+  const kv = env.STORE;
+  const b = env.FILES;
+  await check('kv get: lone surrogate', 'invalid-key', () => kv.get(bad));
+  await check('kv getWithMetadata: lone surrogate', 'invalid-key', () => kv.getWithMetadata(bad));
+  await check('kv put: lone surrogate', 'invalid-key', () => kv.put(bad, 'x'));
+  await check('kv delete: lone surrogate', 'invalid-key', () => kv.delete(bad));
+  await check('kv list prefix: lone surrogate', 'invalid-argument', () => kv.list({ prefix: bad }));
+  await check('kv list cursor: lone surrogate', 'invalid-argument', () => kv.list({ cursor: bad }));
+  await check('kv put negative ttl', 'invalid-argument', () => kv.put('k', 'x', { expirationTtl: -60 }));
+  await check('kv put fractional expiration', 'invalid-argument', () => kv.put('k', 'x', { expiration: 1.5 }));
+  await check('kv put ttl over u64', 'invalid-argument', () => kv.put('k', 'x', { expirationTtl: 1n << 64n }));
+  await check('kv list limit over u32', 'invalid-argument', () => kv.list({ limit: 2 ** 32 + 1 }));
+  await check('kv list negative limit', 'invalid-argument', () => kv.list({ limit: -1 }));
+  await check('r2 head: lone surrogate', 'invalid-key', () => b.head(bad));
+  await check('r2 get: lone surrogate', 'invalid-key', () => b.get(bad));
+  await check('r2 get onlyIf etag: lone surrogate', 'invalid-argument', () => b.get('k', { onlyIf: { etagMatches: bad } }));
+  await check('r2 get negative range', 'invalid-range', () => b.get('k', { range: { offset: -1 } }));
+  await check('r2 get Range over u64', 'invalid-range', () => b.get('k', { range: new Headers({ range: 'bytes=99999999999999999999999-' }) }));
+  await check('r2 put: lone surrogate', 'invalid-key', () => b.put(bad, 'x'));
+  await check('r2 put httpMetadata: lone surrogate', 'invalid-argument', () => b.put('k', 'x', { httpMetadata: { contentType: bad } }));
+  await check('r2 put customMetadata: lone surrogate', 'invalid-argument', () => b.put('k', 'x', { customMetadata: { owner: bad } }));
+  await check('r2 put customMetadata key: lone surrogate', 'invalid-argument', () => b.put('k', 'x', { customMetadata: { [bad]: 'v' } }));
+  await check('r2 put storageClass: lone surrogate', 'invalid-argument', () => b.put('k', 'x', { storageClass: bad }));
+  await check('r2 put onlyIf etag: lone surrogate', 'invalid-argument', () => b.put('k', 'x', { onlyIf: { etagDoesNotMatch: [bad] } }));
+  await check('r2 delete: lone surrogate', 'invalid-key', () => b.delete(['fine', bad]));
+  await check('r2 list prefix: lone surrogate', 'invalid-argument', () => b.list({ prefix: bad }));
+  await check('r2 list startAfter: lone surrogate', 'invalid-argument', () => b.list({ startAfter: bad }));
+  await check('r2 list negative limit', 'invalid-argument', () => b.list({ limit: -1 }));
+  await check('r2 multipart create: lone surrogate', 'invalid-key', () => b.createMultipartUpload(bad));
+  await check('r2 multipart options: lone surrogate', 'invalid-argument', () => b.createMultipartUpload('k', { customMetadata: { owner: bad } }));
+  await check('r2 multipart resume: lone surrogate', 'invalid-argument', () => b.resumeMultipartUpload('k', bad));
+  const up = await b.createMultipartUpload('mpu-sdk-errors');
+  await check('r2 complete etag: lone surrogate', 'invalid-part', () => up.complete([{ partNumber: 1, etag: bad }]));
+  await check('r2 complete part number over u32', 'invalid-part', () => up.complete([{ partNumber: 2 ** 32 + 1, etag: 'e' }]));
+  await up.abort();
+  out['env name: lone surrogate'] = env[bad] === undefined ? '' : 'a binding name with a lone surrogate was found';
+  return out;
 }

@@ -33,6 +33,47 @@ export class BindingError extends Error {
   }
 }
 
+// --- what the host could not take ------------------------------------------
+//
+// Strings reach the host as UTF-8. A JS string is UTF-16 and may hold a lone
+// surrogate, which UTF-8 cannot carry: the lowering would send U+FFFD in its
+// place, so "a\uD800" and "a\uDC00" would silently be the same key. The SDK
+// refuses such strings instead, as it refuses numbers the WIT's unsigned
+// types cannot hold (the lowering would wrap -1 to 2^64 - 1).
+
+const U32_MAX = 2 ** 32 - 1;
+const U64_MAX = (1n << 64n) - 1n;
+
+// wellFormed throws BindingError(code) when s (what names it, e.g. "key")
+// is a string with a lone surrogate, and returns s.
+function wellFormed(s, what, code = 'invalid-argument') {
+  if (typeof s === 'string' && !s.isWellFormed()) {
+    throw new BindingError(code, `${what} ${JSON.stringify(s)} is not well-formed Unicode (a lone surrogate), so it cannot be sent as UTF-8`);
+  }
+  return s;
+}
+
+const checkKey = (key) => wellFormed(key, 'key', 'invalid-key');
+
+// u32 returns v (undefined stays undefined) when it is an integer from 0 to
+// 2^32 - 1, else throws BindingError('invalid-argument').
+function u32(v, what) {
+  if (v == null) return undefined;
+  if (!Number.isInteger(v) || v < 0 || v > U32_MAX) {
+    throw new BindingError('invalid-argument', `${what} ${String(v)} is not an integer from 0 to ${U32_MAX}`);
+  }
+  return v;
+}
+
+// u64 returns v (a number or a BigInt) as a BigInt from 0 to 2^64 - 1
+// (undefined stays undefined), else throws BindingError(code).
+function u64(v, what, code = 'invalid-argument') {
+  if (v == null) return undefined;
+  const ok = typeof v === 'bigint' ? v >= 0n && v <= U64_MAX : Number.isSafeInteger(v) && v >= 0;
+  if (!ok) throw new BindingError(code, `${what} ${String(v)} is not an integer from 0 to 2^64 - 1`);
+  return BigInt(v);
+}
+
 // call runs a binding call and turns a WIT error variant into a BindingError.
 function call(f) {
   try {
@@ -119,28 +160,39 @@ class KVNamespace {
   constructor(ns) { this.#ns = ns; }
   async get(key, options) {
     const type = typeof options === 'string' ? options : options && options.type;
+    checkKey(key);
     const v = call(() => this.#ns.get(key));
     return v === undefined ? null : decode(v, type);
   }
   async getWithMetadata(key, options) {
     const type = typeof options === 'string' ? options : options && options.type;
+    checkKey(key);
     const v = call(() => this.#ns.getWithMetadata(key));
     if (v === undefined) return { value: null, metadata: null };
     return { value: decode(v.value, type), metadata: v.metadata === undefined ? null : JSON.parse(v.metadata) };
   }
   async put(key, value, options = {}) {
-    const bytes = await toBytes(value);
-    call(() => this.#ns.put(key, bytes, {
-      expiration: options.expiration == null ? undefined : BigInt(options.expiration),
-      expirationTtl: options.expirationTtl == null ? undefined : BigInt(options.expirationTtl),
+    checkKey(key);
+    const opts = {
+      expiration: u64(options.expiration, 'expiration'),
+      expirationTtl: u64(options.expirationTtl, 'expirationTtl'),
+      // JSON.stringify escapes lone surrogates: the text is well-formed.
       metadata: options.metadata == null ? undefined : JSON.stringify(options.metadata),
-    }));
+    };
+    const bytes = await toBytes(value);
+    call(() => this.#ns.put(key, bytes, opts));
   }
   async delete(key) {
+    checkKey(key);
     call(() => this.#ns.delete(key));
   }
   async list(options = {}) {
-    const r = call(() => this.#ns.listKeys({ prefix: options.prefix, limit: options.limit, cursor: options.cursor }));
+    const opts = {
+      prefix: wellFormed(options.prefix, 'list prefix'),
+      limit: u32(options.limit, 'list limit'),
+      cursor: wellFormed(options.cursor, 'list cursor'),
+    };
+    const r = call(() => this.#ns.listKeys(opts));
     const out = {
       keys: r.keys.map((k) => {
         const o = { name: k.name };
@@ -247,7 +299,7 @@ function httpMetadataOption(h) {
     h = m;
   }
   const out = {};
-  for (const [k] of HTTP_FIELDS) out[k] = h[k] == null ? undefined : String(h[k]);
+  for (const [k] of HTTP_FIELDS) out[k] = h[k] == null ? undefined : wellFormed(String(h[k]), `httpMetadata.${k}`);
   out.cacheExpiry = h.cacheExpiry == null ? undefined : millis(h.cacheExpiry, 'cacheExpiry');
   return out;
 }
@@ -287,6 +339,7 @@ function conditionalOption(c) {
       secondsGranularity: !!c.secondsGranularity,
     };
   }
+  for (const e of [...w.etagMatches, ...w.etagDoesNotMatch]) wellFormed(e, 'onlyIf etag');
   if (!w.etagMatches.length && !w.etagDoesNotMatch.length && w.uploadedBefore === undefined && w.uploadedAfter === undefined) {
     return undefined;
   }
@@ -305,14 +358,11 @@ function rangeOption(r) {
     if (!m || (m[1] === '' && m[2] === '') || (m[1] !== '' && m[2] !== '' && BigInt(m[2]) < BigInt(m[1]))) {
       throw new BindingError('invalid-range', `unsupported Range header ${JSON.stringify(v)}`);
     }
-    if (m[1] === '') return { offset: undefined, length: undefined, suffix: BigInt(m[2]) };
-    return { offset: BigInt(m[1]), length: m[2] === '' ? undefined : BigInt(m[2]) - BigInt(m[1]) + 1n, suffix: undefined };
+    const n = (d) => u64(BigInt(d), `Range ${JSON.stringify(v)}`, 'invalid-range');
+    if (m[1] === '') return { offset: undefined, length: undefined, suffix: n(m[2]) };
+    return { offset: n(m[1]), length: m[2] === '' ? undefined : n(BigInt(m[2]) - BigInt(m[1]) + 1n), suffix: undefined };
   }
-  const big = (v, k) => {
-    if (v == null) return undefined;
-    if (!Number.isSafeInteger(v) || v < 0) throw new TypeError(`R2: range.${k} must be a non-negative integer, got ${v}`);
-    return BigInt(v);
-  };
+  const big = (v, k) => u64(v, `range.${k}`, 'invalid-range');
   return { offset: big(r.offset, 'offset'), length: big(r.length, 'length'), suffix: big(r.suffix, 'suffix') };
 }
 
@@ -356,6 +406,11 @@ async function sendBody(value, whole, openWriter) {
   }
 }
 
+// customMetadataOption is customMetadata as the WIT's list of pairs.
+function customMetadataOption(m) {
+  return Object.entries(m || {}).map(([k, v]) => [wellFormed(k, 'customMetadata key'), wellFormed(String(v), `customMetadata.${k}`)]);
+}
+
 /** R2MultipartUpload is an upload in progress: uploadPart, then complete or abort. */
 class R2MultipartUpload {
   #u;
@@ -379,7 +434,12 @@ class R2MultipartUpload {
   }
   async complete(uploadedParts) {
     const u = this.#handle();
-    const parts = (uploadedParts || []).map((p) => ({ partNumber: p.partNumber, etag: String(p.etag) }));
+    const parts = (uploadedParts || []).map((p) => {
+      if (!Number.isInteger(p.partNumber) || p.partNumber < 1 || p.partNumber > 10000) {
+        throw new BindingError('invalid-part', `part number ${p.partNumber} is not 1 to 10000`);
+      }
+      return { partNumber: p.partNumber, etag: wellFormed(String(p.etag), 'part etag', 'invalid-part') };
+    });
     const o = call(() => u.complete(parts));
     this.#finish();
     return new R2Object(o);
@@ -400,27 +460,33 @@ class R2Bucket {
   #b;
   constructor(b) { this.#b = b; }
   async head(key) {
+    checkKey(key);
     const o = call(() => this.#b.head(key));
     return o === undefined ? null : new R2Object(o);
   }
   async get(key, options = {}) {
-    const r = call(() => this.#b.get(key, { onlyIf: conditionalOption(options.onlyIf), range: rangeOption(options.range) }));
+    checkKey(key);
+    const opts = { onlyIf: conditionalOption(options.onlyIf), range: rangeOption(options.range) };
+    const r = call(() => this.#b.get(key, opts));
     if (r === undefined) return null;
     return r.body === undefined ? new R2Object(r.object) : new R2ObjectBody(r.object, r.body);
   }
   async put(key, value, options = {}) {
+    checkKey(key);
     const opts = {
       httpMetadata: httpMetadataOption(options.httpMetadata),
-      customMetadata: Object.entries(options.customMetadata || {}).map(([k, v]) => [k, String(v)]),
+      customMetadata: customMetadataOption(options.customMetadata),
       checksums: await checksumsOption(options),
       onlyIf: conditionalOption(options.onlyIf),
-      storageClass: options.storageClass,
+      storageClass: wellFormed(options.storageClass, 'storageClass'),
     };
     const o = await sendBody(value, (body) => call(() => this.#b.put(key, body, opts)), () => this.#b.putWriter(key, opts));
     return o === undefined ? null : new R2Object(o);
   }
   async delete(keys) {
-    call(() => this.#b.delete(Array.isArray(keys) ? keys : [keys]));
+    const ks = Array.isArray(keys) ? keys : [keys];
+    ks.forEach(checkKey);
+    call(() => this.#b.delete(ks));
   }
   async list(options = {}) {
     const include = options.include || [];
@@ -429,25 +495,31 @@ class R2Bucket {
         throw new BindingError('invalid-argument', `list include ${JSON.stringify(i)} is not httpMetadata or customMetadata`);
       }
     }
-    const r = call(() => this.#b.listObjects({
-      limit: options.limit, prefix: options.prefix, cursor: options.cursor,
-      delimiter: options.delimiter, startAfter: options.startAfter,
+    const opts = {
+      limit: u32(options.limit, 'list limit'), prefix: wellFormed(options.prefix, 'list prefix'),
+      cursor: wellFormed(options.cursor, 'list cursor'), delimiter: wellFormed(options.delimiter, 'list delimiter'),
+      startAfter: wellFormed(options.startAfter, 'list startAfter'),
       includeHttpMetadata: include.includes('httpMetadata'),
       includeCustomMetadata: include.includes('customMetadata'),
-    }));
+    };
+    const r = call(() => this.#b.listObjects(opts));
     const out = { objects: r.objects.map((o) => new R2Object(o)), truncated: r.truncated, delimitedPrefixes: r.delimitedPrefixes };
     if (r.cursor !== undefined) out.cursor = r.cursor;
     return out;
   }
   async createMultipartUpload(key, options = {}) {
-    const u = call(() => this.#b.createMultipartUpload(key, {
+    checkKey(key);
+    const opts = {
       httpMetadata: httpMetadataOption(options.httpMetadata),
-      customMetadata: Object.entries(options.customMetadata || {}).map(([k, v]) => [k, String(v)]),
-      storageClass: options.storageClass,
-    }));
+      customMetadata: customMetadataOption(options.customMetadata),
+      storageClass: wellFormed(options.storageClass, 'storageClass'),
+    };
+    const u = call(() => this.#b.createMultipartUpload(key, opts));
     return new R2MultipartUpload(key, u.uploadId(), u);
   }
   resumeMultipartUpload(key, uploadId) {
+    checkKey(key);
+    wellFormed(uploadId, 'uploadId');
     return new R2MultipartUpload(key, uploadId, this.#b.resumeMultipartUpload(key, uploadId));
   }
 }
@@ -462,6 +534,8 @@ const bindings = new Map();
 
 function lookup(name) {
   if (bindings.has(name)) return bindings.get(name);
+  // A name UTF-8 cannot carry names no binding (the host would see U+FFFD).
+  if (!name.isWellFormed()) return undefined;
   let v;
   const x = vars.get(name);
   if (x !== undefined) {
@@ -496,13 +570,33 @@ export const env = new Proxy({}, {
 
 /**
  * trap ends the request as a trap: the host answers 500, logs the message,
- * and replaces the instance. Use it for invariants, not for errors.
+ * and replaces the instance. Use it for invariants, not for errors: a
+ * thrown error fails the request and keeps the instance.
  */
 export function trap(message) {
   throw new TrapError(message);
 }
 
 class TrapError extends Error {}
+
+// MAX_REASON bounds what a failed request sends to the host's log (UTF-8 bytes).
+const MAX_REASON = 16 << 10;
+
+// failureReason is what the host logs for an uncaught exception or a
+// rejected promise: "Uncaught " and the error, then its stack, cut to
+// MAX_REASON bytes of UTF-8 (the lowering turns lone surrogates into
+// U+FFFD, and so does decoding a sequence the cut split).
+function failureReason(e) {
+  let s;
+  try {
+    s = 'Uncaught ' + String(e);
+    if (e && typeof e.stack === 'string' && e.stack) s += '\n' + e.stack;
+  } catch {
+    s = 'Uncaught exception (it cannot be shown as a string)';
+  }
+  const b = encoder.encode(s);
+  return b.length <= MAX_REASON ? s : decoder.decode(b.subarray(0, MAX_REASON)) + '\n…';
+}
 
 function headerList(headers) {
   const out = [];
@@ -523,10 +617,16 @@ async function sendResponse(out, resp) {
   const hs = hostStreams.get(body);
   if (hs && hs.available()) {
     const input = hs.take();
-    const os = out.send(resp.status, headers);
-    while (os.splice(input, SPLICE_ALL) === SPLICE_ALL);
-    os[dispose]();
-    input[dispose]();
+    try {
+      const os = out.send(resp.status, headers);
+      try {
+        while (os.splice(input, SPLICE_ALL) === SPLICE_ALL);
+      } finally {
+        os[dispose]();
+      }
+    } finally {
+      input[dispose]();
+    }
     return;
   }
   const reader = body.getReader();
@@ -568,19 +668,22 @@ export function serve(worker) {
       } else {
         body[dispose]();
       }
-      const request = new Request(req.url, init);
       const waits = [];
       const ctx = { waitUntil: (p) => waits.push(p), passThroughOnException() {} };
-      let resp;
       try {
-        resp = await worker.fetch(request, env, ctx);
+        const request = new Request(req.url, init);
+        await sendResponse(out, await worker.fetch(request, env, ctx));
       } catch (e) {
         if (e instanceof TrapError) throw e;
-        console.error('Worker threw: ' + (e && e.stack ? `${e}\n${e.stack}` : e));
-        resp = new Response('Internal Server Error\n', { status: 500, headers: { 'content-type': 'text/plain' } });
+        // An exception, a rejected promise, or a body stream that errored
+        // after the head went out: the host logs the reason once and
+        // answers 500, or cuts a response that had started, so the client
+        // never takes a truncated body for a complete one. The instance
+        // stays in service. A client that went away is no failure to log.
+        out.fail(e && e.payload && e.payload.tag === 'closed' ? '' : failureReason(e));
+      } finally {
+        out[dispose]();
       }
-      await sendResponse(out, resp);
-      out[dispose]();
       await Promise.allSettled(waits);
     },
   };
