@@ -18,7 +18,11 @@
 //	PUT    /kv-too-long  400 with the host's error for a 513-byte key (it names 512)
 //	POST   /echo         200, the request body streamed back (the suite sends 8 MiB)
 //	PUT    /r2/<key>     201 {"etag":"<hex md5>","size":N}; GET 200 the bytes (splice) or 404
-//	GET    /trap         the Worker traps: the host answers 500 and keeps serving
+//	GET    /trap         the Worker traps: the host answers 500, logs one record,
+//	                     replaces the instance and keeps serving
+//
+// Every step but /trap keeps the instance (Stats().Discarded), and every
+// step but /trap logs nothing at warning or above.
 package conformance_test
 
 import (
@@ -28,6 +32,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -90,6 +95,16 @@ type step struct {
 	contains string // a substring
 	// contentType is a prefix of the Content-Type header ("" = not checked).
 	contentType string
+	// absent must not be in the body ("" = not checked): a failure's
+	// reason is for the log, never for the client.
+	absent string
+	// logged, when set, is in the one log record (warning or above) the
+	// step must make: a failed request is one record. Unset, the step
+	// must log nothing at warning or above.
+	logged []string
+	// discards: the step ends the instance (a trap); every other step
+	// must keep it.
+	discards bool
 }
 
 func table(lang string, echo, object []byte) []step {
@@ -113,7 +128,7 @@ func table(lang string, echo, object []byte) []step {
 		{name: "r2 put", method: "PUT", path: "/r2/object.bin", body: object, status: 201,
 			want: fmt.Appendf(nil, `{"etag":"%s","size":%d}`, hex.EncodeToString(sum[:]), len(object)), contentType: "application/json"},
 		{name: "r2 get", method: "GET", path: "/r2/object.bin", status: 200, want: object},
-		{name: "trap", method: "GET", path: "/trap", status: 500},
+		{name: "trap", method: "GET", path: "/trap", status: 500, logged: []string{`msg="request failed; instance discarded"`}, discards: true},
 		{name: "hello after trap", method: "GET", path: "/hello", status: 200, want: []byte("hello from " + lang)},
 	}
 }
@@ -234,14 +249,25 @@ func orNone(s []string) string {
 
 // run serves the Worker at wasmPath with fresh state and checks the table.
 func run(t *testing.T, lang, wasmPath string) {
-	w, st := newWorker(t, lang, wasmPath)
+	logs := &lockedBuffer{}
+	w, st := newWorker(t, lang, wasmPath, func(c *host.WorkerConfig) {
+		c.Logger = slog.New(slog.NewTextHandler(io.MultiWriter(logs, testWriter{t}), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	})
 	rng := rand.New(rand.NewPCG(uint64(len(lang)), 4))
 	echo, object := random(rng, echoSize), random(rng, r2Size)
 	for _, s := range table(lang, echo, object) {
+		logs.Reset()
+		discarded := w.Stats().Discarded.Load()
 		rec := httptest.NewRecorder()
 		req := httptest.NewRequest(s.method, s.path, bytes.NewReader(s.body))
 		w.ServeHTTP(rec, req)
 		got := rec.Body.Bytes()
+		checkLogs(t, s, logs.String())
+		if d := w.Stats().Discarded.Load() - discarded; d != 0 && !s.discards {
+			t.Errorf("%s: %s %s: the instance was discarded", s.name, s.method, s.path)
+		} else if d == 0 && s.discards {
+			t.Errorf("%s: %s %s: the instance was kept, want it discarded", s.name, s.method, s.path)
+		}
 		if rec.Code != s.status {
 			t.Errorf("%s: %s %s: status %d, want %d (body %s)", s.name, s.method, s.path, rec.Code, s.status, show(got))
 			continue
@@ -251,6 +277,8 @@ func run(t *testing.T, lang, wasmPath string) {
 			t.Errorf("%s: %s %s: body %s, want %s", s.name, s.method, s.path, show(got), show(s.want))
 		case s.contains != "" && !strings.Contains(string(got), s.contains):
 			t.Errorf("%s: %s %s: body %s does not contain %q", s.name, s.method, s.path, show(got), s.contains)
+		case s.absent != "" && strings.Contains(string(got), s.absent):
+			t.Errorf("%s: %s %s: body %s contains %q", s.name, s.method, s.path, show(got), s.absent)
 		}
 		if ct := rec.Header().Get("Content-Type"); s.contentType != "" && !strings.HasPrefix(ct, s.contentType) {
 			t.Errorf("%s: %s %s: Content-Type %q, want %s...", s.name, s.method, s.path, ct, s.contentType)
@@ -270,6 +298,29 @@ func run(t *testing.T, lang, wasmPath string) {
 	}
 	if obj, err := b.Head(ctx, "object.bin"); err != nil || obj.Size != int64(len(object)) {
 		t.Errorf("state: R2 object.bin = %+v, %v", obj, err)
+	}
+}
+
+// checkLogs holds what a step logged at warning or above to s.logged.
+func checkLogs(t *testing.T, s step, logged string) {
+	t.Helper()
+	var records []string
+	for _, l := range strings.Split(logged, "\n") {
+		if l != "" {
+			records = append(records, l)
+		}
+	}
+	switch {
+	case s.logged == nil && len(records) > 0:
+		t.Errorf("%s: %s %s: logged %.2000q, want nothing", s.name, s.method, s.path, records)
+	case s.logged != nil && len(records) != 1:
+		t.Errorf("%s: %s %s: want one log record with %q, got %d: %.2000q", s.name, s.method, s.path, s.logged, len(records), records)
+	case s.logged != nil:
+		for _, l := range s.logged {
+			if !strings.Contains(records[0], l) {
+				t.Errorf("%s: %s %s: the log record %.2000q does not contain %q", s.name, s.method, s.path, records[0], l)
+			}
+		}
 	}
 }
 

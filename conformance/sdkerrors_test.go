@@ -26,7 +26,7 @@ var sdkErrorsMin = map[string]int{
 var sdkErrorsExtra = map[string][]step{
 	"c": {
 		// An int status that a cast to u16 would wrap into 200.
-		{name: "status that would wrap", method: "GET", path: "/status-wrap", status: 500, absent: "must not", logged: "invalid status 65736"},
+		{name: "status that would wrap", method: "GET", path: "/status-wrap", status: 500, absent: "must not", logged: []string{`msg="request failed" `, "invalid status 65736"}},
 	},
 }
 
@@ -80,6 +80,9 @@ func TestSDKErrors(t *testing.T) {
 					t.Errorf("%s: %s %s: %d %s", s.name, s.method, s.path, rec.Code, show(rec.Body.Bytes()))
 				}
 				checkLogs(t, s, logs.String())
+				if d := w.Stats().Discarded.Load(); d != 0 {
+					t.Errorf("%s: %s %s: the instance was discarded", s.name, s.method, s.path)
+				}
 			}
 		})
 	}
