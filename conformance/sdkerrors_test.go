@@ -16,9 +16,10 @@ import (
 // sdkErrorsMin is how many checks each language's GET /sdk-errors must
 // run at least: one for every kind of string (or number) its SDK passes.
 var sdkErrorsMin = map[string]int{
-	"c":   25,
-	"js":  30,
-	"zig": 25,
+	"c":      25,
+	"js":     30,
+	"python": 22,
+	"zig":    25,
 }
 
 // sdkErrorsExtra are more requests, per language, for what /sdk-errors
@@ -27,6 +28,10 @@ var sdkErrorsExtra = map[string][]step{
 	"c": {
 		// An int status that a cast to u16 would wrap into 200.
 		{name: "status that would wrap", method: "GET", path: "/status-wrap", status: 500, absent: "must not", logged: []string{`msg="request failed" `, "invalid status 65736"}},
+	},
+	"python": {
+		// A status a u16 cannot hold: the SDK raises, the request fails, the instance stays.
+		{name: "status out of range", method: "GET", path: "/status-wrap", status: 500, absent: "must not", logged: []string{`msg="request failed" `, "status 65736 is not 100 to 599"}},
 	},
 }
 

@@ -34,6 +34,25 @@ async def fetch(request, env):
         return await r2(request, env, unquote(path[4:]))
     if path == "/trap":
         trap("conformance: trap")
+    if path == "/fail":
+        # An exception: the SDK fails the request through the host.
+        raise RuntimeError(FAILURE)
+    if path == "/fail-stream":
+        return Response(fail_stream(), headers={"content-type": "application/octet-stream"})
+    if path == "/kv-not-utf8" and m == "PUT":
+        # What unquote("%FF%FE", errors="surrogateescape") gives.
+        try:
+            await env.STORE.put("\udcff\udcfe", "x")
+        except BindingError as e:
+            if e.code == "invalid-key":
+                return text(str(e), 400)
+            return text(f"want invalid-key, got {e}", 500)
+        return text("a key with surrogates was accepted", 500)
+    if path == "/sdk-errors":
+        return Response.json(await sdk_errors(env))
+    if path == "/status-wrap":
+        # A status a u16 cannot hold: the SDK raises (a failed request), never a trap.
+        return Response("this status must not be sent", status=65736)
     return text("not found", 404)
 
 
@@ -66,3 +85,67 @@ async def r2(request, env, key):
             return text("not found", 404)
         return Response(obj.body)  # spliced inside the host
     return text("method not allowed", 405)
+
+
+# --- failures and input the host could not take (harness_test.go, sdkerrors_test.go) ---
+
+FAILURE = "ConformanceFailure: failed on purpose"
+
+
+def fail_stream():
+    """128 KiB of 'x', then an exception: the head and the first chunks are out by then."""
+    yield b"x" * (64 << 10)
+    yield b"x" * (64 << 10)
+    raise RuntimeError(FAILURE + " mid-stream")
+
+
+async def sdk_errors(env):
+    """Calls the SDK with strs UTF-8 cannot carry (surrogates) wherever it
+    passes a string on, and with ints the WIT's unsigned types cannot hold:
+    each must raise the BindingError with the code given before the host
+    sees it. Answers, for each call, "" or what happened instead."""
+    bad = b"a\xffb".decode("utf-8", "surrogateescape")
+    out = {}
+
+    async def check(name, code, f):
+        try:
+            await f()
+            out[name] = f"succeeded, want BindingError {code}"
+        except BindingError as e:
+            if e.code != code:
+                out[name] = f"got {e}, want BindingError {code}"
+            elif "surrogate" in name and "UTF-8" not in str(e):
+                out[name] = f"the message {e} does not say UTF-8"
+            else:
+                out[name] = ""
+        except Exception as e:
+            out[name] = f"got {type(e).__name__}: {e}, want BindingError {code}"
+
+    kv, b = env.STORE, env.FILES
+    await check("kv get: surrogate", "invalid-key", lambda: kv.get(bad))
+    await check("kv get_with_metadata: surrogate", "invalid-key", lambda: kv.get_with_metadata(bad))
+    await check("kv put: surrogate", "invalid-key", lambda: kv.put(bad, "x"))
+    await check("kv delete: surrogate", "invalid-key", lambda: kv.delete(bad))
+    await check("kv list prefix: surrogate", "invalid-argument", lambda: kv.list(prefix=bad))
+    await check("kv list cursor: surrogate", "invalid-argument", lambda: kv.list(cursor=bad))
+    await check("kv put negative ttl", "invalid-argument", lambda: kv.put("k", "x", expiration_ttl=-60))
+    await check("kv put expiration over u64", "invalid-argument", lambda: kv.put("k", "x", expiration=1 << 64))
+    await check("kv list limit over u32", "invalid-argument", lambda: kv.list(limit=(1 << 32) + 1))
+    await check("kv list negative limit", "invalid-argument", lambda: kv.list(limit=-1))
+    await check("r2 head: surrogate", "invalid-key", lambda: b.head(bad))
+    await check("r2 get: surrogate", "invalid-key", lambda: b.get(bad))
+    await check("r2 get negative range", "invalid-range", lambda: b.get("k", range={"offset": -1}))
+    await check("r2 put: surrogate", "invalid-key", lambda: b.put(bad, "x"))
+    await check("r2 put http_metadata: surrogate", "invalid-argument", lambda: b.put("k", "x", http_metadata={"content_type": bad}))
+    await check("r2 put custom_metadata: surrogate", "invalid-argument", lambda: b.put("k", "x", custom_metadata={"owner": bad}))
+    await check("r2 put storage_class: surrogate", "invalid-argument", lambda: b.put("k", "x", storage_class=bad))
+    await check("r2 delete: surrogate", "invalid-key", lambda: b.delete(["fine", bad]))
+    await check("r2 list start_after: surrogate", "invalid-argument", lambda: b.list(start_after=bad))
+    await check("r2 list limit over u32", "invalid-argument", lambda: b.list(limit=1 << 40))
+    out["env name: surrogate"] = "" if env.get(bad) is None else "a binding name with a surrogate was found"
+    try:
+        await kv.get(b"k")
+        out["kv get: bytes key"] = "succeeded, want TypeError"
+    except TypeError:
+        out["kv get: bytes key"] = ""
+    return out

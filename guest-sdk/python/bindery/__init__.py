@@ -78,6 +78,50 @@ def _call(f, *args):
         raise BindingError(_case(v), getattr(v, "value", None)) from None
 
 
+# --- what the host could not take ---------------------------------------------
+#
+# Strings reach the host as UTF-8, and numbers as the WIT's unsigned types.
+# A str may hold surrogates (bytes.decode(errors="surrogateescape"),
+# os.fsdecode, unquote(errors="surrogateescape") make them from bytes that
+# are not UTF-8), which UTF-8 cannot carry, and an int may be negative or
+# too big: componentize-py's lowering panics on either, which traps, fails
+# the request and discards the instance. So the SDK refuses them first, as
+# a BindingError (or a TypeError for something that is not a str or int).
+
+_U32 = (1 << 32) - 1
+_U64 = (1 << 64) - 1
+
+
+def _text(v, what, code="invalid-argument"):
+    """v, when it is a str UTF-8 can carry (None stays None); else a
+    BindingError(code), or a TypeError for something that is not a str."""
+    if v is None:
+        return None
+    if not isinstance(v, str):
+        raise TypeError(f"{what} must be a str, not {type(v).__name__}")
+    try:
+        v.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BindingError(code, f"{what} {v!r} is not valid UTF-8 (it holds a surrogate, e.g. from surrogateescape)") from None
+    return v
+
+
+def _key(key):
+    return _text(key, "key", "invalid-key")
+
+
+def _uint(v, what, top, code="invalid-argument"):
+    """v, when it is an int from 0 to top (None stays None); else a
+    BindingError(code), or a TypeError for something that is not an int."""
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise TypeError(f"{what} must be an int, not {type(v).__name__}")
+    if v < 0 or v > top:
+        raise BindingError(code, f"{what} {v} is out of range (0 to {top})")
+    return v
+
+
 class Trap(BaseException):
     """Ends the request as a trap (see trap). A BaseException, so that an
     ``except Exception`` in the Worker does not swallow it."""
@@ -270,7 +314,9 @@ def _chunk(c):
 def _send(out, resp):
     if not isinstance(resp, Response):
         raise TypeError(f"fetch must return a Response, got {type(resp).__name__}")
-    headers = [(k, v.encode()) for k, v in resp.headers.items()]
+    if isinstance(resp.status, bool) or not isinstance(resp.status, int) or not 100 <= resp.status <= 599:
+        raise ValueError(f"response status {resp.status!r} is not 100 to 599")
+    headers = [(_text(k, "header name"), v.encode()) for k, v in resp.headers.items()]
     body = resp.body
     if body is None:
         out.send_full(resp.status, headers, b"")
@@ -335,33 +381,36 @@ class KVNamespace:
 
     async def get(self, key, type="text"):
         """The value of ``key`` (``type``: "text", "json" or "bytes"), or None."""
-        v = _call(self._ns.get, key)
+        v = _call(self._ns.get, _key(key))
         return None if v is None else _decode(v, type)
 
     async def get_with_metadata(self, key, type="text"):
         """``(value, metadata)``, or ``(None, None)`` for a missing key."""
-        v = _call(self._ns.get_with_metadata, key)
+        v = _call(self._ns.get_with_metadata, _key(key))
         if v is None:
             return None, None
         return _decode(v.value, type), None if v.metadata is None else _json.loads(v.metadata)
 
     async def put(self, key, value, expiration=None, expiration_ttl=None, metadata=None):
         """Stores ``value`` (str, bytes-like, a Body or an iterable of chunks)."""
-        data = await _to_bytes(value)
+        _key(key)
         opts = _store.PutOptions(
-            expiration=None if expiration is None else int(expiration),
-            expiration_ttl=None if expiration_ttl is None else int(expiration_ttl),
+            expiration=_uint(expiration, "expiration", _U64),
+            expiration_ttl=_uint(expiration_ttl, "expiration_ttl", _U64),
+            # json.dumps escapes every non-ASCII character: the text is UTF-8.
             metadata=None if metadata is None else _json.dumps(metadata, separators=(",", ":")),
         )
+        data = await _to_bytes(value)
         _call(self._ns.put, key, data, opts)
 
     async def delete(self, key):
-        _call(self._ns.delete, key)
+        _call(self._ns.delete, _key(key))
 
     async def list(self, prefix=None, limit=None, cursor=None):
         """One page of keys: ``{"keys": [{"name", "expiration"?, "metadata"?}],
         "list_complete": bool, "cursor"?: str}``."""
-        r = _call(self._ns.list_keys, _store.ListOptions(prefix=prefix, limit=limit, cursor=cursor))
+        r = _call(self._ns.list_keys, _store.ListOptions(
+            prefix=_text(prefix, "list prefix"), limit=_uint(limit, "list limit", _U32), cursor=_text(cursor, "list cursor")))
         keys = []
         for k in r.keys:
             o = {"name": k.name}
@@ -453,7 +502,7 @@ def _http_metadata(h):
     expiry = h.get("cache_expiry")
     if isinstance(expiry, _datetime.datetime):
         expiry = int(expiry.timestamp() * 1000)
-    return _bucket.HttpMetadata(*(h.get(k) for k in _HTTP_FIELDS), cache_expiry=expiry)
+    return _bucket.HttpMetadata(*(_text(h.get(k), k) for k in _HTTP_FIELDS), cache_expiry=_uint(expiry, "cache_expiry", _U64))
 
 
 def _checksums(md5=None):
@@ -471,7 +520,7 @@ class R2Bucket:
 
     async def head(self, key):
         """The object's metadata (an R2Object), or None."""
-        o = _call(self._b.head, key)
+        o = _call(self._b.head, _key(key))
         return None if o is None else R2Object(o)
 
     async def get(self, key, range=None):
@@ -479,20 +528,22 @@ class R2Bucket:
         dict with ``offset`` and ``length``, or ``suffix``."""
         r = None
         if range is not None:
-            r = _bucket.Range(offset=range.get("offset"), length=range.get("length"), suffix=range.get("suffix"))
-        ob = _call(self._b.get, key, _bucket.GetOptions(only_if=None, range=r))
+            r = _bucket.Range(**{k: _uint(range.get(k), f"range {k}", _U64, "invalid-range") for k in ("offset", "length", "suffix")})
+        ob = _call(self._b.get, _key(key), _bucket.GetOptions(only_if=None, range=r))
         return None if ob is None else R2ObjectBody(ob.object, ob.body)
 
     async def put(self, key, value, http_metadata=None, custom_metadata=None, md5=None, storage_class=None):
         """Stores ``value``: str or bytes-like (sent in one call), an unread
         Body (moved inside the host), or an iterable of chunks (streamed).
         Returns the new object's R2Object."""
+        _key(key)
         opts = _bucket.PutOptions(
             http_metadata=_http_metadata(http_metadata),
-            custom_metadata=list((custom_metadata or {}).items()),
+            custom_metadata=[(_text(k, "custom_metadata key"), _text(v, f"custom_metadata[{k!r}]"))
+                             for k, v in (custom_metadata or {}).items()],
             checksums=_checksums(md5),
             only_if=None,
-            storage_class=storage_class,
+            storage_class=_text(storage_class, "storage_class"),
         )
         if isinstance(value, Body):
             src = value._take()
@@ -513,14 +564,15 @@ class R2Bucket:
 
     async def delete(self, keys):
         """Deletes a key or a list of keys; a missing key is not an error."""
-        _call(self._b.delete, [keys] if isinstance(keys, str) else list(keys))
+        _call(self._b.delete, [_key(k) for k in ([keys] if isinstance(keys, str) else keys)])
 
     async def list(self, prefix=None, limit=None, cursor=None, delimiter=None, start_after=None, include=()):
         """One page: ``{"objects": [R2Object], "truncated": bool, "cursor"?: str,
         "delimited_prefixes": [str]}``. ``include`` may name "http_metadata"
         and "custom_metadata"."""
         r = _call(self._b.list_objects, _bucket.ListOptions(
-            limit=limit, prefix=prefix, cursor=cursor, delimiter=delimiter, start_after=start_after,
+            limit=_uint(limit, "list limit", _U32), prefix=_text(prefix, "list prefix"), cursor=_text(cursor, "list cursor"),
+            delimiter=_text(delimiter, "list delimiter"), start_after=_text(start_after, "list start_after"),
             include_http_metadata="http_metadata" in include,
             include_custom_metadata="custom_metadata" in include,
         ))
@@ -545,6 +597,10 @@ class Env:
     def _lookup(self, name):
         if name in self._cache:
             return self._cache[name]
+        try:
+            _text(name, "binding name")
+        except (BindingError, TypeError):
+            return _MISSING  # no binding can have a name UTF-8 cannot carry
         v = _vars.get(name)
         if v is not None:
             out = _json.loads(v.value) if isinstance(v, _vars.Value_Json) else v.value
@@ -602,6 +658,21 @@ def _run(coro):
     raise RuntimeError("fetch awaited something other than a Bindery binding (there is no event loop)")
 
 
+# _MAX_REASON bounds what a failed request sends to the host's log (bytes).
+_MAX_REASON = 16 << 10
+
+
+def _reason():
+    """The exception being handled, as the host logs it: its traceback, cut
+    to _MAX_REASON bytes of UTF-8 (surrogates, e.g. in a key the exception
+    names, become backslash escapes: the host takes UTF-8 only)."""
+    b = _traceback.format_exc().encode("utf-8", "backslashreplace")
+    if len(b) > _MAX_REASON:
+        # Keep the end too: the exception itself is the traceback's last line.
+        b = b[:_MAX_REASON // 2] + b"\n...\n" + b[-_MAX_REASON // 2:]
+    return b.decode("utf-8", "ignore")
+
+
 class _Context:
     """``ctx``: wait_until(awaitable) runs it after the response is sent."""
 
@@ -640,13 +711,15 @@ def serve(module):
                 resp = fetch(*args)
                 if hasattr(resp, "send") and hasattr(resp, "throw"):
                     resp = _run(resp)
-            except Trap:
-                raise
-            except Exception:
-                _traceback.print_exc(file=_sys.stderr)
-                resp = Response("Internal Server Error\n", status=500)
-            try:
                 _send(out, resp)
+            except Exception:
+                # An exception from fetch, or from the body as it streams
+                # (a generator that raises): the host logs the traceback
+                # once and answers 500, or cuts a response that had started,
+                # so the client never takes a truncated body for a complete
+                # one. The instance stays in service. (trap() raises a
+                # BaseException, which this lets through.)
+                out.fail(_reason())
             finally:
                 _drop(out)
             for w in ctx._waits:
