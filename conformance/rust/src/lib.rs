@@ -10,13 +10,18 @@
 //!   PUT|GET /r2/K         R2 put from the request body (201 {"etag","size"}),
 //!                         get spliced to the response (200 or 404)
 //!   GET /trap             panics, so the instance traps
+//!   GET /fail             returns an Err the SDK fails the request with
+//!   GET /fail-stream      a writer that sends 128 KiB of 'x', then returns an Err
 //!   /r2x/...              the rest of R2 (conformance/r2ext_js_rust_test.go):
 //!                         onlyIf, ranges, checksums, multipart, list, delete
 
-use std::io;
+use std::io::{self, Write};
 
 use bindery::r2::{self, Conditional, GetOptions, ListOptions, MultipartOptions, PutOptions, UploadedPart};
 use bindery::{Env, Error, Request, Response, Result};
+
+/// What /fail and /fail-stream fail with: the host logs it, the client never sees it.
+const FAILURE: &str = "ConformanceFailure: failed on purpose";
 
 fn fetch(mut req: Request, env: &Env) -> Result<Response> {
     let path = req.path().into_owned();
@@ -78,6 +83,14 @@ fn fetch(mut req: Request, env: &Env) -> Result<Response> {
                 .with_header("content-type", "application/octet-stream"))
         }
         ("GET", "/trap") => panic!("trap requested"),
+        // Any error, as Error::Other: the SDK fails the request (the host logs it).
+        ("GET", "/fail") => Err(Error::other(FAILURE)),
+        ("GET", "/fail-stream") => Ok(Response::writer(|w| {
+            w.write_all(&[b'x'; 128 << 10])?;
+            w.flush()?;
+            Err(io::Error::other(format!("{FAILURE} mid-stream")))
+        })
+        .with_header("content-type", "application/octet-stream")),
         _ => Ok(Response::text("no route").with_status(404)),
     }
 }

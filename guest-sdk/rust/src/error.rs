@@ -12,8 +12,13 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// An error from a binding, a body stream, or the Worker itself. The text is
 /// the host's message, which names the binding, key or limit at fault.
 ///
-/// A handler that returns `Err(e)` answers [`Error::http_status`] with the
-/// message as a plain-text body.
+/// A handler that returns `Err(e)` whose [`Error::http_status`] is under 500
+/// (a bad key or argument, a failed precondition, ...) answers that status
+/// with the message as a plain-text body. Any other `Err(e)` fails the
+/// request: the host logs `e` (its `Debug` form, as `main` does) once and
+/// answers 500 without it, and the instance stays in service. Any error
+/// type converts with [`Error::other`] (or `?` on a
+/// `Box<dyn std::error::Error + Send + Sync>`).
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
@@ -43,14 +48,28 @@ pub enum Error {
     Internal(String),
     /// An I/O error of the Worker's own readers and writers.
     Io(io::Error),
-    /// An error of the Worker's own, answered with this HTTP status.
+    /// An error of the Worker's own, answered with this HTTP status (one
+    /// of 500 or more fails the request instead: see above).
     Status(u16, String),
+    /// Any other error (see [`Error::other`]): it fails the request.
+    Other(Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl Error {
     /// An error answered with `status` and `message`.
     pub fn status(status: u16, message: impl Into<String>) -> Self {
         Error::Status(status, message.into())
+    }
+
+    /// Wraps any error — an `anyhow::Error`, an error type of the Worker's,
+    /// a `String` — as [`Error::Other`], which fails the request, as
+    /// `std::io::Error::other` does for I/O:
+    ///
+    /// ```ignore
+    /// let n: u64 = text.parse().map_err(Error::other)?;
+    /// ```
+    pub fn other(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Error::Other(error.into())
     }
 
     /// The HTTP status that fits: 400 for a bad key, argument, digest or
@@ -85,6 +104,7 @@ impl fmt::Display for Error {
             | Error::Status(_, m) => f.write_str(m),
             Error::PreconditionFailed => f.write_str("r2: precondition failed"),
             Error::Io(e) => e.fmt(f),
+            Error::Other(e) => fmt::Display::fmt(e, f),
         }
     }
 }
@@ -93,6 +113,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Io(e) => Some(e),
+            Error::Other(e) => Some(&**e),
             _ => None,
         }
     }
@@ -114,6 +135,12 @@ impl From<Error> for io::Error {
             Error::Io(e) => e,
             e => io::Error::other(e),
         }
+    }
+}
+
+impl From<Box<dyn std::error::Error + Send + Sync>> for Error {
+    fn from(e: Box<dyn std::error::Error + Send + Sync>) -> Self {
+        Error::Other(e)
     }
 }
 
@@ -149,7 +176,7 @@ impl From<R2Error> for Error {
 impl From<StreamError> for Error {
     fn from(e: StreamError) -> Self {
         match e {
-            StreamError::Closed => Error::Stream("stream closed".into()),
+            StreamError::Closed => Error::Stream(crate::http::STREAM_CLOSED.into()),
             StreamError::Failed(m) => Error::Stream(m),
         }
     }

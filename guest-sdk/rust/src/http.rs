@@ -9,6 +9,29 @@ use crate::{Error, Result};
 /// The most bytes one host call reads or writes.
 const CHUNK: usize = 1 << 20;
 
+/// The most bytes a failed request sends to the host's log.
+const MAX_REASON: usize = 16 << 10;
+
+/// Fails the request through the host with `reason`, cut to MAX_REASON
+/// bytes (at a char boundary): the host logs it once and answers 500, or
+/// cuts a response that had started streaming. An empty reason fails
+/// without a log record.
+pub(crate) fn fail(out: &ResponseOutparam, reason: &str) {
+    let mut end = reason.len().min(MAX_REASON);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    out.fail(&reason[..end]);
+}
+
+/// Whether e is a write to a client that has gone: no failure to log.
+fn client_gone(e: &Error) -> bool {
+    matches!(e, Error::Stream(m) if m == STREAM_CLOSED)
+}
+
+/// The message of a closed stream (StreamError::Closed).
+pub(crate) const STREAM_CLOSED: &str = "stream closed";
+
 /// HTTP header fields in order. Names are matched case-insensitively and
 /// stored lower-case; values are bytes (HTTP allows non-UTF-8 values).
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -325,7 +348,10 @@ impl Response {
     }
 
     /// 200 with a body the Worker writes after the head is sent: `write` gets
-    /// an [`io::Write`] that streams to the client in chunks.
+    /// an [`io::Write`] that streams to the client in chunks. An `Err` from
+    /// `write` fails the request: the host logs it once (its `Debug` form)
+    /// and cuts the connection if the head is out, so that the client sees
+    /// a truncated body, never one that looks complete.
     pub fn writer(write: impl FnOnce(&mut BodyWriter) -> io::Result<()> + 'static) -> Self {
         Response { status: 200, headers: Headers::new(), body: ResponseBody::Writer(Box::new(write)) }
     }
@@ -360,31 +386,49 @@ impl Response {
     pub(crate) fn send(self, out: ResponseOutparam) {
         let Response { status, headers, body } = self;
         let fields = headers.0;
-        let result: Result<()> = match body {
-            ResponseBody::Bytes(b) => out.send_full(status, &fields, &b).map_err(|e| {
-                // A bad status or header: the head is not sent, so say why.
-                let e = Error::from(e);
-                let msg = format!("bindery: cannot send the response: {e}\n");
-                let _ = out.send_full(500, &[("content-type".into(), b"text/plain; charset=utf-8".to_vec())], msg.as_bytes());
-                e
-            }),
-            ResponseBody::Stream(mut body) => out.send(status, &fields).map_err(Error::from).and_then(|os| {
-                let Some(src) = body.stream.take() else { return Ok(()) };
-                // One call moves the whole body: fewer bytes only when it ends.
-                match os.splice(&src, 1 << 62) {
-                    Ok(_) | Err(StreamError::Closed) => Ok(()),
-                    Err(e) => Err(e.into()),
-                }
-            }),
-            ResponseBody::Writer(write) => out.send(status, &fields).map_err(Error::from).and_then(|os| {
-                let mut w = BodyWriter { stream: os, buf: Vec::with_capacity(64 << 10) };
-                write(&mut w)?;
-                w.flush()?;
-                Ok(())
-            }),
+        // A bad status or header: the head is not sent, so say why.
+        let refused = |e: witttp::Error| {
+            let msg = format!("bindery: cannot send the response: {}\n", Error::from(e));
+            let _ = out.send_full(500, &[("content-type".into(), b"text/plain; charset=utf-8".to_vec())], msg.as_bytes());
         };
-        if let Err(e) = result {
-            eprintln!("send response: {e}");
+        let result: Result<()> = match body {
+            ResponseBody::Bytes(b) => {
+                if let Err(e) = out.send_full(status, &fields, &b) {
+                    refused(e);
+                }
+                Ok(())
+            }
+            ResponseBody::Stream(mut body) => match out.send(status, &fields) {
+                Err(e) => {
+                    refused(e);
+                    Ok(())
+                }
+                Ok(os) => {
+                    let Some(src) = body.stream.take() else { return };
+                    // One call moves the whole body: fewer bytes only when it ends.
+                    match os.splice(&src, 1 << 62) {
+                        Ok(_) | Err(StreamError::Closed) => Ok(()),
+                        Err(e) => Err(e.into()),
+                    }
+                }
+            },
+            ResponseBody::Writer(write) => match out.send(status, &fields) {
+                Err(e) => {
+                    refused(e);
+                    Ok(())
+                }
+                Ok(os) => {
+                    let mut w = BodyWriter { stream: os, buf: Vec::with_capacity(64 << 10) };
+                    write(&mut w).and_then(|()| w.flush()).map_err(Error::from)
+                }
+            },
+        };
+        match result {
+            Ok(()) => {}
+            Err(e) if client_gone(&e) => fail(&out, ""),
+            // The body failed after the head went out: the host cuts the
+            // connection, so the client never takes it for a complete one.
+            Err(e) => fail(&out, &format!("the response body failed: {e:?}")),
         }
     }
 }

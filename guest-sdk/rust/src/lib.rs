@@ -25,6 +25,13 @@
 //! Notes:
 //! - One request at a time runs per instance; the host runs several
 //!   instances for concurrency. Statics are per instance, never shared.
+//! - An `Err` from the handler whose [`Error::http_status`] is under 500
+//!   answers that status with the message; any other fails the request: the
+//!   host logs it once (its `Debug` form) and answers 500 without it, or,
+//!   if a streamed body had started, cuts the connection so that the client
+//!   never takes a truncated body for a complete one. An `Err` from a
+//!   [`Response::writer`] closure fails a streamed response the same way.
+//!   The instance stays in service.
 //! - A panic aborts the instance (the profile must set `panic = "abort"`):
 //!   the host answers 500 for that request and starts a fresh instance.
 //! - Bodies stream: [`Body`] implements [`std::io::Read`], a response can be
@@ -58,7 +65,8 @@ pub mod wit {
 
 /// Makes `handler` — any `fn(Request, &Env) -> Result<Response>` or closure of
 /// that shape — the Worker's fetch handler. Use it once, at the top level of
-/// the Worker crate.
+/// the Worker crate. An `Err` it returns answers its status (under 500) or
+/// fails the request (see [`Error`]).
 ///
 /// ```ignore
 /// bindery::serve!(fetch);
@@ -97,12 +105,11 @@ pub fn __handle<F>(
         Ok(r) => handler(r, &Env::new()),
         Err(e) => Err(e),
     };
-    let resp = resp.unwrap_or_else(|e| {
-        let status = e.http_status();
-        if status >= 500 {
-            eprintln!("{method} {url}: {e}");
-        }
-        Response::text(e.to_string()).with_status(status)
-    });
-    resp.send(out);
+    match resp {
+        Ok(resp) => resp.send(out),
+        // The client's fault (a bad key, a failed precondition): answered.
+        Err(e) if e.http_status() < 500 => Response::text(e.to_string()).with_status(e.http_status()).send(out),
+        // The Worker's: the host logs it once, the client gets a 500.
+        Err(e) => http::fail(&out, &format!("{method} {url}: {e:?}")),
+    }
 }
