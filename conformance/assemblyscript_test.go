@@ -2,10 +2,15 @@ package conformance_test
 
 import (
 	"errors"
+	"io"
+	"log/slog"
+	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/bindery-run/bindery/host"
 	"github.com/bindery-run/bindery/internal/testutil"
 )
 
@@ -30,4 +35,34 @@ func buildAssemblyScript(t *testing.T, dir string) (string, error) {
 		return "", errors.New(err.Error() + "\n" + string(out))
 	}
 	return wasm, nil
+}
+
+// TestAssemblyScriptAbort holds AssemblyScript's abort (throw, a failed
+// assert) to one log record with its message: abort cannot return to the
+// SDK (asc follows every call with unreachable), so it cannot fail the
+// request and recover; it writes the message to stderr, which the host
+// holds and puts into the trap's one record, and the instance is replaced.
+func TestAssemblyScriptAbort(t *testing.T) {
+	wasm := buildOrSkip(t, "assemblyscript", func() (string, error) { return buildAssemblyScript(t, t.TempDir()) })
+	logs := &lockedBuffer{}
+	w, _ := newWorker(t, "assemblyscript-abort", wasm, func(c *host.WorkerConfig) {
+		c.Logger = slog.New(slog.NewTextHandler(io.MultiWriter(logs, testWriter{t}), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	})
+	for _, s := range []step{
+		{name: "abort", method: "GET", path: "/abort", status: 500, absent: "ConformanceAbort", discards: true,
+			logged: []string{`msg="request failed; instance discarded"`, `stderr="abort: ConformanceAbort: aborted on purpose at`}},
+		{name: "hello after abort", method: "GET", path: "/hello", status: 200},
+	} {
+		logs.Reset()
+		discarded := w.Stats().Discarded.Load()
+		rec := httptest.NewRecorder()
+		w.ServeHTTP(rec, httptest.NewRequest(s.method, s.path, nil))
+		if rec.Code != s.status || (s.absent != "" && strings.Contains(rec.Body.String(), s.absent)) {
+			t.Errorf("%s: %d %s", s.name, rec.Code, show(rec.Body.Bytes()))
+		}
+		checkLogs(t, s, logs.String())
+		if d := w.Stats().Discarded.Load() - discarded; (d == 1) != s.discards {
+			t.Errorf("%s: %d instances discarded", s.name, d)
+		}
+	}
 }

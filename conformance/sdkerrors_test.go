@@ -16,10 +16,11 @@ import (
 // sdkErrorsMin is how many checks each language's GET /sdk-errors must
 // run at least: one for every kind of string (or number) its SDK passes.
 var sdkErrorsMin = map[string]int{
-	"c":      25,
-	"js":     30,
-	"python": 22,
-	"zig":    25,
+	"c":              25,
+	"assemblyscript": 22,
+	"js":             30,
+	"python":         22,
+	"zig":            25,
 }
 
 // sdkErrorsExtra are more requests, per language, for what /sdk-errors

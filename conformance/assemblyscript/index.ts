@@ -12,6 +12,7 @@ import {
   Checksums,
   Env,
   ErrorCode,
+  KVPutOptions,
   R2Conditional,
   R2GetOptions,
   R2HTTPMetadata,
@@ -19,6 +20,9 @@ import {
   R2MultipartOptions,
   R2MultipartUpload,
   R2Object,
+  R2ObjectBody,
+  R2ObjectWriter,
+  R2Objects,
   R2PutOptions,
   R2Range,
   R2UploadedPart,
@@ -109,6 +113,15 @@ function fetch(req: Request): Response {
   }
   if (p.startsWith("/r2/")) return r2(req, p.substring(4));
   if (req.method == "GET" && p == "/trap") unreachable();
+  // AssemblyScript has no exceptions: the Worker fails the request explicitly.
+  if (req.method == "GET" && p == "/fail") return Response.fail(FAILURE);
+  if (req.method == "GET" && p == "/fail-stream") {
+    return Response.streaming(new FailStream()).header("content-type", "application/octet-stream");
+  }
+  if (req.method == "PUT" && p == "/kv-not-utf8") return kvNotUtf8();
+  if (req.method == "GET" && p == "/sdk-errors") return sdkErrors();
+  // throw is abort: its message goes to stderr, then the instance traps.
+  if (req.method == "GET" && p == "/abort") throw new Error("ConformanceAbort: aborted on purpose");
   if (p.startsWith("/r2x/")) return r2x(req, p);
   return Response.text("not found", 404);
 }
@@ -353,6 +366,112 @@ function r2x(req: Request, p: string): Response {
   if (p.startsWith("/r2x/mpu/")) return r2xUpload(req, p.substring(9));
   if (m == "POST" && p.startsWith("/r2x/mpu-complete/")) return r2xComplete(req, p.substring(18));
   return Response.text("not found", 404);
+}
+
+// ---- failures and input the host could not take (harness_test.go, sdkerrors_test.go) ----
+
+const FAILURE = "ConformanceFailure: failed on purpose";
+
+/** FailStream writes 128 KiB of 'x' (the head is out by then), then fails the request. */
+class FailStream extends BodyProducer {
+  produce(w: BodyWriter): void {
+    const x = new Uint8Array(64 * 1024);
+    x.fill(0x78);
+    if (w.write(x) != null || w.write(x) != null || w.flush() != null) return;
+    w.fail(FAILURE + " mid-stream");
+  }
+}
+
+function kvNotUtf8(): Response {
+  const e = Env.kv(KV).putText("a\uD800b", "x");
+  if (e == null) return Response.text("a key with a lone surrogate was accepted", 500);
+  if (e.code != ErrorCode.Invalid) return Response.text("want ErrorCode.Invalid, got " + e.message, 500);
+  return Response.text(e.message, 400);
+}
+
+/** Checks collects /sdk-errors' answer: for each call "" when it failed with the code wanted (and a message that says UTF-8), else what happened. */
+class Checks {
+  out: string = "";
+
+  add(name: string, problem: string): void {
+    this.out += (this.out.length == 0 ? "{" : ",") + quote(name) + ":" + quote(problem);
+  }
+
+  check(name: string, e: BinderyError | null, want: ErrorCode): void {
+    if (e == null) this.add(name, "succeeded, want an error");
+    else if (e.code != want) this.add(name, "got " + e.message + " (code " + e.code.toString() + "), want code " + want.toString());
+    else if (!e.message.includes("UTF-8")) this.add(name, "the message " + e.message + " does not say UTF-8");
+    else this.add(name, "");
+  }
+
+  json(): string {
+    return this.out + "}";
+  }
+}
+
+/**
+ * sdkErrors calls the SDK with strings that hold a lone surrogate wherever
+ * it passes a string on: each must fail with ErrorCode.Invalid
+ * (InvalidPart for a part's etag) before it reaches the host, whose
+ * lowering would send U+FFFD in its place.
+ */
+function sdkErrors(): Response {
+  const bad = "a\uD800b";
+  const c = new Checks();
+  const kv = Env.kv(KV);
+  const b = Env.r2(R2);
+  c.check("kv binding", errOf<Uint8Array | null>(Env.kv(bad).get("k")), ErrorCode.Invalid);
+  c.check("kv get", errOf<Uint8Array | null>(kv.get(bad)), ErrorCode.Invalid);
+  c.check("kv put", kv.putText(bad, "x"), ErrorCode.Invalid);
+  const ko = new KVPutOptions();
+  ko.metadata = "\"" + bad + "\"";
+  c.check("kv put metadata", kv.putText("k", "x", ko), ErrorCode.Invalid);
+  c.check("kv delete", kv.delete(bad), ErrorCode.Invalid);
+  c.add("var", Env.var(bad) == null ? "" : "a name with a lone surrogate was found");
+  c.check("r2 binding", errOf<R2Object | null>(Env.r2(bad).head("k")), ErrorCode.Invalid);
+  c.check("r2 head", errOf<R2Object | null>(b.head(bad)), ErrorCode.Invalid);
+  c.check("r2 get", errOf<R2ObjectBody | null>(b.get(bad)), ErrorCode.Invalid);
+  const go = new R2GetOptions();
+  go.onlyIf = R2Conditional.etagMatches(bad);
+  c.check("r2 get onlyIf", errOf<R2ObjectBody | null>(b.get("k", go)), ErrorCode.Invalid);
+  c.check("r2 put", errOf<R2Object>(b.putText(bad, "x")), ErrorCode.Invalid);
+  const h = new R2HTTPMetadata();
+  h.contentType = bad;
+  const po = new R2PutOptions();
+  po.httpMetadata = h;
+  c.check("r2 put http metadata", errOf<R2Object>(b.putText("k", "x", po)), ErrorCode.Invalid);
+  const po2 = new R2PutOptions();
+  const m = new Map<string, string>();
+  m.set("owner", bad);
+  po2.customMetadata = m;
+  c.check("r2 put custom metadata", errOf<R2Object>(b.putText("k", "x", po2)), ErrorCode.Invalid);
+  const po3 = new R2PutOptions();
+  po3.storageClass = bad;
+  c.check("r2 put storage class", errOf<R2Object>(b.putText("k", "x", po3)), ErrorCode.Invalid);
+  const po4 = new R2PutOptions();
+  po4.onlyIf = R2Conditional.etagDoesNotMatch(bad);
+  c.check("r2 put onlyIf", errOf<R2Object>(b.putText("k", "x", po4)), ErrorCode.Invalid);
+  c.check("r2 delete", b.deleteMany(["fine", bad]), ErrorCode.Invalid);
+  c.check("r2 writer", errOf<R2ObjectWriter>(b.writer(bad)), ErrorCode.Invalid);
+  const lo = new R2ListOptions();
+  lo.startAfter = bad;
+  c.check("r2 list", errOf<R2Objects>(b.list(lo)), ErrorCode.Invalid);
+  c.check("r2 multipart create", errOf<R2MultipartUpload>(b.createMultipartUpload(bad)), ErrorCode.Invalid);
+  const mo = new R2MultipartOptions();
+  mo.customMetadata = m;
+  c.check("r2 multipart options", errOf<R2MultipartUpload>(b.createMultipartUpload("k", mo)), ErrorCode.Invalid);
+  c.check("r2 multipart resume", errOf<R2MultipartUpload>(b.resumeMultipartUpload("k", bad)), ErrorCode.Invalid);
+  const up = b.createMultipartUpload("mpu-sdk-errors");
+  if (up.isErr) return Response.text(up.error.message, 500);
+  c.check("r2 complete etag", errOf<R2Object>(up.value.complete([new R2UploadedPart(1, bad)])), ErrorCode.InvalidPart);
+  up.value.abort();
+  up.value.close();
+  return Response.json(c.json());
+}
+
+/** errOf is r's error, or null. */
+function errOf<T>(r: Result<T, BinderyError>): BinderyError | null {
+  return r.isErr ? r.error : null;
 }
 
 serve(fetch);

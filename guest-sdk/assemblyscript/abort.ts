@@ -17,8 +17,13 @@ export function writeLine(fd: i32, s: string): void {
 
 /**
  * binderyAbort replaces AssemblyScript's abort (failed assert, throw,
- * out-of-bounds access): it logs the message and traps, so the host answers
- * this request 500 and keeps serving.
+ * out-of-bounds access): it writes the message to stderr and traps, so the
+ * host answers this request 500, logs it once (the trap, with the held
+ * stderr) and replaces the instance. It cannot fail the request through
+ * response-outparam.fail and recover instead: asc follows every call to
+ * abort with unreachable, so abort must not return, and the host logs a
+ * trap as a record of its own, not a reason passed to fail before it.
+ * Use Response.fail to fail a request and keep the instance.
  */
 // @ts-ignore: decorator
 @global

@@ -11,8 +11,21 @@
 //
 // Errors: AssemblyScript has no catchable exceptions, so a call that can
 // fail returns a BinderyError (null on success) or a Result (check isErr).
-// A trap (abort, unreachable, a failed assert) ends the request with a 500
-// and the host keeps serving.
+//
+// Failing a request: return Response.fail(reason) (or call fail on the
+// BodyWriter of a streamed response): the host logs reason once and
+// answers 500, or cuts a response that had started streaming, and the
+// instance stays in service. A trap (abort, throw, unreachable, a failed
+// assert) also fails the request, with abort's message in the log, but
+// costs the instance: abort cannot return to the SDK (AssemblyScript
+// follows every abort with unreachable), and the host logs a trap as its
+// own record, so the message goes to stderr, which the host puts in it.
+//
+// Strings: AssemblyScript strings are UTF-16 and may hold a lone surrogate,
+// which UTF-8 cannot carry (the generated lowering would send U+FFFD, so
+// "a\uD800" and "a\uDC00" would be the same key). The SDK refuses such a
+// key, binding name or option with ErrorCode.Invalid before it reaches the
+// host; Env.var and Env.secret find no variable by such a name.
 //
 // Concurrency: an instance serves one request at a time.
 
@@ -130,6 +143,49 @@ function streamError(e: StreamError): BinderyError {
   return new BinderyError(ErrorCode.Failed, e.failed!);
 }
 
+/** wellFormed says whether s holds no lone surrogate, so that UTF-8 can carry it. */
+export function wellFormed(s: string): bool {
+  const n = s.length;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdfff) continue;
+    if (c > 0xdbff || i + 1 == n) return false;
+    const d = s.charCodeAt(i + 1);
+    if (d < 0xdc00 || d > 0xdfff) return false;
+    i++;
+  }
+  return true;
+}
+
+/** notWellFormed returns the Invalid error for s (what names it), or null when UTF-8 can carry s. */
+function notWellFormed(what: string, s: string | null): BinderyError | null {
+  if (s == null || wellFormed(s)) return null;
+  return new BinderyError(ErrorCode.Invalid, what + " " + quote(s) + " is not well-formed Unicode (a lone surrogate), so it cannot be sent as UTF-8");
+}
+
+/** firstNotWellFormed is notWellFormed for each of ss. */
+function firstNotWellFormed(what: string, ss: Array<string>): BinderyError | null {
+  for (let i = 0; i < ss.length; i++) {
+    const e = notWellFormed(what, ss[i]);
+    if (e != null) return e;
+  }
+  return null;
+}
+
+/** MAX_REASON bounds what a failed request sends to the host's log (UTF-8 bytes). */
+const MAX_REASON: i32 = 16 * 1024;
+
+/** bounded cuts reason to MAX_REASON bytes of UTF-8 (a pair cut in two becomes U+FFFD). */
+function bounded(reason: string): string {
+  let s = reason;
+  let n = s.length;
+  while (String.UTF8.byteLength(s) > MAX_REASON) {
+    n = min(n, MAX_REASON) - 1024;
+    s = s.substring(0, n);
+  }
+  return s;
+}
+
 function httpError(e: HttpError): BinderyError {
   if (e.tag == HttpError.Closed) return new BinderyError(ErrorCode.Closed, "closed");
   return new BinderyError(ErrorCode.Failed, e.toString());
@@ -213,11 +269,11 @@ export class Body {
 
   constructor(private stream: InputStream | null) {}
 
-  /** read returns up to max bytes, waiting for at least one; null at the end. */
+  /** read returns up to max bytes (at least 1), waiting for at least one; null at the end. */
   read(max: i32 = CHUNK): Uint8Array | null {
     const s = this.stream;
     if (s == null || this.done) return null;
-    const r = s.read(<u32>max);
+    const r = s.read(<u32>(max < 1 ? 1 : max)); // a negative max must not wrap to 4 GiB
     if (r.isErr) {
       this.done = true; // closed (the end) or failed: either way no more bytes
       return null;
@@ -268,10 +324,29 @@ export class Body {
 
 /** BodyWriter writes a streamed response body: see Response.streaming. */
 export class BodyWriter {
-  constructor(private out: OutputStream) {}
+  private failed: bool = false;
+
+  constructor(
+    private out: OutputStream,
+    private outparam: ResponseOutparam | null = null,
+  ) {}
+
+  /**
+   * fail ends the request as failed after the head went out: the host logs
+   * reason once (cut to 16 KiB) and cuts the connection, so that the client
+   * sees a truncated body, never one that looks complete. "" fails without
+   * a log record. Later writes return ErrorCode.Closed; produce should return.
+   */
+  fail(reason: string): void {
+    const o = this.outparam;
+    if (this.failed || o == null) return;
+    this.failed = true;
+    o.fail(bounded(reason));
+  }
 
   /** write sends bytes; it returns null, or the error (the client has gone). */
   write(b: Uint8Array): BinderyError | null {
+    if (this.failed) return new BinderyError(ErrorCode.Closed, "the response failed");
     for (let off = 0; off < b.length; off += CHUNK) {
       const part = off == 0 && b.length <= CHUNK ? b : b.subarray(off, min(off + CHUNK, b.length));
       const e = this.out.write(part);
@@ -287,6 +362,7 @@ export class BodyWriter {
 
   /** splice sends the rest of body inside the host: the bytes never enter the Worker. */
   splice(body: Body): BinderyError | null {
+    if (this.failed) return new BinderyError(ErrorCode.Closed, "the response failed");
     const s = body.take();
     if (s == null) return null;
     const all: u64 = 1 << 62;
@@ -366,8 +442,23 @@ export class Response {
   stream: Body | null = null;
   /** producer, when set, writes the body as it goes. */
   producer: BodyProducer | null = null;
+  /** failure, when set, fails the request instead (see Response.fail). */
+  failure: string | null = null;
 
   constructor(public status: u16 = 200) {}
+
+  /**
+   * fail fails the request (an error the Worker cannot answer; AssemblyScript
+   * has no exceptions to throw): the host logs reason once, with the request
+   * (cut to 16 KiB), and answers 500 without it; the instance stays in
+   * service. "" fails without a log record. To fail a response that is
+   * already streaming, call fail on its BodyWriter.
+   */
+  static fail(reason: string): Response {
+    const r = new Response(500);
+    r.failure = reason;
+    return r;
+  }
 
   /** header adds a header field and returns the response. */
   header(name: string, value: string): Response {
@@ -419,6 +510,7 @@ export function quote(s: string): string {
     if (c == 0x22) out += "\\\"";
     else if (c == 0x5c) out += "\\\\";
     else if (c < 0x20) out += "\\u00" + (c < 0x10 ? "0" : "") + c.toString(16);
+    else if (c >= 0xd800 && c <= 0xdfff && !wellFormed(s.substring(c <= 0xdbff ? i : i - 1, c <= 0xdbff ? i + 2 : i + 1))) out += "\\u" + c.toString(16);
     else out += String.fromCharCode(c);
   }
   return out + "\"";
@@ -446,6 +538,12 @@ function handle(head: WitRequest, body: InputStream, out: ResponseOutparam): voi
 function send(res: Response, out: ResponseOutparam): void {
   const stream = res.stream;
   const producer = res.producer;
+  const failure = res.failure;
+  if (failure != null) {
+    out.fail(bounded(failure));
+    if (stream != null) stream.close();
+    return;
+  }
   if (stream == null && producer == null) {
     const e = out.sendFull(res.status, res.headers.fields(), res.body);
     if (e != null) writeLine(2, "bindery: send response: " + e.toString());
@@ -458,7 +556,7 @@ function send(res: Response, out: ResponseOutparam): void {
     return;
   }
   const os = r.value;
-  const w = new BodyWriter(os);
+  const w = new BodyWriter(os, out);
   if (stream != null) {
     w.splice(stream);
     stream.close();
@@ -477,6 +575,7 @@ const r2Opened = new Map<string, R2Bucket>();
 export class Env {
   /** var returns the variable or secret name (a JSON variable as its JSON text), or null. */
   static var(name: string): string | null {
+    if (!wellFormed(name)) return null; // no variable has a name UTF-8 cannot carry
     const v = vars.get(name);
     if (v == null) return null;
     switch (v.tag) {
@@ -490,6 +589,7 @@ export class Env {
 
   /** secret returns the secret name, or null (also for a plain variable). */
   static secret(name: string): string | null {
+    if (!wellFormed(name)) return null;
     const v = vars.get(name);
     if (v == null || v.tag != vars.Value.Secret) return null;
     return v.secret;
@@ -521,6 +621,8 @@ export class KVNamespace {
   private open(): Result<Namespace, BinderyError> {
     const ns = this.ns;
     if (ns != null) return Result.ok<Namespace, BinderyError>(ns);
+    const bad = notWellFormed("kv: binding name", this.binding);
+    if (bad != null) return Result.err<Namespace, BinderyError>(bad);
     const r = Namespace.open(this.binding);
     if (r.isErr) return Result.err<Namespace, BinderyError>(kvError(r.error));
     this.ns = r.value;
@@ -531,6 +633,8 @@ export class KVNamespace {
   get(key: string): Result<Uint8Array | null, BinderyError> {
     const ns = this.open();
     if (ns.isErr) return Result.err<Uint8Array | null, BinderyError>(ns.error);
+    const bad = notWellFormed("kv: key", key);
+    if (bad != null) return Result.err<Uint8Array | null, BinderyError>(bad);
     const r = ns.value.get(key);
     if (r.isErr) return Result.err<Uint8Array | null, BinderyError>(kvError(r.error));
     return Result.ok<Uint8Array | null, BinderyError>(r.value);
@@ -549,6 +653,12 @@ export class KVNamespace {
   put(key: string, value: Uint8Array, options: KvPutOptions | null = null): BinderyError | null {
     const ns = this.open();
     if (ns.isErr) return ns.error;
+    const bad = notWellFormed("kv: key", key);
+    if (bad != null) return bad;
+    if (options != null) {
+      const badMeta = notWellFormed("kv: metadata", options.metadata);
+      if (badMeta != null) return badMeta;
+    }
     const e = ns.value.put(key, value, options != null ? options : new KvPutOptions());
     return e == null ? null : kvError(e);
   }
@@ -562,6 +672,8 @@ export class KVNamespace {
   delete(key: string): BinderyError | null {
     const ns = this.open();
     if (ns.isErr) return ns.error;
+    const bad = notWellFormed("kv: key", key);
+    if (bad != null) return bad;
     const e = ns.value.delete(key);
     return e == null ? null : kvError(e);
   }
@@ -759,6 +871,45 @@ export class R2GetOptions {
   range: R2Range | null = null;
 }
 
+// The checks of strings R2 options carry (see wellFormed): null when UTF-8 can carry them all.
+
+function httpNotWellFormed(h: R2HTTPMetadata | null): BinderyError | null {
+  if (h == null) return null;
+  let e = notWellFormed("r2: content type", h.contentType);
+  if (e == null) e = notWellFormed("r2: content language", h.contentLanguage);
+  if (e == null) e = notWellFormed("r2: content disposition", h.contentDisposition);
+  if (e == null) e = notWellFormed("r2: content encoding", h.contentEncoding);
+  if (e == null) e = notWellFormed("r2: cache control", h.cacheControl);
+  return e;
+}
+
+function customNotWellFormed(m: Map<string, string> | null): BinderyError | null {
+  if (m == null) return null;
+  const keys = m.keys();
+  for (let i = 0; i < keys.length; i++) {
+    let e = notWellFormed("r2: custom metadata key", keys[i]);
+    if (e == null) e = notWellFormed("r2: custom metadata value", m.get(keys[i]));
+    if (e != null) return e;
+  }
+  return null;
+}
+
+function conditionalNotWellFormed(c: R2Conditional | null): BinderyError | null {
+  if (c == null) return null;
+  const e = firstNotWellFormed("r2: etag", c.etagMatches);
+  return e != null ? e : firstNotWellFormed("r2: etag", c.etagDoesNotMatch);
+}
+
+function putNotWellFormed(key: string, o: R2PutOptions | null): BinderyError | null {
+  let e = notWellFormed("r2: key", key);
+  if (e != null || o == null) return e;
+  e = httpNotWellFormed(o.httpMetadata);
+  if (e == null) e = customNotWellFormed(o.customMetadata);
+  if (e == null) e = conditionalNotWellFormed(o.onlyIf);
+  if (e == null) e = notWellFormed("r2: storage class", o.storageClass);
+  return e;
+}
+
 function pairs(m: Map<string, string> | null): Array<Tuple2<string, string>> {
   const out = new Array<Tuple2<string, string>>();
   if (m == null) return out;
@@ -916,6 +1067,8 @@ export class R2MultipartUpload {
   complete(parts: Array<R2UploadedPart>): Result<R2Object, BinderyError> {
     const ps = new Array<UploadedPart>();
     for (let i = 0; i < parts.length; i++) {
+      const bad = notWellFormed("r2: part etag", parts[i].etag);
+      if (bad != null) return Result.err<R2Object, BinderyError>(new BinderyError(ErrorCode.InvalidPart, bad.message));
       const p = new UploadedPart();
       p.partNumber = parts[i].partNumber;
       p.etag = parts[i].etag;
@@ -947,6 +1100,8 @@ export class R2Bucket {
   private open(): Result<Bucket, BinderyError> {
     const b = this.b;
     if (b != null) return Result.ok<Bucket, BinderyError>(b);
+    const bad = notWellFormed("r2: binding name", this.binding);
+    if (bad != null) return Result.err<Bucket, BinderyError>(bad);
     const r = Bucket.open(this.binding);
     if (r.isErr) return Result.err<Bucket, BinderyError>(r2Error(r.error));
     this.b = r.value;
@@ -955,10 +1110,11 @@ export class R2Bucket {
 
   private putValue(key: string, value: R2Body, options: R2PutOptions | null): Result<R2Object, BinderyError> {
     const b = this.open();
-    if (b.isErr) {
+    const err: BinderyError | null = b.isErr ? b.error : putNotWellFormed(key, options);
+    if (err != null) {
       const s = value.stream;
       if (s != null) s.drop();
-      return Result.err<R2Object, BinderyError>(b.error);
+      return Result.err<R2Object, BinderyError>(err);
     }
     const r = b.value.put(key, value, options != null ? options.wit() : new PutOptions());
     if (r.isErr) return Result.err<R2Object, BinderyError>(r2Error(r.error));
@@ -988,6 +1144,8 @@ export class R2Bucket {
   writer(key: string, options: R2PutOptions | null = null): Result<R2ObjectWriter, BinderyError> {
     const b = this.open();
     if (b.isErr) return Result.err<R2ObjectWriter, BinderyError>(b.error);
+    const bad = putNotWellFormed(key, options);
+    if (bad != null) return Result.err<R2ObjectWriter, BinderyError>(bad);
     const r = b.value.putWriter(key, options != null ? options.wit() : new PutOptions());
     if (r.isErr) return Result.err<R2ObjectWriter, BinderyError>(r2Error(r.error));
     return Result.ok<R2ObjectWriter, BinderyError>(new R2ObjectWriter(r.value));
@@ -997,6 +1155,9 @@ export class R2Bucket {
   get(key: string, options: R2GetOptions | null = null): Result<R2ObjectBody | null, BinderyError> {
     const b = this.open();
     if (b.isErr) return Result.err<R2ObjectBody | null, BinderyError>(b.error);
+    let bad = notWellFormed("r2: key", key);
+    if (bad == null && options != null) bad = conditionalNotWellFormed(options.onlyIf);
+    if (bad != null) return Result.err<R2ObjectBody | null, BinderyError>(bad);
     const o = new GetOptions();
     if (options != null) {
       const oi = options.onlyIf;
@@ -1015,6 +1176,8 @@ export class R2Bucket {
   head(key: string): Result<R2Object | null, BinderyError> {
     const b = this.open();
     if (b.isErr) return Result.err<R2Object | null, BinderyError>(b.error);
+    const bad = notWellFormed("r2: key", key);
+    if (bad != null) return Result.err<R2Object | null, BinderyError>(bad);
     const r = b.value.head(key);
     if (r.isErr) return Result.err<R2Object | null, BinderyError>(r2Error(r.error));
     const o = r.value;
@@ -1030,6 +1193,8 @@ export class R2Bucket {
   deleteMany(keys: Array<string>): BinderyError | null {
     const b = this.open();
     if (b.isErr) return b.error;
+    const bad = firstNotWellFormed("r2: key", keys);
+    if (bad != null) return bad;
     const e = b.value.delete(keys);
     return e == null ? null : r2Error(e);
   }
@@ -1040,6 +1205,11 @@ export class R2Bucket {
     if (b.isErr) return Result.err<R2Objects, BinderyError>(b.error);
     const o = new ListOptions();
     if (options != null) {
+      let bad = notWellFormed("r2: list prefix", options.prefix);
+      if (bad == null) bad = notWellFormed("r2: list cursor", options.cursor);
+      if (bad == null) bad = notWellFormed("r2: list delimiter", options.delimiter);
+      if (bad == null) bad = notWellFormed("r2: list startAfter", options.startAfter);
+      if (bad != null) return Result.err<R2Objects, BinderyError>(bad);
       if (options.limit != 0) o.limit = Option.some<u32>(options.limit);
       o.prefix = options.prefix;
       o.cursor = options.cursor;
@@ -1067,6 +1237,13 @@ export class R2Bucket {
   createMultipartUpload(key: string, options: R2MultipartOptions | null = null): Result<R2MultipartUpload, BinderyError> {
     const b = this.open();
     if (b.isErr) return Result.err<R2MultipartUpload, BinderyError>(b.error);
+    let bad = notWellFormed("r2: key", key);
+    if (bad == null && options != null) {
+      bad = httpNotWellFormed(options.httpMetadata);
+      if (bad == null) bad = customNotWellFormed(options.customMetadata);
+      if (bad == null) bad = notWellFormed("r2: storage class", options.storageClass);
+    }
+    if (bad != null) return Result.err<R2MultipartUpload, BinderyError>(bad);
     const o = new MultipartOptions();
     if (options != null) {
       const h = options.httpMetadata;
@@ -1083,6 +1260,9 @@ export class R2Bucket {
   resumeMultipartUpload(key: string, uploadId: string): Result<R2MultipartUpload, BinderyError> {
     const b = this.open();
     if (b.isErr) return Result.err<R2MultipartUpload, BinderyError>(b.error);
+    let bad = notWellFormed("r2: key", key);
+    if (bad == null) bad = notWellFormed("r2: upload id", uploadId);
+    if (bad != null) return Result.err<R2MultipartUpload, BinderyError>(bad);
     return Result.ok<R2MultipartUpload, BinderyError>(new R2MultipartUpload(key, uploadId, b.value.resumeMultipartUpload(key, uploadId)));
   }
 }
