@@ -2,15 +2,12 @@ package conformance_test
 
 import (
 	"errors"
-	"io"
-	"log/slog"
 	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/bindery-run/bindery/host"
 	"github.com/bindery-run/bindery/internal/testutil"
 )
 
@@ -45,9 +42,7 @@ func buildAssemblyScript(t *testing.T, dir string) (string, error) {
 func TestAssemblyScriptAbort(t *testing.T) {
 	wasm := buildOrSkip(t, "assemblyscript", func() (string, error) { return buildAssemblyScript(t, t.TempDir()) })
 	logs := &lockedBuffer{}
-	w, _ := newWorker(t, "assemblyscript-abort", wasm, func(c *host.WorkerConfig) {
-		c.Logger = slog.New(slog.NewTextHandler(io.MultiWriter(logs, testWriter{t}), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	})
+	w, _ := newWorker(t, "assemblyscript-abort", wasm, logTo(t, logs))
 	for _, s := range []step{
 		{name: "abort", method: "GET", path: "/abort", status: 500, absent: "ConformanceAbort", discards: true,
 			logged: []string{`msg="request failed; instance discarded"`, `stderr="abort: ConformanceAbort: aborted on purpose at`}},

@@ -20,9 +20,25 @@
 //	PUT    /r2/<key>     201 {"etag":"<hex md5>","size":N}; GET 200 the bytes (splice) or 404
 //	GET    /trap         the Worker traps: the host answers 500, logs one record,
 //	                     replaces the instance and keeps serving
+//	GET    /fail         the Worker fails the request through its SDK's failure
+//	                     path (a panic, a throw, a raise, an error returned from
+//	                     the handler, an explicit fail) with a reason that says
+//	                     "ConformanceFailure": 500 whose body does not say it,
+//	                     one log record that does, and the instance kept
+//	GET    /fail-stream  the same after a streamed 200 has written 128 KiB of 'x':
+//	                     the client reads the head, at least 64 KiB of 'x' and an
+//	                     unexpected EOF, never a complete-looking body (run
+//	                     through a real server)
+//	PUT    /kv-not-utf8  a KV put with a key the language's strings can hold but
+//	                     UTF-8 cannot carry (the bytes FF FE in C, Zig and Go, a
+//	                     lone surrogate in JavaScript and AssemblyScript, a
+//	                     surrogate-escaped str in Python): 400 with the SDK's
+//	                     typed error, which says "UTF-8"; the host never sees the
+//	                     key, so the instance is kept. Rust's &str cannot hold
+//	                     such a key, so the Rust Worker has no such route.
 //
 // Every step but /trap keeps the instance (Stats().Discarded), and every
-// step but /trap logs nothing at warning or above.
+// step but /trap and the failures logs nothing at warning or above.
 package conformance_test
 
 import (
@@ -107,9 +123,22 @@ type step struct {
 	discards bool
 }
 
+// failure is what every Worker's /fail and /fail-stream say in their
+// reason; the host logs it, the client never sees it.
+const failure = "ConformanceFailure"
+
+// failedRecord starts the record the host logs, with the guest's reason,
+// for a request the guest failed (fail, not a trap): the failure is the
+// host's one record, not a line the Worker printed to stderr.
+const failedRecord = `msg="request failed" `
+
+// hasNonUTF8Keys says whether lang's strings can hold a key UTF-8 cannot
+// carry: every language's but Rust's, whose &str is UTF-8 by type.
+func hasNonUTF8Keys(lang string) bool { return lang != "rust" }
+
 func table(lang string, echo, object []byte) []step {
 	sum := md5.Sum(object)
-	return []step{
+	steps := []step{
 		{name: "hello", method: "GET", path: "/hello", status: 200, want: []byte("hello from " + lang), contentType: "text/plain"},
 		{name: "kv missing", method: "GET", path: "/kv/conformance", status: 404},
 		{name: "kv put", method: "PUT", path: "/kv/conformance", body: []byte("value of " + lang), status: 204},
@@ -130,7 +159,15 @@ func table(lang string, echo, object []byte) []step {
 		{name: "r2 get", method: "GET", path: "/r2/object.bin", status: 200, want: object},
 		{name: "trap", method: "GET", path: "/trap", status: 500, logged: []string{`msg="request failed; instance discarded"`}, discards: true},
 		{name: "hello after trap", method: "GET", path: "/hello", status: 200, want: []byte("hello from " + lang)},
+		{name: "fail", method: "GET", path: "/fail", status: 500, absent: failure, logged: []string{failedRecord, failure}},
+		{name: "hello after fail", method: "GET", path: "/hello", status: 200, want: []byte("hello from " + lang)},
 	}
+	if hasNonUTF8Keys(lang) {
+		steps = append(steps,
+			step{name: "kv key not UTF-8", method: "PUT", path: "/kv-not-utf8", body: []byte("x"), status: 400, contains: "UTF-8"},
+			step{name: "hello after a key not UTF-8", method: "GET", path: "/hello", status: 200, want: []byte("hello from " + lang)})
+	}
+	return steps
 }
 
 // result is how one language did, for the summary.
@@ -247,12 +284,11 @@ func orNone(s []string) string {
 	return strings.Join(s, ", ")
 }
 
-// run serves the Worker at wasmPath with fresh state and checks the table.
+// run serves the Worker at wasmPath with fresh state and checks the table,
+// then the failure of a streamed response through a real server.
 func run(t *testing.T, lang, wasmPath string) {
 	logs := &lockedBuffer{}
-	w, st := newWorker(t, lang, wasmPath, func(c *host.WorkerConfig) {
-		c.Logger = slog.New(slog.NewTextHandler(io.MultiWriter(logs, testWriter{t}), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	})
+	w, st := newWorker(t, lang, wasmPath, logTo(t, logs))
 	rng := rand.New(rand.NewPCG(uint64(len(lang)), 4))
 	echo, object := random(rng, echoSize), random(rng, r2Size)
 	for _, s := range table(lang, echo, object) {
@@ -284,6 +320,7 @@ func run(t *testing.T, lang, wasmPath string) {
 			t.Errorf("%s: %s %s: Content-Type %q, want %s...", s.name, s.method, s.path, ct, s.contentType)
 		}
 	}
+	failStream(t, w, logs)
 	// What the Worker stored is really in the state directory.
 	ctx := context.Background()
 	if v, ok, err := st.KV("store").Get(ctx, "kept"); err != nil || !ok || !bytes.Equal(v, []byte{0, 1, 2, 0xff}) {
@@ -321,6 +358,46 @@ func checkLogs(t *testing.T, s step, logged string) {
 				t.Errorf("%s: %s %s: the log record %.2000q does not contain %q", s.name, s.method, s.path, records[0], l)
 			}
 		}
+	}
+}
+
+// failStream asks for GET /fail-stream through a real server (an aborted
+// response panics http.ErrAbortHandler out of ServeHTTP, which only a
+// server turns into a cut connection): the head and at least 64 KiB of the
+// 128 KiB of 'x' written arrive (what net/http still buffers is lost with
+// the connection), then the body ends with an unexpected EOF, never as if
+// it were complete; the host logs the failure once and keeps the instance,
+// which answers the next request.
+func failStream(t *testing.T, w *host.Worker, logs *lockedBuffer) {
+	t.Helper()
+	srv := httptest.NewServer(w)
+	defer srv.Close()
+	logs.Reset()
+	discarded := w.Stats().Discarded.Load()
+	resp, err := http.Get(srv.URL + "/fail-stream")
+	if err != nil {
+		t.Errorf("GET /fail-stream: %v", err)
+		return
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("GET /fail-stream: status %d, read error %v after %d bytes; want 200 and an unexpected EOF", resp.StatusCode, err, len(body))
+	}
+	if len(body) < 64<<10 || strings.Trim(string(body), "x") != "" {
+		t.Errorf("GET /fail-stream: body %s, want at least 64 KiB of 'x'", show(body))
+	}
+	checkLogs(t, step{name: "fail mid-stream", method: "GET", path: "/fail-stream", logged: []string{failedRecord, failure}}, logs.String())
+	if d := w.Stats().Discarded.Load() - discarded; d != 0 {
+		t.Errorf("GET /fail-stream: %d instances discarded, want the instance kept", d)
+	}
+	resp, err = http.Get(srv.URL + "/hello")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("GET /hello after /fail-stream: status %d", resp.StatusCode)
 	}
 }
 
@@ -409,6 +486,14 @@ func newWorkerIn(t *testing.T, name string, wasm []byte, cacheDir string, mutate
 	}
 	t.Cleanup(func() { w.Close(ctx) })
 	return w, st, took
+}
+
+// logTo is a newWorker mutation that sends the Worker's log, warnings and
+// up, to logs and to the test's log.
+func logTo(t *testing.T, logs *lockedBuffer) func(*host.WorkerConfig) {
+	return func(c *host.WorkerConfig) {
+		c.Logger = slog.New(slog.NewTextHandler(io.MultiWriter(logs, testWriter{t}), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
 }
 
 // testWriter sends the host's log to t.Log.

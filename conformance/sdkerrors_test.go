@@ -2,39 +2,12 @@ package conformance_test
 
 import (
 	"encoding/json"
-	"io"
-	"log/slog"
 	"maps"
 	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/bindery-run/bindery/host"
 )
-
-// sdkErrorsMin is how many checks each language's GET /sdk-errors must
-// run at least: one for every kind of string (or number) its SDK passes.
-var sdkErrorsMin = map[string]int{
-	"c":              25,
-	"assemblyscript": 22,
-	"js":             30,
-	"python":         22,
-	"zig":            25,
-}
-
-// sdkErrorsExtra are more requests, per language, for what /sdk-errors
-// cannot check from inside one response.
-var sdkErrorsExtra = map[string][]step{
-	"c": {
-		// An int status that a cast to u16 would wrap into 200.
-		{name: "status that would wrap", method: "GET", path: "/status-wrap", status: 500, absent: "must not", logged: []string{`msg="request failed" `, "invalid status 65736"}},
-	},
-	"python": {
-		// A status a u16 cannot hold: the SDK raises, the request fails, the instance stays.
-		{name: "status out of range", method: "GET", path: "/status-wrap", status: 500, absent: "must not", logged: []string{`msg="request failed" `, "status 65736 is not 100 to 599"}},
-	},
-}
 
 // TestSDKErrors holds every SDK but Go's (TestGoSDKFailures) and Rust's
 // (whose &str is UTF-8 and whose numbers are the WIT's own unsigned types)
@@ -49,25 +22,45 @@ var sdkErrorsExtra = map[string][]step{
 // Any of them reaching the host would trap: the request would fail and
 // the instance would be discarded, which the test checks did not happen.
 func TestSDKErrors(t *testing.T) {
-	for _, lang := range languages {
-		min, ok := sdkErrorsMin[lang.name]
-		if !ok {
-			continue
+	tests := []struct {
+		lang string
+		// min is how many checks /sdk-errors must run at least: one for
+		// every kind of string (or number) the SDK passes on.
+		min int
+		// extra are more requests, for what /sdk-errors cannot check from
+		// inside one response.
+		extra []step
+	}{
+		{lang: "c", min: 25, extra: []step{
+			// An int status that a cast to u16 would wrap into 200.
+			{name: "status that would wrap", method: "GET", path: "/status-wrap", status: 500, absent: "must not", logged: []string{failedRecord, "invalid status 65736"}},
+		}},
+		{lang: "zig", min: 25},
+		{lang: "assemblyscript", min: 22},
+		{lang: "js", min: 30},
+		{lang: "python", min: 22, extra: []step{
+			// A status a u16 cannot hold: the SDK raises, the request fails, the instance stays.
+			{name: "status out of range", method: "GET", path: "/status-wrap", status: 500, absent: "must not", logged: []string{failedRecord, "status 65736 is not 100 to 599"}},
+		}},
+	}
+	for _, tt := range tests {
+		i := slices.IndexFunc(languages, func(l language) bool { return l.name == tt.lang })
+		if i < 0 {
+			t.Fatalf("no language %s", tt.lang)
 		}
+		lang := languages[i]
 		t.Run(lang.name, func(t *testing.T) {
 			wasm := buildOrSkip(t, lang.name, func() (string, error) { return lang.build(t, t.TempDir()) })
 			logs := &lockedBuffer{}
-			w, _ := newWorker(t, lang.name, wasm, func(c *host.WorkerConfig) {
-				c.Logger = slog.New(slog.NewTextHandler(io.MultiWriter(logs, testWriter{t}), &slog.HandlerOptions{Level: slog.LevelWarn}))
-			})
+			w, _ := newWorker(t, lang.name, wasm, logTo(t, logs))
 			rec := httptest.NewRecorder()
 			w.ServeHTTP(rec, httptest.NewRequest("GET", "/sdk-errors", nil))
 			var got map[string]string
 			if err := json.Unmarshal(rec.Body.Bytes(), &got); rec.Code != 200 || err != nil {
 				t.Fatalf("GET /sdk-errors: %d %s (%v)", rec.Code, show(rec.Body.Bytes()), err)
 			}
-			if len(got) < min {
-				t.Errorf("only %d checks ran, want %d or more: %v", len(got), min, slices.Sorted(maps.Keys(got)))
+			if len(got) < tt.min {
+				t.Errorf("only %d checks ran, want %d or more: %v", len(got), tt.min, slices.Sorted(maps.Keys(got)))
 			}
 			for _, name := range slices.Sorted(maps.Keys(got)) {
 				if got[name] != "" {
@@ -78,7 +71,7 @@ func TestSDKErrors(t *testing.T) {
 			if d := w.Stats().Discarded.Load(); d != 0 {
 				t.Errorf("%d instances discarded: a call reached the host and trapped", d)
 			}
-			for _, s := range sdkErrorsExtra[lang.name] {
+			for _, s := range tt.extra {
 				logs.Reset()
 				rec := httptest.NewRecorder()
 				w.ServeHTTP(rec, httptest.NewRequest(s.method, s.path, nil))

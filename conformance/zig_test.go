@@ -3,15 +3,12 @@ package conformance_test
 import (
 	"bytes"
 	"errors"
-	"io"
-	"log/slog"
 	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/bindery-run/bindery/host"
 	"github.com/bindery-run/bindery/internal/testutil"
 )
 
@@ -53,9 +50,7 @@ func buildZigFile(t *testing.T, file, dir string) (string, error) {
 func TestZigSDK(t *testing.T) {
 	wasm := buildOrSkip(t, "zig", func() (string, error) { return buildZigFile(t, "guest-sdk/zig/testdata/sdk.zig", t.TempDir()) })
 	logs := &lockedBuffer{}
-	w, _ := newWorker(t, "zig-sdk", wasm, func(c *host.WorkerConfig) {
-		c.Logger = slog.New(slog.NewTextHandler(io.MultiWriter(logs, testWriter{t}), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	})
+	w, _ := newWorker(t, "zig-sdk", wasm, logTo(t, logs))
 	big := make([]byte, 0, 200*1000)
 	for i := range 200 {
 		big = append(big, bytes.Repeat([]byte{byte('a' + i%26)}, 1000)...)

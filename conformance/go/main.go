@@ -7,6 +7,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -61,10 +62,33 @@ func serve(w http.ResponseWriter, r *http.Request) {
 		block := make(chan struct{})
 		go func() { panic("conformance: trap") }()
 		<-block
+	case p == "/fail":
+		// The SDK recovers the panic and fails the request through the host.
+		panic(failure)
+	case p == "/fail-stream":
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Write(bytes.Repeat([]byte("x"), 128<<10))
+		w.(http.Flusher).Flush()
+		panic(failure + " mid-stream")
+	case p == "/kv-not-utf8" && r.Method == "PUT":
+		// The SDK refuses the key before it reaches the host.
+		store, err := bindery.KV("STORE")
+		if err == nil {
+			err = store.Put("\xff\xfe", []byte("x"), nil)
+		}
+		if !errors.Is(err, bindery.ErrInvalidKey) {
+			http.Error(w, fmt.Sprintf("want an invalid-key error, got %v", err), 500)
+			return
+		}
+		http.Error(w, err.Error(), 400)
 	default:
 		http.NotFound(w, r)
 	}
 }
+
+// failure is the reason /fail and /fail-stream give: the host logs it,
+// the client never sees it.
+const failure = "ConformanceFailure: failed on purpose"
 
 func kv(w http.ResponseWriter, r *http.Request, key string) {
 	store, err := bindery.KV("STORE")
