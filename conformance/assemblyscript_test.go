@@ -41,7 +41,7 @@ func buildAssemblyScript(t *testing.T, dir string) (string, error) {
 // holds and puts into the trap's one record, and the instance is replaced.
 func TestAssemblyScriptAbort(t *testing.T) {
 	wasm := buildOrSkip(t, "assemblyscript", func() (string, error) { return buildAssemblyScript(t, t.TempDir()) })
-	logs := &lockedBuffer{}
+	logs := &testutil.SyncBuffer{}
 	w, _ := newWorker(t, "assemblyscript-abort", wasm, logTo(t, logs))
 	for _, s := range []step{
 		{name: "abort", method: "GET", path: "/abort", status: 500, absent: "ConformanceAbort", discards: true,

@@ -1,7 +1,6 @@
 package conformance_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -11,7 +10,6 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -113,7 +111,7 @@ func TestGoSDK(t *testing.T) {
 // the deadline, typed errors for input the host could not take, and the
 // instance kept whenever the guest survived.
 func TestGoSDKFailures(t *testing.T) {
-	logs := &lockedBuffer{}
+	logs := &testutil.SyncBuffer{}
 	w, _ := newWorker(t, "gosdk-failures", testutil.BuildGoGuest(t, "conformance/gosdk"), func(c *host.WorkerConfig) {
 		c.RequestTimeout = 2 * time.Second
 		c.Logger = slog.New(slog.NewTextHandler(logs, nil))
@@ -228,28 +226,4 @@ func TestGoSDKFailures(t *testing.T) {
 	if code, _, _ := get("/kept"); code != 200 {
 		t.Errorf("after the failures: %d", code)
 	}
-}
-
-// lockedBuffer is a log sink safe for concurrent writes.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func (l *lockedBuffer) Reset() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.b.Reset()
 }

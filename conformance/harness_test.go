@@ -287,7 +287,7 @@ func orNone(s []string) string {
 // run serves the Worker at wasmPath with fresh state and checks the table,
 // then the failure of a streamed response through a real server.
 func run(t *testing.T, lang, wasmPath string) {
-	logs := &lockedBuffer{}
+	logs := &testutil.SyncBuffer{}
 	w, st := newWorker(t, lang, wasmPath, logTo(t, logs))
 	rng := rand.New(rand.NewPCG(uint64(len(lang)), 4))
 	echo, object := random(rng, echoSize), random(rng, r2Size)
@@ -368,7 +368,7 @@ func checkLogs(t *testing.T, s step, logged string) {
 // the connection), then the body ends with an unexpected EOF, never as if
 // it were complete; the host logs the failure once and keeps the instance,
 // which answers the next request.
-func failStream(t *testing.T, w *host.Worker, logs *lockedBuffer) {
+func failStream(t *testing.T, w *host.Worker, logs *testutil.SyncBuffer) {
 	t.Helper()
 	srv := httptest.NewServer(w)
 	defer srv.Close()
@@ -490,7 +490,7 @@ func newWorkerIn(t *testing.T, name string, wasm []byte, cacheDir string, mutate
 
 // logTo is a newWorker mutation that sends the Worker's log, warnings and
 // up, to logs and to the test's log.
-func logTo(t *testing.T, logs *lockedBuffer) func(*host.WorkerConfig) {
+func logTo(t *testing.T, logs *testutil.SyncBuffer) func(*host.WorkerConfig) {
 	return func(c *host.WorkerConfig) {
 		c.Logger = slog.New(slog.NewTextHandler(io.MultiWriter(logs, testWriter{t}), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}

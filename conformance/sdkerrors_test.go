@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/bindery-run/bindery/internal/testutil"
 )
 
 // TestSDKErrors holds every SDK but Go's (TestGoSDKFailures) and Rust's
@@ -51,7 +53,7 @@ func TestSDKErrors(t *testing.T) {
 		lang := languages[i]
 		t.Run(lang.name, func(t *testing.T) {
 			wasm := buildOrSkip(t, lang.name, func() (string, error) { return lang.build(t, t.TempDir()) })
-			logs := &lockedBuffer{}
+			logs := &testutil.SyncBuffer{}
 			w, _ := newWorker(t, lang.name, wasm, logTo(t, logs))
 			rec := httptest.NewRecorder()
 			w.ServeHTTP(rec, httptest.NewRequest("GET", "/sdk-errors", nil))

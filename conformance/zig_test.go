@@ -49,7 +49,7 @@ func buildZigFile(t *testing.T, file, dir string) (string, error) {
 // overflow, which must trap.
 func TestZigSDK(t *testing.T) {
 	wasm := buildOrSkip(t, "zig", func() (string, error) { return buildZigFile(t, "guest-sdk/zig/testdata/sdk.zig", t.TempDir()) })
-	logs := &lockedBuffer{}
+	logs := &testutil.SyncBuffer{}
 	w, _ := newWorker(t, "zig-sdk", wasm, logTo(t, logs))
 	big := make([]byte, 0, 200*1000)
 	for i := range 200 {

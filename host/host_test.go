@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,29 +16,12 @@ import (
 	"github.com/bindery-run/bindery/bindings/kv"
 	"github.com/bindery-run/bindery/bindings/vars"
 	"github.com/bindery-run/bindery/host"
+	"github.com/bindery-run/bindery/internal/testutil"
 )
 
-// syncBuffer is a log sink safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func newRuntime(t *testing.T) (*host.Runtime, *syncBuffer) {
+func newRuntime(t *testing.T) (*host.Runtime, *testutil.SyncBuffer) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testutil.SyncBuffer{}
 	rt, err := host.NewRuntime(context.Background(), host.RuntimeConfig{
 		CacheDir:   cacheDir(t),
 		Interfaces: []abi.Interface{kv.WIT(), vars.WIT()},

@@ -48,11 +48,13 @@ func (w *Worker) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	out := &responseOut{rw: rw}
 	ctx = abi.WithInstance(ctx, inst.abi)
 	inst.stderr.hold()
-	cut := &clientCut{rw: rw}
-	disarm := inst.arm(ctx, cut.cut)
+	inst.cut = clientCut{rw: rw}
+	disarm := inst.arm(ctx)
 	err = inst.handler.Handle(ctx, inst.abi, requestHead(r), body, out)
 	if !disarm() {
-		cut.restore()
+		// The instance is discarded below (poisoned), so a cut still on
+		// its way can never touch a later request's connection.
+		inst.cut.restore()
 		// The guest's stop global is set, so the instance cannot serve
 		// again; an error is the trap the stop raised: say why instead.
 		if err != nil {
@@ -91,7 +93,8 @@ func (w *Worker) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 // writing the response) when its call's context ends, by moving the
 // connection's deadlines to now; restore lets the host write its own
 // answer afterwards. net/http resets both deadlines for the connection's
-// next request.
+// next request. Each instance has one, set for each request (rw is nil
+// outside requests, as in _initialize).
 type clientCut struct {
 	mu       sync.Mutex
 	rw       http.ResponseWriter
@@ -102,7 +105,7 @@ type clientCut struct {
 func (c *clientCut) cut() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.restored {
+	if c.rw == nil || c.restored {
 		return
 	}
 	rc := http.NewResponseController(c.rw)

@@ -349,6 +349,8 @@ type instance struct {
 	// done is the Done channel of the call in progress (arm sets it): a
 	// guest's sleep ends when it closes.
 	done <-chan struct{}
+	// cut ends the request's waits on its client when done closes.
+	cut clientCut
 }
 
 // nanosleep is the guest's WASI sleep (poll_oneoff with a clock, which
@@ -369,11 +371,11 @@ func (inst *instance) nanosleep(ns int64) {
 
 // arm makes the guest trap at its next yield point, or at its next host
 // call or sleep, once ctx is done (the request's deadline, or its client
-// gone), and then runs onDone (if not nil) too. disarm must be called when
-// the guest call returns; it reports whether the instance is still clean,
-// i.e. ctx did not end the call (if it did, the instance must be
-// discarded).
-func (inst *instance) arm(ctx context.Context, onDone func()) (disarm func() bool) {
+// gone), and ends the request's waits on its client (inst.cut). disarm
+// must be called when the guest call returns; it reports whether the
+// instance is still clean, i.e. ctx did not end the call (if it did, the
+// instance must be discarded).
+func (inst *instance) arm(ctx context.Context) (disarm func() bool) {
 	inst.done = ctx.Done()
 	inst.abi.StopWhen(inst.done)
 	if ctx.Done() == nil {
@@ -383,9 +385,7 @@ func (inst *instance) arm(ctx context.Context, onDone func()) (disarm func() boo
 		for _, s := range inst.stops {
 			s.Set(1)
 		}
-		if onDone != nil {
-			onDone()
-		}
+		inst.cut.cut()
 	})
 }
 
@@ -448,7 +448,7 @@ func (w *Worker) instantiate(ctx context.Context) (_ *instance, err error) {
 	}
 	if err == nil && w.initFn && w.yields {
 		// Host functions may run during _initialize; give them an instance.
-		disarm := inst.arm(ctx, nil)
+		disarm := inst.arm(ctx)
 		_, err = mod.ExportedFunction("_initialize").Call(abi.WithInstance(ctx, inst.abi))
 		if !disarm() {
 			// Stopped by ctx (a deadline, or a shutdown during start-up).

@@ -185,10 +185,22 @@ func probe(lang, script string) func() (string, error) {
 // returns the server's base URL; the server is killed when the test ends.
 func startDev(t *testing.T, bin, dir string) string {
 	t.Helper()
-	cmd := exec.Command(bin, "dev", "--port", "0", "--log-level", "warn")
+	base, _, stderr := startDevProcess(t, bin, dir, "--port", "0", "--log-level", "warn")
+	if !strings.Contains(stderr.String(), "build: ") {
+		t.Errorf("bindery dev did not run the [build] command:\n%s", stderr.String())
+	}
+	return base
+}
+
+// startDevProcess runs the built binary's bindery dev with args in dir
+// and returns, once it is ready, its base URL, its process (killed when
+// the test ends; a test may stop it sooner) and its stderr.
+func startDevProcess(t *testing.T, bin, dir string, args ...string) (string, *exec.Cmd, *syncBuf) {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"dev"}, args...)...)
 	cmd.Dir = dir
-	var stderr syncBuf
-	cmd.Stderr = &stderr
+	stderr := &syncBuf{}
+	cmd.Stderr = stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -214,12 +226,9 @@ func startDev(t *testing.T, bin, dir string) string {
 		if !ok {
 			t.Fatalf("bindery dev exited before it was ready:\n%s", stderr.String())
 		}
-		if !strings.Contains(stderr.String(), "build: ") {
-			t.Errorf("bindery dev did not run the [build] command:\n%s", stderr.String())
-		}
-		return base
+		return base, cmd, stderr
 	case <-time.After(3 * time.Minute):
 		t.Fatalf("bindery dev not ready after 3 minutes:\n%s", stderr.String())
 	}
-	return ""
+	return "", nil, nil
 }

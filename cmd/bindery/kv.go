@@ -104,28 +104,11 @@ func (d direct) KVList(ctx context.Context, id string, o kv.ListOptions) (kv.Lis
 }
 
 func runKV(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	switch {
-	case len(args) == 0:
-		fmt.Fprint(stderr, kvUsage)
-		return errUsage
-	case isHelp(args[0]):
-		fmt.Fprint(stdout, kvUsage)
-		return nil
-	case args[0] != "key":
-		hint := ""
-		if _, ok := kvOpHelp(args[0]); ok {
-			hint = fmt.Sprintf(` (did you mean "bindery kv key %s"?)`, args[0])
-		}
-		fmt.Fprintf(stderr, "bindery kv: unknown command %q%s\n\n%s", args[0], hint, kvUsage)
-		return errUsage
-	case len(args) == 1:
-		fmt.Fprintf(stderr, "bindery kv key: missing command\n\n%s", kvUsage)
-		return errUsage
-	case isHelp(args[1]):
-		fmt.Fprint(stdout, kvUsage)
-		return nil
+	op, rest, err := subcommand(args, "kv", "key", kvUsage, kvOpHelp, stdout, stderr)
+	if op == "" {
+		return err
 	}
-	return runKVKey(ctx, args[1], args[2:], stdin, stdout, stderr)
+	return runKVKey(ctx, op, rest, stdin, stdout, stderr)
 }
 
 // kvKeyFlags are the flags of "bindery kv key".

@@ -234,3 +234,32 @@ type repeated []string
 
 func (r *repeated) String() string     { return fmt.Sprint(*r) }
 func (r *repeated) Set(v string) error { *r = append(*r, v); return nil }
+
+// subcommand reads "bindery GROUP SUB OP ARGS" (kv key get, r2 object put):
+// it answers help and usage errors itself (then op is "" and err is what
+// to return) and otherwise returns OP and its arguments. opHelp says
+// whether a word is an operation, for a hint when SUB is left out.
+func subcommand(args []string, group, sub, usage string, opHelp func(string) (string, bool), stdout, stderr io.Writer) (op string, rest []string, err error) {
+	switch {
+	case len(args) == 0:
+		fmt.Fprint(stderr, usage)
+		return "", nil, errUsage
+	case isHelp(args[0]):
+		fmt.Fprint(stdout, usage)
+		return "", nil, nil
+	case args[0] != sub:
+		hint := ""
+		if _, ok := opHelp(args[0]); ok {
+			hint = fmt.Sprintf(` (did you mean "bindery %s %s %s"?)`, group, sub, args[0])
+		}
+		fmt.Fprintf(stderr, "bindery %s: unknown command %q%s\n\n%s", group, args[0], hint, usage)
+		return "", nil, errUsage
+	case len(args) == 1:
+		fmt.Fprintf(stderr, "bindery %s %s: missing command\n\n%s", group, sub, usage)
+		return "", nil, errUsage
+	case isHelp(args[1]):
+		fmt.Fprint(stdout, usage)
+		return "", nil, nil
+	}
+	return args[1], args[2:], nil
+}

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -40,28 +38,7 @@ func TestOpaqueKeys(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "wrangler.toml"), toml, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "dev", "--port", freePort(t), "--s3-addr", "off", "--log-level", "warn")
-	cmd.Dir = dir
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	var base string
-	sc := bufio.NewScanner(out)
-	for base == "" && sc.Scan() {
-		if u, ok := strings.CutPrefix(sc.Text(), "Ready on "); ok {
-			base = u
-		}
-	}
-	if base == "" {
-		t.Fatal("bindery dev exited before it was ready")
-	}
-	go io.Copy(io.Discard, out)
+	base, cmd, _ := startDevProcess(t, bin, dir, "--port", freePort(t), "--s3-addr", "off", "--log-level", "warn")
 
 	// The Worker (examples/r2-files) puts each key and its look-alike.
 	do := func(method, key, body string) (int, string) {

@@ -162,28 +162,11 @@ type r2ObjectFlags struct {
 }
 
 func runR2(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	switch {
-	case len(args) == 0:
-		fmt.Fprint(stderr, r2Usage)
-		return errUsage
-	case isHelp(args[0]):
-		fmt.Fprint(stdout, r2Usage)
-		return nil
-	case args[0] != "object":
-		hint := ""
-		if _, ok := r2OpHelp(args[0]); ok {
-			hint = fmt.Sprintf(` (did you mean "bindery r2 object %s"?)`, args[0])
-		}
-		fmt.Fprintf(stderr, "bindery r2: unknown command %q%s\n\n%s", args[0], hint, r2Usage)
-		return errUsage
-	case len(args) == 1:
-		fmt.Fprintf(stderr, "bindery r2 object: missing command\n\n%s", r2Usage)
-		return errUsage
-	case isHelp(args[1]):
-		fmt.Fprint(stdout, r2Usage)
-		return nil
+	op, rest, err := subcommand(args, "r2", "object", r2Usage, r2OpHelp, stdout, stderr)
+	if op == "" {
+		return err
 	}
-	return runR2Object(ctx, args[1], args[2:], stdin, stdout, stderr)
+	return runR2Object(ctx, op, rest, stdin, stdout, stderr)
 }
 
 // runR2Object implements "bindery r2 object OP".

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -309,29 +308,7 @@ func TestR2ObjectDevServer(t *testing.T) {
 	}
 	bin := testutil.BuildCLI(t)
 	dir := r2Project(t, testutil.BuildGoGuest(t, "examples/r2-files"))
-	// --port 0 means the default port 8787, which other tests use.
-	cmd := exec.Command(bin, "dev", "--port", freePort(t), "--s3-addr", "off", "--log-level", "warn")
-	cmd.Dir = dir
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	var base string
-	sc := bufio.NewScanner(out)
-	for base == "" && sc.Scan() {
-		if u, ok := strings.CutPrefix(sc.Text(), "Ready on "); ok {
-			base = u
-		}
-	}
-	if base == "" {
-		t.Fatal("bindery dev exited before it was ready")
-	}
-	go io.Copy(io.Discard, out)
+	base, cmd, _ := startDevProcess(t, bin, dir, "--port", freePort(t), "--s3-addr", "off", "--log-level", "warn")
 
 	r2RoundTrip(t, bin, dir, "the dev server on")
 

@@ -636,15 +636,7 @@ func (c *Client) R2Buckets(ctx context.Context) ([]r2.BucketInfo, error) {
 
 // R2CreateBucket creates a bucket; creating one that exists does nothing.
 func (c *Client) R2CreateBucket(ctx context.Context, bucket string) error {
-	resp, err := c.request(ctx, "PUT", "/api/r2/buckets/"+url.PathEscape(bucket), nil, nil, nil, 0)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return apiError(resp)
-	}
-	return nil
+	return c.call(ctx, "PUT", "/api/r2/buckets/"+escapeKey(bucket), nil, nil)
 }
 
 // R2Head returns an object's metadata.
@@ -762,15 +754,7 @@ func (d *detachableReader) detach() {
 
 // R2Delete deletes an object; a missing key is not an error.
 func (c *Client) R2Delete(ctx context.Context, bucket, key string) error {
-	resp, err := c.request(ctx, "DELETE", r2Path(bucket, key), nil, nil, nil, 0)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return apiError(resp)
-	}
-	return nil
+	return c.call(ctx, "DELETE", r2Path(bucket, key), nil, nil)
 }
 
 // R2List returns one page of a bucket's objects.
