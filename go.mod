@@ -8,6 +8,7 @@ require (
 	github.com/aws/smithy-go v1.23.0
 	github.com/bindery-run/bindery/guest-sdk/go v0.0.0
 	github.com/dgraph-io/badger/v4 v4.9.6
+	github.com/evanw/esbuild v0.28.2
 	github.com/minio/minio-go/v7 v7.0.95
 	github.com/pelletier/go-toml/v2 v2.2.4
 	github.com/tailscale/hujson v0.0.0-20250605163823-992244df8c5a

@@ -149,6 +149,11 @@ func (rt *Runtime) define(ctx context.Context, r wazero.Runtime, cm wazero.Compi
 		name, k := splitVariant(mod)
 		iface, ok := rt.byName[name]
 		if !ok {
+			if reason, ok := unavailable(mod); ok {
+				if err := rt.instantiate(ctx, r, mod, trapModule(r, cm, mod, reason)); err != nil {
+					return err
+				}
+			}
 			continue
 		}
 		var hb wazero.HostModuleBuilder = r.NewHostModuleBuilder(mod)
@@ -255,4 +260,33 @@ func versionRanges(names []string) []string {
 		i = j
 	}
 	return out
+}
+
+// unavailable says whether the host module mod is one a guest engine
+// imports for capabilities Workers do not have yet (so the host stands in
+// for it with functions that trap), and why.
+func unavailable(mod string) (string, bool) {
+	// StarlingMonkey (JS Workers) imports wasi:http for fetch; the JS SDK
+	// rejects fetch before it reaches them (docs/sdk-js.md).
+	if strings.HasPrefix(mod, "wasi:http/") && strings.Contains(mod, "@0.2.") {
+		return "outbound HTTP (wasi:http) is not available to Workers yet", true
+	}
+	return "", false
+}
+
+// trapModule builds the host module mod with every function cm imports
+// from it, each trapping with reason when called.
+func trapModule(r wazero.Runtime, cm wazero.CompiledModule, mod, reason string) wazero.HostModuleBuilder {
+	hb := r.NewHostModuleBuilder(mod)
+	for _, f := range cm.ImportedFunctions() {
+		m, name, _ := f.Import()
+		if m != mod {
+			continue
+		}
+		msg := fmt.Sprintf("%s %s: %s", mod, name, reason)
+		hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(context.Context, api.Module, []uint64) {
+			panic(&abi.Trap{Msg: msg})
+		}), f.ParamTypes(), f.ResultTypes()).Export(name)
+	}
+	return hb
 }

@@ -71,6 +71,10 @@ type WorkerConfig struct {
 	MaxInstances int
 	// Logger receives the Worker's logs; nil uses the Runtime's.
 	Logger *slog.Logger
+	// Init, if set, pre-initialises the Worker once and starts every
+	// instance from a snapshot of the result (see InitConfig). Core
+	// modules only.
+	Init *InitConfig
 }
 
 // Worker is a compiled guest with its bindings and a pool of warm
@@ -87,6 +91,7 @@ type Worker struct {
 	alloc    limitAllocator
 	log      *slog.Logger
 	initFn   bool
+	snap     *snapshot // instances start from it (WorkerConfig.Init)
 	idle     chan *instance
 	sem      chan struct{}
 	closed   atomic.Bool
@@ -113,6 +118,9 @@ func (rt *Runtime) NewWorker(ctx context.Context, cfg WorkerConfig) (*Worker, er
 	if len(cfg.Wasm) < 8 || string(cfg.Wasm[:4]) != "\x00asm" {
 		return nil, fmt.Errorf("host: worker %q: not a WebAssembly module (no \\0asm header)", cfg.Name)
 	}
+	if component.IsComponent(cfg.Wasm) && cfg.Init != nil {
+		return nil, fmt.Errorf("host: worker %q: Init pre-initialises core modules; this is a component", cfg.Name)
+	}
 	if component.IsComponent(cfg.Wasm) {
 		g, engine, yields, err := rt.compileComponent(ctx, cfg.Wasm)
 		if err != nil {
@@ -124,7 +132,7 @@ func (rt *Runtime) NewWorker(ctx context.Context, cfg WorkerConfig) (*Worker, er
 				return nil, fmt.Errorf("host: worker %q: core instance %d: %w", cfg.Name, i, err)
 			}
 		}
-		w, err := rt.newWorker(ctx, cfg, engine, yields, nil, g)
+		w, err := rt.newWorker(ctx, cfg, engine, yields, nil, g, nil)
 		if err != nil {
 			g.close(ctx)
 			return nil, fmt.Errorf("host: worker %q: %w", cfg.Name, err)
@@ -135,7 +143,14 @@ func (rt *Runtime) NewWorker(ctx context.Context, cfg WorkerConfig) (*Worker, er
 		return nil, fmt.Errorf("host: worker %q: unknown WebAssembly version or layer % x", cfg.Name, cfg.Wasm[4:8])
 	}
 	engine, wasm, yields := rt.r, cfg.Wasm, true
-	if rewritten, err := rt.rewrite(cfg.Wasm); err == nil {
+	var globals []string // the mutable globals a snapshot holds
+	if cfg.Init != nil {
+		var err error
+		if wasm, globals, err = modrewrite.ExportGlobals(wasm); err != nil {
+			return nil, fmt.Errorf("host: worker %q: invalid WebAssembly: %w", cfg.Name, err)
+		}
+	}
+	if rewritten, err := rt.rewrite(wasm); err == nil {
 		wasm = rewritten
 	} else {
 		// Compile it as it is, on the runtime whose calls watch their
@@ -174,7 +189,7 @@ func (rt *Runtime) NewWorker(ctx context.Context, cfg WorkerConfig) (*Worker, er
 	if err := checkMemory(cm, orDefault(cfg.MemoryLimit, DefaultMemoryLimit)); err != nil {
 		return fail(err)
 	}
-	w, err := rt.newWorker(ctx, cfg, engine, yields, cm, nil)
+	w, err := rt.newWorker(ctx, cfg, engine, yields, cm, nil, globals)
 	if err != nil {
 		return fail(err)
 	}
@@ -183,7 +198,7 @@ func (rt *Runtime) NewWorker(ctx context.Context, cfg WorkerConfig) (*Worker, er
 
 // newWorker makes the Worker of a compiled core module cm or component g
 // and starts its first instance.
-func (rt *Runtime) newWorker(ctx context.Context, cfg WorkerConfig, engine wazero.Runtime, yields bool, cm wazero.CompiledModule, g *graph) (*Worker, error) {
+func (rt *Runtime) newWorker(ctx context.Context, cfg WorkerConfig, engine wazero.Runtime, yields bool, cm wazero.CompiledModule, g *graph, globals []string) (*Worker, error) {
 	w := &Worker{
 		rt: rt, engine: engine, yields: yields, name: cfg.Name, compiled: cm, graph: g,
 		impls:   slices.Clone(rt.deny),
@@ -216,6 +231,14 @@ func (rt *Runtime) newWorker(ctx context.Context, cfg WorkerConfig, engine wazer
 	}
 	w.idle = make(chan *instance, n)
 	w.sem = make(chan struct{}, n)
+	if cfg.Init != nil {
+		snap, err := w.takeSnapshot(ctx, cfg.Init, globals)
+		if err != nil {
+			return nil, err
+		}
+		w.snap = snap
+		w.log.Debug("pre-initialised", "took", snap.took, "snapshot bytes", snap.bytesIn(), "memory", snap.size)
+	}
 	// Start one instance now: a guest that cannot initialise fails here,
 	// not on its first request.
 	w.sem <- struct{}{}
@@ -405,18 +428,14 @@ func (w *Worker) instantiate(ctx context.Context) (_ *instance, err error) {
 			err = fmt.Errorf("instantiate: %v", p)
 		}
 	}()
-	inst := &instance{
-		stdout: &logWriter{log: w.log, level: slog.LevelInfo, stream: "stdout"},
-		stderr: &logWriter{log: w.log, level: slog.LevelWarn, stream: "stderr"},
-		done:   ctx.Done(),
-	}
-	mc := wazero.NewModuleConfig().WithName("").
-		WithStdout(inst.stdout).WithStderr(inst.stderr).
-		WithSysWalltime().WithSysNanotime().WithNanosleep(inst.nanosleep).
-		WithRandSource(rand.Reader)
-	if w.initFn && !w.yields {
+	inst := w.newInstance(ctx)
+	mc := w.moduleConfig(inst)
+	switch {
+	case w.snap != nil:
+		mc = mc.WithStartFunctions() // the snapshot holds what _initialize did
+	case w.initFn && !w.yields:
 		mc = mc.WithStartFunctions("_initialize")
-	} else {
+	default:
 		mc = mc.WithStartFunctions() // _initialize is called below, with the stop global armed
 	}
 	ictx := experimental.WithMemoryAllocator(ctx, w.alloc)
@@ -428,10 +447,50 @@ func (w *Worker) instantiate(ctx context.Context) (_ *instance, err error) {
 		w.stats.Instantiated.Add(1)
 		return inst, nil
 	}
+	if err := w.startModule(ictx, inst, mc); err != nil {
+		return nil, err
+	}
+	switch {
+	case w.snap != nil:
+		err = w.snap.restore(inst.mod)
+	case w.initFn && w.yields:
+		err = inst.call(ctx, "_initialize")
+	}
+	if err != nil {
+		inst.stderr.Flush()
+		inst.mod.Close(ctx)
+		return nil, fmt.Errorf("instantiate: %w", err)
+	}
+	w.stats.Instantiated.Add(1)
+	return inst, nil
+}
+
+// newInstance returns the per-instance state of a new instance.
+func (w *Worker) newInstance(ctx context.Context) *instance {
+	return &instance{
+		stdout: &logWriter{log: w.log, level: slog.LevelInfo, stream: "stdout"},
+		stderr: &logWriter{log: w.log, level: slog.LevelWarn, stream: "stderr"},
+		done:   ctx.Done(),
+	}
+}
+
+// moduleConfig is what an instance of the Worker gets from WASI preview 1:
+// its log as stdout and stderr, the real clocks, a sleep bound to the call,
+// and crypto/rand; no files, no environment, no arguments.
+func (w *Worker) moduleConfig(inst *instance) wazero.ModuleConfig {
+	return wazero.NewModuleConfig().WithName("").
+		WithStdout(inst.stdout).WithStderr(inst.stderr).
+		WithSysWalltime().WithSysNanotime().WithNanosleep(inst.nanosleep).
+		WithRandSource(rand.Reader)
+}
+
+// startModule instantiates a core-module Worker's module into inst with mc
+// and finds its memory, exports and stop global; it runs nothing.
+func (w *Worker) startModule(ictx context.Context, inst *instance, mc wazero.ModuleConfig) error {
 	mod, err := w.engine.InstantiateModule(ictx, w.compiled, mc)
 	if err != nil {
 		inst.stderr.Flush()
-		return nil, fmt.Errorf("instantiate: %w", err)
+		return fmt.Errorf("instantiate: %w", err)
 	}
 	inst.mod = mod
 	if inst.abi, err = abi.NewInstance(mod, w.impls); err == nil {
@@ -439,32 +498,40 @@ func (w *Worker) instantiate(ctx context.Context) (_ *instance, err error) {
 		inst.handler, err = httpwit.NewHandlerExports(mod)
 	}
 	if err == nil && w.yields {
-		var ok bool
-		var stop api.MutableGlobal
-		if stop, ok = mod.ExportedGlobal(modrewrite.StopGlobal).(api.MutableGlobal); !ok {
+		stop, ok := mod.ExportedGlobal(modrewrite.StopGlobal).(api.MutableGlobal)
+		if !ok {
 			err = errors.New("instrumented module lacks its stop global")
 		}
 		inst.stops = []api.MutableGlobal{stop}
 	}
-	if err == nil && w.initFn && w.yields {
-		// Host functions may run during _initialize; give them an instance.
-		disarm := inst.arm(ctx)
-		_, err = mod.ExportedFunction("_initialize").Call(abi.WithInstance(ctx, inst.abi))
-		if !disarm() {
-			// Stopped by ctx (a deadline, or a shutdown during start-up).
-			err = errStopped(ctx)
-		}
-		if err != nil {
-			inst.stderr.Flush()
-			err = fmt.Errorf("instantiate: _initialize: %w", err)
-		}
+	if err != nil {
+		mod.Close(context.Background())
+		return err
+	}
+	return nil
+}
+
+// call runs the export name with no arguments, bounded by ctx (a deadline,
+// or a shutdown during start-up), with the instance's host state.
+func (inst *instance) call(ctx context.Context, name string, results ...*uint64) error {
+	fn := inst.mod.ExportedFunction(name)
+	if fn == nil {
+		return fmt.Errorf("the module does not export %q", name)
+	}
+	disarm := inst.arm(ctx)
+	res, err := fn.Call(abi.WithInstance(ctx, inst.abi))
+	if !disarm() {
+		err = errStopped(ctx)
 	}
 	if err != nil {
-		mod.Close(ctx)
-		return nil, err
+		return fmt.Errorf("%s: %w", name, err)
 	}
-	w.stats.Instantiated.Add(1)
-	return inst, nil
+	for i, r := range results {
+		if i < len(res) {
+			*r = res[i]
+		}
+	}
+	return nil
 }
 
 func (inst *instance) close(ctx context.Context) {

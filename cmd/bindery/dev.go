@@ -32,13 +32,15 @@ import (
 	"github.com/bindery-run/bindery/internal/wrangler"
 )
 
-const devUsage = `Usage: bindery dev [flags] [WORKER.wasm]
+const devUsage = `Usage: bindery dev [flags] [MAIN]
 
 Serves a Worker locally, like "wrangler dev": the config's [build] command
-runs first (unless --no-build), then the Worker (main, or WORKER.wasm)
-serves on http://127.0.0.1:8787 with the bindings the config declares, its
-data kept in --persist-to. One log line per request at info level
-(--log-level warn hides them). Stop it with Ctrl-C.
+runs first (unless --no-build), then the Worker (main, or MAIN) serves on
+http://127.0.0.1:8787 with the bindings the config declares, its data kept
+in --persist-to. MAIN is a .wasm module, or a JavaScript or TypeScript
+file (.js, .mjs, .cjs, .ts, .mts, .jsx, .tsx) that bindery bundles with
+its npm dependencies as wrangler does. One log line per request at info
+level (--log-level warn hides them). Stop it with Ctrl-C.
 `
 
 // devFlags are the flags of bindery dev.
@@ -97,7 +99,7 @@ func parseDevFlags(args []string, stdout, stderr io.Writer) (devFlags, []string,
 	f.set = map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
 	if len(pos) > 1 {
-		fmt.Fprintf(stderr, "bindery dev: at most one Worker file, got %q\n", pos)
+		fmt.Fprintf(stderr, "bindery dev: at most one main, got %q\n", pos)
 		return f, nil, errUsage
 	}
 	bad := func(format string, a ...any) (devFlags, []string, error) {
@@ -153,10 +155,9 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 // devProject is what bindery dev serves: the config, the Worker's bytes
 // and its vars, everything that is checked before any state is made.
 type devProject struct {
-	cfg      *wrangler.Config
-	wasmPath string
-	wasm     []byte
-	vars     host.Binding
+	cfg    *wrangler.Config
+	worker *worker
+	vars   host.Binding
 }
 
 // loadProject reads the config, runs its [build] command and reads the
@@ -178,21 +179,20 @@ func loadProject(ctx context.Context, f *devFlags, pos []string, log *slog.Logge
 			return nil, err
 		}
 	}
-	wasmPath := cfg.Main
+	main := cfg.Main
 	if len(pos) == 1 {
-		wasmPath = pos[0]
+		if main, err = filepath.Abs(pos[0]); err != nil {
+			return nil, err
+		}
 	}
-	if wasmPath == "" {
-		return nil, fmt.Errorf("no Worker to serve: set main in %s or pass WORKER.wasm", cfg.Path)
+	if main == "" {
+		return nil, fmt.Errorf("no Worker to serve: set main in %s or pass it (a .wasm, .js, .ts, …) on the command line", cfg.Path)
 	}
-	if !strings.HasSuffix(wasmPath, ".wasm") {
-		return nil, fmt.Errorf("main %q is not a .wasm file: bindery serves WebAssembly Workers", wasmPath)
-	}
-	wasm, err := os.ReadFile(wasmPath)
+	w, err := loadMain(ctx, cfg, main, stderr, true)
 	if err != nil {
-		return nil, fmt.Errorf("read worker: %w", err)
+		return nil, err
 	}
-	return &devProject{cfg: cfg, wasmPath: wasmPath, wasm: wasm, vars: vs}, nil
+	return &devProject{cfg: cfg, worker: w, vars: vs}, nil
 }
 
 // devServer is a started bindery dev: its listeners, data directory,
@@ -293,14 +293,14 @@ func startDevServer(ctx context.Context, f *devFlags, p *devProject, log *slog.L
 	}
 	t0 = time.Now()
 	w, err := rt.NewWorker(ctx, host.WorkerConfig{
-		Name: p.cfg.Name, Wasm: p.wasm, Bindings: append(bindings, p.vars),
+		Name: p.cfg.Name, Wasm: p.worker.wasm, Init: p.worker.init, Bindings: append(bindings, p.vars),
 		RequestTimeout: f.timeout, MemoryLimit: uint64(f.memoryMiB) << 20, MaxInstances: f.maxInstances,
 	})
 	if err != nil {
 		return nil, err
 	}
 	d.onClose(func() { w.Close(context.Background()) })
-	log.Debug("worker ready", "wasm", p.wasmPath, "took", time.Since(t0))
+	log.Debug("worker ready", "main", p.worker.path, "took", time.Since(t0))
 
 	if s3ln != nil {
 		srv, line, err := serveS3(s3ln, st.State, log)

@@ -164,7 +164,13 @@ func serveDev(t *testing.T, dir string, args ...string) (string, *syncBuf) {
 	ctx, cancel := context.WithCancel(context.Background())
 	out, errOut := &syncBuf{}, &syncBuf{}
 	done := make(chan error, 1)
-	args = append([]string{"dev", "--port", "0", "--s3-addr", "off", "--config", filepath.Join(dir, "wrangler.toml")}, args...)
+	flags := []string{"dev", "--port", "0", "--s3-addr", "off"}
+	if cfg := filepath.Join(dir, "wrangler.toml"); fileExists(cfg) {
+		flags = append(flags, "--config", cfg)
+	} else {
+		flags = append(flags, "--persist-to", filepath.Join(dir, ".bindery", "state"))
+	}
+	args = append(flags, args...)
 	go func() { done <- run(ctx, args, nil, out, errOut) }()
 	t.Cleanup(func() {
 		cancel()
@@ -242,4 +248,9 @@ func TestDevAccessLog(t *testing.T) {
 			}
 		})
 	}
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }

@@ -74,7 +74,8 @@ func TestBrokenConfig(t *testing.T) {
 		{"toml type", "wrangler.toml", "name = \"x\"\nmain = \"x.wasm\"\n\n[[kv_namespaces]]\nbinding = 5\n", "wrangler.toml:5"},
 		{"toml typo", "wrangler.toml", "name = \"x\"\nmian = \"x.wasm\"\n", `did you mean "main"`},
 		{"jsonc syntax", "wrangler.jsonc", "{\n  // comment\n  \"name\": \"x\",\n  \"main\": \n}\n", "wrangler.jsonc:5:1: invalid character"},
-		{"not wasm", "wrangler.toml", "name = \"x\"\nmain = \"src/index.ts\"\n", `main "`},
+		{"unsupported main", "wrangler.toml", "name = \"x\"\nmain = \"src/index.rb\"\n", "bindery builds JavaScript and TypeScript mains"},
+		{"missing source main", "wrangler.toml", "name = \"x\"\nmain = \"src/index.ts\"\n", "main: stat "},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

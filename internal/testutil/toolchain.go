@@ -121,3 +121,10 @@ func ProbeJS() (string, error) {
 	}
 	return node, nil
 }
+
+// ProbeNode finds node (for tests of the JavaScript toolchain that
+// bindery installs itself in the user cache, internal/jsbuild), or the
+// reason it is missing.
+func ProbeNode() (string, error) {
+	return LookPath("js", "node", "install Node.js 20 or later")
+}

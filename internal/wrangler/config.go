@@ -42,6 +42,12 @@ type Config struct {
 	R2Buckets []R2Bucket
 	// Build is "[build]": command, cwd and watch_dir.
 	Build Build
+	// Bundle holds the keys that shape how a JavaScript or TypeScript main
+	// is bundled (alias, define, rules, minify, tsconfig, …).
+	Bundle Bundle
+	// CompatibilityFlags is "compatibility_flags" (nodejs_compat,
+	// python_workers, …).
+	CompatibilityFlags []string
 	// Dev is "[dev]": ip, port, local_protocol and host.
 	Dev Dev
 	// Secrets holds the local secrets read from .dev.vars or .env files by

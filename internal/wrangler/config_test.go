@@ -277,7 +277,6 @@ remote = true
 		`wrangler.toml:2:1: field "account_id" is not used by bindery dev`,
 		`wrangler.toml:3:1: field "workers_dev" is not used by bindery dev`,
 		`wrangler.toml:4:1: field "routes" is not used by bindery dev`,
-		`wrangler.toml:5:1: field "compatibility_flags" is not used by bindery dev`,
 		`wrangler.toml:6:1: field "node_compat" is not used by bindery dev (wrangler 4 removed it; use the "nodejs_compat" compatibility flag)`,
 		`wrangler.toml:8:1: field "d1_databases" is not used by bindery dev`,
 		`wrangler.toml:14:1: field "dev.inspector_port" is not used by bindery dev`,
@@ -695,5 +694,58 @@ func TestKVNamespaceLookup(t *testing.T) {
 	}
 	if _, ok := c.KVNamespace("NOPE"); ok {
 		t.Error("KVNamespace(NOPE) found")
+	}
+}
+
+// TestBundleKeys: the keys that shape a JavaScript bundle, with wrangler's
+// inheritance (define is not inherited by an environment; alias is top
+// level only).
+func TestBundleKeys(t *testing.T) {
+	dir := t.TempDir()
+	toml := `name = "b"
+main = "src/index.ts"
+compatibility_flags = ["nodejs_compat"]
+minify = true
+tsconfig = "tsconfig.build.json"
+alias = { "lodash" = "lodash-es", "./x" = "./y" }
+
+[define]
+DEBUG = "false"
+
+[[rules]]
+type = "Text"
+globs = ["**/*.md"]
+fallthrough = true
+
+[env.prod]
+minify = false
+[env.prod.define]
+DEBUG = "true"
+`
+	if err := os.WriteFile(filepath.Join(dir, "wrangler.toml"), []byte(toml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		env    string
+		minify bool
+		debug  string
+	}{{"", true, "false"}, {"prod", false, "true"}} {
+		cfg, err := Load(filepath.Join(dir, "wrangler.toml"), tc.env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := cfg.Bundle
+		if b.Minify != tc.minify || b.Define["DEBUG"] != tc.debug || b.Alias["lodash"] != "lodash-es" ||
+			b.TSConfig != filepath.Join(dir, "tsconfig.build.json") || len(b.Rules) != 1 || !b.Rules[0].FallThrough ||
+			b.Rules[0].Type != "Text" || !cfg.HasFlag("nodejs_compat") {
+			t.Errorf("env %q: bundle %+v, flags %v", tc.env, b, cfg.CompatibilityFlags)
+		}
+		if len(cfg.Warnings) != 0 {
+			t.Errorf("env %q: warnings %q", tc.env, cfg.Warnings)
+		}
+	}
+	os.WriteFile(filepath.Join(dir, "wrangler.toml"), []byte("name = \"b\"\n[[rules]]\ntype = \"Wasmish\"\nglobs = [\"*.x\"]\n"), 0o644)
+	if _, err := Load(filepath.Join(dir, "wrangler.toml"), ""); err == nil || !strings.Contains(err.Error(), `rule type "Wasmish"`) {
+		t.Errorf("bad rule type: %v", err)
 	}
 }

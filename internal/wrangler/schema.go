@@ -40,21 +40,23 @@ func wranglerKeys() map[string]keyInfo {
 	}
 
 	// Top-level only.
-	add(scopeTop, true, "$schema", "dev", "env")
+	add(scopeTop, true, "$schema", "dev", "env", "alias")
 	add(scopeTop, false,
 		"send_metrics", "keep_vars", "site", "wasm_modules", "text_blobs", "data_blobs",
-		"alias", "legacy_env", "pages_build_output_dir", "addresses",
+		"legacy_env", "pages_build_output_dir", "addresses",
 		"dependencies_instrumentation",
 	)
 	note("legacy_env", "wrangler 4 no longer supports it")
 
 	// Inheritable.
-	add(scopeInherit, true, "name", "main", "compatibility_date", "build")
+	add(scopeInherit, true, "name", "main", "compatibility_date", "build",
+		"compatibility_flags", "find_additional_modules", "base_dir", "tsconfig",
+		"jsx_factory", "jsx_fragment", "rules", "no_bundle", "minify", "keep_names")
 	add(scopeInherit, false,
-		"account_id", "compatibility_flags", "find_additional_modules",
-		"preserve_file_names", "base_dir", "workers_dev", "preview_urls", "routes",
-		"route", "tsconfig", "jsx_factory", "jsx_fragment", "migrations", "exports",
-		"triggers", "limits", "rules", "no_bundle", "minify", "keep_names",
+		"account_id",
+		"preserve_file_names", "workers_dev", "preview_urls", "routes",
+		"route", "migrations", "exports",
+		"triggers", "limits",
 		"first_party_worker", "logfwdr", "logpush", "upload_source_maps", "placement",
 		"assets", "observability", "access", "cache", "compliance_region",
 		"python_modules", "previews",
@@ -68,9 +70,9 @@ func wranglerKeys() map[string]keyInfo {
 	note("zone_id", "it is a wrangler 1 field")
 
 	// Non-inheritable.
-	add(scopeNonInherit, true, "vars", "kv_namespaces", "r2_buckets", "secrets")
+	add(scopeNonInherit, true, "vars", "kv_namespaces", "r2_buckets", "secrets", "define")
 	add(scopeNonInherit, false,
-		"define", "durable_objects", "workflows", "cloudchamber", "containers",
+		"durable_objects", "workflows", "cloudchamber", "containers",
 		"send_email", "queues", "connect", "d1_databases", "vectorize",
 		"ai_search_namespaces", "ai_search", "websearch", "agent_memory", "hyperdrive",
 		"services", "analytics_engine_datasets", "dispatch_namespaces",

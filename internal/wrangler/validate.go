@@ -75,6 +75,7 @@ func (b *builder) run() (*Config, error) {
 	b.main()
 	b.compatibilityDate()
 	b.buildSection()
+	b.bundle()
 	b.dev()
 	b.vars()
 	b.kvNamespaces()

@@ -654,6 +654,11 @@ async function sendResponse(out, resp) {
 
 /** serve returns the bindery:http/handler export for a module Worker. */
 export function serve(worker) {
+  // A bundle made by bindery passes the Worker's module namespace: the
+  // module Worker is its default export.
+  if (worker && typeof worker.fetch !== 'function' && worker.default) {
+    worker = worker.default;
+  }
   if (!worker || typeof worker.fetch !== 'function') {
     throw new TypeError('the Worker module must `export default { fetch(request, env, ctx) { ... } }`');
   }

@@ -1,0 +1,102 @@
+package jsbuild_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bindery-run/bindery/abi"
+	"github.com/bindery-run/bindery/bindings/kv"
+	"github.com/bindery-run/bindery/bindings/r2"
+	"github.com/bindery-run/bindery/bindings/vars"
+	"github.com/bindery-run/bindery/host"
+	"github.com/bindery-run/bindery/internal/jsbuild"
+	"github.com/bindery-run/bindery/internal/testutil"
+)
+
+// toolchain returns the JavaScript toolchain in the user cache, or skips
+// (fails, when js is required) without node.
+func toolchain(t *testing.T) *jsbuild.Toolchain {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: the JavaScript toolchain")
+	}
+	_, err := testutil.ProbeNode()
+	testutil.NeedToolchain(t, err)
+	var progress bytes.Buffer
+	tc, err := jsbuild.EnsureToolchain(context.Background(), "", &progress)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, progress.String())
+	}
+	return tc
+}
+
+func runtime(t *testing.T, logs *testutil.SyncBuffer) *host.Runtime {
+	t.Helper()
+	cache, _ := os.UserCacheDir()
+	rt, err := host.NewRuntime(context.Background(), host.RuntimeConfig{
+		CacheDir:   filepath.Join(cache, "bindery-test", "wazero"),
+		Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT()},
+		Logger:     slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rt.Close(context.Background()) })
+	return rt
+}
+
+// TestHelloJS builds examples/hello-js from its source and serves it: the
+// engine comes from the cache, the bundle is evaluated by the host's
+// pre-initialisation, and a change to the script needs no new compile.
+func TestHelloJS(t *testing.T) {
+	tc := toolchain(t)
+	ctx := context.Background()
+	logs := &testutil.SyncBuffer{}
+	rt := runtime(t, logs)
+	src := filepath.Join(testutil.RepoRoot(t), "examples", "hello-js", "worker.js")
+	v, err := vars.New(map[string]vars.Var{"GREETING": {Kind: vars.Text, Value: "howdy"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve := func(entry string) (*host.Worker, time.Duration) {
+		start := time.Now()
+		w, err := tc.Build(ctx, jsbuild.Options{Entry: entry, Dev: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hw, err := rt.NewWorker(ctx, host.WorkerConfig{
+			Name: "hello-js", Wasm: w.Wasm, Init: w.Init,
+			Bindings: []host.Binding{v, kv.NewBinding(map[string]*kv.Namespace{"STORE": kv.NewNamespace(kv.NewMemory(nil), kv.DefaultLimits(), nil)})},
+		})
+		if err != nil {
+			t.Fatalf("%v\nlogs:\n%s", err, logs)
+		}
+		t.Cleanup(func() { hw.Close(ctx) })
+		return hw, time.Since(start)
+	}
+	w, took := serve(src)
+	t.Logf("first build and start: %v", took)
+	rec := httptest.NewRecorder()
+	w.ServeHTTP(rec, httptest.NewRequest("GET", "/hello", nil))
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), "howdy") {
+		t.Fatalf("GET /hello: %d %q\nlogs:\n%s", rec.Code, rec.Body, logs)
+	}
+	// An edit: the same engine, a new bundle.
+	edited := filepath.Join(t.TempDir(), "worker.js")
+	b, _ := os.ReadFile(src)
+	os.WriteFile(edited, bytes.ReplaceAll(b, []byte("env.GREETING"), []byte("'edited ' + env.GREETING")), 0o644)
+	w, took = serve(edited)
+	t.Logf("edit to serving: %v", took)
+	rec = httptest.NewRecorder()
+	w.ServeHTTP(rec, httptest.NewRequest("GET", "/hello", nil))
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), "edited howdy") {
+		t.Fatalf("GET /hello after the edit: %d %q", rec.Code, rec.Body)
+	}
+}
