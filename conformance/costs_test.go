@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bindery-run/bindery/host"
 )
 
 // TestLanguageCosts measures what each language's conformance Worker costs
@@ -30,14 +32,12 @@ func TestLanguageCosts(t *testing.T) {
 	for _, lang := range languages {
 		t.Run(lang.name, func(t *testing.T) {
 			path := buildOrSkip(t, lang.name, func() (string, error) { return lang.build(t, t.TempDir()) })
-			wasm, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, _, cold := newWorkerIn(t, lang.name, wasm, "")
+			wasm, init := loadMain(t, path)
+			withInit := func(c *host.WorkerConfig) { c.Init = init }
+			_, _, cold := newWorkerIn(t, lang.name, wasm, "", withInit)
 			cache := t.TempDir()
-			newWorkerIn(t, lang.name, wasm, cache) // fills the cache
-			w, _, warm := newWorkerIn(t, lang.name, wasm, cache)
+			newWorkerIn(t, lang.name, wasm, cache, withInit) // fills the cache
+			w, _, warm := newWorkerIn(t, lang.name, wasm, cache, withInit)
 
 			do := func(method, path, body string, want int) {
 				rec := httptest.NewRecorder()

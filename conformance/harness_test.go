@@ -66,6 +66,7 @@ import (
 	"github.com/bindery-run/bindery/bindings/r2"
 	"github.com/bindery-run/bindery/bindings/vars"
 	"github.com/bindery-run/bindery/host"
+	"github.com/bindery-run/bindery/internal/jsbuild"
 	"github.com/bindery-run/bindery/internal/state"
 	"github.com/bindery-run/bindery/internal/testutil"
 )
@@ -420,15 +421,37 @@ func show(b []byte) string {
 
 // newWorker serves wasmPath with KV STORE, R2 FILES, GREETING and
 // API_TOKEN over a fresh data directory, as bindery dev would.
-func newWorker(t *testing.T, name, wasmPath string, mutate ...func(*host.WorkerConfig)) (*host.Worker, *state.State) {
+func newWorker(t *testing.T, name, mainPath string, mutate ...func(*host.WorkerConfig)) (*host.Worker, *state.State) {
 	t.Helper()
-	wasm, err := os.ReadFile(wasmPath)
+	wasm, init := loadMain(t, mainPath)
+	cache, _ := os.UserCacheDir()
+	mutate = append([]func(*host.WorkerConfig){func(c *host.WorkerConfig) { c.Init = init }}, mutate...)
+	w, st, _ := newWorkerIn(t, name, wasm, filepath.Join(cache, "bindery-test", "wazero"), mutate...)
+	return w, st
+}
+
+// loadMain reads a Worker's main as bindery dev does: a .wasm as it is, a
+// JavaScript main built by internal/jsbuild (the engine and the
+// pre-initialisation that evaluates the bundle).
+func loadMain(t *testing.T, mainPath string) ([]byte, *host.InitConfig) {
+	t.Helper()
+	if jsbuild.IsJS(mainPath) {
+		var progress bytes.Buffer
+		tc, err := jsbuild.EnsureToolchain(context.Background(), "", &progress)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, progress.String())
+		}
+		w, err := tc.Build(context.Background(), jsbuild.Options{Entry: mainPath, Dev: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w.Wasm, w.Init
+	}
+	wasm, err := os.ReadFile(mainPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cache, _ := os.UserCacheDir()
-	w, st, _ := newWorkerIn(t, name, wasm, filepath.Join(cache, "bindery-test", "wazero"), mutate...)
-	return w, st
+	return wasm, nil
 }
 
 // newWorkerIn is newWorker with the compilation cache in cacheDir ("" for

@@ -18,9 +18,12 @@ import (
 
 const buildUsage = `Usage: bindery build [--config FILE] [--env NAME]
 
-Runs the [build] command of the Worker's wrangler config (with sh -c, in
-[build] cwd, default the config's directory), then checks that main is a
-WebAssembly module and prints its path and size. "bindery dev" runs the same
+Builds the Worker as "bindery dev" would, without serving it: runs the
+[build] command of the Worker's wrangler config, if any (with sh -c, in
+[build] cwd, default the config's directory); then, when main is a .wasm
+file, checks it and prints its path and size, and when main is JavaScript
+or TypeScript, bundles it with its npm dependencies (as wrangler does) into
+.bindery/build/worker.js with a source map. "bindery dev" runs the [build]
 command before serving unless --no-build is given.
 `
 
@@ -47,26 +50,46 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	for _, w := range cfg.Warnings {
 		fmt.Fprintln(stderr, "warning:", w)
 	}
-	if cfg.Build.Command == "" {
+	if cfg.Main == "" {
+		return fmt.Errorf("%s has no main: set it to the Worker's source (src/index.ts, …) or to the .wasm file the [build] command writes", cfg.Path)
+	}
+	if cfg.Build.Command == "" && strings.HasSuffix(cfg.Main, ".wasm") {
 		return fmt.Errorf("%s has no [build] command: add a [build] section whose command writes main (%s); \"bindery init --lang LANG\" shows one for each language", cfg.Path, displayPath(cfg.Main))
 	}
-	if cfg.Main == "" {
-		return fmt.Errorf("%s has no main: set it to the .wasm file the [build] command writes", cfg.Path)
-	}
-	before, _ := os.Stat(cfg.Main)
 	start := time.Now()
-	if err := build(ctx, cfg, stderr); err != nil {
+	if cfg.Build.Command != "" {
+		before, _ := os.Stat(cfg.Main)
+		if err := build(ctx, cfg, stderr); err != nil {
+			return err
+		}
+		if strings.HasSuffix(cfg.Main, ".wasm") {
+			took := time.Since(start)
+			size, err := checkWasm(cfg.Main)
+			if err != nil {
+				return fmt.Errorf("after [build] command %q: %w", cfg.Build.Command, err)
+			}
+			if after, _ := os.Stat(cfg.Main); before != nil && after != nil && after.ModTime().Equal(before.ModTime()) && after.Size() == before.Size() {
+				fmt.Fprintf(stderr, "warning: the [build] command did not change %s (does it write main?)\n", displayPath(cfg.Main))
+			}
+			fmt.Fprintf(stdout, "built %s (%s) in %s\n", displayPath(cfg.Main), formatSize(size), took.Round(10*time.Millisecond))
+			return nil
+		}
+	}
+	// A source main: bindery builds it, as bindery dev would.
+	w, err := loadMain(ctx, cfg, cfg.Main, stderr, false)
+	if err != nil {
 		return err
 	}
-	took := time.Since(start)
-	size, err := checkWasm(cfg.Main)
+	if w.bundle == nil {
+		fmt.Fprintf(stdout, "built %s in %s\n", displayPath(cfg.Main), time.Since(start).Round(10*time.Millisecond))
+		return nil
+	}
+	path, err := writeBundle(cfg, w.bundle)
 	if err != nil {
-		return fmt.Errorf("after [build] command %q: %w", cfg.Build.Command, err)
+		return err
 	}
-	if after, _ := os.Stat(cfg.Main); before != nil && after != nil && after.ModTime().Equal(before.ModTime()) && after.Size() == before.Size() {
-		fmt.Fprintf(stderr, "warning: the [build] command did not change %s (does it write main?)\n", displayPath(cfg.Main))
-	}
-	fmt.Fprintf(stdout, "built %s (%s) in %s\n", displayPath(cfg.Main), formatSize(size), took.Round(10*time.Millisecond))
+	fmt.Fprintf(stdout, "bundled %s into %s (%s, %d files) in %s\n", displayPath(cfg.Main), displayPath(path),
+		formatSize(int64(len(w.bundle.Code))), len(w.bundle.Inputs), time.Since(start).Round(10*time.Millisecond))
 	return nil
 }
 

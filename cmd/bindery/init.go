@@ -36,7 +36,7 @@ type initLang struct {
 	// name is the --lang value; template is the folder under templates/.
 	name, template string
 	// sdk is the SDK's folder in a bindery checkout, and marker a file that
-	// must be in it.
+	// must be in it; "" when bindery itself builds the language's main.
 	sdk, marker string
 	// copySDK copies the SDK's sources into the project (under
 	// sdkCopyDir) instead of referring to the SDK where it lies.
@@ -56,7 +56,7 @@ var initLangs = []initLang{
 	{name: "rust", template: "rust", sdk: "guest-sdk/rust", marker: "Cargo.lock", cargoLock: true},
 	{name: "zig", template: "zig", sdk: "guest-sdk/zig", marker: "bindery.zig"},
 	{name: "assemblyscript", template: "assemblyscript", sdk: "guest-sdk/assemblyscript", marker: "asconfig.json"},
-	{name: "js", template: "js", sdk: "guest-sdk/js", marker: "build.mjs"},
+	{name: "js", template: "js"}, // bindery builds it itself: no SDK folder
 	{name: "python", template: "python", sdk: "guest-sdk/python", marker: "install-toolchain.sh"},
 }
 
@@ -97,8 +97,9 @@ Where the SDK comes from:
         index.ts imports the SDK folder by a relative path and the
         [build] command runs its build.sh (which installs the SDK's
         pinned asc with npm ci on first use), with go's trade-off.
-  js    the [build] command runs node on the SDK folder's build.mjs
-        (componentize-js; run npm ci there once), with go's trade-off.
+  js    nothing: main is src/index.js, which bindery bundles and runs
+        itself, as wrangler does (it installs its JavaScript toolchain in
+        the user cache on first use; that needs node, once).
   python
         the [build] command runs the SDK folder's build.sh
         (componentize-py 0.25.1; run its install-toolchain.sh once), with
@@ -186,9 +187,11 @@ func runInit(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "bindery init: %q cannot be a Rust crate name (it starts with a digit): give --name\n", name)
 		return errUsage
 	}
-	sdk, err := findSDK(sdkPath, lang)
-	if err != nil {
-		return err
+	var sdk string
+	if lang.sdk != "" {
+		if sdk, err = findSDK(sdkPath, lang); err != nil {
+			return err
+		}
 	}
 	data := initData{Name: name, Wasm: name + ".wasm", Date: time.Now().UTC().Format(time.DateOnly), Version: version, SDKSource: sdk}
 	data.SDKDir = sdkRef(abs, sdk)

@@ -28,7 +28,7 @@ func TestInitUsage(t *testing.T) {
 		{[]string{"init", "--bogus"}, errUsage, "flag provided but not defined"},
 		{[]string{"init", "___"}, errUsage, "give --name"},
 		{[]string{"init", "--lang", "rust", "--name", "9lives"}, errUsage, "starts with a digit"},
-		{[]string{"build", "--help"}, flag.ErrHelp, "Runs the [build] command"},
+		{[]string{"build", "--help"}, flag.ErrHelp, "Builds the Worker as \"bindery dev\" would"},
 		{[]string{"build", "extra"}, errUsage, `unexpected arguments ["extra"]`},
 		{[]string{"help"}, nil, "bindery init [--lang LANG]"},
 	}
@@ -59,6 +59,7 @@ func TestInit(t *testing.T) {
 	tests := []struct {
 		lang      string
 		files     []string // besides wrangler.toml, .gitignore, README.md
+		main      string   // main, relative ("" for my-worker.wasm)
 		command   string   // in [build] command
 		contains  map[string]string
 		execFiles []string
@@ -112,11 +113,11 @@ func TestInit(t *testing.T) {
 			},
 		},
 		{
-			lang:    "js",
-			files:   []string{"worker.js"},
-			command: "node " + filepath.Join(root, "guest-sdk", "js") + "/build.mjs worker.js -o my-worker.wasm --cache-dir .bindery/js-build",
+			lang:  "js",
+			files: []string{"src/index.js"},
+			main:  "src/index.js",
 			contains: map[string]string{
-				"worker.js": "env.STORE.get('count')",
+				"src/index.js": "env.STORE.get('count')",
 			},
 		},
 		{
@@ -159,7 +160,11 @@ func TestInit(t *testing.T) {
 			if len(cfg.Warnings) > 0 {
 				t.Errorf("warnings: %q", cfg.Warnings)
 			}
-			if cfg.Name != "my-worker" || cfg.Main != filepath.Join(dir, "my-worker.wasm") || cfg.CompatibilityDate == "" {
+			wantMain := filepath.Join(dir, "my-worker.wasm")
+			if tc.main != "" {
+				wantMain = filepath.Join(dir, filepath.FromSlash(tc.main))
+			}
+			if cfg.Name != "my-worker" || cfg.Main != wantMain || cfg.CompatibilityDate == "" {
 				t.Errorf("name %q, main %q, compatibility_date %q", cfg.Name, cfg.Main, cfg.CompatibilityDate)
 			}
 			if cfg.Build.Command != tc.command {
@@ -173,6 +178,9 @@ func TestInit(t *testing.T) {
 			}
 			gi, _ := os.ReadFile(filepath.Join(dir, ".gitignore"))
 			for _, want := range []string{"/my-worker.wasm", "/.bindery/", ".dev.vars"} {
+				if want == "/my-worker.wasm" && tc.main != "" {
+					continue // no .wasm is built
+				}
 				if !strings.Contains(string(gi), want) {
 					t.Errorf(".gitignore lacks %s:\n%s", want, gi)
 				}

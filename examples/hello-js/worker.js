@@ -1,6 +1,6 @@
 // A JavaScript Worker for Bindery: a Cloudflare-style module Worker.
-// Build: node ../../guest-sdk/js/build.mjs worker.js -o hello-js.wasm
-// (bindery dev runs that for you: see wrangler.toml).
+// bindery dev bundles and serves it (main = "worker.js" in wrangler.toml).
+
 export default {
   async fetch(request, env, ctx) {
     const url = new URL(request.url);

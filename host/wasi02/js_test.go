@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,33 +16,33 @@ import (
 	"github.com/bindery-run/bindery/bindings/r2"
 	"github.com/bindery-run/bindery/bindings/vars"
 	"github.com/bindery-run/bindery/host"
+	"github.com/bindery-run/bindery/internal/jsbuild"
 	"github.com/bindery-run/bindery/internal/testutil"
 )
 
-// buildJS builds examples/hello-js with guest-sdk/js, or skips the test
-// when node or the SDK's npm packages are missing (fails when js is
-// required: testutil.NeedToolchain).
-func buildJS(t *testing.T) []byte {
+// buildJS builds examples/hello-js from its source as bindery dev does
+// (internal/jsbuild: an esbuild bundle, and the JavaScript engine that the
+// host pre-initialises with it), or skips the test when node is missing
+// (fails when js is required: testutil.NeedToolchain).
+func buildJS(t *testing.T) ([]byte, *host.InitConfig) {
 	t.Helper()
 	if testing.Short() {
-		t.Skip("-short: building a JS Worker takes ~15 s")
+		t.Skip("-short: the JavaScript toolchain")
 	}
-	node, err := testutil.ProbeJS()
+	_, err := testutil.ProbeNode()
 	testutil.NeedToolchain(t, err)
-	sdk, _ := filepath.Abs("../../guest-sdk/js")
-	out := filepath.Join(t.TempDir(), "hello-js.wasm")
-	start := time.Now()
-	cmd := exec.Command(node, filepath.Join(sdk, "build.mjs"), "../../examples/hello-js/worker.js", "-o", out,
-		"--cache-dir", filepath.Join(userCache(), "bindery-test", "js"))
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, b)
+	var progress strings.Builder
+	tc, err := jsbuild.EnsureToolchain(context.Background(), "", &progress)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, progress.String())
 	}
-	t.Logf("build (rolldown + componentize-js + extract, cached by its inputs): %v", time.Since(start).Round(time.Millisecond))
-	wasm, err := os.ReadFile(out)
+	start := time.Now()
+	w, err := tc.Build(context.Background(), jsbuild.Options{Entry: "../../examples/hello-js/worker.js", Dev: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return wasm
+	t.Logf("build (esbuild bundle; the engine from the cache): %v", time.Since(start).Round(time.Millisecond))
+	return w.Wasm, w.Init
 }
 
 func userCache() string {
@@ -57,7 +56,7 @@ func userCache() string {
 // host.Worker: Date.now, crypto.getRandomValues and console.log work, and
 // the compilation cache makes the second compile fast.
 func TestJSWorker(t *testing.T) {
-	wasm := buildJS(t)
+	wasm, init := buildJS(t)
 	ctx := context.Background()
 	// The compilation cache outlives the test, so repeated runs are fast;
 	// BINDERY_JS_COLD=1 measures a compile with an empty cache too.
@@ -78,7 +77,7 @@ func TestJSWorker(t *testing.T) {
 		}
 		t.Cleanup(func() { rt.Close(ctx) })
 		start := time.Now()
-		w, err := rt.NewWorker(ctx, host.WorkerConfig{Name: "hello-js", Wasm: wasm, Bindings: []host.Binding{v}})
+		w, err := rt.NewWorker(ctx, host.WorkerConfig{Name: "hello-js", Wasm: wasm, Init: init, Bindings: []host.Binding{v}})
 		if err != nil {
 			t.Fatal(err)
 		}

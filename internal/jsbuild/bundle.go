@@ -118,6 +118,12 @@ func bundle(opts Options, runtimeJS string, nodePaths []string) (*Bundle, error)
 		define[k] = v
 	}
 	rules := append(append([]wrangler.Rule(nil), opts.Bundle.Rules...), defaultRules...)
+	// "@bindery/worker" is the SDK's runtime (BindingError, trap, env):
+	// the name a Worker imports it by, as with the npm package.
+	alias := map[string]string{"@bindery/worker": runtimeJS}
+	for k, v := range opts.Bundle.Alias {
+		alias[k] = v
+	}
 	res := api.Build(api.BuildOptions{
 		Stdin: &api.StdinOptions{
 			Contents:   glue,
@@ -140,7 +146,7 @@ func bundle(opts Options, runtimeJS string, nodePaths []string) (*Bundle, error)
 		MinifySyntax:      opts.Bundle.Minify,
 		KeepNames:         opts.Bundle.KeepNames,
 		Define:            define,
-		Alias:             opts.Bundle.Alias,
+		Alias:             alias,
 		Tsconfig:          opts.Bundle.TSConfig,
 		JSXFactory:        opts.Bundle.JSXFactory,
 		JSXFragment:       opts.Bundle.JSXFragment,
