@@ -32,7 +32,7 @@ func TestLanguageCosts(t *testing.T) {
 	for _, lang := range languages {
 		t.Run(lang.name, func(t *testing.T) {
 			path := buildOrSkip(t, lang.name, func() (string, error) { return lang.build(t, t.TempDir()) })
-			wasm, init := loadMain(t, path)
+			wasm, init, _ := loadMain(t, path)
 			withInit := func(c *host.WorkerConfig) { c.Init = init }
 			_, _, cold := newWorkerIn(t, lang.name, wasm, "", withInit)
 			cache := t.TempDir()

@@ -423,9 +423,9 @@ func show(b []byte) string {
 // API_TOKEN over a fresh data directory, as bindery dev would.
 func newWorker(t *testing.T, name, mainPath string, mutate ...func(*host.WorkerConfig)) (*host.Worker, *state.State) {
 	t.Helper()
-	wasm, init := loadMain(t, mainPath)
+	wasm, init, mapText := loadMain(t, mainPath)
 	cache, _ := os.UserCacheDir()
-	mutate = append([]func(*host.WorkerConfig){func(c *host.WorkerConfig) { c.Init = init }}, mutate...)
+	mutate = append([]func(*host.WorkerConfig){func(c *host.WorkerConfig) { c.Init, c.MapText = init, mapText }}, mutate...)
 	w, st, _ := newWorkerIn(t, name, wasm, filepath.Join(cache, "bindery-test", "wazero"), mutate...)
 	return w, st
 }
@@ -433,7 +433,7 @@ func newWorker(t *testing.T, name, mainPath string, mutate ...func(*host.WorkerC
 // loadMain reads a Worker's main as bindery dev does: a .wasm as it is, a
 // JavaScript main built by internal/jsbuild (the engine and the
 // pre-initialisation that evaluates the bundle).
-func loadMain(t *testing.T, mainPath string) ([]byte, *host.InitConfig) {
+func loadMain(t *testing.T, mainPath string) ([]byte, *host.InitConfig, func(string) string) {
 	t.Helper()
 	if jsbuild.IsJS(mainPath) {
 		var progress bytes.Buffer
@@ -445,13 +445,13 @@ func loadMain(t *testing.T, mainPath string) ([]byte, *host.InitConfig) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return w.Wasm, w.Init
+		return w.Wasm, w.Init, w.MapText
 	}
 	wasm, err := os.ReadFile(mainPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return wasm, nil
+	return wasm, nil, nil
 }
 
 // newWorkerIn is newWorker with the compilation cache in cacheDir ("" for

@@ -76,7 +76,7 @@ func (w *Worker) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		fail(rw, out, publicReason(ctx, err))
 	case out.failed:
 		if out.reason != "" || stderr != "" {
-			w.logFailure(r, "request failed", boundLines(strings.Split(out.reason, "\n"), failHeadLines+16, failTailLines), stderr)
+			w.logFailure(r, "request failed", w.mapText(boundLines(strings.Split(out.reason, "\n"), failHeadLines+16, failTailLines)), stderr)
 		}
 		w.put(inst)
 		fail(rw, out, "worker error: the Worker failed (see the log)")

@@ -34,11 +34,12 @@ const (
 
 // logWriter turns a guest's stdout or stderr into one slog record per line.
 type logWriter struct {
-	mu     sync.Mutex
-	log    *slog.Logger
-	level  slog.Level
-	stream string
-	buf    bytes.Buffer
+	mu      sync.Mutex
+	log     *slog.Logger
+	level   slog.Level
+	stream  string
+	mapText func(string) string // WorkerConfig.MapText, via Worker.mapText
+	buf     bytes.Buffer
 
 	holding   bool
 	held      []string
@@ -80,14 +81,14 @@ func (l *logWriter) flushLocked() {
 		l.held = append(l.held, l.buf.String())
 		l.heldBytes += l.buf.Len()
 	} else {
-		l.log.Log(context.Background(), l.level, l.buf.String(), "stream", l.stream)
+		l.log.Log(context.Background(), l.level, l.mapText(l.buf.String()), "stream", l.stream)
 	}
 	l.buf.Reset()
 }
 
 func (l *logWriter) logHeldLocked() {
 	for _, line := range l.held {
-		l.log.Log(context.Background(), l.level, line, "stream", l.stream)
+		l.log.Log(context.Background(), l.level, l.mapText(line), "stream", l.stream)
 	}
 	l.held, l.heldBytes = l.held[:0], 0
 }
@@ -118,7 +119,7 @@ func (l *logWriter) release(failed bool) string {
 		l.logHeldLocked()
 		return ""
 	}
-	s := boundLines(l.held, failHeadLines, failTailLines)
+	s := l.mapText(boundLines(l.held, failHeadLines, failTailLines))
 	l.held, l.heldBytes = l.held[:0], 0
 	return s
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/bindery-run/bindery/abi"
 	"github.com/bindery-run/bindery/abi/stream"
 	"github.com/bindery-run/bindery/host/internal/httpwit"
+	"github.com/bindery-run/bindery/host/internal/logwit"
 	"github.com/bindery-run/bindery/host/wasi02"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -82,6 +83,7 @@ func NewRuntime(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
 	core := []abi.Interface{
 		{Name: stream.StreamsInterface, Define: stream.DefineStreams},
 		{Name: httpwit.TypesInterface, Define: httpwit.DefineTypes},
+		{Name: logwit.ConsoleInterface, Define: logwit.DefineConsole}, // each Worker's own (newWorker)
 	}
 	// WASI 0.2 (clocks, random, io, cli, no filesystem), for guests such as
 	// componentize-js's engine that import it; it grants nothing per Worker.

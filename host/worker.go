@@ -18,6 +18,7 @@ import (
 	"github.com/bindery-run/bindery/abi"
 	"github.com/bindery-run/bindery/host/internal/component"
 	"github.com/bindery-run/bindery/host/internal/httpwit"
+	"github.com/bindery-run/bindery/host/internal/logwit"
 	"github.com/bindery-run/bindery/host/internal/modrewrite"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -75,6 +76,11 @@ type WorkerConfig struct {
 	// instance from a snapshot of the result (see InitConfig). Core
 	// modules only.
 	Init *InitConfig
+	// MapText, if set, rewrites what the guest says before it is logged
+	// (console records, stdout and stderr lines, failure reasons, a failed
+	// initialisation): a JavaScript Worker maps the positions in its
+	// bundle back to its sources with it.
+	MapText func(string) string
 }
 
 // Worker is a compiled guest with its bindings and a pool of warm
@@ -92,6 +98,7 @@ type Worker struct {
 	log      *slog.Logger
 	initFn   bool
 	snap     *snapshot // instances start from it (WorkerConfig.Init)
+	mapper   func(string) string
 	idle     chan *instance
 	sem      chan struct{}
 	closed   atomic.Bool
@@ -210,6 +217,8 @@ func (rt *Runtime) newWorker(ctx context.Context, cfg WorkerConfig, engine wazer
 		w.log = rt.log
 	}
 	w.log = w.log.With("worker", cfg.Name)
+	w.mapper = cfg.MapText
+	w.impls[rt.slots[logwit.ConsoleInterface]] = console{w}
 	if cm != nil {
 		_, w.initFn = cm.ExportedFunctions()["_initialize"]
 	}
@@ -468,8 +477,8 @@ func (w *Worker) instantiate(ctx context.Context) (_ *instance, err error) {
 // newInstance returns the per-instance state of a new instance.
 func (w *Worker) newInstance(ctx context.Context) *instance {
 	return &instance{
-		stdout: &logWriter{log: w.log, level: slog.LevelInfo, stream: "stdout"},
-		stderr: &logWriter{log: w.log, level: slog.LevelWarn, stream: "stderr"},
+		stdout: &logWriter{log: w.log, level: slog.LevelInfo, stream: "stdout", mapText: w.mapText},
+		stderr: &logWriter{log: w.log, level: slog.LevelWarn, stream: "stderr", mapText: w.mapText},
 		done:   ctx.Done(),
 	}
 }

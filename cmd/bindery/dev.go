@@ -293,7 +293,7 @@ func startDevServer(ctx context.Context, f *devFlags, p *devProject, log *slog.L
 	}
 	t0 = time.Now()
 	w, err := rt.NewWorker(ctx, host.WorkerConfig{
-		Name: p.cfg.Name, Wasm: p.worker.wasm, Init: p.worker.init, Bindings: append(bindings, p.vars),
+		Name: p.cfg.Name, Wasm: p.worker.wasm, Init: p.worker.init, MapText: p.worker.mapText, Bindings: append(bindings, p.vars),
 		RequestTimeout: f.timeout, MemoryLimit: uint64(f.memoryMiB) << 20, MaxInstances: f.maxInstances,
 	})
 	if err != nil {

@@ -21,8 +21,9 @@ type worker struct {
 	// path is main, as configured or given on the command line.
 	path string
 	// wasm and init are what host.WorkerConfig takes.
-	wasm []byte
-	init *host.InitConfig
+	wasm    []byte
+	init    *host.InitConfig
+	mapText func(string) string
 	// bundle is a JavaScript main's bundle (nil otherwise).
 	bundle *jsbuild.Bundle
 }
@@ -53,7 +54,7 @@ func loadMain(ctx context.Context, cfg *wrangler.Config, main string, progress i
 		for _, warning := range w.Bundle.Warnings {
 			fmt.Fprintln(progress, warning)
 		}
-		return &worker{path: main, wasm: w.Wasm, init: w.Init, bundle: w.Bundle}, nil
+		return &worker{path: main, wasm: w.Wasm, init: w.Init, mapText: w.MapText, bundle: w.Bundle}, nil
 	}
 	return nil, fmt.Errorf("main %s: bindery builds JavaScript and TypeScript mains (%s) and serves WebAssembly (.wasm)",
 		displayPath(main), strings.Join(jsbuild.JSExtensions, ", "))

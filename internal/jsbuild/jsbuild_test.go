@@ -100,3 +100,81 @@ func TestHelloJS(t *testing.T) {
 		t.Fatalf("GET /hello after the edit: %d %q", rec.Code, rec.Body)
 	}
 }
+
+// TestLogsPointAtSources: console.error(err) is one record at level ERROR
+// whose stack frames name the TypeScript source's lines; an uncaught
+// error is one failure record, mapped too; a script that throws while it
+// is evaluated fails NewWorker with the source position.
+func TestLogsPointAtSources(t *testing.T) {
+	tc := toolchain(t)
+	ctx := context.Background()
+	logs := &testutil.SyncBuffer{}
+	rt := runtime(t, logs)
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "src"), 0o755)
+	src := `// line 1
+function inner(n: number): never {
+  throw new Error("deep failure " + n);
+}
+export default {
+  async fetch(req: Request): Promise<Response> {
+    if (new URL(req.url).pathname === "/throw") inner(2);
+    try {
+      inner(1);
+    } catch (e) {
+      console.error("caught:", e);
+    }
+    console.log("multi\nline", { a: [1, 2] });
+    return new Response("ok");
+  },
+};
+`
+	os.WriteFile(filepath.Join(dir, "src", "index.ts"), []byte(src), 0o644)
+	w, err := tc.Build(ctx, jsbuild.Options{Entry: filepath.Join(dir, "src", "index.ts"), ProjectDir: dir, Dev: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hw, err := rt.NewWorker(ctx, host.WorkerConfig{Name: "maps", Wasm: w.Wasm, Init: w.Init, MapText: w.MapText})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hw.Close(ctx)
+	rec := httptest.NewRecorder()
+	hw.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if rec.Code != 200 {
+		t.Fatalf("GET /: %d %q", rec.Code, rec.Body)
+	}
+	var errRec, logRec string
+	for _, l := range strings.Split(logs.String(), "\n") {
+		switch {
+		case strings.Contains(l, "caught:"):
+			errRec = l
+		case strings.Contains(l, "multi"):
+			logRec = l
+		}
+	}
+	for _, want := range []string{"level=ERROR", "Error: deep failure 1", "at inner (src/index.ts:3:", "at fetch (src/index.ts:9:", "stream=console"} {
+		if !strings.Contains(errRec, want) {
+			t.Errorf("the console.error record lacks %q: %s", want, errRec)
+		}
+	}
+	if !strings.Contains(logRec, `multi\nline { a: [ 1, 2 ] }`) || !strings.Contains(logRec, "level=INFO") {
+		t.Errorf("the console.log record: %s", logRec)
+	}
+	logs.Reset()
+	rec = httptest.NewRecorder()
+	hw.ServeHTTP(rec, httptest.NewRequest("GET", "/throw", nil))
+	if rec.Code != 500 || !strings.Contains(logs.String(), "Uncaught Error: deep failure 2") || !strings.Contains(logs.String(), "at inner (src/index.ts:3:") {
+		t.Errorf("uncaught: %d, logs:\n%s", rec.Code, logs)
+	}
+
+	os.WriteFile(filepath.Join(dir, "src", "index.ts"), []byte("// one\nconst x: number = 1;\nthrow new TypeError('top-level ' + x);\nexport default {};\n"), 0o644)
+	w, err = tc.Build(ctx, jsbuild.Options{Entry: filepath.Join(dir, "src", "index.ts"), ProjectDir: dir, Dev: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = rt.NewWorker(ctx, host.WorkerConfig{Name: "throws", Wasm: w.Wasm, Init: w.Init, MapText: w.MapText})
+	if err == nil || !strings.Contains(err.Error(), "top-level 1") || !strings.Contains(err.Error(), "src/index.ts:3:") {
+		t.Errorf("a script that throws: %v", err)
+	}
+}

@@ -285,6 +285,9 @@ type Worker struct {
 	Wasm   []byte
 	Init   *host.InitConfig
 	Bundle *Bundle
+	// MapText maps the bundle's positions in what the Worker logs back to
+	// its sources (host.WorkerConfig.MapText).
+	MapText func(string) string
 }
 
 // Build bundles opts.Entry and pairs it with the toolchain's engine.
@@ -297,12 +300,59 @@ func (tc *Toolchain) Build(ctx context.Context, opts Options) (*Worker, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Worker{Wasm: e.Wasm, Init: e.Init(b), Bundle: b}, nil
+	return &Worker{Wasm: e.Wasm, Init: e.Init(b), Bundle: b, MapText: b.Mapper()}, nil
 }
 
 // Bundle bundles opts.Entry with the toolchain's runtime.
 func (tc *Toolchain) Bundle(opts Options) (*Bundle, error) {
-	return bundle(opts, filepath.Join(tc.SDKDir, "src", "runtime.js"), []string{filepath.Join(tc.NPMDir, "node_modules")})
+	b, err := bundle(opts, filepath.Join(tc.SDKDir, "src", "runtime.js"), []string{filepath.Join(tc.NPMDir, "node_modules")})
+	if err != nil {
+		return nil, err
+	}
+	// The runtime's files are shown as "bindery/…", not as paths into the
+	// user cache.
+	project := opts.ProjectDir
+	if project == "" {
+		project = filepath.Dir(opts.Entry)
+	}
+	b.SourceMap = renameSources(b.SourceMap, func(src string) string {
+		abs := src
+		if !filepath.IsAbs(abs) {
+			abs = filepath.Join(project, filepath.FromSlash(src))
+		}
+		for _, dir := range []string{filepath.Join(tc.SDKDir, "src"), filepath.Join(tc.NPMDir, "node_modules")} {
+			if rel, err := filepath.Rel(dir, abs); err == nil && !strings.HasPrefix(rel, "..") {
+				return "bindery/" + filepath.ToSlash(rel)
+			}
+		}
+		return src
+	})
+	return b, nil
+}
+
+// renameSources rewrites the "sources" of a source map with rename.
+func renameSources(sm []byte, rename func(string) string) []byte {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(sm, &m); err != nil {
+		return sm
+	}
+	var sources []string
+	if err := json.Unmarshal(m["sources"], &sources); err != nil {
+		return sm
+	}
+	for i, s := range sources {
+		sources[i] = rename(s)
+	}
+	b, err := json.Marshal(sources)
+	if err != nil {
+		return sm
+	}
+	m["sources"] = b
+	out, err := json.Marshal(m)
+	if err != nil {
+		return sm
+	}
+	return out
 }
 
 // materialise makes dir with fill, unless it exists: fill writes into a

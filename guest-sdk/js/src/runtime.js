@@ -13,6 +13,9 @@
 import { Namespace } from 'bindery:kv/store@0.1.0';
 import { Bucket } from 'bindery:r2/bucket@0.1.0';
 import * as vars from 'bindery:config/vars@0.1.0';
+import { formatError, installConsole } from './console.js';
+
+installConsole();
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -589,8 +592,7 @@ const MAX_REASON = 16 << 10;
 function failureReason(e) {
   let s;
   try {
-    s = 'Uncaught ' + String(e);
-    if (e && typeof e.stack === 'string' && e.stack) s += '\n' + e.stack;
+    s = 'Uncaught ' + (e instanceof Error ? formatError(e) : String(e));
   } catch {
     s = 'Uncaught exception (it cannot be shown as a string)';
   }
