@@ -54,6 +54,9 @@ func loadMain(ctx context.Context, cfg *wrangler.Config, main string, progress i
 		for _, warning := range w.Bundle.Warnings {
 			fmt.Fprintln(progress, warning)
 		}
+		if cfg.Bundle.FindAdditionalModules {
+			fmt.Fprintln(progress, "warning: find_additional_modules: bindery bundles every module main imports (dynamic imports with a literal path too) into one; files only reachable by a computed import are not found")
+		}
 		return &worker{path: main, wasm: w.Wasm, init: w.Init, mapText: w.MapText, bundle: w.Bundle}, nil
 	}
 	return nil, fmt.Errorf("main %s: bindery builds JavaScript and TypeScript mains (%s) and serves WebAssembly (.wasm)",
