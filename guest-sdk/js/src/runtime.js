@@ -13,6 +13,7 @@
 import { Namespace } from 'bindery:kv/store@0.1.0';
 import { Bucket } from 'bindery:r2/bucket@0.1.0';
 import * as vars from 'bindery:config/vars@0.1.0';
+import './crypto.js'; // crypto.subtle, CryptoKey, crypto.DigestStream on the host's crypto
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
