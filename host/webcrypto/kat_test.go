@@ -3,6 +3,8 @@ package webcrypto_test
 import (
 	"bytes"
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -439,4 +441,20 @@ func TestJWKRoundTrip(t *testing.T) {
 			}
 		})
 	}
+}
+
+var base64URL = base64.RawURLEncoding
+
+// newGCM is Go's AES-GCM with a 12-byte nonce.
+func newGCM(t testing.TB, key []byte) cipher.AEAD {
+	t.Helper()
+	b, err := aes.NewCipher(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := cipher.NewGCM(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
 }
