@@ -96,7 +96,7 @@ func call(t *testing.T, w *host.Worker, logs *testutil.SyncBuffer, path string, 
 	if rec.Code != 200 {
 		t.Fatalf("%s %s: %d %s\nlog:\n%s", method, path, rec.Code, rec.Body, logs)
 	}
-	if os.Getenv("DEBUG_JS") != "" && len(rec.Body.Bytes()) < 2000 {
+	if os.Getenv("BINDERY_JS_DEBUG") != "" && rec.Body.Len() < 2000 { // the Worker's answers, to read with -v
 		t.Logf("%s", rec.Body)
 	}
 	if err := json.Unmarshal(rec.Body.Bytes(), out); err != nil {
