@@ -104,8 +104,6 @@ func call(t *testing.T, w *host.Worker, logs *testutil.SyncBuffer, path string, 
 	}
 }
 
-func unhexT(t *testing.T, s string) []byte { return unhex(t, s) }
-
 // jwt signs a compact JWS with Go's crypto.
 func jwt(t *testing.T, alg string, sign func(signingInput []byte) []byte) string {
 	t.Helper()
@@ -216,7 +214,7 @@ func TestJSWorker(t *testing.T) {
 		if got.Decrypted != hex.EncodeToString(pt) {
 			t.Errorf("JS decrypted %s", got.Decrypted)
 		}
-		if back, err := aead.Open(nil, iv, unhexT(t, got.Encrypted), aad); err != nil || string(back) != "sealed in JS" {
+		if back, err := aead.Open(nil, iv, unhex(t, got.Encrypted), aad); err != nil || string(back) != "sealed in JS" {
 			t.Errorf("Go opens what JS sealed: %q, %v", back, err)
 		}
 		if got.Tampered != "OperationError" || got.Algorithm["length"] != 256.0 {
@@ -264,18 +262,18 @@ func TestJSWorker(t *testing.T) {
 				if !e.Verifies || len(e.PublicUsages) != 1 || e.PublicUsages[0] != "verify" || len(e.PrivateUsages) != 1 || e.PrivateUsages[0] != "sign" {
 					t.Fatalf("%+v", e)
 				}
-				pub, err := x509.ParsePKIXPublicKey(unhexT(t, e.Spki))
+				pub, err := x509.ParsePKIXPublicKey(unhex(t, e.Spki))
 				if err != nil {
 					t.Fatalf("Go parses the JS SPKI: %v", err)
 				}
-				priv, err := x509.ParsePKCS8PrivateKey(unhexT(t, e.Pkcs8))
+				priv, err := x509.ParsePKCS8PrivateKey(unhex(t, e.Pkcs8))
 				if err != nil {
 					t.Fatalf("Go parses the JS PKCS #8: %v", err)
 				}
 				if !priv.(interface{ Public() crypto.PublicKey }).Public().(interface{ Equal(crypto.PublicKey) bool }).Equal(pub) {
 					t.Fatal("the PKCS #8 key's public half is not the SPKI key")
 				}
-				sig := unhexT(t, e.Signature)
+				sig := unhex(t, e.Signature)
 				var ok bool
 				switch p := pub.(type) {
 				case *rsa.PublicKey:
