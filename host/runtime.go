@@ -14,6 +14,7 @@ import (
 	"github.com/bindery-run/bindery/host/internal/httpwit"
 	"github.com/bindery-run/bindery/host/internal/logwit"
 	"github.com/bindery-run/bindery/host/wasi02"
+	"github.com/bindery-run/bindery/host/webcrypto"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/experimental"
@@ -26,7 +27,7 @@ type RuntimeConfig struct {
 	// memory only (a big guest then compiles anew in every process).
 	CacheDir string
 	// Interfaces are the WIT interfaces of the bindings, beyond the core
-	// ones (streams, HTTP) the host always serves.
+	// ones (streams, HTTP, crypto, WASI 0.2) the host always serves.
 	Interfaces []abi.Interface
 	// Logger receives the host's and the guests' logs; nil discards them.
 	Logger *slog.Logger
@@ -84,6 +85,8 @@ func NewRuntime(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
 		{Name: stream.StreamsInterface, Define: stream.DefineStreams},
 		{Name: httpwit.TypesInterface, Define: httpwit.DefineTypes},
 		{Name: logwit.ConsoleInterface, Define: logwit.DefineConsole}, // each Worker's own (newWorker)
+		// WebCrypto's SubtleCrypto: computation only, so every Worker gets it.
+		webcrypto.WIT(),
 	}
 	// WASI 0.2 (clocks, random, io, cli, no filesystem), for guests such as
 	// componentize-js's engine that import it; it grants nothing per Worker.

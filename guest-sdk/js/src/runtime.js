@@ -16,6 +16,7 @@ import * as vars from 'bindery:config/vars@0.1.0';
 import { formatError, installConsole } from './console.js';
 
 installConsole();
+import './crypto.js'; // crypto.subtle, CryptoKey, crypto.DigestStream on the host's crypto
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
