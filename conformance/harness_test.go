@@ -67,6 +67,7 @@ import (
 	"github.com/bindery-run/bindery/bindings/vars"
 	"github.com/bindery-run/bindery/host"
 	"github.com/bindery-run/bindery/internal/jsbuild"
+	"github.com/bindery-run/bindery/internal/jsbuild/jstest"
 	"github.com/bindery-run/bindery/internal/state"
 	"github.com/bindery-run/bindery/internal/testutil"
 )
@@ -436,15 +437,7 @@ func newWorker(t *testing.T, name, mainPath string, mutate ...func(*host.WorkerC
 func loadMain(t *testing.T, mainPath string) ([]byte, *host.InitConfig, func(string) string) {
 	t.Helper()
 	if jsbuild.IsJS(mainPath) {
-		var progress bytes.Buffer
-		tc, err := jsbuild.EnsureToolchain(context.Background(), "", &progress)
-		if err != nil {
-			t.Fatalf("%v\n%s", err, progress.String())
-		}
-		w, err := tc.Build(context.Background(), jsbuild.Options{Entry: mainPath, Dev: true})
-		if err != nil {
-			t.Fatal(err)
-		}
+		w := jstest.Build(t, mainPath)
 		return w.Wasm, w.Init, w.MapText
 	}
 	wasm, err := os.ReadFile(mainPath)

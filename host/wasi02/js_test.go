@@ -16,8 +16,7 @@ import (
 	"github.com/bindery-run/bindery/bindings/r2"
 	"github.com/bindery-run/bindery/bindings/vars"
 	"github.com/bindery-run/bindery/host"
-	"github.com/bindery-run/bindery/internal/jsbuild"
-	"github.com/bindery-run/bindery/internal/testutil"
+	"github.com/bindery-run/bindery/internal/jsbuild/jstest"
 )
 
 // buildJS builds examples/hello-js from its source as bindery dev does
@@ -26,21 +25,8 @@ import (
 // (fails when js is required: testutil.NeedToolchain).
 func buildJS(t *testing.T) ([]byte, *host.InitConfig) {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("-short: the JavaScript toolchain")
-	}
-	_, err := testutil.ProbeNode()
-	testutil.NeedToolchain(t, err)
-	var progress strings.Builder
-	tc, err := jsbuild.EnsureToolchain(context.Background(), "", &progress)
-	if err != nil {
-		t.Fatalf("%v\n%s", err, progress.String())
-	}
 	start := time.Now()
-	w, err := tc.Build(context.Background(), jsbuild.Options{Entry: "../../examples/hello-js/worker.js", Dev: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := jstest.Build(t, "../../examples/hello-js/worker.js")
 	t.Logf("build (esbuild bundle; the engine from the cache): %v", time.Since(start).Round(time.Millisecond))
 	return w.Wasm, w.Init
 }

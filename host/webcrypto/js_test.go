@@ -20,18 +20,17 @@ import (
 	"math/big"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/bindery-run/bindery/abi"
 	"github.com/bindery-run/bindery/bindings/kv"
 	"github.com/bindery-run/bindery/bindings/r2"
 	"github.com/bindery-run/bindery/bindings/vars"
 	"github.com/bindery-run/bindery/host"
+	"github.com/bindery-run/bindery/internal/jsbuild/jstest"
 	"github.com/bindery-run/bindery/internal/testutil"
 )
 
@@ -42,29 +41,12 @@ func userCache() string {
 	return os.TempDir()
 }
 
-// jsWorker builds testdata/worker.js with guest-sdk/js and serves it, or
-// skips when node or the SDK's packages are missing (fails when js is
-// required: testutil.NeedToolchain).
+// jsWorker builds testdata/worker.js as bindery dev does and serves it, or
+// skips when node is missing (fails when js is required:
+// testutil.NeedToolchain).
 func jsWorker(t *testing.T) (*host.Worker, *testutil.SyncBuffer) {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("-short: building a JS Worker takes ~20 s")
-	}
-	node, err := testutil.ProbeJS()
-	testutil.NeedToolchain(t, err)
-	sdk, _ := filepath.Abs("../../guest-sdk/js")
-	out := filepath.Join(t.TempDir(), "worker.wasm")
-	start := time.Now()
-	cmd := exec.Command(node, filepath.Join(sdk, "build.mjs"), "testdata/worker.js", "-o", out,
-		"--cache-dir", filepath.Join(userCache(), "bindery-test", "js"))
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, b)
-	}
-	t.Logf("build: %v", time.Since(start).Round(time.Millisecond))
-	wasm, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	js := jstest.Build(t, "testdata/worker.js")
 	logs := &testutil.SyncBuffer{}
 	rt, err := host.NewRuntime(ctx, host.RuntimeConfig{
 		CacheDir:   filepath.Join(userCache(), "bindery-test", "wazero"),
@@ -75,7 +57,7 @@ func jsWorker(t *testing.T) (*host.Worker, *testutil.SyncBuffer) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { rt.Close(ctx) })
-	w, err := rt.NewWorker(ctx, host.WorkerConfig{Name: "crypto-js", Wasm: wasm})
+	w, err := rt.NewWorker(ctx, host.WorkerConfig{Name: "crypto-js", Wasm: js.Wasm, Init: js.Init, MapText: js.MapText})
 	if err != nil {
 		t.Fatal(err)
 	}
