@@ -651,6 +651,11 @@ def _send(out, resp):
             try:
                 while os.splice(src, _SPLICE_ALL) == _SPLICE_ALL:
                     pass
+            except Err as e:
+                # Closed: the body had ended before the first byte (an
+                # empty body), or the client left; either way it is done.
+                if not isinstance(e.value, _streams.StreamError_Closed):
+                    raise
             finally:
                 _drop(os)
                 _drop(src)
