@@ -318,7 +318,8 @@ func TestBuildError(t *testing.T) {
 		want      []string
 	}{
 		{name: "an import that is not there", src: "import nosuchmodule\n",
-			want: []string{"ModuleNotFoundError: No module named 'nosuchmodule'", "entry.py\", line 1"}},
+			// The Worker's own file, as it is on disk.
+			want: []string{"ModuleNotFoundError: No module named 'nosuchmodule'", "entry.py\", line 1", "{dir}"}},
 		{name: "no handler", src: "x = 1\n",
 			want: []string{"TypeError: the Worker module 'entry' must define class Default(WorkerEntrypoint)"}},
 	}
@@ -334,7 +335,8 @@ func TestBuildError(t *testing.T) {
 			if !errors.As(err, &ee) {
 				t.Errorf("Build = %v, want it to wrap the exit status", err)
 			}
-			for _, w := range append(tc.want, "Traceback (most recent call last)", dir) {
+			for _, w := range append(tc.want, "Traceback (most recent call last)") {
+				w = strings.ReplaceAll(w, "{dir}", dir)
 				if !strings.Contains(be.Output, w) {
 					t.Errorf("the output does not contain %q:\n%s", w, be.Output)
 				}
