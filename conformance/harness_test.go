@@ -254,10 +254,15 @@ func probeToolchain(script string) error {
 }
 
 // required says whether the comma-separated list in
-// BINDERY_CONFORMANCE_REQUIRE names lang: CI sets it for the languages whose
-// toolchains it installs, so a broken install fails instead of skipping.
-// The tests outside this suite read the same list (testutil.NeedToolchain).
-func required(lang string) bool { return testutil.Required(lang) }
+// BINDERY_CONFORMANCE_REQUIRE names lang's toolchain: CI sets it for the
+// languages whose toolchains it installs, so a broken install fails instead
+// of skipping. A variant of a language ("python-cf") needs the language's
+// toolchain. The tests outside this suite read the same list
+// (testutil.NeedToolchain).
+func required(lang string) bool {
+	toolchain, _, _ := strings.Cut(lang, "-")
+	return testutil.Required(toolchain)
+}
 
 // summary is one line: "conformance: ran go, c; skipped rust (no cargo)".
 func summary(results []result) string {

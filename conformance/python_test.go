@@ -1,41 +1,42 @@
 package conformance_test
 
 import (
+	"context"
 	"errors"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
+	"github.com/bindery-run/bindery/internal/pybuild"
 	"github.com/bindery-run/bindery/internal/testutil"
 )
 
-// The Python Worker (conformance/python/worker.py) builds with
-// guest-sdk/python/build.sh: componentize-py 0.25.1 makes a component of
-// world "worker" with the SDK (guest-sdk/python/bindery), and the host
-// runs the component's core graph (docs/components.md). It needs
-// componentize-py (guest-sdk/python/install-toolchain.sh); without it the
-// language is skipped with the reason.
+// The Python Workers build with internal/pybuild (the SDK embedded in
+// the test binary): componentize-py 0.25.1 makes a component of world
+// "worker", and the host runs the component's core graph
+// (docs/components.md). "python" is conformance/python/worker.py, written
+// with Bindery's own API (async def fetch(request, env)); "python-cf" is
+// conformance/python-cf/src/entry.py, the same contract in Cloudflare's
+// current style (class Default(WorkerEntrypoint), from workers import
+// Response). Both need componentize-py (guest-sdk/python/install-toolchain.sh);
+// without it they are skipped with the reason.
 func init() {
-	languages = append(languages, language{name: "python", build: buildPython})
+	languages = append(languages,
+		language{name: "python", build: pythonBuilder("conformance/python/worker.py")},
+		language{name: "python-cf", build: pythonBuilder("conformance/python-cf/src/entry.py")})
 }
 
-func buildPython(t *testing.T, dir string) (string, error) {
-	root := testutil.RepoRoot(t)
-	script := filepath.Join(root, "guest-sdk", "python", "build.sh")
-	if err := probeToolchain(script); err != nil {
-		return "", err
+// pythonBuilder returns a language's build for the Python Worker whose
+// entry file is src (relative to the repository root).
+func pythonBuilder(src string) func(t *testing.T, dir string) (string, error) {
+	return func(t *testing.T, dir string) (string, error) {
+		opts, err := testutil.ProbePython()
+		if me := (*testutil.MissingError)(nil); errors.As(err, &me) {
+			return "", skip("%s", me.Reason)
+		}
+		if err != nil {
+			return "", err
+		}
+		// componentize-py takes ~20 s; the build is cached by its inputs.
+		return pybuild.Build(context.Background(), filepath.Join(testutil.RepoRoot(t), filepath.FromSlash(src)), opts)
 	}
-	// componentize-py takes ~20 s; the build is cached by its inputs.
-	cache, err := os.UserCacheDir()
-	if err != nil {
-		cache = os.TempDir()
-	}
-	wasm := filepath.Join(dir, "python.wasm")
-	cmd := exec.Command("bash", script, filepath.Join(root, "conformance", "python", "worker.py"), "-o", wasm,
-		"--cache-dir", filepath.Join(cache, "bindery-test", "python"))
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", errors.New(err.Error() + "\n" + string(out))
-	}
-	return wasm, nil
 }

@@ -1,11 +1,17 @@
-// Package wit holds the WIT packages that define the guest ABI (world.wit
-// and deps/), embedded so that the bindery binary can give them to guest
-// toolchains anywhere on disk.
+// Package wit embeds the WIT packages of the guest ABI (world.wit and
+// deps/), the single source of truth that cmd/bindery-bindgen reads from
+// this folder, so that a tool building a Worker outside a checkout
+// (internal/pybuild, internal/jsbuild) can write them out for its
+// compiler.
 package wit
 
-import "embed"
+import (
+	"embed"
+	"io/fs"
+)
 
-// Files are world.wit and deps/, at their paths in wit/.
-//
 //go:embed world.wit deps
-var Files embed.FS
+var files embed.FS
+
+// FS returns the WIT files: world.wit and deps/<package>/<package>.wit.
+func FS() fs.FS { return files }

@@ -1,15 +1,14 @@
 #!/usr/bin/env bash
-# Installs componentize-py 0.25.1 (from PyPI, with pip --target) into
-# $BINDERY_COMPONENTIZE_PY (default ~/.cache/bindery/componentize-py), the
-# directory guest-sdk/python/build.sh looks in. Does nothing when that
-# version is already there. Needs python3 >= 3.10 with pip (installs
-# python3-pip from Debian when pip is missing and apt-get is there).
+# Installs componentize-py 0.25.1 (from PyPI with pip --target, the wheel
+# pinned by its sha256) into $BINDERY_COMPONENTIZE_PY (default
+# ~/.cache/bindery/componentize-py), where build.sh and `bindery` look for
+# it; both also install it on first use. Does nothing when that version is
+# already there. A thin wrapper around internal/pybuild (go run
+# ./internal/cmd/pybuild --install). Needs python3 >= 3.9 with pip
+# (installs python3-pip from Debian when pip is missing and apt-get is
+# there).
 set -euo pipefail
-want=0.25.1
-dir=${BINDERY_COMPONENTIZE_PY:-$HOME/.cache/bindery/componentize-py}
-if [ -x "$dir/bin/componentize-py" ] && [ "$(PYTHONPATH=$dir "$dir/bin/componentize-py" --version 2>/dev/null)" = "componentize-py $want" ]; then
-  exit 0
-fi
+root=$(cd "$(dirname "$0")/../.." && pwd)
 if ! python3 -m pip --version >/dev/null 2>&1; then
   if command -v apt-get >/dev/null 2>&1; then
     sudo=""
@@ -18,6 +17,5 @@ if ! python3 -m pip --version >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends python3-pip
   fi
 fi
-rm -rf "$dir"
-python3 -m pip install --quiet --disable-pip-version-check --no-warn-script-location --target "$dir" "componentize-py==$want"
-PYTHONPATH=$dir "$dir/bin/componentize-py" --version
+env -u GOOS -u GOARCH go -C "$root" run ./internal/cmd/pybuild --install
+env -u GOOS -u GOARCH go -C "$root" run ./internal/cmd/pybuild --probe

@@ -175,7 +175,7 @@ func (tc *Toolchain) Engine(ctx context.Context) (*Engine, error) {
 		}
 		h.Write(b)
 	}
-	h.Write([]byte(digestFS(wit.Files)))
+	h.Write([]byte(digestFS(wit.FS())))
 	h.Write([]byte(strings.Join(features, ",")))
 	dir := filepath.Join(tc.CacheDir, "js", "engine-"+hex.EncodeToString(h.Sum(nil))[:16])
 	if _, err := os.Stat(filepath.Join(dir, "meta.json")); err != nil {
@@ -189,7 +189,7 @@ func (tc *Toolchain) Engine(ctx context.Context) (*Engine, error) {
 				return err
 			}
 			defer os.RemoveAll(witDir)
-			if err := writeFS(witDir, wit.Files); err != nil {
+			if err := writeFS(witDir, wit.FS()); err != nil {
 				return err
 			}
 			cmd := exec.CommandContext(ctx, tc.Node, filepath.Join(tc.SDKDir, "splice.mjs"), "--wit", witDir, "--out", out, "--features", strings.Join(features, ","))

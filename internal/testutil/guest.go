@@ -4,13 +4,16 @@
 package testutil
 
 import (
+	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"sync"
 	"testing"
+
+	"github.com/bindery-run/bindery/internal/pybuild"
 )
 
 var (
@@ -75,25 +78,44 @@ func BuildCLI(t testing.TB) string {
 }
 
 // BuildPythonGuest builds the Python Worker src (relative to the
-// repository root, e.g. "examples/hello-py/worker.py") with
-// guest-sdk/python/build.sh and returns the component's path. The build is
-// cached by its inputs in the user cache directory (bindery-test/python),
-// so only a changed Worker, SDK or WIT pays componentize-py's ~20 s.
-// Without componentize-py 0.25.1 the test skips, or fails when python is
+// repository root, e.g. "examples/hello-py/worker.py") with internal/pybuild
+// (the SDK embedded in the test binary) and returns the component's path.
+// The build is cached by its inputs in the user cache directory
+// (bindery-test/python), so only a changed Worker, SDK or WIT pays
+// componentize-py's ~20 s. Without componentize-py 0.25.1 (never installed
+// by a test: see [ProbePython]) the test skips, or fails when python is
 // required (see [NeedToolchain]).
 func BuildPythonGuest(t testing.TB, src string) string {
 	t.Helper()
-	_, err := ProbeScript("python", "guest-sdk/python/build.sh")
+	opts, err := ProbePython()
 	NeedToolchain(t, err)
+	wasm, err := pybuild.Build(context.Background(), filepath.Join(root(), filepath.FromSlash(src)), opts)
+	if err != nil {
+		t.Fatalf("build %s: %v", src, err)
+	}
+	return wasm
+}
+
+// ProbePython returns the pybuild options the tests build Python Workers
+// with (the cache in bindery-test/python under the user cache directory,
+// componentize-py from $BINDERY_COMPONENTIZE_PY or its default, never
+// installed) when componentize-py 0.25.1 is installed, else a
+// *MissingError for "python" that says what is missing.
+func ProbePython() (pybuild.Options, error) {
 	cache, err := os.UserCacheDir()
 	if err != nil {
 		cache = os.TempDir()
 	}
-	out := filepath.Join(t.TempDir(), strings.TrimSuffix(filepath.Base(src), ".py")+".wasm")
-	cmd := exec.Command("bash", filepath.Join(root(), "guest-sdk", "python", "build.sh"), filepath.Join(root(), filepath.FromSlash(src)), "-o", out,
-		"--cache-dir", filepath.Join(cache, "bindery-test", "python"))
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build %s: %v\n%s", src, err, b)
+	opts := pybuild.Options{
+		CacheDir:     filepath.Join(cache, "bindery-test", "python"),
+		ToolchainDir: os.Getenv(pybuild.ToolchainEnv),
+		NoInstall:    true,
 	}
-	return out
+	if err := pybuild.Probe(context.Background(), opts); err != nil {
+		if errors.Is(err, pybuild.ErrNoPython) || errors.Is(err, pybuild.ErrToolchainMissing) {
+			return opts, &MissingError{Toolchain: "python", Reason: err.Error() + " (run guest-sdk/python/install-toolchain.sh)"}
+		}
+		return opts, err
+	}
+	return opts, nil
 }

@@ -2,17 +2,31 @@
 
 Implements the ``bindery:http/handler`` export on top of the Bindery
 imports (the bindings componentize-py generates from ``wit/``) and calls a
-Cloudflare-style Worker module::
+Cloudflare-style Worker module, in any of the shapes Cloudflare's Python
+Workers take::
 
-    # worker.py
+    # Cloudflare's current shape (the ``workers`` module is this SDK)
+    from workers import Response, WorkerEntrypoint
+
+    class Default(WorkerEntrypoint):
+        async def fetch(self, request):
+            count = int(await self.env.STORE.get("count") or 0) + 1
+            await self.env.STORE.put("count", str(count))
+            return Response(f"{self.env.GREETING} #{count}\\n")
+
+    # the older shape, with the JavaScript classes of the ``js`` module
+    from js import Response
+
+    async def on_fetch(request, env):
+        return Response.new("hello")
+
+    # Bindery's own
     from bindery import Response
 
     async def fetch(request, env):
-        count = int(await env.STORE.get("count") or 0) + 1
-        await env.STORE.put("count", str(count))
-        return Response(f"{env.GREETING} #{count}\\n")
+        return Response("hello")
 
-``build.sh`` generates the component's entry module, which is just::
+The build generates the component's entry module, which is just::
 
     import worker
     from bindery import serve
@@ -36,9 +50,16 @@ from wit_world.imports import store as _store
 from wit_world.imports import streams as _streams
 from wit_world.imports import vars as _vars
 
+from ._form import Blob, File, FormData, encode_form as _encode_form, parse_form as _parse_form
+from ._js import ArrayBuffer, JsException, JsObject, JsProxy, loads as _loads, to_js as _to_js
+from ._url import URL, URLSearchParams
+
 __all__ = [
-    "BindingError", "Body", "Env", "Headers", "KVNamespace", "R2Bucket", "R2Object",
-    "R2ObjectBody", "Request", "Response", "Trap", "serve", "trap",
+    "ArrayBuffer", "BindingError", "Blob", "Body", "Context", "DurableObject", "Env", "FetchError",
+    "File", "FormData", "Headers", "JsException", "JsObject", "JsProxy", "KVNamespace",
+    "R2Bucket", "R2MultipartUpload", "R2Object", "R2ObjectBody", "Request", "Response", "Trap",
+    "URL", "URLSearchParams", "WorkerEntrypoint", "WorkflowEntrypoint", "fetch", "handler",
+    "serve", "trap",
 ]
 
 CHUNK = 64 << 10
@@ -56,6 +77,20 @@ class BindingError(Exception):
         super().__init__(f"{code}: {message}" if message else code)
         self.code = code
         self.message = message
+
+
+class FetchError(OSError, JsException):
+    """An outbound request that could not be made. Bindery has no egress
+    yet, so every outbound ``fetch`` raises this (an OSError, as a failed
+    ``pyfetch`` is in Pyodide, and a JsException named TypeError, as a
+    failed ``fetch`` is in JavaScript); ``url`` is what was asked for. The
+    Worker can catch it; uncaught, it fails the request like any exception."""
+
+    def __init__(self, message, url=None):
+        OSError.__init__(self, message)
+        self.name = "TypeError"
+        self.message = message
+        self.url = url
 
 
 def _case(v):
@@ -137,6 +172,24 @@ def _drop(resource):
     resource.__exit__(None, None, None)
 
 
+def _options(options, kwargs, names, what):
+    """Cloudflare's options, given as a dict (or JsObject) and/or keyword
+    arguments, as one dict keyed by Bindery's snake_case names. ``names``
+    maps every accepted spelling (camelCase as in JavaScript, snake_case)
+    to the snake_case name; any other key is a TypeError naming it."""
+    out = {}
+    if options is not None:
+        if not isinstance(options, dict):
+            raise TypeError(f"{what} options must be a dict, not {type(options).__name__}")
+        kwargs = {**options, **{k: v for k, v in kwargs.items() if v is not None}}
+    for k, v in kwargs.items():
+        if k not in names:
+            raise TypeError(f"{what}: unknown option {k!r} (known: {', '.join(sorted(n for n in names if '_' not in n))})")
+        if v is not None:
+            out[names[k]] = v
+    return out
+
+
 # --- bodies --------------------------------------------------------------------
 
 
@@ -153,6 +206,10 @@ class Body:
     def __init__(self, stream):
         self._stream = stream
         self.used = stream is None
+
+    @property
+    def bodyUsed(self):
+        return self.used
 
     def _take(self):
         """Hands the unread host stream over (for a splice), or None."""
@@ -192,33 +249,83 @@ class Body:
         return (await self.bytes()).decode()
 
     async def json(self):
-        """The whole body, parsed as JSON."""
-        return _json.loads(await self.bytes())
+        """The whole body, parsed as JSON (objects as JsObjects: dicts whose
+        keys are also attributes)."""
+        return _loads(await self.bytes())
+
+    async def arrayBuffer(self):
+        """The whole body, as an ArrayBuffer (bytes)."""
+        return ArrayBuffer(await self.bytes())
+
+
+class _BytesBody(Body):
+    """A body held in memory (a cloned request's, a KV value as a stream)."""
+
+    def __init__(self, data):
+        super().__init__(None)
+        self._data = bytes(data)
+        self.used = False
+
+    def _take(self):
+        return None
+
+    def __iter__(self):
+        if self.used:
+            raise RuntimeError("the body has already been read")
+        self.used = True
+        data, self._data = self._data, b""
+        return iter([data] if data else [])
+
+
+class _EmptyBody(_BytesBody):
+    """An empty body (a GET's, or an empty object's)."""
+
+    def __init__(self):
+        super().__init__(b"")
+
+    def __iter__(self):
+        self.used = True
+        return iter(())
 
 
 class Headers:
-    """Header fields: case-insensitive names, in order, a name may repeat."""
+    """Header fields: case-insensitive names (kept lower-case, as the
+    JavaScript Headers class does), in order, a name may repeat. Made from
+    a dict, pairs (``dict.items()``) or another Headers; ``Headers.new(init)``
+    as in ``from js import Headers``."""
 
     def __init__(self, init=None):
         self._items = []
         if init is None:
             return
-        if isinstance(init, Headers):
-            init = init.items()
-        elif isinstance(init, dict):
+        if isinstance(init, (Headers, dict)):
             init = init.items()
         for k, v in init:
             self.append(k, v)
 
+    @classmethod
+    def new(cls, init=None):
+        return cls(init)
+
     def get(self, name, default=None):
-        """The values of ``name`` joined by ", ", or default."""
+        """The values of ``name`` joined by ", ", or default (None, as
+        JavaScript's null)."""
         name = name.lower()
         vs = [v for k, v in self._items if k == name]
         return ", ".join(vs) if vs else default
 
     def get_all(self, name):
+        """Every value of ``name``, in order ([] when there is none)."""
         name = name.lower()
         return [v for k, v in self._items if k == name]
+
+    getAll = get_all
+
+    def getSetCookie(self):
+        return self.get_all("set-cookie")
+
+    def has(self, name):
+        return self.get(name) is not None
 
     def append(self, name, value):
         self._items.append((str(name).lower(), str(value)))
@@ -234,8 +341,13 @@ class Headers:
     def items(self):
         return list(self._items)
 
+    entries = items
+
     def keys(self):
         return [k for k, _ in self._items]
+
+    def values(self):
+        return [v for _, v in self._items]
 
     def __contains__(self, name):
         return self.get(name) is not None
@@ -262,47 +374,255 @@ class Headers:
         return f"Headers({self._items!r})"
 
 
-class Request:
-    """An incoming request: ``method``, absolute ``url``, ``headers`` and a
-    streamed ``body`` (a Body; empty for GET and HEAD)."""
+async def _read_all(body):
+    """The bytes of a Request or Response body in any of its forms."""
+    if body is None:
+        return b""
+    if isinstance(body, Body):
+        return await body.bytes()
+    if isinstance(body, (str, bytes, bytearray, memoryview)):
+        return _chunk(body)
+    return b"".join(_chunk(c) for c in body)
 
-    def __init__(self, method, url, headers, body):
-        self.method = method
-        self.url = url
-        self.headers = headers
-        self.body = body
+
+def _body_content(body, headers):
+    """body in a form _send can take (None, str, bytes-like, a Body or an
+    iterable of chunks), setting a content-type for the forms that imply
+    one (FormData, Blob, URLSearchParams, str) when headers has none."""
+    ctype = None
+    if isinstance(body, FormData):
+        body, ctype = _encode_form(body)
+    elif isinstance(body, Blob):
+        body, ctype = body._data, body.content_type or None
+    elif isinstance(body, URLSearchParams):
+        body, ctype = body.toString(), "application/x-www-form-urlencoded;charset=UTF-8"
+    elif isinstance(body, str):
+        ctype = "text/plain; charset=utf-8"
+    elif isinstance(body, dict):
+        raise TypeError("a dict is not a body: use Response.json(data), or json.dumps it")
+    if ctype and "content-type" not in headers:
+        headers.set("content-type", ctype)
+    return body
+
+
+class Request:
+    """A request: the one ``fetch`` gets (``method``, absolute ``url``,
+    ``headers``, a streamed ``body``: a Body, empty for GET and HEAD), or
+    one a Worker makes: ``Request(url, method="POST", headers=..., body=...)``
+    (``Request.new(url, init)`` in the ``js`` style)."""
+
+    def __init__(self, input, method=None, headers=None, body=None, **init):
+        if isinstance(input, Request):
+            method = method or input.method
+            headers = input.headers if headers is None else headers
+            body = input.body if body is None else body
+            input = input.url
+        self.method = str(method or "GET").upper()
+        self.url = str(input)
+        self.headers = Headers(headers)
+        self.body = _body_content(body, self.headers) if body is not None else _EmptyBody()
+        self.cf = init.get("cf")
+
+    @classmethod
+    def new(cls, input, init=None, **kwargs):
+        init = dict(init or {}, **kwargs)
+        return cls(input, init.pop("method", None), init.pop("headers", None), init.pop("body", None), **init)
+
+    @classmethod
+    def _incoming(cls, method, url, headers, body):
+        r = cls.__new__(cls)
+        r.method, r.url, r.headers, r.body, r.cf = method, url, headers, body, None
+        return r
+
+    @property
+    def body_used(self):
+        return isinstance(self.body, Body) and self.body.used
+
+    bodyUsed = body_used
+
+    @property
+    def js_object(self):
+        return self
 
     async def bytes(self):
-        return await self.body.bytes()
+        return await _read_all(self.body)
 
     async def text(self):
-        return await self.body.text()
+        return (await self.bytes()).decode()
 
     async def json(self):
-        return await self.body.json()
+        """The body parsed as JSON (objects as JsObjects: dicts whose keys
+        are also attributes)."""
+        return _loads(await self.bytes())
+
+    async def arrayBuffer(self):
+        return ArrayBuffer(await self.bytes())
+
+    buffer = arrayBuffer
+
+    async def form_data(self):
+        """The body as a FormData (multipart/form-data or
+        application/x-www-form-urlencoded, by the content-type)."""
+        return _parse_form(self.headers.get("content-type"), await self.bytes())
+
+    formData = form_data
+
+    async def blob(self):
+        return Blob(await self.bytes(), self.headers.get("content-type"))
+
+    def clone(self):
+        """A copy with its own body (the body is read into memory)."""
+        if self.body_used:
+            raise TypeError("the body has already been read")
+        if isinstance(self.body, Body) and not isinstance(self.body, _BytesBody):
+            self.body = _BytesBody(b"".join(self.body))
+        data = self.body._data if isinstance(self.body, _BytesBody) else self.body
+        c = Request._incoming(self.method, self.url, Headers(self.headers), _BytesBody(data) if isinstance(data, bytes) else data)
+        c.cf = self.cf
+        return c
 
     def __repr__(self):
         return f"<Request {self.method} {self.url}>"
 
 
-class Response:
-    """A response. ``body`` is None, ``str`` (sent as UTF-8, text/plain by
-    default), bytes-like, a Body (moved inside the host when unread), or an
-    iterable of bytes or str chunks (streamed)."""
+class _dual:
+    """A method that is a classmethod when called on the class and an
+    instance method when called on an instance (Response.json)."""
 
-    def __init__(self, body=None, status=200, headers=None):
-        self.body = body
-        self.status = int(status)
+    def __init__(self, on_class, on_instance):
+        self._c, self._i = on_class, on_instance
+
+    def __get__(self, obj, cls):
+        if obj is None:
+            return self._c.__get__(cls)
+        return self._i.__get__(obj)
+
+
+_REDIRECTS = (301, 302, 303, 307, 308)
+
+
+class Response:
+    """A response: ``Response(body=None, status=200, headers=None)``.
+
+    ``body`` is None, ``str`` (sent as UTF-8, text/plain by default),
+    bytes-like, a Body (moved inside the host when unread), a FormData,
+    Blob or URLSearchParams, or an iterable of bytes or str chunks
+    (streamed). ``headers`` is a dict, pairs or a Headers.
+
+    Cloudflare's argument orders work too: ``Response(body, status,
+    status_text, headers)`` (``workers``: a str third argument is the status
+    text) and ``Response.new(body, {"status": 404, "headers": ...})`` or
+    ``Response.new(body, status=404)`` (``js``). The status text is kept
+    on the object; HTTP/1.1 sends the standard one.
+    """
+
+    def __init__(self, body=None, status=None, headers=None, status_text=None, web_socket=None, *, statusText=None):
+        if isinstance(status, dict):
+            init = status
+            status, headers = init.get("status"), init.get("headers", headers)
+            status_text = init.get("statusText", init.get("status_text", status_text))
+        if isinstance(headers, str):
+            # Cloudflare's order: Response(body, status, status_text, headers).
+            headers, status_text = status_text, headers
+        if web_socket is not None:
+            raise TypeError("WebSocket responses are not supported by Bindery yet")
+        if isinstance(body, Response):
+            # new Response(body, init) copying another response's body.
+            body = body.body
+        self.status = 200 if status is None else int(status)
+        self.status_text = status_text or statusText or ""
         self.headers = Headers(headers)
-        if isinstance(body, str) and "content-type" not in self.headers:
-            self.headers.set("content-type", "text/plain; charset=utf-8")
+        self.body = _body_content(body, self.headers)
+        self.url = ""
+        self.redirected = False
+        self._used = False
 
     @classmethod
-    def json(cls, data, status=200, headers=None):
-        """A JSON response (compact, as JSON.stringify writes it)."""
-        r = cls(_json.dumps(data, separators=(",", ":")), status, headers)
-        r.headers.set("content-type", "application/json")
+    def new(cls, body=None, init=None, **kwargs):
+        """``new Response(body, init)`` as ``from js import Response`` spells
+        it: init is a dict (or keyword arguments) with status, statusText
+        and headers."""
+        init = dict(init or {}, **kwargs)
+        return cls(body, init.get("status"), init.get("headers"), init.get("statusText", init.get("status_text")))
+
+    def _from_json(cls, data, status=None, headers=None, status_text=None, **init):
+        """A JSON response (compact, as JSON.stringify writes it):
+        ``Response.json(data, status=200, headers=None)``; also
+        ``Response.json(data, {"status": 201})`` (JavaScript's init)."""
+        if isinstance(status, dict):
+            init = dict(status, **init)
+            status = None
+        if init:
+            status = init.get("status", status)
+            headers = init.get("headers", headers)
+            status_text = init.get("statusText", init.get("status_text", status_text))
+        if isinstance(headers, str):
+            headers, status_text = status_text, headers
+        r = cls(_json.dumps(data, separators=(",", ":")), status, headers, status_text)
+        if r.headers.get("content-type", "").startswith("text/plain"):
+            r.headers.set("content-type", "application/json")
         return r
+
+    async def _read_json(self):
+        return _loads(await self.bytes())
+
+    json = _dual(_from_json, _read_json)
+    from_json = classmethod(_from_json)
+
+    @classmethod
+    def redirect(cls, url, status=302):
+        """A redirect to url (status 301, 302, 303, 307 or 308; else
+        ValueError, as JavaScript's RangeError)."""
+        status = int(status)
+        if status not in _REDIRECTS:
+            raise ValueError(f"redirect status {status} is not one of {', '.join(map(str, _REDIRECTS))}")
+        return cls(None, status, {"location": str(url)})
+
+    @property
+    def ok(self):
+        return 200 <= self.status <= 299
+
+    @property
+    def statusText(self):
+        return self.status_text
+
+    @property
+    def body_used(self):
+        return self._used or (isinstance(self.body, Body) and self.body.used)
+
+    bodyUsed = body_used
+
+    @property
+    def js_object(self):
+        return self
+
+    async def bytes(self):
+        if self._used:
+            raise TypeError("the body has already been read")
+        self._used = True
+        return await _read_all(self.body)
+
+    async def text(self):
+        return (await self.bytes()).decode()
+
+    async def arrayBuffer(self):
+        return ArrayBuffer(await self.bytes())
+
+    buffer = arrayBuffer
+
+    async def form_data(self):
+        return _parse_form(self.headers.get("content-type"), await self.bytes())
+
+    formData = form_data
+
+    def clone(self):
+        """A copy; the body must be None, str or bytes-like."""
+        if self.body is not None and not isinstance(self.body, (str, bytes, bytearray, memoryview)):
+            raise TypeError("only a response whose body is None, str or bytes can be cloned")
+        return type(self)(self.body, self.status, Headers(self.headers), self.status_text)
+
+    def __repr__(self):
+        return f"<Response {self.status}>"
 
 
 def _chunk(c):
@@ -331,6 +651,11 @@ def _send(out, resp):
             try:
                 while os.splice(src, _SPLICE_ALL) == _SPLICE_ALL:
                     pass
+            except Err as e:
+                # Closed: the body had ended before the first byte (an
+                # empty body), or the client left; either way it is done.
+                if not isinstance(e.value, _streams.StreamError_Closed):
+                    raise
             finally:
                 _drop(os)
                 _drop(src)
@@ -349,17 +674,43 @@ def _send(out, resp):
         _drop(os)
 
 
+# --- outbound fetch --------------------------------------------------------------
+
+
+async def fetch(resource, init=None, **kwargs):
+    """Outbound ``fetch`` (``from workers import fetch``, ``from js import
+    fetch``): Bindery has no egress yet, so it raises FetchError, which the
+    Worker can catch, without sending anything."""
+    if isinstance(resource, Request):
+        method, url = resource.method, resource.url
+    else:
+        url = str(resource)
+        method = str(dict(init or {}, **kwargs).get("method") or "GET").upper()
+    raise FetchError(f"fetch {method} {url}: outbound requests are not supported by Bindery yet (no egress); nothing was sent", url)
+
+
+fetch._bindery_outbound = True
+
+
 # --- KV ------------------------------------------------------------------------
+
+_KV_GET = {"type": "type", "cacheTtl": "cache_ttl", "cache_ttl": "cache_ttl"}
+_KV_PUT = {"expiration": "expiration", "expirationTtl": "expiration_ttl", "expiration_ttl": "expiration_ttl", "metadata": "metadata"}
+_KV_LIST = {"prefix": "prefix", "limit": "limit", "cursor": "cursor"}
 
 
 def _decode(v, type):
     if type == "text":
         return v.decode()
     if type == "json":
-        return _json.loads(v)
-    if type in ("bytes", "arrayBuffer"):
+        return _loads(v)
+    if type == "bytes":
         return v
-    raise ValueError(f"unknown type {type!r} (text, json or bytes)")
+    if type == "arrayBuffer":
+        return ArrayBuffer(v)
+    if type == "stream":
+        return _BytesBody(v)
+    raise ValueError(f"unknown type {type!r} (text, json, arrayBuffer, stream or bytes)")
 
 
 async def _to_bytes(value):
@@ -367,38 +718,93 @@ async def _to_bytes(value):
         return b""
     if isinstance(value, Body):
         return await value.bytes()
+    if isinstance(value, Blob):
+        return value._data
     if isinstance(value, (str, bytes, bytearray, memoryview)):
         return _chunk(value)
     return b"".join(_chunk(c) for c in value)
 
 
+class _KVList(JsObject):
+    """A KV list result; ``result.keys`` is the list of keys (as in
+    JavaScript), ``result["keys"]`` too."""
+
+    __slots__ = ()
+    keys = property(lambda self: self["keys"])
+
+
 class KVNamespace:
     """A KV namespace binding (``env.STORE``). A binding's error is raised as
-    a BindingError."""
+    a BindingError.
+
+    The methods take Cloudflare's options as a dict or as keyword
+    arguments, in JavaScript's spelling or snake_case:
+    ``get(key, "json")``, ``get(key, type="json")``,
+    ``put(key, value, expirationTtl=60, metadata={...})``,
+    ``put(key, value, {"expirationTtl": 60})``,
+    ``list(prefix="a", limit=10)``, ``list({"prefix": "a"})``.
+    """
 
     def __init__(self, ns):
         self._ns = ns
 
-    async def get(self, key, type="text"):
-        """The value of ``key`` (``type``: "text", "json" or "bytes"), or None."""
+    def _type(self, type, kw):
+        opts = _options(type if isinstance(type, dict) else None, kw, _KV_GET, "KV get")
+        t = type if isinstance(type, str) else opts.get("type", "text")
+        if t not in ("text", "json", "bytes", "arrayBuffer", "stream"):
+            raise ValueError(f"unknown type {t!r} (text, json, arrayBuffer, stream or bytes)")
+        _uint(opts.get("cache_ttl"), "cacheTtl", _U64)  # accepted; there is no edge cache to keep it in
+        return t
+
+    async def get(self, key, type=None, **options):
+        """The value of ``key`` (``type``: "text", "json", "arrayBuffer",
+        "stream" or "bytes"), or None. A list of keys (at most 100) gives a
+        dict of key to value (None for a missing key)."""
+        t = self._type(type, options)
+        if isinstance(key, (list, tuple)):
+            vs = _call(self._ns.get_many, [_key(k) for k in key])
+            return JsObject((k, None if v is None else _decode(v.value, t)) for k, v in zip(key, vs))
         v = _call(self._ns.get, _key(key))
-        return None if v is None else _decode(v, type)
+        return None if v is None else _decode(v, t)
 
     async def get_with_metadata(self, key, type="text"):
         """``(value, metadata)``, or ``(None, None)`` for a missing key."""
+        t = self._type(type, {})
         v = _call(self._ns.get_with_metadata, _key(key))
         if v is None:
             return None, None
-        return _decode(v.value, type), None if v.metadata is None else _json.loads(v.metadata)
+        return _decode(v.value, t), None if v.metadata is None else _loads(v.metadata)
 
-    async def put(self, key, value, expiration=None, expiration_ttl=None, metadata=None):
-        """Stores ``value`` (str, bytes-like, a Body or an iterable of chunks)."""
+    async def getWithMetadata(self, key, type=None, **options):
+        """Cloudflare's getWithMetadata: ``{"value", "metadata",
+        "cacheStatus"}`` (a JsObject; value and metadata None for a missing
+        key). A list of keys gives a dict of key to such an object."""
+        t = self._type(type, options)
+
+        def one(v):
+            if v is None:
+                return JsObject(value=None, metadata=None, cacheStatus=None)
+            return JsObject(value=_decode(v.value, t), metadata=None if v.metadata is None else _loads(v.metadata), cacheStatus=None)
+
+        if isinstance(key, (list, tuple)):
+            vs = _call(self._ns.get_many, [_key(k) for k in key])
+            return JsObject((k, one(v)) for k, v in zip(key, vs))
+        return one(_call(self._ns.get_with_metadata, _key(key)))
+
+    async def put(self, key, value, options=None, expiration_ttl=None, metadata=None, **kw):
+        """Stores ``value`` (str, bytes-like, a Body or an iterable of
+        chunks). Options: expiration (seconds since the epoch),
+        expirationTtl / expiration_ttl (seconds from now), metadata (JSON)."""
         _key(key)
+        if isinstance(options, int) and not isinstance(options, bool):
+            kw["expiration"], options = options, None  # Bindery's put(key, value, expiration, ...)
+        o = _options(options, dict(kw, expiration_ttl=expiration_ttl, metadata=metadata), _KV_PUT, "KV put")
+        md = o.get("metadata")
         opts = _store.PutOptions(
-            expiration=_uint(expiration, "expiration", _U64),
-            expiration_ttl=_uint(expiration_ttl, "expiration_ttl", _U64),
+            expiration=_uint(o.get("expiration"), "expiration", _U64),
+            expiration_ttl=_uint(o.get("expiration_ttl"), "expiration_ttl", _U64),
             # json.dumps escapes every non-ASCII character: the text is UTF-8.
-            metadata=None if metadata is None else _json.dumps(metadata, separators=(",", ":")),
+            metadata=None if md is None else _json.dumps(md, separators=(",", ":")),
         )
         data = await _to_bytes(value)
         _call(self._ns.put, key, data, opts)
@@ -406,35 +812,75 @@ class KVNamespace:
     async def delete(self, key):
         _call(self._ns.delete, _key(key))
 
-    async def list(self, prefix=None, limit=None, cursor=None):
-        """One page of keys: ``{"keys": [{"name", "expiration"?, "metadata"?}],
-        "list_complete": bool, "cursor"?: str}``."""
+    async def list(self, options=None, limit=None, cursor=None, **kw):
+        """One page of keys: ``{"keys": [{"name", "expiration"?,
+        "metadata"?}], "list_complete": bool, "cursor"?: str}`` (JsObjects:
+        ``result.keys``, ``k.name`` work too). Options: prefix, limit,
+        cursor; ``list("prefix")`` is ``list(prefix="prefix")``."""
+        if isinstance(options, str):
+            kw["prefix"], options = options, None
+        o = _options(options, dict(kw, limit=limit, cursor=cursor), _KV_LIST, "KV list")
         r = _call(self._ns.list_keys, _store.ListOptions(
-            prefix=_text(prefix, "list prefix"), limit=_uint(limit, "list limit", _U32), cursor=_text(cursor, "list cursor")))
+            prefix=_text(o.get("prefix"), "list prefix"), limit=_uint(o.get("limit"), "list limit", _U32),
+            cursor=_text(o.get("cursor"), "list cursor")))
         keys = []
         for k in r.keys:
-            o = {"name": k.name}
+            e = JsObject(name=k.name)
             if k.expiration is not None:
-                o["expiration"] = k.expiration
+                e["expiration"] = k.expiration
             if k.metadata is not None:
-                o["metadata"] = _json.loads(k.metadata)
-            keys.append(o)
-        out = {"keys": keys, "list_complete": r.list_complete}
+                e["metadata"] = _loads(k.metadata)
+            keys.append(e)
+        out = _KVList(keys=keys, list_complete=r.list_complete)
         if r.cursor is not None:
             out["cursor"] = r.cursor
         return out
+
+    def __repr__(self):
+        return "<KVNamespace>"
 
 
 # --- R2 ------------------------------------------------------------------------
 
 _HTTP_FIELDS = ("content_type", "content_language", "content_disposition", "content_encoding", "cache_control")
+_HTTP_NAMES = {f: f for f in _HTTP_FIELDS + ("cache_expiry",)}
+for _f in _HTTP_FIELDS + ("cache_expiry",):
+    _head, *_rest = _f.split("_")
+    _HTTP_NAMES[_head + "".join(w.title() for w in _rest)] = _f  # contentType
+    _HTTP_NAMES[_f.replace("_", "-")] = _f  # content-type
+del _f, _head, _rest
 _SUMS = ("md5", "sha1", "sha256", "sha384", "sha512")
+_R2_GET = {"range": "range", "onlyIf": "only_if", "only_if": "only_if"}
+_R2_PUT = {
+    "httpMetadata": "http_metadata", "http_metadata": "http_metadata",
+    "customMetadata": "custom_metadata", "custom_metadata": "custom_metadata",
+    "storageClass": "storage_class", "storage_class": "storage_class",
+    "onlyIf": "only_if", "only_if": "only_if",
+    **{s: s for s in _SUMS},
+}
+_R2_MULTIPART = {k: v for k, v in _R2_PUT.items() if v in ("http_metadata", "custom_metadata", "storage_class")}
+_R2_LIST = {
+    "prefix": "prefix", "limit": "limit", "cursor": "cursor", "delimiter": "delimiter",
+    "startAfter": "start_after", "start_after": "start_after", "include": "include",
+}
+
+
+def _ms_time(ms):
+    return _datetime.datetime.fromtimestamp(ms / 1000, _datetime.timezone.utc)
+
+
+def _camel(name):
+    head, *rest = name.split("_")
+    return head + "".join(w.title() for w in rest)
 
 
 class R2Object:
     """An R2 object's metadata: key, version, size, etag, http_etag,
     uploaded (a UTC datetime), http_metadata, custom_metadata, checksums
-    (hex), storage_class, range."""
+    (hex), storage_class, range. Cloudflare's names work too, as
+    attributes or by subscript: ``obj.httpEtag``, ``obj["httpMetadata"]
+    ["contentType"]``, ``obj.customMetadata``, ``obj.storageClass``,
+    ``obj.writeHttpMetadata(headers)``."""
 
     def __init__(self, o):
         self.key = o.key
@@ -442,32 +888,70 @@ class R2Object:
         self.size = o.size
         self.etag = o.etag
         self.http_etag = f'"{o.etag}"'
-        self.uploaded = _datetime.datetime.fromtimestamp(o.uploaded / 1000, _datetime.timezone.utc)
+        self.uploaded = _ms_time(o.uploaded)
         m = o.http_metadata
         self.http_metadata = {k: getattr(m, k) for k in _HTTP_FIELDS if getattr(m, k) is not None}
         if m.cache_expiry is not None:
-            self.http_metadata["cache_expiry"] = _datetime.datetime.fromtimestamp(m.cache_expiry / 1000, _datetime.timezone.utc)
+            self.http_metadata["cache_expiry"] = _ms_time(m.cache_expiry)
         self.custom_metadata = dict(o.custom_metadata)
         self.checksums = {k: getattr(o.checksums, k).hex() for k in _SUMS if getattr(o.checksums, k) is not None}
         self.storage_class = o.storage_class
         self.range = None if o.range is None else {k: getattr(o.range, k) for k in ("offset", "length", "suffix") if getattr(o.range, k) is not None}
 
+    @property
+    def httpEtag(self):
+        return self.http_etag
+
+    @property
+    def httpMetadata(self):
+        return JsObject((_camel(k), v) for k, v in self.http_metadata.items())
+
+    @property
+    def customMetadata(self):
+        return JsObject(self.custom_metadata)
+
+    @property
+    def storageClass(self):
+        return self.storage_class
+
+    def __getitem__(self, name):
+        try:
+            return getattr(self, name)
+        except AttributeError:
+            raise KeyError(name) from None
+
+    def __contains__(self, name):
+        return hasattr(self, name)
+
     def write_http_metadata(self, headers):
-        """Sets the object's HTTP metadata as header fields on ``headers``."""
+        """Sets the object's HTTP metadata as header fields on ``headers``
+        (a Headers or a dict): content-type, content-language,
+        content-disposition, content-encoding, cache-control, and expires."""
         for k in _HTTP_FIELDS:
             if k in self.http_metadata:
-                headers.set(k.replace("_", "-"), self.http_metadata[k])
+                headers[k.replace("_", "-")] = self.http_metadata[k]
+        if "cache_expiry" in self.http_metadata:
+            headers["expires"] = self.http_metadata["cache_expiry"].strftime("%a, %d %b %Y %H:%M:%S GMT")
+
+    writeHttpMetadata = write_http_metadata
 
     def __repr__(self):
         return f"<R2Object {self.key!r} {self.size} bytes>"
 
 
 class R2ObjectBody(R2Object):
-    """An R2 object and its ``body`` (a Body)."""
+    """An R2 object and its ``body`` (a Body): ``await obj.text()``,
+    ``bytes()``, ``json()``, ``arrayBuffer()``, ``blob()``; ``bodyUsed``."""
 
     def __init__(self, o, body):
         super().__init__(o)
         self.body = Body(body) if body is not None else _EmptyBody()
+
+    @property
+    def body_used(self):
+        return self.body.used
+
+    bodyUsed = body_used
 
     async def bytes(self):
         return await self.body.bytes()
@@ -478,42 +962,239 @@ class R2ObjectBody(R2Object):
     async def json(self):
         return await self.body.json()
 
+    async def arrayBuffer(self):
+        return await self.body.arrayBuffer()
 
-class _EmptyBody(Body):
-    """An empty body (a GET's, or an empty object's)."""
+    async def blob(self):
+        return Blob(await self.body.bytes(), self.http_metadata.get("content_type"))
 
-    def __init__(self):
-        super().__init__(None)
-        self.used = False
 
-    def _take(self):
+class _R2List(JsObject):
+    """An R2 list result; ``delimitedPrefixes`` is ``delimited_prefixes``."""
+
+    __slots__ = ()
+
+    def __missing__(self, key):
+        if key == "delimitedPrefixes":
+            return self["delimited_prefixes"]
+        raise KeyError(key)
+
+    def get(self, key, default=None):
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def __contains__(self, key):
+        return dict.__contains__(self, "delimited_prefixes" if key == "delimitedPrefixes" else key)
+
+
+_MONTHS = {m: i + 1 for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"))}
+
+
+def _http_date_ms(s):
+    """An HTTP date (IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT") in
+    milliseconds since the epoch, or None when s is not one."""
+    try:
+        _, day, mon, year, hms, _ = s.split()
+        h, m, sec = (int(x) for x in hms.split(":"))
+        t = _datetime.datetime(int(year), _MONTHS[mon.lower()], int(day), h, m, sec, tzinfo=_datetime.timezone.utc)
+        return int(t.timestamp() * 1000)
+    except (ValueError, KeyError):
         return None
 
-    def __iter__(self):
-        self.used = True
-        return iter(())
+
+def _when(v, what):
+    if v is None:
+        return None
+    if isinstance(v, _datetime.datetime):
+        if v.tzinfo is None:
+            v = v.replace(tzinfo=_datetime.timezone.utc)
+        return _uint(int(v.timestamp() * 1000), what, _U64)
+    return _uint(v, what, _U64)
+
+
+def _etags(v, what):
+    if v is None:
+        return []
+    if isinstance(v, str):
+        v = v.split(",")
+    out = []
+    for e in v:
+        e = _text(e, what).strip()
+        if e.startswith("W/"):
+            e = e[2:]
+        if len(e) >= 2 and e[0] == e[-1] == '"':
+            e = e[1:-1]
+        if e:
+            out.append(e)
+    return out
+
+
+_COND_NAMES = {
+    "etagMatches": "etag_matches", "etag_matches": "etag_matches",
+    "etagDoesNotMatch": "etag_does_not_match", "etag_does_not_match": "etag_does_not_match",
+    "uploadedBefore": "uploaded_before", "uploaded_before": "uploaded_before",
+    "uploadedAfter": "uploaded_after", "uploaded_after": "uploaded_after",
+    "secondsGranularity": "seconds_granularity", "seconds_granularity": "seconds_granularity",
+}
+
+
+def _conditional(c):
+    """R2's onlyIf: a dict (etagMatches, etagDoesNotMatch, uploadedBefore,
+    uploadedAfter as datetimes or ms, secondsGranularity) or a request's
+    Headers (If-Match, If-None-Match, If-Unmodified-Since, If-Modified-Since)."""
+    if c is None:
+        return None
+    if isinstance(c, Headers):
+        d = {
+            "etag_matches": c.get("if-match"), "etag_does_not_match": c.get("if-none-match"),
+            "uploaded_before": _http_date_ms(c.get("if-unmodified-since", "")),
+            "uploaded_after": _http_date_ms(c.get("if-modified-since", "")),
+            "seconds_granularity": True,
+        }
+    else:
+        d = _options(c, {}, _COND_NAMES, "R2 onlyIf")
+    return _bucket.Conditional(
+        etag_matches=_etags(d.get("etag_matches"), "onlyIf etagMatches"),
+        etag_does_not_match=_etags(d.get("etag_does_not_match"), "onlyIf etagDoesNotMatch"),
+        uploaded_before=_when(d.get("uploaded_before"), "onlyIf uploadedBefore"),
+        uploaded_after=_when(d.get("uploaded_after"), "onlyIf uploadedAfter"),
+        seconds_granularity=bool(d.get("seconds_granularity")),
+    )
+
+
+def _range(r):
+    """R2's range: a dict (offset and length, or suffix) or a request's
+    Headers (a single "Range: bytes=..." range; none without the header)."""
+    if r is None:
+        return None
+    if isinstance(r, Headers):
+        v = r.get("range")
+        if v is None:
+            return None
+        unit, _, spec = v.partition("=")
+        first, dash, last = spec.strip().partition("-")
+        if unit.strip().lower() != "bytes" or not dash or "," in spec:
+            raise BindingError("invalid-range", f"range {v!r} is not one bytes=first-last range")
+        try:
+            if not first:
+                r = {"suffix": int(last)}
+            elif not last:
+                r = {"offset": int(first)}
+            else:
+                r = {"offset": int(first), "length": int(last) - int(first) + 1}
+        except ValueError:
+            raise BindingError("invalid-range", f"range {v!r} is not one bytes=first-last range") from None
+    return _bucket.Range(**{k: _uint(r.get(k), f"range {k}", _U64, "invalid-range") for k in ("offset", "length", "suffix")})
 
 
 def _http_metadata(h):
+    """R2 HTTP metadata from a dict (snake_case, camelCase or header names)
+    or a Headers."""
     if h is None:
         return None
     if isinstance(h, Headers):
-        h = {k: h.get(k.replace("_", "-")) for k in _HTTP_FIELDS}
-    expiry = h.get("cache_expiry")
-    if isinstance(expiry, _datetime.datetime):
-        expiry = int(expiry.timestamp() * 1000)
-    return _bucket.HttpMetadata(*(_text(h.get(k), k) for k in _HTTP_FIELDS), cache_expiry=_uint(expiry, "cache_expiry", _U64))
+        d = {k: h.get(k.replace("_", "-")) for k in _HTTP_FIELDS}
+        d["cache_expiry"] = _http_date_ms(h.get("expires", ""))
+    else:
+        d = _options(h, {}, _HTTP_NAMES, "R2 httpMetadata")
+    return _bucket.HttpMetadata(*(_text(d.get(k), k) for k in _HTTP_FIELDS), cache_expiry=_when(d.get("cache_expiry"), "cache_expiry"))
 
 
-def _checksums(md5=None):
-    if isinstance(md5, str):
-        md5 = bytes.fromhex(md5)
-    return _bucket.Checksums(md5=md5, sha1=None, sha256=None, sha384=None, sha512=None)
+def _digest(v, name):
+    if v is None:
+        return None
+    if isinstance(v, str):
+        try:
+            return bytes.fromhex(v)
+        except ValueError:
+            raise BindingError("invalid-argument", f"{name} {v!r} is not hex") from None
+    return bytes(v)
+
+
+def _checksums(o):
+    return _bucket.Checksums(**{s: _digest(o.get(s), s) for s in _SUMS})
+
+
+def _custom_metadata(m):
+    return [(_text(k, "custom_metadata key"), _text(v, f"custom_metadata[{k!r}]")) for k, v in (m or {}).items()]
+
+
+def _r2_body(value):
+    """An unread Body's host stream (moved inside the host), or None."""
+    if isinstance(value, Body):
+        return value._take()
+    return None
+
+
+class R2MultipartUpload:
+    """A multipart upload: ``key``, ``uploadId``; ``await
+    upload.uploadPart(n, value)`` (→ ``{"partNumber", "etag"}``),
+    ``complete(parts)`` (→ R2Object), ``abort()``. snake_case names too."""
+
+    def __init__(self, u):
+        self._u = u
+        self.key = u.key()
+        self.upload_id = u.upload_id()
+
+    @property
+    def uploadId(self):
+        return self.upload_id
+
+    def __getitem__(self, name):
+        try:
+            return getattr(self, name)
+        except AttributeError:
+            raise KeyError(name) from None
+
+    async def upload_part(self, part_number, value):
+        """Stores part ``part_number`` (1 to 10000): str or bytes-like in one
+        call, an unread Body moved inside the host, an iterable of chunks
+        streamed."""
+        n = _uint(part_number, "part number", _U32)
+        src = _r2_body(value)
+        if src is not None:
+            p = _call(self._u.upload_part, n, _bucket.Body_Stream(src))
+        elif value is None or isinstance(value, (str, bytes, bytearray, memoryview, Body, Blob)):
+            p = _call(self._u.upload_part, n, _bucket.Body_Bytes(await _to_bytes(value)))
+        else:
+            w = _call(self._u.part_writer, n)
+            try:
+                for c in value:
+                    _call(w.write, _chunk(c))
+                p = _call(w.finish)
+            finally:
+                _drop(w)
+        return JsObject(partNumber=p.part_number, etag=p.etag)
+
+    uploadPart = upload_part
+
+    async def complete(self, parts):
+        """Joins the parts (dicts with partNumber or part_number, and etag)."""
+        ps = []
+        for p in parts:
+            n = p.get("partNumber", p.get("part_number"))
+            ps.append(_bucket.UploadedPart(part_number=_uint(n, "part number", _U32), etag=_text(p.get("etag"), "part etag")))
+        return R2Object(_call(self._u.complete, ps))
+
+    async def abort(self):
+        _call(self._u.abort)
+
+    def __repr__(self):
+        return f"<R2MultipartUpload {self.key!r} {self.upload_id!r}>"
 
 
 class R2Bucket:
     """An R2 bucket binding (``env.FILES``). A binding's error is raised as a
-    BindingError."""
+    BindingError.
+
+    The methods take Cloudflare's options as a dict or as keyword
+    arguments, in JavaScript's spelling or snake_case:
+    ``put(key, value, httpMetadata={"contentType": ...}, customMetadata={...})``,
+    ``get(key, range={"offset": 0, "length": 10}, onlyIf=request.headers)``,
+    ``list(prefix="a/", delimiter="/", include=["httpMetadata"])``.
+    """
 
     def __init__(self, b):
         self._b = b
@@ -523,64 +1204,100 @@ class R2Bucket:
         o = _call(self._b.head, _key(key))
         return None if o is None else R2Object(o)
 
-    async def get(self, key, range=None):
-        """The object and its body (an R2ObjectBody), or None. ``range`` is a
-        dict with ``offset`` and ``length``, or ``suffix``."""
-        r = None
-        if range is not None:
-            r = _bucket.Range(**{k: _uint(range.get(k), f"range {k}", _U64, "invalid-range") for k in ("offset", "length", "suffix")})
-        ob = _call(self._b.get, _key(key), _bucket.GetOptions(only_if=None, range=r))
-        return None if ob is None else R2ObjectBody(ob.object, ob.body)
+    async def get(self, key, options=None, **kw):
+        """The object and its body (an R2ObjectBody), or None. Options:
+        ``range`` (a dict with offset and length, or suffix; or Headers with
+        a Range), ``onlyIf`` (see R2's conditional get; an R2Object without
+        a body when it fails)."""
+        o = _options(options, kw, _R2_GET, "R2 get")
+        only_if = _conditional(o.get("only_if"))
+        ob = _call(self._b.get, _key(key), _bucket.GetOptions(only_if=only_if, range=_range(o.get("range"))))
+        if ob is None:
+            return None
+        if ob.body is None and only_if is not None:
+            return R2Object(ob.object)
+        return R2ObjectBody(ob.object, ob.body)
 
-    async def put(self, key, value, http_metadata=None, custom_metadata=None, md5=None, storage_class=None):
+    async def put(self, key, value, options=None, custom_metadata=None, md5=None, storage_class=None, **kw):
         """Stores ``value``: str or bytes-like (sent in one call), an unread
         Body (moved inside the host), or an iterable of chunks (streamed).
-        Returns the new object's R2Object."""
+        Options: httpMetadata (a dict or Headers), customMetadata, md5 (or
+        sha1 ... sha512; hex or bytes), storageClass, onlyIf. Returns the
+        new object's R2Object, or None when onlyIf failed."""
         _key(key)
+        if options is not None and (isinstance(options, Headers) or not any(k in _R2_PUT for k in options)):
+            kw["http_metadata"], options = options, None  # Bindery's put(key, value, http_metadata, ...)
+        o = _options(options, dict(kw, custom_metadata=custom_metadata, md5=md5, storage_class=storage_class), _R2_PUT, "R2 put")
         opts = _bucket.PutOptions(
-            http_metadata=_http_metadata(http_metadata),
-            custom_metadata=[(_text(k, "custom_metadata key"), _text(v, f"custom_metadata[{k!r}]"))
-                             for k, v in (custom_metadata or {}).items()],
-            checksums=_checksums(md5),
-            only_if=None,
-            storage_class=_text(storage_class, "storage_class"),
+            http_metadata=_http_metadata(o.get("http_metadata")),
+            custom_metadata=_custom_metadata(o.get("custom_metadata")),
+            checksums=_checksums(o),
+            only_if=_conditional(o.get("only_if")),
+            storage_class=_text(o.get("storage_class"), "storage_class"),
         )
-        if isinstance(value, Body):
-            src = value._take()
-            if src is not None:
-                o = _call(self._b.put, key, _bucket.Body_Stream(src), opts)
-                return None if o is None else R2Object(o)
-        if value is None or isinstance(value, (str, bytes, bytearray, memoryview, Body)):
-            o = _call(self._b.put, key, _bucket.Body_Bytes(await _to_bytes(value)), opts)
-            return None if o is None else R2Object(o)
-        w = _call(self._b.put_writer, key, opts)
-        try:
-            for c in value:
-                _call(w.write, _chunk(c))
-            o = _call(w.finish)
-        finally:
-            _drop(w)
-        return None if o is None else R2Object(o)
+        src = _r2_body(value)
+        if src is not None:
+            r = _call(self._b.put, key, _bucket.Body_Stream(src), opts)
+        elif value is None or isinstance(value, (str, bytes, bytearray, memoryview, Body, Blob)):
+            r = _call(self._b.put, key, _bucket.Body_Bytes(await _to_bytes(value)), opts)
+        else:
+            w = _call(self._b.put_writer, key, opts)
+            try:
+                for c in value:
+                    _call(w.write, _chunk(c))
+                r = _call(w.finish)
+            finally:
+                _drop(w)
+        return None if r is None else R2Object(r)
 
     async def delete(self, keys):
         """Deletes a key or a list of keys; a missing key is not an error."""
         _call(self._b.delete, [_key(k) for k in ([keys] if isinstance(keys, str) else keys)])
 
-    async def list(self, prefix=None, limit=None, cursor=None, delimiter=None, start_after=None, include=()):
+    async def list(self, options=None, limit=None, cursor=None, delimiter=None, start_after=None, include=None, **kw):
         """One page: ``{"objects": [R2Object], "truncated": bool, "cursor"?: str,
-        "delimited_prefixes": [str]}``. ``include`` may name "http_metadata"
-        and "custom_metadata"."""
+        "delimited_prefixes": [str]}`` (a JsObject: ``result.objects``,
+        ``result["delimitedPrefixes"]`` work too). Options: prefix, limit,
+        cursor, delimiter, startAfter, include (["httpMetadata",
+        "customMetadata"]); ``list("prefix")`` is ``list(prefix="prefix")``."""
+        if isinstance(options, str):
+            kw["prefix"], options = options, None
+        o = _options(options, dict(kw, limit=limit, cursor=cursor, delimiter=delimiter, start_after=start_after, include=include), _R2_LIST, "R2 list")
+        inc = o.get("include") or ()
         r = _call(self._b.list_objects, _bucket.ListOptions(
-            limit=_uint(limit, "list limit", _U32), prefix=_text(prefix, "list prefix"), cursor=_text(cursor, "list cursor"),
-            delimiter=_text(delimiter, "list delimiter"), start_after=_text(start_after, "list start_after"),
-            include_http_metadata="http_metadata" in include,
-            include_custom_metadata="custom_metadata" in include,
+            limit=_uint(o.get("limit"), "list limit", _U32), prefix=_text(o.get("prefix"), "list prefix"),
+            cursor=_text(o.get("cursor"), "list cursor"), delimiter=_text(o.get("delimiter"), "list delimiter"),
+            start_after=_text(o.get("start_after"), "list start_after"),
+            include_http_metadata="http_metadata" in inc or "httpMetadata" in inc,
+            include_custom_metadata="custom_metadata" in inc or "customMetadata" in inc,
         ))
-        out = {"objects": [R2Object(o) for o in r.objects], "truncated": r.truncated,
-               "delimited_prefixes": list(r.delimited_prefixes)}
+        out = _R2List(objects=[R2Object(x) for x in r.objects], truncated=r.truncated,
+                      delimited_prefixes=list(r.delimited_prefixes))
         if r.cursor is not None:
             out["cursor"] = r.cursor
         return out
+
+    async def create_multipart_upload(self, key, options=None, **kw):
+        """Starts a multipart upload (options: httpMetadata, customMetadata,
+        storageClass); an R2MultipartUpload."""
+        o = _options(options, kw, _R2_MULTIPART, "R2 createMultipartUpload")
+        u = _call(self._b.create_multipart_upload, _key(key), _bucket.MultipartOptions(
+            http_metadata=_http_metadata(o.get("http_metadata")),
+            custom_metadata=_custom_metadata(o.get("custom_metadata")),
+            storage_class=_text(o.get("storage_class"), "storage_class"),
+        ))
+        return R2MultipartUpload(u)
+
+    createMultipartUpload = create_multipart_upload
+
+    def resume_multipart_upload(self, key, upload_id):
+        """The upload ``upload_id`` of ``key`` (not checked until it is used)."""
+        return R2MultipartUpload(self._b.resume_multipart_upload(_key(key), _text(upload_id, "upload id", "no-such-upload")))
+
+    resumeMultipartUpload = resume_multipart_upload
+
+    def __repr__(self):
+        return "<R2Bucket>"
 
 
 # --- env -----------------------------------------------------------------------
@@ -588,8 +1305,9 @@ class R2Bucket:
 
 class Env:
     """The Worker's bindings: ``env.NAME`` is a [vars] value (str, or the
-    parsed JSON) or a secret (str); else a KV namespace; else an R2 bucket;
-    else AttributeError. ``list(env)`` names the vars and secrets."""
+    parsed JSON, its objects JsObjects) or a secret (str); else a KV
+    namespace; else an R2 bucket; else AttributeError. ``list(env)`` names
+    the vars and secrets."""
 
     def __init__(self):
         self._cache = {}
@@ -603,7 +1321,7 @@ class Env:
             return _MISSING  # no binding can have a name UTF-8 cannot carry
         v = _vars.get(name)
         if v is not None:
-            out = _json.loads(v.value) if isinstance(v, _vars.Value_Json) else v.value
+            out = _loads(v.value) if isinstance(v, _vars.Value_Json) else v.value
         else:
             try:
                 out = KVNamespace(_store.Namespace.open(name))
@@ -643,6 +1361,97 @@ class Env:
 _MISSING = object()
 
 
+# --- entry points --------------------------------------------------------------
+
+
+class Context:
+    """``ctx`` (``self.ctx``): ``wait_until(awaitable)`` (or ``waitUntil``)
+    runs it after the response is sent; ``pass_through_on_exception`` is
+    accepted and does nothing (there is no origin to pass through to)."""
+
+    def __init__(self):
+        self._waits = []
+        self.props = JsObject()
+
+    def wait_until(self, aw):
+        self._waits.append(aw)
+
+    waitUntil = wait_until
+
+    def pass_through_on_exception(self):
+        pass
+
+    passThroughOnException = pass_through_on_exception
+
+
+_Context = Context
+
+
+class WorkerEntrypoint:
+    """The base class of a Worker's ``Default`` entry point, as in
+    Cloudflare's ``workers`` module: a new instance per request, with
+    ``self.env`` and ``self.ctx``; its ``fetch(self, request)`` answers."""
+
+    def __init__(self, ctx, env):
+        self.ctx = ctx
+        self.env = env
+
+
+class DurableObject:
+    """Cloudflare's Durable Object base class. Bindery has no Durable
+    Objects yet: a module may define one (so it imports), but nothing
+    creates or calls it."""
+
+    def __init__(self, ctx, env):
+        self.ctx = ctx
+        self.env = env
+
+
+class WorkflowEntrypoint(DurableObject):
+    """Cloudflare's Workflow base class. Bindery has no Workflows yet: a
+    module may define one (so it imports), but nothing calls it."""
+
+
+def handler(func):
+    """Cloudflare's ``@handler`` decorator for ``on_fetch``: Bindery's
+    handlers already get Python objects, so it returns func unchanged."""
+    return func
+
+
+def _nargs(f):
+    """How many positional arguments f takes (3 for *args, 2 when it has
+    no code to tell)."""
+    f = getattr(f, "__func__", f)
+    while hasattr(f, "__wrapped__"):
+        f = f.__wrapped__
+    code = getattr(f, "__code__", None)
+    if code is None:
+        return 2
+    if code.co_flags & 0x04:  # CO_VARARGS
+        return 3
+    return code.co_argcount
+
+
+def _handler(module):
+    """The Worker's fetch handler as a function of (request, env, ctx):
+    a ``Default`` class's fetch (a new instance per request), else
+    ``on_fetch``, else ``fetch``, each with as many of (request, env,
+    ctx) as it takes."""
+    name = getattr(module, "__name__", module)
+    default = getattr(module, "Default", None)
+    if isinstance(default, type):
+        if not callable(getattr(default, "fetch", None)):
+            raise TypeError(f"the Worker module {name!r}: class Default has no fetch(self, request) method")
+        return lambda request, env, ctx: default(ctx, env).fetch(request)
+    for attr in ("on_fetch", "fetch"):
+        f = getattr(module, attr, None)
+        if callable(f) and not getattr(f, "_bindery_outbound", False):
+            n = max(1, min(_nargs(f), 3))
+            return lambda request, env, ctx: f(*(request, env, ctx)[:n])
+    raise TypeError(f"the Worker module {name!r} must define class Default(WorkerEntrypoint) with fetch(self, request), "
+                    "or on_fetch(request, env) or fetch(request, env)")
+
+
 # --- the handler ---------------------------------------------------------------
 
 
@@ -673,27 +1482,12 @@ def _reason():
     return b.decode("utf-8", "ignore")
 
 
-class _Context:
-    """``ctx``: wait_until(awaitable) runs it after the response is sent."""
-
-    def __init__(self):
-        self._waits = []
-
-    def wait_until(self, aw):
-        self._waits.append(aw)
-
-    def pass_through_on_exception(self):
-        pass
-
-
 def serve(module):
     """Returns the Handler class componentize-py exports for a Worker module
-    that defines ``fetch(request, env[, ctx])`` (or ``on_fetch``), plain or
-    async, returning a Response."""
-    fetch = getattr(module, "fetch", None) or getattr(module, "on_fetch", None)
-    if not callable(fetch):
-        raise TypeError(f"the Worker module {getattr(module, '__name__', module)!r} must define fetch(request, env)")
-    nargs = fetch.__code__.co_argcount if hasattr(fetch, "__code__") else 2
+    that defines ``class Default(WorkerEntrypoint)`` with ``fetch(self,
+    request)``, or ``on_fetch(request, env[, ctx])``, or ``fetch(request,
+    env[, ctx])``, plain or async, returning a Response."""
+    call = _handler(module)
     env = Env()
 
     class Handler(_exports.Handler):
@@ -704,11 +1498,10 @@ def serve(module):
                 b = _EmptyBody()
             else:
                 b = Body(body)
-            request = Request(req.method, req.url, headers, b)
-            ctx = _Context()
+            request = Request._incoming(req.method, req.url, headers, b)
+            ctx = Context()
             try:
-                args = (request, env, ctx)[:max(1, min(nargs, 3))]
-                resp = fetch(*args)
+                resp = call(request, env, ctx)
                 if hasattr(resp, "send") and hasattr(resp, "throw"):
                     resp = _run(resp)
                 _send(out, resp)
