@@ -141,12 +141,18 @@ func TestInitBuildDev(t *testing.T) {
 				t.Fatalf("init: exit %d\n%s", r.code, r.stderr)
 			}
 			r := binCLI(t, bin, dir, nil, "build")
-			if tc.lang == "js" {
+			switch tc.lang {
+			case "js":
 				// bindery builds a JavaScript main itself: the bundle is the output.
 				if r.code != 0 || !strings.Contains(r.stdout, "bundled src/index.js into .bindery/build/worker.js (") {
 					t.Fatalf("build: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 				}
-			} else {
+			case "python":
+				// So is a Python main (internal/pybuild), into its cache.
+				if r.code != 0 || !strings.Contains(r.stdout, "built src/entry.py in ") {
+					t.Fatalf("build: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+				}
+			default:
 				if r.code != 0 || !strings.Contains(r.stdout, "built hello-"+tc.lang+".wasm (") {
 					t.Fatalf("build: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 				}

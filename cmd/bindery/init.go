@@ -57,7 +57,7 @@ var initLangs = []initLang{
 	{name: "zig", template: "zig", sdk: "guest-sdk/zig", marker: "bindery.zig"},
 	{name: "assemblyscript", template: "assemblyscript", sdk: "guest-sdk/assemblyscript", marker: "asconfig.json"},
 	{name: "js", template: "js"}, // bindery builds it itself: no SDK folder
-	{name: "python", template: "python", sdk: "guest-sdk/python", marker: "install-toolchain.sh"},
+	{name: "python", template: "python"}, // bindery builds it itself (internal/pybuild)
 }
 
 func langNames() []string {
@@ -101,9 +101,9 @@ Where the SDK comes from:
         itself, as wrangler does (it installs its JavaScript toolchain in
         the user cache on first use; that needs node, once).
   python
-        the [build] command runs the SDK folder's build.sh
-        (componentize-py 0.25.1; run its install-toolchain.sh once), with
-        go's trade-off.
+        nothing: main is src/entry.py (with the python_workers flag), which
+        bindery builds itself (componentize-py 0.25.1, installed in the
+        user cache on first use; that needs python3 and pip).
 
 --sdk-path names a bindery checkout (or the language's guest-sdk folder).
 By default it is the checkout this binary was built from, if it still

@@ -121,12 +121,13 @@ func TestInit(t *testing.T) {
 			},
 		},
 		{
-			lang:    "python",
-			files:   []string{"worker.py"},
-			command: filepath.Join(root, "guest-sdk", "python") + "/build.sh worker.py -o my-worker.wasm --cache-dir .bindery/py-build",
+			lang:  "python",
+			files: []string{"src/entry.py"},
+			main:  "src/entry.py",
 			contains: map[string]string{
-				"worker.py":  `await env.STORE.get("count")`,
-				".gitignore": "__pycache__/",
+				"src/entry.py":  `await self.env.STORE.get("count")`,
+				".gitignore":    "__pycache__/",
+				"wrangler.toml": `compatibility_flags = ["python_workers"]`,
 			},
 		},
 	}

@@ -10,13 +10,14 @@ import (
 
 	"github.com/bindery-run/bindery/host"
 	"github.com/bindery-run/bindery/internal/jsbuild"
+	"github.com/bindery-run/bindery/internal/pybuild"
 	"github.com/bindery-run/bindery/internal/wrangler"
 )
 
 // worker is a Worker's main made ready for the host: a .wasm read as it
 // is, or a source file built, as wrangler builds main (JavaScript and
-// TypeScript bundled with esbuild and run by the JS engine, Python with
-// componentize-py).
+// TypeScript bundled with esbuild and run by the JS engine, Python, with
+// the python_workers flag, by componentize-py: internal/pybuild).
 type worker struct {
 	// path is main, as configured or given on the command line.
 	path string
@@ -58,8 +59,24 @@ func loadMain(ctx context.Context, cfg *wrangler.Config, main string, progress i
 			fmt.Fprintln(progress, "warning: find_additional_modules: bindery bundles every module main imports (dynamic imports with a literal path too) into one; files only reachable by a computed import are not found")
 		}
 		return &worker{path: main, wasm: w.Wasm, init: w.Init, mapText: w.MapText, bundle: w.Bundle}, nil
+	case strings.HasSuffix(main, ".py"):
+		if !cfg.HasFlag("python_workers") {
+			return nil, fmt.Errorf("main %s is Python: add \"python_workers\" to compatibility_flags in %s, as wrangler requires", displayPath(main), cfg.Path)
+		}
+		if _, err := os.Stat(main); err != nil {
+			return nil, fmt.Errorf("main: %w", err)
+		}
+		path, err := pybuild.Build(ctx, main, pybuild.Options{Progress: progress})
+		if err != nil {
+			return nil, err
+		}
+		wasm, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("read the built Python Worker: %w", err)
+		}
+		return &worker{path: main, wasm: wasm}, nil
 	}
-	return nil, fmt.Errorf("main %s: bindery builds JavaScript and TypeScript mains (%s) and serves WebAssembly (.wasm)",
+	return nil, fmt.Errorf("main %s: bindery builds JavaScript and TypeScript mains (%s) and Python ones (.py), and serves WebAssembly (.wasm)",
 		displayPath(main), strings.Join(jsbuild.JSExtensions, ", "))
 }
 
