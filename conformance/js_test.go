@@ -21,8 +21,13 @@ func init() {
 }
 
 func buildJS(t *testing.T, dir string) (string, error) {
-	root := testutil.RepoRoot(t)
-	sdk := filepath.Join(root, "guest-sdk", "js")
+	return buildJSSource(t, dir, filepath.Join(testutil.RepoRoot(t), "conformance", "js", "worker.js"))
+}
+
+// buildJSSource builds the JavaScript Worker src into dir and returns the
+// .wasm path; a missing node or SDK is a skipError.
+func buildJSSource(t *testing.T, dir, src string) (string, error) {
+	sdk := filepath.Join(testutil.RepoRoot(t), "guest-sdk", "js")
 	node, err := exec.LookPath("node")
 	if err != nil {
 		return "", skip("no node in PATH")
@@ -36,7 +41,7 @@ func buildJS(t *testing.T, dir string) (string, error) {
 		cache = os.TempDir()
 	}
 	wasm := filepath.Join(dir, "js.wasm")
-	cmd := exec.Command(node, filepath.Join(sdk, "build.mjs"), filepath.Join(root, "conformance", "js", "worker.js"), "-o", wasm,
+	cmd := exec.Command(node, filepath.Join(sdk, "build.mjs"), src, "-o", wasm,
 		"--cache-dir", filepath.Join(cache, "bindery-test", "js"))
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", errors.New(err.Error() + "\n" + string(out))

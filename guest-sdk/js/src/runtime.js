@@ -9,7 +9,11 @@
 //   export const handler = serve(worker);
 //
 // Request, Response, Headers, URL, ReadableStream, TextEncoder,
-// crypto.getRandomValues, console and Date are StarlingMonkey's own.
+// crypto.getRandomValues, console and Date are StarlingMonkey's own;
+// web/install.js adds what Workers have on Cloudflare and the engine lacks
+// or gets wrong (FormData parsing, Response.clone, URLPattern, …). It is
+// imported first.
+import './web/install.js';
 import { Namespace } from 'bindery:kv/store@0.1.0';
 import { Bucket } from 'bindery:r2/bucket@0.1.0';
 import * as vars from 'bindery:config/vars@0.1.0';

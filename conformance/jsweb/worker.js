@@ -1,0 +1,239 @@
+// The Web API Worker: the Web APIs real Cloudflare Workers rely on, each
+// driven end to end through a JavaScript module Worker built with
+// guest-sdk/js and served by host.Worker (conformance/jsweb_test.go).
+//
+//   node guest-sdk/js/build.mjs conformance/jsweb/worker.js -o jsweb.wasm
+//
+// Routes that answer JSON checks answer an object of check name → "" (it
+// held) or what happened instead; the test holds every check to "".
+export default {
+  async fetch(request, env, ctx) {
+    const url = new URL(request.url);
+    const p = url.pathname;
+    const q = url.searchParams;
+    try {
+      switch (p) {
+        case '/form/echo': return new Response(await request.formData());
+        case '/form/manifest': return Response.json(await manifest(await request.formData()));
+        case '/form/chunked': return new Response(await rechunk(request, Number(q.get('size'))).formData());
+        case '/form/upload': return upload(request, env, q.get('key'));
+        case '/form/js': return Response.json(await formChecks());
+      }
+      if (p.startsWith('/r2/')) {
+        const obj = await env.FILES.get(p.slice(4));
+        return obj === null ? new Response('not found', { status: 404 }) : new Response(obj.body, { headers: { 'content-type': obj.httpMetadata.contentType ?? '' } });
+      }
+      if (p.startsWith('/kv/')) {
+        const v = await env.STORE.get(p.slice(4), 'arrayBuffer');
+        return v === null ? new Response('not found', { status: 404 }) : new Response(v);
+      }
+    } catch (e) {
+      // What a Worker would answer for a form it cannot parse: the error's
+      // class and message, for the test to check.
+      if (e instanceof TypeError) return new Response(`${e.name}: ${e.message}`, { status: 400 });
+      throw e;
+    }
+    return new Response('no route', { status: 404 });
+  },
+};
+
+// --- helpers ---------------------------------------------------------------
+
+const enc = new TextEncoder();
+
+// bytesOf gives n bytes 0, 1, …, 255, 0, 1, … (all 256 values when n ≥ 256).
+function bytesOf(n, start = 0) {
+  const b = new Uint8Array(n);
+  for (let i = 0; i < n; i++) b[i] = (start + i) & 0xff;
+  return b;
+}
+
+const equalBytes = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
+const show = (b) => `${b.length} bytes [${Array.from(b.subarray(0, 12)).join(',')}${b.length > 12 ? ',…' : ''}]`;
+
+// checker returns [checks, check]: check(name, fn) runs fn (which may be
+// async) and records "" when it returns nothing, what it returned, or what
+// it threw.
+function checker() {
+  const out = {};
+  const check = async (name, fn) => {
+    try {
+      const r = await fn();
+      out[name] = r === undefined ? '' : String(r);
+    } catch (e) {
+      out[name] = `threw ${e && e.name}: ${e && e.message}`;
+    }
+  };
+  return [out, check];
+}
+
+// throwsType runs fn and returns "" when it throws (or rejects with) a
+// TypeError, else what happened.
+async function throwsType(fn, want = TypeError) {
+  try {
+    await fn();
+  } catch (e) {
+    return e instanceof want ? undefined : `threw ${e && e.name}: ${e && e.message}, want ${want.name}`;
+  }
+  return `did not throw, want ${want.name}`;
+}
+
+// rechunk is request with its body cut into size-byte chunks, so a
+// multipart delimiter (or a UTF-8 sequence) straddles chunk boundaries.
+function rechunk(request, size) {
+  const reader = request.body.getReader();
+  let buf = new Uint8Array(0);
+  const body = new ReadableStream({
+    async pull(c) {
+      while (buf.length < size) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        const b = new Uint8Array(buf.length + value.length);
+        b.set(buf);
+        b.set(value, buf.length);
+        buf = b;
+      }
+      if (buf.length === 0) {
+        c.close();
+        return;
+      }
+      c.enqueue(buf.slice(0, size));
+      buf = buf.subarray(Math.min(size, buf.length));
+    },
+  });
+  return new Request(request.url, { method: 'POST', headers: request.headers, body, duplex: 'half' });
+}
+
+// --- FormData --------------------------------------------------------------
+
+async function manifest(fd) {
+  const out = [];
+  for (const [name, v] of fd) {
+    if (typeof v === 'string') {
+      out.push({ name, kind: 'string', value: v });
+      continue;
+    }
+    const bytes = new Uint8Array(await v.arrayBuffer());
+    out.push({
+      name, kind: v instanceof File ? 'file' : 'blob', filename: v.name, type: v.type, size: v.size,
+      bytes: bytes.length, isBlob: v instanceof Blob, lastModified: typeof v.lastModified,
+    });
+  }
+  return out;
+}
+
+// upload stores the form's "file" in R2 (with its type) and KV, as an
+// upload handler would: the bytes must be the file's, not its digits.
+async function upload(request, env, key) {
+  const file = (await request.formData()).get('file');
+  if (!(file instanceof File)) return new Response(`"file" is ${Object.prototype.toString.call(file)}`, { status: 400 });
+  await env.FILES.put(key, file, { httpMetadata: { contentType: file.type } });
+  await env.STORE.put(key, await file.arrayBuffer());
+  return Response.json({ name: file.name, type: file.type, size: file.size });
+}
+
+// formChecks builds forms in JS and reads them back through the
+// serializer (new Response(fd), new Request(url, {body: fd})) and the parser.
+async function formChecks() {
+  const [out, check] = checker();
+  const roundTrips = {
+    response: async (fd) => new Response(fd).formData(),
+    request: async (fd) => new Request('http://worker/', { method: 'POST', body: fd }).formData(),
+  };
+  for (const [via, rt] of Object.entries(roundTrips)) {
+    await check(`bytes 104,105,10 via ${via}`, async () => {
+      const fd = new FormData();
+      fd.append('f', new Blob([new Uint8Array([104, 105, 10])]), 'a.bin');
+      const f = (await rt(fd)).get('f');
+      const got = new Uint8Array(await f.arrayBuffer());
+      if (!equalBytes(got, new Uint8Array([104, 105, 10]))) return show(got);
+    });
+    await check(`all 256 byte values via ${via}`, async () => {
+      const want = bytesOf(256 * 3);
+      const fd = new FormData();
+      fd.append('all', new File([want], 'all.bin', { type: 'application/octet-stream' }));
+      const f = (await rt(fd)).get('all');
+      const got = new Uint8Array(await f.arrayBuffer());
+      if (!(f instanceof File) || f.name !== 'all.bin' || f.type !== 'application/octet-stream') return `${f} ${f.name} ${f.type}`;
+      if (!equalBytes(got, want)) return show(got);
+    });
+    await check(`fields, UTF-8 names and several files via ${via}`, async () => {
+      const fd = new FormData();
+      fd.append('text', 'line one\r\nline two\nthree');
+      fd.append('ünïcode', 'значение ✓ 😀');
+      fd.append('empty', '');
+      fd.append('files', new File([enc.encode('first\r\n--not-a-boundary\r\n')], 'résumé 😀.txt', { type: 'text/plain' }));
+      fd.append('files', new File([bytesOf(70000, 7)], 'two.bin'));
+      fd.append('files', new File([], 'empty.bin'));
+      fd.append('blob', new Blob(['x']));
+      const got = await rt(fd);
+      const want = [
+        ['text', 'line one\r\nline two\nthree'], ['ünïcode', 'значение ✓ 😀'], ['empty', ''],
+        ['files', 'résumé 😀.txt', 'text/plain', enc.encode('first\r\n--not-a-boundary\r\n')],
+        ['files', 'two.bin', 'application/octet-stream', bytesOf(70000, 7)],
+        ['files', 'empty.bin', 'application/octet-stream', new Uint8Array(0)],
+        ['blob', 'blob', 'application/octet-stream', enc.encode('x')],
+      ];
+      const entries = [...got];
+      if (entries.length !== want.length) return `${entries.length} entries, want ${want.length}`;
+      for (let i = 0; i < want.length; i++) {
+        const [name, v] = entries[i];
+        const w = want[i];
+        if (name !== w[0]) return `entry ${i} is named ${name}, want ${w[0]}`;
+        if (w.length === 2) {
+          if (v !== w[1]) return `${name} = ${JSON.stringify(v)}, want ${JSON.stringify(w[1])}`;
+          continue;
+        }
+        if (!(v instanceof File)) return `${name} #${i} is ${typeof v}, want a File`;
+        const b = new Uint8Array(await v.arrayBuffer());
+        // A file without a type is sent as application/octet-stream.
+        if (v.name !== w[1] || v.type !== w[2] || !equalBytes(b, w[3])) return `${name} #${i}: ${v.name} ${v.type} ${show(b)}`;
+      }
+    });
+  }
+  await check('the boundary is a token or quoted (RFC 2045)', async () => {
+    for (let i = 0; i < 40; i++) {
+      const fd = new FormData();
+      fd.append('a', 'b');
+      const ct = new Response(fd).headers.get('content-type');
+      const m = /^multipart\/form-data; boundary=(?:"[^"]+"|[!#$%&'*+.^_`|~0-9A-Za-z-]+)$/.exec(ct);
+      if (!m) return ct;
+    }
+  });
+  await check('urlencoded body', async () => {
+    const fd = await new Response(new URLSearchParams('a=1&b=%C3%A9+x&a=2&empty=&plus=a%2Bb')).formData();
+    const got = JSON.stringify([...fd]);
+    if (got !== '[["a","1"],["b","é x"],["a","2"],["empty",""],["plus","a+b"]]') return got;
+  });
+  await check('urlencoded with charset', async () => {
+    const r = new Request('http://worker/', { method: 'POST', body: 'k=v%20w', headers: { 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8' } });
+    const got = JSON.stringify([...await r.formData()]);
+    if (got !== '[["k","v w"]]') return got;
+  });
+  const multipart = (body, ct = 'multipart/form-data; boundary=B') => new Response(body, { headers: { 'content-type': ct } });
+  await check('LF-only delimiters and a quoted boundary', async () => {
+    const fd = await multipart('--B\nContent-Disposition: form-data; name="a"\n\nx\n--B\nContent-Disposition: form-data; name="f"; filename="f.txt"\n\ny\r\n--B--', 'multipart/form-data; boundary="B"').formData();
+    const f = fd.get('f');
+    const got = JSON.stringify([fd.get('a'), f.name, f.type, await f.text()]);
+    // A part without Content-Type gives a File whose type is "" (as on Cloudflare).
+    if (got !== '["x","f.txt","","y"]') return got;
+  });
+  await check('preamble, epilogue and escaped names', async () => {
+    const fd = await multipart('preamble\r\n--B\r\nContent-Disposition: form-data; name="q%22uote"; filename="a%0Ab\\"c.txt"\r\nContent-Type: Text/Plain\r\n\r\nv\r\n--B--\r\nepilogue').formData();
+    const f = fd.get('q"uote');
+    const got = JSON.stringify([f && f.name, f && f.type]);
+    if (got !== '["a\\nb\\"c.txt","text/plain"]') return got;
+  });
+  await check('no content-type', () => throwsType(() => new Response('x').formData()));
+  await check('not a form', () => throwsType(() => multipart('x', 'text/plain').formData()));
+  await check('no boundary', () => throwsType(() => multipart('--B--', 'multipart/form-data').formData()));
+  await check('no delimiter', () => throwsType(() => multipart('no delimiter here').formData()));
+  await check('truncated part', () => throwsType(() => multipart('--B\r\nContent-Disposition: form-data; name="a"\r\n\r\nxyz').formData()));
+  await check('no name', () => throwsType(() => multipart('--B\r\nContent-Disposition: form-data\r\n\r\nx\r\n--B--').formData()));
+  await check('body used', async () => {
+    const r = multipart('--B--');
+    await r.text();
+    return throwsType(() => r.formData());
+  });
+  return out;
+}
