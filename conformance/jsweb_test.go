@@ -275,6 +275,7 @@ func TestJSWebAPI(t *testing.T) {
 	smallForm, smallType := multipartBody(t, formBoundary, small)
 	upload, uploadType := multipartBody(t, "upload-boundary", []formPart{{name: "file", file: true, filename: "logo.png", contentType: "image/png", data: logo}})
 	ct := func(v string) map[string]string { return map[string]string{"Content-Type": v} }
+	body := random(rng, 300<<10)
 
 	steps := []webStep{
 		{name: "form: every part back byte for byte", method: "POST", path: "/form/echo", body: form, header: ct(formType), status: 200, check: checkForm(parts)},
@@ -299,6 +300,22 @@ func TestJSWebAPI(t *testing.T) {
 		steps = append(steps, webStep{name: fmt.Sprintf("form: %d-byte chunks", size), method: "POST", path: fmt.Sprintf("/form/chunked?size=%d", size),
 			body: smallForm, header: ct(smallType), status: 200, check: checkForm(small)})
 	}
+	steps = append(steps, []webStep{
+		{name: "clone: original read first", method: "POST", path: "/clone/request?order=original-first", body: body, status: 200, want: append(append([]byte{}, body...), body...)},
+		{name: "clone: clone read first", method: "POST", path: "/clone/request?order=clone-first", body: body, status: 200, want: append(append([]byte{}, body...), body...)},
+		{name: "clone: both at once", method: "POST", path: "/clone/request?order=together", body: body, status: 200, want: append(append([]byte{}, body...), body...)},
+		{name: "clone: the clone to R2, the original back", method: "POST", path: "/clone/request-r2", body: body, status: 200, want: body},
+		{name: "clone: the R2 copy", method: "GET", path: "/r2/cloned", status: 200, want: body},
+		{name: "clone: an R2 body", method: "GET", path: "/clone/r2?key=cloned", status: 200, want: append(append([]byte{}, body...), body...)},
+		{name: "clone: a streamed response", method: "GET", path: "/clone/response?size=150000", status: 203, want: allBytes(150000, 0),
+			check: func(t *testing.T, rec *httptest.ResponseRecorder) {
+				if rec.Header().Get("X-Kind") != "streamed" {
+					t.Errorf("X-Kind %q", rec.Header().Get("X-Kind"))
+				}
+			}},
+		{name: "clone: checks", method: "GET", path: "/clone/checks", status: 200, checks: 11},
+		{name: "Response.error() returned", method: "GET", path: "/response-error", status: 500, logged: []string{failedRecord, "Response.error()"}},
+	}...)
 	runWeb(t, w, logs, steps)
 
 	// What the Worker stored is what was uploaded.

@@ -18,6 +18,12 @@ export default {
         case '/form/chunked': return new Response(await rechunk(request, Number(q.get('size'))).formData());
         case '/form/upload': return upload(request, env, q.get('key'));
         case '/form/js': return Response.json(await formChecks());
+        case '/clone/request': return cloneRequest(request, q.get('order'));
+        case '/clone/request-r2': return cloneRequestR2(request, env);
+        case '/clone/response': return cloneResponse(Number(q.get('size')));
+        case '/clone/r2': return cloneR2(env, q.get('key'));
+        case '/clone/checks': return Response.json(await cloneChecks());
+        case '/response-error': return Response.error();
       }
       if (p.startsWith('/r2/')) {
         const obj = await env.FILES.get(p.slice(4));
@@ -234,6 +240,134 @@ async function formChecks() {
     const r = multipart('--B--');
     await r.text();
     return throwsType(() => r.formData());
+  });
+  return out;
+}
+
+// --- clone -----------------------------------------------------------------
+
+const concat = (a, b) => {
+  const c = new Uint8Array(a.byteLength + b.byteLength);
+  c.set(new Uint8Array(a));
+  c.set(new Uint8Array(b), a.byteLength);
+  return c;
+};
+
+// cloneRequest reads the request's body and its clone's, in the order
+// given, and answers both, one after the other.
+async function cloneRequest(request, order) {
+  const c = request.clone();
+  let a, b;
+  switch (order) {
+    case 'original-first': a = await request.arrayBuffer(); b = await c.arrayBuffer(); break;
+    case 'clone-first': b = await c.arrayBuffer(); a = await request.arrayBuffer(); break;
+    default: [a, b] = await Promise.all([request.arrayBuffer(), c.arrayBuffer()]);
+  }
+  return new Response(concat(a, b));
+}
+
+// cloneRequestR2 stores the clone's body in R2 and answers the original's.
+async function cloneRequestR2(request, env) {
+  const c = request.clone();
+  await env.FILES.put('cloned', c.body);
+  return new Response(request.body);
+}
+
+// cloneResponse answers a streamed response of size bytes after reading
+// its clone in full: the original must still be whole.
+async function cloneResponse(size) {
+  let sent = 0;
+  const r = new Response(new ReadableStream({
+    pull(c) {
+      if (sent >= size) return c.close();
+      const n = Math.min(10000, size - sent);
+      c.enqueue(bytesOf(n, sent));
+      sent += n;
+    },
+  }), { status: 203, headers: { 'x-kind': 'streamed' } });
+  const c = r.clone();
+  const got = new Uint8Array(await c.arrayBuffer());
+  if (!equalBytes(got, bytesOf(size))) return new Response(`the clone read ${show(got)}`, { status: 500 });
+  return r;
+}
+
+// cloneR2 answers an R2 object's body through a clone and the original.
+async function cloneR2(env, key) {
+  const obj = await env.FILES.get(key);
+  const r = new Response(obj.body);
+  const c = r.clone();
+  return new Response(concat(await r.arrayBuffer(), await c.arrayBuffer()));
+}
+
+async function cloneChecks() {
+  const [out, check] = checker();
+  await check('status, statusText and headers are copied', async () => {
+    const r = new Response('body', { status: 201, statusText: 'Made', headers: { 'x-a': '1' } });
+    const c = r.clone();
+    if (c.status !== 201 || c.statusText !== 'Made' || c.headers.get('x-a') !== '1') return `${c.status} ${c.statusText} ${c.headers.get('x-a')}`;
+    if (!(c instanceof Response)) return 'the clone is not a Response';
+    const got = [await r.text(), await c.text()].join('|');
+    if (got !== 'body|body') return got;
+  });
+  await check('a null body stays null', async () => {
+    const c = new Response(null, { status: 204 }).clone();
+    if (c.body !== null || c.status !== 204) return `${c.body} ${c.status}`;
+  });
+  await check('bodyUsed after reading each', async () => {
+    const r = new Response('x');
+    const c = r.clone();
+    if (r.bodyUsed || c.bodyUsed) return 'used before reading';
+    await c.text();
+    if (!c.bodyUsed || r.bodyUsed) return `after reading the clone: clone ${c.bodyUsed}, original ${r.bodyUsed}`;
+    await r.text();
+    if (!r.bodyUsed) return 'the original is not used after reading it';
+  });
+  await check('clone of a used body', async () => {
+    const r = new Response('x');
+    await r.text();
+    return throwsType(() => r.clone());
+  });
+  await check('clone of a locked body', async () => {
+    const r = new Response('x');
+    r.body.getReader();
+    return throwsType(() => r.clone());
+  });
+  await check('a clone of a clone', async () => {
+    const r = new Response('abc');
+    const c2 = r.clone().clone();
+    const got = [await c2.text(), await r.text()].join('|');
+    if (got !== 'abc|abc') return got;
+  });
+  await check('json, blob, bytes and formData on a clone', async () => {
+    const r = Response.json({ a: 1 });
+    const got = JSON.stringify([await r.clone().json(), await (await r.clone().blob()).text(), Array.from(await r.clone().bytes())]);
+    if (got !== '[{"a":1},"{\\"a\\":1}",[123,34,97,34,58,49,125]]') return got;
+    const fd = new FormData();
+    fd.append('k', 'v');
+    if ((await new Response(fd).clone().formData()).get('k') !== 'v') return 'formData on a clone';
+  });
+  await check('Request.clone', async () => {
+    const r = new Request('http://worker/x', { method: 'PUT', body: 'payload', headers: { 'x-b': '2' } });
+    const c = r.clone();
+    const got = [c.method, c.url, c.headers.get('x-b'), await c.text(), await r.text()].join('|');
+    if (got !== 'PUT|http://worker/x|2|payload|payload') return got;
+  });
+  await check('Response.error()', async () => {
+    const e = Response.error();
+    const got = JSON.stringify([e instanceof Response, e.type, e.status, e.ok, e.statusText, [...e.headers].length, e.body]);
+    if (got !== '[true,"error",0,false,"",0,null]') return got;
+    const c = e.clone();
+    if (c.type !== 'error' || c.status !== 0) return `its clone: ${c.type} ${c.status}`;
+  });
+  await check('Response.redirect and Response.json still work', async () => {
+    const r = Response.redirect('http://worker/next', 302);
+    if (r.status !== 302 || r.headers.get('location') !== 'http://worker/next') return `${r.status} ${r.headers.get('location')}`;
+    if (Response.json([1]).headers.get('content-type') !== 'application/json') return Response.json([1]).headers.get('content-type');
+  });
+  await check('a subclass of Response', async () => {
+    class Mine extends Response {}
+    const m = new Mine('m');
+    if (!(m instanceof Mine) || !(m instanceof Response) || (await m.text()) !== 'm') return 'not a working subclass';
   });
   return out;
 }

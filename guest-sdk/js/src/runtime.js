@@ -14,6 +14,7 @@
 // or gets wrong (FormData parsing, Response.clone, URLPattern, …). It is
 // imported first.
 import './web/install.js';
+import { isErrorResponse } from './web/body.js';
 import { Namespace } from 'bindery:kv/store@0.1.0';
 import { Bucket } from 'bindery:r2/bucket@0.1.0';
 import * as vars from 'bindery:config/vars@0.1.0';
@@ -611,6 +612,9 @@ function headerList(headers) {
 async function sendResponse(out, resp) {
   if (!(resp instanceof Response)) {
     throw new TypeError('fetch must return a Response, got ' + Object.prototype.toString.call(resp));
+  }
+  if (isErrorResponse(resp)) {
+    throw new TypeError('fetch returned Response.error(), a network error, which is no response to send');
   }
   const headers = headerList(resp.headers);
   const body = resp.body;
