@@ -315,6 +315,7 @@ func TestJSWebAPI(t *testing.T) {
 			}},
 		{name: "clone: checks", method: "GET", path: "/clone/checks", status: 200, checks: 11},
 		{name: "Response.error() returned", method: "GET", path: "/response-error", status: 500, logged: []string{failedRecord, "Response.error()"}},
+		{name: "realm: host values are this realm's", method: "POST", path: "/realm", body: []byte("chunk"), status: 200, checks: 8},
 	}...)
 	runWeb(t, w, logs, steps)
 

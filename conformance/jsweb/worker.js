@@ -24,6 +24,7 @@ export default {
         case '/clone/r2': return cloneR2(env, q.get('key'));
         case '/clone/checks': return Response.json(await cloneChecks());
         case '/response-error': return Response.error();
+        case '/realm': return Response.json(await realmChecks(request, env));
       }
       if (p.startsWith('/r2/')) {
         const obj = await env.FILES.get(p.slice(4));
@@ -368,6 +369,31 @@ async function cloneChecks() {
     class Mine extends Response {}
     const m = new Mine('m');
     if (!(m instanceof Mine) || !(m instanceof Response) || (await m.text()) !== 'm') return 'not a working subclass';
+  });
+  return out;
+}
+
+// --- realms --------------------------------------------------------------------
+//
+// Values the SDK hands over from the host (body chunks, KV and R2 values,
+// lists) must be this realm's: instanceof Uint8Array / ArrayBuffer / Array.
+
+async function realmChecks(request, env) {
+  const [out, check] = checker();
+  const chunkOf = async (rs) => (await rs.getReader().read()).value;
+  const isU8 = (v) => (v instanceof Uint8Array && v.buffer instanceof ArrayBuffer ? undefined : `${Object.prototype.toString.call(v)}, instanceof Uint8Array ${v instanceof Uint8Array}`);
+  await check('request body chunk', async () => isU8(await chunkOf(request.body)));
+  await env.STORE.put('realm', 'value');
+  await env.FILES.put('realm/a', 'value');
+  await check('KV stream chunk', async () => isU8(await chunkOf(await env.STORE.get('realm', 'stream'))));
+  await check('KV arrayBuffer', async () => ((await env.STORE.get('realm', 'arrayBuffer')) instanceof ArrayBuffer ? undefined : 'not an ArrayBuffer'));
+  await check('KV list keys', async () => ((await env.STORE.list()).keys instanceof Array ? undefined : 'not an Array'));
+  await check('R2 body chunk', async () => isU8(await chunkOf((await env.FILES.get('realm/a')).body)));
+  await check('R2 bytes', async () => isU8(await (await env.FILES.get('realm/a')).bytes()));
+  await check('R2 checksums', async () => ((await env.FILES.head('realm/a')).checksums.md5 instanceof ArrayBuffer ? undefined : 'not an ArrayBuffer'));
+  await check('R2 list', async () => {
+    const l = await env.FILES.list({ prefix: 'realm', delimiter: '/' });
+    if (!(l.objects instanceof Array) || !(l.delimitedPrefixes instanceof Array)) return `objects ${l.objects instanceof Array}, prefixes ${l.delimitedPrefixes instanceof Array}`;
   });
   return out;
 }

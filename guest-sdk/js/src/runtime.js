@@ -14,6 +14,7 @@
 // or gets wrong (FormData parsing, Response.clone, URLPattern, …). It is
 // imported first.
 import './web/install.js';
+import { ownBytes } from './web/bytes.js';
 import { isErrorResponse } from './web/body.js';
 import { Namespace } from 'bindery:kv/store@0.1.0';
 import { Bucket } from 'bindery:r2/bucket@0.1.0';
@@ -123,7 +124,7 @@ function inputStreamToReadable(input) {
         controller.error(e);
         return;
       }
-      controller.enqueue(chunk);
+      controller.enqueue(ownBytes(chunk));
     },
     cancel() {
       finish();
@@ -199,7 +200,7 @@ class KVNamespace {
     };
     const r = call(() => this.#ns.listKeys(opts));
     const out = {
-      keys: r.keys.map((k) => {
+      keys: Array.from(r.keys, (k) => {
         const o = { name: k.name };
         if (k.expiration !== undefined) o.expiration = Number(k.expiration);
         if (k.metadata !== undefined) o.metadata = JSON.parse(k.metadata);
@@ -508,7 +509,8 @@ class R2Bucket {
       includeCustomMetadata: include.includes('customMetadata'),
     };
     const r = call(() => this.#b.listObjects(opts));
-    const out = { objects: r.objects.map((o) => new R2Object(o)), truncated: r.truncated, delimitedPrefixes: r.delimitedPrefixes };
+    // Array.from: the bindings' arrays are another realm's (web/bytes.js).
+    const out = { objects: Array.from(r.objects, (o) => new R2Object(o)), truncated: r.truncated, delimitedPrefixes: Array.from(r.delimitedPrefixes) };
     if (r.cursor !== undefined) out.cursor = r.cursor;
     return out;
   }

@@ -1,4 +1,22 @@
-// Byte helpers for body chunks.
+// Bytes from the host, made this realm's.
+//
+// componentize-js runs its generated bindings in a global of their own: a
+// list<u8> the host returns (a body chunk, a KV value) arrives as that
+// global's Uint8Array, so `chunk instanceof Uint8Array` is false in the
+// Worker's realm even though the ArrayBuffer under it is the Worker's own
+// (the bindings copy out of linear memory with `memory.buffer.slice`).
+// Lists (KV keys, R2 objects) are that global's Arrays for the same reason.
+
+/**
+ * ownBytes returns v (a Uint8Array, of any realm) as this realm's
+ * Uint8Array: a view over the same bytes when its buffer is this realm's,
+ * else a copy.
+ */
+export function ownBytes(v) {
+  if (v instanceof Uint8Array && v.buffer instanceof ArrayBuffer) return v;
+  if (v.buffer instanceof ArrayBuffer) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  return new Uint8Array(v);
+}
 
 /**
  * byteView returns a BufferSource (an ArrayBuffer or any view) as a
