@@ -14,6 +14,7 @@ import (
 	"mime/multipart"
 	"net/http/httptest"
 	"net/textproto"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -315,6 +316,10 @@ func TestJSWebAPI(t *testing.T) {
 			}},
 		{name: "clone: checks", method: "GET", path: "/clone/checks", status: 200, checks: 11},
 		{name: "Response.error() returned", method: "GET", path: "/response-error", status: 500, logged: []string{failedRecord, "Response.error()"}},
+		{name: "fetch: rejects with a TypeError", method: "GET", path: "/fetch?url=" + url.QueryEscape("http://127.0.0.1:9/x?y"), status: 200,
+			want: []byte(`{"caught":true,"name":"TypeError","isTypeError":true,"message":"outbound fetch is not available yet in bindery: http://127.0.0.1:9/x?y"}`)},
+		{name: "fetch: uncaught fails the request, keeps the instance", method: "GET", path: "/fetch-uncaught?url=" + url.QueryEscape("http://127.0.0.1:9/"), status: 500,
+			logged: []string{failedRecord, "outbound fetch is not available yet in bindery"}},
 		{name: "realm: host values are this realm's", method: "POST", path: "/realm", body: []byte("chunk"), status: 200, checks: 8},
 	}...)
 	runWeb(t, w, logs, steps)

@@ -24,6 +24,8 @@ export default {
         case '/clone/r2': return cloneR2(env, q.get('key'));
         case '/clone/checks': return Response.json(await cloneChecks());
         case '/response-error': return Response.error();
+        case '/fetch': return Response.json(await fetchCaught(q.get('url')));
+        case '/fetch-uncaught': return fetch(q.get('url'));
         case '/realm': return Response.json(await realmChecks(request, env));
       }
       if (p.startsWith('/r2/')) {
@@ -371,6 +373,17 @@ async function cloneChecks() {
     if (!(m instanceof Mine) || !(m instanceof Response) || (await m.text()) !== 'm') return 'not a working subclass';
   });
   return out;
+}
+
+// --- fetch -----------------------------------------------------------------
+
+async function fetchCaught(target) {
+  try {
+    const r = await fetch(target);
+    return { caught: false, status: r.status };
+  } catch (e) {
+    return { caught: true, name: e.name, isTypeError: e instanceof TypeError, message: e.message };
+  }
 }
 
 // --- realms --------------------------------------------------------------------

@@ -5,5 +5,7 @@
 //
 // runtime.js imports this module first.
 import { installBody } from './body.js';
+import { installGlobals } from './globals.js';
 
 installBody();
+installGlobals();
