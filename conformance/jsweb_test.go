@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -12,6 +13,7 @@ import (
 	"math/rand/v2"
 	"mime"
 	"mime/multipart"
+	"net/http"
 	"net/http/httptest"
 	"net/textproto"
 	"net/url"
@@ -320,6 +322,9 @@ func TestJSWebAPI(t *testing.T) {
 			want: []byte(`{"caught":true,"name":"TypeError","isTypeError":true,"message":"outbound fetch is not available yet in bindery: http://127.0.0.1:9/x?y"}`)},
 		{name: "fetch: uncaught fails the request, keeps the instance", method: "GET", path: "/fetch-uncaught?url=" + url.QueryEscape("http://127.0.0.1:9/"), status: 500,
 			logged: []string{failedRecord, "outbound fetch is not available yet in bindery"}},
+		{name: "streams: IdentityTransformStream echo", method: "POST", path: "/streams/identity", body: body, status: 200, want: body},
+		{name: "streams: TextDecoderStream and TextEncoderStream, 1-byte chunks", method: "POST", path: "/streams/text", body: []byte(strings.Repeat("é😀中x\r\n", 200)), status: 200, want: []byte(strings.Repeat("é😀中x\r\n", 200))},
+		{name: "streams: checks", method: "GET", path: "/streams/checks", status: 200, checks: 13},
 		{name: "realm: host values are this realm's", method: "POST", path: "/realm", body: []byte("chunk"), status: 200, checks: 8},
 	}...)
 	runWeb(t, w, logs, steps)
@@ -335,5 +340,49 @@ func TestJSWebAPI(t *testing.T) {
 	}
 	if obj, err := b.Head(ctx, "logo.png"); err != nil || obj.Size != int64(len(logo)) || obj.HTTPMetadata.ContentType != "image/png" {
 		t.Errorf("state: R2 logo.png = %+v, %v", obj, err)
+	}
+
+	t.Run("FixedLengthStream through a server", func(t *testing.T) { fixedLength(t, w, logs) })
+}
+
+// fixedLength serves FixedLengthStream bodies through a real server: the
+// exact length goes out with Content-Length (not chunked); a short one is
+// cut, never a body that looks complete.
+func fixedLength(t *testing.T, w *host.Worker, logs *testutil.SyncBuffer) {
+	srv := httptest.NewServer(w)
+	defer srv.Close()
+	tests := []struct {
+		name     string
+		n, write int
+		cut      bool
+	}{
+		{"exact", 5000, 5000, false},
+		{"empty", 0, 0, false},
+		{"short", 5000, 4000, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			logs.Reset()
+			resp, err := http.Get(fmt.Sprintf("%s/streams/fixed?n=%d&write=%d", srv.URL, tc.n, tc.write))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || resp.ContentLength != int64(tc.n) || len(resp.TransferEncoding) != 0 {
+				t.Errorf("status %d, Content-Length %d, Transfer-Encoding %v; want 200, %d, none", resp.StatusCode, resp.ContentLength, resp.TransferEncoding, tc.n)
+			}
+			if tc.cut {
+				if !errors.Is(err, io.ErrUnexpectedEOF) {
+					t.Errorf("read %d bytes, error %v; want an unexpected EOF", len(got), err)
+				}
+				checkLogs(t, step{name: tc.name, logged: []string{failedRecord, "FixedLengthStream"}}, logs.String())
+				return
+			}
+			if err != nil || !bytes.Equal(got, allBytes(tc.n, 0)) {
+				t.Errorf("body %s, %v; want %d bytes", show(got), err, tc.n)
+			}
+			checkLogs(t, step{name: tc.name}, logs.String())
+		})
 	}
 }

@@ -26,6 +26,11 @@ export default {
         case '/response-error': return Response.error();
         case '/fetch': return Response.json(await fetchCaught(q.get('url')));
         case '/fetch-uncaught': return fetch(q.get('url'));
+        case '/streams/fixed': return fixed(Number(q.get('n')), Number(q.get('write')));
+        case '/streams/identity': return new Response(request.body.pipeThrough(new IdentityTransformStream()));
+        case '/streams/text': return new Response(rechunk(request, 1).body
+          .pipeThrough(new TextDecoderStream()).pipeThrough(new TextEncoderStream()));
+        case '/streams/checks': return Response.json(await streamChecks());
         case '/realm': return Response.json(await realmChecks(request, env));
       }
       if (p.startsWith('/r2/')) {
@@ -384,6 +389,128 @@ async function fetchCaught(target) {
   } catch (e) {
     return { caught: true, name: e.name, isTypeError: e instanceof TypeError, message: e.message };
   }
+}
+
+// --- streams ---------------------------------------------------------------
+
+// fixed answers write bytes through a FixedLengthStream(n).
+function fixed(n, write) {
+  const { readable, writable } = new FixedLengthStream(n);
+  (async () => {
+    const w = writable.getWriter();
+    try {
+      for (let i = 0; i < write; i += 1000) await w.write(bytesOf(Math.min(1000, write - i), i));
+      await w.close();
+    } catch {
+      // the readable side errors too: the response is cut
+    }
+  })();
+  return new Response(readable);
+}
+
+async function streamChecks() {
+  const [out, check] = checker();
+  const readAll = async (rs) => new Uint8Array(await new Response(rs).arrayBuffer());
+  await check('FixedLengthStream: exact length', async () => {
+    const { readable, writable } = new FixedLengthStream(5);
+    const w = writable.getWriter();
+    w.write(enc.encode('ab'));
+    w.write(enc.encode('cde'));
+    w.close();
+    const got = new TextDecoder().decode(await readAll(readable));
+    if (got !== 'abcde') return got;
+  });
+  await check('FixedLengthStream: too many bytes', async () => {
+    const { readable, writable } = new FixedLengthStream(3);
+    const w = writable.getWriter();
+    const r = readAll(readable).catch((e) => e);
+    const res = await throwsType(() => w.write(enc.encode('abcd')));
+    if (res) return res;
+    if (!((await r) instanceof TypeError)) return 'the readable did not error';
+  });
+  await check('FixedLengthStream: too few bytes', async () => {
+    const { readable, writable } = new FixedLengthStream(3);
+    const w = writable.getWriter();
+    readAll(readable).catch(() => {});
+    await w.write(enc.encode('ab'));
+    return throwsType(() => w.close());
+  });
+  await check('FixedLengthStream: a bigint length, a bad length', async () => {
+    if (!(new FixedLengthStream(2n).writable instanceof WritableStream)) return 'no writable';
+    return throwsType(() => new FixedLengthStream(-1));
+  });
+  await check('IdentityTransformStream: BYOB reads', async () => {
+    const { readable, writable } = new IdentityTransformStream();
+    const w = writable.getWriter();
+    w.write(enc.encode('hello world'));
+    w.close();
+    const reader = readable.getReader({ mode: 'byob' });
+    const parts = [];
+    for (;;) {
+      const { done, value } = await reader.read(new Uint8Array(4));
+      if (done) break;
+      parts.push(new TextDecoder().decode(value));
+    }
+    if (parts.join('|') !== 'hell|o wo|rld') return parts.join('|');
+  });
+  await check('IdentityTransformStream: strings are refused', async () => {
+    const { readable, writable } = new IdentityTransformStream();
+    readable.getReader().read().catch(() => {});
+    return throwsType(() => writable.getWriter().write('text'));
+  });
+  await check('TextEncoderStream: a surrogate pair split across chunks', async () => {
+    const ts = new TextEncoderStream();
+    const w = ts.writable.getWriter();
+    w.write('a\uD83D');
+    w.write('\uDE00b');
+    w.write('\uD800'); // a lone surrogate at the end
+    w.close();
+    const got = Array.from(await readAll(ts.readable)).join(',');
+    if (got !== '97,240,159,152,128,98,239,191,189') return got;
+    if (ts.encoding !== 'utf-8') return ts.encoding;
+  });
+  await check('TextDecoderStream: sequences split across chunks', async () => {
+    const ts = new TextDecoderStream();
+    const w = ts.writable.getWriter();
+    const bytes = enc.encode('é😀x');
+    for (const b of bytes) w.write(new Uint8Array([b]));
+    w.close();
+    const chunks = [];
+    for (const reader = ts.readable.getReader(); ;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (typeof value !== 'string') return `a chunk of type ${typeof value}`;
+      chunks.push(value);
+    }
+    if (chunks.join('') !== 'é😀x') return JSON.stringify(chunks);
+    if (ts.encoding !== 'utf-8' || ts.fatal !== false || ts.ignoreBOM !== false) return `${ts.encoding} ${ts.fatal} ${ts.ignoreBOM}`;
+  });
+  await check('TextDecoderStream: fatal, and an incomplete sequence at the end', async () => {
+    const ts = new TextDecoderStream('utf-8', { fatal: true });
+    const w = ts.writable.getWriter();
+    w.write(new Uint8Array([0xc3]));
+    w.close().catch(() => {});
+    return throwsType(() => readAll(ts.readable));
+  });
+  await check('for await over a ReadableStream', async () => {
+    const got = [];
+    for await (const chunk of new Response('abc').body) got.push(new TextDecoder().decode(chunk));
+    if (got.join('') !== 'abc') return JSON.stringify(got);
+  });
+  await check('leaving for await early cancels the stream', async () => {
+    let cancelled = false;
+    const rs = new ReadableStream({ pull(c) { c.enqueue(new Uint8Array([1])); }, cancel() { cancelled = true; } });
+    for await (const chunk of rs) break; // eslint-disable-line no-unused-vars
+    if (!cancelled || rs.locked) return `cancelled ${cancelled}, locked ${rs.locked}`;
+  });
+  await check('ReadableStream.from', async () => {
+    async function* gen() { yield enc.encode('a'); yield enc.encode('b'); }
+    const got = new TextDecoder().decode(await readAll(ReadableStream.from(gen())));
+    const got2 = new TextDecoder().decode(await readAll(ReadableStream.from([enc.encode('c')])));
+    if (got + got2 !== 'abc') return got + got2;
+  });
+  await check('TextDecoderStream: an unknown label', () => throwsType(() => new TextDecoderStream('no-such-encoding'), RangeError));
+  return out;
 }
 
 // --- realms --------------------------------------------------------------------

@@ -16,6 +16,7 @@
 import './web/install.js';
 import { ownBytes } from './web/bytes.js';
 import { isErrorResponse } from './web/body.js';
+import { fixedLengthOf } from './web/streams.js';
 import { Namespace } from 'bindery:kv/store@0.1.0';
 import { Bucket } from 'bindery:r2/bucket@0.1.0';
 import * as vars from 'bindery:config/vars@0.1.0';
@@ -620,6 +621,9 @@ async function sendResponse(out, resp) {
   }
   const headers = headerList(resp.headers);
   const body = resp.body;
+  // A FixedLengthStream's body goes out with its length, not chunked.
+  const fixed = body == null ? undefined : fixedLengthOf(body);
+  if (fixed !== undefined && !resp.headers.has('content-length')) headers.push(['content-length', encoder.encode(String(fixed))]);
   if (body == null) {
     out.sendFull(resp.status, headers, new Uint8Array(0));
     return;

@@ -6,6 +6,8 @@
 // runtime.js imports this module first.
 import { installBody } from './body.js';
 import { installGlobals } from './globals.js';
+import { installStreams } from './streams.js';
 
 installBody();
+installStreams();
 installGlobals();
