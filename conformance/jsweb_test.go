@@ -17,6 +17,8 @@ import (
 	"net/http/httptest"
 	"net/textproto"
 	"net/url"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -30,7 +32,7 @@ import (
 // conformance/jsweb/worker.js, with KV STORE, R2 FILES, GREETING and the
 // secret API_TOKEN.
 //
-//	go test -v -run TestJSWeb ./conformance/
+//	go test -v -run 'TestJSWeb|TestJSVendoredURLPattern' ./conformance/
 
 // webStep is one request to a Web API Worker and what it must answer.
 type webStep struct {
@@ -325,6 +327,7 @@ func TestJSWebAPI(t *testing.T) {
 		{name: "streams: IdentityTransformStream echo", method: "POST", path: "/streams/identity", body: body, status: 200, want: body},
 		{name: "streams: TextDecoderStream and TextEncoderStream, 1-byte chunks", method: "POST", path: "/streams/text", body: []byte(strings.Repeat("é😀中x\r\n", 200)), status: 200, want: []byte(strings.Repeat("é😀中x\r\n", 200))},
 		{name: "streams: checks", method: "GET", path: "/streams/checks", status: 200, checks: 13},
+		{name: "URLPattern", method: "GET", path: "/urlpattern", status: 200, checks: 16},
 		{name: "realm: host values are this realm's", method: "POST", path: "/realm", body: []byte("chunk"), status: 200, checks: 8},
 	}...)
 	runWeb(t, w, logs, steps)
@@ -384,5 +387,30 @@ func fixedLength(t *testing.T, w *host.Worker, logs *testutil.SyncBuffer) {
 			}
 			checkLogs(t, step{name: tc.name}, logs.String())
 		})
+	}
+}
+
+// TestJSVendoredURLPattern holds guest-sdk/js/src/web/urlpattern.js to the
+// urlpattern-polyfill version guest-sdk/js/package.json pins (and
+// unicode-id.js to node's Unicode data, when node's Unicode version is the
+// file's): scripts/vendor-urlpattern.mjs --check.
+func TestJSVendoredURLPattern(t *testing.T) {
+	sdk := filepath.Join(testutil.RepoRoot(t), "guest-sdk", "js")
+	node, err := exec.LookPath("node")
+	if err == nil {
+		_, err = os.Stat(filepath.Join(sdk, "node_modules", "urlpattern-polyfill", "package.json"))
+	}
+	if err != nil {
+		if required("js") {
+			t.Fatalf("js is required (BINDERY_CONFORMANCE_REQUIRE): %v", err)
+		}
+		t.Skipf("js: no node or no guest-sdk/js/node_modules (run: cd guest-sdk/js && npm ci): %v", err)
+	}
+	out, err := exec.Command(node, filepath.Join(sdk, "scripts", "vendor-urlpattern.mjs"), "--check").CombinedOutput()
+	if err != nil {
+		t.Fatalf("vendor-urlpattern.mjs --check: %v\n%s", err, out)
+	}
+	if len(out) > 0 {
+		t.Log(string(out))
 	}
 }

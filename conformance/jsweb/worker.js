@@ -31,6 +31,7 @@ export default {
         case '/streams/text': return new Response(rechunk(request, 1).body
           .pipeThrough(new TextDecoderStream()).pipeThrough(new TextEncoderStream()));
         case '/streams/checks': return Response.json(await streamChecks());
+        case '/urlpattern': return Response.json(urlPatternChecks());
         case '/realm': return Response.json(await realmChecks(request, env));
       }
       if (p.startsWith('/r2/')) {
@@ -510,6 +511,59 @@ async function streamChecks() {
     if (got + got2 !== 'abc') return got + got2;
   });
   await check('TextDecoderStream: an unknown label', () => throwsType(() => new TextDecoderStream('no-such-encoding'), RangeError));
+  return out;
+}
+
+// --- URLPattern --------------------------------------------------------------
+
+function urlPatternChecks() {
+  const [out] = checker();
+  const cases = [
+    // [name, pattern (init or string), baseURL, input, expected: null (no match) or the groups of the named component]
+    ['pathname groups', { pathname: '/books/:id' }, undefined, 'https://example.com/books/123', ['pathname', { id: '123' }]],
+    ['no match', { pathname: '/books/:id' }, undefined, 'https://example.com/books', null],
+    ['wildcard', { pathname: '/files/*' }, undefined, 'https://example.com/files/a/b.txt', ['pathname', { 0: 'a/b.txt' }]],
+    ['regexp group', { pathname: '/post/:n(\\d+)' }, undefined, 'https://x/post/42', ['pathname', { n: '42' }]],
+    ['regexp group refuses', { pathname: '/post/:n(\\d+)' }, undefined, 'https://x/post/abc', null],
+    ['optional group', { pathname: '/a/:b?' }, undefined, 'https://x/a', ['pathname', { b: undefined }]],
+    ['repeated group', { pathname: '/a/:rest+' }, undefined, 'https://x/a/b/c', ['pathname', { rest: 'b/c' }]],
+    ['string with base URL', '/users/:user', 'https://api.example.com', 'https://api.example.com/users/ada', ['pathname', { user: 'ada' }]],
+    ['other host', '/users/:user', 'https://api.example.com', 'https://evil.example.com/users/ada', null],
+    ['hostname pattern', { hostname: ':sub.example.com' }, undefined, 'https://shop.example.com/', ['hostname', { sub: 'shop' }]],
+    ['search', { search: 'q=:term' }, undefined, 'https://x/?q=cats', ['search', { term: 'cats' }]],
+    ['non-ASCII group name', { pathname: '/:café' }, undefined, 'https://x/latte', ['pathname', { café: 'latte' }]],
+    ['percent-encoded path', { pathname: '/caf%C3%A9/:x' }, undefined, 'https://x/café/1', ['pathname', { x: '1' }]],
+  ];
+  for (const [name, pattern, base, input, want] of cases) {
+    try {
+      const p = base === undefined ? new URLPattern(pattern) : new URLPattern(pattern, base);
+      const r = p.exec(input);
+      const matched = p.test(input);
+      if (want === null) {
+        out[name] = r === null && !matched ? '' : `matched: ${JSON.stringify(r)}`;
+        continue;
+      }
+      const got = r && r[want[0]].groups;
+      const same = got && JSON.stringify(Object.entries(got).sort()) === JSON.stringify(Object.entries(want[1]).sort()) &&
+        Object.keys(want[1]).every((k) => got[k] === want[1][k]);
+      out[name] = same && matched ? '' : `got ${JSON.stringify(r && r[want[0]])}, test ${matched}`;
+    } catch (e) {
+      out[name] = `threw ${e.name}: ${e.message}`;
+    }
+  }
+  try {
+    const p = new URLPattern({ pathname: '/Books/:id' }, { ignoreCase: true });
+    out['ignoreCase'] = p.test({ pathname: '/books/1' }) && p.pathname === '/Books/:id' ? '' : 'no match';
+  } catch (e) {
+    out['ignoreCase'] = `threw ${e.name}: ${e.message}`;
+  }
+  try {
+    new URLPattern({ pathname: '/(' });
+    out['a bad pattern throws TypeError'] = 'did not throw';
+  } catch (e) {
+    out['a bad pattern throws TypeError'] = e instanceof TypeError ? '' : `threw ${e.name}`;
+  }
+  out['URLPattern is a global'] = typeof globalThis.URLPattern === 'function' ? '' : typeof globalThis.URLPattern;
   return out;
 }
 

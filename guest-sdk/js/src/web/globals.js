@@ -1,5 +1,6 @@
 // Globals Workers have on Cloudflare that StarlingMonkey (componentize-js
-// 0.23) lacks or that must not reach the engine: fetch.
+// 0.23) lacks or that must not reach the engine: URLPattern and fetch.
+import { URLPattern } from './urlpattern.js';
 
 /**
  * fetch rejects every request with a TypeError the Worker can catch: the
@@ -20,4 +21,5 @@ async function fetch(input, init) {
 export function installGlobals() {
   const define = (name, value) => Object.defineProperty(globalThis, name, { value, writable: true, configurable: true });
   define('fetch', fetch);
+  if (typeof globalThis.URLPattern !== 'function') define('URLPattern', URLPattern);
 }
