@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -328,6 +329,8 @@ func TestJSWebAPI(t *testing.T) {
 		{name: "streams: TextDecoderStream and TextEncoderStream, 1-byte chunks", method: "POST", path: "/streams/text", body: []byte(strings.Repeat("é😀中x\r\n", 200)), status: 200, want: []byte(strings.Repeat("é😀中x\r\n", 200))},
 		{name: "streams: checks", method: "GET", path: "/streams/checks", status: 200, checks: 13},
 		{name: "URLPattern", method: "GET", path: "/urlpattern", status: 200, checks: 16},
+		{name: "globals: navigator, scheduler, cf", method: "GET", path: "/globals", status: 200, checks: 6},
+		{name: "request.cf", method: "GET", path: "/cf", status: 200, check: checkCf},
 		{name: "realm: host values are this realm's", method: "POST", path: "/realm", body: []byte("chunk"), status: 200, checks: 8},
 	}...)
 	runWeb(t, w, logs, steps)
@@ -346,6 +349,31 @@ func TestJSWebAPI(t *testing.T) {
 	}
 
 	t.Run("FixedLengthStream through a server", func(t *testing.T) { fixedLength(t, w, logs) })
+}
+
+// wantCf is request.cf for every request Bindery serves (docs/sdk-js.md).
+var wantCf = map[string]any{
+	"asn": 0.0, "asOrganization": "", "colo": "LOCAL", "country": "XX", "city": "", "continent": "", "region": "", "regionCode": "",
+	"metroCode": "", "postalCode": "", "timezone": "UTC", "latitude": "", "longitude": "",
+	"clientTcpRtt": 0.0, "httpProtocol": "HTTP/1.1", "requestPriority": "", "tlsCipher": "", "tlsVersion": "",
+	"edgeRequestKeepAliveStatus": 1.0, "clientTrustScore": 99.0,
+	"botManagement": map[string]any{"corporateProxy": false, "verifiedBot": false, "ja3Hash": "", "staticResource": false, "detectionIds": []any{}, "score": 99.0},
+	"tlsClientAuth": map[string]any{
+		"certPresented": "0", "certVerified": "NONE", "certRevoked": "0", "certIssuerDN": "", "certSubjectDN": "", "certIssuerDNRFC2253": "",
+		"certSubjectDNRFC2253": "", "certIssuerDNLegacy": "", "certSubjectDNLegacy": "", "certSerial": "", "certIssuerSerial": "", "certSKI": "",
+		"certIssuerSKI": "", "certFingerprintSHA1": "", "certFingerprintSHA256": "", "certNotBefore": "", "certNotAfter": "",
+	},
+}
+
+func checkCf(t *testing.T, rec *httptest.ResponseRecorder) {
+	t.Helper()
+	var got map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+		t.Fatalf("%v: %s", err, show(rec.Body.Bytes()))
+	}
+	if !reflect.DeepEqual(got, wantCf) {
+		t.Errorf("request.cf = %v, want %v", got, wantCf)
+	}
 }
 
 // fixedLength serves FixedLengthStream bodies through a real server: the

@@ -32,6 +32,8 @@ export default {
           .pipeThrough(new TextDecoderStream()).pipeThrough(new TextEncoderStream()));
         case '/streams/checks': return Response.json(await streamChecks());
         case '/urlpattern': return Response.json(urlPatternChecks());
+        case '/globals': return Response.json(await globalChecks(request));
+        case '/cf': return Response.json(request.cf);
         case '/realm': return Response.json(await realmChecks(request, env));
       }
       if (p.startsWith('/r2/')) {
@@ -564,6 +566,46 @@ function urlPatternChecks() {
     out['a bad pattern throws TypeError'] = e instanceof TypeError ? '' : `threw ${e.name}`;
   }
   out['URLPattern is a global'] = typeof globalThis.URLPattern === 'function' ? '' : typeof globalThis.URLPattern;
+  return out;
+}
+
+// --- globals -------------------------------------------------------------------
+
+async function globalChecks(request) {
+  const [out, check] = checker();
+  await check('navigator.userAgent', () => {
+    if (navigator.userAgent !== 'Cloudflare-Workers') return navigator.userAgent;
+  });
+  await check('scheduler.wait', async () => {
+    const start = Date.now();
+    const r = await scheduler.wait(30);
+    const took = Date.now() - start;
+    if (r !== undefined || took < 30) return `resolved to ${r} after ${took} ms`;
+  });
+  await check('scheduler.wait with an aborted signal', async () => {
+    const ac = new AbortController();
+    const p = scheduler.wait(10000, { signal: ac.signal });
+    ac.abort();
+    try {
+      await p;
+      return 'resolved';
+    } catch (e) {
+      if (e.name !== 'AbortError') return `rejected with ${e.name}`;
+    }
+  });
+  await check('request.cf', () => {
+    const cf = request.cf;
+    if (!cf || cf.colo !== 'LOCAL' || cf.country !== 'XX' || typeof cf.asn !== 'number' || cf.httpProtocol !== 'HTTP/1.1') return JSON.stringify(cf);
+  });
+  await check('request.cf survives clone and new Request', () => {
+    const a = request.clone().cf;
+    const b = new Request(request).cf;
+    if (!a || a.colo !== 'LOCAL' || !b || b.colo !== 'LOCAL') return `${JSON.stringify(a)} ${JSON.stringify(b)}`;
+  });
+  await check('a Request made by the Worker has no cf', () => {
+    const cf = new Request('http://worker/').cf;
+    if (cf !== undefined) return JSON.stringify(cf);
+  });
   return out;
 }
 

@@ -15,7 +15,8 @@
 // imported first.
 import './web/install.js';
 import { ownBytes } from './web/bytes.js';
-import { isErrorResponse } from './web/body.js';
+import { isErrorResponse, setCf } from './web/body.js';
+import { localCf } from './web/globals.js';
 import { fixedLengthOf } from './web/streams.js';
 import { Namespace } from 'bindery:kv/store@0.1.0';
 import { Bucket } from 'bindery:r2/bucket@0.1.0';
@@ -686,6 +687,7 @@ export function serve(worker) {
       const ctx = { waitUntil: (p) => waits.push(p), passThroughOnException() {} };
       try {
         const request = new Request(req.url, init);
+        setCf(request, localCf());
         await sendResponse(out, await worker.fetch(request, env, ctx));
       } catch (e) {
         if (e instanceof TrapError) throw e;

@@ -6,12 +6,16 @@
 // - Response.prototype.clone (missing): tees the body; the original reads
 //   from one branch, the clone from the other;
 // - Response.error (missing): a network error, type "error", status 0;
-// - bytes() on both (missing).
+// - bytes() on both (missing);
+// - request.cf: the incoming request's (localCf in globals.js), kept by
+//   clone() and by new Request(request); a Request the Worker makes has
+//   none unless its init gives one.
 //
 // The constructors stay the engine's: globalThis.Request and .Response
-// become Proxies whose construct trap only rewrites a FormData body, so
-// instanceof, subclassing and the static methods work as before, for
-// objects the engine makes (request.clone()) too.
+// become Proxies whose construct trap only rewrites a FormData body (and
+// carries a Request's cf over), so instanceof, subclassing and the static
+// methods work as before, for objects the engine makes (request.clone())
+// too.
 import { encodeFormData, readFormData } from './formdata.js';
 
 const NativeRequest = globalThis.Request;
@@ -22,6 +26,8 @@ const NativeResponse = globalThis.Response;
 const teed = new WeakMap();
 // Responses made by Response.error().
 const errors = new WeakSet();
+// request.cf of each Request that has one.
+const cfs = new WeakMap();
 
 const getter = (proto, name) => Object.getOwnPropertyDescriptor(proto, name).get;
 const method = (proto, name, value) => Object.defineProperty(proto, name, { value, writable: true, configurable: true });
@@ -29,6 +35,9 @@ const accessor = (proto, name, get) => Object.defineProperty(proto, name, { get,
 
 /** isErrorResponse says whether r came from Response.error(). */
 export const isErrorResponse = (r) => errors.has(r);
+
+/** setCf gives request its cf object (the incoming request's). */
+export const setCf = (request, cf) => cfs.set(request, cf);
 
 export function installBody() {
   const R = NativeResponse.prototype;
@@ -89,6 +98,15 @@ export function installBody() {
     }
   }
 
+  const Q = NativeRequest.prototype;
+  accessor(Q, 'cf', function () { return cfs.get(this); });
+  const nativeClone = Q.clone;
+  method(Q, 'clone', function clone() {
+    const c = nativeClone.call(this);
+    if (cfs.has(this)) cfs.set(c, cfs.get(this));
+    return c;
+  });
+
   const formBody = (body) => (body instanceof FormData ? encodeFormData(body) : body);
   const Response = new Proxy(NativeResponse, {
     construct(target, args, newTarget) {
@@ -104,11 +122,14 @@ export function installBody() {
         init = Object.create(init, { body: { value: formBody(init.body), enumerable: true } });
         args = [input, init, ...args.slice(2)];
       }
-      return Reflect.construct(target, args, newTarget === Request ? target : newTarget);
+      const r = Reflect.construct(target, args, newTarget === Request ? target : newTarget);
+      const cf = init != null && init.cf !== undefined ? init.cf : input instanceof NativeRequest ? cfs.get(input) : undefined;
+      if (cf !== undefined) cfs.set(r, cf);
+      return r;
     },
   });
   method(R, 'constructor', Response);
-  method(NativeRequest.prototype, 'constructor', Request);
+  method(Q, 'constructor', Request);
   method(globalThis, 'Response', Response);
   method(globalThis, 'Request', Request);
 }
