@@ -30,10 +30,11 @@ import (
 
 // The Web APIs real Cloudflare Workers rely on, each through a JavaScript
 // Worker built with guest-sdk/js and served by host.Worker:
-// conformance/jsweb/worker.js, with KV STORE, R2 FILES, GREETING and the
-// secret API_TOKEN.
+// conformance/jsweb/worker.js (module syntax) and conformance/jsweb/sw.js
+// (service-worker syntax), with KV STORE, R2 FILES, GREETING and the
+// secret API_TOKEN. docs/sdk-js.md ("Web APIs") says what each supports.
 //
-//	go test -v -run 'TestJSWeb|TestJSVendoredURLPattern' ./conformance/
+//	go test -v -run 'TestJSWeb|TestJSServiceWorker|TestJSBuildWithoutFetch|TestJSVendoredURLPattern' ./conformance/
 
 // webStep is one request to a Web API Worker and what it must answer.
 type webStep struct {
@@ -414,6 +415,69 @@ func fixedLength(t *testing.T, w *host.Worker, logs *testutil.SyncBuffer) {
 				t.Errorf("body %s, %v; want %d bytes", show(got), err, tc.n)
 			}
 			checkLogs(t, step{name: tc.name}, logs.String())
+		})
+	}
+}
+
+func TestJSServiceWorker(t *testing.T) {
+	wasm := buildJSWebWorker(t, "sw.js")
+	logs := &testutil.SyncBuffer{}
+	w, _ := newWorker(t, "jsweb-sw", wasm, logTo(t, logs))
+	object := random(rand.New(rand.NewPCG(5, 6)), 100<<10)
+	runWeb(t, w, logs, []webStep{
+		{name: "hello", method: "GET", path: "/hello", status: 200, want: []byte("hello from sw")},
+		{name: "vars and secrets as globals", method: "GET", path: "/vars", status: 200,
+			want: []byte(`{"greeting":"hello","secret":true,"viaSelf":true,"missing":"undefined"}`)},
+		{name: "KV as a global: put", method: "PUT", path: "/kv/a", body: []byte("value a"), status: 204},
+		{name: "KV as a global: get", method: "GET", path: "/kv/a", status: 200, want: []byte("value a")},
+		{name: "R2 as a global: put", method: "PUT", path: "/r2/o", body: object, status: 201, want: fmt.Appendf(nil, `{"size":%d}`, len(object))},
+		{name: "R2 as a global: get", method: "GET", path: "/r2/o", status: 200, want: object},
+		{name: "event.waitUntil", method: "GET", path: "/wait-until?key=later", status: 202, want: []byte("accepted")},
+		{name: "event.waitUntil finished", method: "GET", path: "/kv/later", status: 200, want: []byte("done")},
+		{name: "passThroughOnException, then a throw", method: "GET", path: "/pass-through", status: 500, logged: []string{failedRecord, "SWFailure"}},
+		{name: "respondWith twice", method: "GET", path: "/respond-twice", status: 200, want: []byte("first")},
+		{name: "the event", method: "GET", path: "/event", status: 200,
+			want: []byte(`{"isFetchEvent":true,"isEvent":true,"type":"fetch","isRequest":true,"colo":"LOCAL","twice":"InvalidStateError","seen":true}`)},
+		{name: "no respondWith", method: "GET", path: "/no-respond", status: 500, logged: []string{failedRecord, "respondWith"}},
+		{name: "respondWith too late", method: "GET", path: "/respond-late", status: 500, logged: []string{failedRecord, "respondWith"}},
+		{name: "hello after the failures", method: "GET", path: "/hello", status: 200, want: []byte("hello from sw")},
+	})
+}
+
+// TestJSBuildWithoutFetch builds modules that are neither a module Worker
+// nor a service worker: the build fails and says why, instead of a bundler
+// error about a missing default export.
+func TestJSBuildWithoutFetch(t *testing.T) {
+	tests := []struct{ name, src string }{
+		{"named exports only", "export const fetch = () => new Response('x');\n"},
+		{"a default export without fetch", "export default { scheduled() {} };\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			src := filepath.Join(dir, "worker.js")
+			if err := os.WriteFile(src, []byte(tc.src), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := buildJSSource(t, dir, src)
+			if se := (*skipError)(nil); errors.As(err, &se) {
+				if required("js") {
+					t.Fatalf("js is required (BINDERY_CONFORMANCE_REQUIRE) but cannot be built: %s", se.reason)
+				}
+				t.Skipf("js: %s", se.reason)
+			}
+			if err == nil {
+				t.Fatalf("the build succeeded, want it to fail")
+			}
+			msg := err.Error()
+			for _, want := range []string{"worker.js", "export default { fetch", `addEventListener("fetch"`} {
+				if !strings.Contains(msg, want) {
+					t.Errorf("the build's error does not say %q:\n%s", want, msg)
+				}
+			}
+			if strings.Contains(msg, "Missing export") || strings.Contains(msg, "wizer") {
+				t.Errorf("the build's error is the toolchain's, not Bindery's:\n%s", msg)
+			}
 		})
 	}
 }

@@ -4,18 +4,23 @@
 //
 // build.mjs bundles this file with the user's module into one entry:
 //
-//   import worker from "<user module>";
 //   import { serve } from "<this file>";
+//   import * as worker from "<user module>";
 //   export const handler = serve(worker);
+//
+// A service worker (`addEventListener("fetch", …)`, no default export) runs
+// too, with its bindings as globals.
 //
 // Request, Response, Headers, URL, ReadableStream, TextEncoder,
 // crypto.getRandomValues, console and Date are StarlingMonkey's own;
 // web/install.js adds what Workers have on Cloudflare and the engine lacks
 // or gets wrong (FormData parsing, Response.clone, URLPattern, …). It is
-// imported first.
+// imported first so that all of it is in place before the Worker's module
+// runs.
 import './web/install.js';
 import { ownBytes } from './web/bytes.js';
 import { isErrorResponse, setCf } from './web/body.js';
+import { dispatchFetch, exposeGlobals, hasFetchListener } from './web/events.js';
 import { localCf } from './web/globals.js';
 import { fixedLengthOf } from './web/streams.js';
 import { Namespace } from 'bindery:kv/store@0.1.0';
@@ -667,13 +672,34 @@ async function sendResponse(out, resp) {
   }
 }
 
-/** serve returns the bindery:http/handler export for a module Worker. */
+// serving turns true with the first request: before it (while
+// componentize-js snapshots the initialised Worker) no host call works.
+let serving = false;
+
+const NO_HANDLER = 'the Worker has neither a default export with fetch, `export default { fetch(request, env, ctx) { ... } }` ' +
+  '(module syntax), nor a fetch listener, `addEventListener("fetch", (event) => event.respondWith(...))` (service-worker syntax)';
+
+/**
+ * serve returns the bindery:http/handler export for a Worker: a module
+ * Worker (its module namespace, whose default export has fetch, or that
+ * default export itself), or a service worker (a module that added a fetch
+ * listener; its bindings become globals).
+ */
 export function serve(worker) {
-  if (!worker || typeof worker.fetch !== 'function') {
-    throw new TypeError('the Worker module must `export default { fetch(request, env, ctx) { ... } }`');
+  const module = worker != null && worker[Symbol.toStringTag] === 'Module';
+  const handler = module ? worker.default : worker;
+  let fetch;
+  if (handler != null && typeof handler.fetch === 'function') {
+    fetch = (request, ctx) => handler.fetch(request, env, ctx);
+  } else if (hasFetchListener()) {
+    exposeGlobals(lookup, () => serving);
+    fetch = (request, ctx) => dispatchFetch(request, ctx.waitUntil);
+  } else {
+    throw new TypeError(NO_HANDLER);
   }
   return {
     async handle(req, body, out) {
+      serving = true;
       const headers = new Headers();
       for (const [k, v] of req.headers) headers.append(k, decoder.decode(v));
       const init = { method: req.method, headers };
@@ -684,11 +710,11 @@ export function serve(worker) {
         body[dispose]();
       }
       const waits = [];
-      const ctx = { waitUntil: (p) => waits.push(p), passThroughOnException() {} };
+      const ctx = { waitUntil: (p) => { waits.push(p); }, passThroughOnException() {} };
       try {
         const request = new Request(req.url, init);
         setCf(request, localCf());
-        await sendResponse(out, await worker.fetch(request, env, ctx));
+        await sendResponse(out, await fetch(request, ctx));
       } catch (e) {
         if (e instanceof TrapError) throw e;
         // An exception, a rejected promise, or a body stream that errored
