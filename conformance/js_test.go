@@ -19,8 +19,14 @@ func init() {
 }
 
 func buildJS(t *testing.T, dir string) (string, error) {
+	return buildJSSource(t, dir, filepath.Join(testutil.RepoRoot(t), "conformance", "js", "worker.js"))
+}
+
+// buildJSSource returns the JavaScript Worker src as the main to serve
+// (newWorker builds it); a missing node is a skipError.
+func buildJSSource(t *testing.T, dir, src string) (string, error) {
 	if _, err := testutil.ProbeNode(); err != nil {
 		return "", skip("%v", err)
 	}
-	return filepath.Join(testutil.RepoRoot(t), "conformance", "js", "worker.js"), nil
+	return src, nil
 }

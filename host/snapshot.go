@@ -30,6 +30,9 @@ import (
 type InitConfig struct {
 	// Func is the export to run, e.g. "componentize.wizer".
 	Func string
+	// Description says what Func does, in errors ("evaluate the Worker's
+	// script"); "" names Func itself.
+	Description string
 	// Check, if set, is an export returning an i32 that must be 0 after
 	// Func ran: anything else fails NewWorker with CheckMessage.
 	Check string
@@ -104,6 +107,10 @@ func (w *Worker) takeSnapshot(ctx context.Context, init *InitConfig, globals []s
 		}
 	}
 	if err := inst.call(ctx, init.Func); err != nil {
+		if init.Description != "" {
+			err = errors.Unwrap(err) // the function's name, for the description
+			return nil, fmt.Errorf("initialise: %s: %w", init.Description, err)
+		}
 		return nil, fmt.Errorf("initialise: %w", err)
 	}
 	if init.Check != "" {

@@ -23,6 +23,7 @@ import (
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/experimental"
+	"github.com/tetratelabs/wazero/sys"
 )
 
 // Defaults for WorkerConfig's zero values.
@@ -531,6 +532,10 @@ func (inst *instance) call(ctx context.Context, name string, results ...*uint64)
 	res, err := fn.Call(abi.WithInstance(ctx, inst.abi))
 	if !disarm() {
 		err = errStopped(ctx)
+	}
+	var exit *sys.ExitError
+	if errors.As(err, &exit) {
+		err = fmt.Errorf("it exited with code %d", exit.ExitCode())
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)

@@ -6,7 +6,9 @@
 //
 // 1. rolldown bundles the Worker (and whatever it imports) with
 //    src/runtime.js into one ES module whose export `handler` implements
-//    bindery:http/handler on top of the Bindery imports.
+//    bindery:http/handler on top of the Bindery imports. The Worker is a
+//    module Worker (export default { fetch }) or a service worker
+//    (addEventListener("fetch", …)).
 // 2. componentize-js (StarlingMonkey, without --aot) turns that into a
 //    component of world "worker" (WIT from --wit, default the repository's
 //    wit/), with the http and fetch-event features disabled: the Worker
@@ -183,9 +185,13 @@ async function main() {
   const work = await mkdtemp(join(tmpdir(), 'bindery-js-'));
   try {
     const entry = join(work, 'entry.js');
+    // runtime.js first: it installs the Web APIs the Worker's top-level
+    // code may use (and the fetch listener registry of a service worker).
+    // The namespace import works for both syntaxes: a module Worker's
+    // default export, or a service worker that exports nothing.
     await writeFile(entry, [
-      `import worker from ${JSON.stringify(src)};`,
       `import { serve } from ${JSON.stringify(join(here, 'src', 'runtime.js'))};`,
+      `import * as worker from ${JSON.stringify(src)};`,
       `export const handler = serve(worker);`,
       '',
     ].join('\n'));
@@ -214,12 +220,21 @@ async function main() {
         return;
       } catch {}
     }
-    const { component } = await componentize({
-      sourcePath: bundled,
-      witPath: resolve(a.wit),
-      worldName: 'worker',
-      disableFeatures: ['http', 'fetch-event'],
-    });
+    let component;
+    try {
+      ({ component } = await componentize({
+        sourcePath: bundled,
+        witPath: resolve(a.wit),
+        worldName: 'worker',
+        disableFeatures: ['http', 'fetch-event'],
+      }));
+    } catch (e) {
+      // serve() refuses a module that is no Worker while componentize-js
+      // runs its top level: say that, not the toolchain's wrapping.
+      const m = /the Worker has neither[^\n]*/.exec(String(e && e.message));
+      if (m) throw new Error(`${a.src}: ${m[0]}`);
+      throw e;
+    }
     if (a.component) await writeFile(a.component, component);
     const core = extractCore(component);
     await writeFile(a.out, core);

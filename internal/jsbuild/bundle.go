@@ -104,7 +104,7 @@ func bundle(opts Options, runtimeJS string, nodePaths []string) (*Bundle, error)
 	// The runtime is imported first, so its globals exist before the
 	// Worker's top-level code runs; the Worker's module is imported as a
 	// namespace, so a service-worker script (no default export) bundles.
-	glue := fmt.Sprintf("import { serve } from %q;\nimport * as worker from %q;\nexport const handler = serve(worker);\n", runtimeJS, entry)
+	glue := fmt.Sprintf("import { serve } from %q;\nimport * as worker from %q;\nexport const handler = serve(worker, { namespace: true });\n", runtimeJS, entry)
 	nodeEnv := `"production"`
 	if opts.Dev {
 		nodeEnv = `"development"`

@@ -268,6 +268,7 @@ func (e *Engine) Init(b *Bundle) *host.InitConfig {
 	}
 	return &host.InitConfig{
 		Func:         "componentize.wizer",
+		Description:  "evaluate the Worker's script",
 		Check:        "check_init",
 		CheckMessage: "the engine could not set up the Worker's exports (a JavaScript toolchain that does not match this bindery?)",
 		Env:          env,

@@ -4,12 +4,25 @@
 //
 // build.mjs bundles this file with the user's module into one entry:
 //
-//   import worker from "<user module>";
 //   import { serve } from "<this file>";
+//   import * as worker from "<user module>";
 //   export const handler = serve(worker);
 //
+// A service worker (`addEventListener("fetch", …)`, no default export) runs
+// too, with its bindings as globals.
+//
 // Request, Response, Headers, URL, ReadableStream, TextEncoder,
-// crypto.getRandomValues, console and Date are StarlingMonkey's own.
+// crypto.getRandomValues, console and Date are StarlingMonkey's own;
+// web/install.js adds what Workers have on Cloudflare and the engine lacks
+// or gets wrong (FormData parsing, Response.clone, URLPattern, …). It is
+// imported first so that all of it is in place before the Worker's module
+// runs.
+import './web/install.js';
+import { ownBytes } from './web/bytes.js';
+import { isErrorResponse, setCf } from './web/body.js';
+import { dispatchFetch, exposeGlobals, hasFetchListener } from './web/events.js';
+import { localCf } from './web/globals.js';
+import { fixedLengthOf } from './web/streams.js';
 import { Namespace } from 'bindery:kv/store@0.1.0';
 import { Bucket } from 'bindery:r2/bucket@0.1.0';
 import * as vars from 'bindery:config/vars@0.1.0';
@@ -122,7 +135,7 @@ function inputStreamToReadable(input) {
         controller.error(e);
         return;
       }
-      controller.enqueue(chunk);
+      controller.enqueue(ownBytes(chunk));
     },
     cancel() {
       finish();
@@ -198,7 +211,7 @@ class KVNamespace {
     };
     const r = call(() => this.#ns.listKeys(opts));
     const out = {
-      keys: r.keys.map((k) => {
+      keys: Array.from(r.keys, (k) => {
         const o = { name: k.name };
         if (k.expiration !== undefined) o.expiration = Number(k.expiration);
         if (k.metadata !== undefined) o.metadata = JSON.parse(k.metadata);
@@ -507,7 +520,8 @@ class R2Bucket {
       includeCustomMetadata: include.includes('customMetadata'),
     };
     const r = call(() => this.#b.listObjects(opts));
-    const out = { objects: r.objects.map((o) => new R2Object(o)), truncated: r.truncated, delimitedPrefixes: r.delimitedPrefixes };
+    // Array.from: the bindings' arrays are another realm's (web/bytes.js).
+    const out = { objects: Array.from(r.objects, (o) => new R2Object(o)), truncated: r.truncated, delimitedPrefixes: Array.from(r.delimitedPrefixes) };
     if (r.cursor !== undefined) out.cursor = r.cursor;
     return out;
   }
@@ -611,8 +625,14 @@ async function sendResponse(out, resp) {
   if (!(resp instanceof Response)) {
     throw new TypeError('fetch must return a Response, got ' + Object.prototype.toString.call(resp));
   }
+  if (isErrorResponse(resp)) {
+    throw new TypeError('fetch returned Response.error(), a network error, which is no response to send');
+  }
   const headers = headerList(resp.headers);
   const body = resp.body;
+  // A FixedLengthStream's body goes out with its length, not chunked.
+  const fixed = body == null ? undefined : fixedLengthOf(body);
+  if (fixed !== undefined && !resp.headers.has('content-length')) headers.push(['content-length', encoder.encode(String(fixed))]);
   if (body == null) {
     out.sendFull(resp.status, headers, new Uint8Array(0));
     return;
@@ -655,18 +675,38 @@ async function sendResponse(out, resp) {
   }
 }
 
-/** serve returns the bindery:http/handler export for a module Worker. */
-export function serve(worker) {
-  // A bundle made by bindery passes the Worker's module namespace: the
-  // module Worker is its default export.
-  if (worker && typeof worker.fetch !== 'function' && worker.default) {
-    worker = worker.default;
-  }
-  if (!worker || typeof worker.fetch !== 'function') {
-    throw new TypeError('the Worker module must `export default { fetch(request, env, ctx) { ... } }`');
+// serving turns true with the first request: before it (while
+// componentize-js snapshots the initialised Worker) no host call works.
+let serving = false;
+
+const NO_HANDLER = 'the Worker has neither a default export with fetch, `export default { fetch(request, env, ctx) { ... } }` ' +
+  '(module syntax), nor a fetch listener, `addEventListener("fetch", (event) => event.respondWith(...))` (service-worker syntax)';
+
+/**
+ * serve returns the bindery:http/handler export for a Worker: a module
+ * Worker (its module namespace, whose default export has fetch, or that
+ * default export itself), or a service worker (a module that added a fetch
+ * listener; its bindings become globals). namespace says that worker is
+ * the module's namespace.
+ */
+export function serve(worker, { namespace = false } = {}) {
+  // The Worker's module namespace (bindery's bundle says so; rolldown's is
+  // marked Module): a module Worker is its default export, never a named
+  // export called fetch.
+  const module = worker != null && (namespace || worker[Symbol.toStringTag] === 'Module');
+  const handler = module ? worker.default : worker;
+  let fetch;
+  if (handler != null && typeof handler.fetch === 'function') {
+    fetch = (request, ctx) => handler.fetch(request, env, ctx);
+  } else if (hasFetchListener()) {
+    exposeGlobals(lookup, () => serving);
+    fetch = (request, ctx) => dispatchFetch(request, ctx.waitUntil);
+  } else {
+    throw new TypeError(NO_HANDLER);
   }
   return {
     async handle(req, body, out) {
+      serving = true;
       const headers = new Headers();
       for (const [k, v] of req.headers) headers.append(k, decoder.decode(v));
       const init = { method: req.method, headers };
@@ -677,10 +717,11 @@ export function serve(worker) {
         body[dispose]();
       }
       const waits = [];
-      const ctx = { waitUntil: (p) => waits.push(p), passThroughOnException() {} };
+      const ctx = { waitUntil: (p) => { waits.push(p); }, passThroughOnException() {} };
       try {
         const request = new Request(req.url, init);
-        await sendResponse(out, await worker.fetch(request, env, ctx));
+        setCf(request, localCf());
+        await sendResponse(out, await fetch(request, ctx));
       } catch (e) {
         if (e instanceof TrapError) throw e;
         // An exception, a rejected promise, or a body stream that errored
