@@ -56,7 +56,7 @@ var initLangs = []initLang{
 	{name: "rust", template: "rust", sdk: "guest-sdk/rust", marker: "Cargo.lock", cargoLock: true},
 	{name: "zig", template: "zig", sdk: "guest-sdk/zig", marker: "bindery.zig"},
 	{name: "assemblyscript", template: "assemblyscript", sdk: "guest-sdk/assemblyscript", marker: "asconfig.json"},
-	{name: "js", template: "js"}, // bindery builds it itself: no SDK folder
+	{name: "js", template: "js"},         // bindery builds it itself: no SDK folder
 	{name: "python", template: "python"}, // bindery builds it itself (internal/pybuild)
 }
 
