@@ -70,7 +70,7 @@ const (
 )
 
 // parseDevFlags parses and checks bindery dev's arguments: the flags and
-// at most one WORKER.wasm. It reads and creates nothing, so a bad value
+// at most one MAIN. It reads and creates nothing, so a bad value
 // stops bindery dev before anything happens.
 func parseDevFlags(args []string, stdout, stderr io.Writer) (devFlags, []string, error) {
 	var f devFlags

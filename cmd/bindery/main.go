@@ -33,7 +33,7 @@ const usage = `bindery runs WebAssembly Workers locally with Cloudflare-style bi
 Usage:
   bindery init [--lang LANG] [DIR]        scaffold a Worker (go, c, rust, zig, assemblyscript, js, python)
   bindery build [flags]                   run the config's [build] command
-  bindery dev [flags] [WORKER.wasm]       serve a Worker (like wrangler dev)
+  bindery dev [flags] [MAIN]              serve a Worker (like wrangler dev)
   bindery kv key put KEY [VALUE] [flags]  write a key
   bindery kv key get KEY [flags]          print a value
   bindery kv key delete KEY [flags]       delete a key
