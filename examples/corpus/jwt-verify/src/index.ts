@@ -1,7 +1,7 @@
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 
 interface Env {
-  JWKS: JSONWebKeySet; // a JSON var: the issuer's public keys
+  JWKS: string; // a secret: the issuer's public keys, as JSON
   ISSUER: string;
 }
 
@@ -10,8 +10,9 @@ export default {
     const auth = request.headers.get('authorization') ?? '';
     const token = auth.startsWith('Bearer ') ? auth.slice(7) : '';
     if (!token) return new Response('missing bearer token\n', { status: 401 });
+    const jwks = JSON.parse(env.JWKS) as JSONWebKeySet;
     try {
-      const { payload, protectedHeader } = await jwtVerify(token, createLocalJWKSet(env.JWKS), {
+      const { payload, protectedHeader } = await jwtVerify(token, createLocalJWKSet(jwks), {
         issuer: env.ISSUER,
         algorithms: ['RS256', 'ES256'],
       });
