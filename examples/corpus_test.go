@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -38,6 +39,7 @@ type corpusStep struct {
 	body         string
 	status       int
 	want         string            // a substring of the body
+	wantBody     string            // the exact body
 	wantRe       string            // a regexp the body matches
 	wantHeader   map[string]string // exact header values
 	save         string            // keeps a group of wantRe as {name} for later paths
@@ -98,6 +100,31 @@ func corpusProjects() []corpusProject {
 			{name: "follow", method: "GET", path: "/ex", status: 302, noRedirect: true, wantHeader: map[string]string{"Location": "https://example.com/a/long/path?q=1"}},
 			{name: "missing", method: "GET", path: "/nope", status: 404},
 		}},
+		{dir: "service-worker", steps: []corpusStep{
+			{name: "greeting", method: "GET", path: "/", status: 200, want: "hello from a service worker"},
+			{name: "count", method: "GET", path: "/count", status: 200, want: "1\n"},
+			{name: "count again", method: "GET", path: "/count", status: 200, want: "2\n"},
+			{name: "missing", method: "GET", path: "/x", status: 404},
+		}},
+		{dir: "hono-uploader", steps: []corpusStep{
+			{name: "upload", method: "POST", path: "/upload", header: http.Header{"Content-Type": {"multipart/form-data; boundary=XyZ"}},
+				body: multipartBody("XyZ", "a title", "pixel.png", "image/png", pngPixel), status: 201, wantRe: `"key":"(\d+-pixel\.png)","size":` + itoa(len(pngPixel)), save: "key"},
+			{name: "not an image", method: "POST", path: "/upload", header: http.Header{"Content-Type": {"multipart/form-data; boundary=XyZ"}},
+				body: multipartBody("XyZ", "t", "a.txt", "text/plain", "hello"), status: 400, want: "not an image"},
+			{name: "no title", method: "POST", path: "/upload", header: http.Header{"Content-Type": {"multipart/form-data; boundary=XyZ"}},
+				body: multipartBody("XyZ", "", "p.png", "image/png", pngPixel), status: 400},
+			{name: "list", method: "GET", path: "/images", status: 200, wantRe: `\[\{"key":"\d+-pixel\.png","size":` + itoa(len(pngPixel)) + `\}\]`},
+			{name: "download", method: "GET", path: "/images/{key}", status: 200, wantBody: pngPixel,
+				wantHeader: map[string]string{"Content-Type": "image/png", "X-Title": "a title"}},
+			{name: "missing", method: "GET", path: "/images/nope", status: 404},
+		}},
+		{dir: "python-kv", steps: []corpusStep{
+			{name: "greeting", method: "GET", path: "/", status: 200, want: "hello from Python"},
+			{name: "put", method: "PUT", path: "/notes/todo", body: "buy milk", status: 204},
+			{name: "get", method: "GET", path: "/notes/todo", status: 200, want: `{"name":"todo","note":"buy milk"}`},
+			{name: "list", method: "GET", path: "/notes", status: 200, want: `["todo"]`},
+			{name: "missing", method: "GET", path: "/notes/none", status: 404},
+		}},
 		{dir: "jwt-verify", setup: jwtSetup, steps: []corpusStep{
 			{name: "no token", method: "GET", path: "/", status: 401, want: "missing bearer token"},
 			{name: "RS256", method: "GET", path: "/", header: http.Header{"Authorization": {"Bearer {rs256}"}}, status: 200, want: `{"sub":"alice","alg":"RS256"}`},
@@ -139,6 +166,9 @@ func runCorpusStep(t *testing.T, base string, s corpusStep, vals map[string]stri
 	if resp.StatusCode != s.status {
 		t.Errorf("%s: %s %s: status %d, want %d (body %.300q)", s.name, s.method, s.path, resp.StatusCode, s.status, body)
 		return
+	}
+	if s.wantBody != "" && body != s.wantBody {
+		t.Errorf("%s: body is %d bytes, want the %d sent (%.60q)", s.name, len(body), len(s.wantBody), body)
 	}
 	if s.want != "" && !strings.Contains(body, s.want) {
 		t.Errorf("%s: body %.300q lacks %q", s.name, body, s.want)
@@ -248,3 +278,22 @@ func jwtSetup(t *testing.T, dir string) map[string]string {
 		"otherissuer": sign("RS256", "r1", "https://elsewhere.example", "mallory"),
 	}
 }
+
+// pngPixel is a 1×1 PNG: a binary file part, every byte of which must
+// arrive.
+var pngPixel = string([]byte{
+	0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 0x0d, 'I', 'H', 'D', 'R', 0, 0, 0, 1, 0, 0, 0, 1,
+	8, 6, 0, 0, 0, 0x1f, 0x15, 0xc4, 0x89, 0, 0, 0, 0x0d, 'I', 'D', 'A', 'T', 0x78, 0x9c, 0x63, 0xf8, 0xcf,
+	0xc0, 0xf0, 0x1f, 0, 5, 0, 1, 0xff, 0x89, 0x99, 0x3d, 0x1d, 0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xae, 0x42, 0x60, 0x82,
+})
+
+// multipartBody is a form with a title field and one file part.
+func multipartBody(boundary, title, filename, contentType, data string) string {
+	var b strings.Builder
+	b.WriteString("--" + boundary + "\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\n" + title + "\r\n")
+	b.WriteString("--" + boundary + "\r\nContent-Disposition: form-data; name=\"image\"; filename=\"" + filename + "\"\r\nContent-Type: " + contentType + "\r\n\r\n")
+	b.WriteString(data + "\r\n--" + boundary + "--\r\n")
+	return b.String()
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
