@@ -13,6 +13,7 @@
 import { Namespace } from 'bindery:kv/store@0.1.0';
 import { Bucket } from 'bindery:r2/bucket@0.1.0';
 import * as vars from 'bindery:config/vars@0.1.0';
+import { installCaches } from './cache.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -32,6 +33,8 @@ export class BindingError extends Error {
     this.code = code;
   }
 }
+
+installCaches({ hostStreams, inputStreamToReadable, toBytes, BindingError }); // caches, Cache, CacheStorage
 
 // --- what the host could not take ------------------------------------------
 //
