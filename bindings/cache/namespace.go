@@ -109,7 +109,7 @@ func (n *Namespace) Put(ctx context.Context, req Request, resp ResponseHead, bod
 	if err != nil || w == nil {
 		return false, err
 	}
-	buf := make([]byte, 256<<10)
+	buf := make([]byte, 64<<10)
 	for {
 		k, rerr := body.Read(buf)
 		if k > 0 {

@@ -418,7 +418,7 @@ func (c *Cache) Put(ctx context.Context, key string, e cache.Entry) (cache.Write
 		w.discard()
 		return nil, fmt.Errorf("diskcache: put: %w", err)
 	}
-	w.bw = bufio.NewWriterSize(w.f, 256<<10)
+	w.bw = bufio.NewWriterSize(w.f, 64<<10)
 	return w, nil
 }
 

@@ -20,7 +20,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 )
 
-func openDB(t *testing.T, dir string) *badger.DB {
+func openDB(t testing.TB, dir string) *badger.DB {
 	t.Helper()
 	db, err := badgerdb.Open(dir, nil)
 	if err != nil {
