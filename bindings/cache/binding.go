@@ -72,7 +72,9 @@ func NewBinding(s Storage, o Options) *Binding {
 // Interface returns the WIT interface the binding implements.
 func (b *Binding) Interface() string { return cachewit.CacheInterface }
 
-// Open returns the cache name.
+// Open returns the cache name: nil, and no error, for a binding without
+// storage (whose caches store nothing). A name over Limits.MaxNameBytes
+// is an error wrapping ErrInvalidArgument.
 func (b *Binding) Open(name Name) (*Namespace, error) {
 	if len(name.Name) > b.o.Limits.MaxNameBytes {
 		return nil, fmt.Errorf("%w: Cache name is too long (%d bytes, the limit is %d).", ErrInvalidArgument, len(name.Name), b.o.Limits.MaxNameBytes)
