@@ -62,6 +62,8 @@ import (
 	"time"
 
 	"github.com/bindery-run/bindery/abi"
+	"github.com/bindery-run/bindery/bindings/cache"
+	"github.com/bindery-run/bindery/bindings/cache/diskcache"
 	"github.com/bindery-run/bindery/bindings/kv"
 	"github.com/bindery-run/bindery/bindings/r2"
 	"github.com/bindery-run/bindery/bindings/vars"
@@ -463,6 +465,11 @@ func newWorkerIn(t *testing.T, name string, wasm []byte, cacheDir string, mutate
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	caches, err := diskcache.Open(filepath.Join(st.Dir(), "cache"), st.DB(), diskcache.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { caches.Close() })
 	if err := st.R2().CreateBucket(ctx, "files"); err != nil {
 		t.Fatal(err)
 	}
@@ -479,7 +486,7 @@ func newWorkerIn(t *testing.T, name string, wasm []byte, cacheDir string, mutate
 	}
 	rt, err := host.NewRuntime(ctx, host.RuntimeConfig{
 		CacheDir:   cacheDir,
-		Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT()},
+		Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT(), cache.WIT()},
 		// The trap step logs an error by design; warnings and up go to the test log.
 		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
@@ -493,6 +500,7 @@ func newWorkerIn(t *testing.T, name string, wasm []byte, cacheDir string, mutate
 		Bindings: []host.Binding{
 			kv.NewBinding(map[string]*kv.Namespace{"STORE": st.KV("store")}),
 			r2.NewBinding(map[string]*r2.Bucket{"FILES": bucket}),
+			cache.NewBinding(caches.Storage("conformance-"+name), cache.Options{}),
 			v,
 		},
 	}

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/bindery-run/bindery/abi"
+	cacheapi "github.com/bindery-run/bindery/bindings/cache"
 	"github.com/bindery-run/bindery/bindings/kv"
 	"github.com/bindery-run/bindery/bindings/r2"
 	"github.com/bindery-run/bindery/bindings/vars"
@@ -36,7 +37,7 @@ func newWorker(t testing.TB, dir string, bindings ...host.Binding) *host.Worker 
 	cache, _ := os.UserCacheDir()
 	rt, err := host.NewRuntime(ctx, host.RuntimeConfig{
 		CacheDir:   filepath.Join(cache, "bindery-test", "wazero"),
-		Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT()},
+		Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT(), cacheapi.WIT()},
 		Logger:     slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"sync"
 	"time"
 
 	"github.com/bindery-run/bindery/abi"
@@ -97,7 +96,7 @@ func (h bucketHandle) Get(ctx context.Context, key string, o r2wit.GetOptions) (
 	case err != nil:
 		return abi.Option[r2wit.ObjectBody]{}, witError(err)
 	}
-	return abi.Some(r2wit.ObjectBody{Object: toWIT(ob.Object), Body: abi.Some[stream.InputStream](newBodyStream(ctx, ob.Body))}), nil
+	return abi.Some(r2wit.ObjectBody{Object: toWIT(ob.Object), Body: abi.Some(stream.FromReadCloser(ctx, ob.Body))}), nil
 }
 
 func (h bucketHandle) Put(ctx context.Context, key string, v r2wit.Body, o r2wit.PutOptions) (abi.Option[r2wit.Object], *r2wit.Error) {
@@ -322,87 +321,6 @@ func (w *partWriter) Finish(ctx context.Context) (r2wit.UploadedPart, *r2wit.Err
 		return r2wit.UploadedPart{}, witError(w.err)
 	}
 	return r2wit.UploadedPart{PartNumber: uint32(w.part.PartNumber), Etag: w.part.ETag}, nil
-}
-
-// bodyStream is the representation of an object body's input-stream. When
-// the request that opened it ends, its file closes even if the guest keeps
-// the handle.
-type bodyStream struct {
-	mu     sync.Mutex
-	rc     io.ReadCloser
-	buf    []byte
-	closed bool
-	stop   func() bool
-}
-
-var _ stream.Direct = (*bodyStream)(nil)
-
-func newBodyStream(ctx context.Context, rc io.ReadCloser) *bodyStream {
-	s := &bodyStream{rc: rc}
-	s.stop = context.AfterFunc(ctx, s.close)
-	return s
-}
-
-func (s *bodyStream) Read(ctx context.Context, n uint32) ([]byte, *stream.StreamError) {
-	if n == 0 {
-		return nil, nil
-	}
-	n = min(n, 1<<20)
-	if uint32(cap(s.buf)) < n {
-		s.buf = make([]byte, n)
-	}
-	k, err := s.Reader().Read(s.buf[:n])
-	if k > 0 {
-		return s.buf[:k], nil
-	}
-	if err == nil || errors.Is(err, io.EOF) {
-		return nil, &stream.StreamError{Tag: stream.StreamErrorClosed}
-	}
-	return nil, &stream.StreamError{Tag: stream.StreamErrorFailed, Failed: err.Error()}
-}
-
-// Reader returns the body for Splice, which then copies it without
-// passing it through guest memory.
-func (s *bodyStream) Reader() io.Reader { return lockedReader{s} }
-
-type lockedReader struct{ s *bodyStream }
-
-// WriteTo lets io.Copy hand the whole body to dst, so a file body reaches
-// a TCP connection by sendfile when the body supports it.
-func (r lockedReader) WriteTo(dst io.Writer) (int64, error) {
-	r.s.mu.Lock()
-	defer r.s.mu.Unlock()
-	if r.s.closed {
-		return 0, nil
-	}
-	if wt, ok := r.s.rc.(io.WriterTo); ok {
-		return wt.WriteTo(dst)
-	}
-	return io.Copy(dst, struct{ io.Reader }{r.s.rc})
-}
-
-func (r lockedReader) Read(p []byte) (int, error) {
-	r.s.mu.Lock()
-	defer r.s.mu.Unlock()
-	if r.s.closed {
-		return 0, io.EOF
-	}
-	return r.s.rc.Read(p)
-}
-
-func (s *bodyStream) close() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.closed {
-		s.closed = true
-		s.rc.Close()
-	}
-}
-
-// Drop closes the body.
-func (s *bodyStream) Drop(ctx context.Context) {
-	s.stop()
-	s.close()
 }
 
 // errBody marks a failure to read the guest's body stream.

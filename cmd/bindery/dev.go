@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/bindery-run/bindery/abi"
+	"github.com/bindery-run/bindery/bindings/cache"
+	"github.com/bindery-run/bindery/bindings/cache/diskcache"
 	"github.com/bindery-run/bindery/bindings/kv"
 	"github.com/bindery-run/bindery/bindings/r2"
 	"github.com/bindery-run/bindery/bindings/r2/s3"
@@ -260,7 +262,7 @@ func startDevServer(ctx context.Context, f *devFlags, p *devProject, log *slog.L
 		}
 	}
 	t0 := time.Now()
-	rt, err := host.NewRuntime(ctx, host.RuntimeConfig{CacheDir: cacheDir, Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT()}, Logger: log})
+	rt, err := host.NewRuntime(ctx, host.RuntimeConfig{CacheDir: cacheDir, Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT(), cache.WIT()}, Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -291,6 +293,15 @@ func startDevServer(ctx context.Context, f *devFlags, p *devProject, log *slog.L
 	if err != nil {
 		return nil, err
 	}
+	caches, err := openCaches(st.State, log)
+	if err != nil {
+		return nil, err
+	}
+	d.onClose(func() { caches.Close() })
+	sweepCtx, stopSweep := context.WithCancel(context.Background())
+	d.onClose(stopSweep) // before the store closes
+	go sweepCaches(sweepCtx, caches, log)
+	bindings = append(bindings, cache.NewBinding(caches.Storage(p.cfg.Name), cache.Options{}))
 	t0 = time.Now()
 	w, err := rt.NewWorker(ctx, host.WorkerConfig{
 		Name: p.cfg.Name, Wasm: p.worker.wasm, Init: p.worker.init, MapText: p.worker.mapText, Bindings: append(bindings, p.vars),
@@ -582,6 +593,35 @@ func sweepR2(ctx context.Context, st *r2.Store, log *slog.Logger) {
 		case <-t.C:
 			if err := st.Sweep(ctx); err != nil && ctx.Err() == nil {
 				log.Warn("r2 sweep failed", "err", err)
+			}
+		}
+	}
+}
+
+// cacheSweepInterval is how often the dev server removes expired Cache API
+// entries (a lookup removes the one it meets before that).
+const cacheSweepInterval = time.Minute
+
+// openCaches opens the Cache API store of the data directory: the caches
+// of every Worker (caches.default and caches.open), bodies under cache/.
+func openCaches(st *state.State, log *slog.Logger) (*diskcache.Store, error) {
+	cs, err := diskcache.Open(filepath.Join(st.Dir(), "cache"), st.DB(), diskcache.Options{Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("open the Cache API store: %w", err)
+	}
+	return cs, nil
+}
+
+func sweepCaches(ctx context.Context, cs *diskcache.Store, log *slog.Logger) {
+	t := time.NewTicker(cacheSweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := cs.Sweep(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("cache sweep failed", "err", err)
 			}
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bindery-run/bindery/abi"
+	cacheapi "github.com/bindery-run/bindery/bindings/cache"
 	"github.com/bindery-run/bindery/bindings/kv"
 	"github.com/bindery-run/bindery/bindings/r2"
 	"github.com/bindery-run/bindery/bindings/vars"
@@ -54,7 +55,7 @@ func TestPythonWorker(t *testing.T) {
 	newWorker := func() (*host.Worker, time.Duration) {
 		rt, err := host.NewRuntime(ctx, host.RuntimeConfig{
 			CacheDir:   cache,
-			Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT()},
+			Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT(), cacheapi.WIT()},
 			Logger:     slog.New(slog.NewTextHandler(logs, nil)),
 		})
 		if err != nil {

@@ -2,6 +2,7 @@
 //
 //	<dir>/kv/          the Badger database: every KV namespace, and the R2 index
 //	<dir>/r2/          R2 object bytes (see docs/r2-storage.md)
+//	<dir>/cache/       Cache API bodies (bindings/cache/diskcache, opened by cmd/bindery)
 //	<dir>/server.json  written by a running `bindery dev`: its PID and admin API
 //
 // Badger allows one process per directory, so a running dev server owns the

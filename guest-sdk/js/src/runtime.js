@@ -30,6 +30,7 @@ import { formatError, installConsole } from './console.js';
 
 installConsole();
 import './crypto.js'; // crypto.subtle, CryptoKey, crypto.DigestStream on the host's crypto
+import { installCaches } from './cache.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -49,6 +50,8 @@ export class BindingError extends Error {
     this.code = code;
   }
 }
+
+installCaches({ hostStreams, inputStreamToReadable, toBytes, BindingError }); // caches, Cache, CacheStorage
 
 // --- what the host could not take ------------------------------------------
 //
