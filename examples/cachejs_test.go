@@ -14,7 +14,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -27,41 +26,23 @@ import (
 	"github.com/bindery-run/bindery/bindings/r2"
 	"github.com/bindery-run/bindery/bindings/vars"
 	"github.com/bindery-run/bindery/host"
+	"github.com/bindery-run/bindery/internal/jsbuild"
+	"github.com/bindery-run/bindery/internal/jsbuild/jstest"
 	"github.com/bindery-run/bindery/internal/state"
 	"github.com/bindery-run/bindery/internal/testutil"
 )
 
-// buildJS builds the JavaScript Worker examples/<name>/worker.js with
-// guest-sdk/js (cached by its inputs), or skips the test when node or the
-// SDK's packages are missing (fails when js is required).
-func buildJS(t *testing.T, name string) []byte {
+// buildJS builds the JavaScript Worker examples/<name>/worker.js as
+// bindery dev does, or skips the test without node (fails when js is
+// required).
+func buildJS(t *testing.T, name string) *jsbuild.Worker {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("-short: building a JS Worker takes ~15 s")
-	}
-	node, err := testutil.ProbeJS()
-	testutil.NeedToolchain(t, err)
-	root := testutil.RepoRoot(t)
-	cache, err := os.UserCacheDir()
-	if err != nil {
-		cache = os.TempDir()
-	}
-	out := filepath.Join(t.TempDir(), name+".wasm")
-	cmd := exec.Command(node, filepath.Join(root, "guest-sdk", "js", "build.mjs"), filepath.Join(root, "examples", name, "worker.js"), "-o", out,
-		"--cache-dir", filepath.Join(cache, "bindery-test", "js"))
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build %s: %v\n%s", name, err, b)
-	}
-	wasm, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return wasm
+	return jstest.Build(t, filepath.Join(testutil.RepoRoot(t), "examples", name, "worker.js"))
 }
 
 // cacheWorker serves the cache-js example over the data directory dir,
 // as bindery dev does; stop closes the Worker and the directory.
-func cacheWorker(t *testing.T, wasm []byte, dir string, logs io.Writer) (w *host.Worker, stop func()) {
+func cacheWorker(t *testing.T, js *jsbuild.Worker, dir string, logs io.Writer) (w *host.Worker, stop func()) {
 	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -82,7 +63,7 @@ func cacheWorker(t *testing.T, wasm []byte, dir string, logs io.Writer) (w *host
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err = rt.NewWorker(ctx, host.WorkerConfig{Name: "cache-js", Wasm: wasm, Bindings: []host.Binding{cacheapi.NewBinding(cs.Storage("cache-js"), cacheapi.Options{})}})
+	w, err = rt.NewWorker(ctx, host.WorkerConfig{Name: "cache-js", Wasm: js.Wasm, Init: js.Init, MapText: js.MapText, Bindings: []host.Binding{cacheapi.NewBinding(cs.Storage("cache-js"), cacheapi.Options{})}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,10 +123,10 @@ func (s cacheStep) run(t *testing.T, w http.Handler) *httptest.ResponseRecorder 
 // written chunk by chunk) and out, workerd's TypeErrors, and the entries
 // still there after the Worker and the data directory are reopened.
 func TestCacheJS(t *testing.T) {
-	wasm := buildJS(t, "cache-js")
+	js := buildJS(t, "cache-js")
 	dir := t.TempDir()
 	logs := &testutil.SyncBuffer{}
-	w, stop := cacheWorker(t, wasm, dir, logs)
+	w, stop := cacheWorker(t, js, dir, logs)
 	defer func() { stop() }()
 
 	page := "upstream /page?n=3\n"
@@ -247,7 +228,7 @@ func TestCacheJS(t *testing.T) {
 
 	// The entries outlive the Worker and the open data directory.
 	stop()
-	w, stop = cacheWorker(t, wasm, dir, logs)
+	w, stop = cacheWorker(t, js, dir, logs)
 	for _, s := range []cacheStep{
 		{name: "hit after a restart", path: "/page?n=3", status: 200, want: page, headers: hit},
 		{name: "range after a restart", path: "/page?n=3", header: []string{"range", "bytes=0-7"}, status: 206, want: "upstream"},

@@ -2,7 +2,7 @@
 // implements (see conformance/harness_test.go), written as a module
 // Worker with guest-sdk/js.
 //
-//   node guest-sdk/js/build.mjs conformance/js/worker.js -o js.wasm
+//   bindery dev conformance/js/worker.js   (or bindery build: it bundles it)
 import { BindingError, trap } from '@bindery/worker';
 
 const text = (body, status = 200) => new Response(body, { status, headers: { 'content-type': 'text/plain; charset=utf-8' } });

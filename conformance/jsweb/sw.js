@@ -2,7 +2,7 @@
 // no exports, a fetch listener, and the bindings as globals (GREETING,
 // API_TOKEN, STORE, FILES), as Cloudflare runs such a script.
 //
-//   node guest-sdk/js/build.mjs conformance/jsweb/sw.js -o sw.wasm
+//   bindery dev conformance/jsweb/sw.js   (or bindery build: it bundles it)
 
 addEventListener('fetch', (event) => {
   const url = new URL(event.request.url);

@@ -2,7 +2,7 @@
 // driven end to end through a JavaScript module Worker built with
 // guest-sdk/js and served by host.Worker (conformance/jsweb_test.go).
 //
-//   node guest-sdk/js/build.mjs conformance/jsweb/worker.js -o jsweb.wasm
+//   bindery dev conformance/jsweb/worker.js   (or bindery build: it bundles it)
 //
 // Routes that answer JSON checks answer an object of check name → "" (it
 // held) or what happened instead; the test holds every check to "".

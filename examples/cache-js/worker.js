@@ -1,8 +1,7 @@
 // The Cache API in a JavaScript Worker for Bindery: caches.default in
 // front of an "upstream" the Worker makes itself, a named cache for large
 // streamed bodies, and the calls put, match and delete as Workers use them.
-// Build: node ../../guest-sdk/js/build.mjs worker.js -o cache-js.wasm
-// (bindery dev runs that for you: see wrangler.toml). Routes go by prefix;
+// bindery dev bundles and serves it (main = "worker.js"). Routes go by prefix;
 // examples/cachejs_test.go drives each of them.
 //
 //   GET  /page?...        cache-aside: a hit (with the request's Range and

@@ -1,7 +1,7 @@
 // A test Worker for host/webcrypto's TestJSWorker: WebCrypto as real
 // Workers use it. Each route takes JSON (hex for bytes) and answers JSON.
-// Build: node ../../../guest-sdk/js/build.mjs worker.js -o worker.wasm
-// (the test builds it; nothing is committed).
+// The test builds it as bindery dev does (internal/jsbuild/jstest);
+// nothing is committed.
 
 // Taken before the SDK installs its crypto.subtle (the Worker's module is
 // evaluated first): the engine's object, whose methods the SDK replaced.
