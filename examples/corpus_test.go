@@ -43,6 +43,7 @@ type corpusStep struct {
 	wantRe       string            // a regexp the body matches
 	wantHeader   map[string]string // exact header values
 	save         string            // keeps a group of wantRe as {name} for later paths
+	saveHeader   map[string]string // keeps a header's value as {name}
 	noRedirect   bool
 }
 
@@ -115,7 +116,9 @@ func corpusProjects() []corpusProject {
 				body: multipartBody("XyZ", "", "p.png", "image/png", pngPixel), status: 400},
 			{name: "list", method: "GET", path: "/images", status: 200, wantRe: `\[\{"key":"\d+-pixel\.png","size":` + itoa(len(pngPixel)) + `\}\]`},
 			{name: "download", method: "GET", path: "/images/{key}", status: 200, wantBody: pngPixel,
-				wantHeader: map[string]string{"Content-Type": "image/png", "X-Title": "a title"}},
+				wantHeader: map[string]string{"Content-Type": "image/png", "X-Title": "a title", "Cache-Control": "public, max-age=3600"}},
+			{name: "download, from the cache", method: "GET", path: "/images/{key}", status: 200, wantBody: pngPixel,
+				wantHeader: map[string]string{"Content-Type": "image/png", "Cf-Cache-Status": "HIT"}},
 			{name: "missing", method: "GET", path: "/images/nope", status: 404},
 		}},
 		{dir: "python-kv", steps: []corpusStep{
@@ -124,6 +127,21 @@ func corpusProjects() []corpusProject {
 			{name: "get", method: "GET", path: "/notes/todo", status: 200, want: `{"name":"todo","note":"buy milk"}`},
 			{name: "list", method: "GET", path: "/notes", status: 200, want: `["todo"]`},
 			{name: "missing", method: "GET", path: "/notes/none", status: 404},
+		}},
+		{dir: "r2-files-ts", steps: []corpusStep{
+			{name: "put", method: "PUT", path: "/docs/a%20b.txt", header: http.Header{"Content-Type": {"text/plain"}}, body: "0123456789abcdef", status: 201, want: "stored docs/a b.txt (16 bytes)"},
+			{name: "get, a miss", method: "GET", path: "/docs/a%20b.txt", status: 200, wantBody: "0123456789abcdef",
+				wantHeader: map[string]string{"Content-Type": "text/plain", "Cf-Cache-Status": "", "Accept-Ranges": "bytes"}, saveHeader: map[string]string{"etag": "ETag"}},
+			{name: "get, a hit", method: "GET", path: "/docs/a%20b.txt", status: 200, wantBody: "0123456789abcdef",
+				wantHeader: map[string]string{"Cf-Cache-Status": "HIT"}},
+			{name: "range", method: "GET", path: "/docs/a%20b.txt", header: http.Header{"Range": {"bytes=4-7"}}, status: 206, wantBody: "4567",
+				wantHeader: map[string]string{"Content-Range": "bytes 4-7/16"}},
+			{name: "suffix range", method: "GET", path: "/docs/a%20b.txt", header: http.Header{"Range": {"bytes=-3"}}, status: 206, wantBody: "def"},
+			{name: "not modified", method: "GET", path: "/docs/a%20b.txt", header: http.Header{"If-None-Match": {"{etag}"}}, status: 304},
+			{name: "replace purges", method: "PUT", path: "/docs/a%20b.txt", body: "new", status: 201},
+			{name: "fresh after purge", method: "GET", path: "/docs/a%20b.txt", status: 200, wantBody: "new"},
+			{name: "delete", method: "DELETE", path: "/docs/a%20b.txt", status: 204},
+			{name: "gone", method: "GET", path: "/docs/a%20b.txt", status: 404},
 		}},
 		{dir: "jwt-verify", setup: jwtSetup, steps: []corpusStep{
 			{name: "no token", method: "GET", path: "/", status: 401, want: "missing bearer token"},
@@ -185,6 +203,9 @@ func runCorpusStep(t *testing.T, base string, s corpusStep, vals map[string]stri
 		if got := resp.Header.Get(k); got != v {
 			t.Errorf("%s: %s = %q, want %q", s.name, k, got, v)
 		}
+	}
+	for name, h := range s.saveHeader {
+		vals[name] = resp.Header.Get(h)
 	}
 }
 

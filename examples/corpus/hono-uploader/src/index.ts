@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { cache } from 'hono/cache';
 import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
 
@@ -31,7 +32,7 @@ app.get('/images', async (c) => {
   return c.json(objects.map((o) => ({ key: o.key, size: o.size })));
 });
 
-app.get('/images/:key', async (c) => {
+app.get('/images/:key', cache({ cacheName: 'images', cacheControl: 'public, max-age=3600' }), async (c) => {
   const obj = await c.env.IMAGES.get(c.req.param('key'));
   if (!obj) return c.notFound();
   return new Response(obj.body, {
