@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bindery-run/bindery/abi"
+	cacheapi "github.com/bindery-run/bindery/bindings/cache"
 	"github.com/bindery-run/bindery/bindings/kv"
 	"github.com/bindery-run/bindery/bindings/r2"
 	"github.com/bindery-run/bindery/bindings/vars"
@@ -37,12 +38,12 @@ func toolchain(t *testing.T) *jsbuild.Toolchain {
 	return tc
 }
 
-func runtime(t *testing.T, logs *testutil.SyncBuffer) *host.Runtime {
+func runtime(t testing.TB, logs *testutil.SyncBuffer) *host.Runtime {
 	t.Helper()
 	cache, _ := os.UserCacheDir()
 	rt, err := host.NewRuntime(context.Background(), host.RuntimeConfig{
 		CacheDir:   filepath.Join(cache, "bindery-test", "wazero"),
-		Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT()},
+		Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT(), cacheapi.WIT()},
 		Logger:     slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err != nil {

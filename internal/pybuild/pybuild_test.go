@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/bindery-run/bindery/abi"
+	cacheapi "github.com/bindery-run/bindery/bindings/cache"
 	"github.com/bindery-run/bindery/bindings/kv"
 	"github.com/bindery-run/bindery/bindings/r2"
 	"github.com/bindery-run/bindery/bindings/vars"
@@ -288,7 +289,7 @@ class Default(WorkerEntrypoint):
 	}
 
 	ctx := context.Background()
-	rt, err := host.NewRuntime(ctx, host.RuntimeConfig{Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT()}})
+	rt, err := host.NewRuntime(ctx, host.RuntimeConfig{Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT(), cacheapi.WIT()}})
 	if err != nil {
 		t.Fatal(err)
 	}
