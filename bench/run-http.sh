@@ -17,9 +17,9 @@
 #        hello_c1  GET /hello, 1 connection             (idem)
 #        kvget     GET /kv/k, 100-byte value, CONNS     (baseline; bindery on examples/kv-rest)
 #        kvput     PUT /kv/<fresh key>, 100 bytes, CONNS (idem)
-#      and the same four on the C, AssemblyScript and JavaScript Workers in
-#      bench/guests (targets bindery-c, bindery-as and bindery-js, one Worker
-#      serving every route),
+#      and the same four on the C, AssemblyScript, JavaScript and Python
+#      Workers in bench/guests (targets bindery-c, bindery-as, bindery-js and
+#      bindery-py, one Worker serving every route),
 #      with their cold start and idle RSS, when their toolchains are here;
 # With BENCH_PEERS=1 it also runs Miniflare (npm `miniflare`, which spawns
 # workerd) on the same routes (bench/miniflare/worker.mjs), installing it on
@@ -35,7 +35,7 @@
 # Env: RUNS (1) DUR (5s) CONNS (32) THREADS (2, wrk only) COLD_N (5)
 #      LOADGEN (auto = wrk if installed, else go) PORT (18787: uses PORT..PORT+2)
 #      OUT (a new temp dir; kept, holds logs and raw loadgen output)
-#      GUESTS ("c as js": which non-Go Workers to add; "" for none)
+#      GUESTS ("c as js py": which non-Go Workers to add; "" for none)
 #      BENCH_PEERS (0) BENCH_CACHE (${XDG_CACHE_HOME:-~/.cache}/bindery-bench)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -71,14 +71,15 @@ for e in hello kv-rest; do
 done
 # The C and AssemblyScript Workers, when their toolchains are installed
 # (guest-sdk/c/build.sh and guest-sdk/assemblyscript/build.sh say why not).
-GUESTS="${GUESTS-c as js}"
+GUESTS="${GUESTS-c as js py}"
 guests=""
 for g in $GUESTS; do
   case "$g" in
     c) probe=guest-sdk/c/build.sh ;;
     as) probe=guest-sdk/assemblyscript/build.sh ;;
     js) probe="" ;; # bindery builds it; node is needed once for its toolchain
-    *) echo "GUESTS: unknown guest $g (want c, as, js)" >&2; exit 2 ;;
+    py) probe=guest-sdk/python/build.sh ;;
+    *) echo "GUESTS: unknown guest $g (want c, as, js, py)" >&2; exit 2 ;;
   esac
   if [ -z "$probe" ]; then
     if ! command -v node >/dev/null 2>&1; then log "no bindery-$g rows: no node for the JavaScript toolchain"; continue; fi
