@@ -85,5 +85,6 @@ var Targets = bindgen.Config{
 		{Interface: "bindery:kv/store", HostDir: "bindings/kv/kvwit", GuestDir: "guest-sdk/go/internal/wit/kvwit"},
 		{Interface: "bindery:config/vars", HostDir: "bindings/vars/varswit", GuestDir: "guest-sdk/go/internal/wit/varswit"},
 		{Interface: "bindery:r2/bucket", HostDir: "bindings/r2/r2wit", GuestDir: "guest-sdk/go/internal/wit/r2wit"},
+		{Interface: "bindery:html/rewriter", HostDir: "host/htmlrewriter/htmlwit", GuestDir: "guest-sdk/go/internal/wit/htmlwit"},
 	},
 }
