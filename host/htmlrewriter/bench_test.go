@@ -2,6 +2,7 @@ package htmlrewriter
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"runtime"
 	"strings"
@@ -42,15 +43,15 @@ func rewriteAll(tb testing.TB, regs []htmlwit.Handlers, doc []byte, answer answe
 			if !s.Event.Some {
 				return
 			}
-			s, err = r.resume(answer(s.Event.Value))
+			s, err = r.resume(context.Background(), answer(s.Event.Value))
 		}
 	}
 	for len(doc) > 0 {
 		k := min(len(doc), 16<<10)
-		loop(r.write(doc[:k]))
+		loop(r.write(context.Background(), doc[:k]))
 		doc = doc[k:]
 	}
-	loop(r.finish())
+	loop(r.finish(context.Background()))
 	return n
 }
 
@@ -111,23 +112,23 @@ func TestBoundedMemory(t *testing.T) {
 			if !s.Event.Some {
 				return
 			}
-			s, err = r.resume(answer(s.Event.Value))
+			s, err = r.resume(context.Background(), answer(s.Event.Value))
 		}
 	}
 	// The unit is a whole document; repeat its body so elements stay open
 	// and close as a long page's would.
 	body := unit[bytes.Index(unit, []byte("<article")):bytes.LastIndex(unit, []byte("</body>"))]
-	loop(r.write(unit[:bytes.Index(unit, []byte("<article"))]))
+	loop(r.write(context.Background(), unit[:bytes.Index(unit, []byte("<article"))]))
 	for fed := 0; fed < 64<<20; fed += len(body) {
 		for b := body; len(b) > 0; {
 			k := min(len(b), 64<<10)
-			loop(r.write(b[:k]))
+			loop(r.write(context.Background(), b[:k]))
 			b = b[k:]
 			maxBuf = max(maxBuf, cap(r.z.buf))
 			maxDepth = max(maxDepth, len(r.stack))
 		}
 	}
-	loop(r.finish())
+	loop(r.finish(context.Background()))
 	grown := int64(heap()) - int64(before)
 	t.Logf("64 MiB in, %d MiB out: tokenizer buffer ≤ %d KiB, output ≤ %d KiB, depth ≤ %d, heap %+d KiB", total>>20, maxBuf>>10, maxOut>>10, maxDepth, grown>>10)
 	if maxBuf > 256<<10 || maxOut > 512<<10 || maxDepth > 8 {

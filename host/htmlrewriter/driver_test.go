@@ -1,6 +1,7 @@
 package htmlrewriter
 
 import (
+	"context"
 	"strings"
 
 	"github.com/bindery-run/bindery/abi"
@@ -37,17 +38,17 @@ func drive(regs []htmlwit.Handlers, lim Limits, doc string, cuts []int, answer a
 			if answer != nil {
 				muts = answer(ev)
 			}
-			s, err = r.resume(muts)
+			s, err = r.resume(context.Background(), muts)
 		}
 	}
 	prev := 0
 	for _, c := range append(cuts, len(doc)) {
-		if err := loop(r.write([]byte(doc[prev:c]))); err != nil {
+		if err := loop(r.write(context.Background(), []byte(doc[prev:c]))); err != nil {
 			return out.String(), events, err
 		}
 		prev = c
 	}
-	err = loop(r.finish())
+	err = loop(r.finish(context.Background()))
 	return out.String(), events, err
 }
 

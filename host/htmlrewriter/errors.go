@@ -27,6 +27,12 @@ var (
 	// than [Limits].MaxTokenBytes or elements nest deeper than
 	// [Limits].MaxDepth.
 	ErrTooLarge = errors.New("htmlrewriter: too large")
+
+	// ErrSource is returned when reading the ReadFrom source fails.
+	ErrSource = errors.New("htmlrewriter: reading the source failed")
+
+	// ErrClosed is returned when the WriteTo stream's other side has gone.
+	ErrClosed = errors.New("htmlrewriter: the output stream is closed")
 )
 
 // SelectorError is a selector that cannot be used: its text, the byte
@@ -61,6 +67,10 @@ func witError(err error) *htmlwit.Error {
 		return &htmlwit.Error{Tag: htmlwit.ErrorInvalidMutation, InvalidMutation: msg}
 	case errors.Is(err, ErrTooLarge):
 		return &htmlwit.Error{Tag: htmlwit.ErrorTooLarge, TooLarge: msg}
+	case errors.Is(err, ErrSource):
+		return &htmlwit.Error{Tag: htmlwit.ErrorSource, Source: msg}
+	case errors.Is(err, ErrClosed):
+		return &htmlwit.Error{Tag: htmlwit.ErrorClosed}
 	}
 	return &htmlwit.Error{Tag: htmlwit.ErrorInvalidState, InvalidState: msg}
 }

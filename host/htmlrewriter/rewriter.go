@@ -1,9 +1,11 @@
 package htmlrewriter
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/bindery-run/bindery/abi"
+	"github.com/bindery-run/bindery/abi/stream"
 	"github.com/bindery-run/bindery/host/htmlrewriter/htmlwit"
 )
 
@@ -27,10 +29,12 @@ const (
 	stFailed                  // an error ended it
 )
 
-// Rewriter rewrites one document. The guest feeds it with Write and End;
-// each returns the output so far and, when a handler must see a token, an
+// Rewriter rewrites one document. The guest feeds it with Write and End
+// (or gives it a host stream to read with ReadFrom, and calls Next); each
+// returns the output so far and, when a handler must see a token, an
 // event, which Resume answers with the handlers' mutations. The source
-// bytes of everything no mutation touched are written out unchanged.
+// bytes of everything no mutation touched are written out unchanged, to
+// the steps or to the stream given to WriteTo.
 //
 // A Rewriter is not safe for concurrent use. The Output of a step is valid
 // until the next call.
@@ -53,7 +57,14 @@ type Rewriter struct {
 	state runState
 	pend  pending
 	err   error // why stFailed
+
+	src  stream.InputStream  // ReadFrom's source, read by next
+	dst  stream.OutputStream // WriteTo's destination of the output
+	read bool                // write or end was called: too late for ReadFrom
 }
+
+// readChunk is how much next reads from a ReadFrom source at a time.
+const readChunk = 64 << 10
 
 // frame is an open element.
 type frame struct {
@@ -168,26 +179,52 @@ func (r *Rewriter) capture(k kind) bool {
 type Step = htmlwit.Step
 
 // write feeds chunk and runs to the first event.
-func (r *Rewriter) write(chunk []byte) (Step, error) {
-	if r.state != stOpen {
+func (r *Rewriter) write(ctx context.Context, chunk []byte) (Step, error) {
+	if r.state != stOpen || r.src != nil {
 		return r.refuse("write")
 	}
+	r.read = true
 	r.z.feed(chunk)
-	return r.run()
+	return r.run(ctx)
 }
 
 // finish ends the input and runs to the first event.
-func (r *Rewriter) finish() (Step, error) {
-	if r.state != stOpen {
+func (r *Rewriter) finish(ctx context.Context) (Step, error) {
+	if r.state != stOpen || r.src != nil {
 		return r.refuse("end")
 	}
+	r.read = true
 	r.state = stEnded
 	r.z.finish()
-	return r.run()
+	return r.run(ctx)
+}
+
+// next reads the ReadFrom source until an event, until there is output
+// for the guest, or until the document is complete.
+func (r *Rewriter) next(ctx context.Context) (Step, error) {
+	if r.state != stOpen || r.src == nil {
+		return r.refuse("next")
+	}
+	for {
+		p, e := r.src.Read(ctx, readChunk)
+		switch {
+		case e != nil && e.Tag == stream.StreamErrorClosed:
+			r.state = stEnded
+			r.z.finish()
+		case e != nil:
+			return r.fail(fmt.Errorf("%w: %s", ErrSource, e.Failed))
+		default:
+			r.z.feed(p)
+		}
+		s, err := r.run(ctx)
+		if err != nil || s.Event.Some || s.Done || len(s.Output) > 0 || r.state != stOpen {
+			return s, err
+		}
+	}
 }
 
 // resume applies the pending event's mutations and runs to the next event.
-func (r *Rewriter) resume(muts []htmlwit.Mutation) (Step, error) {
+func (r *Rewriter) resume(ctx context.Context, muts []htmlwit.Mutation) (Step, error) {
 	if r.state != stWaiting {
 		return r.refuse("resume")
 	}
@@ -200,22 +237,76 @@ func (r *Rewriter) resume(muts []htmlwit.Mutation) (Step, error) {
 	} else {
 		r.state = stOpen
 	}
-	return r.run()
+	return r.run(ctx)
+}
+
+// readFrom makes src the document.
+func (r *Rewriter) readFrom(src stream.InputStream) error {
+	if r.state != stOpen || r.src != nil || r.read {
+		drop(context.Background(), src)
+		_, err := r.refuse("read-from")
+		return err
+	}
+	r.src = src
+	return nil
+}
+
+// writeTo sends the output to dst from now on.
+func (r *Rewriter) writeTo(dst stream.OutputStream) error {
+	if r.state == stDone || r.state == stFailed || r.dst != nil {
+		drop(context.Background(), dst)
+		_, err := r.refuse("write-to")
+		return err
+	}
+	r.dst = dst
+	return nil
+}
+
+// drop tells a stream the rewriter is done with it: an output stream ends.
+func drop(ctx context.Context, s any) {
+	if d, ok := s.(abi.Dropper); ok {
+		d.Drop(ctx)
+	}
+}
+
+// Drop ends the WriteTo stream and lets go of the ReadFrom source: the
+// guest dropped the rewriter (or its request ended).
+func (r *Rewriter) Drop(ctx context.Context) { r.dropStreams(ctx) }
+
+func (r *Rewriter) dropStreams(ctx context.Context) {
+	if r.dst != nil {
+		drop(ctx, r.dst)
+		r.dst = nil
+	}
+	if r.src != nil {
+		drop(ctx, r.src)
+		r.src = nil
+	}
 }
 
 func (r *Rewriter) refuse(call string) (Step, error) {
 	var why string
-	switch r.state {
-	case stWaiting:
-		why = "an event waits for resume"
-	case stOpen:
-		why = "no event waits"
-	case stEnded:
-		why = "the document has ended"
-	case stDone:
-		why = "the document is complete"
-	case stFailed:
+	switch {
+	case r.state == stFailed:
 		return Step{}, fmt.Errorf("%w: %s after an error: %w", ErrInvalidState, call, r.err)
+	case r.state == stDone:
+		why = "the document is complete"
+	case call == "write-to":
+		why = "there is an output stream already"
+	case r.state == stWaiting:
+		why = "an event waits for resume"
+	case call == "resume":
+		why = "no event waits"
+	case r.state == stEnded:
+		why = "the document has ended"
+	case call == "next":
+		why = "there is no read-from source"
+	case call == "read-from" && r.src != nil:
+		why = "there is a source already"
+	case call == "read-from":
+		why = "write or end was called"
+	default:
+		why = "the document comes from read-from"
 	}
 	return r.fail(fmt.Errorf("%w: %s: %s", ErrInvalidState, call, why))
 }
@@ -231,7 +322,7 @@ func (r *Rewriter) fail(err error) (Step, error) {
 }
 
 // run processes tokens until one needs an event or the input runs out.
-func (r *Rewriter) run() (Step, error) {
+func (r *Rewriter) run(ctx context.Context) (Step, error) {
 	for {
 		tok, ok, err := r.z.next()
 		if err != nil {
@@ -240,31 +331,46 @@ func (r *Rewriter) run() (Step, error) {
 		var ev *htmlwit.Event
 		if !ok {
 			if r.state != stEnded {
-				return r.output(nil), nil
+				return r.output(ctx, nil)
 			}
 			ev = r.documentEnd()
 			if ev == nil {
 				r.state = stDone
-				return r.output(nil), nil
+				return r.output(ctx, nil)
 			}
 		} else if ev, err = r.process(tok); err != nil {
 			return r.fail(err)
 		}
 		if ev != nil {
 			r.state = stWaiting
-			return r.output(ev), nil
+			return r.output(ctx, ev)
 		}
 	}
 }
 
-// output returns a step with the output so far.
-func (r *Rewriter) output(ev *htmlwit.Event) Step {
-	s := Step{Output: r.out}
+// output returns a step with the output so far, or writes it to the
+// WriteTo stream; when the document is complete it ends the streams.
+func (r *Rewriter) output(ctx context.Context, ev *htmlwit.Event) (Step, error) {
+	s := Step{Done: r.state == stDone}
+	if r.dst == nil {
+		s.Output = r.out
+	} else if len(r.out) > 0 {
+		if e := r.dst.Write(ctx, r.out); e != nil {
+			r.out = r.out[:0]
+			if e.Tag == stream.StreamErrorClosed {
+				return r.fail(ErrClosed)
+			}
+			return r.fail(fmt.Errorf("%w: %s", ErrClosed, e.Failed))
+		}
+	}
 	r.out = r.out[:0]
 	if ev != nil {
 		s.Event = abi.Some(*ev)
 	}
-	return s
+	if s.Done {
+		r.dropStreams(ctx)
+	}
+	return s, nil
 }
 
 // emitting reports whether output is written: not inside content a handler removed.
@@ -340,6 +446,9 @@ func (r *Rewriter) handlersFor(has func(*registration) bool) []uint32 {
 	}
 	return hs
 }
+
+// witNamespace maps a namespace to its WIT enum case.
+var witNamespace = [...]htmlwit.Namespace{nsHTML: htmlwit.NamespaceHtml, nsSVG: htmlwit.NamespaceSvg, nsMathML: htmlwit.NamespaceMathml}
 
 // isVoid reports whether an HTML element has no content and no end tag.
 func isVoid(name string) bool {
@@ -419,7 +528,7 @@ func (r *Rewriter) startTag(tok token) (*htmlwit.Event, error) {
 		attrs[i] = abi.Tuple2[string, string]{F0: lowerName(tok.attrName(i)), F1: validUTF8(tok.attrValue(i))}
 	}
 	ev := htmlwit.Element{
-		Handlers: hs, ID: r.nextID, TagName: name, Attributes: attrs, NamespaceURI: tok.ns.uri(),
+		Handlers: hs, ID: r.nextID, TagName: name, Attributes: attrs, Namespace: witNamespace[tok.ns],
 		Removed: !emit, SelfClosing: tok.selfClosing, CanHaveContent: canHave,
 	}
 	return &htmlwit.Event{Tag: htmlwit.EventElement, Element: ev}, nil

@@ -1,11 +1,13 @@
 package htmlrewriter
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/bindery-run/bindery/abi/stream"
 	"github.com/bindery-run/bindery/host/htmlrewriter/htmlwit"
 )
 
@@ -263,7 +265,7 @@ func TestEvents(t *testing.T) {
 			got = append(got, fmt.Sprintf("doctype %v %q %v %q", ev.Doctype.Handlers, ev.Doctype.Name.Value, ev.Doctype.PublicID.Some, ev.Doctype.SystemID.Value))
 		case htmlwit.EventElement:
 			e := ev.Element
-			got = append(got, fmt.Sprintf("element %v %d %s removed=%v content=%v %s", e.Handlers, e.ID, e.TagName, e.Removed, e.CanHaveContent, e.NamespaceURI))
+			got = append(got, fmt.Sprintf("element %v %d %s removed=%v content=%v ns=%d", e.Handlers, e.ID, e.TagName, e.Removed, e.CanHaveContent, e.Namespace))
 		case htmlwit.EventText:
 			got = append(got, fmt.Sprintf("text %v %q %v", ev.Text.Handlers, ev.Text.Text, ev.Text.LastInTextNode))
 		case htmlwit.EventComment:
@@ -276,8 +278,8 @@ func TestEvents(t *testing.T) {
 	}
 	want := []string{
 		`doctype [0] "html" false "s"`,
-		"element [2 3] 1 div removed=false content=true http://www.w3.org/1999/xhtml",
-		"element [1 3] 2 p removed=true content=true http://www.w3.org/1999/xhtml",
+		"element [2 3] 1 div removed=false content=true ns=0",
+		"element [1 3] 2 p removed=true content=true ns=0",
 		`text [1 3 0] "a" false`,
 		`text [1 3 0] "" true`,
 		`comment [1 0] "c"`,
@@ -288,14 +290,14 @@ func TestEvents(t *testing.T) {
 	}
 }
 
-func TestNamespaceURI(t *testing.T) {
+func TestNamespace(t *testing.T) {
 	var got []string
 	_, _, err := drive([]htmlwit.Handlers{sel("*", true, false, false)}, Limits{}, `<p><svg><circle/><foreignObject><b></b></foreignObject></svg><math><mi/></math>`, nil,
 		func(ev htmlwit.Event) []htmlwit.Mutation {
-			got = append(got, ev.Element.TagName+" "+ev.Element.NamespaceURI[strings.LastIndexByte(ev.Element.NamespaceURI, '/')+1:]+fmt.Sprint(" ", ev.Element.CanHaveContent))
+			got = append(got, fmt.Sprint(ev.Element.TagName, " ", []string{"html", "svg", "mathml"}[ev.Element.Namespace], " ", ev.Element.CanHaveContent))
 			return nil
 		})
-	want := "p xhtml true|svg svg true|circle svg false|foreignobject svg true|b xhtml true|math MathML true|mi MathML false"
+	want := "p html true|svg svg true|circle svg false|foreignobject svg true|b html true|math mathml true|mi mathml false"
 	if err != nil || strings.Join(got, "|") != want {
 		t.Errorf("got %s, err %v\nwant %s", strings.Join(got, "|"), err, want)
 	}
@@ -336,34 +338,40 @@ func TestMutationErrors(t *testing.T) {
 
 // TestCallOrder: the dialogue's order is enforced, and an error ends it.
 func TestCallOrder(t *testing.T) {
+	ctx := context.Background()
 	r, err := New([]htmlwit.Handlers{sel("p", true, false, false)}, Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.resume(nil); !errors.Is(err, ErrInvalidState) {
+	if _, err := r.resume(ctx, nil); !errors.Is(err, ErrInvalidState) || !strings.Contains(err.Error(), "no event waits") {
 		t.Errorf("resume with no event: %v", err)
 	}
-	if _, err := r.write(nil); !errors.Is(err, ErrInvalidState) {
+	if _, err := r.write(ctx, nil); !errors.Is(err, ErrInvalidState) || !strings.Contains(err.Error(), "after an error") {
 		t.Errorf("write after an error: %v", err)
 	}
 
 	r, _ = New([]htmlwit.Handlers{sel("p", true, false, false)}, Limits{})
-	s, err := r.write([]byte("<p>"))
+	s, err := r.write(ctx, []byte("<p>"))
 	if err != nil || !s.Event.Some {
 		t.Fatalf("write: %v %v", s, err)
 	}
-	if _, err := r.write([]byte("x")); !errors.Is(err, ErrInvalidState) || !strings.Contains(err.Error(), "an event waits") {
+	if _, err := r.write(ctx, []byte("x")); !errors.Is(err, ErrInvalidState) || !strings.Contains(err.Error(), "an event waits") {
 		t.Errorf("write while an event waits: %v", err)
 	}
 
 	r, _ = New(nil, Limits{})
-	if s, err = r.write([]byte("<p>x")); err != nil || string(s.Output) != "<p>x" {
+	if s, err = r.write(ctx, []byte("<p>x")); err != nil || string(s.Output) != "<p>x" || s.Done {
 		t.Fatalf("write: %q %v", s.Output, err)
 	}
-	if s, err = r.finish(); err != nil || s.Event.Some {
+	if s, err = r.finish(ctx); err != nil || s.Event.Some || !s.Done {
 		t.Fatalf("end: %v %v", s, err)
 	}
-	for _, call := range []func() (Step, error){func() (Step, error) { return r.write(nil) }, r.finish, func() (Step, error) { return r.resume(nil) }} {
+	for _, call := range []func() (Step, error){
+		func() (Step, error) { return r.write(ctx, nil) },
+		func() (Step, error) { return r.finish(ctx) },
+		func() (Step, error) { return r.resume(ctx, nil) },
+		func() (Step, error) { return r.next(ctx) },
+	} {
 		if _, err := call(); !errors.Is(err, ErrInvalidState) {
 			t.Errorf("call after the end: %v", err)
 		}
@@ -371,6 +379,191 @@ func TestCallOrder(t *testing.T) {
 	if w := witError(fmt.Errorf("x: %w", ErrInvalidState)); w.Tag != htmlwit.ErrorInvalidState {
 		t.Errorf("WIT error %v", w)
 	}
+}
+
+// pieceSource is an input-stream that gives a document a few bytes at a time.
+type pieceSource struct {
+	doc     string
+	n       int
+	fail    bool
+	dropped bool
+}
+
+func (p *pieceSource) Read(ctx context.Context, n uint32) ([]byte, *stream.StreamError) {
+	if p.doc == "" {
+		if p.fail {
+			return nil, &stream.StreamError{Tag: stream.StreamErrorFailed, Failed: "disk on fire"}
+		}
+		return nil, &stream.StreamError{Tag: stream.StreamErrorClosed}
+	}
+	k := min(len(p.doc), p.n, int(n))
+	b := []byte(p.doc[:k])
+	p.doc = p.doc[k:]
+	return b, nil
+}
+
+func (p *pieceSource) Drop(context.Context) { p.dropped = true }
+
+// sink is an output-stream that keeps what it is given.
+type sink struct {
+	strings.Builder
+	ended  bool
+	closed bool
+}
+
+func (s *sink) Write(ctx context.Context, p []byte) *stream.StreamError {
+	if s.closed || s.ended {
+		return &stream.StreamError{Tag: stream.StreamErrorClosed}
+	}
+	s.Builder.Write(p)
+	return nil
+}
+func (s *sink) Flush(context.Context) *stream.StreamError { return nil }
+func (s *sink) Splice(context.Context, stream.InputStream, uint64) (uint64, *stream.StreamError) {
+	return 0, &stream.StreamError{Tag: stream.StreamErrorFailed, Failed: "no"}
+}
+func (s *sink) Drop(context.Context) { s.ended = true }
+
+// TestHostStreams: with read-from the host reads the document itself, and
+// with write-to it writes the output itself; the guest sees only events.
+func TestHostStreams(t *testing.T) {
+	ctx := context.Background()
+	doc := `<p>a <a href="/x">x</a></p><!--c--><a href=/y>y</a>` + strings.Repeat("text ", 40000)
+	want := `<p>a <a href="https://e.test/x">x</a></p><!--c--><a href="https://e.test/y">y</a>` + strings.Repeat("text ", 40000)
+	regs := []htmlwit.Handlers{sel("a", true, false, false)}
+	answer := func(ev htmlwit.Event) []htmlwit.Mutation {
+		return []htmlwit.Mutation{setAttr("href", "https://e.test"+ev.Element.Attributes[0].F1)}
+	}
+	// drain calls next and resume until the document is complete.
+	drain := func(t *testing.T, r *Rewriter) (string, int) {
+		var out strings.Builder
+		steps := 0
+		for {
+			s, err := r.next(ctx)
+			for err == nil && s.Event.Some {
+				out.Write(s.Output)
+				s, err = r.resume(ctx, answer(s.Event.Value))
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			steps++
+			out.Write(s.Output)
+			if s.Done {
+				return out.String(), steps
+			}
+		}
+	}
+	for _, n := range []int{1, 7, 100000} {
+		t.Run(fmt.Sprint("read-from in pieces of ", n), func(t *testing.T) {
+			r, _ := New(regs, Limits{})
+			src := &pieceSource{doc: doc, n: n}
+			if err := r.readFrom(src); err != nil {
+				t.Fatal(err)
+			}
+			got, _ := drain(t, r)
+			if got != want || !src.dropped {
+				t.Errorf("output %d bytes (want %d), source dropped %v", len(got), len(want), src.dropped)
+			}
+		})
+		t.Run(fmt.Sprint("read-from and write-to in pieces of ", n), func(t *testing.T) {
+			r, _ := New(regs, Limits{})
+			src, dst := &pieceSource{doc: doc, n: n}, &sink{}
+			if err := r.readFrom(src); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.writeTo(dst); err != nil {
+				t.Fatal(err)
+			}
+			got, _ := drain(t, r)
+			if got != "" || dst.String() != want || !dst.ended || !src.dropped {
+				t.Errorf("steps gave %d bytes, the sink %d (want %d), ended %v", len(got), dst.Len(), len(want), dst.ended)
+			}
+			// With no handler to ask, one call runs to the end.
+			r, _ = New([]htmlwit.Handlers{sel("table", true, false, false)}, Limits{})
+			src, dst = &pieceSource{doc: doc, n: n}, &sink{}
+			r.readFrom(src)
+			r.writeTo(dst)
+			if _, steps := drain(t, r); steps != 1 || dst.String() != doc {
+				t.Errorf("%d calls of next without an event, %d bytes out", steps, dst.Len())
+			}
+		})
+	}
+	t.Run("write and write-to", func(t *testing.T) {
+		dst := &sink{}
+		r, _ := New(regs, Limits{})
+		if err := r.writeTo(dst); err != nil {
+			t.Fatal(err)
+		}
+		got, _, err := drive(regs, Limits{}, doc, []int{3, 50}, answer)
+		_ = got
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, chunk := range []string{doc[:3], doc[3:50], doc[50:]} {
+			s, err := r.write(ctx, []byte(chunk))
+			for err == nil && s.Event.Some {
+				s, err = r.resume(ctx, answer(s.Event.Value))
+			}
+			if err != nil || len(s.Output) > 0 {
+				t.Fatalf("write: %v, output %q", err, s.Output)
+			}
+		}
+		if s, err := r.finish(ctx); err != nil || !s.Done || dst.String() != want || !dst.ended {
+			t.Errorf("end: %v %v; sink %d bytes, ended %v", s, err, dst.Len(), dst.ended)
+		}
+	})
+	t.Run("order", func(t *testing.T) {
+		r, _ := New(nil, Limits{})
+		if _, err := r.next(ctx); !errors.Is(err, ErrInvalidState) || !strings.Contains(err.Error(), "no read-from source") {
+			t.Errorf("next without a source: %v", err)
+		}
+		r, _ = New(nil, Limits{})
+		r.write(ctx, []byte("x"))
+		src := &pieceSource{doc: "y"}
+		if err := r.readFrom(src); !errors.Is(err, ErrInvalidState) || !src.dropped {
+			t.Errorf("read-from after write: %v (source dropped %v)", err, src.dropped)
+		}
+		r, _ = New(nil, Limits{})
+		r.readFrom(&pieceSource{doc: "y"})
+		if _, err := r.write(ctx, []byte("x")); !errors.Is(err, ErrInvalidState) || !strings.Contains(err.Error(), "comes from read-from") {
+			t.Errorf("write after read-from: %v", err)
+		}
+		r, _ = New(nil, Limits{})
+		r.writeTo(&sink{})
+		second := &sink{}
+		if err := r.writeTo(second); !errors.Is(err, ErrInvalidState) || !second.ended {
+			t.Errorf("a second write-to: %v", err)
+		}
+	})
+	t.Run("the source fails", func(t *testing.T) {
+		r, _ := New(nil, Limits{})
+		r.readFrom(&pieceSource{doc: "<p>", n: 10, fail: true})
+		var err error
+		for err == nil {
+			_, err = r.next(ctx)
+		}
+		if w := witError(err); !errors.Is(err, ErrSource) || w.Tag != htmlwit.ErrorSource || !strings.Contains(w.Source, "disk on fire") {
+			t.Errorf("err %v (%v)", err, w)
+		}
+	})
+	t.Run("the client went away", func(t *testing.T) {
+		r, _ := New(nil, Limits{})
+		r.writeTo(&sink{closed: true})
+		if _, err := r.write(ctx, []byte("x")); !errors.Is(err, ErrClosed) || witError(err).Tag != htmlwit.ErrorClosed {
+			t.Errorf("err %v", err)
+		}
+	})
+	t.Run("drop ends the output", func(t *testing.T) {
+		r, _ := New(nil, Limits{})
+		src, dst := &pieceSource{doc: "x"}, &sink{}
+		r.readFrom(src)
+		r.writeTo(dst)
+		r.Drop(ctx)
+		if !dst.ended || !src.dropped {
+			t.Errorf("after Drop: sink ended %v, source dropped %v", dst.ended, src.dropped)
+		}
+	})
 }
 
 func TestTooDeep(t *testing.T) {

@@ -60,16 +60,6 @@ const (
 	nsMathML
 )
 
-func (n namespace) uri() string {
-	switch n {
-	case nsSVG:
-		return "http://www.w3.org/2000/svg"
-	case nsMathML:
-		return "http://www.w3.org/1998/Math/MathML"
-	}
-	return "http://www.w3.org/1999/xhtml"
-}
-
 // attr is one attribute of a start tag, as offsets into the token's raw bytes.
 type attr struct {
 	nameStart, nameEnd   int

@@ -3,6 +3,7 @@
 // AssemblyScript bindings of bindery:html/rewriter@0.1.0 (Canonical ABI glue: see internal/bindgen/as.go).
 
 import { Result, Tuple2, alloc, free, liftBytes, liftString, lowerString, mark, release } from "./cabi";
+import { InputStream, OutputStream } from "./io_streams";
 
 /**
  * Why a call failed. Each case carries a message that names the fault.
@@ -12,6 +13,8 @@ export class HtmlError {
   static readonly InvalidMutation: u8 = 1;
   static readonly InvalidState: u8 = 2;
   static readonly TooLarge: u8 = 3;
+  static readonly Source: u8 = 4;
+  static readonly Closed: u8 = 5;
   /** tag says which case is set: one of the constants above. */
   tag: u8 = 0;
   /**
@@ -35,6 +38,10 @@ export class HtmlError {
    * deeper than the depth limit.
    */
   tooLarge: string | null = null;
+  /**
+   * Reading the `read-from` source failed; the text says why.
+   */
+  source: string | null = null;
 
   /** invalidSelector returns the case invalid-selector. */
   static invalidSelector(value: string): HtmlError {
@@ -64,6 +71,19 @@ export class HtmlError {
     v.tooLarge = value;
     return v;
   }
+  /** source returns the case source. */
+  static source(value: string): HtmlError {
+    const v = new HtmlError();
+    v.tag = 4;
+    v.source = value;
+    return v;
+  }
+  /** closed returns the case closed. */
+  static closed(): HtmlError {
+    const v = new HtmlError();
+    v.tag = 5;
+    return v;
+  }
 
   /** toString names the case and its payload. */
   toString(): string {
@@ -76,6 +96,10 @@ export class HtmlError {
         return "invalid-state: " + this.invalidState!;
       case 3:
         return "too-large: " + this.tooLarge!;
+      case 4:
+        return "source: " + this.source!;
+      case 5:
+        return "closed";
     }
     return "unknown case of error";
   }
@@ -141,6 +165,24 @@ export class Handlers {
 }
 
 /**
+ * An element's namespace (its namespaceURI is the namespace's URI).
+ */
+export enum Namespace {
+  /**
+   * http://www.w3.org/1999/xhtml
+   */
+  Html,
+  /**
+   * http://www.w3.org/2000/svg
+   */
+  Svg,
+  /**
+   * http://www.w3.org/1998/Math/MathML
+   */
+  Mathml,
+}
+
+/**
  * A start tag a selector matched.
  */
 export class Element {
@@ -162,7 +204,7 @@ export class Element {
    * not decoded).
    */
   attributes: Array<Tuple2<string, string>> = new Array<Tuple2<string, string>>(0);
-  namespaceUri: string = "";
+  namespace: Namespace = <Namespace>0;
   /**
    * The element is inside content an earlier handler removed.
    */
@@ -476,12 +518,19 @@ export class Mutation {
  * The output so far, and the event that stopped the host, if any.
  */
 export class Step {
+  /**
+   * Empty after `write-to`: the output went there.
+   */
   output: Uint8Array = new Uint8Array(0);
   /**
-   * None: the input written so far is used up (after `end`, the
-   * document is complete).
+   * None: the input so far is used up (or, from `next` without
+   * `write-to`, there is output to take).
    */
   event: Event | null = null;
+  /**
+   * The document is complete: the rewriter takes no more calls.
+   */
+  done: bool = false;
 }
 
 @external("bindery:html/rewriter@0.1.0", "[resource-drop]rewriter")
@@ -581,6 +630,50 @@ export class Rewriter {
     }
     return Result.ok<Step, HtmlError>(_load_html_rewriter_step(_ret_import_method_rewriter_end + 4));
   }
+
+  /**
+   * Makes `src` the document, read inside the host by `next` instead of
+   * fed by `write` and `end`.
+   */
+  readFrom(src: InputStream): HtmlError | null {
+    const _mark = mark();
+    _import_method_rewriter_read_from((this).handle, (src).handle, <i32>_ret_import_method_rewriter_read_from);
+    release(_mark);
+    if (load<u8>(_ret_import_method_rewriter_read_from) != 0) {
+      return _load_html_rewriter_error(_ret_import_method_rewriter_read_from + 4);
+    }
+    return null;
+  }
+
+  /**
+   * Writes the output to `dst` inside the host from now on; steps carry
+   * none. The rewriter ends `dst` when the document is complete, and
+   * when it is dropped.
+   */
+  writeTo(dst: OutputStream): HtmlError | null {
+    const _mark = mark();
+    _import_method_rewriter_write_to((this).handle, (dst).handle, <i32>_ret_import_method_rewriter_write_to);
+    release(_mark);
+    if (load<u8>(_ret_import_method_rewriter_write_to) != 0) {
+      return _load_html_rewriter_error(_ret_import_method_rewriter_write_to + 4);
+    }
+    return null;
+  }
+
+  /**
+   * With `read-from`: reads the source and runs until an event, until
+   * there is output for the guest (without `write-to`), or until the
+   * document is complete.
+   */
+  next(): Result<Step, HtmlError> {
+    const _mark = mark();
+    _import_method_rewriter_next((this).handle, <i32>_ret_import_method_rewriter_next);
+    release(_mark);
+    if (load<u8>(_ret_import_method_rewriter_next) != 0) {
+      return Result.err<Step, HtmlError>(_load_html_rewriter_error(_ret_import_method_rewriter_next + 4));
+    }
+    return Result.ok<Step, HtmlError>(_load_html_rewriter_step(_ret_import_method_rewriter_next + 4));
+  }
 }
 
 @external("bindery:html/rewriter@0.1.0", "[static]rewriter.create")
@@ -652,6 +745,12 @@ function _load_html_rewriter_error(addr: usize): HtmlError {
       _v1.tooLarge = liftString(<usize>(_p8), <usize>(_n9));
       break;
     }
+    case 4: {
+      const _p10 = load<i32>(addr + 4);
+      const _n11 = load<i32>(addr + 4 + 4);
+      _v1.source = liftString(<usize>(_p10), <usize>(_n11));
+      break;
+    }
   }
   return _v1;
 }
@@ -666,7 +765,7 @@ const _ret_import_static_rewriter_check_selector = memory.data(16, 4);
 declare function _import_method_rewriter_write(a0: i32, a1: i32, a2: i32, a3: i32): void;
 
 // The return area of [method]rewriter.write.
-const _ret_import_method_rewriter_write = memory.data(64, 4);
+const _ret_import_method_rewriter_write = memory.data(68, 4);
 
 function _load_html_rewriter_element(addr: usize): Element {
   const _r1 = new Element();
@@ -700,12 +799,10 @@ function _load_html_rewriter_element(addr: usize): Element {
   }
   free(_p12, _n13);
   _r1.attributes = _l14;
-  const _p22 = load<i32>(addr + 28);
-  const _n23 = load<i32>(addr + 28 + 4);
-  _r1.namespaceUri = liftString(<usize>(_p22), <usize>(_n23));
-  _r1.removed = load<u8>(addr + 36) != 0;
-  _r1.selfClosing = load<u8>(addr + 37) != 0;
-  _r1.canHaveContent = load<u8>(addr + 38) != 0;
+  _r1.namespace = <Namespace>load<u8>(addr + 28);
+  _r1.removed = load<u8>(addr + 29) != 0;
+  _r1.selfClosing = load<u8>(addr + 30) != 0;
+  _r1.canHaveContent = load<u8>(addr + 31) != 0;
   return _r1;
 }
 
@@ -842,6 +939,7 @@ function _load_html_rewriter_step(addr: usize): Step {
     _o4 = _load_html_rewriter_event(addr + 8 + 4);
   }
   _r1.event = _o4;
+  _r1.done = load<u8>(addr + 60) != 0;
   return _r1;
 }
 
@@ -849,7 +947,7 @@ function _load_html_rewriter_step(addr: usize): Step {
 declare function _import_method_rewriter_resume(a0: i32, a1: i32, a2: i32, a3: i32): void;
 
 // The return area of [method]rewriter.resume.
-const _ret_import_method_rewriter_resume = memory.data(64, 4);
+const _ret_import_method_rewriter_resume = memory.data(68, 4);
 
 function _store_html_rewriter_content(addr: usize, v: Content): void {
   const _r1 = v;
@@ -934,4 +1032,22 @@ function _store_html_rewriter_mutation(addr: usize, v: Mutation): void {
 declare function _import_method_rewriter_end(a0: i32, a1: i32): void;
 
 // The return area of [method]rewriter.end.
-const _ret_import_method_rewriter_end = memory.data(64, 4);
+const _ret_import_method_rewriter_end = memory.data(68, 4);
+
+@external("bindery:html/rewriter@0.1.0", "[method]rewriter.read-from")
+declare function _import_method_rewriter_read_from(a0: i32, a1: i32, a2: i32): void;
+
+// The return area of [method]rewriter.read-from.
+const _ret_import_method_rewriter_read_from = memory.data(16, 4);
+
+@external("bindery:html/rewriter@0.1.0", "[method]rewriter.write-to")
+declare function _import_method_rewriter_write_to(a0: i32, a1: i32, a2: i32): void;
+
+// The return area of [method]rewriter.write-to.
+const _ret_import_method_rewriter_write_to = memory.data(16, 4);
+
+@external("bindery:html/rewriter@0.1.0", "[method]rewriter.next")
+declare function _import_method_rewriter_next(a0: i32, a1: i32): void;
+
+// The return area of [method]rewriter.next.
+const _ret_import_method_rewriter_next = memory.data(68, 4);

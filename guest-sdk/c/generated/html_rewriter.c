@@ -10,10 +10,11 @@ _Static_assert(sizeof(html_rewriter_error_t) == 12 && _Alignof(html_rewriter_err
 _Static_assert(sizeof(html_rewriter_selector_handlers_t) == 12 && _Alignof(html_rewriter_selector_handlers_t) == 4, "html_rewriter_selector_handlers_t layout");
 _Static_assert(sizeof(html_rewriter_document_handlers_t) == 4 && _Alignof(html_rewriter_document_handlers_t) == 1, "html_rewriter_document_handlers_t layout");
 _Static_assert(sizeof(html_rewriter_handlers_t) == 16 && _Alignof(html_rewriter_handlers_t) == 4, "html_rewriter_handlers_t layout");
+_Static_assert(sizeof(html_rewriter_namespace_t) == 1 && _Alignof(html_rewriter_namespace_t) == 1, "html_rewriter_namespace_t layout");
 _Static_assert(sizeof(html_rewriter_list_u32_t) == 8 && _Alignof(html_rewriter_list_u32_t) == 4, "html_rewriter_list_u32_t layout");
 _Static_assert(sizeof(html_rewriter_tuple2_string_string_t) == 16 && _Alignof(html_rewriter_tuple2_string_string_t) == 4, "html_rewriter_tuple2_string_string_t layout");
 _Static_assert(sizeof(html_rewriter_list_tuple2_string_string_t) == 8 && _Alignof(html_rewriter_list_tuple2_string_string_t) == 4, "html_rewriter_list_tuple2_string_string_t layout");
-_Static_assert(sizeof(html_rewriter_element_t) == 40 && _Alignof(html_rewriter_element_t) == 4, "html_rewriter_element_t layout");
+_Static_assert(sizeof(html_rewriter_element_t) == 32 && _Alignof(html_rewriter_element_t) == 4, "html_rewriter_element_t layout");
 _Static_assert(sizeof(html_rewriter_end_tag_t) == 12 && _Alignof(html_rewriter_end_tag_t) == 4, "html_rewriter_end_tag_t layout");
 _Static_assert(sizeof(html_rewriter_text_chunk_t) == 20 && _Alignof(html_rewriter_text_chunk_t) == 4, "html_rewriter_text_chunk_t layout");
 _Static_assert(sizeof(html_rewriter_comment_t) == 16 && _Alignof(html_rewriter_comment_t) == 4, "html_rewriter_comment_t layout");
@@ -23,7 +24,7 @@ _Static_assert(sizeof(html_rewriter_event_t) == 48 && _Alignof(html_rewriter_eve
 _Static_assert(sizeof(html_rewriter_content_t) == 12 && _Alignof(html_rewriter_content_t) == 4, "html_rewriter_content_t layout");
 _Static_assert(sizeof(html_rewriter_mutation_t) == 20 && _Alignof(html_rewriter_mutation_t) == 4, "html_rewriter_mutation_t layout");
 _Static_assert(sizeof(html_rewriter_option_event_t) == 52 && _Alignof(html_rewriter_option_event_t) == 4, "html_rewriter_option_event_t layout");
-_Static_assert(sizeof(html_rewriter_step_t) == 60 && _Alignof(html_rewriter_step_t) == 4, "html_rewriter_step_t layout");
+_Static_assert(sizeof(html_rewriter_step_t) == 64 && _Alignof(html_rewriter_step_t) == 4, "html_rewriter_step_t layout");
 _Static_assert(sizeof(html_rewriter_rewriter_t) == 4 && _Alignof(html_rewriter_rewriter_t) == 4, "html_rewriter_rewriter_t layout");
 _Static_assert(sizeof(html_rewriter_list_handlers_t) == 8 && _Alignof(html_rewriter_list_handlers_t) == 4, "html_rewriter_list_handlers_t layout");
 _Static_assert(sizeof(html_rewriter_list_mutation_t) == 8 && _Alignof(html_rewriter_list_mutation_t) == 4, "html_rewriter_list_mutation_t layout");
@@ -41,6 +42,9 @@ void html_rewriter_error_free(html_rewriter_error_t *ptr) {
     break;
   case 3:
     bindery_string_free(&ptr->val.too_large);
+    break;
+  case 4:
+    bindery_string_free(&ptr->val.source);
     break;
   }
 }
@@ -81,7 +85,6 @@ void html_rewriter_element_free(html_rewriter_element_t *ptr) {
   html_rewriter_list_u32_free(&ptr->handlers);
   bindery_string_free(&ptr->tag_name);
   html_rewriter_list_tuple2_string_string_free(&ptr->attributes);
-  bindery_string_free(&ptr->namespace_uri);
 }
 
 void html_rewriter_end_tag_free(html_rewriter_end_tag_t *ptr) {
@@ -258,7 +261,7 @@ bool html_rewriter_rewriter_write(html_rewriter_rewriter_t self, bindery_list_u8
       html_rewriter_error_t err;
     } val;
   } ret_area;
-  _Static_assert(sizeof(ret_area) == 64 && offsetof(__typeof__(ret_area), val) == 4, "result layout");
+  _Static_assert(sizeof(ret_area) == 68 && offsetof(__typeof__(ret_area), val) == 4, "result layout");
   __wasm_import_html_rewriter_rewriter_write((int32_t)(self), (int32_t)(uintptr_t)(chunk).ptr, (int32_t)(chunk).len, (int32_t)(uintptr_t)&ret_area);
   if (ret_area.is_err) {
     *err = ret_area.val.err;
@@ -279,7 +282,7 @@ bool html_rewriter_rewriter_resume(html_rewriter_rewriter_t self, html_rewriter_
       html_rewriter_error_t err;
     } val;
   } ret_area;
-  _Static_assert(sizeof(ret_area) == 64 && offsetof(__typeof__(ret_area), val) == 4, "result layout");
+  _Static_assert(sizeof(ret_area) == 68 && offsetof(__typeof__(ret_area), val) == 4, "result layout");
   __wasm_import_html_rewriter_rewriter_resume((int32_t)(self), (int32_t)(uintptr_t)(mutations).ptr, (int32_t)(mutations).len, (int32_t)(uintptr_t)&ret_area);
   if (ret_area.is_err) {
     *err = ret_area.val.err;
@@ -300,8 +303,67 @@ bool html_rewriter_rewriter_end(html_rewriter_rewriter_t self, html_rewriter_ste
       html_rewriter_error_t err;
     } val;
   } ret_area;
-  _Static_assert(sizeof(ret_area) == 64 && offsetof(__typeof__(ret_area), val) == 4, "result layout");
+  _Static_assert(sizeof(ret_area) == 68 && offsetof(__typeof__(ret_area), val) == 4, "result layout");
   __wasm_import_html_rewriter_rewriter_end((int32_t)(self), (int32_t)(uintptr_t)&ret_area);
+  if (ret_area.is_err) {
+    *err = ret_area.val.err;
+    return false;
+  }
+  *ret = ret_area.val.ok;
+  return true;
+}
+
+__attribute__((__import_module__("bindery:html/rewriter@0.1.0"), __import_name__("[method]rewriter.read-from")))
+extern void __wasm_import_html_rewriter_rewriter_read_from(int32_t, int32_t, int32_t);
+
+bool html_rewriter_rewriter_read_from(html_rewriter_rewriter_t self, io_streams_input_stream_t src, html_rewriter_error_t *err) {
+  struct {
+    uint8_t is_err;
+    union {
+      html_rewriter_error_t err;
+    } val;
+  } ret_area;
+  _Static_assert(sizeof(ret_area) == 16 && offsetof(__typeof__(ret_area), val) == 4, "result layout");
+  __wasm_import_html_rewriter_rewriter_read_from((int32_t)(self), (int32_t)(src), (int32_t)(uintptr_t)&ret_area);
+  if (ret_area.is_err) {
+    *err = ret_area.val.err;
+    return false;
+  }
+  return true;
+}
+
+__attribute__((__import_module__("bindery:html/rewriter@0.1.0"), __import_name__("[method]rewriter.write-to")))
+extern void __wasm_import_html_rewriter_rewriter_write_to(int32_t, int32_t, int32_t);
+
+bool html_rewriter_rewriter_write_to(html_rewriter_rewriter_t self, io_streams_output_stream_t dst, html_rewriter_error_t *err) {
+  struct {
+    uint8_t is_err;
+    union {
+      html_rewriter_error_t err;
+    } val;
+  } ret_area;
+  _Static_assert(sizeof(ret_area) == 16 && offsetof(__typeof__(ret_area), val) == 4, "result layout");
+  __wasm_import_html_rewriter_rewriter_write_to((int32_t)(self), (int32_t)(dst), (int32_t)(uintptr_t)&ret_area);
+  if (ret_area.is_err) {
+    *err = ret_area.val.err;
+    return false;
+  }
+  return true;
+}
+
+__attribute__((__import_module__("bindery:html/rewriter@0.1.0"), __import_name__("[method]rewriter.next")))
+extern void __wasm_import_html_rewriter_rewriter_next(int32_t, int32_t);
+
+bool html_rewriter_rewriter_next(html_rewriter_rewriter_t self, html_rewriter_step_t *ret, html_rewriter_error_t *err) {
+  struct {
+    uint8_t is_err;
+    union {
+      html_rewriter_step_t ok;
+      html_rewriter_error_t err;
+    } val;
+  } ret_area;
+  _Static_assert(sizeof(ret_area) == 68 && offsetof(__typeof__(ret_area), val) == 4, "result layout");
+  __wasm_import_html_rewriter_rewriter_next((int32_t)(self), (int32_t)(uintptr_t)&ret_area);
   if (ret_area.is_err) {
     *err = ret_area.val.err;
     return false;

@@ -9,6 +9,7 @@
 #define HTML_REWRITER_H
 
 #include "bindery_cabi.h"
+#include "io_streams.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -19,6 +20,8 @@ extern "C" {
 #define HTML_REWRITER_ERROR_INVALID_MUTATION 1
 #define HTML_REWRITER_ERROR_INVALID_STATE 2
 #define HTML_REWRITER_ERROR_TOO_LARGE 3
+#define HTML_REWRITER_ERROR_SOURCE 4
+#define HTML_REWRITER_ERROR_CLOSED 5
 
 typedef struct html_rewriter_error_t {
   uint8_t tag;
@@ -36,6 +39,8 @@ typedef struct html_rewriter_error_t {
     // A tag, comment or doctype over the token limit, or elements nested
     // deeper than the depth limit.
     bindery_string_t too_large;
+    // Reading the `read-from` source failed; the text says why.
+    bindery_string_t source;
   } val;
 } html_rewriter_error_t;
 
@@ -77,6 +82,13 @@ typedef struct html_rewriter_handlers_t {
 // html_rewriter_handlers_free releases what a html_rewriter_handlers_t owns (not the struct itself).
 void html_rewriter_handlers_free(html_rewriter_handlers_t *ptr);
 
+// An element's namespace (its namespaceURI is the namespace's URI).
+typedef uint8_t html_rewriter_namespace_t;
+
+#define HTML_REWRITER_NAMESPACE_HTML 0
+#define HTML_REWRITER_NAMESPACE_SVG 1
+#define HTML_REWRITER_NAMESPACE_MATHML 2
+
 typedef struct html_rewriter_list_u32_t {
   uint32_t *ptr;
   size_t len;
@@ -113,7 +125,7 @@ typedef struct html_rewriter_element_t {
   // Names in ASCII lower case; values as in the source (entities are
   // not decoded).
   html_rewriter_list_tuple2_string_string_t attributes;
-  bindery_string_t namespace_uri;
+  html_rewriter_namespace_t namespace_;
   // The element is inside content an earlier handler removed.
   bool removed;
   // The tag ends with `/>`.
@@ -253,10 +265,13 @@ void html_rewriter_option_event_free(html_rewriter_option_event_t *ptr);
 
 // The output so far, and the event that stopped the host, if any.
 typedef struct html_rewriter_step_t {
+  // Empty after `write-to`: the output went there.
   bindery_list_u8_t output;
-  // None: the input written so far is used up (after `end`, the
-  // document is complete).
+  // None: the input so far is used up (or, from `next` without
+  // `write-to`, there is output to take).
   html_rewriter_option_event_t event;
+  // The document is complete: the rewriter takes no more calls.
+  bool done;
 } html_rewriter_step_t;
 
 // html_rewriter_step_free releases what a html_rewriter_step_t owns (not the struct itself).
@@ -305,6 +320,23 @@ bool html_rewriter_rewriter_resume(html_rewriter_rewriter_t self, html_rewriter_
 // Ends the document and runs to the first event.
 // On success it returns true and sets *ret; on failure it returns false and sets *err.
 bool html_rewriter_rewriter_end(html_rewriter_rewriter_t self, html_rewriter_step_t *ret, html_rewriter_error_t *err);
+
+// Makes `src` the document, read inside the host by `next` instead of
+// fed by `write` and `end`.
+// On failure it returns false and sets *err.
+bool html_rewriter_rewriter_read_from(html_rewriter_rewriter_t self, io_streams_input_stream_t src, html_rewriter_error_t *err);
+
+// Writes the output to `dst` inside the host from now on; steps carry
+// none. The rewriter ends `dst` when the document is complete, and
+// when it is dropped.
+// On failure it returns false and sets *err.
+bool html_rewriter_rewriter_write_to(html_rewriter_rewriter_t self, io_streams_output_stream_t dst, html_rewriter_error_t *err);
+
+// With `read-from`: reads the source and runs until an event, until
+// there is output for the guest (without `write-to`), or until the
+// document is complete.
+// On success it returns true and sets *ret; on failure it returns false and sets *err.
+bool html_rewriter_rewriter_next(html_rewriter_rewriter_t self, html_rewriter_step_t *ret, html_rewriter_error_t *err);
 
 #ifdef __cplusplus
 }

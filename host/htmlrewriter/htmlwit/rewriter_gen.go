@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/bindery-run/bindery/abi"
+	"github.com/bindery-run/bindery/abi/stream"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 )
@@ -25,6 +26,8 @@ type Error struct {
 	InvalidState string
 	// TooLarge is the payload of case too-large.
 	TooLarge string
+	// Source is the payload of case source.
+	Source string
 }
 
 // ErrorTag names a case of Error.
@@ -45,6 +48,10 @@ const (
 	// A tag, comment or doctype over the token limit, or elements nested
 	// deeper than the depth limit.
 	ErrorTooLarge ErrorTag = 3
+	// Reading the `read-from` source failed; the text says why.
+	ErrorSource ErrorTag = 4
+	// The `write-to` stream's other side has gone (the client went away).
+	ErrorClosed ErrorTag = 5
 )
 
 // Error makes Error an error.
@@ -58,6 +65,10 @@ func (v Error) Error() string {
 		return "invalid-state" + ": " + fmt.Sprint(v.InvalidState)
 	case ErrorTooLarge:
 		return "too-large" + ": " + fmt.Sprint(v.TooLarge)
+	case ErrorSource:
+		return "source" + ": " + fmt.Sprint(v.Source)
+	case ErrorClosed:
+		return "closed"
 	}
 	return "unknown case of error"
 }
@@ -108,6 +119,19 @@ const (
 	HandlersDocument HandlersTag = 1
 )
 
+// An element's namespace (its namespaceURI is the namespace's URI).
+type Namespace uint8
+
+// The cases of Namespace.
+const (
+	// http://www.w3.org/1999/xhtml
+	NamespaceHtml Namespace = 0
+	// http://www.w3.org/2000/svg
+	NamespaceSvg Namespace = 1
+	// http://www.w3.org/1998/Math/MathML
+	NamespaceMathml Namespace = 2
+)
+
 // A start tag a selector matched.
 type Element struct {
 	// The registrations whose element handler runs, in order (indexes
@@ -120,8 +144,8 @@ type Element struct {
 	// Names in ASCII lower case; values as in the source (entities are
 	// not decoded).
 	Attributes []abi.Tuple2[string, string]
-	// NamespaceURI is the field namespace-uri.
-	NamespaceURI string
+	// Namespace is the field namespace.
+	Namespace Namespace
 	// The element is inside content an earlier handler removed.
 	Removed bool
 	// The tag ends with `/>`.
@@ -277,11 +301,13 @@ const (
 
 // The output so far, and the event that stopped the host, if any.
 type Step struct {
-	// Output is the field output.
+	// Empty after `write-to`: the output went there.
 	Output []byte
-	// None: the input written so far is used up (after `end`, the
-	// document is complete).
+	// None: the input so far is used up (or, from `next` without
+	// `write-to`, there is output to take).
 	Event abi.Option[Event]
+	// The document is complete: the rewriter takes no more calls.
+	Done bool
 }
 
 // RewriterType is the resource type of Rewriter in handle tables.
@@ -293,11 +319,22 @@ const RewriterType = "bindery:html/rewriter@0.1.0#rewriter"
 type Rewriter interface {
 	// Ends the document and runs to the first event.
 	End(ctx context.Context) (Step, *Error)
+	// With `read-from`: reads the source and runs until an event, until
+	// there is output for the guest (without `write-to`), or until the
+	// document is complete.
+	Next(ctx context.Context) (Step, *Error)
+	// Makes `src` the document, read inside the host by `next` instead of
+	// fed by `write` and `end`.
+	ReadFrom(ctx context.Context, src stream.InputStream) *Error
 	// Answers the pending event with its handlers' mutations and runs to
 	// the next event.
 	Resume(ctx context.Context, mutations []Mutation) (Step, *Error)
 	// Feeds the next bytes of the document and runs to the first event.
 	Write(ctx context.Context, chunk []byte) (Step, *Error)
+	// Writes the output to `dst` inside the host from now on; steps carry
+	// none. The rewriter ends `dst` when the document is complete, and
+	// when it is dropped.
+	WriteTo(ctx context.Context, dst stream.OutputStream) *Error
 }
 
 // RewriterHost implements the functions of bindery:html/rewriter@0.1.0 that are not resource methods.
@@ -360,7 +397,7 @@ func DefineRewriter(hb wazero.HostModuleBuilder, slot int) {
 		v12 := inst.Bytes(uint32(stack[1]), uint32(stack[2]))
 		v, e := v10.Write(ctx, v12)
 		ret := uint32(stack[3])
-		inst.CheckList(ret, 1, 64, 4) // the return area
+		inst.CheckList(ret, 1, 68, 4) // the return area
 		if e != nil {
 			storeError(ctx, inst, ret+4, (*e))
 			inst.PutU8(ret, 1)
@@ -381,7 +418,7 @@ func DefineRewriter(hb wazero.HostModuleBuilder, slot int) {
 		}
 		v, e := v13.Resume(ctx, v15)
 		ret := uint32(stack[3])
-		inst.CheckList(ret, 1, 64, 4) // the return area
+		inst.CheckList(ret, 1, 68, 4) // the return area
 		if e != nil {
 			storeError(ctx, inst, ret+4, (*e))
 			inst.PutU8(ret, 1)
@@ -395,7 +432,7 @@ func DefineRewriter(hb wazero.HostModuleBuilder, slot int) {
 		v20 := inst.Handles.Get(inst, RewriterType, uint32(stack[0])).(Rewriter)
 		v, e := v20.End(ctx)
 		ret := uint32(stack[1])
-		inst.CheckList(ret, 1, 64, 4) // the return area
+		inst.CheckList(ret, 1, 68, 4) // the return area
 		if e != nil {
 			storeError(ctx, inst, ret+4, (*e))
 			inst.PutU8(ret, 1)
@@ -404,6 +441,48 @@ func DefineRewriter(hb wazero.HostModuleBuilder, slot int) {
 		storeStep(ctx, inst, ret+4, v)
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "retptr").Export("[method]rewriter.end")
+	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
+		inst := abi.From(ctx)
+		v21 := inst.Handles.Get(inst, RewriterType, uint32(stack[0])).(Rewriter)
+		v22 := inst.Handles.Remove(inst, stream.InputStreamType, uint32(stack[1])).(stream.InputStream)
+		e := v21.ReadFrom(ctx, v22)
+		ret := uint32(stack[2])
+		inst.CheckList(ret, 1, 16, 4) // the return area
+		if e != nil {
+			storeError(ctx, inst, ret+4, (*e))
+			inst.PutU8(ret, 1)
+			return
+		}
+		inst.PutU8(ret, 0)
+	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "src0", "retptr").Export("[method]rewriter.read-from")
+	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
+		inst := abi.From(ctx)
+		v23 := inst.Handles.Get(inst, RewriterType, uint32(stack[0])).(Rewriter)
+		v24 := inst.Handles.Remove(inst, stream.OutputStreamType, uint32(stack[1])).(stream.OutputStream)
+		e := v23.WriteTo(ctx, v24)
+		ret := uint32(stack[2])
+		inst.CheckList(ret, 1, 16, 4) // the return area
+		if e != nil {
+			storeError(ctx, inst, ret+4, (*e))
+			inst.PutU8(ret, 1)
+			return
+		}
+		inst.PutU8(ret, 0)
+	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "dst0", "retptr").Export("[method]rewriter.write-to")
+	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
+		inst := abi.From(ctx)
+		v25 := inst.Handles.Get(inst, RewriterType, uint32(stack[0])).(Rewriter)
+		v, e := v25.Next(ctx)
+		ret := uint32(stack[1])
+		inst.CheckList(ret, 1, 68, 4) // the return area
+		if e != nil {
+			storeError(ctx, inst, ret+4, (*e))
+			inst.PutU8(ret, 1)
+			return
+		}
+		storeStep(ctx, inst, ret+4, v)
+		inst.PutU8(ret, 0)
+	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "retptr").Export("[method]rewriter.next")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
 		inst := abi.From(ctx)
 		inst.Handles.Drop(ctx, inst, RewriterType, uint32(stack[0]))
@@ -488,6 +567,12 @@ func storeError(ctx context.Context, inst *abi.Instance, a uint32, v Error) {
 		p12, n13 := inst.LowerString(ctx, v.TooLarge)
 		inst.PutU32(a11, uint32(uint64(p12)))
 		inst.PutU32(a11+4, uint32(uint64(n13)))
+	case 4:
+		a14 := a1 + 4
+		p15, n16 := inst.LowerString(ctx, v.Source)
+		inst.PutU32(a14, uint32(uint64(p15)))
+		inst.PutU32(a14+4, uint32(uint64(n16)))
+	case 5:
 	}
 	inst.PutU8(a1, uint8(v.Tag))
 }
@@ -526,15 +611,13 @@ func storeElement(ctx context.Context, inst *abi.Instance, a uint32, v Element) 
 	inst.PutU32(a11, uint32(uint64(p12)))
 	inst.PutU32(a11+4, uint32(uint64(n13)))
 	a22 := a1 + 28
-	p23, n24 := inst.LowerString(ctx, v.NamespaceURI)
-	inst.PutU32(a22, uint32(uint64(p23)))
-	inst.PutU32(a22+4, uint32(uint64(n24)))
-	a25 := a1 + 36
-	inst.PutBool(a25, v.Removed)
-	a26 := a1 + 37
-	inst.PutBool(a26, v.SelfClosing)
-	a27 := a1 + 38
-	inst.PutBool(a27, v.CanHaveContent)
+	inst.PutU8(a22, uint8(v.Namespace))
+	a23 := a1 + 29
+	inst.PutBool(a23, v.Removed)
+	a24 := a1 + 30
+	inst.PutBool(a24, v.SelfClosing)
+	a25 := a1 + 31
+	inst.PutBool(a25, v.CanHaveContent)
 }
 
 func storeEndTag(ctx context.Context, inst *abi.Instance, a uint32, v EndTag) {
@@ -666,6 +749,8 @@ func storeStep(ctx context.Context, inst *abi.Instance, a uint32, v Step) {
 	} else {
 		inst.PutU8(a5, uint8(0))
 	}
+	a6 := a1 + 60
+	inst.PutBool(a6, v.Done)
 }
 
 func loadContent(inst *abi.Instance, a uint32) Content {

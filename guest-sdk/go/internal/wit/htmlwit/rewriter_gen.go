@@ -7,6 +7,7 @@ package htmlwit
 import (
 	"fmt"
 	"github.com/bindery-run/bindery/guest-sdk/go/internal/cabi"
+	"github.com/bindery-run/bindery/guest-sdk/go/internal/wit/stream"
 	"runtime"
 )
 
@@ -25,6 +26,8 @@ type Error struct {
 	InvalidState string
 	// TooLarge is the payload of case too-large.
 	TooLarge string
+	// Source is the payload of case source.
+	Source string
 }
 
 // ErrorTag names a case of Error.
@@ -45,6 +48,10 @@ const (
 	// A tag, comment or doctype over the token limit, or elements nested
 	// deeper than the depth limit.
 	ErrorTooLarge ErrorTag = 3
+	// Reading the `read-from` source failed; the text says why.
+	ErrorSource ErrorTag = 4
+	// The `write-to` stream's other side has gone (the client went away).
+	ErrorClosed ErrorTag = 5
 )
 
 // Error makes Error an error.
@@ -58,6 +65,10 @@ func (v Error) Error() string {
 		return "invalid-state" + ": " + fmt.Sprint(v.InvalidState)
 	case ErrorTooLarge:
 		return "too-large" + ": " + fmt.Sprint(v.TooLarge)
+	case ErrorSource:
+		return "source" + ": " + fmt.Sprint(v.Source)
+	case ErrorClosed:
+		return "closed"
 	}
 	return "unknown case of error"
 }
@@ -108,6 +119,19 @@ const (
 	HandlersDocument HandlersTag = 1
 )
 
+// An element's namespace (its namespaceURI is the namespace's URI).
+type Namespace uint8
+
+// The cases of Namespace.
+const (
+	// http://www.w3.org/1999/xhtml
+	NamespaceHtml Namespace = 0
+	// http://www.w3.org/2000/svg
+	NamespaceSvg Namespace = 1
+	// http://www.w3.org/1998/Math/MathML
+	NamespaceMathml Namespace = 2
+)
+
 // A start tag a selector matched.
 type Element struct {
 	// The registrations whose element handler runs, in order (indexes
@@ -120,8 +144,8 @@ type Element struct {
 	// Names in ASCII lower case; values as in the source (entities are
 	// not decoded).
 	Attributes []cabi.Tuple2[string, string]
-	// NamespaceURI is the field namespace-uri.
-	NamespaceURI string
+	// Namespace is the field namespace.
+	Namespace Namespace
 	// The element is inside content an earlier handler removed.
 	Removed bool
 	// The tag ends with `/>`.
@@ -277,11 +301,13 @@ const (
 
 // The output so far, and the event that stopped the host, if any.
 type Step struct {
-	// Output is the field output.
+	// Empty after `write-to`: the output went there.
 	Output []byte
-	// None: the input written so far is used up (after `end`, the
-	// document is complete).
+	// None: the input so far is used up (or, from `next` without
+	// `write-to`, there is output to take).
 	Event cabi.Option[Event]
+	// The document is complete: the rewriter takes no more calls.
+	Done bool
 }
 
 // One document being rewritten.
@@ -402,6 +428,67 @@ func (self Rewriter) End() (result Step, err *Error) {
 	return
 }
 
+//go:wasmimport bindery:html/rewriter@0.1.0 [method]rewriter.read-from
+func wasmimport_method_rewriter_read_from(self0 uint32, src0 uint32, retptr uint32)
+
+// Makes `src` the document, read inside the host by `next` instead of
+// fed by `write` and `end`.
+func (self Rewriter) ReadFrom(src stream.InputStream) (err *Error) {
+	mark := cabi.Mark()
+	ret := cabi.RetArea()
+	wasmimport_method_rewriter_read_from(uint32(self), uint32(src), ret)
+	runtime.KeepAlive(self)
+	runtime.KeepAlive(src)
+	if cabi.U8(ret) != 0 {
+		v15 := loadError(ret + 4)
+		err = &v15
+	}
+	cabi.Reset(mark)
+	return
+}
+
+//go:wasmimport bindery:html/rewriter@0.1.0 [method]rewriter.write-to
+func wasmimport_method_rewriter_write_to(self0 uint32, dst0 uint32, retptr uint32)
+
+// Writes the output to `dst` inside the host from now on; steps carry
+// none. The rewriter ends `dst` when the document is complete, and
+// when it is dropped.
+func (self Rewriter) WriteTo(dst stream.OutputStream) (err *Error) {
+	mark := cabi.Mark()
+	ret := cabi.RetArea()
+	wasmimport_method_rewriter_write_to(uint32(self), uint32(dst), ret)
+	runtime.KeepAlive(self)
+	runtime.KeepAlive(dst)
+	if cabi.U8(ret) != 0 {
+		v16 := loadError(ret + 4)
+		err = &v16
+	}
+	cabi.Reset(mark)
+	return
+}
+
+//go:wasmimport bindery:html/rewriter@0.1.0 [method]rewriter.next
+func wasmimport_method_rewriter_next(self0 uint32, retptr uint32)
+
+// With `read-from`: reads the source and runs until an event, until
+// there is output for the guest (without `write-to`), or until the
+// document is complete.
+func (self Rewriter) Next() (result Step, err *Error) {
+	mark := cabi.Mark()
+	ret := cabi.RetArea()
+	wasmimport_method_rewriter_next(uint32(self), ret)
+	runtime.KeepAlive(self)
+	if cabi.U8(ret) != 0 {
+		v17 := loadError(ret + 4)
+		err = &v17
+	} else {
+		v18 := loadStep(ret + 4)
+		result = v18
+	}
+	cabi.Reset(mark)
+	return
+}
+
 func storeSelectorHandlers(a uint32, v SelectorHandlers) {
 	a1 := uint32(a)
 	a2 := uint32(a1 + 0)
@@ -462,6 +549,13 @@ func loadError(a uint32) Error {
 		a10 := uint32(a2 + 4)
 		v9 := cabi.String(cabi.U32(a10), cabi.U32(a10+4))
 		v1.TooLarge = v9
+	case 4:
+		v1.Tag = 4
+		a12 := uint32(a2 + 4)
+		v11 := cabi.String(cabi.U32(a12), cabi.U32(a12+4))
+		v1.Source = v11
+	case 5:
+		v1.Tag = 5
 	}
 	return v1
 }
@@ -500,15 +594,23 @@ func loadElement(a uint32) Element {
 	}
 	v1.Attributes = v17
 	a28 := uint32(a2 + 28)
-	v27 := cabi.String(cabi.U32(a28), cabi.U32(a28+4))
-	v1.NamespaceURI = v27
-	a30 := uint32(a2 + 36)
+	var v27 Namespace
+	switch uint32(cabi.U8(a28)) {
+	case 0:
+		v27 = Namespace(0)
+	case 1:
+		v27 = Namespace(1)
+	case 2:
+		v27 = Namespace(2)
+	}
+	v1.Namespace = v27
+	a30 := uint32(a2 + 29)
 	v29 := cabi.U8(a30) != 0
 	v1.Removed = v29
-	a32 := uint32(a2 + 37)
+	a32 := uint32(a2 + 30)
 	v31 := cabi.U8(a32) != 0
 	v1.SelfClosing = v31
-	a34 := uint32(a2 + 38)
+	a34 := uint32(a2 + 31)
 	v33 := cabi.U8(a34) != 0
 	v1.CanHaveContent = v33
 	return v1
@@ -664,6 +766,9 @@ func loadStep(a uint32) Step {
 		v6.Some, v6.Value = true, v8
 	}
 	v1.Event = v6
+	a10 := uint32(a2 + 60)
+	v9 := cabi.U8(a10) != 0
+	v1.Done = v9
 	return v1
 }
 
