@@ -183,9 +183,11 @@ async function main() {
   const work = await mkdtemp(join(tmpdir(), 'bindery-js-'));
   try {
     const entry = join(work, 'entry.js');
+    // The runtime first: it installs globals (HTMLRewriter) that the
+    // Worker's module may use as it is evaluated.
     await writeFile(entry, [
-      `import worker from ${JSON.stringify(src)};`,
       `import { serve } from ${JSON.stringify(join(here, 'src', 'runtime.js'))};`,
+      `import worker from ${JSON.stringify(src)};`,
       `export const handler = serve(worker);`,
       '',
     ].join('\n'));

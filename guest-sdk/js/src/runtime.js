@@ -4,15 +4,21 @@
 //
 // build.mjs bundles this file with the user's module into one entry:
 //
-//   import worker from "<user module>";
 //   import { serve } from "<this file>";
+//   import worker from "<user module>";
 //   export const handler = serve(worker);
 //
+// (this file first, so the globals it installs exist when the user's
+// module is evaluated)
+//
 // Request, Response, Headers, URL, ReadableStream, TextEncoder,
-// crypto.getRandomValues, console and Date are StarlingMonkey's own.
+// crypto.getRandomValues, console and Date are StarlingMonkey's own;
+// HTMLRewriter is htmlrewriter.js.
 import { Namespace } from 'bindery:kv/store@0.1.0';
 import { Bucket } from 'bindery:r2/bucket@0.1.0';
 import * as vars from 'bindery:config/vars@0.1.0';
+import { requestStarted } from './htmlrewriter.js'; // installs globalThis.HTMLRewriter
+import { hostStreams, bodySenders } from './bodies.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -20,9 +26,9 @@ const dispose = Symbol.dispose || Symbol.for('dispose');
 const CHUNK = 64 << 10;
 const SPLICE_ALL = 1n << 62n;
 
-// Streams backed by a host input-stream: a response body or an R2 put value
-// that is one of these moves inside the host (splice), not through JS.
-const hostStreams = new WeakMap();
+// Streams backed by a host input-stream (hostStreams, bodies.js): a response
+// body or an R2 put value that is one of these moves inside the host
+// (splice), not through JS.
 
 /** Error is a Bindery binding's error: `code` is the WIT case (e.g. "invalid-key"). */
 export class BindingError extends Error {
@@ -614,6 +620,11 @@ async function sendResponse(out, resp) {
     out.sendFull(resp.status, headers, new Uint8Array(0));
     return;
   }
+  const bs = bodySenders.get(body);
+  if (bs && bs.available()) { // an HTMLRewriter body: the host writes it
+    await bs.send(out.send(resp.status, headers));
+    return;
+  }
   const hs = hostStreams.get(body);
   if (hs && hs.available()) {
     const input = hs.take();
@@ -659,6 +670,7 @@ export function serve(worker) {
   }
   return {
     async handle(req, body, out) {
+      requestStarted();
       const headers = new Headers();
       for (const [k, v] of req.headers) headers.append(k, decoder.decode(v));
       const init = { method: req.method, headers };
