@@ -21,6 +21,7 @@ import (
 	"github.com/bindery-run/bindery/bindings/r2"
 	"github.com/bindery-run/bindery/bindings/vars"
 	"github.com/bindery-run/bindery/host"
+	"github.com/bindery-run/bindery/internal/state"
 	"github.com/bindery-run/bindery/internal/testutil"
 )
 
@@ -55,7 +56,26 @@ func userCache() string {
 	return os.TempDir()
 }
 
-// newWorker runs the test Worker with a KV namespace STORE holding user=Ada.
+// sitePage is the R2 object SITE/index.html: a 1 MiB page with a head, an
+// ad, a user slot and 1000 links.
+func sitePage() (page, want string) {
+	var p, w strings.Builder
+	head := "<!DOCTYPE html><html><head><title>Site</title></head><body><div class=ad>buy</div><p id=user>x</p>"
+	p.WriteString(head)
+	w.WriteString(strings.Replace(strings.Replace(strings.Replace(head, "</head>", `<script src="/analytics.js"></script></head>`, 1),
+		"<div class=ad>buy</div>", "", 1), "<p id=user>x</p>", "<p id=user>Ada</p>", 1))
+	filler := strings.Repeat("Lorem ipsum dolor sit amet. ", 36)
+	for i := range 1000 {
+		fmt.Fprintf(&p, "<p>%s<a href=\"/p/%d\">%d</a> <a href=\"https://other.test/\">o</a></p>\n", filler, i, i)
+		fmt.Fprintf(&w, "<p>%s<a href=\"https://example.com/p/%d\">%d</a> <a href=\"https://other.test/\">o</a></p>\n", filler, i, i)
+	}
+	p.WriteString("</body></html>")
+	w.WriteString("</body></html><!-- rewritten -->")
+	return p.String(), w.String()
+}
+
+// newWorker runs the test Worker with a KV namespace STORE holding user=Ada
+// and an R2 bucket SITE holding index.html (sitePage).
 func newWorker(t *testing.T, wasm []byte, logs io.Writer) *host.Worker {
 	t.Helper()
 	ctx := context.Background()
@@ -72,9 +92,28 @@ func newWorker(t *testing.T, wasm []byte, logs io.Writer) *host.Worker {
 	if err := ns.Put(ctx, "user", []byte("Ada"), kv.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	st, err := state.Open(t.TempDir(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.R2().CreateBucket(ctx, "site"); err != nil {
+		t.Fatal(err)
+	}
+	site, err := st.R2().Bucket(ctx, "site")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := sitePage()
+	if _, err := site.Put(ctx, "index.html", strings.NewReader(page), r2.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	w, err := rt.NewWorker(ctx, host.WorkerConfig{
 		Name: "htmlrewriter", Wasm: wasm, RequestTimeout: 5 * time.Minute,
-		Bindings: []host.Binding{kv.NewBinding(map[string]*kv.Namespace{"STORE": ns})},
+		Bindings: []host.Binding{
+			kv.NewBinding(map[string]*kv.Namespace{"STORE": ns}),
+			r2.NewBinding(map[string]*r2.Bucket{"SITE": site}),
+		},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -117,6 +156,13 @@ func TestJSWorker(t *testing.T) {
 		}
 		if ct, cl := rec.Header().Get("Content-Type"), rec.Header().Get("Content-Length"); ct != "text/html; charset=utf-8" || cl != "" {
 			t.Errorf("headers: content-type %q, content-length %q (the old length must go)", ct, cl)
+		}
+	})
+
+	t.Run("R2 page", func(t *testing.T) {
+		rec := get(t, "/r2")
+		if _, want := sitePage(); rec.Code != 200 || rec.Body.String() != want {
+			t.Fatalf("GET /r2: %d, %d bytes (want %d)\nlog:\n%s", rec.Code, rec.Body.Len(), len(want), logs)
 		}
 	})
 

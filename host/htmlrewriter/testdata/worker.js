@@ -123,10 +123,28 @@ function page(env) {
   return res;
 }
 
+class SiteLinkRewriter {
+  element(el) {
+    const href = el.getAttribute('href');
+    if (href.startsWith('/')) el.setAttribute('href', 'https://example.com' + href);
+  }
+}
+
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
     switch (url.pathname) {
+      case '/r2': { // docs/sdk-js.md's example: an R2 object's body, rewritten in the host
+        const page = await env.SITE.get('index.html');
+        if (page === null) return new Response('not found', { status: 404 });
+        return new HTMLRewriter()
+          .on('a[href]', new SiteLinkRewriter())
+          .on('head', { element(el) { el.append('<script src="/analytics.js"></script>', { html: true }); } })
+          .on('.ad', { element(el) { el.remove(); } })
+          .on('#user', { async element(el) { el.setInnerContent(await env.STORE.get('user') ?? 'guest'); } })
+          .onDocument({ end(end) { end.append('<!-- rewritten -->', { html: true }); } })
+          .transform(new Response(page.body, { headers: { 'content-type': 'text/html' } }));
+      }
       case '/page':
         return page(env);
       case '/rewrite': // the request body, streamed through the rewriter
