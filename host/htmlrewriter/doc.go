@@ -9,7 +9,10 @@
 // docs/design.md): Write feeds bytes and runs until a token some handler
 // must see; the guest runs the handlers and answers with the mutations
 // they made (Resume); the host applies them and runs on. End finishes the
-// document.
+// document. With ReadFrom the host reads a host stream (a request or R2
+// object body) itself, driven by Next, and with WriteTo it writes the
+// output to the response body itself: then the document's bytes never
+// pass through the guest, only the events do.
 //
 //	r, err := htmlrewriter.New([]htmlwit.Handlers{{Tag: htmlwit.HandlersSelector,
 //		Selector: htmlwit.SelectorHandlers{Selector: "a[href]", Element: true}}}, htmlrewriter.Limits{})

@@ -58,9 +58,10 @@ type Rewriter struct {
 	pend  pending
 	err   error // why stFailed
 
-	src  stream.InputStream  // ReadFrom's source, read by next
-	dst  stream.OutputStream // WriteTo's destination of the output
-	read bool                // write or end was called: too late for ReadFrom
+	src     stream.InputStream  // ReadFrom's source, read by next
+	dst     stream.OutputStream // WriteTo's destination of the output
+	read    bool                // write or end was called: too late for ReadFrom
+	endSent bool                // the document-end event went out
 }
 
 // readChunk is how much next reads from a ReadFrom source at a time.
@@ -206,6 +207,9 @@ func (r *Rewriter) next(ctx context.Context) (Step, error) {
 		return r.refuse("next")
 	}
 	for {
+		if err := ctx.Err(); err != nil { // a long run without events is one host call
+			return r.fail(fmt.Errorf("%w: %w", ErrSource, err))
+		}
 		p, e := r.src.Read(ctx, readChunk)
 		switch {
 		case e != nil && e.Tag == stream.StreamErrorClosed:
@@ -634,9 +638,10 @@ func (r *Rewriter) documentEnd() *htmlwit.Event {
 		r.closeImplied()
 	}
 	hs := r.handlersFor(func(reg *registration) bool { return !reg.selector && reg.end })
-	if hs == nil || r.pend.kind == pendDocEnd {
+	if hs == nil || r.endSent {
 		return nil
 	}
+	r.endSent = true
 	r.pend = pending{kind: pendDocEnd, emit: true}
 	return &htmlwit.Event{Tag: htmlwit.EventDocumentEnd, DocumentEnd: hs}
 }
@@ -690,8 +695,6 @@ func (r *Rewriter) complete() {
 		}
 	case pendDocEnd:
 		r.writeChunks(p.mut.after)
-		r.pend = pending{kind: pendDocEnd} // documentEnd must not ask again
-		return
 	}
 	r.pend = pending{}
 }

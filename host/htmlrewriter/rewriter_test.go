@@ -547,6 +547,15 @@ func TestHostStreams(t *testing.T) {
 			t.Errorf("err %v (%v)", err, w)
 		}
 	})
+	t.Run("the deadline passes", func(t *testing.T) {
+		r, _ := New(nil, Limits{})
+		r.readFrom(&pieceSource{doc: strings.Repeat("x", 1<<20), n: 1000})
+		cctx, cancel := context.WithCancel(ctx)
+		cancel()
+		if _, err := r.next(cctx); !errors.Is(err, ErrSource) || !errors.Is(err, context.Canceled) {
+			t.Errorf("err %v", err)
+		}
+	})
 	t.Run("the client went away", func(t *testing.T) {
 		r, _ := New(nil, Limits{})
 		r.writeTo(&sink{closed: true})
