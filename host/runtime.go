@@ -11,6 +11,7 @@ import (
 
 	"github.com/bindery-run/bindery/abi"
 	"github.com/bindery-run/bindery/abi/stream"
+	"github.com/bindery-run/bindery/host/htmlrewriter"
 	"github.com/bindery-run/bindery/host/internal/httpwit"
 	"github.com/bindery-run/bindery/host/internal/logwit"
 	"github.com/bindery-run/bindery/host/wasi02"
@@ -27,7 +28,7 @@ type RuntimeConfig struct {
 	// memory only (a big guest then compiles anew in every process).
 	CacheDir string
 	// Interfaces are the WIT interfaces of the bindings, beyond the core
-	// ones (streams, HTTP, crypto, WASI 0.2) the host always serves.
+	// ones (streams, HTTP, crypto, HTMLRewriter, WASI 0.2) the host always serves.
 	Interfaces []abi.Interface
 	// Logger receives the host's and the guests' logs; nil discards them.
 	Logger *slog.Logger
@@ -87,6 +88,8 @@ func NewRuntime(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
 		{Name: logwit.ConsoleInterface, Define: logwit.DefineConsole}, // each Worker's own (newWorker)
 		// WebCrypto's SubtleCrypto: computation only, so every Worker gets it.
 		webcrypto.WIT(),
+		// HTMLRewriter's engine; it grants nothing per Worker.
+		htmlrewriter.WIT(htmlrewriter.Limits{}),
 	}
 	// WASI 0.2 (clocks, random, io, cli, no filesystem), for guests such as
 	// componentize-js's engine that import it; it grants nothing per Worker.

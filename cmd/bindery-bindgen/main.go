@@ -88,5 +88,6 @@ var Targets = bindgen.Config{
 		{Interface: "bindery:log/console", HostDir: "host/internal/logwit", GuestDir: "guest-sdk/go/internal/wit/logwit"},
 		{Interface: "bindery:crypto/subtle", HostDir: "host/webcrypto/cryptowit", GuestDir: "guest-sdk/go/internal/wit/cryptowit"},
 		{Interface: "bindery:cache/cache", HostDir: "bindings/cache/cachewit", GuestDir: "guest-sdk/go/internal/wit/cachewit"},
+		{Interface: "bindery:html/rewriter", HostDir: "host/htmlrewriter/htmlwit", GuestDir: "guest-sdk/go/internal/wit/htmlwit"},
 	},
 }

@@ -95,7 +95,7 @@ func TestASGenerateProject(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := Config{Module: "github.com/bindery-run/bindery", World: "worker", ASDir: "as"}
-	for _, i := range []string{"bindery:io/streams", "bindery:http/types", "bindery:http/handler", "bindery:kv/store", "bindery:config/vars", "bindery:r2/bucket"} {
+	for _, i := range []string{"bindery:io/streams", "bindery:http/types", "bindery:http/handler", "bindery:kv/store", "bindery:config/vars", "bindery:r2/bucket", "bindery:html/rewriter"} {
 		cfg.Targets = append(cfg.Targets, Target{Interface: i})
 	}
 	files, err := Generate(res, cfg)
@@ -118,7 +118,7 @@ func TestASGenerateProject(t *testing.T) {
 		paths = append(paths, p)
 	}
 	slices.Sort(paths)
-	want := []string{"as/cabi.ts", "as/config_vars.ts", "as/exports.js", "as/exports.ts", "as/http_handler.ts", "as/http_types.ts", "as/io_streams.ts", "as/kv_store.ts", "as/r2_bucket.ts"}
+	want := []string{"as/cabi.ts", "as/config_vars.ts", "as/exports.js", "as/exports.ts", "as/html_rewriter.ts", "as/http_handler.ts", "as/http_types.ts", "as/io_streams.ts", "as/kv_store.ts", "as/r2_bucket.ts"}
 	if !slices.Equal(paths, want) {
 		t.Fatalf("files %v, want %v", paths, want)
 	}

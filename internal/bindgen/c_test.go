@@ -109,7 +109,7 @@ func TestCGenerateProject(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ifaces := []string{"bindery:io/streams", "bindery:http/types", "bindery:http/handler", "bindery:kv/store", "bindery:config/vars", "bindery:r2/bucket"}
+	ifaces := []string{"bindery:io/streams", "bindery:http/types", "bindery:http/handler", "bindery:kv/store", "bindery:config/vars", "bindery:r2/bucket", "bindery:html/rewriter"}
 	files, err := genCRes(t, res, "worker", ifaces...)
 	if err != nil {
 		t.Fatal(err)
@@ -118,7 +118,7 @@ func TestCGenerateProject(t *testing.T) {
 	for _, f := range files {
 		names = append(names, f.Path)
 	}
-	want := []string{"c/bindery_cabi.c", "c/bindery_cabi.h", "c/config_vars.c", "c/config_vars.h", "c/http_handler.c", "c/http_handler.h",
+	want := []string{"c/bindery_cabi.c", "c/bindery_cabi.h", "c/config_vars.c", "c/config_vars.h", "c/html_rewriter.c", "c/html_rewriter.h", "c/http_handler.c", "c/http_handler.h",
 		"c/http_types.c", "c/http_types.h", "c/io_streams.c", "c/io_streams.h", "c/kv_store.c", "c/kv_store.h", "c/r2_bucket.c", "c/r2_bucket.h"}
 	slices.Sort(names)
 	if !slices.Equal(names, want) {
@@ -184,7 +184,7 @@ func TestCCompiles(t *testing.T) {
 		world  string
 		ifaces []string
 	}{
-		{"project", project, "worker", []string{"bindery:io/streams", "bindery:http/types", "bindery:http/handler", "bindery:kv/store", "bindery:config/vars", "bindery:r2/bucket"}},
+		{"project", project, "worker", []string{"bindery:io/streams", "bindery:http/types", "bindery:http/handler", "bindery:kv/store", "bindery:config/vars", "bindery:r2/bucket", "bindery:html/rewriter"}},
 		{"layout", layoutWIT(t), "layout", []string{"test:layout/types", "test:layout/exports"}},
 	}
 	for _, tt := range tests {

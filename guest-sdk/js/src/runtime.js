@@ -31,6 +31,8 @@ import { formatError, installConsole } from './console.js';
 installConsole();
 import './crypto.js'; // crypto.subtle, CryptoKey, crypto.DigestStream on the host's crypto
 import { installCaches } from './cache.js';
+import { requestStarted } from './htmlrewriter.js'; // installs globalThis.HTMLRewriter
+import { hostStreams, bodySenders } from './bodies.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -38,9 +40,9 @@ const dispose = Symbol.dispose || Symbol.for('dispose');
 const CHUNK = 64 << 10;
 const SPLICE_ALL = 1n << 62n;
 
-// Streams backed by a host input-stream: a response body or an R2 put value
-// that is one of these moves inside the host (splice), not through JS.
-const hostStreams = new WeakMap();
+// Streams backed by a host input-stream (hostStreams, bodies.js): a response
+// body or an R2 put value that is one of these moves inside the host
+// (splice), not through JS.
 
 /** Error is a Bindery binding's error: `code` is the WIT case (e.g. "invalid-key"). */
 export class BindingError extends Error {
@@ -640,6 +642,11 @@ async function sendResponse(out, resp) {
     out.sendFull(resp.status, headers, new Uint8Array(0));
     return;
   }
+  const bs = bodySenders.get(body);
+  if (bs && bs.available()) { // an HTMLRewriter body: the host writes it
+    await bs.send(out.send(resp.status, headers));
+    return;
+  }
   const hs = hostStreams.get(body);
   if (hs && hs.available()) {
     const input = hs.take();
@@ -710,6 +717,7 @@ export function serve(worker, { namespace = false } = {}) {
   return {
     async handle(req, body, out) {
       serving = true;
+      requestStarted();
       const headers = new Headers();
       for (const [k, v] of req.headers) headers.append(k, decoder.decode(v));
       const init = { method: req.method, headers };
