@@ -143,6 +143,16 @@ func corpusProjects() []corpusProject {
 			{name: "delete", method: "DELETE", path: "/docs/a%20b.txt", status: 204},
 			{name: "gone", method: "GET", path: "/docs/a%20b.txt", status: 404},
 		}},
+		{dir: "html-rewriter", steps: []corpusStep{
+			{name: "store the page", method: "PUT", path: "/about", status: 204,
+				body: `<!doctype html><html><head><title>About</title><script src="https://cdn.test/tracker.js"></script></head>` +
+					`<body><h1>Hello, world</h1><a href="https://old.example.com/docs">docs</a> <a href="/x">x</a></body></html>`},
+			{name: "rewritten", method: "GET", path: "/about", status: 200,
+				wantBody: `<!doctype html><html><head><title>Bindery · About</title></head>` +
+					`<body><div class="banner">Served by Bindery</div><h1>Hello, world (12)</h1><a href="https://new.example.com/docs">docs</a> <a href="/x">x</a></body></html>`,
+				wantHeader: map[string]string{"Content-Type": "text/html; charset=utf-8"}},
+			{name: "missing", method: "GET", path: "/nope", status: 404},
+		}},
 		{dir: "jwt-verify", setup: jwtSetup, steps: []corpusStep{
 			{name: "no token", method: "GET", path: "/", status: 401, want: "missing bearer token"},
 			{name: "RS256", method: "GET", path: "/", header: http.Header{"Authorization": {"Bearer {rs256}"}}, status: 200, want: `{"sub":"alice","alg":"RS256"}`},

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -17,37 +16,16 @@ import (
 	"time"
 
 	"github.com/bindery-run/bindery/abi"
+	cacheapi "github.com/bindery-run/bindery/bindings/cache"
 	"github.com/bindery-run/bindery/bindings/kv"
 	"github.com/bindery-run/bindery/bindings/r2"
 	"github.com/bindery-run/bindery/bindings/vars"
 	"github.com/bindery-run/bindery/host"
+	"github.com/bindery-run/bindery/internal/jsbuild"
+	"github.com/bindery-run/bindery/internal/jsbuild/jstest"
 	"github.com/bindery-run/bindery/internal/state"
 	"github.com/bindery-run/bindery/internal/testutil"
 )
-
-// buildJS builds testdata/worker.js with guest-sdk/js (cached by its
-// inputs), or skips when node or the SDK's packages are missing (fails
-// when js is required: testutil.NeedToolchain).
-func buildJS(t *testing.T) []byte {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("-short: building a JS Worker takes ~20 s")
-	}
-	node, err := testutil.ProbeJS()
-	testutil.NeedToolchain(t, err)
-	sdk := filepath.Join(testutil.RepoRoot(t), "guest-sdk", "js")
-	out := filepath.Join(t.TempDir(), "worker.wasm")
-	cmd := exec.Command(node, filepath.Join(sdk, "build.mjs"), filepath.Join("testdata", "worker.js"), "-o", out,
-		"--cache-dir", filepath.Join(userCache(), "bindery-test", "js"))
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, b)
-	}
-	wasm, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return wasm
-}
 
 func userCache() string {
 	if d, err := os.UserCacheDir(); err == nil {
@@ -76,12 +54,12 @@ func sitePage() (page, want string) {
 
 // newWorker runs the test Worker with a KV namespace STORE holding user=Ada
 // and an R2 bucket SITE holding index.html (sitePage).
-func newWorker(t *testing.T, wasm []byte, logs io.Writer) *host.Worker {
+func newWorker(t *testing.T, js *jsbuild.Worker, logs io.Writer) *host.Worker {
 	t.Helper()
 	ctx := context.Background()
 	rt, err := host.NewRuntime(ctx, host.RuntimeConfig{
 		CacheDir:   filepath.Join(userCache(), "bindery-test", "wazero"),
-		Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT()},
+		Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT(), cacheapi.WIT()},
 		Logger:     slog.New(slog.NewTextHandler(logs, nil)),
 	})
 	if err != nil {
@@ -109,7 +87,7 @@ func newWorker(t *testing.T, wasm []byte, logs io.Writer) *host.Worker {
 		t.Fatal(err)
 	}
 	w, err := rt.NewWorker(ctx, host.WorkerConfig{
-		Name: "htmlrewriter", Wasm: wasm, RequestTimeout: 5 * time.Minute,
+		Name: "htmlrewriter", Wasm: js.Wasm, Init: js.Init, MapText: js.MapText, RequestTimeout: 5 * time.Minute,
 		Bindings: []host.Binding{
 			kv.NewBinding(map[string]*kv.Namespace{"STORE": ns}),
 			r2.NewBinding(map[string]*r2.Bucket{"SITE": site}),
@@ -128,7 +106,7 @@ func newWorker(t *testing.T, wasm []byte, logs io.Writer) *host.Worker {
 // handlers), the API's errors, and a large document streamed through it.
 func TestJSWorker(t *testing.T) {
 	logs := &testutil.SyncBuffer{}
-	w := newWorker(t, buildJS(t), logs)
+	w := newWorker(t, jstest.Build(t, "testdata/worker.js"), logs)
 	get := func(t *testing.T, path string) *httptest.ResponseRecorder {
 		t.Helper()
 		rec := httptest.NewRecorder()
