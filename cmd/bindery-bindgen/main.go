@@ -87,5 +87,6 @@ var Targets = bindgen.Config{
 		{Interface: "bindery:r2/bucket", HostDir: "bindings/r2/r2wit", GuestDir: "guest-sdk/go/internal/wit/r2wit"},
 		{Interface: "bindery:log/console", HostDir: "host/internal/logwit", GuestDir: "guest-sdk/go/internal/wit/logwit"},
 		{Interface: "bindery:crypto/subtle", HostDir: "host/webcrypto/cryptowit", GuestDir: "guest-sdk/go/internal/wit/cryptowit"},
+		{Interface: "bindery:intl/text", HostDir: "host/intl/intlwit", GuestDir: "guest-sdk/go/internal/wit/intlwit"},
 	},
 }
