@@ -13,6 +13,7 @@ import (
 	"github.com/bindery-run/bindery/abi/stream"
 	"github.com/bindery-run/bindery/host/internal/httpwit"
 	"github.com/bindery-run/bindery/host/internal/logwit"
+	"github.com/bindery-run/bindery/host/intl"
 	"github.com/bindery-run/bindery/host/wasi02"
 	"github.com/bindery-run/bindery/host/webcrypto"
 	"github.com/tetratelabs/wazero"
@@ -87,6 +88,10 @@ func NewRuntime(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
 		{Name: logwit.ConsoleInterface, Define: logwit.DefineConsole}, // each Worker's own (newWorker)
 		// WebCrypto's SubtleCrypto: computation only, so every Worker gets it.
 		webcrypto.WIT(),
+		// Unicode and locale services (normalization, collation, dates,
+		// property escapes) for engines built without ICU: computation
+		// only, so every Worker gets it.
+		intl.WIT(),
 	}
 	// WASI 0.2 (clocks, random, io, cli, no filesystem), for guests such as
 	// componentize-js's engine that import it; it grants nothing per Worker.
