@@ -17,6 +17,7 @@ import { formatError, installConsole } from './console.js';
 
 installConsole();
 import './crypto.js'; // crypto.subtle, CryptoKey, crypto.DigestStream on the host's crypto
+import './intl.js'; // String.prototype.normalize, \p{…} in new RegExp, localeCompare, toLocaleUpperCase on the host's intl
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
