@@ -1,8 +1,16 @@
 // gen.mjs writes the expectations of the Go tests (node's V8 and ICU are
-// the reference, as Workers run V8): datetime.json, text.json.
+// the reference, as Workers run V8): datetime.json, text.json, and
+// js.json (cases.js's answers, for TestJSWorker). Workers run in UTC with
+// the locale en-US, so node must too:
 //
-//   cd host/intl/testdata && node gen.mjs
+//   cd host/intl/testdata && TZ=UTC LANG=en_US.UTF-8 node gen.mjs
 import fs from 'node:fs';
+import { run } from './cases.js';
+
+if (new Date(0).getTimezoneOffset() !== 0 || new Intl.NumberFormat().resolvedOptions().locale !== 'en-US') {
+  throw new Error('run with TZ=UTC LANG=en_US.UTF-8');
+}
+fs.writeFileSync('js.json', JSON.stringify({ node: process.version, icu: process.versions.icu, answers: run() }, null, 1) + '\n');
 
 const instants = [Date.UTC(2024, 2, 5, 14, 7, 9, 45), Date.UTC(1999, 11, 31, 23, 59, 59, 999), Date.UTC(2024, 6, 4, 0, 30, 0, 0)];
 const locales = ['en', 'en-GB', 'de', 'fr', 'es', 'it', 'pt', 'nl', 'ja', 'zh', 'ko', 'ru', 'ar', 'hi', 'pl', 'sv', 'tr'];
