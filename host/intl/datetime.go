@@ -809,8 +809,9 @@ func (t *Text) resolveDateTime(locales []string, options []intlwit.Field) ([]int
 	for _, f := range options {
 		opt[f.Name] = f.Value
 	}
-	// The locale: the first requested that has data, as requested.
-	tag, dl := language.Make("en"), "en"
+	// The locale: the first requested that has data, as requested; else
+	// en-US, Workers' default.
+	tag, dl := language.AmericanEnglish, "en"
 	for _, l := range locales {
 		tg, err := language.Parse(l)
 		if err != nil {

@@ -329,3 +329,23 @@ func BenchmarkRewrite(b *testing.B) {
 		x.Rewrite(src)
 	}
 }
+
+func FuzzExpand(f *testing.F) {
+	x := newExpander(f)
+	for _, s := range []string{`\p{L}`, `[\P{Lu}a-z]`, `[\p{L}--[a-z]]`, `\\p{L}`, `\p{`, `[[\p{N}]]`, `\P{Script=Greek}+`} {
+		f.Add(s, "u")
+		f.Add(s, "v")
+	}
+	f.Fuzz(func(t *testing.T, pattern, flags string) {
+		out, err := x.Expand(pattern, flags)
+		if err != nil {
+			return
+		}
+		if !strings.ContainsAny(flags, "uv") && out != pattern {
+			t.Fatalf("changed without u or v: %q -> %q", pattern, out)
+		}
+		if strings.ContainsAny(flags, "uv") && (strings.Contains(out, `\p{`) || strings.Contains(out, `\P{`)) && !strings.Contains(pattern, `\\`) {
+			t.Fatalf("an escape is left: %q -> %q", pattern, out)
+		}
+	})
+}
