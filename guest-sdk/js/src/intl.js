@@ -139,6 +139,10 @@ const BinderyRegExp = new Proxy(NativeRegExp, {
     if (flags === undefined && pattern instanceof NativeRegExp && pattern.constructor === BinderyRegExp) return pattern;
     return Reflect.construct(target, rewriteArgs(args));
   },
+  // The legacy statics (RegExp.$1, RegExp.lastMatch) check that they are
+  // read from the engine's RegExp.
+  get: (target, key) => Reflect.get(target, key, target),
+  set: (target, key, value) => Reflect.set(target, key, value, target),
 });
 define(NativeRegExp.prototype, 'constructor', BinderyRegExp);
 define(globalThis, 'RegExp', BinderyRegExp);

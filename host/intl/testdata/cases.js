@@ -52,6 +52,11 @@ export const cases = {
     return new R('\\p{L}+', 'u').exec('ab1')[0];
   },
   'regexp in string untouched': () => '/\\p{L}/u'.length,
+  'regexp legacy statics': () => {
+    /(b)(c)/.exec('abcd');
+    return [RegExp.$1, RegExp.$2, RegExp.lastMatch, RegExp['$`']].join(',');
+  },
+  'regexp species': () => 'a1b2'.split(new RegExp('\\p{Nd}', 'u')).join('|'),
 
   // Intl.NumberFormat and Number.prototype.toLocaleString
   'number default': () => (1234567.891).toLocaleString(),
