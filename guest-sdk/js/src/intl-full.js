@@ -124,7 +124,8 @@ for (const proto of [Number.prototype, typeof BigInt === 'function' ? BigInt.pro
   if (!proto) continue;
   const toLocaleString = proto.toLocaleString;
   define(proto, 'toLocaleString', {
-    toLocaleString(locales, options) {
+    toLocaleString() {
+      const [locales, options] = arguments;
       ensure('NumberFormat', locales);
       return Reflect.apply(toLocaleString, this, [locales, options]);
     },
@@ -135,7 +136,8 @@ for (const proto of [Number.prototype, typeof BigInt === 'function' ? BigInt.pro
 // to each element, as ECMA-402 says (the engine's pass neither).
 for (const proto of [Array.prototype, Object.getPrototypeOf(Int8Array.prototype)]) {
   define(proto, 'toLocaleString', {
-    toLocaleString(locales, options) {
+    toLocaleString() {
+      const [locales, options] = arguments;
       const o = Object(this);
       const len = Number(o.length) || 0;
       let out = '';
@@ -300,6 +302,7 @@ define(DateTimeFormat, 'supportedLocalesOf', function supportedLocalesOf(locales
   return requestedLocales(locales).filter((l) => dataLocale(l) !== undefined);
 });
 Object.defineProperty(DateTimeFormat.prototype, Symbol.toStringTag, { value: 'Intl.DateTimeFormat', configurable: true });
+Object.defineProperty(DateTimeFormat, 'length', { value: 0, configurable: true });
 define(Intl, 'DateTimeFormat', DateTimeFormat);
 
 // Date's toLocale…String, with a cache of the formatters made without
@@ -319,7 +322,8 @@ function dateFormatter(locales, options, required, defaults) {
 const dateValue = Date.prototype.valueOf;
 for (const [name, required, defaults] of [['toLocaleString', 'any', 'all'], ['toLocaleDateString', 'date', 'date'], ['toLocaleTimeString', 'time', 'time']]) {
   define(Date.prototype, name, {
-    [name](locales, options) {
+    [name]() {
+      const [locales, options] = arguments;
       const t = Reflect.apply(dateValue, this, []);
       if (Number.isNaN(t)) return 'Invalid Date';
       return formatString(slots.get(dateFormatter(locales, options, required, defaults)), t);
@@ -358,6 +362,7 @@ define(Collator, 'supportedLocalesOf', function supportedLocalesOf(locales) {
   return requestedLocales(locales);
 });
 Object.defineProperty(Collator.prototype, Symbol.toStringTag, { value: 'Intl.Collator', configurable: true });
+Object.defineProperty(Collator, 'length', { value: 0, configurable: true });
 define(Intl, 'Collator', Collator);
 
 // --- Intl.Segmenter ----------------------------------------------------------------------
@@ -394,6 +399,7 @@ export class Segmenter {
   }
 }
 Object.defineProperty(Segmenter.prototype, Symbol.toStringTag, { value: 'Intl.Segmenter', configurable: true });
+Object.defineProperty(Segmenter, 'length', { value: 0, configurable: true });
 
 const GRANULARITY = { grapheme: 'grapheme', word: 'word', sentence: 'sentence' };
 

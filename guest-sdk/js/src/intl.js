@@ -177,7 +177,8 @@ export function resolveCollator(locales, options) {
 const collators = new Map();
 
 define(String.prototype, 'localeCompare', {
-  localeCompare(that, locales, options) {
+  localeCompare(that) {
+    const [, locales, options] = arguments;
     if (this == null) throw new TypeError('String.prototype.localeCompare called on null or undefined');
     const a = String(this);
     const b = String(that);
@@ -219,7 +220,8 @@ function caseLocale(locales) {
 }
 
 define(String.prototype, 'toLocaleUpperCase', {
-  toLocaleUpperCase(locales) {
+  toLocaleUpperCase() {
+    const [locales] = arguments;
     if (this == null) throw new TypeError('String.prototype.toLocaleUpperCase called on null or undefined');
     const s = String(this);
     const l = caseLocale(locales);
@@ -228,7 +230,8 @@ define(String.prototype, 'toLocaleUpperCase', {
 }.toLocaleUpperCase);
 
 define(String.prototype, 'toLocaleLowerCase', {
-  toLocaleLowerCase(locales) {
+  toLocaleLowerCase() {
+    const [locales] = arguments;
     if (this == null) throw new TypeError('String.prototype.toLocaleLowerCase called on null or undefined');
     const s = String(this);
     const l = caseLocale(locales);

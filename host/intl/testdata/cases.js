@@ -208,6 +208,8 @@ export const cases = {
   'display script': () => new Intl.DisplayNames(['fr'], { type: 'script' }).of('Cyrl'),
 
   'typeof Intl': () => typeof Intl + ' ' + Object.prototype.toString.call(Intl),
+  'function lengths': () => [String.prototype.normalize, String.prototype.localeCompare, String.prototype.toLocaleUpperCase, Number.prototype.toLocaleString, Date.prototype.toLocaleDateString, Intl.DateTimeFormat, Intl.Collator, Intl.Segmenter].map((f) => f.length).join(','),
+  'toStringTags': () => [new Intl.DateTimeFormat(), new Intl.Collator(), new Intl.Segmenter(), new Intl.NumberFormat()].map((x) => Object.prototype.toString.call(x)).join(','),
 };
 
 /** run runs every case: its answer as a string, or the error's name. */
