@@ -1138,6 +1138,15 @@ func (t *Text) FormatDate(ctx context.Context, locale, pattern, timeZone string,
 	return out
 }
 
+// FormatDateText implements format-date-text.
+func (t *Text) FormatDateText(ctx context.Context, locale, pattern, timeZone string, epochMs float64) string {
+	var b strings.Builder
+	for _, p := range t.FormatDate(ctx, locale, pattern, timeZone, epochMs) {
+		b.WriteString(p.Value)
+	}
+	return strings.ReplaceAll(b.String(), "\u202f", " ")
+}
+
 // textWidth maps a text field's length to CLDR's width.
 func textWidth(n int) string {
 	switch n {

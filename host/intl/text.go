@@ -175,6 +175,38 @@ func (t *Text) Compare(ctx context.Context, key, a, b string) int32 {
 	return t.compare(key, a, b)
 }
 
+// SortKey implements sort-key: the collation key's bytes, each as the
+// code point 0x100 + byte, so that code point order (and so UTF-16 order)
+// is byte order; Compare's emulations are keys too (for "case", the base
+// key, U+0000, and the key of the letters without their accents).
+func (t *Text) SortKey(ctx context.Context, key, s string) string {
+	if k, ok := strings.CutSuffix(key, "-ka-shifted"); ok || strings.Contains(key, "-ka-shifted-") {
+		if !ok {
+			k = strings.Replace(key, "-ka-shifted", "", 1)
+		}
+		key, s = k, dropPunctuation(s)
+	}
+	var b strings.Builder
+	if k, ok := strings.CutSuffix(key, "-kc-true-ks-level1"); ok {
+		t.writeKey(&b, k+"-ks-level1", s)
+		b.WriteByte(0)
+		t.writeKey(&b, k+"-ks-level3", dropMarks(s))
+		return b.String()
+	}
+	t.writeKey(&b, key, s)
+	return b.String()
+}
+
+func (t *Text) writeKey(b *strings.Builder, key, s string) {
+	p := t.collator(key)
+	c := p.Get().(*collate.Collator)
+	defer p.Put(c)
+	var buf collate.Buffer
+	for _, x := range c.KeyFromString(&buf, s) {
+		b.WriteRune(0x100 + rune(x))
+	}
+}
+
 func (t *Text) compare(key, a, b string) int32 {
 	p := t.collator(key)
 	c := p.Get().(*collate.Collator)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/bindery-run/bindery/host/intl/intlwit"
@@ -104,6 +105,9 @@ func TestCompare(t *testing.T) {
 		}
 		if int(got) != c.Want {
 			t.Errorf("Collator(%s, %v).compare(%q, %q) = %d, want %d (%s)", c.Locale, c.Options, c.A, c.B, got, c.Want, key)
+		}
+		if byKey := strings.Compare(x.SortKey(ctx, key, c.A), x.SortKey(ctx, key, c.B)); byKey != int(got) {
+			t.Errorf("Collator(%s, %v): the sort keys of %q and %q compare %d, compare says %d", c.Locale, c.Options, c.A, c.B, byKey, got)
 		}
 	}
 }

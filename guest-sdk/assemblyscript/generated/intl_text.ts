@@ -151,6 +151,26 @@ export function compare(key: string, a: string, b: string): i32 {
 }
 
 /**
+ * The sort key of `s` for the collator `key` names: two strings compare
+ * as their keys do (UTF-16 code unit order), so a guest that sorts can
+ * ask once per string instead of once per comparison.
+ */
+export function sortKey(key: string, s: string): string {
+  const _mark = mark();
+  const _s1 = key;
+  const _n2 = String.UTF8.byteLength(_s1);
+  const _p3 = lowerString(_s1, _n2);
+  const _s4 = s;
+  const _n5 = String.UTF8.byteLength(_s4);
+  const _p6 = lowerString(_s4, _n5);
+  _import_sort_key(<i32>_p3, <i32>_n2, <i32>_p6, <i32>_n5, <i32>_ret_import_sort_key);
+  release(_mark);
+  const _p7 = load<i32>(_ret_import_sort_key);
+  const _n8 = load<i32>(_ret_import_sort_key + 4);
+  return liftString(<usize>(_p7), <usize>(_n8));
+}
+
+/**
  * Breaks `s` into graphemes, words or sentences (Unicode's UAX #29).
  */
 export function segmentText(s: string, granularity: Granularity): Array<Segment> {
@@ -270,6 +290,28 @@ export function formatDate(locale: string, pattern: string, timeZone: string, ep
 }
 
 /**
+ * What `format-date` gives, as one string (a plain space for U+202F,
+ * as V8's format does): one value to lift instead of a list.
+ */
+export function formatDateText(locale: string, pattern: string, timeZone: string, epochMs: f64): string {
+  const _mark = mark();
+  const _s1 = locale;
+  const _n2 = String.UTF8.byteLength(_s1);
+  const _p3 = lowerString(_s1, _n2);
+  const _s4 = pattern;
+  const _n5 = String.UTF8.byteLength(_s4);
+  const _p6 = lowerString(_s4, _n5);
+  const _s7 = timeZone;
+  const _n8 = String.UTF8.byteLength(_s7);
+  const _p9 = lowerString(_s7, _n8);
+  _import_format_date_text(<i32>_p3, <i32>_n2, <i32>_p6, <i32>_n5, <i32>_p9, <i32>_n8, epochMs, <i32>_ret_import_format_date_text);
+  release(_mark);
+  const _p10 = load<i32>(_ret_import_format_date_text);
+  const _n11 = load<i32>(_ret_import_format_date_text + 4);
+  return liftString(<usize>(_p10), <usize>(_n11));
+}
+
+/**
  * The JSON text of a locale's data for one of the SDK's Intl
  * polyfills (`kind`: numberformat, pluralrules, relativetimeformat,
  * listformat, displaynames), or none when the host has none.
@@ -366,6 +408,12 @@ function _load_intl_text_field(addr: usize): Field {
 @external("bindery:intl/text@0.1.0", "compare")
 declare function _import_compare(a0: i32, a1: i32, a2: i32, a3: i32, a4: i32, a5: i32): i32;
 
+@external("bindery:intl/text@0.1.0", "sort-key")
+declare function _import_sort_key(a0: i32, a1: i32, a2: i32, a3: i32, a4: i32): void;
+
+// The return area of sort-key.
+const _ret_import_sort_key = memory.data(8, 4);
+
 @external("bindery:intl/text@0.1.0", "segment-text")
 declare function _import_segment_text(a0: i32, a1: i32, a2: i32, a3: i32): void;
 
@@ -396,6 +444,12 @@ declare function _import_format_date(a0: i32, a1: i32, a2: i32, a3: i32, a4: i32
 
 // The return area of format-date.
 const _ret_import_format_date = memory.data(8, 4);
+
+@external("bindery:intl/text@0.1.0", "format-date-text")
+declare function _import_format_date_text(a0: i32, a1: i32, a2: i32, a3: i32, a4: i32, a5: i32, a6: f64, a7: i32): void;
+
+// The return area of format-date-text.
+const _ret_import_format_date_text = memory.data(8, 4);
 
 @external("bindery:intl/text@0.1.0", "locale-data")
 declare function _import_locale_data(a0: i32, a1: i32, a2: i32, a3: i32, a4: i32): void;

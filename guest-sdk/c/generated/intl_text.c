@@ -94,6 +94,15 @@ int32_t intl_text_compare(bindery_string_t key, bindery_string_t a, bindery_stri
   return (int32_t)(r0);
 }
 
+__attribute__((__import_module__("bindery:intl/text@0.1.0"), __import_name__("sort-key")))
+extern void __wasm_import_intl_text_sort_key(int32_t, int32_t, int32_t, int32_t, int32_t);
+
+bindery_string_t intl_text_sort_key(bindery_string_t key, bindery_string_t s) {
+  bindery_string_t ret_area;
+  __wasm_import_intl_text_sort_key((int32_t)(uintptr_t)(key).ptr, (int32_t)(key).len, (int32_t)(uintptr_t)(s).ptr, (int32_t)(s).len, (int32_t)(uintptr_t)&ret_area);
+  return ret_area;
+}
+
 __attribute__((__import_module__("bindery:intl/text@0.1.0"), __import_name__("segment-text")))
 extern void __wasm_import_intl_text_segment_text(int32_t, int32_t, int32_t, int32_t);
 
@@ -151,6 +160,15 @@ extern void __wasm_import_intl_text_format_date(int32_t, int32_t, int32_t, int32
 intl_text_list_field_t intl_text_format_date(bindery_string_t locale, bindery_string_t pattern, bindery_string_t time_zone, double epoch_ms) {
   intl_text_list_field_t ret_area;
   __wasm_import_intl_text_format_date((int32_t)(uintptr_t)(locale).ptr, (int32_t)(locale).len, (int32_t)(uintptr_t)(pattern).ptr, (int32_t)(pattern).len, (int32_t)(uintptr_t)(time_zone).ptr, (int32_t)(time_zone).len, epoch_ms, (int32_t)(uintptr_t)&ret_area);
+  return ret_area;
+}
+
+__attribute__((__import_module__("bindery:intl/text@0.1.0"), __import_name__("format-date-text")))
+extern void __wasm_import_intl_text_format_date_text(int32_t, int32_t, int32_t, int32_t, int32_t, int32_t, double, int32_t);
+
+bindery_string_t intl_text_format_date_text(bindery_string_t locale, bindery_string_t pattern, bindery_string_t time_zone, double epoch_ms) {
+  bindery_string_t ret_area;
+  __wasm_import_intl_text_format_date_text((int32_t)(uintptr_t)(locale).ptr, (int32_t)(locale).len, (int32_t)(uintptr_t)(pattern).ptr, (int32_t)(pattern).len, (int32_t)(uintptr_t)(time_zone).ptr, (int32_t)(time_zone).len, epoch_ms, (int32_t)(uintptr_t)&ret_area);
   return ret_area;
 }
 

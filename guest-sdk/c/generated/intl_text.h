@@ -99,6 +99,11 @@ intl_text_list_field_t intl_text_collator_resolve(intl_text_list_string_t locale
 // collator-resolve): negative, zero or positive.
 int32_t intl_text_compare(bindery_string_t key, bindery_string_t a, bindery_string_t b);
 
+// The sort key of `s` for the collator `key` names: two strings compare
+// as their keys do (UTF-16 code unit order), so a guest that sorts can
+// ask once per string instead of once per comparison.
+bindery_string_t intl_text_sort_key(bindery_string_t key, bindery_string_t s);
+
 // Breaks `s` into graphemes, words or sentences (Unicode's UAX #29).
 intl_text_list_segment_t intl_text_segment_text(bindery_string_t s, intl_text_granularity_t granularity);
 
@@ -120,6 +125,10 @@ bool intl_text_date_time_resolve(intl_text_list_string_t locales, intl_text_list
 // and `time-zone`: its parts, each a type (year, month, literal, …)
 // and its text.
 intl_text_list_field_t intl_text_format_date(bindery_string_t locale, bindery_string_t pattern, bindery_string_t time_zone, double epoch_ms);
+
+// What `format-date` gives, as one string (a plain space for U+202F,
+// as V8's format does): one value to lift instead of a list.
+bindery_string_t intl_text_format_date_text(bindery_string_t locale, bindery_string_t pattern, bindery_string_t time_zone, double epoch_ms);
 
 // The JSON text of a locale's data for one of the SDK's Intl
 // polyfills (`kind`: numberformat, pluralrules, relativetimeformat,

@@ -120,14 +120,41 @@ for (const name of Object.keys(NEEDS)) {
     } catch {}
   }
 }
-for (const proto of [Number.prototype, typeof BigInt === 'function' ? BigInt.prototype : undefined]) {
-  if (!proto) continue;
-  const toLocaleString = proto.toLocaleString;
-  define(proto, 'toLocaleString', {
+// Number's and BigInt's toLocaleString keep the formatters they make, by
+// locales and options (formatjs makes one per call, ~1 ms in the engine).
+const numberFormatters = new Map();
+function numberFormatter(locales, options) {
+  let key;
+  if ((locales === undefined || typeof locales === 'string') && (options === undefined || (typeof options === 'object' && options !== null && Object.getPrototypeOf(options) === Object.prototype))) {
+    try {
+      key = `${locales ?? ''}\u0000${options === undefined ? '' : JSON.stringify(options)}`;
+    } catch {
+      key = undefined;
+    }
+  }
+  let f = key === undefined ? undefined : numberFormatters.get(key);
+  if (f === undefined) {
+    f = new Intl.NumberFormat(locales, options);
+    if (key !== undefined) {
+      if (numberFormatters.size >= 64) numberFormatters.clear();
+      numberFormatters.set(key, f);
+    }
+  }
+  return f;
+}
+const numberValue = Number.prototype.valueOf;
+define(Number.prototype, 'toLocaleString', {
+  toLocaleString() {
+    const [locales, options] = arguments;
+    return numberFormatter(locales, options).format(Reflect.apply(numberValue, this, []));
+  },
+}.toLocaleString);
+if (typeof BigInt === 'function') {
+  const bigintValue = BigInt.prototype.valueOf;
+  define(BigInt.prototype, 'toLocaleString', {
     toLocaleString() {
       const [locales, options] = arguments;
-      ensure('NumberFormat', locales);
-      return Reflect.apply(toLocaleString, this, [locales, options]);
+      return numberFormatter(locales, options).format(Reflect.apply(bigintValue, this, []));
     },
   }.toLocaleString);
 }
@@ -255,8 +282,9 @@ function formatParts(s, date) {
 
 // The string forms have U+202F (CLDR's narrow no-break space, before AM
 // and PM) as a plain space, as V8 has them for the web's sake;
-// formatToParts keeps it.
-const formatString = (s, date) => formatParts(s, date).map((p) => p.value).join('').replace(/\u202f/g, ' ');
+// formatToParts keeps it. The host joins them (one string to lift, not a
+// list).
+const formatString = (s, date) => host.formatDateText(s.r.dataLocale, s.r.pattern, s.r.timeZone, timeValue(date));
 
 /** DateTimeFormat is Intl.DateTimeFormat, computed by the host (Gregorian calendar, Latin digits). */
 export function DateTimeFormat(locales, options) {

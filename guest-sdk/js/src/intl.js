@@ -198,11 +198,39 @@ define(String.prototype, 'localeCompare', {
   },
 }.localeCompare);
 
+// Sort keys, by collator and string: a sort asks the host once per string
+// (sort-key), not once per comparison, and compares keys here (their
+// UTF-16 order is the collation's). Long strings are compared by the host.
+const sortKeys = new Map();
+const MAX_KEYS = 4096;
+const MAX_KEYED_LENGTH = 1024;
+
+function sortKey(key, s) {
+  let m = sortKeys.get(key);
+  if (m === undefined) {
+    if (sortKeys.size >= 16) sortKeys.clear();
+    m = new Map();
+    sortKeys.set(key, m);
+  }
+  let k = m.get(s);
+  if (k === undefined) {
+    k = host.sortKey(key, s);
+    if (m.size >= MAX_KEYS) m.clear();
+    m.set(s, k);
+  }
+  return k;
+}
+
 /** compareWith compares two strings with the host's collator key: -1, 0 or 1. */
 export function compareWith(key, a, b) {
   if (a === b) return 0;
-  const r = host.compare(key, a, b);
-  return r < 0 ? -1 : r > 0 ? 1 : 0;
+  if (a.length > MAX_KEYED_LENGTH || b.length > MAX_KEYED_LENGTH) {
+    const r = host.compare(key, a, b);
+    return r < 0 ? -1 : r > 0 ? 1 : 0;
+  }
+  const ka = sortKey(key, a);
+  const kb = sortKey(key, b);
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
 // --- case mapping ---------------------------------------------------------------

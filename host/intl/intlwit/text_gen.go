@@ -77,6 +77,10 @@ type TextHost interface {
 	// Compares `a` and `b` with the collator `key` names (from
 	// collator-resolve): negative, zero or positive.
 	Compare(ctx context.Context, key string, a string, b string) int32
+	// The sort key of `s` for the collator `key` names: two strings compare
+	// as their keys do (UTF-16 code unit order), so a guest that sorts can
+	// ask once per string instead of once per comparison.
+	SortKey(ctx context.Context, key string, s string) string
 	// Breaks `s` into graphemes, words or sentences (Unicode's UAX #29).
 	SegmentText(ctx context.Context, s string, granularity Granularity) []Segment
 	// Expands the Unicode property escapes (\p{…}, \P{…}) of a regular
@@ -93,6 +97,9 @@ type TextHost interface {
 	// and `time-zone`: its parts, each a type (year, month, literal, …)
 	// and its text.
 	FormatDate(ctx context.Context, locale string, pattern string, timeZone string, epochMs float64) []Field
+	// What `format-date` gives, as one string (a plain space for U+202F,
+	// as V8's format does): one value to lift instead of a list.
+	FormatDateText(ctx context.Context, locale string, pattern string, timeZone string, epochMs float64) string
 	// The JSON text of a locale's data for one of the SDK's Intl
 	// polyfills (`kind`: numberformat, pluralrules, relativetimeformat,
 	// listformat, displaynames), or none when the host has none.
@@ -212,14 +219,30 @@ func DefineText(hb wazero.HostModuleBuilder, slot int) {
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
 		inst := abi.From(ctx)
 		v36 := inst.String(uint32(stack[0]), uint32(stack[1]))
-		var v37 Granularity
+		v37 := inst.String(uint32(stack[2]), uint32(stack[3]))
+		impl, _ := inst.Impl(slot).(TextHost)
+		if impl == nil {
+			inst.Trapf("no host implementation of %s in this worker", "bindery:intl/text@0.1.0#sort-key")
+		}
+		v := impl.SortKey(ctx, v36, v37)
+		ret := uint32(stack[4])
+		inst.CheckList(ret, 1, 8, 4) // the return area
+		a38 := ret
+		p39, n40 := inst.LowerString(ctx, v)
+		inst.PutU32(a38, uint32(uint64(p39)))
+		inst.PutU32(a38+4, uint32(uint64(n40)))
+	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("key0", "key1", "s0", "s1", "retptr").Export("sort-key")
+	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
+		inst := abi.From(ctx)
+		v41 := inst.String(uint32(stack[0]), uint32(stack[1]))
+		var v42 Granularity
 		switch uint32(stack[2]) {
 		case 0:
-			v37 = Granularity(0)
+			v42 = Granularity(0)
 		case 1:
-			v37 = Granularity(1)
+			v42 = Granularity(1)
 		case 2:
-			v37 = Granularity(2)
+			v42 = Granularity(2)
 		default:
 			inst.Trapf("invalid discriminant %d for granularity", uint32(stack[2]))
 		}
@@ -227,127 +250,145 @@ func DefineText(hb wazero.HostModuleBuilder, slot int) {
 		if impl == nil {
 			inst.Trapf("no host implementation of %s in this worker", "bindery:intl/text@0.1.0#segment-text")
 		}
-		v := impl.SegmentText(ctx, v36, v37)
+		v := impl.SegmentText(ctx, v41, v42)
 		ret := uint32(stack[3])
 		inst.CheckList(ret, 1, 8, 4) // the return area
-		a38 := ret
-		p39 := inst.AllocList(ctx, len(v), 8, 4)
-		n40 := uint32(len(v))
-		for i41 := range v {
-			storeSegment(ctx, inst, p39+uint32(i41)*8, v[i41])
+		a43 := ret
+		p44 := inst.AllocList(ctx, len(v), 8, 4)
+		n45 := uint32(len(v))
+		for i46 := range v {
+			storeSegment(ctx, inst, p44+uint32(i46)*8, v[i46])
 		}
-		inst.PutU32(a38, uint32(uint64(p39)))
-		inst.PutU32(a38+4, uint32(uint64(n40)))
+		inst.PutU32(a43, uint32(uint64(p44)))
+		inst.PutU32(a43+4, uint32(uint64(n45)))
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("s0", "s1", "granularity0", "retptr").Export("segment-text")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
 		inst := abi.From(ctx)
-		v42 := inst.String(uint32(stack[0]), uint32(stack[1]))
-		v43 := inst.String(uint32(stack[2]), uint32(stack[3]))
+		v47 := inst.String(uint32(stack[0]), uint32(stack[1]))
+		v48 := inst.String(uint32(stack[2]), uint32(stack[3]))
 		impl, _ := inst.Impl(slot).(TextHost)
 		if impl == nil {
 			inst.Trapf("no host implementation of %s in this worker", "bindery:intl/text@0.1.0#expand-regexp")
 		}
-		v, e := impl.ExpandRegexp(ctx, v42, v43)
+		v, e := impl.ExpandRegexp(ctx, v47, v48)
 		ret := uint32(stack[4])
 		inst.CheckList(ret, 1, 12, 4) // the return area
 		if e != nil {
-			a44 := ret + 4
-			p45, n46 := inst.LowerString(ctx, (*e))
-			inst.PutU32(a44, uint32(uint64(p45)))
-			inst.PutU32(a44+4, uint32(uint64(n46)))
+			a49 := ret + 4
+			p50, n51 := inst.LowerString(ctx, (*e))
+			inst.PutU32(a49, uint32(uint64(p50)))
+			inst.PutU32(a49+4, uint32(uint64(n51)))
 			inst.PutU8(ret, 1)
 			return
 		}
-		a47 := ret + 4
-		p48, n49 := inst.LowerString(ctx, v)
-		inst.PutU32(a47, uint32(uint64(p48)))
-		inst.PutU32(a47+4, uint32(uint64(n49)))
+		a52 := ret + 4
+		p53, n54 := inst.LowerString(ctx, v)
+		inst.PutU32(a52, uint32(uint64(p53)))
+		inst.PutU32(a52+4, uint32(uint64(n54)))
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("pattern0", "pattern1", "regexpFlags0", "regexpFlags1", "retptr").Export("expand-regexp")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
 		inst := abi.From(ctx)
-		p52, n53 := uint32(stack[0]), uint32(stack[1])
-		inst.CheckList(p52, n53, 8, 4)
-		v51 := make([]string, n53)
-		for i54 := range v51 {
-			a56 := p52 + uint32(i54)*8
-			v55 := inst.String(inst.U32(a56), inst.U32(a56+4))
-			v51[i54] = v55
+		p57, n58 := uint32(stack[0]), uint32(stack[1])
+		inst.CheckList(p57, n58, 8, 4)
+		v56 := make([]string, n58)
+		for i59 := range v56 {
+			a61 := p57 + uint32(i59)*8
+			v60 := inst.String(inst.U32(a61), inst.U32(a61+4))
+			v56[i59] = v60
 		}
-		p59, n60 := uint32(stack[2]), uint32(stack[3])
-		inst.CheckList(p59, n60, 16, 4)
-		v58 := make([]Field, n60)
-		for i61 := range v58 {
-			v62 := loadField(inst, p59+uint32(i61)*16)
-			v58[i61] = v62
+		p64, n65 := uint32(stack[2]), uint32(stack[3])
+		inst.CheckList(p64, n65, 16, 4)
+		v63 := make([]Field, n65)
+		for i66 := range v63 {
+			v67 := loadField(inst, p64+uint32(i66)*16)
+			v63[i66] = v67
 		}
 		impl, _ := inst.Impl(slot).(TextHost)
 		if impl == nil {
 			inst.Trapf("no host implementation of %s in this worker", "bindery:intl/text@0.1.0#date-time-resolve")
 		}
-		v, e := impl.DateTimeResolve(ctx, v51, v58)
+		v, e := impl.DateTimeResolve(ctx, v56, v63)
 		ret := uint32(stack[4])
 		inst.CheckList(ret, 1, 12, 4) // the return area
 		if e != nil {
-			a63 := ret + 4
-			p64, n65 := inst.LowerString(ctx, (*e))
-			inst.PutU32(a63, uint32(uint64(p64)))
-			inst.PutU32(a63+4, uint32(uint64(n65)))
+			a68 := ret + 4
+			p69, n70 := inst.LowerString(ctx, (*e))
+			inst.PutU32(a68, uint32(uint64(p69)))
+			inst.PutU32(a68+4, uint32(uint64(n70)))
 			inst.PutU8(ret, 1)
 			return
 		}
-		a66 := ret + 4
-		p67 := inst.AllocList(ctx, len(v), 16, 4)
-		n68 := uint32(len(v))
-		for i69 := range v {
-			storeField(ctx, inst, p67+uint32(i69)*16, v[i69])
+		a71 := ret + 4
+		p72 := inst.AllocList(ctx, len(v), 16, 4)
+		n73 := uint32(len(v))
+		for i74 := range v {
+			storeField(ctx, inst, p72+uint32(i74)*16, v[i74])
 		}
-		inst.PutU32(a66, uint32(uint64(p67)))
-		inst.PutU32(a66+4, uint32(uint64(n68)))
+		inst.PutU32(a71, uint32(uint64(p72)))
+		inst.PutU32(a71+4, uint32(uint64(n73)))
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("locales0", "locales1", "options0", "options1", "retptr").Export("date-time-resolve")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
 		inst := abi.From(ctx)
-		v70 := inst.String(uint32(stack[0]), uint32(stack[1]))
-		v71 := inst.String(uint32(stack[2]), uint32(stack[3]))
-		v72 := inst.String(uint32(stack[4]), uint32(stack[5]))
-		v73 := math.Float64frombits(stack[6])
+		v75 := inst.String(uint32(stack[0]), uint32(stack[1]))
+		v76 := inst.String(uint32(stack[2]), uint32(stack[3]))
+		v77 := inst.String(uint32(stack[4]), uint32(stack[5]))
+		v78 := math.Float64frombits(stack[6])
 		impl, _ := inst.Impl(slot).(TextHost)
 		if impl == nil {
 			inst.Trapf("no host implementation of %s in this worker", "bindery:intl/text@0.1.0#format-date")
 		}
-		v := impl.FormatDate(ctx, v70, v71, v72, v73)
+		v := impl.FormatDate(ctx, v75, v76, v77, v78)
 		ret := uint32(stack[7])
 		inst.CheckList(ret, 1, 8, 4) // the return area
-		a74 := ret
-		p75 := inst.AllocList(ctx, len(v), 16, 4)
-		n76 := uint32(len(v))
-		for i77 := range v {
-			storeField(ctx, inst, p75+uint32(i77)*16, v[i77])
+		a79 := ret
+		p80 := inst.AllocList(ctx, len(v), 16, 4)
+		n81 := uint32(len(v))
+		for i82 := range v {
+			storeField(ctx, inst, p80+uint32(i82)*16, v[i82])
 		}
-		inst.PutU32(a74, uint32(uint64(p75)))
-		inst.PutU32(a74+4, uint32(uint64(n76)))
+		inst.PutU32(a79, uint32(uint64(p80)))
+		inst.PutU32(a79+4, uint32(uint64(n81)))
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeF64, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("locale0", "locale1", "pattern0", "pattern1", "timeZone0", "timeZone1", "epochMs0", "retptr").Export("format-date")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
 		inst := abi.From(ctx)
-		v78 := inst.String(uint32(stack[0]), uint32(stack[1]))
-		v79 := inst.String(uint32(stack[2]), uint32(stack[3]))
+		v83 := inst.String(uint32(stack[0]), uint32(stack[1]))
+		v84 := inst.String(uint32(stack[2]), uint32(stack[3]))
+		v85 := inst.String(uint32(stack[4]), uint32(stack[5]))
+		v86 := math.Float64frombits(stack[6])
+		impl, _ := inst.Impl(slot).(TextHost)
+		if impl == nil {
+			inst.Trapf("no host implementation of %s in this worker", "bindery:intl/text@0.1.0#format-date-text")
+		}
+		v := impl.FormatDateText(ctx, v83, v84, v85, v86)
+		ret := uint32(stack[7])
+		inst.CheckList(ret, 1, 8, 4) // the return area
+		a87 := ret
+		p88, n89 := inst.LowerString(ctx, v)
+		inst.PutU32(a87, uint32(uint64(p88)))
+		inst.PutU32(a87+4, uint32(uint64(n89)))
+	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeF64, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("locale0", "locale1", "pattern0", "pattern1", "timeZone0", "timeZone1", "epochMs0", "retptr").Export("format-date-text")
+	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
+		inst := abi.From(ctx)
+		v90 := inst.String(uint32(stack[0]), uint32(stack[1]))
+		v91 := inst.String(uint32(stack[2]), uint32(stack[3]))
 		impl, _ := inst.Impl(slot).(TextHost)
 		if impl == nil {
 			inst.Trapf("no host implementation of %s in this worker", "bindery:intl/text@0.1.0#locale-data")
 		}
-		v := impl.LocaleData(ctx, v78, v79)
+		v := impl.LocaleData(ctx, v90, v91)
 		ret := uint32(stack[4])
 		inst.CheckList(ret, 1, 12, 4) // the return area
-		a80 := ret
+		a92 := ret
 		if v.Some {
-			a81 := a80 + 4
-			p82, n83 := inst.LowerString(ctx, v.Value)
-			inst.PutU32(a81, uint32(uint64(p82)))
-			inst.PutU32(a81+4, uint32(uint64(n83)))
-			inst.PutU8(a80, uint8(1))
+			a93 := a92 + 4
+			p94, n95 := inst.LowerString(ctx, v.Value)
+			inst.PutU32(a93, uint32(uint64(p94)))
+			inst.PutU32(a93+4, uint32(uint64(n95)))
+			inst.PutU8(a92, uint8(1))
 		} else {
-			inst.PutU8(a80, uint8(0))
+			inst.PutU8(a92, uint8(0))
 		}
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("kind0", "kind1", "locale0", "locale1", "retptr").Export("locale-data")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
@@ -359,17 +400,17 @@ func DefineText(hb wazero.HostModuleBuilder, slot int) {
 		v := impl.Locales(ctx)
 		ret := uint32(stack[0])
 		inst.CheckList(ret, 1, 8, 4) // the return area
-		a84 := ret
-		p85 := inst.AllocList(ctx, len(v), 8, 4)
-		n86 := uint32(len(v))
-		for i87 := range v {
-			a88 := p85 + uint32(i87)*8
-			p89, n90 := inst.LowerString(ctx, v[i87])
-			inst.PutU32(a88, uint32(uint64(p89)))
-			inst.PutU32(a88+4, uint32(uint64(n90)))
+		a96 := ret
+		p97 := inst.AllocList(ctx, len(v), 8, 4)
+		n98 := uint32(len(v))
+		for i99 := range v {
+			a100 := p97 + uint32(i99)*8
+			p101, n102 := inst.LowerString(ctx, v[i99])
+			inst.PutU32(a100, uint32(uint64(p101)))
+			inst.PutU32(a100+4, uint32(uint64(n102)))
 		}
-		inst.PutU32(a84, uint32(uint64(p85)))
-		inst.PutU32(a84+4, uint32(uint64(n86)))
+		inst.PutU32(a96, uint32(uint64(p97)))
+		inst.PutU32(a96+4, uint32(uint64(n98)))
 	}), []api.ValueType{api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("retptr").Export("locales")
 	_ = slot
 }

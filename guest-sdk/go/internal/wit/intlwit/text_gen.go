@@ -165,26 +165,45 @@ func Compare(key string, a string, b string) (result int32) {
 	return
 }
 
+//go:wasmimport bindery:intl/text@0.1.0 sort-key
+func wasmimport_sort_key(key0 uint32, key1 uint32, s0 uint32, s1 uint32, retptr uint32)
+
+// The sort key of `s` for the collator `key` names: two strings compare
+// as their keys do (UTF-16 code unit order), so a guest that sorts can
+// ask once per string instead of once per comparison.
+func SortKey(key string, s string) (result string) {
+	mark := cabi.Mark()
+	ret := cabi.RetArea()
+	wasmimport_sort_key(cabi.StringPtr(key), uint32(len(key)), cabi.StringPtr(s), uint32(len(s)), ret)
+	runtime.KeepAlive(key)
+	runtime.KeepAlive(s)
+	a22 := uint32(ret)
+	v21 := cabi.String(cabi.U32(a22), cabi.U32(a22+4))
+	result = v21
+	cabi.Reset(mark)
+	return
+}
+
 //go:wasmimport bindery:intl/text@0.1.0 segment-text
 func wasmimport_segment_text(s0 uint32, s1 uint32, granularity0 uint32, retptr uint32)
 
 // Breaks `s` into graphemes, words or sentences (Unicode's UAX #29).
 func SegmentText(s string, granularity Granularity) (result []Segment) {
 	mark := cabi.Mark()
-	var f21 uint32
-	f21 = uint32(granularity)
+	var f23 uint32
+	f23 = uint32(granularity)
 	ret := cabi.RetArea()
-	wasmimport_segment_text(cabi.StringPtr(s), uint32(len(s)), f21, ret)
+	wasmimport_segment_text(cabi.StringPtr(s), uint32(len(s)), f23, ret)
 	runtime.KeepAlive(s)
 	runtime.KeepAlive(granularity)
-	a23 := uint32(ret)
-	p25, n26 := cabi.U32(a23), cabi.U32(a23+4)
-	v24 := make([]Segment, n26)
-	for i27 := range v24 {
-		v28 := loadSegment(p25 + uint32(i27)*8)
-		v24[i27] = v28
+	a25 := uint32(ret)
+	p27, n28 := cabi.U32(a25), cabi.U32(a25+4)
+	v26 := make([]Segment, n28)
+	for i29 := range v26 {
+		v30 := loadSegment(p27 + uint32(i29)*8)
+		v26[i29] = v30
 	}
-	result = v24
+	result = v26
 	cabi.Reset(mark)
 	return
 }
@@ -202,13 +221,13 @@ func ExpandRegexp(pattern string, regexpFlags string) (result string, err *strin
 	runtime.KeepAlive(pattern)
 	runtime.KeepAlive(regexpFlags)
 	if cabi.U8(ret) != 0 {
-		a30 := uint32(ret + 4)
-		v29 := cabi.String(cabi.U32(a30), cabi.U32(a30+4))
-		err = &v29
-	} else {
 		a32 := uint32(ret + 4)
 		v31 := cabi.String(cabi.U32(a32), cabi.U32(a32+4))
-		result = v31
+		err = &v31
+	} else {
+		a34 := uint32(ret + 4)
+		v33 := cabi.String(cabi.U32(a34), cabi.U32(a34+4))
+		result = v33
 	}
 	cabi.Reset(mark)
 	return
@@ -224,33 +243,33 @@ func wasmimport_date_time_resolve(locales0 uint32, locales1 uint32, options0 uin
 // applied. The error is a RangeError's message.
 func DateTimeResolve(locales []string, options []Field) (result []Field, err *string) {
 	mark := cabi.Mark()
-	p33 := cabi.Alloc(uint32(len(locales))*8, 4)
-	for i34 := range locales {
-		a35 := uint32(p33 + uint32(i34)*8)
-		cabi.PutU32(a35, cabi.StringPtr(locales[i34]))
-		cabi.PutU32(a35+4, uint32(len(locales[i34])))
+	p35 := cabi.Alloc(uint32(len(locales))*8, 4)
+	for i36 := range locales {
+		a37 := uint32(p35 + uint32(i36)*8)
+		cabi.PutU32(a37, cabi.StringPtr(locales[i36]))
+		cabi.PutU32(a37+4, uint32(len(locales[i36])))
 	}
-	p36 := cabi.Alloc(uint32(len(options))*16, 4)
-	for i37 := range options {
-		storeField(p36+uint32(i37)*16, options[i37])
+	p38 := cabi.Alloc(uint32(len(options))*16, 4)
+	for i39 := range options {
+		storeField(p38+uint32(i39)*16, options[i39])
 	}
 	ret := cabi.RetArea()
-	wasmimport_date_time_resolve(p33, uint32(len(locales)), p36, uint32(len(options)), ret)
+	wasmimport_date_time_resolve(p35, uint32(len(locales)), p38, uint32(len(options)), ret)
 	runtime.KeepAlive(locales)
 	runtime.KeepAlive(options)
 	if cabi.U8(ret) != 0 {
-		a39 := uint32(ret + 4)
-		v38 := cabi.String(cabi.U32(a39), cabi.U32(a39+4))
-		err = &v38
-	} else {
 		a41 := uint32(ret + 4)
-		p43, n44 := cabi.U32(a41), cabi.U32(a41+4)
-		v42 := make([]Field, n44)
-		for i45 := range v42 {
-			v46 := loadField(p43 + uint32(i45)*16)
-			v42[i45] = v46
+		v40 := cabi.String(cabi.U32(a41), cabi.U32(a41+4))
+		err = &v40
+	} else {
+		a43 := uint32(ret + 4)
+		p45, n46 := cabi.U32(a43), cabi.U32(a43+4)
+		v44 := make([]Field, n46)
+		for i47 := range v44 {
+			v48 := loadField(p45 + uint32(i47)*16)
+			v44[i47] = v48
 		}
-		result = v42
+		result = v44
 	}
 	cabi.Reset(mark)
 	return
@@ -270,14 +289,34 @@ func FormatDate(locale string, pattern string, timeZone string, epochMs float64)
 	runtime.KeepAlive(pattern)
 	runtime.KeepAlive(timeZone)
 	runtime.KeepAlive(epochMs)
-	a48 := uint32(ret)
-	p50, n51 := cabi.U32(a48), cabi.U32(a48+4)
-	v49 := make([]Field, n51)
-	for i52 := range v49 {
-		v53 := loadField(p50 + uint32(i52)*16)
-		v49[i52] = v53
+	a50 := uint32(ret)
+	p52, n53 := cabi.U32(a50), cabi.U32(a50+4)
+	v51 := make([]Field, n53)
+	for i54 := range v51 {
+		v55 := loadField(p52 + uint32(i54)*16)
+		v51[i54] = v55
 	}
-	result = v49
+	result = v51
+	cabi.Reset(mark)
+	return
+}
+
+//go:wasmimport bindery:intl/text@0.1.0 format-date-text
+func wasmimport_format_date_text(locale0 uint32, locale1 uint32, pattern0 uint32, pattern1 uint32, timeZone0 uint32, timeZone1 uint32, epochMs0 float64, retptr uint32)
+
+// What `format-date` gives, as one string (a plain space for U+202F,
+// as V8's format does): one value to lift instead of a list.
+func FormatDateText(locale string, pattern string, timeZone string, epochMs float64) (result string) {
+	mark := cabi.Mark()
+	ret := cabi.RetArea()
+	wasmimport_format_date_text(cabi.StringPtr(locale), uint32(len(locale)), cabi.StringPtr(pattern), uint32(len(pattern)), cabi.StringPtr(timeZone), uint32(len(timeZone)), epochMs, ret)
+	runtime.KeepAlive(locale)
+	runtime.KeepAlive(pattern)
+	runtime.KeepAlive(timeZone)
+	runtime.KeepAlive(epochMs)
+	a57 := uint32(ret)
+	v56 := cabi.String(cabi.U32(a57), cabi.U32(a57+4))
+	result = v56
 	cabi.Reset(mark)
 	return
 }
@@ -294,16 +333,16 @@ func LocaleData(kind string, locale string) (result cabi.Option[string]) {
 	wasmimport_locale_data(cabi.StringPtr(kind), uint32(len(kind)), cabi.StringPtr(locale), uint32(len(locale)), ret)
 	runtime.KeepAlive(kind)
 	runtime.KeepAlive(locale)
-	a55 := uint32(ret)
-	var v54 cabi.Option[string]
-	switch uint32(cabi.U8(a55)) {
+	a59 := uint32(ret)
+	var v58 cabi.Option[string]
+	switch uint32(cabi.U8(a59)) {
 	case 0:
 	case 1:
-		a57 := uint32(a55 + 4)
-		v56 := cabi.String(cabi.U32(a57), cabi.U32(a57+4))
-		v54.Some, v54.Value = true, v56
+		a61 := uint32(a59 + 4)
+		v60 := cabi.String(cabi.U32(a61), cabi.U32(a61+4))
+		v58.Some, v58.Value = true, v60
 	}
-	result = v54
+	result = v58
 	cabi.Reset(mark)
 	return
 }
@@ -316,15 +355,15 @@ func Locales() (result []string) {
 	mark := cabi.Mark()
 	ret := cabi.RetArea()
 	wasmimport_locales(ret)
-	a59 := uint32(ret)
-	p61, n62 := cabi.U32(a59), cabi.U32(a59+4)
-	v60 := make([]string, n62)
-	for i63 := range v60 {
-		a65 := uint32(p61 + uint32(i63)*8)
-		v64 := cabi.String(cabi.U32(a65), cabi.U32(a65+4))
-		v60[i63] = v64
+	a63 := uint32(ret)
+	p65, n66 := cabi.U32(a63), cabi.U32(a63+4)
+	v64 := make([]string, n66)
+	for i67 := range v64 {
+		a69 := uint32(p65 + uint32(i67)*8)
+		v68 := cabi.String(cabi.U32(a69), cabi.U32(a69+4))
+		v64[i67] = v68
 	}
-	result = v60
+	result = v64
 	cabi.Reset(mark)
 	return
 }
