@@ -13,13 +13,14 @@
 //   - normalize: golang.org/x/text/unicode/norm (all of Unicode).
 //   - to-upper-case, to-lower-case: golang.org/x/text/cases, with the
 //     rules of Turkish, Azeri, Lithuanian and Greek.
-//   - collator-resolve, compare: golang.org/x/text/collate (CLDR's
-//     tailorings; sensitivity, numeric and ignorePunctuation as BCP 47
-//     collation keywords).
+//   - collator-resolve, compare, sort-key: golang.org/x/text/collate
+//     (CLDR's tailorings; sensitivity, numeric and ignorePunctuation as
+//     BCP 47 collation keywords; sort keys so that a guest sorting asks
+//     once per string).
 //   - segment-text: github.com/rivo/uniseg (UAX #29 graphemes, words and
 //     sentences; no dictionary for Thai, Chinese or Japanese words).
 //   - expand-regexp: internal/jsregexp (V8's property tables).
-//   - date-time-resolve, format-date: ECMA-402's DateTimeFormat for the
+//   - date-time-resolve, format-date, format-date-text: ECMA-402's DateTimeFormat for the
 //     Gregorian calendar, from CLDR data (formatjs's, in localedata.zip)
 //     and Go's time zones (time/tzdata is linked in, so every IANA zone
 //     works whatever the machine has).
