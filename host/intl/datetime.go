@@ -129,10 +129,7 @@ func (t *Text) dates(locale string) (*dateData, error) {
 // dataLocale returns the locale in localedata.zip that serves tag
 // ("de-LU" → "de", "zh-TW" → "zh-Hant"), or "".
 func (t *Text) dataLocale(tag language.Tag) string {
-	have := map[string]bool{}
-	for _, l := range t.locales {
-		have[l] = true
-	}
+	have := t.haveLocale
 	base, script, region := tag.Raw()
 	candidates := []string{}
 	if script.String() != "Zzzz" && region.String() != "ZZ" {

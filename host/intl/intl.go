@@ -38,6 +38,8 @@ type Text struct {
 	data     *zip.Reader
 	zones    map[string]string // upper-case IANA name -> V8's name
 	locales  []string
+	// haveLocale says which locales localedata.zip has.
+	haveLocale map[string]bool
 	// collateMatcher matches locales against those x/text can collate.
 	collateMatcher language.Matcher
 
@@ -83,6 +85,10 @@ func (t *Text) init() error {
 			return
 		}
 		t.locales = strings.Fields(string(locales))
+		t.haveLocale = map[string]bool{}
+		for _, l := range t.locales {
+			t.haveLocale[l] = true
+		}
 		t.collateMatcher = language.NewMatcher(collate.Supported())
 	})
 	return t.initErr

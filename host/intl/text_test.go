@@ -134,3 +134,38 @@ func TestSegment(t *testing.T) {
 		}
 	}
 }
+
+// TestDataVersions: localedata.zip was made from the formatjs versions the
+// JavaScript SDK pins (the polyfills read the data's format).
+func TestDataVersions(t *testing.T) {
+	x := New()
+	if err := x.init(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := x.file("versions.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var data map[string]string
+	if err := json.Unmarshal(b, &data); err != nil {
+		t.Fatal(err)
+	}
+	b, err = os.ReadFile("../../guest-sdk/js/package.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sdk struct{ Dependencies map[string]string }
+	if err := json.Unmarshal(b, &sdk); err != nil {
+		t.Fatal(err)
+	}
+	for pkg, v := range sdk.Dependencies {
+		if strings.HasPrefix(pkg, "@formatjs/") && data[pkg] != "" && data[pkg] != v {
+			t.Errorf("localedata.zip has %s %s, the SDK pins %s: run go generate ./host/intl", pkg, data[pkg], v)
+		}
+	}
+	for pkg := range data {
+		if _, ok := sdk.Dependencies[pkg]; !ok && pkg != "@formatjs/intl-datetimeformat" {
+			t.Errorf("localedata.zip has %s, which the SDK does not pin", pkg)
+		}
+	}
+}
