@@ -1,6 +1,6 @@
 module github.com/bindery-run/bindery
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/aws/aws-sdk-go-v2 v1.39.0
@@ -11,9 +11,11 @@ require (
 	github.com/evanw/esbuild v0.28.2
 	github.com/minio/minio-go/v7 v7.0.95
 	github.com/pelletier/go-toml/v2 v2.2.4
+	github.com/rivo/uniseg v0.4.7
 	github.com/tailscale/hujson v0.0.0-20250605163823-992244df8c5a
 	github.com/tetratelabs/wazero v1.12.0
 	go.bytecodealliance.org v0.7.0
+	golang.org/x/text v0.44.0
 )
 
 require (
@@ -49,7 +51,6 @@ require (
 	golang.org/x/crypto v0.39.0 // indirect
 	golang.org/x/net v0.41.0 // indirect
 	golang.org/x/sys v0.44.0 // indirect
-	golang.org/x/text v0.26.0 // indirect
 	google.golang.org/protobuf v1.36.7 // indirect
 )
 

@@ -14,6 +14,7 @@ import (
 	"github.com/bindery-run/bindery/host/htmlrewriter"
 	"github.com/bindery-run/bindery/host/internal/httpwit"
 	"github.com/bindery-run/bindery/host/internal/logwit"
+	"github.com/bindery-run/bindery/host/intl"
 	"github.com/bindery-run/bindery/host/wasi02"
 	"github.com/bindery-run/bindery/host/webcrypto"
 	"github.com/tetratelabs/wazero"
@@ -90,6 +91,10 @@ func NewRuntime(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
 		webcrypto.WIT(),
 		// HTMLRewriter's engine; it grants nothing per Worker.
 		htmlrewriter.WIT(htmlrewriter.Limits{}),
+		// Unicode and locale services (normalization, collation, dates,
+		// property escapes) for engines built without ICU: computation
+		// only, so every Worker gets it.
+		intl.WIT(),
 	}
 	// WASI 0.2 (clocks, random, io, cli, no filesystem), for guests such as
 	// componentize-js's engine that import it; it grants nothing per Worker.

@@ -89,5 +89,6 @@ var Targets = bindgen.Config{
 		{Interface: "bindery:crypto/subtle", HostDir: "host/webcrypto/cryptowit", GuestDir: "guest-sdk/go/internal/wit/cryptowit"},
 		{Interface: "bindery:cache/cache", HostDir: "bindings/cache/cachewit", GuestDir: "guest-sdk/go/internal/wit/cachewit"},
 		{Interface: "bindery:html/rewriter", HostDir: "host/htmlrewriter/htmlwit", GuestDir: "guest-sdk/go/internal/wit/htmlwit"},
+		{Interface: "bindery:intl/text", HostDir: "host/intl/intlwit", GuestDir: "guest-sdk/go/internal/wit/intlwit"},
 	},
 }

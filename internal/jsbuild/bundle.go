@@ -78,9 +78,10 @@ var defaultRules = []wrangler.Rule{
 }
 
 // bundle bundles opts.Entry with the SDK's runtime (runtimeJS, a file)
-// into one ES module; nodePaths are where packages the project does not
-// have are found (the SDK's own dependencies).
-func bundle(opts Options, runtimeJS string, nodePaths []string) (*Bundle, error) {
+// and the SDK modules in also (imported after the runtime, before the
+// Worker) into one ES module; nodePaths are where packages the project
+// does not have are found (the SDK's own dependencies).
+func bundle(opts Options, runtimeJS string, also []string, nodePaths []string) (*Bundle, error) {
 	entry, err := filepath.Abs(opts.Entry)
 	if err != nil {
 		return nil, err
@@ -104,7 +105,11 @@ func bundle(opts Options, runtimeJS string, nodePaths []string) (*Bundle, error)
 	// The runtime is imported first, so its globals exist before the
 	// Worker's top-level code runs; the Worker's module is imported as a
 	// namespace, so a service-worker script (no default export) bundles.
-	glue := fmt.Sprintf("import { serve } from %q;\nimport * as worker from %q;\nexport const handler = serve(worker, { namespace: true });\n", runtimeJS, entry)
+	var imports strings.Builder
+	for _, m := range also {
+		fmt.Fprintf(&imports, "import %q;\n", m)
+	}
+	glue := fmt.Sprintf("import { serve } from %q;\n%simport * as worker from %q;\nexport const handler = serve(worker, { namespace: true });\n", runtimeJS, imports.String(), entry)
 	nodeEnv := `"production"`
 	if opts.Dev {
 		nodeEnv = `"development"`

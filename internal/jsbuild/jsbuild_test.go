@@ -215,3 +215,79 @@ func TestJSMemoryBounded(t *testing.T) {
 		t.Errorf("linear memory grew to %d MiB over 300 MiB of traffic", peak>>20)
 	}
 }
+
+// TestUnicodeWorker: a Worker with \p{…} in regular expression literals
+// starts (the engine would refuse them) and matches as V8 does; an error
+// thrown after a literal on the same line still points at its source
+// column; only a Worker that names Intl gets the SDK's Intl.
+func TestUnicodeWorker(t *testing.T) {
+	tc := toolchain(t)
+	ctx := context.Background()
+	logs := &testutil.SyncBuffer{}
+	rt := runtime(t, logs)
+	dir := t.TempDir()
+	src := `const words = (s: string) => s.match(/\p{L}+/gu) ?? [];
+export default {
+  async fetch(req: Request): Promise<Response> {
+    const q = new URL(req.url).searchParams.get("q") ?? "";
+    if (q === "throw") { /\p{Lu}/u.test(q); throw new Error("after " + q); }
+    return new Response(words(q).join("|") + " " + q.normalize("NFD").length);
+  },
+};
+`
+	os.WriteFile(filepath.Join(dir, "index.ts"), []byte(src), 0o644)
+	w, err := tc.Build(ctx, jsbuild.Options{Entry: filepath.Join(dir, "index.ts"), ProjectDir: dir, Dev: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(w.Bundle.Code), `/\p{L}+/gu`) || strings.Contains(string(w.Bundle.Code), `/\p{Lu}/u`) {
+		t.Error("a literal's property escape is left in the bundle")
+	}
+	hw, err := rt.NewWorker(ctx, host.WorkerConfig{Name: "unicode", Wasm: w.Wasm, Init: w.Init, MapText: w.MapText})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hw.Close(ctx)
+	rec := httptest.NewRecorder()
+	hw.ServeHTTP(rec, httptest.NewRequest("GET", "/?q=h%C3%A9llo,+w%C3%B6rld+42", nil))
+	if got, want := rec.Body.String(), "héllo|wörld 17"; rec.Code != 200 || got != want {
+		t.Errorf("GET: %d %q, want %q", rec.Code, got, want)
+	}
+	rec = httptest.NewRecorder()
+	hw.ServeHTTP(rec, httptest.NewRequest("GET", "/?q=throw", nil))
+	// Column 51 of line 5: new Error, after the literal.
+	if rec.Code != 500 || !strings.Contains(logs.String(), "after throw") || !strings.Contains(logs.String(), "index.ts:5:") {
+		t.Errorf("throw after a literal: %d, log:\n%s", rec.Code, logs)
+	}
+	if i := strings.Index(logs.String(), "index.ts:5:"); i >= 0 {
+		col := strings.TrimLeft(logs.String()[i+len("index.ts:5:"):], "0123456789")
+		col = logs.String()[i+len("index.ts:5:") : len(logs.String())-len(col)]
+		if col != "51" {
+			t.Errorf("the throw maps to column %s of line 5, want 51 (new Error)", col)
+		}
+	}
+	for _, s := range []string{"bindery/intl-full.js", "intl-numberformat"} {
+		if strings.Contains(string(w.Bundle.SourceMap), s) {
+			t.Errorf("a Worker that uses no Intl got %s", s)
+		}
+	}
+
+	os.WriteFile(filepath.Join(dir, "index.ts"), []byte(`export default { fetch: () => new Response(new Intl.NumberFormat("de").format(1234.5)) };`), 0o644)
+	w, err = tc.Build(ctx, jsbuild.Options{Entry: filepath.Join(dir, "index.ts"), ProjectDir: dir, Dev: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(w.Bundle.SourceMap), "bindery/intl-full.js") {
+		t.Error("a Worker that uses Intl did not get the SDK's")
+	}
+	hw2, err := rt.NewWorker(ctx, host.WorkerConfig{Name: "intl", Wasm: w.Wasm, Init: w.Init, MapText: w.MapText})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hw2.Close(ctx)
+	rec = httptest.NewRecorder()
+	hw2.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if rec.Body.String() != "1.234,5" {
+		t.Errorf("NumberFormat de: %d %q", rec.Code, rec.Body)
+	}
+}

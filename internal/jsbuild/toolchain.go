@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing/fstest"
@@ -304,10 +305,24 @@ func (tc *Toolchain) Build(ctx context.Context, opts Options) (*Worker, error) {
 	return &Worker{Wasm: e.Wasm, Init: e.Init(b), Bundle: b, MapText: b.Mapper()}, nil
 }
 
-// Bundle bundles opts.Entry with the toolchain's runtime.
+// Bundle bundles opts.Entry with the toolchain's runtime. A Worker whose
+// sources name Intl or a toLocale…String method gets the SDK's Intl
+// (src/intl-full.js, which costs start-up time) too: it is bundled twice.
+// The property escapes of its regular expression literals are expanded
+// (expandRegexps).
 func (tc *Toolchain) Bundle(opts Options) (*Bundle, error) {
-	b, err := bundle(opts, filepath.Join(tc.SDKDir, "src", "runtime.js"), []string{filepath.Join(tc.NPMDir, "node_modules")})
+	runtimeJS := filepath.Join(tc.SDKDir, "src", "runtime.js")
+	nodePaths := []string{filepath.Join(tc.NPMDir, "node_modules")}
+	b, err := bundle(opts, runtimeJS, nil, nodePaths)
 	if err != nil {
+		return nil, err
+	}
+	if usesIntl(b.Inputs, []string{filepath.Join(tc.SDKDir, "src"), nodePaths[0]}) {
+		if b, err = bundle(opts, runtimeJS, []string{filepath.Join(tc.SDKDir, "src", "intl-full.js")}, nodePaths); err != nil {
+			return nil, err
+		}
+	}
+	if err := expandRegexps(b); err != nil {
 		return nil, err
 	}
 	// The runtime's files are shown as "bindery/…", not as paths into the
@@ -329,6 +344,30 @@ func (tc *Toolchain) Bundle(opts Options) (*Bundle, error) {
 		return src
 	})
 	return b, nil
+}
+
+// intlNames are the names whose mention in a Worker's sources brings in
+// the SDK's Intl.
+var intlNames = regexp.MustCompile(`\b(?:Intl|toLocaleString|toLocaleDateString|toLocaleTimeString)\b`)
+
+// usesIntl says whether any of the bundle's inputs (but the SDK's own,
+// under skip) names Intl or a toLocale…String method.
+func usesIntl(inputs, skip []string) bool {
+	for _, in := range inputs {
+		own := false
+		for _, dir := range skip {
+			if rel, err := filepath.Rel(dir, in); err == nil && !strings.HasPrefix(rel, "..") {
+				own = true
+			}
+		}
+		if own {
+			continue
+		}
+		if b, err := os.ReadFile(in); err == nil && intlNames.Match(b) {
+			return true
+		}
+	}
+	return false
 }
 
 // renameSources rewrites the "sources" of a source map with rename.

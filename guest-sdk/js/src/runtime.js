@@ -33,6 +33,7 @@ import './crypto.js'; // crypto.subtle, CryptoKey, crypto.DigestStream on the ho
 import { installCaches } from './cache.js';
 import { requestStarted } from './htmlrewriter.js'; // installs globalThis.HTMLRewriter
 import { hostStreams, bodySenders } from './bodies.js';
+import './intl.js'; // String.prototype.normalize, \p{…} in new RegExp, localeCompare, toLocaleUpperCase on the host's intl
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
