@@ -32,9 +32,10 @@ type Options struct {
 	ProjectDir string
 	// Bundle is the config's bundling keys (alias, define, rules, …).
 	Bundle wrangler.Bundle
-	// NodeCompat bundles Node.js built-in modules for the nodejs_compat
-	// compatibility flag.
-	NodeCompat bool
+	// NodeCompat says which Node.js built-in modules and globals the
+	// bundle gets (wrangler.Config.NodeCompat); the zero value is none,
+	// and a node:* import is an error naming the nodejs_compat flag.
+	NodeCompat wrangler.NodeCompat
 	// Dev bundles for bindery dev (process.env.NODE_ENV "development").
 	Dev bool
 }
@@ -104,7 +105,14 @@ func bundle(opts Options, runtimeJS string, nodePaths []string) (*Bundle, error)
 	// The runtime is imported first, so its globals exist before the
 	// Worker's top-level code runs; the Worker's module is imported as a
 	// namespace, so a service-worker script (no default export) bundles.
-	glue := fmt.Sprintf("import { serve } from %q;\nimport * as worker from %q;\nexport const handler = serve(worker);\n", runtimeJS, entry)
+	// With nodejs_compat v2 the Node.js globals (Buffer, process, global,
+	// setImmediate) come next, as workerd defines them.
+	nodeDir := filepath.Join(filepath.Dir(runtimeJS), "node")
+	globals := ""
+	if opts.NodeCompat.Mode == wrangler.NodeV2 {
+		globals = fmt.Sprintf("import %q;\n", filepath.Join(nodeDir, "globals.js"))
+	}
+	glue := fmt.Sprintf("import { serve } from %q;\n%simport * as worker from %q;\nexport const handler = serve(worker);\n", runtimeJS, globals, entry)
 	nodeEnv := `"production"`
 	if opts.Dev {
 		nodeEnv = `"development"`
@@ -124,39 +132,59 @@ func bundle(opts Options, runtimeJS string, nodePaths []string) (*Bundle, error)
 	for k, v := range opts.Bundle.Alias {
 		alias[k] = v
 	}
-	res := api.Build(api.BuildOptions{
-		Stdin: &api.StdinOptions{
-			Contents:   glue,
-			ResolveDir: filepath.Dir(entry),
-			Sourcefile: "bindery-entry.js",
-			Loader:     api.LoaderJS,
-		},
-		Bundle:            true,
-		Write:             false,
-		Outfile:           BundleName,
-		AbsWorkingDir:     project,
-		Format:            api.FormatESModule,
-		Target:            api.ES2022,
-		Platform:          api.PlatformBrowser,
-		Conditions:        []string{"workerd", "worker", "browser"},
-		Sourcemap:         api.SourceMapExternal,
-		SourcesContent:    api.SourcesContentInclude,
-		MinifyWhitespace:  opts.Bundle.Minify,
-		MinifyIdentifiers: opts.Bundle.Minify,
-		MinifySyntax:      opts.Bundle.Minify,
-		KeepNames:         opts.Bundle.KeepNames,
-		Define:            define,
-		Alias:             alias,
-		Tsconfig:          opts.Bundle.TSConfig,
-		JSXFactory:        opts.Bundle.JSXFactory,
-		JSXFragment:       opts.Bundle.JSXFragment,
-		Loader:            map[string]api.Loader{".js": api.LoaderJSX, ".mjs": api.LoaderJSX, ".cjs": api.LoaderJSX},
-		External:          []string{"bindery:*", "cloudflare:*"},
-		NodePaths:         nodePaths,
-		Metafile:          true,
-		LogLevel:          api.LogLevelSilent,
-		Plugins:           []api.Plugin{rulesPlugin(rules, base)},
-	})
+	build := func(lowerAsync bool) (api.BuildResult, bool) {
+		usedALS := false
+		var supported map[string]bool
+		if lowerAsync {
+			// AsyncLocalStorage follows promise continuations through
+			// Promise.prototype.then (src/node/async_hooks.js); await only
+			// goes through then once esbuild turns async functions into
+			// generators. See docs/design.md.
+			supported = map[string]bool{"async-await": false, "async-generator": false, "for-await": false}
+		}
+		res := api.Build(api.BuildOptions{
+			Stdin: &api.StdinOptions{
+				Contents:   glue,
+				ResolveDir: filepath.Dir(entry),
+				Sourcefile: "bindery-entry.js",
+				Loader:     api.LoaderJS,
+			},
+			Bundle:            true,
+			Write:             false,
+			Outfile:           BundleName,
+			AbsWorkingDir:     project,
+			Format:            api.FormatESModule,
+			Target:            api.ES2022,
+			Supported:         supported,
+			Platform:          api.PlatformBrowser,
+			Conditions:        []string{"workerd", "worker", "browser"},
+			Sourcemap:         api.SourceMapExternal,
+			SourcesContent:    api.SourcesContentInclude,
+			MinifyWhitespace:  opts.Bundle.Minify,
+			MinifyIdentifiers: opts.Bundle.Minify,
+			MinifySyntax:      opts.Bundle.Minify,
+			KeepNames:         opts.Bundle.KeepNames,
+			Define:            define,
+			Alias:             alias,
+			Tsconfig:          opts.Bundle.TSConfig,
+			JSXFactory:        opts.Bundle.JSXFactory,
+			JSXFragment:       opts.Bundle.JSXFragment,
+			Loader:            map[string]api.Loader{".js": api.LoaderJSX, ".mjs": api.LoaderJSX, ".cjs": api.LoaderJSX},
+			External:          []string{"bindery:*", "cloudflare:*"},
+			NodePaths:         nodePaths,
+			Metafile:          true,
+			LogLevel:          api.LogLevelSilent,
+			Plugins: []api.Plugin{
+				nodePlugin(opts.NodeCompat, nodeDir, append([]string{nodeDir}, nodePaths...), opts.Bundle.Alias, &usedALS),
+				rulesPlugin(rules, base),
+			},
+		})
+		return res, usedALS
+	}
+	res, usedALS := build(false)
+	if usedALS && len(res.Errors) == 0 {
+		res, _ = build(true)
+	}
 	if len(res.Errors) > 0 {
 		return nil, fmt.Errorf("bundle %s:\n%s", opts.Entry, formatMessages(res.Errors, api.ErrorMessage))
 	}
