@@ -19,6 +19,7 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -26,6 +27,7 @@ import (
 	"fmt"
 	"hash"
 	"io/fs"
+	"math/big"
 	mrand "math/rand/v2"
 	"net/http/httptest"
 	"os"
@@ -34,6 +36,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bindery-run/bindery/bindings/vars"
 	"github.com/bindery-run/bindery/host"
@@ -403,12 +406,43 @@ func TestNodeCompatWorker(t *testing.T) {
 			"ec-sec1":    {"private": pemText("EC PRIVATE KEY", ecDER), "public": spki(&ecKey.PublicKey), "goSig": b64std(ecSig)},
 			"ed25519-p8": {"private": pkcs8(edPriv), "public": spki(edPub), "goSig": b64std(ed25519.Sign(edPriv, data))},
 		}
-		q, _ := json.Marshal(map[string]any{"data": string(data), "keys": keys})
-		var got map[string]struct {
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "bindery"}, NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour)}
+		certDER, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &ecKey.PublicKey, ecKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ecPoint, _ := ecKey.PublicKey.Bytes()
+		jwk := map[string]string{"kty": "EC", "crv": "P-256", "x": base64.RawURLEncoding.EncodeToString(ecPoint[1:33]), "y": base64.RawURLEncoding.EncodeToString(ecPoint[33:])}
+		q, _ := json.Marshal(map[string]any{"data": string(data), "keys": keys, "certificate": pemText("CERTIFICATE", certDER), "jwk": jwk})
+		type signed struct {
 			Type, Sig, SPKI, JWK                     string
 			VerifiesOwn, VerifiesGo, RejectsTampered bool
 		}
-		callJSON(t, w, logs, "/sign", q, &got)
+		var all map[string]json.RawMessage
+		callJSON(t, w, logs, "/sign", q, &all)
+		got := map[string]signed{}
+		for name := range keys {
+			var r signed
+			json.Unmarshal(all[name], &r)
+			got[name] = r
+		}
+		var extra struct {
+			PSS, P1363, Certificate, JWK, Secret string
+			PSSVerifies                          bool
+		}
+		raw, _ := json.Marshal(all)
+		json.Unmarshal(raw, &extra)
+		pss, _ := base64.StdEncoding.DecodeString(extra.PSS)
+		if err := rsa.VerifyPSS(&rsaKey.PublicKey, crypto.SHA256, digest[:], pss, &rsa.PSSOptions{SaltLength: 32}); err != nil || !extra.PSSVerifies {
+			t.Errorf("RSA-PSS: %v, the Worker verifies its own: %v", err, extra.PSSVerifies)
+		}
+		p1363, _ := base64.StdEncoding.DecodeString(extra.P1363)
+		if len(p1363) != 64 || !ecdsa.Verify(&ecKey.PublicKey, digest[:], new(big.Int).SetBytes(p1363[:32]), new(big.Int).SetBytes(p1363[32:])) {
+			t.Errorf("ECDSA ieee-p1363: %x", p1363)
+		}
+		if extra.Certificate != "public/ec/prime256v1/true" || extra.JWK != "public/true" || extra.Secret != "k64" {
+			t.Errorf("certificate %q, jwk %q, secret %q", extra.Certificate, extra.JWK, extra.Secret)
+		}
 		for name, r := range got {
 			sig, _ := base64.StdEncoding.DecodeString(r.Sig)
 			var ok bool

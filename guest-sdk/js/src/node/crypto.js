@@ -709,6 +709,7 @@ function makeKey(key, kind) {
   if (key && typeof key === 'object' && !ArrayBuffer.isView(key) && !(key instanceof ArrayBuffer)) {
     if (key.format === 'jwk') return jwkKey(key.key, kind);
     ({ key: input, format, type } = key);
+    if (input instanceof KeyObject) return makeKey(input, kind);
     if (key.passphrase !== undefined) throw notImplemented('encrypted private keys');
   }
   let { der: d, kind: k } = asDER(input, kind, format, type);

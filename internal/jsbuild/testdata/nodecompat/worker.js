@@ -169,6 +169,17 @@ export default {
             jwk: pub.export({ format: 'jwk' }).kty,
           };
         }
+        // RSA-PSS, ECDSA as r||s, a certificate's key and a JWK.
+        const rsa = crypto.createPrivateKey(q.keys['rsa-pkcs8'].private);
+        const ec = crypto.createPrivateKey(q.keys['ec-sec1'].private);
+        out.pss = crypto.sign('sha256', data, { key: rsa, padding: crypto.constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }).toString('base64');
+        out.pssVerifies = crypto.verify('sha256', data, { key: crypto.createPublicKey(rsa), padding: crypto.constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, NodeBuffer.from(out.pss, 'base64'));
+        out.p1363 = crypto.sign('sha256', data, { key: ec, dsaEncoding: 'ieee-p1363' }).toString('base64');
+        const cert = crypto.createPublicKey(q.certificate);
+        out.certificate = `${cert.type}/${cert.asymmetricKeyType}/${cert.asymmetricKeyDetails.namedCurve}/${crypto.verify('sha256', data, cert, NodeBuffer.from(q.keys['ec-sec1'].goSig, 'base64'))}`;
+        const jwk = crypto.createPublicKey({ key: q.jwk, format: 'jwk' });
+        out.jwk = `${jwk.type}/${crypto.verify('sha256', data, jwk, NodeBuffer.from(q.keys['ec-sec1'].goSig, 'base64'))}`;
+        out.secret = crypto.createSecretKey(NodeBuffer.from('k')).export().toString() + crypto.createHmac('sha256', crypto.createSecretKey('k', 'utf8')).update('x').digest('hex').length;
         return json(out);
       }
 
