@@ -504,6 +504,18 @@ func TestNodeCompatWorker(t *testing.T) {
 		assertJSON(t, got, map[string]any{"readFileSync": "ERR_NOT_IMPLEMENTED: [bindery] node", "promises": "[bindery] node", "typeofExists": "function"})
 	})
 
+	t.Run("exit", func(t *testing.T) {
+		// process.exit ends the request as a trap; the next request gets a fresh instance.
+		logs.Reset()
+		rec := httptest.NewRecorder()
+		w.ServeHTTP(rec, httptest.NewRequest("GET", "/exit", nil))
+		if rec.Code != 500 || !strings.Contains(logs.String(), "process.exit(3) was called") {
+			t.Errorf("GET /exit: %d, logs:\n%s", rec.Code, logs)
+		}
+		var got map[string]any
+		callJSON(t, w, logs, "/globals", nil, &got)
+	})
+
 	t.Run("npm packages", func(t *testing.T) {
 		body := "héllo, npm " + hex.EncodeToString(random(rng, 20))
 		var got map[string]any

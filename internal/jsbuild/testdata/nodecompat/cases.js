@@ -3,7 +3,7 @@
 // modules) and in the Worker (with the SDK's), and compares the answers.
 // Each case returns a string; a case that throws answers "throws <name>".
 
-export function cases({ util, Buffer, path, querystring, url, StringDecoder, assert, EventEmitter }) {
+export function cases({ util, Buffer, bufferModule, path, querystring, url, StringDecoder, assert, EventEmitter }) {
   class Foo {
     constructor() {
       this.x = 1;
@@ -173,6 +173,11 @@ export function cases({ util, Buffer, path, querystring, url, StringDecoder, ass
       const n2 = b.write('aGk', 7, 'base64url');
       return `${n1} ${n2} ${b.toString('hex')}`;
     },
+    'buffer newer': () => [
+      bufferModule.isUtf8(Buffer.from('é€')), bufferModule.isUtf8(Buffer.from([0xff])), bufferModule.isAscii(Buffer.from('abc')), bufferModule.isAscii(Buffer.from('é')),
+      Buffer.copyBytesFrom(new Uint16Array([1, 2, 3]), 1, 1).toString('hex'), bufferModule.constants.MAX_LENGTH > 2 ** 30, Buffer.alloc(3).fill('€').toString('hex'),
+      Buffer.from([1, 2, 3]).readUIntBE(0, 3), Buffer.from('abc').toJSON().data.join(','),
+    ].join(' '),
     'buffer swap': () => Buffer.from([1, 2, 3, 4]).swap16().toString('hex') + ' ' + Buffer.from([1, 2, 3, 4]).swap32().toString('hex'),
 
     // path
@@ -212,6 +217,8 @@ export function cases({ util, Buffer, path, querystring, url, StringDecoder, ass
       ['/one/two/three', 'four'], ['http://example.com/', '/one'], ['http://example.com/one', '/two'], ['http://a.com/b/c', '../d'],
       ['http://a.com/b/c', 'https://x.com/y'], ['http://a.com/b/c', '?q=1'], ['http://a.com/b/c', '#f'],
     ].map(([a, b]) => url.resolve(a, b)).join(' | '),
+    'url http options': () => JSON.stringify(url.urlToHttpOptions(new URL('https://u:p%20w@[::1]:8443/a/b?c=d#e'))),
+    'querystring unescapeBuffer': () => querystring.unescapeBuffer('a%20b%zz%E2%82%AC+c').toString('hex') + ' ' + Buffer.isBuffer(querystring.unescapeBuffer('x')),
     'url file paths': () => [url.fileURLToPath('file:///a/b%20c'), url.pathToFileURL('/x y/#z?').href].join(' | '),
 
     // string_decoder

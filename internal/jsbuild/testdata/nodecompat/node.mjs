@@ -1,7 +1,7 @@
 // Runs cases.js in Node.js with Node's own modules and prints the answers
 // as JSON: TestNodeCompatMatchesNode compares them with the Worker's.
 import util from 'node:util';
-import { Buffer } from 'node:buffer';
+import bufferModule, { Buffer } from 'node:buffer';
 import path from 'node:path';
 import querystring from 'node:querystring';
 import url from 'node:url';
@@ -15,7 +15,7 @@ import { pipeline as pipelinePromise } from 'node:stream/promises';
 import { cases, asyncCases } from './cases.js';
 
 const m = {
-  util, Buffer, path, querystring, url, StringDecoder, assert, EventEmitter, AsyncLocalStorage, AsyncResource, sleep,
+  util, Buffer, bufferModule, path, querystring, url, StringDecoder, assert, EventEmitter, AsyncLocalStorage, AsyncResource, sleep,
   Readable, Writable, Transform, PassThrough, pipeline, pipelinePromise,
 };
 process.stdout.write(JSON.stringify({ ...cases(m), ...(await asyncCases(m)) }));

@@ -2,7 +2,7 @@
 // them (TestNodeCompatWorker, TestNodeCompatMatchesNode): Node-style
 // imports (node:*, bare names, require-style default imports) and the
 // globals of nodejs_compat v2.
-import { Buffer as NodeBuffer } from 'node:buffer';
+import bufferModule, { Buffer as NodeBuffer } from 'node:buffer';
 import EventEmitter, { once, on } from 'node:events';
 import util from 'node:util';
 import { promisify } from 'util';
@@ -50,7 +50,7 @@ export default {
     switch (u.pathname) {
       case '/cases': {
         const m = {
-          util, Buffer: NodeBuffer, path, querystring, url, StringDecoder, assert, EventEmitter, AsyncLocalStorage, AsyncResource,
+          util, Buffer: NodeBuffer, bufferModule, path, querystring, url, StringDecoder, assert, EventEmitter, AsyncLocalStorage, AsyncResource,
           sleep, Readable, Writable, Transform, PassThrough, pipeline, pipelinePromise,
         };
         return json({ ...cases(m), ...(await asyncCases(m)) });
@@ -250,6 +250,10 @@ export default {
           signed, unsigned: unsignCookie(signed, 'keyboard cat'), tampered: unsignCookie(signed.slice(0, -1) + '_', 'keyboard cat'),
         });
       }
+
+      case '/exit':
+        process.exit(3);
+        return new Response('still here');
 
       case '/globals':
         return json(globalsCheck());
