@@ -182,8 +182,16 @@ func bundle(opts Options, runtimeJS string, nodePaths []string) (*Bundle, error)
 		return res, usedALS
 	}
 	res, usedALS := build(false)
+	var alsWarning string
 	if usedALS && len(res.Errors) == 0 {
-		res, _ = build(true)
+		// esbuild cannot keep top-level await while it rewrites async
+		// functions: such a Worker keeps them, and is told what it loses.
+		if lowered, _ := build(true); len(lowered.Errors) == 0 {
+			res = lowered
+		} else {
+			alsWarning = fmt.Sprintf("warning: %s uses top-level await, so its async functions stay native and an AsyncLocalStorage store is lost after an await (%s)",
+				opts.Entry, strings.TrimSpace(lowered.Errors[0].Text))
+		}
 	}
 	if len(res.Errors) > 0 {
 		return nil, fmt.Errorf("bundle %s:\n%s", opts.Entry, formatMessages(res.Errors, api.ErrorMessage))
@@ -191,6 +199,9 @@ func bundle(opts Options, runtimeJS string, nodePaths []string) (*Bundle, error)
 	b := &Bundle{Warnings: strings.Split(strings.TrimSpace(formatMessages(res.Warnings, api.WarningMessage)), "\n")}
 	if len(res.Warnings) == 0 {
 		b.Warnings = nil
+	}
+	if alsWarning != "" {
+		b.Warnings = append(b.Warnings, alsWarning)
 	}
 	for _, f := range res.OutputFiles {
 		switch {

@@ -153,6 +153,7 @@ func TestNodeCompatBundle(t *testing.T) {
 		has     []string // what the bundle has
 		hasNot  []string // what it has not
 		imports []string // SDK modules the bundle holds (src/node/…)
+		warn    string   // in a warning
 	}{
 		{name: "off node:", node: off, src: "import { Buffer } from 'node:buffer';", err: `node:buffer is a Node.js built-in module: to use it, add "nodejs_compat" to compatibility_flags`},
 		{name: "off bare", node: off, src: "import { EventEmitter } from 'events';", err: `"events" is a Node.js built-in module and no package of that name is installed: to use the built-in, add "nodejs_compat"`},
@@ -171,6 +172,7 @@ func TestNodeCompatBundle(t *testing.T) {
 		{name: "v2 prefix only", node: v2, src: "import 'node:test';", imports: []string{"stub.js"}},
 		{name: "v2 alias wins", node: v2, src: "import c from 'node:crypto'; globalThis.c = c;", files: map[string]string{"my-crypto.js": "export default 'my own crypto';"}, alias: map[string]string{"node:crypto": "./my-crypto.js"}, has: []string{"my own crypto"}, hasNot: []string{"node/crypto.js"}},
 		{name: "async kept", node: v2, src: "globalThis.f = async () => { await null; };", has: []string{"async () =>"}},
+		{name: "top-level await with ALS", node: v2, src: "import { AsyncLocalStorage } from 'node:async_hooks'; globalThis.a = new AsyncLocalStorage(); globalThis.v = await Promise.resolve(1);", has: []string{"await Promise.resolve(1)"}, warn: "uses top-level await, so its async functions stay native"},
 		{name: "async lowered with ALS", node: v2, src: "import { AsyncLocalStorage } from 'node:async_hooks'; globalThis.a = new AsyncLocalStorage(); globalThis.f = async () => { await null; };", has: []string{"__async("}, hasNot: []string{"async () =>"}},
 	}
 	for _, tc2 := range tests {
@@ -195,6 +197,9 @@ func TestNodeCompatBundle(t *testing.T) {
 			}
 			if err != nil {
 				t.Fatal(err)
+			}
+			if tc2.warn != "" && !strings.Contains(strings.Join(b.Warnings, "\n"), tc2.warn) {
+				t.Errorf("warnings %q lack %q", b.Warnings, tc2.warn)
 			}
 			code := string(b.Code)
 			for _, s := range tc2.has {
