@@ -121,6 +121,10 @@ func bundle(opts Options, runtimeJS string, nodePaths []string) (*Bundle, error)
 		"process.env.NODE_ENV":            nodeEnv,
 		"global.process.env.NODE_ENV":     nodeEnv,
 		"globalThis.process.env.NODE_ENV": nodeEnv,
+		// The engine traps on import.meta in the bundle; in workerd a
+		// bundled module's import.meta is an object without a url (Node
+		// packages call createRequire(import.meta.url) at load).
+		"import.meta": "{}",
 	}
 	for k, v := range opts.Bundle.Define {
 		define[k] = v

@@ -509,6 +509,16 @@ func TestNodeCompatWorker(t *testing.T) {
 		assertJSON(t, got, map[string]any{"readFileSync": "ERR_NOT_IMPLEMENTED: [bindery] node", "promises": "[bindery] node", "typeofExists": "function"})
 	})
 
+	t.Run("misc", func(t *testing.T) {
+		var got map[string]any
+		callJSON(t, w, logs, "/misc", nil, &got)
+		assertJSON(t, got, map[string]any{
+			"require": true, "requireMissing": "MODULE_NOT_FOUND", "isBuiltin": []any{true, true, false}, "os": []any{"\n", "linux", "/tmp"},
+			"diagnostics": []any{"bindery:test:1"}, "perf": true, "console": []any{"x=5\n"}, "strict": "ERR_ASSERTION", "isDate": true,
+			"consumers": "ab", "web": true, "sameALS": true, "importMeta": "object/undefined",
+		})
+	})
+
 	t.Run("exit", func(t *testing.T) {
 		// process.exit ends the request as a trap; the next request gets a fresh instance.
 		logs.Reset()

@@ -1,7 +1,7 @@
 // node:module: builtinModules, isBuiltin, and createRequire, whose require
 // returns the built-in modules the bundle holds (a bundle has no module
 // loader: any other require throws; import the module instead).
-import { lookup, register } from './builtins.js';
+import { lookup, register as registerBuiltin } from './builtins.js';
 import { notImplemented } from './stub.js';
 
 export const builtinModules = Object.freeze([
@@ -41,7 +41,8 @@ export function createRequire(filename) {
 
 export const findSourceMap = () => undefined;
 
-export function register_() {
+/** register (module hooks) is not supported: a bundle has no loader. */
+export function register() {
   throw notImplemented('module.register');
 }
 
@@ -58,4 +59,4 @@ export class Module {
   }
 }
 
-export default register('module', Object.assign(Module, { Module, builtinModules, isBuiltin, createRequire, findSourceMap, register: register_, syncBuiltinESMExports }));
+export default registerBuiltin('module', Object.assign(Module, { Module, builtinModules, isBuiltin, createRequire, findSourceMap, register, syncBuiltinESMExports }));

@@ -21,6 +21,16 @@ import { setImmediate as setImmediateNode } from 'node:timers';
 import processModule from 'node:process';
 import * as fs from 'node:fs';
 import { readFileSync } from 'fs';
+import os from 'node:os';
+import { createRequire, isBuiltin } from 'node:module';
+import diagnostics from 'node:diagnostics_channel';
+import { performance as perf } from 'node:perf_hooks';
+import { Console } from 'node:console';
+import strict from 'node:assert/strict';
+import { isDate } from 'node:util/types';
+import { text as streamText } from 'node:stream/consumers';
+import { ReadableStream as WebReadable } from 'node:stream/web';
+import { AsyncLocalStorage as ALSAgain } from 'async_hooks';
 import { cases, asyncCases } from './cases.js';
 // Real npm packages (CommonJS) from the project's node_modules.
 import etag from 'etag';
@@ -248,6 +258,28 @@ export default {
           etag: etag(body), etagBuffer: etag(Buffer.from(body)), weak: etag(body, { weak: true }),
           stats: etag({ ctime: new Date(0), mtime: new Date(4096), ino: 1, size: 255 }),
           signed, unsigned: unsignCookie(signed, 'keyboard cat'), tampered: unsignCookie(signed.slice(0, -1) + '_', 'keyboard cat'),
+        });
+      }
+
+      case '/misc': {
+        const require = createRequire(import.meta.url);
+        const seen = [];
+        diagnostics.subscribe('bindery:test', (m, name) => seen.push(`${name}:${m.n}`));
+        diagnostics.channel('bindery:test').publish({ n: 1 });
+        const lines = [];
+        new Console({ stdout: { write: (s) => lines.push(s) } }).log('%s=%d', 'x', 5);
+        let requireMissing;
+        try {
+          require('left-pad');
+        } catch (e) {
+          requireMissing = e.code;
+        }
+        return json({
+          require: require('node:path') === path, requireMissing, isBuiltin: [isBuiltin('fs'), isBuiltin('node:test'), isBuiltin('left-pad')],
+          os: [os.EOL, os.platform(), os.tmpdir()], diagnostics: seen, perf: perf === performance, console: lines,
+          strict: (() => { try { strict.equal(1, '1'); return 'passed'; } catch (e) { return e.code; } })(), isDate: isDate(new Date()),
+          consumers: await streamText(Readable.from(['a', 'b'])), web: WebReadable === ReadableStream, sameALS: ALSAgain === AsyncLocalStorage,
+          importMeta: `${typeof import.meta}/${typeof import.meta.url}`,
         });
       }
 
