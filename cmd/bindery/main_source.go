@@ -44,11 +44,15 @@ func loadMain(ctx context.Context, cfg *wrangler.Config, main string, progress i
 		if _, err := os.Stat(main); err != nil {
 			return nil, fmt.Errorf("main: %w", err)
 		}
+		node, err := cfg.NodeCompat()
+		if err != nil {
+			return nil, err
+		}
 		tc, err := jsbuild.EnsureToolchain(ctx, "", progress)
 		if err != nil {
 			return nil, err
 		}
-		w, err := tc.Build(ctx, jsbuild.Options{Entry: main, ProjectDir: configDir(cfg), Bundle: cfg.Bundle, NodeCompat: cfg.HasFlag("nodejs_compat"), Dev: dev})
+		w, err := tc.Build(ctx, jsbuild.Options{Entry: main, ProjectDir: configDir(cfg), Bundle: cfg.Bundle, NodeCompat: node, Dev: dev})
 		if err != nil {
 			return nil, err
 		}

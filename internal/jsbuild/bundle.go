@@ -32,9 +32,10 @@ type Options struct {
 	ProjectDir string
 	// Bundle is the config's bundling keys (alias, define, rules, …).
 	Bundle wrangler.Bundle
-	// NodeCompat bundles Node.js built-in modules for the nodejs_compat
-	// compatibility flag.
-	NodeCompat bool
+	// NodeCompat says which Node.js built-in modules and globals the
+	// bundle gets (wrangler.Config.NodeCompat); the zero value is none,
+	// and a node:* import is an error naming the nodejs_compat flag.
+	NodeCompat wrangler.NodeCompat
 	// Dev bundles for bindery dev (process.env.NODE_ENV "development").
 	Dev bool
 }
@@ -105,11 +106,18 @@ func bundle(opts Options, runtimeJS string, also []string, nodePaths []string) (
 	// The runtime is imported first, so its globals exist before the
 	// Worker's top-level code runs; the Worker's module is imported as a
 	// namespace, so a service-worker script (no default export) bundles.
+	// With nodejs_compat v2 the Node.js globals (Buffer, process, global,
+	// setImmediate) come next, as workerd defines them, then the SDK
+	// modules in also.
+	nodeDir := filepath.Join(filepath.Dir(runtimeJS), "node")
 	var imports strings.Builder
+	if opts.NodeCompat.Mode == wrangler.NodeV2 {
+		fmt.Fprintf(&imports, "import %q;\n", filepath.Join(nodeDir, "globals.js"))
+	}
 	for _, m := range also {
 		fmt.Fprintf(&imports, "import %q;\n", m)
 	}
-	glue := fmt.Sprintf("import { serve } from %q;\n%simport * as worker from %q;\nexport const handler = serve(worker, { namespace: true });\n", runtimeJS, imports.String(), entry)
+	glue := fmt.Sprintf("import { serve } from %q;\n%simport * as worker from %q;\nexport const handler = serve(worker);\n", runtimeJS, imports.String(), entry)
 	nodeEnv := `"production"`
 	if opts.Dev {
 		nodeEnv = `"development"`
@@ -118,6 +126,10 @@ func bundle(opts Options, runtimeJS string, also []string, nodePaths []string) (
 		"process.env.NODE_ENV":            nodeEnv,
 		"global.process.env.NODE_ENV":     nodeEnv,
 		"globalThis.process.env.NODE_ENV": nodeEnv,
+		// The engine traps on import.meta in the bundle; in workerd a
+		// bundled module's import.meta is an object without a url (Node
+		// packages call createRequire(import.meta.url) at load).
+		"import.meta": "{}",
 	}
 	for k, v := range opts.Bundle.Define {
 		define[k] = v
@@ -129,45 +141,76 @@ func bundle(opts Options, runtimeJS string, also []string, nodePaths []string) (
 	for k, v := range opts.Bundle.Alias {
 		alias[k] = v
 	}
-	res := api.Build(api.BuildOptions{
-		Stdin: &api.StdinOptions{
-			Contents:   glue,
-			ResolveDir: filepath.Dir(entry),
-			Sourcefile: "bindery-entry.js",
-			Loader:     api.LoaderJS,
-		},
-		Bundle:            true,
-		Write:             false,
-		Outfile:           BundleName,
-		AbsWorkingDir:     project,
-		Format:            api.FormatESModule,
-		Target:            api.ES2022,
-		Platform:          api.PlatformBrowser,
-		Conditions:        []string{"workerd", "worker", "browser"},
-		Sourcemap:         api.SourceMapExternal,
-		SourcesContent:    api.SourcesContentInclude,
-		MinifyWhitespace:  opts.Bundle.Minify,
-		MinifyIdentifiers: opts.Bundle.Minify,
-		MinifySyntax:      opts.Bundle.Minify,
-		KeepNames:         opts.Bundle.KeepNames,
-		Define:            define,
-		Alias:             alias,
-		Tsconfig:          opts.Bundle.TSConfig,
-		JSXFactory:        opts.Bundle.JSXFactory,
-		JSXFragment:       opts.Bundle.JSXFragment,
-		Loader:            map[string]api.Loader{".js": api.LoaderJSX, ".mjs": api.LoaderJSX, ".cjs": api.LoaderJSX},
-		External:          []string{"bindery:*", "cloudflare:*"},
-		NodePaths:         nodePaths,
-		Metafile:          true,
-		LogLevel:          api.LogLevelSilent,
-		Plugins:           []api.Plugin{rulesPlugin(rules, base)},
-	})
+	build := func(lowerAsync bool) (api.BuildResult, bool) {
+		usedALS := false
+		var supported map[string]bool
+		if lowerAsync {
+			// AsyncLocalStorage follows promise continuations through
+			// Promise.prototype.then (src/node/async_hooks.js); await only
+			// goes through then once esbuild turns async functions into
+			// generators. See docs/design.md.
+			supported = map[string]bool{"async-await": false, "async-generator": false, "for-await": false}
+		}
+		res := api.Build(api.BuildOptions{
+			Stdin: &api.StdinOptions{
+				Contents:   glue,
+				ResolveDir: filepath.Dir(entry),
+				Sourcefile: "bindery-entry.js",
+				Loader:     api.LoaderJS,
+			},
+			Bundle:            true,
+			Write:             false,
+			Outfile:           BundleName,
+			AbsWorkingDir:     project,
+			Format:            api.FormatESModule,
+			Target:            api.ES2022,
+			Supported:         supported,
+			Platform:          api.PlatformBrowser,
+			Conditions:        []string{"workerd", "worker", "browser"},
+			Sourcemap:         api.SourceMapExternal,
+			SourcesContent:    api.SourcesContentInclude,
+			MinifyWhitespace:  opts.Bundle.Minify,
+			MinifyIdentifiers: opts.Bundle.Minify,
+			MinifySyntax:      opts.Bundle.Minify,
+			KeepNames:         opts.Bundle.KeepNames,
+			Define:            define,
+			Alias:             alias,
+			Tsconfig:          opts.Bundle.TSConfig,
+			JSXFactory:        opts.Bundle.JSXFactory,
+			JSXFragment:       opts.Bundle.JSXFragment,
+			Loader:            map[string]api.Loader{".js": api.LoaderJSX, ".mjs": api.LoaderJSX, ".cjs": api.LoaderJSX},
+			External:          []string{"bindery:*", "cloudflare:*"},
+			NodePaths:         nodePaths,
+			Metafile:          true,
+			LogLevel:          api.LogLevelSilent,
+			Plugins: []api.Plugin{
+				nodePlugin(opts.NodeCompat, nodeDir, append([]string{nodeDir}, nodePaths...), opts.Bundle.Alias, &usedALS),
+				rulesPlugin(rules, base),
+			},
+		})
+		return res, usedALS
+	}
+	res, usedALS := build(false)
+	var alsWarning string
+	if usedALS && len(res.Errors) == 0 {
+		// esbuild cannot keep top-level await while it rewrites async
+		// functions: such a Worker keeps them, and is told what it loses.
+		if lowered, _ := build(true); len(lowered.Errors) == 0 {
+			res = lowered
+		} else {
+			alsWarning = fmt.Sprintf("warning: %s uses top-level await, so its async functions stay native and an AsyncLocalStorage store is lost after an await (%s)",
+				opts.Entry, strings.TrimSpace(lowered.Errors[0].Text))
+		}
+	}
 	if len(res.Errors) > 0 {
 		return nil, fmt.Errorf("bundle %s:\n%s", opts.Entry, formatMessages(res.Errors, api.ErrorMessage))
 	}
 	b := &Bundle{Warnings: strings.Split(strings.TrimSpace(formatMessages(res.Warnings, api.WarningMessage)), "\n")}
 	if len(res.Warnings) == 0 {
 		b.Warnings = nil
+	}
+	if alsWarning != "" {
+		b.Warnings = append(b.Warnings, alsWarning)
 	}
 	for _, f := range res.OutputFiles {
 		switch {

@@ -43,7 +43,7 @@ func (e *MissingError) Error() string {
 // toolchain is required (BINDERY_CONFORMANCE_REQUIRE); any other error
 // fails it. Use it after the probes of this package:
 //
-//	node, err := testutil.ProbeJS()
+//	node, err := testutil.ProbeNode()
 //	testutil.NeedToolchain(t, err)
 func NeedToolchain(t testing.TB, err error) {
 	t.Helper()
@@ -105,21 +105,6 @@ func ProbeScript(toolchain, script string) (string, error) {
 		return "", fmt.Errorf("%s --probe: %w\n%s%s", script, err, stdout.Bytes(), stderr.Bytes())
 	}
 	return strings.TrimSpace(stdout.String()), nil
-}
-
-// ProbeJS returns the path of node when the JavaScript SDK can build a
-// Worker: node is in PATH and guest-sdk/js has its npm packages. Otherwise
-// it returns a *MissingError for "js".
-func ProbeJS() (string, error) {
-	node, err := LookPath("js", "node", "install Node.js 20 or later")
-	if err != nil {
-		return "", err
-	}
-	pkg := filepath.Join(root(), "guest-sdk", "js", "node_modules", "@bytecodealliance", "componentize-js", "package.json")
-	if _, err := os.Stat(pkg); err != nil {
-		return "", &MissingError{Toolchain: "js", Reason: "guest-sdk/js has no node_modules (run: cd guest-sdk/js && npm ci)"}
-	}
-	return node, nil
 }
 
 // ProbeNode finds node (for tests of the JavaScript toolchain that

@@ -32,7 +32,8 @@ type Config struct {
 	// Main is "main", resolved to an absolute path relative to the config
 	// file's directory ("" if absent).
 	Main string
-	// CompatibilityDate is "compatibility_date", kept but not interpreted.
+	// CompatibilityDate is "compatibility_date" (YYYY-MM-DD); NodeCompat
+	// reads it.
 	CompatibilityDate string
 	// Vars is "[vars]". A secret with the same name overrides a var.
 	Vars map[string]Var

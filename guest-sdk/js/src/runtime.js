@@ -2,7 +2,8 @@
 // export on top of the Bindery imports and calls a Cloudflare-style module
 // Worker, `export default { async fetch(request, env, ctx) { ... } }`.
 //
-// build.mjs bundles this file with the user's module into one entry:
+// bindery bundles this file with the user's module into one entry
+// (internal/jsbuild):
 //
 //   import { serve } from "<this file>";
 //   import * as worker from "<user module>";
@@ -694,18 +695,13 @@ const NO_HANDLER = 'the Worker has neither a default export with fetch, `export 
   '(module syntax), nor a fetch listener, `addEventListener("fetch", (event) => event.respondWith(...))` (service-worker syntax)';
 
 /**
- * serve returns the bindery:http/handler export for a Worker: a module
- * Worker (its module namespace, whose default export has fetch, or that
- * default export itself), or a service worker (a module that added a fetch
- * listener; its bindings become globals). namespace says that worker is
- * the module's namespace.
+ * serve returns the bindery:http/handler export for a Worker, given its
+ * module namespace: a module Worker (whose default export has fetch; never
+ * a named export called fetch), or a service worker (a module that added a
+ * fetch listener; its bindings become globals).
  */
-export function serve(worker, { namespace = false } = {}) {
-  // The Worker's module namespace (bindery's bundle says so; rolldown's is
-  // marked Module): a module Worker is its default export, never a named
-  // export called fetch.
-  const module = worker != null && (namespace || worker[Symbol.toStringTag] === 'Module');
-  const handler = module ? worker.default : worker;
+export function serve(worker) {
+  const handler = worker?.default;
   let fetch;
   if (handler != null && typeof handler.fetch === 'function') {
     fetch = (request, ctx) => handler.fetch(request, env, ctx);

@@ -1,6 +1,5 @@
 // The HTMLRewriter test Worker (host/htmlrewriter/js_test.go): a page
 // rewriter like Cloudflare's examples, and the edges of the API.
-// Build: node ../../../guest-sdk/js/build.mjs worker.js -o worker.wasm
 
 // Built when the module is evaluated, as Workers often do: HTMLRewriter
 // must be a global by then.

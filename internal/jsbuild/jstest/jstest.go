@@ -16,6 +16,13 @@ import (
 // (installed on first use) and returns what host.WorkerConfig takes.
 func Build(t testing.TB, entry string) *jsbuild.Worker {
 	t.Helper()
+	return BuildOptions(t, jsbuild.Options{Entry: entry})
+}
+
+// BuildOptions is Build with the bundle's options (opts.Entry, NodeCompat,
+// …); it bundles for bindery dev (opts.Dev is set).
+func BuildOptions(t testing.TB, opts jsbuild.Options) *jsbuild.Worker {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("-short: the JavaScript toolchain")
 	}
@@ -26,7 +33,8 @@ func Build(t testing.TB, entry string) *jsbuild.Worker {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, progress.String())
 	}
-	w, err := tc.Build(context.Background(), jsbuild.Options{Entry: entry, Dev: true})
+	opts.Dev = true
+	w, err := tc.Build(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,7 @@
 // each supports and how it differs from Cloudflare is in docs/sdk-js.md
 // ("Web APIs").
 //
-// runtime.js imports this module first, and build.mjs's entry imports
+// runtime.js imports this module first, and the bundle's entry imports
 // runtime.js before the Worker's module, so all of it is in place when the
 // Worker's top-level code runs (a service worker's addEventListener, a
 // URLPattern built at the top level).

@@ -1,0 +1,4 @@
+// node:_stream_passthrough: stream.PassThrough.
+import { PassThrough } from './stream.js';
+
+export default PassThrough;

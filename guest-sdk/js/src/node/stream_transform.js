@@ -1,0 +1,4 @@
+// node:_stream_transform: stream.Transform.
+import { Transform } from './stream.js';
+
+export default Transform;
