@@ -25,6 +25,7 @@ import (
 	"testing"
 
 	"github.com/bindery-run/bindery/abi"
+	"github.com/bindery-run/bindery/bindings/cache"
 	"github.com/bindery-run/bindery/bindings/kv"
 	"github.com/bindery-run/bindery/bindings/r2"
 	"github.com/bindery-run/bindery/bindings/vars"
@@ -475,8 +476,8 @@ func TestJSBuildWithoutFetch(t *testing.T) {
 			}
 			// The bundle builds; the Worker fails when it starts, saying why.
 			js := jstest.Build(t, src)
-			cache, _ := os.UserCacheDir()
-			rt, err := host.NewRuntime(context.Background(), host.RuntimeConfig{CacheDir: filepath.Join(cache, "bindery-test", "wazero"), Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT()}})
+			userCache, _ := os.UserCacheDir()
+			rt, err := host.NewRuntime(context.Background(), host.RuntimeConfig{CacheDir: filepath.Join(userCache, "bindery-test", "wazero"), Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT(), cache.WIT()}})
 			if err != nil {
 				t.Fatal(err)
 			}
