@@ -23,6 +23,8 @@ type Instance struct {
 	poison  error
 	lifted  uint64 // bytes copied out of guest memory in the current host call
 	stop    <-chan struct{}
+	lookup  FunctionLookup
+	memo    map[any]any // Memo's values
 
 	// reallocs are a component's reallocs, by the index its lowered
 	// imports name them with (see UseRealloc); [0] is realloc. Nil for a
@@ -47,7 +49,7 @@ func NewInstance(mod api.Module, impls []any) (*Instance, error) {
 	if mem == nil {
 		return nil, fmt.Errorf("abi: module %q exports no memory", mod.Name())
 	}
-	return &Instance{mod: mod, mem: mem, realloc: mod.ExportedFunction("cabi_realloc"), impls: impls}, nil
+	return &Instance{mod: mod, mem: mem, realloc: mod.ExportedFunction("cabi_realloc"), impls: impls, lookup: mod}, nil
 }
 
 // NewComponentInstance returns the state of one instance of a component:

@@ -264,8 +264,10 @@ func (w *Worker) instantiateGraph(ctx context.Context, inst *instance, mc wazero
 	if g.post != nil {
 		names["cabi_post_"+httpwit.HandlerInterface+"#handle"] = *g.post
 	}
+	lookup := graphExports{mods: mods, byName: names}
+	inst.abi.SetLookup(lookup)
 	var err error
-	if inst.handler, err = httpwit.NewHandlerExports(graphExports{mods: mods, byName: names}); err != nil {
+	if inst.handler, err = httpwit.NewHandlerExports(lookup); err != nil {
 		closeAll(ctx, mods)
 		return err
 	}

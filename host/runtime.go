@@ -28,8 +28,13 @@ type RuntimeConfig struct {
 	// CacheDir holds wazero's on-disk compilation cache; "" compiles in
 	// memory only (a big guest then compiles anew in every process).
 	CacheDir string
-	// Interfaces are the WIT interfaces of the bindings, beyond the core
-	// ones (streams, HTTP, crypto, HTMLRewriter, WASI 0.2) the host always serves.
+	// Interfaces are WIT interfaces to serve to guests that import them
+	// without being granted them: such a guest gets the interface's Deny
+	// implementation (e.g. a Worker built with an SDK that imports KV but
+	// has no KV binding). A granted Binding registers its interface itself
+	// (Binding.WIT), so an interface needs to be listed here only when a
+	// guest may import it ungranted. The core interfaces (streams, HTTP,
+	// crypto, HTMLRewriter, WASI 0.2) are always served.
 	Interfaces []abi.Interface
 	// Logger receives the host's and the guests' logs; nil discards them.
 	Logger *slog.Logger
@@ -53,11 +58,16 @@ type Runtime struct {
 	deny     []any          // per slot: the implementation when a Worker grants nothing
 	ifaces   []string
 	byName   map[string]abi.Interface // every interface by name
+	// consoleSlot is the slot of bindery:log/console, which every guest
+	// gets as its own log.
+	consoleSlot int
 
 	// mu guards the host modules instantiated so far, per engine, and what
 	// each provides: an interface's host module is instantiated the first
 	// time a Worker imports it (WASI 0.2 alone is ~250 modules, which cost
 	// every runtime ~25 ms and several MiB when defined up front).
+	// It also guards slots, deny, ifaces and byName, which grow when a
+	// guest's Binding brings an interface the runtime did not serve yet.
 	mu      sync.Mutex
 	defined map[wazero.Runtime]map[string]bool
 	exports map[string]map[string]bool // host module -> its functions
@@ -106,12 +116,9 @@ func NewRuntime(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
 			}
 			return nil, fmt.Errorf("host: interface %s is defined twice", iface.Name)
 		}
-		rt.slots[iface.Name] = len(rt.slots)
-		rt.deny = append(rt.deny, iface.Deny)
-		rt.ifaces = append(rt.ifaces, iface.Name)
-		rt.byName[iface.Name] = iface
+		rt.addInterface(iface)
 	}
-	slices.Sort(rt.ifaces)
+	rt.consoleSlot = rt.slots[logwit.ConsoleInterface]
 	r, err := rt.newEngine(ctx, false)
 	if err != nil {
 		if cache != nil {
@@ -121,6 +128,49 @@ func NewRuntime(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
 	}
 	rt.r = r
 	return rt, nil
+}
+
+// addInterface gives iface the next slot. The caller holds rt.mu, or owns
+// rt alone (NewRuntime).
+func (rt *Runtime) addInterface(iface abi.Interface) int {
+	slot := len(rt.deny)
+	rt.slots[iface.Name] = slot
+	rt.deny = append(rt.deny, iface.Deny)
+	i, _ := slices.BinarySearch(rt.ifaces, iface.Name)
+	rt.ifaces = slices.Insert(rt.ifaces, i, iface.Name)
+	rt.byName[iface.Name] = iface
+	return slot
+}
+
+// register makes the runtime serve the interface of every binding that it
+// does not serve yet, and returns each binding's slot. An interface is
+// registered once per runtime: the first registration of a name defines
+// its host functions for every later guest (every registration of a name
+// is the same generated glue).
+func (rt *Runtime) register(bindings []Binding) ([]int, error) {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	slots := make([]int, len(bindings))
+	for i, b := range bindings {
+		iface := b.WIT()
+		if iface.Name == "" || iface.Define == nil {
+			return nil, fmt.Errorf("binding %T: its WIT() has no interface name or no host functions", b)
+		}
+		slot, ok := rt.slots[iface.Name]
+		if !ok {
+			slot = rt.addInterface(iface)
+		}
+		slots[i] = slot
+	}
+	return slots, nil
+}
+
+// denyImpls returns a copy of the implementation each slot has when a
+// guest grants nothing for it.
+func (rt *Runtime) denyImpls() []any {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	return slices.Clone(rt.deny)
 }
 
 // newEngine creates a wazero runtime with WASI preview 1; the host
@@ -215,7 +265,11 @@ func (rt *Runtime) instantiate(ctx context.Context, r wazero.Runtime, name strin
 }
 
 // Interfaces returns the names of the WIT interfaces the runtime serves, sorted.
-func (rt *Runtime) Interfaces() []string { return slices.Clone(rt.ifaces) }
+func (rt *Runtime) Interfaces() []string {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	return slices.Clone(rt.ifaces)
+}
 
 // Close releases the runtime and every Worker compiled by it.
 func (rt *Runtime) Close(ctx context.Context) error {

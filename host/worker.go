@@ -18,7 +18,6 @@ import (
 	"github.com/bindery-run/bindery/abi"
 	"github.com/bindery-run/bindery/host/internal/component"
 	"github.com/bindery-run/bindery/host/internal/httpwit"
-	"github.com/bindery-run/bindery/host/internal/logwit"
 	"github.com/bindery-run/bindery/host/internal/modrewrite"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -44,12 +43,15 @@ const mergeGap = 4096
 // GC's request and the guest's goroutine stopping (~10–100 µs).
 const yieldEvery = 1 << 14
 
-// Binding is a Worker's grant of one WIT interface: the value itself
+// Binding is a guest's grant of one WIT interface: the value itself
 // implements the interface's generated Host type (e.g. kvwit.StoreHost).
+// Granting it is the one registration an embedder makes: the Runtime
+// serves the interface from the first guest granted it on.
 type Binding interface {
-	// Interface returns the WIT interface the binding implements, e.g.
-	// "bindery:kv/store@0.1.0".
-	Interface() string
+	// WIT returns the host side of the interface the binding implements
+	// (e.g. kv.WIT() for "bindery:kv/store@0.1.0"): its name, host
+	// functions and what an ungranted guest gets.
+	WIT() abi.Interface
 }
 
 // WorkerConfig configures a Worker. Name and Wasm are required.
@@ -120,6 +122,12 @@ func (rt *Runtime) NewWorker(ctx context.Context, cfg WorkerConfig) (*Worker, er
 	if cfg.Name == "" {
 		return nil, errors.New("host: worker config has no name")
 	}
+	// The interfaces of the bindings must be served before the module's
+	// imports are resolved.
+	slots, err := rt.register(cfg.Bindings)
+	if err != nil {
+		return nil, fmt.Errorf("host: worker %q: %w", cfg.Name, err)
+	}
 	if len(cfg.Wasm) == 0 {
 		return nil, fmt.Errorf("host: worker %q: no wasm", cfg.Name)
 	}
@@ -140,7 +148,7 @@ func (rt *Runtime) NewWorker(ctx context.Context, cfg WorkerConfig) (*Worker, er
 				return nil, fmt.Errorf("host: worker %q: core instance %d: %w", cfg.Name, i, err)
 			}
 		}
-		w, err := rt.newWorker(ctx, cfg, engine, yields, nil, g, nil)
+		w, err := rt.newWorker(ctx, cfg, slots, engine, yields, nil, g, nil)
 		if err != nil {
 			g.close(ctx)
 			return nil, fmt.Errorf("host: worker %q: %w", cfg.Name, err)
@@ -197,7 +205,7 @@ func (rt *Runtime) NewWorker(ctx context.Context, cfg WorkerConfig) (*Worker, er
 	if err := checkMemory(cm, orDefault(cfg.MemoryLimit, DefaultMemoryLimit)); err != nil {
 		return fail(err)
 	}
-	w, err := rt.newWorker(ctx, cfg, engine, yields, cm, nil, globals)
+	w, err := rt.newWorker(ctx, cfg, slots, engine, yields, cm, nil, globals)
 	if err != nil {
 		return fail(err)
 	}
@@ -206,10 +214,10 @@ func (rt *Runtime) NewWorker(ctx context.Context, cfg WorkerConfig) (*Worker, er
 
 // newWorker makes the Worker of a compiled core module cm or component g
 // and starts its first instance.
-func (rt *Runtime) newWorker(ctx context.Context, cfg WorkerConfig, engine wazero.Runtime, yields bool, cm wazero.CompiledModule, g *graph, globals []string) (*Worker, error) {
+func (rt *Runtime) newWorker(ctx context.Context, cfg WorkerConfig, slots []int, engine wazero.Runtime, yields bool, cm wazero.CompiledModule, g *graph, globals []string) (*Worker, error) {
 	w := &Worker{
 		rt: rt, engine: engine, yields: yields, name: cfg.Name, compiled: cm, graph: g,
-		impls:   slices.Clone(rt.deny),
+		impls:   rt.denyImpls(),
 		timeout: orDefault(cfg.RequestTimeout, DefaultRequestTimeout),
 		alloc:   limitAllocator{limit: orDefault(cfg.MemoryLimit, DefaultMemoryLimit)},
 		log:     cfg.Logger,
@@ -219,18 +227,15 @@ func (rt *Runtime) newWorker(ctx context.Context, cfg WorkerConfig, engine wazer
 	}
 	w.log = w.log.With("worker", cfg.Name)
 	w.mapper = cfg.MapText
-	w.impls[rt.slots[logwit.ConsoleInterface]] = console{w}
+	w.impls[rt.consoleSlot] = console{w}
 	if cm != nil {
 		_, w.initFn = cm.ExportedFunctions()["_initialize"]
 	}
-	granted := make([]bool, len(rt.slots))
-	for _, b := range cfg.Bindings {
-		slot, ok := rt.slots[b.Interface()]
-		if !ok {
-			return nil, fmt.Errorf("binding for %s: the runtime does not serve that interface", b.Interface())
-		}
+	granted := make([]bool, len(w.impls))
+	for i, b := range cfg.Bindings {
+		slot := slots[i]
 		if granted[slot] {
-			return nil, fmt.Errorf("two bindings for %s", b.Interface())
+			return nil, fmt.Errorf("two bindings for %s", b.WIT().Name)
 		}
 		granted[slot] = true
 		w.impls[slot] = b

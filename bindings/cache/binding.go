@@ -69,8 +69,8 @@ func NewBinding(s Storage, o Options) *Binding {
 	return &Binding{s: s, o: o}
 }
 
-// Interface returns the WIT interface the binding implements.
-func (b *Binding) Interface() string { return cachewit.CacheInterface }
+// WIT returns the host side of the interface the binding implements.
+func (b *Binding) WIT() abi.Interface { return WIT() }
 
 // Open returns the cache name: nil, and no error, for a binding without
 // storage (whose caches store nothing). A name over Limits.MaxNameBytes

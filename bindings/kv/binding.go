@@ -26,8 +26,8 @@ func NewBinding(namespaces map[string]*Namespace) *Binding {
 	return &Binding{namespaces: namespaces}
 }
 
-// Interface returns the WIT interface the binding implements.
-func (b *Binding) Interface() string { return kvwit.StoreInterface }
+// WIT returns the host side of the interface the binding implements.
+func (b *Binding) WIT() abi.Interface { return WIT() }
 
 // Names returns the granted binding names, sorted.
 func (b *Binding) Names() []string {

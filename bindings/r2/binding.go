@@ -31,8 +31,8 @@ func NewBinding(buckets map[string]*Bucket) *Binding {
 	return &Binding{buckets: buckets}
 }
 
-// Interface returns the WIT interface the binding implements.
-func (b *Binding) Interface() string { return r2wit.BucketInterface }
+// WIT returns the host side of the interface the binding implements.
+func (b *Binding) WIT() abi.Interface { return WIT() }
 
 // Names returns the granted binding names, sorted.
 func (b *Binding) Names() []string {

@@ -121,8 +121,8 @@ func New(vars map[string]Var) (*Vars, error) {
 	return v, nil
 }
 
-// Interface returns the WIT interface the binding implements.
-func (v *Vars) Interface() string { return varswit.VarsInterface }
+// WIT returns the host side of the interface the binding implements.
+func (v *Vars) WIT() abi.Interface { return WIT() }
 
 // Get implements get.
 func (v *Vars) Get(ctx context.Context, name string) abi.Option[varswit.Value] {

@@ -153,8 +153,8 @@ func TestDeny(t *testing.T) {
 	if got := deny.Names(context.Background()); len(got) != 0 {
 		t.Errorf("Names = %q, want none", got)
 	}
-	if deny.Interface() != varswit.VarsInterface {
-		t.Errorf("Interface = %q", deny.Interface())
+	if deny.WIT().Name != varswit.VarsInterface {
+		t.Errorf("WIT().Name = %q", deny.WIT().Name)
 	}
 }
 
