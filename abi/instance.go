@@ -180,7 +180,7 @@ func (i *Instance) Alloc(ctx context.Context, align, size uint32) uint32 {
 		return align // a non-null dangling pointer, as the Canonical ABI allows
 	}
 	if i.realloc == nil {
-		i.Trapf("guest exports no cabi_realloc")
+		i.Trapf("the guest exports no cabi_realloc, through which the host passes it strings and lists: export one (the Bindery SDKs do)")
 	}
 	s := i.stack[:4]
 	s[0], s[1], s[2], s[3] = 0, 0, uint64(align), uint64(size)

@@ -107,7 +107,6 @@ func (g *Guest) callError(ctx context.Context, inst *instance, err error, stoppe
 		}
 	case inst != nil && inst.refused.Load(), strings.Contains(err.Error(), "out of memory") && !errors.Is(err, abi.ErrTrap):
 		e.Kind = ErrMemoryLimit
-		err = fmt.Errorf("%w (limit %s)", err, mib(g.memLimit))
 	default:
 		e.Kind = ErrTrap
 	}
@@ -119,6 +118,9 @@ func (g *Guest) callError(ctx context.Context, inst *instance, err error, stoppe
 		}
 		e.Stack = boundLines(lines, maxStackLines-4, 3)
 		err = &stackErr{msg: msg[:i], err: err}
+	}
+	if e.Kind == ErrMemoryLimit {
+		err = fmt.Errorf("%w (the limit is %s)", err, mib(g.memLimit))
 	}
 	e.Err = err
 	return e

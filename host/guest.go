@@ -150,6 +150,10 @@ type Guest struct {
 	// kill is cancelled when Close stops the calls still in flight.
 	kill       context.Context
 	killCancel context.CancelFunc
+	// mu guards live, every instance alive (idle or busy): Close stops
+	// the busy ones.
+	mu   sync.Mutex
+	live map[*instance]struct{}
 
 	stats struct {
 		calls, failed, instantiated, discarded atomic.Int64
@@ -290,6 +294,7 @@ func (rt *Runtime) startGuest(ctx context.Context, cfg GuestConfig, o guestOpts,
 		mapper:   cfg.MapText,
 		setup:    o.setup,
 		drained:  make(chan struct{}),
+		live:     map[*instance]struct{}{},
 	}
 	g.kill, g.killCancel = context.WithCancel(context.Background())
 	if g.log == nil {
@@ -334,6 +339,7 @@ func (rt *Runtime) startGuest(ctx context.Context, cfg GuestConfig, o guestOpts,
 		<-g.sem
 		return nil, err
 	}
+	g.track(inst)
 	if cfg.Check != nil {
 		if err := cfg.Check(inst.abi.Lookup()); err != nil {
 			g.discard(inst)
@@ -408,21 +414,22 @@ func (g *Guest) Stats() Stats {
 func (g *Guest) Call(ctx context.Context, fn func(ctx context.Context, inst *abi.Instance) error) error {
 	if !g.enter() {
 		g.stats.failed.Add(1)
-		return &CallError{Guest: g.name, Kind: ErrClosed, Err: errors.New("the guest is closed")}
+		return &CallError{Guest: g.name, Kind: ErrClosed, Err: errors.New("no new calls after Close")}
 	}
 	defer g.exit()
 	g.stats.calls.Add(1)
 	ctx, cancel := context.WithTimeout(ctx, g.timeout)
 	defer cancel()
-	defer context.AfterFunc(g.kill, cancel)()
 	inst, err := g.get(ctx)
 	if err != nil {
 		g.stats.failed.Add(1)
 		return g.callError(ctx, nil, err, false)
 	}
+	inst.busy(cancel)
 	disarm := inst.arm(ctx)
 	err = fn(abi.WithInstance(ctx, inst.abi), inst.abi)
 	clean := disarm()
+	inst.busy(nil)
 	inst.stdout.Flush()
 	inst.stderr.Flush()
 	if !clean {
@@ -474,6 +481,11 @@ func (g *Guest) Close(ctx context.Context) error {
 	case <-g.drained:
 	case <-ctx.Done():
 		g.killCancel()
+		g.mu.Lock()
+		for inst := range g.live {
+			inst.stop()
+		}
+		g.mu.Unlock()
 		select {
 		case <-g.drained:
 		case <-time.After(closeWait):
@@ -512,12 +524,31 @@ type instance struct {
 	// done is the Done channel of the call in progress (arm sets it): a
 	// guest's sleep ends when it closes.
 	done <-chan struct{}
+	// cancel ends the call in progress (Close stops it); mu guards it.
+	mu     sync.Mutex
+	cancel context.CancelFunc
 
 	// A Worker's: its handler, a buffer for request bodies, and what
 	// ends the request's waits on its client when done closes.
 	handler *httpwit.HandlerExports
 	bodyBuf []byte
 	cut     clientCut
+}
+
+// busy sets what cancels the call in progress on inst, nil when it ends.
+func (inst *instance) busy(cancel context.CancelFunc) {
+	inst.mu.Lock()
+	inst.cancel = cancel
+	inst.mu.Unlock()
+}
+
+// stop cancels the call in progress on inst, if any (Close).
+func (inst *instance) stop() {
+	inst.mu.Lock()
+	if inst.cancel != nil {
+		inst.cancel()
+	}
+	inst.mu.Unlock()
 }
 
 // nanosleep is the guest's WASI sleep (poll_oneoff with a clock, which
@@ -717,6 +748,7 @@ func (g *Guest) get(ctx context.Context) (*instance, error) {
 			<-g.sem
 			return nil, err
 		}
+		g.track(inst)
 		inst.abi.ResetUsage()
 		return inst, nil
 	case <-ctx.Done():
@@ -747,8 +779,18 @@ func (g *Guest) put(inst *instance) {
 }
 
 func (g *Guest) discard(inst *instance) {
+	g.mu.Lock()
+	delete(g.live, inst)
+	g.mu.Unlock()
 	inst.close(context.Background())
 	<-g.sem
+}
+
+// track records a new instance among the live ones.
+func (g *Guest) track(inst *instance) {
+	g.mu.Lock()
+	g.live[inst] = struct{}{}
+	g.mu.Unlock()
 }
 
 // mapText applies GuestConfig.MapText, if any.

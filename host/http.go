@@ -41,7 +41,6 @@ func (w *Worker) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	g.stats.calls.Add(1)
 	ctx, cancel := context.WithTimeout(r.Context(), g.timeout)
 	defer cancel()
-	defer context.AfterFunc(g.kill, cancel)()
 	inst, err := g.get(ctx)
 	if err != nil {
 		g.stats.failed.Add(1)
@@ -58,9 +57,11 @@ func (w *Worker) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	ctx = abi.WithInstance(ctx, inst.abi)
 	inst.stderr.hold()
 	inst.cut = clientCut{rw: rw}
+	inst.busy(cancel)
 	disarm := inst.arm(ctx)
 	err = inst.handler.Handle(ctx, inst.abi, requestHead(r), body, out)
 	clean := disarm()
+	inst.busy(nil)
 	if !clean {
 		// The instance is discarded below (poisoned), so a cut still on
 		// its way can never touch a later request's connection.

@@ -102,7 +102,10 @@ func (g *Guest) moduleConfig(inst *instance) wazero.ModuleConfig {
 	case wall != nil:
 		res := sys.ClockResolution(1)
 		if c.WallClock.Resolution > 0 {
-			res = sys.ClockResolution(c.WallClock.Resolution)
+			// What clock_res_get reports: wazero refuses more than
+			// ~817 ms (its check overflows uint32), so a coarser clock
+			// reports 500 ms; the readings are rounded all the same.
+			res = sys.ClockResolution(min(c.WallClock.Resolution, 500*time.Millisecond))
 		}
 		mc = mc.WithWalltime(func() (int64, int32) {
 			t := wall()
