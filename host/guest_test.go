@@ -536,7 +536,7 @@ func TestGuestTrapStorm(t *testing.T) {
 	rt, _ := newRuntime(t)
 	g, _ := newGuest(t, rt, "guest", nil)
 	n := 10000
-	if testing.Short() || raceEnabled {
+	if testing.Short() {
 		n = 2000
 	}
 	heap := func() uint64 {
