@@ -93,6 +93,8 @@ func (g *Guest) callError(ctx context.Context, inst *instance, err error, stoppe
 	}
 	e := &CallError{Guest: g.name}
 	switch {
+	case errors.Is(err, errStoppedByClose):
+		e.Kind = ErrClosed
 	case g.kill.Err() != nil && ctx.Err() != nil:
 		e.Kind, err = ErrClosed, fmt.Errorf("stopped by Close: %w", err)
 	case errors.Is(err, abi.ErrQuota):

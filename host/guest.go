@@ -743,6 +743,10 @@ func (g *Guest) get(ctx context.Context) (*instance, error) {
 		inst.abi.ResetUsage()
 		return inst, nil
 	case g.sem <- struct{}{}:
+		if g.kill.Err() != nil {
+			<-g.sem
+			return nil, errStoppedByClose
+		}
 		inst, err := g.instantiate(ctx)
 		if err != nil {
 			<-g.sem
@@ -753,8 +757,14 @@ func (g *Guest) get(ctx context.Context) (*instance, error) {
 		return inst, nil
 	case <-ctx.Done():
 		return nil, fmt.Errorf("waiting for a free instance: %w", ctx.Err())
+	case <-g.kill.Done():
+		return nil, errStoppedByClose
 	}
 }
+
+// errStoppedByClose ends a call that was waiting for an instance when
+// Close stopped the calls in flight.
+var errStoppedByClose = errors.New("stopped by Close while waiting for an instance")
 
 // put returns inst to the pool, or discards it if it is poisoned.
 func (g *Guest) put(inst *instance) {

@@ -46,7 +46,10 @@ func (w *Worker) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		g.stats.failed.Add(1)
 		g.log.Error("no instance for request", "method", r.Method, "path", r.URL.EscapedPath(), "err", err)
 		msg := "worker unavailable: it could not start (see the log)"
-		if ctx.Err() != nil {
+		switch {
+		case errors.Is(err, errStoppedByClose):
+			msg = "worker unavailable: it is shutting down"
+		case ctx.Err() != nil:
 			msg = "worker unavailable: every instance stayed busy until the request's deadline"
 		}
 		http.Error(rw, msg, http.StatusServiceUnavailable)
