@@ -61,7 +61,9 @@ type Limits struct {
 	Operations int64
 	Bytes      int64
 	// PerInterface overrides the quota of the named interfaces (by WIT
-	// interface ID, e.g. "bindery:kv/store@0.1.0"), granted or not.
+	// interface ID, e.g. "bindery:kv/store@0.1.0"), granted or not. The
+	// interfaces whose host functions are generated are counted (every
+	// Bindery interface and binding); WASI's are not.
 	PerInterface map[string]Quota
 }
 
