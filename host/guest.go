@@ -428,6 +428,9 @@ func (g *Guest) Call(ctx context.Context, fn func(ctx context.Context, inst *abi
 		return g.callError(ctx, nil, err, false)
 	}
 	inst.busy(cancel)
+	if g.kill.Err() != nil { // Close is stopping every call
+		cancel()
+	}
 	disarm := inst.arm(ctx)
 	err = fn(abi.WithInstance(ctx, inst.abi), inst.abi)
 	clean := disarm()

@@ -61,6 +61,9 @@ func (w *Worker) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	inst.stderr.hold()
 	inst.cut = clientCut{rw: rw}
 	inst.busy(cancel)
+	if g.kill.Err() != nil { // Close is stopping every request
+		cancel()
+	}
 	disarm := inst.arm(ctx)
 	err = inst.handler.Handle(ctx, inst.abi, requestHead(r), body, out)
 	clean := disarm()
