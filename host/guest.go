@@ -420,6 +420,7 @@ func (g *Guest) Call(ctx context.Context, fn func(ctx context.Context, inst *abi
 	}
 	defer g.exit()
 	g.stats.calls.Add(1)
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, g.timeout)
 	defer cancel()
 	inst, err := g.get(ctx)
@@ -429,12 +430,12 @@ func (g *Guest) Call(ctx context.Context, fn func(ctx context.Context, inst *abi
 	}
 	inst.busy(cancel)
 	if g.kill.Err() != nil { // Close is stopping every call
-		cancel()
+		inst.stop()
 	}
-	disarm := inst.arm(ctx)
+	disarm := inst.arm(ctx, parent)
 	err = fn(abi.WithInstance(ctx, inst.abi), inst.abi)
+	inst.busy(nil) // before disarm: a Close from now on finds no call here
 	clean := disarm()
-	inst.busy(nil)
 	inst.stdout.Flush()
 	inst.stderr.Flush()
 	if !clean {
@@ -529,9 +530,11 @@ type instance struct {
 	// done is the Done channel of the call in progress (arm sets it): a
 	// guest's sleep ends when it closes.
 	done <-chan struct{}
-	// cancel ends the call in progress (Close stops it); mu guards it.
+	// cancel ends the call in progress (Close stops it), and halted says
+	// Close did; mu guards both.
 	mu     sync.Mutex
 	cancel context.CancelFunc
+	halted bool
 
 	// A Worker's: its handler, a buffer for request bodies, and what
 	// ends the request's waits on its client when done closes.
@@ -547,13 +550,16 @@ func (inst *instance) busy(cancel context.CancelFunc) {
 	inst.mu.Unlock()
 }
 
-// stop cancels the call in progress on inst, if any (Close).
+// stop ends the call in progress on inst, if any (Close): it cancels the
+// call's context and halts the guest.
 func (inst *instance) stop() {
 	inst.mu.Lock()
+	defer inst.mu.Unlock()
 	if inst.cancel != nil {
 		inst.cancel()
+		inst.halted = true
+		inst.halt()
 	}
-	inst.mu.Unlock()
 }
 
 // nanosleep is the guest's WASI sleep (poll_oneoff with a clock, which
@@ -573,23 +579,50 @@ func (inst *instance) nanosleep(ns int64) {
 }
 
 // arm makes the guest trap at its next yield point, or at its next host
-// call or sleep, once ctx is done (the call's deadline, or its client
-// gone), and ends a request's waits on its client (inst.cut). disarm
+// call or sleep, once ctx is done, and ends a request's waits on its
+// client (inst.cut). ctx is the call's context: its deadline is watched
+// with a timer of the call's own, and parent (what ctx derives from,
+// e.g. the request's context; ctx itself when there is no such parent)
+// with context.AfterFunc — watching ctx itself would cost it a map of
+// children on every call. Close stops a call through inst.stop. disarm
 // must be called when the guest call returns; it reports whether the
-// instance is still clean, i.e. ctx did not end the call (if it did, the
-// instance must be discarded).
-func (inst *instance) arm(ctx context.Context) (disarm func() bool) {
+// instance is still clean, i.e. nothing ended the call (if something
+// did, the instance must be discarded).
+func (inst *instance) arm(ctx, parent context.Context) (disarm func() bool) {
 	inst.done = ctx.Done()
 	inst.abi.StopWhen(inst.done)
-	if ctx.Done() == nil {
-		return func() bool { return true }
+	var t *time.Timer
+	if dl, ok := ctx.Deadline(); ok {
+		t = time.AfterFunc(time.Until(dl), inst.halt)
 	}
-	return context.AfterFunc(ctx, func() {
-		for _, s := range inst.stops {
-			s.Set(1)
+	var stopParent func() bool
+	if parent.Done() != nil {
+		stopParent = context.AfterFunc(parent, inst.halt)
+	}
+	return func() bool {
+		clean := true
+		if t != nil && !t.Stop() {
+			clean = false
 		}
-		inst.cut.cut()
-	})
+		if stopParent != nil && !stopParent() {
+			clean = false
+		}
+		inst.mu.Lock()
+		if inst.halted {
+			clean, inst.halted = false, false
+		}
+		inst.mu.Unlock()
+		return clean
+	}
+}
+
+// halt sets the guest's stop globals and ends a request's waits on its
+// client: the call in progress ends at its next yield point.
+func (inst *instance) halt() {
+	for _, s := range inst.stops {
+		s.Set(1)
+	}
+	inst.cut.cut()
 }
 
 // errStopped is the error of a guest call that the stop global ended
@@ -702,7 +735,7 @@ func (inst *instance) call(ctx context.Context, name string, results ...*uint64)
 	if fn == nil {
 		return fmt.Errorf("the module does not export %q", name)
 	}
-	disarm := inst.arm(ctx)
+	disarm := inst.arm(ctx, ctx)
 	res, err := fn.Call(abi.WithInstance(ctx, inst.abi))
 	if !disarm() {
 		err = errStopped(ctx)

@@ -62,12 +62,12 @@ func (w *Worker) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	inst.cut = clientCut{rw: rw}
 	inst.busy(cancel)
 	if g.kill.Err() != nil { // Close is stopping every request
-		cancel()
+		inst.stop()
 	}
-	disarm := inst.arm(ctx)
+	disarm := inst.arm(ctx, r.Context())
 	err = inst.handler.Handle(ctx, inst.abi, requestHead(r), body, out)
+	inst.busy(nil) // before disarm: a Close from now on finds no call here
 	clean := disarm()
-	inst.busy(nil)
 	if !clean {
 		// The instance is discarded below (poisoned), so a cut still on
 		// its way can never touch a later request's connection.
