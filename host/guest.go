@@ -535,6 +535,8 @@ type instance struct {
 	mu     sync.Mutex
 	cancel context.CancelFunc
 	halted bool
+	// halting is set by the first halt of a call.
+	halting atomic.Bool
 
 	// A Worker's: its handler, a buffer for request bodies, and what
 	// ends the request's waits on its client when done closes.
@@ -591,6 +593,7 @@ func (inst *instance) nanosleep(ns int64) {
 func (inst *instance) arm(ctx, parent context.Context) (disarm func() bool) {
 	inst.done = ctx.Done()
 	inst.abi.StopWhen(inst.done)
+	inst.halting.Store(false)
 	var t *time.Timer
 	if dl, ok := ctx.Deadline(); ok {
 		t = time.AfterFunc(time.Until(dl), inst.halt)
@@ -619,6 +622,9 @@ func (inst *instance) arm(ctx, parent context.Context) (disarm func() bool) {
 // halt sets the guest's stop globals and ends a request's waits on its
 // client: the call in progress ends at its next yield point.
 func (inst *instance) halt() {
+	if !inst.halting.CompareAndSwap(false, true) {
+		return // the deadline, the caller and Close may all halt a call
+	}
 	for _, s := range inst.stops {
 		s.Set(1)
 	}
