@@ -432,10 +432,10 @@ func (g *Guest) Call(ctx context.Context, fn func(ctx context.Context, inst *abi
 	if g.kill.Err() != nil { // Close is stopping every call
 		inst.stop()
 	}
-	disarm := inst.arm(ctx, parent)
+	inst.arm(ctx, parent)
 	err = fn(abi.WithInstance(ctx, inst.abi), inst.abi)
 	inst.busy(nil) // before disarm: a Close from now on finds no call here
-	clean := disarm()
+	clean := inst.disarm()
 	inst.stdout.Flush()
 	inst.stderr.Flush()
 	if !clean {
@@ -537,6 +537,11 @@ type instance struct {
 	halted bool
 	// halting is set by the first halt of a call.
 	halting atomic.Bool
+	// What arm watches: a timer for the call's deadline (timed: set for
+	// this call) and the caller's context.
+	timer      *time.Timer
+	timed      bool
+	stopParent func() bool
 
 	// A Worker's: its handler, a buffer for request bodies, and what
 	// ends the request's waits on its client when done closes.
@@ -587,36 +592,46 @@ func (inst *instance) nanosleep(ns int64) {
 // e.g. the request's context; ctx itself when there is no such parent)
 // with context.AfterFunc — watching ctx itself would cost it a map of
 // children on every call. Close stops a call through inst.stop. disarm
-// must be called when the guest call returns; it reports whether the
-// instance is still clean, i.e. nothing ended the call (if something
-// did, the instance must be discarded).
-func (inst *instance) arm(ctx, parent context.Context) (disarm func() bool) {
+// must be called when the guest call returns.
+func (inst *instance) arm(ctx, parent context.Context) {
 	inst.done = ctx.Done()
 	inst.abi.StopWhen(inst.done)
 	inst.halting.Store(false)
-	var t *time.Timer
+	inst.timed = false
 	if dl, ok := ctx.Deadline(); ok {
-		t = time.AfterFunc(time.Until(dl), inst.halt)
+		// One timer per instance, reset for each call: a timer that
+		// fired leaves the instance unclean, so it is never reset after.
+		d := time.Until(dl)
+		if inst.timer == nil {
+			inst.timer = time.AfterFunc(d, inst.halt)
+		} else {
+			inst.timer.Reset(d)
+		}
+		inst.timed = true
 	}
-	var stopParent func() bool
+	inst.stopParent = nil
 	if parent.Done() != nil {
-		stopParent = context.AfterFunc(parent, inst.halt)
+		inst.stopParent = context.AfterFunc(parent, inst.halt)
 	}
-	return func() bool {
-		clean := true
-		if t != nil && !t.Stop() {
-			clean = false
-		}
-		if stopParent != nil && !stopParent() {
-			clean = false
-		}
-		inst.mu.Lock()
-		if inst.halted {
-			clean, inst.halted = false, false
-		}
-		inst.mu.Unlock()
-		return clean
+}
+
+// disarm ends what arm started, when the guest call returned; it reports
+// whether the instance is still clean, i.e. nothing ended the call (if
+// something did, the instance must be discarded).
+func (inst *instance) disarm() bool {
+	clean := true
+	if inst.timed && !inst.timer.Stop() {
+		clean = false
 	}
+	if inst.stopParent != nil && !inst.stopParent() {
+		clean = false
+	}
+	inst.mu.Lock()
+	if inst.halted {
+		clean, inst.halted = false, false
+	}
+	inst.mu.Unlock()
+	return clean
 }
 
 // halt sets the guest's stop globals and ends a request's waits on its
@@ -741,9 +756,9 @@ func (inst *instance) call(ctx context.Context, name string, results ...*uint64)
 	if fn == nil {
 		return fmt.Errorf("the module does not export %q", name)
 	}
-	disarm := inst.arm(ctx, ctx)
+	inst.arm(ctx, ctx)
 	res, err := fn.Call(abi.WithInstance(ctx, inst.abi))
-	if !disarm() {
+	if !inst.disarm() {
 		err = errStopped(ctx)
 	}
 	var exit *sys.ExitError

@@ -64,10 +64,10 @@ func (w *Worker) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	if g.kill.Err() != nil { // Close is stopping every request
 		inst.stop()
 	}
-	disarm := inst.arm(ctx, r.Context())
+	inst.arm(ctx, r.Context())
 	err = inst.handler.Handle(ctx, inst.abi, requestHead(r), body, out)
 	inst.busy(nil) // before disarm: a Close from now on finds no call here
-	clean := disarm()
+	clean := inst.disarm()
 	if !clean {
 		// The instance is discarded below (poisoned), so a cut still on
 		// its way can never touch a later request's connection.
