@@ -645,3 +645,28 @@ func mustVars(t *testing.T) host.Binding {
 	}
 	return b
 }
+
+// TestWASI02OnDemand: a Runtime serves WASI 0.2 from the first guest that
+// imports it on, not from the start.
+func TestWASI02OnDemand(t *testing.T) {
+	rt, _ := newRuntime(t)
+	hasWASI := func() bool {
+		for _, name := range rt.Interfaces() {
+			if strings.HasPrefix(name, "wasi:") {
+				return true
+			}
+		}
+		return false
+	}
+	if hasWASI() {
+		t.Fatal("a new Runtime serves WASI 0.2 already")
+	}
+	newGuest(t, rt, "guest", nil) // WASI preview 1 only
+	if hasWASI() {
+		t.Fatal("a preview 1 guest made the Runtime serve WASI 0.2")
+	}
+	newGuest(t, rt, "guest02", nil)
+	if !hasWASI() {
+		t.Fatal("a WASI 0.2 guest did not make the Runtime serve WASI 0.2")
+	}
+}
