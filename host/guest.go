@@ -433,7 +433,17 @@ func (g *Guest) Call(ctx context.Context, fn func(ctx context.Context, inst *abi
 		inst.stop()
 	}
 	inst.arm(ctx, parent)
+	returned := false
+	defer func() {
+		if !returned { // fn panicked: the instance goes, the panic goes on
+			inst.busy(nil)
+			inst.disarm()
+			inst.abi.Poison(errors.New("the caller's function panicked"))
+			g.put(inst)
+		}
+	}()
 	err = fn(abi.WithInstance(ctx, inst.abi), inst.abi)
+	returned = true
 	inst.busy(nil) // before disarm: a Close from now on finds no call here
 	clean := inst.disarm()
 	inst.stdout.Flush()

@@ -670,3 +670,19 @@ func TestWASI02OnDemand(t *testing.T) {
 		t.Fatal("a WASI 0.2 guest did not make the Runtime serve WASI 0.2")
 	}
 }
+
+// TestGuestCallerPanics: a panic in the caller's function goes on, and
+// the instance is not lost.
+func TestGuestCallerPanics(t *testing.T) {
+	rt, _ := newRuntime(t)
+	g, _ := newGuest(t, rt, "guest", func(c *host.GuestConfig) { c.Limits.MaxInstances = 1 })
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("the panic did not reach the caller")
+			}
+		}()
+		g.Call(context.Background(), func(context.Context, *abi.Instance) error { panic("boom") })
+	}()
+	mustAdd(t, g) // the one instance slot is free again
+}
