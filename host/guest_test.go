@@ -686,3 +686,62 @@ func TestGuestCallerPanics(t *testing.T) {
 	}()
 	mustAdd(t, g) // the one instance slot is free again
 }
+
+// TestGuestGoPlugin: a Go wasip1 reactor starts and runs under the
+// default-deny WASIConfig (fake clock, sleep that returns at once,
+// deterministic randomness, no environment) and sees the real clock and
+// sleep when granted them.
+func TestGuestGoPlugin(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a Go guest")
+	}
+	wasm, err := os.ReadFile(testutil.BuildGoGuest(t, "host/testdata/goplugin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, _ := newRuntime(t)
+	get := func(g *host.Guest, name string, args ...uint64) int64 {
+		t.Helper()
+		v, err := call(context.Background(), g, name, args...)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return int64(v)
+	}
+	mk := func(w host.WASIConfig) *host.Guest {
+		g, err := rt.NewGuest(context.Background(), host.GuestConfig{Name: "goplugin", Wasm: wasm, WASI: w})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { g.Close(context.Background()) })
+		return g
+	}
+	denied := mk(host.WASIConfig{})
+	if n := get(denied, "add", 2, 3); n != 5 {
+		t.Errorf("add = %d", n)
+	}
+	if now := get(denied, "now"); now != time.Date(2022, 1, 1, 0, 0, 0, 0, time.UTC).Unix() {
+		t.Errorf("denied clock: %d, want the fake 2022-01-01", now)
+	}
+	start := time.Now()
+	get(denied, "sleepy", 1000)
+	if d := time.Since(start); d > 500*time.Millisecond {
+		t.Errorf("a denied sleep of 1s took %v", d)
+	}
+	if n := get(denied, "envlen"); n != 0 {
+		t.Errorf("%d environment variables", n)
+	}
+	if a, b := get(denied, "random"), get(mk(host.WASIConfig{}), "random"); a != b {
+		t.Errorf("denied randomness differs between guests: %d, %d", a, b)
+	}
+
+	granted := mk(host.WorkerWASI())
+	if now := get(granted, "now"); time.Since(time.Unix(now, 0)).Abs() > time.Minute {
+		t.Errorf("granted clock reads %d", now)
+	}
+	start = time.Now()
+	get(granted, "sleepy", 20)
+	if d := time.Since(start); d < 20*time.Millisecond {
+		t.Errorf("a granted sleep of 20ms took %v", d)
+	}
+}
