@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/bindery-run/bindery/abi"
-	lh "github.com/bindery-run/bindery/internal/bindgen/testdata/layouthost"
+	lh "github.com/bindery-run/bindery/abi/bindgen/testdata/layouthost"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 )

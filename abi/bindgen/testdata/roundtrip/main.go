@@ -1,6 +1,6 @@
 //go:build wasip1
 
-// The guest of TestRoundTrip (internal/bindgen): a Go program over the guest
+// The guest of TestRoundTrip (abi/bindgen): a Go program over the guest
 // bindings generated from testdata/layout/layout.wit. The test builds it with
 // go build -overlay, placing the generated bindings in
 // guest-sdk/go/internal/wit/layoutrt and this file in its guest

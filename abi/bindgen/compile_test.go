@@ -84,7 +84,7 @@ func TestLayoutCompiles(t *testing.T) {
 	cfg.GuestModuleDir = "guest-sdk/go"
 	cfg.Targets = nil
 	for _, tg := range layoutConfig.Targets {
-		tg.HostDir = "internal/bindgen/testdata/gencheck/layout"
+		tg.HostDir = "abi/bindgen/testdata/gencheck/layout"
 		tg.GuestDir = "guest-sdk/go/internal/wit/gencheck"
 		cfg.Targets = append(cfg.Targets, tg)
 	}

@@ -22,8 +22,8 @@ var layoutConfig = Config{
 	Module: "github.com/bindery-run/bindery",
 	World:  "layout",
 	Targets: []Target{
-		{Interface: "test:layout/types", HostDir: "internal/bindgen/testdata/layouthost"},
-		{Interface: "test:layout/exports", HostDir: "internal/bindgen/testdata/layouthost"},
+		{Interface: "test:layout/types", HostDir: "abi/bindgen/testdata/layouthost"},
+		{Interface: "test:layout/exports", HostDir: "abi/bindgen/testdata/layouthost"},
 	},
 }
 
@@ -45,7 +45,7 @@ func layoutWIT(tb testing.TB) *wit.Resolve {
 
 // TestLayoutGolden checks that testdata/layouthost is what the generator
 // makes of testdata/layout today; after a change to the generator, run
-// go test ./internal/bindgen -run Golden -update and review the diff.
+// go test ./abi/bindgen -run Golden -update and review the diff.
 func TestLayoutGolden(t *testing.T) {
 	files, err := Generate(layoutWIT(t), layoutConfig)
 	if err != nil {
@@ -55,7 +55,7 @@ func TestLayoutGolden(t *testing.T) {
 		t.Fatalf("generated %d files, want 2", len(files))
 	}
 	for _, f := range files {
-		path := strings.TrimPrefix(f.Path, "internal/bindgen/")
+		path := strings.TrimPrefix(f.Path, "abi/bindgen/")
 		if *update {
 			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 				t.Fatal(err)
@@ -67,7 +67,7 @@ func TestLayoutGolden(t *testing.T) {
 		}
 		old, err := os.ReadFile(path)
 		if err != nil || !bytes.Equal(old, f.Data) {
-			t.Errorf("%s is stale: run go test ./internal/bindgen -run Golden -update", path)
+			t.Errorf("%s is stale: run go test ./abi/bindgen -run Golden -update", path)
 		}
 	}
 }

@@ -1,11 +1,11 @@
-;; layoutguest.wat: the guest of the layout tests (internal/bindgen). Each
+;; layoutguest.wat: the guest of the layout tests (abi/bindgen). Each
 ;; export forwards its arguments, unchanged, to the import of the same name
 ;; in test:layout/types (testdata/layout/layout.wit), whose host side is the
 ;; generated testdata/layouthost. It also implements the export
 ;; test:layout/exports#make-mixed by returning the address in global "out",
 ;; where the test has written the result.
 ;;
-;; Build (Debian wabt): wat2wasm internal/bindgen/testdata/layoutguest.wat -o internal/bindgen/testdata/layoutguest.wasm
+;; Build (Debian wabt): wat2wasm abi/bindgen/testdata/layoutguest.wat -o abi/bindgen/testdata/layoutguest.wasm
 (module
   (import "test:layout/types@0.1.0" "echo-mixed" (func $echo_mixed (param i32 i32 i32)))
   (import "test:layout/types@0.1.0" "echo-big" (func $echo_big (param i32 i32 i32)))

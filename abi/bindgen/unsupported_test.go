@@ -154,7 +154,7 @@ func TestGenerateSupported(t *testing.T) {
 			// The %-escapes make WIT keywords usable as names.
 			iface := strings.NewReplacer("(type:", "(%type:", " result:", " %result:").Replace(tt.iface)
 			src := fmt.Sprintf("package test:x@0.1.0;\n\ninterface i {\n %s\n}\n\nworld w {\n %s;\n}\n", iface, tt.world)
-			files, err := genWITTo(t, src, "internal/bindgen/testdata/gencheck/x", "guest-sdk/go/internal/wit/gencheckx")
+			files, err := genWITTo(t, src, "abi/bindgen/testdata/gencheck/x", "guest-sdk/go/internal/wit/gencheckx")
 			if err != nil {
 				t.Fatal(err)
 			}
