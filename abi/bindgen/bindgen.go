@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"go/format"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -51,8 +52,13 @@ type Config struct {
 
 // File is one generated file.
 type File struct {
-	Path string // relative to the repository root
+	// Path is the file's path: for Generate, relative to the repository
+	// root; for GenerateWorld, relative to the output folder of its Lang.
+	Path string
+	// Data is the file's content.
 	Data []byte
+	// Lang is the language GenerateWorld made the file for ("" for Generate).
+	Lang Lang
 }
 
 type gen struct {
@@ -64,6 +70,10 @@ type gen struct {
 	// imported and exported interfaces of the world.
 	imported map[*wit.Interface]bool
 	exported map[*wit.Interface]bool
+
+	// world holds what only GenerateWorld sets: the pseudo-interfaces of
+	// the world's own functions and types; nil for Generate.
+	wm *worldMode
 }
 
 // Generate returns the files for every target.
@@ -144,18 +154,60 @@ func Generate(res *wit.Resolve, cfg Config) ([]File, error) {
 }
 
 func ifaceBase(i *wit.Interface) string {
+	if isPseudo(i) {
+		return rootModule
+	}
 	return i.Package.Name.Namespace + ":" + i.Package.Name.Package + "/" + *i.Name
 }
 
 func ifaceID(i *wit.Interface) string {
 	id := ifaceBase(i)
-	if v := i.Package.Name.Version; v != nil {
+	if v := i.Package.Name.Version; v != nil && !isPseudo(i) {
 		id += "@" + v.String()
 	}
 	return id
 }
 
-func fileName(i *wit.Interface) string { return strings.ReplaceAll(*i.Name, "-", "_") + "_gen.go" }
+func fileName(i *wit.Interface) string {
+	if isPseudo(i) {
+		return "world_" + strings.TrimPrefix(*i.Name, "$") + "_gen.go"
+	}
+	return strings.ReplaceAll(*i.Name, "-", "_") + "_gen.go"
+}
+
+// exportName is the core export name of function f of the interface with
+// ID id: "id#f", or just f for a function of the world itself.
+func exportName(id, f string) string {
+	if id == rootModule {
+		return f
+	}
+	return id + "#" + f
+}
+
+// ig is the Go name of an interface, used in the names of what its files
+// declare (KVHost, DefineStore, StoreExports).
+func (g *gen) ig(i *wit.Interface) string {
+	if g.wm != nil {
+		if n, ok := g.wm.goNames[i]; ok {
+			return n
+		}
+	}
+	return goName(*i.Name)
+}
+
+// ownerOf is the interface that owns a named type: its interface, or the
+// pseudo-interface of the world's own types.
+func (g *gen) ownerOf(td *wit.TypeDef) (*wit.Interface, bool) {
+	switch o := td.Owner.(type) {
+	case *wit.Interface:
+		return o, true
+	case *wit.World:
+		if g.wm != nil && g.wm.types != nil && o == g.world {
+			return g.wm.types, true
+		}
+	}
+	return nil, false
+}
 
 func pkgName(dir string) string { return path.Base(dir) }
 
@@ -319,7 +371,10 @@ func resourceOf(t wit.Type) (*wit.TypeDef, bool, bool) {
 }
 
 func resourceID(td *wit.TypeDef) string {
-	return ifaceID(td.Owner.(*wit.Interface)) + "#" + *td.Name
+	if o, ok := td.Owner.(*wit.Interface); ok {
+		return ifaceID(o) + "#" + *td.Name
+	}
+	return rootModule + "#" + *td.Name
 }
 
 // funcResult splits a function's results into (value type, error type, isResult).
@@ -357,7 +412,11 @@ func tupleLayout(params []wit.Param) (offs []uintptr, size, align uintptr) {
 // isErrorType says whether td is the error type of some function's result,
 // in any interface: only those variants get an Error method.
 func (g *gen) isErrorType(td *wit.TypeDef) bool {
-	for _, iface := range g.res.Interfaces {
+	ifaces := g.res.Interfaces
+	if g.wm != nil {
+		ifaces = append(slices.Clip(ifaces), g.wm.pseudos...)
+	}
+	for _, iface := range ifaces {
 		for _, f := range iface.Functions.All() {
 			if _, errT, isResult, _ := funcResult(f); isResult && errT != nil {
 				if et, ok := root(errT).(*wit.TypeDef); ok && et == td {

@@ -113,7 +113,7 @@ func (c *cgen) narrow(from, to, v string) string {
 func (c *cgen) liftFlat(b *w, ctx *wit.Interface, t wit.Type, vals []string) string {
 	t = root(t)
 	ct := c.ctypeIn(ctx, t)
-	ctx = partCtx(ctx, t)
+	ctx = c.g.partCtx(ctx, t)
 	switch k := kindOf(t).(type) {
 	case wit.Bool:
 		return "(" + vals[0] + " != 0)"

@@ -14,7 +14,7 @@ func (g *gen) guestFile(iface *wit.Interface, t *Target) (File, error) {
 	s := &side{g: g, guest: true, iface: iface, imports: map[string]string{}}
 	var b w
 	id := ifaceID(iface)
-	ig := goName(*iface.Name)
+	ig := g.ig(iface)
 	b.p("// %sInterface is the WIT interface this file binds.", ig)
 	b.p("const %sInterface = %q\n", ig, id)
 	s.typeDecls(&b)
@@ -188,7 +188,11 @@ func (s *side) guestExports(b *w, id, ig string, iface *wit.Interface) {
 			params = append(params, localName(p.Name)+" "+s.goType(p.Type))
 		}
 		res := ""
-		if len(f.Results) == 1 {
+		if okT, errT, isResult, _ := funcResult(f); isResult && okT != nil {
+			res = "(" + s.goType(okT) + ", *" + s.goType(errT) + ")"
+		} else if isResult {
+			res = "*" + s.goType(errT)
+		} else if len(f.Results) == 1 {
 			res = s.goType(f.Results[0].Type)
 		}
 		b.p("// %s implements %s.", goName(f.Name), f.Name)
@@ -219,7 +223,7 @@ func (s *side) guestExports(b *w, id, ig string, iface *wit.Interface) {
 				ret = "uint32"
 			}
 		}
-		name := id + "#" + f.Name
+		name := exportName(id, f.Name)
 		b.p("//go:wasmexport %s", name)
 		b.p("func wasmexport_%s(%s) %s {", localName(f.Name), strings.Join(decl, ", "), ret)
 		i = 0
@@ -232,7 +236,30 @@ func (s *side) guestExports(b *w, id, ig string, iface *wit.Interface) {
 			args = append(args, s.guestLiftFlat(b, p.Type, vals))
 		}
 		call := fmt.Sprintf("%sExports.%s(%s)", ig, goName(f.Name), strings.Join(args, ", "))
+		okT, errT, isResult, ferr := funcResult(f)
+		if ferr != nil {
+			s.fail("%v", ferr)
+			return
+		}
 		switch {
+		case isResult:
+			off := payloadOffset(2, maxCaseAlign([]vcase{{"ok", okT}, {"err", errT}}))
+			if okT != nil {
+				b.p("v, e := %s", call)
+			} else {
+				b.p("e := %s", call)
+			}
+			b.p("ret := %s.ExportArea(%d, %d)", s.abi(), resultT.Size(), resultT.Align())
+			b.p("if e != nil {")
+			b.p("%s.PutU8(ret, 1)", s.abi())
+			s.guestStore(b, errT, fmt.Sprintf("ret+%d", off), "(*e)")
+			b.p("} else {")
+			b.p("%s.PutU8(ret, 0)", s.abi())
+			if okT != nil {
+				s.guestStore(b, okT, fmt.Sprintf("ret+%d", off), "v")
+			}
+			b.p("}")
+			b.p("return ret")
 		case resultT == nil:
 			b.p("%s", call)
 		case len(flatKinds(resultT)) == 1:
@@ -264,6 +291,10 @@ func (s *side) guestExports(b *w, id, ig string, iface *wit.Interface) {
 		b.p("if %sExports.Post%s != nil {", ig, goName(f.Name))
 		b.p("%sExports.Post%s()", ig, goName(f.Name))
 		b.p("}")
+		if s.g.wm != nil {
+			// No SDK resets the arena after a call: post-return does.
+			b.p("%s.ResetAll()", s.abi())
+		}
 		b.p("}\n")
 	}
 }

@@ -11,7 +11,7 @@ func (g *gen) hostFile(iface *wit.Interface, t *Target) (File, error) {
 	s := &side{g: g, iface: iface, imports: map[string]string{}}
 	var b w
 	id := ifaceID(iface)
-	ig := goName(*iface.Name)
+	ig := g.ig(iface)
 	docs(&b, wit.Docs{}, ig+"Interface is the WIT interface this file serves.")
 	b.p("const %sInterface = %q\n", ig, id)
 	s.typeDecls(&b)
@@ -282,7 +282,7 @@ func (s *side) hostExports(b *w, iface *wit.Interface, ig string) {
 	b.p("func New%s(mod %s.FunctionLookup) (*%s, error) {", typ, s.abi(), typ)
 	b.p("e := &%s{}", typ)
 	for _, f := range iface.Functions.All() {
-		name := id + "#" + f.Name
+		name := exportName(id, f.Name)
 		b.p("if e.%s = mod.ExportedFunction(%q); e.%s == nil {", localName(f.Name), name, localName(f.Name))
 		b.p("return nil, fmt.Errorf(\"the module does not export %%q (is it a Worker built for %%s?)\", %q, %q)", name, id)
 		b.p("}")
@@ -316,16 +316,32 @@ func (s *side) hostExportFunc(b *w, f *wit.Function, typ, id string) {
 		params = append(params, localName(p.Name)+" "+s.goType(p.Type))
 	}
 	var resultT wit.Type
-	res := "(err error)"
-	if len(f.Results) == 1 {
-		resultT = f.Results[0].Type
-		res = "(result " + s.goType(resultT) + ", err error)"
-	} else if len(f.Results) > 1 {
+	res, rets := "(err error)", ""
+	okT, errT, isResult, ferr := funcResult(f)
+	if ferr != nil {
+		s.fail("%v", ferr)
+		return
+	}
+	switch {
+	case len(f.Results) > 1:
 		s.fail("%s: multiple results are not supported", f.Name)
+	case isResult:
+		// result<T, E>: the guest's error is a value, apart from err.
+		resultT = f.Results[0].Type
+		res, rets = "(gerr *"+s.goType(errT)+", err error)", "gerr, "
+		if okT != nil {
+			res, rets = "(result "+s.goType(okT)+", gerr *"+s.goType(errT)+", err error)", "result, gerr, "
+		}
+	case len(f.Results) == 1:
+		resultT = f.Results[0].Type
+		res, rets = "(result "+s.goType(resultT)+", err error)", "result, "
 	}
 	ln := localName(f.Name)
 	docs(b, f.Docs, goName(f.Name)+" calls the export "+f.Name+".")
 	b.p("//")
+	if isResult {
+		b.p("// The guest's error value comes back as gerr.")
+	}
 	b.p("// An ABI violation or a trap poisons inst and comes back as the error.")
 	b.p("func (e *%s) %s(ctx context.Context, inst *%s.Instance, %s) %s {", typ, goName(f.Name), s.abi(), strings.Join(params, ", "), res)
 	b.p("defer func() {")
@@ -334,6 +350,13 @@ func (s *side) hostExportFunc(b *w, f *wit.Function, typ, id string) {
 	b.p("inst.Poison(err)")
 	b.p("}")
 	b.p("}()")
+	if s.g.wm != nil {
+		// The call starts here: the guest's imports find inst in ctx,
+		// and the lifting budget (abi.From) starts afresh, as it does for
+		// each host call.
+		b.p("ctx = %s.WithInstance(ctx, inst)", s.abi())
+		b.p("%s.From(ctx)", s.abi())
+	}
 	var flat []string
 	for _, p := range f.Params {
 		flat = append(flat, s.hostLowerFlat(b, p.Type, localName(p.Name))...)
@@ -351,9 +374,26 @@ func (s *side) hostExportFunc(b *w, f *wit.Function, typ, id string) {
 	}
 	b.p("if err := e.%s.CallWithStack(ctx, stack); err != nil {", ln)
 	b.p("inst.Poison(err)")
-	b.p("return %serr", map[bool]string{true: "result, ", false: ""}[resultT != nil])
+	b.p("return %serr", rets)
 	b.p("}")
-	if resultT != nil {
+	switch {
+	case isResult:
+		off := payloadOffset(2, maxCaseAlign([]vcase{{"ok", okT}, {"err", errT}}))
+		b.p("ret := uint32(stack[0])")
+		checkRetArea(b, resultT)
+		b.p("switch inst.U8(ret) {")
+		b.p("case 0:")
+		if okT != nil {
+			v := s.hostLoad(b, okT, fmt.Sprintf("ret+%d", off))
+			b.p("result = %s", v)
+		}
+		b.p("case 1:")
+		ev := s.hostLoad(b, errT, fmt.Sprintf("ret+%d", off))
+		b.p("gerr = &%s", ev)
+		b.p("default:")
+		b.p("inst.Trapf(\"invalid discriminant %%d for the result of %s\", inst.U8(ret))", f.Name)
+		b.p("}")
+	case resultT != nil:
 		var v string
 		if nr == 1 {
 			v = s.hostLiftFlat(b, resultT, []string{"stack[0]"})
@@ -365,9 +405,9 @@ func (s *side) hostExportFunc(b *w, f *wit.Function, typ, id string) {
 	b.p("if e.%sPost != nil {", ln)
 	b.p("if err := e.%sPost.CallWithStack(ctx, stack); err != nil {", ln)
 	b.p("inst.Poison(err)")
-	b.p("return %serr", map[bool]string{true: "result, ", false: ""}[resultT != nil])
+	b.p("return %serr", rets)
 	b.p("}")
 	b.p("}")
-	b.p("return %snil", map[bool]string{true: "result, ", false: ""}[resultT != nil])
+	b.p("return %snil", rets)
 	b.p("}\n")
 }

@@ -30,7 +30,7 @@ func goName(s string) string {
 var reserved = map[string]bool{
 	// locals, parameters and results of generated functions
 	"ctx": true, "inst": true, "stack": true, "impl": true, "e": true, "v": true,
-	"ret": true, "retptr": true, "result": true, "err": true, "mark": true, "r0": true,
+	"ret": true, "retptr": true, "gerr": true, "result": true, "err": true, "mark": true, "r0": true,
 	// packages
 	"abi": true, "api": true, "cabi": true, "context": true, "fmt": true, "math": true,
 	"runtime": true, "wazero": true,

@@ -25,7 +25,10 @@ type side struct {
 // caller then inlines.
 func (s *side) helperFor(t wit.Type, op string, sig func(name string) string, gen func(b *w)) (string, bool) {
 	td, isTD := root(t).(*wit.TypeDef)
-	if !isTD || td.Name == nil || td.Owner != wit.TypeOwner(s.iface) {
+	if !isTD || td.Name == nil {
+		return "", false
+	}
+	if o, ok := s.g.ownerOf(td); !ok || o != s.iface {
 		return "", false
 	}
 	switch td.Kind.(type) {
@@ -79,6 +82,9 @@ func (s *side) use(path, name string) string {
 }
 
 func (s *side) abi() string {
+	if s.guest && s.g.wm != nil {
+		return "cabi" // the package's own runtime (world_cabi_gen.go)
+	}
 	if s.guest {
 		return s.use(s.g.cfg.GuestModule+"/internal/cabi", "cabi")
 	}
@@ -87,9 +93,9 @@ func (s *side) abi() string {
 
 // qual returns the qualified Go name of a named type def.
 func (s *side) qual(td *wit.TypeDef) string {
-	owner, ok := td.Owner.(*wit.Interface)
+	owner, ok := s.g.ownerOf(td)
 	if !ok {
-		s.fail("type %s is not owned by an interface", td.TypeName())
+		s.fail("type %s is not owned by an interface or the world", td.TypeName())
 		return "invalid"
 	}
 	name := goName(*td.Name)
@@ -102,6 +108,15 @@ func (s *side) qual(td *wit.TypeDef) string {
 		return name
 	}
 	return s.use(s.importPath(d), pkgName(d)) + "." + name
+}
+
+// rtType qualifies a generic type of the ABI runtime (Option, Tuple2): a
+// world's Go guest package declares its own.
+func (s *side) rtType(name string) string {
+	if s.guest && s.g.wm != nil {
+		return name
+	}
+	return s.abi() + "." + name
 }
 
 // goType returns the Go type of a WIT type.
@@ -154,13 +169,13 @@ func (s *side) goKind(kind wit.TypeDefKind) string {
 			}
 			return "[]" + s.goType(k.Type)
 		case *wit.Option:
-			return s.abi() + ".Option[" + s.goType(k.Type) + "]"
+			return s.rtType("Option") + "[" + s.goType(k.Type) + "]"
 		case *wit.Tuple:
 			if len(k.Types) != 2 {
 				s.fail("tuples of %d elements are not supported", len(k.Types))
 				return "invalid"
 			}
-			return s.abi() + ".Tuple2[" + s.goType(k.Types[0]) + ", " + s.goType(k.Types[1]) + "]"
+			return s.rtType("Tuple2") + "[" + s.goType(k.Types[0]) + ", " + s.goType(k.Types[1]) + "]"
 		case *wit.Own:
 			return s.goType(k.Type)
 		case *wit.Borrow:
@@ -235,6 +250,18 @@ func (s *side) typeDecls(b *w) {
 				b.p("%s%s %s = %d", gn, goName(c.Name), gn, i)
 			}
 			b.p(")\n")
+			if s.g.wm != nil && s.g.isErrorType(td) {
+				b.p("// Error makes %s an error.", gn)
+				b.p("func (v %s) Error() string {", gn)
+				b.p("switch v {")
+				for _, c := range k.Cases {
+					b.p("case %s%s:", gn, goName(c.Name))
+					b.p("return %q", c.Name)
+				}
+				b.p("}")
+				b.p("return \"unknown case of %s\"", name)
+				b.p("}\n")
+			}
 		case *wit.Resource:
 			// Emitted by the side-specific code.
 		case *wit.List, *wit.Option, *wit.Tuple:
