@@ -1,13 +1,41 @@
-// Package bindgen turns the WIT packages in wit/ into Go: typed host glue
-// for wazero (each import becomes an api.GoModuleFunc that lifts its
-// arguments with package abi, calls a typed Go method and lowers the result;
-// each export becomes a typed caller) and Go guest bindings for GOOS=wasip1
-// (//go:wasmimport and //go:wasmexport with explicit Canonical ABI layouts).
+// Package bindgen generates the Canonical ABI glue between WIT and Go, C
+// and AssemblyScript: typed host code for wazero (each import becomes an
+// api.GoModuleFunc that lifts its arguments with package abi, calls a
+// typed Go method and lowers the result; each export becomes a typed
+// caller) and guest bindings (Go for GOOS=wasip1 with //go:wasmimport and
+// //go:wasmexport, C for clang, AssemblyScript), all with explicit
+// Canonical ABI layouts.
 //
-// It supports the WIT the project uses: bool, integers, floats, char,
-// string, list, option, result (as a function result), tuple, record,
-// variant, enum, and resources with own/borrow handles. Anything else is an
-// error naming the type, never a silent miscompile.
+// # Any world
+//
+// GenerateWorld generates the bindings of one world of a user's WIT: for
+// the Go host, a typed caller of the world's exports over an abi.Caller
+// (a *host.Guest), a Check of a guest's exports, and for each import an
+// interface to implement with a binding that serves it; for the guests,
+// Go and C bindings (a Rust guest uses upstream wit-bindgen on the same
+// WIT). The world may import and export interfaces and functions of its
+// own, and declare types. "bindery bindgen" is its command line:
+//
+//	res, err := bindgen.LoadWIT("wit")
+//	...
+//	files, err := bindgen.GenerateWorld(res, bindgen.WorldOptions{World: "image-filter", Langs: []bindgen.Lang{bindgen.GoHost}})
+//	...
+//	err = bindgen.WriteFiles("imagefilter", files)
+//
+// docs/plugins.md walks through a plugin from its WIT to a call.
+//
+// # Bindery's own bindings
+//
+// Generate makes the bindings of Bindery's own WIT (wit/), each interface
+// into the package Config names; cmd/bindery-bindgen runs it.
+//
+// # What WIT
+//
+// Both support bool, integers, floats, char, string, list, option, result
+// (as a function result), tuple, record, variant, enum, and resources
+// with own/borrow handles (in interfaces). Anything else (flags, a result
+// inside another type) is an error naming the type, never a silent
+// miscompile.
 package bindgen
 
 import (

@@ -179,8 +179,12 @@ func (s *side) guestImportFunc(b *w, id string, f *wit.Function) {
 }
 
 func (s *side) guestExports(b *w, id, ig string, iface *wit.Interface) {
-	b.p("// %sExports holds the Go functions behind the exports of %s.", ig, id)
-	b.p("// The SDK sets them in an init function.")
+	b.p("// %sExports holds the Go functions behind the exports of %s.", ig, s.g.what(iface))
+	if s.g.wm != nil {
+		b.p("// Set them in an init function of the guest's main package.")
+	} else {
+		b.p("// The SDK sets them in an init function.")
+	}
 	b.p("var %sExports struct {", ig)
 	for _, f := range iface.Functions.All() {
 		var params []string

@@ -93,7 +93,11 @@ func (s *side) hostImports(b *w, iface *wit.Interface, ig string) {
 	}
 	hostIface := ig + "Host"
 	if len(free) > 0 {
-		b.p("// %s implements the functions of %s that are not resource methods.", hostIface, ifaceID(iface))
+		if isPseudo(iface) {
+			b.p("// %s implements %s.", hostIface, s.g.what(iface))
+		} else {
+			b.p("// %s implements the functions of %s that are not resource methods.", hostIface, ifaceID(iface))
+		}
 		b.p("type %s interface {", hostIface)
 		for _, f := range free {
 			docs(b, f.Docs, funcGoName(f)+" implements "+f.Name+".")
@@ -106,7 +110,7 @@ func (s *side) hostImports(b *w, iface *wit.Interface, ig string) {
 		s.use("github.com/tetratelabs/wazero/api", "api")
 		s.use("context", "context")
 	}
-	b.p("// Define%s adds the host functions of %s to hb. Functions that are not", ig, ifaceID(iface))
+	b.p("// Define%s adds the host functions of %s to hb. Functions that are not", ig, s.g.what(iface))
 	b.p("// resource methods call the %s found in slot of the calling instance.", hostIface)
 	b.p("func Define%s(hb wazero.HostModuleBuilder, slot int) {", ig)
 	for _, f := range iface.Functions.All() {
@@ -186,7 +190,11 @@ func (s *side) hostImportFunc(b *w, f *wit.Function, hostIface string) {
 	default:
 		b.p("impl, _ := inst.Impl(slot).(%s)", hostIface)
 		b.p("if impl == nil {")
-		b.p("inst.Trapf(\"no host implementation of %%s in this worker\", %q)", ifaceID(s.iface)+"#"+f.Name)
+		if s.g.wm != nil {
+			b.p("inst.Trapf(\"no host implementation of %%s granted to this guest\", %q)", exportName(ifaceID(s.iface), f.Name))
+		} else {
+			b.p("inst.Trapf(\"no host implementation of %%s in this worker\", %q)", ifaceID(s.iface)+"#"+f.Name)
+		}
 		b.p("}")
 		call = fmt.Sprintf("impl.%s(ctx, %s)", funcGoName(f), strings.Join(args, ", "))
 	}
@@ -261,7 +269,7 @@ func (s *side) hostExports(b *w, iface *wit.Interface, ig string) {
 	}
 	id := ifaceID(iface)
 	typ := ig + "Exports"
-	b.p("// %s calls a guest's exports of %s. Look the exports up once per", typ, id)
+	b.p("// %s calls a guest's exports of %s. Look the exports up once per", typ, s.g.what(iface))
 	b.p("// instance with New%s; it is not safe for concurrent use.", typ)
 	b.p("type %s struct {", typ)
 	maxStack := 1
@@ -278,13 +286,17 @@ func (s *side) hostExports(b *w, iface *wit.Interface, ig string) {
 	}
 	b.p("stack [%d]uint64", maxStack)
 	b.p("}\n")
-	b.p("// New%s looks up the exports of %s in mod (an api.Module, or a component's view of its core instances); the error names the first one missing.", typ, id)
+	b.p("// New%s looks up the exports of %s in mod (an api.Module, or a component's view of its core instances); the error names the first one missing.", typ, s.g.what(iface))
 	b.p("func New%s(mod %s.FunctionLookup) (*%s, error) {", typ, s.abi(), typ)
 	b.p("e := &%s{}", typ)
 	for _, f := range iface.Functions.All() {
 		name := exportName(id, f.Name)
 		b.p("if e.%s = mod.ExportedFunction(%q); e.%s == nil {", localName(f.Name), name, localName(f.Name))
-		b.p("return nil, fmt.Errorf(\"the module does not export %%q (is it a Worker built for %%s?)\", %q, %q)", name, id)
+		if s.g.wm != nil {
+			b.p("return nil, fmt.Errorf(\"the module does not export %%q (is it a %s?)\", %q)", s.g.guestKind(), name)
+		} else {
+			b.p("return nil, fmt.Errorf(\"the module does not export %%q (is it a Worker built for %%s?)\", %q, %q)", name, id)
+		}
 		b.p("}")
 		b.p("e.%sPost = mod.ExportedFunction(%q)", localName(f.Name), "cabi_post_"+name)
 		params, results := flatKindsOf(f.Params), []string{}

@@ -375,3 +375,28 @@ func (g *gen) cWorldHeader(ifaces []*wit.Interface) File {
 	b.p("\n#endif // %s", guard)
 	return File{Path: "c/" + name + "_world.h", Data: b.Bytes()}
 }
+
+// what names an interface in generated comments and messages: its ID, or
+// for a pseudo-interface what it stands for ("the functions world
+// image-filter imports").
+func (g *gen) what(i *wit.Interface) string {
+	if !isPseudo(i) {
+		return ifaceID(i)
+	}
+	switch *i.Name {
+	case "$imports":
+		return "the functions world " + g.world.Name + " imports"
+	case "$exports":
+		return "the functions world " + g.world.Name + " exports"
+	}
+	return "the types of world " + g.world.Name
+}
+
+// guestKind is what the generated text calls a guest: a Worker, or for a
+// world a guest of it.
+func (g *gen) guestKind() string {
+	if g.wm != nil {
+		return "guest of world " + worldID(g.world)
+	}
+	return "Worker"
+}

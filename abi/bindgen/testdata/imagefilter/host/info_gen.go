@@ -23,7 +23,7 @@ type InfoExports struct {
 func NewInfoExports(mod abi.FunctionLookup) (*InfoExports, error) {
 	e := &InfoExports{}
 	if e.describe = mod.ExportedFunction("example:image/info@0.1.0#describe"); e.describe == nil {
-		return nil, fmt.Errorf("the module does not export %q (is it a Worker built for %s?)", "example:image/info@0.1.0#describe", "example:image/info@0.1.0")
+		return nil, fmt.Errorf("the module does not export %q (is it a guest of world example:image/image-filter?)", "example:image/info@0.1.0#describe")
 	}
 	e.describePost = mod.ExportedFunction("cabi_post_example:image/info@0.1.0#describe")
 	if err := abi.CheckSignature("example:image/info@0.1.0#describe", e.describe.Definition(), []api.ValueType{}, []api.ValueType{api.ValueTypeI32}); err != nil {

@@ -54,7 +54,7 @@ func DefineLog(hb wazero.HostModuleBuilder, slot int) {
 		v2 := inst.String(uint32(stack[1]), uint32(stack[2]))
 		impl, _ := inst.Impl(slot).(LogHost)
 		if impl == nil {
-			inst.Trapf("no host implementation of %s in this worker", "example:image/log@0.1.0#log")
+			inst.Trapf("no host implementation of %s granted to this guest", "example:image/log@0.1.0#log")
 		}
 		impl.Log(ctx, v1, v2)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("level0", "msg0", "msg1").Export("log")

@@ -12,7 +12,7 @@ import (
 // Interface is the WIT interface this file serves.
 const Interface = "$root"
 
-// Exports calls a guest's exports of $root. Look the exports up once per
+// Exports calls a guest's exports of the functions world image-filter exports. Look the exports up once per
 // instance with NewExports; it is not safe for concurrent use.
 type Exports struct {
 	apply, applyPost     api.Function
@@ -20,11 +20,11 @@ type Exports struct {
 	stack                [7]uint64
 }
 
-// NewExports looks up the exports of $root in mod (an api.Module, or a component's view of its core instances); the error names the first one missing.
+// NewExports looks up the exports of the functions world image-filter exports in mod (an api.Module, or a component's view of its core instances); the error names the first one missing.
 func NewExports(mod abi.FunctionLookup) (*Exports, error) {
 	e := &Exports{}
 	if e.apply = mod.ExportedFunction("apply"); e.apply == nil {
-		return nil, fmt.Errorf("the module does not export %q (is it a Worker built for %s?)", "apply", "$root")
+		return nil, fmt.Errorf("the module does not export %q (is it a guest of world example:image/image-filter?)", "apply")
 	}
 	e.applyPost = mod.ExportedFunction("cabi_post_apply")
 	if err := abi.CheckSignature("apply", e.apply.Definition(), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}); err != nil {
@@ -36,7 +36,7 @@ func NewExports(mod abi.FunctionLookup) (*Exports, error) {
 		}
 	}
 	if e.version = mod.ExportedFunction("version"); e.version == nil {
-		return nil, fmt.Errorf("the module does not export %q (is it a Worker built for %s?)", "version", "$root")
+		return nil, fmt.Errorf("the module does not export %q (is it a guest of world example:image/image-filter?)", "version")
 	}
 	e.versionPost = mod.ExportedFunction("cabi_post_version")
 	if err := abi.CheckSignature("version", e.version.Definition(), []api.ValueType{}, []api.ValueType{api.ValueTypeI32}); err != nil {

@@ -12,20 +12,20 @@ import (
 // ImageFilterInterface is the WIT interface this file serves.
 const ImageFilterInterface = "$root"
 
-// ImageFilterHost implements the functions of $root that are not resource methods.
+// ImageFilterHost implements the functions world image-filter imports.
 type ImageFilterHost interface {
 	// now-ms is the host's clock, in milliseconds (a world-level import).
 	NowMs(ctx context.Context) uint64
 }
 
-// DefineImageFilter adds the host functions of $root to hb. Functions that are not
+// DefineImageFilter adds the host functions of the functions world image-filter imports to hb. Functions that are not
 // resource methods call the ImageFilterHost found in slot of the calling instance.
 func DefineImageFilter(hb wazero.HostModuleBuilder, slot int) {
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
 		inst := abi.From(ctx)
 		impl, _ := inst.Impl(slot).(ImageFilterHost)
 		if impl == nil {
-			inst.Trapf("no host implementation of %s in this worker", "$root#now-ms")
+			inst.Trapf("no host implementation of %s granted to this guest", "now-ms")
 		}
 		v := impl.NowMs(ctx)
 		stack[0] = uint64(v)

@@ -23,7 +23,7 @@ typedef struct image_info_list_string_t {
 void image_info_list_string_free(image_info_list_string_t *ptr);
 
 // describe returns the filter's name and the parameters it reads.
-// The Worker defines it; it owns its arguments (free them with their _free
+// The guest defines it; it owns its arguments (free them with their _free
 // functions, drop the handles).
 // The result must be malloc'd: the bindings free it after the host has read it.
 image_info_list_string_t exports_image_info_describe(void);

@@ -8,7 +8,7 @@ package imagefilter
 const InfoInterface = "example:image/info@0.1.0"
 
 // InfoExports holds the Go functions behind the exports of example:image/info@0.1.0.
-// The SDK sets them in an init function.
+// Set them in an init function of the guest's main package.
 var InfoExports struct {
 	// Describe implements describe.
 	Describe func() []string

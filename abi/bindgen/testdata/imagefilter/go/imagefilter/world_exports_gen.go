@@ -7,8 +7,8 @@ package imagefilter
 // Interface is the WIT interface this file binds.
 const Interface = "$root"
 
-// Exports holds the Go functions behind the exports of $root.
-// The SDK sets them in an init function.
+// Exports holds the Go functions behind the exports of the functions world image-filter exports.
+// Set them in an init function of the guest's main package.
 var Exports struct {
 	// Apply implements apply.
 	Apply func(img []byte, params Params) ([]byte, *Error)
