@@ -31,10 +31,11 @@
 //
 // # What WIT
 //
-// Both support bool, integers, floats, char, string, list, option, result
-// (as a function result), tuple, record, variant, enum, and resources
-// with own/borrow handles (in interfaces). Anything else (flags, a result
-// inside another type) is an error naming the type, never a silent
+// Go and C support bool, integers, floats, char, string, list, option,
+// result (as a function result), tuple, record, variant, enum, flags (up
+// to 32), and resources with own/borrow handles (in interfaces); the
+// AssemblyScript backend all but flags. Anything else (a result inside
+// another type, a 3-tuple) is an error naming the type, never a silent
 // miscompile.
 package bindgen
 
@@ -383,6 +384,19 @@ func kindOf(t wit.Type) wit.TypeDefKind {
 		return td.Kind
 	}
 	return t
+}
+
+// flagsWidth is the bits of the integer that holds a flags value: 8, 16
+// or 32. Flags with more than 32 members (which the Component Model is
+// dropping) are not supported.
+func flagsWidth(k *wit.Flags) int {
+	switch k.Size() {
+	case 1:
+		return 8
+	case 2:
+		return 16
+	}
+	return 32
 }
 
 func isU8(t wit.Type) bool { _, ok := root(t).(wit.U8); return ok }

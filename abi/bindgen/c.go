@@ -383,6 +383,16 @@ func (c *cgen) declare(name string, td *wit.TypeDef, doc string) {
 			b.p("#define %s_%s %d", strings.ToUpper(base), strings.ToUpper(cIdent(cs.Name)), i)
 		}
 		b.p("")
+	case *wit.Flags:
+		if len(k.Flags) > 32 {
+			c.fail("flags %s: more than 32 flags are not supported", name)
+			return
+		}
+		b.p("typedef uint%d_t %s;\n", flagsWidth(k), name)
+		for i, f := range k.Flags {
+			b.p("#define %s_%s (UINT%d_C(1) << %d)", strings.ToUpper(base), strings.ToUpper(cIdent(f.Name)), flagsWidth(k), i)
+		}
+		b.p("")
 	case *wit.Resource:
 		b.p("// %s is a handle to a %s (own or borrow).", name, *td.Name)
 		b.p("typedef int32_t %s;\n", name)

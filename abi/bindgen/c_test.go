@@ -235,7 +235,6 @@ func TestCUnsupported(t *testing.T) {
 		world string // default: import i
 		want  string
 	}{
-		{name: "flags", iface: "flags perms { read, write }\n f: func(p: perms);", want: "*wit.Flags"},
 		{name: "17 flat parameters in an export", iface: "f: func(" + params(17, "u8") + ");", world: "export i", want: "more than 16 flat parameters"},
 		{name: "float payload", iface: "variant v { a(f32), b(u32) }\n f: func(x: v);", want: "payload in a i32 variant slot"},
 		{name: "result in a record", iface: "record r { x: result<u32, string> }", want: "*wit.Result"},

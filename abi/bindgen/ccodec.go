@@ -33,7 +33,7 @@ func (c *cgen) lowerFlat(b *w, t wit.Type, expr string) []string {
 			out = append(out, c.lowerFlat(b, e, fmt.Sprintf("%s.f%d", expr, i))...)
 		}
 		return out
-	case *wit.Own, *wit.Borrow, *wit.Enum:
+	case *wit.Own, *wit.Borrow, *wit.Enum, *wit.Flags:
 		return []string{"(int32_t)(" + expr + ")"}
 	case *wit.Option, *wit.Variant:
 		kinds := flatKinds(t)
@@ -117,7 +117,7 @@ func (c *cgen) liftFlat(b *w, ctx *wit.Interface, t wit.Type, vals []string) str
 	switch k := kindOf(t).(type) {
 	case wit.Bool:
 		return "(" + vals[0] + " != 0)"
-	case wit.U8, wit.U16, wit.U32, wit.U64, wit.S8, wit.S16, wit.S32, wit.S64, wit.Char, *wit.Own, *wit.Borrow, *wit.Enum:
+	case wit.U8, wit.U16, wit.U32, wit.U64, wit.S8, wit.S16, wit.S32, wit.S64, wit.Char, *wit.Own, *wit.Borrow, *wit.Enum, *wit.Flags:
 		return "(" + ct + ")(" + vals[0] + ")"
 	case wit.F32, wit.F64:
 		return vals[0]

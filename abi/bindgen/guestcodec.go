@@ -14,7 +14,7 @@ func (s *side) guestLiftFlat(b *w, t wit.Type, vals []string) string {
 	switch k := kindOf(t).(type) {
 	case wit.Bool:
 		b.p("%s := %s != 0", v, vals[0])
-	case wit.U8, wit.U16, wit.U32, wit.U64, wit.S8, wit.S16, wit.S32, wit.S64, wit.F32, wit.F64:
+	case wit.U8, wit.U16, wit.U32, wit.U64, wit.S8, wit.S16, wit.S32, wit.S64, wit.F32, wit.F64, *wit.Flags:
 		b.p("%s := %s(%s)", v, s.goType(t), vals[0])
 	case wit.Char:
 		b.p("%s := rune(%s)", v, vals[0])
@@ -107,6 +107,8 @@ func (s *side) guestLoadInline(b *w, t wit.Type, addr string) string {
 	switch k := kindOf(t).(type) {
 	case wit.Bool:
 		b.p("%s := %s.U8(%s) != 0", v, c, a)
+	case *wit.Flags:
+		b.p("%s := %s(%s.U%d(%s))", v, s.goType(t), c, flagsWidth(k), a)
 	case wit.U8, wit.S8:
 		b.p("%s := %s(%s.U8(%s))", v, s.goType(t), c, a)
 	case wit.U16, wit.S16:
@@ -182,6 +184,8 @@ func (s *side) guestStoreInline(b *w, t wit.Type, addr, val string) {
 	switch k := kindOf(t).(type) {
 	case wit.Bool:
 		b.p("%s.PutU8(%s, %s.BoolU8(%s))", c, a, c, val)
+	case *wit.Flags:
+		b.p("%s.PutU%d(%s, uint%d(%s))", c, flagsWidth(k), a, flagsWidth(k), val)
 	case wit.U8, wit.S8:
 		b.p("%s.PutU8(%s, uint8(%s))", c, a, val)
 	case wit.U16, wit.S16:
@@ -254,7 +258,7 @@ func (s *side) guestLowerFlat(b *w, t wit.Type, val string) []string {
 	case wit.Bool:
 		c := s.abi()
 		return []string{"uint32(" + c + ".BoolU8(" + val + "))"}
-	case wit.U8, wit.U16, wit.U32, wit.Char:
+	case wit.U8, wit.U16, wit.U32, wit.Char, *wit.Flags:
 		return []string{"uint32(" + val + ")"}
 	case wit.S8, wit.S16, wit.S32:
 		return []string{"uint32(int32(" + val + "))"}

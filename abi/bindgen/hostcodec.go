@@ -14,7 +14,7 @@ func (s *side) hostLiftFlat(b *w, t wit.Type, vals []string) string {
 	switch k := kindOf(t).(type) {
 	case wit.Bool:
 		b.p("%s := uint32(%s) != 0", v, vals[0])
-	case wit.U8, wit.U16, wit.U32, wit.U64, wit.S8, wit.S16, wit.S32, wit.S64:
+	case wit.U8, wit.U16, wit.U32, wit.U64, wit.S8, wit.S16, wit.S32, wit.S64, *wit.Flags:
 		b.p("%s := %s(%s)", v, s.goType(t), vals[0])
 	case wit.F32:
 		b.p("%s := %s.Float32frombits(uint32(%s))", v, s.use("math", "math"), vals[0])
@@ -153,6 +153,8 @@ func (s *side) hostLoadInline(b *w, t wit.Type, addr string) string {
 	switch k := kindOf(t).(type) {
 	case wit.Bool:
 		b.p("%s := inst.Bool(%s)", v, a)
+	case *wit.Flags:
+		b.p("%s := %s(inst.U%d(%s))", v, s.goType(t), flagsWidth(k), a)
 	case wit.U8:
 		b.p("%s := inst.U8(%s)", v, a)
 	case wit.S8:
@@ -239,6 +241,8 @@ func (s *side) hostStoreInline(b *w, t wit.Type, addr, val string) {
 	switch k := kindOf(t).(type) {
 	case wit.Bool:
 		b.p("inst.PutBool(%s, %s)", a, val)
+	case *wit.Flags:
+		b.p("inst.PutU%d(%s, uint%d(%s))", flagsWidth(k), a, flagsWidth(k), val)
 	case wit.U8, wit.S8:
 		b.p("inst.PutU8(%s, uint8(%s))", a, val)
 	case wit.U16, wit.S16:
@@ -314,7 +318,7 @@ func (s *side) hostLowerFlat(b *w, t wit.Type, val string) []string {
 		b.p("var %s uint64", v)
 		b.p("if %s { %s = 1 }", val, v)
 		return []string{v}
-	case wit.U8, wit.U16, wit.U32, wit.Char:
+	case wit.U8, wit.U16, wit.U32, wit.Char, *wit.Flags:
 		return []string{"uint64(" + val + ")"}
 	case wit.S8, wit.S16, wit.S32:
 		return []string{"uint64(uint32(" + val + "))"}

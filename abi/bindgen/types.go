@@ -262,6 +262,20 @@ func (s *side) typeDecls(b *w) {
 				b.p("return \"unknown case of %s\"", name)
 				b.p("}\n")
 			}
+		case *wit.Flags:
+			if len(k.Flags) > 32 {
+				s.fail("flags %s: more than 32 flags are not supported", name)
+				continue
+			}
+			docs(b, td.Docs, gn+" is the WIT flags "+name+": a set of the "+gn+" constants.")
+			b.p("type %s uint%d\n", gn, flagsWidth(k))
+			b.p("// The flags of %s.", gn)
+			b.p("const (")
+			for i, f := range k.Flags {
+				docs(b, f.Docs, gn+goName(f.Name)+" is the flag "+f.Name+".")
+				b.p("%s%s %s = 1 << %d", gn, goName(f.Name), gn, i)
+			}
+			b.p(")\n")
 		case *wit.Resource:
 			// Emitted by the side-specific code.
 		case *wit.List, *wit.Option, *wit.Tuple:

@@ -170,6 +170,10 @@ func TestWorldEndToEnd(t *testing.T) {
 			if err != nil || !slices.Equal(got, []byte{255, 205, 50}) {
 				t.Errorf("Apply inverted = %v, %v; want [255 205 50]", got, err)
 			}
+			got, err = p.Apply(ctx, []byte{1, 2, 3, 4}, imagefilter.Params{Mode: imagefilter.ModeMirror | imagefilter.ModeGrayscale})
+			if err != nil || !slices.Equal(got, []byte{4, 3, 2, 1}) {
+				t.Errorf("Apply mirrored = %v, %v; want [4 3 2 1]", got, err)
+			}
 
 			for _, tc := range []struct {
 				name   string

@@ -40,6 +40,13 @@ bool exports_image_filter_apply(bindery_list_u8_t img, image_filter_params_t par
       v = v < 0 ? 0 : v > 255 ? 255 : v;
       ret->ptr[i] = params.invert ? (uint8_t)(255 - v) : (uint8_t)v;
     }
+    if (params.mode & IMAGE_FILTER_MODE_MIRROR) {
+      for (size_t i = 0, j = img.len - 1; i < j; i++, j--) {
+        uint8_t t = ret->ptr[i];
+        ret->ptr[i] = ret->ptr[j];
+        ret->ptr[j] = t;
+      }
+    }
     ok = true;
   }
   bindery_list_u8_free(&img);

@@ -7,6 +7,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/bindery-run/bindery/abi/bindgen/testdata/imagefilter/go/imagefilter"
 )
@@ -36,6 +37,9 @@ func apply(img []byte, params imagefilter.Params) ([]byte, *imagefilter.Error) {
 			v = 255 - v
 		}
 		out[i] = v
+	}
+	if params.Mode&imagefilter.ModeMirror != 0 {
+		slices.Reverse(out)
 	}
 	return out, nil
 }

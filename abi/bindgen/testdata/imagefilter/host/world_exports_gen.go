@@ -17,7 +17,7 @@ const Interface = "$root"
 type Exports struct {
 	apply, applyPost     api.Function
 	version, versionPost api.Function
-	stack                [7]uint64
+	stack                [8]uint64
 }
 
 // NewExports looks up the exports of the functions world image-filter exports in mod (an api.Module, or a component's view of its core instances); the error names the first one missing.
@@ -27,7 +27,7 @@ func NewExports(mod abi.FunctionLookup) (*Exports, error) {
 		return nil, fmt.Errorf("the module does not export %q (is it a guest of world example:image/image-filter?)", "apply")
 	}
 	e.applyPost = mod.ExportedFunction("cabi_post_apply")
-	if err := abi.CheckSignature("apply", e.apply.Definition(), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}); err != nil {
+	if err := abi.CheckSignature("apply", e.apply.Definition(), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}); err != nil {
 		return nil, err
 	}
 	if e.applyPost != nil {
@@ -79,7 +79,7 @@ func (e *Exports) Apply(ctx context.Context, inst *abi.Instance, img []byte, par
 		f5 = uint64(p7)
 		f6 = uint64(n8)
 	}
-	stack := e.stack[:7]
+	stack := e.stack[:8]
 	stack[0] = uint64(p1)
 	stack[1] = uint64(n2)
 	stack[2] = uint64(uint32(params.Brightness))
@@ -87,6 +87,7 @@ func (e *Exports) Apply(ctx context.Context, inst *abi.Instance, img []byte, par
 	stack[4] = f4
 	stack[5] = f5
 	stack[6] = f6
+	stack[7] = uint64(params.Mode)
 	if err := e.apply.CallWithStack(ctx, stack); err != nil {
 		inst.Poison(err)
 		return result, gerr, err

@@ -10,6 +10,17 @@ import (
 // ImageFilterTypesInterface is the WIT interface this file serves.
 const ImageFilterTypesInterface = "$root"
 
+// How a filter treats the image as a whole.
+type Mode uint8
+
+// The flags of Mode.
+const (
+	// mirror reverses the bytes.
+	ModeMirror Mode = 1 << 0
+	// ModeGrayscale is the flag grayscale.
+	ModeGrayscale Mode = 1 << 1
+)
+
 // The parameters of a filter.
 type Params struct {
 	// brightness is added to every byte.
@@ -18,6 +29,8 @@ type Params struct {
 	Invert bool
 	// label, when set, is logged.
 	Label abi.Option[string]
+	// Mode is the field mode.
+	Mode Mode
 }
 
 // Why a filter failed.

@@ -16,7 +16,7 @@ static struct {
 _Static_assert(sizeof(exports_image_filter_apply_ret_area) == 16 && offsetof(__typeof__(exports_image_filter_apply_ret_area), val) == 4, "result layout");
 
 __attribute__((__export_name__("apply")))
-int32_t __wasm_export_image_filter_apply(int32_t arg0, int32_t arg1, int32_t arg2, int32_t arg3, int32_t arg4, int32_t arg5, int32_t arg6) {
+int32_t __wasm_export_image_filter_apply(int32_t arg0, int32_t arg1, int32_t arg2, int32_t arg3, int32_t arg4, int32_t arg5, int32_t arg6, int32_t arg7) {
   image_filter_params_t v1;
   v1.brightness = (int32_t)(arg2);
   v1.invert = (arg3 != 0);
@@ -27,6 +27,7 @@ int32_t __wasm_export_image_filter_apply(int32_t arg0, int32_t arg1, int32_t arg
     v2.val = (bindery_string_t){(uint8_t *)(uintptr_t)(arg5), (size_t)(arg6)};
   }
   v1.label = v2;
+  v1.mode = (image_filter_mode_t)(arg7);
   memset(&exports_image_filter_apply_ret_area, 0, sizeof exports_image_filter_apply_ret_area);
   exports_image_filter_apply_ret_area.is_err = !exports_image_filter_apply((bindery_list_u8_t){(uint8_t *)(uintptr_t)(arg0), (size_t)(arg1)}, v1, &exports_image_filter_apply_ret_area.val.ok, &exports_image_filter_apply_ret_area.val.err);
   return (int32_t)(uintptr_t)&exports_image_filter_apply_ret_area;

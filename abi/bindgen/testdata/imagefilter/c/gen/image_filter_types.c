@@ -6,8 +6,9 @@
 #include "image_filter_types.h"
 
 // The C layout of each type is its Canonical ABI layout on wasm32.
+_Static_assert(sizeof(image_filter_mode_t) == 1 && _Alignof(image_filter_mode_t) == 1, "image_filter_mode_t layout");
 _Static_assert(sizeof(image_filter_option_string_t) == 12 && _Alignof(image_filter_option_string_t) == 4, "image_filter_option_string_t layout");
-_Static_assert(sizeof(image_filter_params_t) == 20 && _Alignof(image_filter_params_t) == 4, "image_filter_params_t layout");
+_Static_assert(sizeof(image_filter_params_t) == 24 && _Alignof(image_filter_params_t) == 4, "image_filter_params_t layout");
 _Static_assert(sizeof(image_filter_error_t) == 12 && _Alignof(image_filter_error_t) == 4, "image_filter_error_t layout");
 
 void image_filter_option_string_free(image_filter_option_string_t *ptr) {

@@ -14,6 +14,12 @@
 extern "C" {
 #endif
 
+// How a filter treats the image as a whole.
+typedef uint8_t image_filter_mode_t;
+
+#define IMAGE_FILTER_MODE_MIRROR (UINT8_C(1) << 0)
+#define IMAGE_FILTER_MODE_GRAYSCALE (UINT8_C(1) << 1)
+
 typedef struct image_filter_option_string_t {
   bool is_some;
   bindery_string_t val;
@@ -29,6 +35,7 @@ typedef struct image_filter_params_t {
   bool invert;
   // label, when set, is logged.
   image_filter_option_string_t label;
+  image_filter_mode_t mode;
 } image_filter_params_t;
 
 // image_filter_params_free releases what a image_filter_params_t owns (not the struct itself).

@@ -21,7 +21,7 @@ var Exports struct {
 }
 
 //go:wasmexport apply
-func wasmexport_apply(arg0 uint32, arg1 uint32, arg2 uint32, arg3 uint32, arg4 uint32, arg5 uint32, arg6 uint32) uint32 {
+func wasmexport_apply(arg0 uint32, arg1 uint32, arg2 uint32, arg3 uint32, arg4 uint32, arg5 uint32, arg6 uint32, arg7 uint32) uint32 {
 	v2 := cabi.Bytes(uint32(arg0), uint32(arg1))
 	var v3 Params
 	v4 := int32(arg2)
@@ -36,27 +36,29 @@ func wasmexport_apply(arg0 uint32, arg1 uint32, arg2 uint32, arg3 uint32, arg4 u
 		v6.Some, v6.Value = true, v7
 	}
 	v3.Label = v6
+	v8 := Mode(arg7)
+	v3.Mode = v8
 	v, e := Exports.Apply(v2, v3)
 	ret := cabi.ExportArea(16, 4)
 	if e != nil {
 		cabi.PutU8(ret, 1)
-		a8 := uint32(ret + 4)
+		a9 := uint32(ret + 4)
 		switch (*e).Tag {
 		case 0:
-			a9 := uint32(a8 + 4)
-			cabi.PutU32(a9, cabi.StringPtr((*e).BadImage))
-			cabi.PutU32(a9+4, uint32(len((*e).BadImage)))
+			a10 := uint32(a9 + 4)
+			cabi.PutU32(a10, cabi.StringPtr((*e).BadImage))
+			cabi.PutU32(a10+4, uint32(len((*e).BadImage)))
 		case 1:
-			a10 := uint32(a8 + 4)
-			cabi.PutU32(a10, uint32((*e).TooLarge))
+			a11 := uint32(a9 + 4)
+			cabi.PutU32(a11, uint32((*e).TooLarge))
 		case 2:
 		}
-		cabi.PutU8(a8, uint8((*e).Tag))
+		cabi.PutU8(a9, uint8((*e).Tag))
 	} else {
 		cabi.PutU8(ret, 0)
-		a11 := uint32(ret + 4)
-		cabi.PutU32(a11, cabi.BytesPtr(v))
-		cabi.PutU32(a11+4, uint32(len(v)))
+		a12 := uint32(ret + 4)
+		cabi.PutU32(a12, cabi.BytesPtr(v))
+		cabi.PutU32(a12+4, uint32(len(v)))
 	}
 	return ret
 }
@@ -73,9 +75,9 @@ func wasmexport_post_apply(r0 uint32) {
 func wasmexport_version() uint32 {
 	v := Exports.Version()
 	ret := cabi.ExportArea(8, 4)
-	a12 := uint32(ret)
-	cabi.PutU32(a12, cabi.StringPtr(v))
-	cabi.PutU32(a12+4, uint32(len(v)))
+	a13 := uint32(ret)
+	cabi.PutU32(a13, cabi.StringPtr(v))
+	cabi.PutU32(a13+4, uint32(len(v)))
 	return ret
 }
 

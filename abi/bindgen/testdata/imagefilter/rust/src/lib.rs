@@ -20,13 +20,17 @@ impl Guest for Filter {
         if params.brightness == 999 {
             return Err(Error::Unsupported);
         }
-        Ok(img
+        let mut out: Vec<u8> = img
             .iter()
             .map(|&b| {
                 let v = (b as i32 + params.brightness).clamp(0, 255) as u8;
                 if params.invert { 255 - v } else { v }
             })
-            .collect())
+            .collect();
+        if (params.mode & Mode::MIRROR).bits() != 0 {
+            out.reverse();
+        }
+        Ok(out)
     }
 
     fn version() -> String {
