@@ -289,7 +289,9 @@ func (g *gen) worldInterfaces() ([]*wit.Interface, error) {
 			ifaces = append(ifaces, p)
 		}
 	}
-	for _, i := range ifaces {
+	// Every pseudo-interface has a target, generated or not: the typed
+	// caller is written as part of $exports.
+	for _, i := range append(slices.Clip(ifaces), wm.pseudos...) {
 		g.byIface[i] = &Target{Interface: ifaceID(i), HostDir: wm.pkg, GuestDir: wm.pkg}
 	}
 	return ifaces, nil
