@@ -215,14 +215,18 @@ func TestWorldEndToEnd(t *testing.T) {
 	}
 }
 
-// hidingLookup hides one export of a module.
+// hidingLookup hides one export of a module, or with as set, gives the
+// export as in its place.
 type hidingLookup struct {
-	mod  api.Module
-	hide string
+	mod      api.Module
+	hide, as string
 }
 
 func (h hidingLookup) ExportedFunction(name string) api.Function {
 	if name == h.hide {
+		if h.as != "" {
+			return h.mod.ExportedFunction(h.as)
+		}
 		return nil
 	}
 	return h.mod.ExportedFunction(name)
@@ -234,12 +238,15 @@ func TestWorldCheck(t *testing.T) {
 	wasm := imageFilterGuests(t)["c"](t)
 	c := newTestCaller(t, wasm, imagefilter.NewLogBinding(&logHost{}), imagefilter.NewImageFilterBinding(clock(0)))
 	for _, hide := range []string{"apply", "example:image/info@0.1.0#describe"} {
-		err := imagefilter.Check(hidingLookup{c.mod, hide})
+		err := imagefilter.Check(hidingLookup{mod: c.mod, hide: hide})
 		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%q", hide)) {
 			t.Errorf("Check without %s = %v, want an error naming it", hide, err)
 		}
 	}
-	c.inst.SetLookup(hidingLookup{c.mod, "version"})
+	if err := imagefilter.Check(hidingLookup{mod: c.mod, hide: "apply", as: "version"}); err == nil || !strings.Contains(err.Error(), `"apply"`) {
+		t.Errorf("Check with version as apply = %v, want a signature error naming apply", err)
+	}
+	c.inst.SetLookup(hidingLookup{mod: c.mod, hide: "version"})
 	if _, err := imagefilter.New(c).Version(context.Background()); err == nil || !strings.Contains(err.Error(), `"version"`) {
 		t.Errorf("Version on a guest without it = %v, want an error naming the export", err)
 	}
