@@ -46,7 +46,7 @@ func genCRes(t *testing.T, res *wit.Resolve, world string, ifaces ...string) ([]
 
 // wasmClang returns the clang that guest-sdk/c/build.sh would use, or
 // skips (fails when c is required: testutil.NeedToolchain).
-func wasmClang(t *testing.T) string {
+func wasmClang(t testing.TB) string {
 	t.Helper()
 	cc, err := testutil.ProbeScript("c", "guest-sdk/c/build.sh")
 	testutil.NeedToolchain(t, err)
@@ -57,7 +57,7 @@ func wasmClang(t *testing.T) string {
 // file for wasm32-wasi with warnings as errors: the _Static_asserts in the
 // generated code then check each C layout against the Canonical ABI's.
 // main, if set, is compiled too and everything is linked into a reactor.
-func compileC(t *testing.T, files []File, main string) string {
+func compileC(t testing.TB, files []File, main string) string {
 	t.Helper()
 	cc := wasmClang(t)
 	dir := t.TempDir()
@@ -93,7 +93,7 @@ func compileC(t *testing.T, files []File, main string) string {
 	return wasm
 }
 
-func mustRead(t *testing.T, p string) string {
+func mustRead(t testing.TB, p string) string {
 	b, err := os.ReadFile(p)
 	if err != nil {
 		t.Fatal(err)

@@ -39,7 +39,7 @@ type testCaller struct {
 
 type binding interface{ WIT() abi.Interface }
 
-func newTestCaller(t *testing.T, wasm []byte, bindings ...binding) *testCaller {
+func newTestCaller(t testing.TB, wasm []byte, bindings ...binding) *testCaller {
 	t.Helper()
 	ctx := context.Background()
 	r := wazero.NewRuntime(ctx)
@@ -93,14 +93,14 @@ func (c clock) NowMs(ctx context.Context) uint64 { return uint64(c) }
 
 // imageFilterGuests builds the three guests; a missing toolchain skips
 // its guest (and fails under BINDERY_CONFORMANCE_REQUIRE).
-func imageFilterGuests(t *testing.T) map[string]func(t *testing.T) []byte {
-	return map[string]func(t *testing.T) []byte{
-		"go": func(t *testing.T) []byte {
+func imageFilterGuests() map[string]func(t testing.TB) []byte {
+	return map[string]func(t testing.TB) []byte{
+		"go": func(t testing.TB) []byte {
 			_, err := testutil.LookPath("go", "go", "")
 			testutil.NeedToolchain(t, err)
 			return mustReadBytes(t, testutil.BuildGoGuest(t, "abi/bindgen/"+imageFilterDir+"/go"))
 		},
-		"c": func(t *testing.T) []byte {
+		"c": func(t testing.TB) []byte {
 			var files []File
 			gen := filepath.Join(imageFilterDir, "c", "gen")
 			ents, err := os.ReadDir(gen)
@@ -119,7 +119,7 @@ func imageFilterGuests(t *testing.T) map[string]func(t *testing.T) []byte {
 
 // buildRustImageFilter builds testdata/imagefilter/rust with
 // guest-sdk/rust/cargo-wasm, as conformance/rust_test.go builds Workers.
-func buildRustImageFilter(t *testing.T) []byte {
+func buildRustImageFilter(t testing.TB) []byte {
 	script := filepath.Join(testutil.RepoRoot(t), "guest-sdk", "rust", "cargo-wasm")
 	_, err := testutil.ProbeScript("rust", script)
 	testutil.NeedToolchain(t, err)
@@ -137,7 +137,7 @@ func buildRustImageFilter(t *testing.T) []byte {
 	return mustReadBytes(t, wasm)
 }
 
-func mustReadBytes(t *testing.T, p string) []byte {
+func mustReadBytes(t testing.TB, p string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(p)
 	if err != nil {
@@ -150,7 +150,7 @@ func mustReadBytes(t *testing.T, p string) []byte {
 func TestWorldEndToEnd(t *testing.T) {
 	for _, lang := range []string{"go", "c", "rust"} {
 		t.Run(lang, func(t *testing.T) {
-			wasm := imageFilterGuests(t)[lang](t)
+			wasm := imageFilterGuests()[lang](t)
 			logs := &logHost{}
 			c := newTestCaller(t, wasm, imagefilter.NewLogBinding(logs), imagefilter.NewImageFilterBinding(clock(1234)))
 			if err := imagefilter.Check(c.mod); err != nil {
@@ -235,7 +235,7 @@ func (h hidingLookup) ExportedFunction(name string) api.Function {
 // TestWorldCheck: Check names the export a guest lacks, and a typed call
 // on such a guest fails with the same error.
 func TestWorldCheck(t *testing.T) {
-	wasm := imageFilterGuests(t)["c"](t)
+	wasm := imageFilterGuests()["c"](t)
 	c := newTestCaller(t, wasm, imagefilter.NewLogBinding(&logHost{}), imagefilter.NewImageFilterBinding(clock(0)))
 	for _, hide := range []string{"apply", "example:image/info@0.1.0#describe"} {
 		err := imagefilter.Check(hidingLookup{mod: c.mod, hide: hide})
@@ -249,5 +249,27 @@ func TestWorldCheck(t *testing.T) {
 	c.inst.SetLookup(hidingLookup{mod: c.mod, hide: "version"})
 	if _, err := imagefilter.New(c).Version(context.Background()); err == nil || !strings.Contains(err.Error(), `"version"`) {
 		t.Errorf("Version on a guest without it = %v, want an error naming the export", err)
+	}
+}
+
+// BenchmarkWorldCall is one typed call of a small plugin (16 bytes and a
+// record in, 16 bytes out) through the generated caller, per guest
+// language, over the test Caller (one instance, no pool, no deadline).
+func BenchmarkWorldCall(b *testing.B) {
+	for _, lang := range []string{"go", "c"} {
+		b.Run(lang, func(b *testing.B) {
+			wasm := imageFilterGuests()[lang](b)
+			c := newTestCaller(b, wasm, imagefilter.NewLogBinding(&logHost{}), imagefilter.NewImageFilterBinding(clock(0)))
+			p := imagefilter.New(c)
+			ctx := context.Background()
+			img := make([]byte, 16)
+			params := imagefilter.Params{Brightness: 3, Invert: true}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := p.Apply(ctx, img, params); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
