@@ -169,13 +169,13 @@ func (g *gen) hostWorldCall(b *w, s *side, wg string, i *wit.Interface, f *wit.F
 	var errExpr string
 	if isResult {
 		switch k := kindOf(errT).(type) {
-		case *wit.Variant, *wit.Enum:
+		case *wit.Variant, *wit.Enum, *wit.Record:
 			errExpr = "*gerr"
 		case wit.String:
 			errExpr = "GuestError(*gerr)"
 			g.wm.needGuestError = true
 		default:
-			return fmt.Errorf("bindgen: world %s: export %s: the error type of a result must be a variant, an enum or a string to be a Go error, not %T", g.world.Name, f.Name, k)
+			return fmt.Errorf("bindgen: world %s: export %s: the error type of a result must be a variant, an enum, a record or a string to be a Go error, not %T", g.world.Name, f.Name, k)
 		}
 	}
 	b.p("// %s calls the export %s.", method, exportName(ifaceID(i), f.Name))

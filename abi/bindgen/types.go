@@ -202,6 +202,13 @@ func (s *side) typeDecls(b *w) {
 				b.p("%s %s", goName(f.Name), s.goType(f.Type))
 			}
 			b.p("}\n")
+			if s.g.wm != nil && s.g.isErrorType(td) {
+				b.p("// Error makes %s an error: its fields, as %%+v prints them.", gn)
+				b.p("func (v %s) Error() string {", gn)
+				b.p("type plain %s // no Error method: %%+v would call it again", gn)
+				b.p("return %s.Sprintf(\"%s%%+v\", plain(v))", s.use("fmt", "fmt"), name+": ")
+				b.p("}\n")
+			}
 		case *wit.Variant:
 			docs(b, td.Docs, gn+" is the WIT variant "+name+".")
 			b.p("type %s struct {", gn)

@@ -110,3 +110,26 @@ func TestGenerateWorldLayout(t *testing.T) {
 		}
 	}
 }
+
+// TestWorldRecordError: a record used as an export's error prints its
+// fields (without calling its own Error method again).
+func TestWorldRecordError(t *testing.T) {
+	dir := t.TempDir()
+	src := "package test:r@0.1.0;\n\nworld w {\n  record failure { code: u32, message: string }\n  export f: func() -> result<u8, failure>;\n}\n"
+	if err := os.WriteFile(filepath.Join(dir, "w.wit"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := LoadWIT(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := GenerateWorld(res, WorldOptions{World: "w", Langs: []Lang{GoHost}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if f.Path == "world_types_gen.go" && !bytes.Contains(f.Data, []byte("type plain Failure")) {
+			t.Errorf("Failure.Error does not print a method-less copy:\n%s", f.Data)
+		}
+	}
+}

@@ -50,6 +50,8 @@ world w {
   export a: func() -> result<_, string>;
   export b: func(x: u8) -> result<u32, code>;
   export c: func(x: list<string>) -> result<list<string>, string>;
+  record failure { code: u32, message: string }
+  export d: func() -> result<u8, failure>;
 }`},
 	{"exported interface using an imported one's types", `interface model {
   record item { id: u64, name: string, perms: perms }
@@ -148,7 +150,7 @@ func TestWorldShapeErrors(t *testing.T) {
 interface b { record r { y: u32 } g: func(x: r); }
 world w { import a; import b; }`, "both declare R"},
 		{"world resource", `world w { resource thing; export f: func(); }`, "resources of the world itself are not supported"},
-		{"record error", `world w { record e { msg: string } export f: func() -> result<u32, e>; }`, "must be a variant, an enum or a string"},
+		{"list error", `world w { export f: func() -> result<u32, list<u8>>; }`, "must be a variant, an enum, a record or a string"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
