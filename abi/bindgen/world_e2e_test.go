@@ -21,8 +21,9 @@ import (
 )
 
 // The end-to-end tests of GenerateWorld: testdata/imagefilter/wit is a
-// user's world (a list<u8>, a record, a result with a variant error, an
-// imported interface, a world-level import and exports of both kinds),
+// user's world (a list<u8>, a record, flags, a result with a variant
+// error, an imported interface with a resource, a world-level import and
+// exports of both kinds),
 // testdata/imagefilter/host its generated Go host package, and three
 // guests implement it: Go and C on the bindings GenerateWorld made, Rust
 // on upstream wit-bindgen. Each is called through the typed caller.
@@ -75,10 +76,34 @@ func (c *testCaller) Call(ctx context.Context, fn func(ctx context.Context, inst
 	return fn(abi.WithInstance(ctx, c.inst), c.inst)
 }
 
-// logHost records what the guest logs.
+// logHost records what the guest logs, and its spans.
 type logHost struct {
-	mu   sync.Mutex
-	msgs []string
+	mu      sync.Mutex
+	msgs    []string
+	spans   int // spans made
+	dropped int // spans the guest dropped
+}
+
+// span is the host side of resource span.
+type span struct {
+	l    *logHost
+	name string
+}
+
+func (l *logHost) NewSpan(ctx context.Context, name string) imagefilter.Span {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.spans++
+	return &span{l: l, name: fmt.Sprintf("%s#%d", name, l.spans)}
+}
+
+func (s *span) Finish(ctx context.Context) string { return s.name }
+
+// Drop implements abi.Dropper.
+func (s *span) Drop(ctx context.Context) {
+	s.l.mu.Lock()
+	defer s.l.mu.Unlock()
+	s.l.dropped++
 }
 
 func (l *logHost) Log(ctx context.Context, level imagefilter.Level, msg string) {
@@ -193,8 +218,11 @@ func TestWorldEndToEnd(t *testing.T) {
 			}
 
 			v, err := p.Version(ctx)
-			if want := lang + " 1 at 1234"; err != nil || v != want {
+			if want := lang + " 1 at 1234 (version#1)"; err != nil || v != want {
 				t.Errorf("Version = %q, %v; want %q", v, err, want)
+			}
+			if logs.spans != 1 || logs.dropped != 1 {
+				t.Errorf("the guest made %d spans and dropped %d, want 1 and 1", logs.spans, logs.dropped)
 			}
 			d, err := p.InfoDescribe(ctx)
 			if want := []string{lang, "brightness", "invert"}; err != nil || !slices.Equal(d, want) {

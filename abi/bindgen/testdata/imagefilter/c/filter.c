@@ -55,8 +55,13 @@ bool exports_image_filter_apply(bindery_list_u8_t img, image_filter_params_t par
 }
 
 bindery_string_t exports_image_filter_version(void) {
-  char buf[64];
-  snprintf(buf, sizeof buf, "c 1 at %llu", (unsigned long long)image_filter_now_ms());
+  image_log_span_t span = image_log_span_new(bindery_string_borrow("version"));
+  bindery_string_t name = image_log_span_finish(span);
+  image_log_span_drop(span);
+  char buf[96];
+  snprintf(buf, sizeof buf, "c 1 at %llu (%.*s)", (unsigned long long)image_filter_now_ms(), (int)name.len,
+           (const char *)name.ptr);
+  bindery_string_free(&name);
   return dup(buf);
 }
 

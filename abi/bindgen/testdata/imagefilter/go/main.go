@@ -14,7 +14,11 @@ import (
 
 func init() {
 	imagefilter.Exports.Apply = apply
-	imagefilter.Exports.Version = func() string { return fmt.Sprintf("go 1 at %d", imagefilter.NowMs()) }
+	imagefilter.Exports.Version = func() string {
+		span := imagefilter.NewSpan("version")
+		defer span.Drop()
+		return fmt.Sprintf("go 1 at %d (%s)", imagefilter.NowMs(), span.Finish())
+	}
 	imagefilter.InfoExports.Describe = func() []string { return []string{"go", "brightness", "invert"} }
 }
 

@@ -27,10 +27,23 @@ const (
 	LevelError Level = 3
 )
 
+// SpanType is the resource type of Span in handle tables.
+const SpanType = "example:image/log@0.1.0#span"
+
+// A span of work the host keeps track of.
+//
+// A value that also implements abi.Dropper is told when the guest drops its handle.
+type Span interface {
+	// finish ends the span and returns what the host calls it.
+	Finish(ctx context.Context) string
+}
+
 // LogHost implements the functions of example:image/log@0.1.0 that are not resource methods.
 type LogHost interface {
 	// log writes a message to the host's log.
 	Log(ctx context.Context, level Level, msg string)
+	// NewSpan implements [constructor]span.
+	NewSpan(ctx context.Context, name string) Span
 }
 
 // DefineLog adds the host functions of example:image/log@0.1.0 to hb. Functions that are not
@@ -58,5 +71,31 @@ func DefineLog(hb wazero.HostModuleBuilder, slot int) {
 		}
 		impl.Log(ctx, v1, v2)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("level0", "msg0", "msg1").Export("log")
+	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
+		inst := abi.From(ctx)
+		v3 := inst.String(uint32(stack[0]), uint32(stack[1]))
+		impl, _ := inst.Impl(slot).(LogHost)
+		if impl == nil {
+			inst.Trapf("no host implementation of %s granted to this guest", "example:image/log@0.1.0#[constructor]span")
+		}
+		v := impl.NewSpan(ctx, v3)
+		h4 := inst.Handles.Add(inst, SpanType, v)
+		stack[0] = uint64(h4)
+	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).WithParameterNames("name0", "name1").Export("[constructor]span")
+	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
+		inst := abi.From(ctx)
+		v5 := inst.Handles.Get(inst, SpanType, uint32(stack[0])).(Span)
+		v := v5.Finish(ctx)
+		ret := uint32(stack[1])
+		inst.CheckList(ret, 1, 8, 4) // the return area
+		a6 := ret
+		p7, n8 := inst.LowerString(ctx, v)
+		inst.PutU32(a6, uint32(uint64(p7)))
+		inst.PutU32(a6+4, uint32(uint64(n8)))
+	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "retptr").Export("[method]span.finish")
+	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
+		inst := abi.From(ctx)
+		inst.Handles.Drop(ctx, inst, SpanType, uint32(stack[0]))
+	}), []api.ValueType{api.ValueTypeI32}, nil).WithParameterNames("self").Export("[resource-drop]span")
 	_ = slot
 }

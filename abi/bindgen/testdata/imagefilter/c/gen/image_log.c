@@ -7,10 +7,33 @@
 
 // The C layout of each type is its Canonical ABI layout on wasm32.
 _Static_assert(sizeof(image_log_level_t) == 1 && _Alignof(image_log_level_t) == 1, "image_log_level_t layout");
+_Static_assert(sizeof(image_log_span_t) == 4 && _Alignof(image_log_span_t) == 4, "image_log_span_t layout");
+
+__attribute__((__import_module__("example:image/log@0.1.0"), __import_name__("[resource-drop]span")))
+extern void __wasm_import_image_log_span_drop(int32_t);
+
+void image_log_span_drop(image_log_span_t self) { __wasm_import_image_log_span_drop((int32_t)self); }
 
 __attribute__((__import_module__("example:image/log@0.1.0"), __import_name__("log")))
 extern void __wasm_import_image_log_log(int32_t, int32_t, int32_t);
 
 void image_log_log(image_log_level_t level, bindery_string_t msg) {
   __wasm_import_image_log_log((int32_t)(level), (int32_t)(uintptr_t)(msg).ptr, (int32_t)(msg).len);
+}
+
+__attribute__((__import_module__("example:image/log@0.1.0"), __import_name__("[constructor]span")))
+extern int32_t __wasm_import_image_log_span_new(int32_t, int32_t);
+
+image_log_span_t image_log_span_new(bindery_string_t name) {
+  int32_t r0 = __wasm_import_image_log_span_new((int32_t)(uintptr_t)(name).ptr, (int32_t)(name).len);
+  return (image_log_span_t)(r0);
+}
+
+__attribute__((__import_module__("example:image/log@0.1.0"), __import_name__("[method]span.finish")))
+extern void __wasm_import_image_log_span_finish(int32_t, int32_t);
+
+bindery_string_t image_log_span_finish(image_log_span_t self) {
+  bindery_string_t ret_area;
+  __wasm_import_image_log_span_finish((int32_t)(self), (int32_t)(uintptr_t)&ret_area);
+  return ret_area;
 }

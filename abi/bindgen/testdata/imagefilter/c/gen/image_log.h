@@ -22,8 +22,21 @@ typedef uint8_t image_log_level_t;
 #define IMAGE_LOG_LEVEL_WARN 2
 #define IMAGE_LOG_LEVEL_ERROR 3
 
+// A span of work the host keeps track of.
+// image_log_span_t is a handle to a span (own or borrow).
+typedef int32_t image_log_span_t;
+
+// image_log_span_drop drops a span handle; the host releases what it holds.
+void image_log_span_drop(image_log_span_t self);
+
 // log writes a message to the host's log.
 void image_log_log(image_log_level_t level, bindery_string_t msg);
+
+// image_log_span_new calls [constructor]span.
+image_log_span_t image_log_span_new(bindery_string_t name);
+
+// finish ends the span and returns what the host calls it.
+bindery_string_t image_log_span_finish(image_log_span_t self);
 
 #ifdef __cplusplus
 }

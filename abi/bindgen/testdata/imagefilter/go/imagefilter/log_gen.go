@@ -26,6 +26,15 @@ const (
 	LevelError Level = 3
 )
 
+// A span of work the host keeps track of.
+type Span uint32
+
+//go:wasmimport example:image/log@0.1.0 [resource-drop]span
+func wasmimport_span_drop(self uint32)
+
+// Drop drops the handle; the host releases what it holds.
+func (self Span) Drop() { wasmimport_span_drop(uint32(self)) }
+
 //go:wasmimport example:image/log@0.1.0 log
 func wasmimport_log(level0 uint32, msg0 uint32, msg1 uint32)
 
@@ -37,6 +46,36 @@ func Log(level Level, msg string) {
 	wasmimport_log(f1, cabi.StringPtr(msg), uint32(len(msg)))
 	runtime.KeepAlive(level)
 	runtime.KeepAlive(msg)
+	cabi.Reset(mark)
+	return
+}
+
+//go:wasmimport example:image/log@0.1.0 [constructor]span
+func wasmimport_constructor_span(name0 uint32, name1 uint32) uint32
+
+// NewSpan calls [constructor]span.
+func NewSpan(name string) (result Span) {
+	mark := cabi.Mark()
+	r0 := wasmimport_constructor_span(cabi.StringPtr(name), uint32(len(name)))
+	runtime.KeepAlive(name)
+	v2 := Span(r0)
+	result = v2
+	cabi.Reset(mark)
+	return
+}
+
+//go:wasmimport example:image/log@0.1.0 [method]span.finish
+func wasmimport_method_span_finish(self0 uint32, retptr uint32)
+
+// finish ends the span and returns what the host calls it.
+func (self Span) Finish() (result string) {
+	mark := cabi.Mark()
+	ret := cabi.RetArea()
+	wasmimport_method_span_finish(uint32(self), ret)
+	runtime.KeepAlive(self)
+	a4 := uint32(ret)
+	v3 := cabi.String(cabi.U32(a4), cabi.U32(a4+4))
+	result = v3
 	cabi.Reset(mark)
 	return
 }

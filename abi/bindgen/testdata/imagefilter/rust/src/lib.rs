@@ -2,7 +2,7 @@
 
 wit_bindgen::generate!({ path: "../wit", world: "image-filter" });
 
-use example::image::log::{log, Level};
+use example::image::log::{log, Level, Span};
 
 struct Filter;
 
@@ -34,7 +34,8 @@ impl Guest for Filter {
     }
 
     fn version() -> String {
-        format!("rust 1 at {}", now_ms())
+        let span = Span::new("version"); // dropped at the end: [resource-drop]span
+        format!("rust 1 at {} ({})", now_ms(), span.finish())
     }
 }
 
