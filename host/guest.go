@@ -356,12 +356,12 @@ func (rt *Runtime) startGuest(ctx context.Context, cfg GuestConfig, o guestOpts,
 // granted interface, PerInterface for the interfaces it names.
 func (g *Guest) setQuotas(l Limits, granted []bool) error {
 	q := make([]abi.Quota, len(g.impls))
-	any := false
+	some := false
 	if l.Operations > 0 || l.Bytes > 0 {
 		for slot, ok := range granted {
 			if ok {
 				q[slot] = abi.Quota{Operations: l.Operations, Bytes: l.Bytes}
-				any = true
+				some = true
 			}
 		}
 	}
@@ -373,9 +373,9 @@ func (g *Guest) setQuotas(l Limits, granted []bool) error {
 			return fmt.Errorf("limits: a quota for interface %q, which this runtime does not serve (grant a binding of it, or list it in RuntimeConfig.Interfaces)", name)
 		}
 		q[slot] = quota
-		any = true
+		some = true
 	}
-	if !any {
+	if !some {
 		return nil
 	}
 	g.quota = q
