@@ -7,15 +7,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/bindery-run/bindery/bindings/kv"
-	"github.com/bindery-run/bindery/internal/admin"
-	"github.com/bindery-run/bindery/internal/state"
+	"github.com/bindery-run/bindery/bindings/kv/kvmodule"
+	"github.com/bindery-run/bindery/bindings/state"
 	"github.com/bindery-run/bindery/internal/wrangler"
 )
 
@@ -258,14 +257,14 @@ func kvTarget(f *kvKeyFlags) (dir string, declared []string, err error) {
 		return "", nil, err
 	}
 	if f.binding != "" {
-		n, ok := cfg.KVNamespace(f.binding)
+		n, ok := kvNamespace(cfg, f.binding)
 		if !ok {
 			return "", nil, fmt.Errorf("%s has no kv_namespaces entry with binding %q%s", cfg.Path, f.binding, bindingNames(cfg))
 		}
-		f.nsID = namespaceID(n)
+		f.nsID = n.LocalID()
 	}
-	for _, n := range cfg.KVNamespaces {
-		declared = append(declared, namespaceID(n))
+	for _, n := range kvmodule.Namespaces(cfg.Bindings["kv"]) {
+		declared = append(declared, n.LocalID())
 	}
 	if dir == "" {
 		dir = filepath.Join(configDir(cfg), ".bindery", "state")
@@ -314,7 +313,7 @@ func unknownNamespace(id, where string, known, declared []string, canCreate bool
 
 // kvList prints every key of a namespace (with prefix) as a JSON array.
 func kvList(ctx context.Context, store kvStore, id, prefix string, stdout io.Writer) error {
-	keys := []admin.KeyInfo{}
+	keys := []kvmodule.KeyInfo{}
 	o := kv.ListOptions{Prefix: prefix}
 	for {
 		res, err := store.KVList(ctx, id, o)
@@ -322,7 +321,7 @@ func kvList(ctx context.Context, store kvStore, id, prefix string, stdout io.Wri
 			return err
 		}
 		for _, k := range res.Keys {
-			keys = append(keys, admin.KeyInfo{Name: k.Name, Expiration: k.Expiration, Metadata: json.RawMessage(k.Metadata)})
+			keys = append(keys, kvmodule.KeyInfo{Name: k.Name, Expiration: k.Expiration, Metadata: json.RawMessage(k.Metadata)})
 		}
 		if res.Complete || res.Cursor == "" {
 			break
@@ -336,7 +335,7 @@ func kvList(ctx context.Context, store kvStore, id, prefix string, stdout io.Wri
 
 func bindingNames(cfg *wrangler.Config) string {
 	var names []string
-	for _, n := range cfg.KVNamespaces {
+	for _, n := range kvmodule.Namespaces(cfg.Bindings["kv"]) {
 		names = append(names, n.Binding)
 	}
 	if len(names) == 0 {
@@ -351,16 +350,26 @@ func bindingNames(cfg *wrangler.Config) string {
 func openKV(ctx context.Context, dir string) (store kvStore, where string, closeFn func(), err error) {
 	info, err := state.ReadServerInfo(dir)
 	if err == nil {
-		c := &admin.Client{URL: info.Admin, Token: info.Token}
+		c := kvmodule.NewClient(info.Admin, info.Token, nil)
 		if err := c.Ping(ctx); err == nil {
 			return c, fmt.Sprintf("the dev server on %s (admin API %s)", dir, info.Admin), func() {}, nil
 		}
 	} else if !errors.Is(err, state.ErrNoServer) {
 		return nil, "", nil, err
 	}
-	st, err := state.Open(dir, slog.New(slog.DiscardHandler))
+	st, err := state.Open(dir, state.Options{GCInterval: -1})
 	if err != nil {
 		return nil, "", nil, err
 	}
 	return direct{st}, dir, func() { st.Close() }, nil
+}
+
+// kvNamespace returns the config's kv_namespaces entry bound as binding.
+func kvNamespace(cfg *wrangler.Config, binding string) (kvmodule.Namespace, bool) {
+	for _, n := range kvmodule.Namespaces(cfg.Bindings["kv"]) {
+		if n.Binding == binding {
+			return n, true
+		}
+	}
+	return kvmodule.Namespace{}, false
 }

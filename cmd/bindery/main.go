@@ -6,6 +6,7 @@
 //	bindery dev                      serve the Worker in the current directory
 //	bindery kv key put KEY VALUE --binding NAME
 //	bindery r2 object put BUCKET/KEY --file PATH
+//	bindery modules
 //	bindery version
 //
 // Exit codes: 0 success, 1 failure, 2 bad usage.
@@ -23,6 +24,8 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+
+	"github.com/bindery-run/bindery/bindings"
 )
 
 // version is the CLI's version.
@@ -42,13 +45,16 @@ Usage:
   bindery r2 object get BUCKET/KEY        download an object to a file (or --pipe)
   bindery r2 object delete BUCKET/KEY     delete an object
   bindery r2 object list BUCKET           list objects
+  bindery modules                         list the binding modules compiled in
   bindery version                         print the version
 
 Run "bindery COMMAND --help" (or "bindery help COMMAND") for a command's flags.
 `
 
-// errUsage marks a usage error (exit code 2); its message is already printed.
-var errUsage = errors.New("usage")
+// errUsage marks a usage error (exit code 2); its message is already
+// printed. It is the modules' bindings.ErrUsage, so a module's command
+// can return it too.
+var errUsage = bindings.ErrUsage
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -77,10 +83,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runBuild(ctx, args[1:], stdout, stderr)
 	case "init":
 		return runInit(ctx, args[1:], stdout, stderr)
-	case "kv":
-		return runKV(ctx, args[1:], stdin, stdout, stderr)
-	case "r2":
-		return runR2(ctx, args[1:], stdin, stdout, stderr)
+	case "modules":
+		return runModules(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "bindery", versionString())
 		return nil
@@ -91,6 +95,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		fmt.Fprint(stdout, usage)
 		return nil
+	}
+	if c := moduleCommand(modules(), args[0]); c != nil {
+		return c.Run(ctx, args[1:], bindings.Stdio{In: stdin, Out: stdout, Err: stderr})
 	}
 	fmt.Fprintf(stderr, "bindery: unknown command %q\n\n%s", args[0], usage)
 	return errUsage

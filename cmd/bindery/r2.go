@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,8 +17,8 @@ import (
 	"unicode"
 
 	"github.com/bindery-run/bindery/bindings/r2"
-	"github.com/bindery-run/bindery/internal/admin"
-	"github.com/bindery-run/bindery/internal/state"
+	"github.com/bindery-run/bindery/bindings/r2/r2module"
+	"github.com/bindery-run/bindery/bindings/state"
 	"github.com/bindery-run/bindery/internal/wrangler"
 )
 
@@ -81,7 +80,7 @@ as R2's list result with --json. With --binding NAME, give PREFIX alone
 }
 
 // r2Objects is what the r2 commands need, served by a dev server's admin
-// API (*admin.Client) or by the data directory opened directly (r2Direct).
+// API (*r2module.Client) or by the data directory opened directly (r2Direct).
 type r2Objects interface {
 	R2Buckets(ctx context.Context) ([]r2.BucketInfo, error)
 	R2CreateBucket(ctx context.Context, bucket string) error
@@ -271,11 +270,12 @@ func runR2Object(ctx context.Context, op string, args []string, stdin io.Reader,
 			return err
 		}
 		if f.binding != "" {
-			i := slices.IndexFunc(cfg.R2Buckets, func(b wrangler.R2Bucket) bool { return b.Binding == f.binding })
+			bs := r2module.Buckets(cfg.Bindings["r2"])
+			i := slices.IndexFunc(bs, func(b r2module.Bucket) bool { return b.Binding == f.binding })
 			if i < 0 {
 				return fmt.Errorf("%s has no r2_buckets entry with binding %q%s", cfg.Path, f.binding, r2BindingNames(cfg))
 			}
-			bucket = bucketName(cfg.R2Buckets[i])
+			bucket = bs[i].LocalName()
 		}
 		if dir == "" {
 			dir = filepath.Join(configDir(cfg), ".bindery", "state")
@@ -304,7 +304,7 @@ func runR2Object(ctx context.Context, op string, args []string, stdin io.Reader,
 		return err
 	}
 
-	declared := cfg != nil && slices.ContainsFunc(cfg.R2Buckets, func(b wrangler.R2Bucket) bool { return bucketName(b) == bucket })
+	declared := cfg != nil && slices.ContainsFunc(r2module.Buckets(cfg.Bindings["r2"]), func(b r2module.Bucket) bool { return b.LocalName() == bucket })
 	create := declared || f.create
 	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) && !create {
 		// Nothing there, so no bucket: say so without making the directory.
@@ -324,7 +324,7 @@ func runR2Object(ctx context.Context, op string, args []string, stdin io.Reader,
 // r2BindingNames lists the config's R2 bindings for an error message.
 func r2BindingNames(cfg *wrangler.Config) string {
 	var names []string
-	for _, b := range cfg.R2Buckets {
+	for _, b := range r2module.Buckets(cfg.Bindings["r2"]) {
 		names = append(names, b.Binding)
 	}
 	if len(names) == 0 {
@@ -379,14 +379,14 @@ func noSuchBucket(bucket, where string, names []string, canCreate bool) error {
 func openR2Objects(ctx context.Context, dir string) (store r2Objects, where string, closeFn func(), err error) {
 	info, err := state.ReadServerInfo(dir)
 	if err == nil {
-		c := &admin.Client{URL: info.Admin, Token: info.Token}
+		c := r2module.NewClient(info.Admin, info.Token, nil)
 		if err := c.Ping(ctx); err == nil {
 			return c, fmt.Sprintf("the dev server on %s (admin API %s)", dir, info.Admin), func() {}, nil
 		}
 	} else if !errors.Is(err, state.ErrNoServer) {
 		return nil, "", nil, err
 	}
-	st, err := state.Open(dir, slog.New(slog.DiscardHandler))
+	st, err := state.Open(dir, state.Options{GCInterval: -1})
 	if err != nil {
 		return nil, "", nil, err
 	}
@@ -403,7 +403,7 @@ func r2Put(ctx context.Context, f *r2ObjectFlags, bucket, key string, stdin io.R
 		StorageClass: f.storageClass,
 	}
 	if f.expires != "" {
-		t, err := admin.ParseExpires(f.expires)
+		t, err := r2module.ParseExpires(f.expires)
 		if err != nil {
 			return nil, usageErr("--expires: %v", err)
 		}
@@ -468,7 +468,7 @@ func r2Get(ctx context.Context, f *r2ObjectFlags, bucket, key string, stdout, st
 	var o r2.GetOptions
 	if f.rng != "" {
 		var err error
-		if o.Range, err = admin.ParseRange(f.rng); err != nil {
+		if o.Range, err = r2module.ParseRange(f.rng); err != nil {
 			return nil, usageErr("--range: %v", err)
 		}
 	}
@@ -624,7 +624,7 @@ func r2List(ctx context.Context, store r2Objects, f *r2ObjectFlags, bucket strin
 	if f.json {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(admin.R2ListToWire(all))
+		return enc.Encode(r2module.R2ListToWire(all))
 	}
 	if len(all.Objects)+len(all.DelimitedPrefixes) == 0 {
 		fmt.Fprintf(stderr, "No objects in bucket %q%s\n", bucket, describePrefix(f.prefix))
