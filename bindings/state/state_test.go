@@ -349,3 +349,31 @@ func withServerJSON(entries []os.DirEntry) []string {
 	slices.Sort(out)
 	return out
 }
+
+// TestGCRunsUntilClose: the value-log GC the state starts runs while it is
+// open (a short interval, with writes that make garbage) and stops at
+// Close, which waits for it; closing twice is fine.
+func TestGCRunsUntilClose(t *testing.T) {
+	for _, every := range []time.Duration{time.Millisecond, -1} {
+		st, err := state.Open(t.TempDir(), state.Options{GCInterval: every})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ns := st.KV("gc")
+		for i := range 50 {
+			if err := ns.Put(context.Background(), "k", bytes.Repeat([]byte{byte(i)}, 8<<10), kv.PutOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+		if err := st.Close(); err != nil {
+			t.Fatalf("GCInterval %v: Close: %v", every, err)
+		}
+		if err := st.Close(); err != nil {
+			t.Errorf("second Close: %v", err)
+		}
+		if !st.DB().IsClosed() {
+			t.Error("DB open after Close")
+		}
+	}
+}
