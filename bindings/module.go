@@ -35,6 +35,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/bindery-run/bindery/abi"
@@ -194,18 +195,38 @@ type ServerHandler func(addr net.Addr) (h http.Handler, banner string, err error
 type Command struct {
 	// Name is the subcommand ("kv" for `bindery kv ...`).
 	Name string
-	// Usage are the lines bindery's usage lists for it.
+	// Usage is a one-line summary for bindery's usage.
 	Usage string
 	// Run runs `bindery NAME args...`. It returns ErrUsage (wrapped) for
-	// a usage error whose message it has printed to stdio.Err.
-	Run func(ctx context.Context, args []string, stdio Stdio) error
+	// a usage error whose message it has printed to env.Err.
+	Run func(ctx context.Context, args []string, env CommandEnv) error
 }
 
-// Stdio are a command's standard streams.
-type Stdio struct {
+// CommandEnv is what the bindery CLI gives a module's command.
+type CommandEnv struct {
+	// In, Out and Err are the standard streams.
 	In       io.Reader
 	Out, Err io.Writer
+	// LoadConfig reads a Worker's config: the file at path, or the one in
+	// the current directory when path is "", for the environment env
+	// ("" for the top level). With optional, no config file at all gives
+	// an empty config. Its errors name the file and line at fault.
+	LoadConfig func(path, env string, optional bool) (*ConfigFile, error)
 }
+
+// ConfigFile is a Worker's config, as a command reads it.
+type ConfigFile struct {
+	// Path is the absolute path of the config file (where it would be,
+	// for an optional config that does not exist).
+	Path string
+	// Bindings holds what each module's ParseConfig returned, by module
+	// name.
+	Bindings map[string]any
+}
+
+// Dir is the directory of the config file, where `bindery dev` keeps its
+// data by default (in .bindery/state).
+func (c *ConfigFile) Dir() string { return filepath.Dir(c.Path) }
 
 // Open opens every module for one Worker, in order. cfg gives each
 // module's parsed config by module name (the config loader's

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bindery-run/bindery/bindings/kv/kvmodule"
 	"github.com/bindery-run/bindery/internal/testutil"
 	"github.com/bindery-run/bindery/internal/wrangler"
 )
@@ -171,7 +172,7 @@ func TestInit(t *testing.T) {
 			if cfg.Build.Command != tc.command {
 				t.Errorf("[build] command = %q, want %q", cfg.Build.Command, tc.command)
 			}
-			if n, ok := kvNamespace(cfg, "STORE"); !ok || n.ID != "my-worker-store" {
+			if ns := kvmodule.Namespaces(cfg.Bindings["kv"]); len(ns) != 1 || ns[0].Binding != "STORE" || ns[0].ID != "my-worker-store" {
 				t.Errorf("kv_namespaces = %+v", cfg.Bindings["kv"])
 			}
 			if v := cfg.Vars["GREETING"]; v.Text != "hello" {

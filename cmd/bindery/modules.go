@@ -23,22 +23,23 @@ import (
 // docs/adding-a-binding.md).
 func modules() []bindings.Module {
 	return []bindings.Module{
-		withCommand(kvmodule.Module(), "kv", "kv key put|get|delete|list", runKV),
-		withCommand(r2module.Module(), "r2", "r2 object put|get|delete|list", runR2),
+		kvmodule.Module(),
+		r2module.Module(),
 		varsmodule.Module(),
 		cachemodule.Module(),
 	}
 }
 
-// withCommand gives m the bindery subcommand name, run by run.
-//
-// The kv and r2 commands still live in this package (kv.go, r2.go),
-// because they share its flag and config helpers.
-func withCommand(m bindings.Module, name, usage string, run func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error) bindings.Module {
-	m.Command = &bindings.Command{Name: name, Usage: usage, Run: func(ctx context.Context, args []string, s bindings.Stdio) error {
-		return run(ctx, args, s.In, s.Out, s.Err)
+// commandEnv is what bindery gives a module's command: its streams and
+// the config loader with every module's parser.
+func commandEnv(stdin io.Reader, stdout, stderr io.Writer) bindings.CommandEnv {
+	return bindings.CommandEnv{In: stdin, Out: stdout, Err: stderr, LoadConfig: func(path, env string, optional bool) (*bindings.ConfigFile, error) {
+		cfg, err := loadConfig(path, env, optional)
+		if err != nil {
+			return nil, err
+		}
+		return &bindings.ConfigFile{Path: cfg.Path, Bindings: cfg.Bindings}, nil
 	}}
-	return m
 }
 
 // moduleCommand returns the command of the module whose subcommand is

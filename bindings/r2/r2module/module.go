@@ -80,7 +80,8 @@ func Module() bindings.Module {
 			Usage: "`HOST:PORT` of the S3-compatible API of the R2 buckets (default: the Worker's port + 1; \"off\" disables it)",
 			Want:  func(cfg any) bool { return len(Buckets(cfg)) > 0 },
 		}},
-		Open: open,
+		Open:    open,
+		Command: command(),
 	}
 }
 
