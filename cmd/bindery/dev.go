@@ -177,6 +177,9 @@ func loadProject(ctx context.Context, f *devFlags, pos []string, log *slog.Logge
 	}
 	vs := workerVars(cfg, f.vars)
 	mods := modules()
+	if err := bindings.Check(mods); err != nil {
+		return nil, err
+	}
 	if !f.noBuild && cfg.Build.Command != "" {
 		if err := build(ctx, cfg, stderr); err != nil {
 			return nil, err
