@@ -44,6 +44,7 @@ Usage:
   bindery r2 object get BUCKET/KEY        download an object to a file (or --pipe)
   bindery r2 object delete BUCKET/KEY     delete an object
   bindery r2 object list BUCKET           list objects
+  bindery bindgen --world NAME --out DIR  generate typed bindings of a WIT world (plugins)
   bindery modules                         list the binding modules compiled in
   bindery version                         print the version
 
@@ -84,6 +85,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runInit(ctx, args[1:], stdout, stderr)
 	case "modules":
 		return runModules(ctx, args[1:], stdout, stderr)
+	case "bindgen":
+		return runBindgen(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "bindery", versionString())
 		return nil
