@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 
 	"github.com/bindery-run/bindery/bindings"
@@ -30,26 +31,38 @@ import (
 // version is the CLI's version.
 const version = "0.1.0-dev"
 
-const usage = `bindery runs WebAssembly Workers locally with Cloudflare-style bindings.
+// usageHead and usageTail frame bindery's usage; the lines of the
+// modules' subcommands go between them (usage).
+const usageHead = `bindery runs WebAssembly Workers locally with Cloudflare-style bindings.
 
 Usage:
   bindery init [--lang LANG] [DIR]        scaffold a Worker (go, c, rust, zig, assemblyscript, js, python)
   bindery build [flags]                   run the config's [build] command
   bindery dev [flags] [MAIN]              serve a Worker (like wrangler dev)
-  bindery kv key put KEY [VALUE] [flags]  write a key
-  bindery kv key get KEY [flags]          print a value
-  bindery kv key delete KEY [flags]       delete a key
-  bindery kv key list [flags]             list keys as JSON
-  bindery r2 object put BUCKET/KEY        upload a file (--file) or stdin (--pipe)
-  bindery r2 object get BUCKET/KEY        download an object to a file (or --pipe)
-  bindery r2 object delete BUCKET/KEY     delete an object
-  bindery r2 object list BUCKET           list objects
-  bindery bindgen --world NAME --out DIR  generate typed bindings of a WIT world (plugins)
+`
+
+const usageTail = `  bindery bindgen --world NAME --out DIR  generate typed bindings of a WIT world (plugins)
   bindery modules                         list the binding modules compiled in
   bindery version                         print the version
 
 Run "bindery COMMAND --help" (or "bindery help COMMAND") for a command's flags.
 `
+
+// usage returns bindery's usage: its own commands and one line per
+// module subcommand (Command.Usage, "kv key put|...: what it does").
+func usage() string {
+	var b strings.Builder
+	b.WriteString(usageHead)
+	for _, m := range modules() {
+		if m.Command == nil {
+			continue
+		}
+		cmd, what, _ := strings.Cut(m.Command.Usage, ": ")
+		fmt.Fprintf(&b, "  %-38s  %s\n", "bindery "+cmd, what)
+	}
+	b.WriteString(usageTail)
+	return b.String()
+}
 
 // errUsage marks a usage error (exit code 2); its message is already
 // printed. It is the modules' bindings.ErrUsage, so a module's command
@@ -73,7 +86,7 @@ func main() {
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stderr, usage())
 		return errUsage
 	}
 	switch args[0] {
@@ -95,13 +108,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			// "bindery help kv key put" is "bindery kv key put --help".
 			return run(ctx, append(args[1:len(args):len(args)], "--help"), stdin, stdout, stderr)
 		}
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(stdout, usage())
 		return nil
 	}
 	if c := moduleCommand(modules(), args[0]); c != nil {
 		return c.Run(ctx, args[1:], commandEnv(stdin, stdout, stderr))
 	}
-	fmt.Fprintf(stderr, "bindery: unknown command %q\n\n%s", args[0], usage)
+	fmt.Fprintf(stderr, "bindery: unknown command %q\n\n%s", args[0], usage())
 	return errUsage
 }
 
