@@ -9,7 +9,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/bindery-run/bindery/abi"
 	extism "github.com/extism/go-sdk"
@@ -83,11 +85,13 @@ func runtimeConfig(tb testing.TB) wazero.RuntimeConfig {
 }
 
 // newExtism returns an instance of the Extism plugin (WASI on, as a Go
-// plugin needs; no timeout, Extism's default).
-func newExtism(tb testing.TB) *extism.Plugin {
+// plugin needs). timeoutMS 0 is Extism's default, no deadline; with one,
+// each call runs under context.WithTimeout and wazero's
+// WithCloseOnContextDone (how Extism enforces Manifest.Timeout).
+func newExtism(tb testing.TB, timeoutMS uint64) *extism.Plugin {
 	tb.Helper()
 	ctx := context.Background()
-	manifest := extism.Manifest{Wasm: []extism.Wasm{extism.WasmData{Data: guest(tb, "guest-extism")}}}
+	manifest := extism.Manifest{Wasm: []extism.Wasm{extism.WasmData{Data: guest(tb, "guest-extism")}}, Timeout: timeoutMS}
 	cp, err := extism.NewCompiledPlugin(ctx, manifest, extism.PluginConfig{EnableWasi: true, RuntimeConfig: runtimeConfig(tb)}, nil)
 	if err != nil {
 		tb.Fatal(err)
@@ -233,7 +237,7 @@ func newFloor(tb testing.TB) api.Function {
 // so the benchmarks compare equal work.
 func TestSameWork(t *testing.T) {
 	ctx := context.Background()
-	p := newExtism(t)
+	p := newExtism(t, 0)
 	g := newRawGuest(t)
 	calls := []struct {
 		name string
@@ -265,6 +269,28 @@ func TestSameWork(t *testing.T) {
 	}
 }
 
+// processCPU returns the CPU time (user + system) the process has used.
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// loop runs op b.N times (b.Loop) and adds a cpu-ns/op metric: the
+// process's CPU time per op, which moves less than ns/op on a shared
+// machine (it does not count waiting for a core; it does count the GC's
+// background work).
+func loop(b *testing.B, op func()) {
+	b.ReportAllocs()
+	start := processCPU(b)
+	for b.Loop() {
+		op()
+	}
+	b.ReportMetric(float64(processCPU(b)-start)/float64(b.N), "cpu-ns/op")
+}
+
 // BenchmarkCall: one typed call (params in, outcome out) per op, by each
 // path, in the same run. Ratios to bindery-abi and to the floor are what
 // docs/benchmarks.md reports.
@@ -275,11 +301,15 @@ func BenchmarkCall(b *testing.B) {
 		mk   func(b *testing.B) func(context.Context, params) (outcome, error)
 	}{
 		{"extism-json", func(b *testing.B) func(context.Context, params) (outcome, error) {
-			p := newExtism(b)
+			p := newExtism(b, 0)
 			return func(ctx context.Context, in params) (outcome, error) { return extismJSON(ctx, p, in) }
 		}},
 		{"extism-bin", func(b *testing.B) func(context.Context, params) (outcome, error) {
-			p := newExtism(b)
+			p := newExtism(b, 0)
+			return func(ctx context.Context, in params) (outcome, error) { return extismBin(ctx, p, in) }
+		}},
+		{"extism-bin-timeout", func(b *testing.B) func(context.Context, params) (outcome, error) {
+			p := newExtism(b, 30_000)
 			return func(ctx context.Context, in params) (outcome, error) { return extismBin(ctx, p, in) }
 		}},
 		{"bindery-abi", func(b *testing.B) func(context.Context, params) (outcome, error) { return newRawGuest(b).Describe }},
@@ -287,8 +317,7 @@ func BenchmarkCall(b *testing.B) {
 	for _, c := range typed {
 		b.Run(c.name, func(b *testing.B) {
 			call := c.mk(b)
-			b.ReportAllocs()
-			for b.Loop() {
+			loop(b, func() {
 				got, err := call(ctx, in)
 				if err != nil {
 					b.Fatal(err)
@@ -296,27 +325,25 @@ func BenchmarkCall(b *testing.B) {
 				if got.Area != want.Area {
 					b.Fatalf("got %+v", got)
 				}
-			}
+			})
 		})
 	}
 	b.Run("wazero-go-area", func(b *testing.B) {
 		g := newRawGuest(b)
-		b.ReportAllocs()
-		for b.Loop() {
+		loop(b, func() {
 			if g.Area(ctx, in.Width, in.Height) != want.Area {
 				b.Fatal("wrong area")
 			}
-		}
+		})
 	})
 	b.Run("wazero-floor", func(b *testing.B) {
 		f := newFloor(b)
 		s := make([]uint64, 2)
-		b.ReportAllocs()
-		for b.Loop() {
+		loop(b, func() {
 			s[0], s[1] = uint64(in.Width), uint64(in.Height)
 			if err := f.CallWithStack(ctx, s); err != nil {
 				b.Fatal(err)
 			}
-		}
+		})
 	})
 }
