@@ -26,6 +26,14 @@ type Instance struct {
 	lookup  FunctionLookup
 	memo    map[any]any // Memo's values
 
+	// Quotas (quota.go): per slot, the limits, the interface names and
+	// what the current call has spent; cur is the slot of the host call
+	// in progress (-1: none that is charged).
+	quota      []Quota
+	quotaNames []string
+	used       []usage
+	cur        int
+
 	// reallocs are a component's reallocs, by the index its lowered
 	// imports name them with (see UseRealloc); [0] is realloc. Nil for a
 	// core module.
@@ -49,7 +57,7 @@ func NewInstance(mod api.Module, impls []any) (*Instance, error) {
 	if mem == nil {
 		return nil, fmt.Errorf("abi: module %q exports no memory", mod.Name())
 	}
-	return &Instance{mod: mod, mem: mem, realloc: mod.ExportedFunction("cabi_realloc"), impls: impls, lookup: mod}, nil
+	return &Instance{mod: mod, mem: mem, realloc: mod.ExportedFunction("cabi_realloc"), impls: impls, lookup: mod, cur: -1}, nil
 }
 
 // NewComponentInstance returns the state of one instance of a component:
@@ -59,7 +67,7 @@ func NewInstance(mod api.Module, impls []any) (*Instance, error) {
 // define them are instantiated. n is how many reallocs the component's
 // lowered imports name.
 func NewComponentInstance(impls []any, n int) *Instance {
-	return &Instance{impls: impls, reallocs: make([]api.Function, max(n, 1))}
+	return &Instance{impls: impls, reallocs: make([]api.Function, max(n, 1)), cur: -1}
 }
 
 // SetMemory sets the memory a component's canon options name.
@@ -160,6 +168,7 @@ func From(ctx context.Context) *Instance {
 		}
 	}
 	inst.lifted = 0
+	inst.cur = -1
 	return inst
 }
 
@@ -171,7 +180,7 @@ func (i *Instance) Alloc(ctx context.Context, align, size uint32) uint32 {
 		return align // a non-null dangling pointer, as the Canonical ABI allows
 	}
 	if i.realloc == nil {
-		i.Trapf("guest exports no cabi_realloc")
+		i.Trapf("the guest exports no cabi_realloc, through which the host passes it strings and lists: export one (the Bindery SDKs do)")
 	}
 	s := i.stack[:4]
 	s[0], s[1], s[2], s[3] = 0, 0, uint64(align), uint64(size)

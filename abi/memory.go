@@ -35,6 +35,9 @@ const liftBudgetSlack = 1 << 20
 
 // spend charges n lifted bytes to the current host call's budget.
 func (i *Instance) spend(n uint32) {
+	if i.cur >= 0 {
+		i.chargeBytes(n)
+	}
 	i.lifted += uint64(n)
 	if i.lifted > uint64(i.mem.Size())+liftBudgetSlack {
 		i.Trapf("one host call lifts %d bytes, more than guest memory holds (%d): overlapping lists?", i.lifted, i.mem.Size())
@@ -136,6 +139,9 @@ func (i *Instance) LowerBytes(ctx context.Context, b []byte) (uint32, uint32) {
 	if len(b) > MaxLength {
 		i.Trapf("list of %d bytes is over the Canonical ABI limit", len(b))
 	}
+	if i.cur >= 0 {
+		i.chargeBytes(uint32(len(b)))
+	}
 	p := i.Alloc(ctx, 1, uint32(len(b)))
 	if len(b) > 0 && !i.mem.Write(p, b) {
 		i.check(p, uint32(len(b)), 1)
@@ -147,6 +153,9 @@ func (i *Instance) LowerBytes(ctx context.Context, b []byte) (uint32, uint32) {
 func (i *Instance) LowerString(ctx context.Context, s string) (uint32, uint32) {
 	if len(s) > MaxLength {
 		i.Trapf("string of %d bytes is over the Canonical ABI limit", len(s))
+	}
+	if i.cur >= 0 {
+		i.chargeBytes(uint32(len(s)))
 	}
 	p := i.Alloc(ctx, 1, uint32(len(s)))
 	if len(s) > 0 && !i.mem.WriteString(p, s) {

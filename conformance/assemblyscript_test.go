@@ -49,14 +49,14 @@ func TestAssemblyScriptAbort(t *testing.T) {
 		{name: "hello after abort", method: "GET", path: "/hello", status: 200},
 	} {
 		logs.Reset()
-		discarded := w.Stats().Discarded.Load()
+		discarded := w.Stats().Discarded
 		rec := httptest.NewRecorder()
 		w.ServeHTTP(rec, httptest.NewRequest(s.method, s.path, nil))
 		if rec.Code != s.status || (s.absent != "" && strings.Contains(rec.Body.String(), s.absent)) {
 			t.Errorf("%s: %d %s", s.name, rec.Code, show(rec.Body.Bytes()))
 		}
 		checkLogs(t, s, logs.String())
-		if d := w.Stats().Discarded.Load() - discarded; (d == 1) != s.discards {
+		if d := w.Stats().Discarded - discarded; (d == 1) != s.discards {
 			t.Errorf("%s: %d instances discarded", s.name, d)
 		}
 	}

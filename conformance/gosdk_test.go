@@ -138,7 +138,7 @@ func TestGoSDKFailures(t *testing.T) {
 		logs.Reset()
 		return out
 	}
-	discarded := func() int64 { return w.Stats().Discarded.Load() }
+	discarded := func() int64 { return w.Stats().Discarded }
 
 	t.Run("panic mid-stream aborts", func(t *testing.T) {
 		code, body, err := get("/stream-panic")

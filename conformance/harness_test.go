@@ -302,13 +302,13 @@ func run(t *testing.T, lang, wasmPath string) {
 	echo, object := random(rng, echoSize), random(rng, r2Size)
 	for _, s := range table(lang, echo, object) {
 		logs.Reset()
-		discarded := w.Stats().Discarded.Load()
+		discarded := w.Stats().Discarded
 		rec := httptest.NewRecorder()
 		req := httptest.NewRequest(s.method, s.path, bytes.NewReader(s.body))
 		w.ServeHTTP(rec, req)
 		got := rec.Body.Bytes()
 		checkLogs(t, s, logs.String())
-		if d := w.Stats().Discarded.Load() - discarded; d != 0 && !s.discards {
+		if d := w.Stats().Discarded - discarded; d != 0 && !s.discards {
 			t.Errorf("%s: %s %s: the instance was discarded", s.name, s.method, s.path)
 		} else if d == 0 && s.discards {
 			t.Errorf("%s: %s %s: the instance was kept, want it discarded", s.name, s.method, s.path)
@@ -382,7 +382,7 @@ func failStream(t *testing.T, w *host.Worker, logs *testutil.SyncBuffer) {
 	srv := httptest.NewServer(w)
 	defer srv.Close()
 	logs.Reset()
-	discarded := w.Stats().Discarded.Load()
+	discarded := w.Stats().Discarded
 	resp, err := http.Get(srv.URL + "/fail-stream")
 	if err != nil {
 		t.Errorf("GET /fail-stream: %v", err)
@@ -397,7 +397,7 @@ func failStream(t *testing.T, w *host.Worker, logs *testutil.SyncBuffer) {
 		t.Errorf("GET /fail-stream: body %s, want at least 64 KiB of 'x'", show(body))
 	}
 	checkLogs(t, step{name: "fail mid-stream", method: "GET", path: "/fail-stream", logged: []string{failedRecord, failure}}, logs.String())
-	if d := w.Stats().Discarded.Load() - discarded; d != 0 {
+	if d := w.Stats().Discarded - discarded; d != 0 {
 		t.Errorf("GET /fail-stream: %d instances discarded, want the instance kept", d)
 	}
 	resp, err = http.Get(srv.URL + "/hello")

@@ -68,7 +68,7 @@ func runWeb(t *testing.T, w *host.Worker, logs *testutil.SyncBuffer, steps []web
 	for _, s := range steps {
 		t.Run(s.name, func(t *testing.T) {
 			logs.Reset()
-			discarded := w.Stats().Discarded.Load()
+			discarded := w.Stats().Discarded
 			req := httptest.NewRequest(s.method, s.path, bytes.NewReader(s.body))
 			for k, v := range s.header {
 				req.Header.Set(k, v)
@@ -77,7 +77,7 @@ func runWeb(t *testing.T, w *host.Worker, logs *testutil.SyncBuffer, steps []web
 			w.ServeHTTP(rec, req)
 			got := rec.Body.Bytes()
 			checkLogs(t, step{name: s.name, method: s.method, path: s.path, logged: s.logged}, logs.String())
-			if d := w.Stats().Discarded.Load() - discarded; d != 0 {
+			if d := w.Stats().Discarded - discarded; d != 0 {
 				t.Errorf("%s %s: the instance was discarded (a trap)", s.method, s.path)
 			}
 			if rec.Code != s.status {

@@ -143,7 +143,7 @@ func TestPythonCloudflare(t *testing.T) {
 			w, st := newWorker(t, wk.name, wasm, logTo(t, logs))
 			for _, s := range wk.steps {
 				logs.Reset()
-				discarded := w.Stats().Discarded.Load()
+				discarded := w.Stats().Discarded
 				req := httptest.NewRequest(s.method, s.path, strings.NewReader(s.body))
 				for k, v := range s.header {
 					req.Header.Set(k, v)
@@ -151,7 +151,7 @@ func TestPythonCloudflare(t *testing.T) {
 				rec := httptest.NewRecorder()
 				w.ServeHTTP(rec, req)
 				checkPyStep(t, s, rec, logs.String())
-				if d := w.Stats().Discarded.Load() - discarded; d != 0 {
+				if d := w.Stats().Discarded - discarded; d != 0 {
 					t.Errorf("%s: %s %s: the instance was discarded", s.name, s.method, s.path)
 				}
 			}

@@ -231,7 +231,7 @@ func TestR2Streams1GiB(t *testing.T) {
 		t.Fatalf("POST /gen: %d %s", resp.StatusCode, body)
 	}
 
-	peak := w.Stats().PeakMemory.Load()
+	peak := w.Stats().PeakMemory
 	retained := int64(heapInUse()) - int64(heapBefore)
 	t.Logf("guest memory peak %d MiB; host allocated %d MiB while proxying 1 GiB in and out; heap retained %d MiB", peak>>20, allocated>>20, retained>>20)
 	if peak > 64<<20 {

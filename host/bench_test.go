@@ -206,7 +206,7 @@ func BenchmarkServeHTTP(b *testing.B) {
 				serve(b, w, bw, req, http.StatusOK)
 			}
 			reportCPU(b, cpu)
-			if n := w.Stats().Instantiated.Load(); n != 1 {
+			if n := w.Stats().Instantiated; n != 1 {
 				b.Fatalf("%d instances created, want 1 (reuse)", n)
 			}
 		})
@@ -225,7 +225,7 @@ func BenchmarkServeHTTP(b *testing.B) {
 					}
 				}
 			})
-			b.ReportMetric(float64(w.Stats().Instantiated.Load()), "instances")
+			b.ReportMetric(float64(w.Stats().Instantiated), "instances")
 		})
 	}
 }
@@ -366,7 +366,7 @@ func BenchmarkHostCall(b *testing.B) {
 			base := 0.0 // ns/op of calls=0
 			for _, n := range []int{0, calls} {
 				b.Run(fmt.Sprintf("%s/%s/calls=%d", g.name, variant, n), func(b *testing.B) {
-					w := benchWorker(b, rt, host.WorkerConfig{Name: "hostcall-" + g.name, Wasm: wasm, Bindings: []host.Binding{binding}})
+					w := benchWorker(b, rt, host.WorkerConfig{Name: "hostcall-" + g.name, Wasm: wasm, Bindings: []host.Binding{binding}, Operations: -1})
 					checkBody(b, w, "GET", "/calls/3", "ok")
 					req := httptest.NewRequest("GET", "/calls/"+strconv.Itoa(n), nil)
 					bw := newBenchWriter()
@@ -506,7 +506,7 @@ func TestBenchFixtures(t *testing.T) {
 			t.Fatal(err)
 		}
 		w, err := rt.NewWorker(ctx, host.WorkerConfig{Name: "bench_hostcall", Wasm: wasm, Bindings: []host.Binding{binding},
-			MemoryLimit: 1 << 20, RequestTimeout: 5 * time.Second})
+			MemoryLimit: 1 << 20, RequestTimeout: 5 * time.Second, Operations: -1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -517,7 +517,7 @@ func TestBenchFixtures(t *testing.T) {
 				t.Fatalf("%v %s: got %d %q", vs, path, rec.Code, rec.Body.String())
 			}
 		}
-		if n := w.Stats().Instantiated.Load(); n != 1 {
+		if n := w.Stats().Instantiated; n != 1 {
 			t.Errorf("%d instances, want 1", n)
 		}
 		w.Close(ctx)

@@ -218,10 +218,9 @@ func (e graphExports) ExportedFunction(name string) api.Function {
 
 // instantiateGraph creates one instance of a component: its core
 // instances in order, each importing from this instance's earlier ones.
-func (w *Worker) instantiateGraph(ctx context.Context, inst *instance, mc wazero.ModuleConfig) error {
-	g := w.graph
-	inst.abi = abi.NewComponentInstance(w.impls, len(g.reallocs))
-	inst.abi.Stdout, inst.abi.Stderr = inst.stdout, inst.stderr
+func (gu *Guest) instantiateGraph(ctx context.Context, inst *instance, mc wazero.ModuleConfig) error {
+	g := gu.graph
+	gu.newABI(inst, abi.NewComponentInstance(gu.impls, len(g.reallocs)))
 	mods := make([]api.Module, len(g.compiled))
 	rctx := experimental.WithImportResolver(ctx, func(name string) api.Module {
 		if n, ok := g.names[name]; ok {
@@ -231,7 +230,7 @@ func (w *Worker) instantiateGraph(ctx context.Context, inst *instance, mc wazero
 	})
 	rctx = abi.WithInstance(rctx, inst.abi)
 	for i, cm := range g.compiled {
-		mod, err := w.engine.InstantiateModule(rctx, cm, mc)
+		mod, err := gu.engine.InstantiateModule(rctx, cm, mc)
 		if err != nil {
 			closeAll(ctx, mods[:i])
 			return fmt.Errorf("core instance %d: %w", i, err)
@@ -250,7 +249,7 @@ func (w *Worker) instantiateGraph(ctx context.Context, inst *instance, mc wazero
 				inst.abi.SetRealloc(k, mod.ExportedFunction(r.Name))
 			}
 		}
-		if w.yields {
+		if gu.yields {
 			stop, ok := mod.ExportedGlobal(modrewrite.StopGlobal).(api.MutableGlobal)
 			if !ok {
 				closeAll(ctx, mods[:i+1])
@@ -266,10 +265,11 @@ func (w *Worker) instantiateGraph(ctx context.Context, inst *instance, mc wazero
 	}
 	lookup := graphExports{mods: mods, byName: names}
 	inst.abi.SetLookup(lookup)
-	var err error
-	if inst.handler, err = httpwit.NewHandlerExports(lookup); err != nil {
-		closeAll(ctx, mods)
-		return err
+	if gu.setup != nil {
+		if err := gu.setup(inst); err != nil {
+			closeAll(ctx, mods)
+			return err
+		}
 	}
 	return nil
 }

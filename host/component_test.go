@@ -154,11 +154,11 @@ func TestComponentWorker(t *testing.T) {
 				}
 			}
 			// Two pool instances: separate core instances and memories.
-			i1, err := w.get(ctx)
+			i1, err := w.g.get(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
-			i2, err := w.get(ctx)
+			i2, err := w.g.get(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -176,8 +176,8 @@ func TestComponentWorker(t *testing.T) {
 			if i1.abi.Memory() != m1 || i1.mods[0].ExportedMemory("memory") != m1 {
 				t.Error("the ABI memory is not the memory the canon options name")
 			}
-			w.put(i1)
-			w.put(i2)
+			w.g.put(i1)
+			w.g.put(i2)
 		})
 	}
 }
@@ -193,7 +193,7 @@ func TestComponentDeadline(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close(ctx)
-	if !w.yields {
+	if !w.g.yields {
 		t.Fatal("the component's modules have no yield points")
 	}
 	for range 2 {
@@ -206,7 +206,7 @@ func TestComponentDeadline(t *testing.T) {
 			t.Errorf("the request took %v", d)
 		}
 	}
-	if n := w.Stats().Discarded.Load(); n != 2 {
+	if n := w.Stats().Discarded; n != 2 {
 		t.Errorf("%d instances discarded, want 2", n)
 	}
 }

@@ -7,9 +7,9 @@ import (
 	"github.com/bindery-run/bindery/host/internal/logwit"
 )
 
-// console is a Worker's bindery:log/console: one record per call, in the
-// Worker's log, with positions mapped (WorkerConfig.MapText).
-type console struct{ w *Worker }
+// console is a guest's bindery:log/console: one record per call, in the
+// guest's log, with positions mapped (GuestConfig.MapText).
+type console struct{ g *Guest }
 
 var _ logwit.ConsoleHost = console{}
 
@@ -24,13 +24,5 @@ func (c console) Log(ctx context.Context, level logwit.Level, message string) {
 	case logwit.LevelError:
 		lv = slog.LevelError
 	}
-	c.w.log.Log(ctx, lv, c.w.mapText(message), "stream", "console")
-}
-
-// mapText applies WorkerConfig.MapText, if any.
-func (w *Worker) mapText(s string) string {
-	if w.mapper == nil || s == "" {
-		return s
-	}
-	return w.mapper(s)
+	c.g.log.Log(ctx, lv, c.g.mapText(message), "stream", "console")
 }

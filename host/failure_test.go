@@ -59,7 +59,7 @@ func TestSleepEndsAtDeadline(t *testing.T) {
 			t.Errorf("request %d: status %d, want 500 (stopped) or 503 (no instance before the deadline)", i, c)
 		}
 	}
-	if d := w.Stats().Discarded.Load(); d < 2 {
+	if d := w.Stats().Discarded; d < 2 {
 		t.Errorf("discarded %d instances, want every sleeper's (at least 2)", d)
 	}
 	if !strings.Contains(logs.String(), "deadline exceeded: stopped before it finished") {
@@ -86,7 +86,7 @@ func TestClientGoneEndsSleep(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("the request went on sleeping after its client left")
 	}
-	if d := w.Stats().Discarded.Load(); d != 1 {
+	if d := w.Stats().Discarded; d != 1 {
 		t.Errorf("discarded %d instances, want 1", d)
 	}
 }
@@ -112,9 +112,9 @@ func TestSlowBodyEndsAtDeadline(t *testing.T) {
 	if d := time.Since(start); d > 10*time.Second {
 		t.Fatalf("the request ended after %v, with a 300ms deadline", d)
 	}
-	for deadline := time.Now().Add(5 * time.Second); w.Stats().Discarded.Load() != 1; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(5 * time.Second); w.Stats().Discarded != 1; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("discarded %d instances, want 1", w.Stats().Discarded.Load())
+			t.Fatalf("discarded %d instances, want 1", w.Stats().Discarded)
 		}
 	}
 }
@@ -152,7 +152,7 @@ func TestFail(t *testing.T) {
 	if n := strings.Count(logs.String(), "boom: the guest failed"); n != 2 {
 		t.Errorf("the reason is logged %d times for 2 failures, want 2:\n%s", n, logs)
 	}
-	if d, n := w.Stats().Discarded.Load(), w.Stats().Instantiated.Load(); d != 0 || n != 1 {
+	if d, n := w.Stats().Discarded, w.Stats().Instantiated; d != 0 || n != 1 {
 		t.Errorf("discarded %d, instantiated %d; want 0 and 1 (the instance stays)", d, n)
 	}
 }

@@ -80,7 +80,7 @@ func TestHello(t *testing.T) {
 			t.Fatalf("got %d %q", rec.Code, rec.Body.String())
 		}
 	}
-	if n := w.Stats().Instantiated.Load(); n != 1 {
+	if n := w.Stats().Instantiated; n != 1 {
 		t.Errorf("instances created = %d, want 1 (reuse)", n)
 	}
 }
@@ -178,7 +178,7 @@ func TestBadGuests(t *testing.T) {
 			if !strings.Contains(logs.String(), tc.wantLog) {
 				t.Errorf("logs lack %q:\n%s", tc.wantLog, logs)
 			}
-			if d := w.Stats().Discarded.Load(); d != 2 {
+			if d := w.Stats().Discarded; d != 2 {
 				t.Errorf("discarded %d instances, want 2", d)
 			}
 			if rec := do(hello, "GET", "/", nil); rec.Code != 200 {

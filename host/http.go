@@ -31,14 +31,25 @@ const maxBodyChunk = 1 << 20
 // started, an aborted connection (http.ErrAbortHandler), never a body
 // that looks complete.
 func (w *Worker) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
-	w.stats.Requests.Add(1)
-	ctx, cancel := context.WithTimeout(r.Context(), w.timeout)
+	g := w.g
+	if !g.enter() {
+		g.stats.failed.Add(1)
+		http.Error(rw, "worker unavailable: it is shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	defer g.exit()
+	g.stats.calls.Add(1)
+	ctx, cancel := context.WithTimeout(r.Context(), g.timeout)
 	defer cancel()
-	inst, err := w.get(ctx)
+	inst, err := g.get(ctx)
 	if err != nil {
-		w.log.Error("no instance for request", "method", r.Method, "path", r.URL.EscapedPath(), "err", err)
+		g.stats.failed.Add(1)
+		g.log.Error("no instance for request", "method", r.Method, "path", r.URL.EscapedPath(), "err", err)
 		msg := "worker unavailable: it could not start (see the log)"
-		if ctx.Err() != nil {
+		switch {
+		case errors.Is(err, errStoppedByClose):
+			msg = "worker unavailable: it is shutting down"
+		case ctx.Err() != nil:
 			msg = "worker unavailable: every instance stayed busy until the request's deadline"
 		}
 		http.Error(rw, msg, http.StatusServiceUnavailable)
@@ -49,9 +60,15 @@ func (w *Worker) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	ctx = abi.WithInstance(ctx, inst.abi)
 	inst.stderr.hold()
 	inst.cut = clientCut{rw: rw}
-	disarm := inst.arm(ctx)
+	inst.busy(cancel)
+	if g.kill.Err() != nil { // Close is stopping every request
+		inst.stop()
+	}
+	inst.arm(ctx, r.Context())
 	err = inst.handler.Handle(ctx, inst.abi, requestHead(r), body, out)
-	if !disarm() {
+	inst.busy(nil) // before disarm: a Close from now on finds no call here
+	clean := inst.disarm()
+	if !clean {
 		// The instance is discarded below (poisoned), so a cut still on
 		// its way can never touch a later request's connection.
 		inst.cut.restore()
@@ -70,22 +87,24 @@ func (w *Worker) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	stderr := inst.stderr.release(err != nil || out.failed)
 	switch {
 	case err != nil:
-		inst.abi.Poison(err)
-		w.logFailure(r, "request failed; instance discarded", describe(ctx, err), stderr)
-		w.put(inst)
+		ce := g.callError(ctx, inst, err, !clean)
+		inst.abi.Poison(ce)
+		g.stats.failed.Add(1)
+		w.logFailure(r, "request failed; instance discarded", describe(ctx, err), stderr, ce)
+		g.put(inst)
 		fail(rw, out, publicReason(ctx, err))
 	case out.failed:
 		if out.reason != "" || stderr != "" {
-			w.logFailure(r, "request failed", w.mapText(boundLines(strings.Split(out.reason, "\n"), failHeadLines+16, failTailLines)), stderr)
+			w.logFailure(r, "request failed", g.mapText(boundLines(strings.Split(out.reason, "\n"), failHeadLines+16, failTailLines)), stderr, nil)
 		}
-		w.put(inst)
+		g.put(inst)
 		fail(rw, out, "worker error: the Worker failed (see the log)")
 	case !out.sent:
-		w.log.Error("handler returned without a response", "method", r.Method, "path", r.URL.EscapedPath())
-		w.put(inst)
+		g.log.Error("handler returned without a response", "method", r.Method, "path", r.URL.EscapedPath())
+		g.put(inst)
 		http.Error(rw, "worker error: the handler returned without a response", http.StatusInternalServerError)
 	default:
-		w.put(inst)
+		g.put(inst)
 	}
 }
 
@@ -138,12 +157,15 @@ func fail(rw http.ResponseWriter, out *responseOut, msg string) {
 
 // logFailure writes a failed request's one log record: why, and what the
 // guest wrote to stderr during the request, if anything.
-func (w *Worker) logFailure(r *http.Request, msg, reason, stderr string) {
+func (w *Worker) logFailure(r *http.Request, msg, reason, stderr string, ce *CallError) {
 	args := []any{"method", r.Method, "path", r.URL.EscapedPath(), "err", reason}
+	if ce != nil {
+		args = append(args, "kind", ce.Kind.Error())
+	}
 	if stderr != "" {
 		args = append(args, "stderr", stderr)
 	}
-	w.log.Error(msg, args...)
+	w.g.log.Error(msg, args...)
 }
 
 // describe says why a call failed, in words for the log: the error with at

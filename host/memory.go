@@ -1,14 +1,20 @@
 package host
 
+import "sync/atomic"
+
 // sliceMemory is the portable fallback: a Go slice that refuses to grow past
 // the limit.
 type sliceMemory struct {
-	buf   []byte
-	limit uint64
+	buf     []byte
+	limit   uint64
+	refused *atomic.Bool
 }
 
 func (m *sliceMemory) Reallocate(size uint64) []byte {
 	if size > m.limit {
+		if m.refused != nil {
+			m.refused.Store(true)
+		}
 		return nil
 	}
 	if size <= uint64(cap(m.buf)) {

@@ -2,10 +2,17 @@
 
 package host
 
-import "github.com/tetratelabs/wazero/experimental"
+import (
+	"sync/atomic"
 
-type limitAllocator struct{ limit uint64 }
+	"github.com/tetratelabs/wazero/experimental"
+)
+
+type limitAllocator struct {
+	limit   uint64
+	refused *atomic.Bool
+}
 
 func (a limitAllocator) Allocate(capacity, max uint64) experimental.LinearMemory {
-	return &sliceMemory{limit: min(max, a.limit)}
+	return &sliceMemory{limit: min(max, a.limit), refused: a.refused}
 }

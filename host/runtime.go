@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -25,22 +27,32 @@ import (
 
 // RuntimeConfig configures a Runtime. The zero value is usable.
 type RuntimeConfig struct {
-	// CacheDir holds wazero's on-disk compilation cache; "" compiles in
-	// memory only (a big guest then compiles anew in every process).
+	// CacheDir holds wazero's on-disk compilation cache (and the host's
+	// rewritten modules): "" means the user's cache directory,
+	// os.UserCacheDir()/bindery/wazero, or compiling in memory only when
+	// there is none. Compiling a big guest (a Go or JavaScript Worker)
+	// takes seconds; with the cache, a process after the first loads it in
+	// milliseconds.
 	CacheDir string
+	// NoCache turns the on-disk compilation cache off: every process
+	// compiles its guests anew (CacheDir is ignored).
+	NoCache bool
 	// Interfaces are WIT interfaces to serve to guests that import them
 	// without being granted them: such a guest gets the interface's Deny
 	// implementation (e.g. a Worker built with an SDK that imports KV but
 	// has no KV binding). A granted Binding registers its interface itself
 	// (Binding.WIT), so an interface needs to be listed here only when a
 	// guest may import it ungranted. The core interfaces (streams, HTTP,
-	// crypto, HTMLRewriter, WASI 0.2) are always served.
+	// crypto, HTMLRewriter) are always served, and WASI 0.2 from the first
+	// guest that imports it on (each guest's WASIConfig says what it
+	// grants).
 	Interfaces []abi.Interface
 	// Logger receives the host's and the guests' logs; nil discards them.
 	Logger *slog.Logger
 }
 
-// Runtime compiles and runs Workers. It is safe for concurrent use.
+// Runtime compiles and runs guests (Guest, Worker). It is safe for
+// concurrent use.
 //
 // It has two wazero runtimes. Workers run on r, which has no per-call
 // watcher: the host inserts yield points into every guest
@@ -69,6 +81,7 @@ type Runtime struct {
 	// It also guards slots, deny, ifaces and byName, which grow when a
 	// guest's Binding brings an interface the runtime did not serve yet.
 	mu      sync.Mutex
+	wasi02  bool // the WASI 0.2 interfaces are registered (serveWASI02)
 	defined map[wazero.Runtime]map[string]bool
 	exports map[string]map[string]bool // host module -> its functions
 
@@ -79,19 +92,33 @@ type Runtime struct {
 
 // NewRuntime creates a Runtime and defines the host functions of every interface.
 func NewRuntime(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
-	var cache wazero.CompilationCache
-	if cfg.CacheDir != "" {
-		c, err := wazero.NewCompilationCacheWithDir(cfg.CacheDir)
-		if err != nil {
-			return nil, fmt.Errorf("host: compilation cache %s: %w", cfg.CacheDir, err)
-		}
-		cache = c
-	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	rt := &Runtime{cache: cache, cacheDir: cfg.CacheDir, log: log, slots: map[string]int{}, byName: map[string]abi.Interface{},
+	var cache wazero.CompilationCache
+	cacheDir := cfg.CacheDir
+	if cacheDir == "" && !cfg.NoCache {
+		cacheDir = defaultCacheDir()
+	}
+	if cfg.NoCache {
+		cacheDir = ""
+	}
+	if cacheDir != "" {
+		c, err := wazero.NewCompilationCacheWithDir(cacheDir)
+		switch {
+		case err != nil && cfg.CacheDir != "":
+			return nil, fmt.Errorf("host: compilation cache %s: %w", cfg.CacheDir, err)
+		case err != nil:
+			// The default directory is a convenience: without it, compile
+			// in memory.
+			log.Debug("no compilation cache; compiling in memory", "dir", cacheDir, "err", err)
+			cacheDir = ""
+		default:
+			cache = c
+		}
+	}
+	rt := &Runtime{cache: cache, cacheDir: cacheDir, log: log, slots: map[string]int{}, byName: map[string]abi.Interface{},
 		defined: map[wazero.Runtime]map[string]bool{}, exports: map[string]map[string]bool{}}
 	core := []abi.Interface{
 		{Name: stream.StreamsInterface, Define: stream.DefineStreams},
@@ -106,9 +133,6 @@ func NewRuntime(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
 		// only, so every Worker gets it.
 		intl.WIT(),
 	}
-	// WASI 0.2 (clocks, random, io, cli, no filesystem), for guests such as
-	// componentize-js's engine that import it; it grants nothing per Worker.
-	core = append(core, wasi02.Interfaces(log)...)
 	for _, iface := range append(core, cfg.Interfaces...) {
 		if _, dup := rt.slots[iface.Name]; dup {
 			if cache != nil {
@@ -211,6 +235,10 @@ func (rt *Runtime) define(ctx context.Context, r wazero.Runtime, cm wazero.Compi
 		// variant of the interface's host module (component.go).
 		name, k := splitVariant(mod)
 		iface, ok := rt.byName[name]
+		if !ok && !rt.wasi02 && isWASI02(name) {
+			rt.serveWASI02()
+			iface, ok = rt.byName[name]
+		}
 		if !ok {
 			if reason, ok := unavailable(mod); ok {
 				if err := rt.instantiate(ctx, r, mod, trapModule(r, cm, mod, reason)); err != nil {
@@ -230,6 +258,33 @@ func (rt *Runtime) define(ctx context.Context, r wazero.Runtime, cm wazero.Compi
 		}
 	}
 	return nil
+}
+
+// isWASI02 reports whether mod names a WASI 0.2 interface.
+func isWASI02(mod string) bool {
+	return strings.HasPrefix(mod, "wasi:") && strings.Contains(mod, "@0.2.")
+}
+
+// serveWASI02 registers every WASI 0.2 interface (for guests such as
+// componentize-js's engine that import them); what each guest gets from
+// them is its own WASIConfig (wasi02.SetPolicy). The caller holds rt.mu.
+func (rt *Runtime) serveWASI02() {
+	rt.wasi02 = true
+	for _, iface := range wasi02.Interfaces(rt.log) {
+		if _, ok := rt.slots[iface.Name]; !ok {
+			rt.addInterface(iface)
+		}
+	}
+}
+
+// defaultCacheDir is os.UserCacheDir()/bindery/wazero, or "" when the
+// user has no cache directory.
+func defaultCacheDir() string {
+	d, err := os.UserCacheDir()
+	if err != nil || d == "" {
+		return ""
+	}
+	return filepath.Join(d, "bindery", "wazero")
 }
 
 // safeEngine returns the runtime with WithCloseOnContextDone, creating it

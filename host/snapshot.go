@@ -68,15 +68,15 @@ const snapshotBlock = 4096
 
 // takeSnapshot runs init in a fresh instance of the Worker's module and
 // returns the snapshot of its state.
-func (w *Worker) takeSnapshot(ctx context.Context, init *InitConfig, globals []string) (_ *snapshot, err error) {
+func (g *Guest) takeSnapshot(ctx context.Context, init *InitConfig, globals []string) (_ *snapshot, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("initialise: %v", p)
 		}
 	}()
 	start := time.Now()
-	inst := w.newInstance(ctx)
-	mc := w.moduleConfig(inst).WithStartFunctions().WithStdin(bytes.NewReader(init.Stdin))
+	inst := g.newInstance(ctx)
+	mc := g.moduleConfig(inst).WithStartFunctions().WithStdin(bytes.NewReader(init.Stdin))
 	for _, k := range slices.Sorted(maps.Keys(init.Env)) {
 		mc = mc.WithEnv(k, init.Env[k])
 	}
@@ -86,7 +86,7 @@ func (w *Worker) takeSnapshot(ctx context.Context, init *InitConfig, globals []s
 	if init.FS != nil {
 		mc = mc.WithFSConfig(wazero.NewFSConfig().WithFSMount(init.FS, "/"))
 	}
-	if err := w.startModule(experimental.WithMemoryAllocator(ctx, w.alloc), inst, mc); err != nil {
+	if err := g.startModule(experimental.WithMemoryAllocator(ctx, limitAllocator{limit: g.memLimit, refused: &inst.refused}), inst, mc); err != nil {
 		return nil, err
 	}
 	defer inst.close(context.Background())
@@ -101,7 +101,7 @@ func (w *Worker) takeSnapshot(ctx context.Context, init *InitConfig, globals []s
 	mem := inst.mod.ExportedMemory("memory")
 	fresh, _ := mem.Read(0, mem.Size())
 	fresh = bytes.Clone(fresh)
-	if w.initFn {
+	if g.initFn {
 		if err := inst.call(ctx, "_initialize"); err != nil {
 			return nil, fmt.Errorf("initialise: %w", err)
 		}

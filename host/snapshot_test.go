@@ -33,7 +33,7 @@ func TestInit(t *testing.T) {
 			t.Fatalf("step %d: %s: %d %q, want %d %q", i, step.method, rec.Code, rec.Body, step.status, step.body)
 		}
 	}
-	if n := w.Stats().Instantiated.Load(); n != 2 {
+	if n := w.Stats().Instantiated; n != 2 {
 		t.Errorf("instantiated %d, want 2", n)
 	}
 }

@@ -81,8 +81,8 @@ func run(helloPath, kvPath string, n int64, conc int) error {
 		runtime.ReadMemStats(&ms)
 		fmt.Printf("| %d | %s | %.1f | %.1f | %.1f | %.1f | %d / %d |\n", done, time.Since(start).Round(time.Second),
 			rssMiB(), float64(ms.HeapInuse)/(1<<20),
-			float64(hello.Stats().PeakMemory.Load())/(1<<20), float64(kvw.Stats().PeakMemory.Load())/(1<<20),
-			hello.Stats().Instantiated.Load(), kvw.Stats().Instantiated.Load())
+			float64(hello.Stats().PeakMemory)/(1<<20), float64(kvw.Stats().PeakMemory)/(1<<20),
+			hello.Stats().Instantiated, kvw.Stats().Instantiated)
 	}
 	var next atomic.Int64
 	var failed atomic.Value

@@ -233,7 +233,7 @@ func largeDocument(t *testing.T, w *host.Worker) {
 	if small.status != 200 || small.links == 0 {
 		t.Fatalf("POST /rewrite (64 KiB): %d, %d links", small.status, small.links)
 	}
-	baseline := w.Stats().PeakMemory.Load()
+	baseline := w.Stats().PeakMemory
 	heapBefore := heapInUse()
 
 	src := &pageReader{n: size}
@@ -241,7 +241,7 @@ func largeDocument(t *testing.T, w *host.Worker) {
 	start := time.Now()
 	w.ServeHTTP(out, httptest.NewRequest("POST", "/rewrite", src))
 	took := time.Since(start)
-	peak := w.Stats().PeakMemory.Load()
+	peak := w.Stats().PeakMemory
 	retained := int64(heapInUse()) - int64(heapBefore)
 	t.Logf("%d MiB in %v (%.1f MB/s), %d links rewritten; guest memory %d MiB (%d MiB after 64 KiB); host heap %+d KiB",
 		src.off>>20, took.Round(time.Millisecond), float64(src.off)/took.Seconds()/1e6, out.links, peak>>20, baseline>>20, retained>>10)

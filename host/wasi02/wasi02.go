@@ -10,11 +10,12 @@
 // wasi:random/random directly, and wasi_snapshot_preview1 (which wazero
 // serves) for console.log and Date.now.
 //
-// Every interface is honest and grants nothing: the clocks are the real
-// clocks, random is crypto/rand (insecure random too), stdout and stderr go
-// to the Worker's log (abi.Instance.Stdout/Stderr; else the host's log),
-// stdin is empty, the environment and arguments are empty, there are no
-// preopened directories and no terminals. exit ends the call as a trap
+// What the clocks, random, sleep, the environment and the arguments give
+// is each instance's Policy (SetPolicy; the host sets it from the guest's
+// WASIConfig, and a Worker gets the real clocks, sleep and crypto/rand):
+// without one, everything is denied. stdout and stderr go to the guest's
+// log (abi.Instance.Stdout/Stderr; else the host's log), stdin is empty,
+// there are no preopened directories and no terminals. exit ends the call as a trap
 // with the exit code. The filesystem and sockets are capability-denied
 // (denied.go): a Worker has neither.
 //
@@ -31,7 +32,6 @@ package wasi02
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -462,53 +462,66 @@ func (s writerStream) Flush(ctx context.Context) error { return nil }
 
 func (h *Host) defineMonotonic(hb wazero.HostModuleBuilder) {
 	fn(hb, "now", nil, []api.ValueType{i64}, func(ctx context.Context, inst *abi.Instance, s []uint64) {
-		s[0] = uint64(time.Since(h.start))
+		s[0] = policy(inst).monoNow(h)
 	})
 	fn(hb, "resolution", nil, []api.ValueType{i64}, func(ctx context.Context, inst *abi.Instance, s []uint64) {
 		s[0] = 1
 	})
 	fn(hb, "subscribe-instant", []api.ValueType{i64}, []api.ValueType{i32}, func(ctx context.Context, inst *abi.Instance, s []uint64) {
-		at := h.start.Add(time.Duration(min(s[0], 1<<63-1)))
-		s[0] = uint64(inst.Handles.Add(inst, PollableType, timerPollable{at: at}))
+		var p Pollable = readyPollable{}
+		if st := policy(inst); st.p.Sleep && st.p.Monotonic {
+			p = timerPollable{at: h.start.Add(time.Duration(min(s[0], 1<<63-1)))}
+		}
+		s[0] = uint64(inst.Handles.Add(inst, PollableType, p))
 	})
 	fn(hb, "subscribe-duration", []api.ValueType{i64}, []api.ValueType{i32}, func(ctx context.Context, inst *abi.Instance, s []uint64) {
-		at := time.Now().Add(time.Duration(min(s[0], 1<<62)))
-		s[0] = uint64(inst.Handles.Add(inst, PollableType, timerPollable{at: at}))
+		var p Pollable = readyPollable{}
+		if policy(inst).p.Sleep {
+			p = timerPollable{at: time.Now().Add(time.Duration(min(s[0], 1<<62)))}
+		}
+		s[0] = uint64(inst.Handles.Add(inst, PollableType, p))
 	})
 }
 
 func (h *Host) defineWall(hb wazero.HostModuleBuilder) {
 	// datetime: record { seconds: u64, nanoseconds: u32 }
 	fn(hb, "now", []api.ValueType{i32}, nil, func(ctx context.Context, inst *abi.Instance, s []uint64) {
-		now, ret := time.Now(), uint32(s[0])
+		ret := uint32(s[0])
 		inst.CheckList(ret, 1, 16, 8)
-		inst.PutU64(ret, uint64(now.Unix()))
-		inst.PutU32(ret+8, uint32(now.Nanosecond()))
+		sec, nsec := policy(inst).wallNow()
+		inst.PutU64(ret, uint64(sec))
+		inst.PutU32(ret+8, uint32(nsec))
 	})
 	fn(hb, "resolution", []api.ValueType{i32}, nil, func(ctx context.Context, inst *abi.Instance, s []uint64) {
 		ret := uint32(s[0])
 		inst.CheckList(ret, 1, 16, 8)
-		inst.PutU64(ret, 0)
-		inst.PutU32(ret+8, 1)
+		res := time.Duration(1)
+		if st := policy(inst); st.p.Wall == nil {
+			res = time.Millisecond
+		} else if st.p.WallResolution > 0 {
+			res = st.p.WallResolution
+		}
+		inst.PutU64(ret, uint64(res/time.Second))
+		inst.PutU32(ret+8, uint32(res%time.Second))
 	})
 }
 
 // --- wasi:random -------------------------------------------------------
 
-// randomBytes returns n bytes from crypto/rand, trapping when n is more
-// than the guest's memory could hold.
+// randomBytes returns n bytes from the instance's random source,
+// trapping when n is more than the guest's memory could hold.
 func randomBytes(inst *abi.Instance, n uint64) []byte {
 	if n > uint64(inst.Memory().Size()) {
 		inst.Trapf("wasi:random: %d random bytes asked, more than guest memory holds", n)
 	}
 	b := make([]byte, n)
-	rand.Read(b)
+	policy(inst).read(b)
 	return b
 }
 
-func randomU64() uint64 {
+func randomU64(inst *abi.Instance) uint64 {
 	var b [8]byte
-	rand.Read(b[:])
+	policy(inst).read(b[:])
 	return binary.LittleEndian.Uint64(b[:])
 }
 
@@ -521,7 +534,7 @@ func (h *Host) defineRandomNamed(hb wazero.HostModuleBuilder, bytesName, u64Name
 		inst.PutU32(ret+4, n)
 	})
 	fn(hb, u64Name, nil, []api.ValueType{i64}, func(ctx context.Context, inst *abi.Instance, s []uint64) {
-		s[0] = randomU64()
+		s[0] = randomU64(inst)
 	})
 }
 
@@ -539,8 +552,8 @@ func (h *Host) defineInsecureSeed(hb wazero.HostModuleBuilder) {
 	fn(hb, "insecure-seed", []api.ValueType{i32}, nil, func(ctx context.Context, inst *abi.Instance, s []uint64) {
 		ret := uint32(s[0])
 		inst.CheckList(ret, 1, 16, 8)
-		inst.PutU64(ret, randomU64())
-		inst.PutU64(ret+8, randomU64())
+		inst.PutU64(ret, randomU64(inst))
+		inst.PutU64(ret+8, randomU64(inst))
 	})
 }
 
@@ -555,10 +568,42 @@ func putEmptyList(inst *abi.Instance, ret uint32, align uint32) {
 
 func (h *Host) defineEnvironment(hb wazero.HostModuleBuilder) {
 	fn(hb, "get-environment", []api.ValueType{i32}, nil, func(ctx context.Context, inst *abi.Instance, s []uint64) {
-		putEmptyList(inst, uint32(s[0]), 4)
+		env := policy(inst).p.Env
+		if len(env) == 0 {
+			putEmptyList(inst, uint32(s[0]), 4)
+			return
+		}
+		ret := uint32(s[0])
+		inst.CheckList(ret, 1, 8, 4)
+		out := inst.AllocList(ctx, len(env), 16, 4)
+		for i, kv := range env {
+			kp, kn := inst.LowerString(ctx, kv[0])
+			vp, vn := inst.LowerString(ctx, kv[1])
+			a := out + uint32(i)*16
+			inst.PutU32(a, kp)
+			inst.PutU32(a+4, kn)
+			inst.PutU32(a+8, vp)
+			inst.PutU32(a+12, vn)
+		}
+		inst.PutU32(ret, out)
+		inst.PutU32(ret+4, uint32(len(env)))
 	})
 	fn(hb, "get-arguments", []api.ValueType{i32}, nil, func(ctx context.Context, inst *abi.Instance, s []uint64) {
-		putEmptyList(inst, uint32(s[0]), 4)
+		args := policy(inst).p.Args
+		if len(args) == 0 {
+			putEmptyList(inst, uint32(s[0]), 4)
+			return
+		}
+		ret := uint32(s[0])
+		inst.CheckList(ret, 1, 8, 4)
+		out := inst.AllocList(ctx, len(args), 8, 4)
+		for i, a := range args {
+			p, n := inst.LowerString(ctx, a)
+			inst.PutU32(out+uint32(i)*8, p)
+			inst.PutU32(out+uint32(i)*8+4, n)
+		}
+		inst.PutU32(ret, out)
+		inst.PutU32(ret+4, uint32(len(args)))
 	})
 	fn(hb, "initial-cwd", []api.ValueType{i32}, nil, func(ctx context.Context, inst *abi.Instance, s []uint64) {
 		ret := uint32(s[0])

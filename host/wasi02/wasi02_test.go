@@ -115,7 +115,7 @@ func TestExit(t *testing.T) {
 	if rec.Code != 200 {
 		t.Fatalf("after exit: status %d, want 200", rec.Code)
 	}
-	if got := w.Stats().Discarded.Load(); got != 1 {
+	if got := w.Stats().Discarded; got != 1 {
 		t.Errorf("%d instances discarded, want 1", got)
 	}
 }

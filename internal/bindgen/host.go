@@ -154,7 +154,7 @@ func (s *side) hostImportFunc(b *w, f *wit.Function, hostIface string) {
 		}
 	}
 	b.p("hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {")
-	b.p("inst := %s.From(ctx)", s.abi())
+	b.p("inst := %s.Enter(ctx, slot) // charges the call to the interface's quota", s.abi())
 	// Lift the arguments.
 	var args []string
 	if spill {

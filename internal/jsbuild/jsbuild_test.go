@@ -208,10 +208,10 @@ func TestJSMemoryBounded(t *testing.T) {
 			t.Fatalf("request %d: %s /kv/k: %d, %d bytes", i, method, rec.Code, rec.Body.Len())
 		}
 	}
-	if n := w.Stats().Instantiated.Load(); n != 1 {
+	if n := w.Stats().Instantiated; n != 1 {
 		t.Fatalf("%d instances, want the one", n)
 	}
-	if peak := w.Stats().PeakMemory.Load(); peak > 128<<20 {
+	if peak := w.Stats().PeakMemory; peak > 128<<20 {
 		t.Errorf("linear memory grew to %d MiB over 300 MiB of traffic", peak>>20)
 	}
 }

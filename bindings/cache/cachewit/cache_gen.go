@@ -191,7 +191,7 @@ type CacheHost interface {
 // resource methods call the CacheHost found in slot of the calling instance.
 func DefineCache(hb wazero.HostModuleBuilder, slot int) {
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		var v1 abi.Option[string]
 		switch uint32(stack[0]) {
 		case 0:
@@ -219,7 +219,7 @@ func DefineCache(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("name0", "name1", "name2", "retptr").Export("[static]cache.open")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v5 := inst.Handles.Get(inst, CacheType, uint32(stack[0])).(Cache)
 		var v6 Request
 		v7 := inst.String(uint32(stack[1]), uint32(stack[2]))
@@ -285,7 +285,7 @@ func DefineCache(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "req0", "req1", "req2", "req3", "req4", "req5", "response0", "response1", "response2", "body0", "body1", "body2", "retptr").Export("[method]cache.put")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v40 := inst.Handles.Get(inst, CacheType, uint32(stack[0])).(Cache)
 		var v41 Request
 		v42 := inst.String(uint32(stack[1]), uint32(stack[2]))
@@ -345,7 +345,7 @@ func DefineCache(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "req0", "req1", "req2", "req3", "req4", "req5", "response0", "response1", "response2", "retptr").Export("[method]cache.put-writer")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v73 := inst.Handles.Get(inst, CacheType, uint32(stack[0])).(Cache)
 		var v74 Request
 		v75 := inst.String(uint32(stack[1]), uint32(stack[2]))
@@ -388,7 +388,7 @@ func DefineCache(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "req0", "req1", "req2", "req3", "req4", "req5", "options0", "retptr").Export("[method]cache.match")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v92 := inst.Handles.Get(inst, CacheType, uint32(stack[0])).(Cache)
 		var v93 Request
 		v94 := inst.String(uint32(stack[1]), uint32(stack[2]))
@@ -426,7 +426,7 @@ func DefineCache(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "req0", "req1", "req2", "req3", "req4", "req5", "options0", "retptr").Export("[method]cache.delete")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v111 := inst.Handles.Get(inst, BodyWriterType, uint32(stack[0])).(BodyWriter)
 		v113 := inst.Bytes(uint32(stack[1]), uint32(stack[2]))
 		e := v111.Write(ctx, v113)
@@ -440,7 +440,7 @@ func DefineCache(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "contents0", "contents1", "retptr").Export("[method]body-writer.write")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v114 := inst.Handles.Get(inst, BodyWriterType, uint32(stack[0])).(BodyWriter)
 		e := v114.Finish(ctx)
 		ret := uint32(stack[1])

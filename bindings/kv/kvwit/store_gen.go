@@ -143,7 +143,7 @@ type StoreHost interface {
 // resource methods call the StoreHost found in slot of the calling instance.
 func DefineStore(hb wazero.HostModuleBuilder, slot int) {
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v1 := inst.String(uint32(stack[0]), uint32(stack[1]))
 		impl, _ := inst.Impl(slot).(StoreHost)
 		if impl == nil {
@@ -163,7 +163,7 @@ func DefineStore(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("name0", "name1", "retptr").Export("[static]namespace.open")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v4 := inst.Handles.Get(inst, NamespaceType, uint32(stack[0])).(Namespace)
 		v5 := inst.String(uint32(stack[1]), uint32(stack[2]))
 		v, e := v4.Get(ctx, v5)
@@ -187,7 +187,7 @@ func DefineStore(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "key0", "key1", "retptr").Export("[method]namespace.get")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v10 := inst.Handles.Get(inst, NamespaceType, uint32(stack[0])).(Namespace)
 		v11 := inst.String(uint32(stack[1]), uint32(stack[2]))
 		v, e := v10.GetWithMetadata(ctx, v11)
@@ -208,7 +208,7 @@ func DefineStore(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "key0", "key1", "retptr").Export("[method]namespace.get-with-metadata")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v13 := inst.Handles.Get(inst, NamespaceType, uint32(stack[0])).(Namespace)
 		p16, n17 := uint32(stack[1]), uint32(stack[2])
 		inst.CheckList(p16, n17, 8, 4)
@@ -243,7 +243,7 @@ func DefineStore(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "keys0", "keys1", "retptr").Export("[method]namespace.get-many")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v26 := inst.Handles.Get(inst, NamespaceType, uint32(stack[0])).(Namespace)
 		v27 := inst.String(uint32(stack[1]), uint32(stack[2]))
 		v29 := inst.Bytes(uint32(stack[3]), uint32(stack[4]))
@@ -289,7 +289,7 @@ func DefineStore(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI64, api.ValueTypeI32, api.ValueTypeI64, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "key0", "key1", "value0", "value1", "options0", "options1", "options2", "options3", "options4", "options5", "options6", "retptr").Export("[method]namespace.put")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v37 := inst.Handles.Get(inst, NamespaceType, uint32(stack[0])).(Namespace)
 		v38 := inst.String(uint32(stack[1]), uint32(stack[2]))
 		e := v37.Delete(ctx, v38)
@@ -303,7 +303,7 @@ func DefineStore(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "key0", "key1", "retptr").Export("[method]namespace.delete")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v39 := inst.Handles.Get(inst, NamespaceType, uint32(stack[0])).(Namespace)
 		var v40 ListOptions
 		var v41 abi.Option[string]

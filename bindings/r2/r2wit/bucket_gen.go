@@ -377,7 +377,7 @@ type BucketHost interface {
 // resource methods call the BucketHost found in slot of the calling instance.
 func DefineBucket(hb wazero.HostModuleBuilder, slot int) {
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v1 := inst.String(uint32(stack[0]), uint32(stack[1]))
 		impl, _ := inst.Impl(slot).(BucketHost)
 		if impl == nil {
@@ -397,7 +397,7 @@ func DefineBucket(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("name0", "name1", "retptr").Export("[static]bucket.open")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v4 := inst.Handles.Get(inst, BucketType, uint32(stack[0])).(Bucket)
 		v5 := inst.String(uint32(stack[1]), uint32(stack[2]))
 		v, e := v4.Head(ctx, v5)
@@ -418,7 +418,7 @@ func DefineBucket(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "key0", "key1", "retptr").Export("[method]bucket.head")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		pa := uint32(stack[0])
 		inst.CheckList(pa, 1, 136, 8) // the spilled parameters
 		a8 := pa + 0
@@ -444,7 +444,7 @@ func DefineBucket(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("params", "retptr").Export("[method]bucket.get")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		pa := uint32(stack[0])
 		inst.CheckList(pa, 1, 264, 8) // the spilled parameters
 		a15 := pa + 0
@@ -471,7 +471,7 @@ func DefineBucket(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("params", "retptr").Export("[method]bucket.put")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		pa := uint32(stack[0])
 		inst.CheckList(pa, 1, 256, 8) // the spilled parameters
 		a23 := pa + 0
@@ -493,7 +493,7 @@ func DefineBucket(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("params", "retptr").Export("[method]bucket.put-writer")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v30 := inst.Handles.Get(inst, BucketType, uint32(stack[0])).(Bucket)
 		p33, n34 := uint32(stack[1]), uint32(stack[2])
 		inst.CheckList(p33, n34, 8, 4)
@@ -514,7 +514,7 @@ func DefineBucket(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "keys0", "keys1", "retptr").Export("[method]bucket.delete")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		pa := uint32(stack[0])
 		inst.CheckList(pa, 1, 64, 4) // the spilled parameters
 		a39 := pa + 0
@@ -532,7 +532,7 @@ func DefineBucket(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("params", "retptr").Export("[method]bucket.list-objects")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		pa := uint32(stack[0])
 		inst.CheckList(pa, 1, 128, 8) // the spilled parameters
 		a43 := pa + 0
@@ -554,7 +554,7 @@ func DefineBucket(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("params", "retptr").Export("[method]bucket.create-multipart-upload")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v50 := inst.Handles.Get(inst, BucketType, uint32(stack[0])).(Bucket)
 		v51 := inst.String(uint32(stack[1]), uint32(stack[2]))
 		v52 := inst.String(uint32(stack[3]), uint32(stack[4]))
@@ -563,7 +563,7 @@ func DefineBucket(hb wazero.HostModuleBuilder, slot int) {
 		stack[0] = uint64(h53)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).WithParameterNames("self0", "key0", "key1", "uploadID0", "uploadID1").Export("[method]bucket.resume-multipart-upload")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v54 := inst.Handles.Get(inst, ObjectWriterType, uint32(stack[0])).(ObjectWriter)
 		v56 := inst.Bytes(uint32(stack[1]), uint32(stack[2]))
 		e := v54.Write(ctx, v56)
@@ -577,7 +577,7 @@ func DefineBucket(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "contents0", "contents1", "retptr").Export("[method]object-writer.write")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v57 := inst.Handles.Get(inst, ObjectWriterType, uint32(stack[0])).(ObjectWriter)
 		v, e := v57.Finish(ctx)
 		ret := uint32(stack[1])
@@ -597,7 +597,7 @@ func DefineBucket(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "retptr").Export("[method]object-writer.finish")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v59 := inst.Handles.Get(inst, PartWriterType, uint32(stack[0])).(PartWriter)
 		v61 := inst.Bytes(uint32(stack[1]), uint32(stack[2]))
 		e := v59.Write(ctx, v61)
@@ -611,7 +611,7 @@ func DefineBucket(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "contents0", "contents1", "retptr").Export("[method]part-writer.write")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v62 := inst.Handles.Get(inst, PartWriterType, uint32(stack[0])).(PartWriter)
 		v, e := v62.Finish(ctx)
 		ret := uint32(stack[1])
@@ -625,7 +625,7 @@ func DefineBucket(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "retptr").Export("[method]part-writer.finish")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v63 := inst.Handles.Get(inst, MultipartUploadType, uint32(stack[0])).(MultipartUpload)
 		v := v63.Key(ctx)
 		ret := uint32(stack[1])
@@ -636,7 +636,7 @@ func DefineBucket(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU32(a64+4, uint32(uint64(n66)))
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "retptr").Export("[method]multipart-upload.key")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v67 := inst.Handles.Get(inst, MultipartUploadType, uint32(stack[0])).(MultipartUpload)
 		v := v67.UploadID(ctx)
 		ret := uint32(stack[1])
@@ -647,7 +647,7 @@ func DefineBucket(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU32(a68+4, uint32(uint64(n70)))
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "retptr").Export("[method]multipart-upload.upload-id")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v71 := inst.Handles.Get(inst, MultipartUploadType, uint32(stack[0])).(MultipartUpload)
 		v72 := uint32(stack[1])
 		var v73 Body
@@ -675,7 +675,7 @@ func DefineBucket(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "partNumber0", "value0", "value1", "value2", "retptr").Export("[method]multipart-upload.upload-part")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v77 := inst.Handles.Get(inst, MultipartUploadType, uint32(stack[0])).(MultipartUpload)
 		v78 := uint32(stack[1])
 		v, e := v77.PartWriter(ctx, v78)
@@ -692,7 +692,7 @@ func DefineBucket(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "partNumber0", "retptr").Export("[method]multipart-upload.part-writer")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v81 := inst.Handles.Get(inst, MultipartUploadType, uint32(stack[0])).(MultipartUpload)
 		p84, n85 := uint32(stack[1]), uint32(stack[2])
 		inst.CheckList(p84, n85, 12, 4)
@@ -713,7 +713,7 @@ func DefineBucket(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "parts0", "parts1", "retptr").Export("[method]multipart-upload.complete")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v88 := inst.Handles.Get(inst, MultipartUploadType, uint32(stack[0])).(MultipartUpload)
 		e := v88.Abort(ctx)
 		ret := uint32(stack[1])

@@ -49,7 +49,7 @@ type VarsHost interface {
 // resource methods call the VarsHost found in slot of the calling instance.
 func DefineVars(hb wazero.HostModuleBuilder, slot int) {
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v1 := inst.String(uint32(stack[0]), uint32(stack[1]))
 		impl, _ := inst.Impl(slot).(VarsHost)
 		if impl == nil {
@@ -67,7 +67,7 @@ func DefineVars(hb wazero.HostModuleBuilder, slot int) {
 		}
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("name0", "name1", "retptr").Export("get")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		impl, _ := inst.Impl(slot).(VarsHost)
 		if impl == nil {
 			inst.Trapf("no host implementation of %s in this worker", "bindery:config/vars@0.1.0#names")

@@ -349,7 +349,7 @@ type RewriterHost interface {
 // resource methods call the RewriterHost found in slot of the calling instance.
 func DefineRewriter(hb wazero.HostModuleBuilder, slot int) {
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		p3, n4 := uint32(stack[0]), uint32(stack[1])
 		inst.CheckList(p3, n4, 16, 4)
 		v2 := make([]Handlers, n4)
@@ -375,7 +375,7 @@ func DefineRewriter(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("handlers0", "handlers1", "retptr").Export("[static]rewriter.create")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v9 := inst.String(uint32(stack[0]), uint32(stack[1]))
 		impl, _ := inst.Impl(slot).(RewriterHost)
 		if impl == nil {
@@ -392,7 +392,7 @@ func DefineRewriter(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("selector0", "selector1", "retptr").Export("[static]rewriter.check-selector")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v10 := inst.Handles.Get(inst, RewriterType, uint32(stack[0])).(Rewriter)
 		v12 := inst.Bytes(uint32(stack[1]), uint32(stack[2]))
 		v, e := v10.Write(ctx, v12)
@@ -407,7 +407,7 @@ func DefineRewriter(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "chunk0", "chunk1", "retptr").Export("[method]rewriter.write")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v13 := inst.Handles.Get(inst, RewriterType, uint32(stack[0])).(Rewriter)
 		p16, n17 := uint32(stack[1]), uint32(stack[2])
 		inst.CheckList(p16, n17, 20, 4)
@@ -428,7 +428,7 @@ func DefineRewriter(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "mutations0", "mutations1", "retptr").Export("[method]rewriter.resume")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v20 := inst.Handles.Get(inst, RewriterType, uint32(stack[0])).(Rewriter)
 		v, e := v20.End(ctx)
 		ret := uint32(stack[1])
@@ -442,7 +442,7 @@ func DefineRewriter(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "retptr").Export("[method]rewriter.end")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v21 := inst.Handles.Get(inst, RewriterType, uint32(stack[0])).(Rewriter)
 		v22 := inst.Handles.Remove(inst, stream.InputStreamType, uint32(stack[1])).(stream.InputStream)
 		e := v21.ReadFrom(ctx, v22)
@@ -456,7 +456,7 @@ func DefineRewriter(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "src0", "retptr").Export("[method]rewriter.read-from")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v23 := inst.Handles.Get(inst, RewriterType, uint32(stack[0])).(Rewriter)
 		v24 := inst.Handles.Remove(inst, stream.OutputStreamType, uint32(stack[1])).(stream.OutputStream)
 		e := v23.WriteTo(ctx, v24)
@@ -470,7 +470,7 @@ func DefineRewriter(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "dst0", "retptr").Export("[method]rewriter.write-to")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v25 := inst.Handles.Get(inst, RewriterType, uint32(stack[0])).(Rewriter)
 		v, e := v25.Next(ctx)
 		ret := uint32(stack[1])

@@ -94,7 +94,7 @@ type ResponseOutparam interface {
 // resource methods call the TypesHost found in slot of the calling instance.
 func DefineTypes(hb wazero.HostModuleBuilder, slot int) {
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v1 := inst.Handles.Get(inst, ResponseOutparamType, uint32(stack[0])).(ResponseOutparam)
 		v2 := uint16(stack[1])
 		p5, n6 := uint32(stack[2]), uint32(stack[3])
@@ -125,7 +125,7 @@ func DefineTypes(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "status0", "headers0", "headers1", "retptr").Export("[method]response-outparam.send")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v17 := inst.Handles.Get(inst, ResponseOutparamType, uint32(stack[0])).(ResponseOutparam)
 		v18 := uint16(stack[1])
 		p21, n22 := uint32(stack[2]), uint32(stack[3])
@@ -154,7 +154,7 @@ func DefineTypes(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "status0", "headers0", "headers1", "body0", "body1", "retptr").Export("[method]response-outparam.send-full")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v33 := inst.Handles.Get(inst, ResponseOutparamType, uint32(stack[0])).(ResponseOutparam)
 		v34 := inst.String(uint32(stack[1]), uint32(stack[2]))
 		v33.Fail(ctx, v34)

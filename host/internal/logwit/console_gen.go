@@ -37,7 +37,7 @@ type ConsoleHost interface {
 // resource methods call the ConsoleHost found in slot of the calling instance.
 func DefineConsole(hb wazero.HostModuleBuilder, slot int) {
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		var v1 Level
 		switch uint32(stack[0]) {
 		case 0:

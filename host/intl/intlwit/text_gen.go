@@ -112,7 +112,7 @@ type TextHost interface {
 // resource methods call the TextHost found in slot of the calling instance.
 func DefineText(hb wazero.HostModuleBuilder, slot int) {
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v1 := inst.String(uint32(stack[0]), uint32(stack[1]))
 		var v2 NormalizationForm
 		switch uint32(stack[2]) {
@@ -140,7 +140,7 @@ func DefineText(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU32(a3+4, uint32(uint64(n5)))
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("s0", "s1", "form0", "retptr").Export("normalize")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v6 := inst.String(uint32(stack[0]), uint32(stack[1]))
 		v7 := inst.String(uint32(stack[2]), uint32(stack[3]))
 		impl, _ := inst.Impl(slot).(TextHost)
@@ -156,7 +156,7 @@ func DefineText(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU32(a8+4, uint32(uint64(n10)))
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("s0", "s1", "locale0", "locale1", "retptr").Export("to-upper-case")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v11 := inst.String(uint32(stack[0]), uint32(stack[1]))
 		v12 := inst.String(uint32(stack[2]), uint32(stack[3]))
 		impl, _ := inst.Impl(slot).(TextHost)
@@ -172,7 +172,7 @@ func DefineText(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU32(a13+4, uint32(uint64(n15)))
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("s0", "s1", "locale0", "locale1", "retptr").Export("to-lower-case")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		p18, n19 := uint32(stack[0]), uint32(stack[1])
 		inst.CheckList(p18, n19, 8, 4)
 		v17 := make([]string, n19)
@@ -205,7 +205,7 @@ func DefineText(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU32(a29+4, uint32(uint64(n31)))
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("locales0", "locales1", "options0", "options1", "retptr").Export("collator-resolve")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v33 := inst.String(uint32(stack[0]), uint32(stack[1]))
 		v34 := inst.String(uint32(stack[2]), uint32(stack[3]))
 		v35 := inst.String(uint32(stack[4]), uint32(stack[5]))
@@ -217,7 +217,7 @@ func DefineText(hb wazero.HostModuleBuilder, slot int) {
 		stack[0] = uint64(uint32(v))
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).WithParameterNames("key0", "key1", "a0", "a1", "b0", "b1").Export("compare")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v36 := inst.String(uint32(stack[0]), uint32(stack[1]))
 		v37 := inst.String(uint32(stack[2]), uint32(stack[3]))
 		impl, _ := inst.Impl(slot).(TextHost)
@@ -233,7 +233,7 @@ func DefineText(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU32(a38+4, uint32(uint64(n40)))
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("key0", "key1", "s0", "s1", "retptr").Export("sort-key")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v41 := inst.String(uint32(stack[0]), uint32(stack[1]))
 		var v42 Granularity
 		switch uint32(stack[2]) {
@@ -263,7 +263,7 @@ func DefineText(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU32(a43+4, uint32(uint64(n45)))
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("s0", "s1", "granularity0", "retptr").Export("segment-text")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v47 := inst.String(uint32(stack[0]), uint32(stack[1]))
 		v48 := inst.String(uint32(stack[2]), uint32(stack[3]))
 		impl, _ := inst.Impl(slot).(TextHost)
@@ -288,7 +288,7 @@ func DefineText(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("pattern0", "pattern1", "regexpFlags0", "regexpFlags1", "retptr").Export("expand-regexp")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		p57, n58 := uint32(stack[0]), uint32(stack[1])
 		inst.CheckList(p57, n58, 8, 4)
 		v56 := make([]string, n58)
@@ -330,7 +330,7 @@ func DefineText(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("locales0", "locales1", "options0", "options1", "retptr").Export("date-time-resolve")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v75 := inst.String(uint32(stack[0]), uint32(stack[1]))
 		v76 := inst.String(uint32(stack[2]), uint32(stack[3]))
 		v77 := inst.String(uint32(stack[4]), uint32(stack[5]))
@@ -352,7 +352,7 @@ func DefineText(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU32(a79+4, uint32(uint64(n81)))
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeF64, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("locale0", "locale1", "pattern0", "pattern1", "timeZone0", "timeZone1", "epochMs0", "retptr").Export("format-date")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v83 := inst.String(uint32(stack[0]), uint32(stack[1]))
 		v84 := inst.String(uint32(stack[2]), uint32(stack[3]))
 		v85 := inst.String(uint32(stack[4]), uint32(stack[5]))
@@ -370,7 +370,7 @@ func DefineText(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU32(a87+4, uint32(uint64(n89)))
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeF64, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("locale0", "locale1", "pattern0", "pattern1", "timeZone0", "timeZone1", "epochMs0", "retptr").Export("format-date-text")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v90 := inst.String(uint32(stack[0]), uint32(stack[1]))
 		v91 := inst.String(uint32(stack[2]), uint32(stack[3]))
 		impl, _ := inst.Impl(slot).(TextHost)
@@ -392,7 +392,7 @@ func DefineText(hb wazero.HostModuleBuilder, slot int) {
 		}
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("kind0", "kind1", "locale0", "locale1", "retptr").Export("locale-data")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		impl, _ := inst.Impl(slot).(TextHost)
 		if impl == nil {
 			inst.Trapf("no host implementation of %s in this worker", "bindery:intl/text@0.1.0#locales")

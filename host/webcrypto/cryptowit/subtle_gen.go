@@ -399,7 +399,7 @@ type SubtleHost interface {
 // resource methods call the SubtleHost found in slot of the calling instance.
 func DefineSubtle(hb wazero.HostModuleBuilder, slot int) {
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		var v1 Hash
 		switch uint32(stack[0]) {
 		case 0:
@@ -435,7 +435,7 @@ func DefineSubtle(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("algorithm0", "data0", "data1", "retptr").Export("digest")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		var v7 AlgorithmName
 		switch uint32(stack[0]) {
 		case 0:
@@ -559,7 +559,7 @@ func DefineSubtle(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("algorithm0", "hash0", "hash1", "params0", "params1", "params2", "params3", "params4", "params5", "params6", "params7", "params8", "retptr").Export("generate-key")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		var v20 KeyFormat
 		switch uint32(stack[0]) {
 		case 0:
@@ -697,7 +697,7 @@ func DefineSubtle(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("format0", "data0", "data1", "algorithm0", "hash0", "hash1", "params0", "params1", "params2", "params3", "params4", "params5", "params6", "params7", "params8", "retptr").Export("import-key")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		var v36 KeyFormat
 		switch uint32(stack[0]) {
 		case 0:
@@ -803,7 +803,7 @@ func DefineSubtle(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("format0", "key0", "key1", "key2", "key3", "key4", "key5", "retptr").Export("export-key")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		var v47 SignParams
 		switch uint32(stack[0]) {
 		case 0:
@@ -930,7 +930,7 @@ func DefineSubtle(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("algorithm0", "algorithm1", "key0", "key1", "key2", "key3", "key4", "key5", "data0", "data1", "retptr").Export("sign")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		var v62 SignParams
 		switch uint32(stack[0]) {
 		case 0:
@@ -1056,7 +1056,7 @@ func DefineSubtle(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("algorithm0", "algorithm1", "key0", "key1", "key2", "key3", "key4", "key5", "signature0", "signature1", "data0", "data1", "retptr").Export("verify")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		var v77 CipherParams
 		switch uint32(stack[0]) {
 		case 0:
@@ -1183,7 +1183,7 @@ func DefineSubtle(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("algorithm0", "algorithm1", "algorithm2", "algorithm3", "algorithm4", "algorithm5", "key0", "key1", "key2", "key3", "key4", "key5", "data0", "data1", "retptr").Export("encrypt")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		var v104 CipherParams
 		switch uint32(stack[0]) {
 		case 0:
@@ -1310,7 +1310,7 @@ func DefineSubtle(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("algorithm0", "algorithm1", "algorithm2", "algorithm3", "algorithm4", "algorithm5", "key0", "key1", "key2", "key3", "key4", "key5", "data0", "data1", "retptr").Export("decrypt")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		var v131 DeriveParams
 		switch uint32(stack[0]) {
 		case 0:
@@ -1617,7 +1617,7 @@ func DefineSubtle(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("algorithm0", "algorithm1", "algorithm2", "algorithm3", "algorithm4", "algorithm5", "algorithm6", "key0", "key1", "key2", "key3", "key4", "key5", "length0", "length1", "retptr").Export("derive-bits")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v170 := inst.Bytes(uint32(stack[0]), uint32(stack[1]))
 		v172 := inst.Bytes(uint32(stack[2]), uint32(stack[3]))
 		impl, _ := inst.Impl(slot).(SubtleHost)
@@ -1632,7 +1632,7 @@ func DefineSubtle(hb wazero.HostModuleBuilder, slot int) {
 		stack[0] = f173
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).WithParameterNames("a0", "a1", "b0", "b1").Export("timing-safe-equal")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		var v174 Hash
 		switch uint32(stack[0]) {
 		case 0:
@@ -1657,13 +1657,13 @@ func DefineSubtle(hb wazero.HostModuleBuilder, slot int) {
 		stack[0] = uint64(h175)
 	}), []api.ValueType{api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).WithParameterNames("algorithm0").Export("[static]hasher.start")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v176 := inst.Handles.Get(inst, HasherType, uint32(stack[0])).(Hasher)
 		v178 := inst.Bytes(uint32(stack[1]), uint32(stack[2]))
 		v176.Write(ctx, v178)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "data0", "data1").Export("[method]hasher.write")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v179 := inst.Handles.Get(inst, HasherType, uint32(stack[0])).(Hasher)
 		v := v179.Finish(ctx)
 		ret := uint32(stack[1])

@@ -688,7 +688,7 @@ type TypesHost interface {
 // resource methods call the TypesHost found in slot of the calling instance.
 func DefineTypes(hb wazero.HostModuleBuilder, slot int) {
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		p3, n4 := uint32(stack[0]), uint32(stack[1])
 		inst.CheckList(p3, n4, 168, 8)
 		v2 := make([]Mixed, n4)
@@ -713,7 +713,7 @@ func DefineTypes(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU32(a7+4, uint32(uint64(n9)))
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("x0", "x1", "retptr").Export("echo-mixed")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		p13, n14 := uint32(stack[0]), uint32(stack[1])
 		inst.CheckList(p13, n14, 6, 2)
 		v12 := make([]WithBig, n14)
@@ -738,7 +738,7 @@ func DefineTypes(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU32(a17+4, uint32(uint64(n19)))
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("x0", "x1", "retptr").Export("echo-big")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		var v21 Small
 		v22 := uint8(stack[0])
 		v21.A = v22
@@ -806,7 +806,7 @@ func DefineTypes(hb wazero.HostModuleBuilder, slot int) {
 		stack[0] = uint64(v)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI64, api.ValueTypeI32, api.ValueTypeI64, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).WithParameterNames("x0", "x1", "x2", "y0", "y1", "z0", "z1", "z2", "z3").Export("flat-small")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v36 := rune(uint32(stack[0]))
 		if uint32(v36) >= 0x110000 || (v36 >= 0xD800 && v36 < 0xE000) {
 			inst.Trapf("invalid char %#x", uint32(v36))
@@ -819,7 +819,7 @@ func DefineTypes(hb wazero.HostModuleBuilder, slot int) {
 		stack[0] = uint64(v)
 	}), []api.ValueType{api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).WithParameterNames("c0").Export("char-of")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		pa := uint32(stack[0])
 		inst.CheckList(pa, 1, 184, 8) // the spilled parameters
 		v37 := loadMixed(inst, pa+0)
@@ -836,7 +836,7 @@ func DefineTypes(hb wazero.HostModuleBuilder, slot int) {
 		storeMixed(ctx, inst, ret, v)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("params", "retptr").Export("spilled")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.From(ctx)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v41 := uint8(stack[0])
 		impl, _ := inst.Impl(slot).(TypesHost)
 		if impl == nil {
