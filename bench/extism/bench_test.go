@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/bindery-run/bindery/abi"
+	"github.com/bindery-run/bindery/host"
 	extism "github.com/extism/go-sdk"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -199,6 +201,87 @@ func (g *rawGuest) Describe(ctx context.Context, in params) (o outcome, err erro
 	return o, nil
 }
 
+// exportsKey keys an instance's exports in abi.Instance.Memo: looking an
+// export up builds a wazero call engine (a stack of its own), so a caller
+// does it once per instance.
+type exportsKey struct{}
+
+type exports struct{ describe, post api.Function }
+
+// describeOn is the typed call of describe on inst (an instance of
+// guest-bindery that a host.Guest lends to Call): what a generated caller
+// does, written by hand.
+func describeOn(ctx context.Context, inst *abi.Instance, in params) (o outcome, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if e, ok := r.(error); ok {
+				err = fmt.Errorf("describe: %w", e)
+				return
+			}
+			panic(r)
+		}
+	}()
+	v, err := inst.Memo(exportsKey{}, func() (any, error) {
+		l := inst.Lookup()
+		x := &exports{l.ExportedFunction("describe"), l.ExportedFunction("cabi_post_describe")}
+		if x.describe == nil || x.post == nil {
+			return nil, errors.New("guest lacks describe or cabi_post_describe")
+		}
+		return x, nil
+	})
+	if err != nil {
+		return outcome{}, err
+	}
+	describe, post := v.(*exports).describe, v.(*exports).post
+	p, n := inst.LowerString(ctx, in.Name)
+	var s [4]uint64
+	s[0], s[1], s[2], s[3] = uint64(in.Width), uint64(in.Height), uint64(p), uint64(n)
+	if err := describe.CallWithStack(ctx, s[:]); err != nil {
+		return outcome{}, fmt.Errorf("describe: %w", err)
+	}
+	ret := uint32(s[0])
+	o.Area = inst.U64(ret)
+	o.Label = inst.String(inst.U32(ret+8), inst.U32(ret+12))
+	if err := post.CallWithStack(ctx, s[:1]); err != nil {
+		return outcome{}, fmt.Errorf("cabi_post_describe: %w", err)
+	}
+	return o, nil
+}
+
+// newGuest returns guest-bindery as a host.Guest: the sandbox (yield
+// points, deadline, memory limit, pool, default-deny WASI) with its
+// default limits, on a Runtime with the tests' compilation cache.
+func newGuest(tb testing.TB) *host.Guest {
+	tb.Helper()
+	ctx := context.Background()
+	cache := ""
+	if d, err := os.UserCacheDir(); err == nil {
+		cache = filepath.Join(d, "bindery-test", "wazero")
+	}
+	rt, err := host.NewRuntime(ctx, host.RuntimeConfig{CacheDir: cache})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { rt.Close(ctx) })
+	g, err := rt.NewGuest(ctx, host.GuestConfig{Name: "shapes", Wasm: guest(tb, "guest-bindery")})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { g.Close(ctx) })
+	return g
+}
+
+// guestDescribe calls describe through g.Call.
+func guestDescribe(g *host.Guest) func(context.Context, params) (outcome, error) {
+	return func(ctx context.Context, in params) (o outcome, err error) {
+		err = g.Call(ctx, func(ctx context.Context, inst *abi.Instance) error {
+			o, err = describeOn(ctx, inst, in)
+			return err
+		})
+		return o, err
+	}
+}
+
 // Area calls the guest's area export raw: a Go guest's export call with
 // numbers only.
 func (g *rawGuest) Area(ctx context.Context, w, h uint32) uint64 {
@@ -246,6 +329,7 @@ func TestSameWork(t *testing.T) {
 		{"extism-json", func(ctx context.Context, in params) (outcome, error) { return extismJSON(ctx, p, in) }},
 		{"extism-bin", func(ctx context.Context, in params) (outcome, error) { return extismBin(ctx, p, in) }},
 		{"bindery-abi", g.Describe},
+		{"bindery-guest", guestDescribe(newGuest(t))},
 	}
 	for _, c := range calls {
 		t.Run(c.name, func(t *testing.T) {
@@ -312,6 +396,7 @@ func BenchmarkCall(b *testing.B) {
 			p := newExtism(b, 30_000)
 			return func(ctx context.Context, in params) (outcome, error) { return extismBin(ctx, p, in) }
 		}},
+		{"bindery-guest", func(b *testing.B) func(context.Context, params) (outcome, error) { return guestDescribe(newGuest(b)) }},
 		{"bindery-abi", func(b *testing.B) func(context.Context, params) (outcome, error) { return newRawGuest(b).Describe }},
 	}
 	for _, c := range typed {
