@@ -14,8 +14,8 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/bindery-run/bindery/examples/embed-plugins/imagefilter"
 	"github.com/bindery-run/bindery/abi"
+	"github.com/bindery-run/bindery/examples/embed-plugins/imagefilter"
 	"github.com/bindery-run/bindery/host"
 )
 
