@@ -4,8 +4,15 @@ BIN       := bin/bindery
 EXAMPLES  := hello kv-rest r2-files
 WASM      := $(foreach e,$(EXAMPLES),examples/$(e)/$(e).wasm)
 GUEST_ENV := GOOS=wasip1 GOARCH=wasm
+# GO_MODULES are the repository's Go modules: the root, guest-sdk/go and
+# each Go Worker (examples/hello, conformance/go, ...). A Go Worker is a
+# module of its own, with a replace to ../guest-sdk/go, so that the root
+# module does not require the guest SDK: a module that depends on bindery
+# would not see the root's replace and could not resolve it.
+GO_MODULES  := $(sort $(patsubst ./%,%,$(patsubst %/go.mod,%,$(shell find . \( -name .git -o -name node_modules -o -name testdata \) -prune -o -name go.mod -print))))
+GO_WORKERS  := $(filter-out . guest-sdk/go,$(GO_MODULES))
 
-.PHONY: all build examples run test test-short check generate bench testdata clean
+.PHONY: all build examples run test test-short check generate bench testdata clean fuzz
 
 all: build examples
 
@@ -56,8 +63,18 @@ check:
 	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './.git/*')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	cd guest-sdk/go && $(GUEST_ENV) $(GO) vet ./...
-	$(GUEST_ENV) $(GO) vet ./examples/...
-	$(GO) mod tidy -diff
+	@set -e; for m in $(GO_WORKERS); do echo "cd $$m && $(GUEST_ENV) $(GO) vet ./..."; (cd $$m && $(GUEST_ENV) $(GO) vet ./...); done
+	@set -e; for m in $(GO_MODULES); do echo "cd $$m && $(GO) mod tidy -diff"; (cd $$m && $(GO) mod tidy -diff) || { echo "go.mod or go.sum of $$m is not tidy: cd $$m && $(GO) mod tidy"; exit 1; }; done
+
+# FUZZTIME is how long make fuzz runs each fuzz target (a duration or Nx,
+# as go test -fuzztime takes); FUZZ, a regexp, picks targets by package
+# directory and name (make fuzz FUZZ=wrangler FUZZTIME=1m).
+FUZZTIME ?= 10s
+FUZZ     ?=
+
+## fuzz: run every fuzz target for FUZZTIME (10s) each, one go test -fuzz per target; stops at the first failure, whose input go test leaves in the package's testdata/fuzz/ (CI runs it after make test)
+fuzz:
+	GO=$(GO) FUZZTIME=$(FUZZTIME) FUZZ='$(FUZZ)' .ci/fuzz
 
 ## generate: regenerate host glue and guest bindings from wit/
 generate:

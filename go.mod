@@ -6,7 +6,6 @@ require (
 	github.com/aws/aws-sdk-go-v2 v1.39.0
 	github.com/aws/aws-sdk-go-v2/service/s3 v1.88.0
 	github.com/aws/smithy-go v1.23.0
-	github.com/bindery-run/bindery/guest-sdk/go v0.0.0
 	github.com/dgraph-io/badger/v4 v4.9.6
 	github.com/evanw/esbuild v0.28.2
 	github.com/minio/minio-go/v7 v7.0.95
@@ -53,5 +52,3 @@ require (
 	golang.org/x/sys v0.44.0 // indirect
 	google.golang.org/protobuf v1.36.7 // indirect
 )
-
-replace github.com/bindery-run/bindery/guest-sdk/go => ./guest-sdk/go

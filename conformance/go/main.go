@@ -3,7 +3,7 @@
 // Command go is the conformance Worker in Go: the contract every language
 // implements (see conformance/harness_test.go), written with guest-sdk/go.
 //
-//	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o go.wasm ./conformance/go
+//	cd conformance/go && GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o go.wasm .
 package main
 
 import (

@@ -4,7 +4,7 @@
 // of a request, and misbehaves on purpose, so that the test can hold the
 // SDK to net/http's server semantics.
 //
-//	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o gosdk.wasm ./conformance/gosdk
+//	cd conformance/gosdk && GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o gosdk.wasm .
 package main
 
 import (

@@ -2,7 +2,7 @@
 
 // Command hello is the smallest Bindery Worker: GET /hello answers "hello".
 //
-//	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o hello.wasm ./examples/hello
+//	cd examples/hello && GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o hello.wasm .
 package main
 
 import (

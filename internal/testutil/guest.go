@@ -33,6 +33,8 @@ func root() string {
 // BuildGoGuest builds the Go Worker in dir (relative to the repository
 // root) as a wasip1 reactor and returns the .wasm path. It builds each
 // directory once per test process; Go's build cache makes rebuilds cheap.
+// A Worker that imports guest-sdk/go is a module of its own (dir/go.mod
+// with a replace to the SDK): the root module does not require the SDK.
 func BuildGoGuest(t testing.TB, dir string) string {
 	t.Helper()
 	mu.Lock()
@@ -49,7 +51,11 @@ func BuildGoGuest(t testing.TB, dir string) string {
 	cmd.Dir = filepath.Join(RepoRoot(t), dir)
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
 	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build %s: %v\n%s", dir, err, b)
+		hint := ""
+		if _, statErr := os.Stat(filepath.Join(cmd.Dir, "go.mod")); statErr != nil {
+			hint = "\n(a Go Worker that imports guest-sdk/go needs a go.mod of its own, as examples/hello has)"
+		}
+		t.Fatalf("build %s: %v\n%s%s", dir, err, b, hint)
 	}
 	built[dir] = wasm
 	return wasm

@@ -7,7 +7,7 @@
 // two is the Go guest's own cost per host call (SDK bindings, wasmimport
 // trampoline, string passing).
 //
-//	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o hostcall.wasm ./bench/guests/hostcall
+//	cd bench/guests/hostcall && GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o hostcall.wasm .
 package main
 
 import (
