@@ -21,7 +21,4 @@ require (
 	google.golang.org/protobuf v1.36.7 // indirect
 )
 
-replace (
-	github.com/bindery-run/bindery => ../..
-	github.com/bindery-run/bindery/guest-sdk/go => ../../guest-sdk/go
-)
+replace github.com/bindery-run/bindery => ../..
