@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"syscall"
 	"time"
 
 	embedplugins "github.com/bindery-run/bindery/examples/embed-plugins"
@@ -30,7 +31,7 @@ func main() {
 }
 
 func run(dir, addr string, logger *slog.Logger) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	rt, err := embedplugins.NewRuntime(ctx, "")
 	if err != nil {
