@@ -16,7 +16,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/bindery-run/bindery/internal/bindgen"
+	"github.com/bindery-run/bindery/abi/bindgen"
 	"go.bytecodealliance.org/wit"
 )
 

@@ -42,6 +42,7 @@ Usage:
   bindery r2 object get BUCKET/KEY        download an object to a file (or --pipe)
   bindery r2 object delete BUCKET/KEY     delete an object
   bindery r2 object list BUCKET           list objects
+  bindery bindgen --world NAME --out DIR  generate typed bindings of a WIT world (plugins)
   bindery version                         print the version
 
 Run "bindery COMMAND --help" (or "bindery help COMMAND") for a command's flags.
@@ -81,6 +82,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runKV(ctx, args[1:], stdin, stdout, stderr)
 	case "r2":
 		return runR2(ctx, args[1:], stdin, stdout, stderr)
+	case "bindgen":
+		return runBindgen(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "bindery", versionString())
 		return nil
