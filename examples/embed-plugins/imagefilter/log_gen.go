@@ -22,7 +22,7 @@ type LogHost interface {
 // resource methods call the LogHost found in slot of the calling instance.
 func DefineLog(hb wazero.HostModuleBuilder, slot int) {
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.Enter(ctx, slot)
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		v1 := inst.String(uint32(stack[0]), uint32(stack[1]))
 		impl, _ := inst.Impl(slot).(LogHost)
 		if impl == nil {
