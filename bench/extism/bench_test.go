@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/bindery-run/bindery/abi"
+	"github.com/bindery-run/bindery/bench/extism/shapes"
 	"github.com/bindery-run/bindery/host"
 	extism "github.com/extism/go-sdk"
 	"github.com/tetratelabs/wazero"
@@ -203,53 +203,6 @@ func (g *rawGuest) Describe(ctx context.Context, in params) (o outcome, err erro
 	return o, nil
 }
 
-// exportsKey keys an instance's exports in abi.Instance.Memo: looking an
-// export up builds a wazero call engine (a stack of its own), so a caller
-// does it once per instance.
-type exportsKey struct{}
-
-type exports struct{ describe, post api.Function }
-
-// describeOn is the typed call of describe on inst (an instance of
-// guest-bindery that a host.Guest lends to Call): what a generated caller
-// does, written by hand.
-func describeOn(ctx context.Context, inst *abi.Instance, in params) (o outcome, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			if e, ok := r.(error); ok {
-				err = fmt.Errorf("describe: %w", e)
-				return
-			}
-			panic(r)
-		}
-	}()
-	v, err := inst.Memo(exportsKey{}, func() (any, error) {
-		l := inst.Lookup()
-		x := &exports{l.ExportedFunction("describe"), l.ExportedFunction("cabi_post_describe")}
-		if x.describe == nil || x.post == nil {
-			return nil, errors.New("guest lacks describe or cabi_post_describe")
-		}
-		return x, nil
-	})
-	if err != nil {
-		return outcome{}, err
-	}
-	describe, post := v.(*exports).describe, v.(*exports).post
-	p, n := inst.LowerString(ctx, in.Name)
-	var s [4]uint64
-	s[0], s[1], s[2], s[3] = uint64(in.Width), uint64(in.Height), uint64(p), uint64(n)
-	if err := describe.CallWithStack(ctx, s[:]); err != nil {
-		return outcome{}, fmt.Errorf("describe: %w", err)
-	}
-	ret := uint32(s[0])
-	o.Area = inst.U64(ret)
-	o.Label = inst.String(inst.U32(ret+8), inst.U32(ret+12))
-	if err := post.CallWithStack(ctx, s[:1]); err != nil {
-		return outcome{}, fmt.Errorf("cabi_post_describe: %w", err)
-	}
-	return o, nil
-}
-
 // newGuest returns guest-bindery as a host.Guest: the sandbox (yield
 // points, deadline, memory limit, pool, default-deny WASI) with its
 // default limits, on a Runtime with the tests' compilation cache.
@@ -265,7 +218,7 @@ func newGuest(tb testing.TB) *host.Guest {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { rt.Close(ctx) })
-	g, err := rt.NewGuest(ctx, host.GuestConfig{Name: "shapes", Wasm: guest(tb, "guest-bindery")})
+	g, err := rt.NewGuest(ctx, host.GuestConfig{Name: "shapes", Wasm: guest(tb, "guest-bindery"), Check: shapes.Check})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -273,14 +226,13 @@ func newGuest(tb testing.TB) *host.Guest {
 	return g
 }
 
-// guestDescribe calls describe through g.Call.
+// guestDescribe calls describe through the generated typed caller
+// (shapes.New(guest).Describe), which runs on g.Call.
 func guestDescribe(g *host.Guest) func(context.Context, params) (outcome, error) {
-	return func(ctx context.Context, in params) (o outcome, err error) {
-		err = g.Call(ctx, func(ctx context.Context, inst *abi.Instance) error {
-			o, err = describeOn(ctx, inst, in)
-			return err
-		})
-		return o, err
+	p := shapes.New(g)
+	return func(ctx context.Context, in params) (outcome, error) {
+		o, err := p.Describe(ctx, shapes.Params{Width: in.Width, Height: in.Height, Name: in.Name})
+		return outcome{Area: o.Area, Label: o.Label}, err
 	}
 }
 
