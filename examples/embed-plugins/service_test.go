@@ -220,3 +220,20 @@ func TestLoadErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestUnservedImport: on a Runtime that does not serve the log interface
+// at all (not NewRuntime's), a plugin importing it is refused when it
+// loads, with an error naming the import, rather than at its first call.
+func TestUnservedImport(t *testing.T) {
+	ctx := context.Background()
+	rt, err := host.NewRuntime(ctx, host.RuntimeConfig{CacheDir: testCache()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close(ctx)
+	_, err = embedplugins.Load(ctx, rt, embedplugins.Config{Dir: pluginDir})
+	want := `imports "example:plugins/log@0.1.0" "log", which this host does not provide`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("Load: %v, want an error containing %q", err, want)
+	}
+}
