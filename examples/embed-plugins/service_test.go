@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -222,8 +224,11 @@ func TestLoadErrors(t *testing.T) {
 }
 
 // TestUnservedImport: on a Runtime that does not serve the log interface
-// at all (not NewRuntime's), a plugin importing it is refused when it
-// loads, with an error naming the import, rather than at its first call.
+// at all (not NewRuntime's, and no plugin granted log before), a plugin
+// importing it is refused when it loads, with an error naming the
+// import, rather than at its first call. (On such a Runtime, whether an
+// ungranted plugin loads would depend on whether one granted log was
+// loaded first: NewRuntime lists the interface so that it does not.)
 func TestUnservedImport(t *testing.T) {
 	ctx := context.Background()
 	rt, err := host.NewRuntime(ctx, host.RuntimeConfig{CacheDir: testCache()})
@@ -231,7 +236,15 @@ func TestUnservedImport(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rt.Close(ctx)
-	_, err = embedplugins.Load(ctx, rt, embedplugins.Config{Dir: pluginDir})
+	dir := t.TempDir()
+	wasm, err := os.ReadFile(filepath.Join(pluginDir, "jail.wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "jail.wasm"), wasm, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = embedplugins.Load(ctx, rt, embedplugins.Config{Dir: dir})
 	want := `imports "example:plugins/log@0.1.0" "log", which this host does not provide`
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("Load: %v, want an error containing %q", err, want)
