@@ -356,12 +356,12 @@ func (rt *Runtime) startGuest(ctx context.Context, cfg GuestConfig, o guestOpts,
 // granted interface, PerInterface for the interfaces it names.
 func (g *Guest) setQuotas(l Limits, granted []bool) error {
 	q := make([]abi.Quota, len(g.impls))
-	any := false
+	some := false
 	if l.Operations > 0 || l.Bytes > 0 {
 		for slot, ok := range granted {
 			if ok {
 				q[slot] = abi.Quota{Operations: l.Operations, Bytes: l.Bytes}
-				any = true
+				some = true
 			}
 		}
 	}
@@ -373,9 +373,9 @@ func (g *Guest) setQuotas(l Limits, granted []bool) error {
 			return fmt.Errorf("limits: a quota for interface %q, which this runtime does not serve (grant a binding of it, or list it in RuntimeConfig.Interfaces)", name)
 		}
 		q[slot] = quota
-		any = true
+		some = true
 	}
-	if !any {
+	if !some {
 		return nil
 	}
 	g.quota = q
@@ -550,6 +550,7 @@ type instance struct {
 	// What arm watches: a timer for the call's deadline (timed: set for
 	// this call) and the caller's context.
 	timer      *time.Timer
+	timerDone  <-chan struct{} // the timed call's ctx.Done(); guarded by mu
 	timed      bool
 	stopParent func() bool
 
@@ -612,8 +613,11 @@ func (inst *instance) arm(ctx, parent context.Context) {
 		// One timer per instance, reset for each call: a timer that
 		// fired leaves the instance unclean, so it is never reset after.
 		d := time.Until(dl)
+		inst.mu.Lock()
+		inst.timerDone = ctx.Done()
+		inst.mu.Unlock()
 		if inst.timer == nil {
-			inst.timer = time.AfterFunc(d, inst.halt)
+			inst.timer = time.AfterFunc(d, inst.onDeadline)
 		} else {
 			inst.timer.Reset(d)
 		}
@@ -642,6 +646,19 @@ func (inst *instance) disarm() bool {
 	}
 	inst.mu.Unlock()
 	return clean
+}
+
+// onDeadline halts the call at its deadline, once its context says so:
+// the context's own timer fires at the same instant, and a halt before it
+// (which cuts a request's connection) would make the call look canceled.
+func (inst *instance) onDeadline() {
+	inst.mu.Lock()
+	done := inst.timerDone
+	inst.mu.Unlock()
+	if done != nil {
+		<-done
+	}
+	inst.halt()
 }
 
 // halt sets the guest's stop globals and ends a request's waits on its

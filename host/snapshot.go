@@ -15,12 +15,12 @@ import (
 	"github.com/tetratelabs/wazero/experimental"
 )
 
-// InitConfig pre-initialises a Worker once, as Wizer does at build time,
-// but in the host: NewWorker runs Func in a fresh instance (after the
-// module's _initialize), with a WASI environment of its own, then
-// snapshots the instance's memory and mutable globals; every instance the
-// Worker serves with starts from that snapshot instead of initialising
-// itself. The module's code never changes, so its compiled form stays in
+// InitConfig pre-initialises a guest (or Worker) once, as Wizer does at
+// build time, but in the host: NewGuest and NewWorker run Func in a fresh
+// instance (after the module's _initialize), with the guest's WASI grants
+// plus a WASI environment of its own, then snapshot the instance's memory
+// and mutable globals; every instance the guest calls or serves with
+// starts from that snapshot instead of initialising itself. The module's code never changes, so its compiled form stays in
 // the compilation cache however often the inputs of the initialisation
 // change (a JavaScript engine and the Worker's script: docs/sdk-js.md).
 //
@@ -34,7 +34,7 @@ type InitConfig struct {
 	// script"); "" names Func itself.
 	Description string
 	// Check, if set, is an export returning an i32 that must be 0 after
-	// Func ran: anything else fails NewWorker with CheckMessage.
+	// Func ran: anything else fails NewGuest (NewWorker) with CheckMessage.
 	Check string
 	// CheckMessage explains a failed Check (e.g. where the guest logged why).
 	CheckMessage string

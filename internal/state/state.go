@@ -1,151 +1,21 @@
-// Package state owns a Bindery data directory (.bindery/state by default):
-//
-//	<dir>/kv/          the Badger database: every KV namespace, and the R2 index
-//	<dir>/r2/          R2 object bytes (see docs/r2-storage.md)
-//	<dir>/cache/       Cache API bodies (bindings/cache/diskcache, opened by cmd/bindery)
-//	<dir>/server.json  written by a running `bindery dev`: its PID and admin API
-//
-// Badger allows one process per directory, so a running dev server owns the
-// directory and the CLI talks to it through its admin API (see package
-// admin); when no server runs, the CLI opens the directory itself.
-// See docs/state.md for the layout as a user-facing format.
+// Package state forwards to the public package bindings/state. It is kept
+// only so that test files outside this change's reach (host/*_test.go)
+// keep building; import github.com/bindery-run/bindery/bindings/state
+// instead. Delete it once nothing imports it.
 package state
 
 import (
-	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"syscall"
-	"time"
 
-	"github.com/bindery-run/bindery/bindings/kv"
-	"github.com/bindery-run/bindery/bindings/kv/badgerkv"
-	"github.com/bindery-run/bindery/bindings/r2"
-	"github.com/bindery-run/bindery/internal/badgerdb"
-	"github.com/dgraph-io/badger/v4"
+	bstate "github.com/bindery-run/bindery/bindings/state"
 )
 
-// State is an open data directory. It is safe for concurrent use.
-type State struct {
-	dir string
-	db  *badger.DB
-	r2  *r2.Store
-}
+// State is bindings/state.State.
+type State = bstate.State
 
-// Open opens (creating it if needed) the data directory dir.
+// Open is bindings/state.Open with only a logger.
+//
+// Deprecated: use bindings/state.Open.
 func Open(dir string, log *slog.Logger) (*State, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("state: %w", err)
-	}
-	db, err := badgerdb.Open(filepath.Join(dir, "kv"), log)
-	if err != nil {
-		return nil, fmt.Errorf("state: %w", err)
-	}
-	objects, err := r2.Open(filepath.Join(dir, "r2"), db, r2.Options{Logger: log})
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("state: %w", err)
-	}
-	return &State{dir: dir, db: db, r2: objects}, nil
-}
-
-// Dir returns the directory.
-func (s *State) Dir() string { return s.dir }
-
-// DB returns the Badger database.
-func (s *State) DB() *badger.DB { return s.db }
-
-// KV returns the namespace with the given ID (wrangler's kv_namespaces id)
-// with Cloudflare's limits.
-func (s *State) KV(namespaceID string) *kv.Namespace {
-	return kv.NewNamespace(badgerkv.New(s.db, namespaceID, nil), kv.DefaultLimits(), nil)
-}
-
-// KVNamespaces returns the IDs of the KV namespaces the directory knows,
-// sorted: those created with CreateKVNamespace and those holding keys.
-func (s *State) KVNamespaces(ctx context.Context) ([]string, error) {
-	return badgerkv.Namespaces(ctx, s.db)
-}
-
-// CreateKVNamespace records the KV namespace namespaceID, so that
-// KVNamespaces lists it while it holds no keys. bindery dev creates the
-// namespaces its config declares; creating one that exists does nothing.
-func (s *State) CreateKVNamespace(ctx context.Context, namespaceID string) error {
-	return badgerkv.CreateNamespace(ctx, s.db, namespaceID)
-}
-
-// R2 returns the object store of every R2 bucket.
-func (s *State) R2() *r2.Store { return s.r2 }
-
-// Close flushes and closes the directory.
-func (s *State) Close() error {
-	return errors.Join(s.r2.Close(), s.db.Close())
-}
-
-// ServerInfo is what a running dev server writes to server.json.
-type ServerInfo struct {
-	PID     int       `json:"pid"`
-	Admin   string    `json:"admin"` // base URL of the admin API
-	Token   string    `json:"token"` // bearer token for the admin API
-	Worker  string    `json:"worker"`
-	Started time.Time `json:"started"`
-}
-
-const serverFile = "server.json"
-
-// WriteServerInfo records a running server in dir (mode 0600: it holds the
-// token). It writes a new temporary file and renames it over server.json,
-// so a reader sees the old record or the new one, never a part, and the
-// mode is 0600 whatever a file left behind had.
-func WriteServerInfo(dir string, info ServerInfo) error {
-	b, err := json.MarshalIndent(info, "", "  ")
-	if err != nil {
-		return fmt.Errorf("state: %w", err)
-	}
-	f, err := os.CreateTemp(dir, serverFile+".*.tmp") // mode 0600
-	if err != nil {
-		return fmt.Errorf("state: %w", err)
-	}
-	_, err = f.Write(b)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), filepath.Join(dir, serverFile))
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("state: %w", err)
-	}
-	return nil
-}
-
-// RemoveServerInfo removes the record.
-func RemoveServerInfo(dir string) { os.Remove(filepath.Join(dir, serverFile)) }
-
-// ErrNoServer means no dev server runs on the directory.
-var ErrNoServer = errors.New("state: no running server")
-
-// ReadServerInfo returns the running server's record, or ErrNoServer when
-// there is none or its process is gone.
-func ReadServerInfo(dir string) (ServerInfo, error) {
-	var info ServerInfo
-	b, err := os.ReadFile(filepath.Join(dir, serverFile))
-	if errors.Is(err, os.ErrNotExist) {
-		return info, ErrNoServer
-	}
-	if err != nil {
-		return info, fmt.Errorf("state: %w", err)
-	}
-	if err := json.Unmarshal(b, &info); err != nil {
-		return info, fmt.Errorf("state: %s: %w", filepath.Join(dir, serverFile), err)
-	}
-	if info.PID <= 0 || syscall.Kill(info.PID, 0) != nil {
-		return info, ErrNoServer
-	}
-	return info, nil
+	return bstate.Open(dir, bstate.Options{Logger: log})
 }

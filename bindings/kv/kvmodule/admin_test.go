@@ -1,4 +1,4 @@
-package admin
+package kvmodule
 
 import (
 	"context"
@@ -10,8 +10,26 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/bindery-run/bindery/bindings"
 	"github.com/bindery-run/bindery/bindings/kv"
+	"github.com/bindery-run/bindery/internal/admin"
 )
+
+const testToken = "secret"
+
+// handler serves the admin API with the KV routes over store.
+func handler(store KVStore) http.Handler {
+	return admin.Handler(adminRoutes(Routes(store)), testToken)
+}
+
+// adminRoutes converts module routes to admin routes.
+func adminRoutes(rs []bindings.Route) []admin.Route {
+	out := make([]admin.Route, len(rs))
+	for i, r := range rs {
+		out[i] = admin.Route{Pattern: r.Pattern, Handler: r.Handler}
+	}
+	return out
+}
 
 // fakeRegistry is a KVStore and KVRegistry in memory.
 type fakeRegistry struct {
@@ -48,9 +66,9 @@ func (kvOnly) KV(string) *kv.Namespace { return nil }
 
 func TestKVRegistryRoutes(t *testing.T) {
 	ctx := context.Background()
-	srv := httptest.NewServer(Handler(&fakeRegistry{}, nil, testToken))
+	srv := httptest.NewServer(handler(&fakeRegistry{}))
 	defer srv.Close()
-	c := &Client{URL: srv.URL, Token: testToken}
+	c := NewClient(srv.URL, testToken, nil)
 	steps := []struct {
 		create  string // create this namespace, else list
 		want    []string
@@ -71,7 +89,7 @@ func TestKVRegistryRoutes(t *testing.T) {
 		} else {
 			got, err = c.KVNamespaces(ctx)
 		}
-		var apiErr *Error
+		var apiErr *admin.Error
 		switch {
 		case s.wantErr != 0 && (!errors.As(err, &apiErr) || apiErr.Status != s.wantErr):
 			t.Errorf("step %d: err = %v, want status %d", i, err, s.wantErr)
@@ -83,10 +101,10 @@ func TestKVRegistryRoutes(t *testing.T) {
 	}
 
 	// A store that keeps no list: 501.
-	plain := httptest.NewServer(Handler(kvOnly{}, nil, testToken))
+	plain := httptest.NewServer(handler(kvOnly{}))
 	defer plain.Close()
-	c = &Client{URL: plain.URL, Token: testToken}
-	var apiErr *Error
+	c = NewClient(plain.URL, testToken, nil)
+	var apiErr *admin.Error
 	if _, err := c.KVNamespaces(ctx); !errors.As(err, &apiErr) || apiErr.Status != http.StatusNotImplemented {
 		t.Errorf("KVNamespaces without a registry: %v, want 501", err)
 	}

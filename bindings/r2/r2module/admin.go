@@ -1,4 +1,25 @@
-package admin
+package r2module
+
+// The R2 routes of the admin API:
+//
+//	GET    /api/r2/buckets                            {"buckets": [{"name", "creation_date"}]}
+//	PUT    /api/r2/buckets/{bucket}                   create the bucket (when the store is an R2BucketCreator)
+//	GET    /api/r2/buckets/{bucket}/objects?prefix=&delimiter=&cursor=&start_after=&limit=&include=
+//	                                                  a page in the JSON shape of R2's list result
+//	GET    /api/r2/buckets/{bucket}/objects/{key...}  object bytes (Range: bytes=... answers 206)
+//	HEAD   /api/r2/buckets/{bucket}/objects/{key...}
+//	PUT    /api/r2/buckets/{bucket}/objects/{key...}  body streamed into the object; answers its JSON
+//	DELETE /api/r2/buckets/{bucket}/objects/{key...}
+//
+// R2 object bodies stream in both directions. GET and HEAD answer with the
+// object's HTTP metadata as headers (Content-Type, ETag, ...) and all its
+// metadata as JSON in X-Bindery-R2-Object; PUT takes HTTP metadata from
+// the standard headers (Expires as RFC 3339 or an HTTP date), custom
+// metadata as a JSON object in X-Bindery-Custom-Metadata and the storage
+// class in X-Bindery-Storage-Class. R2 errors carry a code ("NoSuchKey",
+// ...) in the JSON body and in X-Bindery-Error-Code, with status 404 for a
+// missing bucket or key, 400 for an invalid key or argument, 413 for an
+// object over the size limit and 416 for an unsatisfiable range.
 
 import (
 	"context"
@@ -14,7 +35,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bindery-run/bindery/bindings"
 	"github.com/bindery-run/bindery/bindings/r2"
+	"github.com/bindery-run/bindery/internal/admin"
 )
 
 // R2Buckets is what the admin API needs of the R2 store; *r2.Store has it.
@@ -42,11 +65,6 @@ const (
 	HeaderCustomMetadata = "X-Bindery-Custom-Metadata"
 	// HeaderStorageClass carries a put's storage class.
 	HeaderStorageClass = "X-Bindery-Storage-Class"
-	// HeaderErrorCode carries the code of an error answer (also in the JSON
-	// body, which HEAD answers lack).
-	HeaderErrorCode = "X-Bindery-Error-Code"
-	// HeaderError carries the message of an error answer to HEAD.
-	HeaderError = "X-Bindery-Error"
 )
 
 // r2Codes maps the R2 errors to their codes in error answers, and statuses.
@@ -81,23 +99,17 @@ func writeR2Err(w http.ResponseWriter, r *http.Request, err error) {
 			break
 		}
 	}
-	if code != "" {
-		w.Header().Set(HeaderErrorCode, code)
-	}
-	if r.Method == http.MethodHead {
-		w.Header().Set(HeaderError, strings.ToValidUTF8(strings.Map(noCTL, err.Error()), "?"))
-		w.WriteHeader(status)
-		return
-	}
-	writeJSON(w, status, map[string]string{"error": err.Error(), "code": code})
+	admin.WriteError(w, r, status, code, err)
 }
 
-// noCTL replaces control characters, which a header value cannot hold.
-func noCTL(r rune) rune {
-	if r < ' ' || r == 0x7f {
-		return '?'
+// r2Error is the R2 error code names, or nil.
+func r2Error(code string) error {
+	for _, c := range r2Codes {
+		if c.code == code {
+			return c.err
+		}
 	}
-	return r
+	return nil
 }
 
 // R2BucketInfo is one bucket, in the JSON shape of Cloudflare's bucket list.
@@ -275,14 +287,22 @@ func FormatRange(r *r2.Range) string {
 	return fmt.Sprintf("bytes=%d-", r.Offset)
 }
 
-// r2Routes adds the R2 routes to mux; with a nil store they answer 501.
-func r2Routes(mux *router, store R2Buckets) {
-	if store == nil {
-		mux.handle("/api/r2/{rest...}", func(w http.ResponseWriter, r *http.Request) {
-			writeJSON(w, http.StatusNotImplemented, map[string]string{"error": "this dev server has no R2 store"})
-		})
-		return
-	}
+// routes collects admin routes.
+type routes []bindings.Route
+
+func (rs *routes) handle(pattern string, h http.HandlerFunc) {
+	*rs = append(*rs, bindings.Route{Pattern: pattern, Handler: h})
+}
+
+// Routes returns the R2 routes of the admin API over store.
+func Routes(store R2Buckets) []bindings.Route {
+	mux := &routes{}
+	r2Routes(mux, store)
+	return *mux
+}
+
+// r2Routes adds the R2 routes to mux.
+func r2Routes(mux *routes, store R2Buckets) {
 	mux.handle("GET /api/r2/buckets", func(w http.ResponseWriter, r *http.Request) {
 		bs, err := store.Buckets(r.Context())
 		if err != nil {
@@ -295,19 +315,19 @@ func r2Routes(mux *router, store R2Buckets) {
 		for i, b := range bs {
 			out.Buckets[i] = R2BucketInfo{Name: b.Name, CreationDate: b.Created}
 		}
-		writeJSON(w, http.StatusOK, out)
+		admin.WriteJSON(w, http.StatusOK, out)
 	})
 	mux.handle("PUT /api/r2/buckets/{bucket}", func(w http.ResponseWriter, r *http.Request) {
 		c, ok := store.(R2BucketCreator)
 		if !ok {
-			writeJSON(w, http.StatusNotImplemented, map[string]string{"error": "this dev server cannot create buckets"})
+			admin.WriteJSON(w, http.StatusNotImplemented, map[string]string{"error": "this dev server cannot create buckets"})
 			return
 		}
 		if err := c.CreateBucket(r.Context(), r.PathValue("bucket")); err != nil {
 			writeR2Err(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+		admin.WriteJSON(w, http.StatusOK, map[string]bool{"ok": true})
 	})
 	mux.handle("GET /api/r2/buckets/{bucket}/objects", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
@@ -341,7 +361,7 @@ func r2Routes(mux *router, store R2Buckets) {
 			writeR2Err(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, R2ListToWire(res))
+		admin.WriteJSON(w, http.StatusOK, R2ListToWire(res))
 	})
 	// GET also serves HEAD.
 	mux.handle("GET /api/r2/buckets/{bucket}/objects/{key...}", func(w http.ResponseWriter, r *http.Request) {
@@ -421,7 +441,7 @@ func r2Routes(mux *router, store R2Buckets) {
 		}
 		// Not the object's HTTP metadata: this answer is JSON.
 		w.Header().Set("ETag", obj.HTTPETag())
-		writeJSON(w, http.StatusOK, R2ObjectToWire(obj))
+		admin.WriteJSON(w, http.StatusOK, R2ObjectToWire(obj))
 	})
 	mux.handle("DELETE /api/r2/buckets/{bucket}/objects/{key...}", func(w http.ResponseWriter, r *http.Request) {
 		b, err := store.Bucket(r.Context(), r.PathValue("bucket"))
@@ -432,7 +452,7 @@ func r2Routes(mux *router, store R2Buckets) {
 			writeR2Err(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+		admin.WriteJSON(w, http.StatusOK, map[string]bool{"ok": true})
 	})
 }
 
@@ -506,103 +526,35 @@ func ParseExpires(s string) (time.Time, error) {
 }
 
 func r2Path(bucket string, key ...string) string {
-	p := "/api/r2/buckets/" + escapeKey(bucket) + "/objects"
+	p := "/api/r2/buckets/" + admin.EscapeKey(bucket) + "/objects"
 	if len(key) > 0 {
-		p += "/" + escapeKey(key[0])
+		p += "/" + admin.EscapeKey(key[0])
 	}
 	return p
 }
 
-// escapeKey escapes a key into one URL path segment, its slashes and dots
-// too: no server, proxy or client on the way can take "x/../y" or "a//b"
-// for another path.
-func escapeKey(key string) string {
-	return strings.ReplaceAll(url.PathEscape(key), ".", "%2E")
+// Client calls the R2 routes of a dev server's admin API. Its errors
+// wrap the R2 error their code names, so errors.Is(err, r2.ErrNoSuchKey)
+// works as on a local store.
+type Client struct{ c *admin.Client }
+
+// NewClient returns a client of the admin API at url (e.g.
+// "http://127.0.0.1:43211") with the bearer token; hc nil means a default
+// HTTP client.
+func NewClient(url, token string, hc *http.Client) *Client {
+	return &Client{c: &admin.Client{URL: url, Token: token, HTTP: hc}}
 }
 
-// request sends a request to the admin API with the bearer token. It asks
-// for the identity encoding, so the transport never decompresses an object
-// stored with a Content-Encoding.
-func (c *Client) request(ctx context.Context, method, path string, q url.Values, h http.Header, body io.Reader, size int64) (*http.Response, error) {
-	u := c.URL + path
-	if len(q) > 0 {
-		u += "?" + q.Encode()
-	}
-	if body != nil {
-		body = io.MultiReader(body) // hide Close: the caller owns body
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u, body)
-	if err != nil {
-		return nil, err
-	}
-	for k, v := range h {
-		req.Header[k] = v
-	}
-	req.Header.Set("Authorization", "Bearer "+c.Token)
-	req.Header.Set("Accept-Encoding", "identity")
-	if body != nil {
-		req.ContentLength = size
-		if size != 0 {
-			// Let the server refuse (a missing bucket, a bad key) before
-			// the body is sent.
-			req.Header.Set("Expect", "100-continue")
-		} else {
-			req.Body = http.NoBody
-		}
-	}
-	hc := http.Client{}
-	if c.HTTP != nil {
-		hc = *c.HTTP
-	}
-	// A redirect would act on another path than the one asked for, with
-	// the same method (a DELETE follows a 307): never follow one.
-	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	resp, err := hc.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("admin API %s: %w", c.URL, err)
-	}
-	return resp, nil
-}
+// Ping checks that the server answers and accepts the token.
+func (c *Client) Ping(ctx context.Context) error { return c.c.Ping(ctx) }
 
-// Error is an error answer of the admin API. It wraps the R2 error its code
-// names, so errors.Is(err, r2.ErrNoSuchKey) works as on a local store.
-type Error struct {
-	// Status is the HTTP status.
-	Status int
-	// Code is the error code, e.g. "NoSuchKey"; "" for errors without one.
-	Code string
-	// Message is the server's message.
-	Message string
-}
-
-// Error implements error.
-func (e *Error) Error() string { return "dev server: " + e.Message }
-
-// Unwrap returns the R2 error Code names, or nil.
-func (e *Error) Unwrap() error {
-	for _, c := range r2Codes {
-		if c.code == e.Code && e.Code != "" {
-			return c.err
-		}
-	}
-	return nil
+// call sends a request whose only answer is success or an error.
+func (c *Client) call(ctx context.Context, method, path string, q url.Values, body []byte) error {
+	return c.c.Call(ctx, method, path, q, nil, 0, r2Error)
 }
 
 // apiError reads an error answer.
-func apiError(resp *http.Response) error {
-	var e struct{ Error, Code string }
-	json.NewDecoder(resp.Body).Decode(&e)
-	if e.Code == "" {
-		e.Code = resp.Header.Get(HeaderErrorCode)
-	}
-	if e.Error == "" {
-		e.Error = resp.Header.Get(HeaderError)
-	}
-	if e.Error == "" {
-		e.Error = resp.Status
-	}
-	return &Error{Status: resp.StatusCode, Code: e.Code, Message: e.Error}
-}
+func apiError(resp *http.Response) error { return admin.ReadError(resp, r2Error) }
 
 // objectFromHeader decodes HeaderR2Object.
 func objectFromHeader(h http.Header) (*r2.Object, error) {
@@ -615,7 +567,7 @@ func objectFromHeader(h http.Header) (*r2.Object, error) {
 
 // R2Buckets returns every bucket, sorted by name.
 func (c *Client) R2Buckets(ctx context.Context) ([]r2.BucketInfo, error) {
-	resp, err := c.request(ctx, "GET", "/api/r2/buckets", nil, nil, nil, 0)
+	resp, err := c.c.Request(ctx, "GET", "/api/r2/buckets", nil, nil, nil, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -636,12 +588,12 @@ func (c *Client) R2Buckets(ctx context.Context) ([]r2.BucketInfo, error) {
 
 // R2CreateBucket creates a bucket; creating one that exists does nothing.
 func (c *Client) R2CreateBucket(ctx context.Context, bucket string) error {
-	return c.call(ctx, "PUT", "/api/r2/buckets/"+escapeKey(bucket), nil, nil)
+	return c.call(ctx, "PUT", "/api/r2/buckets/"+admin.EscapeKey(bucket), nil, nil)
 }
 
 // R2Head returns an object's metadata.
 func (c *Client) R2Head(ctx context.Context, bucket, key string) (*r2.Object, error) {
-	resp, err := c.request(ctx, "HEAD", r2Path(bucket, key), nil, nil, nil, 0)
+	resp, err := c.c.Request(ctx, "HEAD", r2Path(bucket, key), nil, nil, nil, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -662,7 +614,7 @@ func (c *Client) R2Get(ctx context.Context, bucket, key string, o r2.GetOptions)
 	if o.Range != nil {
 		h.Set("Range", FormatRange(o.Range))
 	}
-	resp, err := c.request(ctx, "GET", r2Path(bucket, key), nil, h, nil, 0)
+	resp, err := c.c.Request(ctx, "GET", r2Path(bucket, key), nil, h, nil, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -715,7 +667,7 @@ func (c *Client) R2Put(ctx context.Context, bucket, key string, body io.Reader, 
 	defer guard.detach()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	resp, err := c.request(ctx, "PUT", r2Path(bucket, key), nil, h, guard, size)
+	resp, err := c.c.Request(ctx, "PUT", r2Path(bucket, key), nil, h, guard, size)
 	if err != nil {
 		return nil, err
 	}
@@ -774,7 +726,7 @@ func (c *Client) R2List(ctx context.Context, bucket string, o r2.ListOptions) (*
 	if o.IncludeCustomMetadata {
 		q.Add("include", "customMetadata")
 	}
-	resp, err := c.request(ctx, "GET", r2Path(bucket), q, nil, nil, 0)
+	resp, err := c.c.Request(ctx, "GET", r2Path(bucket), q, nil, nil, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -793,4 +745,12 @@ func (c *Client) R2List(ctx context.Context, bucket string, o r2.ListOptions) (*
 		}
 	}
 	return res, nil
+}
+
+// noCTL replaces control characters, which a header value cannot hold.
+func noCTL(r rune) rune {
+	if r < ' ' || r == 0x7f {
+		return '?'
+	}
+	return r
 }

@@ -1,4 +1,4 @@
-package main
+package kvmodule
 
 import (
 	"context"
@@ -7,16 +7,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
+	"github.com/bindery-run/bindery/bindings"
 	"github.com/bindery-run/bindery/bindings/kv"
-	"github.com/bindery-run/bindery/internal/admin"
-	"github.com/bindery-run/bindery/internal/state"
-	"github.com/bindery-run/bindery/internal/wrangler"
+	"github.com/bindery-run/bindery/bindings/state"
+	"github.com/bindery-run/bindery/internal/cli"
 )
 
 const kvUsage = `Usage: bindery kv key COMMAND ARGS [flags]
@@ -103,12 +102,18 @@ func (d direct) KVList(ctx context.Context, id string, o kv.ListOptions) (kv.Lis
 	return d.st.KV(id).List(ctx, o)
 }
 
-func runKV(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	op, rest, err := subcommand(args, "kv", "key", kvUsage, kvOpHelp, stdout, stderr)
+// command is the module's bindery subcommand, bindery kv.
+func command() *bindings.Command {
+	return &bindings.Command{Name: "kv", Usage: "kv key put|get|delete|list: read and write KV namespaces", Run: runKV}
+}
+
+func runKV(ctx context.Context, args []string, env bindings.CommandEnv) error {
+	stdout, stderr := env.Out, env.Err
+	op, rest, err := cli.Subcommand(args, "kv", "key", kvUsage, kvOpHelp, stdout, stderr)
 	if op == "" {
 		return err
 	}
-	return runKVKey(ctx, op, rest, stdin, stdout, stderr)
+	return runKVKey(ctx, op, rest, env)
 }
 
 // kvKeyFlags are the flags of "bindery kv key".
@@ -125,20 +130,21 @@ type kvKeyFlags struct {
 }
 
 // runKVKey implements "bindery kv key OP".
-func runKVKey(ctx context.Context, op string, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+func runKVKey(ctx context.Context, op string, args []string, env bindings.CommandEnv) error {
+	stdin, stdout, stderr := env.In, env.Out, env.Err
 	head, ok := kvOpHelp(op)
 	if !ok {
 		fmt.Fprintf(stderr, "bindery kv key: unknown command %q\n\n%s", op, kvUsage)
-		return errUsage
+		return cli.ErrUsage
 	}
 	var f kvKeyFlags
 	fs := flag.NewFlagSet("bindery kv key "+op, flag.ContinueOnError)
 	fs.StringVar(&f.binding, "binding", "", "the namespace of the config's [[kv_namespaces]] entry with binding `NAME`")
 	fs.StringVar(&f.nsID, "namespace-id", "", "the namespace with this `ID` (instead of --binding); it must exist, see --create")
 	fs.StringVar(&f.config, "config", "", "the wrangler.toml or wrangler.json(c) `FILE` to use (default: the one in the current directory)")
-	alias(fs, "c", "config")
+	cli.Alias(fs, "c", "config")
 	fs.StringVar(&f.env, "env", "", "use the [env.`NAME`] section of the config")
-	alias(fs, "e", "env")
+	cli.Alias(fs, "e", "env")
 	fs.StringVar(&f.persistTo, "persist-to", "", "the data is in `DIR` (default .bindery/state beside the config)")
 	switch op {
 	case "put":
@@ -152,18 +158,18 @@ func runKVKey(ctx context.Context, op string, args []string, stdin io.Reader, st
 	case "list":
 		fs.StringVar(&f.prefix, "prefix", "", "only keys that start with `PREFIX`")
 	}
-	pos, err := parse(fs, head, args, stdout, stderr)
+	pos, err := cli.Parse(fs, head, args, stdout, stderr)
 	if err != nil {
 		return err
 	}
 	want := map[string][2]int{"put": {1, 2}, "get": {1, 1}, "delete": {1, 1}, "list": {0, 0}}[op]
 	if len(pos) < want[0] || len(pos) > want[1] {
 		fmt.Fprintf(stderr, "bindery kv key %s: wrong number of arguments %q\n\n%s", op, pos, head)
-		return errUsage
+		return cli.ErrUsage
 	}
 	if (f.binding == "") == (f.nsID == "") {
 		fmt.Fprintf(stderr, "bindery kv key %s: give exactly one of --binding and --namespace-id\n", op)
-		return errUsage
+		return cli.ErrUsage
 	}
 	var value []byte
 	if op == "put" {
@@ -172,7 +178,7 @@ func runKVKey(ctx context.Context, op string, args []string, stdin io.Reader, st
 			return err
 		}
 	}
-	dir, declared, err := kvTarget(&f)
+	dir, declared, err := kvTarget(&f, env.LoadConfig)
 	if err != nil {
 		return err
 	}
@@ -233,7 +239,7 @@ func putValue(f *kvKeyFlags, pos []string, stdin io.Reader, stderr io.Writer) ([
 	switch {
 	case f.path != "" && len(pos) == 2:
 		fmt.Fprintln(stderr, "bindery kv key put: give a VALUE or --path, not both")
-		return nil, errUsage
+		return nil, cli.ErrUsage
 	case f.path == "-":
 		return io.ReadAll(stdin)
 	case f.path != "":
@@ -242,13 +248,13 @@ func putValue(f *kvKeyFlags, pos []string, stdin io.Reader, stderr io.Writer) ([
 		return []byte(pos[1]), nil
 	}
 	fmt.Fprintln(stderr, "bindery kv key put: give a VALUE or --path FILE")
-	return nil, errUsage
+	return nil, cli.ErrUsage
 }
 
 // kvTarget finds the data directory and, for --binding, the namespace id
 // (into f.nsID); declared are the namespace ids the config in use declares
 // (none when --persist-to and --namespace-id need no config).
-func kvTarget(f *kvKeyFlags) (dir string, declared []string, err error) {
+func kvTarget(f *kvKeyFlags, loadConfig func(path, env string, optional bool) (*bindings.ConfigFile, error)) (dir string, declared []string, err error) {
 	dir = f.persistTo
 	if f.binding == "" && dir != "" {
 		return dir, nil, nil
@@ -258,17 +264,17 @@ func kvTarget(f *kvKeyFlags) (dir string, declared []string, err error) {
 		return "", nil, err
 	}
 	if f.binding != "" {
-		n, ok := cfg.KVNamespace(f.binding)
+		n, ok := kvNamespace(cfg, f.binding)
 		if !ok {
 			return "", nil, fmt.Errorf("%s has no kv_namespaces entry with binding %q%s", cfg.Path, f.binding, bindingNames(cfg))
 		}
-		f.nsID = namespaceID(n)
+		f.nsID = n.LocalID()
 	}
-	for _, n := range cfg.KVNamespaces {
-		declared = append(declared, namespaceID(n))
+	for _, n := range Namespaces(cfg.Bindings["kv"]) {
+		declared = append(declared, n.LocalID())
 	}
 	if dir == "" {
-		dir = filepath.Join(configDir(cfg), ".bindery", "state")
+		dir = filepath.Join(cfg.Dir(), ".bindery", "state")
 	}
 	return dir, declared, nil
 }
@@ -314,7 +320,7 @@ func unknownNamespace(id, where string, known, declared []string, canCreate bool
 
 // kvList prints every key of a namespace (with prefix) as a JSON array.
 func kvList(ctx context.Context, store kvStore, id, prefix string, stdout io.Writer) error {
-	keys := []admin.KeyInfo{}
+	keys := []KeyInfo{}
 	o := kv.ListOptions{Prefix: prefix}
 	for {
 		res, err := store.KVList(ctx, id, o)
@@ -322,7 +328,7 @@ func kvList(ctx context.Context, store kvStore, id, prefix string, stdout io.Wri
 			return err
 		}
 		for _, k := range res.Keys {
-			keys = append(keys, admin.KeyInfo{Name: k.Name, Expiration: k.Expiration, Metadata: json.RawMessage(k.Metadata)})
+			keys = append(keys, KeyInfo{Name: k.Name, Expiration: k.Expiration, Metadata: json.RawMessage(k.Metadata)})
 		}
 		if res.Complete || res.Cursor == "" {
 			break
@@ -334,9 +340,9 @@ func kvList(ctx context.Context, store kvStore, id, prefix string, stdout io.Wri
 	return enc.Encode(keys)
 }
 
-func bindingNames(cfg *wrangler.Config) string {
+func bindingNames(cfg *bindings.ConfigFile) string {
 	var names []string
-	for _, n := range cfg.KVNamespaces {
+	for _, n := range Namespaces(cfg.Bindings["kv"]) {
 		names = append(names, n.Binding)
 	}
 	if len(names) == 0 {
@@ -351,16 +357,26 @@ func bindingNames(cfg *wrangler.Config) string {
 func openKV(ctx context.Context, dir string) (store kvStore, where string, closeFn func(), err error) {
 	info, err := state.ReadServerInfo(dir)
 	if err == nil {
-		c := &admin.Client{URL: info.Admin, Token: info.Token}
+		c := NewClient(info.Admin, info.Token, nil)
 		if err := c.Ping(ctx); err == nil {
 			return c, fmt.Sprintf("the dev server on %s (admin API %s)", dir, info.Admin), func() {}, nil
 		}
 	} else if !errors.Is(err, state.ErrNoServer) {
 		return nil, "", nil, err
 	}
-	st, err := state.Open(dir, slog.New(slog.DiscardHandler))
+	st, err := state.Open(dir, state.Options{GCInterval: -1})
 	if err != nil {
 		return nil, "", nil, err
 	}
 	return direct{st}, dir, func() { st.Close() }, nil
+}
+
+// kvNamespace returns the config's kv_namespaces entry bound as binding.
+func kvNamespace(cfg *bindings.ConfigFile, binding string) (Namespace, bool) {
+	for _, n := range Namespaces(cfg.Bindings["kv"]) {
+		if n.Binding == binding {
+			return n, true
+		}
+	}
+	return Namespace{}, false
 }

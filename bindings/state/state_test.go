@@ -15,8 +15,7 @@ import (
 
 	"github.com/bindery-run/bindery/bindings/kv"
 	"github.com/bindery-run/bindery/bindings/r2"
-	"github.com/bindery-run/bindery/internal/badgerdb"
-	"github.com/bindery-run/bindery/internal/state"
+	"github.com/bindery-run/bindery/bindings/state"
 )
 
 func TestOpen(t *testing.T) {
@@ -45,7 +44,7 @@ func TestOpen(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := tc.setup(t, t.TempDir())
-			st, err := state.Open(dir, nil)
+			st, err := state.Open(dir, state.Options{})
 			if tc.wantErr {
 				if err == nil {
 					st.Close()
@@ -79,7 +78,7 @@ func TestOpen(t *testing.T) {
 func TestReopenPersists(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	st, err := state.Open(dir, nil)
+	st, err := state.Open(dir, state.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +103,7 @@ func TestReopenPersists(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	st, err = state.Open(dir, nil)
+	st, err = state.Open(dir, state.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,24 +140,24 @@ func TestReopenPersists(t *testing.T) {
 }
 
 // TestOpenLocked: a directory another State holds cannot be opened; the
-// error is a *badgerdb.LockedError that says what to do, and the holder
+// error is a *state.LockedError that says what to do, and the holder
 // keeps working. Once it is closed, Open succeeds.
 func TestOpenLocked(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	st, err := state.Open(dir, nil)
+	st, err := state.Open(dir, state.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := state.Open(dir, nil)
+	second, err := state.Open(dir, state.Options{})
 	if err == nil {
 		second.Close()
 		st.Close()
 		t.Fatal("a second Open of a held directory succeeded")
 	}
-	var locked *badgerdb.LockedError
+	var locked *state.LockedError
 	if !errors.As(err, &locked) || locked.Dir != filepath.Join(dir, "kv") {
-		t.Errorf("error %v (%T): want a *badgerdb.LockedError for %s", err, err, filepath.Join(dir, "kv"))
+		t.Errorf("error %v (%T): want a *state.LockedError for %s", err, err, filepath.Join(dir, "kv"))
 	}
 	for _, want := range []string{"state: ", "in use by another bindery process", "admin API"} {
 		if !strings.Contains(err.Error(), want) {
@@ -171,7 +170,7 @@ func TestOpenLocked(t *testing.T) {
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
-	st, err = state.Open(dir, nil)
+	st, err = state.Open(dir, state.Options{})
 	if err != nil {
 		t.Fatalf("Open after Close: %v", err)
 	}
@@ -349,4 +348,32 @@ func withServerJSON(entries []os.DirEntry) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// TestGCRunsUntilClose: the value-log GC the state starts runs while it is
+// open (a short interval, with writes that make garbage) and stops at
+// Close, which waits for it; closing twice is fine.
+func TestGCRunsUntilClose(t *testing.T) {
+	for _, every := range []time.Duration{time.Millisecond, -1} {
+		st, err := state.Open(t.TempDir(), state.Options{GCInterval: every})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ns := st.KV("gc")
+		for i := range 50 {
+			if err := ns.Put(context.Background(), "k", bytes.Repeat([]byte{byte(i)}, 8<<10), kv.PutOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+		if err := st.Close(); err != nil {
+			t.Fatalf("GCInterval %v: Close: %v", every, err)
+		}
+		if err := st.Close(); err != nil {
+			t.Errorf("second Close: %v", err)
+		}
+		if !st.DB().IsClosed() {
+			t.Error("DB open after Close")
+		}
+	}
 }

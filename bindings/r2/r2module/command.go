@@ -1,4 +1,4 @@
-package main
+package r2module
 
 import (
 	"context"
@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,10 +16,10 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/bindery-run/bindery/bindings"
 	"github.com/bindery-run/bindery/bindings/r2"
-	"github.com/bindery-run/bindery/internal/admin"
-	"github.com/bindery-run/bindery/internal/state"
-	"github.com/bindery-run/bindery/internal/wrangler"
+	"github.com/bindery-run/bindery/bindings/state"
+	"github.com/bindery-run/bindery/internal/cli"
 )
 
 const r2Usage = `Usage: bindery r2 object COMMAND ARGS [flags]
@@ -81,7 +80,7 @@ as R2's list result with --json. With --binding NAME, give PREFIX alone
 }
 
 // r2Objects is what the r2 commands need, served by a dev server's admin
-// API (*admin.Client) or by the data directory opened directly (r2Direct).
+// API (*Client) or by the data directory opened directly (r2Direct).
 type r2Objects interface {
 	R2Buckets(ctx context.Context) ([]r2.BucketInfo, error)
 	R2CreateBucket(ctx context.Context, bucket string) error
@@ -151,7 +150,7 @@ type r2ObjectFlags struct {
 	pipe bool
 	// put
 	contentType, contentDisposition, contentEncoding, contentLanguage, cacheControl, expires, storageClass string
-	metadata                                                                                               repeated
+	metadata                                                                                               cli.Repeated
 	create                                                                                                 bool
 	// get
 	rng string
@@ -161,51 +160,58 @@ type r2ObjectFlags struct {
 	json, includeMetadata     bool
 }
 
-func runR2(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	op, rest, err := subcommand(args, "r2", "object", r2Usage, r2OpHelp, stdout, stderr)
+// command is the module's bindery subcommand, bindery r2.
+func command() *bindings.Command {
+	return &bindings.Command{Name: "r2", Usage: "r2 object put|get|delete|list: read and write R2 buckets", Run: runR2}
+}
+
+func runR2(ctx context.Context, args []string, env bindings.CommandEnv) error {
+	stdout, stderr := env.Out, env.Err
+	op, rest, err := cli.Subcommand(args, "r2", "object", r2Usage, r2OpHelp, stdout, stderr)
 	if op == "" {
 		return err
 	}
-	return runR2Object(ctx, op, rest, stdin, stdout, stderr)
+	return runR2Object(ctx, op, rest, env)
 }
 
 // runR2Object implements "bindery r2 object OP".
-func runR2Object(ctx context.Context, op string, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+func runR2Object(ctx context.Context, op string, args []string, env bindings.CommandEnv) error {
+	stdin, stdout, stderr := env.In, env.Out, env.Err
 	head, ok := r2OpHelp(op)
 	if !ok {
 		fmt.Fprintf(stderr, "bindery r2 object: unknown command %q\n\n%s", op, r2Usage)
-		return errUsage
+		return cli.ErrUsage
 	}
 	var f r2ObjectFlags
 	fs := flag.NewFlagSet("bindery r2 object "+op, flag.ContinueOnError)
 	fs.StringVar(&f.binding, "binding", "", "the bucket of the config's [[r2_buckets]] entry with binding `NAME` (then leave BUCKET/ out of the argument)")
 	fs.StringVar(&f.config, "config", "", "the wrangler.toml or wrangler.json(c) `FILE` to use (default: the one in the current directory)")
-	alias(fs, "c", "config")
+	cli.Alias(fs, "c", "config")
 	fs.StringVar(&f.env, "env", "", "use the [env.`NAME`] section of the config")
-	alias(fs, "e", "env")
+	cli.Alias(fs, "e", "env")
 	fs.StringVar(&f.persistTo, "persist-to", "", "the data is in `DIR` (default .bindery/state beside the config)")
 	switch op {
 	case "put":
 		fs.StringVar(&f.file, "file", "", "upload the file `PATH`")
-		alias(fs, "f", "file")
+		cli.Alias(fs, "f", "file")
 		fs.BoolVar(&f.pipe, "pipe", false, "upload standard input")
-		alias(fs, "p", "pipe")
+		cli.Alias(fs, "p", "pipe")
 		fs.StringVar(&f.contentType, "content-type", "", "the object's Content-Type: `TYPE`")
-		alias(fs, "ct", "content-type")
+		cli.Alias(fs, "ct", "content-type")
 		fs.StringVar(&f.contentDisposition, "content-disposition", "", "the object's Content-Disposition: `VALUE`")
 		fs.StringVar(&f.contentEncoding, "content-encoding", "", "the object's Content-Encoding: `VALUE`")
 		fs.StringVar(&f.contentLanguage, "content-language", "", "the object's Content-Language: `VALUE`")
 		fs.StringVar(&f.cacheControl, "cache-control", "", "the object's Cache-Control: `VALUE`")
 		fs.StringVar(&f.expires, "expires", "", "the object's Expires: `TIME`, as RFC 3339 or an HTTP date")
 		fs.StringVar(&f.storageClass, "storage-class", "", "the object's storage `CLASS`: Standard (default) or InfrequentAccess")
-		alias(fs, "s", "storage-class")
+		cli.Alias(fs, "s", "storage-class")
 		fs.Var(&f.metadata, "metadata", "custom metadata `NAME=VALUE` (repeatable)")
 		fs.BoolVar(&f.create, "create", false, "create the bucket if the data directory does not have it")
 	case "get":
 		fs.StringVar(&f.file, "file", "", "write the object to `PATH` (default: the key's last segment, in the current directory)")
-		alias(fs, "f", "file")
+		cli.Alias(fs, "f", "file")
 		fs.BoolVar(&f.pipe, "pipe", false, "write the object to standard output, and nothing else")
-		alias(fs, "p", "pipe")
+		cli.Alias(fs, "p", "pipe")
 		fs.StringVar(&f.rng, "range", "", "get only the bytes `RANGE` names: bytes=FIRST-LAST, bytes=FIRST- or bytes=-SUFFIX")
 	case "list":
 		fs.StringVar(&f.prefix, "prefix", "", "only keys that start with `P`")
@@ -215,13 +221,13 @@ func runR2Object(ctx context.Context, op string, args []string, stdin io.Reader,
 		fs.BoolVar(&f.json, "json", false, "print R2's list result as JSON instead of a table")
 		fs.BoolVar(&f.includeMetadata, "include-metadata", false, "with --json, include HTTP and custom metadata")
 	}
-	pos, err := parse(fs, head, args, stdout, stderr)
+	pos, err := cli.Parse(fs, head, args, stdout, stderr)
 	if err != nil {
 		return err
 	}
 	usageErr := func(format string, a ...any) error {
 		fmt.Fprintf(stderr, "bindery r2 object %s: %s\n", op, fmt.Sprintf(format, a...))
-		return errUsage
+		return cli.ErrUsage
 	}
 
 	// The bucket and key.
@@ -265,20 +271,21 @@ func runR2Object(ctx context.Context, op string, args []string, stdin io.Reader,
 
 	// The data directory, and the bucket of --binding.
 	dir := f.persistTo
-	var cfg *wrangler.Config
+	var cfg *bindings.ConfigFile
 	if f.binding != "" || dir == "" {
-		if cfg, err = loadConfig(f.config, f.env, f.binding == ""); err != nil {
+		if cfg, err = env.LoadConfig(f.config, f.env, f.binding == ""); err != nil {
 			return err
 		}
 		if f.binding != "" {
-			i := slices.IndexFunc(cfg.R2Buckets, func(b wrangler.R2Bucket) bool { return b.Binding == f.binding })
+			bs := Buckets(cfg.Bindings["r2"])
+			i := slices.IndexFunc(bs, func(b Bucket) bool { return b.Binding == f.binding })
 			if i < 0 {
 				return fmt.Errorf("%s has no r2_buckets entry with binding %q%s", cfg.Path, f.binding, r2BindingNames(cfg))
 			}
-			bucket = bucketName(cfg.R2Buckets[i])
+			bucket = bs[i].LocalName()
 		}
 		if dir == "" {
-			dir = filepath.Join(configDir(cfg), ".bindery", "state")
+			dir = filepath.Join(cfg.Dir(), ".bindery", "state")
 		}
 	}
 
@@ -304,7 +311,7 @@ func runR2Object(ctx context.Context, op string, args []string, stdin io.Reader,
 		return err
 	}
 
-	declared := cfg != nil && slices.ContainsFunc(cfg.R2Buckets, func(b wrangler.R2Bucket) bool { return bucketName(b) == bucket })
+	declared := cfg != nil && slices.ContainsFunc(Buckets(cfg.Bindings["r2"]), func(b Bucket) bool { return b.LocalName() == bucket })
 	create := declared || f.create
 	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) && !create {
 		// Nothing there, so no bucket: say so without making the directory.
@@ -322,9 +329,9 @@ func runR2Object(ctx context.Context, op string, args []string, stdin io.Reader,
 }
 
 // r2BindingNames lists the config's R2 bindings for an error message.
-func r2BindingNames(cfg *wrangler.Config) string {
+func r2BindingNames(cfg *bindings.ConfigFile) string {
 	var names []string
-	for _, b := range cfg.R2Buckets {
+	for _, b := range Buckets(cfg.Bindings["r2"]) {
 		names = append(names, b.Binding)
 	}
 	if len(names) == 0 {
@@ -379,14 +386,14 @@ func noSuchBucket(bucket, where string, names []string, canCreate bool) error {
 func openR2Objects(ctx context.Context, dir string) (store r2Objects, where string, closeFn func(), err error) {
 	info, err := state.ReadServerInfo(dir)
 	if err == nil {
-		c := &admin.Client{URL: info.Admin, Token: info.Token}
+		c := NewClient(info.Admin, info.Token, nil)
 		if err := c.Ping(ctx); err == nil {
 			return c, fmt.Sprintf("the dev server on %s (admin API %s)", dir, info.Admin), func() {}, nil
 		}
 	} else if !errors.Is(err, state.ErrNoServer) {
 		return nil, "", nil, err
 	}
-	st, err := state.Open(dir, slog.New(slog.DiscardHandler))
+	st, err := state.Open(dir, state.Options{GCInterval: -1})
 	if err != nil {
 		return nil, "", nil, err
 	}
@@ -403,7 +410,7 @@ func r2Put(ctx context.Context, f *r2ObjectFlags, bucket, key string, stdin io.R
 		StorageClass: f.storageClass,
 	}
 	if f.expires != "" {
-		t, err := admin.ParseExpires(f.expires)
+		t, err := ParseExpires(f.expires)
 		if err != nil {
 			return nil, usageErr("--expires: %v", err)
 		}
@@ -468,7 +475,7 @@ func r2Get(ctx context.Context, f *r2ObjectFlags, bucket, key string, stdout, st
 	var o r2.GetOptions
 	if f.rng != "" {
 		var err error
-		if o.Range, err = admin.ParseRange(f.rng); err != nil {
+		if o.Range, err = ParseRange(f.rng); err != nil {
 			return nil, usageErr("--range: %v", err)
 		}
 	}
@@ -624,7 +631,7 @@ func r2List(ctx context.Context, store r2Objects, f *r2ObjectFlags, bucket strin
 	if f.json {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(admin.R2ListToWire(all))
+		return enc.Encode(R2ListToWire(all))
 	}
 	if len(all.Objects)+len(all.DelimitedPrefixes) == 0 {
 		fmt.Fprintf(stderr, "No objects in bucket %q%s\n", bucket, describePrefix(f.prefix))

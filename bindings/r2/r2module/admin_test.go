@@ -1,4 +1,4 @@
-package admin
+package r2module
 
 import (
 	"context"
@@ -16,10 +16,20 @@ import (
 	"time"
 
 	"github.com/bindery-run/bindery/bindings/r2"
+	"github.com/bindery-run/bindery/internal/admin"
 	"github.com/bindery-run/bindery/internal/badgerdb"
 )
 
 const testToken = "secret"
+
+// handler serves the admin API with the R2 routes over store.
+func handler(store R2Buckets) http.Handler {
+	var rs []admin.Route
+	for _, r := range Routes(store) {
+		rs = append(rs, admin.Route{Pattern: r.Pattern, Handler: r.Handler})
+	}
+	return admin.Handler(rs, testToken)
+}
 
 // newR2Server serves the admin API over a fresh store with the buckets
 // "files" and "empty".
@@ -43,9 +53,9 @@ func newR2Server(t *testing.T, limits r2.Limits) (*httptest.Server, *Client) {
 			t.Fatal(err)
 		}
 	}
-	srv := httptest.NewServer(Handler(nil, store, testToken))
+	srv := httptest.NewServer(handler(store))
 	t.Cleanup(srv.Close)
-	return srv, &Client{URL: srv.URL, Token: testToken}
+	return srv, NewClient(srv.URL, testToken, nil)
 }
 
 func md5hex(s string) string {
@@ -132,7 +142,7 @@ func TestR2Routes(t *testing.T) {
 			if resp.StatusCode != tc.status {
 				t.Errorf("status %d, want %d: %s", resp.StatusCode, tc.status, body)
 			}
-			if got := resp.Header.Get(HeaderErrorCode); got != tc.code {
+			if got := resp.Header.Get(admin.HeaderErrorCode); got != tc.code {
 				t.Errorf("error code %q, want %q", got, tc.code)
 			}
 			if !strings.Contains(string(body), tc.want) {
@@ -144,17 +154,6 @@ func TestR2Routes(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func TestR2Disabled(t *testing.T) {
-	srv := httptest.NewServer(Handler(nil, nil, testToken))
-	defer srv.Close()
-	c := &Client{URL: srv.URL, Token: testToken}
-	_, err := c.R2Buckets(context.Background())
-	var e *Error
-	if !errors.As(err, &e) || e.Status != http.StatusNotImplemented || !strings.Contains(err.Error(), "no R2 store") {
-		t.Errorf("R2Buckets = %v, want a 501 naming the missing store", err)
 	}
 }
 
