@@ -259,14 +259,9 @@ func startDevServer(ctx context.Context, f *devFlags, p *devProject, log *slog.L
 		d.onClose(func() { sv.ln.Close() })
 	}
 
-	cacheDir := f.cacheDir
-	if cacheDir == "" {
-		if c, err := os.UserCacheDir(); err == nil {
-			cacheDir = filepath.Join(c, "bindery", "wazero")
-		}
-	}
 	t0 := time.Now()
-	rt, err := host.NewRuntime(ctx, host.RuntimeConfig{CacheDir: cacheDir, Interfaces: bindings.Interfaces(p.mods), Logger: log})
+	rt, err := host.NewRuntime(ctx, host.RuntimeConfig{CacheDir: f.cacheDir, // "": the user cache dir
+		Interfaces: bindings.Interfaces(p.mods), Logger: log})
 	if err != nil {
 		return nil, err
 	}
