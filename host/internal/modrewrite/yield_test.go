@@ -187,3 +187,36 @@ func TestInstrumentKeepsSemantics(t *testing.T) {
 		t.Error("a truncated trailing section was accepted")
 	}
 }
+
+// FuzzInstrument: Instrument takes untrusted modules (every guest a host
+// loads). On any input it must not panic, and a module that wazero
+// accepts must, once instrumented, still be one wazero accepts: a
+// rewrite must never turn a valid guest into an invalid (or worse, a
+// differently valid) one. Seeds: the host's WAT fixtures.
+func FuzzInstrument(f *testing.F) {
+	paths, _ := filepath.Glob("../../testdata/*.wasm")
+	for _, p := range paths {
+		if b, err := os.ReadFile(p); err == nil && len(b) < 64<<10 {
+			f.Add(b)
+		}
+	}
+	ctx := context.Background()
+	r := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter())
+	f.Cleanup(func() { r.Close(ctx) })
+	f.Fuzz(func(t *testing.T, wasm []byte) {
+		out, err := Instrument(wasm, 100)
+		if err != nil {
+			return
+		}
+		cm, err := r.CompileModule(ctx, wasm)
+		if err != nil {
+			return // invalid input: what Instrument made of it does not matter, wazero refuses both
+		}
+		cm.Close(ctx)
+		cm, err = r.CompileModule(ctx, out)
+		if err != nil {
+			t.Fatalf("a module wazero accepts no longer compiles once instrumented: %v", err)
+		}
+		cm.Close(ctx)
+	})
+}
