@@ -80,15 +80,15 @@ type Runtime struct {
 	// every runtime ~25 ms and several MiB when defined up front).
 	// It also guards slots, deny, ifaces and byName, which grow when a
 	// guest's Binding brings an interface the runtime did not serve yet.
-	mu      sync.Mutex
-	wasi02  bool // the WASI 0.2 interfaces are registered (serveWASI02)
+	mu     sync.Mutex
+	wasi02 bool // the WASI 0.2 interfaces are registered (serveWASI02)
 	// open are the interfaces every guest may import, granted or not: the
 	// core ones, RuntimeConfig.Interfaces (ungranted, a guest gets their
 	// Deny) and WASI 0.2 (its policy is the guest's WASIConfig). Any other
 	// interface, which a Binding brought, only the guests granted it may
 	// import: otherwise whether an ungranted import failed at NewGuest or
 	// trapped when called would depend on which guest came first.
-	open map[string]bool
+	open    map[string]bool
 	defined map[wazero.Runtime]map[string]bool
 	exports map[string]map[string]bool // host module -> its functions
 
