@@ -15,6 +15,7 @@ import (
 	"github.com/bindery-run/bindery/abi"
 	"github.com/bindery-run/bindery/bindings/kv"
 	"github.com/bindery-run/bindery/host"
+	"github.com/bindery-run/bindery/internal/testutil"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 )
@@ -105,6 +106,7 @@ func TestHostileGuests(t *testing.T) {
 		{threat: "memory bomb", coveredBy: "TestGuestErrors", kind: host.ErrMemoryLimit}, // guest.wat bomb with Limits.Memory
 		{threat: "memory bomb in a Worker", coveredBy: "TestBadGuests", kind: host.ErrMemoryLimit},
 		{threat: "memory below the module's minimum", coveredBy: "TestMemoryLimitBelowInitialMemory"},
+		{threat: "deep recursion in a Go guest, memory bomb in a Go guest, files, environment and network from a Go guest", coveredBy: "TestHostileGoGuest"},
 		{threat: "deep recursion", export: "recurse", args: []uint64{0}, kind: host.ErrTrap, want: "stack overflow"},
 		{threat: "trap storm: 10,000 failing calls, flat host memory", coveredBy: "TestGuestTrapStorm", kind: host.ErrTrap},
 		{threat: "host call quotas (operations, bytes, per interface)", coveredBy: "TestGuestErrors", kind: host.ErrQuota},
@@ -307,4 +309,61 @@ func TestHostileMissingImport(t *testing.T) {
 	}
 	g, _ := newGuest(t, rt, "guest", nil)
 	mustAdd(t, g)
+}
+
+// TestHostileGoGuest: the hostile-guest cases where a real language
+// runtime matters, with a Go wasip1 reactor (testdata/goplugin): its
+// runaway stack and heap end with ErrMemoryLimit, and what it reaches
+// for without a grant (a file, the environment, the network) is denied
+// inside the guest; the Guest serves a good call after each.
+func TestHostileGoGuest(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a Go guest")
+	}
+	wasm, err := os.ReadFile(testutil.BuildGoGuest(t, "host/testdata/goplugin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, _ := newRuntime(t)
+	g, err := rt.NewGuest(context.Background(), host.GuestConfig{Name: "goplugin", Wasm: wasm, Limits: host.Limits{Memory: 64 << 20}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { g.Close(context.Background()) })
+	tests := []struct {
+		threat string
+		export string
+		args   []uint64
+		kind   error // nil: the call succeeds and answers want
+		want   int32 // the answer when kind is nil
+	}{
+		{threat: "deep recursion", export: "recurse", args: []uint64{0}, kind: host.ErrMemoryLimit},
+		{threat: "memory bomb", export: "hog", args: []uint64{1 << 10}, kind: host.ErrMemoryLimit},
+		{threat: "a file it was not granted", export: "readfile", want: -1},
+		{threat: "the environment", export: "home", want: 0},
+		{threat: "the network", export: "dial", want: -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.threat, func(t *testing.T) {
+			before := g.Stats()
+			start := time.Now()
+			got, err := call(context.Background(), g, tt.export, tt.args...)
+			t.Logf("%s: %v in %v", tt.export, err, time.Since(start))
+			switch {
+			case tt.kind == nil && err != nil:
+				t.Errorf("%s: %v, want it denied inside the guest", tt.export, err)
+			case tt.kind == nil && int32(got) != tt.want:
+				t.Errorf("%s = %d, want %d", tt.export, int32(got), tt.want)
+			case tt.kind != nil && !errors.Is(err, tt.kind):
+				t.Errorf("%s: %v, want %v", tt.export, err, tt.kind)
+			case tt.kind != nil:
+				if s := g.Stats(); s.Discarded != before.Discarded+1 {
+					t.Errorf("stats %+v, want the instance discarded", s)
+				}
+			}
+			if n, err := call(context.Background(), g, "add", 2, 3); err != nil || n != 5 {
+				t.Fatalf("add(2, 3) = %d, %v after %s", n, err, tt.export)
+			}
+		})
+	}
 }
