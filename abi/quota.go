@@ -81,6 +81,19 @@ func Enter(ctx context.Context, slot int) *Instance {
 	return inst
 }
 
+// EnterChunk is Enter for a host function that moves one chunk of a body
+// (a resource method named write or read, e.g. an R2 object-writer's
+// write): the bytes it lifts and lowers are charged to the interface's
+// quota, but the call is not an operation — a body streamed in many chunks
+// is still the one operation that opened it.
+func EnterChunk(ctx context.Context, slot int) *Instance {
+	inst := From(ctx)
+	if inst.quota != nil && slot >= 0 && slot < len(inst.quota) {
+		inst.cur = slot
+	}
+	return inst
+}
+
 // chargeBytes charges n bytes copied in or out of guest memory to the
 // interface of the host call in progress.
 func (i *Instance) chargeBytes(n uint32) {

@@ -66,11 +66,11 @@ import (
 	"github.com/bindery-run/bindery/bindings/cache/diskcache"
 	"github.com/bindery-run/bindery/bindings/kv"
 	"github.com/bindery-run/bindery/bindings/r2"
+	"github.com/bindery-run/bindery/bindings/state"
 	"github.com/bindery-run/bindery/bindings/vars"
 	"github.com/bindery-run/bindery/host"
 	"github.com/bindery-run/bindery/internal/jsbuild"
 	"github.com/bindery-run/bindery/internal/jsbuild/jstest"
-	"github.com/bindery-run/bindery/internal/state"
 	"github.com/bindery-run/bindery/internal/testutil"
 )
 
@@ -460,7 +460,7 @@ func loadMain(t *testing.T, mainPath string) ([]byte, *host.InitConfig, func(str
 func newWorkerIn(t *testing.T, name string, wasm []byte, cacheDir string, mutate ...func(*host.WorkerConfig)) (*host.Worker, *state.State, time.Duration) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := state.Open(t.TempDir(), slog.New(slog.DiscardHandler))
+	st, err := state.Open(t.TempDir(), state.Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

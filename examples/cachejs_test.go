@@ -24,11 +24,11 @@ import (
 	"github.com/bindery-run/bindery/bindings/cache/diskcache"
 	"github.com/bindery-run/bindery/bindings/kv"
 	"github.com/bindery-run/bindery/bindings/r2"
+	"github.com/bindery-run/bindery/bindings/state"
 	"github.com/bindery-run/bindery/bindings/vars"
 	"github.com/bindery-run/bindery/host"
 	"github.com/bindery-run/bindery/internal/jsbuild"
 	"github.com/bindery-run/bindery/internal/jsbuild/jstest"
-	"github.com/bindery-run/bindery/internal/state"
 	"github.com/bindery-run/bindery/internal/testutil"
 )
 
@@ -46,7 +46,7 @@ func cacheWorker(t *testing.T, js *jsbuild.Worker, dir string, logs io.Writer) (
 	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	st, err := state.Open(dir, log)
+	st, err := state.Open(dir, state.Options{Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}

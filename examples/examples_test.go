@@ -25,9 +25,9 @@ import (
 	cacheapi "github.com/bindery-run/bindery/bindings/cache"
 	"github.com/bindery-run/bindery/bindings/kv"
 	"github.com/bindery-run/bindery/bindings/r2"
+	"github.com/bindery-run/bindery/bindings/state"
 	"github.com/bindery-run/bindery/bindings/vars"
 	"github.com/bindery-run/bindery/host"
-	"github.com/bindery-run/bindery/internal/state"
 	"github.com/bindery-run/bindery/internal/testutil"
 )
 
@@ -84,7 +84,7 @@ func TestHello(t *testing.T) {
 }
 
 func TestKVRest(t *testing.T) {
-	st, err := state.Open(t.TempDir(), slog.New(slog.DiscardHandler))
+	st, err := state.Open(t.TempDir(), state.Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,15 +18,15 @@ import (
 	"testing"
 
 	"github.com/bindery-run/bindery/bindings/r2"
+	"github.com/bindery-run/bindery/bindings/state"
 	"github.com/bindery-run/bindery/host"
-	"github.com/bindery-run/bindery/internal/state"
 )
 
 // newR2Worker serves examples/r2-files with FILES bound to bucket "files"
 // of a fresh data directory.
 func newR2Worker(t testing.TB) (*host.Worker, *state.State) {
 	t.Helper()
-	st, err := state.Open(t.TempDir(), slog.New(slog.DiscardHandler))
+	st, err := state.Open(t.TempDir(), state.Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -29,9 +28,9 @@ import (
 
 	"github.com/bindery-run/bindery/abi"
 	"github.com/bindery-run/bindery/bindings/kv"
+	"github.com/bindery-run/bindery/bindings/state"
 	"github.com/bindery-run/bindery/bindings/vars"
 	"github.com/bindery-run/bindery/host"
-	"github.com/bindery-run/bindery/internal/state"
 	"github.com/bindery-run/bindery/internal/testutil"
 )
 
@@ -398,13 +397,13 @@ func BenchmarkHostCall(b *testing.B) {
 // BenchmarkKV compares KV through a Worker (GET/PUT /kv/<key> via
 // ServeHTTP: HTTP bridge, guest, SDK, Canonical ABI, KV semantics, Badger)
 // with the same operation as a direct kv.Namespace call on the same Badger
-// state directory (internal/state, as bindery dev opens it). The Workers
+// state directory (bindings/state, as bindery dev opens it). The Workers
 // are examples/kv-rest (Go) and bench/guests/kv-rest-c (C). 100-byte values
 // over 1000 keys, preloaded.
 func BenchmarkKV(b *testing.B) {
 	ctx := context.Background()
 	rt := benchRuntime(b)
-	st, err := state.Open(b.TempDir(), slog.New(slog.DiscardHandler))
+	st, err := state.Open(b.TempDir(), state.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

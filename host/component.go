@@ -61,7 +61,7 @@ func (g *graph) close(ctx context.Context) error {
 // compileComponent plans, rewrites and compiles a component's core
 // modules. yields is false when a module could not be instrumented: then
 // the whole graph runs on the engine that watches its context.
-func (rt *Runtime) compileComponent(ctx context.Context, wasm []byte) (g *graph, engine wazero.Runtime, yields bool, err error) {
+func (rt *Runtime) compileComponent(ctx context.Context, wasm []byte, granted []int) (g *graph, engine wazero.Runtime, yields bool, err error) {
 	plan, err := component.Parse(wasm)
 	if err != nil {
 		return nil, nil, false, err
@@ -165,7 +165,7 @@ func (rt *Runtime) compileComponent(ctx context.Context, wasm []byte) (g *graph,
 		g.compiled = append(g.compiled, cm)
 		err = rt.define(ctx, engine, cm)
 		if err == nil {
-			err = rt.checkImports(cm)
+			err = rt.checkImports(cm, granted)
 		}
 		if err != nil {
 			g.close(ctx)

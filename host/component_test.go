@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/binary"
 	"io"
-	"log/slog"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -13,8 +12,8 @@ import (
 
 	"github.com/bindery-run/bindery/abi"
 	"github.com/bindery-run/bindery/bindings/kv"
+	"github.com/bindery-run/bindery/bindings/state"
 	. "github.com/bindery-run/bindery/host/internal/wasmgen" //nolint:revive // a tiny assembler DSL
-	"github.com/bindery-run/bindery/internal/state"
 )
 
 // testComponent assembles a component shaped like a componentize-py one,
@@ -121,7 +120,7 @@ func get(t *testing.T, w *Worker) (int, []byte) {
 // core module, and pool instances share nothing.
 func TestComponentWorker(t *testing.T) {
 	ctx := context.Background()
-	st, err := state.Open(t.TempDir(), slog.New(slog.DiscardHandler))
+	st, err := state.Open(t.TempDir(), state.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -208,7 +208,7 @@ func (rt *Runtime) newGuest(ctx context.Context, cfg GuestConfig, o guestOpts) (
 		if cfg.Init != nil {
 			return nil, errf(errors.New("Init pre-initialises core modules; this is a component"))
 		}
-		g, engine, yields, err := rt.compileComponent(ctx, cfg.Wasm)
+		g, engine, yields, err := rt.compileComponent(ctx, cfg.Wasm, slots)
 		if err != nil {
 			return nil, errf(err)
 		}
@@ -258,7 +258,7 @@ func (rt *Runtime) newGuest(ctx context.Context, cfg GuestConfig, o guestOpts) (
 	if err := rt.define(ctx, engine, cm); err != nil {
 		return fail(err)
 	}
-	if err := rt.checkImports(cm); err != nil {
+	if err := rt.checkImports(cm, slots); err != nil {
 		return fail(err)
 	}
 	if o.worker {

@@ -745,3 +745,53 @@ func TestGuestGoPlugin(t *testing.T) {
 		t.Errorf("a granted sleep of 20ms took %v", d)
 	}
 }
+
+// TestGuestUngrantedImport: a guest that imports an interface it was not
+// granted fails NewGuest naming it, whether or not another guest on the
+// runtime was granted that interface first; listed in
+// RuntimeConfig.Interfaces, the ungranted guest gets its Deny instead.
+func TestGuestUngrantedImport(t *testing.T) {
+	ctx := context.Background()
+	wasm := fixture(t, "guest.wasm")
+	cases := []struct {
+		name        string
+		cfg         host.RuntimeConfig
+		grantFirst  bool
+		wantErrPart string
+	}{
+		{"never registered", host.RuntimeConfig{NoCache: true}, false, "does not provide"},
+		{"another guest granted it", host.RuntimeConfig{NoCache: true}, true, "not granted"},
+		{"denied by the runtime", host.RuntimeConfig{NoCache: true, Interfaces: []abi.Interface{testWIT()}}, true, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rt, err := host.NewRuntime(ctx, tc.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rt.Close(ctx)
+			if tc.grantFirst {
+				g, err := rt.NewGuest(ctx, host.GuestConfig{Name: "granted", Wasm: wasm, Bindings: []host.Binding{newTestHost()}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer g.Close(ctx)
+			}
+			g, err := rt.NewGuest(ctx, host.GuestConfig{Name: "ungranted", Wasm: wasm})
+			if tc.wantErrPart == "" {
+				if err != nil {
+					t.Fatalf("NewGuest: %v, want it to start with the interface denied", err)
+				}
+				g.Close(ctx)
+				return
+			}
+			if err == nil {
+				g.Close(ctx)
+				t.Fatal("NewGuest succeeded, want an error naming the ungranted interface")
+			}
+			if !strings.Contains(err.Error(), testIface) || !strings.Contains(err.Error(), tc.wantErrPart) {
+				t.Errorf("NewGuest: %v, want it to name %s and say %q", err, testIface, tc.wantErrPart)
+			}
+		})
+	}
+}

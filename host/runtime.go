@@ -82,6 +82,13 @@ type Runtime struct {
 	// guest's Binding brings an interface the runtime did not serve yet.
 	mu      sync.Mutex
 	wasi02  bool // the WASI 0.2 interfaces are registered (serveWASI02)
+	// open are the interfaces every guest may import, granted or not: the
+	// core ones, RuntimeConfig.Interfaces (ungranted, a guest gets their
+	// Deny) and WASI 0.2 (its policy is the guest's WASIConfig). Any other
+	// interface, which a Binding brought, only the guests granted it may
+	// import: otherwise whether an ungranted import failed at NewGuest or
+	// trapped when called would depend on which guest came first.
+	open map[string]bool
 	defined map[wazero.Runtime]map[string]bool
 	exports map[string]map[string]bool // host module -> its functions
 
@@ -118,7 +125,7 @@ func NewRuntime(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
 			cache = c
 		}
 	}
-	rt := &Runtime{cache: cache, cacheDir: cacheDir, log: log, slots: map[string]int{}, byName: map[string]abi.Interface{},
+	rt := &Runtime{cache: cache, cacheDir: cacheDir, log: log, slots: map[string]int{}, byName: map[string]abi.Interface{}, open: map[string]bool{},
 		defined: map[wazero.Runtime]map[string]bool{}, exports: map[string]map[string]bool{}}
 	core := []abi.Interface{
 		{Name: stream.StreamsInterface, Define: stream.DefineStreams},
@@ -141,6 +148,7 @@ func NewRuntime(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
 			return nil, fmt.Errorf("host: interface %s is defined twice", iface.Name)
 		}
 		rt.addInterface(iface)
+		rt.open[iface.Name] = true
 	}
 	rt.consoleSlot = rt.slots[logwit.ConsoleInterface]
 	r, err := rt.newEngine(ctx, false)
@@ -274,6 +282,7 @@ func (rt *Runtime) serveWASI02() {
 		if _, ok := rt.slots[iface.Name]; !ok {
 			rt.addInterface(iface)
 		}
+		rt.open[iface.Name] = true
 	}
 }
 
@@ -342,18 +351,26 @@ func (rt *Runtime) Close(ctx context.Context) error {
 
 // checkImports returns an error naming every function the module imports
 // that the runtime does not provide.
-func (rt *Runtime) checkImports(cm wazero.CompiledModule) error {
+func (rt *Runtime) checkImports(cm wazero.CompiledModule, granted []int) error {
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
-	var missing []string
+	var missing, ungranted []string
 	for _, f := range cm.ImportedFunctions() {
 		mod, name, _ := f.Import()
 		if strings.HasPrefix(mod, instancePrefix) {
 			continue // a component's core instance: resolved at instantiation
 		}
+		if iface, _ := splitVariant(mod); rt.byName[iface].Name != "" && !rt.open[iface] &&
+			!slices.Contains(granted, rt.slots[iface]) && !slices.Contains(ungranted, iface) {
+			ungranted = append(ungranted, iface)
+		}
 		if !rt.exports[mod][name] {
 			missing = append(missing, fmt.Sprintf("%q %q", mod, name))
 		}
+	}
+	if len(ungranted) > 0 {
+		return fmt.Errorf("it imports %s, which it is not granted: grant it a binding for each, or list the interface in RuntimeConfig.Interfaces so that an ungranted guest gets its Deny",
+			strings.Join(ungranted, ", "))
 	}
 	if len(missing) == 0 {
 		return nil

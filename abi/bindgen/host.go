@@ -127,6 +127,14 @@ func (s *side) hostImports(b *w, iface *wit.Interface, ig string) {
 	b.p("}\n")
 }
 
+// isChunk reports whether f moves one chunk of a body: a resource method
+// named write or read (an R2 object-writer's write, a cache body-writer's).
+// Its call is charged the bytes it moves but no operation, as Cloudflare
+// counts an R2 put as one operation however many chunks its body comes in.
+func isChunk(f *wit.Function) bool {
+	return f.IsMethod() && (f.BaseName() == "write" || f.BaseName() == "read")
+}
+
 func (s *side) hostImportFunc(b *w, f *wit.Function, hostIface string) {
 	var params []string
 	var names []string
@@ -158,7 +166,11 @@ func (s *side) hostImportFunc(b *w, f *wit.Function, hostIface string) {
 		}
 	}
 	b.p("hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {")
-	b.p("inst := %s.Enter(ctx, slot) // charges the call to the interface's quota", s.abi())
+	if isChunk(f) {
+		b.p("inst := %s.EnterChunk(ctx, slot) // a body's chunk: charges its bytes, not an operation", s.abi())
+	} else {
+		b.p("inst := %s.Enter(ctx, slot) // charges the call to the interface's quota", s.abi())
+	}
 	// Lift the arguments.
 	var args []string
 	if spill {

@@ -79,7 +79,7 @@ type OutputStream interface {
 // resource methods call the StreamsHost found in slot of the calling instance.
 func DefineStreams(hb wazero.HostModuleBuilder, slot int) {
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
+		inst := abi.EnterChunk(ctx, slot) // a body's chunk: charges its bytes, not an operation
 		v1 := inst.Handles.Get(inst, InputStreamType, uint32(stack[0])).(InputStream)
 		v2 := uint32(stack[1])
 		v, e := v1.Read(ctx, v2)
@@ -97,7 +97,7 @@ func DefineStreams(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "len_0", "retptr").Export("[method]input-stream.read")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
+		inst := abi.EnterChunk(ctx, slot) // a body's chunk: charges its bytes, not an operation
 		v6 := inst.Handles.Get(inst, OutputStreamType, uint32(stack[0])).(OutputStream)
 		v8 := inst.Bytes(uint32(stack[1]), uint32(stack[2]))
 		e := v6.Write(ctx, v8)

@@ -93,7 +93,7 @@ func (s *Store) writeBlob(ctx context.Context, body io.Reader, max int64, want C
 	if err != nil {
 		return nil, err
 	}
-	b, err := s.fill(ctx, f, body, max, want)
+	b, err := fill(ctx, f, body, max, want)
 	b.id = id
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -135,9 +135,11 @@ func fanout(id string) int {
 	return int(b[0])
 }
 
-// fill copies body to f while hashing it, fsyncs f, and checks the size
-// and the checksums.
-func (s *Store) fill(ctx context.Context, f *os.File, body io.Reader, max int64, want Checksums) (blob, error) {
+// fill copies body to w while hashing it, and checks the size and the
+// checksums. When w is a file, it starts writing it back as it goes and
+// fsyncs it at the end.
+func fill(ctx context.Context, w io.Writer, body io.Reader, max int64, want Checksums) (blob, error) {
+	f, _ := w.(*os.File)
 	type check struct {
 		want []byte
 		h    hash.Hash
@@ -210,11 +212,11 @@ func (s *Store) fill(ctx context.Context, f *os.File, body io.Reader, max int64,
 					free <- buf
 					return fmt.Errorf("%w: body is over %d bytes", ErrEntityTooLarge, max)
 				}
-				if _, err := f.Write((*buf)[:n]); err != nil {
+				if _, err := w.Write((*buf)[:n]); err != nil {
 					free <- buf
 					return err
 				}
-				if b.size-flushed >= writebackBytes {
+				if f != nil && b.size-flushed >= writebackBytes {
 					startWriteback(f, flushed, b.size-flushed)
 					flushed = b.size
 				}
@@ -230,7 +232,7 @@ func (s *Store) fill(ctx context.Context, f *os.File, body io.Reader, max int64,
 			}
 		}
 	}()
-	if err == nil {
+	if err == nil && f != nil {
 		// The fsync overlaps the hashing of the last chunks.
 		err = f.Sync()
 	}

@@ -11,27 +11,28 @@ import (
 	"github.com/dgraph-io/badger/v4"
 )
 
-// Bucket is a handle on one bucket of a Store. It is safe for concurrent
-// use.
-type Bucket struct {
+// storeBucket is the BucketBackend of a Store. It is safe for concurrent use.
+type storeBucket struct {
 	s    *Store
 	name string
 }
+
+var _ BucketBackend = (*storeBucket)(nil)
 
 // maxDeleteKeys is the most keys one Delete takes, as in S3's
 // DeleteObjects.
 const maxDeleteKeys = 1000
 
 // Name returns the bucket's name.
-func (b *Bucket) Name() string { return b.name }
+func (b *storeBucket) Name() string { return b.name }
 
 // errf wraps err with the operation, bucket and key.
-func (b *Bucket) errf(op, key string, err error) error {
+func (b *storeBucket) errf(op, key string, err error) error {
 	return fmt.Errorf("r2: %s %s/%s: %w", op, b.name, qkey(key), err)
 }
 
 // getEntry returns the entry of key, or nil if it does not exist.
-func (b *Bucket) getEntry(txn *badger.Txn, key string) (*entry, error) {
+func (b *storeBucket) getEntry(txn *badger.Txn, key string) (*entry, error) {
 	item, err := txn.Get(objectKey(b.name, key))
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return nil, nil
@@ -48,7 +49,7 @@ func (b *Bucket) getEntry(txn *badger.Txn, key string) (*entry, error) {
 }
 
 // Head returns the object key's metadata, or ErrNoSuchKey.
-func (b *Bucket) Head(ctx context.Context, key string) (*Object, error) {
+func (b *storeBucket) Head(ctx context.Context, key string) (*Object, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -77,7 +78,7 @@ func (b *Bucket) Head(ctx context.Context, key string) (*Object, error) {
 // *PreconditionFailedError (carrying the object) when opts.OnlyIf fails;
 // then no body is opened. The caller must close the body; it reads the
 // version found here even if the key is overwritten or deleted meanwhile.
-func (b *Bucket) Get(ctx context.Context, key string, opts GetOptions) (*ObjectBody, error) {
+func (b *storeBucket) Get(ctx context.Context, key string, opts GetOptions) (*ObjectBody, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -138,7 +139,7 @@ func (b *Bucket) Get(ctx context.Context, key string, opts GetOptions) (*ObjectB
 // current version); then nothing is stored. The returned object has
 // Checksums.MD5 set, and the digests of opts.Checksums and of a
 // HashingReader body, which are stored with the object.
-func (b *Bucket) Put(ctx context.Context, key string, body io.Reader, opts PutOptions) (*Object, error) {
+func (b *storeBucket) Put(ctx context.Context, key string, body io.Reader, opts PutOptions) (*Object, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -193,7 +194,7 @@ func (b *Bucket) Put(ctx context.Context, key string, body io.Reader, opts PutOp
 // commit makes e the current version of key if cond passes, in one
 // transaction that first runs extra and schedules the replaced version's
 // files for deletion. It sets e.uploaded.
-func (b *Bucket) commit(ctx context.Context, key string, e *entry, cond *Conditional, extra func(txn *badger.Txn) error) (replaced bool, err error) {
+func (b *storeBucket) commit(ctx context.Context, key string, e *entry, cond *Conditional, extra func(txn *badger.Txn) error) (replaced bool, err error) {
 	b.s.bucketMu.RLock()
 	defer b.s.bucketMu.RUnlock()
 	b.s.at("commit")
@@ -237,7 +238,7 @@ func (b *Bucket) commit(ctx context.Context, key string, e *entry, cond *Conditi
 // Delete deletes the objects keys (at most 1000) in one transaction.
 // Missing keys are not an error. The objects' files are deleted soon after,
 // once no reader can be about to open them.
-func (b *Bucket) Delete(ctx context.Context, keys ...string) error {
+func (b *storeBucket) Delete(ctx context.Context, keys ...string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -291,7 +292,7 @@ func (b *Bucket) Delete(ctx context.Context, keys ...string) error {
 // ErrInvalidArgument and ErrInvalidCursor. With a
 // Delimiter, each rolled-up prefix counts against the limit like an
 // object. List reads only the index, never object files.
-func (b *Bucket) List(ctx context.Context, opts ListOptions) (*ListResult, error) {
+func (b *storeBucket) List(ctx context.Context, opts ListOptions) (*ListResult, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

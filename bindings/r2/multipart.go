@@ -15,22 +15,26 @@ import (
 	"github.com/dgraph-io/badger/v4"
 )
 
-// MultipartUpload is an incomplete multipart upload of Key. Parts are
-// stored as they arrive; Complete turns them into the object without
-// copying bytes. It is safe for concurrent use (parts may be uploaded in
-// parallel).
-type MultipartUpload struct {
-	// Key is the key the completed object gets.
-	Key string
-	// UploadID identifies the upload; it is random and unguessable.
-	UploadID string
-
-	b *Bucket
+// storeUpload is the MultipartUpload of a Store: parts are stored as they
+// arrive, and Complete turns them into the object without copying bytes.
+// It is safe for concurrent use (parts may be uploaded in parallel).
+type storeUpload struct {
+	key      string // the key the completed object gets
+	uploadID string // random and unguessable
+	b        *storeBucket
 }
+
+var _ UploadBackend = (*storeUpload)(nil)
+
+// Key implements UploadBackend.
+func (u *storeUpload) Key() string { return u.key }
+
+// UploadID implements UploadBackend.
+func (u *storeUpload) UploadID() string { return u.uploadID }
 
 // CreateMultipartUpload starts a multipart upload of key; opts apply to the
 // completed object. It fails with ErrInvalidKey or ErrMetadataTooLarge.
-func (b *Bucket) CreateMultipartUpload(ctx context.Context, key string, opts MultipartOptions) (*MultipartUpload, error) {
+func (b *storeBucket) CreateMultipartUpload(ctx context.Context, key string, opts MultipartOptions) (UploadBackend, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -55,19 +59,24 @@ func (b *Bucket) CreateMultipartUpload(ctx context.Context, key string, opts Mul
 	if err != nil {
 		return nil, b.errf("create multipart upload", key, err)
 	}
-	return &MultipartUpload{Key: key, UploadID: id, b: b}, nil
+	return &storeUpload{key: key, uploadID: id, b: b}, nil
 }
 
 // ResumeMultipartUpload returns a handle on the upload uploadID of key
 // without checking that it exists (as R2 does); calls on it fail with
 // ErrNoSuchUpload if it does not.
-func (b *Bucket) ResumeMultipartUpload(key, uploadID string) *MultipartUpload {
-	return &MultipartUpload{Key: key, UploadID: uploadID, b: b}
+func (b *storeBucket) ResumeMultipartUpload(key, uploadID string) UploadBackend {
+	return b.resume(key, uploadID)
+}
+
+// resume is ResumeMultipartUpload with the concrete type.
+func (b *storeBucket) resume(key, uploadID string) *storeUpload {
+	return &storeUpload{key: key, uploadID: uploadID, b: b}
 }
 
 // ListMultipartUploads returns the bucket's incomplete uploads of keys that
 // start with prefix, sorted by key, then creation time.
-func (b *Bucket) ListMultipartUploads(ctx context.Context, prefix string) ([]UploadInfo, error) {
+func (b *storeBucket) ListMultipartUploads(ctx context.Context, prefix string) ([]UploadInfo, error) {
 	out := []UploadInfo{}
 	err := b.s.view(func(txn *badger.Txn) error {
 		if err := checkBucket(txn, b.name); err != nil {
@@ -103,16 +112,16 @@ func (b *Bucket) ListMultipartUploads(ctx context.Context, prefix string) ([]Upl
 }
 
 // errf wraps err with the operation and the upload.
-func (u *MultipartUpload) errf(op string, err error) error {
-	return fmt.Errorf("r2: %s %s/%s (upload %.40q): %w", op, u.b.name, qkey(u.Key), u.UploadID, err)
+func (u *storeUpload) errf(op string, err error) error {
+	return fmt.Errorf("r2: %s %s/%s (upload %.40q): %w", op, u.b.name, qkey(u.key), u.uploadID, err)
 }
 
 // getUpload returns the upload record, or ErrNoSuchUpload.
-func (u *MultipartUpload) getUpload(txn *badger.Txn) (*upload, error) {
-	if !validID(u.UploadID) {
+func (u *storeUpload) getUpload(txn *badger.Txn) (*upload, error) {
+	if !validID(u.uploadID) {
 		return nil, ErrNoSuchUpload
 	}
-	item, err := txn.Get(uploadKey(u.b.name, u.UploadID))
+	item, err := txn.Get(uploadKey(u.b.name, u.uploadID))
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return nil, ErrNoSuchUpload
 	}
@@ -126,7 +135,7 @@ func (u *MultipartUpload) getUpload(txn *badger.Txn) (*upload, error) {
 	}); err != nil {
 		return nil, err
 	}
-	if rec.key != u.Key {
+	if rec.key != u.key {
 		return nil, ErrNoSuchUpload
 	}
 	return rec, nil
@@ -136,7 +145,7 @@ func (u *MultipartUpload) getUpload(txn *badger.Txn) (*upload, error) {
 // replacing any earlier upload of that number. md5, when not nil, is the
 // digest the bytes must have (else ErrBadDigest). A part over
 // Limits.MaxPartBytes fails with ErrEntityTooLarge.
-func (u *MultipartUpload) UploadPart(ctx context.Context, partNumber int, body io.Reader, md5 []byte) (UploadedPart, error) {
+func (u *storeUpload) UploadPart(ctx context.Context, partNumber int, body io.Reader, md5 []byte) (UploadedPart, error) {
 	if err := ctx.Err(); err != nil {
 		return UploadedPart{}, err
 	}
@@ -161,7 +170,7 @@ func (u *MultipartUpload) UploadPart(ctx context.Context, partNumber int, body i
 		if _, err := u.getUpload(txn); err != nil {
 			return err
 		}
-		old, err := getPart(txn, u.UploadID, partNumber)
+		old, err := getPart(txn, u.uploadID, partNumber)
 		if err != nil {
 			return err
 		}
@@ -171,7 +180,7 @@ func (u *MultipartUpload) UploadPart(ctx context.Context, partNumber int, body i
 				return err
 			}
 		}
-		if err := txn.Set(partKey(u.UploadID, partNumber), p.encode()); err != nil {
+		if err := txn.Set(partKey(u.uploadID, partNumber), p.encode()); err != nil {
 			return err
 		}
 		return txn.Delete(intentKey(blob.id))
@@ -233,7 +242,7 @@ func parts(txn *badger.Txn, uploadID string) ([]numberedPart, error) {
 }
 
 // ListParts returns the upload's parts, by part number.
-func (u *MultipartUpload) ListParts(ctx context.Context) ([]PartInfo, error) {
+func (u *storeUpload) ListParts(ctx context.Context) ([]PartInfo, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -242,7 +251,7 @@ func (u *MultipartUpload) ListParts(ctx context.Context) ([]PartInfo, error) {
 		if _, err := u.getUpload(txn); err != nil {
 			return err
 		}
-		ps, err := parts(txn, u.UploadID)
+		ps, err := parts(txn, u.uploadID)
 		for _, p := range ps {
 			out = append(out, PartInfo{PartNumber: p.n, ETag: hex.EncodeToString(p.md5), Size: p.size, Uploaded: p.uploaded})
 		}
@@ -263,7 +272,7 @@ func (u *MultipartUpload) ListParts(ctx context.Context) ([]PartInfo, error) {
 // listed are deleted. No bytes are copied: the object's index entry lists
 // the part files. The ETag is S3's multipart ETag. Complete after Abort or
 // Complete fails with ErrNoSuchUpload.
-func (u *MultipartUpload) Complete(ctx context.Context, list []UploadedPart) (*Object, error) {
+func (u *storeUpload) Complete(ctx context.Context, list []UploadedPart) (*Object, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -283,7 +292,7 @@ func (u *MultipartUpload) Complete(ctx context.Context, list []UploadedPart) (*O
 				return fmt.Errorf("%w: part %d follows part %d", ErrInvalidPartOrder, list[i].PartNumber, list[i-1].PartNumber)
 			}
 		}
-		stored, err := parts(txn, u.UploadID)
+		stored, err := parts(txn, u.uploadID)
 		if err != nil {
 			return err
 		}
@@ -322,7 +331,7 @@ func (u *MultipartUpload) Complete(ctx context.Context, list []UploadedPart) (*O
 		// Unlisted parts go; listed parts now belong to the object.
 		newTombs = len(byNum) > 0
 		for _, p := range stored {
-			if err := txn.Delete(partKey(u.UploadID, p.n)); err != nil {
+			if err := txn.Delete(partKey(u.uploadID, p.n)); err != nil {
 				return err
 			}
 			if _, unlisted := byNum[p.n]; unlisted {
@@ -334,21 +343,21 @@ func (u *MultipartUpload) Complete(ctx context.Context, list []UploadedPart) (*O
 		if err := txn.Set(manifestKey(e.version), encodeManifest(segs)); err != nil {
 			return err
 		}
-		return txn.Delete(uploadKey(u.b.name, u.UploadID))
+		return txn.Delete(uploadKey(u.b.name, u.uploadID))
 	}
-	replaced, err := u.b.commit(ctx, u.Key, e, nil, complete)
+	replaced, err := u.b.commit(ctx, u.key, e, nil, complete)
 	if err != nil {
 		return nil, u.errf("complete multipart upload", err)
 	}
 	if replaced || newTombs {
 		s.kickGC()
 	}
-	return e.object(u.Key, true, true), nil
+	return e.object(u.key, true, true), nil
 }
 
 // Abort deletes the upload and its parts; it fails with ErrNoSuchUpload if
 // the upload was completed or aborted.
-func (u *MultipartUpload) Abort(ctx context.Context) error {
+func (u *storeUpload) Abort(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -357,19 +366,19 @@ func (u *MultipartUpload) Abort(ctx context.Context) error {
 		if _, err := u.getUpload(txn); err != nil {
 			return err
 		}
-		stored, err := parts(txn, u.UploadID)
+		stored, err := parts(txn, u.uploadID)
 		if err != nil {
 			return err
 		}
 		for _, p := range stored {
-			if err := txn.Delete(partKey(u.UploadID, p.n)); err != nil {
+			if err := txn.Delete(partKey(u.uploadID, p.n)); err != nil {
 				return err
 			}
 			if err := txn.Set(gcKey(p.blob), []byte{gcBlob}); err != nil {
 				return err
 			}
 		}
-		return txn.Delete(uploadKey(u.b.name, u.UploadID))
+		return txn.Delete(uploadKey(u.b.name, u.uploadID))
 	})
 	if err != nil {
 		return u.errf("abort multipart upload", err)

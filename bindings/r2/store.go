@@ -38,8 +38,8 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Store is an R2-compatible object store: buckets of objects whose bytes
-// are files under one directory and whose index is in a Badger DB.
+// Store is the R2 Backend that keeps object bytes in files under one
+// directory and the index in a Badger DB.
 //
 // # Notes
 //
@@ -375,7 +375,7 @@ func (s *Store) Bucket(ctx context.Context, name string) (*Bucket, error) {
 	if err != nil {
 		return nil, fmt.Errorf("r2: bucket %q: %w", name, err)
 	}
-	return &Bucket{s: s, name: name}, nil
+	return NewBucket(&storeBucket{s: s, name: name}), nil
 }
 
 // Sweep aborts multipart uploads created more than Limits.UploadExpiry
@@ -436,7 +436,7 @@ func (s *Store) abortExpired(ctx context.Context) error {
 		return err
 	}
 	for _, e := range expired {
-		u := (&Bucket{s: s, name: e.bucket}).ResumeMultipartUpload(e.key, e.id)
+		u := (&storeBucket{s: s, name: e.bucket}).resume(e.key, e.id)
 		if err := u.Abort(ctx); err != nil && !errors.Is(err, ErrNoSuchUpload) {
 			return err
 		}

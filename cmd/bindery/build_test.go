@@ -199,7 +199,7 @@ func probe(lang, script string) func() (string, error) {
 func startDev(t *testing.T, bin, dir string) string {
 	t.Helper()
 	base, _, stderr := startDevProcess(t, bin, dir, "--port", "0", "--log-level", "warn")
-	if cfg, err := wrangler.Load(filepath.Join(dir, "wrangler.toml"), ""); err == nil && cfg.Build.Command != "" && !strings.Contains(stderr.String(), "build: ") {
+	if cfg, err := wrangler.Load(filepath.Join(dir, "wrangler.toml"), "", parsers(modules())...); err == nil && cfg.Build.Command != "" && !strings.Contains(stderr.String(), "build: ") {
 		t.Errorf("bindery dev did not run the [build] command:\n%s", stderr.String())
 	}
 	return base

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -20,17 +19,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/bindery-run/bindery/abi"
-	"github.com/bindery-run/bindery/bindings/cache"
-	"github.com/bindery-run/bindery/bindings/cache/diskcache"
-	"github.com/bindery-run/bindery/bindings/kv"
-	"github.com/bindery-run/bindery/bindings/r2"
-	"github.com/bindery-run/bindery/bindings/r2/s3"
-	"github.com/bindery-run/bindery/bindings/vars"
+	"github.com/bindery-run/bindery/bindings"
+	"github.com/bindery-run/bindery/bindings/config"
+	"github.com/bindery-run/bindery/bindings/state"
 	"github.com/bindery-run/bindery/host"
 	"github.com/bindery-run/bindery/internal/admin"
-	"github.com/bindery-run/bindery/internal/badgerdb"
-	"github.com/bindery-run/bindery/internal/state"
 	"github.com/bindery-run/bindery/internal/wrangler"
 )
 
@@ -47,13 +40,16 @@ level (--log-level warn hides them). Stop it with Ctrl-C.
 
 // devFlags are the flags of bindery dev.
 type devFlags struct {
-	config, env, ip, persistTo, cacheDir, adminAddr, s3Addr string
-	port, maxInstances                                      int
-	timeout                                                 time.Duration
-	memoryMiB                                               int64
-	logLevel                                                slog.Level
-	noBuild                                                 bool
-	vars                                                    repeated
+	config, env, ip, persistTo, cacheDir, adminAddr string
+	port, maxInstances                              int
+	timeout                                         time.Duration
+	memoryMiB                                       int64
+	logLevel                                        slog.Level
+	noBuild                                         bool
+	vars                                            repeated
+	// servers are the addresses of the modules' extra servers, by flag
+	// (--s3-addr): "" for the default, "off" for none.
+	servers map[string]*string
 	// set holds the names of the flags given.
 	set map[string]bool
 }
@@ -87,7 +83,12 @@ func parseDevFlags(args []string, stdout, stderr io.Writer) (devFlags, []string,
 	fs.StringVar(&f.persistTo, "persist-to", "", "keep the data in `DIR` (default .bindery/state beside the config)")
 	fs.StringVar(&f.cacheDir, "cache-dir", "", "keep compiled Workers in `DIR` (default bindery/wazero in the user cache directory)")
 	fs.StringVar(&f.adminAddr, "admin-addr", "127.0.0.1:0", "`HOST:PORT` of the admin API that \"bindery kv\" and \"bindery r2\" use")
-	fs.StringVar(&f.s3Addr, "s3-addr", "", "`HOST:PORT` of the S3-compatible API of the R2 buckets (default: the Worker's port + 1; \"off\" disables it)")
+	f.servers = map[string]*string{}
+	for _, m := range modules() {
+		for _, sv := range m.Servers {
+			f.servers[sv.Flag] = fs.String(sv.Flag, "", sv.Usage)
+		}
+	}
 	fs.StringVar(&logLevel, "log-level", logLevel, "log `LEVEL`: debug, info (a line per request), warn or error")
 	fs.IntVar(&f.maxInstances, "max-instances", 0, fmt.Sprintf("at most `N` Worker instances at once, 1 to %d (default 2×CPUs+2)", maxInstancesBound))
 	fs.DurationVar(&f.timeout, "request-timeout", host.DefaultRequestTimeout, "wall-clock limit of one request, a `DURATION` such as 30s or 2m, at most 24h")
@@ -146,7 +147,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer d.close()
-	fmt.Fprintf(stdout, "bindery %s: %s with bindings %s\nstate: %s\n%sReady on http://%s\n", version, p.cfg.Name, describeBindings(p.cfg), d.dir, d.s3line, d.ln.Addr())
+	fmt.Fprintf(stdout, "bindery %s: %s with bindings %s\nstate: %s\n%sReady on http://%s\n", version, p.cfg.Name, describeBindings(p), d.dir, d.banners, d.ln.Addr())
 	// Compiling left tens of MiB of garbage (decoding, the data image):
 	// hand it back to the OS rather than carry it as idle RSS, off the
 	// start-up path.
@@ -154,12 +155,14 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	return d.serve(ctx, stdout)
 }
 
-// devProject is what bindery dev serves: the config, the Worker's bytes
-// and its vars, everything that is checked before any state is made.
+// devProject is what bindery dev serves: the config, the Worker's bytes,
+// its vars and the modules, everything that is checked before any state
+// is made.
 type devProject struct {
 	cfg    *wrangler.Config
 	worker *worker
-	vars   host.Binding
+	vars   map[string]bindings.Var
+	mods   []bindings.Module
 }
 
 // loadProject reads the config, runs its [build] command and reads the
@@ -172,8 +175,9 @@ func loadProject(ctx context.Context, f *devFlags, pos []string, log *slog.Logge
 	for _, w := range cfg.Warnings {
 		log.Warn(w)
 	}
-	vs, err := varsBinding(cfg, f.vars)
-	if err != nil {
+	vs := workerVars(cfg, f.vars)
+	mods := modules()
+	if err := bindings.Check(mods); err != nil {
 		return nil, err
 	}
 	if !f.noBuild && cfg.Build.Command != "" {
@@ -194,7 +198,7 @@ func loadProject(ctx context.Context, f *devFlags, pos []string, log *slog.Logge
 	if err != nil {
 		return nil, err
 	}
-	return &devProject{cfg: cfg, worker: w, vars: vs}, nil
+	return &devProject{cfg: cfg, worker: w, vars: vs, mods: mods}, nil
 }
 
 // devServer is a started bindery dev: its listeners, data directory,
@@ -202,7 +206,7 @@ func loadProject(ctx context.Context, f *devFlags, pos []string, log *slog.Logge
 type devServer struct {
 	dir      string // the data directory
 	ln, aln  net.Listener
-	s3line   string // the start-up line of the S3 API ("" when off)
+	banners  string // the start-up lines of the modules' servers
 	srv, adm *http.Server
 	errc     chan error // the servers' Serve results
 	// closers undo start-up, last first.
@@ -247,33 +251,28 @@ func startDevServer(ctx context.Context, f *devFlags, p *devProject, log *slog.L
 		return nil, fmt.Errorf("admin API (--admin-addr): listen: %w", err)
 	}
 	d.onClose(func() { d.aln.Close() })
-	s3ln, err := listenS3(f.s3Addr, ip, d.ln, p.cfg, log)
+	servers, err := listenServers(f, ip, d.ln, p, log)
 	if err != nil {
 		return nil, err
 	}
-	if s3ln != nil {
-		d.onClose(func() { s3ln.Close() })
+	for _, sv := range servers {
+		d.onClose(func() { sv.ln.Close() })
 	}
 
-	cacheDir := f.cacheDir
-	if cacheDir == "" {
-		if c, err := os.UserCacheDir(); err == nil {
-			cacheDir = filepath.Join(c, "bindery", "wazero")
-		}
-	}
 	t0 := time.Now()
-	rt, err := host.NewRuntime(ctx, host.RuntimeConfig{CacheDir: cacheDir, Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT(), cache.WIT()}, Logger: log})
+	rt, err := host.NewRuntime(ctx, host.RuntimeConfig{CacheDir: f.cacheDir, // "": the user cache dir
+		Interfaces: bindings.Interfaces(p.mods), Logger: log})
 	if err != nil {
 		return nil, err
 	}
 	d.onClose(func() { rt.Close(context.Background()) })
 	log.Debug("runtime ready", "took", time.Since(t0))
 
-	st, err := openState(d.dir, log)
+	st, created, err := openState(d.dir, log)
 	if err != nil {
 		return nil, err
 	}
-	if created := st.created; created != "" {
+	if created != "" {
 		// Undo the directory this start-up made, should it fail after all
 		// (err is startDevServer's result, nil once it has returned d),
 		// once the data directory is closed.
@@ -284,27 +283,40 @@ func startDevServer(ctx context.Context, f *devFlags, p *devProject, log *slog.L
 		})
 	}
 	d.onClose(func() { st.Close() })
-	gcCtx, stopGC := context.WithCancel(context.Background())
-	d.onClose(stopGC)
-	go badgerdb.RunGC(gcCtx, st.DB(), 0)
-	go sweepR2(gcCtx, st.R2(), log)
 
-	bindings, err := dataBindings(ctx, p.cfg, st.State)
+	opened, err := bindings.Open(ctx, p.mods, bindings.Env{Worker: p.cfg.Name, State: st, Logger: log, Vars: p.vars}, p.cfg.Bindings)
 	if err != nil {
 		return nil, err
 	}
-	caches, err := openCaches(st.State, log)
-	if err != nil {
-		return nil, err
+	var grants []host.Binding
+	var routes []admin.Route
+	for i, o := range opened {
+		if o.Close != nil {
+			name := p.mods[i].Name
+			d.onClose(func() {
+				if err := o.Close(); err != nil {
+					log.Warn("close failed", "module", name, "err", err)
+				}
+			})
+		}
+		for _, b := range o.Bindings {
+			grants = append(grants, b)
+		}
+		for _, r := range o.Routes {
+			routes = append(routes, admin.Route{Pattern: r.Pattern, Handler: r.Handler})
+		}
 	}
-	d.onClose(func() { caches.Close() })
-	sweepCtx, stopSweep := context.WithCancel(context.Background())
-	d.onClose(stopSweep) // before the store closes
-	go sweepCaches(sweepCtx, caches, log)
-	bindings = append(bindings, cache.NewBinding(caches.Storage(p.cfg.Name), cache.Options{}))
+	jobCtx, stopJobs := context.WithCancel(context.Background())
+	d.onClose(stopJobs) // before the modules close
+	for _, o := range opened {
+		for _, j := range o.Jobs {
+			go bindings.RunJob(jobCtx, j, log)
+		}
+	}
+
 	t0 = time.Now()
 	w, err := rt.NewWorker(ctx, host.WorkerConfig{
-		Name: p.cfg.Name, Wasm: p.worker.wasm, Init: p.worker.init, MapText: p.worker.mapText, Bindings: append(bindings, p.vars),
+		Name: p.cfg.Name, Wasm: p.worker.wasm, Init: p.worker.init, MapText: p.worker.mapText, Bindings: grants,
 		RequestTimeout: f.timeout, MemoryLimit: uint64(f.memoryMiB) << 20, MaxInstances: f.maxInstances,
 	})
 	if err != nil {
@@ -313,17 +325,17 @@ func startDevServer(ctx context.Context, f *devFlags, p *devProject, log *slog.L
 	d.onClose(func() { w.Close(context.Background()) })
 	log.Debug("worker ready", "main", p.worker.path, "took", time.Since(t0))
 
-	if s3ln != nil {
-		srv, line, err := serveS3(s3ln, st.State, log)
+	for _, sv := range servers {
+		srv, line, err := sv.start(opened)
 		if err != nil {
 			return nil, err
 		}
 		d.onClose(func() { srv.Close() })
-		d.s3line = line
+		d.banners += line + "\n"
 	}
 	token := randomToken()
 	d.srv = &http.Server{Handler: accessLog(w, log, p.cfg.Name), ReadHeaderTimeout: 10 * time.Second}
-	d.adm = &http.Server{Handler: admin.Handler(st, st.R2(), token), ReadHeaderTimeout: 10 * time.Second}
+	d.adm = &http.Server{Handler: admin.Handler(routes, token), ReadHeaderTimeout: 10 * time.Second}
 	go func() { d.errc <- d.srv.Serve(d.ln) }()
 	go func() { d.errc <- d.adm.Serve(d.aln) }()
 	d.onClose(func() { d.srv.Close(); d.adm.Close() })
@@ -454,27 +466,22 @@ func (d *devServer) serve(ctx context.Context, stdout io.Writer) error {
 	return err
 }
 
-// openedState is a data directory opened by bindery dev, with the
-// directory its opening created ("" when dir existed): removing that one
-// undoes the creation and nothing else.
-type openedState struct {
-	*state.State
-	created string
-}
-
-// openState opens (creating it if needed) the data directory dir.
-func openState(dir string, log *slog.Logger) (openedState, error) {
-	created := missingRoot(dir)
+// openState opens (creating it if needed) the data directory dir; created
+// is the directory its opening created ("" when dir existed): removing
+// that one undoes the creation and nothing else. The state runs Badger's
+// value-log GC until it is closed.
+func openState(dir string, log *slog.Logger) (st *state.State, created string, err error) {
+	created = missingRoot(dir)
 	t0 := time.Now()
-	st, err := state.Open(dir, log)
+	st, err = state.Open(dir, state.Options{Logger: log})
 	if err != nil {
 		if created != "" {
 			os.RemoveAll(created)
 		}
-		return openedState{}, err
+		return nil, "", err
 	}
 	log.Debug("state open", "dir", dir, "took", time.Since(t0))
-	return openedState{State: st, created: created}, nil
+	return st, created, nil
 }
 
 // missingRoot returns the outermost directory on the way to path that does
@@ -514,204 +521,112 @@ func loadConfig(path, env string, optional bool) (*wrangler.Config, error) {
 		}
 		path = p
 	}
-	return wrangler.Load(path, env)
+	return wrangler.Load(path, env, parsers(modules())...)
 }
 
-// dataBindings are the config's KV and R2 bindings on the data directory
-// st; the KV namespaces and R2 buckets the config declares are created.
-func dataBindings(ctx context.Context, cfg *wrangler.Config, st *state.State) ([]host.Binding, error) {
-	nss := map[string]*kv.Namespace{}
-	for i, n := range cfg.KVNamespaces {
-		if err := st.CreateKVNamespace(ctx, namespaceID(n)); err != nil {
-			return nil, fmt.Errorf("%s: kv_namespaces[%d] (binding %s): %w", cfg.Path, i, n.Binding, err)
+// parsers are the config parsers of mods.
+func parsers(mods []bindings.Module) []config.Parser {
+	out := make([]config.Parser, 0, len(mods))
+	for _, m := range mods {
+		if m.ParseConfig != nil {
+			out = append(out, m.Parser())
 		}
-		nss[n.Binding] = st.KV(namespaceID(n))
 	}
-	bks := map[string]*r2.Bucket{}
-	for i, b := range cfg.R2Buckets {
-		name := bucketName(b)
-		if err := st.R2().CreateBucket(ctx, name); err != nil {
-			return nil, fmt.Errorf("%s: r2_buckets[%d] (binding %s): %w", cfg.Path, i, b.Binding, err)
-		}
-		bk, err := st.R2().Bucket(ctx, name)
-		if err != nil {
-			return nil, fmt.Errorf("%s: r2_buckets[%d] (binding %s): %w", cfg.Path, i, b.Binding, err)
-		}
-		bks[b.Binding] = bk
-	}
-	return []host.Binding{kv.NewBinding(nss), r2.NewBinding(bks)}, nil
+	return out
 }
 
-// varsBinding is the binding of the config's [vars], its secrets and the
-// --var values (KEY:VALUE, checked by parseDevFlags) over them.
-func varsBinding(cfg *wrangler.Config, extra []string) (host.Binding, error) {
-	vs := map[string]vars.Var{}
+// workerVars are the Worker's plain values: the config's [vars], its
+// secrets and the --var values (KEY:VALUE, checked by parseDevFlags) over
+// them.
+func workerVars(cfg *wrangler.Config, extra []string) map[string]bindings.Var {
+	vs := map[string]bindings.Var{}
 	for name, v := range cfg.Vars {
-		if v.JSON != nil {
-			vs[name] = vars.Var{Kind: vars.JSON, Value: string(v.JSON)}
-		} else {
-			vs[name] = vars.Var{Kind: vars.Text, Value: v.Text}
-		}
+		vs[name] = bindings.Var{Text: v.Text, JSON: v.JSON}
 	}
 	for name, s := range cfg.Secrets {
-		vs[name] = vars.Var{Kind: vars.Secret, Value: s}
+		vs[name] = bindings.Var{Text: s, Secret: true}
 	}
 	for _, kvp := range extra {
-		k, v, ok := strings.Cut(kvp, ":")
-		if !ok || k == "" {
-			return nil, fmt.Errorf("--var %q: want KEY:VALUE", kvp)
-		}
-		vs[k] = vars.Var{Kind: vars.Text, Value: v}
-	}
-	v, err := vars.New(vs)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", cfg.Path, err)
-	}
-	return v, nil
-}
-
-// bucketName is where an R2 binding's objects live locally: its
-// bucket_name, or the binding name when the config gives none.
-func bucketName(b wrangler.R2Bucket) string {
-	if b.BucketName != "" {
-		return b.BucketName
-	}
-	return b.Binding
-}
-
-// sweepInterval is how often the dev server removes expired multipart
-// uploads and leftover files.
-const sweepInterval = 10 * time.Minute
-
-func sweepR2(ctx context.Context, st *r2.Store, log *slog.Logger) {
-	t := time.NewTicker(sweepInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := st.Sweep(ctx); err != nil && ctx.Err() == nil {
-				log.Warn("r2 sweep failed", "err", err)
-			}
+		if k, v, ok := strings.Cut(kvp, ":"); ok && k != "" {
+			vs[k] = bindings.Var{Text: v}
 		}
 	}
+	return vs
 }
 
-// cacheSweepInterval is how often the dev server removes expired Cache API
-// entries (a lookup removes the one it meets before that).
-const cacheSweepInterval = time.Minute
+// moduleServer is one of the modules' extra servers, listening.
+type moduleServer struct {
+	mod  int // index of the module in the project's modules
+	spec bindings.Server
+	ln   net.Listener
+	log  *slog.Logger
+}
 
-// openCaches opens the Cache API store of the data directory: the caches
-// of every Worker (caches.default and caches.open), bodies under cache/.
-func openCaches(st *state.State, log *slog.Logger) (*diskcache.Store, error) {
-	cs, err := diskcache.Open(filepath.Join(st.Dir(), "cache"), st.DB(), diskcache.Options{Logger: log})
+// start serves the server with the handler its module opened, and
+// returns its start-up line.
+func (sv moduleServer) start(opened []*bindings.Opened) (*http.Server, string, error) {
+	mk, ok := opened[sv.mod].Servers[sv.spec.Flag]
+	if !ok {
+		return nil, "", fmt.Errorf("%s (--%s): the module serves no handler for it", sv.spec.Name, sv.spec.Flag)
+	}
+	h, line, err := mk(sv.ln.Addr())
 	if err != nil {
-		return nil, fmt.Errorf("open the Cache API store: %w", err)
+		return nil, "", fmt.Errorf("%s: %w", sv.spec.Name, err)
 	}
-	return cs, nil
-}
-
-func sweepCaches(ctx context.Context, cs *diskcache.Store, log *slog.Logger) {
-	t := time.NewTicker(cacheSweepInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if _, err := cs.Sweep(ctx); err != nil && ctx.Err() == nil {
-				log.Warn("cache sweep failed", "err", err)
-			}
-		}
-	}
-}
-
-// listenS3 takes the address of the S3-compatible API of the R2 buckets
-// when the config has any (or --s3-addr asks for it); nil when it is off.
-func listenS3(addr, ip string, worker net.Listener, cfg *wrangler.Config, log *slog.Logger) (net.Listener, error) {
-	if addr == "off" || (addr == "" && len(cfg.R2Buckets) == 0) {
-		return nil, nil
-	}
-	var ln net.Listener
-	var err error
-	if addr == "" {
-		port := worker.Addr().(*net.TCPAddr).Port + 1
-		if ln, err = net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(port))); err != nil {
-			log.Warn("S3 API: the port after the Worker's is taken; using a free one (set --s3-addr to choose)", "port", port)
-			ln, err = net.Listen("tcp", net.JoinHostPort(ip, "0"))
-		}
-	} else {
-		ln, err = net.Listen("tcp", addr)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("S3 API (--s3-addr): listen: %w", err)
-	}
-	return ln, nil
-}
-
-// serveS3 serves the S3-compatible API of the R2 buckets on ln, and
-// returns the start-up line that tells clients where and with which
-// credentials. The credentials are made once per data directory and kept
-// in it, so clients stay configured across restarts.
-func serveS3(ln net.Listener, st *state.State, log *slog.Logger) (*http.Server, string, error) {
-	creds, err := s3Credentials(st.Dir())
-	if err != nil {
-		return nil, "", err
-	}
-	srv := &http.Server{Handler: s3.NewHandler(st.R2(), s3.Options{Credentials: []s3.Credentials{creds}, Logger: log}), ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
-	line := fmt.Sprintf("S3 API on http://%s (path-style, region auto): access key %s, secret %s\n", ln.Addr(), creds.AccessKeyID, creds.SecretAccessKey)
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(sv.ln)
 	return srv, line, nil
 }
 
-// s3Credentials reads the data directory's S3 credentials, making them
-// the first time.
-func s3Credentials(dir string) (s3.Credentials, error) {
-	path := filepath.Join(dir, "s3-credentials.json")
-	var c s3.Credentials
-	b, err := os.ReadFile(path)
-	if err == nil {
-		if err := json.Unmarshal(b, &c); err != nil || c.AccessKeyID == "" || c.SecretAccessKey == "" {
-			return c, fmt.Errorf("%s is damaged (delete it to make new credentials): %v", path, err)
+// listenServers takes the addresses of the modules' extra servers (R2's
+// S3-compatible API): those whose flag gives an address, and those the
+// config wants (Server.Want) when the flag is not given, on the Worker's
+// IP and the ports after the Worker's (a free one when taken). A flag
+// "off" turns its server off.
+func listenServers(f *devFlags, ip string, worker net.Listener, p *devProject, log *slog.Logger) ([]moduleServer, error) {
+	var out []moduleServer
+	next := worker.Addr().(*net.TCPAddr).Port + 1
+	for i, m := range p.mods {
+		for _, spec := range m.Servers {
+			addr := ""
+			if a := f.servers[spec.Flag]; a != nil {
+				addr = *a
+			}
+			if addr == "off" || (addr == "" && (spec.Want == nil || !spec.Want(p.cfg.Bindings[m.Name]))) {
+				continue
+			}
+			var ln net.Listener
+			var err error
+			if addr == "" {
+				port := next
+				next++
+				if ln, err = net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(port))); err != nil {
+					log.Warn(spec.Name+": the port after the Worker's is taken; using a free one (set --"+spec.Flag+" to choose)", "port", port)
+					ln, err = net.Listen("tcp", net.JoinHostPort(ip, "0"))
+				}
+			} else {
+				ln, err = net.Listen("tcp", addr)
+			}
+			if err != nil {
+				for _, sv := range out {
+					sv.ln.Close()
+				}
+				return nil, fmt.Errorf("%s (--%s): listen: %w", spec.Name, spec.Flag, err)
+			}
+			out = append(out, moduleServer{mod: i, spec: spec, ln: ln, log: log})
 		}
-		return c, nil
 	}
-	if !errors.Is(err, os.ErrNotExist) {
-		return c, fmt.Errorf("S3 credentials: %w", err)
-	}
-	if c, err = s3.NewCredentials(); err != nil {
-		return c, err
-	}
-	b, _ = json.MarshalIndent(c, "", "  ")
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		return c, fmt.Errorf("S3 credentials: %w", err)
-	}
-	return c, nil
+	return out, nil
 }
 
-// namespaceID is where a KV binding's data lives locally: its id, or the
-// binding name when the config gives no id (as wrangler does for local dev).
-func namespaceID(n wrangler.KVNamespace) string {
-	if n.ID != "" {
-		return n.ID
-	}
-	return n.Binding
-}
-
-func describeBindings(cfg *wrangler.Config) string {
+// describeBindings lists the bindings the modules give the Worker, for
+// the start-up line.
+func describeBindings(p *devProject) string {
 	var parts []string
-	for _, n := range cfg.KVNamespaces {
-		parts = append(parts, "env."+n.Binding+" (KV "+namespaceID(n)+")")
-	}
-	for _, b := range cfg.R2Buckets {
-		parts = append(parts, "env."+b.Binding+" (R2 "+bucketName(b)+")")
-	}
-	if len(cfg.Vars) > 0 {
-		parts = append(parts, fmt.Sprintf("%d vars", len(cfg.Vars)))
-	}
-	if len(cfg.Secrets) > 0 {
-		parts = append(parts, fmt.Sprintf("%d secrets", len(cfg.Secrets)))
+	for _, m := range p.mods {
+		if m.Describe != nil {
+			parts = append(parts, m.Describe(bindings.Env{Worker: p.cfg.Name, Config: p.cfg.Bindings[m.Name], Vars: p.vars})...)
+		}
 	}
 	if len(parts) == 0 {
 		return "(none)"

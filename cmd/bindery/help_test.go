@@ -17,9 +17,9 @@ func TestHelp(t *testing.T) {
 		args []string
 		want string // in stdout
 	}{
-		{[]string{"--help"}, "bindery kv key put"},
-		{[]string{"-h"}, "bindery kv key put"},
-		{[]string{"help"}, "bindery kv key put"},
+		{[]string{"--help"}, "bindery kv key put|get|delete|list"},
+		{[]string{"-h"}, "bindery kv key put|get|delete|list"},
+		{[]string{"help"}, "bindery kv key put|get|delete|list"},
 		{[]string{"help", "dev"}, "Usage: bindery dev"},
 		{[]string{"help", "kv", "key", "put"}, "Usage: bindery kv key put KEY"},
 		{[]string{"dev", "--help"}, "Usage: bindery dev"},

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bindery-run/bindery/bindings/kv/kvmodule"
 	"github.com/bindery-run/bindery/internal/testutil"
 	"github.com/bindery-run/bindery/internal/wrangler"
 )
@@ -154,7 +155,7 @@ func TestInit(t *testing.T) {
 					t.Errorf("%s is not executable: %v %v", f, fi.Mode(), err)
 				}
 			}
-			cfg, err := wrangler.Load(filepath.Join(dir, "wrangler.toml"), "")
+			cfg, err := wrangler.Load(filepath.Join(dir, "wrangler.toml"), "", parsers(modules())...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -171,8 +172,8 @@ func TestInit(t *testing.T) {
 			if cfg.Build.Command != tc.command {
 				t.Errorf("[build] command = %q, want %q", cfg.Build.Command, tc.command)
 			}
-			if n, ok := cfg.KVNamespace("STORE"); !ok || n.ID != "my-worker-store" {
-				t.Errorf("kv_namespaces = %+v", cfg.KVNamespaces)
+			if ns := kvmodule.Namespaces(cfg.Bindings["kv"]); len(ns) != 1 || ns[0].Binding != "STORE" || ns[0].ID != "my-worker-store" {
+				t.Errorf("kv_namespaces = %+v", cfg.Bindings["kv"])
 			}
 			if v := cfg.Vars["GREETING"]; v.Text != "hello" {
 				t.Errorf("vars = %+v", cfg.Vars)

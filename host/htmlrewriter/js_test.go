@@ -19,11 +19,11 @@ import (
 	cacheapi "github.com/bindery-run/bindery/bindings/cache"
 	"github.com/bindery-run/bindery/bindings/kv"
 	"github.com/bindery-run/bindery/bindings/r2"
+	"github.com/bindery-run/bindery/bindings/state"
 	"github.com/bindery-run/bindery/bindings/vars"
 	"github.com/bindery-run/bindery/host"
 	"github.com/bindery-run/bindery/internal/jsbuild"
 	"github.com/bindery-run/bindery/internal/jsbuild/jstest"
-	"github.com/bindery-run/bindery/internal/state"
 	"github.com/bindery-run/bindery/internal/testutil"
 )
 
@@ -70,7 +70,7 @@ func newWorker(t *testing.T, js *jsbuild.Worker, logs io.Writer) *host.Worker {
 	if err := ns.Put(ctx, "user", []byte("Ada"), kv.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	st, err := state.Open(t.TempDir(), slog.New(slog.DiscardHandler))
+	st, err := state.Open(t.TempDir(), state.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,10 +51,10 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if len(allow) > 0 {
 		slices.Sort(allow)
 		w.Header().Set("Allow", strings.Join(slices.Compact(allow), ", "))
-		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": r.Method + " is not allowed on " + r.URL.EscapedPath()})
+		WriteJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": r.Method + " is not allowed on " + r.URL.EscapedPath()})
 		return
 	}
-	writeJSON(w, http.StatusNotFound, map[string]string{"error": "no admin API route " + r.URL.EscapedPath()})
+	WriteJSON(w, http.StatusNotFound, map[string]string{"error": "no admin API route " + r.URL.EscapedPath()})
 }
 
 // match matches the escaped path segments parts, returning the unescaped

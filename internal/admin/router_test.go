@@ -68,7 +68,7 @@ func FuzzKeyPath(f *testing.F) {
 	f.Fuzz(func(t *testing.T, key string) {
 		rt, got := testRouter()
 		rec := httptest.NewRecorder()
-		req := httptest.NewRequest("GET", "http://admin"+kvPath("ns", "values", key), nil)
+		req := httptest.NewRequest("GET", "http://admin/api/kv/namespaces/ns/values/"+EscapeKey(key), nil)
 		rt.ServeHTTP(rec, req)
 		if rec.Code != 200 || *got != "get ns "+key {
 			t.Fatalf("key %q: got %d %q", key, rec.Code, *got)

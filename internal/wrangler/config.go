@@ -20,6 +20,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/bindery-run/bindery/bindings/config"
 )
 
 // Config is the part of a wrangler config that Bindery uses, after --env is applied.
@@ -37,10 +39,14 @@ type Config struct {
 	CompatibilityDate string
 	// Vars is "[vars]". A secret with the same name overrides a var.
 	Vars map[string]Var
-	// KVNamespaces is "[[kv_namespaces]]", in file order.
-	KVNamespaces []KVNamespace
-	// R2Buckets is "[[r2_buckets]]", in file order (parsed now, used later).
-	R2Buckets []R2Bucket
+	// Bindings holds what each binding module's parser (see Load) made
+	// of its keys, by module name; a module whose keys the config lacks
+	// may have nil or be missing.
+	Bindings map[string]any
+	// BindingNames maps each binding name the config declares (of every
+	// kind, vars excluded) to the key path that declares it, e.g.
+	// "kv_namespaces[0].binding".
+	BindingNames map[string]string
 	// Build is "[build]": command, cwd and watch_dir.
 	Build Build
 	// Bundle holds the keys that shape how a JavaScript or TypeScript main
@@ -74,16 +80,6 @@ type Config struct {
 type Var struct {
 	Text string
 	JSON json.RawMessage
-}
-
-// KVNamespace is one "[[kv_namespaces]]" entry.
-type KVNamespace struct {
-	Binding, ID, PreviewID string
-}
-
-// R2Bucket is one "[[r2_buckets]]" entry.
-type R2Bucket struct {
-	Binding, BucketName, PreviewBucketName, Jurisdiction string
 }
 
 // Build is the "[build]" section. Paths are absolute, resolved against the
@@ -130,15 +126,19 @@ func Find(dir string) (string, error) {
 }
 
 // Load reads the config at path for environment env ("" = top level), then its secrets file.
+// The parsers decode the keys of the binding modules (kv_namespaces,
+// r2_buckets, ...); their results are in Config.Bindings. A binding key
+// no parser reads is recognised (its binding names count for duplicates)
+// but not used, with a warning.
 // Secrets come from the config file's directory (see LoadSecrets); when the
 // config has "secrets.required", only those keys are kept and a missing one
 // is an error.
-func Load(path, env string) (*Config, error) {
+func Load(path, env string, parsers ...config.Parser) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	cfg, st, err := parse(path, data, env)
+	cfg, st, err := parse(path, data, env, parsers)
 	if err != nil {
 		return nil, err
 	}
@@ -184,24 +184,12 @@ func Load(path, env string) (*Config, error) {
 	return cfg, nil
 }
 
-// secretShadowWarnings warns about secrets named like a KV or R2 binding.
+// secretShadowWarnings warns about secrets named like a binding.
 func secretShadowWarnings(cfg *Config) []string {
 	var out []string
-	names := make([]string, 0, len(cfg.Secrets))
-	for k := range cfg.Secrets {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	for _, k := range names {
-		for _, kv := range cfg.KVNamespaces {
-			if kv.Binding == k {
-				out = append(out, fmt.Sprintf("%s: secret %q has the same name as KV binding %q", strings.Join(cfg.SecretsFiles, ", "), k, k))
-			}
-		}
-		for _, r2 := range cfg.R2Buckets {
-			if r2.Binding == k {
-				out = append(out, fmt.Sprintf("%s: secret %q has the same name as R2 binding %q", strings.Join(cfg.SecretsFiles, ", "), k, k))
-			}
+	for _, k := range sortedMapKeys(cfg.Secrets) {
+		if at, ok := cfg.BindingNames[k]; ok {
+			out = append(out, fmt.Sprintf("%s: secret %q has the same name as the binding %q (%s)", strings.Join(cfg.SecretsFiles, ", "), k, k, at))
 		}
 	}
 	return out
@@ -218,8 +206,8 @@ func quoteList(names []string) string {
 // Parse parses config bytes (name is used in error messages; format picked from the extension .toml/.json/.jsonc).
 // It reads no secrets: Secrets is nil. Path is name made absolute, and
 // relative paths in the config are resolved against its directory.
-func Parse(name string, data []byte, env string) (*Config, error) {
-	cfg, _, err := parse(name, data, env)
+func Parse(name string, data []byte, env string, parsers ...config.Parser) (*Config, error) {
+	cfg, _, err := parse(name, data, env, parsers)
 	return cfg, err
 }
 
@@ -229,7 +217,7 @@ type parseState struct {
 	requiredPath path
 }
 
-func parse(name string, data []byte, env string) (*Config, *parseState, error) {
+func parse(name string, data []byte, env string, parsers []config.Parser) (*Config, *parseState, error) {
 	doc, err := newDocument(name, data)
 	if err != nil {
 		return nil, nil, err
@@ -238,22 +226,12 @@ func parse(name string, data []byte, env string) (*Config, *parseState, error) {
 	if err != nil {
 		abs = filepath.Clean(name)
 	}
-	b := newBuilder(doc, env, abs)
+	b := newBuilder(doc, env, abs, parsers)
 	cfg, err := b.run()
 	if err != nil {
 		return nil, nil, err
 	}
 	return cfg, &parseState{doc: doc, requiredPath: b.requiredPath}, nil
-}
-
-// KVNamespace returns the KV namespace bound as binding, if any.
-func (c *Config) KVNamespace(binding string) (KVNamespace, bool) {
-	for _, kv := range c.KVNamespaces {
-		if kv.Binding == binding {
-			return kv, true
-		}
-	}
-	return KVNamespace{}, false
 }
 
 // String summarises the config for logs. Secret values are never included,
@@ -263,15 +241,7 @@ func (c Config) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "wrangler config %s: name=%q main=%q compatibility_date=%q", c.Path, c.Name, c.Main, c.CompatibilityDate)
 	fmt.Fprintf(&b, " vars=%v", sortedMapKeys(c.Vars))
-	kv := make([]string, len(c.KVNamespaces))
-	for i, n := range c.KVNamespaces {
-		kv[i] = n.Binding
-	}
-	r2 := make([]string, len(c.R2Buckets))
-	for i, n := range c.R2Buckets {
-		r2[i] = n.Binding
-	}
-	fmt.Fprintf(&b, " kv_namespaces=%v r2_buckets=%v", kv, r2)
+	fmt.Fprintf(&b, " bindings=%v", sortedMapKeys(c.BindingNames))
 	fmt.Fprintf(&b, " secrets=%v (values redacted)", sortedMapKeys(c.Secrets))
 	return b.String()
 }
@@ -281,16 +251,12 @@ func (c Config) GoString() string { return c.String() }
 
 // LogValue implements slog.LogValuer without secret values.
 func (c Config) LogValue() slog.Value {
-	kv := make([]string, len(c.KVNamespaces))
-	for i, n := range c.KVNamespaces {
-		kv[i] = n.Binding
-	}
 	return slog.GroupValue(
 		slog.String("path", c.Path),
 		slog.String("name", c.Name),
 		slog.String("main", c.Main),
 		slog.Any("vars", sortedMapKeys(c.Vars)),
-		slog.Any("kv_namespaces", kv),
+		slog.Any("bindings", sortedMapKeys(c.BindingNames)),
 		slog.Any("secrets", sortedMapKeys(c.Secrets)),
 	)
 }

@@ -98,13 +98,16 @@ func wantFull(dir string) *Config {
 			"LIST":     {JSON: json.RawMessage(`["a","b"]`)},
 			"NESTED":   {JSON: json.RawMessage(`{"retries":3,"url":"https://example.com/?a=1&b=<2>"}`)},
 		},
-		KVNamespaces: []KVNamespace{
-			{Binding: "CACHE", ID: "0f2ac74b498b48028cb68387c421e279", PreviewID: "6a1ddb03f3ec250963f0a1e46820076f"},
-			{Binding: "SESSIONS"},
+		Bindings: map[string]any{
+			"kv": []KVNamespace{
+				{Binding: "CACHE", ID: "0f2ac74b498b48028cb68387c421e279", PreviewID: "6a1ddb03f3ec250963f0a1e46820076f"},
+				{Binding: "SESSIONS"},
+			},
+			"r2": []R2Bucket{
+				{Binding: "ASSETS", BucketName: "my-assets", PreviewBucketName: "my-assets-preview", Jurisdiction: "eu"},
+			},
 		},
-		R2Buckets: []R2Bucket{
-			{Binding: "ASSETS", BucketName: "my-assets", PreviewBucketName: "my-assets-preview", Jurisdiction: "eu"},
-		},
+		BindingNames: map[string]string{"CACHE": "kv_namespaces[0].binding", "SESSIONS": "kv_namespaces[1].binding", "ASSETS": "r2_buckets[0].binding"},
 		Build: Build{
 			Command:  "make wasm",
 			Cwd:      filepath.Join(dir, "worker"),
@@ -127,7 +130,7 @@ func TestParseValid(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			name := filepath.Join(dir, tt.file)
-			got, err := Parse(name, []byte(tt.src), "")
+			got, err := Parse(name, []byte(tt.src), "", testParsers()...)
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}
@@ -158,7 +161,7 @@ func TestParseMinimalAndDefaults(t *testing.T) {
 		check           func(t *testing.T, c *Config, dir string)
 	}{
 		{"empty toml", "wrangler.toml", "", func(t *testing.T, c *Config, dir string) {
-			if c.Name != "" || c.Main != "" || c.Vars != nil || c.KVNamespaces != nil {
+			if c.Name != "" || c.Main != "" || c.Vars != nil || kvs(c) != nil {
 				t.Errorf("empty config not empty: %s", dump(c))
 			}
 		}},
@@ -189,7 +192,7 @@ func TestParseMinimalAndDefaults(t *testing.T) {
 			}
 		}},
 		{"dotted keys and inline tables", "wrangler.toml", "build.command = \"make\"\ndev = { port = 9000 }\nkv_namespaces = [ { binding = \"K\" } ]\n", func(t *testing.T, c *Config, dir string) {
-			if c.Build.Command != "make" || c.Dev.Port != 9000 || len(c.KVNamespaces) != 1 {
+			if c.Build.Command != "make" || c.Dev.Port != 9000 || len(kvs(c)) != 1 {
 				t.Errorf("got %s", dump(c))
 			}
 		}},
@@ -223,7 +226,7 @@ func TestParseMinimalAndDefaults(t *testing.T) {
 			}
 		}},
 		{"unicode binding identifiers", "wrangler.toml", "[[kv_namespaces]]\nbinding = \"$café_1\"\n", func(t *testing.T, c *Config, dir string) {
-			if _, ok := c.KVNamespace("$café_1"); !ok {
+			if ns := kvs(c); len(ns) != 1 || ns[0].Binding != "$café_1" {
 				t.Errorf("KVNamespace not found: %s", dump(c))
 			}
 		}},
@@ -231,7 +234,7 @@ func TestParseMinimalAndDefaults(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			c, err := Parse(filepath.Join(dir, tt.file), []byte(tt.src), "")
+			c, err := Parse(filepath.Join(dir, tt.file), []byte(tt.src), "", testParsers()...)
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}
@@ -269,7 +272,7 @@ inspector_port = 9230
 binding = "K"
 remote = true
 `
-	c, err := Parse("wrangler.toml", []byte(src), "")
+	c, err := Parse("wrangler.toml", []byte(src), "", testParsers()...)
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
 	}
@@ -303,7 +306,7 @@ func TestOtherWarnings(t *testing.T) {
 		}},
 	}
 	for _, tt := range tests {
-		c, err := Parse(tt.file, []byte(tt.src), tt.env)
+		c, err := Parse(tt.file, []byte(tt.src), tt.env, testParsers()...)
 		if err != nil {
 			t.Errorf("Parse(%q): %v", tt.src, err)
 			continue
@@ -429,7 +432,7 @@ func TestEnvironments(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(file.name+"/"+tt.env, func(t *testing.T) {
 				dir := t.TempDir()
-				c, err := Parse(filepath.Join(dir, file.name), []byte(file.src), tt.env)
+				c, err := Parse(filepath.Join(dir, file.name), []byte(file.src), tt.env, testParsers()...)
 				if err != nil {
 					t.Fatalf("Parse: %v", err)
 				}
@@ -449,11 +452,11 @@ func TestEnvironments(t *testing.T) {
 				if got := sortedMapKeys(c.Vars); !reflect.DeepEqual(got, w.vars) && (len(got) != 0 || len(w.vars) != 0) {
 					t.Errorf("Vars = %q, want %q", got, w.vars)
 				}
-				if !reflect.DeepEqual(c.KVNamespaces, w.kv) {
-					t.Errorf("KVNamespaces = %+v, want %+v", c.KVNamespaces, w.kv)
+				if !reflect.DeepEqual(kvs(c), w.kv) {
+					t.Errorf("KVNamespaces = %+v, want %+v", kvs(c), w.kv)
 				}
-				if len(c.R2Buckets) != w.r2 {
-					t.Errorf("R2Buckets = %+v, want %d", c.R2Buckets, w.r2)
+				if len(r2s(c)) != w.r2 {
+					t.Errorf("R2Buckets = %+v, want %d", r2s(c), w.r2)
 				}
 				if len(c.Warnings) != len(w.warnings) {
 					t.Fatalf("Warnings:\n%s\nwant %d:\n%s", strings.Join(c.Warnings, "\n"), len(w.warnings), strings.Join(w.warnings, "\n"))
@@ -477,7 +480,7 @@ func TestEnvironmentNotFound(t *testing.T) {
 		{"wrangler.jsonc", envJSONC, "dev", `wrangler.jsonc: environment "dev" not found: expected "env": {"dev": ...} (defined: staging, production, bare)`},
 	}
 	for _, tt := range tests {
-		_, err := Parse(tt.file, []byte(tt.src), tt.env)
+		_, err := Parse(tt.file, []byte(tt.src), tt.env, testParsers()...)
 		if err == nil || err.Error() != tt.want {
 			t.Errorf("Parse(%s, env %q) error = %v, want %q", tt.file, tt.env, err, tt.want)
 		}
@@ -534,7 +537,7 @@ func TestLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := Load(path, "")
+	c, err := Load(path, "", testParsers()...)
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
@@ -544,7 +547,7 @@ func TestLoad(t *testing.T) {
 	if !reflect.DeepEqual(c.SecretsFiles, []string{filepath.Join(dir, ".dev.vars")}) {
 		t.Errorf("SecretsFiles = %q", c.SecretsFiles)
 	}
-	c, err = Load(path, "staging")
+	c, err = Load(path, "staging", testParsers()...)
 	if err != nil {
 		t.Fatalf("Load staging: %v", err)
 	}
@@ -555,12 +558,12 @@ func TestLoad(t *testing.T) {
 	// No secrets files: empty, non-nil.
 	dir2 := t.TempDir()
 	writeFile(t, filepath.Join(dir2, "wrangler.jsonc"), `{"name": "x"}`)
-	c, err = Load(filepath.Join(dir2, "wrangler.jsonc"), "")
+	c, err = Load(filepath.Join(dir2, "wrangler.jsonc"), "", testParsers()...)
 	if err != nil || c.Secrets == nil || len(c.Secrets) != 0 || len(c.SecretsFiles) != 0 {
 		t.Errorf("Load without secrets: %v, %v, %v", err, c.Secrets, c.SecretsFiles)
 	}
 
-	if _, err := Load(filepath.Join(dir2, "missing.toml"), ""); err == nil || !strings.Contains(err.Error(), "missing.toml") {
+	if _, err := Load(filepath.Join(dir2, "missing.toml"), "", testParsers()...); err == nil || !strings.Contains(err.Error(), "missing.toml") {
 		t.Errorf("Load(missing) error = %v", err)
 	}
 }
@@ -622,7 +625,7 @@ func TestLoadRequiredSecrets(t *testing.T) {
 				writeFile(t, filepath.Join(dir, n), content)
 			}
 			t.Chdir(dir) // so that error messages show the relative name
-			c, err := Load("wrangler.toml", tt.env)
+			c, err := Load("wrangler.toml", tt.env, testParsers()...)
 			if tt.wantErr != "" {
 				if err == nil || !strings.HasPrefix(err.Error(), tt.wantErr) {
 					t.Fatalf("Load error = %v, want prefix %q", err, tt.wantErr)
@@ -683,17 +686,16 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	}
 }
 
-func TestKVNamespaceLookup(t *testing.T) {
-	c, err := Parse("wrangler.toml", []byte(fullTOML), "")
+func TestBindingNames(t *testing.T) {
+	c, err := Parse("wrangler.toml", []byte(fullTOML), "", testParsers()...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	kv, ok := c.KVNamespace("SESSIONS")
-	if !ok || kv.Binding != "SESSIONS" {
-		t.Errorf("KVNamespace(SESSIONS) = %+v, %v", kv, ok)
+	if got := c.BindingNames["SESSIONS"]; got != "kv_namespaces[1].binding" {
+		t.Errorf("BindingNames[SESSIONS] = %q", got)
 	}
-	if _, ok := c.KVNamespace("NOPE"); ok {
-		t.Error("KVNamespace(NOPE) found")
+	if _, ok := c.BindingNames["GREETING"]; ok {
+		t.Error("a var is in BindingNames")
 	}
 }
 
@@ -730,7 +732,7 @@ DEBUG = "true"
 		minify bool
 		debug  string
 	}{{"", true, "false"}, {"prod", false, "true"}} {
-		cfg, err := Load(filepath.Join(dir, "wrangler.toml"), tc.env)
+		cfg, err := Load(filepath.Join(dir, "wrangler.toml"), tc.env, testParsers()...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -745,7 +747,7 @@ DEBUG = "true"
 		}
 	}
 	os.WriteFile(filepath.Join(dir, "wrangler.toml"), []byte("name = \"b\"\n[[rules]]\ntype = \"Wasmish\"\nglobs = [\"*.x\"]\n"), 0o644)
-	if _, err := Load(filepath.Join(dir, "wrangler.toml"), ""); err == nil || !strings.Contains(err.Error(), `rule type "Wasmish"`) {
+	if _, err := Load(filepath.Join(dir, "wrangler.toml"), "", testParsers()...); err == nil || !strings.Contains(err.Error(), `rule type "Wasmish"`) {
 		t.Errorf("bad rule type: %v", err)
 	}
 }

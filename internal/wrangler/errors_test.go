@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/bindery-run/bindery/bindings/config"
 )
 
 // TestBrokenConfigs checks that every error names the file, the line (and
@@ -345,7 +347,7 @@ func TestBrokenConfigs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := Parse(tt.file, []byte(tt.src), tt.env)
+			c, err := Parse(tt.file, []byte(tt.src), tt.env, testParsers()...)
 			if err == nil {
 				t.Fatalf("Parse succeeded (%v), want error", dump(c))
 			}
@@ -370,7 +372,7 @@ func TestTooManyErrorsAreCapped(t *testing.T) {
 	for i := range 40 {
 		fmt.Fprintf(&b, "[[kv_namespaces]]\nbinding = %d\n", i)
 	}
-	_, err := Parse("wrangler.toml", []byte(b.String()), "")
+	_, err := Parse("wrangler.toml", []byte(b.String()), "", testParsers()...)
 	if err == nil {
 		t.Fatal("want error")
 	}
@@ -453,7 +455,7 @@ func TestIsJSIdentifier(t *testing.T) {
 		"CACHE": true, "_x": true, "$": true, "a1": true, "café": true, "ünïcode_Ω": true,
 		"": false, "1a": false, "a-b": false, "a b": false, "a.b": false, "🙂": false,
 	} {
-		if got := isJSIdentifier(s); got != want {
+		if got := config.IsJSIdentifier(s); got != want {
 			t.Errorf("isJSIdentifier(%q) = %v, want %v", s, got, want)
 		}
 	}

@@ -21,7 +21,7 @@ func FuzzParse(f *testing.F) {
 		if jsonc {
 			name = "wrangler.jsonc"
 		}
-		c, err := Parse(name, data, env)
+		c, err := Parse(name, data, env, testParsers()...)
 		if err != nil {
 			if c != nil {
 				t.Errorf("Parse returned both a config and an error")

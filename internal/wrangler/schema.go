@@ -3,7 +3,6 @@ package wrangler
 import (
 	"sort"
 	"strings"
-	"unicode"
 )
 
 // scope says where a wrangler config key may appear and how environments
@@ -70,8 +69,10 @@ func wranglerKeys() map[string]keyInfo {
 	note("zone_id", "it is a wrangler 1 field")
 
 	// Non-inheritable.
-	add(scopeNonInherit, true, "vars", "kv_namespaces", "r2_buckets", "secrets", "define")
+	add(scopeNonInherit, true, "vars", "secrets", "define")
+	// Binding keys: used when a binding module reads them (see Load).
 	add(scopeNonInherit, false,
+		"kv_namespaces", "r2_buckets",
 		"durable_objects", "workflows", "cloudchamber", "containers",
 		"send_email", "queues", "connect", "d1_databases", "vectorize",
 		"ai_search_namespaces", "ai_search", "websearch", "agent_memory", "hyperdrive",
@@ -104,7 +105,7 @@ func otherBindingSources() []bindingSource {
 		"mtls_certificates", "dispatch_namespaces", "workflows", "pipelines",
 		"secrets_store_secrets", "unsafe_hello_world", "worker_loaders", "vpc_services",
 		"vpc_networks", "ai_search_namespaces", "ai_search", "agent_memory", "artifacts",
-		"flagship",
+		"flagship", "kv_namespaces", "r2_buckets",
 	} {
 		out = append(out, bindingSource{field: f, shape: "array", nameKey: "binding"})
 	}
@@ -159,25 +160,6 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(rb)]
-}
-
-// isJSIdentifier reports whether s is an ECMAScript IdentifierName, so that
-// the binding can be reached as env.NAME. Reserved words are accepted: they
-// are valid property names.
-func isJSIdentifier(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i, r := range s {
-		switch {
-		case r == '$' || r == '_' || unicode.IsLetter(r) || unicode.Is(unicode.Nl, r):
-		case i > 0 && (unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Mc, r) ||
-			unicode.Is(unicode.Pc, r) || r == '\u200c' || r == '\u200d'):
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // isValidWorkerName mirrors wrangler's check on "name": lowercase

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bindery-run/bindery/bindings/config"
 	toml "github.com/pelletier/go-toml/v2"
 )
 
@@ -36,12 +37,17 @@ type builder struct {
 	errs    []diag
 	warns   []diag
 	// bindings maps each binding or var name to where it was first declared.
-	bindings     map[string]path
+	bindings map[string]path
+	// vars are the names in bindings that are vars.
+	vars         map[string]bool
 	requiredPath path
+	// parsers decode the binding modules' keys; parsed are those keys.
+	parsers []config.Parser
+	parsed  map[string]bool
 }
 
-func newBuilder(d *document, env, absPath string) *builder {
-	return &builder{
+func newBuilder(d *document, env, absPath string, parsers []config.Parser) *builder {
+	b := &builder{
 		d:        d,
 		env:      env,
 		envPath:  path{}.key("env").key(env),
@@ -50,7 +56,22 @@ func newBuilder(d *document, env, absPath string) *builder {
 		dir:      filepath.Dir(absPath),
 		cfg:      &Config{Path: absPath},
 		bindings: map[string]path{},
+		vars:     map[string]bool{},
+		parsers:  parsers,
+		parsed:   map[string]bool{},
 	}
+	for _, ps := range parsers {
+		for _, k := range ps.Keys {
+			info, ok := b.keys[k]
+			if !ok {
+				info.scope = scopeNonInherit // a binding key wrangler does not know yet
+			}
+			info.used = true
+			b.keys[k] = info
+			b.parsed[k] = true
+		}
+	}
+	return b
 }
 
 func (b *builder) errorf(p path, format string, args ...any) {
@@ -77,11 +98,16 @@ func (b *builder) run() (*Config, error) {
 	b.buildSection()
 	b.bundle()
 	b.dev()
-	b.vars()
-	b.kvNamespaces()
-	b.r2Buckets()
+	b.varsSection()
+	b.modules()
 	b.secrets()
 	b.otherBindings()
+	b.cfg.BindingNames = map[string]string{}
+	for name, p := range b.bindings {
+		if !b.vars[name] {
+			b.cfg.BindingNames[name] = p.String()
+		}
+	}
 
 	if len(b.errs) > 0 {
 		return nil, b.joinedErrors()
@@ -516,7 +542,7 @@ func (b *builder) dev() {
 	b.cfg.Dev = dv
 }
 
-func (b *builder) vars() {
+func (b *builder) varsSection() {
 	v, p, ok := b.lookup("vars")
 	if !ok {
 		return
@@ -554,7 +580,9 @@ func (b *builder) vars() {
 			b.errorf(kp, "var %q is %d bytes, more than Cloudflare's limit of %d bytes (5 KiB)", k, n, maxVarBytes)
 			continue
 		}
-		b.claim(k, kp)
+		if b.claim(k, kp) {
+			b.vars[k] = true
+		}
 		out[k] = val
 	}
 	b.cfg.Vars = out
@@ -571,47 +599,6 @@ func marshalJSON(v any) (json.RawMessage, error) {
 	return json.RawMessage(bytes.TrimRight(buf.Bytes(), "\n")), nil
 }
 
-// entries returns the tables of a binding array such as kv_namespaces.
-func (b *builder) entries(field string) ([]map[string]any, []path) {
-	v, p, ok := b.lookup(field)
-	if !ok {
-		return nil, nil
-	}
-	arr, ok := b.asArray(v, p)
-	if !ok {
-		return nil, nil
-	}
-	var ms []map[string]any
-	var ps []path
-	for i, e := range arr {
-		ep := p.index(i)
-		if m, ok := b.asTable(e, ep); ok {
-			ms = append(ms, m)
-			ps = append(ps, ep)
-		}
-	}
-	return ms, ps
-}
-
-// bindingName validates the required "binding" key of an entry.
-func (b *builder) bindingName(m map[string]any, p path) (string, bool) {
-	bp := p.key("binding")
-	v, ok := m["binding"]
-	if !ok {
-		b.errorf(bp, "missing required field \"binding\"")
-		return "", false
-	}
-	s, ok := b.asString(v, bp)
-	if !ok {
-		return "", false
-	}
-	if !isJSIdentifier(s) {
-		b.errorf(bp, "binding name %q is not a valid JavaScript identifier", s)
-		return "", false
-	}
-	return s, b.claim(s, bp)
-}
-
 // claim records a binding or var name, failing on duplicates.
 func (b *builder) claim(name string, p path) bool {
 	if prev, ok := b.bindings[name]; ok {
@@ -626,37 +613,69 @@ func (b *builder) claim(name string, p path) bool {
 	return true
 }
 
-func (b *builder) kvNamespaces() {
-	ms, ps := b.entries("kv_namespaces")
-	for i, m := range ms {
-		p := ps[i]
-		b.checkSubKeys(m, p, []string{"binding", "id", "preview_id"}, map[string]string{"remote": "bindery dev always uses local storage"})
-		name, ok := b.bindingName(m, p)
-		kv := KVNamespace{Binding: name, ID: b.optString(m, p, "id"), PreviewID: b.optString(m, p, "preview_id")}
-		if ok {
-			b.cfg.KVNamespaces = append(b.cfg.KVNamespaces, kv)
+// modules runs the binding modules' parsers, each on its own keys.
+func (b *builder) modules() {
+	r := reader{b}
+	for _, ps := range b.parsers {
+		if ps.Parse == nil {
+			continue
+		}
+		if v := ps.Parse(r); v != nil {
+			if b.cfg.Bindings == nil {
+				b.cfg.Bindings = map[string]any{}
+			}
+			b.cfg.Bindings[ps.Module] = v
 		}
 	}
 }
 
-func (b *builder) r2Buckets() {
-	ms, ps := b.entries("r2_buckets")
-	for i, m := range ms {
-		p := ps[i]
-		b.checkSubKeys(m, p, []string{"binding", "bucket_name", "preview_bucket_name", "jurisdiction"},
-			map[string]string{"remote": "bindery dev always uses local storage"})
-		name, ok := b.bindingName(m, p)
-		r2 := R2Bucket{
-			Binding:           name,
-			BucketName:        b.optString(m, p, "bucket_name"),
-			PreviewBucketName: b.optString(m, p, "preview_bucket_name"),
-			Jurisdiction:      b.optString(m, p, "jurisdiction"),
-		}
-		if ok {
-			b.cfg.R2Buckets = append(b.cfg.R2Buckets, r2)
-		}
+// reader is the config.Reader the binding modules' parsers get.
+type reader struct{ b *builder }
+
+var _ config.Reader = reader{}
+
+// toPath converts a config.Path to the loader's path.
+func toPath(p config.Path) path {
+	q := make(path, len(p))
+	for i, e := range p {
+		q[i] = seg{key: e.Key, idx: e.Index}
 	}
+	return q
 }
+
+// fromPath converts a path to a config.Path.
+func fromPath(p path) config.Path {
+	q := make(config.Path, len(p))
+	for i, s := range p {
+		q[i] = config.Elem{Key: s.key, Index: s.idx}
+	}
+	return q
+}
+
+// Lookup implements config.Reader.
+func (r reader) Lookup(key string) (any, config.Path, bool) {
+	v, p, ok := r.b.lookup(key)
+	return v, fromPath(p), ok
+}
+
+// Errorf implements config.Reader.
+func (r reader) Errorf(p config.Path, format string, args ...any) {
+	r.b.errorf(toPath(p), format, args...)
+}
+
+// Warnf implements config.Reader.
+func (r reader) Warnf(p config.Path, format string, args ...any) {
+	r.b.warnf(toPath(p), false, format, args...)
+}
+
+// Claim implements config.Reader.
+func (r reader) Claim(name string, p config.Path) bool { return r.b.claim(name, toPath(p)) }
+
+// Dir implements config.Reader.
+func (r reader) Dir() string { return r.b.dir }
+
+// JSON implements config.Reader.
+func (r reader) JSON() bool { return r.b.d.format == formatJSON }
 
 func (b *builder) secrets() {
 	v, p, ok := b.lookup("secrets")
@@ -698,6 +717,9 @@ func (b *builder) secrets() {
 // shapes are not validated.
 func (b *builder) otherBindings() {
 	for _, src := range otherBindingSources() {
+		if b.parsed[src.field] {
+			continue // its module claimed its names
+		}
 		v, p, ok := b.lookup(src.field)
 		if !ok {
 			continue

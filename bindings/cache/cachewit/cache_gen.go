@@ -426,7 +426,7 @@ func DefineCache(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "req0", "req1", "req2", "req3", "req4", "req5", "options0", "retptr").Export("[method]cache.delete")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
+		inst := abi.EnterChunk(ctx, slot) // a body's chunk: charges its bytes, not an operation
 		v111 := inst.Handles.Get(inst, BodyWriterType, uint32(stack[0])).(BodyWriter)
 		v113 := inst.Bytes(uint32(stack[1]), uint32(stack[2]))
 		e := v111.Write(ctx, v113)

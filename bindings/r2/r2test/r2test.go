@@ -1,12 +1,13 @@
-// Package r2test is the conformance suite for the R2 object store: the
-// semantics of Cloudflare R2 (and of S3 where R2 defers to it) that
-// [r2.Store] must keep, checked through its public API only.
+// Package r2test is the conformance suite for R2 backends: the semantics
+// of Cloudflare R2 (and of S3 where R2 defers to it) that every
+// [r2.Backend] must keep, checked through its public API only.
 //
-// The store's package runs it on a fresh store per subtest:
+// Package r2 runs it over both of its backends, on a fresh one per
+// subtest:
 //
 //	func TestConformance(t *testing.T) {
-//		r2test.Run(t, func(t *testing.T, opts r2.Options) *r2.Store {
-//			return openStore(t, opts) // Badger in t.TempDir(), r2.Open
+//		r2test.Run(t, func(t *testing.T, opts r2.Options) r2.Backend {
+//			return r2.NewMemory(opts) // or a Store: Badger in t.TempDir(), r2.Open
 //		})
 //	}
 //
@@ -49,9 +50,9 @@ type Clock = testutil.Clock
 // NewClock returns a Clock that reads start.
 func NewClock(start time.Time) *Clock { return testutil.NewClock(start) }
 
-// NewStore returns an empty store opened with opts. It must close the
-// store (and its DB) when the test ends.
-type NewStore = func(t *testing.T, opts r2.Options) *r2.Store
+// NewStore returns an empty backend opened with opts. It must close the
+// backend (and its DB) when the test ends.
+type NewStore = func(t *testing.T, opts r2.Options) r2.Backend
 
 // SuiteLimits are the limits the suite opens stores with, unless a test
 // needs others: R2's, but with 5 KiB parts.
@@ -102,7 +103,7 @@ func Run(t *testing.T, newStore NewStore) {
 // env is a store with one bucket under test.
 type env struct {
 	clock *Clock
-	s     *r2.Store
+	s     r2.Backend
 	b     *r2.Bucket
 }
 

@@ -563,7 +563,7 @@ func DefineBucket(hb wazero.HostModuleBuilder, slot int) {
 		stack[0] = uint64(h53)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).WithParameterNames("self0", "key0", "key1", "uploadID0", "uploadID1").Export("[method]bucket.resume-multipart-upload")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
+		inst := abi.EnterChunk(ctx, slot) // a body's chunk: charges its bytes, not an operation
 		v54 := inst.Handles.Get(inst, ObjectWriterType, uint32(stack[0])).(ObjectWriter)
 		v56 := inst.Bytes(uint32(stack[1]), uint32(stack[2]))
 		e := v54.Write(ctx, v56)
@@ -597,7 +597,7 @@ func DefineBucket(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "retptr").Export("[method]object-writer.finish")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
+		inst := abi.EnterChunk(ctx, slot) // a body's chunk: charges its bytes, not an operation
 		v59 := inst.Handles.Get(inst, PartWriterType, uint32(stack[0])).(PartWriter)
 		v61 := inst.Bytes(uint32(stack[1]), uint32(stack[2]))
 		e := v59.Write(ctx, v61)

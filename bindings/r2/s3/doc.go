@@ -1,4 +1,4 @@
-// Package s3 serves the buckets of an [r2.Store] over the Amazon S3 REST
+// Package s3 serves the buckets of an [r2.Backend] over the Amazon S3 REST
 // API, so that S3 clients (aws-sdk-go-v2, minio-go, the aws CLI, rclone,
 // curl --aws-sigv4) read and write the same objects a Worker uses.
 //

@@ -59,7 +59,7 @@ func NewCredentials() (Credentials, error) {
 
 // handler serves the S3 API over a store. It is safe for concurrent use.
 type handler struct {
-	store  *r2.Store
+	store  r2.Backend
 	auth   authenticator
 	region string
 	log    *slog.Logger
@@ -70,7 +70,7 @@ type handler struct {
 // (http://HOST/BUCKET/KEY), over the buckets of store. Every request must
 // be signed with AWS Signature Version 4 by one of opts.Credentials. See
 // the package documentation for the operations.
-func NewHandler(store *r2.Store, opts Options) http.Handler {
+func NewHandler(store r2.Backend, opts Options) http.Handler {
 	h := &handler{
 		store:  store,
 		region: opts.Region,

@@ -392,7 +392,7 @@ func DefineRewriter(hb wazero.HostModuleBuilder, slot int) {
 		inst.PutU8(ret, 0)
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("selector0", "selector1", "retptr").Export("[static]rewriter.check-selector")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
+		inst := abi.EnterChunk(ctx, slot) // a body's chunk: charges its bytes, not an operation
 		v10 := inst.Handles.Get(inst, RewriterType, uint32(stack[0])).(Rewriter)
 		v12 := inst.Bytes(uint32(stack[1]), uint32(stack[2]))
 		v, e := v10.Write(ctx, v12)

@@ -1657,7 +1657,7 @@ func DefineSubtle(hb wazero.HostModuleBuilder, slot int) {
 		stack[0] = uint64(h175)
 	}), []api.ValueType{api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).WithParameterNames("algorithm0").Export("[static]hasher.start")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
+		inst := abi.EnterChunk(ctx, slot) // a body's chunk: charges its bytes, not an operation
 		v176 := inst.Handles.Get(inst, HasherType, uint32(stack[0])).(Hasher)
 		v178 := inst.Bytes(uint32(stack[1]), uint32(stack[2]))
 		v176.Write(ctx, v178)
