@@ -67,8 +67,10 @@ const (
 )
 
 // hostileCase is one attack of the suite. A case with coveredBy is run by
-// that test of this package (through the same public API), not again
-// here; the table lists it so the suite shows every threat.
+// the tests it names (space-separated; in this package, or in abi with
+// the suffix " (abi)"), through the same public API, not again here: the
+// table lists it so that the suite shows every threat, and
+// checkCoveredBy fails when a named test is gone.
 type hostileCase struct {
 	threat    string
 	coveredBy string // the test that runs the case, when not this one
@@ -185,7 +187,7 @@ func TestHostileGuests(t *testing.T) {
 		{threat: "randomness: deterministic unless granted", coveredBy: "TestGuestWASI TestGuestWASI02 TestGuestGoPlugin"},
 		{threat: "environment and arguments: empty unless granted", coveredBy: "TestGuestWASI TestGuestWASI02 TestGuestGoPlugin"},
 		{threat: "sleep: returns at once unless granted", coveredBy: "TestGuestWASI TestGuestWASI02 TestGuestGoPlugin"},
-		{threat: "an import the host does not serve", export: "", coveredBy: "TestBadGuests TestHostileMissingImport"},
+		{threat: "an import the host does not serve", coveredBy: "TestBadGuests TestHostileMissingImport"},
 		{threat: "a guest stuck in a host call when Close's context ends", coveredBy: "TestGuestCloseStops", kind: host.ErrClosed},
 	}
 	checkCoveredBy(t, cases)
