@@ -22,9 +22,12 @@ type Instance struct {
 	impls   []any
 	poison  error
 	lifted  uint64 // bytes copied out of guest memory in the current host call
-	stop    <-chan struct{}
-	lookup  FunctionLookup
-	memo    map[any]any // Memo's values
+	// allocating is set while the host runs the guest's cabi_realloc: a
+	// host call then is a re-entry, which From refuses.
+	allocating bool
+	stop       <-chan struct{}
+	lookup     FunctionLookup
+	memo       map[any]any // Memo's values
 
 	// Quotas (quota.go): per slot, the limits, the interface names and
 	// what the current call has spent; cur is the slot of the host call
@@ -160,6 +163,13 @@ func From(ctx context.Context) *Instance {
 	if inst == nil {
 		panic(&Trap{Msg: "host function called outside of a bindery call"})
 	}
+	if inst.allocating {
+		// The Canonical ABI forbids it (a realloc may not leave the
+		// instance), and the host call in progress is not re-entrant: its
+		// lifting budget and quota slot, and the realloc function itself,
+		// would be reused under it.
+		inst.Trapf("host function called from within cabi_realloc: the guest's allocator may not call the host while the host is passing it a value")
+	}
 	if inst.stop != nil {
 		select {
 		case <-inst.stop:
@@ -184,7 +194,10 @@ func (i *Instance) Alloc(ctx context.Context, align, size uint32) uint32 {
 	}
 	s := i.stack[:4]
 	s[0], s[1], s[2], s[3] = 0, 0, uint64(align), uint64(size)
-	if err := i.realloc.CallWithStack(ctx, s); err != nil {
+	i.allocating = true
+	err := i.realloc.CallWithStack(ctx, s)
+	i.allocating = false
+	if err != nil {
 		i.Poison(err)
 		panic(err)
 	}

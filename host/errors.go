@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/bindery-run/bindery/abi"
@@ -80,7 +81,37 @@ func (e *stackErr) Unwrap() error { return e.err }
 func guestFailure(err error) bool {
 	var exit *sys.ExitError
 	return errors.Is(err, abi.ErrTrap) || errors.Is(err, abi.ErrStopped) || errors.Is(err, abi.ErrQuota) ||
-		errors.As(err, &exit) || strings.Contains(err.Error(), "\nwasm stack trace:")
+		errors.As(err, &exit) || strings.Contains(err.Error(), "\nwasm stack trace:") || wasmRuntimeError(err)
+}
+
+// wasmRuntimePkg is the package of wazero's runtime errors (a trap of the
+// engine: stack overflow, unreachable, out of bounds memory access…).
+const wasmRuntimePkg = "github.com/tetratelabs/wazero/internal/wasmruntime"
+
+// wasmRuntimeError reports whether err's chain holds one of wazero's
+// runtime errors. Most come wrapped with the guest's stack trace, but a
+// stack overflow comes bare ("stack overflow"), and the package is
+// internal to wazero, so it is told by its type's package.
+func wasmRuntimeError(err error) bool {
+	for err != nil {
+		if t := reflect.TypeOf(err); t.Kind() == reflect.Pointer && t.Elem().PkgPath() == wasmRuntimePkg {
+			return true
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() error }:
+			err = u.Unwrap()
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				if wasmRuntimeError(e) {
+					return true
+				}
+			}
+			return false
+		default:
+			return false
+		}
+	}
+	return false
 }
 
 // callError classifies the failure err of a call bounded by ctx on inst
