@@ -73,7 +73,7 @@ func (b *builder) bundle() {
 	if v, p, ok := b.lookup("rules"); ok {
 		if arr, ok := b.asArray(v, p); ok {
 			for i, e := range arr {
-				ep := p.index(i)
+				ep := p.Index(i)
 				m, ok := b.asTable(e, ep)
 				if !ok {
 					continue
@@ -81,12 +81,12 @@ func (b *builder) bundle() {
 				b.checkSubKeys(m, ep, []string{"type", "globs", "fallthrough"}, nil)
 				r := Rule{Type: b.optString(m, ep, "type")}
 				if !slices.Contains(ruleTypes, r.Type) {
-					b.errorf(ep.key("type"), "rule type %q is not one of %v", r.Type, ruleTypes)
+					b.errorf(ep.Key("type"), "rule type %q is not one of %v", r.Type, ruleTypes)
 				}
 				if g, ok := m["globs"]; ok {
-					if ga, ok := b.asArray(g, ep.key("globs")); ok {
+					if ga, ok := b.asArray(g, ep.Key("globs")); ok {
 						for j, x := range ga {
-							if s, ok := b.asString(x, ep.key("globs").index(j)); ok {
+							if s, ok := b.asString(x, ep.Key("globs").Index(j)); ok {
 								r.Globs = append(r.Globs, s)
 							}
 						}
@@ -98,7 +98,7 @@ func (b *builder) bundle() {
 					if t, ok := f.(bool); ok {
 						r.FallThrough = t
 					} else {
-						b.typeError(ep.key("fallthrough"), "a boolean", f)
+						b.typeError(ep.Key("fallthrough"), "a boolean", f)
 					}
 				}
 				bd.Rules = append(bd.Rules, r)
@@ -109,7 +109,7 @@ func (b *builder) bundle() {
 	if v, p, ok := b.lookup("compatibility_flags"); ok {
 		if arr, ok := b.asArray(v, p); ok {
 			for i, e := range arr {
-				if s, ok := b.asString(e, p.index(i)); ok {
+				if s, ok := b.asString(e, p.Index(i)); ok {
 					b.cfg.CompatibilityFlags = append(b.cfg.CompatibilityFlags, s)
 				}
 			}
@@ -129,7 +129,7 @@ func (b *builder) stringMap(k string) map[string]string {
 	}
 	out := make(map[string]string, len(m))
 	for _, name := range b.d.sortedKeys(m, p) {
-		if s, ok := b.asString(m[name], p.key(name)); ok {
+		if s, ok := b.asString(m[name], p.Key(name)); ok {
 			out[name] = s
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/bindery-run/bindery/bindings/config"
 	"math"
 	"sort"
 	"strconv"
@@ -15,64 +16,9 @@ import (
 	"github.com/tailscale/hujson"
 )
 
-// seg is one element of a key path: an object key, or an array index when
-// idx >= 0.
-type seg struct {
-	key string
-	idx int
-}
-
-// path is a key path into a config document, such as
-// env.staging.kv_namespaces[0].binding. Methods never modify the receiver.
-type path []seg
-
-func (p path) key(k string) path {
-	q := make(path, len(p), len(p)+1)
-	copy(q, p)
-	return append(q, seg{key: k, idx: -1})
-}
-
-func (p path) index(i int) path {
-	q := make(path, len(p), len(p)+1)
-	copy(q, p)
-	return append(q, seg{idx: i})
-}
-
-// String renders the path the way wrangler's own messages do: dotted keys,
-// [N] for array elements, and quoted keys when they are not bare words.
-func (p path) String() string {
-	var b strings.Builder
-	for i, s := range p {
-		if s.idx >= 0 {
-			b.WriteByte('[')
-			b.WriteString(strconv.Itoa(s.idx))
-			b.WriteByte(']')
-			continue
-		}
-		if i > 0 {
-			b.WriteByte('.')
-		}
-		if isBareKey(s.key) {
-			b.WriteString(s.key)
-		} else {
-			b.WriteString(strconv.Quote(s.key))
-		}
-	}
-	return b.String()
-}
-
-func isBareKey(k string) bool {
-	if k == "" {
-		return false
-	}
-	for i := 0; i < len(k); i++ {
-		c := k[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '$') {
-			return false
-		}
-	}
-	return true
-}
+// path is a key path into a config document (config.Path: the loader
+// and the binding modules' parsers share one).
+type path = config.Path
 
 type format int
 
@@ -197,7 +143,7 @@ func (d *document) sortedKeys(m map[string]any, p path) []string {
 		keys = append(keys, k)
 	}
 	sort.Slice(keys, func(i, j int) bool {
-		oi, oj := d.offsetOf(p.key(keys[i])), d.offsetOf(p.key(keys[j]))
+		oi, oj := d.offsetOf(p.Key(keys[i])), d.offsetOf(p.Key(keys[j]))
 		if oi != oj {
 			return oi < oj
 		}
@@ -234,7 +180,7 @@ func (d *document) tomlError(err error) error {
 		if k := de.Key(); len(k) > 0 {
 			var p path
 			for _, s := range k {
-				p = p.key(s)
+				p = p.Key(s)
 			}
 			msg = p.String() + ": " + msg
 		}
@@ -289,7 +235,7 @@ func indexTOML(src []byte) (map[string]int, []tomlExpr, error) {
 				if first < 0 {
 					first = off
 				}
-				full = full.key(string(k.Data))
+				full = full.Key(string(k.Data))
 				set(full, off)
 			}
 			exprs = append(exprs, tomlExpr{off: first, path: full})
@@ -306,16 +252,16 @@ func indexTOML(src []byte) (map[string]int, []tomlExpr, error) {
 			off := headerStart(src, int(parts[0].Raw.Offset))
 			var hp path
 			for i, k := range parts {
-				hp = hp.key(string(k.Data))
+				hp = hp.Key(string(k.Data))
 				last := i == len(parts)-1
 				switch n, isArray := arrays[hp.String()]; {
 				case last && e.Kind == unstable.ArrayTable:
 					arrays[hp.String()] = n + 1
 					set(hp, off)
-					hp = hp.index(n)
+					hp = hp.Index(n)
 					set(hp, off)
 				case isArray && n > 0:
-					hp = hp.index(n - 1)
+					hp = hp.Index(n - 1)
 				default:
 					set(hp, off)
 				}
@@ -340,7 +286,7 @@ func indexTOMLValue(n *unstable.Node, p path, off int, set func(path, int)) {
 			kit := kv.Key()
 			for kit.Next() {
 				k := kit.Node()
-				full = full.key(string(k.Data))
+				full = full.Key(string(k.Data))
 				first = int(k.Raw.Offset)
 				set(full, first)
 			}
@@ -358,7 +304,7 @@ func indexTOMLValue(n *unstable.Node, p path, off int, set func(path, int)) {
 			if c.Raw.Length > 0 {
 				eoff = int(c.Raw.Offset)
 			}
-			ep := p.index(i)
+			ep := p.Index(i)
 			set(ep, eoff)
 			indexTOMLValue(c, ep, eoff, set)
 			i++
@@ -485,7 +431,7 @@ func (d *document) jsonValue(v hujson.Value, p path) any {
 				continue
 			}
 			name := lit.String()
-			kp := p.key(name)
+			kp := p.Key(name)
 			d.offsets[kp.String()] = mem.Name.StartOffset
 			if _, dup := m[name]; dup {
 				d.warnings = append(d.warnings, d.newDiag(kp, true, "duplicate key; the last value wins"))
@@ -496,7 +442,7 @@ func (d *document) jsonValue(v hujson.Value, p path) any {
 	case *hujson.Array:
 		out := make([]any, len(t.Elements))
 		for i, el := range t.Elements {
-			ep := p.index(i)
+			ep := p.Index(i)
 			d.offsets[ep.String()] = el.StartOffset
 			out[i] = d.jsonValue(el, ep)
 		}

@@ -50,7 +50,7 @@ func newBuilder(d *document, env, absPath string, parsers []config.Parser) *buil
 	b := &builder{
 		d:        d,
 		env:      env,
-		envPath:  path{}.key("env").key(env),
+		envPath:  path{}.Key("env").Key(env),
 		top:      d.root,
 		keys:     wranglerKeys(),
 		dir:      filepath.Dir(absPath),
@@ -227,7 +227,7 @@ func (b *builder) optString(m map[string]any, p path, k string) string {
 	if !ok {
 		return ""
 	}
-	s, _ := b.asString(v, p.key(k))
+	s, _ := b.asString(v, p.Key(k))
 	return s
 }
 
@@ -245,7 +245,7 @@ func (b *builder) optInt(m map[string]any, p path, k string) (int64, bool) {
 			return i, true
 		}
 	}
-	b.typeError(p.key(k), "an integer", v)
+	b.typeError(p.Key(k), "an integer", v)
 	return 0, false
 }
 
@@ -263,7 +263,7 @@ func (b *builder) abs(p string) string {
 
 // selectEnv checks the "env" table and picks the requested environment.
 func (b *builder) selectEnv() error {
-	envsPath := path{}.key("env")
+	envsPath := path{}.Key("env")
 	var envs map[string]any
 	if v, ok := b.top["env"]; ok {
 		m, ok := v.(map[string]any)
@@ -273,7 +273,7 @@ func (b *builder) selectEnv() error {
 		envs = m
 		for _, name := range b.d.sortedKeys(envs, envsPath) {
 			if _, ok := envs[name].(map[string]any); !ok {
-				b.typeError(envsPath.key(name), b.aTable(), envs[name])
+				b.typeError(envsPath.Key(name), b.aTable(), envs[name])
 			}
 		}
 	}
@@ -282,7 +282,7 @@ func (b *builder) selectEnv() error {
 	}
 	v, ok := envs[b.env]
 	if !ok {
-		where := "[env." + path{}.key(b.env).String() + "]"
+		where := "[env." + path{}.Key(b.env).String() + "]"
 		if b.d.format == formatJSON {
 			where = fmt.Sprintf(`"env": {%q: ...}`, b.env)
 		}
@@ -310,7 +310,7 @@ func (b *builder) checkKeys(m map[string]any, p path, isTop bool) {
 		}
 	}
 	for _, k := range b.d.sortedKeys(m, p) {
-		kp := p.key(k)
+		kp := p.Key(k)
 		info, known := b.keys[k]
 		switch {
 		case !known:
@@ -354,7 +354,7 @@ func (b *builder) inEffect(k string, isTop bool) bool {
 // warnNotInherited mirrors wrangler's warnings about non-inheritable fields
 // that are set at the top level but not in the selected environment.
 func (b *builder) warnNotInherited() {
-	envName := "env." + path{}.key(b.env).String()
+	envName := "env." + path{}.Key(b.env).String()
 	for _, k := range b.d.sortedKeys(b.top, nil) {
 		if b.keys[k].scope != scopeNonInherit {
 			continue
@@ -362,7 +362,7 @@ func (b *builder) warnNotInherited() {
 		if _, ok := b.envSec[k]; ok {
 			continue
 		}
-		b.warnf(path{}.key(k), false, "%q exists at the top level, but not on %q; it is not inherited by environments, so %s has none",
+		b.warnf(path{}.Key(k), false, "%q exists at the top level, but not on %q; it is not inherited by environments, so %s has none",
 			k, envName, envName)
 	}
 	// wrangler also names vars missing from an environment's own vars.
@@ -370,13 +370,13 @@ func (b *builder) warnNotInherited() {
 	envVars, ok2 := b.envSec["vars"].(map[string]any)
 	if ok1 && ok2 {
 		var missing []string
-		for _, k := range b.d.sortedKeys(topVars, path{}.key("vars")) {
+		for _, k := range b.d.sortedKeys(topVars, path{}.Key("vars")) {
 			if _, ok := envVars[k]; !ok {
 				missing = append(missing, k)
 			}
 		}
 		if len(missing) > 0 {
-			b.warnf(b.envPath.key("vars"), false, "these vars exist at the top level, but not on %q (vars are not inherited): %s",
+			b.warnf(b.envPath.Key("vars"), false, "these vars exist at the top level, but not on %q (vars are not inherited): %s",
 				envName+".vars", strings.Join(missing, ", "))
 		}
 	}
@@ -389,15 +389,15 @@ func (b *builder) lookup(k string) (any, path, bool) {
 		switch b.keys[k].scope {
 		case scopeInherit:
 			if v, ok := b.envSec[k]; ok {
-				return v, b.envPath.key(k), true
+				return v, b.envPath.Key(k), true
 			}
 		case scopeNonInherit:
 			v, ok := b.envSec[k]
-			return v, b.envPath.key(k), ok
+			return v, b.envPath.Key(k), ok
 		}
 	}
 	v, ok := b.top[k]
-	return v, path{}.key(k), ok
+	return v, path{}.Key(k), ok
 }
 
 // checkSubKeys checks the keys of a section: used ones are fine, unused
@@ -408,7 +408,7 @@ func (b *builder) checkSubKeys(m map[string]any, p path, used []string, unused m
 		candidates = append(candidates, k)
 	}
 	for _, k := range b.d.sortedKeys(m, p) {
-		kp := p.key(k)
+		kp := p.Key(k)
 		if slices.Contains(used, k) {
 			continue
 		}
@@ -443,7 +443,7 @@ func (b *builder) name() {
 	if !isValidWorkerName(s) {
 		b.warnf(p, true, "%q is not a valid Worker name for wrangler (lowercase letters, digits, \"-\" and \"_\" only)", s)
 	}
-	if b.envSec != nil && p[0].key != "env" && s != "" {
+	if b.envSec != nil && p[0].Key != "env" && s != "" {
 		s += "-" + b.env
 	}
 	b.cfg.Name = s
@@ -491,13 +491,13 @@ func (b *builder) buildSection() {
 		bd.Cwd = b.dir
 	}
 	if w, ok := m["watch_dir"]; ok {
-		wp := p.key("watch_dir")
+		wp := p.Key("watch_dir")
 		switch t := w.(type) {
 		case string:
 			bd.WatchDir = []string{b.abs(t)}
 		case []any:
 			for i, e := range t {
-				if s, ok := b.asString(e, wp.index(i)); ok {
+				if s, ok := b.asString(e, wp.Index(i)); ok {
 					bd.WatchDir = append(bd.WatchDir, b.abs(s))
 				}
 			}
@@ -515,7 +515,7 @@ func (b *builder) dev() {
 	if !ok {
 		return
 	}
-	p := path{}.key("dev")
+	p := path{}.Key("dev")
 	m, ok := b.asTable(v, p)
 	if !ok {
 		return
@@ -530,11 +530,11 @@ func (b *builder) dev() {
 		LocalProtocol: b.optString(m, p, "local_protocol"),
 	}
 	if dv.LocalProtocol != "" && dv.LocalProtocol != "http" && dv.LocalProtocol != "https" {
-		b.errorf(p.key("local_protocol"), "expected \"http\" or \"https\", found %q", dv.LocalProtocol)
+		b.errorf(p.Key("local_protocol"), "expected \"http\" or \"https\", found %q", dv.LocalProtocol)
 	}
 	if port, ok := b.optInt(m, p, "port"); ok {
 		if port < 0 || port > 65535 {
-			b.errorf(p.key("port"), "port %d is out of range (0-65535)", port)
+			b.errorf(p.Key("port"), "port %d is out of range (0-65535)", port)
 		} else {
 			dv.Port = int(port)
 		}
@@ -556,7 +556,7 @@ func (b *builder) varsSection() {
 	}
 	out := make(map[string]Var, len(m))
 	for _, k := range b.d.sortedKeys(m, p) {
-		kp := p.key(k)
+		kp := p.Key(k)
 		if k == "" {
 			b.errorf(kp, "var name must not be empty")
 			continue
@@ -634,42 +634,24 @@ type reader struct{ b *builder }
 
 var _ config.Reader = reader{}
 
-// toPath converts a config.Path to the loader's path.
-func toPath(p config.Path) path {
-	q := make(path, len(p))
-	for i, e := range p {
-		q[i] = seg{key: e.Key, idx: e.Index}
-	}
-	return q
-}
-
-// fromPath converts a path to a config.Path.
-func fromPath(p path) config.Path {
-	q := make(config.Path, len(p))
-	for i, s := range p {
-		q[i] = config.Elem{Key: s.key, Index: s.idx}
-	}
-	return q
-}
-
 // Lookup implements config.Reader.
 func (r reader) Lookup(key string) (any, config.Path, bool) {
 	v, p, ok := r.b.lookup(key)
-	return v, fromPath(p), ok
+	return v, p, ok
 }
 
 // Errorf implements config.Reader.
 func (r reader) Errorf(p config.Path, format string, args ...any) {
-	r.b.errorf(toPath(p), format, args...)
+	r.b.errorf(p, format, args...)
 }
 
 // Warnf implements config.Reader.
 func (r reader) Warnf(p config.Path, format string, args ...any) {
-	r.b.warnf(toPath(p), false, format, args...)
+	r.b.warnf(p, false, format, args...)
 }
 
 // Claim implements config.Reader.
-func (r reader) Claim(name string, p config.Path) bool { return r.b.claim(name, toPath(p)) }
+func (r reader) Claim(name string, p config.Path) bool { return r.b.claim(name, p) }
 
 // Dir implements config.Reader.
 func (r reader) Dir() string { return r.b.dir }
@@ -691,19 +673,19 @@ func (b *builder) secrets() {
 	if !ok {
 		return
 	}
-	rp := p.key("required")
+	rp := p.Key("required")
 	arr, ok := b.asArray(rv, rp)
 	if !ok {
 		return
 	}
 	req := make([]string, 0, len(arr))
 	for i, e := range arr {
-		s, ok := b.asString(e, rp.index(i))
+		s, ok := b.asString(e, rp.Index(i))
 		if !ok {
 			continue
 		}
 		if s == "" {
-			b.errorf(rp.index(i), "secret name must not be empty")
+			b.errorf(rp.Index(i), "secret name must not be empty")
 			continue
 		}
 		req = append(req, s)
@@ -727,7 +709,7 @@ func (b *builder) otherBindings() {
 		claimIn := func(e any, ep path) {
 			if m, ok := e.(map[string]any); ok {
 				if s, ok := m[src.nameKey].(string); ok && s != "" {
-					b.claim(s, ep.key(src.nameKey))
+					b.claim(s, ep.Key(src.nameKey))
 				}
 			}
 		}
@@ -735,7 +717,7 @@ func (b *builder) otherBindings() {
 		case "array":
 			if arr, ok := v.([]any); ok {
 				for i, e := range arr {
-					claimIn(e, p.index(i))
+					claimIn(e, p.Index(i))
 				}
 			}
 		case "object":
@@ -744,14 +726,14 @@ func (b *builder) otherBindings() {
 			if m, ok := v.(map[string]any); ok {
 				if arr, ok := m[src.sub].([]any); ok {
 					for i, e := range arr {
-						claimIn(e, p.key(src.sub).index(i))
+						claimIn(e, p.Key(src.sub).Index(i))
 					}
 				}
 			}
 		case "map":
 			if m, ok := v.(map[string]any); ok {
 				for _, k := range b.d.sortedKeys(m, p) {
-					b.claim(k, p.key(k))
+					b.claim(k, p.Key(k))
 				}
 			}
 		}
