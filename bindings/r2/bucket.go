@@ -293,88 +293,140 @@ func (b *storeBucket) Delete(ctx context.Context, keys ...string) error {
 // Delimiter, each rolled-up prefix counts against the limit like an
 // object. List reads only the index, never object files.
 func (b *storeBucket) List(ctx context.Context, opts ListOptions) (*ListResult, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
+	start, limit, res, err := listBounds(ctx, b.name, opts, b.s.limits)
+	if err != nil || res != nil {
+		return res, err
 	}
-	limit := opts.Limit
-	if limit < 0 || limit > b.s.limits.MaxListLimit {
-		return nil, fmt.Errorf("r2: list %s: %w: limit %d is not between 1 and %d", b.name, ErrInvalidArgument, limit, b.s.limits.MaxListLimit)
+	base := objectPrefix(b.name)
+	err = b.s.view(func(txn *badger.Txn) error {
+		if err := checkBucket(txn, b.name); err != nil {
+			return err
+		}
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: join(base, opts.Prefix)})
+		defer it.Close()
+		res, err = listPage(ctx, &badgerKeys{it: it, base: base}, opts, start, limit)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("r2: list %s: %w", b.name, err)
+	}
+	return res, nil
+}
+
+// badgerKeys pages over a bucket's index entries for listPage.
+type badgerKeys struct {
+	it   *badger.Iterator
+	base []byte // the bucket's prefix in the index
+}
+
+func (k *badgerKeys) seek(key string) { k.it.Seek(join(k.base, key)) }
+func (k *badgerKeys) next()           { k.it.Next() }
+
+func (k *badgerKeys) key() (string, bool) {
+	if !k.it.Valid() {
+		return "", false
+	}
+	return string(k.it.Item().Key()[len(k.base):]), true
+}
+
+func (k *badgerKeys) entry() (e *entry, err error) {
+	err = k.it.Item().Value(func(v []byte) (err error) {
+		e, err = decodeEntry(v)
+		return err
+	})
+	return e, err
+}
+
+// listBounds checks opts and returns where a page of List starts and how
+// many items it holds at most; res is the (empty) result itself when the
+// cursor is past the last possible key.
+func listBounds(ctx context.Context, bucket string, opts ListOptions, lim Limits) (start string, limit int, res *ListResult, err error) {
+	if err := ctx.Err(); err != nil {
+		return "", 0, nil, err
+	}
+	limit = opts.Limit
+	if limit < 0 || limit > lim.MaxListLimit {
+		return "", 0, nil, fmt.Errorf("r2: list %s: %w: limit %d is not between 1 and %d", bucket, ErrInvalidArgument, limit, lim.MaxListLimit)
 	}
 	if limit == 0 {
-		limit = min(1000, b.s.limits.MaxListLimit)
+		limit = min(1000, lim.MaxListLimit)
 	}
-	start := opts.Prefix
+	start = opts.Prefix
 	if opts.StartAfter != "" {
 		start = max(start, opts.StartAfter+"\x00")
 	}
 	if opts.Cursor != "" {
 		c, ok := decodeCursor(opts.Cursor)
 		if !ok {
-			return nil, fmt.Errorf("r2: list %s: %w: %w %q", b.name, ErrInvalidArgument, ErrInvalidCursor, opts.Cursor)
+			return "", 0, nil, fmt.Errorf("r2: list %s: %w: %w %q", bucket, ErrInvalidArgument, ErrInvalidCursor, opts.Cursor)
 		}
 		if c == "" { // past the last possible key
-			return &ListResult{Objects: []*Object{}, DelimitedPrefixes: []string{}}, nil
+			return "", 0, &ListResult{Objects: []*Object{}, DelimitedPrefixes: []string{}}, nil
 		}
 		start = max(start, c)
 	}
-	base := objectPrefix(b.name)
+	return start, limit, nil, nil
+}
+
+// listKeys is what listPage pages over: a backend's keys under the
+// listed prefix, in byte order.
+type listKeys interface {
+	seek(key string)        // to the first key >= key
+	key() (string, bool)    // the current key; false past the last
+	next()                  // to the next key
+	entry() (*entry, error) // the current key's index entry
+}
+
+// listPage makes one page of List from keys, starting at start with at
+// most limit items: with a Delimiter, each rolled-up prefix counts against
+// the limit like an object. Both backends list through it, so their pages
+// and cursors are the same.
+func listPage(ctx context.Context, keys listKeys, opts ListOptions, start string, limit int) (*ListResult, error) {
 	res := &ListResult{Objects: []*Object{}, DelimitedPrefixes: []string{}}
-	err := b.s.view(func(txn *badger.Txn) error {
-		if err := checkBucket(txn, b.name); err != nil {
-			return err
+	n := 0
+	next := "" // where the page after the last returned item starts
+	for keys.seek(start); ; {
+		key, ok := keys.key()
+		if !ok {
+			break
 		}
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: join(base, opts.Prefix)})
-		defer it.Close()
-		n := 0
-		next := "" // where the page after the last returned item starts
-		for it.Seek(join(base, start)); it.Valid(); {
-			if n%256 == 255 {
-				if err := ctx.Err(); err != nil {
-					return err
+		if n%256 == 255 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		if opts.Delimiter != "" {
+			if i := strings.Index(key[len(opts.Prefix):], opts.Delimiter); i >= 0 {
+				if n == limit {
+					res.Truncated = true
+					break
 				}
-			}
-			item := it.Item()
-			key := string(item.Key()[len(base):])
-			if opts.Delimiter != "" {
-				if i := strings.Index(key[len(opts.Prefix):], opts.Delimiter); i >= 0 {
-					if n == limit {
-						res.Truncated = true
-						break
-					}
-					cp := key[:len(opts.Prefix)+i+len(opts.Delimiter)]
-					res.DelimitedPrefixes = append(res.DelimitedPrefixes, cp)
-					n++
-					next = prefixEnd(cp)
-					if next == "" {
-						break
-					}
-					it.Seek(join(base, next))
-					continue
+				cp := key[:len(opts.Prefix)+i+len(opts.Delimiter)]
+				res.DelimitedPrefixes = append(res.DelimitedPrefixes, cp)
+				n++
+				next = prefixEnd(cp)
+				if next == "" {
+					break
 				}
+				keys.seek(next)
+				continue
 			}
-			if n == limit {
-				res.Truncated = true
-				break
-			}
-			var e *entry
-			if err := item.Value(func(v []byte) (err error) {
-				e, err = decodeEntry(v)
-				return err
-			}); err != nil {
-				return err
-			}
-			res.Objects = append(res.Objects, e.object(key, opts.IncludeHTTPMetadata, opts.IncludeCustomMetadata))
-			n++
-			next = key + "\x00"
-			it.Next()
 		}
-		if res.Truncated {
-			res.Cursor = encodeCursor(next)
+		if n == limit {
+			res.Truncated = true
+			break
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("r2: list %s: %w", b.name, err)
+		e, err := keys.entry()
+		if err != nil {
+			return nil, err
+		}
+		res.Objects = append(res.Objects, e.object(key, opts.IncludeHTTPMetadata, opts.IncludeCustomMetadata))
+		n++
+		next = key + "\x00"
+		keys.next()
+	}
+	if res.Truncated {
+		res.Cursor = encodeCursor(next)
 	}
 	return res, nil
 }

@@ -339,29 +339,9 @@ func (b *memBucket) Delete(ctx context.Context, keys ...string) error {
 
 // List implements BucketBackend, with the semantics of Store's List.
 func (b *memBucket) List(ctx context.Context, opts ListOptions) (*ListResult, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	limit := opts.Limit
-	if limit < 0 || limit > b.m.limits.MaxListLimit {
-		return nil, fmt.Errorf("r2: list %s: %w: limit %d is not between 1 and %d", b.name, ErrInvalidArgument, limit, b.m.limits.MaxListLimit)
-	}
-	if limit == 0 {
-		limit = min(1000, b.m.limits.MaxListLimit)
-	}
-	start := opts.Prefix
-	if opts.StartAfter != "" {
-		start = max(start, opts.StartAfter+"\x00")
-	}
-	if opts.Cursor != "" {
-		c, ok := decodeCursor(opts.Cursor)
-		if !ok {
-			return nil, fmt.Errorf("r2: list %s: %w: %w %q", b.name, ErrInvalidArgument, ErrInvalidCursor, opts.Cursor)
-		}
-		if c == "" { // past the last possible key
-			return &ListResult{Objects: []*Object{}, DelimitedPrefixes: []string{}}, nil
-		}
-		start = max(start, c)
+	start, limit, res, err := listBounds(ctx, b.name, opts, b.m.limits)
+	if err != nil || res != nil {
+		return res, err
 	}
 	b.m.mu.Lock()
 	defer b.m.mu.Unlock()
@@ -369,49 +349,34 @@ func (b *memBucket) List(ctx context.Context, opts ListOptions) (*ListResult, er
 	if err != nil {
 		return nil, fmt.Errorf("r2: list %s: %w", b.name, err)
 	}
-	var keys []string
+	keys := &memKeys{objects: bd.objects}
 	for k := range bd.objects {
 		if strings.HasPrefix(k, opts.Prefix) {
-			keys = append(keys, k)
+			keys.keys = append(keys.keys, k)
 		}
 	}
-	sort.Strings(keys)
-	res := &ListResult{Objects: []*Object{}, DelimitedPrefixes: []string{}}
-	n := 0
-	next := "" // where the page after the last returned item starts
-	for i := sort.SearchStrings(keys, start); i < len(keys); {
-		key := keys[i]
-		if opts.Delimiter != "" {
-			if j := strings.Index(key[len(opts.Prefix):], opts.Delimiter); j >= 0 {
-				if n == limit {
-					res.Truncated = true
-					break
-				}
-				cp := key[:len(opts.Prefix)+j+len(opts.Delimiter)]
-				res.DelimitedPrefixes = append(res.DelimitedPrefixes, cp)
-				n++
-				next = prefixEnd(cp)
-				if next == "" {
-					break
-				}
-				i = sort.SearchStrings(keys, next)
-				continue
-			}
-		}
-		if n == limit {
-			res.Truncated = true
-			break
-		}
-		res.Objects = append(res.Objects, bd.objects[key].e.object(key, opts.IncludeHTTPMetadata, opts.IncludeCustomMetadata))
-		n++
-		next = key + "\x00"
-		i++
-	}
-	if res.Truncated {
-		res.Cursor = encodeCursor(next)
-	}
-	return res, nil
+	sort.Strings(keys.keys)
+	return listPage(ctx, keys, opts, start, limit)
 }
+
+// memKeys pages over a memory bucket's sorted keys for listPage.
+type memKeys struct {
+	keys    []string
+	i       int
+	objects map[string]*memObject
+}
+
+func (k *memKeys) seek(key string) { k.i = sort.SearchStrings(k.keys, key) }
+func (k *memKeys) next()           { k.i++ }
+
+func (k *memKeys) key() (string, bool) {
+	if k.i >= len(k.keys) {
+		return "", false
+	}
+	return k.keys[k.i], true
+}
+
+func (k *memKeys) entry() (*entry, error) { return k.objects[k.keys[k.i]].e, nil }
 
 // CreateMultipartUpload implements BucketBackend.
 func (b *memBucket) CreateMultipartUpload(ctx context.Context, key string, opts MultipartOptions) (UploadBackend, error) {
