@@ -174,3 +174,18 @@ func Subcommand(args []string, group, sub, usage string, opHelp func(string) (st
 	}
 	return args[1], args[2:], nil
 }
+
+// ConfigFlags are the flags of a module command that reads a Worker's
+// config and data directory: --config (-c), --env (-e) and --persist-to.
+type ConfigFlags struct {
+	Config, Env, PersistTo string
+}
+
+// Register defines the flags on fs.
+func (c *ConfigFlags) Register(fs *flag.FlagSet) {
+	fs.StringVar(&c.Config, "config", "", "the wrangler.toml or wrangler.json(c) `FILE` to use (default: the one in the current directory)")
+	Alias(fs, "c", "config")
+	fs.StringVar(&c.Env, "env", "", "use the [env.`NAME`] section of the config")
+	Alias(fs, "e", "env")
+	fs.StringVar(&c.PersistTo, "persist-to", "", "the data is in `DIR` (default .bindery/state beside the config)")
+}

@@ -118,7 +118,8 @@ func runKV(ctx context.Context, args []string, env bindings.CommandEnv) error {
 
 // kvKeyFlags are the flags of "bindery kv key".
 type kvKeyFlags struct {
-	binding, nsID, config, env, persistTo string
+	cli.ConfigFlags
+	binding, nsID string
 	// put
 	path, metadata  string
 	ttl, expiration int64
@@ -141,11 +142,7 @@ func runKVKey(ctx context.Context, op string, args []string, env bindings.Comman
 	fs := flag.NewFlagSet("bindery kv key "+op, flag.ContinueOnError)
 	fs.StringVar(&f.binding, "binding", "", "the namespace of the config's [[kv_namespaces]] entry with binding `NAME`")
 	fs.StringVar(&f.nsID, "namespace-id", "", "the namespace with this `ID` (instead of --binding); it must exist, see --create")
-	fs.StringVar(&f.config, "config", "", "the wrangler.toml or wrangler.json(c) `FILE` to use (default: the one in the current directory)")
-	cli.Alias(fs, "c", "config")
-	fs.StringVar(&f.env, "env", "", "use the [env.`NAME`] section of the config")
-	cli.Alias(fs, "e", "env")
-	fs.StringVar(&f.persistTo, "persist-to", "", "the data is in `DIR` (default .bindery/state beside the config)")
+	f.ConfigFlags.Register(fs)
 	switch op {
 	case "put":
 		fs.StringVar(&f.path, "path", "", "read the value from `FILE` (- for standard input)")
@@ -255,11 +252,11 @@ func putValue(f *kvKeyFlags, pos []string, stdin io.Reader, stderr io.Writer) ([
 // (into f.nsID); declared are the namespace ids the config in use declares
 // (none when --persist-to and --namespace-id need no config).
 func kvTarget(f *kvKeyFlags, loadConfig func(path, env string, optional bool) (*bindings.ConfigFile, error)) (dir string, declared []string, err error) {
-	dir = f.persistTo
+	dir = f.PersistTo
 	if f.binding == "" && dir != "" {
 		return dir, nil, nil
 	}
-	cfg, err := loadConfig(f.config, f.env, f.nsID != "")
+	cfg, err := loadConfig(f.Config, f.Env, f.nsID != "")
 	if err != nil {
 		return "", nil, err
 	}

@@ -144,7 +144,8 @@ func (d r2Direct) R2List(ctx context.Context, bucket string, o r2.ListOptions) (
 
 // r2ObjectFlags are the flags of `bindery r2 object`.
 type r2ObjectFlags struct {
-	binding, config, env, persistTo string
+	cli.ConfigFlags
+	binding string
 	// put and get
 	file string
 	pipe bool
@@ -185,11 +186,7 @@ func runR2Object(ctx context.Context, op string, args []string, env bindings.Com
 	var f r2ObjectFlags
 	fs := flag.NewFlagSet("bindery r2 object "+op, flag.ContinueOnError)
 	fs.StringVar(&f.binding, "binding", "", "the bucket of the config's [[r2_buckets]] entry with binding `NAME` (then leave BUCKET/ out of the argument)")
-	fs.StringVar(&f.config, "config", "", "the wrangler.toml or wrangler.json(c) `FILE` to use (default: the one in the current directory)")
-	cli.Alias(fs, "c", "config")
-	fs.StringVar(&f.env, "env", "", "use the [env.`NAME`] section of the config")
-	cli.Alias(fs, "e", "env")
-	fs.StringVar(&f.persistTo, "persist-to", "", "the data is in `DIR` (default .bindery/state beside the config)")
+	f.ConfigFlags.Register(fs)
 	switch op {
 	case "put":
 		fs.StringVar(&f.file, "file", "", "upload the file `PATH`")
@@ -270,10 +267,10 @@ func runR2Object(ctx context.Context, op string, args []string, env bindings.Com
 	}
 
 	// The data directory, and the bucket of --binding.
-	dir := f.persistTo
+	dir := f.PersistTo
 	var cfg *bindings.ConfigFile
 	if f.binding != "" || dir == "" {
-		if cfg, err = env.LoadConfig(f.config, f.env, f.binding == ""); err != nil {
+		if cfg, err = env.LoadConfig(f.Config, f.Env, f.binding == ""); err != nil {
 			return err
 		}
 		if f.binding != "" {
