@@ -235,7 +235,7 @@ func CheckFields(r Reader, m map[string]any, p Path, used []string, unused map[s
 			r.Warnf(kp, "%s", msg)
 			continue
 		}
-		if s := suggest(k, candidates); s != "" {
+		if s := Suggest(k, candidates); s != "" {
 			r.Errorf(kp, "unknown field %q (did you mean %q?)", k, s)
 		} else {
 			sort.Strings(candidates)
@@ -284,9 +284,10 @@ func IsJSIdentifier(s string) bool {
 	return true
 }
 
-// suggest returns the candidate closest to s within edit distance 2 (ties
-// broken alphabetically), or "".
-func suggest(s string, candidates []string) string {
+// Suggest returns the candidate closest to s within edit distance 2,
+// ignoring case (ties broken alphabetically), or "": the "did you mean"
+// of an unknown key or name.
+func Suggest(s string, candidates []string) string {
 	sorted := slices.Clone(candidates)
 	sort.Strings(sorted)
 	best, bestDist := "", 3

@@ -41,8 +41,8 @@ func TestIsJSIdentifier(t *testing.T) {
 func TestSuggest(t *testing.T) {
 	c := []string{"binding", "id", "preview_id"}
 	for in, want := range map[string]string{"bindng": "binding", "idd": "id", "zzzzzz": ""} {
-		if got := suggest(in, c); got != want {
-			t.Errorf("suggest(%q) = %q, want %q", in, got, want)
+		if got := Suggest(in, c); got != want {
+			t.Errorf("Suggest(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -444,8 +444,8 @@ func TestSuggest(t *testing.T) {
 		"r2_bucket_xyz": "",
 	}
 	for in, want := range tests {
-		if got := suggest(in, keys); got != want {
-			t.Errorf("suggest(%q) = %q, want %q", in, got, want)
+		if got := config.Suggest(in, keys); got != want {
+			t.Errorf("config.Suggest(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -1,10 +1,5 @@
 package wrangler
 
-import (
-	"sort"
-	"strings"
-)
-
 // scope says where a wrangler config key may appear and how environments
 // treat it (wrangler's ConfigFields, EnvironmentInheritable and
 // EnvironmentNonInheritable).
@@ -123,43 +118,6 @@ func otherBindingSources() []bindingSource {
 		out = append(out, bindingSource{field: f, shape: "map"})
 	}
 	return out
-}
-
-// suggest returns the candidate closest to s within edit distance 2 (ties
-// broken alphabetically), or "".
-func suggest(s string, candidates []string) string {
-	sorted := append([]string(nil), candidates...)
-	sort.Strings(sorted)
-	best, bestDist := "", 3
-	for _, c := range sorted {
-		dist := editDistance(strings.ToLower(s), strings.ToLower(c))
-		if dist < bestDist {
-			best, bestDist = c, dist
-		}
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance between a and b, in runes.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }
 
 // isValidWorkerName mirrors wrangler's check on "name": lowercase

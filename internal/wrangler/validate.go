@@ -328,7 +328,7 @@ func (b *builder) checkKeys(m map[string]any, p path, isTop bool) {
 }
 
 func (b *builder) unknownKey(kp path, k string, candidates []string) {
-	if s := suggest(k, candidates); s != "" {
+	if s := config.Suggest(k, candidates); s != "" {
 		b.errorf(kp, "unknown field %q (did you mean %q?)", k, s)
 		return
 	}
@@ -420,7 +420,7 @@ func (b *builder) checkSubKeys(m map[string]any, p path, used []string, unused m
 			b.warnf(kp, false, "%s", msg)
 			continue
 		}
-		if s := suggest(k, candidates); s != "" {
+		if s := config.Suggest(k, candidates); s != "" {
 			b.errorf(kp, "unknown field %q (did you mean %q?)", k, s)
 		} else {
 			sort.Strings(candidates)
