@@ -66,6 +66,7 @@ type Database struct {
 	wmu     sync.Mutex
 	w       *conn
 	readers chan *conn // nil for an in-memory database
+	nreader int        // readers opened (all of them come back to readers)
 	seq     atomic.Uint64
 	size    atomic.Int64
 	closed  atomic.Bool
@@ -98,6 +99,7 @@ func Open(ctx context.Context, path string, opts Options) (*Database, error) {
 			return nil, err
 		}
 		db.readers <- r
+		db.nreader++
 	}
 	db.size.Store(w.size())
 	return db, nil
@@ -128,17 +130,10 @@ func (db *Database) Close() error {
 	db.wmu.Lock()
 	defer db.wmu.Unlock()
 	err := db.w.c.Close()
-	if db.readers != nil {
-		for range cap(db.readers) {
-			select {
-			case r := <-db.readers:
-				if e := r.c.Close(); err == nil {
-					err = e
-				}
-			default:
-				// a reader that failed to open during Open
-				return err
-			}
+	for range db.nreader {
+		r := <-db.readers // waits for a reader in use
+		if e := r.c.Close(); err == nil {
+			err = e
 		}
 	}
 	return err

@@ -299,9 +299,9 @@ func testBatch(t *testing.T, open Open) {
 		t.Errorf("count inside the batch = %v, want 2", v)
 	}
 	failing := [][]*d1.Statement{
-		{ins.Bind(d1.Text("three")), ins.Bind(d1.Null())},                          // constraint
-		{ins.Bind(d1.Text("three")), db.Prepare("SELEKT 1")},                       // syntax
-		{ins.Bind(d1.Text("three")), db.Prepare("ATTACH 'x' AS y")},                // authorizer
+		{ins.Bind(d1.Text("three")), ins.Bind(d1.Null())},                         // constraint
+		{ins.Bind(d1.Text("three")), db.Prepare("SELEKT 1")},                      // syntax
+		{ins.Bind(d1.Text("three")), db.Prepare("ATTACH 'x' AS y")},               // authorizer
 		{ins.Bind(d1.Text("three")), ins.Bind(d1.Text(strings.Repeat("z", 3e6)))}, // limit
 	}
 	for i, b := range failing {
