@@ -49,6 +49,69 @@ type conn struct {
 	denied  string // what the authorizer refused last, for the error
 	trusted bool   // the engine's own statements bypass the authorizer
 	dml     bool   // the statement being prepared is INSERT/UPDATE/DELETE
+	cache   map[string]*sqlite3.Stmt
+	pages   *sqlite3.Stmt // PRAGMA page_count, prepared trusted
+	pageSz  int64
+}
+
+// stmtCacheSize bounds each connection's prepared-statement cache.
+const stmtCacheSize = 64
+
+// prepare returns a prepared statement for sql, from the cache or
+// freshly prepared (and then checked: one statement, nothing refused).
+func (cn *conn) prepare(sql string) (*sqlite3.Stmt, error) {
+	if st := cn.cache[sql]; st != nil {
+		delete(cn.cache, sql) // in use; release puts it back
+		return st, nil
+	}
+	if err := refuseStatement(sql); err != nil {
+		return nil, err
+	}
+	cn.dml = isDML(sql)
+	st, tail, err := cn.c.Prepare(sql)
+	cn.dml = false
+	if err != nil {
+		return nil, err
+	}
+	if st == nil {
+		return nil, fmt.Errorf("d1: empty statement")
+	}
+	if strings.Trim(tail, " \t\r\n;") != "" {
+		st.Close()
+		return nil, fmt.Errorf("d1: prepare takes one statement (found more after %q); use exec for several", st.SQL())
+	}
+	return st, nil
+}
+
+// release resets st and keeps it for the next use of sql.
+func (cn *conn) release(sql string, st *sqlite3.Stmt) {
+	if st.Reset() != nil || st.ClearBindings() != nil || cn.cache[sql] != nil {
+		st.Close()
+		return
+	}
+	if len(cn.cache) >= stmtCacheSize {
+		cn.closeCache()
+	}
+	if cn.cache == nil {
+		cn.cache = make(map[string]*sqlite3.Stmt)
+	}
+	cn.cache[sql] = st
+}
+
+func (cn *conn) closeCache() {
+	for k, st := range cn.cache {
+		st.Close()
+		delete(cn.cache, k)
+	}
+}
+
+// close closes the cached statements and the connection.
+func (cn *conn) close() error {
+	cn.closeCache()
+	if cn.pages != nil {
+		cn.pages.Close()
+	}
+	return cn.c.Close()
 }
 
 func openConn(ctx context.Context, name string, flags sqlite3.OpenFlag, o *Options, writer bool) (*conn, error) {
@@ -103,8 +166,9 @@ func openConn(ctx context.Context, name string, flags sqlite3.OpenFlag, o *Optio
 }
 
 func (cn *conn) pragmaInt(name string) (int64, error) {
+	prev := cn.trusted
 	cn.trusted = true
-	defer func() { cn.trusted = false }()
+	defer func() { cn.trusted = prev }()
 	s, _, err := cn.c.Prepare("PRAGMA " + name)
 	if err != nil {
 		return 0, fmt.Errorf("PRAGMA %s: %w", name, err)
@@ -118,12 +182,28 @@ func (cn *conn) pragmaInt(name string) (int64, error) {
 
 // size returns the database's size in bytes.
 func (cn *conn) size() int64 {
-	n, err1 := cn.pragmaInt("page_count")
-	ps, err2 := cn.pragmaInt("page_size")
-	if err1 != nil || err2 != nil {
+	prev := cn.trusted
+	cn.trusted = true
+	defer func() { cn.trusted = prev }()
+	if cn.pageSz == 0 {
+		ps, err := cn.pragmaInt("page_size")
+		if err != nil {
+			return 0
+		}
+		cn.pageSz = ps
+	}
+	if cn.pages == nil {
+		st, _, err := cn.c.Prepare("PRAGMA page_count")
+		if err != nil {
+			return 0
+		}
+		cn.pages = st
+	}
+	defer cn.pages.Reset()
+	if !cn.pages.Step() {
 		return 0
 	}
-	return n * ps
+	return cn.pages.ColumnInt64(0) * cn.pageSz
 }
 
 var schemaTables = map[string]bool{

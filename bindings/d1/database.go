@@ -129,10 +129,10 @@ func (db *Database) Close() error {
 	}
 	db.wmu.Lock()
 	defer db.wmu.Unlock()
-	err := db.w.c.Close()
+	err := db.w.close()
 	for range db.nreader {
 		r := <-db.readers // waits for a reader in use
-		if e := r.c.Close(); err == nil {
+		if e := r.close(); err == nil {
 			err = e
 		}
 	}
@@ -244,22 +244,11 @@ func (db *Database) step(ctx context.Context, cn *conn, sql string, args []Value
 	cn.c.SetInterrupt(ictx)
 	defer cn.c.SetInterrupt(context.Background())
 
-	if err := refuseStatement(sql); err != nil {
-		return nil, false, err
-	}
-	cn.dml = isDML(sql)
-	st, tail, err := cn.c.Prepare(sql)
-	cn.dml = false
+	st, err := cn.prepare(sql)
 	if err != nil {
 		return nil, false, cn.wrap(err, sql, db.opts.QueryTimeout)
 	}
-	if st == nil {
-		return nil, false, fmt.Errorf("d1: empty statement")
-	}
-	defer st.Close()
-	if strings.Trim(tail, " \t\r\n;") != "" {
-		return nil, false, fmt.Errorf("d1: prepare takes one statement (found more after %q); use exec for several", st.SQL())
-	}
+	defer cn.release(sql, st)
 	if reader && !st.ReadOnly() {
 		return nil, true, nil
 	}
@@ -298,8 +287,8 @@ func (db *Database) step(ctx context.Context, cn *conn, sql string, args []Value
 		m.ChangedDB = changed > 0 || !isDML(st.SQL())
 		if cn.c.GetAutocommit() {
 			db.seq.Add(1)
+			db.size.Store(cn.size())
 		}
-		db.size.Store(cn.size())
 	}
 	m.SizeAfter = db.size.Load()
 	m.Duration = float64(time.Since(start).Microseconds()) / 1000
