@@ -267,6 +267,9 @@ func (cn *conn) wrap(err error, sql string, timeout time.Duration) error {
 		if strings.Contains(err.Error(), "too many SQL variables") {
 			return &LimitError{Limit: LimitBoundParameters, Max: MaxBoundParameters}
 		}
+		if strings.Contains(err.Error(), "too many columns") {
+			return &LimitError{Limit: LimitColumns, Max: MaxColumns}
+		}
 		if strings.Contains(err.Error(), "may not be modified") {
 			return &AuthError{What: "write to sqlite_master"}
 		}

@@ -70,6 +70,7 @@ type Database struct {
 	seq     atomic.Uint64
 	size    atomic.Int64
 	closed  atomic.Bool
+	done    chan struct{} // closed by Close
 }
 
 // FilePath is where the database with the given id lives under dir:
@@ -91,7 +92,7 @@ func Open(ctx context.Context, path string, opts Options) (*Database, error) {
 	if err != nil {
 		return nil, err
 	}
-	db := &Database{opts: opts, path: path, w: w, readers: make(chan *conn, opts.Readers)}
+	db := &Database{opts: opts, path: path, w: w, readers: make(chan *conn, opts.Readers), done: make(chan struct{})}
 	for range opts.Readers {
 		r, err := openConn(ctx, path, sqlite3.OPEN_READONLY|sqlite3.OPEN_NOMUTEX, &opts, false)
 		if err != nil {
@@ -114,7 +115,7 @@ func OpenMemory(ctx context.Context, opts Options) (*Database, error) {
 	if err != nil {
 		return nil, err
 	}
-	db := &Database{opts: opts, path: ":memory:", w: w}
+	db := &Database{opts: opts, path: ":memory:", w: w, done: make(chan struct{})}
 	db.size.Store(w.size())
 	return db, nil
 }
@@ -127,6 +128,7 @@ func (db *Database) Close() error {
 	if db.closed.Swap(true) {
 		return nil
 	}
+	close(db.done)
 	db.wmu.Lock()
 	defer db.wmu.Unlock()
 	err := db.w.close()
@@ -203,6 +205,8 @@ func (db *Database) query(ctx context.Context, sql string, args []Value) (*Resul
 		case r = <-db.readers:
 		case <-ctx.Done():
 			return nil, fmt.Errorf("d1: waiting for a reader: %w", ctx.Err())
+		case <-db.done:
+			return nil, ErrClosed
 		}
 		res, wrote, err := db.step(ctx, r, sql, args, true)
 		db.readers <- r

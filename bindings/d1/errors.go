@@ -12,6 +12,7 @@ const (
 	LimitValueSize       = "row/string/blob size"
 	LimitQueryTime       = "query time"
 	LimitDatabaseSize    = "database size"
+	LimitColumns         = "columns"
 )
 
 // LimitError reports a statement that exceeded one of D1's limits.

@@ -220,6 +220,7 @@ func testLimits(t *testing.T, open Open) {
 		{"bound text over 2 MB", db.Prepare("INSERT INTO l VALUES (?)").Bind(d1.Text(big)), d1.LimitValueSize},
 		{"bound blob over 2 MB", db.Prepare("INSERT INTO l VALUES (?)").Bind(d1.Blob([]byte(big))), d1.LimitValueSize},
 		{"computed blob over 2 MB", db.Prepare("SELECT zeroblob(?)").Bind(d1.Int(d1.MaxValueSize + 1)), d1.LimitValueSize},
+		{"101 columns", db.Prepare("SELECT " + strings.TrimSuffix(strings.Repeat("1,", 101), ",")), d1.LimitColumns},
 		{"query time", db.Prepare("WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c) SELECT count(*) FROM c"), d1.LimitQueryTime},
 		{"database size", db.Prepare("INSERT INTO l SELECT randomblob(1000000) FROM (SELECT 1 UNION ALL SELECT 2)"), d1.LimitDatabaseSize},
 	}
