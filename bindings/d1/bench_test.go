@@ -153,3 +153,41 @@ func BenchmarkBatch100(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkReadersWhileWriting: point selects from parallel goroutines
+// while one goroutine inserts continuously (WAL readers do not wait for
+// the writer); compare with BenchmarkPointSelect/d1.
+func BenchmarkReadersWhileWriting(b *testing.B) {
+	ctx := context.Background()
+	db := benchDB(b)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		ins := db.Prepare("INSERT INTO t (v) VALUES (?)")
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := ins.Bind(d1.Text("w")).Run(ctx); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	}()
+	sel := db.Prepare("SELECT v FROM t WHERE id = ?")
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			if _, ok, err := sel.Bind(d1.Int(int64(i%1000))).First(ctx, "v"); err != nil || !ok {
+				b.Error(ok, err)
+				return
+			}
+			i++
+		}
+	})
+	close(stop)
+	<-done
+}
