@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/ncruces/go-sqlite3"
+	"github.com/ncruces/go-sqlite3/ext/fts5"
+	"github.com/ncruces/go-sqlite3/ext/rtree"
 )
 
 // allowedPragmas are the PRAGMAs D1 lets a Worker run
@@ -127,6 +129,13 @@ func openConn(ctx context.Context, name string, flags sqlite3.OpenFlag, o *Optio
 	if err := c.BusyTimeout(o.BusyTimeout); err != nil {
 		return fail(err)
 	}
+	// D1 supports FTS5 and R*Tree (JSON is built in).
+	if err := fts5.Register(c); err != nil {
+		return fail(fmt.Errorf("fts5: %w", err))
+	}
+	if err := rtree.Register(c); err != nil {
+		return fail(fmt.Errorf("rtree: %w", err))
+	}
 	setup := []string{"PRAGMA foreign_keys=ON"}
 	if writer && o.memory == false {
 		setup = append(setup, "PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL")
@@ -225,6 +234,11 @@ func (cn *conn) authorize(action sqlite3.AuthorizerActionCode, name3, name4, sch
 	case sqlite3.AUTH_DETACH:
 		return deny("DETACH")
 	case sqlite3.AUTH_PRAGMA:
+		// R*Tree reads page_size when it creates a table; reading it
+		// is harmless, setting it is refused.
+		if strings.EqualFold(name3, "page_size") && name4 == "" {
+			return sqlite3.AUTH_OK
+		}
 		if !allowedPragmas[strings.ToLower(name3)] {
 			return deny("PRAGMA " + name3)
 		}
@@ -247,6 +261,11 @@ func (cn *conn) authorize(action sqlite3.AuthorizerActionCode, name3, name4, sch
 func (cn *conn) wrap(err error, sql string, timeout time.Duration) error {
 	if err == nil {
 		return nil
+	}
+	var ae *AuthError
+	var le *LimitError
+	if errors.As(err, &ae) || errors.As(err, &le) || errCode(err) == 0 {
+		return err
 	}
 	switch errCode(err) {
 	case sqlite3.AUTH:

@@ -458,6 +458,9 @@ func refuseStatement(sql string) error {
 				return &AuthError{What: "VACUUM INTO"}
 			}
 		}
+		// Plain VACUUM attaches a temporary database, which the
+		// authorizer would report as ATTACH; say what it is.
+		return &AuthError{What: "VACUUM"}
 	}
 	if len(w) > 0 && (w[0] == "BEGIN" || w[0] == "COMMIT" || w[0] == "END" || w[0] == "ROLLBACK" || w[0] == "SAVEPOINT" || w[0] == "RELEASE") {
 		return &AuthError{What: w[0] + " (use batch for a transaction)"}

@@ -249,6 +249,12 @@ func testAuthorizer(t *testing.T, open Open) {
 		{"ATTACH DATABASE 'other.db' AS o", "ATTACH"},
 		{"DETACH DATABASE main", "DETACH"},
 		{"VACUUM INTO 'copy.db'", "VACUUM INTO"},
+		{"/* c */ vacuum main into 'copy.db'", "VACUUM INTO"},
+		{"VACUUM", "VACUUM"},
+		{"SELECT * FROM pragma_journal_mode", "PRAGMA journal_mode"},
+		{"PRAGMA main.max_page_count=1", "PRAGMA max_page_count"},
+		{"PRAGMA page_size=8192", "PRAGMA page_size"},
+		{"WITH x AS (SELECT 1) DELETE FROM sqlite_master", "sqlite_master"},
 		{"SELECT load_extension('x')", "load_extension"},
 		{"PRAGMA journal_mode=DELETE", "PRAGMA journal_mode"},
 		{"PRAGMA writable_schema=ON", "PRAGMA writable_schema"},
@@ -274,6 +280,11 @@ func testAuthorizer(t *testing.T, open Open) {
 		"PRAGMA defer_foreign_keys=ON", "PRAGMA quick_check",
 		"CREATE TABLE b (y)", "CREATE INDEX ai ON a(x)", "DROP TABLE b",
 		"SELECT name FROM sqlite_master",
+		"SELECT * FROM pragma_table_info('a')",
+		"SELECT json_extract('{\"a\":1}', '$.a')",
+		"CREATE VIRTUAL TABLE fts USING fts5(body)",
+		"CREATE VIRTUAL TABLE rt USING rtree(id, minx, maxx)",
+		"ANALYZE",
 	}
 	for _, sql := range allowed {
 		t.Run("allows "+sql, func(t *testing.T) {
