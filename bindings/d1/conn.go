@@ -54,6 +54,7 @@ type conn struct {
 	cache   map[string]*sqlite3.Stmt
 	pages   *sqlite3.Stmt // PRAGMA page_count, prepared trusted
 	pageSz  int64
+	maxSize int64 // the database size limit, for its error
 }
 
 // stmtCacheSize bounds each connection's prepared-statement cache.
@@ -121,7 +122,7 @@ func openConn(ctx context.Context, name string, flags sqlite3.OpenFlag, o *Optio
 	if err != nil {
 		return nil, fmt.Errorf("d1: open %s: %w", name, err)
 	}
-	cn := &conn{c: c}
+	cn := &conn{c: c, maxSize: o.MaxSize}
 	fail := func(err error) (*conn, error) {
 		c.Close()
 		return nil, fmt.Errorf("d1: open %s: %w", name, err)
@@ -293,7 +294,7 @@ func (cn *conn) wrap(err error, sql string, timeout time.Duration) error {
 			return &AuthError{What: "write to sqlite_master"}
 		}
 	case sqlite3.FULL:
-		return &LimitError{Limit: LimitDatabaseSize, Max: -1}
+		return &LimitError{Limit: LimitDatabaseSize, Max: cn.maxSize}
 	}
 	return fmt.Errorf("d1: %w", err)
 }

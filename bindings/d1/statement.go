@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 )
 
 // Statement is D1's D1PreparedStatement: SQL and its bound values. It
@@ -96,13 +97,13 @@ const (
 	FirstPrimary       = "first-primary"
 )
 
-// Session is D1's D1DatabaseSession: queries through it never read a
+// Session is D1's D1DatabaseSession, safe for concurrent use: queries through it never read a
 // state older than its bookmark. On one node every read sees the
 // latest commit, so the guarantee holds trivially; the bookmark still
 // advances with every commit the session observes.
 type Session struct {
 	db  *Database
-	seq uint64
+	seq atomic.Uint64
 }
 
 // Session starts a session from a constraint (FirstUnconstrained,
@@ -114,13 +115,17 @@ func (db *Database) Session(constraintOrBookmark string) (*Session, error) {
 	case "", FirstUnconstrained:
 		return &Session{db: db}, nil
 	case FirstPrimary:
-		return &Session{db: db, seq: cur}, nil
+		s := &Session{db: db}
+		s.seq.Store(cur)
+		return s, nil
 	}
 	seq, err := strconv.ParseUint(constraintOrBookmark, 16, 64)
 	if err != nil || len(constraintOrBookmark) != 16 || seq > cur {
 		return nil, fmt.Errorf("%w: %q", ErrBadBookmark, constraintOrBookmark)
 	}
-	return &Session{db: db, seq: seq}, nil
+	s := &Session{db: db}
+	s.seq.Store(seq)
+	return s, nil
 }
 
 // Prepare returns a statement that runs within the session.
@@ -136,12 +141,16 @@ func (s *Session) Batch(ctx context.Context, stmts []*Statement) ([]*Result, err
 }
 
 // Bookmark is the latest commit the session has observed.
-func (s *Session) Bookmark() string { return formatBookmark(s.seq) }
+func (s *Session) Bookmark() string { return formatBookmark(s.seq.Load()) }
 
 // observe advances the session to the database's current commit: every
 // query reads the latest state, so that is what the session has seen.
 func (s *Session) observe() {
-	if cur := s.db.seq.Load(); cur > s.seq {
-		s.seq = cur
+	cur := s.db.seq.Load()
+	for {
+		old := s.seq.Load()
+		if cur <= old || s.seq.CompareAndSwap(old, cur) {
+			return
+		}
 	}
 }

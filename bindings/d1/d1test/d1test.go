@@ -203,7 +203,7 @@ func limitOf(err error) string {
 func testLimits(t *testing.T, open Open) {
 	ctx := context.Background()
 	db := fresh(t, open, d1.Options{QueryTimeout: 200 * time.Millisecond, MaxSize: 1 << 20})
-	mustExec(t, db, "CREATE TABLE l (x)")
+	mustExec(t, db, "CREATE TABLE l (x); CREATE TABLE l2 (a, b)")
 	params := make([]d1.Value, 101)
 	for i := range params {
 		params[i] = d1.Int(int64(i))
@@ -219,6 +219,7 @@ func testLimits(t *testing.T, open Open) {
 		{"statement over 100 KB", db.Prepare("SELECT '" + strings.Repeat("y", d1.MaxStatementLength) + "'"), d1.LimitStatementLength},
 		{"bound text over 2 MB", db.Prepare("INSERT INTO l VALUES (?)").Bind(d1.Text(big)), d1.LimitValueSize},
 		{"bound blob over 2 MB", db.Prepare("INSERT INTO l VALUES (?)").Bind(d1.Blob([]byte(big))), d1.LimitValueSize},
+		{"row over 2 MB from two 1.5 MB values", db.Prepare("INSERT INTO l2 VALUES (?, ?)").Bind(d1.Text(big[:1500000]), d1.Text(big[:1500000])), d1.LimitValueSize},
 		{"computed blob over 2 MB", db.Prepare("SELECT zeroblob(?)").Bind(d1.Int(d1.MaxValueSize + 1)), d1.LimitValueSize},
 		{"101 columns", db.Prepare("SELECT " + strings.TrimSuffix(strings.Repeat("1,", 101), ",")), d1.LimitColumns},
 		{"query time", db.Prepare("WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c) SELECT count(*) FROM c"), d1.LimitQueryTime},
