@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/bindery-run/bindery/bindings/d1"
 	"github.com/bindery-run/bindery/internal/testutil"
@@ -130,6 +131,37 @@ func TestFilePath(t *testing.T) {
 		_, err := d1.FilePath("/state/d1", tt.id)
 		if (err == nil) != tt.ok {
 			t.Errorf("FilePath(%q) err = %v, want ok=%v", tt.id, err, tt.ok)
+		}
+	}
+}
+
+// TestCancelIsNotTheTimeLimit: a caller's cancelled context is reported
+// as such, not as D1's query-time limit.
+func TestCancelIsNotTheTimeLimit(t *testing.T) {
+	db, _ := openFile(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { time.Sleep(50 * time.Millisecond); cancel() }()
+	_, err := db.Prepare("WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c) SELECT count(*) FROM c").All(ctx)
+	var le *d1.LimitError
+	if !errors.Is(err, context.Canceled) || errors.As(err, &le) {
+		t.Fatalf("err = %v, want context.Canceled and no LimitError", err)
+	}
+}
+
+// TestRowsReadPerRun: a cached statement's rows_read counts one run.
+func TestRowsReadPerRun(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openFile(t)
+	if _, err := db.Exec(ctx, "CREATE TABLE r (x); INSERT INTO r VALUES (1), (2), (3)"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		res, err := db.Prepare("SELECT count(*) FROM r WHERE x > 0").All(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Meta.RowsRead < 3 || res.Meta.RowsRead > 4 {
+			t.Errorf("run %d: rows_read = %d, want 3 or 4", i, res.Meta.RowsRead)
 		}
 	}
 }

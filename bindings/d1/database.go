@@ -264,6 +264,7 @@ func (db *Database) step(ctx context.Context, cn *conn, sql string, args []Value
 	}
 	readOnly := st.ReadOnly()
 	total := cn.c.TotalChanges()
+	st.Status(sqlite3.STMTSTATUS_FULLSCAN_STEP, true) // a cached statement's count starts over
 	res = &Result{Columns: make([]string, st.ColumnCount())}
 	for i := range res.Columns {
 		res.Columns[i] = st.ColumnName(i)
@@ -276,6 +277,10 @@ func (db *Database) step(ctx context.Context, cn *conn, sql string, args []Value
 		res.Results = append(res.Results, Row{Columns: res.Columns, Values: vals})
 	}
 	if err := st.Err(); err != nil {
+		if ctx.Err() != nil {
+			// The caller gave up; that is not D1's query-time limit.
+			return nil, false, fmt.Errorf("d1: %w", ctx.Err())
+		}
 		return nil, false, cn.wrap(err, sql, db.opts.QueryTimeout)
 	}
 	m := &res.Meta
