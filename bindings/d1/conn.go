@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/ncruces/go-sqlite3"
@@ -54,7 +55,8 @@ type conn struct {
 	cache   map[string]*sqlite3.Stmt
 	pages   *sqlite3.Stmt // PRAGMA page_count, prepared trusted
 	pageSz  int64
-	maxSize int64 // the database size limit, for its error
+	maxSize int64        // the database size limit, for its error
+	temp    *atomic.Bool // set when a TEMP object is created (writer only)
 }
 
 // stmtCacheSize bounds each connection's prepared-statement cache.
@@ -230,6 +232,12 @@ func (cn *conn) authorize(action sqlite3.AuthorizerActionCode, name3, name4, sch
 		return sqlite3.AUTH_DENY
 	}
 	switch action {
+	case sqlite3.AUTH_CREATE_TEMP_TABLE, sqlite3.AUTH_CREATE_TEMP_VIEW:
+		// TEMP objects live on the writer's connection only; from now
+		// on reads go there too (Database.query).
+		if cn.temp != nil {
+			cn.temp.Store(true)
+		}
 	case sqlite3.AUTH_ATTACH:
 		return deny("ATTACH")
 	case sqlite3.AUTH_DETACH:

@@ -71,6 +71,7 @@ type Database struct {
 	size    atomic.Int64
 	closed  atomic.Bool
 	done    chan struct{} // closed by Close
+	temp    atomic.Bool   // the writer has TEMP objects the readers cannot see
 }
 
 // FilePath is where the database with the given id lives under dir:
@@ -102,6 +103,7 @@ func Open(ctx context.Context, path string, opts Options) (*Database, error) {
 		db.readers <- r
 		db.nreader++
 	}
+	w.temp = &db.temp
 	db.size.Store(w.size())
 	return db, nil
 }
@@ -199,7 +201,7 @@ func (db *Database) query(ctx context.Context, sql string, args []Value) (*Resul
 	if err := checkLimits(sql, args); err != nil {
 		return nil, err
 	}
-	if db.readers != nil && looksReadOnly(sql) {
+	if db.readers != nil && !db.temp.Load() && looksReadOnly(sql) {
 		var r *conn
 		select {
 		case r = <-db.readers:

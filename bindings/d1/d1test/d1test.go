@@ -354,6 +354,13 @@ func testExec(t *testing.T, open Open) {
 			t.Errorf("exec(%q) = %+v, %v; want count %d, fails %v", tt.sql, res, err, tt.count, tt.fails)
 		}
 	}
+	// A TEMP table is visible to the reads that follow.
+	if _, err := db.Exec(ctx, "CREATE TEMP TABLE tmp (x); INSERT INTO tmp VALUES (7)"); err != nil {
+		t.Fatal(err)
+	}
+	if row, _, err := db.Prepare("SELECT x FROM tmp").First(ctx, "x"); err != nil || !row.Values[0].Equal(d1.Int(7)) {
+		t.Errorf("read of a TEMP table = %v, %v", row, err)
+	}
 	row, _, err := db.Prepare("SELECT count(*) AS n FROM e").First(ctx, "n")
 	if err != nil {
 		t.Fatal(err)
