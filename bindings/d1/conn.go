@@ -85,6 +85,12 @@ func (cn *conn) prepare(sql string) (*sqlite3.Stmt, error) {
 		st.Close()
 		return nil, fmt.Errorf("d1: prepare takes one statement (found more after %q); use exec for several", st.SQL())
 	}
+	for i := 1; i <= st.BindCount(); i++ {
+		if name := st.BindName(i); name != "" && name[0] != '?' {
+			st.Close()
+			return nil, fmt.Errorf("%w: %s (D1 binds ? and ?NNN only)", ErrNamedParameter, name)
+		}
+	}
 	return st, nil
 }
 

@@ -52,3 +52,7 @@ var ErrColumnNotFound = errors.New("d1: column not found")
 // ErrBadBookmark is returned by Session for a bookmark this database
 // never issued.
 var ErrBadBookmark = errors.New("d1: invalid bookmark")
+
+// ErrNamedParameter is returned for a statement with a :name, @name or
+// $name parameter: D1 binds ? and ?NNN only.
+var ErrNamedParameter = errors.New("d1: named parameters are not supported")

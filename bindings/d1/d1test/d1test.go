@@ -143,6 +143,15 @@ func testShapes(t *testing.T, open Open) {
 			}
 		})
 	}
+	// ?NNN binds by position; named parameters are refused.
+	if row, _, err := db.Prepare("SELECT ?2 AS b, ?1 AS a").Bind(d1.Int(1), d1.Int(2)).First(ctx, "b"); err != nil || !row.Values[0].Equal(d1.Int(2)) {
+		t.Errorf("?2 = %v, %v; want 2", row, err)
+	}
+	for _, named := range []string{"SELECT :a", "SELECT @a", "SELECT $a"} {
+		if _, err := db.Prepare(named).Bind(d1.Int(1)).All(ctx); !errors.Is(err, d1.ErrNamedParameter) {
+			t.Errorf("%s: err = %v, want ErrNamedParameter", named, err)
+		}
+	}
 	if _, ok, err := db.Prepare("SELECT * FROM p WHERE id = 99").First(ctx, "name"); ok || err != nil {
 		t.Errorf("first of no rows = %v, %v; want none, nil", ok, err)
 	}
