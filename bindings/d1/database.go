@@ -525,3 +525,36 @@ func leadingWords(sql string, n int) []string {
 	}
 	return out
 }
+
+// IntegrityCheck runs SQLite's PRAGMA integrity_check (which a Worker
+// may not run) and returns an error listing the problems it finds.
+func (db *Database) IntegrityCheck(ctx context.Context) error {
+	db.wmu.Lock()
+	defer db.wmu.Unlock()
+	if db.closed.Load() {
+		return ErrClosed
+	}
+	w := db.w
+	w.trusted = true
+	defer func() { w.trusted = false }()
+	w.c.SetInterrupt(ctx)
+	defer w.c.SetInterrupt(context.Background())
+	st, _, err := w.c.Prepare("PRAGMA integrity_check")
+	if err != nil {
+		return fmt.Errorf("d1: integrity_check of %s: %w", db.path, err)
+	}
+	defer st.Close()
+	var problems []string
+	for st.Step() {
+		if r := st.ColumnText(0); r != "ok" {
+			problems = append(problems, r)
+		}
+	}
+	if err := st.Err(); err != nil {
+		return fmt.Errorf("d1: integrity_check of %s: %w", db.path, err)
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("d1: integrity_check of %s: %s", db.path, strings.Join(problems, "; "))
+	}
+	return nil
+}
