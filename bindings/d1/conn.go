@@ -125,12 +125,16 @@ func (cn *conn) close() error {
 	return cn.c.Close()
 }
 
+// openConn opens one connection with D1's limits, authorizer and
+// extensions; the writer also sets WAL mode and the size limit.
 func openConn(ctx context.Context, name string, flags sqlite3.OpenFlag, o *Options, writer bool) (*conn, error) {
 	c, err := sqlite3.OpenFlags(name, flags)
 	if err != nil {
 		return nil, fmt.Errorf("d1: open %s: %w", name, err)
 	}
 	cn := &conn{c: c, maxSize: o.MaxSize}
+	c.SetInterrupt(ctx) // the setup below stops if ctx is done
+	defer c.SetInterrupt(context.Background())
 	fail := func(err error) (*conn, error) {
 		c.Close()
 		return nil, fmt.Errorf("d1: open %s: %w", name, err)
@@ -146,13 +150,8 @@ func openConn(ctx context.Context, name string, flags sqlite3.OpenFlag, o *Optio
 		return fail(fmt.Errorf("rtree: %w", err))
 	}
 	setup := []string{"PRAGMA foreign_keys=ON"}
-	if writer && o.memory == false {
+	if writer && !o.memory {
 		setup = append(setup, "PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL")
-	}
-	if writer && o.MaxSize > 0 {
-		// max_page_count is per connection; the writer is the only
-		// connection that writes.
-		setup = append(setup, "PRAGMA page_size=4096")
 	}
 	for _, s := range setup {
 		if err := c.Exec(s); err != nil {
@@ -160,6 +159,8 @@ func openConn(ctx context.Context, name string, flags sqlite3.OpenFlag, o *Optio
 		}
 	}
 	if writer && o.MaxSize > 0 {
+		// max_page_count is per connection; the writer is the only
+		// connection that writes.
 		ps, err := cn.pragmaInt("page_size")
 		if err != nil {
 			return fail(err)
@@ -179,7 +180,6 @@ func openConn(ctx context.Context, name string, flags sqlite3.OpenFlag, o *Optio
 	if err := c.SetAuthorizer(cn.authorize); err != nil {
 		return fail(err)
 	}
-	_ = ctx
 	return cn, nil
 }
 
