@@ -1,0 +1,13 @@
+// Package d1 is the engine of Bindery's D1 binding: Cloudflare D1's
+// semantics (prepare/bind, all/first/run/raw, atomic batch, exec,
+// sessions and bookmarks, D1's limits and its refusals) over SQLite,
+// through the pure-Go driver github.com/ncruces/go-sqlite3.
+//
+// A Database is one SQLite file in WAL mode (Open) or one in-memory
+// database (OpenMemory). Writes go through one writer connection;
+// reads of a file database go through a small pool of reader
+// connections, so readers never wait for the writer.
+//
+// This package is the engine only: the Worker binding (WIT), the SDKs
+// and the `bindery d1` CLI are built on it and are not here yet.
+package d1
