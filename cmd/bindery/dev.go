@@ -43,7 +43,7 @@ type devFlags struct {
 	config, env, ip, persistTo, cacheDir, adminAddr string
 	port, maxInstances                              int
 	timeout                                         time.Duration
-	memoryMiB                                       int64
+	memoryMiB, operations                           int64
 	logLevel                                        slog.Level
 	noBuild                                         bool
 	vars                                            repeated
@@ -92,6 +92,7 @@ func parseDevFlags(args []string, stdout, stderr io.Writer) (devFlags, []string,
 	fs.StringVar(&logLevel, "log-level", logLevel, "log `LEVEL`: debug, info (a line per request), warn or error")
 	fs.IntVar(&f.maxInstances, "max-instances", 0, fmt.Sprintf("at most `N` Worker instances at once, 1 to %d (default 2×CPUs+2)", maxInstancesBound))
 	fs.DurationVar(&f.timeout, "request-timeout", host.DefaultRequestTimeout, "wall-clock limit of one request, a `DURATION` such as 30s or 2m, at most 24h")
+	fs.Int64Var(&f.operations, "operations-limit", host.DefaultWorkerOperations, "most host calls through each binding in one request, as Cloudflare limits operations per invocation; `N` 0 for no limit")
 	fs.Int64Var(&f.memoryMiB, "memory-limit", host.DefaultMemoryLimit>>20, fmt.Sprintf("memory limit of one instance, in `MiB`, 1 to %d", maxMemoryMiB))
 	fs.BoolVar(&f.noBuild, "no-build", false, "skip the [build] command")
 	fs.Var(&f.vars, "var", "`KEY:VALUE` variable to add or override (repeatable)")
@@ -117,6 +118,9 @@ func parseDevFlags(args []string, stdout, stderr io.Writer) (devFlags, []string,
 	}
 	if f.set["max-instances"] && (f.maxInstances < 1 || f.maxInstances > maxInstancesBound) {
 		return bad("--max-instances %d: want 1 to %d", f.maxInstances, maxInstancesBound)
+	}
+	if f.operations < 0 {
+		return bad("--operations-limit %d: want 0 (no limit) or more", f.operations)
 	}
 	if f.memoryMiB < 1 || f.memoryMiB > maxMemoryMiB {
 		return bad("--memory-limit %d: want 1 to %d (MiB; a wasm32 memory is at most 4 GiB)", f.memoryMiB, maxMemoryMiB)
@@ -318,6 +322,7 @@ func startDevServer(ctx context.Context, f *devFlags, p *devProject, log *slog.L
 	w, err := rt.NewWorker(ctx, host.WorkerConfig{
 		Name: p.cfg.Name, Wasm: p.worker.wasm, Init: p.worker.init, MapText: p.worker.mapText, Bindings: grants,
 		RequestTimeout: f.timeout, MemoryLimit: uint64(f.memoryMiB) << 20, MaxInstances: f.maxInstances,
+		Operations: operations(f.operations),
 	})
 	if err != nil {
 		return nil, err
@@ -659,3 +664,12 @@ func firstInt(ns ...int) int {
 }
 
 func configDir(cfg *wrangler.Config) string { return filepath.Dir(cfg.Path) }
+
+// operations maps --operations-limit to WorkerConfig.Operations, where 0
+// means the default and a negative value no limit.
+func operations(n int64) int64 {
+	if n == 0 {
+		return -1
+	}
+	return n
+}

@@ -36,6 +36,7 @@ func TestDevFlagRanges(t *testing.T) {
 		{[]string{"--memory-limit", "0"}, "--memory-limit 0: want 1 to 4096 (MiB"},
 		{[]string{"--memory-limit", "-1"}, "--memory-limit -1: want 1 to 4096 (MiB"},
 		{[]string{"--memory-limit", "5000"}, "--memory-limit 5000: want 1 to 4096 (MiB"},
+		{[]string{"--operations-limit", "-1"}, "--operations-limit -1: want 0 (no limit) or more"},
 		{[]string{"--port", "-1"}, "--port -1: want 0 to 65535"},
 		{[]string{"--port", "99999"}, "--port 99999: want 0 to 65535"},
 		{[]string{"--log-level", "loud"}, `--log-level "loud": want debug, info, warn or error`},
@@ -253,4 +254,41 @@ func TestDevAccessLog(t *testing.T) {
 func fileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
+}
+
+// TestDevOperationsLimit: --operations-limit bounds the host calls one
+// request makes through each binding. The kv-rest Worker's first request
+// on an instance opens its namespace and puts (two KV operations): over a
+// limit of 1 it fails (500) and the log names the interface and the
+// limit; with 2, or 0 for none, it succeeds.
+func TestDevOperationsLimit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a Worker")
+	}
+	wasm := testutil.BuildGoGuest(t, "examples/kv-rest")
+	for _, tc := range []struct {
+		limit string
+		want  int
+	}{{"1", http.StatusInternalServerError}, {"2", http.StatusNoContent}, {"0", http.StatusNoContent}} {
+		t.Run(tc.limit, func(t *testing.T) {
+			dir := kvProject(t, wasm)
+			base, errOut := serveDev(t, dir, "--log-level", "warn", "--operations-limit", tc.limit)
+			req, _ := http.NewRequest(http.MethodPut, base+"/kv/k", strings.NewReader("v"))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tc.want {
+				t.Fatalf("PUT with --operations-limit %s: %d, want %d\n%s", tc.limit, resp.StatusCode, tc.want, errOut)
+			}
+			if tc.want == http.StatusInternalServerError {
+				for _, w := range []string{"bindery:kv/store", "operations"} {
+					if !strings.Contains(errOut.String(), w) {
+						t.Errorf("the log does not name %q:\n%s", w, errOut)
+					}
+				}
+			}
+		})
+	}
 }
