@@ -492,7 +492,6 @@ func (g *Guest) Close(ctx context.Context) error {
 	if old == 0 {
 		g.drainOnce.Do(func() { close(g.drained) })
 	}
-	var err error
 	select {
 	case <-g.drained:
 	case <-ctx.Done():
@@ -518,9 +517,9 @@ func (g *Guest) Close(ctx context.Context) error {
 			inst.close(context.Background())
 		default:
 			if g.graph != nil {
-				return errors.Join(err, g.graph.close(context.Background()))
+				return g.graph.close(context.Background())
 			}
-			return errors.Join(err, g.compiled.Close(context.Background()))
+			return g.compiled.Close(context.Background())
 		}
 	}
 }
