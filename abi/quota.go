@@ -119,3 +119,21 @@ func (i *Instance) overQuota(slot int, limit string, max int64) {
 	i.Poison(err)
 	panic(err)
 }
+
+// Charge charges n more operations to the interface of the host call in
+// progress (the one Enter was called for), for a host function that does
+// the work of several: a D1 batch of n statements counts as n queries. It
+// traps with a *QuotaError as Enter does once the quota is spent.
+func (i *Instance) Charge(n int64) {
+	s := i.cur
+	if s < 0 || i.quota == nil || s >= len(i.quota) || n <= 0 {
+		return
+	}
+	if max := i.quota[s].Operations; max > 0 {
+		u := &i.used[s]
+		u.ops += n
+		if u.ops > max {
+			i.overQuota(s, "operations", max)
+		}
+	}
+}

@@ -28,3 +28,22 @@ func TestEnterChunk(t *testing.T) {
 	Enter(ctx, 0)
 	t.Fatal("third Enter did not trap")
 }
+
+// TestCharge: Charge counts n operations against the interface Enter
+// named, and traps once they pass the quota; outside a call it is a no-op.
+func TestCharge(t *testing.T) {
+	inst := &Instance{}
+	inst.SetQuotas([]Quota{{Operations: 10}}, []string{"test:q/i"})
+	inst.Charge(100) // no call in progress: nothing to charge
+	ctx := WithInstance(context.Background(), inst)
+	Enter(ctx, 0).Charge(8) // 9 operations
+	defer func() {
+		var qe *QuotaError
+		err, _ := recover().(error)
+		if !errors.As(err, &qe) || qe.Max != 10 {
+			t.Fatalf("Charge past the quota: recovered %v, want a *QuotaError with Max 10", err)
+		}
+	}()
+	Enter(ctx, 0).Charge(1) // 11
+	t.Fatal("Charge past the quota did not trap")
+}

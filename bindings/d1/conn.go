@@ -79,11 +79,11 @@ func (cn *conn) prepare(sql string) (*sqlite3.Stmt, error) {
 		return nil, err
 	}
 	if st == nil {
-		return nil, fmt.Errorf("d1: empty statement")
+		return nil, ErrEmptyStatement
 	}
 	if strings.Trim(tail, " \t\r\n;") != "" {
 		st.Close()
-		return nil, fmt.Errorf("d1: prepare takes one statement (found more after %q); use exec for several", st.SQL())
+		return nil, fmt.Errorf("%w (found more after %q); use exec for several", ErrMultipleStatements, st.SQL())
 	}
 	for i := 1; i <= st.BindCount(); i++ {
 		if name := st.BindName(i); name != "" && name[0] != '?' {

@@ -279,6 +279,9 @@ func (db *Database) step(ctx context.Context, cn *conn, sql string, args []Value
 		res.Results = append(res.Results, Row{Columns: res.Columns, Values: vals})
 	}
 	if err := st.Err(); err != nil {
+		if context.Cause(ctx) == errBatchTime {
+			return nil, false, &LimitError{Limit: LimitQueryTime, Max: db.opts.QueryTimeout.Milliseconds()}
+		}
 		if ctx.Err() != nil {
 			// The caller gave up; that is not D1's query-time limit.
 			return nil, false, fmt.Errorf("d1: %w", ctx.Err())
@@ -363,6 +366,8 @@ func (db *Database) Batch(ctx context.Context, stmts []*Statement) ([]*Result, e
 		return nil, ErrClosed
 	}
 	w := db.w
+	ctx, cancel := context.WithTimeoutCause(ctx, db.opts.QueryTimeout, errBatchTime)
+	defer cancel()
 	if err := w.trustedExec("BEGIN IMMEDIATE"); err != nil {
 		return nil, fmt.Errorf("d1: batch: begin: %w", err)
 	}

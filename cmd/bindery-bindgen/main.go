@@ -85,6 +85,7 @@ var Targets = bindgen.Config{
 		{Interface: "bindery:kv/store", HostDir: "bindings/kv/kvwit", GuestDir: "guest-sdk/go/internal/wit/kvwit"},
 		{Interface: "bindery:config/vars", HostDir: "bindings/vars/varswit", GuestDir: "guest-sdk/go/internal/wit/varswit"},
 		{Interface: "bindery:r2/bucket", HostDir: "bindings/r2/r2wit", GuestDir: "guest-sdk/go/internal/wit/r2wit"},
+		{Interface: "bindery:d1/database", HostDir: "bindings/d1/d1wit", GuestDir: "guest-sdk/go/internal/wit/d1wit"},
 		{Interface: "bindery:log/console", HostDir: "host/internal/logwit", GuestDir: "guest-sdk/go/internal/wit/logwit"},
 		{Interface: "bindery:crypto/subtle", HostDir: "host/webcrypto/cryptowit", GuestDir: "guest-sdk/go/internal/wit/cryptowit"},
 		{Interface: "bindery:cache/cache", HostDir: "bindings/cache/cachewit", GuestDir: "guest-sdk/go/internal/wit/cachewit"},

@@ -10,7 +10,7 @@ import (
 )
 
 // TestModuleList: the compiled-in modules are consistent (no name, key,
-// interface, flag or command twice) and are the four bindings, each
+// interface, flag or command twice) and are the five bindings, each
 // with what bindery dev needs of it.
 func TestModuleList(t *testing.T) {
 	mods := modules()
@@ -25,6 +25,7 @@ func TestModuleList(t *testing.T) {
 		"r2":    {"r2_buckets", "r2"},
 		"vars":  {"", ""},
 		"cache": {"", ""},
+		"d1":    {"d1_databases", ""},
 	}
 	if len(mods) != len(want) {
 		t.Errorf("%d modules, want %d", len(mods), len(want))
@@ -50,8 +51,8 @@ func TestModuleList(t *testing.T) {
 		}
 	}
 	// Every config key is read by exactly one parser.
-	if ps := parsers(mods); len(ps) != 2 {
-		t.Errorf("%d parsers, want 2 (kv, r2)", len(ps))
+	if ps := parsers(mods); len(ps) != 3 {
+		t.Errorf("%d parsers, want 3 (kv, r2, d1)", len(ps))
 	}
 }
 

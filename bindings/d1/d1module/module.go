@@ -1,0 +1,184 @@
+// Package d1module is the D1 binding as a module (see package bindings):
+// the wrangler key d1_databases, one SQLite file per database under the
+// data directory (d1/<database_id>.sqlite, in WAL mode, so the sqlite3
+// CLI opens it), and the bindery:d1/database interface.
+//
+// A config declares databases as wrangler does:
+//
+//	[[d1_databases]]
+//	binding = "DB"                 # env.DB in the Worker
+//	database_name = "todo"         # the name the CLI knows it by
+//	database_id = "..."            # where it lives locally (default: the name)
+//	migrations_dir = "migrations"  # bindery d1 migrations (the default)
+package d1module
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/bindery-run/bindery/abi"
+	"github.com/bindery-run/bindery/bindings"
+	"github.com/bindery-run/bindery/bindings/config"
+	"github.com/bindery-run/bindery/bindings/d1"
+)
+
+// Key is the wrangler config key the module reads.
+const Key = "d1_databases"
+
+// Defaults of the migration keys, as wrangler's.
+const (
+	DefaultMigrationsDir   = "migrations"
+	DefaultMigrationsTable = "d1_migrations"
+)
+
+// Database is one [[d1_databases]] entry.
+type Database struct {
+	// Binding is the name the Worker reaches it by (env.NAME).
+	Binding string
+	// Name is wrangler's database_name.
+	Name string
+	// ID is wrangler's database_id.
+	ID string
+	// MigrationsDir is where `bindery d1 migrations` keeps the
+	// migrations, relative to the config file's directory.
+	MigrationsDir string
+	// MigrationsTable is the table that records applied migrations.
+	MigrationsTable string
+	// PreviewID is wrangler's preview_database_id, read and unused.
+	PreviewID string
+}
+
+// LocalID is where the database lives locally: its database_id, else
+// its database_name, else the binding name.
+func (d Database) LocalID() string {
+	switch {
+	case d.ID != "":
+		return d.ID
+	case d.Name != "":
+		return d.Name
+	}
+	return d.Binding
+}
+
+// Path is the database's SQLite file under the data directory dir.
+func (d Database) Path(dir string) (string, error) {
+	return d1.FilePath(filepath.Join(dir, "d1"), d.LocalID())
+}
+
+// Databases returns the databases a parsed config declares (cfg is
+// Config.Bindings["d1"] of the config loader, or Env.Config).
+func Databases(cfg any) []Database {
+	ds, _ := cfg.([]Database)
+	return ds
+}
+
+// Find returns the database a CLI argument names: its binding, its
+// database_name or its database_id, in that order.
+func Find(cfg any, name string) (Database, bool) {
+	ds := Databases(cfg)
+	for _, match := range []func(Database) bool{
+		func(d Database) bool { return d.Binding == name },
+		func(d Database) bool { return d.Name == name },
+		func(d Database) bool { return d.ID == name },
+	} {
+		for _, d := range ds {
+			if match(d) {
+				return d, true
+			}
+		}
+	}
+	return Database{}, false
+}
+
+// Module returns the D1 module.
+func Module() bindings.Module {
+	return bindings.Module{
+		Name:        "d1",
+		Doc:         "D1 SQL databases: one SQLite file each in the data directory",
+		Interfaces:  []abi.Interface{d1.WIT()},
+		Config:      []string{Key},
+		ParseConfig: parse,
+		Describe:    describe,
+		Open:        open,
+	}
+}
+
+// parse decodes d1_databases.
+func parse(r config.Reader) any {
+	ms, ps := config.Entries(r, Key)
+	var out []Database
+	for i, m := range ms {
+		p := ps[i]
+		config.CheckFields(r, m, p,
+			[]string{"binding", "database_name", "database_id", "migrations_dir", "migrations_table", "preview_database_id"},
+			map[string]string{"remote": "bindery dev always uses local storage", "database_internal_env": "it is Cloudflare-internal"})
+		name, ok := config.BindingName(r, m, p)
+		d := Database{
+			Binding:         name,
+			Name:            config.OptString(r, m, p, "database_name"),
+			ID:              config.OptString(r, m, p, "database_id"),
+			MigrationsDir:   config.OptString(r, m, p, "migrations_dir"),
+			MigrationsTable: config.OptString(r, m, p, "migrations_table"),
+			PreviewID:       config.OptString(r, m, p, "preview_database_id"),
+		}
+		if d.MigrationsDir == "" {
+			d.MigrationsDir = DefaultMigrationsDir
+		}
+		if d.MigrationsTable == "" {
+			d.MigrationsTable = DefaultMigrationsTable
+		}
+		if _, err := d.Path("."); err != nil && ok {
+			r.Errorf(p.Key("database_id"), "database_id %q cannot name a local file: %v", d.LocalID(), err)
+			ok = false
+		}
+		if ok {
+			out = append(out, d)
+		}
+	}
+	if out == nil {
+		return nil
+	}
+	return out
+}
+
+func describe(env bindings.Env) []string {
+	var out []string
+	for _, d := range Databases(env.Config) {
+		out = append(out, "env."+d.Binding+" (D1 "+d.LocalID()+")")
+	}
+	return out
+}
+
+// open opens (creating) the databases the config declares and binds them.
+func open(ctx context.Context, env bindings.Env) (*bindings.Opened, error) {
+	dbs := map[string]*d1.Database{}
+	closeAll := func() error {
+		var errs []error
+		for _, db := range dbs {
+			errs = append(errs, db.Close())
+		}
+		return errors.Join(errs...)
+	}
+	for i, d := range Databases(env.Config) {
+		path, err := d.Path(env.State.Dir())
+		if err == nil {
+			err = os.MkdirAll(filepath.Dir(path), 0o755)
+		}
+		var db *d1.Database
+		if err == nil {
+			db, err = d1.Open(ctx, path, d1.Options{})
+		}
+		if err != nil {
+			closeAll()
+			return nil, fmt.Errorf("%s[%d] (binding %s): %w", Key, i, d.Binding, err)
+		}
+		dbs[d.Binding] = db
+	}
+	return &bindings.Opened{
+		Bindings: []bindings.Binding{d1.NewBinding(dbs)},
+		Close:    closeAll,
+	}, nil
+}
