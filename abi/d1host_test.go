@@ -86,7 +86,9 @@ func (s fakeSession) Query(_ context.Context, st d1wit.Statement) (d1wit.QueryRe
 func (s fakeSession) Batch(_ context.Context, ss []d1wit.Statement) ([]d1wit.QueryResult, *d1wit.Error) {
 	return s.d.batch(ss)
 }
-func (s fakeSession) Bookmark(context.Context) abi.Option[string] { return abi.Some("0000000000000001") }
+func (s fakeSession) Bookmark(context.Context) abi.Option[string] {
+	return abi.Some("0000000000000001")
+}
 
 type fakeD1Host struct{ db *fakeDB }
 
@@ -183,7 +185,7 @@ func FuzzD1Host(f *testing.F) {
 	bad[0x10] = 9 // an invalid value discriminant
 	//       fn a0 a1 a2 a3 a4 a5
 	f.Add(uint8(0), uint32(0x100), uint32(2), uint32(ret), uint32(0), uint32(0), uint32(0), mem) // open
-	f.Add(uint8(1), uint32(1), uint32(0x102), uint32(8), uint32(0), uint32(3), uint32(ret), mem)  // query
+	f.Add(uint8(1), uint32(1), uint32(0x102), uint32(8), uint32(0), uint32(3), uint32(ret), mem) // query
 	f.Add(uint8(1), uint32(1), uint32(0x102), uint32(8), uint32(0), uint32(3), uint32(ret), bad)
 	f.Add(uint8(2), uint32(1), uint32(0x40), uint32(2), uint32(ret), uint32(0), uint32(0), mem)     // batch
 	f.Add(uint8(3), uint32(1), uint32(0x102), uint32(8), uint32(ret), uint32(0), uint32(0), mem)    // exec
