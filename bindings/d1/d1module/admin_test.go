@@ -69,7 +69,7 @@ func TestSQLLiteral(t *testing.T) {
 	defer db.Close()
 	for _, v := range values {
 		lit := SQLLiteral(v)
-		row, ok, err := db.Prepare("SELECT " + lit + " AS v").First(ctx, "")
+		row, ok, err := db.Prepare("SELECT "+lit+" AS v").First(ctx, "")
 		if err != nil || !ok {
 			t.Fatalf("%s: %v", lit, err)
 		}
