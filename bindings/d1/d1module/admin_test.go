@@ -142,3 +142,24 @@ func TestScriptRoute(t *testing.T) {
 		t.Errorf("wrong token: %v, want 401", err)
 	}
 }
+
+// TestDisplayValue: a table shows each value on one line, a real with
+// its point, a blob as X'..'.
+func TestDisplayValue(t *testing.T) {
+	tests := []struct {
+		v    d1.Value
+		want string
+	}{
+		{d1.Null(), "NULL"},
+		{d1.Int(-9223372036854775808), "-9223372036854775808"},
+		{d1.Real(1), "1.0"},
+		{d1.Real(math.Inf(-1)), "-Inf"},
+		{d1.Text("a\tb\nc\rd\x00e\xffé"), `a\tb\nc\rd\x00e\xffé`},
+		{d1.Blob([]byte{0xab, 1}), "X'AB01'"},
+	}
+	for _, tc := range tests {
+		if got := displayValue(tc.v); got != tc.want {
+			t.Errorf("displayValue(%v) = %q, want %q", tc.v, got, tc.want)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"unicode/utf8"
 
 	"github.com/bindery-run/bindery/bindings/d1"
 )
@@ -101,26 +102,54 @@ func displayValue(v d1.Value) string {
 	case d1.KindInteger:
 		return strconv.FormatInt(v.Int, 10)
 	case d1.KindReal:
-		return strconv.FormatFloat(v.Float, 'g', -1, 64)
+		if math.IsInf(v.Float, 0) {
+			return strconv.FormatFloat(v.Float, 'g', -1, 64)
+		}
+		return SQLLiteral(v) // 1.0, not 1
 	case d1.KindText:
-		return v.Text
+		return cellText(v.Text)
 	case d1.KindBlob:
 		return "X'" + strings.ToUpper(hex.EncodeToString(v.Blob)) + "'"
 	}
 	return v.String()
 }
 
-// cellEscaper keeps a table's cells on one line and in one column.
-var cellEscaper = strings.NewReplacer("\t", `\t`, "\n", `\n`, "\r", `\r`)
+// cellText keeps a text on one line of a table: tab, newline and
+// carriage return as \t, \n and \r, other control characters and
+// bytes that are not UTF-8 as \xNN.
+func cellText(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == utf8.RuneError && n == 1, r < ' ', r == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		default:
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
 
 // writeTable prints a result's rows as a table under its column names.
 func writeTable(w io.Writer, r *d1.Result) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, strings.Join(r.Columns, "\t"))
+	names := make([]string, len(r.Columns))
+	for i, c := range r.Columns {
+		names[i] = cellText(c)
+	}
+	fmt.Fprintln(tw, strings.Join(names, "\t"))
 	for _, row := range r.Results {
 		cells := make([]string, len(row.Values))
 		for i, v := range row.Values {
-			cells[i] = cellEscaper.Replace(displayValue(v))
+			cells[i] = displayValue(v)
 		}
 		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
