@@ -121,7 +121,7 @@ type d1Flags struct {
 
 // command is the module's bindery subcommand, bindery d1.
 func command() *bindings.Command {
-	return &bindings.Command{Name: "d1", Usage: "d1 execute|migrations|export|info: query and migrate D1 databases", Run: runD1}
+	return &bindings.Command{Name: "d1", Usage: "d1 COMMAND DATABASE: execute SQL, migrations, export, info of D1 databases", Run: runD1}
 }
 
 func runD1(ctx context.Context, args []string, env bindings.CommandEnv) error {
