@@ -3,6 +3,7 @@ package d1
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -103,7 +104,11 @@ func (db *Database) ExecScript(ctx context.Context, script string, then ...*Stat
 		_ = w.trustedExec("ROLLBACK")
 		return nil, fmt.Errorf("d1: script: commit: %w", w.wrap(err, "", db.opts.QueryTimeout))
 	}
-	db.seq.Add(1)
+	// A commit that changed nothing (a script of reads) is no new state
+	// for a session's bookmark.
+	if slices.ContainsFunc(out, func(r *Result) bool { return r.Meta.ChangedDB }) {
+		db.seq.Add(1)
+	}
 	db.size.Store(w.size())
 	for _, r := range out {
 		r.Meta.SizeAfter = db.size.Load()

@@ -74,6 +74,14 @@ func TestExecScript(t *testing.T) {
 			}
 		})
 	}
+	// Only a script that changes something is a new bookmark.
+	b := db.Bookmark()
+	if _, err := db.ExecScript(ctx, "SELECT * FROM t; SELECT 1"); err != nil || db.Bookmark() != b {
+		t.Errorf("a script of reads: %v, bookmark %s → %s", err, b, db.Bookmark())
+	}
+	if _, err := db.ExecScript(ctx, "SELECT 1; DELETE FROM t"); err != nil || db.Bookmark() == b {
+		t.Errorf("a script that writes: %v, bookmark stays %s", err, b)
+	}
 	db.Close()
 	if _, err := db.ExecScript(ctx, "SELECT 1"); !errors.Is(err, d1.ErrClosed) {
 		t.Errorf("after Close: %v", err)
