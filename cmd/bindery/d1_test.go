@@ -26,6 +26,7 @@ func TestD1Usage(t *testing.T) {
 		{[]string{"d1", "--help"}, nil, "bindery d1 migrations apply DATABASE"},
 		{[]string{"d1", "help"}, nil, "bindery d1 export DATABASE"},
 		{[]string{"d1", "zap"}, errUsage, `unknown command "zap"`},
+		{[]string{"d1", "apply", "DB"}, errUsage, `did you mean "bindery d1 migrations apply"`},
 		{[]string{"d1", "migrations"}, errUsage, "missing command"},
 		{[]string{"d1", "migrations", "--help"}, nil, "d1_migrations"},
 		{[]string{"d1", "migrations", "undo", "DB"}, errUsage, `unknown command "undo"`},

@@ -150,7 +150,11 @@ func runD1(ctx context.Context, args []string, env bindings.CommandEnv) error {
 		return runD1Op(ctx, op, args[2:], env)
 	}
 	if _, ok := d1OpHelp(args[0]); !ok {
-		fmt.Fprintf(stderr, "bindery d1: unknown command %q\n\n%s", args[0], d1Usage)
+		hint := ""
+		if _, ok := d1OpHelp("migrations " + args[0]); ok {
+			hint = fmt.Sprintf(` (did you mean "bindery d1 migrations %s"?)`, args[0])
+		}
+		fmt.Fprintf(stderr, "bindery d1: unknown command %q%s\n\n%s", args[0], hint, d1Usage)
 		return cli.ErrUsage
 	}
 	return runD1Op(ctx, args[0], args[1:], env)
