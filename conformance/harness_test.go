@@ -10,7 +10,8 @@
 //
 // # The conformance Worker
 //
-// Bindings: KV "STORE", R2 "FILES", var GREETING="hello", secret API_TOKEN.
+// Bindings: KV "STORE", R2 "FILES", D1 "DB", var GREETING="hello", secret
+// API_TOKEN. The D1 routes are in d1_test.go.
 //
 //	GET    /hello        200 "hello from <lang>", Content-Type text/plain
 //	PUT    /kv/<key>     204 (stores the body); GET 200 value or 404; DELETE 204
@@ -64,6 +65,7 @@ import (
 	"github.com/bindery-run/bindery/abi"
 	"github.com/bindery-run/bindery/bindings/cache"
 	"github.com/bindery-run/bindery/bindings/cache/diskcache"
+	"github.com/bindery-run/bindery/bindings/d1"
 	"github.com/bindery-run/bindery/bindings/kv"
 	"github.com/bindery-run/bindery/bindings/r2"
 	"github.com/bindery-run/bindery/bindings/state"
@@ -81,6 +83,8 @@ type language struct {
 	// path; a missing toolchain returns skip("why") so the suite skips that
 	// language with the reason.
 	build func(t *testing.T, dir string) (string, error)
+	// d1 says the Worker has the D1 section (d1_test.go).
+	d1 bool
 }
 
 // languages holds every registered language; each <lang>_test.go appends
@@ -208,7 +212,7 @@ func TestConformance(t *testing.T) {
 			if err != nil {
 				t.Fatalf("build the %s Worker: %v", lang.name, err)
 			}
-			run(t, lang.name, wasm)
+			run(t, lang, wasm)
 		})
 	}
 	line := summary(results)
@@ -295,9 +299,15 @@ func orNone(s []string) string {
 
 // run serves the Worker at wasmPath with fresh state and checks the table,
 // then the failure of a streamed response through a real server.
-func run(t *testing.T, lang, wasmPath string) {
+func run(t *testing.T, l language, wasmPath string) {
+	lang := l.name
 	logs := &testutil.SyncBuffer{}
-	w, st := newWorker(t, lang, wasmPath, logTo(t, logs))
+	var db *d1.Database
+	w, st := newWorker(t, lang, wasmPath, logTo(t, logs), func(c *host.WorkerConfig) {
+		var b host.Binding
+		db, b = d1DB(t, t.TempDir())
+		c.Bindings = append(c.Bindings, b)
+	})
 	rng := rand.New(rand.NewPCG(uint64(len(lang)), 4))
 	echo, object := random(rng, echoSize), random(rng, r2Size)
 	for _, s := range table(lang, echo, object) {
@@ -330,6 +340,9 @@ func run(t *testing.T, lang, wasmPath string) {
 		}
 	}
 	failStream(t, w, logs)
+	if l.d1 {
+		runD1(t, w, db)
+	}
 	// What the Worker stored is really in the state directory.
 	ctx := context.Background()
 	if v, ok, err := st.KV("store").Get(ctx, "kept"); err != nil || !ok || !bytes.Equal(v, []byte{0, 1, 2, 0xff}) {
@@ -486,7 +499,7 @@ func newWorkerIn(t *testing.T, name string, wasm []byte, cacheDir string, mutate
 	}
 	rt, err := host.NewRuntime(ctx, host.RuntimeConfig{
 		CacheDir:   cacheDir,
-		Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT(), cache.WIT()},
+		Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT(), cache.WIT(), d1.WIT()},
 		// The trap step logs an error by design; warnings and up go to the test log.
 		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
