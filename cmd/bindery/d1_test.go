@@ -210,8 +210,9 @@ func d1Scenario(t *testing.T, dir, where string) {
 		t.Errorf("--json does not keep the columns' order:\n%s", out)
 	}
 
-	// Every kind of value, awkward names, a view, a trigger and a
-	// generated column: an export replayed into COPY exports the same.
+	// Every kind of value, awkward names, a view, a trigger, a generated
+	// column and virtual tables (whose shadow tables are left out): an
+	// export replayed into COPY exports the same.
 	writeFiles(t, dir, map[string]string{"seed.sql": d1Seed})
 	runD1Steps(t, dir, []d1Step{
 		{args: []string{"execute", "DB", "--file", "seed.sql"}},
@@ -232,9 +233,16 @@ func d1Scenario(t *testing.T, dir, where string) {
 		`INSERT INTO "vals" ("id","v") VALUES(11,NULL);`,
 		`INSERT INTO "gen" ("a") VALUES(2);`,
 		"DELETE FROM sqlite_sequence WHERE name = 'todos';\nINSERT INTO sqlite_sequence (name,seq) VALUES('todos',3);",
+		"CREATE VIRTUAL TABLE docs USING fts5(body);\nINSERT INTO \"docs\" (\"body\") VALUES('hello world');\n",
+		`INSERT INTO "boxes" ("id","x0","x1") VALUES(1,0.5,2.5);`,
 	} {
 		if !strings.Contains(dump, want) {
 			t.Errorf("dump lacks %q:\n%s", want, dump)
+		}
+	}
+	for _, shadow := range []string{"docs_data", "boxes_node"} {
+		if strings.Contains(dump, shadow) {
+			t.Errorf("dump has the shadow table %s:\n%s", shadow, dump)
 		}
 	}
 	out, _, err = runCLI(t, dir, "d1", "export", "COPY")
@@ -257,6 +265,10 @@ CREATE TABLE gen (a INTEGER, b INTEGER GENERATED ALWAYS AS (a * 2) STORED);
 INSERT INTO gen (a) VALUES (2);
 CREATE VIEW todo_titles AS SELECT title FROM todos;
 CREATE TRIGGER todos_touch AFTER UPDATE ON todos BEGIN UPDATE gen SET a = a + 1; END;
+CREATE VIRTUAL TABLE docs USING fts5(body);
+INSERT INTO docs VALUES ('hello world');
+CREATE VIRTUAL TABLE boxes USING rtree(id, x0, x1);
+INSERT INTO boxes VALUES (1, 0.5, 2.5);
 `
 
 func readFile(t *testing.T, path string) string {
