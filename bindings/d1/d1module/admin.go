@@ -117,8 +117,8 @@ func (v *Value) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// wireStmt is a Stmt on the wire.
-type wireStmt struct {
+// WireStmt is a Stmt on the wire: its SQL in base64.
+type WireStmt struct {
 	SQL    []byte  `json:"sql"`
 	Params []Value `json:"params,omitempty"`
 }
@@ -126,7 +126,7 @@ type wireStmt struct {
 // ScriptRequest is the body of POST /api/d1/databases/{id}/script.
 type ScriptRequest struct {
 	Script []byte     `json:"script"`
-	Then   []wireStmt `json:"then,omitempty"`
+	Then   []WireStmt `json:"then,omitempty"`
 }
 
 // WireResult is one statement's result on the wire.
@@ -271,7 +271,7 @@ func (c *Client) Databases(ctx context.Context) ([]DatabaseInfo, error) {
 func (c *Client) Script(ctx context.Context, id, script string, then []Stmt) ([]*d1.Result, error) {
 	req := ScriptRequest{Script: []byte(script)}
 	for _, s := range then {
-		ws := wireStmt{SQL: []byte(s.SQL)}
+		ws := WireStmt{SQL: []byte(s.SQL)}
 		for _, p := range s.Params {
 			ws.Params = append(ws.Params, Value{p})
 		}
