@@ -1,7 +1,8 @@
 // Package d1module is the D1 binding as a module (see package bindings):
 // the wrangler key d1_databases, one SQLite file per database under the
 // data directory (d1/<database_id>.sqlite, in WAL mode, so the sqlite3
-// CLI opens it), and the bindery:d1/database interface.
+// CLI opens it), the bindery:d1/database interface, the D1 routes of the
+// admin API and their client, and the `bindery d1` command.
 //
 // A config declares databases as wrangler does:
 //
@@ -111,7 +112,8 @@ func Module() bindings.Module {
 			Default: "10GB",
 			Check:   func(v string) error { _, err := ParseSize(v); return err },
 		}},
-		Open: open,
+		Open:    open,
+		Command: command(),
 	}
 }
 
@@ -190,7 +192,8 @@ func describe(env bindings.Env) []string {
 
 // open opens (creating) the databases the config declares and binds them.
 func open(ctx context.Context, env bindings.Env) (*bindings.Opened, error) {
-	dbs := map[string]*d1.Database{}
+	dbs := map[string]*d1.Database{}  // by binding
+	byID := map[string]*d1.Database{} // by local id, for the admin API
 	closeAll := func() error {
 		var errs []error
 		for _, db := range dbs {
@@ -220,9 +223,11 @@ func open(ctx context.Context, env bindings.Env) (*bindings.Opened, error) {
 			return nil, fmt.Errorf("%s[%d] (binding %s): %w", Key, i, d.Binding, err)
 		}
 		dbs[d.Binding] = db
+		byID[d.LocalID()] = db
 	}
 	return &bindings.Opened{
 		Bindings: []bindings.Binding{d1.NewBinding(dbs)},
+		Routes:   Routes(byID),
 		Close:    closeAll,
 	}, nil
 }
