@@ -50,6 +50,9 @@ func init() {
 		case "/sdk-errors":
 			json.NewEncoder(w).Encode(sdkErrors())
 			return
+		case "/d1-sql":
+			json.NewEncoder(w).Encode(d1SQL(r.Context()))
+			return
 		}
 		body, _ := io.ReadAll(r.Body)
 		d := describe(r)

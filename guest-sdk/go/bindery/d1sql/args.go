@@ -4,6 +4,8 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"math"
+	"strings"
 	"time"
 
 	"github.com/bindery-run/bindery/guest-sdk/go/bindery"
@@ -21,8 +23,9 @@ var ErrNamedParameter = errors.New("d1: named parameters are not supported (use 
 
 // checkNamedValue is the driver's NamedValueChecker: the types D1 stores
 // pass as they are, time.Time becomes TimeFormat text, and anything else
-// goes to database/sql's default conversion (driver.Valuer, pointers,
-// named types of the basic kinds), whose answers land here again in args.
+// goes through database/sql's default conversion (driver.Valuer,
+// pointers, named types of the basic kinds); what that cannot convert is
+// D1's type error, matching bindery.ErrUnsupportedType.
 func checkNamedValue(nv *driver.NamedValue) error {
 	if nv.Name != "" {
 		return fmt.Errorf("%w: argument %q", ErrNamedParameter, nv.Name)
@@ -33,8 +36,35 @@ func checkNamedValue(nv *driver.NamedValue) error {
 	case time.Time:
 		nv.Value = v.UTC().Format(TimeFormat)
 		return nil
+	case uint64:
+		return checkUint(nv, v)
+	case uint:
+		return checkUint(nv, uint64(v))
 	}
-	return driver.ErrSkip
+	v, err := driver.DefaultParameterConverter.ConvertValue(nv.Value)
+	if err != nil {
+		s := fmt.Sprintf("%v", nv.Value)
+		if len(s) > 64 {
+			s = s[:64] + "..."
+		}
+		return &bindery.D1Error{Kind: bindery.ErrUnsupportedType, Message: fmt.Sprintf(
+			"D1_TYPE_ERROR: Type '%T' not supported for value %s (parameter %d): %v", nv.Value, strings.ToValidUTF8(s, "\uFFFD"), nv.Ordinal, err)}
+	}
+	if t, ok := v.(time.Time); ok {
+		v = t.UTC().Format(TimeFormat)
+	}
+	nv.Value = v
+	return nil
+}
+
+// checkUint passes an unsigned integer that fits SQLite's int64.
+func checkUint(nv *driver.NamedValue, v uint64) error {
+	if v > math.MaxInt64 {
+		return &bindery.D1Error{Kind: bindery.ErrInvalidArgument, Message: fmt.Sprintf(
+			"d1: parameter %d: %d does not fit SQLite's 64-bit signed integer", nv.Ordinal, v)}
+	}
+	nv.Value = int64(v)
+	return nil
 }
 
 // args turns database/sql's checked arguments into bindery.D1Statement

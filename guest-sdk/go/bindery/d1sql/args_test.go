@@ -1,17 +1,23 @@
 package d1sql
 
 import (
+	"database/sql"
 	"database/sql/driver"
 	"errors"
+	"math"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/bindery-run/bindery/guest-sdk/go/bindery"
 )
 
+type title string
+
 // The checker passes D1's types, turns a time into text, refuses a named
-// argument and leaves everything else to database/sql's conversion.
+// argument, converts the rest as database/sql would, and answers D1's
+// type error for what it cannot convert.
 func TestCheckNamedValue(t *testing.T) {
 	when := time.Date(2026, 12, 7, 23, 39, 9, 500_000_000, time.FixedZone("CET", 3600))
 	for _, tt := range []struct {
@@ -19,6 +25,7 @@ func TestCheckNamedValue(t *testing.T) {
 		in      driver.NamedValue
 		want    any
 		wantErr error
+		msg     string // in the error's message
 	}{
 		{name: "nil", in: driver.NamedValue{Ordinal: 1}, want: nil},
 		{name: "int64", in: driver.NamedValue{Ordinal: 1, Value: int64(9007199254740993)}, want: int64(9007199254740993)},
@@ -28,15 +35,26 @@ func TestCheckNamedValue(t *testing.T) {
 		{name: "bool", in: driver.NamedValue{Ordinal: 1, Value: true}, want: true},
 		{name: "D1Value", in: driver.NamedValue{Ordinal: 1, Value: bindery.D1Value{}}, want: bindery.D1Value{}},
 		{name: "time in UTC", in: driver.NamedValue{Ordinal: 1, Value: when}, want: "2026-12-07T22:39:09.5Z"},
-		{name: "int goes to the default conversion", in: driver.NamedValue{Ordinal: 1, Value: 3}, want: 3, wantErr: driver.ErrSkip},
-		{name: "pointer goes to the default conversion", in: driver.NamedValue{Ordinal: 1, Value: new(string)}, wantErr: driver.ErrSkip},
+		{name: "int", in: driver.NamedValue{Ordinal: 1, Value: 3}, want: int64(3)},
+		{name: "uint64", in: driver.NamedValue{Ordinal: 1, Value: uint64(math.MaxInt64)}, want: int64(math.MaxInt64)},
+		{name: "uint", in: driver.NamedValue{Ordinal: 1, Value: uint(7)}, want: int64(7)},
+		{name: "uint64 over int64", in: driver.NamedValue{Ordinal: 2, Value: uint64(math.MaxInt64) + 1}, wantErr: bindery.ErrInvalidArgument, msg: "parameter 2: 9223372036854775808 does not fit"},
+		{name: "pointer", in: driver.NamedValue{Ordinal: 1, Value: &when}, want: "2026-12-07T22:39:09.5Z"},
+		{name: "nil pointer", in: driver.NamedValue{Ordinal: 1, Value: (*bool)(nil)}, want: nil},
+		{name: "named string type", in: driver.NamedValue{Ordinal: 1, Value: title("x")}, want: "x"},
+		{name: "Valuer", in: driver.NamedValue{Ordinal: 1, Value: sql.NullInt64{Int64: 5, Valid: true}}, want: int64(5)},
+		{name: "null Valuer", in: driver.NamedValue{Ordinal: 1, Value: sql.NullString{}}, want: nil},
+		{name: "Valuer of a time", in: driver.NamedValue{Ordinal: 1, Value: sql.NullTime{Time: when, Valid: true}}, want: "2026-12-07T22:39:09.5Z"},
+		{name: "map", in: driver.NamedValue{Ordinal: 3, Value: map[string]int{"a": 1}}, wantErr: bindery.ErrUnsupportedType,
+			msg: "D1_TYPE_ERROR: Type 'map[string]int' not supported for value map[a:1] (parameter 3)"},
+		{name: "struct", in: driver.NamedValue{Ordinal: 1, Value: struct{}{}}, wantErr: bindery.ErrUnsupportedType, msg: "Type 'struct {}'"},
 		{name: "named", in: driver.NamedValue{Name: "id", Ordinal: 1, Value: int64(1)}, wantErr: ErrNamedParameter},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			nv := tt.in
 			err := checkNamedValue(&nv)
-			if !errors.Is(err, tt.wantErr) {
-				t.Fatalf("error %v, want %v", err, tt.wantErr)
+			if !errors.Is(err, tt.wantErr) || err != nil && !strings.Contains(err.Error(), tt.msg) {
+				t.Fatalf("error %v, want %v containing %q", err, tt.wantErr, tt.msg)
 			}
 			if tt.wantErr == nil && !reflect.DeepEqual(nv.Value, tt.want) {
 				t.Fatalf("value %#v, want %#v", nv.Value, tt.want)

@@ -25,8 +25,9 @@
 //     (valid UTF-8), []byte, bool (stored as 1 or 0, as D1 does),
 //     time.Time (stored as text in TimeFormat, UTC), and whatever a
 //     driver.Valuer or database/sql's default conversion turns into one
-//     of these. Other types fail with an error matching
-//     bindery.ErrUnsupportedType.
+//     of these (pointers, named types). A uint64 over 2^63-1 fails with an
+//     error matching bindery.ErrInvalidArgument, other types with D1's
+//     type error, matching bindery.ErrUnsupportedType.
 //   - Columns come back as SQLite stored them: int64, float64, string,
 //     []byte or nil; database/sql's Scan converts them (an INTEGER into a
 //     bool, a TEXT into []byte, ...). A time stored as TimeFormat text
