@@ -30,13 +30,15 @@ var (
 	_ [d1wit.ValueTag(D1Blob) - d1wit.ValueBlob]struct{}
 )
 
-// witValues and d1Values reinterpret a row (same layout, checked above).
+// witValues reinterprets bound values (same layout, checked above).
 func witValues(vs []D1Value) []d1wit.Value {
 	return unsafe.Slice((*d1wit.Value)(unsafe.Pointer(unsafe.SliceData(vs))), len(vs))
 }
 
-func d1Values(vs []d1wit.Value) []D1Value {
-	return unsafe.Slice((*D1Value)(unsafe.Pointer(unsafe.SliceData(vs))), len(vs))
+// d1Rows reinterprets the rows of a result: a []d1wit.Value and a
+// []D1Value are the same slice header over the same layout.
+func d1Rows(rows [][]d1wit.Value) [][]D1Value {
+	return unsafe.Slice((*[]D1Value)(unsafe.Pointer(unsafe.SliceData(rows))), len(rows))
 }
 
 func d1Err(e *d1wit.Error) error {
@@ -168,10 +170,7 @@ func d1Result(r *d1wit.QueryResult) *D1Result {
 		SizeAfter: int64(r.Meta.SizeAfter),
 	}}
 	if len(r.Rows) > 0 {
-		out.Rows = make([][]D1Value, len(r.Rows))
-		for i, row := range r.Rows {
-			out.Rows[i] = d1Values(row)
-		}
+		out.Rows = d1Rows(r.Rows)
 	}
 	return out
 }
