@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -43,14 +44,20 @@ func TestD1Todo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := os.MkdirAll(filepath.Join(dir, "migrations"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "migrations", "0001_init.sql"), migration, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	path, err := d1module.Database{Binding: "DB", Name: "todo", ID: "todo"}.Path(filepath.Join(dir, ".bindery", "state"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	// TODO(d1-cli): once `bindery d1 migrations apply DB` is on main, copy
-	// migrations/ into dir and run it here through cli() instead of
-	// applying the SQL with the engine.
-	applySQL(t, path, string(migration))
+	// As the README says: the migrations, then the server.
+	if out, err := cli(t, bin, dir, "d1", "migrations", "apply", "DB"); err != nil || !strings.Contains(out, "0001_init.sql") {
+		t.Fatalf("bindery d1 migrations apply DB: %v\n%s", err, out)
+	}
 
 	base, _ := startDev(t, bin, dir)
 	for _, s := range []struct {
@@ -105,23 +112,14 @@ func TestD1Todo(t *testing.T) {
 	if want := [][]d1.Value{{d1.Int(1), d1.Text("buy milk"), d1.Int(1)}}; err != nil || !reflect.DeepEqual(rows, want) {
 		t.Errorf("todos in %s = %v, %v; want %v", path, rows, err, want)
 	}
-}
 
-// applySQL runs a migration's SQL on the database file at path, as
-// `bindery d1 migrations apply` would before the server starts.
-func applySQL(t *testing.T, path, sql string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	db, err := d1.Open(ctx, path, d1.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Exec(ctx, sql); err != nil {
-		t.Fatalf("migration: %v", err)
+	// The sqlite3 CLI opens the same file, while the server runs, and sees
+	// what the Worker wrote.
+	sqlite3, err := testutil.LookPath("sqlite3", "sqlite3", "apt-get install sqlite3")
+	testutil.NeedToolchain(t, err)
+	out, err := exec.Command(sqlite3, path, "SELECT id, title, done FROM todos; SELECT name FROM d1_migrations;").CombinedOutput()
+	if err != nil || string(out) != "1|buy milk|1\n0001_init.sql\n" {
+		t.Errorf("sqlite3 %s: %v\n%s", path, err, out)
 	}
 }
 
