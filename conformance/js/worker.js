@@ -336,6 +336,13 @@ async function sdkErrors(env) {
   await check('r2 complete etag: lone surrogate', 'invalid-part', () => up.complete([{ partNumber: 1, etag: bad }]));
   await check('r2 complete part number over u32', 'invalid-part', () => up.complete([{ partNumber: 2 ** 32 + 1, etag: 'e' }]));
   await up.abort();
+  const db = env.DB;
+  await check('d1 prepare: lone surrogate', 'invalid-argument', () => db.prepare(`SELECT '${bad}'`));
+  await check('d1 bind text: lone surrogate', 'invalid-argument', () => db.prepare('SELECT ?').bind(bad));
+  await check('d1 exec: lone surrogate', 'invalid-argument', () => db.exec(`SELECT '${bad}'`));
+  await check('d1 withSession bookmark: lone surrogate', 'invalid-argument', () => db.withSession(bad));
+  await check('d1 session prepare: lone surrogate', 'invalid-argument', () => db.withSession().prepare(`SELECT '${bad}'`));
+  await check('d1 bind BigInt over s64', 'invalid-argument', () => db.prepare('SELECT ?').bind(1n << 63n));
   out['env name: lone surrogate'] = env[bad] === undefined ? '' : 'a binding name with a lone surrogate was found';
   return out;
 }
