@@ -956,6 +956,32 @@ static void sdk_errors(bindery_response *res) {
     bindery_r2_upload_abort(up);
     bindery_r2_upload_free(up);
   }
+  bindery_d1_database *db;
+  check(res, &first, "d1 binding", bindery_d1_open(bad, &db), BINDERY_ERR_INVALID);
+  st = bindery_d1_open(BINDING_D1, &db);
+  check(res, &first, "d1 open", st, BINDERY_OK);
+  if (st == BINDERY_OK) {
+    bindery_d1_result r;
+    bindery_d1_exec_result e;
+    bindery_d1_session *s;
+    bindery_d1_value text = bindery_d1_textn("a\xff", 2);
+    check(res, &first, "d1 query sql", bindery_d1_query(db, bad, NULL, 0, &r), BINDERY_ERR_INVALID);
+    check(res, &first, "d1 query text value", bindery_d1_query(db, "SELECT ?", &text, 1, &r), BINDERY_ERR_INVALID);
+    bindery_d1_statement stmts[] = {{"SELECT 1", NULL, 0}, {"SELECT ?", &text, 1}};
+    bindery_d1_result rs[2];
+    check(res, &first, "d1 batch text value", bindery_d1_batch(db, stmts, 2, rs), BINDERY_ERR_INVALID);
+    bindery_d1_statement bad_sql[] = {{"SELECT 1", NULL, 0}, {bad, NULL, 0}};
+    check(res, &first, "d1 batch sql", bindery_d1_batch(db, bad_sql, 2, rs), BINDERY_ERR_INVALID);
+    check(res, &first, "d1 exec", bindery_d1_exec(db, bad, &e), BINDERY_ERR_INVALID);
+    check(res, &first, "d1 session bookmark", bindery_d1_session_open(db, bad, &s), BINDERY_ERR_INVALID);
+    st = bindery_d1_session_open(db, NULL, &s);
+    check(res, &first, "d1 session", st, BINDERY_OK);
+    if (st == BINDERY_OK) {
+      check(res, &first, "d1 session query sql", bindery_d1_session_query(s, bad, NULL, 0, &r), BINDERY_ERR_INVALID);
+      check(res, &first, "d1 session batch text value", bindery_d1_session_batch(s, stmts, 2, rs), BINDERY_ERR_INVALID);
+      bindery_d1_session_free(s);
+    }
+  }
   bindery_response_write(res, "}", 1);
 }
 
