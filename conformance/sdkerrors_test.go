@@ -38,7 +38,7 @@ func TestSDKErrors(t *testing.T) {
 			// An int status that a cast to u16 would wrap into 200.
 			{name: "status that would wrap", method: "GET", path: "/status-wrap", status: 500, absent: "must not", logged: []string{failedRecord, "invalid status 65736"}},
 		}},
-		{lang: "zig", min: 32},
+		{lang: "zig", min: 36},
 		{lang: "assemblyscript", min: 22},
 		{lang: "js", min: 30},
 		{lang: "python", min: 22, extra: []step{
