@@ -797,6 +797,138 @@ static void d1_session(bindery_d1_database *db, bindery_response *res) {
   bindery_d1_session_free(s);
 }
 
+// d1x exercises what the D1 section does not (c_test.go's TestCSDKD1):
+// every value type both ways, exec, meta, statuses and sessions, in one
+// line of "what;" items.
+static void d1x(bindery_response *res) {
+  char buf[256];
+  bindery_d1_database *db;
+  bindery_status st = bindery_d1_open(BINDING_D1, &db);
+  if (st != BINDERY_OK) {
+    d1_failed(res, "open", st);
+    return;
+  }
+  bindery_d1_value in[] = {
+      bindery_d1_int(INT64_MIN), bindery_d1_int(INT64_MAX), bindery_d1_int(-1),
+      bindery_d1_real(-0.25),    bindery_d1_text(""),       bindery_d1_textn("a\0b", 3),
+      bindery_d1_blob(NULL, 0),  bindery_d1_blob("\x00\xff", 2), bindery_d1_null(),
+  };
+  bindery_d1_result r;
+  st = bindery_d1_query(db, "SELECT ?1 AS a, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9", in, 9, &r);
+  if (st != BINDERY_OK) {
+    d1_failed(res, "types", st);
+    return;
+  }
+  const bindery_d1_value *row = bindery_d1_result_row(&r, 0);
+  for (size_t i = 0; i < r.ncolumns; i++) {
+    const bindery_d1_value *v = &row[i];
+    switch (v->type) {
+    case BINDERY_D1_INTEGER:
+      snprintf(buf, sizeof buf, "int %lld;", (long long)v->as.integer);
+      put(res, buf);
+      break;
+    case BINDERY_D1_REAL:
+      snprintf(buf, sizeof buf, "real %g;", v->as.real);
+      put(res, buf);
+      break;
+    case BINDERY_D1_TEXT:
+      put(res, "text \"");
+      for (size_t j = 0; j < v->as.text.len; j++) {
+        unsigned char ch = (unsigned char)v->as.text.ptr[j];
+        snprintf(buf, sizeof buf, ch >= 0x20 && ch < 0x7f ? "%c" : "\\x%02x", ch);
+        put(res, buf);
+      }
+      snprintf(buf, sizeof buf, "\" nul=%d;", v->as.text.ptr[v->as.text.len] == 0);
+      put(res, buf);
+      break;
+    case BINDERY_D1_BLOB:
+      put(res, "blob ");
+      for (size_t j = 0; j < v->as.blob.len; j++) {
+        snprintf(buf, sizeof buf, "%02x", v->as.blob.ptr[j]);
+        put(res, buf);
+      }
+      put(res, ";");
+      break;
+    default:
+      put(res, "null;");
+    }
+  }
+  snprintf(buf, sizeof buf, "col %s %ld %ld;", r.columns[0], bindery_d1_result_column(&r, "a"),
+           bindery_d1_result_column(&r, "nope"));
+  put(res, buf);
+  bindery_d1_result_free(&r);
+  bindery_d1_exec_result e;
+  st = bindery_d1_exec(db, "DROP TABLE IF EXISTS z; CREATE TABLE z (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO z (v) VALUES ('x')", &e);
+  snprintf(buf, sizeof buf, "exec %s %u;", bindery_status_name(st), (unsigned)e.count);
+  put(res, buf);
+  bindery_d1_value y = bindery_d1_text("y");
+  if ((st = bindery_d1_query(db, "INSERT INTO z (v) VALUES (?)", &y, 1, &r)) == BINDERY_OK) {
+    snprintf(buf, sizeof buf, "meta %lld %llu %llu %d;", (long long)r.meta.last_row_id, (unsigned long long)r.meta.changes,
+             (unsigned long long)r.meta.rows_written, r.meta.changed_db);
+    put(res, buf);
+    bindery_d1_result_free(&r);
+  }
+  if ((st = bindery_d1_query(db, "SELECT v FROM z WHERE id = 99", NULL, 0, &r)) == BINDERY_OK) {
+    snprintf(buf, sizeof buf, "none %zu %d;", r.nrows, bindery_d1_result_get(&r, 0, "v") == NULL);
+    put(res, buf);
+    bindery_d1_result_free(&r);
+  }
+  // D1's errors, as statuses.
+  const char *bad[] = {"SELECT nope FROM z", "ATTACH DATABASE 'x' AS x", "SELECT :name",
+                       "INSERT INTO z (id, v) VALUES (1, 'dup')"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    st = bindery_d1_query(db, bad[i], NULL, 0, &r);
+    snprintf(buf, sizeof buf, "%s;", bindery_status_name(st));
+    put(res, buf);
+    if (st == BINDERY_OK) {
+      bindery_d1_result_free(&r);
+    }
+  }
+  bindery_d1_value many[101];
+  for (int i = 0; i < 101; i++) {
+    many[i] = bindery_d1_null();
+  }
+  st = bindery_d1_query(db, "SELECT 1", many, 101, &r);
+  snprintf(buf, sizeof buf, "%s;", bindery_status_name(st));
+  put(res, buf);
+  if (st == BINDERY_OK) {
+    bindery_d1_result_free(&r);
+  }
+  bindery_d1_database *nope;
+  snprintf(buf, sizeof buf, "%s;", bindery_status_name(bindery_d1_open("NOPE", &nope)));
+  put(res, buf);
+  // A session: no bookmark before its first query; a bookmark from one
+  // session starts another; a bad one is refused.
+  bindery_d1_session *s, *s2;
+  if (bindery_d1_session_open(db, NULL, &s) != BINDERY_OK) {
+    bindery_fail(res, bindery_errmsg());
+    return;
+  }
+  snprintf(buf, sizeof buf, "bookmark %d;", bindery_d1_session_bookmark(s) == NULL);
+  put(res, buf);
+  bindery_d1_value z = bindery_d1_text("z");
+  bindery_d1_statement stmts[] = {{"INSERT INTO z (v) VALUES (?)", &z, 1}, {"SELECT count(*) AS n FROM z", NULL, 0}};
+  bindery_d1_result rs[2];
+  if ((st = bindery_d1_session_batch(s, stmts, 2, rs)) == BINDERY_OK) {
+    snprintf(buf, sizeof buf, "batch %lld;", (long long)bindery_d1_result_get(&rs[1], 0, "n")->as.integer);
+    put(res, buf);
+    bindery_d1_result_free(&rs[0]);
+    bindery_d1_result_free(&rs[1]);
+  }
+  const char *bm = bindery_d1_session_bookmark(s);
+  if (bm && bindery_d1_session_open(db, bm, &s2) == BINDERY_OK) {
+    if (bindery_d1_session_query(s2, "SELECT count(*) AS n FROM z", NULL, 0, &r) == BINDERY_OK) {
+      snprintf(buf, sizeof buf, "session %lld;", (long long)bindery_d1_result_get(&r, 0, "n")->as.integer);
+      put(res, buf);
+      bindery_d1_result_free(&r);
+    }
+    bindery_d1_session_free(s2);
+  }
+  bindery_d1_session_free(s);
+  snprintf(buf, sizeof buf, "%s;", bindery_status_name(bindery_d1_session_open(db, "not-a-bookmark", &s2)));
+  put(res, buf);
+}
+
 // d1 routes /d1/...; it returns false for a path it does not know.
 static bool d1(bindery_request *req, bindery_response *res) {
   if (!suffix(req, "/d1/")) {
@@ -1007,6 +1139,8 @@ static void handle(bindery_request *req, bindery_response *res) {
     kv_not_utf8(res);
   } else if (is(req, "GET", "/sdk-errors")) {
     sdk_errors(res);
+  } else if (is(req, "GET", "/d1x")) {
+    d1x(res);
   } else if (is(req, "GET", "/status-wrap")) {
     // 65536 + 200: an int that a cast to u16 would turn into 200.
     bindery_response_text(res, 65736, "this status must not become 200");
