@@ -34,11 +34,11 @@ func TestSDKErrors(t *testing.T) {
 		// inside one response.
 		extra []step
 	}{
-		{lang: "c", min: 25, extra: []step{
+		{lang: "c", min: 36, extra: []step{
 			// An int status that a cast to u16 would wrap into 200.
 			{name: "status that would wrap", method: "GET", path: "/status-wrap", status: 500, absent: "must not", logged: []string{failedRecord, "invalid status 65736"}},
 		}},
-		{lang: "zig", min: 25},
+		{lang: "zig", min: 36},
 		{lang: "assemblyscript", min: 22},
 		{lang: "js", min: 38},
 		{lang: "python", min: 22, extra: []step{
