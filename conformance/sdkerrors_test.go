@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bindery-run/bindery/host"
 	"github.com/bindery-run/bindery/internal/testutil"
 )
 
@@ -40,7 +41,7 @@ func TestSDKErrors(t *testing.T) {
 		{lang: "zig", min: 25},
 		{lang: "assemblyscript", min: 22},
 		{lang: "js", min: 30},
-		{lang: "python", min: 22, extra: []step{
+		{lang: "python", min: 31, extra: []step{
 			// A status a u16 cannot hold: the SDK raises, the request fails, the instance stays.
 			{name: "status out of range", method: "GET", path: "/status-wrap", status: 500, absent: "must not", logged: []string{failedRecord, "status 65736 is not 100 to 599"}},
 		}},
@@ -54,7 +55,10 @@ func TestSDKErrors(t *testing.T) {
 		t.Run(lang.name, func(t *testing.T) {
 			wasm := buildOrSkip(t, lang.name, func() (string, error) { return lang.build(t, t.TempDir()) })
 			logs := &testutil.SyncBuffer{}
-			w, _ := newWorker(t, lang.name, wasm, logTo(t, logs))
+			w, _ := newWorker(t, lang.name, wasm, logTo(t, logs), func(c *host.WorkerConfig) {
+				_, b := d1DB(t, t.TempDir()) // a Worker's /sdk-errors may check its D1 calls
+				c.Bindings = append(c.Bindings, b)
+			})
 			rec := httptest.NewRecorder()
 			w.ServeHTTP(rec, httptest.NewRequest("GET", "/sdk-errors", nil))
 			var got map[string]string

@@ -50,6 +50,8 @@ class Default(WorkerEntrypoint):
             except Exception as e:
                 return Response(str(e), status=400, headers=TEXT)
             return Response("a key with surrogates was accepted", status=500)
+        if path.startswith("/d1/"):
+            return await self.d1(method, path[4:])
         if path.startswith("/cf/"):
             return await self.cf(request, path[4:], parse_qs(url.query))
         return Response("not found", status=404, headers=TEXT)
@@ -79,6 +81,61 @@ class Default(WorkerEntrypoint):
                 return Response("not found", status=404)
             return Response(obj.body)
         return Response("method not allowed", status=405)
+
+    # --- D1, in Cloudflare's style (conformance/d1_test.go) ---
+
+    async def d1(self, method, route):
+        db = self.env.DB
+        if route == "setup" and method == "POST":
+            result = await db.exec("DROP TABLE IF EXISTS t; CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL, n INTEGER, r REAL, b BLOB)")
+            return Response.json({"count": result.count})
+        if route == "insert" and method == "POST":
+            result = await db.prepare("INSERT INTO t (name, n, r, b) VALUES (?1, ?2, ?3, ?4)").bind(
+                "héllo", 9007199254740993, 1.5, b"\x00\x01\xff").run()
+            meta = result.meta
+            return Response.json({"success": result.success, "changes": meta.changes, "last_row_id": meta.last_row_id,
+                                  "rows_written": meta.rows_written, "changed_db": meta.changed_db})
+        if route == "row":
+            row = await db.prepare("SELECT id, name, n, r, b, NULL AS z FROM t WHERE id = ?").bind(1).first()
+            return Response.json({k: d1_out(v) for k, v in row.to_py().items()})
+        if route == "first":
+            name = await db.prepare("SELECT name FROM t WHERE id = 1").first("name")
+            none = await db.prepare("SELECT * FROM t WHERE id = 999").first()
+            return Response.json({"name": name, "none": none})
+        if route == "raw":
+            rows = await db.prepare("SELECT id, name FROM t ORDER BY id").raw(columnNames=True)
+            return Response.json([[d1_out(v) for v in row] for row in rows])
+        if route == "batch" and method == "POST":
+            insert = db.prepare("INSERT INTO t (name) VALUES (?)")
+            results = await db.batch([insert.bind("a"), insert.bind("b"), db.prepare("SELECT count(*) AS c FROM t")])
+            return Response.json({"results": len(results), "count": d1_out(results[2].results[0].c)})
+        if route == "batch-fail" and method == "POST":
+            try:
+                await db.batch([
+                    db.prepare("INSERT INTO t (id, name) VALUES (10, 'x')"),
+                    db.prepare("INSERT INTO t (id, name) VALUES (1, 'dup')"),
+                ])
+                error = "the batch succeeded"
+            except Exception as e:
+                error = e.message
+            count = await db.prepare("SELECT count(*) AS c FROM t").first("c")
+            return Response.json({"error": error, "count": d1_out(count)})
+        if route == "errors":
+            out = {}
+            many = db.prepare("SELECT " + ",".join(["?"] * 101)).bind(*range(101))
+            for name, stmt in (("sql", db.prepare("SELECT * FROM nope")),
+                               ("refused", db.prepare("ATTACH DATABASE 'x.db' AS x")), ("params", many)):
+                try:
+                    await stmt.all()
+                    out[name] = "succeeded"
+                except Exception as e:
+                    out[name] = e.message
+            return Response.json(out)
+        if route == "session":
+            session = db.withSession("first-primary")
+            count = await session.prepare("SELECT count(*) AS c FROM t").first("c")
+            return Response.json({"count": d1_out(count), "bookmark": session.getBookmark()})
+        return Response("not found", status=404, headers=TEXT)
 
     # --- Cloudflare's Python API (conformance/pythoncf_test.go) ---
 
@@ -174,6 +231,21 @@ class Default(WorkerEntrypoint):
         if route == "boom":
             raise ValueError("cf boom: " + json.dumps({"why": "on purpose"}))
         return Response("not found", status=404, headers=TEXT)
+
+
+def d1_out(v):
+    """A D1 value as conformance/d1_test.go renders it: an integer as its
+    decimal text, a blob (bytes once to_py() converted it; on Cloudflare
+    an array of numbers) as hex."""
+    if isinstance(v, bool) or v is None:
+        return v
+    if isinstance(v, int):
+        return str(v)
+    if hasattr(v, "to_py"):
+        v = v.to_py()
+    if isinstance(v, (bytes, bytearray, memoryview, list)):
+        return bytes(v).hex()
+    return v
 
 
 def fail_stream():
