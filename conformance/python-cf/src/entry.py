@@ -139,6 +139,58 @@ class Default(WorkerEntrypoint):
 
     # --- Cloudflare's Python API (conformance/pythoncf_test.go) ---
 
+    async def cf_d1(self):
+        """D1 as Cloudflare's Python Workers use it: results as objects with
+        attributes, to_py(), and Python's values bound as D1 binds them."""
+        db = self.env.DB
+        done = await db.exec("DROP TABLE IF EXISTS cf; CREATE TABLE cf (id INTEGER PRIMARY KEY, title TEXT, "
+                             "done INTEGER, score REAL, data BLOB, big INTEGER)")
+        insert = db.prepare("INSERT INTO cf (title, done, score, data, big) VALUES (?, ?, ?, ?, ?)")
+        inserted = await db.batch([
+            insert.bind("one", True, None, bytearray(b"\x01\x02"), -(2 ** 63)),
+            insert.bind("two", False, 2.5, memoryview(b"\xff"), 2 ** 63 - 1),
+        ])
+        result = await db.prepare("SELECT * FROM cf ORDER BY id").all()
+        rows = result.results
+        try:
+            db.prepare("SELECT ?").bind({"an": "object"})
+            type_error = "bound"
+        except TypeError as e:
+            type_error = str(e)
+        try:
+            db.prepare("SELECT ?").bind(2 ** 63)
+            overflow = "bound"
+        except Exception as e:
+            overflow = e.message
+        try:
+            await db.prepare("SELECT title FROM cf").first("nope")
+            not_found = "found"
+        except Exception as e:
+            not_found = e.message
+        session = db.withSession()
+        before = session.getBookmark()
+        await session.prepare("SELECT 1").run()
+        return Response.json({
+            "exec": done.count,
+            "changes": [r.meta.changes for r in inserted],
+            "last_row_id": inserted[1].meta["last_row_id"],
+            "success": result.success,
+            "titles": [row.title for row in rows],
+            "done": [row.done for row in rows],
+            "score": [row["score"] for row in rows],
+            "data": [bytes(row.data.to_py()).hex() for row in rows],
+            "big": [str(row.big) for row in rows],
+            "to_py": result.to_py()["results"][1]["title"],
+            "rows_to_py": [r["id"] for r in rows.to_py()],
+            "raw": await db.prepare("SELECT id, title FROM cf ORDER BY id").raw(),
+            "repeated": await db.prepare("SELECT 1 AS a, 2 AS a").first(),
+            "no_row": await db.prepare("SELECT title FROM cf WHERE id = 99").first("title"),
+            "type_error": type_error,
+            "overflow": overflow.startswith("D1_TYPE_ERROR"),
+            "not_found": not_found,
+            "bookmarks": [before, len(session.getBookmark())],
+        })
+
     async def cf(self, request, route, query):
         env = self.env
         if route == "kv":
@@ -193,6 +245,8 @@ class Default(WorkerEntrypoint):
                 "multi": [multi.size, await got.text(), got.httpMetadata["contentType"]],
                 "after_delete": await b.head("cf/dir/two.txt"),
             })
+        if route == "d1":
+            return await self.cf_d1()
         if route == "json" and request.method == "POST":
             data = await request.json()
             return Response.json({"name": data.name, "got": data}, status=201, headers={"x-from": "cf"})
