@@ -43,11 +43,11 @@ func text(s string) *string { return &s }
 // options and result objects, Response.json, Response.redirect,
 // request.json and form_data) and conformance/python-js (the older style:
 // on_fetch(request, env), from js import Response, Headers, URL, JSON,
-// pyodide.ffi.to_js). Both also hold the SDK to what bad input gets: an
-// exception is a 500 without the reason and one log record with the
-// traceback, and an outbound fetch (no egress yet) raises an error the
-// Worker can catch, or fails the request like any exception when it does
-// not. No step may discard the instance.
+// pyodide.ffi.to_js, D1's results as objects). Both also hold the SDK to
+// what bad input gets: an exception is a 500 without the reason and one
+// log record with the traceback, and an outbound fetch (no egress yet)
+// raises an error the Worker can catch, or fails the request like any
+// exception when it does not. No step may discard the instance.
 func TestPythonCloudflare(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: building a Python Worker takes ~20 s")
@@ -138,6 +138,8 @@ func TestPythonCloudflare(t *testing.T) {
 				{name: "kv and vars", method: "GET", path: "/kv", status: 200, want: text(`{"value":"js value","keys":["js:key"],"greeting":"hello"}`)},
 				{name: "r2 and writeHttpMetadata", method: "GET", path: "/r2", status: 200, want: text("from js"),
 					headers: map[string]string{"Content-Type": "text/x-js", "Etag": `"` + hex.EncodeToString(jsSum[:]) + `"`}},
+				{name: "d1 results as objects", method: "GET", path: "/d1", status: 200,
+					want: text(`{"quote":"Simplicity is prerequisite for reliability.","author":"Dijkstra","raw":[["author"],["Dijkstra"]]}`)},
 				{name: "status from an init object", method: "GET", path: "/status", status: 410, want: text("gone")},
 				{name: "redirect", method: "GET", path: "/redirect", status: 307, headers: map[string]string{"Location": "https://example.com/moved"}},
 				{name: "outbound fetch caught", method: "GET", path: "/fetch", status: 502,
