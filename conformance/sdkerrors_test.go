@@ -41,7 +41,7 @@ func TestSDKErrors(t *testing.T) {
 		{lang: "zig", min: 36},
 		{lang: "assemblyscript", min: 22},
 		{lang: "js", min: 38},
-		{lang: "python", min: 22, extra: []step{
+		{lang: "python", min: 31, extra: []step{
 			// A status a u16 cannot hold: the SDK raises, the request fails, the instance stays.
 			{name: "status out of range", method: "GET", path: "/status-wrap", status: 500, absent: "must not", logged: []string{failedRecord, "status 65736 is not 100 to 599"}},
 		}},
