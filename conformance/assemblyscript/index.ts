@@ -1,6 +1,7 @@
 // The conformance Worker in AssemblyScript: the contract every language
 // implements (see conformance/harness_test.go), written with
-// guest-sdk/assemblyscript, and the /r2x routes of conformance/r2ext_test.go.
+// guest-sdk/assemblyscript, the /r2x routes of conformance/r2ext_test.go and
+// the /d1 routes of conformance/d1_test.go.
 //
 //   guest-sdk/assemblyscript/build.sh -o as.wasm conformance/assemblyscript/index.ts
 
@@ -10,6 +11,14 @@ import {
   BodyProducer,
   BodyWriter,
   Checksums,
+  D1Database,
+  D1DatabaseSession,
+  D1ExecResult,
+  D1PreparedStatement,
+  D1Result,
+  D1Row,
+  D1Type,
+  D1Value,
   Env,
   ErrorCode,
   KVPutOptions,
@@ -35,6 +44,7 @@ import {
 
 const KV = "STORE";
 const R2 = "FILES";
+const D1 = "DB";
 
 function kv(req: Request, key: string): Response {
   const store = Env.kv(KV);
@@ -123,6 +133,7 @@ function fetch(req: Request): Response {
   // throw is abort: its message goes to stderr, then the instance traps.
   if (req.method == "GET" && p == "/abort") throw new Error("ConformanceAbort: aborted on purpose");
   if (p.startsWith("/r2x/")) return r2x(req, p);
+  if (p.startsWith("/d1/")) return d1(req, p);
   return Response.text("not found", 404);
 }
 
@@ -365,6 +376,138 @@ function r2x(req: Request, p: string): Response {
   }
   if (p.startsWith("/r2x/mpu/")) return r2xUpload(req, p.substring(9));
   if (m == "POST" && p.startsWith("/r2x/mpu-complete/")) return r2xComplete(req, p.substring(18));
+  return Response.text("not found", 404);
+}
+
+// ---- /d1: D1 (conformance/d1_test.go) -------------------------------------------------
+
+/** jsonValue renders a value as the suite wants: an integer as its decimal text, a real as a number, a blob as hex. */
+function jsonValue(v: D1Value): string {
+  switch (v.type) {
+    case D1Type.Integer:
+      return quote(v.toString());
+    case D1Type.Real:
+      return v.asReal().toString();
+    case D1Type.Text:
+      return quote(v.asText()!);
+    case D1Type.Blob:
+      return quote(v.toString());
+  }
+  return "null";
+}
+
+/** jsonRow renders a row as an object (or null). */
+function jsonRow(r: D1Row | null): string {
+  if (r == null) return "null";
+  let out = "{";
+  for (let i = 0; i < r.columns.length; i++) out += (i > 0 ? "," : "") + quote(r.columns[i]) + ":" + jsonValue(r.values[i]);
+  return out + "}";
+}
+
+/** jsonOpt renders a value that may be absent (no row) as null. */
+function jsonOpt(v: D1Value | null): string {
+  return v != null ? jsonValue(v) : "null";
+}
+
+/** d1Fail answers an unexpected error. */
+function d1Fail(what: string, e: BinderyError): Response {
+  return Response.text(what + ": " + e.message, 500);
+}
+
+function d1Count(db: D1Database): Result<D1Value | null, BinderyError> {
+  return db.prepare("SELECT count(*) AS c FROM t").firstValue("c");
+}
+
+function d1(req: Request, p: string): Response {
+  const db = Env.d1(D1);
+  const m = req.method;
+  if (m == "POST" && p == "/d1/setup") {
+    const r = db.exec("DROP TABLE IF EXISTS t; CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL, n INTEGER, r REAL, b BLOB)");
+    if (r.isErr) return d1Fail("exec", r.error);
+    return Response.json("{\"count\":" + r.value.count.toString() + "}");
+  }
+  if (m == "POST" && p == "/d1/insert") {
+    const b = new Uint8Array(3);
+    b[0] = 0x00;
+    b[1] = 0x01;
+    b[2] = 0xff;
+    const r = db
+      .prepare("INSERT INTO t (name, n, r, b) VALUES (?1, ?2, ?3, ?4)")
+      .bind([D1Value.text("héllo"), D1Value.int(9007199254740993), D1Value.real(1.5), D1Value.bytes(b)])
+      .run();
+    if (r.isErr) return d1Fail("insert", r.error);
+    const meta = r.value.meta;
+    return Response.json(
+      "{\"success\":" + (r.value.success ? "true" : "false") +
+        ",\"changes\":" + meta.changes.toString() +
+        ",\"last_row_id\":" + meta.last_row_id.toString() +
+        ",\"rows_written\":" + meta.rows_written.toString() +
+        ",\"changed_db\":" + (meta.changed_db ? "true" : "false") + "}",
+    );
+  }
+  if (m == "GET" && p == "/d1/row") {
+    const r = db.prepare("SELECT id, name, n, r, b, NULL AS z FROM t WHERE id = ?").bind([D1Value.int(1)]).first();
+    if (r.isErr) return d1Fail("first", r.error);
+    return Response.json(jsonRow(r.value));
+  }
+  if (m == "GET" && p == "/d1/first") {
+    const name = db.prepare("SELECT name FROM t WHERE id = 1").firstValue("name");
+    if (name.isErr) return d1Fail("first(name)", name.error);
+    const none = db.prepare("SELECT * FROM t WHERE id = 999").first();
+    if (none.isErr) return d1Fail("first()", none.error);
+    return Response.json("{\"name\":" + jsonOpt(name.value) + ",\"none\":" + jsonRow(none.value) + "}");
+  }
+  if (m == "GET" && p == "/d1/raw") {
+    const r = db.prepare("SELECT id, name FROM t ORDER BY id").raw(true);
+    if (r.isErr) return d1Fail("raw", r.error);
+    let out = "[";
+    for (let i = 0; i < r.value.length; i++) {
+      const row = r.value[i];
+      out += (i > 0 ? "," : "") + "[";
+      for (let j = 0; j < row.length; j++) out += (j > 0 ? "," : "") + jsonValue(row[j]);
+      out += "]";
+    }
+    return Response.json(out + "]");
+  }
+  if (m == "POST" && p == "/d1/batch") {
+    const ins = db.prepare("INSERT INTO t (name) VALUES (?)");
+    const r = db.batch([ins.bind([D1Value.text("a")]), ins.bind([D1Value.text("b")]), db.prepare("SELECT count(*) AS c FROM t")]);
+    if (r.isErr) return d1Fail("batch", r.error);
+    const rows = r.value[2].results;
+    const c = rows.length > 0 ? rows[0].get("c") : null;
+    return Response.json("{\"results\":" + r.value.length.toString() + ",\"count\":" + jsonOpt(c) + "}");
+  }
+  if (m == "POST" && p == "/d1/batch-fail") {
+    const r = db.batch([db.prepare("INSERT INTO t (id, name) VALUES (10, 'x')"), db.prepare("INSERT INTO t (id, name) VALUES (1, 'dup')")]);
+    if (!r.isErr) return Response.text("the batch with a duplicate id succeeded", 500);
+    const c = d1Count(db);
+    if (c.isErr) return d1Fail("count", c.error);
+    return Response.json("{\"error\":" + quote(r.error.message) + ",\"count\":" + jsonOpt(c.value) + "}");
+  }
+  if (m == "GET" && p == "/d1/errors") {
+    const sql = db.prepare("SELECT * FROM nope").all();
+    const refused = db.prepare("ATTACH DATABASE 'x.db' AS x").run();
+    let q = "SELECT ?";
+    const params = new Array<D1Value>();
+    params.push(D1Value.int(0));
+    for (let i = 1; i < 101; i++) {
+      q += ",?";
+      params.push(D1Value.int(i));
+    }
+    const many = db.prepare(q).bind(params).all();
+    if (!sql.isErr || !refused.isErr || !many.isErr) return Response.text("a statement D1 refuses succeeded", 500);
+    return Response.json("{\"sql\":" + quote(sql.error.message) + ",\"refused\":" + quote(refused.error.message) + ",\"params\":" + quote(many.error.message) + "}");
+  }
+  if (m == "GET" && p == "/d1/session") {
+    const s = db.withSession("first-primary");
+    if (s.isErr) return d1Fail("withSession", s.error);
+    const session: D1DatabaseSession = s.value;
+    const c = session.prepare("SELECT count(*) AS c FROM t").firstValue("c");
+    const bookmark = session.getBookmark();
+    session.close();
+    if (c.isErr) return d1Fail("session first", c.error);
+    return Response.json("{\"count\":" + jsonOpt(c.value) + ",\"bookmark\":" + (bookmark != null ? quote(bookmark) : "null") + "}");
+  }
   return Response.text("not found", 404);
 }
 
