@@ -14,7 +14,6 @@ import {
   D1Database,
   D1DatabaseSession,
   D1ExecResult,
-  D1PreparedStatement,
   D1Result,
   D1Row,
   D1Type,
@@ -554,7 +553,7 @@ class Checks {
 
 /**
  * sdkErrors calls the SDK with strings that hold a lone surrogate wherever
- * it passes a string on: each must fail with ErrorCode.Invalid
+ * it passes a string on (KV, R2 and D1): each must fail with ErrorCode.Invalid
  * (InvalidPart for a part's etag) before it reaches the host, whose
  * lowering would send U+FFFD in its place.
  */
@@ -609,6 +608,19 @@ function sdkErrors(): Response {
   c.check("r2 complete etag", errOf<R2Object>(up.value.complete([new R2UploadedPart(1, bad)])), ErrorCode.InvalidPart);
   up.value.abort();
   up.value.close();
+  // D1: the Worker has no D1 binding here, so each check must fail before the database is opened.
+  const db = Env.d1(D1);
+  c.check("d1 binding", errOf<D1ExecResult>(Env.d1(bad).exec("SELECT 1")), ErrorCode.Invalid);
+  c.check("d1 sql", errOf<D1Result>(db.prepare(bad).all()), ErrorCode.Invalid);
+  c.check("d1 bound text", errOf<D1Result>(db.prepare("SELECT ?1, ?2").bind([D1Value.int(1), D1Value.text(bad)]).run()), ErrorCode.Invalid);
+  c.check("d1 batch sql", errOf<Array<D1Result>>(db.batch([db.prepare("SELECT 1"), db.prepare(bad)])), ErrorCode.Invalid);
+  c.check("d1 batch bound text", errOf<Array<D1Result>>(db.batch([db.prepare("SELECT ?").bind([D1Value.text(bad)])])), ErrorCode.Invalid);
+  c.check("d1 exec", errOf<D1ExecResult>(db.exec(bad)), ErrorCode.Invalid);
+  c.check("d1 session bookmark", errOf<D1DatabaseSession>(db.withSession(bad)), ErrorCode.Invalid);
+  // A session's statements take the same checks (a closed session: the check comes first).
+  const session = new D1DatabaseSession(null);
+  c.check("d1 session sql", errOf<D1Row | null>(session.prepare(bad).first()), ErrorCode.Invalid);
+  c.check("d1 session batch", errOf<Array<D1Result>>(session.batch([session.prepare("SELECT ?").bind([D1Value.text(bad)])])), ErrorCode.Invalid);
   return Response.json(c.json());
 }
 
