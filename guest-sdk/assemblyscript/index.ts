@@ -28,8 +28,9 @@
 // Strings: AssemblyScript strings are UTF-16 and may hold a lone surrogate,
 // which UTF-8 cannot carry (the generated lowering would send U+FFFD, so
 // "a\uD800" and "a\uDC00" would be the same key). The SDK refuses such a
-// key, binding name or option with ErrorCode.Invalid before it reaches the
-// host; Env.var and Env.secret find no variable by such a name.
+// key, binding name, option, D1 SQL, bound text or bookmark with
+// ErrorCode.Invalid before it reaches the host; Env.var and Env.secret
+// find no variable by such a name.
 //
 // Concurrency: an instance serves one request at a time.
 
@@ -1655,10 +1656,12 @@ export class D1PreparedStatement {
       const h = s.handle();
       if (h == null) return Result.err<D1Result, BinderyError>(d1Closed());
       r = h.query(this.wit());
-    } else {
-      const h = db!.open();
+    } else if (db != null) {
+      const h = db.open();
       if (h.isErr) return Result.err<D1Result, BinderyError>(h.error);
       r = h.value.query(this.wit());
+    } else {
+      return Result.err<D1Result, BinderyError>(new BinderyError(ErrorCode.Failed, "d1: the statement was not prepared by a database or a session"));
     }
     if (r.isErr) return Result.err<D1Result, BinderyError>(d1Error(r.error));
     return Result.ok<D1Result, BinderyError>(D1Result.from(r.value));
@@ -1710,9 +1713,8 @@ export class D1PreparedStatement {
 
   /** notWellFormed returns the Invalid error for SQL or a text value UTF-8 cannot carry, or null. */
   notWellFormed(): BinderyError | null {
-    if (!wellFormed(this.sql)) {
-      return new BinderyError(ErrorCode.Invalid, "d1: the SQL " + quote(this.sql.length > 200 ? this.sql.substring(0, 200) + "..." : this.sql) + " is not well-formed Unicode (a lone surrogate), so it cannot be sent as UTF-8");
-    }
+    const bad = sqlNotWellFormed(this.sql);
+    if (bad != null) return bad;
     for (let i = 0; i < this.params.length; i++) {
       const p = this.params[i];
       const e = notWellFormed("d1: text bound to ?" + (i + 1).toString() + ",", p.asText());
@@ -1730,6 +1732,13 @@ export class D1PreparedStatement {
     st.params = ps;
     return st;
   }
+}
+
+/** sqlNotWellFormed returns the Invalid error for SQL UTF-8 cannot carry (naming its first 200 characters), or null. */
+function sqlNotWellFormed(sql: string): BinderyError | null {
+  if (wellFormed(sql)) return null;
+  const shown = sql.length > 200 ? sql.substring(0, 200) + "..." : sql;
+  return new BinderyError(ErrorCode.Invalid, "d1: the SQL " + quote(shown) + " is not well-formed Unicode (a lone surrogate), so it cannot be sent as UTF-8");
 }
 
 /** d1Statements checks statements and converts them for a batch. */
@@ -1788,7 +1797,8 @@ export class D1Database {
 
   /** exec runs one or more statements separated by semicolons, without parameters, stopping at the first error (those before it stay done). */
   exec(sql: string): Result<D1ExecResult, BinderyError> {
-    if (!wellFormed(sql)) return Result.err<D1ExecResult, BinderyError>(new D1PreparedStatement(this, null, sql).notWellFormed()!);
+    const bad = sqlNotWellFormed(sql);
+    if (bad != null) return Result.err<D1ExecResult, BinderyError>(bad);
     const h = this.open();
     if (h.isErr) return Result.err<D1ExecResult, BinderyError>(h.error);
     const r: Result<ExecResult, D1Error> = h.value.exec(sql);
