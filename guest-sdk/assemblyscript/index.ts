@@ -1529,6 +1529,7 @@ export class D1Meta {
   /** size_after is the database's size in bytes after the statement. */
   size_after: u64 = 0;
 
+  /** from converts the bindings' meta. */
   static from(m: WitMeta): D1Meta {
     const d = new D1Meta();
     d.duration = m.duration;
@@ -1580,6 +1581,7 @@ export class D1Result {
     return out;
   }
 
+  /** from converts the bindings' result (the host's). */
   static from(q: QueryResult): D1Result {
     const r = new D1Result();
     r.columns = q.columns;
@@ -1602,6 +1604,7 @@ export class D1ExecResult {
   duration: f64 = 0;
 }
 
+/** d1Error maps the host's D1 error onto the SDK's codes, keeping D1's message. */
 function d1Error(e: D1Error): BinderyError {
   switch (e.tag) {
     case D1Error.NoSuchDatabase:
@@ -1752,6 +1755,7 @@ function d1Statements(statements: Array<D1PreparedStatement>): Result<Array<WitS
   return Result.ok<Array<WitStatement>, BinderyError>(out);
 }
 
+/** d1Results converts a batch's results, or its error. */
 function d1Results(r: Result<Array<QueryResult>, D1Error>): Result<Array<D1Result>, BinderyError> {
   if (r.isErr) return Result.err<Array<D1Result>, BinderyError>(d1Error(r.error));
   const out = new Array<D1Result>(r.value.length);
@@ -1765,7 +1769,7 @@ export class D1Database {
 
   constructor(public binding: string) {}
 
-  /** open opens the binding on first use. */
+  /** open opens the binding on first use and returns the generated bindings' handle (for what this layer does not cover). */
   open(): Result<D1Handle, BinderyError> {
     const h = this.h;
     if (h != null) return Result.ok<D1Handle, BinderyError>(h);
