@@ -121,12 +121,17 @@ func (i *Instance) overQuota(slot int, limit string, max int64) {
 }
 
 // Charge charges n more operations to the interface of the host call in
-// progress (the one Enter was called for), for a host function that does
-// the work of several: a D1 batch of n statements counts as n queries. It
-// traps with a *QuotaError as Enter does once the quota is spent.
-func (i *Instance) Charge(n int64) {
+// progress in ctx (the one Enter was called for), for a host function that
+// does the work of several: a D1 batch of n statements counts as n
+// queries. It traps with a *QuotaError as Enter does once the quota is
+// spent. Outside a host call it does nothing.
+func Charge(ctx context.Context, n int64) {
+	i, _ := ctx.Value(instanceKey{}).(*Instance)
+	if i == nil || i.quota == nil || n <= 0 {
+		return
+	}
 	s := i.cur
-	if s < 0 || i.quota == nil || s >= len(i.quota) || n <= 0 {
+	if s < 0 || s >= len(i.quota) {
 		return
 	}
 	if max := i.quota[s].Operations; max > 0 {

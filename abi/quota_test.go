@@ -34,9 +34,11 @@ func TestEnterChunk(t *testing.T) {
 func TestCharge(t *testing.T) {
 	inst := &Instance{}
 	inst.SetQuotas([]Quota{{Operations: 10}}, []string{"test:q/i"})
-	inst.Charge(100) // no call in progress: nothing to charge
+	Charge(context.Background(), 100) // no instance
 	ctx := WithInstance(context.Background(), inst)
-	Enter(ctx, 0).Charge(8) // 9 operations
+	Charge(ctx, 100) // no call in progress: nothing to charge
+	Enter(ctx, 0)
+	Charge(ctx, 8) // 9 operations
 	defer func() {
 		var qe *QuotaError
 		err, _ := recover().(error)
@@ -44,6 +46,7 @@ func TestCharge(t *testing.T) {
 			t.Fatalf("Charge past the quota: recovered %v, want a *QuotaError with Max 10", err)
 		}
 	}()
-	Enter(ctx, 0).Charge(1) // 11
+	Enter(ctx, 0) // 10
+	Charge(ctx, 1)
 	t.Fatal("Charge past the quota did not trap")
 }

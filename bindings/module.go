@@ -75,6 +75,9 @@ type Module struct {
 	// Servers are the extra HTTP servers the module may run beside the
 	// Worker (R2's S3-compatible API); Open's result serves them.
 	Servers []Server
+	// Flags are `bindery dev` flags the module adds (D1's
+	// --d1-max-size); Open reads their values in Env.Flags.
+	Flags []Flag
 	// Open opens the module's state for one Worker.
 	Open func(ctx context.Context, env Env) (*Opened, error)
 	// Command is the module's `bindery` subcommand, if any.
@@ -103,6 +106,23 @@ type Env struct {
 	// secrets and values given on the command line, by name. The vars
 	// module serves them.
 	Vars map[string]Var
+	// Flags are the values of the modules' Flags by name, each the
+	// default when not given; nil outside bindery dev, where a module
+	// uses its defaults.
+	Flags map[string]string
+}
+
+// Flag is a `bindery dev` flag a module adds.
+type Flag struct {
+	// Name is the flag without its dashes ("d1-max-size").
+	Name string
+	// Usage is its help text; a `NAME` in back quotes names the value.
+	Usage string
+	// Default is its value when not given.
+	Default string
+	// Check, when set, reports a bad value before bindery dev opens
+	// anything; the error says what is wrong with it.
+	Check func(value string) error
 }
 
 // Var is one of a Worker's plain values.
@@ -306,7 +326,12 @@ func Check(mods []Module) error {
 			}
 		}
 		for _, s := range m.Servers {
-			if err := claim("server flag", s.Flag, m.Name); err != nil {
+			if err := claim("flag", s.Flag, m.Name); err != nil {
+				return err
+			}
+		}
+		for _, f := range m.Flags {
+			if err := claim("flag", f.Name, m.Name); err != nil {
 				return err
 			}
 		}

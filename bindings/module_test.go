@@ -64,6 +64,10 @@ func TestCheck(t *testing.T) {
 			{Name: "x", Doc: "d", Open: fake("x", &log, false).Open, Config: []string{"k"}, ParseConfig: parse},
 			{Name: "y", Doc: "d", Open: fake("y", &log, false).Open, Config: []string{"k"}, ParseConfig: parse},
 		}, `modules x and y both have the config key "k"`},
+		{"flag taken by a server", []bindings.Module{
+			{Name: "x", Doc: "d", Open: fake("x", &log, false).Open, Servers: []bindings.Server{{Name: "S", Flag: "x-addr"}}},
+			{Name: "y", Doc: "d", Open: fake("y", &log, false).Open, Flags: []bindings.Flag{{Name: "x-addr"}}},
+		}, `modules x and y both have the flag "x-addr"`},
 		{"key without parser", []bindings.Module{{Name: "x", Doc: "d", Open: fake("x", &log, false).Open, Config: []string{"k"}}}, "no ParseConfig"},
 	}
 	for _, tt := range tests {

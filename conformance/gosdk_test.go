@@ -115,6 +115,8 @@ func TestGoSDKFailures(t *testing.T) {
 	w, _ := newWorker(t, "gosdk-failures", testutil.BuildGoGuest(t, "conformance/gosdk"), func(c *host.WorkerConfig) {
 		c.RequestTimeout = 2 * time.Second
 		c.Logger = slog.New(slog.NewTextHandler(logs, nil))
+		_, d1 := d1DB(t, t.TempDir()) // for /sdk-errors
+		c.Bindings = append(c.Bindings, d1)
 	})
 	srv := httptest.NewServer(w)
 	defer srv.Close()

@@ -26,6 +26,7 @@ import (
 
 	"github.com/bindery-run/bindery/abi"
 	"github.com/bindery-run/bindery/bindings/cache"
+	"github.com/bindery-run/bindery/bindings/d1"
 	"github.com/bindery-run/bindery/bindings/kv"
 	"github.com/bindery-run/bindery/bindings/r2"
 	"github.com/bindery-run/bindery/bindings/vars"
@@ -477,7 +478,7 @@ func TestJSBuildWithoutFetch(t *testing.T) {
 			// The bundle builds; the Worker fails when it starts, saying why.
 			js := jstest.Build(t, src)
 			userCache, _ := os.UserCacheDir()
-			rt, err := host.NewRuntime(context.Background(), host.RuntimeConfig{CacheDir: filepath.Join(userCache, "bindery-test", "wazero"), Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT(), cache.WIT()}})
+			rt, err := host.NewRuntime(context.Background(), host.RuntimeConfig{CacheDir: filepath.Join(userCache, "bindery-test", "wazero"), Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT(), cache.WIT(), d1.WIT()}})
 			if err != nil {
 				t.Fatal(err)
 			}

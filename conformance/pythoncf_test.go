@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bindery-run/bindery/host"
 	"github.com/bindery-run/bindery/internal/testutil"
 )
 
@@ -38,15 +39,15 @@ func text(s string) *string { return &s }
 // TestPythonCloudflare runs Python Workers written for Cloudflare, unchanged,
 // through a real host.Worker with real state: conformance/python-cf (the
 // current style: class Default(WorkerEntrypoint), from workers import
-// Response, self.env, self.ctx.waitUntil, KV and R2 with Cloudflare's
+// Response, self.env, self.ctx.waitUntil, KV, R2 and D1 with Cloudflare's
 // options and result objects, Response.json, Response.redirect,
 // request.json and form_data) and conformance/python-js (the older style:
 // on_fetch(request, env), from js import Response, Headers, URL, JSON,
-// pyodide.ffi.to_js). Both also hold the SDK to what bad input gets: an
-// exception is a 500 without the reason and one log record with the
-// traceback, and an outbound fetch (no egress yet) raises an error the
-// Worker can catch, or fails the request like any exception when it does
-// not. No step may discard the instance.
+// pyodide.ffi.to_js, D1's results as objects). Both also hold the SDK to
+// what bad input gets: an exception is a 500 without the reason and one
+// log record with the traceback, and an outbound fetch (no egress yet)
+// raises an error the Worker can catch, or fails the request like any
+// exception when it does not. No step may discard the instance.
 func TestPythonCloudflare(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: building a Python Worker takes ~20 s")
@@ -82,6 +83,17 @@ func TestPythonCloudflare(t *testing.T) {
 						"headers":      map[string]any{"content-type": "text/x-cf"},
 						"multi":        []any{9.0, "only part", "application/x-multi"},
 						"after_delete": nil,
+					}},
+				{name: "d1 objects and values", method: "GET", path: "/cf/d1", status: 200,
+					wantJSON: map[string]any{
+						"exec": 2.0, "changes": []any{1.0, 1.0}, "last_row_id": 2.0, "success": true,
+						"titles": []any{"one", "two"}, "done": []any{1.0, 0.0}, "score": []any{nil, 2.5},
+						"data": []any{"0102", "ff"}, "big": []any{"-9223372036854775808", "9223372036854775807"},
+						"to_py": "two", "rows_to_py": []any{1.0, 2.0},
+						"raw": []any{[]any{1.0, "one"}, []any{2.0, "two"}}, "repeated": map[string]any{"a": 2.0}, "no_row": nil,
+						"type_error": "D1_TYPE_ERROR: Type 'dict' not supported for value {'an': 'object'} (parameter 1)",
+						"overflow":   true, "not_found": "D1_COLUMN_NOTFOUND: Column not found (nope)",
+						"bookmarks": []any{nil, 16.0},
 					}},
 				{name: "request json", method: "POST", path: "/cf/json", body: `{"name":"ann","n":[1,2]}`, status: 201,
 					want: text(`{"name":"ann","got":{"name":"ann","n":[1,2]}}`), headers: map[string]string{"Content-Type": "application/json", "X-From": "cf"}},
@@ -126,6 +138,8 @@ func TestPythonCloudflare(t *testing.T) {
 				{name: "kv and vars", method: "GET", path: "/kv", status: 200, want: text(`{"value":"js value","keys":["js:key"],"greeting":"hello"}`)},
 				{name: "r2 and writeHttpMetadata", method: "GET", path: "/r2", status: 200, want: text("from js"),
 					headers: map[string]string{"Content-Type": "text/x-js", "Etag": `"` + hex.EncodeToString(jsSum[:]) + `"`}},
+				{name: "d1 results as objects", method: "GET", path: "/d1", status: 200,
+					want: text(`{"quote":"Simplicity is prerequisite for reliability.","author":"Dijkstra","raw":[["author"],["Dijkstra"]]}`)},
 				{name: "status from an init object", method: "GET", path: "/status", status: 410, want: text("gone")},
 				{name: "redirect", method: "GET", path: "/redirect", status: 307, headers: map[string]string{"Location": "https://example.com/moved"}},
 				{name: "outbound fetch caught", method: "GET", path: "/fetch", status: 502,
@@ -140,7 +154,10 @@ func TestPythonCloudflare(t *testing.T) {
 		t.Run(wk.name, func(t *testing.T) {
 			wasm := buildOrSkip(t, "python", func() (string, error) { return pythonBuilder(wk.src)(t, t.TempDir()) })
 			logs := &testutil.SyncBuffer{}
-			w, st := newWorker(t, wk.name, wasm, logTo(t, logs))
+			w, st := newWorker(t, wk.name, wasm, logTo(t, logs), func(c *host.WorkerConfig) {
+				_, b := d1DB(t, t.TempDir())
+				c.Bindings = append(c.Bindings, b)
+			})
 			for _, s := range wk.steps {
 				logs.Reset()
 				discarded := w.Stats().Discarded

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bindery-run/bindery/host"
 	"github.com/bindery-run/bindery/internal/testutil"
 )
 
@@ -18,7 +19,7 @@ import (
 // compiles the SDK over the C bindings generated from wit/; without such a
 // zig the language is skipped with build.sh's reason.
 func init() {
-	languages = append(languages, language{name: "zig", build: buildZig})
+	languages = append(languages, language{name: "zig", build: buildZig, d1: true})
 }
 
 func buildZig(t *testing.T, dir string) (string, error) {
@@ -45,12 +46,17 @@ func buildZigFile(t *testing.T, file, dir string) (string, error) {
 // conformance Worker does not: headers and query, streamed and flushed
 // responses, an error returned from fetch and res.fail (one log record,
 // a 500 without the reason, which is cut and made UTF-8), vars' kinds, KV list and put
-// options, R2 head, ranges, writers, checksums and delete, and a stack
-// overflow, which must trap.
+// options, R2 head, ranges, writers, checksums and delete, D1's value
+// conversions (i64 at both ends, reals, empty and NUL-holding text, blobs,
+// NULL), typed errors and sessions (D1 "DB"), and a stack overflow, which
+// must trap.
 func TestZigSDK(t *testing.T) {
 	wasm := buildOrSkip(t, "zig", func() (string, error) { return buildZigFile(t, "guest-sdk/zig/testdata/sdk.zig", t.TempDir()) })
 	logs := &testutil.SyncBuffer{}
-	w, _ := newWorker(t, "zig-sdk", wasm, logTo(t, logs))
+	w, _ := newWorker(t, "zig-sdk", wasm, logTo(t, logs), func(c *host.WorkerConfig) {
+		_, b := d1DB(t, t.TempDir())
+		c.Bindings = append(c.Bindings, b)
+	})
 	big := make([]byte, 0, 200*1000)
 	for i := range 200 {
 		big = append(big, bytes.Repeat([]byte{byte('a' + i%26)}, 1000)...)
@@ -77,6 +83,10 @@ func TestZigSDK(t *testing.T) {
 		{name: "kv", method: "GET", path: "/kv", status: 200, want: "list/a;list/b; InvalidArgument missing=true"},
 		{name: "r2", method: "GET", path: "/r2", status: 200,
 			want: "put r2/bytes 10 text/x-test;head 10 781e5e245d69b566979b86e28d23f2c7;range 234;writer 6;InvalidArgument;deleted true;"},
+		{name: "d1", method: "GET", path: "/d1", status: 200,
+			want: `int -9223372036854775808;int 9223372036854775807;int -1;real -0.25;text "";text "a\x00b";blob ;blob 00ff;null;` +
+				"col a 0;exec 3;meta 2 1 1 true;raw 2 y;none true;InvalidArgument D1_COLUMN_NOTFOUND: Column not found (w);" +
+				"Sql;Refused;InvalidArgument;Sql;LimitExceeded;NoSuchBinding;bookmark true;batch 2 3;session 3;InvalidArgument;"},
 		{name: "json writer", method: "GET", path: "/json", status: 200, want: `{"greeting":"hello","n":42,"list":[1,2],"esc":"a\"b"}`, wantHeader: [2]string{"Content-Type", "application/json"}},
 		{name: "read all", method: "POST", path: "/read-all", body: "0123456789", status: 200, want: "0123456789"},
 		{name: "read all over limit", method: "POST", path: "/read-all", body: "0123456789a", status: 413, want: "TooLarge"},

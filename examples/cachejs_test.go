@@ -22,6 +22,7 @@ import (
 	"github.com/bindery-run/bindery/abi"
 	cacheapi "github.com/bindery-run/bindery/bindings/cache"
 	"github.com/bindery-run/bindery/bindings/cache/diskcache"
+	"github.com/bindery-run/bindery/bindings/d1"
 	"github.com/bindery-run/bindery/bindings/kv"
 	"github.com/bindery-run/bindery/bindings/r2"
 	"github.com/bindery-run/bindery/bindings/state"
@@ -57,7 +58,7 @@ func cacheWorker(t *testing.T, js *jsbuild.Worker, dir string, logs io.Writer) (
 	cacheDir, _ := os.UserCacheDir()
 	rt, err := host.NewRuntime(ctx, host.RuntimeConfig{
 		CacheDir:   filepath.Join(cacheDir, "bindery-test", "wazero"),
-		Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT(), cacheapi.WIT()},
+		Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT(), cacheapi.WIT(), d1.WIT()},
 		Logger:     log,
 	})
 	if err != nil {

@@ -34,10 +34,10 @@ import (
 	"github.com/bindery-run/bindery/internal/testutil"
 )
 
-// benchRuntime returns a Runtime with the KV and vars interfaces and the
-// same on-disk compilation cache as the tests (so Go guests compile once per
-// machine, not once per benchmark).
-func benchRuntime(b *testing.B) *host.Runtime {
+// benchRuntime returns a Runtime with the KV and vars interfaces (and
+// extra) and the same on-disk compilation cache as the tests (so Go guests
+// compile once per machine, not once per benchmark).
+func benchRuntime(b *testing.B, extra ...abi.Interface) *host.Runtime {
 	b.Helper()
 	cache := ""
 	if d, err := os.UserCacheDir(); err == nil {
@@ -45,7 +45,7 @@ func benchRuntime(b *testing.B) *host.Runtime {
 	}
 	rt, err := host.NewRuntime(context.Background(), host.RuntimeConfig{
 		CacheDir:   cache,
-		Interfaces: []abi.Interface{kv.WIT(), vars.WIT()},
+		Interfaces: append([]abi.Interface{kv.WIT(), vars.WIT()}, extra...),
 	})
 	if err != nil {
 		b.Fatal(err)

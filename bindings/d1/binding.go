@@ -116,7 +116,7 @@ func query(ctx context.Context, st *Statement) (d1wit.QueryResult, *d1wit.Error)
 
 func batch(ctx context.Context, run func(context.Context, []*Statement) ([]*Result, error), prepare func(string) *Statement, ss []d1wit.Statement) ([]d1wit.QueryResult, *d1wit.Error) {
 	if len(ss) > 1 {
-		abi.From(ctx).Charge(int64(len(ss) - 1)) // one query each, the call counted the first
+		abi.Charge(ctx, int64(len(ss)-1)) // one query each, the call counted the first
 	}
 	stmts := make([]*Statement, len(ss))
 	for i, s := range ss {

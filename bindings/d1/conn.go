@@ -52,11 +52,15 @@ type conn struct {
 	denied  string // what the authorizer refused last, for the error
 	trusted bool   // the engine's own statements bypass the authorizer
 	dml     bool   // the statement being prepared is INSERT/UPDATE/DELETE
-	cache   map[string]*sqlite3.Stmt
-	pages   *sqlite3.Stmt // PRAGMA page_count, prepared trusted
-	pageSz  int64
-	maxSize int64        // the database size limit, for its error
-	temp    *atomic.Bool // set when a TEMP object is created (writer only)
+	// preparing is set while a caller's statement is prepared: the
+	// statements SQLite and its extensions prepare themselves while one
+	// runs are not the caller's.
+	preparing bool
+	cache     map[string]*sqlite3.Stmt
+	pages     *sqlite3.Stmt // PRAGMA page_count, prepared trusted
+	pageSz    int64
+	maxSize   int64        // the database size limit, for its error
+	temp      *atomic.Bool // set when a TEMP object is created (writer only)
 }
 
 // stmtCacheSize bounds each connection's prepared-statement cache.
@@ -73,8 +77,9 @@ func (cn *conn) prepare(sql string) (*sqlite3.Stmt, error) {
 		return nil, err
 	}
 	cn.dml = isDML(sql)
+	cn.preparing = true
 	st, tail, err := cn.c.Prepare(sql)
-	cn.dml = false
+	cn.dml, cn.preparing = false, false
 	if err != nil {
 		return nil, err
 	}
@@ -252,6 +257,13 @@ func (cn *conn) authorize(action sqlite3.AuthorizerActionCode, name3, name4, sch
 		// R*Tree reads page_size when it creates a table; reading it
 		// is harmless, setting it is refused.
 		if strings.EqualFold(name3, "page_size") && name4 == "" {
+			return sqlite3.AUTH_OK
+		}
+		// FTS5 reads "main".data_version with a statement of its own
+		// when it writes; a caller's PRAGMA data_version (prepared by
+		// the caller, or unqualified through pragma_data_version) is
+		// still refused. Reading the counter is harmless either way.
+		if strings.EqualFold(name3, "data_version") && name4 == "" && schema != "" && !cn.preparing {
 			return sqlite3.AUTH_OK
 		}
 		if !allowedPragmas[strings.ToLower(name3)] {

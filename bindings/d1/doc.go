@@ -8,6 +8,7 @@
 // reads of a file database go through a small pool of reader
 // connections, so readers never wait for the writer.
 //
-// This package is the engine only: the Worker binding (WIT), the SDKs
-// and the `bindery d1` CLI are built on it and are not here yet.
+// This package is the engine and the host side of its WIT interface
+// (Binding); the d1module package builds the binding module and the
+// `bindery d1` CLI on it (which runs migrations with ExecScript).
 package d1

@@ -50,8 +50,19 @@ type devFlags struct {
 	// servers are the addresses of the modules' extra servers, by flag
 	// (--s3-addr): "" for the default, "off" for none.
 	servers map[string]*string
+	// modFlags are the values of the modules' Flags, by name.
+	modFlags map[string]*string
 	// set holds the names of the flags given.
 	set map[string]bool
+}
+
+// flagValues returns the values of the modules' flags, by name.
+func (f *devFlags) flagValues() map[string]string {
+	out := make(map[string]string, len(f.modFlags))
+	for name, v := range f.modFlags {
+		out[name] = *v
+	}
+	return out
 }
 
 // Bounds of bindery dev's limits.
@@ -83,10 +94,13 @@ func parseDevFlags(args []string, stdout, stderr io.Writer) (devFlags, []string,
 	fs.StringVar(&f.persistTo, "persist-to", "", "keep the data in `DIR` (default .bindery/state beside the config)")
 	fs.StringVar(&f.cacheDir, "cache-dir", "", "keep compiled Workers in `DIR` (default bindery/wazero in the user cache directory)")
 	fs.StringVar(&f.adminAddr, "admin-addr", "127.0.0.1:0", "`HOST:PORT` of the admin API that \"bindery kv\" and \"bindery r2\" use")
-	f.servers = map[string]*string{}
+	f.servers, f.modFlags = map[string]*string{}, map[string]*string{}
 	for _, m := range modules() {
 		for _, sv := range m.Servers {
 			f.servers[sv.Flag] = fs.String(sv.Flag, "", sv.Usage)
+		}
+		for _, mf := range m.Flags {
+			f.modFlags[mf.Name] = fs.String(mf.Name, mf.Default, mf.Usage)
 		}
 	}
 	fs.StringVar(&logLevel, "log-level", logLevel, "log `LEVEL`: debug, info (a line per request), warn or error")
@@ -127,6 +141,15 @@ func parseDevFlags(args []string, stdout, stderr io.Writer) (devFlags, []string,
 	}
 	if f.port < 0 || f.port > 65535 {
 		return bad("--port %d: want 0 to 65535 (0 picks a free port)", f.port)
+	}
+	for _, m := range modules() {
+		for _, mf := range m.Flags {
+			if v := *f.modFlags[mf.Name]; mf.Check != nil {
+				if err := mf.Check(v); err != nil {
+					return bad("--%s %q: %v", mf.Name, v, err)
+				}
+			}
+		}
 	}
 	for _, kvp := range f.vars {
 		if k, _, ok := strings.Cut(kvp, ":"); !ok || k == "" {
@@ -288,7 +311,7 @@ func startDevServer(ctx context.Context, f *devFlags, p *devProject, log *slog.L
 	}
 	d.onClose(func() { st.Close() })
 
-	opened, err := bindings.Open(ctx, p.mods, bindings.Env{Worker: p.cfg.Name, State: st, Logger: log, Vars: p.vars}, p.cfg.Bindings)
+	opened, err := bindings.Open(ctx, p.mods, bindings.Env{Worker: p.cfg.Name, State: st, Logger: log, Vars: p.vars, Flags: f.flagValues()}, p.cfg.Bindings)
 	if err != nil {
 		return nil, err
 	}

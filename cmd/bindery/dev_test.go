@@ -37,6 +37,7 @@ func TestDevFlagRanges(t *testing.T) {
 		{[]string{"--memory-limit", "-1"}, "--memory-limit -1: want 1 to 4096 (MiB"},
 		{[]string{"--memory-limit", "5000"}, "--memory-limit 5000: want 1 to 4096 (MiB"},
 		{[]string{"--operations-limit", "-1"}, "--operations-limit -1: want 0 (no limit) or more"},
+		{[]string{"--d1-max-size", "lots"}, `--d1-max-size "lots": want a size such as 500MB, 10GB or 1GiB, or none`},
 		{[]string{"--port", "-1"}, "--port -1: want 0 to 65535"},
 		{[]string{"--port", "99999"}, "--port 99999: want 0 to 65535"},
 		{[]string{"--log-level", "loud"}, `--log-level "loud": want debug, info, warn or error`},

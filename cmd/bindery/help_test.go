@@ -50,6 +50,16 @@ func TestHelp(t *testing.T) {
 		{[]string{"r2", "object", "get", "-h"}, "Usage: bindery r2 object get BUCKET/KEY"},
 		{[]string{"r2", "object", "delete", "-h"}, "Usage: bindery r2 object delete BUCKET/KEY"},
 		{[]string{"r2", "object", "list", "-h"}, "Usage: bindery r2 object list BUCKET"},
+		{[]string{"--help"}, "bindery d1 COMMAND DATABASE"},
+		{[]string{"help", "d1", "migrations", "apply"}, "Usage: bindery d1 migrations apply DATABASE"},
+		{[]string{"d1", "--help"}, "Usage: bindery d1 COMMAND"},
+		{[]string{"d1", "help"}, "Usage: bindery d1 COMMAND"},
+		{[]string{"d1", "migrations", "help"}, "Usage: bindery d1 migrations"},
+		{[]string{"d1", "execute", "-h"}, "Usage: bindery d1 execute DATABASE"},
+		{[]string{"d1", "migrations", "create", "--help"}, "Usage: bindery d1 migrations create DATABASE NAME"},
+		{[]string{"d1", "migrations", "list", "-h"}, "Usage: bindery d1 migrations list DATABASE"},
+		{[]string{"d1", "export", "-h"}, "Usage: bindery d1 export DATABASE"},
+		{[]string{"d1", "info", "--help"}, "Usage: bindery d1 info DATABASE"},
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
@@ -88,6 +98,10 @@ func TestHelpFlags(t *testing.T) {
 		{[]string{"r2", "object", "get"}, []string{"  -f, --file PATH", "      --range RANGE"}},
 		{[]string{"r2", "object", "delete"}, []string{"      --persist-to DIR"}},
 		{[]string{"r2", "object", "list"}, []string{"      --limit N", "      --include-metadata"}},
+		{[]string{"d1", "execute"}, []string{"      --command SQL", "      --file PATH", "      --json", "  -c, --config FILE", "      --local"}},
+		{[]string{"d1", "migrations", "apply"}, []string{"      --persist-to DIR", "  -e, --env NAME"}},
+		{[]string{"d1", "export"}, []string{"      --output PATH", "      --no-data", "      --table NAME"}},
+		{[]string{"d1", "info"}, []string{"      --json"}},
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

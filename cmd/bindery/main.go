@@ -6,6 +6,7 @@
 //	bindery dev                      serve the Worker in the current directory
 //	bindery kv key put KEY VALUE --binding NAME
 //	bindery r2 object put BUCKET/KEY --file PATH
+//	bindery d1 migrations apply DB
 //	bindery modules
 //	bindery version
 //

@@ -25,7 +25,7 @@ func TestModuleList(t *testing.T) {
 		"r2":    {"r2_buckets", "r2"},
 		"vars":  {"", ""},
 		"cache": {"", ""},
-		"d1":    {"d1_databases", ""},
+		"d1":    {"d1_databases", "d1"},
 	}
 	if len(mods) != len(want) {
 		t.Errorf("%d modules, want %d", len(mods), len(want))
@@ -75,7 +75,7 @@ func TestModulesCommand(t *testing.T) {
 			}
 		}
 	}
-	if !strings.Contains(out, "bindery kv") || !strings.Contains(out, "bindery r2") {
+	if !strings.Contains(out, "bindery kv") || !strings.Contains(out, "bindery r2") || !strings.Contains(out, "bindery d1") {
 		t.Errorf("commands missing:\n%s", out)
 	}
 

@@ -1,6 +1,6 @@
 // The conformance Worker in C: the contract every language implements (see
-// conformance/harness_test.go), written with guest-sdk/c, and the /r2x
-// routes of conformance/r2ext_test.go.
+// conformance/harness_test.go), written with guest-sdk/c, the /r2x routes
+// of conformance/r2ext_test.go and the /d1 routes of conformance/d1_test.go.
 //
 //   guest-sdk/c/build.sh -o c.wasm conformance/c/main.c
 
@@ -12,6 +12,7 @@
 
 #define BINDING_KV "STORE"
 #define BINDING_R2 "FILES"
+#define BINDING_D1 "DB"
 
 static bool is(bindery_request *req, const char *method, const char *path) {
   return strcmp(bindery_request_method(req), method) == 0 && strcmp(bindery_request_path(req), path) == 0;
@@ -545,6 +546,444 @@ static bool r2x(bindery_request *req, bindery_response *res) {
   return true;
 }
 
+// ---- /d1: D1 (conformance/d1_test.go) -----------------------------------------
+
+// put writes the NUL-terminated s.
+static void put(bindery_response *res, const char *s) { bindery_response_write(res, s, strlen(s)); }
+
+// json_value writes v as the D1 section renders it: an integer as its
+// decimal text, a real as a number, text as a string, a blob as hex.
+static void json_value(bindery_response *res, const bindery_d1_value *v) {
+  char buf[64];
+  switch (v ? v->type : BINDERY_D1_NULL) {
+  case BINDERY_D1_INTEGER:
+    snprintf(buf, sizeof buf, "\"%lld\"", (long long)v->as.integer);
+    put(res, buf);
+    break;
+  case BINDERY_D1_REAL:
+    snprintf(buf, sizeof buf, "%.17g", v->as.real);
+    put(res, buf);
+    break;
+  case BINDERY_D1_TEXT:
+    json_string(res, v->as.text.ptr);
+    break;
+  case BINDERY_D1_BLOB:
+    put(res, "\"");
+    for (size_t i = 0; i < v->as.blob.len; i++) {
+      snprintf(buf, sizeof buf, "%02x", v->as.blob.ptr[i]);
+      put(res, buf);
+    }
+    put(res, "\"");
+    break;
+  default:
+    put(res, "null");
+  }
+}
+
+// json_row writes row i of r as an object of column: value (D1's first()).
+static void json_row(bindery_response *res, const bindery_d1_result *r, size_t i) {
+  const bindery_d1_value *row = bindery_d1_result_row(r, i);
+  if (!row) {
+    put(res, "null");
+    return;
+  }
+  put(res, "{");
+  for (size_t j = 0; j < r->ncolumns; j++) {
+    put(res, j ? "," : "");
+    json_string(res, r->columns[j]);
+    put(res, ":");
+    json_value(res, &row[j]);
+  }
+  put(res, "}");
+}
+
+// d1_failed answers a D1 call that should not have failed.
+static void d1_failed(bindery_response *res, const char *what, bindery_status st) {
+  char msg[1200];
+  snprintf(msg, sizeof msg, "%s: %s: %s", what, bindery_status_name(st), bindery_errmsg());
+  bindery_response_text(res, 500, msg);
+}
+
+// d1_count answers count(*) of t as c.
+static bindery_status d1_count(bindery_d1_database *db, bindery_response *res) {
+  bindery_d1_result r;
+  bindery_status st = bindery_d1_query(db, "SELECT count(*) AS c FROM t", NULL, 0, &r);
+  if (st != BINDERY_OK) {
+    return st;
+  }
+  json_value(res, bindery_d1_result_get(&r, 0, "c"));
+  bindery_d1_result_free(&r);
+  return BINDERY_OK;
+}
+
+static void d1_insert(bindery_d1_database *db, bindery_response *res) {
+  static const uint8_t blob[] = {0x00, 0x01, 0xff};
+  bindery_d1_value params[] = {
+      bindery_d1_text("h\xc3\xa9llo"),
+      bindery_d1_int(9007199254740993LL),
+      bindery_d1_real(1.5),
+      bindery_d1_blob(blob, sizeof blob),
+  };
+  bindery_d1_result r;
+  bindery_status st = bindery_d1_query(db, "INSERT INTO t (name, n, r, b) VALUES (?1, ?2, ?3, ?4)", params, 4, &r);
+  if (st != BINDERY_OK) {
+    d1_failed(res, "insert", st);
+    return;
+  }
+  char json[256];
+  snprintf(json, sizeof json, "{\"success\":true,\"changes\":%llu,\"last_row_id\":%lld,\"rows_written\":%llu,\"changed_db\":%s}",
+           (unsigned long long)r.meta.changes, (long long)r.meta.last_row_id, (unsigned long long)r.meta.rows_written,
+           r.meta.changed_db ? "true" : "false");
+  bindery_d1_result_free(&r);
+  bindery_response_json(res, 200, json);
+}
+
+static void d1_first(bindery_d1_database *db, bindery_response *res) {
+  bindery_d1_result name, none;
+  bindery_status st = bindery_d1_query(db, "SELECT name FROM t WHERE id = 1", NULL, 0, &name);
+  if (st != BINDERY_OK) {
+    d1_failed(res, "first", st);
+    return;
+  }
+  st = bindery_d1_query(db, "SELECT * FROM t WHERE id = 999", NULL, 0, &none);
+  if (st != BINDERY_OK) {
+    bindery_d1_result_free(&name);
+    d1_failed(res, "first none", st);
+    return;
+  }
+  bindery_response_header(res, "content-type", "application/json");
+  put(res, "{\"name\":");
+  json_value(res, bindery_d1_result_get(&name, 0, "name"));
+  put(res, ",\"none\":");
+  json_row(res, &none, 0);
+  put(res, "}");
+  bindery_d1_result_free(&name);
+  bindery_d1_result_free(&none);
+}
+
+static void d1_raw(bindery_d1_database *db, bindery_response *res) {
+  bindery_d1_result r;
+  bindery_status st = bindery_d1_query(db, "SELECT id, name FROM t ORDER BY id", NULL, 0, &r);
+  if (st != BINDERY_OK) {
+    d1_failed(res, "raw", st);
+    return;
+  }
+  // raw({columnNames: true}): the names, then each row's values.
+  bindery_response_header(res, "content-type", "application/json");
+  put(res, "[[");
+  for (size_t j = 0; j < r.ncolumns; j++) {
+    put(res, j ? "," : "");
+    json_string(res, r.columns[j]);
+  }
+  put(res, "]");
+  for (size_t i = 0; i < r.nrows; i++) {
+    const bindery_d1_value *row = bindery_d1_result_row(&r, i);
+    put(res, ",[");
+    for (size_t j = 0; j < r.ncolumns; j++) {
+      put(res, j ? "," : "");
+      json_value(res, &row[j]);
+    }
+    put(res, "]");
+  }
+  put(res, "]");
+  bindery_d1_result_free(&r);
+}
+
+static void d1_batch_ok(bindery_d1_database *db, bindery_response *res) {
+  bindery_d1_value a = bindery_d1_text("a"), b = bindery_d1_text("b");
+  bindery_d1_statement stmts[] = {
+      {"INSERT INTO t (name) VALUES (?)", &a, 1},
+      {"INSERT INTO t (name) VALUES (?)", &b, 1},
+      {"SELECT count(*) AS c FROM t", NULL, 0},
+  };
+  bindery_d1_result rs[3];
+  bindery_status st = bindery_d1_batch(db, stmts, 3, rs);
+  if (st != BINDERY_OK) {
+    d1_failed(res, "batch", st);
+    return;
+  }
+  bindery_response_header(res, "content-type", "application/json");
+  put(res, "{\"results\":3,\"count\":");
+  json_value(res, bindery_d1_result_get(&rs[2], 0, "c"));
+  put(res, "}");
+  for (int i = 0; i < 3; i++) {
+    bindery_d1_result_free(&rs[i]);
+  }
+}
+
+static void d1_batch_fail(bindery_d1_database *db, bindery_response *res) {
+  bindery_d1_statement stmts[] = {
+      {"INSERT INTO t (id, name) VALUES (10, 'x')", NULL, 0},
+      {"INSERT INTO t (id, name) VALUES (1, 'dup')", NULL, 0},
+  };
+  bindery_d1_result rs[2];
+  bindery_status st = bindery_d1_batch(db, stmts, 2, rs);
+  if (st == BINDERY_OK) {
+    bindery_d1_result_free(&rs[0]);
+    bindery_d1_result_free(&rs[1]);
+    bindery_response_text(res, 500, "a batch with a duplicate id succeeded");
+    return;
+  }
+  bindery_response_header(res, "content-type", "application/json");
+  put(res, "{\"error\":");
+  json_string(res, bindery_errmsg());
+  put(res, ",\"count\":");
+  if ((st = d1_count(db, res)) != BINDERY_OK) {
+    bindery_fail(res, bindery_errmsg());
+    return;
+  }
+  put(res, "}");
+}
+
+static void d1_errors(bindery_d1_database *db, bindery_response *res) {
+  bindery_d1_result r;
+  bindery_response_header(res, "content-type", "application/json");
+  // The message of each failure (an unexpected success answers "").
+  bindery_status st = bindery_d1_query(db, "SELECT * FROM nope", NULL, 0, &r);
+  put(res, "{\"sql\":");
+  json_string(res, st == BINDERY_OK ? "" : bindery_errmsg());
+  if (st == BINDERY_OK) {
+    bindery_d1_result_free(&r);
+  }
+  st = bindery_d1_query(db, "ATTACH DATABASE 'x.db' AS x", NULL, 0, &r);
+  put(res, ",\"refused\":");
+  json_string(res, st == BINDERY_OK ? "" : bindery_errmsg());
+  if (st == BINDERY_OK) {
+    bindery_d1_result_free(&r);
+  }
+  char sql[16 + 2 * 101];
+  bindery_d1_value params[101];
+  strcpy(sql, "SELECT ?");
+  params[0] = bindery_d1_int(1);
+  for (int i = 1; i < 101; i++) {
+    strcat(sql, ",?");
+    params[i] = bindery_d1_int(i + 1);
+  }
+  st = bindery_d1_query(db, sql, params, 101, &r);
+  put(res, ",\"params\":");
+  json_string(res, st == BINDERY_OK ? "" : bindery_errmsg());
+  if (st == BINDERY_OK) {
+    bindery_d1_result_free(&r);
+  }
+  put(res, "}");
+}
+
+static void d1_session(bindery_d1_database *db, bindery_response *res) {
+  bindery_d1_session *s;
+  bindery_status st = bindery_d1_session_open(db, "first-primary", &s);
+  if (st != BINDERY_OK) {
+    d1_failed(res, "session", st);
+    return;
+  }
+  bindery_d1_result r;
+  st = bindery_d1_session_query(s, "SELECT count(*) AS c FROM t", NULL, 0, &r);
+  if (st != BINDERY_OK) {
+    bindery_d1_session_free(s);
+    d1_failed(res, "session query", st);
+    return;
+  }
+  bindery_response_header(res, "content-type", "application/json");
+  put(res, "{\"count\":");
+  json_value(res, bindery_d1_result_get(&r, 0, "c"));
+  put(res, ",\"bookmark\":");
+  const char *bm = bindery_d1_session_bookmark(s);
+  if (bm) {
+    json_string(res, bm);
+  } else {
+    put(res, "null");
+  }
+  put(res, "}");
+  bindery_d1_result_free(&r);
+  bindery_d1_session_free(s);
+}
+
+// d1x exercises what the D1 section does not (c_test.go's TestCSDKD1):
+// every value type both ways, exec, meta, statuses and sessions, in one
+// line of "what;" items.
+static void d1x(bindery_response *res) {
+  char buf[256];
+  bindery_d1_database *db;
+  bindery_status st = bindery_d1_open(BINDING_D1, &db);
+  if (st != BINDERY_OK) {
+    d1_failed(res, "open", st);
+    return;
+  }
+  bindery_d1_value in[] = {
+      bindery_d1_int(INT64_MIN), bindery_d1_int(INT64_MAX), bindery_d1_int(-1),
+      bindery_d1_real(-0.25),    bindery_d1_text(""),       bindery_d1_textn("a\0b", 3),
+      bindery_d1_blob(NULL, 0),  bindery_d1_blob("\x00\xff", 2), bindery_d1_null(),
+  };
+  bindery_d1_result r;
+  st = bindery_d1_query(db, "SELECT ?1 AS a, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9", in, 9, &r);
+  if (st != BINDERY_OK) {
+    d1_failed(res, "types", st);
+    return;
+  }
+  const bindery_d1_value *row = bindery_d1_result_row(&r, 0);
+  for (size_t i = 0; i < r.ncolumns; i++) {
+    const bindery_d1_value *v = &row[i];
+    switch (v->type) {
+    case BINDERY_D1_INTEGER:
+      snprintf(buf, sizeof buf, "int %lld;", (long long)v->as.integer);
+      put(res, buf);
+      break;
+    case BINDERY_D1_REAL:
+      snprintf(buf, sizeof buf, "real %g;", v->as.real);
+      put(res, buf);
+      break;
+    case BINDERY_D1_TEXT:
+      put(res, "text \"");
+      for (size_t j = 0; j < v->as.text.len; j++) {
+        unsigned char ch = (unsigned char)v->as.text.ptr[j];
+        snprintf(buf, sizeof buf, ch >= 0x20 && ch < 0x7f ? "%c" : "\\x%02x", ch);
+        put(res, buf);
+      }
+      snprintf(buf, sizeof buf, "\" nul=%d;", v->as.text.ptr[v->as.text.len] == 0);
+      put(res, buf);
+      break;
+    case BINDERY_D1_BLOB:
+      put(res, "blob ");
+      for (size_t j = 0; j < v->as.blob.len; j++) {
+        snprintf(buf, sizeof buf, "%02x", v->as.blob.ptr[j]);
+        put(res, buf);
+      }
+      put(res, ";");
+      break;
+    default:
+      put(res, "null;");
+    }
+  }
+  snprintf(buf, sizeof buf, "col %s %ld %ld;", r.columns[0], bindery_d1_result_column(&r, "a"),
+           bindery_d1_result_column(&r, "nope"));
+  put(res, buf);
+  bindery_d1_result_free(&r);
+  bindery_d1_exec_result e;
+  st = bindery_d1_exec(db, "DROP TABLE IF EXISTS z; CREATE TABLE z (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO z (v) VALUES ('x')", &e);
+  snprintf(buf, sizeof buf, "exec %s %u;", bindery_status_name(st), (unsigned)e.count);
+  put(res, buf);
+  bindery_d1_value y = bindery_d1_text("y");
+  if ((st = bindery_d1_query(db, "INSERT INTO z (v) VALUES (?)", &y, 1, &r)) == BINDERY_OK) {
+    snprintf(buf, sizeof buf, "meta %lld %llu %llu %d;", (long long)r.meta.last_row_id, (unsigned long long)r.meta.changes,
+             (unsigned long long)r.meta.rows_written, r.meta.changed_db);
+    put(res, buf);
+    bindery_d1_result_free(&r);
+  }
+  if ((st = bindery_d1_query(db, "SELECT v FROM z WHERE id = 99", NULL, 0, &r)) == BINDERY_OK) {
+    snprintf(buf, sizeof buf, "none %zu %d;", r.nrows, bindery_d1_result_get(&r, 0, "v") == NULL);
+    put(res, buf);
+    bindery_d1_result_free(&r);
+  }
+  // D1's errors, as statuses.
+  const char *bad[] = {"SELECT nope FROM z", "ATTACH DATABASE 'x' AS x", "SELECT :name",
+                       "INSERT INTO z (id, v) VALUES (1, 'dup')"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    st = bindery_d1_query(db, bad[i], NULL, 0, &r);
+    snprintf(buf, sizeof buf, "%s;", bindery_status_name(st));
+    put(res, buf);
+    if (st == BINDERY_OK) {
+      bindery_d1_result_free(&r);
+    }
+  }
+  bindery_d1_value many[101];
+  for (int i = 0; i < 101; i++) {
+    many[i] = bindery_d1_null();
+  }
+  st = bindery_d1_query(db, "SELECT 1", many, 101, &r);
+  snprintf(buf, sizeof buf, "%s;", bindery_status_name(st));
+  put(res, buf);
+  if (st == BINDERY_OK) {
+    bindery_d1_result_free(&r);
+  }
+  bindery_d1_database *nope;
+  snprintf(buf, sizeof buf, "%s;", bindery_status_name(bindery_d1_open("NOPE", &nope)));
+  put(res, buf);
+  // A session: no bookmark before its first query; a bookmark from one
+  // session starts another; a bad one is refused.
+  bindery_d1_session *s, *s2;
+  if (bindery_d1_session_open(db, NULL, &s) != BINDERY_OK) {
+    bindery_fail(res, bindery_errmsg());
+    return;
+  }
+  snprintf(buf, sizeof buf, "bookmark %d;", bindery_d1_session_bookmark(s) == NULL);
+  put(res, buf);
+  bindery_d1_value z = bindery_d1_text("z");
+  bindery_d1_statement stmts[] = {{"INSERT INTO z (v) VALUES (?)", &z, 1}, {"SELECT count(*) AS n FROM z", NULL, 0}};
+  bindery_d1_result rs[2];
+  if ((st = bindery_d1_session_batch(s, stmts, 2, rs)) == BINDERY_OK) {
+    snprintf(buf, sizeof buf, "batch %lld;", (long long)bindery_d1_result_get(&rs[1], 0, "n")->as.integer);
+    put(res, buf);
+    bindery_d1_result_free(&rs[0]);
+    bindery_d1_result_free(&rs[1]);
+  }
+  const char *bm = bindery_d1_session_bookmark(s);
+  if (bm && bindery_d1_session_open(db, bm, &s2) == BINDERY_OK) {
+    if (bindery_d1_session_query(s2, "SELECT count(*) AS n FROM z", NULL, 0, &r) == BINDERY_OK) {
+      snprintf(buf, sizeof buf, "session %lld;", (long long)bindery_d1_result_get(&r, 0, "n")->as.integer);
+      put(res, buf);
+      bindery_d1_result_free(&r);
+    }
+    bindery_d1_session_free(s2);
+  }
+  bindery_d1_session_free(s);
+  snprintf(buf, sizeof buf, "%s;", bindery_status_name(bindery_d1_session_open(db, "not-a-bookmark", &s2)));
+  put(res, buf);
+}
+
+// d1 routes /d1/...; it returns false for a path it does not know.
+static bool d1(bindery_request *req, bindery_response *res) {
+  if (!suffix(req, "/d1/")) {
+    return false;
+  }
+  bindery_d1_database *db;
+  bindery_status st = bindery_d1_open(BINDING_D1, &db);
+  if (st != BINDERY_OK) {
+    d1_failed(res, "open", st);
+    return true;
+  }
+  if (is(req, "POST", "/d1/setup")) {
+    bindery_d1_exec_result e;
+    st = bindery_d1_exec(db,
+                         "DROP TABLE IF EXISTS t; CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+                         "n INTEGER, r REAL, b BLOB)",
+                         &e);
+    if (st != BINDERY_OK) {
+      d1_failed(res, "setup", st);
+      return true;
+    }
+    char json[64];
+    snprintf(json, sizeof json, "{\"count\":%u}", (unsigned)e.count);
+    bindery_response_json(res, 200, json);
+  } else if (is(req, "POST", "/d1/insert")) {
+    d1_insert(db, res);
+  } else if (is(req, "GET", "/d1/row")) {
+    bindery_d1_value id = bindery_d1_int(1);
+    bindery_d1_result r;
+    st = bindery_d1_query(db, "SELECT id, name, n, r, b, NULL AS z FROM t WHERE id = ?", &id, 1, &r);
+    if (st != BINDERY_OK) {
+      d1_failed(res, "row", st);
+      return true;
+    }
+    bindery_response_header(res, "content-type", "application/json");
+    json_row(res, &r, 0);
+    bindery_d1_result_free(&r);
+  } else if (is(req, "GET", "/d1/first")) {
+    d1_first(db, res);
+  } else if (is(req, "GET", "/d1/raw")) {
+    d1_raw(db, res);
+  } else if (is(req, "POST", "/d1/batch")) {
+    d1_batch_ok(db, res);
+  } else if (is(req, "POST", "/d1/batch-fail")) {
+    d1_batch_fail(db, res);
+  } else if (is(req, "GET", "/d1/errors")) {
+    d1_errors(db, res);
+  } else if (is(req, "GET", "/d1/session")) {
+    d1_session(db, res);
+  } else {
+    bindery_response_text(res, 404, "not found");
+  }
+  return true;
+}
+
 // ---- failures and input the host could not take (harness_test.go, sdkerrors_test.go)
 
 #define FAILURE "ConformanceFailure: failed on purpose"
@@ -649,6 +1088,32 @@ static void sdk_errors(bindery_response *res) {
     bindery_r2_upload_abort(up);
     bindery_r2_upload_free(up);
   }
+  bindery_d1_database *db;
+  check(res, &first, "d1 binding", bindery_d1_open(bad, &db), BINDERY_ERR_INVALID);
+  st = bindery_d1_open(BINDING_D1, &db);
+  check(res, &first, "d1 open", st, BINDERY_OK);
+  if (st == BINDERY_OK) {
+    bindery_d1_result r;
+    bindery_d1_exec_result e;
+    bindery_d1_session *s;
+    bindery_d1_value text = bindery_d1_textn("a\xff", 2);
+    check(res, &first, "d1 query sql", bindery_d1_query(db, bad, NULL, 0, &r), BINDERY_ERR_INVALID);
+    check(res, &first, "d1 query text value", bindery_d1_query(db, "SELECT ?", &text, 1, &r), BINDERY_ERR_INVALID);
+    bindery_d1_statement stmts[] = {{"SELECT 1", NULL, 0}, {"SELECT ?", &text, 1}};
+    bindery_d1_result rs[2];
+    check(res, &first, "d1 batch text value", bindery_d1_batch(db, stmts, 2, rs), BINDERY_ERR_INVALID);
+    bindery_d1_statement bad_sql[] = {{"SELECT 1", NULL, 0}, {bad, NULL, 0}};
+    check(res, &first, "d1 batch sql", bindery_d1_batch(db, bad_sql, 2, rs), BINDERY_ERR_INVALID);
+    check(res, &first, "d1 exec", bindery_d1_exec(db, bad, &e), BINDERY_ERR_INVALID);
+    check(res, &first, "d1 session bookmark", bindery_d1_session_open(db, bad, &s), BINDERY_ERR_INVALID);
+    st = bindery_d1_session_open(db, NULL, &s);
+    check(res, &first, "d1 session", st, BINDERY_OK);
+    if (st == BINDERY_OK) {
+      check(res, &first, "d1 session query sql", bindery_d1_session_query(s, bad, NULL, 0, &r), BINDERY_ERR_INVALID);
+      check(res, &first, "d1 session batch text value", bindery_d1_session_batch(s, stmts, 2, rs), BINDERY_ERR_INVALID);
+      bindery_d1_session_free(s);
+    }
+  }
   bindery_response_write(res, "}", 1);
 }
 
@@ -674,12 +1139,14 @@ static void handle(bindery_request *req, bindery_response *res) {
     kv_not_utf8(res);
   } else if (is(req, "GET", "/sdk-errors")) {
     sdk_errors(res);
+  } else if (is(req, "GET", "/d1x")) {
+    d1x(res);
   } else if (is(req, "GET", "/status-wrap")) {
     // 65536 + 200: an int that a cast to u16 would turn into 200.
     bindery_response_text(res, 65736, "this status must not become 200");
   } else if (is(req, "GET", "/trap")) {
     abort(); // a wasm trap (unreachable)
-  } else if (r2x(req, res)) {
+  } else if (r2x(req, res) || d1(req, res)) {
     // done
   } else {
     bindery_response_text(res, 404, "not found");

@@ -8,6 +8,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -55,6 +56,8 @@ func serve(w http.ResponseWriter, r *http.Request) {
 		io.CopyBuffer(struct{ io.Writer }{w}, r.Body, buf) // read and write, not splice
 	case strings.HasPrefix(p, "/r2/"):
 		r2(w, r, strings.TrimPrefix(p, "/r2/"))
+	case strings.HasPrefix(p, "/d1/"):
+		d1(w, r, p)
 	case p == "/trap":
 		// The SDK recovers a handler's panic (a 500, no trap); a panic on
 		// another goroutine cannot be recovered: the runtime exits, which
@@ -155,6 +158,147 @@ func r2(w http.ResponseWriter, r *http.Request, key string) {
 	default:
 		http.Error(w, "method not allowed", 405)
 	}
+}
+
+// d1 answers the D1 section (conformance/d1_test.go).
+func d1(w http.ResponseWriter, r *http.Request, path string) {
+	db, err := bindery.D1("DB")
+	if err != nil {
+		http.Error(w, err.Error(), 500)
+		return
+	}
+	var out any
+	switch path {
+	case "/d1/setup":
+		res, err := db.Exec("DROP TABLE IF EXISTS t; CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL, n INTEGER, r REAL, b BLOB)")
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		out = map[string]any{"count": res.Count}
+	case "/d1/insert":
+		res, err := db.Prepare("INSERT INTO t (name, n, r, b) VALUES (?1, ?2, ?3, ?4)").
+			Bind("héllo", int64(9007199254740993), 1.5, []byte{0, 1, 0xff}).Run()
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		out = map[string]any{"success": res.Success, "changes": res.Meta.Changes, "last_row_id": res.Meta.LastRowID,
+			"rows_written": res.Meta.RowsWritten, "changed_db": res.Meta.ChangedDB}
+	case "/d1/row":
+		row, ok, err := db.Prepare("SELECT id, name, n, r, b, NULL AS z FROM t WHERE id = ?").Bind(1).First()
+		if err != nil || !ok {
+			http.Error(w, fmt.Sprintf("no row: %v", err), 500)
+			return
+		}
+		m := map[string]any{}
+		for i, c := range row.Columns {
+			m[c] = d1JSON(row.Values[i])
+		}
+		out = m
+	case "/d1/first":
+		name, err := db.Prepare("SELECT name FROM t WHERE id = 1").FirstValue("name")
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		_, found, err := db.Prepare("SELECT * FROM t WHERE id = 999").First()
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		var none any
+		if found {
+			none = "a row"
+		}
+		out = map[string]any{"name": d1JSON(name), "none": none}
+	case "/d1/raw":
+		rows, err := db.Prepare("SELECT id, name FROM t ORDER BY id").Raw(true)
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		arr := make([][]any, len(rows))
+		for i, row := range rows {
+			arr[i] = make([]any, len(row))
+			for j, v := range row {
+				arr[i][j] = d1JSON(v)
+			}
+		}
+		out = arr
+	case "/d1/batch":
+		ins := db.Prepare("INSERT INTO t (name) VALUES (?)")
+		res, err := db.Batch(ins.Bind("a"), ins.Bind("b"), db.Prepare("SELECT count(*) AS c FROM t"))
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		c, _ := res[2].Row(0).Get("c")
+		out = map[string]any{"results": len(res), "count": d1JSON(c)}
+	case "/d1/batch-fail":
+		_, err := db.Batch(db.Prepare("INSERT INTO t (id, name) VALUES (10, 'x')"), db.Prepare("INSERT INTO t (id, name) VALUES (1, 'dup')"))
+		if err == nil {
+			http.Error(w, "the batch succeeded", 500)
+			return
+		}
+		c, cerr := db.Prepare("SELECT count(*) AS c FROM t").FirstValue("c")
+		if cerr != nil {
+			http.Error(w, cerr.Error(), 500)
+			return
+		}
+		out = map[string]any{"error": err.Error(), "count": d1JSON(c)}
+	case "/d1/errors":
+		msg := func(err error) string {
+			if err == nil {
+				return "no error"
+			}
+			return err.Error()
+		}
+		_, sqlErr := db.Prepare("SELECT * FROM nope").All()
+		_, refused := db.Prepare("ATTACH DATABASE 'x.db' AS x").Run()
+		params := make([]any, 101)
+		for i := range params {
+			params[i] = i
+		}
+		_, tooMany := db.Prepare("SELECT ?" + strings.Repeat(",?", 100)).Bind(params...).All()
+		out = map[string]any{"sql": msg(sqlErr), "refused": msg(refused), "params": msg(tooMany)}
+	case "/d1/session":
+		s, err := db.WithSession("first-primary")
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		defer s.Close()
+		c, err := s.Prepare("SELECT count(*) AS c FROM t").FirstValue("c")
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		var bookmark any
+		if b, ok := s.Bookmark(); ok {
+			bookmark = b
+		}
+		out = map[string]any{"count": d1JSON(c), "bookmark": bookmark}
+	default:
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(out)
+}
+
+// d1JSON renders a value as the D1 section compares it: an integer as
+// its decimal text, a real as a number, text as a string, a blob as
+// lower-case hex, NULL as null.
+func d1JSON(v bindery.D1Value) any {
+	switch v.Kind() {
+	case bindery.D1Integer:
+		return v.String()
+	case bindery.D1Blob:
+		b, _ := v.Blob()
+		return hex.EncodeToString(b)
+	}
+	return v.Any()
 }
 
 func main() {}

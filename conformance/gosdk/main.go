@@ -50,6 +50,9 @@ func init() {
 		case "/sdk-errors":
 			json.NewEncoder(w).Encode(sdkErrors())
 			return
+		case "/d1-sql":
+			json.NewEncoder(w).Encode(d1SQL(r.Context()))
+			return
 		}
 		body, _ := io.ReadAll(r.Body)
 		d := describe(r)
@@ -111,6 +114,25 @@ func sdkErrors() map[string]string {
 	_, r2List := bk.List(&bindery.R2ListOptions{Limit: 1 << 33})
 	_, r2Head := bk.Head(bad)
 	_, varFound := bindery.Var(bad)
+	db, err := bindery.D1("DB")
+	if err != nil {
+		return map[string]string{"open": err.Error()}
+	}
+	_, d1Open := bindery.D1(bad)
+	_, d1SQL := db.Prepare("SELECT '" + bad + "'").All()
+	_, d1Text := db.Prepare("SELECT ?").Bind(bad).All()
+	_, d1Uint := db.Prepare("SELECT ?").Bind(uint64(1) << 63).All()
+	_, d1Type := db.Prepare("SELECT ?").Bind(time.Now()).All()
+	_, d1Batch := db.Batch(db.Prepare("SELECT 1"), db.Prepare("SELECT ?").Bind(bad))
+	_, d1Exec := db.Exec("SELECT '" + bad + "'")
+	_, d1Session := db.WithSession(bad)
+	var d1SessionSQL error
+	if s, err := db.WithSession(""); err != nil {
+		d1SessionSQL = err
+	} else {
+		_, _, d1SessionSQL = s.Prepare(bad).First()
+		s.Close()
+	}
 	checks := []struct {
 		name string
 		err  error
@@ -136,6 +158,15 @@ func sdkErrors() map[string]string {
 		{"r2 head", r2Head, bindery.ErrInvalidKey},
 		{"r2 delete", bk.Delete("fine", bad), bindery.ErrInvalidKey},
 		{"r2 resumed upload", bk.ResumeMultipartUpload(bad, "id").Abort(), bindery.ErrInvalidKey},
+		{"d1 open", d1Open, bindery.ErrNoSuchDatabase},
+		{"d1 sql", d1SQL, bindery.ErrInvalidArgument},
+		{"d1 text value", d1Text, bindery.ErrInvalidArgument},
+		{"d1 integer over int64", d1Uint, bindery.ErrInvalidArgument},
+		{"d1 unsupported type", d1Type, bindery.ErrUnsupportedType},
+		{"d1 batch", d1Batch, bindery.ErrInvalidArgument},
+		{"d1 exec", d1Exec, bindery.ErrInvalidArgument},
+		{"d1 session bookmark", d1Session, bindery.ErrInvalidArgument},
+		{"d1 session sql", d1SessionSQL, bindery.ErrInvalidArgument},
 	}
 	out := map[string]string{}
 	for _, c := range checks {

@@ -52,6 +52,7 @@ export default {
       return text('a key with a lone surrogate was accepted', 500);
     }
     if (p === '/sdk-errors') return Response.json(await sdkErrors(env));
+    if (p.startsWith('/d1/')) return d1(request, env.DB, p.slice(4));
     return text('not found', 404);
   },
 };
@@ -192,6 +193,79 @@ async function r2x(request, env, url) {
   return text('no route', 404);
 }
 
+// --- /d1: D1 (conformance/d1_test.go) ---
+//
+// Integers answer as decimal text (a BigInt beyond 2^53), reals as
+// numbers, blobs (D1 returns them as arrays of bytes) as hex.
+
+const d1Hex = (bytes) => bytes.map((b) => b.toString(16).padStart(2, '0')).join('');
+const d1Message = async (f) => {
+  try {
+    await f();
+  } catch (e) {
+    return e.message;
+  }
+  return 'succeeded';
+};
+
+async function d1(request, db, route) {
+  const m = request.method;
+  const count = async () => String(await db.prepare('SELECT count(*) AS c FROM t').first('c'));
+  if (route === 'setup' && m === 'POST') {
+    const r = await db.exec('DROP TABLE IF EXISTS t; CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL, n INTEGER, r REAL, b BLOB)');
+    return json({ count: r.count });
+  }
+  if (route === 'insert' && m === 'POST') {
+    const r = await db.prepare('INSERT INTO t (name, n, r, b) VALUES (?1, ?2, ?3, ?4)')
+      .bind('héllo', 9007199254740993n, 1.5, new Uint8Array([0x00, 0x01, 0xff])).run();
+    const { changes, last_row_id, rows_written, changed_db } = r.meta;
+    return json({ success: r.success, changes, last_row_id, rows_written, changed_db });
+  }
+  if (route === 'row' && m === 'GET') {
+    const row = await db.prepare('SELECT id, name, n, r, b, NULL AS z FROM t WHERE id = ?').bind(1).first();
+    return json({ id: String(row.id), name: row.name, n: String(row.n), r: row.r, b: d1Hex(row.b), z: row.z });
+  }
+  if (route === 'first' && m === 'GET') {
+    return json({
+      name: await db.prepare('SELECT name FROM t WHERE id = 1').first('name'),
+      none: await db.prepare('SELECT * FROM t WHERE id = 999').first(),
+    });
+  }
+  if (route === 'raw' && m === 'GET') {
+    const [names, ...rows] = await db.prepare('SELECT id, name FROM t ORDER BY id').raw({ columnNames: true });
+    return json([names, ...rows.map(([id, name]) => [String(id), name])]);
+  }
+  if (route === 'batch' && m === 'POST') {
+    const rs = await db.batch([
+      db.prepare("INSERT INTO t (name) VALUES ('a')"),
+      db.prepare("INSERT INTO t (name) VALUES ('b')"),
+      db.prepare('SELECT count(*) AS c FROM t'),
+    ]);
+    return json({ results: rs.length, count: String(rs[2].results[0].c) });
+  }
+  if (route === 'batch-fail' && m === 'POST') {
+    const error = await d1Message(() => db.batch([
+      db.prepare("INSERT INTO t (id, name) VALUES (10, 'x')"),
+      db.prepare("INSERT INTO t (id, name) VALUES (1, 'dup')"),
+    ]));
+    return json({ error, count: await count() });
+  }
+  if (route === 'errors' && m === 'GET') {
+    const many = Array.from({ length: 101 }, (_, i) => i);
+    return json({
+      sql: await d1Message(() => db.prepare('SELECT * FROM nope').all()),
+      refused: await d1Message(() => db.prepare("ATTACH DATABASE 'x.db' AS x").run()),
+      params: await d1Message(() => db.prepare('SELECT ' + many.map(() => '?').join(',')).bind(...many).all()),
+    });
+  }
+  if (route === 'session' && m === 'GET') {
+    const s = db.withSession('first-primary');
+    const c = await s.prepare('SELECT count(*) AS c FROM t').first('c');
+    return json({ count: String(c), bookmark: s.getBookmark() });
+  }
+  return text('no route', 404);
+}
+
 // --- failures and input the host could not take (harness_test.go, sdkerrors_test.go) ---
 
 const FAILURE = 'ConformanceFailure: failed on purpose';
@@ -262,6 +336,13 @@ async function sdkErrors(env) {
   await check('r2 complete etag: lone surrogate', 'invalid-part', () => up.complete([{ partNumber: 1, etag: bad }]));
   await check('r2 complete part number over u32', 'invalid-part', () => up.complete([{ partNumber: 2 ** 32 + 1, etag: 'e' }]));
   await up.abort();
+  const db = env.DB;
+  await check('d1 prepare: lone surrogate', 'invalid-argument', () => db.prepare(`SELECT '${bad}'`));
+  await check('d1 bind text: lone surrogate', 'invalid-argument', () => db.prepare('SELECT ?').bind(bad));
+  await check('d1 exec: lone surrogate', 'invalid-argument', () => db.exec(`SELECT '${bad}'`));
+  await check('d1 withSession bookmark: lone surrogate', 'invalid-argument', () => db.withSession(bad));
+  await check('d1 session prepare: lone surrogate', 'invalid-argument', () => db.withSession().prepare(`SELECT '${bad}'`));
+  await check('d1 bind BigInt over s64', 'invalid-argument', () => db.prepare('SELECT ?').bind(1n << 63n));
   out['env name: lone surrogate'] = env[bad] === undefined ? '' : 'a binding name with a lone surrogate was found';
   return out;
 }

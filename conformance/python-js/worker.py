@@ -1,8 +1,8 @@
 # A Python Worker in the older style of Cloudflare's examples: a module
 # function on_fetch(request, env) and the JavaScript classes through
 # `from js import ...` (Response.new, Headers.new, URL.new, JSON), with
-# pyodide.ffi.to_js for options objects. Bindery runs it unchanged
-# (conformance/pythoncf_test.go).
+# pyodide.ffi.to_js for options objects, and D1 as env.DB. Bindery runs
+# it unchanged (conformance/pythoncf_test.go).
 from js import JSON, URL, Headers, Object, Response, console, fetch
 from pyodide.ffi import to_js
 
@@ -39,6 +39,13 @@ async def on_fetch(request, env):
         obj.writeHttpMetadata(headers)
         headers.set("etag", obj.httpEtag)
         return Response.new(obj.body, headers=headers)
+    if url.pathname == "/d1":
+        await env.DB.exec("CREATE TABLE IF NOT EXISTS quotes (quote TEXT, author TEXT)")
+        await env.DB.prepare("INSERT INTO quotes VALUES (?, ?)").bind("Simplicity is prerequisite for reliability.", "Dijkstra").run()
+        results = await env.DB.prepare("SELECT quote, author FROM quotes LIMIT 1").all()
+        data = results.results[0]
+        raw = await env.DB.prepare("SELECT author FROM quotes").raw(to_js({"columnNames": True}, dict_converter=Object.fromEntries))
+        return Response.json(to_js({"quote": data.quote, "author": data["author"], "raw": raw.to_py()}, dict_converter=Object.fromEntries))
     if url.pathname == "/status":
         return Response.new("gone", to_js({"status": 410, "statusText": "Gone"}))
     if url.pathname == "/redirect":

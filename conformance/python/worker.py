@@ -4,7 +4,7 @@
 #   guest-sdk/python/build.sh conformance/python/worker.py -o python.wasm
 from urllib.parse import unquote, urlsplit
 
-from bindery import BindingError, Response, trap
+from bindery import BindingError, D1Error, Response, trap
 
 
 def text(body, status=200):
@@ -48,6 +48,8 @@ async def fetch(request, env):
                 return text(str(e), 400)
             return text(f"want invalid-key, got {e}", 500)
         return text("a key with surrogates was accepted", 500)
+    if path.startswith("/d1/"):
+        return await d1(m, path[4:], env.DB)
     if path == "/sdk-errors":
         return Response.json(await sdk_errors(env))
     if path == "/status-wrap":
@@ -85,6 +87,81 @@ async def r2(request, env, key):
             return text("not found", 404)
         return Response(obj.body)  # spliced inside the host
     return text("method not allowed", 405)
+
+
+# --- D1 (conformance/d1_test.go) ---
+
+
+def d1_out(v):
+    """A value as the D1 section renders it: an int as its decimal text
+    (whole beyond 2^53), a blob as lower-case hex; the rest as JSON has it."""
+    if isinstance(v, bool) or v is None:
+        return v
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        return bytes(v).hex()
+    return v
+
+
+async def d1_count(db):
+    return d1_out(await db.prepare("SELECT count(*) AS c FROM t").first("c"))
+
+
+async def d1_error(f):
+    """The message of the D1Error f() raises, or what happened instead."""
+    try:
+        await f()
+    except D1Error as e:
+        return e.message
+    return "succeeded, want a D1Error"
+
+
+async def d1(method, route, db):
+    if route == "setup" and method == "POST":
+        r = await db.exec("DROP TABLE IF EXISTS t; CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL, n INTEGER, r REAL, b BLOB)")
+        return Response.json({"count": r["count"]})
+    if route == "insert" and method == "POST":
+        stmt = db.prepare("INSERT INTO t (name, n, r, b) VALUES (?1, ?2, ?3, ?4)")
+        r = await stmt.bind("héllo", 9007199254740993, 1.5, b"\x00\x01\xff").run()
+        m = r["meta"]
+        return Response.json({"success": r["success"], "changes": m["changes"], "last_row_id": m["last_row_id"],
+                              "rows_written": m["rows_written"], "changed_db": m["changed_db"]})
+    if route == "row":
+        row = await db.prepare("SELECT id, name, n, r, b, NULL AS z FROM t WHERE id = ?").bind(1).first()
+        return Response.json({k: d1_out(v) for k, v in row.items()})
+    if route == "first":
+        name = await db.prepare("SELECT name FROM t WHERE id = 1").first("name")
+        none = await db.prepare("SELECT * FROM t WHERE id = 999").first()
+        return Response.json({"name": name, "none": none})
+    if route == "raw":
+        rows = await db.prepare("SELECT id, name FROM t ORDER BY id").raw(column_names=True)
+        return Response.json([[d1_out(v) for v in row] for row in rows])
+    if route == "batch" and method == "POST":
+        rs = await db.batch([
+            db.prepare("INSERT INTO t (name) VALUES (?)").bind("a"),
+            db.prepare("INSERT INTO t (name) VALUES (?)").bind("b"),
+            db.prepare("SELECT count(*) AS c FROM t"),
+        ])
+        return Response.json({"results": len(rs), "count": d1_out(rs[2]["results"][0]["c"])})
+    if route == "batch-fail" and method == "POST":
+        err = await d1_error(lambda: db.batch([
+            db.prepare("INSERT INTO t (id, name) VALUES (10, 'x')"),
+            db.prepare("INSERT INTO t (id, name) VALUES (1, 'dup')"),
+        ]))
+        return Response.json({"error": err, "count": await d1_count(db)})
+    if route == "errors":
+        many = db.prepare("SELECT " + ",".join(["?"] * 101)).bind(*range(101))
+        return Response.json({
+            "sql": await d1_error(lambda: db.prepare("SELECT * FROM nope").all()),
+            "refused": await d1_error(lambda: db.prepare("ATTACH DATABASE 'x.db' AS x").run()),
+            "params": await d1_error(lambda: many.all()),
+        })
+    if route == "session":
+        s = db.with_session("first-primary")
+        count = await s.prepare("SELECT count(*) AS c FROM t").first("c")
+        return Response.json({"count": d1_out(count), "bookmark": s.get_bookmark()})
+    return text("not found", 404)
 
 
 # --- failures and input the host could not take (harness_test.go, sdkerrors_test.go) ---
@@ -142,6 +219,20 @@ async def sdk_errors(env):
     await check("r2 delete: surrogate", "invalid-key", lambda: b.delete(["fine", bad]))
     await check("r2 list start_after: surrogate", "invalid-argument", lambda: b.list(start_after=bad))
     await check("r2 list limit over u32", "invalid-argument", lambda: b.list(limit=1 << 40))
+    db = env.DB
+    await check("d1 prepare: surrogate", "invalid-argument", lambda: db.prepare(bad).all())
+    await check("d1 bind text: surrogate", "invalid-argument", lambda: db.prepare("SELECT ?").bind("ok", bad).all())
+    await check("d1 first column: surrogate", "invalid-argument", lambda: db.prepare("SELECT 1 AS a").first(bad))
+    await check("d1 exec: surrogate", "invalid-argument", lambda: db.exec(bad))
+    await check("d1 with_session: surrogate", "invalid-argument", lambda: db.with_session(bad).batch([]))
+    await check("d1 session prepare: surrogate", "invalid-argument", lambda: db.with_session().prepare(bad).run())
+    await check("d1 bind integer over s64", "invalid-argument", lambda: db.prepare("SELECT ?").bind(1 << 63).all())
+    await check("d1 bind integer under s64", "invalid-argument", lambda: db.prepare("SELECT ?").bind(-(1 << 63) - 1).all())
+    try:
+        db.prepare("SELECT ?").bind({"an": "object"})
+        out["d1 bind: dict"] = "succeeded, want TypeError"
+    except TypeError as e:
+        out["d1 bind: dict"] = "" if "D1_TYPE_ERROR" in str(e) else f"the TypeError {e} does not say D1_TYPE_ERROR"
     out["env name: surrogate"] = "" if env.get(bad) is None else "a binding name with a surrogate was found"
     try:
         await kv.get(b"k")

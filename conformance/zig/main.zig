@@ -1,6 +1,7 @@
 //! The conformance Worker in Zig: the contract every language implements
-//! (see conformance/harness_test.go), written with guest-sdk/zig, and the
-//! /r2x routes of conformance/r2ext_test.go.
+//! (see conformance/harness_test.go), written with guest-sdk/zig, the /r2x
+//! routes of conformance/r2ext_test.go and the /d1 routes of
+//! conformance/d1_test.go.
 //!
 //!     guest-sdk/zig/build.sh -o zig.wasm conformance/zig/main.zig
 const std = @import("std");
@@ -39,6 +40,8 @@ pub fn fetch(req: *Request, res: *Response) !void {
         @trap(); // a wasm trap (unreachable)
     } else if (std.mem.startsWith(u8, req.path, "/r2x/")) {
         r2x(req, res) catch |err| return r2Error(res, err);
+    } else if (std.mem.startsWith(u8, req.path, "/d1/")) {
+        d1(req, res) catch |err| return res.text(500, try std.fmt.allocPrint(req.arena, "{s}: {s}", .{ @errorName(err), bindery.lastError() }));
     } else {
         try res.text(404, "not found");
     }
@@ -269,6 +272,129 @@ fn describe(res: *Response, obj: *const R2.Object) !void {
     for (obj.custom_metadata, 0..) |p, i| try res.print("{s}{s}:{s}", .{ if (i > 0) "," else "", p.key, p.value });
 }
 
+// ---- /d1: D1 (conformance/d1_test.go) --------------------------------------
+
+const D1 = bindery.d1;
+
+/// jsonValue writes v as the D1 section renders it: an integer as its
+/// decimal text, a real as a number, text as a string, a blob as hex.
+fn jsonValue(res: *Response, v: ?D1.Value) !void {
+    switch (v orelse .null) {
+        .null => try res.write("null"),
+        .integer => |i| try res.print("\"{d}\"", .{i}),
+        .real => |r| try res.print("{d}", .{r}),
+        .text => |t| try res.print("{f}", .{std.json.fmt(t, .{})}),
+        .blob => |b| try res.print("\"{x}\"", .{b}),
+    }
+}
+
+/// jsonRow writes a row as an object of column: value (D1's first()).
+fn jsonRow(res: *Response, row: ?D1.Row) !void {
+    const r = row orelse return res.write("null");
+    try res.write("{");
+    for (r.columns, r.values, 0..) |col, v, i| {
+        try res.print("{s}{f}:", .{ if (i > 0) "," else "", std.json.fmt(col, .{}) });
+        try jsonValue(res, v);
+    }
+    try res.write("}");
+}
+
+/// errorMessage returns the message of err, the failure of a D1 call that
+/// must fail ("" if it succeeded).
+fn errorMessage(got: anytype) []const u8 {
+    if (got) |_| return "" else |_| return bindery.lastError();
+}
+
+fn d1(req: *Request, res: *Response) !void {
+    const a = req.arena;
+    const db = try D1.open("DB");
+    if (req.is("POST", "/d1/setup")) {
+        const e = try db.exec("DROP TABLE IF EXISTS t; CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL, n INTEGER, r REAL, b BLOB)");
+        try res.header("content-type", "application/json");
+        try res.print("{{\"count\":{d}}}", .{e.count});
+    } else if (req.is("POST", "/d1/insert")) {
+        const r = try db.prepare("INSERT INTO t (name, n, r, b) VALUES (?1, ?2, ?3, ?4)")
+            .bind(&.{ .{ .text = "héllo" }, .{ .integer = 9007199254740993 }, .{ .real = 1.5 }, .{ .blob = &.{ 0x00, 0x01, 0xff } } })
+            .run(a);
+        try res.header("content-type", "application/json");
+        try res.print("{{\"success\":true,\"changes\":{d},\"last_row_id\":{d},\"rows_written\":{d},\"changed_db\":{}}}", .{
+            r.meta.changes, r.meta.last_row_id, r.meta.rows_written, r.meta.changed_db,
+        });
+    } else if (req.is("GET", "/d1/row")) {
+        const row = try db.prepare("SELECT id, name, n, r, b, NULL AS z FROM t WHERE id = ?").bind(&.{.{ .integer = 1 }}).first(a);
+        try res.header("content-type", "application/json");
+        try jsonRow(res, row);
+    } else if (req.is("GET", "/d1/first")) {
+        const name = try db.prepare("SELECT name FROM t WHERE id = 1").firstValue(a, "name");
+        const none = try db.prepare("SELECT * FROM t WHERE id = 999").first(a);
+        try res.header("content-type", "application/json");
+        try res.write("{\"name\":");
+        try jsonValue(res, name);
+        try res.write(",\"none\":");
+        try jsonRow(res, none);
+        try res.write("}");
+    } else if (req.is("GET", "/d1/raw")) {
+        const rows = try db.prepare("SELECT id, name FROM t ORDER BY id").raw(a, .{ .column_names = true });
+        try res.header("content-type", "application/json");
+        try res.write("[");
+        for (rows, 0..) |row, i| {
+            try res.write(if (i > 0) ",[" else "[");
+            for (row, 0..) |v, j| {
+                if (j > 0) try res.write(",");
+                try jsonValue(res, v);
+            }
+            try res.write("]");
+        }
+        try res.write("]");
+    } else if (req.is("POST", "/d1/batch")) {
+        const insert = db.prepare("INSERT INTO t (name) VALUES (?)");
+        const results = try db.batch(a, &.{
+            insert.bind(&.{.{ .text = "a" }}),
+            insert.bind(&.{.{ .text = "b" }}),
+            db.prepare("SELECT count(*) AS c FROM t"),
+        });
+        try res.header("content-type", "application/json");
+        try res.print("{{\"results\":{d},\"count\":", .{results.len});
+        try jsonValue(res, results[2].get(0, "c"));
+        try res.write("}");
+    } else if (req.is("POST", "/d1/batch-fail")) {
+        const got = db.batch(a, &.{
+            db.prepare("INSERT INTO t (id, name) VALUES (10, 'x')"),
+            db.prepare("INSERT INTO t (id, name) VALUES (1, 'dup')"),
+        });
+        if (got) |_| return res.text(500, "a batch with a duplicate id succeeded") else |_| {}
+        const msg = try a.dupe(u8, bindery.lastError());
+        const count = try db.prepare("SELECT count(*) AS c FROM t").firstValue(a, "c");
+        try res.header("content-type", "application/json");
+        try res.print("{{\"error\":{f},\"count\":", .{std.json.fmt(msg, .{})});
+        try jsonValue(res, count);
+        try res.write("}");
+    } else if (req.is("GET", "/d1/errors")) {
+        var sql: std.ArrayList(u8) = .empty;
+        try sql.appendSlice(a, "SELECT ?");
+        var params: [101]D1.Value = undefined;
+        for (&params, 1..) |*p, i| {
+            if (i > 1) try sql.appendSlice(a, ",?");
+            p.* = .{ .integer = @intCast(i) };
+        }
+        try res.header("content-type", "application/json");
+        try res.print("{{\"sql\":{f}", .{std.json.fmt(errorMessage(db.prepare("SELECT * FROM nope").all(a)), .{})});
+        try res.print(",\"refused\":{f}", .{std.json.fmt(errorMessage(db.prepare("ATTACH DATABASE 'x.db' AS x").all(a)), .{})});
+        try res.print(",\"params\":{f}}}", .{std.json.fmt(errorMessage(db.prepare(sql.items).bind(&params).all(a)), .{})});
+    } else if (req.is("GET", "/d1/session")) {
+        var s = try db.withSession("first-primary");
+        defer s.deinit();
+        const count = try s.prepare("SELECT count(*) AS c FROM t").firstValue(a, "c");
+        const bookmark = try s.bookmark(a);
+        try res.header("content-type", "application/json");
+        try res.write("{\"count\":");
+        try jsonValue(res, count);
+        try res.print(",\"bookmark\":{f}}}", .{std.json.fmt(bookmark, .{})});
+    } else {
+        try res.text(404, "not found");
+    }
+}
+
 // ---- input the host could not take (harness_test.go, sdkerrors_test.go) ----
 
 fn kvNotUtf8(res: *Response) !void {
@@ -354,5 +480,20 @@ fn sdkErrors(req: *Request, res: *Response) !void {
     defer up.deinit(a);
     try c.check("r2 complete etag", up.complete(a, &.{.{ .part_number = 1, .etag = @constCast(bad) }}), error.InvalidPart);
     try up.abort();
+    try c.check("d1 binding", bindery.d1.open(bad), error.InvalidArgument);
+    const db = try bindery.d1.open("DB");
+    const text: []const bindery.d1.Value = &.{ .{ .integer = 1 }, .{ .text = "a\xff" } };
+    try c.check("d1 query sql", db.prepare(bad).all(a), error.InvalidArgument);
+    try c.check("d1 query text value", db.prepare("SELECT ?, ?").bind(text).all(a), error.InvalidArgument);
+    try c.check("d1 first text value", db.prepare("SELECT ?, ?").bind(text).first(a), error.InvalidArgument);
+    try c.check("d1 raw sql", db.prepare(bad).raw(a, .{}), error.InvalidArgument);
+    try c.check("d1 batch text value", db.batch(a, &.{ db.prepare("SELECT 1"), db.prepare("SELECT ?, ?").bind(text) }), error.InvalidArgument);
+    try c.check("d1 batch sql", db.batch(a, &.{ db.prepare("SELECT 1"), db.prepare(bad) }), error.InvalidArgument);
+    try c.check("d1 exec", db.exec(bad), error.InvalidArgument);
+    try c.check("d1 session bookmark", db.withSession(bad), error.InvalidArgument);
+    var s = try db.withSession(null);
+    defer s.deinit();
+    try c.check("d1 session query sql", s.prepare(bad).all(a), error.InvalidArgument);
+    try c.check("d1 session batch text value", s.batch(a, &.{s.prepare("SELECT ?, ?").bind(text)}), error.InvalidArgument);
     try res.write("}");
 }

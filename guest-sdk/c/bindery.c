@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "generated/config_vars.h"
+#include "generated/d1_database.h"
 #include "generated/http_handler.h"
 #include "generated/http_types.h"
 #include "generated/io_streams.h"
@@ -53,6 +54,12 @@ const char *bindery_status_name(bindery_status st) {
     return "BINDERY_ERR_INVALID_PART";
   case BINDERY_ERR_INVALID_RANGE:
     return "BINDERY_ERR_INVALID_RANGE";
+  case BINDERY_ERR_SQL:
+    return "BINDERY_ERR_SQL";
+  case BINDERY_ERR_LIMIT:
+    return "BINDERY_ERR_LIMIT";
+  case BINDERY_ERR_REFUSED:
+    return "BINDERY_ERR_REFUSED";
   }
   return "BINDERY_ERR_UNKNOWN";
 }
@@ -121,6 +128,31 @@ static bindery_status r2_fail(r2_bucket_error_t *e) {
   }
   fail(st, e->val.internal.ptr, e->val.internal.len);
   r2_bucket_error_free(e);
+  return st;
+}
+
+static bindery_status d1_fail(d1_database_error_t *e) {
+  bindery_status st = BINDERY_ERR_FAILED;
+  switch (e->tag) {
+  case D1_DATABASE_ERROR_NO_SUCH_DATABASE:
+    st = BINDERY_ERR_NO_SUCH_BINDING;
+    break;
+  case D1_DATABASE_ERROR_SQL:
+    st = BINDERY_ERR_SQL;
+    break;
+  case D1_DATABASE_ERROR_LIMIT:
+    st = BINDERY_ERR_LIMIT;
+    break;
+  case D1_DATABASE_ERROR_REFUSED:
+    st = BINDERY_ERR_REFUSED;
+    break;
+  case D1_DATABASE_ERROR_INVALID_ARGUMENT:
+    st = BINDERY_ERR_INVALID;
+    break;
+  }
+  // Every case carries its message as the same string member.
+  fail(st, e->val.internal.ptr, e->val.internal.len);
+  d1_database_error_free(e);
   return st;
 }
 
@@ -215,9 +247,7 @@ static size_t utf8_len(const uint8_t *s, size_t n) {
   return len;
 }
 
-static bool utf8_valid(const char *s) {
-  const uint8_t *p = (const uint8_t *)s;
-  size_t n = strlen(s);
+static bool utf8_valid_n(const uint8_t *p, size_t n) {
   while (n > 0) {
     size_t k = utf8_len(p, n);
     if (k == 0) {
@@ -229,20 +259,30 @@ static bool utf8_valid(const char *s) {
   return true;
 }
 
-// not_utf8 refuses s (what names it, e.g. "key") when it is not valid
-// UTF-8: it records the message and returns true.
-static bool not_utf8(const char *what, const char *s) {
-  if (!s || utf8_valid(s)) {
+static bool utf8_valid(const char *s) { return utf8_valid_n((const uint8_t *)s, strlen(s)); }
+
+// not_utf8_n refuses the n bytes at s (what names them, e.g. "d1: text
+// parameter 1") when they are not valid UTF-8: it records the message and
+// returns true.
+static bool not_utf8_n(const char *what, const char *s, size_t len) {
+  if (utf8_valid_n((const uint8_t *)s, len)) {
     return false;
   }
   char msg[160];
   int n = snprintf(msg, sizeof msg, "%s \"", what);
-  for (const uint8_t *p = (const uint8_t *)s; *p && n < (int)sizeof msg - 24; p++) {
-    n += snprintf(msg + n, sizeof msg - (size_t)n, *p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\' ? "%c" : "\\x%02x", *p);
+  const uint8_t *p = (const uint8_t *)s;
+  for (size_t i = 0; i < len && n < (int)sizeof msg - 24; i++) {
+    n += snprintf(msg + n, sizeof msg - (size_t)n, p[i] >= 0x20 && p[i] < 0x7f && p[i] != '"' && p[i] != '\\' ? "%c" : "\\x%02x", p[i]);
   }
   snprintf(msg + n, sizeof msg - (size_t)n, "\" is not valid UTF-8");
   failc(BINDERY_ERR_INVALID, msg);
   return true;
+}
+
+// not_utf8 refuses s (what names it, e.g. "key") when it is not valid
+// UTF-8: it records the message and returns true.
+static bool not_utf8(const char *what, const char *s) {
+  return s && not_utf8_n(what, s, strlen(s));
 }
 
 // strings_not_utf8 is not_utf8 for n strings.
@@ -1595,5 +1635,397 @@ void bindery_r2_upload_free(bindery_r2_upload *up) {
     free(up->key);
     free(up->id);
     free(up);
+  }
+}
+
+// ---- D1 ---------------------------------------------------------------------
+
+struct bindery_d1_database {
+  d1_database_database_t h;
+  char *name;
+  struct bindery_d1_database *next;
+};
+
+struct bindery_d1_session {
+  d1_database_session_t h;
+  char *bookmark; // the last bookmark handed out, freed on the next call
+};
+
+static bindery_d1_database *d1_opened;
+
+bindery_status bindery_d1_open(const char *binding, bindery_d1_database **db) {
+  *db = NULL;
+  if (!binding) {
+    return failc(BINDERY_ERR_INVALID, "d1: no binding name");
+  }
+  for (bindery_d1_database *o = d1_opened; o; o = o->next) {
+    if (strcmp(o->name, binding) == 0) {
+      *db = o;
+      return BINDERY_OK;
+    }
+  }
+  if (not_utf8("d1: binding name", binding)) {
+    return BINDERY_ERR_INVALID;
+  }
+  d1_database_database_t h;
+  d1_database_error_t err;
+  if (!d1_database_database_open(bindery_string_borrow(binding), &h, &err)) {
+    return d1_fail(&err);
+  }
+  bindery_d1_database *o = malloc(sizeof *o);
+  if (!o) {
+    abort();
+  }
+  o->h = h;
+  o->name = cstr((const uint8_t *)binding, strlen(binding));
+  o->next = d1_opened;
+  d1_opened = o;
+  *db = o;
+  return BINDERY_OK;
+}
+
+// d1_sql_not_utf8 refuses a missing SQL text or one that is not UTF-8.
+static bool d1_sql_not_utf8(const char *sql) {
+  if (!sql) {
+    failc(BINDERY_ERR_INVALID, "d1: no SQL");
+    return true;
+  }
+  return not_utf8("d1: SQL", sql);
+}
+
+// d1_params_not_utf8 refuses parameters the host could not take: text
+// that is not UTF-8, a NULL pointer with a length, an unknown type.
+static bool d1_params_not_utf8(const bindery_d1_value *params, size_t n) {
+  if (n > 0 && !params) {
+    failc(BINDERY_ERR_INVALID, "d1: NULL parameters");
+    return true;
+  }
+  char what[64];
+  for (size_t i = 0; i < n; i++) {
+    const bindery_d1_value *v = &params[i];
+    switch (v->type) {
+    case BINDERY_D1_NULL:
+    case BINDERY_D1_INTEGER:
+    case BINDERY_D1_REAL:
+      break;
+    case BINDERY_D1_TEXT:
+      snprintf(what, sizeof what, "d1: text parameter %zu", i + 1);
+      if (!v->as.text.ptr && v->as.text.len > 0) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "%s is NULL", what);
+        failc(BINDERY_ERR_INVALID, msg);
+        return true;
+      }
+      if (v->as.text.len > 0 && not_utf8_n(what, v->as.text.ptr, v->as.text.len)) {
+        return true;
+      }
+      break;
+    case BINDERY_D1_BLOB:
+      if (!v->as.blob.ptr && v->as.blob.len > 0) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "d1: blob parameter %zu is NULL", i + 1);
+        failc(BINDERY_ERR_INVALID, msg);
+        return true;
+      }
+      break;
+    default: {
+      char msg[96];
+      snprintf(msg, sizeof msg, "d1: parameter %zu has no type %d (D1_TYPE_ERROR)", i + 1, (int)v->type);
+      failc(BINDERY_ERR_INVALID, msg);
+      return true;
+    }
+    }
+  }
+  return false;
+}
+
+// wit_params views params as WIT values in vs (no copy of the bytes).
+static d1_database_list_value_t wit_params(d1_database_value_t *vs, const bindery_d1_value *params, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    const bindery_d1_value *v = &params[i];
+    vs[i].tag = (uint8_t)v->type;
+    switch (v->type) {
+    case BINDERY_D1_INTEGER:
+      vs[i].val.integer = v->as.integer;
+      break;
+    case BINDERY_D1_REAL:
+      vs[i].val.real = v->as.real;
+      break;
+    case BINDERY_D1_TEXT:
+      vs[i].val.text = (bindery_string_t){(uint8_t *)v->as.text.ptr, v->as.text.len};
+      break;
+    case BINDERY_D1_BLOB:
+      vs[i].val.blob = bindery_bytes_borrow(v->as.blob.ptr, v->as.blob.len);
+      break;
+    default:
+      break;
+    }
+  }
+  return (d1_database_list_value_t){n > 0 ? vs : NULL, n};
+}
+
+// stmts_not_utf8 checks n statements' SQL and parameters.
+static bool stmts_not_utf8(const bindery_d1_statement *stmts, size_t n) {
+  if (n > 0 && !stmts) {
+    failc(BINDERY_ERR_INVALID, "d1: NULL statements");
+    return true;
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (d1_sql_not_utf8(stmts[i].sql) || d1_params_not_utf8(stmts[i].params, stmts[i].nparams)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// wit_stmts views n statements as WIT statements in two scratch blocks
+// (the statements, and every parameter).
+static d1_database_list_statement_t wit_stmts(scratch *sc, const bindery_d1_statement *stmts, size_t n) {
+  size_t total = 0;
+  for (size_t i = 0; i < n; i++) {
+    total += stmts[i].nparams;
+  }
+  d1_database_statement_t *ws = scratch_alloc(sc, n, sizeof *ws);
+  d1_database_value_t *vs = scratch_alloc(sc, total, sizeof *vs);
+  for (size_t i = 0; i < n; i++) {
+    ws[i].sql = bindery_string_borrow(stmts[i].sql);
+    ws[i].params_ = wit_params(vs, stmts[i].params, stmts[i].nparams);
+    if (stmts[i].nparams > 0) {
+      vs += stmts[i].nparams;
+    }
+  }
+  return (d1_database_list_statement_t){ws, n};
+}
+
+// d1_result moves the WIT result q into r (and frees what it does not keep).
+static void d1_result(d1_database_query_result_t *q, bindery_d1_result *r) {
+  memset(r, 0, sizeof *r);
+  d1_database_meta_t m = q->meta;
+  r->meta = (bindery_d1_meta){m.duration, m.rows_read, m.rows_written, m.last_row_id, m.changes, m.changed_db, m.size_after};
+  size_t ncol = q->columns.len;
+  if (ncol > 0) {
+    r->columns = calloc(ncol, sizeof *r->columns);
+    if (!r->columns) {
+      abort();
+    }
+    for (size_t i = 0; i < ncol; i++) {
+      r->columns[i] = cstr(q->columns.ptr[i].ptr, q->columns.ptr[i].len);
+    }
+  }
+  r->ncolumns = ncol;
+  size_t nrows = q->rows.len;
+  if (nrows > 0 && ncol > 0) {
+    r->values = calloc(nrows * ncol, sizeof *r->values);
+    if (!r->values) {
+      abort();
+    }
+  }
+  r->nrows = nrows;
+  for (size_t i = 0; i < nrows; i++) {
+    d1_database_list_value_t *row = &q->rows.ptr[i];
+    // A row has a value per column; the host never sends more, and a
+    // missing one would stay NULL.
+    for (size_t j = 0; j < row->len && j < ncol; j++) {
+      d1_database_value_t *w = &row->ptr[j];
+      bindery_d1_value *v = &r->values[i * ncol + j];
+      v->type = (bindery_d1_type)w->tag;
+      switch (w->tag) {
+      case D1_DATABASE_VALUE_INTEGER:
+        v->as.integer = w->val.integer;
+        break;
+      case D1_DATABASE_VALUE_REAL:
+        v->as.real = w->val.real;
+        break;
+      case D1_DATABASE_VALUE_TEXT:
+        v->as.text.ptr = cstr(w->val.text.ptr, w->val.text.len);
+        v->as.text.len = w->val.text.len;
+        break;
+      case D1_DATABASE_VALUE_BLOB:
+        // The host's malloc'd bytes move into the result.
+        if (w->val.blob.len > 0) {
+          v->as.blob.ptr = w->val.blob.ptr;
+          v->as.blob.len = w->val.blob.len;
+          w->val.blob = (bindery_list_u8_t){NULL, 0};
+        }
+        break;
+      default:
+        v->type = BINDERY_D1_NULL;
+        break;
+      }
+    }
+  }
+  d1_database_query_result_free(q);
+}
+
+void bindery_d1_result_free(bindery_d1_result *r) {
+  if (!r) {
+    return;
+  }
+  for (size_t i = 0; i < r->ncolumns; i++) {
+    free(r->columns[i]);
+  }
+  free(r->columns);
+  size_t n = r->nrows * r->ncolumns;
+  for (size_t i = 0; r->values && i < n; i++) {
+    bindery_d1_value *v = &r->values[i];
+    if (v->type == BINDERY_D1_TEXT) {
+      free((char *)v->as.text.ptr);
+    } else if (v->type == BINDERY_D1_BLOB) {
+      free((uint8_t *)v->as.blob.ptr);
+    }
+  }
+  free(r->values);
+  memset(r, 0, sizeof *r);
+}
+
+const bindery_d1_value *bindery_d1_result_row(const bindery_d1_result *r, size_t i) {
+  if (i >= r->nrows || r->ncolumns == 0) {
+    return NULL;
+  }
+  return &r->values[i * r->ncolumns];
+}
+
+long bindery_d1_result_column(const bindery_d1_result *r, const char *name) {
+  for (size_t i = 0; name && i < r->ncolumns; i++) {
+    if (strcmp(r->columns[i], name) == 0) {
+      return (long)i;
+    }
+  }
+  return -1;
+}
+
+const bindery_d1_value *bindery_d1_result_get(const bindery_d1_result *r, size_t i, const char *name) {
+  const bindery_d1_value *row = bindery_d1_result_row(r, i);
+  long c = bindery_d1_result_column(r, name);
+  return row && c >= 0 ? &row[c] : NULL;
+}
+
+// d1_query runs one statement on a database (sess NULL) or in a session.
+static bindery_status d1_query(bindery_d1_database *db, bindery_d1_session *sess, const char *sql,
+                               const bindery_d1_value *params, size_t nparams, bindery_d1_result *result) {
+  memset(result, 0, sizeof *result);
+  if (d1_sql_not_utf8(sql) || d1_params_not_utf8(params, nparams)) {
+    return BINDERY_ERR_INVALID;
+  }
+  scratch sc = {0};
+  d1_database_statement_t stmt = {bindery_string_borrow(sql),
+                                  wit_params(scratch_alloc(&sc, nparams, sizeof(d1_database_value_t)), params, nparams)};
+  d1_database_query_result_t q;
+  d1_database_error_t err;
+  bool ok = sess ? d1_database_session_query(sess->h, stmt, &q, &err) : d1_database_database_query(db->h, stmt, &q, &err);
+  scratch_free(&sc);
+  if (!ok) {
+    return d1_fail(&err);
+  }
+  d1_result(&q, result);
+  return BINDERY_OK;
+}
+
+// d1_batch runs a batch on a database (sess NULL) or in a session.
+static bindery_status d1_batch(bindery_d1_database *db, bindery_d1_session *sess, const bindery_d1_statement *stmts,
+                               size_t n, bindery_d1_result *results) {
+  if (stmts_not_utf8(stmts, n)) {
+    return BINDERY_ERR_INVALID;
+  }
+  scratch sc = {0};
+  d1_database_list_statement_t ws = wit_stmts(&sc, stmts, n);
+  d1_database_list_query_result_t qs;
+  d1_database_error_t err;
+  bool ok = sess ? d1_database_session_batch(sess->h, ws, &qs, &err) : d1_database_database_batch(db->h, ws, &qs, &err);
+  scratch_free(&sc);
+  if (!ok) {
+    return d1_fail(&err);
+  }
+  if (qs.len != n) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "d1: batch of %zu statements returned %zu results", n, qs.len);
+    d1_database_list_query_result_free(&qs);
+    return failc(BINDERY_ERR_FAILED, msg);
+  }
+  for (size_t i = 0; i < n; i++) {
+    d1_result(&qs.ptr[i], &results[i]); // frees the WIT result
+  }
+  if (qs.len > 0) {
+    free(qs.ptr);
+  }
+  return BINDERY_OK;
+}
+
+bindery_status bindery_d1_query(bindery_d1_database *db, const char *sql, const bindery_d1_value *params,
+                                size_t nparams, bindery_d1_result *result) {
+  return d1_query(db, NULL, sql, params, nparams, result);
+}
+
+bindery_status bindery_d1_batch(bindery_d1_database *db, const bindery_d1_statement *stmts, size_t n,
+                                bindery_d1_result *results) {
+  return d1_batch(db, NULL, stmts, n, results);
+}
+
+bindery_status bindery_d1_exec(bindery_d1_database *db, const char *sql, bindery_d1_exec_result *out) {
+  if (d1_sql_not_utf8(sql)) {
+    return BINDERY_ERR_INVALID;
+  }
+  d1_database_exec_result_t r;
+  d1_database_error_t err;
+  if (!d1_database_database_exec(db->h, bindery_string_borrow(sql), &r, &err)) {
+    return d1_fail(&err);
+  }
+  if (out) {
+    out->count = r.count;
+    out->duration = r.duration;
+  }
+  return BINDERY_OK;
+}
+
+bindery_status bindery_d1_session_open(bindery_d1_database *db, const char *constraint_or_bookmark,
+                                       bindery_d1_session **s) {
+  *s = NULL;
+  if (not_utf8("d1: session constraint or bookmark", constraint_or_bookmark)) {
+    return BINDERY_ERR_INVALID;
+  }
+  d1_database_option_string_t c = {0};
+  if (constraint_or_bookmark) {
+    c.is_some = true;
+    c.val = bindery_string_borrow(constraint_or_bookmark);
+  }
+  d1_database_session_t h;
+  d1_database_error_t err;
+  if (!d1_database_database_with_session(db->h, c, &h, &err)) {
+    return d1_fail(&err);
+  }
+  *s = calloc(1, sizeof **s);
+  if (!*s) {
+    abort();
+  }
+  (*s)->h = h;
+  return BINDERY_OK;
+}
+
+bindery_status bindery_d1_session_query(bindery_d1_session *s, const char *sql, const bindery_d1_value *params,
+                                        size_t nparams, bindery_d1_result *result) {
+  return d1_query(NULL, s, sql, params, nparams, result);
+}
+
+bindery_status bindery_d1_session_batch(bindery_d1_session *s, const bindery_d1_statement *stmts, size_t n,
+                                        bindery_d1_result *results) {
+  return d1_batch(NULL, s, stmts, n, results);
+}
+
+const char *bindery_d1_session_bookmark(bindery_d1_session *s) {
+  free(s->bookmark);
+  s->bookmark = NULL;
+  d1_database_option_string_t b = d1_database_session_bookmark(s->h);
+  if (b.is_some) {
+    s->bookmark = cstr(b.val.ptr, b.val.len);
+  }
+  d1_database_option_string_free(&b);
+  return s->bookmark;
+}
+
+void bindery_d1_session_free(bindery_d1_session *s) {
+  if (s) {
+    d1_database_session_drop(s->h);
+    free(s->bookmark);
+    free(s);
   }
 }

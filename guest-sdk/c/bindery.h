@@ -16,9 +16,10 @@
 // the SDK: do not free them. Request strings stay valid until the handler
 // returns; vars and secrets for the life of the instance. Buffers returned
 // through a bindery_bytes (bindery_kv_get, bindery_request_read_all) and
-// R2 results are the caller's: release them with bindery_bytes_free,
+// R2 and D1 results are the caller's: release them with bindery_bytes_free,
 // bindery_r2_object_free, bindery_r2_objects_free, bindery_r2_part_free,
-// bindery_r2_upload_free. Arguments are never kept.
+// bindery_r2_upload_free, bindery_d1_result_free, bindery_d1_session_free.
+// Arguments are never kept.
 //
 // # Errors
 //
@@ -29,8 +30,9 @@
 //
 // Strings cross to the host only as valid UTF-8 (the host would end the
 // request and discard the instance on anything else): a key, binding name,
-// header name, metadata or option string that is not valid UTF-8 (a path
-// decoded from %FF, a header value copied into R2 metadata) is refused with
+// header name, metadata or option string, SQL text, D1 text value or
+// bookmark that is not valid UTF-8 (a path decoded from %FF, a header value
+// copied into R2 metadata) is refused with
 // BINDERY_ERR_INVALID before any host call, and bindery_var finds no
 // variable by such a name.
 //
@@ -53,6 +55,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -84,6 +87,15 @@ typedef enum bindery_status {
   BINDERY_ERR_INVALID_PART = 9,
   // BINDERY_ERR_INVALID_RANGE: an R2 range starts past the end of the object.
   BINDERY_ERR_INVALID_RANGE = 10,
+  // BINDERY_ERR_SQL: SQLite refused or failed a D1 statement (a syntax
+  // error, a missing table, a constraint).
+  BINDERY_ERR_SQL = 11,
+  // BINDERY_ERR_LIMIT: a D1 limit (100 parameters, a 100 KB statement, a
+  // 2 MB value or row, 100 columns, the query time, the database size).
+  BINDERY_ERR_LIMIT = 12,
+  // BINDERY_ERR_REFUSED: a D1 statement would reach outside the database
+  // (ATTACH, VACUUM, a PRAGMA outside D1's list) or control transactions.
+  BINDERY_ERR_REFUSED = 13,
 } bindery_status;
 
 // bindery_errmsg returns the message of the last failed call ("" if none).
@@ -433,6 +445,182 @@ bindery_status bindery_r2_upload_complete(bindery_r2_upload *up, const bindery_r
 bindery_status bindery_r2_upload_abort(bindery_r2_upload *up);
 // bindery_r2_upload_free releases up (the upload itself stays as it is).
 void bindery_r2_upload_free(bindery_r2_upload *up);
+
+// ---- D1 (SQL databases) --------------------------------------------------
+//
+// Mirrors the Workers D1 API (docs/d1.md) in C. D1's all(), run(), first()
+// and raw() are one call here, bindery_d1_query, whose result has the
+// column names, every row and D1's meta; first() is row 0 of it
+// (bindery_d1_result_get), raw() its values. Integers are int64_t
+// throughout, so values beyond 2^53 cross whole.
+//
+//   bindery_d1_database *db;
+//   if (bindery_d1_open("DB", &db) != BINDERY_OK) { ... bindery_errmsg() ... }
+//   bindery_d1_value params[] = {bindery_d1_text("ada"), bindery_d1_int(36)};
+//   bindery_d1_result r;
+//   bindery_status st = bindery_d1_query(db, "SELECT id FROM users WHERE name = ? AND age = ?", params, 2, &r);
+//   if (st == BINDERY_OK) {
+//     const bindery_d1_value *id = bindery_d1_result_get(&r, 0, "id"); // NULL: no row
+//     bindery_d1_result_free(&r);
+//   }
+
+// bindery_d1_type is the type of a SQL value.
+typedef enum bindery_d1_type {
+  BINDERY_D1_NULL = 0,
+  BINDERY_D1_INTEGER = 1, // as.integer: every 64 bits
+  BINDERY_D1_REAL = 2,    // as.real
+  BINDERY_D1_TEXT = 3,    // as.text: UTF-8, len bytes (NUL-terminated in results)
+  BINDERY_D1_BLOB = 4,    // as.blob: len bytes
+} bindery_d1_type;
+
+// bindery_d1_value is a SQL value: a tagged union. Make parameters with
+// bindery_d1_null/int/real/text/textn/blob (they point at your bytes, which
+// must outlive the call); in a result, the result owns the bytes.
+typedef struct bindery_d1_value {
+  bindery_d1_type type;
+  union {
+    int64_t integer;
+    double real;
+    struct {
+      const char *ptr;
+      size_t len;
+    } text;
+    struct {
+      const uint8_t *ptr;
+      size_t len;
+    } blob;
+  } as;
+} bindery_d1_value;
+
+// bindery_d1_null is SQL NULL.
+static inline bindery_d1_value bindery_d1_null(void) {
+  bindery_d1_value v;
+  memset(&v, 0, sizeof v);
+  return v;
+}
+// bindery_d1_int is a 64-bit integer.
+static inline bindery_d1_value bindery_d1_int(int64_t i) {
+  bindery_d1_value v = bindery_d1_null();
+  v.type = BINDERY_D1_INTEGER;
+  v.as.integer = i;
+  return v;
+}
+// bindery_d1_real is a double.
+static inline bindery_d1_value bindery_d1_real(double d) {
+  bindery_d1_value v = bindery_d1_null();
+  v.type = BINDERY_D1_REAL;
+  v.as.real = d;
+  return v;
+}
+// bindery_d1_textn is len bytes of UTF-8 text at s (which may hold NULs).
+static inline bindery_d1_value bindery_d1_textn(const char *s, size_t len) {
+  bindery_d1_value v = bindery_d1_null();
+  v.type = BINDERY_D1_TEXT;
+  v.as.text.ptr = s;
+  v.as.text.len = len;
+  return v;
+}
+// bindery_d1_text is the NUL-terminated UTF-8 text s.
+static inline bindery_d1_value bindery_d1_text(const char *s) { return bindery_d1_textn(s, strlen(s)); }
+// bindery_d1_blob is len bytes at p.
+static inline bindery_d1_value bindery_d1_blob(const void *p, size_t len) {
+  bindery_d1_value v = bindery_d1_null();
+  v.type = BINDERY_D1_BLOB;
+  v.as.blob.ptr = (const uint8_t *)p;
+  v.as.blob.len = len;
+  return v;
+}
+
+// bindery_d1_statement is a statement and its parameters, for `?` and
+// `?NNN` (D1 numbers `?` from 1; named parameters are refused).
+typedef struct bindery_d1_statement {
+  const char *sql;
+  const bindery_d1_value *params;
+  size_t nparams;
+} bindery_d1_statement;
+
+// bindery_d1_meta is D1's result meta, with D1's names.
+typedef struct bindery_d1_meta {
+  double duration; // milliseconds the statement ran
+  uint64_t rows_read;
+  uint64_t rows_written;
+  int64_t last_row_id; // the rowid of the last row inserted, 0 if none
+  uint64_t changes;    // rows the statement changed
+  bool changed_db;     // whether the statement changed the database
+  uint64_t size_after; // the database size in bytes after the statement
+} bindery_d1_meta;
+
+// bindery_d1_result is the result of one statement (D1's D1Result: a
+// failed statement is a status, so success is implied). It owns its
+// strings and values; free it with bindery_d1_result_free.
+typedef struct bindery_d1_result {
+  char **columns; // the column names in order (they may repeat, as SQLite allows)
+  size_t ncolumns;
+  bindery_d1_value *values; // nrows * ncolumns values, row by row (raw())
+  size_t nrows;
+  bindery_d1_meta meta;
+} bindery_d1_result;
+
+// bindery_d1_result_free frees r's columns and values and empties it.
+void bindery_d1_result_free(bindery_d1_result *r);
+// bindery_d1_result_row returns row i's ncolumns values, or NULL past the last row.
+const bindery_d1_value *bindery_d1_result_row(const bindery_d1_result *r, size_t i);
+// bindery_d1_result_column returns the index of the first column named
+// name, or -1.
+long bindery_d1_result_column(const bindery_d1_result *r, const char *name);
+// bindery_d1_result_get returns the value of column name in row i (D1's
+// first(name) for row 0), or NULL when there is no such row or column.
+const bindery_d1_value *bindery_d1_result_get(const bindery_d1_result *r, size_t i, const char *name);
+
+// bindery_d1_exec_result is what bindery_d1_exec did.
+typedef struct bindery_d1_exec_result {
+  uint32_t count;  // the statements it ran
+  double duration; // their total milliseconds
+} bindery_d1_exec_result;
+
+// bindery_d1_database is an open D1 binding. Handles are cached for the
+// life of the instance: never free one.
+typedef struct bindery_d1_database bindery_d1_database;
+
+// bindery_d1_open opens the D1 binding named binding (e.g. "DB").
+bindery_status bindery_d1_open(const char *binding, bindery_d1_database **db);
+// bindery_d1_query runs sql with nparams parameters (params may be NULL
+// when 0) into *result: D1's all(), run(), first() and raw().
+bindery_status bindery_d1_query(bindery_d1_database *db, const char *sql, const bindery_d1_value *params,
+                                size_t nparams, bindery_d1_result *result);
+// bindery_d1_batch runs n statements in one transaction (D1's batch): all
+// take effect, or, on the first error, none does (the message names the
+// statement). On BINDERY_OK, results[0..n) are set (free each); on an
+// error, none is.
+bindery_status bindery_d1_batch(bindery_d1_database *db, const bindery_d1_statement *stmts, size_t n,
+                                bindery_d1_result *results);
+// bindery_d1_exec runs one or more unbound statements separated by
+// semicolons, in order, stopping at the first error (the ones before it
+// stay done); out (may be NULL) receives the count and duration.
+bindery_status bindery_d1_exec(bindery_d1_database *db, const char *sql, bindery_d1_exec_result *out);
+
+// bindery_d1_session is a D1 session (withSession): its reads are never
+// older than its bookmark. Free it with bindery_d1_session_free.
+typedef struct bindery_d1_session bindery_d1_session;
+
+// bindery_d1_session_open starts a session: constraint_or_bookmark NULL
+// or "first-unconstrained" reads from any replica, "first-primary" from
+// the primary, and a bookmark (from bindery_d1_session_bookmark, maybe of
+// an earlier request) from a replica at least that new.
+bindery_status bindery_d1_session_open(bindery_d1_database *db, const char *constraint_or_bookmark,
+                                       bindery_d1_session **s);
+// bindery_d1_session_query is bindery_d1_query in the session.
+bindery_status bindery_d1_session_query(bindery_d1_session *s, const char *sql, const bindery_d1_value *params,
+                                        size_t nparams, bindery_d1_result *result);
+// bindery_d1_session_batch is bindery_d1_batch in the session.
+bindery_status bindery_d1_session_batch(bindery_d1_session *s, const bindery_d1_statement *stmts, size_t n,
+                                        bindery_d1_result *results);
+// bindery_d1_session_bookmark returns the bookmark of the latest commit the
+// session has seen (getBookmark()), or NULL before its first query. The
+// string is the session's, valid until the next call on it.
+const char *bindery_d1_session_bookmark(bindery_d1_session *s);
+// bindery_d1_session_free ends the session.
+void bindery_d1_session_free(bindery_d1_session *s);
 
 #ifdef __cplusplus
 }

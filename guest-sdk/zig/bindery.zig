@@ -35,8 +35,9 @@
 //!
 //! Strings cross to the host only as valid UTF-8 (the host would end the
 //! request and discard the instance on anything else): a key, binding
-//! name, header name, metadata or option that is not valid UTF-8 (a path
-//! decoded from %FF, a header value copied into R2 metadata) is refused
+//! name, header name, metadata or option, SQL text, D1 text value or
+//! bookmark that is not valid UTF-8 (a path decoded from %FF, a header
+//! value copied into R2 metadata) is refused
 //! with error.InvalidArgument before any host call, and vars finds no
 //! variable by such a name.
 //!
@@ -104,6 +105,15 @@ pub const Error = error{
     InvalidPart,
     /// An R2 range starts past the end of the object.
     InvalidRange,
+    /// SQLite refused or failed a D1 statement (a syntax error, a missing
+    /// table, a constraint).
+    Sql,
+    /// A D1 limit: 100 parameters, a 100 KB statement, a 2 MB value or
+    /// row, 100 columns, the query time, the database size.
+    LimitExceeded,
+    /// A D1 statement would reach outside the database (ATTACH, VACUUM, a
+    /// PRAGMA outside D1's list) or control transactions (BEGIN, COMMIT).
+    Refused,
 };
 
 var last_error: std.ArrayList(u8) = .empty;
@@ -190,6 +200,20 @@ fn r2Fail(e: *c.r2_bucket_error_t) Error {
         => error.InvalidPart,
         else => error.Failed,
     };
+    return failWith(err, str(e.val.internal));
+}
+
+fn d1Fail(e: *c.d1_database_error_t) Error {
+    defer c.d1_database_error_free(e);
+    const err: Error = switch (e.tag) {
+        c.D1_DATABASE_ERROR_NO_SUCH_DATABASE => error.NoSuchBinding,
+        c.D1_DATABASE_ERROR_SQL => error.Sql,
+        c.D1_DATABASE_ERROR_LIMIT => error.LimitExceeded,
+        c.D1_DATABASE_ERROR_REFUSED => error.Refused,
+        c.D1_DATABASE_ERROR_INVALID_ARGUMENT => error.InvalidArgument,
+        else => error.Failed,
+    };
+    // Every case carries its message as the same string member.
     return failWith(err, str(e.val.internal));
 }
 
@@ -1533,6 +1557,478 @@ pub const r2 = struct {
         pub fn abort(w: *PartWriter) void {
             if (!w.done) c.r2_bucket_part_writer_drop(w.handle);
             w.done = true;
+        }
+    };
+};
+
+// ---- D1 --------------------------------------------------------------------
+
+/// d1 is Cloudflare D1: a SQL database (SQLite) per binding in the
+/// Worker's config. It mirrors the Workers D1 API (docs/d1.md) in Zig's
+/// idiom:
+///
+///     const db = try bindery.d1.open("DB");
+///     const row = try db.prepare("SELECT id, title FROM todos WHERE id = ?")
+///         .bind(&.{.{ .integer = 1 }})
+///         .first(req.arena) orelse return res.text(404, "no such todo");
+///     // row.get("title").?.text
+///
+/// Integers are i64 throughout, so values beyond 2^53 cross whole.
+/// Results that own memory take an allocator and have deinit (or
+/// freeResults / freeRows); parameters are read during the call and never
+/// kept. Failures are bindery.Error: Sql, LimitExceeded, Refused,
+/// InvalidArgument (a named parameter, a bad bookmark), NoSuchBinding.
+pub const d1 = struct {
+    const opened = Opened(c.d1_database_database_t);
+
+    /// Value is a SQL value as SQLite stores it.
+    pub const Value = union(enum) {
+        null,
+        /// Every 64 bits.
+        integer: i64,
+        real: f64,
+        /// UTF-8 text.
+        text: []const u8,
+        blob: []const u8,
+
+        /// toWit views v as a WIT value (no copy).
+        fn toWit(v: Value) c.d1_database_value_t {
+            var w: c.d1_database_value_t = .{};
+            switch (v) {
+                .null => w.tag = c.D1_DATABASE_VALUE_NULL,
+                .integer => |i| {
+                    w.tag = c.D1_DATABASE_VALUE_INTEGER;
+                    w.val.integer = i;
+                },
+                .real => |r| {
+                    w.tag = c.D1_DATABASE_VALUE_REAL;
+                    w.val.real = r;
+                },
+                .text => |t| {
+                    w.tag = c.D1_DATABASE_VALUE_TEXT;
+                    w.val.text = wit(t);
+                },
+                .blob => |b| {
+                    w.tag = c.D1_DATABASE_VALUE_BLOB;
+                    w.val.blob = witBytes(b);
+                },
+            }
+            return w;
+        }
+
+        /// from copies the WIT value w into allocator's memory.
+        fn from(allocator: Allocator, w: *const c.d1_database_value_t) Allocator.Error!Value {
+            return switch (w.tag) {
+                c.D1_DATABASE_VALUE_INTEGER => .{ .integer = w.val.integer },
+                c.D1_DATABASE_VALUE_REAL => .{ .real = w.val.real },
+                c.D1_DATABASE_VALUE_TEXT => .{ .text = try allocator.dupe(u8, str(w.val.text)) },
+                c.D1_DATABASE_VALUE_BLOB => .{ .blob = try allocator.dupe(u8, str(.{ .ptr = w.val.blob.ptr, .len = w.val.blob.len })) },
+                else => .null,
+            };
+        }
+
+        /// dupe copies v's bytes into allocator's memory.
+        pub fn dupe(v: Value, allocator: Allocator) Allocator.Error!Value {
+            return switch (v) {
+                .text => |t| .{ .text = try allocator.dupe(u8, t) },
+                .blob => |b| .{ .blob = try allocator.dupe(u8, b) },
+                else => v,
+            };
+        }
+
+        /// deinit frees the bytes of a value the SDK returned.
+        pub fn deinit(v: Value, allocator: Allocator) void {
+            switch (v) {
+                .text, .blob => |b| allocator.free(b),
+                else => {},
+            }
+        }
+    };
+
+    /// Meta is D1's result meta, with D1's names.
+    pub const Meta = struct {
+        /// Milliseconds the statement ran.
+        duration: f64,
+        rows_read: u64,
+        rows_written: u64,
+        /// The rowid of the last row inserted, 0 if none.
+        last_row_id: i64,
+        /// Rows the statement changed.
+        changes: u64,
+        /// Whether the statement changed the database.
+        changed_db: bool,
+        /// The database size in bytes after the statement.
+        size_after: u64,
+    };
+
+    /// Result is the result of one statement (D1's D1Result; a failed
+    /// statement is an error, so success is implied), in memory the caller
+    /// owns: free it with deinit.
+    pub const Result = struct {
+        /// The column names in order (they may repeat, as SQLite allows).
+        columns: [][]u8,
+        /// Each row's values, in column order.
+        rows: [][]Value,
+        meta: Meta,
+
+        fn from(allocator: Allocator, q: *const c.d1_database_query_result_t) Allocator.Error!Result {
+            const m = q.meta;
+            var r: Result = .{ .columns = &.{}, .rows = &.{}, .meta = .{
+                .duration = m.duration,
+                .rows_read = m.rows_read,
+                .rows_written = m.rows_written,
+                .last_row_id = m.last_row_id,
+                .changes = m.changes,
+                .changed_db = m.changed_db,
+                .size_after = m.size_after,
+            } };
+            const wcols = if (q.columns.len == 0) &[_]c.bindery_string_t{} else q.columns.ptr[0..q.columns.len];
+            const wrows = if (q.rows.len == 0) &[_]c.d1_database_list_value_t{} else q.rows.ptr[0..q.rows.len];
+            const cols = try allocator.alloc([]u8, wcols.len);
+            var n: usize = 0;
+            errdefer {
+                for (cols[0..n]) |col| allocator.free(col);
+                allocator.free(cols);
+            }
+            while (n < wcols.len) : (n += 1) cols[n] = try allocator.dupe(u8, str(wcols[n]));
+            const rows = try allocator.alloc([]Value, wrows.len);
+            var i: usize = 0;
+            errdefer {
+                for (rows[0..i]) |row| freeValues(allocator, row);
+                allocator.free(rows);
+            }
+            while (i < wrows.len) : (i += 1) {
+                const wr = if (wrows[i].len == 0) &[_]c.d1_database_value_t{} else wrows[i].ptr[0..wrows[i].len];
+                const row = try allocator.alloc(Value, wr.len);
+                var j: usize = 0;
+                errdefer {
+                    for (row[0..j]) |v| v.deinit(allocator);
+                    allocator.free(row);
+                }
+                while (j < wr.len) : (j += 1) row[j] = try Value.from(allocator, &wr[j]);
+                rows[i] = row;
+            }
+            r.columns = cols;
+            r.rows = rows;
+            return r;
+        }
+
+        /// column returns the index of the first column named name, or null.
+        pub fn column(r: *const Result, name: []const u8) ?usize {
+            return columnIndex(r.columns, name);
+        }
+
+        /// get returns the value of column name in row i, or null when
+        /// there is no such row or column.
+        pub fn get(r: *const Result, i: usize, name: []const u8) ?Value {
+            if (i >= r.rows.len) return null;
+            const k = r.column(name) orelse return null;
+            return if (k < r.rows[i].len) r.rows[i][k] else null;
+        }
+
+        /// deinit frees the columns and rows.
+        pub fn deinit(r: *Result, allocator: Allocator) void {
+            for (r.columns) |col| allocator.free(col);
+            allocator.free(r.columns);
+            for (r.rows) |row| freeValues(allocator, row);
+            allocator.free(r.rows);
+            r.* = undefined;
+        }
+    };
+
+    /// Row is one row with its column names (D1's first()), in memory the
+    /// caller owns: free it with deinit.
+    pub const Row = struct {
+        columns: [][]u8,
+        values: []Value,
+
+        /// get returns the value of the column name, or null when the row
+        /// has no such column.
+        pub fn get(row: *const Row, name: []const u8) ?Value {
+            const k = columnIndex(row.columns, name) orelse return null;
+            return if (k < row.values.len) row.values[k] else null;
+        }
+
+        /// deinit frees the row.
+        pub fn deinit(row: *Row, allocator: Allocator) void {
+            for (row.columns) |col| allocator.free(col);
+            allocator.free(row.columns);
+            freeValues(allocator, row.values);
+            row.* = undefined;
+        }
+    };
+
+    /// ExecResult is what exec did.
+    pub const ExecResult = struct {
+        /// The statements it ran.
+        count: u32,
+        /// Their total milliseconds.
+        duration: f64,
+    };
+
+    /// RawOptions are raw's options.
+    pub const RawOptions = struct {
+        /// Put the column names (as text values) before the rows.
+        column_names: bool = false,
+    };
+
+    fn columnIndex(columns: []const []const u8, name: []const u8) ?usize {
+        for (columns, 0..) |col, i| if (std.mem.eql(u8, col, name)) return i;
+        return null;
+    }
+
+    fn freeValues(allocator: Allocator, values: []Value) void {
+        for (values) |v| v.deinit(allocator);
+        allocator.free(values);
+    }
+
+    /// freeRows frees what Statement.raw returned.
+    pub fn freeRows(allocator: Allocator, rows: [][]Value) void {
+        for (rows) |row| freeValues(allocator, row);
+        allocator.free(rows);
+    }
+
+    /// freeResults frees what batch returned.
+    pub fn freeResults(allocator: Allocator, results: []Result) void {
+        for (results) |*r| r.deinit(allocator);
+        allocator.free(results);
+    }
+
+    /// open returns the database bound to binding (e.g. "DB"); handles are
+    /// cached for the life of the instance.
+    pub fn open(binding: []const u8) Error!Database {
+        if (opened.find(binding)) |h| return .{ .handle = h };
+        try checkUtf8("d1: binding name", binding);
+        var h: c.d1_database_database_t = undefined;
+        var err: c.d1_database_error_t = undefined;
+        if (!c.d1_database_database_open(wit(binding), &h, &err)) return d1Fail(&err);
+        try opened.remember(binding, h);
+        return .{ .handle = h };
+    }
+
+    /// Target is where a statement runs: the database or a session.
+    const Target = union(enum) {
+        database: c.d1_database_database_t,
+        session: c.d1_database_session_t,
+    };
+
+    /// checkStatement refuses SQL or text parameters that are not UTF-8.
+    fn checkStatement(sql: []const u8, params: []const Value) Error!void {
+        try checkUtf8("d1: SQL", sql);
+        for (params, 1..) |p, i| switch (p) {
+            .text => |t| if (!std.unicode.utf8ValidateSlice(t)) {
+                return failFmt(error.InvalidArgument, "d1: text parameter {d} \"{f}\" is not valid UTF-8", .{ i, std.zig.fmtString(t[0..@min(t.len, 64)]) });
+            },
+            else => {},
+        };
+    }
+
+    /// Statement is a prepared statement (D1's D1PreparedStatement): bind
+    /// parameters, then all, run, first or raw. It borrows sql and the
+    /// parameters, which must outlive it.
+    pub const Statement = struct {
+        target: Target,
+        sql: []const u8,
+        params: []const Value = &.{},
+
+        /// bind returns the statement with params for `?` and `?NNN` (D1
+        /// numbers `?` from 1; named parameters are error.InvalidArgument):
+        ///
+        ///     stmt.bind(&.{ .{ .text = "ada" }, .{ .integer = 36 }, .null })
+        pub fn bind(s: Statement, params: []const Value) Statement {
+            var b = s;
+            b.params = params;
+            return b;
+        }
+
+        /// all runs the statement and returns every row (D1's all()).
+        pub fn all(s: Statement, allocator: Allocator) Error!Result {
+            try checkStatement(s.sql, s.params);
+            const vs = try gpa.alloc(c.d1_database_value_t, s.params.len);
+            defer gpa.free(vs);
+            for (s.params, vs) |p, *w| w.* = p.toWit();
+            const stmt: c.d1_database_statement_t = .{
+                .sql = wit(s.sql),
+                .params_ = .{ .ptr = if (vs.len == 0) null else vs.ptr, .len = vs.len },
+            };
+            var q: c.d1_database_query_result_t = undefined;
+            var err: c.d1_database_error_t = undefined;
+            const ok = switch (s.target) {
+                .database => |h| c.d1_database_database_query(h, stmt, &q, &err),
+                .session => |h| c.d1_database_session_query(h, stmt, &q, &err),
+            };
+            if (!ok) return d1Fail(&err);
+            defer c.d1_database_query_result_free(&q);
+            return try Result.from(allocator, &q);
+        }
+
+        /// run is all (D1's run(): the same D1Result).
+        pub fn run(s: Statement, allocator: Allocator) Error!Result {
+            return s.all(allocator);
+        }
+
+        /// first returns the first row, or null when there is none (D1's
+        /// first()).
+        pub fn first(s: Statement, allocator: Allocator) Error!?Row {
+            var r = try s.all(allocator);
+            if (r.rows.len == 0) {
+                r.deinit(allocator);
+                return null;
+            }
+            for (r.rows[1..]) |row| freeValues(allocator, row);
+            const row: Row = .{ .columns = r.columns, .values = r.rows[0] };
+            allocator.free(r.rows);
+            return row;
+        }
+
+        /// firstValue returns column of the first row, or null when there
+        /// is no row (D1's first(column)); a row without that column is
+        /// error.InvalidArgument, "D1_COLUMN_NOTFOUND: Column not found
+        /// (column)", as in D1.
+        pub fn firstValue(s: Statement, allocator: Allocator, column: []const u8) Error!?Value {
+            var r = try s.all(allocator);
+            defer r.deinit(allocator);
+            if (r.rows.len == 0) return null;
+            const k = r.column(column) orelse
+                return failFmt(error.InvalidArgument, "D1_COLUMN_NOTFOUND: Column not found ({s})", .{column});
+            return try r.rows[0][k].dupe(allocator);
+        }
+
+        /// raw returns the rows as arrays of values (D1's raw()), the
+        /// column names first as text values with .column_names; free them
+        /// with freeRows.
+        pub fn raw(s: Statement, allocator: Allocator, opts: RawOptions) Error![][]Value {
+            var r = try s.all(allocator);
+            if (!opts.column_names) {
+                for (r.columns) |col| allocator.free(col);
+                allocator.free(r.columns);
+                return r.rows;
+            }
+            defer r.deinit(allocator);
+            const rows = try allocator.alloc([]Value, r.rows.len + 1);
+            const names = allocator.alloc(Value, r.columns.len) catch |e| {
+                allocator.free(rows);
+                return e;
+            };
+            // The names and the rows move into rows; r keeps nothing.
+            for (r.columns, names) |col, *v| v.* = .{ .text = col };
+            allocator.free(r.columns);
+            rows[0] = names;
+            @memcpy(rows[1..], r.rows);
+            allocator.free(r.rows);
+            r.columns = &.{};
+            r.rows = &.{};
+            return rows;
+        }
+    };
+
+    /// runBatch runs stmts in one transaction on target.
+    fn runBatch(target: Target, allocator: Allocator, stmts: []const Statement) Error![]Result {
+        var nparams: usize = 0;
+        for (stmts) |s| {
+            try checkStatement(s.sql, s.params);
+            nparams += s.params.len;
+        }
+        const ws = try gpa.alloc(c.d1_database_statement_t, stmts.len);
+        defer gpa.free(ws);
+        const vs = try gpa.alloc(c.d1_database_value_t, nparams);
+        defer gpa.free(vs);
+        var k: usize = 0;
+        for (stmts, ws) |s, *w| {
+            const ps = vs[k .. k + s.params.len];
+            for (s.params, ps) |p, *v| v.* = p.toWit();
+            k += s.params.len;
+            w.* = .{ .sql = wit(s.sql), .params_ = .{ .ptr = if (ps.len == 0) null else ps.ptr, .len = ps.len } };
+        }
+        const list: c.d1_database_list_statement_t = .{ .ptr = if (ws.len == 0) null else ws.ptr, .len = ws.len };
+        var qs: c.d1_database_list_query_result_t = undefined;
+        var err: c.d1_database_error_t = undefined;
+        const ok = switch (target) {
+            .database => |h| c.d1_database_database_batch(h, list, &qs, &err),
+            .session => |h| c.d1_database_session_batch(h, list, &qs, &err),
+        };
+        if (!ok) return d1Fail(&err);
+        defer c.d1_database_list_query_result_free(&qs);
+        const wq = if (qs.len == 0) &[_]c.d1_database_query_result_t{} else qs.ptr[0..qs.len];
+        const out = try allocator.alloc(Result, wq.len);
+        var n: usize = 0;
+        errdefer {
+            for (out[0..n]) |*r| r.deinit(allocator);
+            allocator.free(out);
+        }
+        while (n < wq.len) : (n += 1) out[n] = try Result.from(allocator, &wq[n]);
+        return out;
+    }
+
+    /// Database is an open D1 binding (D1's D1Database).
+    pub const Database = struct {
+        handle: c.d1_database_database_t,
+
+        /// prepare returns a statement of sql (D1's prepare).
+        pub fn prepare(db: Database, sql: []const u8) Statement {
+            return .{ .target = .{ .database = db.handle }, .sql = sql };
+        }
+
+        /// batch runs the statements in one transaction (D1's batch): all
+        /// take effect, or on the first error none does and the error
+        /// names the statement. Free the results with freeResults.
+        pub fn batch(db: Database, allocator: Allocator, stmts: []const Statement) Error![]Result {
+            return runBatch(.{ .database = db.handle }, allocator, stmts);
+        }
+
+        /// exec runs one or more unbound statements separated by
+        /// semicolons, in order, stopping at the first error (the ones
+        /// before it stay done).
+        pub fn exec(db: Database, sql: []const u8) Error!ExecResult {
+            try checkUtf8("d1: SQL", sql);
+            var r: c.d1_database_exec_result_t = undefined;
+            var err: c.d1_database_error_t = undefined;
+            if (!c.d1_database_database_exec(db.handle, wit(sql), &r, &err)) return d1Fail(&err);
+            return .{ .count = r.count, .duration = r.duration };
+        }
+
+        /// withSession starts a session (D1's withSession): null or
+        /// "first-unconstrained" reads from any replica, "first-primary"
+        /// from the primary, and a bookmark from a replica at least that
+        /// new. deinit ends it.
+        pub fn withSession(db: Database, constraint_or_bookmark: ?[]const u8) Error!Session {
+            try checkUtf8Opt("d1: session constraint or bookmark", constraint_or_bookmark);
+            const o: c.d1_database_option_string_t = if (constraint_or_bookmark) |b| .{ .is_some = true, .val = wit(b) } else .{};
+            var h: c.d1_database_session_t = undefined;
+            var err: c.d1_database_error_t = undefined;
+            if (!c.d1_database_database_with_session(db.handle, o, &h, &err)) return d1Fail(&err);
+            return .{ .handle = h };
+        }
+    };
+
+    /// Session is a D1 session (D1's D1DatabaseSession): its reads are
+    /// never older than its bookmark.
+    pub const Session = struct {
+        handle: c.d1_database_session_t,
+
+        /// prepare returns a statement of sql that runs in the session.
+        pub fn prepare(s: Session, sql: []const u8) Statement {
+            return .{ .target = .{ .session = s.handle }, .sql = sql };
+        }
+
+        /// batch is Database.batch in the session.
+        pub fn batch(s: Session, allocator: Allocator, stmts: []const Statement) Error![]Result {
+            return runBatch(.{ .session = s.handle }, allocator, stmts);
+        }
+
+        /// bookmark returns the bookmark of the latest commit the session
+        /// has seen (D1's getBookmark()), or null before its first query.
+        pub fn bookmark(s: Session, allocator: Allocator) Allocator.Error!?[]u8 {
+            var b = c.d1_database_session_bookmark(s.handle);
+            defer c.d1_database_option_string_free(&b);
+            if (!b.is_some) return null;
+            return try allocator.dupe(u8, str(b.val));
+        }
+
+        /// deinit ends the session.
+        pub fn deinit(s: *Session) void {
+            c.d1_database_session_drop(s.handle);
+            s.* = undefined;
         }
     };
 };

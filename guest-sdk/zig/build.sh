@@ -53,7 +53,7 @@ zig="$(find_zig)" || exit 3
 
 # translate: the generated headers as the Zig module "c", into $1.
 translate() {
-  printf '#include "http_handler.h"\n#include "kv_store.h"\n#include "r2_bucket.h"\n#include "config_vars.h"\n' >"$1/c.h"
+  printf '#include "http_handler.h"\n#include "kv_store.h"\n#include "r2_bucket.h"\n#include "config_vars.h"\n#include "d1_database.h"\n' >"$1/c.h"
   "$zig" translate-c -target wasm32-wasi -lc -I"$gen" "$1/c.h" >"$1/c.zig"
 }
 

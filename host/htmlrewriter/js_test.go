@@ -17,6 +17,7 @@ import (
 
 	"github.com/bindery-run/bindery/abi"
 	cacheapi "github.com/bindery-run/bindery/bindings/cache"
+	"github.com/bindery-run/bindery/bindings/d1"
 	"github.com/bindery-run/bindery/bindings/kv"
 	"github.com/bindery-run/bindery/bindings/r2"
 	"github.com/bindery-run/bindery/bindings/state"
@@ -59,7 +60,7 @@ func newWorker(t *testing.T, js *jsbuild.Worker, logs io.Writer) *host.Worker {
 	ctx := context.Background()
 	rt, err := host.NewRuntime(ctx, host.RuntimeConfig{
 		CacheDir:   filepath.Join(userCache(), "bindery-test", "wazero"),
-		Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT(), cacheapi.WIT()},
+		Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT(), cacheapi.WIT(), d1.WIT()},
 		Logger:     slog.New(slog.NewTextHandler(logs, nil)),
 	})
 	if err != nil {

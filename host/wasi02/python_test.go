@@ -13,6 +13,7 @@ import (
 
 	"github.com/bindery-run/bindery/abi"
 	cacheapi "github.com/bindery-run/bindery/bindings/cache"
+	"github.com/bindery-run/bindery/bindings/d1"
 	"github.com/bindery-run/bindery/bindings/kv"
 	"github.com/bindery-run/bindery/bindings/r2"
 	"github.com/bindery-run/bindery/bindings/vars"
@@ -55,7 +56,7 @@ func TestPythonWorker(t *testing.T) {
 	newWorker := func() (*host.Worker, time.Duration) {
 		rt, err := host.NewRuntime(ctx, host.RuntimeConfig{
 			CacheDir:   cache,
-			Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT(), cacheapi.WIT()},
+			Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT(), cacheapi.WIT(), d1.WIT()},
 			Logger:     slog.New(slog.NewTextHandler(logs, nil)),
 		})
 		if err != nil {

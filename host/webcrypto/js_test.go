@@ -27,6 +27,7 @@ import (
 
 	"github.com/bindery-run/bindery/abi"
 	cacheapi "github.com/bindery-run/bindery/bindings/cache"
+	"github.com/bindery-run/bindery/bindings/d1"
 	"github.com/bindery-run/bindery/bindings/kv"
 	"github.com/bindery-run/bindery/bindings/r2"
 	"github.com/bindery-run/bindery/bindings/vars"
@@ -51,7 +52,7 @@ func jsWorker(t *testing.T) (*host.Worker, *testutil.SyncBuffer) {
 	logs := &testutil.SyncBuffer{}
 	rt, err := host.NewRuntime(ctx, host.RuntimeConfig{
 		CacheDir:   filepath.Join(userCache(), "bindery-test", "wazero"),
-		Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT(), cacheapi.WIT()},
+		Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT(), cacheapi.WIT(), d1.WIT()},
 		Logger:     slog.New(slog.NewTextHandler(logs, nil)),
 	})
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/bindery-run/bindery/abi"
 	cacheapi "github.com/bindery-run/bindery/bindings/cache"
+	"github.com/bindery-run/bindery/bindings/d1"
 	"github.com/bindery-run/bindery/bindings/kv"
 	"github.com/bindery-run/bindery/bindings/r2"
 	"github.com/bindery-run/bindery/bindings/vars"
@@ -44,7 +45,7 @@ func runtime(t testing.TB, logs *testutil.SyncBuffer) *host.Runtime {
 	cache, _ := os.UserCacheDir()
 	rt, err := host.NewRuntime(context.Background(), host.RuntimeConfig{
 		CacheDir:   filepath.Join(cache, "bindery-test", "wazero"),
-		Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT(), cacheapi.WIT()},
+		Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT(), cacheapi.WIT(), d1.WIT()},
 		Logger:     slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err != nil {

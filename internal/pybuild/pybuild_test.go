@@ -14,6 +14,7 @@ import (
 
 	"github.com/bindery-run/bindery/abi"
 	cacheapi "github.com/bindery-run/bindery/bindings/cache"
+	"github.com/bindery-run/bindery/bindings/d1"
 	"github.com/bindery-run/bindery/bindings/kv"
 	"github.com/bindery-run/bindery/bindings/r2"
 	"github.com/bindery-run/bindery/bindings/vars"
@@ -289,7 +290,7 @@ class Default(WorkerEntrypoint):
 	}
 
 	ctx := context.Background()
-	rt, err := host.NewRuntime(ctx, host.RuntimeConfig{Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT(), cacheapi.WIT()}})
+	rt, err := host.NewRuntime(ctx, host.RuntimeConfig{Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT(), cacheapi.WIT(), d1.WIT()}})
 	if err != nil {
 		t.Fatal(err)
 	}

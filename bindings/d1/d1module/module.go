@@ -1,7 +1,8 @@
 // Package d1module is the D1 binding as a module (see package bindings):
 // the wrangler key d1_databases, one SQLite file per database under the
 // data directory (d1/<database_id>.sqlite, in WAL mode, so the sqlite3
-// CLI opens it), and the bindery:d1/database interface.
+// CLI opens it), the bindery:d1/database interface, the D1 routes of the
+// admin API and their client, and the `bindery d1` command.
 //
 // A config declares databases as wrangler does:
 //
@@ -16,8 +17,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 
 	"github.com/bindery-run/bindery/abi"
 	"github.com/bindery-run/bindery/bindings"
@@ -102,8 +106,42 @@ func Module() bindings.Module {
 		Config:      []string{Key},
 		ParseConfig: parse,
 		Describe:    describe,
-		Open:        open,
+		Flags: []bindings.Flag{{
+			Name:    MaxSizeFlag,
+			Usage:   "largest size of each D1 database, a `SIZE` such as 500MB, 10GB or 1GiB, or \"none\" (D1's paid plan allows 10GB)",
+			Default: "10GB",
+			Check:   func(v string) error { _, err := ParseSize(v); return err },
+		}},
+		Open:    open,
+		Command: command(),
 	}
+}
+
+// MaxSizeFlag is the bindery dev flag of the databases' size limit.
+const MaxSizeFlag = "d1-max-size"
+
+// ParseSize parses a database size limit: a whole number of bytes with
+// an optional unit (B, KB, MB, GB, TB in powers of 1000; KiB, MiB, GiB,
+// TiB in powers of 1024; any case), or "none" for no limit (-1).
+func ParseSize(s string) (int64, error) {
+	if strings.EqualFold(s, "none") {
+		return -1, nil
+	}
+	i := strings.IndexFunc(s, func(r rune) bool { return r < '0' || r > '9' })
+	if i < 0 {
+		i = len(s)
+	}
+	units := map[string]int64{"": 1, "b": 1, "kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12,
+		"kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40}
+	mult, ok := units[strings.ToLower(strings.TrimSpace(s[i:]))]
+	n, err := strconv.ParseInt(s[:i], 10, 64)
+	if i == 0 || !ok || err != nil || n > math.MaxInt64/mult {
+		return 0, fmt.Errorf("want a size such as 500MB, 10GB or 1GiB, or none")
+	}
+	if n*mult < 4096 {
+		return 0, fmt.Errorf("want at least 4KiB (one SQLite page)")
+	}
+	return n * mult, nil
 }
 
 // parse decodes d1_databases.
@@ -154,13 +192,22 @@ func describe(env bindings.Env) []string {
 
 // open opens (creating) the databases the config declares and binds them.
 func open(ctx context.Context, env bindings.Env) (*bindings.Opened, error) {
-	dbs := map[string]*d1.Database{}
+	dbs := map[string]*d1.Database{}  // by binding
+	byID := map[string]*d1.Database{} // by local id, for the admin API
 	closeAll := func() error {
 		var errs []error
 		for _, db := range dbs {
 			errs = append(errs, db.Close())
 		}
 		return errors.Join(errs...)
+	}
+	opts := d1.Options{}
+	if v, ok := env.Flags[MaxSizeFlag]; ok {
+		n, err := ParseSize(v)
+		if err != nil {
+			return nil, fmt.Errorf("--%s %q: %w", MaxSizeFlag, v, err)
+		}
+		opts.MaxSize = n
 	}
 	for i, d := range Databases(env.Config) {
 		path, err := d.Path(env.State.Dir())
@@ -169,16 +216,18 @@ func open(ctx context.Context, env bindings.Env) (*bindings.Opened, error) {
 		}
 		var db *d1.Database
 		if err == nil {
-			db, err = d1.Open(ctx, path, d1.Options{})
+			db, err = d1.Open(ctx, path, opts)
 		}
 		if err != nil {
 			closeAll()
 			return nil, fmt.Errorf("%s[%d] (binding %s): %w", Key, i, d.Binding, err)
 		}
 		dbs[d.Binding] = db
+		byID[d.LocalID()] = db
 	}
 	return &bindings.Opened{
 		Bindings: []bindings.Binding{d1.NewBinding(dbs)},
+		Routes:   Routes(byID),
 		Close:    closeAll,
 	}, nil
 }

@@ -264,6 +264,9 @@ func testAuthorizer(t *testing.T, open Open) {
 		{"SELECT * FROM pragma_journal_mode", "PRAGMA journal_mode"},
 		{"PRAGMA main.max_page_count=1", "PRAGMA max_page_count"},
 		{"PRAGMA page_size=8192", "PRAGMA page_size"},
+		{"PRAGMA data_version", "PRAGMA data_version"},
+		{"PRAGMA main.data_version", "PRAGMA data_version"},
+		{"SELECT * FROM pragma_data_version", "PRAGMA data_version"},
 		{"WITH x AS (SELECT 1) DELETE FROM sqlite_master", "sqlite_master"},
 		{"SELECT load_extension('x')", "load_extension"},
 		{"PRAGMA journal_mode=DELETE", "PRAGMA journal_mode"},
@@ -293,7 +296,10 @@ func testAuthorizer(t *testing.T, open Open) {
 		"SELECT * FROM pragma_table_info('a')",
 		"SELECT json_extract('{\"a\":1}', '$.a')",
 		"CREATE VIRTUAL TABLE fts USING fts5(body)",
+		"INSERT INTO fts VALUES ('hello world')", // FTS5 reads PRAGMA data_version itself
+		"SELECT * FROM fts WHERE fts MATCH 'hello'",
 		"CREATE VIRTUAL TABLE rt USING rtree(id, minx, maxx)",
+		"INSERT INTO rt VALUES (1, 0.5, 2.5)",
 		"ANALYZE",
 	}
 	for _, sql := range allowed {

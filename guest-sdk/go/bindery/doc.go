@@ -1,7 +1,9 @@
 // Package bindery is the Go SDK for Bindery Workers: a Worker is a Go
 // program built for GOOS=wasip1 as a reactor that serves HTTP through a
-// standard net/http Handler and reaches its bindings (KV namespaces,
-// variables, secrets) by the names its wrangler.toml gives them.
+// standard net/http Handler and reaches its bindings (KV namespaces, R2
+// buckets, D1 databases, variables, secrets) by the names its
+// wrangler.toml gives them. D1 is also a database/sql driver, in the
+// package bindery/d1sql; docs/sdk-go.md is the guide.
 //
 //	package main
 //
@@ -50,8 +52,10 @@
 //     option or binding name that is not (a path decoded from %FF, a
 //     header value copied into R2 metadata) is refused by the SDK with
 //     the typed error (ErrInvalidKey, ErrInvalidArgument), as are numbers
-//     out of range (a negative TTL, a list limit beyond 32 bits): the
-//     host never sees them.
+//     out of range (a negative TTL, a list limit beyond 32 bits, a uint64
+//     bound to a D1 statement beyond int64): the host never sees them.
+//     So are D1's SQL text, text values and bookmarks (ErrInvalidArgument:
+//     bind bytes as []byte).
 //   - http.ServeMux cleans request paths and redirects ("/files/a//b" is
 //     answered with a 307 to "/files/a/b", which clients follow with the
 //     same method). KV and R2 keys are opaque: a route that carries a key

@@ -4,7 +4,6 @@ package bindery
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -12,23 +11,6 @@ import (
 
 	"github.com/bindery-run/bindery/guest-sdk/go/internal/cabi"
 	"github.com/bindery-run/bindery/guest-sdk/go/internal/wit/kvwit"
-)
-
-// Errors a KV or R2 operation can return; match them with errors.Is. The
-// error itself carries the host's message, which names the key and limit.
-var (
-	// ErrNotFound is returned for a missing key (KV Get, R2 Head and Get).
-	ErrNotFound = errors.New("not found")
-	// ErrNoSuchNamespace means the config grants no KV binding of that name.
-	ErrNoSuchNamespace = errors.New("kv: no such namespace")
-	// ErrInvalidKey means a key is empty, too long, or otherwise not allowed.
-	ErrInvalidKey = errors.New("invalid key")
-	// ErrTooLarge means a value, object, metadata or batch is over its limit.
-	ErrTooLarge = errors.New("too large")
-	// ErrInvalidArgument means an option is out of range.
-	ErrInvalidArgument = errors.New("invalid argument")
-	// ErrInternal means the host's store failed.
-	ErrInternal = errors.New("internal error")
 )
 
 // KVError is an error from a KV operation; it matches one of the Err

@@ -28,6 +28,8 @@ import { Namespace } from 'bindery:kv/store@0.1.0';
 import { Bucket } from 'bindery:r2/bucket@0.1.0';
 import * as vars from 'bindery:config/vars@0.1.0';
 import { formatError, installConsole } from './console.js';
+import { BindingError } from './errors.js';
+import { openD1, releaseD1Sessions } from './d1.js';
 
 installConsole();
 import './crypto.js'; // crypto.subtle, CryptoKey, crypto.DigestStream on the host's crypto
@@ -46,14 +48,8 @@ const SPLICE_ALL = 1n << 62n;
 // body or an R2 put value that is one of these moves inside the host
 // (splice), not through JS.
 
-/** Error is a Bindery binding's error: `code` is the WIT case (e.g. "invalid-key"). */
-export class BindingError extends Error {
-  constructor(code, message) {
-    super(message ? `${code}: ${message}` : code);
-    this.name = 'BindingError';
-    this.code = code;
-  }
-}
+export { BindingError };
+export { D1Database, D1DatabaseSession, D1PreparedStatement, D1Error } from './d1.js';
 
 installCaches({ hostStreams, inputStreamToReadable, toBytes, BindingError }); // caches, Cache, CacheStorage
 
@@ -553,8 +549,9 @@ export { R2Object, R2ObjectBody, R2MultipartUpload, R2Checksums };
 
 // --- env -----------------------------------------------------------------
 
-// The WIT has no list of a Worker's KV and R2 bindings: a name resolves,
-// on first use, to a variable, else a KV namespace, else an R2 bucket.
+// The WIT has no list of a Worker's KV, R2 and D1 bindings: a name
+// resolves, on first use, to a variable, else a KV namespace, else an R2
+// bucket, else a D1 database.
 const bindings = new Map();
 
 function lookup(name) {
@@ -572,7 +569,7 @@ function lookup(name) {
       try {
         v = new R2Bucket(Bucket.open(name));
       } catch (e2) {
-        v = undefined;
+        v = openD1(name);
       }
     }
   }
@@ -580,7 +577,7 @@ function lookup(name) {
   return v;
 }
 
-/** env is the Worker's bindings: vars and secrets, KV namespaces, R2 buckets. */
+/** env is the Worker's bindings: vars and secrets, KV namespaces, R2 buckets, D1 databases. */
 export const env = new Proxy({}, {
   get(_, name) { return typeof name === 'string' ? lookup(name) : undefined; },
   has(_, name) { return typeof name === 'string' && lookup(name) !== undefined; },
@@ -742,6 +739,7 @@ export function serve(worker) {
         out[dispose]();
       }
       await Promise.allSettled(waits);
+      releaseD1Sessions();
     },
   };
 }

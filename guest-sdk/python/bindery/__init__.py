@@ -46,17 +46,19 @@ import traceback as _traceback
 from componentize_py_types import Err
 from wit_world import exports as _exports
 from wit_world.imports import bucket as _bucket
+from wit_world.imports import database as _database
 from wit_world.imports import store as _store
 from wit_world.imports import streams as _streams
 from wit_world.imports import vars as _vars
 
 from ._form import Blob, File, FormData, encode_form as _encode_form, parse_form as _parse_form
-from ._js import ArrayBuffer, JsException, JsObject, JsProxy, loads as _loads, to_js as _to_js
+from ._js import ArrayBuffer, JsArray, JsException, JsObject, JsProxy, loads as _loads, to_js as _to_js
 from ._url import URL, URLSearchParams
 
 __all__ = [
-    "ArrayBuffer", "BindingError", "Blob", "Body", "Context", "DurableObject", "Env", "FetchError",
-    "File", "FormData", "Headers", "JsException", "JsObject", "JsProxy", "KVNamespace",
+    "ArrayBuffer", "BindingError", "Blob", "Body", "Context", "D1Database", "D1DatabaseSession",
+    "D1Error", "D1PreparedStatement", "DurableObject", "Env", "FetchError",
+    "File", "FormData", "Headers", "JsArray", "JsException", "JsObject", "JsProxy", "KVNamespace",
     "R2Bucket", "R2MultipartUpload", "R2Object", "R2ObjectBody", "Request", "Response", "Trap",
     "URL", "URLSearchParams", "WorkerEntrypoint", "WorkflowEntrypoint", "fetch", "handler",
     "serve", "trap",
@@ -1300,13 +1302,256 @@ class R2Bucket:
         return "<R2Bucket>"
 
 
+# --- D1 ------------------------------------------------------------------------
+#
+# D1 as Cloudflare's Python Workers see it: env.DB is the JavaScript
+# D1Database, reached through Pyodide, so results are JavaScript objects
+# (here JsObjects and JsArrays: attributes and subscripts, to_py()). One
+# host call (query) is D1's all, run, first and raw: the SDK shapes its
+# columns and rows.
+
+_S64_MIN, _S64_MAX = -(1 << 63), (1 << 63) - 1
+_D1_RAW = {"columnNames": "column_names", "column_names": "column_names"}
+
+
+class D1Error(BindingError, JsException):
+    """A D1 error: ``code`` is the WIT case (``"sql"``, ``"limit"``,
+    ``"refused"``, ``"invalid-argument"``, ``"no-such-database"``,
+    ``"internal"``) and ``message`` D1's text, e.g. ``"D1_ERROR: no such
+    table: nope: SQLITE_ERROR"``. A BindingError, and a JsException named
+    Error, as D1's errors are in Cloudflare's Python Workers (``except
+    Exception as e: e.message`` works in both)."""
+
+    def __init__(self, code, message):
+        Exception.__init__(self, f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.name = "Error"
+
+
+def _d1_call(f, *args):
+    """Calls a D1 binding function and raises its WIT error as a D1Error."""
+    try:
+        return f(*args)
+    except Err as e:
+        v = e.value
+        raise D1Error(_case(v), getattr(v, "value", "")) from None
+
+
+def _d1_text(v, what):
+    """v when it is a str UTF-8 can carry; else a D1Error (invalid-argument),
+    or a TypeError for something that is not a str."""
+    if not isinstance(v, str):
+        raise TypeError(f"{what} must be a str, not {type(v).__name__}")
+    try:
+        v.encode("utf-8")
+    except UnicodeEncodeError:
+        raise D1Error("invalid-argument", f"{what} {v!r} is not valid UTF-8 (it holds a surrogate, e.g. from surrogateescape)") from None
+    return str(v)
+
+
+def _d1_param(v, i):
+    """The WIT value of the i-th (from 1) bound value: None is NULL, a bool
+    1 or 0, an int a 64-bit integer, a float a real, a str text, bytes-like
+    a blob. Any other type is a TypeError with D1's D1_TYPE_ERROR."""
+    if v is None:
+        return _database.Value_Null()
+    if isinstance(v, bool):
+        return _database.Value_Integer(1 if v else 0)
+    if isinstance(v, int):
+        if not _S64_MIN <= v <= _S64_MAX:
+            raise D1Error("invalid-argument", f"D1_TYPE_ERROR: parameter {i}: the integer {v} is out of SQLite's range (-2^63 to 2^63-1)")
+        return _database.Value_Integer(int(v))
+    if isinstance(v, float):
+        return _database.Value_Real(float(v))
+    if isinstance(v, str):
+        return _database.Value_Text(_d1_text(v, f"parameter {i}"))
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        return _database.Value_Blob(bytes(v))
+    shown = repr(v)
+    if len(shown) > 100:
+        shown = shown[:97] + "..."
+    raise TypeError(f"D1_TYPE_ERROR: Type '{type(v).__name__}' not supported for value {shown} (parameter {i})")
+
+
+def _d1_value(v):
+    """A WIT value as Python: None, int (all 64 bits), float, str, or an
+    ArrayBuffer (bytes) for a blob."""
+    if isinstance(v, _database.Value_Blob):
+        return ArrayBuffer(v.value)
+    if isinstance(v, _database.Value_Null):
+        return None
+    return v.value
+
+
+def _d1_rows(r):
+    """The rows of a query result as JsObjects (a repeated column name
+    keeps the last column's value, as a JavaScript object would)."""
+    cols = r.columns
+    return JsArray(JsObject(zip(cols, map(_d1_value, row))) for row in r.rows)
+
+
+def _d1_result(r):
+    """A query result as D1's D1Result: ``{results, success, meta}``."""
+    m = r.meta
+    meta = JsObject(duration=m.duration, rows_read=m.rows_read, rows_written=m.rows_written,
+                    last_row_id=m.last_row_id, changes=m.changes, changed_db=m.changed_db,
+                    size_after=m.size_after)
+    return JsObject(results=_d1_rows(r), success=True, meta=meta)
+
+
+def _d1_statements(statements):
+    out = []
+    for i, s in enumerate(statements):
+        if not isinstance(s, D1PreparedStatement):
+            raise TypeError(f"batch: statement {i} is a {type(s).__name__}, not a D1PreparedStatement (from prepare)")
+        out.append(s._statement())
+    return out
+
+
+class D1PreparedStatement:
+    """A statement from ``DB.prepare(sql)``: ``bind(*values)`` gives a new
+    statement with its parameters (for ``?`` and ``?NNN``), and ``await``
+    one of ``all()``, ``run()``, ``first(column=None)`` or ``raw()`` runs
+    it. Values bind as D1 does: None is NULL, a bool 1 or 0, an int a
+    64-bit integer (whole, at any size SQLite holds), a float a real, a str
+    text, bytes / bytearray / memoryview a blob."""
+
+    def __init__(self, h, sql, params=()):
+        self._h = h
+        self._sql = sql
+        self._params = list(params)
+
+    def bind(self, *values):
+        """A new statement with ``values`` bound (the first to ``?1``).
+        A value of another type is a TypeError (D1_TYPE_ERROR)."""
+        return D1PreparedStatement(self._h, self._sql, [_d1_param(v, i) for i, v in enumerate(values, 1)])
+
+    def _statement(self):
+        return _database.Statement(sql=self._sql, params=self._params)
+
+    def _query(self):
+        return _d1_call(self._h.query, self._statement())
+
+    async def all(self):
+        """D1's D1Result: ``{"results": [row], "success": True, "meta":
+        {...}}``, a JsObject (``r.results``, ``row.name``, ``r.meta.changes``,
+        ``r.to_py()``)."""
+        return _d1_result(self._query())
+
+    async def run(self):
+        """As all(): D1's run returns the same D1Result."""
+        return _d1_result(self._query())
+
+    async def first(self, column=None):
+        """The first row (a JsObject), or None when there is none. With
+        ``column``, that column's value of the first row (None when there
+        is no row); a column the result does not have is a D1Error
+        (D1_COLUMN_NOTFOUND)."""
+        if column is not None:
+            column = _d1_text(column, "column name")
+        r = self._query()
+        if not r.rows:
+            return None
+        row = JsObject(zip(r.columns, map(_d1_value, r.rows[0])))
+        if column is None:
+            return row
+        if column not in row:
+            raise D1Error("invalid-argument", f"D1_COLUMN_NOTFOUND: Column not found ({column})")
+        return row[column]
+
+    async def raw(self, options=None, **kw):
+        """The rows as lists of values in column order (JsArrays); with
+        ``columnNames=True`` (or ``column_names=True``, or
+        ``{"columnNames": True}``) the column names come first."""
+        o = _options(options, kw, _D1_RAW, "D1 raw")
+        r = self._query()
+        rows = JsArray(JsArray(map(_d1_value, row)) for row in r.rows)
+        if o.get("column_names"):
+            rows.insert(0, JsArray(r.columns))
+        return rows
+
+    def __repr__(self):
+        return f"<D1PreparedStatement {self._sql!r}>"
+
+
+class D1DatabaseSession:
+    """A D1 session (``DB.withSession(...)``): its reads never see the
+    database older than its bookmark. ``prepare`` and ``batch`` as on
+    D1Database; ``getBookmark()`` / ``get_bookmark()`` is the bookmark of
+    the latest commit the session has seen (None before its first query
+    when it started unconstrained)."""
+
+    def __init__(self, s):
+        self._s = s
+
+    def prepare(self, sql):
+        """A D1PreparedStatement that runs in this session."""
+        return D1PreparedStatement(self._s, _d1_text(sql, "SQL"))
+
+    async def batch(self, statements):
+        """As D1Database.batch, in this session."""
+        return JsArray(map(_d1_result, _d1_call(self._s.batch, _d1_statements(statements))))
+
+    def get_bookmark(self):
+        return self._s.bookmark()
+
+    getBookmark = get_bookmark
+
+    def __repr__(self):
+        return "<D1DatabaseSession>"
+
+
+class D1Database:
+    """A D1 binding (``env.DB``), shaped as D1's JavaScript D1Database:
+    ``prepare(sql)``, ``await batch([statements])``, ``await exec(sql)``,
+    ``withSession(constraint_or_bookmark)``. Results are JsObjects and
+    JsArrays (attributes or subscripts, ``to_py()``); an integer is a
+    Python int with all its 64 bits, a blob an ArrayBuffer (bytes). A
+    failure is a D1Error with D1's message."""
+
+    def __init__(self, db):
+        self._db = db
+
+    def prepare(self, sql):
+        """A D1PreparedStatement for ``sql`` (not run until awaited)."""
+        return D1PreparedStatement(self._db, _d1_text(sql, "SQL"))
+
+    async def batch(self, statements):
+        """Runs the statements in one transaction and returns their
+        D1Results (a JsArray): all take effect, or none does and the first
+        failure is raised as a D1Error naming it."""
+        return JsArray(map(_d1_result, _d1_call(self._db.batch, _d1_statements(statements))))
+
+    async def exec(self, sql):
+        """Runs unbound statements separated by semicolons, in order,
+        stopping at the first error (those before it stay done):
+        ``{"count", "duration"}`` (a JsObject)."""
+        r = _d1_call(self._db.exec, _d1_text(sql, "SQL"))
+        return JsObject(count=r.count, duration=r.duration)
+
+    def with_session(self, constraint_or_bookmark=None):
+        """A D1DatabaseSession: None or ``"first-unconstrained"`` reads from
+        any replica, ``"first-primary"`` from the primary, a bookmark (from
+        ``getBookmark()``) from a replica at least that new."""
+        c = constraint_or_bookmark
+        if c is not None:
+            c = _d1_text(c, "session constraint or bookmark")
+        return D1DatabaseSession(_d1_call(self._db.with_session, c))
+
+    withSession = with_session
+
+    def __repr__(self):
+        return "<D1Database>"
+
+
 # --- env -----------------------------------------------------------------------
 
 
 class Env:
     """The Worker's bindings: ``env.NAME`` is a [vars] value (str, or the
     parsed JSON, its objects JsObjects) or a secret (str); else a KV
-    namespace; else an R2 bucket; else AttributeError. ``list(env)`` names
+    namespace; else an R2 bucket; else a D1 database; else AttributeError. ``list(env)`` names
     the vars and secrets."""
 
     def __init__(self):
@@ -1329,7 +1574,10 @@ class Env:
                 try:
                     out = R2Bucket(_bucket.Bucket.open(name))
                 except Err:
-                    out = _MISSING
+                    try:
+                        out = D1Database(_database.Database.open(name))
+                    except Err:
+                        out = _MISSING
         self._cache[name] = out
         return out
 

@@ -11,12 +11,12 @@ while staying plain Python values (a JsObject is a dict: ``json.dumps``,
 
 import json as _json
 
-__all__ = ["ArrayBuffer", "JsException", "JsObject", "JsProxy", "loads", "to_js", "to_py"]
+__all__ = ["ArrayBuffer", "JsArray", "JsException", "JsObject", "JsProxy", "loads", "to_js", "to_py"]
 
 
 class JsProxy:
     """The base class of the SDK's stand-ins for JavaScript values
-    (JsObject, ArrayBuffer), as ``pyodide.ffi.JsProxy`` is on Cloudflare."""
+    (JsObject, JsArray, ArrayBuffer), as ``pyodide.ffi.JsProxy`` is on Cloudflare."""
 
     __slots__ = ()
 
@@ -53,6 +53,18 @@ class JsObject(dict, JsProxy):
     def as_object_map(self):
         """The object itself (Pyodide's as_object_map gives a mapping view)."""
         return self
+
+
+class JsArray(list, JsProxy):
+    """A JavaScript array: a list, with ``to_py()`` (a plain list, its
+    JsObjects as dicts), as Pyodide's ``JsArray`` (a D1 result's
+    ``results``, a row of ``raw()``)."""
+
+    __slots__ = ()
+
+    @property
+    def length(self):
+        return len(self)
 
 
 class ArrayBuffer(bytes, JsProxy):

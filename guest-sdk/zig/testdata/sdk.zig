@@ -1,6 +1,6 @@
 //! A Worker that exercises the parts of the Zig SDK the conformance Worker
 //! does not; conformance/zig_test.go's TestZigSDK drives it (bindings as in
-//! the conformance suite: KV STORE, R2 FILES, GREETING, API_TOKEN).
+//! the conformance suite: KV STORE, R2 FILES, D1 DB, GREETING, API_TOKEN).
 const std = @import("std");
 const bindery = @import("bindery");
 
@@ -96,6 +96,64 @@ pub fn fetch(req: *bindery.Request, res: *bindery.Response) !void {
         try b.delete("r2/bytes");
         try b.delete("r2/never");
         try res.print("deleted {};", .{(try b.head(a, "r2/bytes")) == null});
+    } else if (req.is("GET", "/d1")) {
+        const d1 = bindery.d1;
+        const db = try d1.open("DB");
+        // Every type crosses whole, both ways: i64 at both ends, -0.25,
+        // empty text, text with a NUL, empty and binary blobs, NULL.
+        var r = try db.prepare("SELECT ?1 AS a, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9").bind(&.{
+            .{ .integer = std.math.minInt(i64) }, .{ .integer = std.math.maxInt(i64) }, .{ .integer = -1 },
+            .{ .real = -0.25 },                   .{ .text = "" },                      .{ .text = "a\x00b" },
+            .{ .blob = "" },                      .{ .blob = "\x00\xff" },              .null,
+        }).all(a);
+        defer r.deinit(a);
+        for (r.rows[0]) |v| switch (v) {
+            .null => try res.write("null;"),
+            .integer => |i| try res.print("int {d};", .{i}),
+            .real => |x| try res.print("real {d};", .{x}),
+            .text => |t| try res.print("text \"{f}\";", .{std.zig.fmtString(t)}),
+            .blob => |b| try res.print("blob {x};", .{b}),
+        };
+        try res.print("col {s} {d};", .{ r.columns[0], r.column("a").? });
+        // exec, meta, raw without names, first of no row, firstValue.
+        const e = try db.exec("DROP TABLE IF EXISTS z; CREATE TABLE z (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO z (v) VALUES ('x')");
+        try res.print("exec {d};", .{e.count});
+        var ins = try db.prepare("INSERT INTO z (v) VALUES (?)").bind(&.{.{ .text = "y" }}).run(a);
+        defer ins.deinit(a);
+        try res.print("meta {d} {d} {d} {};", .{ ins.meta.last_row_id, ins.meta.changes, ins.meta.rows_written, ins.meta.changed_db });
+        const rows = try db.prepare("SELECT v FROM z ORDER BY id").raw(a, .{});
+        defer d1.freeRows(a, rows);
+        try res.print("raw {d} {s};", .{ rows.len, rows[1][0].text });
+        try res.print("none {};", .{(try db.prepare("SELECT v FROM z WHERE id = 99").first(a)) == null});
+        if (db.prepare("SELECT v FROM z").firstValue(a, "w")) |_| {
+            try res.write("missing column found;");
+        } else |err| try res.print("{s} {s};", .{ @errorName(err), bindery.lastError() });
+        // D1's errors, typed.
+        const bad = [_][]const u8{ "SELECT nope FROM z", "ATTACH DATABASE 'x' AS x", "SELECT :name", "INSERT INTO z (id, v) VALUES (1, 'dup')" };
+        for (bad) |sql| {
+            if (db.prepare(sql).all(a)) |_| try res.write("ok;") else |err| try res.print("{s};", .{@errorName(err)});
+        }
+        var many: [101]d1.Value = @splat(.null);
+        if (db.prepare("SELECT 1").bind(&many).all(a)) |_| try res.write("ok;") else |err| try res.print("{s};", .{@errorName(err)});
+        if (d1.open("NOPE")) |_| try res.write("ok;") else |err| try res.print("{s};", .{@errorName(err)});
+        // A session: no bookmark before its first query; a bookmark from
+        // one session starts another; a bad one is refused.
+        var s = try db.withSession(null);
+        defer s.deinit();
+        try res.print("bookmark {};", .{(try s.bookmark(a)) == null});
+        const results = try s.batch(a, &.{
+            s.prepare("INSERT INTO z (v) VALUES (?)").bind(&.{.{ .text = "z" }}),
+            s.prepare("SELECT count(*) AS n FROM z"),
+        });
+        defer d1.freeResults(a, results);
+        try res.print("batch {d} {d};", .{ results.len, results[1].get(0, "n").?.integer });
+        const bm = (try s.bookmark(a)).?;
+        var s2 = try db.withSession(bm);
+        defer s2.deinit();
+        var row = (try s2.prepare("SELECT count(*) AS n FROM z").first(a)).?;
+        defer row.deinit(a);
+        try res.print("session {d};", .{row.get("n").?.integer});
+        if (db.withSession("not-a-bookmark")) |_| try res.write("ok;") else |err| try res.print("{s};", .{@errorName(err)});
     } else if (req.is("GET", "/json")) {
         // std.Io.Writer onto the body, buffered on the Zig side too.
         var buf: [8]u8 = undefined;
