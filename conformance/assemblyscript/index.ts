@@ -768,7 +768,7 @@ function sdkErrors(): Response {
   c.check("r2 complete etag", errOf<R2Object>(up.value.complete([new R2UploadedPart(1, bad)])), ErrorCode.InvalidPart);
   up.value.abort();
   up.value.close();
-  // D1: the Worker has no D1 binding here, so each check must fail before the database is opened.
+  // D1 ("DB" is granted here): SQL, bound text, batches, exec and bookmarks.
   const db = Env.d1(D1);
   c.check("d1 binding", errOf<D1ExecResult>(Env.d1(bad).exec("SELECT 1")), ErrorCode.Invalid);
   c.check("d1 sql", errOf<D1Result>(db.prepare(bad).all()), ErrorCode.Invalid);
@@ -777,10 +777,12 @@ function sdkErrors(): Response {
   c.check("d1 batch bound text", errOf<Array<D1Result>>(db.batch([db.prepare("SELECT ?").bind([D1Value.text(bad)])])), ErrorCode.Invalid);
   c.check("d1 exec", errOf<D1ExecResult>(db.exec(bad)), ErrorCode.Invalid);
   c.check("d1 session bookmark", errOf<D1DatabaseSession>(db.withSession(bad)), ErrorCode.Invalid);
-  // A session's statements take the same checks (a closed session: the check comes first).
-  const session = new D1DatabaseSession(null);
+  const started = db.withSession();
+  if (started.isErr) return Response.text(started.error.message, 500);
+  const session = started.value;
   c.check("d1 session sql", errOf<D1Row | null>(session.prepare(bad).first()), ErrorCode.Invalid);
   c.check("d1 session batch", errOf<Array<D1Result>>(session.batch([session.prepare("SELECT ?").bind([D1Value.text(bad)])])), ErrorCode.Invalid);
+  session.close();
   return Response.json(c.json());
 }
 
