@@ -1,13 +1,17 @@
 package conformance_test
 
 import (
+	"encoding/json"
 	"errors"
+	"maps"
 	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/bindery-run/bindery/host"
 	"github.com/bindery-run/bindery/internal/testutil"
 )
 
@@ -17,7 +21,7 @@ import (
 // npm, or when the install fails, the language is skipped with build.sh's
 // reason.
 func init() {
-	languages = append(languages, language{name: "assemblyscript", build: buildAssemblyScript})
+	languages = append(languages, language{name: "assemblyscript", build: buildAssemblyScript, d1: true})
 }
 
 func buildAssemblyScript(t *testing.T, dir string) (string, error) {
@@ -58,6 +62,36 @@ func TestAssemblyScriptAbort(t *testing.T) {
 		checkLogs(t, s, logs.String())
 		if d := w.Stats().Discarded - discarded; (d == 1) != s.discards {
 			t.Errorf("%s: %d instances discarded", s.name, d)
+		}
+	}
+}
+
+// TestAssemblyScriptD1 runs the SDK's own D1 checks inside a real guest
+// (GET /d1/sdk of the AssemblyScript Worker): every D1Value case crosses
+// to the host and back whole (i64's extremes, 2^53+1, reals, text with a
+// surrogate pair, blobs, NULL) with the SQLite type SQL sees, the
+// accessors and JSON renderings, bind, first, firstValue (and
+// D1_COLUMN_NOTFOUND), raw, results, meta, batch and its rollback, exec,
+// each D1 error as its ErrorCode with the host's message, and sessions.
+// The answer is a JSON object: for each check "" when it held.
+func TestAssemblyScriptD1(t *testing.T) {
+	wasm := buildOrSkip(t, "assemblyscript", func() (string, error) { return buildAssemblyScript(t, t.TempDir()) })
+	w, _ := newWorker(t, "assemblyscript-d1", wasm, func(c *host.WorkerConfig) {
+		_, b := d1DB(t, t.TempDir())
+		c.Bindings = append(c.Bindings, b)
+	})
+	rec := httptest.NewRecorder()
+	w.ServeHTTP(rec, httptest.NewRequest("GET", "/d1/sdk", nil))
+	var got map[string]string
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); rec.Code != 200 || err != nil {
+		t.Fatalf("GET /d1/sdk: %d %s (%v)", rec.Code, show(rec.Body.Bytes()), err)
+	}
+	if len(got) < 55 {
+		t.Errorf("only %d checks ran, want 55 or more: %v", len(got), slices.Sorted(maps.Keys(got)))
+	}
+	for _, name := range slices.Sorted(maps.Keys(got)) {
+		if got[name] != "" {
+			t.Errorf("%s: %s", name, got[name])
 		}
 	}
 }

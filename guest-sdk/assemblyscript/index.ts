@@ -21,11 +21,16 @@
 // follows every abort with unreachable), and the host logs a trap as its
 // own record, so the message goes to stderr, which the host puts in it.
 //
+// D1: Env.d1(name) is a D1Database shaped like D1's JavaScript API
+// (prepare, bind, all, first, run, raw, batch, exec, withSession); see
+// the D1 section at the end of this file.
+//
 // Strings: AssemblyScript strings are UTF-16 and may hold a lone surrogate,
 // which UTF-8 cannot carry (the generated lowering would send U+FFFD, so
 // "a\uD800" and "a\uDC00" would be the same key). The SDK refuses such a
-// key, binding name or option with ErrorCode.Invalid before it reaches the
-// host; Env.var and Env.secret find no variable by such a name.
+// key, binding name, option, D1 SQL, bound text or bookmark with
+// ErrorCode.Invalid before it reaches the host; Env.var and Env.secret
+// find no variable by such a name.
 //
 // Concurrency: an instance serves one request at a time.
 
@@ -56,6 +61,16 @@ import {
   UploadedPart,
 } from "./generated/r2_bucket";
 import { Option } from "./generated/cabi";
+import {
+  D1Error,
+  Database as D1Handle,
+  ExecResult,
+  Meta as WitMeta,
+  QueryResult,
+  Session as D1SessionHandle,
+  Statement as WitStatement,
+  Value as WitValue,
+} from "./generated/d1_database";
 
 export { Result } from "./generated/cabi";
 export { Checksums } from "./generated/r2_bucket";
@@ -87,6 +102,12 @@ export enum ErrorCode {
   InvalidPart,
   /** An R2 range starts past the end of the object. */
   InvalidRange,
+  /** SQLite refused or failed a D1 statement: a syntax error, a missing table, a constraint (D1_ERROR). */
+  SQL,
+  /** A D1 limit: more than 100 parameters, a statement over 100 KB, a value or row over 2 MB, more than 100 columns, the query time or the database size. */
+  Limit,
+  /** A D1 statement that would reach outside the database (ATTACH, VACUUM, a PRAGMA outside D1's list) or control transactions (BEGIN, COMMIT). */
+  Refused,
 }
 
 /** BinderyError is a failed call: its code and the host's message (which names the key and the limit). */
@@ -566,10 +587,11 @@ function send(res: Response, out: ResponseOutparam): void {
   os.drop(); // ends the body
 }
 
-// ---- env: vars, secrets, KV, R2 ---------------------------------------------------
+// ---- env: vars, secrets, KV, R2, D1 -----------------------------------------------
 
 const kvOpened = new Map<string, KVNamespace>();
 const r2Opened = new Map<string, R2Bucket>();
+const d1Opened = new Map<string, D1Database>();
 
 /** Env is the Worker's bindings, by their names in wrangler.toml. */
 export class Env {
@@ -609,6 +631,14 @@ export class Env {
     const b = new R2Bucket(name);
     r2Opened.set(name, b);
     return b;
+  }
+
+  /** d1 returns the D1 database bound to name; a name the config does not grant fails on use. */
+  static d1(name: string): D1Database {
+    if (d1Opened.has(name)) return d1Opened.get(name);
+    const db = new D1Database(name);
+    d1Opened.set(name, db);
+    return db;
   }
 }
 
@@ -1264,5 +1294,576 @@ export class R2Bucket {
     if (bad == null) bad = notWellFormed("r2: upload id", uploadId);
     if (bad != null) return Result.err<R2MultipartUpload, BinderyError>(bad);
     return Result.ok<R2MultipartUpload, BinderyError>(new R2MultipartUpload(key, uploadId, b.value.resumeMultipartUpload(key, uploadId)));
+  }
+}
+
+// ---- D1 ---------------------------------------------------------------------------
+//
+// D1's JavaScript API (docs/d1.md) in AssemblyScript's idiom: a value is a
+// D1Value (AssemblyScript has no union of number, string and ArrayBuffer),
+// bind takes an array of them, and every call returns a Result. D1's
+// first() and first(column) are first() and firstValue(column), since
+// one method cannot return a row or a value.
+
+/** D1Type says which SQL type a D1Value holds. */
+export enum D1Type {
+  Null,
+  /** A 64-bit integer, whole beyond 2^53. */
+  Integer,
+  /** A float64. */
+  Real,
+  Text,
+  Blob,
+}
+
+/**
+ * D1Value is one SQL value as SQLite stores it: NULL, a 64-bit integer
+ * (i64, so 2^53+1 crosses whole), a float64, text or a blob (an
+ * ArrayBuffer). Make one with D1Value.null(), int, real, text, blob,
+ * bytes or bool; read it with type and the as* accessors.
+ */
+export class D1Value {
+  /** type is the SQL type held. */
+  type: D1Type = D1Type.Null;
+  private i: i64 = 0;
+  private f: f64 = 0;
+  private s: string | null = null;
+  private b: ArrayBuffer | null = null;
+
+  /** null returns SQL NULL. */
+  static null(): D1Value {
+    return new D1Value();
+  }
+
+  /** int returns an INTEGER: every one of its 64 bits is kept. */
+  static int(v: i64): D1Value {
+    const x = new D1Value();
+    x.type = D1Type.Integer;
+    x.i = v;
+    return x;
+  }
+
+  /** real returns a REAL. */
+  static real(v: f64): D1Value {
+    const x = new D1Value();
+    x.type = D1Type.Real;
+    x.f = v;
+    return x;
+  }
+
+  /** text returns TEXT; a string with a lone surrogate fails with ErrorCode.Invalid when the statement runs. */
+  static text(v: string): D1Value {
+    const x = new D1Value();
+    x.type = D1Type.Text;
+    x.s = v;
+    return x;
+  }
+
+  /** blob returns a BLOB of the buffer's bytes (not copied: do not change them before the statement runs). */
+  static blob(v: ArrayBuffer): D1Value {
+    const x = new D1Value();
+    x.type = D1Type.Blob;
+    x.b = v;
+    return x;
+  }
+
+  /** bytes returns a BLOB of a copy of the view's bytes. */
+  static bytes(v: Uint8Array): D1Value {
+    return D1Value.blob(v.slice(0).buffer);
+  }
+
+  /** bool returns 1 or 0 as an INTEGER, as D1 stores a JavaScript boolean. */
+  static bool(v: bool): D1Value {
+    return D1Value.int(v ? 1 : 0);
+  }
+
+  /** isNull says whether the value is SQL NULL. */
+  get isNull(): bool {
+    return this.type == D1Type.Null;
+  }
+
+  /** asInt returns an INTEGER, a REAL truncated toward zero, else 0. */
+  asInt(): i64 {
+    if (this.type == D1Type.Integer) return this.i;
+    if (this.type == D1Type.Real) return <i64>this.f;
+    return 0;
+  }
+
+  /** asReal returns a REAL, an INTEGER as the nearest float64, else 0. */
+  asReal(): f64 {
+    if (this.type == D1Type.Real) return this.f;
+    if (this.type == D1Type.Integer) return <f64>this.i;
+    return 0;
+  }
+
+  /** asText returns TEXT, else null. */
+  asText(): string | null {
+    return this.type == D1Type.Text ? this.s : null;
+  }
+
+  /** asBlob returns a BLOB's bytes, else null. */
+  asBlob(): ArrayBuffer | null {
+    return this.type == D1Type.Blob ? this.b : null;
+  }
+
+  /** asBytes returns a BLOB's bytes as a view, else null. */
+  asBytes(): Uint8Array | null {
+    const b = this.asBlob();
+    return b != null ? Uint8Array.wrap(b) : null;
+  }
+
+  /** toString returns "null", the integer's decimal digits, the real, the text, or a blob as lower-case hex. */
+  toString(): string {
+    switch (this.type) {
+      case D1Type.Integer:
+        return this.i.toString();
+      case D1Type.Real:
+        return this.f.toString();
+      case D1Type.Text:
+        return this.s!;
+      case D1Type.Blob:
+        return hex(Uint8Array.wrap(this.b!));
+    }
+    return "null";
+  }
+
+  /**
+   * toJSON returns the value as JSON text, as D1's JavaScript API would:
+   * null, a number (an integer with all its digits, which a JavaScript
+   * reader rounds beyond 2^53; a real that is not finite as null), a
+   * string, or a blob as an array of byte values.
+   */
+  toJSON(): string {
+    switch (this.type) {
+      case D1Type.Integer:
+        return this.i.toString();
+      case D1Type.Real:
+        return isFinite(this.f) ? this.f.toString() : "null";
+      case D1Type.Text:
+        return quote(this.s!);
+      case D1Type.Blob: {
+        const u = Uint8Array.wrap(this.b!);
+        let out = "[";
+        for (let i = 0; i < u.length; i++) out += (i > 0 ? "," : "") + u[i].toString();
+        return out + "]";
+      }
+    }
+    return "null";
+  }
+
+  /** equals says whether v has the same type and value (reals by ==, blobs byte by byte). */
+  equals(v: D1Value): bool {
+    if (this.type != v.type) return false;
+    switch (this.type) {
+      case D1Type.Integer:
+        return this.i == v.i;
+      case D1Type.Real:
+        return this.f == v.f;
+      case D1Type.Text:
+        return this.s! == v.s!;
+      case D1Type.Blob: {
+        const a = Uint8Array.wrap(this.b!);
+        const b = Uint8Array.wrap(v.b!);
+        if (a.length != b.length) return false;
+        for (let i = 0; i < a.length; i++) if (a[i] != b[i]) return false;
+        return true;
+      }
+    }
+    return true;
+  }
+
+  /** from converts the bindings' value (the host's). */
+  static from(v: WitValue): D1Value {
+    switch (v.tag) {
+      case WitValue.Integer:
+        return D1Value.int(v.integer);
+      case WitValue.Real:
+        return D1Value.real(v.real);
+      case WitValue.Text:
+        return D1Value.text(v.text!);
+      case WitValue.Blob: {
+        const u = v.blob!;
+        // liftBytes copies into a Uint8Array of its own buffer: hand that on.
+        return D1Value.blob(u.byteOffset == 0 && u.byteLength == u.buffer.byteLength ? u.buffer : u.slice(0).buffer);
+      }
+    }
+    return D1Value.null();
+  }
+
+  /** wit converts the value for the bindings. */
+  wit(): WitValue {
+    switch (this.type) {
+      case D1Type.Integer:
+        return WitValue.integer(this.i);
+      case D1Type.Real:
+        return WitValue.real(this.f);
+      case D1Type.Text:
+        return WitValue.text(this.s!);
+      case D1Type.Blob:
+        return WitValue.blob(Uint8Array.wrap(this.b!));
+    }
+    return WitValue.null_();
+  }
+}
+
+/** hex returns b as lower-case hex. */
+function hex(b: Uint8Array): string {
+  const digits = "0123456789abcdef";
+  let out = "";
+  for (let i = 0; i < b.length; i++) out += digits.charAt(b[i] >> 4) + digits.charAt(b[i] & 15);
+  return out;
+}
+
+/** D1Meta is D1's result metadata, with D1's field names. */
+export class D1Meta {
+  /** duration is the milliseconds the statement ran. */
+  duration: f64 = 0;
+  rows_read: u64 = 0;
+  rows_written: u64 = 0;
+  /** last_row_id is the rowid of the last row inserted, 0 if none. */
+  last_row_id: i64 = 0;
+  /** changes is the rows the statement changed. */
+  changes: u64 = 0;
+  /** changed_db says whether the statement changed the database. */
+  changed_db: bool = false;
+  /** size_after is the database's size in bytes after the statement. */
+  size_after: u64 = 0;
+
+  /** from converts the bindings' meta. */
+  static from(m: WitMeta): D1Meta {
+    const d = new D1Meta();
+    d.duration = m.duration;
+    d.rows_read = m.rowsRead;
+    d.rows_written = m.rowsWritten;
+    d.last_row_id = m.lastRowId;
+    d.changes = m.changes;
+    d.changed_db = m.changedDb;
+    d.size_after = m.sizeAfter;
+    return d;
+  }
+}
+
+/** D1Row is one row of a result: D1's row object, its values in column order. */
+export class D1Row {
+  constructor(
+    /** columns are the result's column names in order (a name may repeat, as SQLite allows). */
+    public columns: Array<string>,
+    /** values are the row's values in column order. */
+    public values: Array<D1Value>,
+  ) {}
+
+  /** get returns the value of the first column named column, or null when there is none. */
+  get(column: string): D1Value | null {
+    const i = this.columns.indexOf(column);
+    return i >= 0 ? this.values[i] : null;
+  }
+
+  /** has says whether the row has a column named column. */
+  has(column: string): bool {
+    return this.columns.includes(column);
+  }
+}
+
+/** D1Result is what all and run return (D1's D1Result), and what batch returns for each statement. */
+export class D1Result {
+  /** success is always true: a statement that failed returns its error instead. */
+  success: bool = true;
+  /** columns are the column names in order. */
+  columns: Array<string> = [];
+  /** rows are each row's values in column order (what raw returns). */
+  rows: Array<Array<D1Value>> = [];
+  meta: D1Meta = new D1Meta();
+
+  /** results are the rows as D1Row (D1's results), sharing columns and rows. */
+  get results(): Array<D1Row> {
+    const out = new Array<D1Row>(this.rows.length);
+    for (let i = 0; i < this.rows.length; i++) out[i] = new D1Row(this.columns, this.rows[i]);
+    return out;
+  }
+
+  /** from converts the bindings' result (the host's). */
+  static from(q: QueryResult): D1Result {
+    const r = new D1Result();
+    r.columns = q.columns;
+    const rows = new Array<Array<D1Value>>(q.rows.length);
+    for (let i = 0; i < q.rows.length; i++) {
+      const wr = q.rows[i];
+      const row = new Array<D1Value>(wr.length);
+      for (let j = 0; j < wr.length; j++) row[j] = D1Value.from(wr[j]);
+      rows[i] = row;
+    }
+    r.rows = rows;
+    r.meta = D1Meta.from(q.meta);
+    return r;
+  }
+}
+
+/** D1ExecResult is what exec returns: the statements it ran and their total milliseconds. */
+export class D1ExecResult {
+  count: u32 = 0;
+  duration: f64 = 0;
+}
+
+/** d1Error maps the host's D1 error onto the SDK's codes, keeping D1's message. */
+function d1Error(e: D1Error): BinderyError {
+  switch (e.tag) {
+    case D1Error.NoSuchDatabase:
+      return new BinderyError(ErrorCode.NoSuchBinding, e.noSuchDatabase!);
+    case D1Error.Sql:
+      return new BinderyError(ErrorCode.SQL, e.sql!);
+    case D1Error.Limit:
+      return new BinderyError(ErrorCode.Limit, e.limit!);
+    case D1Error.Refused:
+      return new BinderyError(ErrorCode.Refused, e.refused!);
+    case D1Error.InvalidArgument:
+      return new BinderyError(ErrorCode.Invalid, e.invalidArgument!);
+    case D1Error.Internal:
+      return new BinderyError(ErrorCode.Failed, e.internal!);
+  }
+  return new BinderyError(ErrorCode.Failed, e.toString());
+}
+
+/** d1Closed is the error of a call on a closed session. */
+function d1Closed(): BinderyError {
+  return new BinderyError(ErrorCode.Closed, "d1: the session is closed");
+}
+
+/**
+ * D1PreparedStatement is SQL with its bound parameters (for ? and ?NNN;
+ * D1 refuses :name). It runs on the database or session that prepared it,
+ * each time it is called; bind returns a new statement.
+ */
+export class D1PreparedStatement {
+  constructor(
+    private db: D1Database | null,
+    private session: D1DatabaseSession | null,
+    /** sql is the statement's text. */
+    public sql: string,
+    /** params are the bound values, ?1 first. */
+    public params: Array<D1Value> = [],
+  ) {}
+
+  /** bind returns the statement with values bound to ?1, ?2, ... (replacing what was bound). */
+  bind(values: Array<D1Value>): D1PreparedStatement {
+    return new D1PreparedStatement(this.db, this.session, this.sql, values.slice(0));
+  }
+
+  /** all runs the statement and returns its rows and meta. */
+  all(): Result<D1Result, BinderyError> {
+    const bad = this.notWellFormed();
+    if (bad != null) return Result.err<D1Result, BinderyError>(bad);
+    let r: Result<QueryResult, D1Error>;
+    const s = this.session;
+    const db = this.db;
+    if (s != null) {
+      const h = s.handle();
+      if (h == null) return Result.err<D1Result, BinderyError>(d1Closed());
+      r = h.query(this.wit());
+    } else if (db != null) {
+      const h = db.open();
+      if (h.isErr) return Result.err<D1Result, BinderyError>(h.error);
+      r = h.value.query(this.wit());
+    } else {
+      return Result.err<D1Result, BinderyError>(new BinderyError(ErrorCode.Failed, "d1: the statement was not prepared by a database or a session"));
+    }
+    if (r.isErr) return Result.err<D1Result, BinderyError>(d1Error(r.error));
+    return Result.ok<D1Result, BinderyError>(D1Result.from(r.value));
+  }
+
+  /** run is all (D1's run returns the same D1Result); use it for statements that change the database. */
+  run(): Result<D1Result, BinderyError> {
+    return this.all();
+  }
+
+  /** first returns the first row, or null (as value) when there is none. */
+  first(): Result<D1Row | null, BinderyError> {
+    const r = this.all();
+    if (r.isErr) return Result.err<D1Row | null, BinderyError>(r.error);
+    const res = r.value;
+    if (res.rows.length == 0) return Result.ok<D1Row | null, BinderyError>(null);
+    return Result.ok<D1Row | null, BinderyError>(new D1Row(res.columns, res.rows[0]));
+  }
+
+  /**
+   * firstValue is D1's first(column): the value of column in the first
+   * row (D1Value.null() for SQL NULL), or null (as value) when there is no
+   * row. A result with rows but no such column fails with ErrorCode.Invalid
+   * and D1's "D1_COLUMN_NOTFOUND: Column not found (column)".
+   */
+  firstValue(column: string): Result<D1Value | null, BinderyError> {
+    const r = this.all();
+    if (r.isErr) return Result.err<D1Value | null, BinderyError>(r.error);
+    const res = r.value;
+    if (res.rows.length == 0) return Result.ok<D1Value | null, BinderyError>(null);
+    const i = res.columns.indexOf(column);
+    if (i < 0) return Result.err<D1Value | null, BinderyError>(new BinderyError(ErrorCode.Invalid, "D1_COLUMN_NOTFOUND: Column not found (" + column + ")"));
+    return Result.ok<D1Value | null, BinderyError>(res.rows[0][i]);
+  }
+
+  /** raw returns the rows as arrays of values; with columnNames the first array is the column names (as text values). */
+  raw(columnNames: bool = false): Result<Array<Array<D1Value>>, BinderyError> {
+    const r = this.all();
+    if (r.isErr) return Result.err<Array<Array<D1Value>>, BinderyError>(r.error);
+    const res = r.value;
+    if (!columnNames) return Result.ok<Array<Array<D1Value>>, BinderyError>(res.rows);
+    const names = new Array<D1Value>(res.columns.length);
+    for (let i = 0; i < res.columns.length; i++) names[i] = D1Value.text(res.columns[i]);
+    const out = new Array<Array<D1Value>>();
+    out.push(names);
+    for (let i = 0; i < res.rows.length; i++) out.push(res.rows[i]);
+    return Result.ok<Array<Array<D1Value>>, BinderyError>(out);
+  }
+
+  /** notWellFormed returns the Invalid error for SQL or a text value UTF-8 cannot carry, or null. */
+  notWellFormed(): BinderyError | null {
+    const bad = sqlNotWellFormed(this.sql);
+    if (bad != null) return bad;
+    for (let i = 0; i < this.params.length; i++) {
+      const p = this.params[i];
+      const e = notWellFormed("d1: text bound to ?" + (i + 1).toString() + ",", p.asText());
+      if (e != null) return e;
+    }
+    return null;
+  }
+
+  /** wit returns the statement for the bindings. */
+  wit(): WitStatement {
+    const st = new WitStatement();
+    st.sql = this.sql;
+    const ps = new Array<WitValue>(this.params.length);
+    for (let i = 0; i < this.params.length; i++) ps[i] = this.params[i].wit();
+    st.params = ps;
+    return st;
+  }
+}
+
+/** sqlNotWellFormed returns the Invalid error for SQL UTF-8 cannot carry (naming its first 200 characters), or null. */
+function sqlNotWellFormed(sql: string): BinderyError | null {
+  if (wellFormed(sql)) return null;
+  const shown = sql.length > 200 ? sql.substring(0, 200) + "..." : sql;
+  return new BinderyError(ErrorCode.Invalid, "d1: the SQL " + quote(shown) + " is not well-formed Unicode (a lone surrogate), so it cannot be sent as UTF-8");
+}
+
+/** d1Statements checks statements and converts them for a batch. */
+function d1Statements(statements: Array<D1PreparedStatement>): Result<Array<WitStatement>, BinderyError> {
+  const out = new Array<WitStatement>(statements.length);
+  for (let i = 0; i < statements.length; i++) {
+    const bad = statements[i].notWellFormed();
+    if (bad != null) return Result.err<Array<WitStatement>, BinderyError>(bad);
+    out[i] = statements[i].wit();
+  }
+  return Result.ok<Array<WitStatement>, BinderyError>(out);
+}
+
+/** d1Results converts a batch's results, or its error. */
+function d1Results(r: Result<Array<QueryResult>, D1Error>): Result<Array<D1Result>, BinderyError> {
+  if (r.isErr) return Result.err<Array<D1Result>, BinderyError>(d1Error(r.error));
+  const out = new Array<D1Result>(r.value.length);
+  for (let i = 0; i < r.value.length; i++) out[i] = D1Result.from(r.value[i]);
+  return Result.ok<Array<D1Result>, BinderyError>(out);
+}
+
+/** D1Database is a D1 database (Env.d1(name)): D1's D1Database. */
+export class D1Database {
+  private h: D1Handle | null = null;
+
+  constructor(public binding: string) {}
+
+  /** open opens the binding on first use and returns the generated bindings' handle (for what this layer does not cover). */
+  open(): Result<D1Handle, BinderyError> {
+    const h = this.h;
+    if (h != null) return Result.ok<D1Handle, BinderyError>(h);
+    const bad = notWellFormed("d1: binding name", this.binding);
+    if (bad != null) return Result.err<D1Handle, BinderyError>(bad);
+    const r = D1Handle.open(this.binding);
+    if (r.isErr) return Result.err<D1Handle, BinderyError>(d1Error(r.error));
+    this.h = r.value;
+    return Result.ok<D1Handle, BinderyError>(r.value);
+  }
+
+  /** prepare returns a statement of sql, run on this database; nothing reaches the host until it runs. */
+  prepare(sql: string): D1PreparedStatement {
+    return new D1PreparedStatement(this, null, sql);
+  }
+
+  /**
+   * batch runs the statements' SQL and parameters in one transaction on
+   * this database: all take effect, or on the first error none does and
+   * the error names the statement. It returns a result per statement.
+   */
+  batch(statements: Array<D1PreparedStatement>): Result<Array<D1Result>, BinderyError> {
+    const ss = d1Statements(statements);
+    if (ss.isErr) return Result.err<Array<D1Result>, BinderyError>(ss.error);
+    const h = this.open();
+    if (h.isErr) return Result.err<Array<D1Result>, BinderyError>(h.error);
+    return d1Results(h.value.batch(ss.value));
+  }
+
+  /** exec runs one or more statements separated by semicolons, without parameters, stopping at the first error (those before it stay done). */
+  exec(sql: string): Result<D1ExecResult, BinderyError> {
+    const bad = sqlNotWellFormed(sql);
+    if (bad != null) return Result.err<D1ExecResult, BinderyError>(bad);
+    const h = this.open();
+    if (h.isErr) return Result.err<D1ExecResult, BinderyError>(h.error);
+    const r: Result<ExecResult, D1Error> = h.value.exec(sql);
+    if (r.isErr) return Result.err<D1ExecResult, BinderyError>(d1Error(r.error));
+    const out = new D1ExecResult();
+    out.count = r.value.count;
+    out.duration = r.value.duration;
+    return Result.ok<D1ExecResult, BinderyError>(out);
+  }
+
+  /**
+   * withSession starts a session (D1's withSession): null or
+   * "first-unconstrained" reads from any replica, "first-primary" from the
+   * primary, a bookmark (getBookmark of an earlier session) from a replica
+   * at least that new. An unknown constraint or bookmark is ErrorCode.Invalid.
+   * close the session when done with it.
+   */
+  withSession(constraintOrBookmark: string | null = null): Result<D1DatabaseSession, BinderyError> {
+    const bad = notWellFormed("d1: session constraint or bookmark", constraintOrBookmark);
+    if (bad != null) return Result.err<D1DatabaseSession, BinderyError>(bad);
+    const h = this.open();
+    if (h.isErr) return Result.err<D1DatabaseSession, BinderyError>(h.error);
+    const r = h.value.withSession(constraintOrBookmark);
+    if (r.isErr) return Result.err<D1DatabaseSession, BinderyError>(d1Error(r.error));
+    return Result.ok<D1DatabaseSession, BinderyError>(new D1DatabaseSession(r.value));
+  }
+}
+
+/** D1DatabaseSession is a D1 session: its reads are never older than its bookmark. */
+export class D1DatabaseSession {
+  constructor(private s: D1SessionHandle | null) {}
+
+  /** handle is the session's handle, null once closed. */
+  handle(): D1SessionHandle | null {
+    return this.s;
+  }
+
+  /** prepare returns a statement of sql, run in this session. */
+  prepare(sql: string): D1PreparedStatement {
+    return new D1PreparedStatement(null, this, sql);
+  }
+
+  /** batch is D1Database.batch, in this session. */
+  batch(statements: Array<D1PreparedStatement>): Result<Array<D1Result>, BinderyError> {
+    const ss = d1Statements(statements);
+    if (ss.isErr) return Result.err<Array<D1Result>, BinderyError>(ss.error);
+    const s = this.s;
+    if (s == null) return Result.err<Array<D1Result>, BinderyError>(d1Closed());
+    return d1Results(s.batch(ss.value));
+  }
+
+  /** getBookmark returns the bookmark of the latest commit the session has seen (16 hex digits), null before its first query. */
+  getBookmark(): string | null {
+    const s = this.s;
+    return s != null ? s.bookmark() : null;
+  }
+
+  /** close releases the session's handle; later calls fail with ErrorCode.Closed. */
+  close(): void {
+    const s = this.s;
+    if (s != null) s.drop();
+    this.s = null;
   }
 }
