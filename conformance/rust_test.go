@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bindery-run/bindery/host"
 	"github.com/bindery-run/bindery/internal/testutil"
 )
 
@@ -58,7 +59,10 @@ func buildRustCrate(t *testing.T, crate, dir string) (string, error) {
 // against upstream's.
 func TestRustABI(t *testing.T) {
 	wasm := buildOrSkip(t, "rust", func() (string, error) { return buildRustCrate(t, "guest-sdk/rust/abi-check", t.TempDir()) })
-	w, _ := newWorker(t, "rust-abi", wasm)
+	w, _ := newWorker(t, "rust-abi", wasm, func(c *host.WorkerConfig) {
+		_, b := d1DB(t, t.TempDir())
+		c.Bindings = append(c.Bindings, b)
+	})
 	want := map[string]string{
 		"/kv": `gwm value=[118, 49] metadata=Some("{\"a\":1}")
 many [Some(([118, 49], Some("{\"a\":1}"))), None, Some(([0, 255], None))]
@@ -80,6 +84,19 @@ multipart key=mp part1=1 size=5242884 etag_suffix=2
 deleted head_none=true
 put invalid-key
 `,
+		"/d1": `exec count=2
+insert changes=1 last_row_id=1 rows_read=0 rows_written=1 changed_db=true size_pos=true
+select columns=["i", "r", "t", "b", "z", "big", "big"] rows=[[Integer(-9223372036854775808), Real(-0.5), Text("é😀"), Blob([0, 255]), Null, Integer(9223372036854775807), Integer(9007199254740992)]]
+batch [(1, [], []), (0, ["x", "c"], [[Integer(7), Real(2.5)]])]
+session before=None n=Some(1) after_len=Some(16)
+error Some(Sql("D1_ERROR: no such table: nope: SQLITE_ERROR"))
+error Some(Sql("D1_ERROR: not authorized: ATTACH is not allowed in D1"))
+error Some(TooLarge("D1_ERROR: bound parameters limit exceeded: 101 > 100"))
+error Some(InvalidArgument("D1_ERROR: named parameters are not supported: :x (D1 binds ? and ?NNN only)"))
+error Some(InvalidArgument("D1_ERROR: invalid bookmark: \"bogus\""))
+error Some(NoSuchBinding("no D1 binding named NOPE in the worker's config"))
+wit error Some(Error::Refused("D1_ERROR: not authorized: ATTACH is not allowed in D1"))
+`,
 		"/vars": `API_TOKEN=Some(Value::Secret("s3cret"))
 GREETING=Some(Value::Text("hello"))
 `,
@@ -87,7 +104,7 @@ GREETING=Some(Value::Text("hello"))
 query=Some("a=1&b+c=d%20e") param=Some("d e") body=body
 `,
 	}
-	for _, path := range []string{"/kv", "/r2", "/vars", "/headers?a=1&b+c=d%20e"} {
+	for _, path := range []string{"/kv", "/r2", "/d1", "/vars", "/headers?a=1&b+c=d%20e"} {
 		rec := httptest.NewRecorder()
 		req := httptest.NewRequest("POST", path, strings.NewReader("body"))
 		req.Header.Set("X-Raw", "\xfe z")
