@@ -52,6 +52,34 @@ func buildRustCrate(t *testing.T, crate, dir string) (string, error) {
 	return wasm, nil
 }
 
+// TestRustSDKUnit runs the Rust SDK's unit tests (cargo test in
+// guest-sdk/rust, on the build machine: D1's value conversions and row
+// deserialization need no host).
+func TestRustSDKUnit(t *testing.T) {
+	root := testutil.RepoRoot(t)
+	script := filepath.Join(root, "guest-sdk", "rust", "cargo-wasm")
+	if err := probeToolchain(script); err != nil {
+		if se := (*skipError)(nil); errors.As(err, &se) && !required("rust") {
+			t.Skipf("rust: %s", se.reason)
+		}
+		t.Fatal(err)
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
+	}
+	cmd := exec.Command("bash", script, "--test")
+	cmd.Dir = filepath.Join(root, "guest-sdk", "rust")
+	cmd.Env = append(os.Environ(), "CARGO_TARGET_DIR="+filepath.Join(cache, "bindery-test", "rust-host-target"))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("cargo test: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "test result: ok") {
+		t.Fatalf("cargo test ran no tests:\n%s", out)
+	}
+}
+
 // TestRustABI runs guest-sdk/rust/abi-check, a Worker whose bindings
 // wit-bindgen generated from wit/ independently of cmd/bindery-bindgen, with
 // values that cover the WIT's shapes, and compares what came back through
