@@ -335,7 +335,7 @@ impl D1Result {
         let mut out = Vec::with_capacity(self.rows.len() + usize::from(column_names));
         if column_names {
             let names = self.columns.iter().map(|c| T::deserialize(ValueDe(&D1Type::Text(c.clone())))).collect::<Result<_, DeError>>();
-            out.push(names.map_err(|e| e.context("column names".into()))?);
+            out.push(names.map_err(|e| e.context("d1: column names".into()))?);
         }
         for (i, row) in self.rows.iter().enumerate() {
             let row = row.iter().enumerate().map(|(j, v)| T::deserialize(ValueDe(v)).map_err(|e| e.in_column(&self.columns[j])));
@@ -1035,7 +1035,7 @@ mod tests {
         let err = r.raw::<i64>(false).unwrap_err();
         assert_eq!(err.to_string(), r#"d1: row 0: column "name": invalid type: string "héllo", expected i64"#);
         let err = r.raw::<i64>(true).unwrap_err();
-        assert_eq!(err.to_string(), r#"column names: invalid type: string "id", expected i64"#);
+        assert_eq!(err.to_string(), r#"d1: column names: invalid type: string "id", expected i64"#);
     }
 
     #[test]
