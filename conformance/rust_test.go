@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bindery-run/bindery/host"
 	"github.com/bindery-run/bindery/internal/testutil"
 )
 
@@ -20,7 +21,7 @@ import (
 // wit-bindgen comes from crates.io at the version conformance/rust/Cargo.lock
 // pins.
 func init() {
-	languages = append(languages, language{name: "rust", build: buildRust})
+	languages = append(languages, language{name: "rust", build: buildRust, d1: true})
 }
 
 func buildRust(t *testing.T, dir string) (string, error) {
@@ -51,6 +52,34 @@ func buildRustCrate(t *testing.T, crate, dir string) (string, error) {
 	return wasm, nil
 }
 
+// TestRustSDKUnit runs the Rust SDK's unit tests (cargo test in
+// guest-sdk/rust, on the build machine: D1's value conversions and row
+// deserialization need no host).
+func TestRustSDKUnit(t *testing.T) {
+	root := testutil.RepoRoot(t)
+	script := filepath.Join(root, "guest-sdk", "rust", "cargo-wasm")
+	if err := probeToolchain(script); err != nil {
+		if se := (*skipError)(nil); errors.As(err, &se) && !required("rust") {
+			t.Skipf("rust: %s", se.reason)
+		}
+		t.Fatal(err)
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
+	}
+	cmd := exec.Command("bash", script, "--test")
+	cmd.Dir = filepath.Join(root, "guest-sdk", "rust")
+	cmd.Env = append(os.Environ(), "CARGO_TARGET_DIR="+filepath.Join(cache, "bindery-test", "rust-host-target"))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("cargo test: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "test result: ok") {
+		t.Fatalf("cargo test ran no tests:\n%s", out)
+	}
+}
+
 // TestRustABI runs guest-sdk/rust/abi-check, a Worker whose bindings
 // wit-bindgen generated from wit/ independently of cmd/bindery-bindgen, with
 // values that cover the WIT's shapes, and compares what came back through
@@ -58,7 +87,10 @@ func buildRustCrate(t *testing.T, crate, dir string) (string, error) {
 // against upstream's.
 func TestRustABI(t *testing.T) {
 	wasm := buildOrSkip(t, "rust", func() (string, error) { return buildRustCrate(t, "guest-sdk/rust/abi-check", t.TempDir()) })
-	w, _ := newWorker(t, "rust-abi", wasm)
+	w, _ := newWorker(t, "rust-abi", wasm, func(c *host.WorkerConfig) {
+		_, b := d1DB(t, t.TempDir())
+		c.Bindings = append(c.Bindings, b)
+	})
 	want := map[string]string{
 		"/kv": `gwm value=[118, 49] metadata=Some("{\"a\":1}")
 many [Some(([118, 49], Some("{\"a\":1}"))), None, Some(([0, 255], None))]
@@ -80,6 +112,19 @@ multipart key=mp part1=1 size=5242884 etag_suffix=2
 deleted head_none=true
 put invalid-key
 `,
+		"/d1": `exec count=2
+insert changes=1 last_row_id=1 rows_read=0 rows_written=1 changed_db=true size_pos=true
+select columns=["i", "r", "t", "b", "z", "big", "big"] rows=[[Integer(-9223372036854775808), Real(-0.5), Text("é😀"), Blob([0, 255]), Null, Integer(9223372036854775807), Integer(9007199254740992)]]
+batch [(1, [], []), (0, ["x", "c"], [[Integer(7), Real(2.5)]])]
+session before=None n=Some(1) after_len=Some(16)
+error Some(Sql("D1_ERROR: no such table: nope: SQLITE_ERROR"))
+error Some(Sql("D1_ERROR: not authorized: ATTACH is not allowed in D1"))
+error Some(TooLarge("D1_ERROR: bound parameters limit exceeded: 101 > 100"))
+error Some(InvalidArgument("D1_ERROR: named parameters are not supported: :x (D1 binds ? and ?NNN only)"))
+error Some(InvalidArgument("D1_ERROR: invalid bookmark: \"bogus\""))
+error Some(NoSuchBinding("no D1 binding named NOPE in the worker's config"))
+wit error Some(Error::Refused("D1_ERROR: not authorized: ATTACH is not allowed in D1"))
+`,
 		"/vars": `API_TOKEN=Some(Value::Secret("s3cret"))
 GREETING=Some(Value::Text("hello"))
 `,
@@ -87,7 +132,7 @@ GREETING=Some(Value::Text("hello"))
 query=Some("a=1&b+c=d%20e") param=Some("d e") body=body
 `,
 	}
-	for _, path := range []string{"/kv", "/r2", "/vars", "/headers?a=1&b+c=d%20e"} {
+	for _, path := range []string{"/kv", "/r2", "/d1", "/vars", "/headers?a=1&b+c=d%20e"} {
 		rec := httptest.NewRecorder()
 		req := httptest.NewRequest("POST", path, strings.NewReader("body"))
 		req.Header.Set("X-Raw", "\xfe z")

@@ -14,11 +14,14 @@
 //!   GET /fail-stream      a writer that sends 128 KiB of 'x', then returns an Err
 //!   /r2x/...              the rest of R2 (conformance/r2ext_js_rust_test.go):
 //!                         onlyIf, ranges, checksums, multipart, list, delete
+//!   /d1/...               D1 "DB" (the contract is in conformance/d1_test.go)
 
 use std::io::{self, Write};
 
+use bindery::d1::{D1Row, D1Type};
 use bindery::r2::{self, Conditional, GetOptions, ListOptions, MultipartOptions, PutOptions, UploadedPart};
 use bindery::{Env, Error, Request, Response, Result};
+use serde::Deserialize;
 
 /// What /fail and /fail-stream fail with: the host logs it, the client never sees it.
 const FAILURE: &str = "ConformanceFailure: failed on purpose";
@@ -43,6 +46,9 @@ fn fetch(mut req: Request, env: &Env) -> Result<Response> {
             }
             _ => Ok(Response::new(405)),
         };
+    }
+    if path.starts_with("/d1/") {
+        return d1(env, &path, &method);
     }
     if path.starts_with("/r2x/") {
         return r2x(req, env, &path, &method);
@@ -229,6 +235,131 @@ fn r2x(mut req: Request, env: &Env, path: &str, method: &str) -> Result<Response
         }
     }
     Ok(Response::text("no route").with_status(404))
+}
+
+/// A row of table t, as /d1/row reads it.
+#[derive(Deserialize)]
+struct Row {
+    id: i64,
+    name: String,
+    n: i64,
+    r: f64,
+    b: Vec<u8>,
+    z: Option<i64>,
+}
+
+/// The /d1 routes: the contract at the top of conformance/d1_test.go.
+fn d1(env: &Env, path: &str, method: &str) -> Result<Response> {
+    let db = env.d1("DB")?;
+    let count = || -> Result<String> {
+        let c: Option<i64> = db.prepare("SELECT count(*) AS c FROM t").first(Some("c"))?;
+        Ok(d1_json(&c.into()))
+    };
+    let body = match (method, path) {
+        ("POST", "/d1/setup") => {
+            let r = db.exec("DROP TABLE IF EXISTS t; CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL, n INTEGER, r REAL, b BLOB)")?;
+            format!(r#"{{"count":{}}}"#, r.count)
+        }
+        ("POST", "/d1/insert") => {
+            let r = db
+                .prepare("INSERT INTO t (name, n, r, b) VALUES (?1, ?2, ?3, ?4)")
+                .bind(&[D1Type::from("héllo"), 9007199254740993i64.into(), 1.5.into(), vec![0u8, 1, 0xff].into()])
+                .run()?;
+            let m = r.meta();
+            format!(
+                r#"{{"success":{},"changes":{},"last_row_id":{},"rows_written":{},"changed_db":{}}}"#,
+                r.success(),
+                m.changes,
+                m.last_row_id,
+                m.rows_written,
+                m.changed_db
+            )
+        }
+        ("GET", "/d1/row") => {
+            // Into a type of the Worker's, by serde.
+            let row: Row = db
+                .prepare("SELECT id, name, n, r, b, NULL AS z FROM t WHERE id = ?")
+                .bind([1])
+                .first(None)?
+                .ok_or_else(|| Error::status(500, "no row 1"))?;
+            format!(
+                r#"{{"id":{},"name":{},"n":{},"r":{},"b":{},"z":{}}}"#,
+                d1_json(&row.id.into()),
+                json_string(&row.name),
+                d1_json(&row.n.into()),
+                d1_json(&row.r.into()),
+                d1_json(&row.b.into()),
+                d1_json(&row.z.into())
+            )
+        }
+        ("GET", "/d1/first") => {
+            let name: Option<D1Type> = db.prepare("SELECT name FROM t WHERE id = 1").first(Some("name"))?;
+            // Untyped.
+            let none: Option<D1Row> = db.prepare("SELECT * FROM t WHERE id = 999").first(None)?;
+            let none = match none {
+                Some(row) => format!("{{{}}}", row.iter().map(|(k, v)| format!("{}:{}", json_string(k), d1_json(v))).collect::<Vec<_>>().join(",")),
+                None => "null".into(),
+            };
+            format!(r#"{{"name":{},"none":{none}}}"#, d1_json(&name.into()))
+        }
+        ("GET", "/d1/raw") => {
+            let rows: Vec<Vec<D1Type>> = db.prepare("SELECT id, name FROM t ORDER BY id").raw_with_column_names()?;
+            let rows: Vec<String> = rows.iter().map(|r| format!("[{}]", r.iter().map(d1_json).collect::<Vec<_>>().join(","))).collect();
+            format!("[{}]", rows.join(","))
+        }
+        ("POST", "/d1/batch") => {
+            #[derive(Deserialize)]
+            struct Count {
+                c: i64,
+            }
+            let insert = db.prepare("INSERT INTO t (name) VALUES (?)");
+            let mut stmts = insert.batch_bind([["a"], ["b"]]);
+            stmts.push(db.prepare("SELECT count(*) AS c FROM t"));
+            let rs = db.batch(stmts)?;
+            let c = rs.get(2).map(|r| r.results::<Count>()).transpose()?.and_then(|v| v.into_iter().next()).map(|c| c.c);
+            format!(r#"{{"results":{},"count":{}}}"#, rs.len(), d1_json(&c.into()))
+        }
+        ("POST", "/d1/batch-fail") => {
+            let r = db.batch(vec![
+                db.prepare("INSERT INTO t (id, name) VALUES (10, 'x')"),
+                db.prepare("INSERT INTO t (id, name) VALUES (1, 'dup')"),
+            ]);
+            let Err(e) = r else {
+                return Err(Error::status(500, "a batch with a duplicate key succeeded"));
+            };
+            format!(r#"{{"error":{},"count":{}}}"#, json_string(&e.to_string()), count()?)
+        }
+        ("GET", "/d1/errors") => {
+            let message = |r: Result<bindery::d1::D1Result>| match r {
+                Err(e) => Ok(json_string(&e.to_string())),
+                Ok(_) => Err(Error::status(500, "a statement that must fail succeeded")),
+            };
+            let sql = message(db.prepare("SELECT * FROM nope").all())?;
+            let refused = message(db.prepare("ATTACH DATABASE 'x.db' AS x").run())?;
+            let params = message(db.prepare(format!("SELECT {}", vec!["?"; 101].join(","))).bind(1..=101).all())?;
+            format!(r#"{{"sql":{sql},"refused":{refused},"params":{params}}}"#)
+        }
+        ("GET", "/d1/session") => {
+            let s = db.with_session(Some("first-primary"))?;
+            let c: Option<i64> = s.prepare("SELECT count(*) AS c FROM t").first(Some("c"))?;
+            let bookmark = s.get_bookmark().map_or("null".into(), |b| json_string(&b));
+            format!(r#"{{"count":{},"bookmark":{bookmark}}}"#, d1_json(&c.into()))
+        }
+        _ => return Ok(Response::text("no route").with_status(404)),
+    };
+    Ok(Response::json(body))
+}
+
+/// A D1 value as the D1 section answers it: an integer as its decimal
+/// text, a real as a number, a blob as hex.
+fn d1_json(v: &D1Type) -> String {
+    match v {
+        D1Type::Null => "null".into(),
+        D1Type::Integer(i) => format!("\"{i}\""),
+        D1Type::Real(f) => f.to_string(),
+        D1Type::Text(s) => json_string(s),
+        D1Type::Blob(b) => json_string(&hex(b)),
+    }
 }
 
 fn hex(b: &[u8]) -> String {

@@ -3,15 +3,16 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use crate::wit::bindery::config::vars;
+use crate::wit::bindery::d1::database::Database as WitDatabase;
 use crate::wit::bindery::kv::store::Namespace;
 use crate::wit::bindery::r2::bucket::Bucket as WitBucket;
-use crate::{kv, r2, Result};
+use crate::{d1, kv, r2, Result};
 
 /// A variable or secret from the Worker's config.
 pub use crate::wit::bindery::config::vars::Value as Var;
 
 /// The Worker's bindings, as named in its `wrangler.toml`: KV namespaces,
-/// R2 buckets, `[vars]` and secrets (`.dev.vars`).
+/// R2 buckets, D1 databases, `[vars]` and secrets (`.dev.vars`).
 #[derive(Debug)]
 pub struct Env {
     _private: (),
@@ -21,6 +22,7 @@ thread_local! {
     // Handles are opened once per instance and reused by later requests.
     static KV: RefCell<HashMap<String, Rc<Namespace>>> = RefCell::new(HashMap::new());
     static R2: RefCell<HashMap<String, Rc<WitBucket>>> = RefCell::new(HashMap::new());
+    static D1: RefCell<HashMap<String, Rc<WitDatabase>>> = RefCell::new(HashMap::new());
 }
 
 impl Env {
@@ -80,5 +82,19 @@ impl Env {
             Ok(b)
         })?;
         Ok(r2::Bucket { b })
+    }
+
+    /// The D1 database bound to `name` (e.g. "DB"). A name the config does
+    /// not grant is [`crate::Error::NoSuchBinding`].
+    pub fn d1(&self, name: &str) -> Result<d1::D1Database> {
+        let db = D1.with(|m| -> Result<Rc<WitDatabase>> {
+            if let Some(db) = m.borrow().get(name) {
+                return Ok(db.clone());
+            }
+            let db = Rc::new(WitDatabase::open(name)?);
+            m.borrow_mut().insert(name.to_string(), db.clone());
+            Ok(db)
+        })?;
+        Ok(d1::D1Database { db })
     }
 }

@@ -1,6 +1,7 @@
 use std::fmt;
 use std::io;
 
+use crate::wit::bindery::d1::database::Error as D1Error;
 use crate::wit::bindery::http::types::Error as HttpError;
 use crate::wit::bindery::io::streams::StreamError;
 use crate::wit::bindery::kv::store::Error as KvError;
@@ -22,14 +23,23 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
-    /// The config grants no KV namespace or R2 bucket of this name.
+    /// The config grants no KV namespace, R2 bucket or D1 database of this name.
     NoSuchBinding(String),
     /// A key is empty, too long, or otherwise not allowed.
     InvalidKey(String),
-    /// A value, object, metadata, batch or list is over its limit.
+    /// A value, object, metadata, batch or list is over its limit, or a
+    /// statement over one of D1's (parameters, length, value size, columns,
+    /// query time, database size).
     TooLarge(String),
-    /// An option or argument is out of range.
+    /// An option or argument is out of range; for D1 a named parameter, an
+    /// empty statement, an unknown session constraint or bookmark, or a
+    /// column `first` does not find.
     InvalidArgument(String),
+    /// D1 (SQLite) failed or refused a statement: a syntax error, a missing
+    /// table, a constraint, or what D1 does not allow (ATTACH, BEGIN,
+    /// most PRAGMAs). The text is D1's, e.g. "D1_ERROR: no such table:
+    /// todos: SQLITE_ERROR".
+    Sql(String),
     /// An R2 put's `only_if` condition failed.
     PreconditionFailed,
     /// The bytes do not match a checksum given to an R2 put.
@@ -94,6 +104,7 @@ impl fmt::Display for Error {
             | Error::InvalidKey(m)
             | Error::TooLarge(m)
             | Error::InvalidArgument(m)
+            | Error::Sql(m)
             | Error::BadDigest(m)
             | Error::InvalidRange(m)
             | Error::NoSuchUpload(m)
@@ -169,6 +180,18 @@ impl From<R2Error> for Error {
             R2Error::InvalidArgument(m) => Error::InvalidArgument(m),
             R2Error::Body(m) => Error::Stream(m),
             R2Error::Internal(m) => Error::Internal(m),
+        }
+    }
+}
+
+impl From<D1Error> for Error {
+    fn from(e: D1Error) -> Self {
+        match e {
+            D1Error::NoSuchDatabase(m) => Error::NoSuchBinding(m),
+            D1Error::Sql(m) | D1Error::Refused(m) => Error::Sql(m),
+            D1Error::Limit(m) => Error::TooLarge(m),
+            D1Error::InvalidArgument(m) => Error::InvalidArgument(m),
+            D1Error::Internal(m) => Error::Internal(m),
         }
     }
 }

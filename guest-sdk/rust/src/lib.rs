@@ -41,6 +41,7 @@
 
 extern crate self as bindery;
 
+pub mod d1;
 mod env;
 mod error;
 mod http;

@@ -2,11 +2,13 @@
 //! arguments and results cover the WIT's shapes: records with options,
 //! lists of records, list<option<record>>, list<tuple<string,string>>,
 //! option<list<u8>>, u64 fields, variants with payloads (errors, bodies),
-//! own/borrow handles, and header fields with non-UTF-8 bytes.
+//! own/borrow handles, header fields with non-UTF-8 bytes, and D1's value
+//! variant (s64 extremes, f64, text, blob, null) in list<list<value>>.
 
 use std::fmt::Write as _;
 use std::io::{Read, Write};
 
+use bindery::d1::D1Type;
 use bindery::r2::{self, Conditional, GetOptions, PutOptions, Range};
 use bindery::{kv, Env, Error, Request, Response, Result};
 
@@ -101,12 +103,49 @@ fn r2_check(env: &Env, out: &mut String) -> Result<()> {
     Ok(())
 }
 
+fn d1_check(env: &Env, out: &mut String) -> Result<()> {
+    let db = env.d1("DB")?;
+    let e = db.exec("CREATE TABLE v (i INTEGER, r REAL, t TEXT, b BLOB, z); CREATE TABLE w (x)")?;
+    writeln!(out, "exec count={}", e.count).unwrap();
+    let values = [D1Type::Integer(i64::MIN), (-0.5).into(), "\u{e9}\u{1F600}".into(), vec![0u8, 255].into(), D1Type::Null];
+    let r = db.prepare("INSERT INTO v VALUES (?1, ?2, ?3, ?4, ?5)").bind(&values).run()?;
+    let m = r.meta();
+    writeln!(out, "insert changes={} last_row_id={} rows_read={} rows_written={} changed_db={} size_pos={}", m.changes, m.last_row_id, m.rows_read, m.rows_written, m.changed_db, m.size_after > 0).unwrap();
+    let r = db.prepare("SELECT i, r, t, b, z, ?1 AS big, ?2 AS big FROM v").bind([i64::MAX, 1 << 53]).all()?;
+    writeln!(out, "select columns={:?} rows={:?}", r.columns(), r.rows()).unwrap();
+    let rs = db.batch(vec![db.prepare("INSERT INTO w VALUES (?)").bind([7]), db.prepare("SELECT x, 2.5 AS c FROM w")])?;
+    let rs: Vec<_> = rs.iter().map(|r| (r.meta().changes, r.columns(), r.rows())).collect();
+    writeln!(out, "batch {rs:?}").unwrap();
+    let s = db.with_session(None)?;
+    let before = s.get_bookmark();
+    let n = s.prepare("SELECT count(*) AS n FROM w").first::<i64>(Some("n"))?;
+    writeln!(out, "session before={before:?} n={n:?} after_len={:?}", s.get_bookmark().map(|b| b.len())).unwrap();
+    let errs = [
+        db.prepare("SELECT * FROM nope").all().err(),
+        db.prepare("ATTACH DATABASE 'x.db' AS x").run().err(),
+        db.prepare(format!("SELECT {}", vec!["?"; 101].join(","))).bind(0..101).all().err(),
+        db.prepare("SELECT :x").all().err(),
+        db.with_session(Some("bogus")).err(),
+        env.d1("NOPE").err(),
+    ];
+    for e in errs {
+        writeln!(out, "error {e:?}").unwrap();
+    }
+    // The SDK folds refused into Error::Sql: the WIT's own case, unwrapped.
+    use bindery::wit::bindery::d1::database as wit;
+    let raw = wit::Database::open("DB").map_err(Error::from)?;
+    let r = raw.query(&wit::Statement { sql: "ATTACH DATABASE 'x.db' AS x".into(), params: vec![] });
+    writeln!(out, "wit error {:?}", r.err()).unwrap();
+    Ok(())
+}
+
 fn fetch(mut req: Request, env: &Env) -> Result<Response> {
     let mut out = String::new();
     let path = req.path().into_owned();
     match path.as_str() {
         "/kv" => kv_check(env, &mut out)?,
         "/r2" => r2_check(env, &mut out)?,
+        "/d1" => d1_check(env, &mut out)?,
         "/vars" => {
             for n in env.var_names() {
                 writeln!(out, "{n}={:?}", env.get(&n)).unwrap();
