@@ -11,7 +11,6 @@ import (
 func init() {
 	languages = append(languages, language{
 		name: "go",
-		d1:   true,
 		build: func(t *testing.T, dir string) (string, error) {
 			return testutil.BuildGoGuest(t, "conformance/go"), nil
 		},

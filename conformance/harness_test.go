@@ -83,8 +83,6 @@ type language struct {
 	// path; a missing toolchain returns skip("why") so the suite skips that
 	// language with the reason.
 	build func(t *testing.T, dir string) (string, error)
-	// d1 says the Worker has the D1 section (d1_test.go).
-	d1 bool
 }
 
 // languages holds every registered language; each <lang>_test.go appends
@@ -340,9 +338,7 @@ func run(t *testing.T, l language, wasmPath string) {
 		}
 	}
 	failStream(t, w, logs)
-	if l.d1 {
-		runD1(t, w, db)
-	}
+	runD1(t, w, db)
 	// What the Worker stored is really in the state directory.
 	ctx := context.Background()
 	if v, ok, err := st.KV("store").Get(ctx, "kept"); err != nil || !ok || !bytes.Equal(v, []byte{0, 1, 2, 0xff}) {

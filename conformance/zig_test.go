@@ -19,7 +19,7 @@ import (
 // compiles the SDK over the C bindings generated from wit/; without such a
 // zig the language is skipped with build.sh's reason.
 func init() {
-	languages = append(languages, language{name: "zig", build: buildZig, d1: true})
+	languages = append(languages, language{name: "zig", build: buildZig})
 }
 
 func buildZig(t *testing.T, dir string) (string, error) {
