@@ -21,8 +21,10 @@ import (
 // semantics, SQLite) with the same statements through the engine
 // (bindings/d1) and through the SQLite driver directly (a second
 // connection to the same file, a reused prepared statement). The Workers
-// are examples/d1-todo (Go, database/sql and encoding/json) and
-// bench/guests/d1-todo-c (C), over the example's schema with 1000 todos.
+// are examples/d1-todo ("go-sql": database/sql, ServeMux and
+// encoding/json), bench/guests/d1-todo-go ("go": the Go SDK's D1 API, no
+// router, JSON by hand) and bench/guests/d1-todo-c (C), over the example's
+// schema with 1000 todos.
 // select-while-writing runs the Worker's point selects from parallel
 // goroutines while one goroutine inserts through the engine.
 func BenchmarkD1(b *testing.B) {
@@ -58,7 +60,7 @@ func BenchmarkD1(b *testing.B) {
 	guests := []struct {
 		name string
 		wasm func(*testing.B) []byte
-	}{{"go", lazyWasm("examples/d1-todo")}, {"c", lazyWasm("bench/guests/d1-todo-c")}}
+	}{{"go-sql", lazyWasm("examples/d1-todo")}, {"go", lazyWasm("bench/guests/d1-todo-go")}, {"c", lazyWasm("bench/guests/d1-todo-c")}}
 	worker := func(b *testing.B, i int) *host.Worker {
 		w := benchWorker(b, rt, host.WorkerConfig{
 			Name: "d1-todo-" + guests[i].name, Wasm: guests[i].wasm(b), Operations: -1,
