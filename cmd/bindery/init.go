@@ -41,7 +41,8 @@ type initLang struct {
 	// copySDK copies the SDK's sources into the project (under
 	// sdkCopyDir) instead of referring to the SDK where it lies.
 	copySDK bool
-	// cargoLock writes a Cargo.lock: the SDK's plus the Worker's crate.
+	// cargoLock writes a Cargo.lock: the SDK's Worker lock plus the
+	// Worker's crate.
 	cargoLock bool
 }
 
@@ -89,8 +90,8 @@ Where the SDK comes from:
         the copy by hand when the SDK changes.
   rust  Cargo.toml depends on the SDK folder by path (its bindings are
         generated from that checkout's wit/), with go's trade-off;
-        Cargo.lock is the SDK's lock plus the Worker's crate, so the
-        build's --locked holds.
+        Cargo.lock is the SDK's Worker lock (worker.Cargo.lock) plus the
+        Worker's crate, so the build's --locked holds.
   zig   the [build] command runs the SDK folder's build.sh (Zig 0.17,
         over the C bindings of that checkout's wit/), with go's trade-off.
   assemblyscript
@@ -207,7 +208,7 @@ func runInit(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if lang.cargoLock {
-		lock, err := cargoLock(filepath.Join(sdk, "Cargo.lock"), name)
+		lock, err := cargoLock(filepath.Join(sdk, workerLock), name)
 		if err != nil {
 			return err
 		}
@@ -542,9 +543,16 @@ func shq(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// cargoLock returns the SDK's Cargo.lock with a package entry for the
-// Worker's crate (which depends on bindery alone) inserted where Cargo
-// sorts it, so that a build with --locked accepts it as it is.
+// workerLock is the Rust SDK's lock of a Worker that depends on bindery
+// alone, without the Worker's own entry. It is not the SDK's Cargo.lock:
+// that one also resolves the SDK's dev-dependencies (its unit tests),
+// which a Worker's build does not, so --locked would refuse it.
+// TestWorkerCargoLock keeps it equal to examples/hello-rust's.
+const workerLock = "worker.Cargo.lock"
+
+// cargoLock returns the SDK's Worker lock (workerLock) with a package
+// entry for the Worker's crate (which depends on bindery alone) inserted
+// where Cargo sorts it, so that a build with --locked accepts it as it is.
 func cargoLock(sdkLock, crate string) ([]byte, error) {
 	b, err := os.ReadFile(sdkLock)
 	if err != nil {

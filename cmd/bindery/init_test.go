@@ -460,3 +460,23 @@ func tree(t *testing.T, dir string) string {
 	})
 	return strings.Join(paths, " ")
 }
+
+// TestWorkerCargoLock: the Rust SDK's Worker lock plus a crate's entry is
+// exactly the lock Cargo keeps for examples/hello-rust, a Worker that
+// depends on bindery alone, so bindery init's Cargo.lock passes --locked.
+// When the SDK's dependencies change: build examples/hello-rust, then copy
+// its Cargo.lock without the hello-rust entry to guest-sdk/rust/worker.Cargo.lock.
+func TestWorkerCargoLock(t *testing.T) {
+	root := testutil.RepoRoot(t)
+	got, err := cargoLock(filepath.Join(root, "guest-sdk", "rust", workerLock), "hello-rust")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile(filepath.Join(root, "examples", "hello-rust", "Cargo.lock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("guest-sdk/rust/%s plus hello-rust is not examples/hello-rust/Cargo.lock:\n%s", workerLock, got)
+	}
+}
