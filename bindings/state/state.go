@@ -116,9 +116,20 @@ func (s *State) Dir() string { return s.dir }
 func (s *State) DB() *badger.DB { return s.db }
 
 // KV returns the namespace with the given ID (wrangler's kv_namespaces id)
-// with Cloudflare's limits.
+// with Cloudflare's limits, checking expirations against the host's
+// clock.
 func (s *State) KV(namespaceID string) *kv.Namespace {
-	return kv.NewNamespace(badgerkv.New(s.db, namespaceID, nil), kv.DefaultLimits(), nil)
+	return s.KVWithClock(namespaceID, nil)
+}
+
+// KVWithClock is KV with expirations computed and checked against now
+// (nil means time.Now): pass the Now of the host's clock
+// (bindings.Env.Clock) so that a test that advances a manual clock sees
+// keys expire. A clock ahead of the host's is fine; one behind it is
+// not, since Badger hides a key once the host's clock passes its
+// expiration, whatever now says (see package badgerkv).
+func (s *State) KVWithClock(namespaceID string, now func() time.Time) *kv.Namespace {
+	return kv.NewNamespace(badgerkv.New(s.db, namespaceID, now), kv.DefaultLimits(), now)
 }
 
 // KVNamespaces returns the IDs of the KV namespaces the directory knows,
