@@ -105,17 +105,17 @@ func (m *Manual) schedule(t *manualTimer, d time.Duration) {
 	heap.Push(&m.timers, t)
 }
 
-// Advance moves the clock forward by d (a negative d is treated as 0),
-// running every timer due by the new time in due-time order, including
-// those the timers themselves schedule within it. It returns when they
-// have all run.
+// Advance moves the clock by d, running every timer due by the new time
+// in due-time order, including those the timers themselves schedule
+// within it; it returns when they have all run. A negative d sets the
+// clock back, as Set does.
 func (m *Manual) Advance(d time.Duration) {
 	m.moving.Lock()
 	defer m.moving.Unlock()
 	m.mu.Lock()
-	to := m.now.Add(max(d, 0))
+	to := m.now.Add(d)
 	m.mu.Unlock()
-	m.runTo(to)
+	m.moveTo(to)
 }
 
 // Set moves the clock to t, running the timers due by then as Advance
@@ -124,6 +124,12 @@ func (m *Manual) Advance(d time.Duration) {
 func (m *Manual) Set(t time.Time) {
 	m.moving.Lock()
 	defer m.moving.Unlock()
+	m.moveTo(t)
+}
+
+// moveTo sets the clock back to t, or runs the timers due by t; m.moving
+// is held.
+func (m *Manual) moveTo(t time.Time) {
 	m.mu.Lock()
 	if t.Before(m.now) {
 		m.now = t

@@ -97,8 +97,9 @@ func TestManualStopReset(t *testing.T) {
 	}
 }
 
-// TestManualSet: Set forward runs due timers; Set back runs none, and
-// a zero or negative AfterFunc runs at the next move, even Advance(0).
+// TestManualSet: Set forward runs due timers; Set back (or a negative
+// Advance) runs none, and a zero or negative AfterFunc runs at the next
+// move, even Advance(0).
 func TestManualSet(t *testing.T) {
 	c := clock.NewManual(start)
 	ran := 0
@@ -112,9 +113,14 @@ func TestManualSet(t *testing.T) {
 		t.Fatalf("Set to the due time ran %d, want 1", ran)
 	}
 	c.AfterFunc(-time.Second, func() { ran++ })
-	c.Advance(-time.Hour) // treated as 0
+	c.Advance(0)
 	if ran != 2 || !c.Now().Equal(start.Add(time.Minute)) {
-		t.Errorf("Advance(<0): ran %d, Now %v", ran, c.Now().Sub(start))
+		t.Errorf("Advance(0): ran %d, Now %v", ran, c.Now().Sub(start))
+	}
+	c.AfterFunc(time.Second, func() { ran++ })
+	c.Advance(-time.Hour)
+	if ran != 2 || !c.Now().Equal(start.Add(time.Minute-time.Hour)) {
+		t.Errorf("Advance(-1h): ran %d, Now %v", ran, c.Now().Sub(start))
 	}
 }
 
