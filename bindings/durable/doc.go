@@ -17,7 +17,8 @@
 //
 // The namespace's key is 32 random bytes made the first time a class is
 // used and kept in a [KeyStore]: [NewBadgerKeys] keeps them in the data
-// directory's Badger database (bindings/state), [NewMemoryKeys] in memory.
+// directory's Badger database (state.State.DurableKeys), [NewMemoryKeys]
+// in memory.
 // A renamed class keeps its key ([KeyStore.RenameKey]), as its objects
 // keep their storage; a deleted class's key goes with its objects
 // ([KeyStore.DeleteKey]).

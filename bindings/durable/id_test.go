@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/bindery-run/bindery/bindings/durable"
+	"github.com/bindery-run/bindery/bindings/state"
 	"github.com/bindery-run/bindery/internal/badgerdb"
 )
 
@@ -293,4 +294,30 @@ func FuzzIDFromString(f *testing.F) {
 			t.Fatalf("%q passes in two namespaces: %v", s, err)
 		}
 	})
+}
+
+// TestStateKeys: the data directory's key store keeps a class's key
+// across a reopen of the directory.
+func TestStateKeys(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	var id durable.ID
+	for i := range 2 {
+		st, err := state.Open(dir, state.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ns, err := durable.OpenNamespace(ctx, st.DurableKeys(), "Counter")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			id = ns.IDFromName("alice")
+		} else if got := ns.IDFromName("alice"); got != id {
+			t.Errorf("after reopening the directory IDFromName(alice) = %s, was %s", got, id)
+		}
+		if err := st.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

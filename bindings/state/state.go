@@ -38,6 +38,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/bindery-run/bindery/bindings/durable"
 	"github.com/bindery-run/bindery/bindings/kv"
 	"github.com/bindery-run/bindery/bindings/kv/badgerkv"
 	"github.com/bindery-run/bindery/bindings/r2"
@@ -144,6 +145,11 @@ func (s *State) KVNamespaces(ctx context.Context) ([]string, error) {
 func (s *State) CreateKVNamespace(ctx context.Context, namespaceID string) error {
 	return badgerkv.CreateNamespace(ctx, s.db, namespaceID)
 }
+
+// DurableKeys returns the Durable Object namespace keys kept in the
+// directory's Badger database (under "durable/keys/"): what
+// durable.OpenNamespace makes each class's ids with.
+func (s *State) DurableKeys() durable.KeyStore { return durable.NewBadgerKeys(s.db) }
 
 // R2 returns the object store of every R2 bucket.
 func (s *State) R2() *r2.Store { return s.r2 }
