@@ -62,8 +62,10 @@ func (realClock) AfterFunc(d time.Duration, f func()) Timer { return time.AfterF
 // [Manual.Set]): a test's clock. Its timers run, in due-time order, in
 // the goroutine of the call that moves the clock past them; while one
 // runs, Now reads its due time, so a function that schedules another
-// call sees the time it was scheduled for. A Manual is safe for
-// concurrent use.
+// call sees the time it was scheduled for. A timer's function must not
+// move the clock itself (Advance and Set wait for each other, so it would
+// wait for its own call); it may schedule, stop and reset timers. A
+// Manual is safe for concurrent use.
 type Manual struct {
 	// moving serialises Advance and Set, so timers run in order even
 	// when two goroutines move the clock.
