@@ -101,7 +101,7 @@ func parse(r config.Reader) any {
 	}
 	c.Classes = classes
 	if errs == nil {
-		checkClasses(r, c, base)
+		checkClasses(r, c)
 	}
 	if c.Bindings == nil && c.Migrations == nil {
 		return nil
@@ -295,7 +295,7 @@ func tables(r config.Reader) string {
 // checkClasses warns about a binding to this Worker's own class that no
 // migration leaves: Cloudflare refuses to deploy it, and wrangler dev
 // (like bindery, when it serves objects) gives it KV-backed storage.
-func checkClasses(r config.Reader, c *Config, base config.Path) {
+func checkClasses(r config.Reader, c *Config) {
 	_, p, _ := r.Lookup(Key)
 	for i, b := range c.Bindings { // every entry is valid when the config is
 		if !b.Local() {
@@ -311,8 +311,12 @@ func checkClasses(r config.Reader, c *Config, base config.Path) {
 		} else if gone := goneReason(c.Migrations, b.ClassName); gone != "" {
 			why = gone
 		}
-		r.Warnf(bp.Key("class_name"), "class %q of binding %s is this Worker's (no script_name), but %s: Cloudflare will not deploy it, and wrangler dev gives it KV-backed storage. Add a migration: [[migrations]] tag = \"v%d\" new_sqlite_classes = [%q]",
-			b.ClassName, b.Name, why, len(c.Migrations)+1, b.ClassName)
+		fix := fmt.Sprintf("[[migrations]] tag = \"v%d\" new_sqlite_classes = [%q]", len(c.Migrations)+1, b.ClassName)
+		if r.JSON() {
+			fix = fmt.Sprintf(`"migrations": [..., {"tag": "v%d", "new_sqlite_classes": [%q]}]`, len(c.Migrations)+1, b.ClassName)
+		}
+		r.Warnf(bp.Key("class_name"), "class %q of binding %s is this Worker's (no script_name), but %s: Cloudflare will not deploy it, and wrangler dev gives it KV-backed storage. Add a migration: %s",
+			b.ClassName, b.Name, why, fix)
 	}
 }
 

@@ -61,6 +61,8 @@ func TestConfig(t *testing.T) {
 		// Warnings about classes no migration leaves.
 		{"no migrations", "wrangler.toml", "[[durable_objects.bindings]]\nname = \"COUNTER\"\nclass_name = \"Counter\"\n",
 			"", []string{"wrangler.toml:3:1: class \"Counter\" of binding COUNTER is this Worker's (no script_name), but there are no [[migrations]]", `new_sqlite_classes = ["Counter"]`}, true, []durablemodule.Binding{counter}, map[string]bool{}},
+		{"no migrations, json", "wrangler.jsonc", "{\"durable_objects\": {\"bindings\": [{\"name\": \"COUNTER\", \"class_name\": \"Counter\"}]}}",
+			"", []string{`Add a migration: "migrations": [..., {"tag": "v1", "new_sqlite_classes": ["Counter"]}]`}, true, []durablemodule.Binding{counter}, map[string]bool{}},
 		{"class never created", "wrangler.toml", "[[durable_objects.bindings]]\nname = \"C\"\nclass_name = \"Room\"\n" + v1,
 			"", []string{"no [[migrations]] entry creates it"}, true, []durablemodule.Binding{{Name: "C", ClassName: "Room"}}, map[string]bool{"Counter": true}},
 		{"class deleted", "wrangler.toml", "[[durable_objects.bindings]]\nname = \"C\"\nclass_name = \"Counter\"\n" + v1 + "[[migrations]]\ntag = \"v2\"\ndeleted_classes = [\"Counter\"]\n",
