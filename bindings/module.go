@@ -41,6 +41,7 @@ import (
 	"github.com/bindery-run/bindery/abi"
 	"github.com/bindery-run/bindery/bindings/config"
 	"github.com/bindery-run/bindery/bindings/state"
+	"github.com/bindery-run/bindery/host/clock"
 )
 
 // Binding is what a Worker is granted: a value that brings its WIT
@@ -110,6 +111,13 @@ type Env struct {
 	// default when not given; nil outside bindery dev, where a module
 	// uses its defaults.
 	Flags map[string]string
+	// Clock is the host's one clock, which every time-dependent binding
+	// reads (KV expirations; later alarms, queue delays and cron): a
+	// test passes a clock.Manual and advances it instead of sleeping.
+	// nil means the real clock; never nil when Open is called by a host
+	// that follows [Open]. Give the Worker the same clock
+	// (host.WorkerConfig.Clock) so that its Date.now() agrees.
+	Clock clock.Clock
 }
 
 // Flag is a `bindery dev` flag a module adds.
@@ -256,6 +264,7 @@ func Open(ctx context.Context, mods []Module, env Env, cfg map[string]any) ([]*O
 	if env.Logger == nil {
 		env.Logger = slog.New(slog.DiscardHandler)
 	}
+	env.Clock = clock.Or(env.Clock)
 	var out []*Opened
 	for _, m := range mods {
 		e := env

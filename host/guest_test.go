@@ -18,6 +18,7 @@ import (
 	"github.com/bindery-run/bindery/abi"
 	"github.com/bindery-run/bindery/bindings/vars"
 	"github.com/bindery-run/bindery/host"
+	"github.com/bindery-run/bindery/host/clock"
 	"github.com/bindery-run/bindery/internal/testutil"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -255,6 +256,7 @@ func TestGuestWASI(t *testing.T) {
 		t.Fatal(err)
 	}
 	fixed := time.Date(2030, 1, 2, 3, 4, 5, 6, time.UTC)
+	manual := clock.NewManual(fixed)
 	fakeEpoch := time.Date(2022, 1, 1, 0, 0, 0, 0, time.UTC)
 	get := func(t *testing.T, g *host.Guest, export string, args ...uint64) uint64 {
 		t.Helper()
@@ -317,6 +319,15 @@ func TestGuestWASI(t *testing.T) {
 				if now := get(t, g, "now"); now != uint64(fixed.UnixNano()) {
 					t.Errorf("fixed wall clock reads %v, want %v", time.Unix(0, int64(now)).UTC(), fixed)
 				}
+			}
+		}},
+		{"clock manual", host.WASIConfig{WallClock: host.WallClock{Real: true, Clock: manual}}, func(t *testing.T, g *host.Guest) {
+			if now := get(t, g, "now"); now != uint64(fixed.UnixNano()) {
+				t.Errorf("wall clock on a manual clock reads %v, want %v", time.Unix(0, int64(now)).UTC(), fixed)
+			}
+			manual.Advance(time.Hour)
+			if now := get(t, g, "now"); now != uint64(fixed.Add(time.Hour).UnixNano()) {
+				t.Errorf("after Advance(1h) the wall clock reads %v, want %v", time.Unix(0, int64(now)).UTC(), fixed.Add(time.Hour))
 			}
 		}},
 		{"random denied", host.WASIConfig{}, func(t *testing.T, g *host.Guest) {
@@ -415,6 +426,12 @@ func TestGuestWASI02(t *testing.T) {
 	granted := mk(host.WASIConfig{WallClock: host.WallClock{Fixed: fixed}, Random: rand.Reader, Sleep: true, Env: map[string]string{"A": "1", "B": "2", "C": "3"}})
 	if now := get(t, granted, "now"); now != uint64(fixed.Unix()) {
 		t.Errorf("fixed wall clock: %d, want %d", now, fixed.Unix())
+	}
+	manual := clock.NewManual(fixed)
+	onManual := mk(host.WASIConfig{WallClock: host.WallClock{Real: true, Clock: manual}})
+	manual.Advance(time.Minute)
+	if now := get(t, onManual, "now"); now != uint64(fixed.Add(time.Minute).Unix()) {
+		t.Errorf("wall clock on a manual clock: %d, want %d", now, fixed.Add(time.Minute).Unix())
 	}
 	if a, b := get(t, granted, "rand"), get(t, denied, "rand"); a == b {
 		t.Errorf("granted randomness is the denied one")

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bindery-run/bindery/abi"
+	"github.com/bindery-run/bindery/host/clock"
 	"github.com/bindery-run/bindery/host/wasi02"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/sys"
@@ -56,6 +57,10 @@ type WallClock struct {
 	Resolution time.Duration
 	// Fixed, when not zero (and not Real), is the time of every reading.
 	Fixed time.Time
+	// Clock, with Real, is the clock the wall clock reads instead of the
+	// host's: the host's one clock (WorkerConfig.Clock), a manual one in
+	// tests. Resolution still applies.
+	Clock clock.Clock
 }
 
 // Mount makes a host directory visible to the guest.
@@ -78,12 +83,16 @@ func WorkerWASI() WASIConfig {
 
 // wall returns the clock c grants, or nil for the fake one.
 func (c WallClock) wall() func() time.Time {
+	now := time.Now
+	if c.Clock != nil {
+		now = c.Clock.Now
+	}
 	switch {
 	case c.Real && c.Resolution > 0:
 		res := c.Resolution
-		return func() time.Time { return time.Now().Truncate(res) }
+		return func() time.Time { return now().Truncate(res) }
 	case c.Real:
-		return time.Now
+		return now
 	case !c.Fixed.IsZero():
 		t := c.Fixed
 		return func() time.Time { return t }
@@ -97,7 +106,7 @@ func (g *Guest) moduleConfig(inst *instance) wazero.ModuleConfig {
 	c := g.wasi
 	mc := wazero.NewModuleConfig().WithName("").WithStdout(inst.stdout).WithStderr(inst.stderr)
 	switch wall := c.WallClock.wall(); {
-	case c.WallClock.Real && c.WallClock.Resolution == 0:
+	case c.WallClock.Real && c.WallClock.Resolution == 0 && c.WallClock.Clock == nil:
 		mc = mc.WithSysWalltime()
 	case wall != nil:
 		res := sys.ClockResolution(1)

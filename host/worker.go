@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bindery-run/bindery/abi"
+	"github.com/bindery-run/bindery/host/clock"
 	"github.com/bindery-run/bindery/host/internal/httpwit"
 	"github.com/bindery-run/bindery/host/internal/modrewrite"
 	"github.com/tetratelabs/wazero"
@@ -79,6 +80,14 @@ type WorkerConfig struct {
 	Bytes int64
 	// PerInterface overrides the quota of the named interfaces.
 	PerInterface map[string]Quota
+	// Clock is the clock the Worker's wall clock reads (Date.now() in
+	// JavaScript, time.Now() in Go: WASI's wall clock); nil means the
+	// host's. Give it the clock the Worker's bindings read
+	// (bindings.Env.Clock), so that a test that advances a manual clock
+	// moves the Worker's time and its KV expirations together. The
+	// monotonic clock, sleeps and RequestTimeout stay on the host's
+	// clock: a guest that sleeps is not woken by a manual clock.
+	Clock clock.Clock
 }
 
 // Worker is a Guest that serves HTTP: a compiled guest that exports the
@@ -100,11 +109,13 @@ func (rt *Runtime) NewWorker(ctx context.Context, cfg WorkerConfig) (*Worker, er
 		ops = 0
 	}
 	w := &Worker{}
+	wasi := WorkerWASI()
+	wasi.WallClock.Clock = cfg.Clock
 	g, err := rt.newGuest(ctx, GuestConfig{
 		Name:     cfg.Name,
 		Wasm:     cfg.Wasm,
 		Bindings: cfg.Bindings,
-		WASI:     WorkerWASI(),
+		WASI:     wasi,
 		Limits: Limits{
 			Timeout:      cfg.RequestTimeout,
 			Memory:       cfg.MemoryLimit,

@@ -38,6 +38,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/bindery-run/bindery/bindings/durable"
 	"github.com/bindery-run/bindery/bindings/kv"
 	"github.com/bindery-run/bindery/bindings/kv/badgerkv"
 	"github.com/bindery-run/bindery/bindings/r2"
@@ -116,9 +117,20 @@ func (s *State) Dir() string { return s.dir }
 func (s *State) DB() *badger.DB { return s.db }
 
 // KV returns the namespace with the given ID (wrangler's kv_namespaces id)
-// with Cloudflare's limits.
+// with Cloudflare's limits, checking expirations against the host's
+// clock.
 func (s *State) KV(namespaceID string) *kv.Namespace {
-	return kv.NewNamespace(badgerkv.New(s.db, namespaceID, nil), kv.DefaultLimits(), nil)
+	return s.KVWithClock(namespaceID, nil)
+}
+
+// KVWithClock is KV with expirations computed and checked against now
+// (nil means time.Now): pass the Now of the host's clock
+// (bindings.Env.Clock) so that a test that advances a manual clock sees
+// keys expire. A clock ahead of the host's is fine; one behind it is
+// not, since Badger hides a key once the host's clock passes its
+// expiration, whatever now says (see package badgerkv).
+func (s *State) KVWithClock(namespaceID string, now func() time.Time) *kv.Namespace {
+	return kv.NewNamespace(badgerkv.New(s.db, namespaceID, now), kv.DefaultLimits(), now)
 }
 
 // KVNamespaces returns the IDs of the KV namespaces the directory knows,
@@ -133,6 +145,11 @@ func (s *State) KVNamespaces(ctx context.Context) ([]string, error) {
 func (s *State) CreateKVNamespace(ctx context.Context, namespaceID string) error {
 	return badgerkv.CreateNamespace(ctx, s.db, namespaceID)
 }
+
+// DurableKeys returns the Durable Object namespace keys kept in the
+// directory's Badger database (under "durable/keys/"): what
+// durable.OpenNamespace makes each class's ids with.
+func (s *State) DurableKeys() durable.KeyStore { return durable.NewBadgerKeys(s.db) }
 
 // R2 returns the object store of every R2 bucket.
 func (s *State) R2() *r2.Store { return s.r2 }

@@ -16,6 +16,7 @@ import (
 	"github.com/bindery-run/bindery/bindings"
 	"github.com/bindery-run/bindery/bindings/cache"
 	"github.com/bindery-run/bindery/bindings/cache/diskcache"
+	"github.com/bindery-run/bindery/host/clock"
 )
 
 // SweepInterval is how often the module removes expired Cache API entries
@@ -32,13 +33,16 @@ func Module() bindings.Module {
 	}
 }
 
+// open opens the store of the data directory's caches; freshness and
+// expiry read env.Clock.
 func open(_ context.Context, env bindings.Env) (*bindings.Opened, error) {
-	cs, err := diskcache.Open(filepath.Join(env.State.Dir(), "cache"), env.State.DB(), diskcache.Options{Logger: env.Logger})
+	now := clock.Or(env.Clock).Now
+	cs, err := diskcache.Open(filepath.Join(env.State.Dir(), "cache"), env.State.DB(), diskcache.Options{Logger: env.Logger, Now: now})
 	if err != nil {
 		return nil, fmt.Errorf("open the Cache API store: %w", err)
 	}
 	return &bindings.Opened{
-		Bindings: []bindings.Binding{cache.NewBinding(cs.Storage(env.Worker), cache.Options{})},
+		Bindings: []bindings.Binding{cache.NewBinding(cs.Storage(env.Worker), cache.Options{Now: now})},
 		Jobs: []bindings.Job{{Name: "cache sweep", Every: SweepInterval, Run: func(ctx context.Context) error {
 			_, err := cs.Sweep(ctx)
 			return err

@@ -13,11 +13,14 @@ package kvmodule
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/bindery-run/bindery/abi"
 	"github.com/bindery-run/bindery/bindings"
 	"github.com/bindery-run/bindery/bindings/config"
 	"github.com/bindery-run/bindery/bindings/kv"
+	"github.com/bindery-run/bindery/bindings/state"
+	"github.com/bindery-run/bindery/host/clock"
 )
 
 // Key is the wrangler config key the module reads.
@@ -91,17 +94,32 @@ func describe(env bindings.Env) []string {
 	return out
 }
 
-// open creates the namespaces the config declares and binds them.
+// open creates the namespaces the config declares and binds them, their
+// expirations on env.Clock.
 func open(ctx context.Context, env bindings.Env) (*bindings.Opened, error) {
+	store := clockedState{State: env.State, now: clock.Or(env.Clock).Now}
 	nss := map[string]*kv.Namespace{}
 	for i, n := range Namespaces(env.Config) {
 		if err := env.State.CreateKVNamespace(ctx, n.LocalID()); err != nil {
 			return nil, fmt.Errorf("%s[%d] (binding %s): %w", Key, i, n.Binding, err)
 		}
-		nss[n.Binding] = env.State.KV(n.LocalID())
+		nss[n.Binding] = store.KV(n.LocalID())
 	}
 	return &bindings.Opened{
 		Bindings: []bindings.Binding{kv.NewBinding(nss)},
-		Routes:   Routes(env.State),
+		Routes:   Routes(store),
 	}, nil
+}
+
+// clockedState is a data directory's KV (a [KVStore] and [KVRegistry])
+// whose namespaces read the host's clock, so the admin API sees the
+// expirations the Worker sees.
+type clockedState struct {
+	*state.State
+	now func() time.Time
+}
+
+// KV returns the namespace namespaceID on the clock.
+func (s clockedState) KV(namespaceID string) *kv.Namespace {
+	return s.KVWithClock(namespaceID, s.now)
 }

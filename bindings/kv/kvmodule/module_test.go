@@ -2,12 +2,19 @@ package kvmodule_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/bindery-run/bindery/abi"
 	"github.com/bindery-run/bindery/bindings"
+	"github.com/bindery-run/bindery/bindings/kv"
 	"github.com/bindery-run/bindery/bindings/kv/kvmodule"
+	"github.com/bindery-run/bindery/bindings/kv/kvwit"
 	"github.com/bindery-run/bindery/bindings/state"
+	"github.com/bindery-run/bindery/host/clock"
 	"github.com/bindery-run/bindery/internal/wrangler"
 )
 
@@ -115,4 +122,65 @@ func TestOpen(t *testing.T) {
 	if got := strings.Join(m.Describe(env), ", "); got != "env.STORE (KV store-id), env.B (KV B)" {
 		t.Errorf("Describe = %q", got)
 	}
+}
+
+// TestClock: a key put with a TTL through the binding bindings.Open gives
+// a Worker expires when the host's manual clock passes it, with no sleep;
+// the admin API reads the same clock.
+func TestClock(t *testing.T) {
+	ctx := context.Background()
+	st, err := state.Open(t.TempDir(), state.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	c := clock.NewManual(time.Now())
+	cfg := map[string]any{"kv": []kvmodule.Namespace{{Binding: "STORE"}}}
+	opened, err := bindings.Open(ctx, []bindings.Module{kvmodule.Module()}, bindings.Env{Worker: "w", State: st, Clock: c}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns, werr := opened[0].Bindings[0].(*kv.Binding).NamespaceOpen(ctx, "STORE")
+	if werr != nil {
+		t.Fatal(werr)
+	}
+	if werr := ns.Put(ctx, "k", []byte("v"), kvwit.PutOptions{ExpirationTTL: abi.Some[uint64](60)}); werr != nil {
+		t.Fatal(werr)
+	}
+	get := func() bool {
+		t.Helper()
+		v, werr := ns.Get(ctx, "k")
+		if werr != nil {
+			t.Fatal(werr)
+		}
+		return v.Some
+	}
+	admin := func() bool {
+		t.Helper()
+		h := adminHandler(opened[0].Routes)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/api/kv/namespaces/STORE/values/k", nil))
+		return rec.Code == http.StatusOK
+	}
+	c.Advance(59 * time.Second)
+	if !get() || !admin() {
+		t.Fatal("the key expired before its TTL")
+	}
+	c.Advance(time.Second)
+	if get() {
+		t.Error("the key is there once the clock passed its TTL")
+	}
+	if admin() {
+		t.Error("the admin API still serves the key once the clock passed its TTL")
+	}
+}
+
+// adminHandler serves routes, as the host's admin API does, without its
+// token check.
+func adminHandler(routes []bindings.Route) http.Handler {
+	mux := http.NewServeMux()
+	for _, r := range routes {
+		mux.HandleFunc(r.Pattern, r.Handler)
+	}
+	return mux
 }
