@@ -262,7 +262,7 @@ func testReentrant(t *testing.T, wasm []byte, init *host.InitConfig, blocker str
 		if code == 200 || !strings.Contains(logs.String(), blocker) {
 			t.Fatalf("GET /kv/nest-1-k1: %d %q; want it to fail with %q in the log (has the SDK learnt nested calls?)", code, body, blocker)
 		}
-		t.Logf("nested calls fail as expected: %s", blocker)
+		t.Logf("nested calls fail as expected: %s; an instance's memory: %d KiB", blocker, w.Stats().PeakMemory>>10)
 		return
 	}
 
@@ -300,6 +300,7 @@ func testReentrant(t *testing.T, wasm []byte, init *host.InitConfig, blocker str
 	if s := w.Stats(); s.Instantiated != 1 || s.Discarded != 0 || s.Failed != 0 {
 		t.Errorf("stats %+v: want one instance, none discarded or failed", s)
 	}
+	t.Logf("nested calls work; %d nested requests, an instance's memory: %d KiB", b.nested, w.Stats().PeakMemory>>10)
 
 	// A trap in the nested call poisons the instance: the outer request
 	// fails too, and the next request gets a new instance.
