@@ -223,7 +223,7 @@ func Current(ctx context.Context) *Instance {
 // the host call it is in: the lifting budget, the quota slot charged and
 // what the call has spent. Nest and Unnest save and restore it around a
 // call into the instance made from inside one of its host calls (a
-// re-entrant call; docs/durable-objects.md#execution-model).
+// re-entrant call; docs/durable-objects.md, "Execution model").
 type CallState struct {
 	lifted uint64
 	cur    int

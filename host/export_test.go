@@ -12,7 +12,7 @@ import (
 
 // NestHandle runs w's fetch handler on r nested inside the host call in
 // progress in ctx, on the same instance and goroutine (a re-entrant call:
-// the spike of docs/durable-objects.md#execution-model). The export is
+// the spike of docs/durable-objects.md, "Execution model"). The export is
 // looked up afresh: a wazero api.Function may not be called while a call
 // of it is in progress. It returns the response and the nested call's
 // error (a trap poisons the whole instance).

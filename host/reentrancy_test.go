@@ -29,7 +29,7 @@ import (
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 )
 
-// The re-entrancy spike of docs/durable-objects.md#execution-model: can
+// The re-entrancy spike of docs/durable-objects.md, "Execution model": can
 // the host, inside a host call a guest made during an export call, call
 // the same instance's export again, nested on the same goroutine, and
 // then let the outer call go on? Each language's conformance Worker
@@ -41,7 +41,7 @@ import (
 // reentrantLangs builds each language's conformance Worker: its wasm and,
 // for JavaScript, the pre-initialisation. blocker, when set, is what the
 // log says when the first nested request fails, for a language whose SDK
-// cannot take one yet (docs/durable-objects.md#execution-model says why):
+// cannot take one yet (docs/durable-objects.md, "Execution model" says why):
 // the test checks that it still fails that way, so a fix shows up here.
 var reentrantLangs = []struct {
 	name    string
