@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/tetratelabs/wazero/api"
 )
@@ -209,4 +210,46 @@ func (i *Instance) Alloc(ctx context.Context, align, size uint32) uint32 {
 		i.Trapf("cabi_realloc returned %#x+%d, beyond memory size %d", p, size, i.mem.Size())
 	}
 	return p
+}
+
+// Current returns the Instance carried by ctx, or nil, without starting a
+// host call on it (From does).
+func Current(ctx context.Context) *Instance {
+	inst, _ := ctx.Value(instanceKey{}).(*Instance)
+	return inst
+}
+
+// CallState is what an Instance keeps for the guest call in progress and
+// the host call it is in: the lifting budget, the quota slot charged and
+// what the call has spent. Nest and Unnest save and restore it around a
+// call into the instance made from inside one of its host calls (a
+// re-entrant call; docs/durable-objects.md, "Execution model").
+type CallState struct {
+	lifted uint64
+	cur    int
+	used   []usage
+}
+
+// Nest starts a nested guest call on the instance, from inside a host
+// call: it saves the state of the call in progress and gives the nested
+// call fresh quotas of its own. The host must call a nested export
+// through api.Functions of its own (wazero's are not re-entrant: look the
+// export up again), and call Unnest with the result when it returns.
+func (i *Instance) Nest() CallState {
+	s := CallState{lifted: i.lifted, cur: i.cur}
+	if i.used != nil {
+		s.used = slices.Clone(i.used)
+		clear(i.used)
+	}
+	i.lifted, i.cur = 0, -1
+	return s
+}
+
+// Unnest ends a nested call that Nest started: the host call it was made
+// from goes on with its own budget, quota slot and spending.
+func (i *Instance) Unnest(s CallState) {
+	i.lifted, i.cur = s.lifted, s.cur
+	if s.used != nil {
+		copy(i.used, s.used)
+	}
 }
