@@ -76,6 +76,9 @@ func (s *SQLite) execSQL(query string, params []Value) (*Cursor, error) {
 		s.denied = ""
 		st, tail, err := s.c.Prepare(rest)
 		if err != nil {
+			if n > 1 {
+				return nil, fmt.Errorf("statement %d: %w", n, s.wrap(err))
+			}
 			return nil, s.wrap(err)
 		}
 		if st == nil { // nothing but comments and semicolons left

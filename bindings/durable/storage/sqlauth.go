@@ -112,7 +112,7 @@ func (s *SQLite) authorize(action sqlite3.AuthorizerActionCode, p1, p2, db, _ st
 	}
 	if !s.authorized(action, p1, p2, db) {
 		if s.denied == "" {
-			s.denied = describe(action, p1, p2)
+			s.denied = describe(action, p1, p2, db)
 		}
 		return sqlite3.AUTH_DENY
 	}
@@ -191,7 +191,10 @@ func pragmaAllowed(name, arg string) bool {
 }
 
 // describe names a refused action for its AuthError.
-func describe(action sqlite3.AuthorizerActionCode, p1, p2 string) string {
+func describe(action sqlite3.AuthorizerActionCode, p1, p2, db string) string {
+	if db == "temp" {
+		return "temporary tables, views, indexes and triggers"
+	}
 	switch action {
 	case sqlite3.AUTH_PRAGMA:
 		if p2 != "" {
@@ -203,14 +206,14 @@ func describe(action sqlite3.AuthorizerActionCode, p1, p2 string) string {
 	case sqlite3.AUTH_TRANSACTION:
 		return p1 + " (use the storage's transaction)"
 	case sqlite3.AUTH_SAVEPOINT:
-		return "SAVEPOINT " + p1 + " (use the storage's transaction)"
+		return p1 + " of savepoint " + p2 + " (use the storage's transaction)"
 	case sqlite3.AUTH_ATTACH:
 		return "ATTACH"
 	case sqlite3.AUTH_DETACH:
 		return "DETACH"
 	case sqlite3.AUTH_CREATE_TEMP_TABLE, sqlite3.AUTH_CREATE_TEMP_VIEW, sqlite3.AUTH_CREATE_TEMP_INDEX,
 		sqlite3.AUTH_CREATE_TEMP_TRIGGER:
-		return "temporary " + p1
+		return "temporary tables, views, indexes and triggers"
 	case sqlite3.AUTH_CREATE_VTABLE:
 		return "virtual table module " + p2
 	}

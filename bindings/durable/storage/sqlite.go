@@ -599,18 +599,18 @@ func (s *SQLite) wrap(err error) error {
 	if errors.As(err, &ae) || errors.As(err, &le) {
 		return err
 	}
-	var se *sqlite3.Error
-	if !errors.As(err, &se) {
+	code, ok := errCode(err)
+	if !ok {
 		return err
 	}
-	switch se.Code() {
-	case sqlite3.AUTH:
+	if s.denied != "" && (code == sqlite3.AUTH || strings.Contains(err.Error(), "not authorized")) {
 		what := s.denied
 		s.denied = ""
-		if what == "" {
-			what = "this statement"
-		}
 		return &AuthError{What: what}
+	}
+	switch code {
+	case sqlite3.AUTH:
+		return &AuthError{What: "this statement"}
 	case sqlite3.FULL:
 		return &LimitError{Limit: LimitDatabaseSize, Max: s.opts.MaxSize}
 	case sqlite3.TOOBIG:
@@ -618,7 +618,7 @@ func (s *SQLite) wrap(err error) error {
 	case sqlite3.INTERRUPT:
 		return fmt.Errorf("durable object storage: interrupted: %w", err)
 	case sqlite3.ERROR:
-		msg := se.Error()
+		msg := err.Error()
 		switch {
 		case strings.Contains(msg, "too many SQL variables"):
 			return &LimitError{Limit: LimitBoundParameters, Max: d1.MaxBoundParameters}
@@ -627,4 +627,21 @@ func (s *SQLite) wrap(err error) error {
 		}
 	}
 	return fmt.Errorf("durable object storage: %w", err)
+}
+
+// errCode returns the primary result code of a driver error.
+func errCode(err error) (sqlite3.ErrorCode, bool) {
+	var e *sqlite3.Error
+	if errors.As(err, &e) {
+		return e.Code(), true
+	}
+	var c sqlite3.ErrorCode
+	if errors.As(err, &c) {
+		return c, true
+	}
+	var x sqlite3.ExtendedErrorCode
+	if errors.As(err, &x) {
+		return sqlite3.ErrorCode(x & 0xff), true
+	}
+	return 0, false
 }
