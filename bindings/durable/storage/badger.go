@@ -59,9 +59,10 @@ const deleteAllBatch = 1000
 // database survives the process being killed, not a power loss).
 //
 // A call's writes, or a transaction's, are one Badger transaction, so
-// they must fit in one (Badger's MaxBatchSize and MaxBatchCount); a
-// call or transaction that does not fit fails with badger.ErrTxnTooBig
-// and writes nothing.
+// they must fit in one (Badger's MaxBatchSize and MaxBatchCount, about
+// 10 MB with the default 64 MiB memtable, values of 1 MB or more
+// counting only their pointer): a call or transaction that does not fit
+// fails with a LimitError for LimitTransactionSize and writes nothing.
 type Badger struct {
 	db     *badger.DB
 	prefix []byte
@@ -213,7 +214,7 @@ func (b *Badger) Transaction(ctx context.Context, fn func(Tx) error) error {
 		return finish(err)
 	}
 	if err := txn.Commit(); err != nil {
-		return fmt.Errorf("durable object storage: commit: %w", err)
+		return b.wrap(fmt.Errorf("durable object storage: commit: %w", err))
 	}
 	return nil
 }
@@ -230,14 +231,15 @@ func (b *Badger) update(ctx context.Context, fn func(*badgerOps) error) error {
 			break
 		}
 	}
-	if err != nil {
-		var le *LimitError
-		if errors.As(err, &le) {
-			return err
-		}
-		return fmt.Errorf("durable object storage: %w", err)
+	return b.wrap(err)
+}
+
+// wrap reports Badger's ErrTxnTooBig as a LimitError.
+func (b *Badger) wrap(err error) error {
+	if errors.Is(err, badger.ErrTxnTooBig) {
+		return &LimitError{Limit: LimitTransactionSize, Max: b.db.MaxBatchSize()}
 	}
-	return nil
+	return err
 }
 
 // undoRecord is what a key held before a write in a transaction, so
@@ -380,7 +382,7 @@ func (o *badgerOps) list(ctx context.Context, opts ListOptions) ([]Entry, error)
 		return nil, err
 	}
 	p := o.b.prefix
-	it := o.txn.NewIterator(badger.IteratorOptions{Prefix: p, Reverse: opts.Reverse, PrefetchValues: true, PrefetchSize: 100})
+	it := o.txn.NewIterator(badger.IteratorOptions{Prefix: p, Reverse: opts.Reverse})
 	defer it.Close()
 	var hi []byte
 	if r.hi != nil {
@@ -466,7 +468,7 @@ func (t *badgerTx) Put(ctx context.Context, entries []Entry) error {
 	if err := kvLimits.checkEntries(entries); err != nil {
 		return err
 	}
-	return t.ops.put(entries)
+	return t.ops.b.wrap(t.ops.put(entries))
 }
 
 // Delete deletes the keys, all or none, and returns how many existed.
@@ -477,7 +479,8 @@ func (t *badgerTx) Delete(ctx context.Context, keys []string) (int, error) {
 	if err := kvLimits.checkKeys(keys); err != nil {
 		return 0, err
 	}
-	return t.ops.delete(keys)
+	n, err := t.ops.delete(keys)
+	return n, t.ops.b.wrap(err)
 }
 
 // List returns the entries opts selects, the transaction's own writes

@@ -266,8 +266,12 @@ func (s *SQLite) ensureKVTable() error {
 }
 
 // atomic runs fn in a transaction of its own, or in a savepoint inside
-// the transaction that is open.
-func (s *SQLite) atomic(fn func() error) error {
+// the transaction that is open. One statement is atomic by itself:
+// when fn runs one (single) and the KV table exists, it runs bare.
+func (s *SQLite) atomic(single bool, fn func() error) error {
+	if single && s.hasKV {
+		return fn()
+	}
 	begin, commit, rollback := "BEGIN IMMEDIATE", "COMMIT", "ROLLBACK"
 	if s.depth > 0 {
 		begin, commit, rollback = "SAVEPOINT _cf_op", "RELEASE _cf_op", "ROLLBACK TO _cf_op; RELEASE _cf_op"
@@ -343,7 +347,7 @@ func (s *SQLite) put(entries []Entry) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	return s.atomic(func() error {
+	return s.atomic(len(entries) == 1, func() error {
 		if err := s.ensureKVTable(); err != nil {
 			return err
 		}
@@ -376,7 +380,7 @@ func (s *SQLite) delete(keys []string) (int, error) {
 		return 0, nil
 	}
 	n := 0
-	err := s.atomic(func() error {
+	err := s.atomic(len(keys) == 1, func() error {
 		n = 0
 		for _, k := range uniqueSorted(keys) {
 			if err := s.run("DELETE FROM "+kvTable+" WHERE key = ?", nil, k); err != nil {

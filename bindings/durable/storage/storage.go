@@ -123,6 +123,10 @@ const (
 	LimitStatementLength = "statement length"
 	LimitColumns         = "columns"
 	LimitSQLValueSize    = "string, blob or row size"
+	// LimitTransactionSize is Bindery's own: the writes of one call or
+	// transaction of a KV-backed object must fit in one Badger
+	// transaction (Max is the database's MaxBatchSize in bytes).
+	LimitTransactionSize = "transaction size"
 )
 
 // LimitError reports a call that exceeded one of the storage limits.
