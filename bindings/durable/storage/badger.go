@@ -208,6 +208,7 @@ func (b *Badger) Transaction(ctx context.Context, fn func(Tx) error) error {
 	txn := b.db.NewTransaction(true)
 	defer txn.Discard()
 	tx := &badgerTx{ops: &badgerOps{b: b, txn: txn, undo: new([]undoRecord)}}
+	defer func() { tx.done = true }()
 	err := fn(tx)
 	tx.done = true
 	if err != nil {
@@ -500,8 +501,15 @@ func (t *badgerTx) Transaction(ctx context.Context, fn func(Tx) error) error {
 	}
 	mark := len(*t.ops.undo)
 	inner := &badgerTx{ops: t.ops}
+	finished := false
+	defer func() {
+		inner.done = true
+		if !finished { // fn panicked: undo its writes as a savepoint would
+			t.ops.rollbackTo(mark)
+		}
+	}()
 	err := fn(inner)
-	inner.done = true
+	finished = true
 	if err != nil {
 		if rerr := t.ops.rollbackTo(mark); rerr != nil {
 			return fmt.Errorf("%w (%v)", err, rerr)

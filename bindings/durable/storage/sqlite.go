@@ -48,7 +48,14 @@ type SQLite struct {
 	denied  string        // what the authorizer refused last
 	hasKV   bool          // the _cf_KV table exists
 	stmts   map[string]*sqlite3.Stmt
-	depth   int // transactions open
+	depth   int             // transactions open
+	ictx    context.Context // the context interrupting the call running
+}
+
+// interrupt lets ctx interrupt the statements that run from now on.
+func (s *SQLite) interrupt(ctx context.Context) {
+	s.ictx = ctx
+	s.c.SetInterrupt(ctx)
 }
 
 var (
@@ -173,12 +180,15 @@ func (s *SQLite) open(ctx context.Context) error {
 
 // lock takes the storage and opens it, with ctx interrupting SQLite.
 func (s *SQLite) lock(ctx context.Context) (unlock func(), err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("durable object storage: %w", err)
+	}
 	s.mu.Lock()
 	if err := s.open(ctx); err != nil {
 		s.mu.Unlock()
 		return nil, err
 	}
-	s.c.SetInterrupt(ctx)
+	s.interrupt(ctx)
 	return func() {
 		if s.c != nil {
 			s.c.SetInterrupt(context.Background())
@@ -248,10 +258,29 @@ func (s *SQLite) exec(sql string) error {
 	return s.wrap(s.c.Exec(sql))
 }
 
+// control runs a BEGIN, COMMIT, ROLLBACK, SAVEPOINT or RELEASE. A
+// cancelled context does not interrupt it: a transaction always ends,
+// committed or rolled back.
+func (s *SQLite) control(sql string) error {
+	old := s.c.SetInterrupt(context.Background())
+	defer s.c.SetInterrupt(old)
+	return s.exec(sql)
+}
+
+// checkKVTable finds whether the KV table exists (again, after a
+// rollback that may have undone its creation). A cancelled context
+// does not interrupt it.
 func (s *SQLite) checkKVTable() error {
-	s.hasKV = false
-	return s.run("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '"+kvTable+"'",
-		func(*sqlite3.Stmt) error { s.hasKV = true; return nil })
+	old := s.c.SetInterrupt(context.Background())
+	defer s.c.SetInterrupt(old)
+	found := false
+	err := s.run("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '"+kvTable+"'",
+		func(*sqlite3.Stmt) error { found = true; return nil })
+	if err != nil {
+		return err
+	}
+	s.hasKV = found
+	return nil
 }
 
 func (s *SQLite) ensureKVTable() error {
@@ -276,13 +305,13 @@ func (s *SQLite) atomic(single bool, fn func() error) error {
 	if s.depth > 0 {
 		begin, commit, rollback = "SAVEPOINT _cf_op", "RELEASE _cf_op", "ROLLBACK TO _cf_op; RELEASE _cf_op"
 	}
-	if err := s.exec(begin); err != nil {
+	if err := s.control(begin); err != nil {
 		return err
 	}
 	if err := fn(); err != nil {
 		return s.rollback(err, rollback)
 	}
-	if err := s.exec(commit); err != nil {
+	if err := s.control(commit); err != nil {
 		return s.rollback(err, rollback)
 	}
 	return nil
@@ -291,7 +320,7 @@ func (s *SQLite) atomic(single bool, fn func() error) error {
 func (s *SQLite) rollback(cause error, rollback string) error {
 	// SQLite may have rolled the transaction back itself (then there
 	// is nothing left to roll back); any other failure is reported.
-	if err := s.exec(rollback); err != nil && !s.c.GetAutocommit() {
+	if err := s.control(rollback); err != nil && !s.c.GetAutocommit() {
 		return fmt.Errorf("%w (rollback: %v)", cause, err)
 	}
 	if err := s.checkKVTable(); err != nil {
@@ -487,11 +516,12 @@ func (s *SQLite) txn(fn func(Tx) error) (err error) {
 		sp := fmt.Sprintf("_cf_savepoint_%d", s.depth)
 		begin, commit, rollback = "SAVEPOINT "+sp, "RELEASE "+sp, "ROLLBACK TO "+sp+"; RELEASE "+sp
 	}
-	if err := s.exec(begin); err != nil {
+	if err := s.control(begin); err != nil {
 		return err
 	}
 	s.depth++
-	tx := &sqliteTx{s: s}
+	tx := &sqliteTx{s: s, ctx: s.c.SetInterrupt(context.Background())}
+	s.c.SetInterrupt(tx.ctx)
 	finished := false
 	defer func() {
 		tx.done = true
@@ -507,7 +537,7 @@ func (s *SQLite) txn(fn func(Tx) error) (err error) {
 	if ferr != nil {
 		return finish(s.rollback(ferr, rollback))
 	}
-	if err := s.exec(commit); err != nil {
+	if err := s.control(commit); err != nil {
 		return s.rollback(err, rollback)
 	}
 	return nil
@@ -516,7 +546,8 @@ func (s *SQLite) txn(fn func(Tx) error) (err error) {
 // sqliteTx is a transaction of a SQLite-backed object.
 type sqliteTx struct {
 	txState
-	s *SQLite
+	s   *SQLite
+	ctx context.Context // the Transaction's, which interrupts SQLite between calls
 }
 
 var (
@@ -526,71 +557,85 @@ var (
 
 // Get returns the entries of the keys that exist, in key order.
 func (t *sqliteTx) Get(ctx context.Context, keys []string) ([]Entry, error) {
-	if err := t.enter(ctx); err != nil {
+	leave, err := t.enter(ctx)
+	if err != nil {
 		return nil, err
 	}
+	defer leave()
 	return t.s.get(keys)
 }
 
 // Put stores the entries, all or none.
 func (t *sqliteTx) Put(ctx context.Context, entries []Entry) error {
-	if err := t.enter(ctx); err != nil {
+	leave, err := t.enter(ctx)
+	if err != nil {
 		return err
 	}
+	defer leave()
 	return t.s.put(entries)
 }
 
 // Delete deletes the keys, all or none, and returns how many existed.
 func (t *sqliteTx) Delete(ctx context.Context, keys []string) (int, error) {
-	if err := t.enter(ctx); err != nil {
+	leave, err := t.enter(ctx)
+	if err != nil {
 		return 0, err
 	}
+	defer leave()
 	return t.s.delete(keys)
 }
 
 // List returns the entries opts selects.
 func (t *sqliteTx) List(ctx context.Context, opts ListOptions) ([]Entry, error) {
-	if err := t.enter(ctx); err != nil {
+	leave, err := t.enter(ctx)
+	if err != nil {
 		return nil, err
 	}
+	defer leave()
 	return t.s.list(opts)
 }
 
 // Transaction runs fn in a savepoint.
 func (t *sqliteTx) Transaction(ctx context.Context, fn func(Tx) error) error {
-	if err := t.enter(ctx); err != nil {
+	leave, err := t.enter(ctx)
+	if err != nil {
 		return err
 	}
+	defer leave()
 	return t.s.txn(fn)
 }
 
 // Exec runs SQL in the transaction.
 func (t *sqliteTx) Exec(ctx context.Context, query string, params ...Value) (*Cursor, error) {
-	if err := t.enter(ctx); err != nil {
+	leave, err := t.enter(ctx)
+	if err != nil {
 		return nil, err
 	}
+	defer leave()
 	return t.s.execSQL(query, params)
 }
 
 // DatabaseSize is the database's size in bytes.
 func (t *sqliteTx) DatabaseSize(ctx context.Context) (int64, error) {
-	if err := t.enter(ctx); err != nil {
+	leave, err := t.enter(ctx)
+	if err != nil {
 		return 0, err
 	}
+	defer leave()
 	return t.s.databaseSize()
 }
 
 // enter checks the transaction is still open and lets ctx interrupt
-// the call.
-func (t *sqliteTx) enter(ctx context.Context) error {
+// the call; the returned leave puts the Transaction's context back.
+func (t *sqliteTx) enter(ctx context.Context) (leave func(), err error) {
 	if err := t.check(); err != nil {
-		return err
+		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("durable object storage: %w", err)
+		return nil, fmt.Errorf("durable object storage: %w", err)
 	}
-	t.s.c.SetInterrupt(ctx)
-	return nil
+	t.s.interrupt(ctx)
+	return func() { t.s.interrupt(t.ctx) }, nil
 }
 
 // wrap turns a driver error into the package's typed errors.
@@ -620,7 +665,10 @@ func (s *SQLite) wrap(err error) error {
 	case sqlite3.TOOBIG:
 		return &LimitError{Limit: LimitSQLValueSize, Max: MaxSQLiteEntrySize}
 	case sqlite3.INTERRUPT:
-		return fmt.Errorf("durable object storage: interrupted: %w", err)
+		if s.ictx != nil && s.ictx.Err() != nil {
+			return fmt.Errorf("durable object storage: %w (%v)", context.Cause(s.ictx), err)
+		}
+		return fmt.Errorf("durable object storage: %w", err)
 	case sqlite3.ERROR:
 		msg := err.Error()
 		switch {

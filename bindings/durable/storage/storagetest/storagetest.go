@@ -50,6 +50,7 @@ func Run(t *testing.T, b Backend) {
 		{"Transaction", testTransaction},
 		{"NestedTransaction", testNested},
 		{"DeleteAll", testDeleteAll},
+		{"Context", testContext},
 		{"Persistence", testPersistence},
 	}
 	for _, tt := range tests {
@@ -547,4 +548,38 @@ func testPersistence(t *testing.T, b Backend) {
 		t.Fatal(err)
 	}
 	want(t, "after close", get(t, s, "b"), []string{"b=2"})
+}
+
+// testContext: a cancelled context fails the call, and a transaction
+// whose context is cancelled part way still ends cleanly.
+func testContext(t *testing.T, b Backend) {
+	ctx := context.Background()
+	s := fresh(t, b)
+	put(t, s, "a", "1")
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := s.Put(done, []storage.Entry{{Key: "b", Value: nil}}); !errors.Is(err, context.Canceled) {
+		t.Errorf("put with a cancelled context: %v", err)
+	}
+	if _, err := s.Get(done, []string{"a"}); !errors.Is(err, context.Canceled) {
+		t.Errorf("get with a cancelled context: %v", err)
+	}
+	txCtx, cancelTx := context.WithCancel(ctx)
+	err := s.Transaction(txCtx, func(tx storage.Tx) error {
+		put(t, tx, "c", "3")
+		cancelTx()
+		if _, err := tx.Get(txCtx, []string{"c"}); !errors.Is(err, context.Canceled) {
+			t.Errorf("get in a transaction after its context was cancelled: %v", err)
+		}
+		// A call with a context of its own still runs, and the
+		// closure decides.
+		put(t, tx, "d", "4")
+		return txCtx.Err()
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("transaction = %v", err)
+	}
+	want(t, "after the cancelled transaction", list(t, s, storage.ListOptions{}), []string{"a=1"})
+	put(t, s, "e", "5")
+	want(t, "a put after it", list(t, s, storage.ListOptions{}), []string{"a=1", "e=5"})
 }
