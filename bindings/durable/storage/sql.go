@@ -20,8 +20,10 @@ type Value = d1.Value
 // rows, and what the whole call read and wrote (ctx.storage.sql.exec's
 // SqlStorageCursor, read to the end).
 type Cursor struct {
+	// Columns are the last statement's column names.
 	Columns []string
-	Rows    [][]Value
+	// Rows are the last statement's rows, each with a value per column.
+	Rows [][]Value
 	// RowsRead counts the rows the statements returned and the rows
 	// their full scans stepped over (SQLite's closest count to
 	// Cloudflare's billed rows read).

@@ -10,8 +10,8 @@ import (
 
 // Entry is one key and its value.
 type Entry struct {
-	Key   string
-	Value []byte
+	Key   string // any bytes; compared as a byte string
+	Value []byte // opaque: the SDK's encoding of the stored value
 }
 
 // ListOptions selects the keys List returns, as Cloudflare's list
