@@ -9,6 +9,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 	"github.com/ncruces/go-sqlite3"
 
+	"github.com/bindery-run/bindery/bindings/d1"
 	"github.com/bindery-run/bindery/bindings/durable/storage"
 )
 
@@ -187,4 +188,43 @@ func BenchmarkList100(b *testing.B) {
 	}
 	b.Run("sqlite", func(b *testing.B) { run(b, benchSQLite(b)) })
 	b.Run("badger", func(b *testing.B) { s, _ := benchBadger(b); run(b, s) })
+}
+
+// BenchmarkExecPointSelect: a point select through Exec vs the driver.
+func BenchmarkExecPointSelect(b *testing.B) {
+	ctx := context.Background()
+	b.Run("sqlite", func(b *testing.B) {
+		s := storage.NewSQLite(filepath.Join(b.TempDir(), "b.sqlite"), storage.SQLiteOptions{})
+		defer s.Close()
+		if _, err := s.Exec(ctx, "CREATE TABLE kv (key TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID"); err != nil {
+			b.Fatal(err)
+		}
+		for i := range benchKeys {
+			if _, err := s.Exec(ctx, "INSERT INTO kv VALUES (?, ?)", d1.Text(benchKey(i)), d1.Blob(benchValue)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		for i := 0; b.Loop(); i++ {
+			c, err := s.Exec(ctx, "SELECT value FROM kv WHERE key = ?", d1.Text(benchKey(i)))
+			if err != nil || len(c.Rows) != 1 {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("sqlite-driver", func(b *testing.B) {
+		c := benchConn(b)
+		st, _, err := c.Prepare("SELECT value FROM kv WHERE key = ?")
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer st.Close()
+		for i := 0; b.Loop(); i++ {
+			st.BindText(1, benchKey(i))
+			if !st.Step() {
+				b.Fatal(st.Err())
+			}
+			_ = st.ColumnBlob(0, nil)
+			st.Reset()
+		}
+	})
 }

@@ -68,6 +68,13 @@ func (s *SQLite) execSQL(query string, params []Value) (*Cursor, error) {
 			return nil, fmt.Errorf("parameter %d: %w", i+1, &LimitError{Limit: LimitSQLValueSize, Max: MaxSQLiteEntrySize, Got: int64(n)})
 		}
 	}
+	if st := s.sqlCache[query]; st != nil {
+		// A single statement run before: no need to parse it again.
+		delete(s.sqlCache, query) // in use; put back below
+		c, err := s.step(st, true, params)
+		s.release(query, st)
+		return c, err
+	}
 	var cur *Cursor
 	var read, written int64
 	rest := query
@@ -88,7 +95,11 @@ func (s *SQLite) execSQL(query string, params []Value) (*Cursor, error) {
 		}
 		last := strings.Trim(tail, " \t\r\n\f\v") == ""
 		c, err := s.step(st, last, params)
-		st.Close()
+		if n == 1 && last {
+			s.release(query, st)
+		} else {
+			st.Close()
+		}
 		if err != nil {
 			if n > 1 {
 				return nil, fmt.Errorf("statement %d: %w", n, err)
@@ -110,6 +121,25 @@ func (s *SQLite) execSQL(query string, params []Value) (*Cursor, error) {
 	return cur, nil
 }
 
+// sqlCacheSize bounds the cache of single-statement queries.
+const sqlCacheSize = 64
+
+// release resets a single-statement query's statement and keeps it for
+// the query's next run.
+func (s *SQLite) release(query string, st *sqlite3.Stmt) {
+	if st.Reset() != nil || st.ClearBindings() != nil || s.sqlCache[query] != nil {
+		st.Close()
+		return
+	}
+	if len(s.sqlCache) >= sqlCacheSize {
+		for k, old := range s.sqlCache {
+			old.Close()
+			delete(s.sqlCache, k)
+		}
+	}
+	s.sqlCache[query] = st
+}
+
 // step binds and runs one user statement, reading its rows.
 func (s *SQLite) step(st *sqlite3.Stmt, last bool, params []Value) (*Cursor, error) {
 	if n := st.BindCount(); n > 0 && !last {
@@ -124,11 +154,15 @@ func (s *SQLite) step(st *sqlite3.Stmt, last bool, params []Value) (*Cursor, err
 		}
 	}
 	total := s.c.TotalChanges()
-	c := &Cursor{Columns: make([]string, st.ColumnCount())}
+	c := &Cursor{}
+	more := st.Step()
+	// After the first step: a cached statement that SQLite prepared
+	// again for a changed schema has its new columns only now.
+	c.Columns = make([]string, st.ColumnCount())
 	for i := range c.Columns {
 		c.Columns[i] = st.ColumnName(i)
 	}
-	for st.Step() {
+	for ; more; more = st.Step() {
 		row := make([]Value, len(c.Columns))
 		for i := range row {
 			row[i] = column(st, i)
@@ -138,7 +172,7 @@ func (s *SQLite) step(st *sqlite3.Stmt, last bool, params []Value) (*Cursor, err
 	if err := st.Err(); err != nil {
 		return nil, s.wrap(err)
 	}
-	c.RowsRead = int64(len(c.Rows)) + int64(st.Status(sqlite3.STMTSTATUS_FULLSCAN_STEP, false))
+	c.RowsRead = int64(len(c.Rows)) + int64(st.Status(sqlite3.STMTSTATUS_FULLSCAN_STEP, true))
 	c.RowsWritten = s.c.TotalChanges() - total
 	return c, nil
 }

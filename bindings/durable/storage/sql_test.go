@@ -65,6 +65,24 @@ func TestExec(t *testing.T) {
 	}
 }
 
+// TestExecCachedStatement: a query run again sees schema changes made
+// in between (its cached statement is prepared again).
+func TestExecCachedStatement(t *testing.T) {
+	s := newSQLite(t, storage.SQLiteOptions{})
+	mustExec(t, s, "CREATE TABLE t (a); INSERT INTO t VALUES (1)")
+	for i := range 3 {
+		c := mustExec(t, s, "SELECT * FROM t")
+		if len(c.Columns) != 1+i || len(c.Rows) != 1 {
+			t.Fatalf("run %d: columns %q, rows %v", i, c.Columns, c.Rows)
+		}
+		mustExec(t, s, "ALTER TABLE t ADD COLUMN c"+string(rune('0'+i)))
+	}
+	mustExec(t, s, "DROP TABLE t")
+	if _, err := s.Exec(context.Background(), "SELECT * FROM t"); err == nil || !strings.Contains(err.Error(), "no such table") {
+		t.Errorf("cached query on a dropped table: %v", err)
+	}
+}
+
 func TestExecErrors(t *testing.T) {
 	ctx := context.Background()
 	s := newSQLite(t, storage.SQLiteOptions{})

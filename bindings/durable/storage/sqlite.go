@@ -43,13 +43,15 @@ type SQLite struct {
 	opts SQLiteOptions
 
 	mu      sync.Mutex
-	c       *sqlite3.Conn // nil until opened
-	trusted bool          // the storage's own statements bypass the authorizer
-	denied  string        // what the authorizer refused last
-	hasKV   bool          // the _cf_KV table exists
-	stmts   map[string]*sqlite3.Stmt
-	depth   int             // transactions open
-	ictx    context.Context // the context interrupting the call running
+	c       *sqlite3.Conn            // nil until opened
+	trusted bool                     // the storage's own statements bypass the authorizer
+	denied  string                   // what the authorizer refused last
+	hasKV   bool                     // the _cf_KV table exists
+	stmts   map[string]*sqlite3.Stmt // the storage's own statements
+	// sqlCache holds the statements of single-statement queries.
+	sqlCache map[string]*sqlite3.Stmt
+	depth    int             // transactions open
+	ictx     context.Context // the context interrupting the call running
 }
 
 // interrupt lets ctx interrupt the statements that run from now on.
@@ -90,9 +92,11 @@ func (s *SQLite) close() error {
 	if s.c == nil {
 		return nil
 	}
-	for k, st := range s.stmts {
-		st.Close()
-		delete(s.stmts, k)
+	for _, m := range []map[string]*sqlite3.Stmt{s.stmts, s.sqlCache} {
+		for k, st := range m {
+			st.Close()
+			delete(m, k)
+		}
 	}
 	err := s.c.Close()
 	s.c = nil
@@ -171,6 +175,7 @@ func (s *SQLite) open(ctx context.Context) error {
 	}
 	s.c = c
 	s.stmts = make(map[string]*sqlite3.Stmt)
+	s.sqlCache = make(map[string]*sqlite3.Stmt)
 	if err := s.checkKVTable(); err != nil {
 		s.close()
 		return fmt.Errorf("durable object storage: open %s: %w", s.path, err)

@@ -16,7 +16,9 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/bindery-run/bindery/bindings/durable/storage"
@@ -51,6 +53,7 @@ func Run(t *testing.T, b Backend) {
 		{"NestedTransaction", testNested},
 		{"DeleteAll", testDeleteAll},
 		{"Context", testContext},
+		{"Concurrent", testConcurrent},
 		{"Persistence", testPersistence},
 	}
 	for _, tt := range tests {
@@ -582,4 +585,49 @@ func testContext(t *testing.T, b Backend) {
 	want(t, "after the cancelled transaction", list(t, s, storage.ListOptions{}), []string{"a=1"})
 	put(t, s, "e", "5")
 	want(t, "a put after it", list(t, s, storage.ListOptions{}), []string{"a=1", "e=5"})
+}
+
+// testConcurrent: calls from several goroutines are serialized, and a
+// read-modify-write in a transaction loses no update.
+func testConcurrent(t *testing.T, b Backend) {
+	ctx := context.Background()
+	s := fresh(t, b)
+	const workers, rounds = 4, 25
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range rounds {
+				err := s.Transaction(ctx, func(tx storage.Tx) error {
+					es, err := tx.Get(ctx, []string{"counter"})
+					if err != nil {
+						return err
+					}
+					n := 0
+					if len(es) == 1 {
+						n, _ = strconv.Atoi(string(es[0].Value))
+					}
+					return tx.Put(ctx, []storage.Entry{{Key: "counter", Value: []byte(strconv.Itoa(n + 1))}})
+				})
+				if err == nil {
+					err = s.Put(ctx, []storage.Entry{{Key: fmt.Sprintf("w%d-%02d", w, i), Value: nil}})
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	want(t, "counter", get(t, s, "counter"), []string{fmt.Sprintf("counter=%d", workers*rounds)})
+	if es, err := s.List(ctx, storage.ListOptions{Prefix: "w"}); err != nil || len(es) != workers*rounds {
+		t.Errorf("list of the workers' keys: %d entries, %v", len(es), err)
+	}
 }
