@@ -495,7 +495,11 @@ func (s *SQLite) DeleteAll(ctx context.Context) (int, error) {
 	if err := s.close(); err != nil {
 		return 0, err
 	}
-	for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
+	// Closing the last connection checkpointed the WAL into the file
+	// and removed it; any leftover goes first, so that a crash part way
+	// leaves either the whole database or none of it (never a WAL that
+	// a new file would replay).
+	for _, suffix := range []string{"-wal", "-shm", "-journal", ""} {
 		if err := os.Remove(s.path + suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return 0, fmt.Errorf("durable object storage: delete all: %w", err)
 		}
