@@ -45,3 +45,41 @@ func TestBadgerLargestPut(t *testing.T) {
 		t.Fatalf("transaction of 128 largest values: %v, want the transaction size limit", err)
 	}
 }
+
+// TestBadgerObjectsApart: objects in one database never see each
+// other's keys, whatever their namespaces, ids and keys.
+func TestBadgerObjectsApart(t *testing.T) {
+	ctx := t.Context()
+	db := openBadger(t, t.TempDir())
+	defer db.Close()
+	objs := []*storage.Badger{
+		storage.NewBadger(db, "n", "x"),
+		storage.NewBadger(db, "n", "x/1:y"),
+		storage.NewBadger(db, "n/1:x", "1:y"),
+		storage.NewBadger(db, "", "x"),
+		storage.NewBadger(db, "n", ""),
+	}
+	for i, o := range objs {
+		es := []storage.Entry{{Key: "", Value: []byte{byte(i)}}, {Key: "1:y/k", Value: []byte{byte(i)}}, {Key: "\xff", Value: []byte{byte(i)}}}
+		if err := o.Put(ctx, es); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := objs[0].DeleteAll(ctx); err != nil || n != 3 {
+		t.Fatalf("deleteAll of the first object = %d, %v; want 3", n, err)
+	}
+	for i, o := range objs[1:] {
+		es, err := o.List(ctx, storage.ListOptions{})
+		if err != nil || len(es) != 3 {
+			t.Fatalf("object %d lists %d keys, %v; want 3", i+1, len(es), err)
+		}
+		for _, e := range es {
+			if e.Value[0] != byte(i+1) {
+				t.Errorf("object %d sees key %q of object %d", i+1, e.Key, e.Value[0])
+			}
+		}
+		if es, _ := o.List(ctx, storage.ListOptions{Reverse: true, Limit: 1}); len(es) != 1 || es[0].Key != "\xff" {
+			t.Errorf("object %d: last key %q", i+1, es)
+		}
+	}
+}
