@@ -187,9 +187,13 @@ func From(ctx context.Context) *Instance {
 // new address. It traps when the guest has no cabi_realloc or returns an
 // address that is misaligned or out of bounds.
 func (i *Instance) Alloc(ctx context.Context, align, size uint32) uint32 {
-	if size == 0 {
+	if size == 0 && i.realloc == nil {
 		return align // a non-null dangling pointer, as the Canonical ABI allows
 	}
+	// An empty string or list is allocated too, as the Canonical ABI
+	// lowers it: a guest may free what it was given (componentize-py's
+	// runtime does), and a pointer it never allocated would corrupt its
+	// heap.
 	if i.realloc == nil {
 		i.Trapf("the guest exports no cabi_realloc, through which the host passes it strings and lists: export one (the Bindery SDKs do)")
 	}

@@ -155,6 +155,8 @@ func table(lang string, echo, object []byte) []step {
 		{name: "kv deleted", method: "GET", path: "/kv/conformance", status: 404},
 		{name: "kv delete missing", method: "DELETE", path: "/kv/never", status: 204},
 		{name: "kv kept", method: "PUT", path: "/kv/kept", body: []byte{0, 1, 2, 0xff}, status: 204},
+		{name: "kv put empty", method: "PUT", path: "/kv/empty", body: []byte{}, status: 204},
+		{name: "kv get empty", method: "GET", path: "/kv/empty", status: 200, want: []byte{}},
 		{name: "vars", method: "GET", path: "/vars", status: 200, want: []byte(`{"greeting":"hello","secret_set":true}`), contentType: "application/json"},
 		{name: "kv key too long", method: "PUT", path: "/kv-too-long", status: 400, contains: "512"},
 		{name: "echo 8 MiB", method: "POST", path: "/echo", body: echo, status: 200, want: echo},
