@@ -87,6 +87,8 @@ type exchange struct {
 	url  url.URL
 	body bodyReader
 	vals [3]string
+	// w is the request's ResponseWriter: &resp, or its own when nested.
+	w *responseWriter
 }
 
 // An exchange must stay within the small-object size classes (≤ 512 bytes).
@@ -95,10 +97,24 @@ var _ [512 - unsafe.Sizeof(exchange{})]byte
 // resp is the ResponseWriter of the request in progress.
 var resp responseWriter
 
+// nesting counts the requests in progress: more than one when the host
+// runs a request nested inside a host call of another (a Durable Object's
+// event while another waits; docs/durable-objects.md). Only the outermost
+// uses the shared resp, respBuf and respHeader.
+var nesting int
+
 func handle(req httpwit.Request, body stream.InputStream, out httpwit.ResponseOutparam) {
 	x := new(exchange)
 	x.body.s = body
-	resp = responseWriter{out: out, buf: *bytes.NewBuffer(respBuf[:0])}
+	nesting++
+	defer func() { nesting-- }()
+	if nesting == 1 {
+		x.w = &resp
+		resp = responseWriter{out: out, buf: *bytes.NewBuffer(respBuf[:0])}
+	} else {
+		x.w = &responseWriter{out: out, nested: true}
+	}
+	resp := x.w
 	defer x.done()
 	if err := x.init(req); err != nil {
 		resp.fail(http.StatusBadRequest, err.Error())
@@ -108,7 +124,7 @@ func handle(req httpwit.Request, body stream.InputStream, out httpwit.ResponseOu
 		resp.fail(http.StatusInternalServerError, "no handler: call bindery.Serve in an init function")
 		return
 	}
-	handler.ServeHTTP(&resp, &x.req)
+	handler.ServeHTTP(resp, &x.req)
 }
 
 // done runs after the handler, even one that panicked: it sends the
@@ -118,7 +134,7 @@ func handle(req httpwit.Request, body stream.InputStream, out httpwit.ResponseOu
 // the client never takes a truncated body for a complete one; with
 // http.ErrAbortHandler it does so quietly, as net/http does.
 func (x *exchange) done() {
-	w := &resp
+	w := x.w
 	if p := recover(); p != nil {
 		w.failed = true
 		if p != http.ErrAbortHandler {
@@ -128,7 +144,7 @@ func (x *exchange) done() {
 	w.finish()
 	x.body.Close()
 	w.out.Drop()
-	if b := w.buf.Bytes(); cap(b) <= bufferSize+bufferSize/2 {
+	if b := w.buf.Bytes(); !w.nested && cap(b) <= bufferSize+bufferSize/2 {
 		respBuf = b[:0]
 	}
 }
@@ -279,11 +295,17 @@ type responseWriter struct {
 	failed bool // the handler panicked
 	reason string
 	err    error
+	// nested marks a nested request's writer, which owns its buffer and
+	// header map instead of sharing respBuf and respHeader.
+	nested bool
 }
 
 // Header returns the response's header map: respHeader, emptied on first
 // use, so a response without headers costs no map operation.
 func (w *responseWriter) Header() http.Header {
+	if w.header == nil && w.nested {
+		w.header = http.Header{}
+	}
 	if w.header == nil {
 		if len(respHeader) > 0 {
 			clear(respHeader)
