@@ -365,6 +365,84 @@ func (s *Scheduler) DeleteClass(ctx context.Context, class string) (int, error) 
 	}
 }
 
+// RenameClass moves the alarms of every object of class from to class to
+// (a class the migrations rename keeps its objects), in transactions of
+// 1000 alarms, and returns how many it moved. A class to that has alarms
+// is an error, and nothing moves. Call it before Start: an alarm whose
+// handler runs meanwhile may be delivered again under its new class.
+func (s *Scheduler) RenameClass(ctx context.Context, from, to string) (int, error) {
+	if from == "" || to == "" {
+		return 0, errors.New("alarms: a class name is empty")
+	}
+	if from == to {
+		return 0, fmt.Errorf("alarms: rename class %s to itself", from)
+	}
+	n := 0
+	for first := true; ; first = false {
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			return n, ErrClosed
+		}
+		var ids []string
+		err := s.db.Update(func(txn *badger.Txn) error {
+			if first {
+				it := txn.NewIterator(badger.IteratorOptions{Prefix: classPrefix(to)})
+				it.Rewind()
+				taken := it.Valid()
+				it.Close()
+				if taken {
+					return fmt.Errorf("class %s already has alarms", to)
+				}
+			}
+			it := txn.NewIterator(badger.IteratorOptions{Prefix: classPrefix(from)})
+			var keys [][]byte
+			for it.Rewind(); it.Valid() && len(keys) < deleteBatch; it.Next() {
+				keys = append(keys, it.Item().KeyCopy(nil))
+			}
+			it.Close()
+			for _, k := range keys {
+				_, id, err := parseRecordKey(k)
+				if err != nil {
+					return fmt.Errorf("%w: %q", err, k)
+				}
+				r, _, err := getRecord(txn, from, id)
+				if err != nil {
+					return err
+				}
+				if err := deleteIndex(txn, from, id); err != nil {
+					return err
+				}
+				if err := putRecord(txn, to, id, r); err != nil {
+					return err
+				}
+				s.low = min(s.low, r.due)
+				ids = append(ids, id)
+			}
+			return nil
+		})
+		if err == nil {
+			for _, id := range ids {
+				if d := s.running[string(recordKey(from, id))]; d != nil {
+					d.superseded = true
+				}
+			}
+			n += len(ids)
+			s.arm()
+		}
+		s.mu.Unlock()
+		if err != nil {
+			return n, fmt.Errorf("alarms: rename class %s to %s: %w", from, to, err)
+		}
+		if len(ids) < deleteBatch {
+			return n, nil
+		}
+	}
+}
+
 // getRecord reads the object's record in txn; ok is false when it has
 // none.
 func getRecord(txn *badger.Txn, class, id string) (r record, ok bool, err error) {

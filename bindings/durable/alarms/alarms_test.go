@@ -755,3 +755,37 @@ func TestDeleteClass(t *testing.T) {
 		t.Fatalf("deliveries %+v", c)
 	}
 }
+
+func TestRenameClass(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, 0)
+	for i := range 1500 {
+		h.set(fmt.Sprintf("o%d", i), t0.Add(time.Hour+time.Duration(i)*time.Millisecond))
+	}
+	if err := h.s.Set(ctx, "Taken", "x", t0.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := h.s.RenameClass(ctx, class, "Taken"); err == nil || n != 0 {
+		t.Fatalf("rename onto a class with alarms: %d, %v", n, err)
+	}
+	if n, err := h.s.RenameClass(ctx, class, "Renamed"); err != nil || n != 1500 {
+		t.Fatalf("RenameClass = %d, %v", n, err)
+	}
+	h.wantStored(1501)
+	if at := h.get("o7"); !at.IsZero() {
+		t.Errorf("the old class still has o7's alarm at %v", at)
+	}
+	if at, ok, err := h.s.Get(ctx, "Renamed", "o7"); err != nil || !ok || !at.Equal(t0.Add(time.Hour+7*time.Millisecond)) {
+		t.Errorf("Renamed o7: %v, %v, %v", at, ok, err)
+	}
+	h.advance(time.Hour + 2*time.Second)
+	c := h.taken()
+	if len(c) != 1500 {
+		t.Fatalf("%d deliveries", len(c))
+	}
+	for _, d := range c {
+		if d.class != "Renamed" {
+			t.Fatalf("delivered %+v", d)
+		}
+	}
+}
