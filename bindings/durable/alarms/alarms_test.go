@@ -789,3 +789,26 @@ func TestRenameClass(t *testing.T) {
 		}
 	}
 }
+
+// TestDeleteBetweenRetries: deleting an alarm that waits for a retry
+// cancels the retries.
+func TestDeleteBetweenRetries(t *testing.T) {
+	h := newHarness(t, 0)
+	h.handle = func(ctx context.Context, c call) error { return errHandler }
+	h.set("a", t0)
+	h.s.waitIdle()
+	if c := h.taken(); len(c) != 1 {
+		t.Fatalf("deliveries %+v", c)
+	}
+	if err := h.s.Delete(context.Background(), class, "a"); err != nil {
+		t.Fatal(err)
+	}
+	h.wantStored(0)
+	h.advance(time.Hour)
+	if c := h.taken(); len(c) != 0 {
+		t.Fatalf("a retry of a deleted alarm: %+v", c)
+	}
+	if n := h.clk.Pending(); n != 0 {
+		t.Errorf("%d timers pending", n)
+	}
+}
