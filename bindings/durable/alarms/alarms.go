@@ -317,6 +317,7 @@ func (s *Scheduler) DeleteClass(ctx context.Context, class string) (int, error) 
 	}
 	prefix := classPrefix(class)
 	n := 0
+	var after []byte // the last key deleted: the next batch seeks past it
 	for {
 		if err := ctx.Err(); err != nil {
 			return n, err
@@ -328,12 +329,7 @@ func (s *Scheduler) DeleteClass(ctx context.Context, class string) (int, error) 
 		}
 		var ids []string
 		err := s.db.Update(func(txn *badger.Txn) error {
-			it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
-			var keys [][]byte
-			for it.Rewind(); it.Valid() && len(keys) < deleteBatch; it.Next() {
-				keys = append(keys, it.Item().KeyCopy(nil))
-			}
-			it.Close()
+			keys := batch(txn, prefix, after)
 			for _, k := range keys {
 				c, id, err := parseRecordKey(k)
 				if err != nil {
@@ -343,6 +339,7 @@ func (s *Scheduler) DeleteClass(ctx context.Context, class string) (int, error) 
 					return err
 				}
 				ids = append(ids, id)
+				after = k
 			}
 			return nil
 		})
@@ -378,6 +375,7 @@ func (s *Scheduler) RenameClass(ctx context.Context, from, to string) (int, erro
 		return 0, fmt.Errorf("alarms: rename class %s to itself", from)
 	}
 	n := 0
+	var after []byte // the last key moved: the next batch seeks past it
 	for first := true; ; first = false {
 		if err := ctx.Err(); err != nil {
 			return n, err
@@ -398,12 +396,7 @@ func (s *Scheduler) RenameClass(ctx context.Context, from, to string) (int, erro
 					return fmt.Errorf("class %s already has alarms", to)
 				}
 			}
-			it := txn.NewIterator(badger.IteratorOptions{Prefix: classPrefix(from)})
-			var keys [][]byte
-			for it.Rewind(); it.Valid() && len(keys) < deleteBatch; it.Next() {
-				keys = append(keys, it.Item().KeyCopy(nil))
-			}
-			it.Close()
+			keys := batch(txn, classPrefix(from), after)
 			for _, k := range keys {
 				_, id, err := parseRecordKey(k)
 				if err != nil {
@@ -421,6 +414,7 @@ func (s *Scheduler) RenameClass(ctx context.Context, from, to string) (int, erro
 				}
 				s.low = min(s.low, r.due)
 				ids = append(ids, id)
+				after = k
 			}
 			return nil
 		})
@@ -441,6 +435,25 @@ func (s *Scheduler) RenameClass(ctx context.Context, from, to string) (int, erro
 			return n, nil
 		}
 	}
+}
+
+// batch returns up to deleteBatch keys with prefix, after the key after
+// (from the prefix's start when nil): seeking past the keys of the
+// batches before skips their deletions, which Badger keeps until
+// compaction.
+func batch(txn *badger.Txn, prefix, after []byte) [][]byte {
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+	defer it.Close()
+	var keys [][]byte
+	if after == nil {
+		it.Rewind()
+	} else {
+		it.Seek(append(after[:len(after):len(after)], 0))
+	}
+	for ; it.Valid() && len(keys) < deleteBatch; it.Next() {
+		keys = append(keys, it.Item().KeyCopy(nil))
+	}
+	return keys
 }
 
 // getRecord reads the object's record in txn; ok is false when it has
