@@ -53,7 +53,7 @@ func (l *logs) records() []slog.Record {
 // harness is a scheduler on a manual clock over a Badger database in a
 // temporary directory, whose deliveries call handle and are recorded.
 type harness struct {
-	t   *testing.T
+	t   testing.TB
 	dir string
 	clk *clock.Manual
 	db  *badger.DB
@@ -65,7 +65,7 @@ type harness struct {
 	handle func(ctx context.Context, c call) error
 }
 
-func newHarness(t *testing.T, max int) *harness {
+func newHarness(t testing.TB, max int) *harness {
 	t.Helper()
 	h := &harness{t: t, dir: t.TempDir(), clk: clock.NewManual(t0), log: &logs{}}
 	h.open(max)
