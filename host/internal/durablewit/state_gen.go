@@ -171,8 +171,7 @@ type StateHost interface {
 	BlockConcurrency(ctx context.Context) (ConcurrencyBlock, *Error)
 	// Resets the object (ctx.abort): the event ends as failed with
 	// `reason` (the caller gets `object-failed`), open transactions roll
-	// back, and the object's next event starts it afresh. Its sockets
-	// stay open.
+	// back, and the object's next event starts it afresh.
 	Abort(ctx context.Context, reason string)
 	// Accepts the web socket that the request of this fetch event asks for
 	// (acceptWebSocket): the host answers the request with 101 Switching

@@ -68,8 +68,8 @@ const (
 	ErrorInvalidID ErrorTag = 1
 	// An argument is malformed or out of range: list's start with
 	// start-after, an unknown jurisdiction, more than 10 tags on a socket
-	// or a tag over 256 characters, a close code outside 1000..=4999, an
-	// alarm time that is not finite.
+	// or a tag over 256 characters, a close code other than 1000 and
+	// 3000..=4999.
 	ErrorInvalidArgument ErrorTag = 2
 	// A storage limit: more than 128 keys in a call, a key or value over
 	// its size, the object over its size, an attachment over 2048 bytes,

@@ -1332,8 +1332,7 @@ func wasmimport_abort(reason0 uint32, reason1 uint32)
 
 // Resets the object (ctx.abort): the event ends as failed with
 // `reason` (the caller gets `object-failed`), open transactions roll
-// back, and the object's next event starts it afresh. Its sockets
-// stay open.
+// back, and the object's next event starts it afresh.
 func Abort(reason string) {
 	mark := cabi.Mark()
 	wasmimport_abort(cabi.StringPtr(reason), uint32(len(reason)))
