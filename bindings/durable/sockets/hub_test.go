@@ -24,7 +24,7 @@ import (
 // rig is a Hub behind an httptest server: GET /?object=O&tag=T&tag=U
 // accepts a socket for object O with those tags.
 type rig struct {
-	t   *testing.T
+	t   testing.TB
 	hub *Hub
 	srv *httptest.Server
 	url string
@@ -34,7 +34,7 @@ type rig struct {
 	acceptErr []error
 }
 
-func newRig(t *testing.T, opts Options) *rig {
+func newRig(t testing.TB, opts Options) *rig {
 	t.Helper()
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
