@@ -531,6 +531,11 @@ func (h *Hub) deliverLoop(o *object) {
 			o.queue = nil
 		}
 		timeout := o.timeout
+		if q.ws.objClosed {
+			q.ws.release(q.ev)
+			h.mu.Unlock()
+			continue
+		}
 		h.mu.Unlock()
 
 		ctx, cancel := h.evCtx, context.CancelFunc(func() {})
@@ -569,6 +574,7 @@ type Socket struct {
 	pendingIn    int
 	pendingBytes int64
 	terminal     bool // the last event is queued or none will come
+	objClosed    bool // the object closed it: queued events are dropped
 	ended        bool // the reader has ended
 	removed      bool
 
@@ -687,6 +693,7 @@ func (s *Socket) close(code uint16, reason string) error {
 	h := s.hub
 	h.mu.Lock()
 	s.terminal = true
+	s.objClosed = true
 	h.mu.Unlock()
 	return nil
 }

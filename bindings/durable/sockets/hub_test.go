@@ -791,3 +791,39 @@ func TestNewHubNeedsDeliver(t *testing.T) {
 		t.Fatal("NewHub without Deliver")
 	}
 }
+
+func TestObjectCloseDropsQueued(t *testing.T) {
+	gate := make(chan struct{})
+	got := make(chan string, 10)
+	r := newRig(t, Options{Deliver: func(ctx context.Context, object string, ws *Socket, ev Event) error {
+		got <- string(ev.Message.Data)
+		if string(ev.Message.Data) == "1" {
+			<-gate
+		}
+		return nil
+	}})
+	c := r.dial("o")
+	write(t, c, "1")
+	if m := <-got; m != "1" {
+		t.Fatalf("first event %q", m)
+	}
+	write(t, c, "2")
+	write(t, c, "3")
+	ws := r.hub.GetWebSockets("o", "")[0]
+	waitFor(t, "two queued", func() bool {
+		r.hub.mu.Lock()
+		defer r.hub.mu.Unlock()
+		return ws.pendingIn == 3
+	})
+	if err := ws.Close(1000, ""); err != nil {
+		t.Fatal(err)
+	}
+	close(gate)
+	readErr(t, c)
+	waitFor(t, "the socket to leave", func() bool { return len(r.hub.GetWebSockets("o", "")) == 0 })
+	select {
+	case m := <-got:
+		t.Fatalf("event %q delivered after the object closed the socket", m)
+	default:
+	}
+}
