@@ -67,12 +67,28 @@ func newRig(t testing.TB, opts Options) *rig {
 	return r
 }
 
-// dial connects a client to object with tags.
+// dial connects a client to object with tags, and waits for the Hub to
+// have accepted it (the client may see the 101 first).
 func (r *rig) dial(object string, tags ...string) *websocket.Conn {
 	r.t.Helper()
+	r.mu.Lock()
+	before := len(r.accepted)
+	r.mu.Unlock()
 	c, err := r.tryDial(object, tags...)
 	if err != nil {
 		r.t.Fatal(err)
+	}
+	for i := 0; ; i++ {
+		r.mu.Lock()
+		n := len(r.accepted)
+		r.mu.Unlock()
+		if n > before {
+			break
+		}
+		if i == 1000 {
+			r.t.Fatal("the hub did not accept the socket")
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 	return c
 }
