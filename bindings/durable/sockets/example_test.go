@@ -29,9 +29,11 @@ func Example() {
 	}
 	defer hub.Close()
 	hub.SetAutoResponse("room-1", &sockets.AutoResponse{Request: "ping", Response: "pong"})
-	http.HandleFunc("/chat", func(w http.ResponseWriter, r *http.Request) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/chat", func(w http.ResponseWriter, r *http.Request) {
 		if _, err := hub.Accept(w, r, "room-1", []string{"chat"}); err != nil {
 			log.Print(err)
 		}
 	})
+	_ = http.Server{Handler: mux}
 }
