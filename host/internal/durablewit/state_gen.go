@@ -117,7 +117,7 @@ type WebSocket interface {
 	Key(ctx context.Context) uint64
 	// Sends a message; `closed` once the socket is closed.
 	Send(ctx context.Context, message Message) *Error
-	// Keeps `value`, at most 2048 bytes in the structured-value encoding,
+	// Keeps `value`, at most 16 KiB in the structured-value encoding,
 	// with the socket across hibernation (serializeAttachment).
 	SerializeAttachment(ctx context.Context, value []byte) *Error
 	// The tags it was accepted with (getTags).

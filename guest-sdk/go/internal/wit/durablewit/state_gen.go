@@ -2273,7 +2273,7 @@ func (self WebSocket) Tags() (result []string) {
 //go:wasmimport bindery:durable/state@0.1.0 [method]web-socket.serialize-attachment
 func wasmimport_method_web_socket_serialize_attachment(self0 uint32, value0 uint32, value1 uint32, retptr uint32)
 
-// Keeps `value`, at most 2048 bytes in the structured-value encoding,
+// Keeps `value`, at most 16 KiB in the structured-value encoding,
 // with the socket across hibernation (serializeAttachment).
 func (self WebSocket) SerializeAttachment(value []byte) (err *Error) {
 	mark := cabi.Mark()

@@ -73,7 +73,7 @@ const (
 	// 3000..=4999.
 	ErrorInvalidArgument ErrorTag = 2
 	// A storage limit: more than 128 keys in a call, a key or value over
-	// its size, the object over its size, an attachment over 2048 bytes,
+	// its size, the object over its size, an attachment over 16 KiB,
 	// SQL's limits (100 bound parameters, 100 columns, 100 KB
 	// statements, 2 MB values or rows).
 	ErrorLimit ErrorTag = 3
