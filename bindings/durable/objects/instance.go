@@ -34,11 +34,14 @@ type instance struct {
 }
 
 // newInstance adds an instance, which starts on a goroutine of its own;
-// cls.mu held. Until it has started (and said whether it can nest) it
-// has room for one object.
+// cls.mu held. Until the class's first instance has started (and said
+// whether it can nest) it has room for one object.
 func (c *class) newInstance() *instance {
 	c.seq++
 	in := &instance{cls: c, seq: c.seq, wake: make(chan struct{}, 1), capacity: 1, objects: map[*Object]struct{}{}}
+	if c.nest > 0 {
+		in.capacity = c.m.cfg.ObjectsPerInstance
+	}
 	c.instances[in] = struct{}{}
 	c.m.wg.Add(1)
 	go in.loop()
@@ -72,8 +75,9 @@ func (in *instance) loop() {
 		return
 	}
 	in.run, in.canNest = run, run.CanNest()
+	in.capacity, cls.nest = 1, -1
 	if in.canNest {
-		in.capacity = m.cfg.ObjectsPerInstance
+		in.capacity, cls.nest = m.cfg.ObjectsPerInstance, 1
 	}
 	cls.mu.Unlock()
 	for {

@@ -254,6 +254,7 @@ type class struct {
 	objects   map[durable.ID]*Object
 	instances map[*instance]struct{} // not poisoned or gone
 	seq       uint64                 // instances made
+	nest      int8                   // whether its module can nest: 0 not known yet, 1 yes, -1 no
 }
 
 func (m *Manager) class(name string) *class {
