@@ -30,6 +30,7 @@ type fakeRunner struct {
 	created   map[durable.ID]int       // times each object's state was made
 	evicted   chan durable.ID
 	closed    chan int
+	onEvict   func(obj *Object) // called as Evict begins, if set
 }
 
 func newFakeRunner(t testing.TB, nest bool) *fakeRunner {
@@ -129,6 +130,9 @@ func (fi *fakeInstance) Run(ctx context.Context, obj *Object, event any) (any, e
 
 func (fi *fakeInstance) Evict(ctx context.Context, obj *Object) error {
 	r := fi.r
+	if r.onEvict != nil {
+		r.onEvict(obj)
+	}
 	r.mu.Lock()
 	if fi.active != 0 {
 		r.t.Errorf("evict of %s on instance %d while an event runs there", obj.ID(), fi.n)

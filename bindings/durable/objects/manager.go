@@ -115,7 +115,8 @@ func New(cfg Config) (*Manager, error) {
 // Object is one live Durable Object: what a Runner is given with each of
 // its events. It stays the same while the object is live (across events,
 // and across a reset by a trap); an evicted object comes back as a new
-// Object.
+// Object (or as the same one, with nothing in memory, when an event
+// arrived while it was being evicted).
 type Object struct {
 	cls *class
 	id  durable.ID
@@ -413,10 +414,10 @@ func (c *class) expire(obj *Object) {
 // waiting object's own next events unless it is inside
 // BlockConcurrency. An instance that cannot nest only waits. Wait returns
 // early with ErrPoisoned when a nested event traps (the instance is
-// unusable: the caller should fail its event), or with ctx's error; fn
-// may then still be running, and its results must not be used. fn gets a
-// ctx that does not make its own Deliver calls wait through Wait (fn runs
-// on a goroutine of its own). Outside an event Wait just calls fn.
+// unusable: the caller should fail its event), or with ctx's error; fn's
+// ctx is then cancelled, and its results must not be used. fn runs on a
+// goroutine of its own, with a ctx that does not make its Deliver calls
+// wait through Wait. Outside an event Wait just calls fn.
 func (m *Manager) Wait(ctx context.Context, fn func(ctx context.Context) error) error {
 	cf, _ := ctx.Value(ctxKey{}).(ctxFrame)
 	if !cf.attached || cf.f.inst.cls.m != m {
@@ -429,7 +430,8 @@ func (m *Manager) Wait(ctx context.Context, fn func(ctx context.Context) error) 
 	}
 	defer f.waiting.Store(false)
 	done := make(chan error, 1)
-	wctx := context.WithValue(ctx, ctxKey{}, ctxFrame{f: f})
+	wctx, cancel := context.WithCancel(context.WithValue(ctx, ctxKey{}, ctxFrame{f: f}))
+	defer cancel() // what fn still waits on when Wait gives up is dropped
 	go func() { done <- fn(wctx) }()
 	for {
 		select {

@@ -380,6 +380,68 @@ func TestEviction(t *testing.T) {
 	}
 }
 
+// An event that arrives while its object is being evicted waits for the
+// eviction, then runs with nothing in memory, on the same instance.
+func TestEventDuringEviction(t *testing.T) {
+	r := newFakeRunner(t, true)
+	m, clk := newManager(t, r, Config{IdleTimeout: time.Minute})
+	ctx := context.Background()
+	a := oid(1)
+	if _, err := m.Deliver(ctx, "C", a, nil); err != nil {
+		t.Fatal(err)
+	}
+	inst := m.instanceOf("C", a)
+	result := make(chan any)
+	r.onEvict = func(obj *Object) {
+		go func() {
+			got, err := m.Deliver(ctx, "C", a, nil)
+			if err != nil {
+				t.Error(err)
+			}
+			result <- got
+		}()
+		eventually(t, "the event is queued", func() bool { return m.queuedFor("C", a) == 1 })
+	}
+	clk.Advance(time.Minute)
+	<-r.evicted
+	if got := <-result; got != 1 {
+		t.Errorf("event during the eviction: count %v, want 1", got)
+	}
+	if m.instanceOf("C", a) != inst || r.creations(a) != 2 || r.numInstances() != 1 {
+		t.Errorf("not made again in place: %d creations on %d instances", r.creations(a), r.numInstances())
+	}
+}
+
+// Wait returns when its event's ctx ends, whatever fn does.
+func TestWaitContext(t *testing.T) {
+	r := newFakeRunner(t, true)
+	m, _ := newManager(t, r, Config{})
+	ctx, cancel := context.WithCancel(context.Background())
+	block := make(chan struct{})
+	defer close(block)
+	waited := make(chan error, 1)
+	_, err := m.Deliver(ctx, "C", oid(1), step(func(ctx context.Context, fi *fakeInstance, obj *Object, st *objState) (any, error) {
+		err := fi.wait(ctx, m, func(context.Context) error {
+			cancel()
+			<-block // until the test ends
+			return nil
+		})
+		waited <- err
+		return nil, err
+	}))
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Deliver: %v, want context.Canceled", err)
+	}
+	select {
+	case err := <-waited:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("Wait: %v, want context.Canceled", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Wait did not return when its ctx ended")
+	}
+}
+
 // Objects that are not idle are not evicted, whatever the clock says.
 func TestNoEvictionWhileBusy(t *testing.T) {
 	r := newFakeRunner(t, true)

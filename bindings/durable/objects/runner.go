@@ -27,6 +27,7 @@ type Instance interface {
 	// its events waits inside a host call: what its SDK declares
 	// (docs/durable-objects.md, "Execution model"). An instance that
 	// cannot nest hosts one object, whose events never interleave.
+	// Every instance of a class must give the same answer.
 	CanNest() bool
 	// Run runs one event for obj on the calling goroutine and returns
 	// its result. ctx carries the event's frame: host calls the event
