@@ -262,7 +262,7 @@ func (in *instance) evictIdle(objs []*Object) {
 	cls, m := in.cls, in.cls.m
 	for _, obj := range objs {
 		cls.mu.Lock()
-		idle := obj.inst == in && obj.running == 0 && !obj.queued()
+		idle := obj.inst == in && cls.expired(obj)
 		cls.mu.Unlock()
 		if !idle {
 			continue

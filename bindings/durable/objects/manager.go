@@ -72,8 +72,7 @@ type Manager struct {
 	closed atomic.Bool
 	wg     sync.WaitGroup // instance goroutines
 
-	mu      sync.Mutex
-	classes map[string]*class
+	classes sync.Map // class name → *class
 }
 
 // New returns a Manager that runs objects on cfg.Runner's instances.
@@ -108,7 +107,6 @@ func New(cfg Config) (*Manager, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Manager{
 		cfg: cfg, clock: clock.Or(cfg.Clock), log: log, ctx: ctx, cancel: cancel,
-		classes: map[string]*class{},
 	}, nil
 }
 
@@ -132,6 +130,7 @@ type Object struct {
 	blocking int  // blockConcurrencyWhile sections in progress
 	inReady  bool // in inst.ready
 	timer    clock.Timer
+	idleAt   time.Time // when it last became idle
 }
 
 // Class returns the object's class.
@@ -259,14 +258,11 @@ type class struct {
 }
 
 func (m *Manager) class(name string) *class {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	c := m.classes[name]
-	if c == nil {
-		c = &class{m: m, name: name, objects: map[durable.ID]*Object{}, instances: map[*instance]struct{}{}}
-		m.classes[name] = c
+	if c, ok := m.classes.Load(name); ok {
+		return c.(*class)
 	}
-	return c
+	c, _ := m.classes.LoadOrStore(name, &class{m: m, name: name, objects: map[durable.ID]*Object{}, instances: map[*instance]struct{}{}})
+	return c.(*class)
 }
 
 // Deliver runs event for the object id of class and returns its result:
@@ -388,6 +384,7 @@ func (c *class) idle(obj *Object) {
 	if obj.running > 0 || obj.inst == nil || obj.inst.poisoned || c.m.cfg.IdleTimeout < 0 || obj.queued() {
 		return
 	}
+	obj.idleAt = c.m.clock.Now()
 	if obj.timer == nil {
 		obj.timer = c.m.clock.AfterFunc(c.m.cfg.IdleTimeout, func() { c.expire(obj) })
 	} else {
@@ -395,14 +392,20 @@ func (c *class) idle(obj *Object) {
 	}
 }
 
+// expired reports whether obj has been idle for IdleTimeout; cls.mu held.
+func (c *class) expired(obj *Object) bool {
+	return obj.inst != nil && !obj.inst.poisoned && obj.running == 0 && !obj.queued() &&
+		!c.m.clock.Now().Before(obj.idleAt.Add(c.m.cfg.IdleTimeout))
+}
+
 // expire asks obj's instance to evict it, if it is still idle.
 func (c *class) expire(obj *Object) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	in := obj.inst
-	if in == nil || in.poisoned || obj.running > 0 || obj.queued() {
+	if !c.expired(obj) {
 		return
 	}
+	in := obj.inst
 	in.evict = append(in.evict, obj)
 	in.signal()
 }
@@ -505,14 +508,9 @@ type Stats struct {
 
 // Stats returns the Manager's counts.
 func (m *Manager) Stats() Stats {
-	m.mu.Lock()
-	classes := make([]*class, 0, len(m.classes))
-	for _, c := range m.classes {
-		classes = append(classes, c)
-	}
-	m.mu.Unlock()
 	var s Stats
-	for _, c := range classes {
+	for _, v := range m.classes.Range {
+		c := v.(*class)
 		c.mu.Lock()
 		s.Objects += len(c.objects)
 		s.Instances += len(c.instances)
@@ -529,8 +527,8 @@ func (m *Manager) Close(ctx context.Context) error {
 	if m.closed.Swap(true) {
 		return nil
 	}
-	m.mu.Lock()
-	for _, c := range m.classes {
+	for _, v := range m.classes.Range {
+		c := v.(*class)
 		c.mu.Lock()
 		for _, obj := range c.objects {
 			if obj.timer != nil {
@@ -542,7 +540,6 @@ func (m *Manager) Close(ctx context.Context) error {
 		}
 		c.mu.Unlock()
 	}
-	m.mu.Unlock()
 	done := make(chan struct{})
 	go func() { m.wg.Wait(); close(done) }()
 	select {

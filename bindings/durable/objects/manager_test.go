@@ -464,6 +464,34 @@ func TestNoEvictionWhileBusy(t *testing.T) {
 	}
 }
 
+// An object whose idle timer fired while its instance was busy, and that
+// ran an event since, is not evicted when the instance gets to it.
+func TestEvictionAfterLateEvent(t *testing.T) {
+	r := newFakeRunner(t, true)
+	m, clk := newManager(t, r, Config{IdleTimeout: time.Minute, SpreadInstances: 1})
+	ctx := context.Background()
+	a, b := oid(1), oid(2)
+	if _, err := m.Deliver(ctx, "C", b, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err := m.Deliver(ctx, "C", a, step(func(ctx context.Context, fi *fakeInstance, obj *Object, st *objState) (any, error) {
+		return nil, fi.wait(ctx, m, func(ctx context.Context) error {
+			clk.Advance(time.Minute)              // b's timer fires; its instance is busy
+			_, err := m.Deliver(ctx, "C", b, nil) // runs nested in a's wait
+			return err
+		})
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := m.Deliver(ctx, "C", b, nil); err != nil || got != 3 {
+		t.Fatalf("b after: %v, %v; want count 3 (not evicted)", got, err)
+	}
+	if len(r.evicted) != 0 {
+		t.Errorf("%d objects evicted", len(r.evicted))
+	}
+}
+
 // A trap poisons the instance: the event that trapped and those waiting
 // below it fail, every object on it is reset (memory gone), and their
 // queued events run on a fresh instance.
