@@ -17,10 +17,15 @@ import (
 
 // Defaults of Config's zero values.
 const (
+	// DefaultObjectsPerInstance is Config.ObjectsPerInstance's default.
 	DefaultObjectsPerInstance = 256
-	DefaultMaxInstances       = 64
-	DefaultIdleTimeout        = 70 * time.Second
-	DefaultMaxDepth           = 32
+	// DefaultMaxInstances is Config.MaxInstances's default.
+	DefaultMaxInstances = 64
+	// DefaultIdleTimeout is Config.IdleTimeout's default: Cloudflare
+	// evicts an idle object after 70 to 140 seconds.
+	DefaultIdleTimeout = 70 * time.Second
+	// DefaultMaxDepth is Config.MaxDepth's default.
+	DefaultMaxDepth = 32
 )
 
 // Config configures a Manager. Zero values take the defaults.
@@ -192,6 +197,10 @@ func (o *Object) pop() *event {
 	e := o.queue[o.head]
 	o.queue[o.head] = nil
 	o.head++
+	if o.head >= 64 && o.head*2 >= len(o.queue) { // an object never idle: drop the taken part
+		o.queue = o.queue[:copy(o.queue, o.queue[o.head:])]
+		o.head = 0
+	}
 	return e
 }
 
@@ -269,6 +278,11 @@ func (m *Manager) class(name string) *class {
 // it makes the object live (on an instance with room, or a new one) if it
 // is not, queues the event behind the object's earlier ones, and waits
 // for it to run, or for ctx to end (a queued event is then dropped).
+//
+// The result and error are Run's (an error of the object's own is the
+// caller's to see), or the Manager's: ErrOverloaded, ErrDeadlock,
+// ErrNestingDepth, ErrPoisoned, ErrClosed, an instance that could not be
+// made.
 //
 // Called from a host call of an event in progress, with the ctx Run was
 // given, Deliver waits through Wait, so the calling instance keeps

@@ -85,7 +85,7 @@ func TestFIFO(t *testing.T) {
 			return nil, nil
 		}
 	}
-	const n = 50
+	const n = 150 // past the queue's compaction
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
