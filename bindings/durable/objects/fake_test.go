@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -201,13 +202,16 @@ func (fi *fakeInstance) call(ctx context.Context, m *Manager, explicit bool, cla
 		}()
 		return m.Deliver(ctx, class, id, ev)
 	}
-	var res any
+	out := make(chan any, 1) // fn may outlive a Wait that gives up
 	err := fi.wait(ctx, m, func(ctx context.Context) error {
-		var err error
-		res, err = m.Deliver(ctx, class, id, ev)
+		res, err := m.Deliver(ctx, class, id, ev)
+		out <- res
 		return err
 	})
-	return res, err
+	if err != nil {
+		return nil, err
+	}
+	return <-out, nil
 }
 
 // trap is a step that traps.
@@ -314,4 +318,22 @@ func (m *Manager) instanceOf(class string, id durable.ID) *instance {
 		return obj.inst
 	}
 	return nil
+}
+
+// dump describes the Manager's state, for a test that hangs.
+func (m *Manager) dump() string {
+	var b strings.Builder
+	for _, v := range m.classes.Range {
+		c := v.(*class)
+		c.mu.Lock()
+		for _, obj := range c.objects {
+			if obj.running == 0 && !obj.queued() {
+				continue
+			}
+			fmt.Fprintf(&b, "%s: inst %d (poisoned %v, depth %d, nest %v) running %d blocking %d queued %d ready %v\n",
+				obj.id.String()[:16], obj.inst.seq, obj.inst.poisoned, obj.inst.depth, obj.inst.canNest, obj.running, obj.blocking, len(obj.queue)-obj.head, obj.inReady)
+		}
+		c.mu.Unlock()
+	}
+	return b.String()
 }

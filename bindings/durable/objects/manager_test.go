@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -798,3 +800,87 @@ func (nopInstance) CanNest() bool                                  { return true
 func (nopInstance) Run(context.Context, *Object, any) (any, error) { return nil, nil }
 func (nopInstance) Evict(context.Context, *Object) error           { return nil }
 func (nopInstance) Close(context.Context) error                    { return nil }
+
+// Everything at once: events that call other objects, block concurrency,
+// trap, while the clock evicts idle objects; the fake runner checks the
+// guarantees throughout, and the Manager closes cleanly afterwards.
+func TestStress(t *testing.T) {
+	const objects, workers, events = 200, 16, 300
+	r := newFakeRunner(t, true)
+	m, clk := newManager(t, r, Config{ObjectsPerInstance: 10, MaxInstances: 40, SpreadInstances: 4, IdleTimeout: time.Minute, MaxDepth: 6})
+	ctx := context.Background()
+	stop := make(chan struct{})
+	ticked := make(chan struct{})
+	go func() { // the clock moves on while events run
+		defer close(ticked)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				clk.Advance(10 * time.Second)
+				runtime.Gosched()
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(1, uint64(w)))
+			for range events {
+				var ev step
+				chain := make([]durable.ID, rng.IntN(4))
+				for i := range chain {
+					chain[i] = oid(rng.IntN(objects))
+				}
+				switch n := rng.IntN(100); {
+				case n < 2:
+					ev = trap
+				case n < 10:
+					ev = func(ctx context.Context, fi *fakeInstance, obj *Object, st *objState) (any, error) {
+						end, err := m.BlockConcurrency(ctx)
+						if err != nil {
+							return nil, err
+						}
+						defer end()
+						// Two objects that block concurrency while they call
+						// each other deadlock (as on Cloudflare, until a
+						// deadline ends them): this one waits on nothing.
+						return nil, fi.wait(ctx, m, func(context.Context) error { return nil })
+					}
+				default:
+					ev = hops(n%2 == 0, m, chain...)
+				}
+				dctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+				_, err := m.Deliver(dctx, "C", oid(rng.IntN(objects)), ev)
+				cancel()
+				if errors.Is(err, context.DeadlineExceeded) {
+					t.Errorf("hung:\n%s", m.dump())
+					return
+				}
+				if err != nil && !errors.Is(err, ErrPoisoned) && !errors.Is(err, ErrNestingDepth) && !errors.Is(err, ErrDeadlock) {
+					t.Errorf("Deliver: %v", err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	<-ticked
+	closeCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := m.Close(closeCtx); err != nil {
+		t.Fatal(err)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, fi := range r.instances {
+		if !fi.closed {
+			t.Errorf("instance %d not closed", fi.n)
+		}
+	}
+	t.Logf("%d instances made, %d evictions", len(r.instances), len(r.evicted))
+}
