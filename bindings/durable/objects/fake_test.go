@@ -331,7 +331,7 @@ func (m *Manager) dump() string {
 				continue
 			}
 			fmt.Fprintf(&b, "%s: inst %d (poisoned %v, depth %d, nest %v) running %d blocking %d queued %d ready %v\n",
-				obj.id.String()[:16], obj.inst.seq, obj.inst.poisoned, obj.inst.depth, obj.inst.canNest, obj.running, obj.blocking, len(obj.queue)-obj.head, obj.inReady)
+				obj.id.String()[:16], obj.inst.seq, obj.inst.poisoned, len(obj.inst.stack), obj.inst.canNest, obj.running, obj.blocking, len(obj.queue)-obj.head, obj.inReady)
 		}
 		c.mu.Unlock()
 	}

@@ -28,9 +28,10 @@ type instance struct {
 	run     Instance
 	canNest bool
 
+	stack []*frame // events in progress, innermost last; cls.mu
+
 	// owned by loop's goroutine
-	depth int
-	top   atomic.Pointer[frame] // the event running (the innermost)
+	top atomic.Pointer[frame] // the event running (the innermost)
 }
 
 // newInstance adds an instance, which starts on a goroutine of its own;
@@ -141,6 +142,8 @@ func (in *instance) next() (*Object, *event) {
 			continue
 		}
 		obj.running++
+		e.frame = &frame{inst: in, obj: obj, parent: e.parent}
+		in.stack = append(in.stack, e.frame)
 		in.cls.ready(obj)
 		return obj, e
 	}
@@ -171,14 +174,14 @@ func (in *instance) failReady(err error) {
 // runEvent runs e for obj on the calling goroutine (the instance's).
 func (in *instance) runEvent(obj *Object, e *event) {
 	cls := in.cls
-	f := &frame{inst: in, obj: obj, parent: e.parent}
+	f := e.frame
 	outer := in.top.Swap(f)
-	in.depth++
 	res, err := in.run.Run(context.WithValue(e.ctx, ctxKey{}, ctxFrame{f: f, attached: true}), obj, e.ev)
-	in.depth--
 	in.top.Store(outer)
 
 	cls.mu.Lock()
+	in.stack[len(in.stack)-1] = nil
+	in.stack = in.stack[:len(in.stack)-1]
 	f.done = true
 	obj.blocking -= f.blocks
 	f.blocks = 0
@@ -196,8 +199,8 @@ func (in *instance) runEvent(obj *Object, e *event) {
 		cls.ready(obj)
 		cls.idle(obj)
 	}
+	e.finish(result{res, err})
 	cls.mu.Unlock()
-	e.out <- result{res, err}
 }
 
 // poison marks the instance as trapped: it takes no more events and no

@@ -78,6 +78,12 @@ type Manager struct {
 	wg     sync.WaitGroup // instance goroutines
 
 	classes sync.Map // class name → *class
+
+	// mu guards the state of every class, its objects, instances and
+	// events: one lock, so that the deadlock check can follow a wait
+	// from one class to another.
+	mu   sync.Mutex
+	mark uint64 // the deadlock check's current search
 }
 
 // New returns a Manager that runs objects on cfg.Runner's instances.
@@ -207,7 +213,7 @@ func (o *Object) pop() *event {
 // failQueued fails every waiting event with err; cls.mu held.
 func (o *Object) failQueued(err error) {
 	for e := o.pop(); e != nil; e = o.pop() {
-		e.out <- result{err: err}
+		e.finish(result{err: err})
 	}
 }
 
@@ -215,9 +221,20 @@ func (o *Object) failQueued(err error) {
 type event struct {
 	ctx       context.Context
 	ev        any
+	obj       *Object
 	parent    *frame // the event that delivered it, if any
 	out       chan result
-	cancelled bool // its Deliver gave up while it waited; cls.mu
+	cancelled bool   // its Deliver gave up while it waited; cls.mu
+	frame     *frame // once it runs; cls.mu
+}
+
+// finish sends e's result and takes it off its parent's pending events;
+// cls.mu held.
+func (e *event) finish(r result) {
+	if e.parent != nil {
+		delete(e.parent.pending, e)
+	}
+	e.out <- r
 }
 
 type result struct {
@@ -231,8 +248,78 @@ type frame struct {
 	obj     *Object
 	parent  *frame
 	waiting atomic.Bool
-	blocks  int  // its BlockConcurrency sections not released; cls.mu
-	done    bool // cls.mu
+	blocks  int             // its BlockConcurrency sections not released; cls.mu
+	done    bool            // cls.mu
+	pending map[*event]bool // events it delivered, not finished; cls.mu
+	mark    uint64          // Manager.mark when the deadlock check saw it
+}
+
+// holders returns the frames that keep o from running an event: its
+// frames inside BlockConcurrency, or its frame in progress on an
+// instance that cannot nest; cls.mu held.
+func (o *Object) holders() []*frame {
+	in := o.inst
+	if in == nil || o.blocking == 0 && (in.canNest || o.running == 0) {
+		return nil
+	}
+	var hs []*frame
+	for _, f := range in.stack {
+		if f.obj == o && (f.blocks > 0 || !in.canNest) {
+			hs = append(hs, f)
+		}
+	}
+	return hs
+}
+
+// deadlocked reports whether an event for obj delivered by p would wait
+// for ever: obj is held by a frame that waits, through frames nested
+// above it, events it delivered and the frames that hold their objects,
+// on p; cls.mu held.
+func (m *Manager) deadlocked(obj *Object, p *frame) bool {
+	if p == nil {
+		return false
+	}
+	m.mark++
+	for _, h := range obj.holders() {
+		if m.reaches(h, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// reaches reports whether f waits, directly or not, on target; cls.mu
+// held.
+func (m *Manager) reaches(f, target *frame) bool {
+	if f == target {
+		return true
+	}
+	if f.done || f.mark == m.mark {
+		return false
+	}
+	f.mark = m.mark
+	st := f.inst.stack // f resumes after every frame above it returns
+	for i := len(st) - 1; i >= 0 && st[i] != f; i-- {
+		if m.reaches(st[i], target) {
+			return true
+		}
+	}
+	for c := range f.pending {
+		switch {
+		case c.cancelled:
+		case c.frame != nil:
+			if m.reaches(c.frame, target) {
+				return true
+			}
+		default:
+			for _, h := range c.obj.holders() {
+				if m.reaches(h, target) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 type ctxKey struct{}
@@ -259,7 +346,7 @@ type class struct {
 	m    *Manager
 	name string
 
-	mu        sync.Mutex
+	mu        *sync.Mutex // the Manager's
 	objects   map[durable.ID]*Object
 	instances map[*instance]struct{} // not poisoned or gone
 	seq       uint64                 // instances made
@@ -270,7 +357,7 @@ func (m *Manager) class(name string) *class {
 	if c, ok := m.classes.Load(name); ok {
 		return c.(*class)
 	}
-	c, _ := m.classes.LoadOrStore(name, &class{m: m, name: name, objects: map[durable.ID]*Object{}, instances: map[*instance]struct{}{}})
+	c, _ := m.classes.LoadOrStore(name, &class{m: m, name: name, mu: &m.mu, objects: map[durable.ID]*Object{}, instances: map[*instance]struct{}{}})
 	return c.(*class)
 }
 
@@ -308,6 +395,9 @@ func (m *Manager) deliver(ctx context.Context, class string, id durable.ID, ev a
 	cf, _ := ctx.Value(ctxKey{}).(ctxFrame)
 	cls := m.class(class)
 	e := &event{ctx: ctx, ev: ev, parent: cf.f, out: make(chan result, 1)}
+	if e.parent != nil && e.parent.inst.cls.m != m {
+		e.parent = nil
+	}
 	cls.mu.Lock()
 	if m.closed.Load() {
 		cls.mu.Unlock()
@@ -318,19 +408,30 @@ func (m *Manager) deliver(ctx context.Context, class string, id durable.ID, ev a
 		obj = &Object{cls: cls, id: id}
 		cls.objects[id] = obj
 	}
-	for p := e.parent; p != nil; p = p.parent {
-		if p.obj == obj && (obj.blocking > 0 || !p.inst.canNest) {
-			cls.mu.Unlock()
-			return nil, fmt.Errorf("objects: event for %s object %s: %w", class, id, ErrDeadlock)
+	if m.deadlocked(obj, e.parent) {
+		if obj.running == 0 && !obj.queued() && obj.inst == nil {
+			delete(cls.objects, id)
 		}
+		cls.mu.Unlock()
+		return nil, fmt.Errorf("objects: event for %s object %s: %w", class, id, ErrDeadlock)
 	}
+	e.obj = obj
 	obj.queue = append(obj.queue, e)
+	if e.parent != nil {
+		if e.parent.pending == nil {
+			e.parent.pending = map[*event]bool{}
+		}
+		e.parent.pending[e] = true
+	}
 	if obj.timer != nil {
 		obj.timer.Stop()
 	}
 	if obj.inst == nil {
 		if err := cls.place(obj); err != nil {
 			obj.queue = obj.queue[:len(obj.queue)-1]
+			if e.parent != nil {
+				delete(e.parent.pending, e)
+			}
 			if obj.running == 0 && !obj.queued() {
 				delete(cls.objects, id)
 			}
@@ -347,6 +448,9 @@ func (m *Manager) deliver(ctx context.Context, class string, id durable.ID, ev a
 	case <-ctx.Done():
 		cls.mu.Lock()
 		e.cancelled = true
+		if e.parent != nil {
+			delete(e.parent.pending, e)
+		}
 		cls.mu.Unlock()
 		return nil, ctx.Err()
 	}
@@ -464,8 +568,8 @@ func (m *Manager) Wait(ctx context.Context, fn func(ctx context.Context) error) 
 		var obj *Object
 		var e *event
 		if in.canNest {
-			if in.depth >= m.cfg.MaxDepth {
-				in.failReady(fmt.Errorf("objects: %w: %d events are waiting on the instance", ErrNestingDepth, in.depth))
+			if len(in.stack) >= m.cfg.MaxDepth {
+				in.failReady(fmt.Errorf("objects: %w: %d events are waiting on the instance", ErrNestingDepth, len(in.stack)))
 			} else {
 				obj, e = in.next()
 			}

@@ -217,6 +217,59 @@ func TestCycles(t *testing.T) {
 	}
 }
 
+// Two objects that call each other at once while neither can take
+// another event (a module that cannot nest, or both inside
+// BlockConcurrency) would wait for ever: the call that closes the cycle
+// fails with ErrDeadlock, and the other completes.
+func TestMutualCalls(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		nest, block bool
+	}{
+		{"no nesting", false, false},
+		{"blocking concurrency", true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newFakeRunner(t, tc.nest)
+			m, _ := newManager(t, r, Config{SpreadInstances: 2})
+			ctx := context.Background()
+			ids := [2]durable.ID{oid(1), oid(2)}
+			started := [2]chan struct{}{make(chan struct{}), make(chan struct{})}
+			errs := make(chan error, 2)
+			for i := range 2 {
+				go func() {
+					_, err := m.Deliver(ctx, "C", ids[i], step(func(ctx context.Context, fi *fakeInstance, obj *Object, st *objState) (any, error) {
+						if tc.block {
+							end, err := m.BlockConcurrency(ctx)
+							if err != nil {
+								return nil, err
+							}
+							defer end()
+						}
+						close(started[i])
+						if err := fi.wait(ctx, m, func(context.Context) error { <-started[1-i]; return nil }); err != nil {
+							return nil, err
+						}
+						return fi.call(ctx, m, false, "C", ids[1-i], nil)
+					}))
+					errs <- err
+				}()
+			}
+			var deadlocks int
+			for range 2 {
+				if err := <-errs; errors.Is(err, ErrDeadlock) {
+					deadlocks++
+				} else if err != nil {
+					t.Fatal(err)
+				}
+			}
+			if deadlocks != 1 {
+				t.Errorf("%d calls failed with ErrDeadlock, want 1", deadlocks)
+			}
+		})
+	}
+}
+
 // An event that would nest deeper than MaxDepth fails, with a clear
 // error, and the instance goes on serving.
 func TestNestingDepth(t *testing.T) {
@@ -845,10 +898,7 @@ func TestStress(t *testing.T) {
 							return nil, err
 						}
 						defer end()
-						// Two objects that block concurrency while they call
-						// each other deadlock (as on Cloudflare, until a
-						// deadline ends them): this one waits on nothing.
-						return nil, fi.wait(ctx, m, func(context.Context) error { return nil })
+						return hops(true, m, chain...)(ctx, fi, obj, st)
 					}
 				default:
 					ev = hops(n%2 == 0, m, chain...)
