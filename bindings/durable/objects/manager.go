@@ -592,8 +592,9 @@ func (m *Manager) Wait(ctx context.Context, fn func(ctx context.Context) error) 
 // BlockConcurrency starts a blockConcurrencyWhile section of the object
 // whose event ctx is (the ctx Run was given, on its goroutine): until
 // release is called (or the event ends), none of the object's other
-// events run, even while this one waits. Sections nest. A call to the
-// object from what the section waits on fails with ErrDeadlock.
+// events run, even while this one waits (other objects' events still
+// run nested in its waits). Sections nest. A call to the object that
+// this section waits on, directly or not, fails with ErrDeadlock.
 func (m *Manager) BlockConcurrency(ctx context.Context) (release func(), err error) {
 	cf, _ := ctx.Value(ctxKey{}).(ctxFrame)
 	if !cf.attached || cf.f.inst.cls.m != m || cf.f.inst.top.Load() != cf.f {

@@ -73,10 +73,12 @@ var (
 	// nested deeper than Config.MaxDepth: its instance was waiting, that
 	// deep, on events it could not run.
 	ErrNestingDepth = errors.New("too many nested events on the object's instance")
-	// ErrDeadlock is the error of an event for an object that is itself
-	// waiting, further up the call chain, on the event's result while it
-	// cannot take another event: it is inside blockConcurrencyWhile, or
-	// its module cannot nest.
+	// ErrDeadlock is the error of an event that would wait for ever: its
+	// object cannot take another event now (it is inside
+	// BlockConcurrency, or busy on an instance that cannot nest), and
+	// what holds it waits on the event's caller (directly, through events
+	// nested above it on its instance, or through other objects' events
+	// and what holds them).
 	ErrDeadlock = errors.New("the object is waiting on this call and cannot take another event")
 	// ErrOverloaded is the error of an event for an object that cannot
 	// be placed: every instance of its class is full and there are
