@@ -71,11 +71,21 @@ type Config struct {
 	Targets []Target
 	// World is the world the guest implements, e.g. "worker".
 	World string
+	// Worlds are more worlds a target interface may come from, each a
+	// superset of World that some guests implement instead (e.g.
+	// "worker-with-objects", a Worker that also exports object events).
+	// Their interfaces get Go host and guest code only: CDir and ASDir
+	// hold the bindings of World's interfaces, which every C and
+	// AssemblyScript guest compiles, and an export there would have to be
+	// implemented by every guest.
+	Worlds []string
 	// CDir is the directory of the C guest bindings of every target
-	// interface, relative to the repository root; "" = none (see c.go).
+	// interface of World, relative to the repository root; "" = none (see
+	// c.go).
 	CDir string
 	// ASDir is the directory of the AssemblyScript guest bindings of every
-	// target interface, relative to the repository root; "" = none (see as.go).
+	// target interface of World, relative to the repository root; "" =
+	// none (see as.go).
 	ASDir string
 }
 
@@ -108,22 +118,37 @@ type gen struct {
 // Generate returns the files for every target.
 func Generate(res *wit.Resolve, cfg Config) ([]File, error) {
 	g := &gen{cfg: cfg, res: res, byIface: map[*wit.Interface]*Target{}, imported: map[*wit.Interface]bool{}, exported: map[*wit.Interface]bool{}}
+	worlds := map[string]*wit.World{}
 	for _, w := range res.Worlds {
-		if w.Name == cfg.World {
-			g.world = w
-		}
+		worlds[w.Name] = w
 	}
+	g.world = worlds[cfg.World]
 	if g.world == nil {
 		return nil, fmt.Errorf("bindgen: no world %q in the WIT", cfg.World)
 	}
-	for _, item := range g.world.Imports.All() {
-		if ref, ok := item.(*wit.InterfaceRef); ok {
-			g.imported[ref.Interface] = true
+	// inMain holds the interfaces of World: only they get C and AS code.
+	inMain := map[*wit.Interface]bool{}
+	for wi, name := range append([]string{cfg.World}, cfg.Worlds...) {
+		w := worlds[name]
+		if w == nil {
+			return nil, fmt.Errorf("bindgen: no world %q in the WIT", name)
+		}
+		for _, item := range w.Imports.All() {
+			if ref, ok := item.(*wit.InterfaceRef); ok {
+				g.imported[ref.Interface] = true
+				inMain[ref.Interface] = inMain[ref.Interface] || wi == 0
+			}
+		}
+		for _, item := range w.Exports.All() {
+			if ref, ok := item.(*wit.InterfaceRef); ok {
+				g.exported[ref.Interface] = true
+				inMain[ref.Interface] = inMain[ref.Interface] || wi == 0
+			}
 		}
 	}
-	for _, item := range g.world.Exports.All() {
-		if ref, ok := item.(*wit.InterfaceRef); ok {
-			g.exported[ref.Interface] = true
+	for i := range g.imported {
+		if g.exported[i] {
+			return nil, fmt.Errorf("bindgen: interface %s is imported by one world and exported by another", ifaceID(i))
 		}
 	}
 	for ti := range cfg.Targets {
@@ -145,10 +170,14 @@ func Generate(res *wit.Resolve, cfg Config) ([]File, error) {
 		ifaces = append(ifaces, i)
 	}
 	sort.Slice(ifaces, func(a, b int) bool { return ifaceID(ifaces[a]) < ifaceID(ifaces[b]) })
+	var mainIfaces []*wit.Interface
 	for _, iface := range ifaces {
 		t := g.byIface[iface]
 		if !g.imported[iface] && !g.exported[iface] {
-			return nil, fmt.Errorf("bindgen: interface %s is not in world %s", ifaceID(iface), cfg.World)
+			return nil, fmt.Errorf("bindgen: interface %s is not in world %s", ifaceID(iface), strings.Join(append([]string{cfg.World}, cfg.Worlds...), " or "))
+		}
+		if inMain[iface] {
+			mainIfaces = append(mainIfaces, iface)
 		}
 		if t.HostDir != "" {
 			f, err := g.hostFile(iface, t)
@@ -166,14 +195,14 @@ func Generate(res *wit.Resolve, cfg Config) ([]File, error) {
 		}
 	}
 	if cfg.CDir != "" {
-		cf, err := g.cFiles(ifaces)
+		cf, err := g.cFiles(mainIfaces)
 		if err != nil {
 			return nil, err
 		}
 		files = append(files, cf...)
 	}
 	if cfg.ASDir != "" {
-		af, err := g.asFiles(ifaces)
+		af, err := g.asFiles(mainIfaces)
 		if err != nil {
 			return nil, err
 		}

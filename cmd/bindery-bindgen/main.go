@@ -76,8 +76,11 @@ var Targets = bindgen.Config{
 	GuestModule:    "github.com/bindery-run/bindery/guest-sdk/go",
 	GuestModuleDir: "guest-sdk/go",
 	World:          "worker",
-	CDir:           "guest-sdk/c/generated",
-	ASDir:          "guest-sdk/assemblyscript/generated",
+	// A Worker that defines Durable Object classes: Go code only for now
+	// (Config.Worlds).
+	Worlds: []string{"worker-with-objects"},
+	CDir:   "guest-sdk/c/generated",
+	ASDir:  "guest-sdk/assemblyscript/generated",
 	Targets: []bindgen.Target{
 		{Interface: "bindery:io/streams", HostDir: "abi/stream", GuestDir: "guest-sdk/go/internal/wit/stream"},
 		{Interface: "bindery:http/types", HostDir: "host/internal/httpwit", GuestDir: "guest-sdk/go/internal/wit/httpwit"},
@@ -91,5 +94,11 @@ var Targets = bindgen.Config{
 		{Interface: "bindery:cache/cache", HostDir: "bindings/cache/cachewit", GuestDir: "guest-sdk/go/internal/wit/cachewit"},
 		{Interface: "bindery:html/rewriter", HostDir: "host/htmlrewriter/htmlwit", GuestDir: "guest-sdk/go/internal/wit/htmlwit"},
 		{Interface: "bindery:intl/text", HostDir: "host/intl/intlwit", GuestDir: "guest-sdk/go/internal/wit/intlwit"},
+		// Durable Objects. The host glue is under host/ because the
+		// interfaces use bindery:http/types (host/internal/httpwit).
+		{Interface: "bindery:durable/types", HostDir: "host/internal/durablewit", GuestDir: "guest-sdk/go/internal/wit/durablewit"},
+		{Interface: "bindery:durable/client", HostDir: "host/internal/durablewit", GuestDir: "guest-sdk/go/internal/wit/durablewit"},
+		{Interface: "bindery:durable/state", HostDir: "host/internal/durablewit", GuestDir: "guest-sdk/go/internal/wit/durablewit"},
+		{Interface: "bindery:durable/object", HostDir: "host/internal/durablewit", GuestDir: "guest-sdk/go/internal/wit/durablewit"},
 	},
 }
