@@ -196,7 +196,7 @@ func open(ctx context.Context, env bindings.Env) (*bindings.Opened, error) {
 	byID := map[string]*d1.Database{} // by local id, for the admin API
 	closeAll := func() error {
 		var errs []error
-		for _, db := range dbs {
+		for _, db := range byID { // each database once
 			errs = append(errs, db.Close())
 		}
 		return errors.Join(errs...)
@@ -210,6 +210,12 @@ func open(ctx context.Context, env bindings.Env) (*bindings.Opened, error) {
 		opts.MaxSize = n
 	}
 	for i, d := range Databases(env.Config) {
+		if db, ok := byID[d.LocalID()]; ok {
+			// Two bindings of one database share its connections: two
+			// writers on one file would only wait on each other's locks.
+			dbs[d.Binding] = db
+			continue
+		}
 		path, err := d.Path(env.State.Dir())
 		if err == nil {
 			err = os.MkdirAll(filepath.Dir(path), 0o755)

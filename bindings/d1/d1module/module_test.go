@@ -106,7 +106,7 @@ func TestOpen(t *testing.T) {
 	}
 	defer st.Close()
 	m := d1module.Module()
-	cfg := []d1module.Database{{Binding: "DB", Name: "todo", ID: "6f1c"}, {Binding: "OTHER", Name: "other"}}
+	cfg := []d1module.Database{{Binding: "DB", Name: "todo", ID: "6f1c"}, {Binding: "OTHER", Name: "other"}, {Binding: "ALIAS", ID: "6f1c"}}
 	env := bindings.Env{Worker: "w", State: st, Config: cfg, Flags: map[string]string{d1module.MaxSizeFlag: "64KiB"}}
 	o, err := m.Open(ctx, env)
 	if err != nil {
@@ -118,7 +118,7 @@ func TestOpen(t *testing.T) {
 			t.Errorf("database %s: %v", id, err)
 		}
 	}
-	if got := strings.Join(m.Describe(env), ", "); got != "env.DB (D1 6f1c), env.OTHER (D1 other)" {
+	if got := strings.Join(m.Describe(env), ", "); got != "env.DB (D1 6f1c), env.OTHER (D1 other), env.ALIAS (D1 6f1c)" {
 		t.Errorf("Describe = %q", got)
 	}
 	b := o.Bindings[0].(*d1.Binding)
@@ -128,6 +128,14 @@ func TestOpen(t *testing.T) {
 	}
 	if _, werr := h.Exec(ctx, "CREATE TABLE t (b BLOB)"); werr != nil {
 		t.Fatal(werr)
+	}
+	// ALIAS names the same database: it sees what DB wrote at once.
+	alias, werr := b.DatabaseOpen(ctx, "ALIAS")
+	if werr != nil {
+		t.Fatal(werr)
+	}
+	if r, werr := alias.Query(ctx, d1wit.Statement{SQL: "SELECT count(*) FROM sqlite_master WHERE name = 't'"}); werr != nil || r.Rows[0][0].Integer != 1 {
+		t.Fatalf("ALIAS does not see DB's table: %v %v", r.Rows, werr)
 	}
 	blob := d1wit.Value{Tag: d1wit.ValueBlob, Blob: make([]byte, 8<<10)}
 	for i := range 20 {
