@@ -1,13 +1,11 @@
 package d1_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
+	"github.com/bindery-run/bindery/internal/testutil"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"testing"
 
 	"github.com/bindery-run/bindery/bindings/d1"
@@ -59,33 +57,7 @@ func TestKill9(t *testing.T) {
 	}
 	db.Close()
 
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), crashEnv+"="+path)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var acked int64
-	sc := bufio.NewScanner(out)
-	for sc.Scan() {
-		n, err := strconv.ParseInt(sc.Text(), 10, 64)
-		if err != nil {
-			t.Fatalf("writer printed %q", sc.Text())
-		}
-		acked = n
-		if acked == 300 {
-			cmd.Process.Kill() // SIGKILL
-			break
-		}
-	}
-	cmd.Wait()
-	if acked < 300 {
-		t.Fatalf("writer stopped after %d writes", acked)
-	}
+	acked := testutil.Kill9(t, crashEnv, path, 300)
 
 	db, err = d1.Open(ctx, path, d1.Options{})
 	if err != nil {

@@ -1,14 +1,12 @@
 package storage_test
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"fmt"
+	"github.com/bindery-run/bindery/internal/testutil"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -82,33 +80,7 @@ func TestKill9(t *testing.T) {
 			if kind == "sqlite" {
 				path += ".sqlite"
 			}
-			cmd := exec.Command(os.Args[0], "-test.run=^$")
-			cmd.Env = append(os.Environ(), crashEnv+"="+kind+":"+path)
-			out, err := cmd.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			cmd.Stderr = os.Stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			acked := 0
-			sc := bufio.NewScanner(out)
-			for sc.Scan() {
-				n, err := strconv.Atoi(sc.Text())
-				if err != nil {
-					t.Fatalf("writer printed %q", sc.Text())
-				}
-				acked = n
-				if acked == 300 {
-					cmd.Process.Kill() // SIGKILL
-					break
-				}
-			}
-			cmd.Wait()
-			if acked < 300 {
-				t.Fatalf("writer stopped after %d writes", acked)
-			}
+			acked := int(testutil.Kill9(t, crashEnv, kind+":"+path, 300))
 
 			var s storage.Storage
 			if kind == "sqlite" {
