@@ -74,6 +74,7 @@ func (h *Held) Call(ctx context.Context, fn func(ctx context.Context, inst *abi.
 	if depth > 0 {
 		return h.nested(ctx, fn, depth)
 	}
+	inst.abi.ResetUsage() // each event has the quotas of a call
 	inst.busy(cancel)
 	if g.kill.Err() != nil {
 		inst.stop()

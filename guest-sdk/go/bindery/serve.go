@@ -113,12 +113,13 @@ func init() {
 	bridge.HostStream = hostStream
 	bridge.NewBody = func(s stream.InputStream) io.ReadCloser { return &bodyReader{s: s} }
 	bridge.SQLParams = func(args []any) (any, error) { return d1Params(args) }
-	bridge.TakeOutparam = func(w http.ResponseWriter) (httpwit.ResponseOutparam, bool) {
+	bridge.TakeOutparam = func(w http.ResponseWriter, move bool) (httpwit.ResponseOutparam, bool) {
 		rw, ok := w.(*responseWriter)
 		if !ok || rw.sent || rw.full || rw.failed {
 			return 0, false
 		}
 		rw.full = true // answered through the outparam; finish sends nothing
+		rw.moved = move
 		return rw.out, true
 	}
 }
@@ -165,7 +166,9 @@ func (x *exchange) done() {
 	}
 	w.finish()
 	x.body.Close()
-	w.out.Drop()
+	if !w.moved {
+		w.out.Drop()
+	}
 	if b := w.buf.Bytes(); !w.nested && cap(b) <= bufferSize+bufferSize/2 {
 		respBuf = b[:0]
 	}
@@ -320,6 +323,9 @@ type responseWriter struct {
 	// nested marks a nested request's writer, which owns its buffer and
 	// header map instead of sharing respBuf and respHeader.
 	nested bool
+	// moved: the outparam's handle moved to the host (a forwarded web
+	// socket), so it is not dropped.
+	moved bool
 }
 
 // Header returns the response's header map: respHeader, emptied on first

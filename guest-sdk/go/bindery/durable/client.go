@@ -15,7 +15,6 @@ import (
 	"github.com/bindery-run/bindery/guest-sdk/go/internal/cabi"
 	"github.com/bindery-run/bindery/guest-sdk/go/internal/wit/durablewit"
 	"github.com/bindery-run/bindery/guest-sdk/go/internal/wit/httpwit"
-	"github.com/bindery-run/bindery/guest-sdk/go/internal/wit/stream"
 )
 
 // Namespace is a Durable Object namespace binding: the objects of one
@@ -177,7 +176,7 @@ type upgradeBody struct {
 func WriteResponse(w http.ResponseWriter, resp *http.Response) error {
 	defer resp.Body.Close()
 	if ub, ok := resp.Body.(*upgradeBody); ok {
-		out, ok := bridge.TakeOutparam(w)
+		out, ok := bridge.TakeOutparam(w, true)
 		if !ok {
 			return errors.New("durable: WriteResponse: the web socket needs the ResponseWriter of the client's request, before anything was written to it")
 		}
@@ -232,8 +231,6 @@ func lower(r *http.Request) (httpwit.Request, durablewit.Body, error) {
 	r.Body.Close()
 	return req, durablewit.Body{Tag: durablewit.BodyBytes, Bytes: buf.Bytes()}, nil
 }
-
-var _ stream.InputStream // the body stream type, for the docs
 
 // Call calls the object's RPC method (a method of its Go type, named as
 // the caller names it: "increment" or "Increment" both reach Increment)

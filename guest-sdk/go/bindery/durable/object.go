@@ -179,6 +179,15 @@ func invoke(obj any, method string, args []byte) ([]byte, error) {
 		name = string(unicode.ToUpper(r)) + method[n:]
 	}
 	m := v.MethodByName(name)
+	if !m.IsValid() {
+		// Go spells initialisms in capitals: "sql" reaches SQL.
+		for i := range v.NumMethod() {
+			if n := v.Type().Method(i).Name; strings.EqualFold(n, method) {
+				name, m = n, v.Method(i)
+				break
+			}
+		}
+	}
 	if !m.IsValid() || handlerMethods[name] || strings.HasPrefix(method, "_") {
 		return nil, &structured.Error{Name: "TypeError", Message: fmt.Sprintf("The RPC receiver does not implement the method %q.", method)}
 	}

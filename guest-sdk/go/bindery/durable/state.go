@@ -376,7 +376,7 @@ func (s *State) socket(h durablewit.WebSocket) *WebSocket {
 // handler's ResponseWriter; tags (at most 10) select the socket in
 // GetWebSockets.
 func (s *State) AcceptWebSocket(w http.ResponseWriter, tags ...string) (*WebSocket, error) {
-	out, ok := bridge.TakeOutparam(w)
+	out, ok := bridge.TakeOutparam(w, false)
 	if !ok {
 		return nil, &Error{ErrInvalidArgument, "durable: AcceptWebSocket needs the fetch handler's ResponseWriter before anything was written to it"}
 	}

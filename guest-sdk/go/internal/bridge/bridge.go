@@ -19,9 +19,11 @@ var (
 	Serve func(h http.Handler, req httpwit.Request, body stream.InputStream, out httpwit.ResponseOutparam)
 	// TakeOutparam returns the response-outparam behind w, a
 	// ResponseWriter bindery gave a handler, and marks the response as
-	// answered through it (a web socket the object accepted); false when
-	// w is not bindery's or has begun its response.
-	TakeOutparam func(w http.ResponseWriter) (httpwit.ResponseOutparam, bool)
+	// answered through it (a web socket accepted or forwarded); false
+	// when w is not bindery's or has begun its response. With move, the
+	// handle moves to the caller (a host call that takes it owned), and
+	// bindery no longer drops it.
+	TakeOutparam func(w http.ResponseWriter, move bool) (httpwit.ResponseOutparam, bool)
 	// HostStream returns the host stream behind r when r is a request
 	// body bindery made and none of it was read: it can then move to the
 	// host whole (the reader is used up).
