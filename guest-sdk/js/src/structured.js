@@ -621,11 +621,14 @@ class Decoder {
     this.expect(27, [5], 'anything but the array ["Error", {name, message, …}]');
     const fields = this.value();
     this.depth--;
+    for (const k of ['name', 'message', 'stack']) {
+      if (Object.hasOwn(fields, k) && typeof fields[k] !== 'string') throw this.fail(at, `tag 27 over an Error whose ${k} is not a string`);
+    }
     const name = Object.hasOwn(fields, 'name') && Object.hasOwn(ERRORS, fields.name) ? fields.name : 'Error';
-    const message = Object.hasOwn(fields, 'message') ? String(fields.message) : '';
+    const message = Object.hasOwn(fields, 'message') ? fields.message : '';
     const e = Object.hasOwn(fields, 'cause') ? new ERRORS[name](message, { cause: fields.cause }) : new ERRORS[name](message);
     // The stack is the one written, or none: not this decoder's.
-    const stack = typeof fields.stack === 'string' ? fields.stack : undefined;
+    const stack = Object.hasOwn(fields, 'stack') ? fields.stack : undefined;
     Object.defineProperty(e, 'stack', { value: stack, writable: true, enumerable: false, configurable: true });
     return e;
   }
