@@ -626,8 +626,8 @@ def dumps(value):
     return bytes(e.out)
 
 
-def _half(h):
-    return _struct.unpack("<e", h.to_bytes(2, "little"))[0]
+# _FLOATS are the struct formats of the float items, by additional information.
+_FLOATS = {25: ">e", 26: ">f", 27: ">d"}
 
 
 class _Decoder:
@@ -725,12 +725,12 @@ class _Decoder:
             return None
         if ai == 23:
             return self.undefined
-        if ai == 25:
-            return _half(n)
-        if ai == 26:
-            return _struct.unpack(">f", n.to_bytes(4, "big"))[0]
-        if ai == 27:
-            return _struct.unpack(">d", n.to_bytes(8, "big"))[0]
+        if 25 <= ai <= 27:
+            x = _struct.unpack(_FLOATS[ai], n.to_bytes(1 << (ai - 24), "big"))[0]
+            # One number, one Python value: an integer in int's range is an int.
+            if x.is_integer() and -_MAX_SAFE <= x <= _MAX_SAFE and not (x == 0 and _math.copysign(1, x) < 0):
+                return int(x)
+            return x
         raise self.fail(at, f"simple value {n} (only false, true, null and undefined are allowed)")
 
     def expect(self, tag, what, *majors):
