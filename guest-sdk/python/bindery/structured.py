@@ -466,8 +466,6 @@ class _Encoder:
             self.out.append(0xF5 if v else 0xF4)
         elif isinstance(v, BigInt):
             self.bigint(int(v))
-        elif isinstance(v, bool):  # a bool subclass; bool itself is final
-            self.out.append(0xF5 if v else 0xF4)
         elif isinstance(v, int):
             if -_MAX_SAFE <= v <= _MAX_SAFE:
                 self.integer(int(v))
@@ -498,7 +496,7 @@ class _Encoder:
                 self.at(f"[{i}]", x)
             self.leave(1)
         elif isinstance(v, dict):
-            if all(type(k) is str for k in v):
+            if all(isinstance(k, str) for k in v):
                 self.object(v, v.items())
             else:
                 self.map(v, v.items())
