@@ -203,6 +203,12 @@ class Encoder {
     this.stack.pop();
   }
 
+  // tag checks that a tag over a leaf (a bigint, typed array or Date) is
+  // within the nesting limit: one level, left as soon as it is written.
+  tag() {
+    if (this.depth + 1 > MAX_DEPTH) throw this.fail(`nests deeper than ${MAX_DEPTH} arrays, maps and tags`);
+  }
+
   // at writes v, named by the path step step (e.g. "[3]" or ".key").
   at(step, v) {
     this.path.push(step);
@@ -235,14 +241,14 @@ class Encoder {
   }
 
   bigint(n) {
-    if (this.depth + 1 > MAX_DEPTH) throw this.fail(`nests deeper than ${MAX_DEPTH} arrays, maps and tags`);
+    this.tag();
     const neg = n < 0n;
     const mag = neg ? -1n - n : n;
     this.w.head(6, neg ? 3 : 2);
     let hex = mag === 0n ? '' : mag.toString(16);
     if (hex.length % 2) hex = '0' + hex;
     const b = new Uint8Array(hex.length / 2);
-    for (let i = 0; i < b.length; i++) b[i] = parseInt(hex.substr(i * 2, 2), 16);
+    for (let i = 0; i < b.length; i++) b[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
     this.w.head(2, b.length);
     this.w.bytes(b);
   }
@@ -257,9 +263,9 @@ class Encoder {
     this.w.bytes(b);
   }
 
-  // tagged writes tag over the byte string b (one nesting level).
+  // taggedBytes writes tag over the byte string b.
   taggedBytes(tag, b) {
-    if (this.depth + 1 > MAX_DEPTH) throw this.fail(`nests deeper than ${MAX_DEPTH} arrays, maps and tags`);
+    this.tag();
     this.w.head(6, tag);
     this.w.head(2, b.length);
     this.w.bytes(b);
@@ -334,7 +340,7 @@ class Encoder {
   }
 
   date(d) {
-    if (this.depth + 1 > MAX_DEPTH) throw this.fail(`nests deeper than ${MAX_DEPTH} arrays, maps and tags`);
+    this.tag();
     const ms = Date.prototype.getTime.call(d);
     this.w.head(6, 1);
     if (Number.isNaN(ms)) this.w.float64(NaN);

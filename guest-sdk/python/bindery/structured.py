@@ -157,8 +157,9 @@ class TypedArray:
     def of(cls, kind, values):
         """The typed array of kind holding values (numbers, or ints for the
         BigInt kinds)."""
-        fmt = _KINDS[kind][1] if kind in _KINDS else "B"
-        return cls(kind, _struct.pack(f"<{len(values)}{fmt}", *values))
+        if kind not in _KINDS:
+            raise ValueError(f"TypedArray: unknown kind {kind!r} (one of {', '.join(_KINDS)})")
+        return cls(kind, _struct.pack(f"<{len(values)}{_KINDS[kind][1]}", *values))
 
     def tolist(self):
         """The elements, as ints or floats."""
@@ -410,10 +411,9 @@ class _Encoder:
             raise self.fail(f"nests deeper than {_MAX_DEPTH} arrays, maps and tags")
         self.depth += levels
 
-    def leave(self, levels, pop=True):
+    def leave(self, levels):
         self.depth -= levels
-        if pop:
-            self.stack.pop()
+        self.stack.pop()
 
     def at(self, step, v):
         self.path.append(step)
