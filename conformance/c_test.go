@@ -15,7 +15,7 @@ import (
 // finds Debian's clang (19, 16 or 14) with wasi-libc; without one the
 // language is skipped with build.sh's reason.
 func init() {
-	languages = append(languages, language{name: "c", build: buildC})
+	languages = append(languages, language{name: "c", build: buildC, durable: true})
 }
 
 func buildC(t *testing.T, dir string) (string, error) {
@@ -25,7 +25,7 @@ func buildC(t *testing.T, dir string) (string, error) {
 		return "", err
 	}
 	wasm := filepath.Join(dir, "c.wasm")
-	cmd := exec.Command("bash", script, "-o", wasm, filepath.Join(root, "conformance", "c", "main.c"))
+	cmd := exec.Command("bash", script, "-o", wasm, filepath.Join(root, "conformance", "c", "main.c"), filepath.Join(root, "conformance", "c", "durable.c"))
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", errors.New(err.Error() + "\n" + string(out))
 	}
