@@ -1,11 +1,16 @@
 package conformance_test
 
 import (
+	"context"
 	"errors"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/tetratelabs/wazero"
 
 	"github.com/bindery-run/bindery/host"
 	"github.com/bindery-run/bindery/internal/testutil"
@@ -51,5 +56,72 @@ func TestCSDKD1(t *testing.T) {
 		"bookmark 1;batch 3;session 3;BINDERY_ERR_INVALID;"
 	if rec.Code != 200 || rec.Body.String() != want {
 		t.Errorf("GET /d1x: %d %s, want %s", rec.Code, show(rec.Body.Bytes()), want)
+	}
+}
+
+// TestCSDKDurableOptional: build.sh links Durable Objects (durable.c and
+// generated-durable/) only into a Worker that uses them, found by the
+// linker, or when --durable says so: a Worker without them neither
+// imports bindery:durable nor exports the object events.
+func TestCSDKDurableOptional(t *testing.T) {
+	root := testutil.RepoRoot(t)
+	script := filepath.Join(root, "guest-sdk", "c", "build.sh")
+	hello := filepath.Join(root, "examples", "hello-c", "main.c")
+	conf := []string{filepath.Join(root, "conformance", "c", "main.c"), filepath.Join(root, "conformance", "c", "durable.c")}
+	tests := []struct {
+		name    string
+		args    []string
+		durable bool
+	}{
+		{"hello", []string{hello}, false},
+		{"hello --durable", []string{"--durable", hello}, true},
+		{"conformance", conf, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			wasm := buildOrSkip(t, "c", func() (string, error) {
+				if err := probeToolchain(script); err != nil {
+					return "", err
+				}
+				out := filepath.Join(t.TempDir(), "w.wasm")
+				cmd := exec.Command("bash", append([]string{script, "-o", out}, tt.args...)...)
+				if b, err := cmd.CombinedOutput(); err != nil {
+					return "", errors.New(err.Error() + "\n" + string(b))
+				}
+				return out, nil
+			})
+			bin, err := os.ReadFile(wasm)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			r := wazero.NewRuntime(ctx)
+			defer r.Close(ctx)
+			cm, err := r.CompileModule(ctx, bin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var imports, exports []string
+			for _, f := range cm.ImportedFunctions() {
+				if mod, _, _ := f.Import(); strings.HasPrefix(mod, "bindery:durable/") {
+					imports = append(imports, mod)
+				}
+			}
+			for name := range cm.ExportedFunctions() {
+				if strings.HasPrefix(name, "bindery:durable/") {
+					exports = append(exports, name)
+				}
+			}
+			if _, ok := cm.ExportedFunctions()["bindery:http/handler@0.1.0#handle"]; !ok {
+				t.Error("no Worker handler export")
+			}
+			_, call := cm.ExportedFunctions()["bindery:durable/object@0.1.0#call"]
+			switch {
+			case tt.durable && (!call || len(imports) == 0):
+				t.Errorf("Durable Objects not linked in: imports %v, exports %v", imports, exports)
+			case !tt.durable && (len(imports) > 0 || len(exports) > 0):
+				t.Errorf("a Worker without Durable Objects has imports %v and exports %v", imports, exports)
+			}
+		})
 	}
 }
