@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/coder/websocket"
 	"github.com/tetratelabs/wazero"
 
 	"github.com/bindery-run/bindery/host"
@@ -123,5 +125,57 @@ func TestCSDKDurableOptional(t *testing.T) {
 				t.Errorf("a Worker without Durable Objects has imports %v and exports %v", imports, exports)
 			}
 		})
+	}
+}
+
+// TestCSDKDurable holds guest-sdk/c's Durable Objects layer to what the
+// section does not check (conformance/c's GET /dox and the "info" and
+// "close" socket messages): the statuses of a missing binding and a bad
+// id, get by id, stub fetch of a request made up by the Worker, multi-key
+// storage calls, list ranges and their refusal, a savepoint rolled back
+// with its transaction, SQL values both ways at their limits, the alarm,
+// deleteAll, setters' limits, thrown errors of each kind, a failing
+// blockConcurrencyWhile resetting the object, and a socket's attachment,
+// tags, key and close.
+func TestCSDKDurable(t *testing.T) {
+	wasm := buildOrSkip(t, "c", func() (string, error) { return buildC(t, t.TempDir()) })
+	w, _ := newWorker(t, "c-durable", wasm, durableGrant(t))
+	rec := httptest.NewRecorder()
+	w.ServeHTTP(rec, httptest.NewRequest("GET", "/dox", nil))
+	want := "namespace BINDERY_ERR_NO_SUCH_BINDING;idFromString BINDERY_ERR_INVALID;uniqueEU BINDERY_OK;get 1;" +
+		"fetchUrl 200 application/json 1 1;" +
+		"extras class Conformance name dox;put BINDERY_OK;get BINDERY_OK 101 0;from b,c;between b;both BINDERY_ERR_INVALID;delete BINDERY_OK 1;" +
+		"nested BINDERY_OK BINDERY_NOT_FOUND;syntax BINDERY_ERR_SQL;values 1 1 1 1 1 1 1 last;size BINDERY_OK 1;" +
+		"alarm BINDERY_OK 1 BINDERY_NOT_FOUND;deleteAll ;tooMany BINDERY_ERR_INVALID;autoResponseTooLong BINDERY_ERR_LIMIT;autoResponse BINDERY_OK;;" +
+		"rangeError BINDERY_ERR_THROWN RangeError: out of range: 42;" +
+		"failWithStatus BINDERY_ERR_THROWN Error: no Durable Object binding \"NOPE\" in the Worker's config;" +
+		"blockAndFail BINDERY_ERR_OBJECT_FAILED;fetchesAfterReset 0;"
+	if rec.Code != 200 || rec.Body.String() != want {
+		t.Errorf("GET /dox: %d\n%s\nwant\n%s", rec.Code, rec.Body.String(), want)
+	}
+
+	srv := httptest.NewServer(w)
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/do/wsx/ws", nil)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	defer c.CloseNow()
+	for _, want := range []string{"info 1 tags 1 conf key 1", "info 2 tags 1 conf key 1"} {
+		if err := c.Write(ctx, websocket.MessageText, []byte("info")); err != nil {
+			t.Fatal(err)
+		}
+		if _, got, err := c.Read(ctx); err != nil || string(got) != want {
+			t.Errorf("info: %q %v, want %q", got, err, want)
+		}
+	}
+	if err := c.Write(ctx, websocket.MessageText, []byte("close")); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = c.Read(ctx)
+	if s := websocket.CloseStatus(err); s != 4000 {
+		t.Errorf("after close: %v (status %d), want the object's close 4000", err, s)
 	}
 }

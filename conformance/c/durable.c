@@ -2,6 +2,8 @@
 // (conformance/durable_test.go): the Worker's routes under /do/ and the
 // class Conformance, written with bindery_durable.h.
 
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -485,6 +487,135 @@ static bindery_status sql(bindery_do_state *st, bindery_sv_writer *result) {
   return s;
 }
 
+// line appends a printf-formatted item and ";" to buf (a malloc'd string).
+static void line(char **buf, const char *format, ...) __attribute__((format(printf, 2, 3)));
+static void line(char **buf, const char *format, ...) {
+  char item[2048];
+  va_list ap;
+  va_start(ap, format);
+  vsnprintf(item, sizeof item, format, ap);
+  va_end(ap);
+  size_t n = *buf ? strlen(*buf) : 0;
+  *buf = realloc(*buf, n + strlen(item) + 2);
+  if (!*buf) {
+    abort();
+  }
+  strcpy(*buf + n, item);
+  strcat(*buf, ";");
+}
+
+static const char *name_of(bindery_status s) { return bindery_status_name(s); }
+
+// list_keys renders the keys opts selects as "a,b".
+static void list_keys(bindery_do_state *st, char **buf, const char *what, const bindery_do_list_options *opts) {
+  bindery_do_entries es;
+  bindery_status s = bindery_do_storage_list(st, opts, &es);
+  if (s != BINDERY_OK) {
+    line(buf, "%s %s", what, name_of(s));
+    return;
+  }
+  char keys[128] = "";
+  for (size_t i = 0; i < es.len; i++) {
+    strncat(keys, i ? "," : "", sizeof keys - strlen(keys) - 1);
+    strncat(keys, es.v[i].key, sizeof keys - strlen(keys) - 1);
+  }
+  line(buf, "%s %s", what, keys);
+  bindery_do_entries_free(&es);
+}
+
+static int64_t now_ms(void);
+
+// extras exercises what the section does not, into one line of results
+// (TestCSDKDurable).
+static bindery_status extras(bindery_do_state *st, bindery_sv_writer *result) {
+  char *buf = NULL;
+  bindery_status s;
+  line(&buf, "class %s name %s", bindery_do_state_class(st), bindery_do_state_name(st));
+  bindery_bytes one = enc_number(1);
+  bindery_do_entry es[] = {{"a", 0, one.data, one.len}, {"b", 0, one.data, one.len}, {"c", 0, one.data, one.len}};
+  line(&buf, "put %s", name_of(bindery_do_storage_put_multiple(st, es, 3)));
+  bindery_bytes_free(&one);
+  const char *keys[] = {"a", "zz", "c"};
+  bindery_bytes vals[3];
+  bool found[3];
+  s = bindery_do_storage_get_multiple(st, keys, 3, vals, found);
+  line(&buf, "get %s %d%d%d %zu", name_of(s), found[0], found[1], found[2], vals[1].len);
+  for (size_t i = 0; i < 3 && s == BINDERY_OK; i++) {
+    bindery_bytes_free(&vals[i]);
+  }
+  bindery_do_list_options from_b = {.start = "b"}, between = {.start_after = "a", .end = "c"}, both = {.start = "a", .start_after = "a"};
+  list_keys(st, &buf, "from", &from_b);
+  list_keys(st, &buf, "between", &between);
+  list_keys(st, &buf, "both", &both);
+  uint32_t deleted = 0;
+  const char *del[] = {"a", "zz"};
+  s = bindery_do_storage_delete_multiple(st, del, 2, &deleted);
+  line(&buf, "delete %s %u", name_of(s), deleted);
+
+  // A savepoint committed inside a transaction rolled back leaves nothing.
+  bindery_do_txn *outer, *inner;
+  bindery_bytes v;
+  if ((s = bindery_do_txn_begin(st, &outer)) == BINDERY_OK) {
+    put_number(st, "n", 1);
+    if ((s = bindery_do_txn_begin(st, &inner)) == BINDERY_OK) {
+      put_number(st, "n", 2);
+      s = bindery_do_txn_commit(inner);
+    }
+    bindery_do_txn_rollback(outer);
+  }
+  bindery_status got = bindery_do_storage_get(st, "n", &v);
+  line(&buf, "nested %s %s", name_of(s), name_of(got));
+
+  bindery_do_cursor *c;
+  s = bindery_do_sql_exec(st, "SELEKT 1", NULL, 0, &c);
+  line(&buf, "syntax %s", name_of(s));
+  if (s == BINDERY_OK) {
+    bindery_do_cursor_free(c);
+  }
+  bindery_d1_value params[] = {bindery_d1_int(INT64_MAX), bindery_d1_int(INT64_MIN), bindery_d1_real(-0.25),
+                               bindery_d1_textn("a\0b", 3), bindery_d1_blob((const uint8_t *)"\x00\xff", 2),
+                               bindery_d1_null()};
+  if ((s = bindery_do_sql_exec(st, "SELECT ?, ?, ?, ?, ?, ? AS last", params, 6, &c)) == BINDERY_OK) {
+    bool row = bindery_do_cursor_next(c);
+    const bindery_d1_value *r = bindery_do_cursor_row(c);
+    line(&buf, "values %d %d %d %d %d %d %d %s", row && r[0].as.integer == INT64_MAX, row && r[1].as.integer == INT64_MIN,
+         row && r[2].as.real == -0.25, row && r[3].as.text.len == 3 && memcmp(r[3].as.text.ptr, "a\0b", 4) == 0,
+         row && r[4].type == BINDERY_D1_BLOB && r[4].as.blob.len == 2 && r[4].as.blob.ptr[1] == 0xff,
+         row && r[5].type == BINDERY_D1_NULL, !bindery_do_cursor_next(c), bindery_do_cursor_column(c, 5));
+    bindery_do_cursor_free(c);
+  } else {
+    line(&buf, "values %s", name_of(s));
+  }
+  uint64_t size = 0;
+  s = bindery_do_sql_database_size(st, &size);
+  line(&buf, "size %s %d", name_of(s), size > 0);
+
+  int64_t at = now_ms() + 3600 * 1000, got_at = 0;
+  bindery_do_set_alarm(st, at);
+  s = bindery_do_get_alarm(st, &got_at);
+  bindery_do_delete_alarm(st);
+  line(&buf, "alarm %s %d %s", name_of(s), got_at == at, name_of(bindery_do_get_alarm(st, &got_at)));
+
+  s = bindery_do_storage_delete_all(st);
+  bindery_do_list_options all = {0};
+  list_keys(st, &buf, "deleteAll", &all);
+  line(&buf, "tooMany %s", name_of(bindery_do_set_web_socket_event_timeout(st, 700000000)));
+  char *big = calloc(1, 3000);
+  memset(big, 'x', 2999);
+  line(&buf, "autoResponseTooLong %s", name_of(bindery_do_set_web_socket_auto_response(st, big, "polo")));
+  free(big);
+  line(&buf, "autoResponse %s", name_of(bindery_do_set_web_socket_auto_response(st, "marco", "polo")));
+  s = bindery_sv_write_string(result, buf, strlen(buf));
+  free(buf);
+  return s;
+}
+
+// fail_load fails, as a constructor's load might.
+static bindery_status fail_load(void *arg) {
+  (void)arg;
+  return BINDERY_ERR_INVALID;
+}
+
 static int64_t now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -494,7 +625,6 @@ static int64_t now_ms(void) {
 static bindery_status conf_call(void *obj, bindery_do_state *st, const char *method, size_t argc,
                                 bindery_sv_reader *args, bindery_sv_writer *result) {
   object *o = obj;
-  (void)o;
   bindery_status s;
   if (strcmp(method, "add") == 0) {
     double a, b;
@@ -535,6 +665,18 @@ static bindery_status conf_call(void *obj, bindery_do_state *st, const char *met
       return s;
     }
     return bindery_sv_write_bool(result, s == BINDERY_OK);
+  } else if (strcmp(method, "extras") == 0) {
+    return extras(st, result);
+  } else if (strcmp(method, "fetches") == 0) {
+    return bindery_sv_write_number(result, o->fetches);
+  } else if (strcmp(method, "rangeError") == 0) {
+    return bindery_do_throw(st, "RangeError", "out of range: %d", 42);
+  } else if (strcmp(method, "failWithStatus") == 0) {
+    // A failed SDK call, returned as it is, throws an Error with its message.
+    bindery_do_ns *ns;
+    return bindery_do_namespace("NOPE", &ns);
+  } else if (strcmp(method, "blockAndFail") == 0) {
+    return bindery_do_block_concurrency_while(st, fail_load, NULL);
   } else if (strcmp(method, "alarmed") == 0) {
     bindery_bytes v;
     s = bindery_do_storage_get(st, "alarm", &v);
@@ -584,6 +726,34 @@ static bindery_status conf_message(void *obj, bindery_do_state *st, bindery_do_s
     char pong[32];
     snprintf(pong, sizeof pong, "pong %zu", n);
     return bindery_do_socket_send(ws, pong, strlen(pong), false);
+  }
+  if (!binary && len == 4 && memcmp(data, "info", 4) == 0) {
+    // The attachment counts the info messages on the socket.
+    bindery_bytes att;
+    double n = 0;
+    if (bindery_do_socket_deserialize_attachment(ws, &att) == BINDERY_OK) {
+      bindery_sv_reader r;
+      bindery_sv_item it;
+      if (bindery_sv_reader_init(&r, att.data, att.len) == BINDERY_OK && bindery_sv_next(&r, &it) == BINDERY_SV_NUMBER) {
+        n = it.number;
+      }
+      bindery_bytes_free(&att);
+    }
+    att = enc_number(n + 1);
+    bindery_status s = bindery_do_socket_serialize_attachment(ws, att.data, att.len);
+    bindery_bytes_free(&att);
+    if (s != BINDERY_OK) {
+      return s;
+    }
+    const char *tags[4];
+    size_t ntags = bindery_do_socket_tags(ws, tags, 4);
+    char reply[128];
+    snprintf(reply, sizeof reply, "info %.0f tags %zu %s key %d", n + 1, ntags, ntags ? tags[0] : "",
+             bindery_do_socket_key(ws) != 0);
+    return bindery_do_socket_send(ws, reply, strlen(reply), false);
+  }
+  if (!binary && len == 5 && memcmp(data, "close", 5) == 0) {
+    return bindery_do_socket_close(ws, 4000, "bye from c");
   }
   return bindery_do_socket_send(ws, data, len, binary);
 }
@@ -725,8 +895,93 @@ static void throw_route(bindery_do_stub *stub, const char *name, bindery_respons
   bindery_bytes_free(&thrown);
 }
 
+// call_status calls method without arguments: its status, and for a
+// thrown Error its name and message.
+static void call_status(bindery_do_stub *stub, const char *method, char **buf) {
+  bindery_bytes v;
+  bindery_status st = bindery_do_stub_call(stub, method, NULL, 0, &v);
+  bindery_sv_reader r;
+  bindery_sv_item it;
+  if (st == BINDERY_ERR_THROWN && bindery_sv_reader_init(&r, v.data, v.len) == BINDERY_OK &&
+      bindery_sv_next(&r, &it) == BINDERY_SV_ERROR) {
+    line(buf, "%s %s %.*s: %.*s", method, name_of(st), (int)it.name_len, it.name, (int)it.message_len, it.message);
+  } else if (st == BINDERY_OK && bindery_sv_reader_init(&r, v.data, v.len) == BINDERY_OK &&
+             bindery_sv_next(&r, &it) == BINDERY_SV_STRING) {
+    line(buf, "%s %.*s", method, (int)it.len, (const char *)it.data);
+  } else if (st == BINDERY_OK) {
+    line(buf, "%s %s", method, name_of(st));
+  } else {
+    line(buf, "%s %s", method, name_of(st));
+  }
+  bindery_bytes_free(&v);
+}
+
+// dox answers one line of what the section does not check (TestCSDKDurable).
+static void dox(bindery_do_ns *ns, bindery_response *res) {
+  char *buf = NULL;
+  bindery_do_ns *none;
+  line(&buf, "namespace %s", name_of(bindery_do_namespace("NOPE", &none)));
+  char id[BINDERY_DO_ID_LEN + 1];
+  line(&buf, "idFromString %s", name_of(bindery_do_id_from_string(ns, "not-an-id", id)));
+  line(&buf, "uniqueEU %s", name_of(bindery_do_new_unique_id(ns, "eu", id)));
+  bindery_do_stub *stub;
+  if (bindery_do_get(ns, id, &stub) == BINDERY_OK) {
+    line(&buf, "get %d", strcmp(bindery_do_stub_id(stub), id) == 0);
+    bindery_do_stub_free(stub);
+  }
+  if (bindery_do_get_by_name(ns, "dox", &stub) != BINDERY_OK) {
+    fail_with(res);
+    free(buf);
+    return;
+  }
+  bindery_r2_pair headers[] = {{"X-Test", "v"}};
+  bindery_do_fetch_options opts = {.method = "PUT", .headers = headers, .nheaders = 1, .body = "abc", .body_len = 3};
+  bindery_do_response *resp;
+  bindery_status st = bindery_do_stub_fetch_url(stub, "http://do/path?q=1", &opts, &resp);
+  if (st == BINDERY_OK) {
+    char body[512];
+    long n = 0, k;
+    while ((k = bindery_do_response_read(resp, body + n, sizeof body - 1 - (size_t)n)) > 0) {
+      n += k;
+    }
+    body[n < 0 ? 0 : n] = 0;
+    const char *ct = bindery_do_response_header(resp, "Content-Type");
+    line(&buf, "fetchUrl %d %s %d %d", bindery_do_response_status(resp), ct ? ct : "-",
+         strstr(body, "\"method\":\"PUT\"") != NULL, strstr(body, "\"body\":\"abc\"") != NULL);
+    bindery_do_response_free(resp);
+  } else {
+    line(&buf, "fetchUrl %s", name_of(st));
+  }
+  call_status(stub, "extras", &buf);
+  call_status(stub, "rangeError", &buf);
+  call_status(stub, "failWithStatus", &buf);
+  call_status(stub, "blockAndFail", &buf);
+  bindery_bytes v;
+  st = bindery_do_stub_call(stub, "fetches", NULL, 0, &v);
+  bindery_sv_reader r;
+  bindery_sv_item it;
+  if (st == BINDERY_OK && bindery_sv_reader_init(&r, v.data, v.len) == BINDERY_OK && bindery_sv_next(&r, &it) == BINDERY_SV_NUMBER) {
+    line(&buf, "fetchesAfterReset %.0f", it.number);
+  } else {
+    line(&buf, "fetchesAfterReset %s", name_of(st));
+  }
+  bindery_bytes_free(&v);
+  bindery_do_stub_free(stub);
+  bindery_response_text(res, 200, buf);
+  free(buf);
+}
+
 bool durable_route(bindery_request *req, bindery_response *res) {
   const char *p = bindery_request_path(req);
+  if (strcmp(p, "/dox") == 0) {
+    bindery_do_ns *ns;
+    if (bindery_do_namespace(BINDING_DO, &ns) != BINDERY_OK) {
+      fail_with(res);
+    } else {
+      dox(ns, res);
+    }
+    return true;
+  }
   if (strncmp(p, "/do/", 4) != 0) {
     return false;
   }
