@@ -179,3 +179,44 @@ func TestCSDKDurable(t *testing.T) {
 		t.Errorf("after close: %v (status %d), want the object's close 4000", err, s)
 	}
 }
+
+// TestCSDKDurableDocExample builds and runs the counter of docs/sdk-c.md's
+// Durable Objects section: each POST /<name> increments the counter
+// called name.
+func TestCSDKDurableDocExample(t *testing.T) {
+	root := testutil.RepoRoot(t)
+	doc, err := os.ReadFile(filepath.Join(root, "docs", "sdk-c.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, _ := strings.Cut(string(doc), "## Durable Objects")
+	_, code, ok := strings.Cut(section, "```c\n")
+	code, _, ok2 := strings.Cut(code, "```")
+	if !ok || !ok2 || !strings.Contains(code, "BINDERY_DO_CLASS") {
+		t.Fatalf("no C example in docs/sdk-c.md's Durable Objects section")
+	}
+	dir := t.TempDir()
+	src := filepath.Join(dir, "counter.c")
+	if err := os.WriteFile(src, []byte(code), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	script := filepath.Join(root, "guest-sdk", "c", "build.sh")
+	wasm := buildOrSkip(t, "c", func() (string, error) {
+		if err := probeToolchain(script); err != nil {
+			return "", err
+		}
+		out := filepath.Join(dir, "counter.wasm")
+		if b, err := exec.Command("bash", script, "-o", out, src).CombinedOutput(); err != nil {
+			return "", errors.New(err.Error() + "\n" + string(b))
+		}
+		return out, nil
+	})
+	w, _ := newWorker(t, "c-counter", wasm, durableGrantOf(t, "COUNTER", "Counter"))
+	for i, step := range []struct{ path, want string }{{"/a", "1\n"}, {"/a", "2\n"}, {"/b", "1\n"}, {"/a", "3\n"}} {
+		rec := httptest.NewRecorder()
+		w.ServeHTTP(rec, httptest.NewRequest("POST", step.path, nil))
+		if rec.Code != 200 || rec.Body.String() != step.want {
+			t.Errorf("step %d: POST %s: %d %q, want %q", i, step.path, rec.Code, rec.Body.String(), step.want)
+		}
+	}
+}

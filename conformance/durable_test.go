@@ -92,6 +92,12 @@ var durableSteps = []durableStep{
 // namespace OBJECTS of its class Conformance, with storage, alarms and
 // ids kept in a data directory of their own.
 func durableGrant(t *testing.T) func(*host.WorkerConfig) {
+	return durableGrantOf(t, "OBJECTS", "Conformance")
+}
+
+// durableGrantOf grants the namespace binding of the Worker's own
+// SQLite-backed class.
+func durableGrantOf(t *testing.T, binding, class string) func(*host.WorkerConfig) {
 	return func(c *host.WorkerConfig) {
 		dir := t.TempDir()
 		st, err := state.Open(dir, state.Options{Logger: slog.New(slog.DiscardHandler)})
@@ -107,8 +113,8 @@ func durableGrant(t *testing.T) func(*host.WorkerConfig) {
 			t.Fatal(err)
 		}
 		h, err = durablehost.New(durablehost.Config{
-			Namespaces: map[string]string{"OBJECTS": "Conformance"},
-			Classes:    map[string]durablehost.Class{"Conformance": {SQLite: true}},
+			Namespaces: map[string]string{binding: class},
+			Classes:    map[string]durablehost.Class{class: {SQLite: true}},
 			Keys:       st.DurableKeys(),
 			OpenStorage: func(class string, id durable.ID) (storage.Storage, error) {
 				return storage.NewSQLite(filepath.Join(dir, "durable", class, id.String()+".sqlite"), storage.SQLiteOptions{}), nil

@@ -347,8 +347,8 @@ bindery_status bindery_do_sql_database_size(bindery_do_state *state, uint64_t *s
 
 // bindery_do_accept_web_socket accepts the web socket that the fetch
 // event's request asks for (acceptWebSocket): the client gets 101, and
-// nothing more may be written to res. tags (at most 10) select it in
-// bindery_do_get_web_sockets.
+// nothing more may be written to res (also when it fails: the request
+// then fails). tags (at most 10) select it in bindery_do_get_web_sockets.
 bindery_status bindery_do_accept_web_socket(bindery_do_state *state, bindery_response *res, const char *const *tags,
                                             size_t ntags, bindery_do_socket **ws);
 // bindery_do_get_web_sockets returns the object's open sockets (those

@@ -695,6 +695,8 @@ bool exports_durable_object_call(durable_types_object_info_t object, bindery_str
     *err = thrown_of(&ev, s);
     return false;
   }
+  free(ev.name); // a throw the method did not return
+  free(ev.message);
   *ret = (bindery_list_u8_t){out.data, out.len};
   return true;
 }
