@@ -87,13 +87,19 @@ func (h *Host) acceptWebSocket(ctx context.Context, st *eventState, out httpwit.
 	if _, err := sockets.CheckTags(tags); err != nil {
 		return nil, invalid("%v", err)
 	}
-	if e := o.accepted(); e != nil {
+	if e := o.canAccept(); e != nil {
 		return nil, invalid("the response was sent already")
 	}
 	c.taken = true
 	ws, err := hub.Accept(c.rw, c.r, st.obj.ID().String(), tags)
 	if err != nil {
 		return nil, errorOf(err)
+	}
+	// Only now may the caller answer its own request: the connection is
+	// the socket's.
+	if e := o.accepted(); e != nil {
+		ws.Close(1011, "the object's fetch event ended")
+		return nil, invalid("the response was sent already")
 	}
 	return &webSocket{s: ws}, nil
 }
