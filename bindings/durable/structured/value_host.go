@@ -34,3 +34,6 @@ func Encode(v Value) ([]byte, error) {
 func (e *encoder) encodeOther(v any) error {
 	return &EncodeError{Msg: fmt.Sprintf("%T is not a Value", v)}
 }
+
+// encoderLocal is what encodeOther keeps: nothing, here.
+type encoderLocal struct{}

@@ -464,7 +464,7 @@ func primitiveOf(v any) (primitive, bool) {
 		}
 		return primitive{kind: 4, bits: math.Float64bits(v)}, true
 	case *big.Int:
-		return primitive{kind: 5, s: v.String()}, true
+		return primitive{kind: 5, bits: uint64(v.Sign() + 1), s: string(v.Bytes())}, true
 	case string:
 		return primitive{kind: 6, s: v}, true
 	}
