@@ -68,6 +68,24 @@ func TestDurableCounter(t *testing.T) {
 		t.Fatalf("GET /counter/other = %d, %v; want 0", v, err)
 	}
 
+	// bindery do reads and edits the object's storage through the
+	// running server; an edit reaches the object's next event.
+	if out, err := cli(t, bin, dir, "do", "storage", "get", "Counter", "hits", "value"); err != nil || out != "1000\n" {
+		t.Fatalf("bindery do storage get: %q, %v", out, err)
+	}
+	if out, err := cli(t, bin, dir, "do", "storage", "put", "Counter", "hits", "value", "41"); err != nil {
+		t.Fatalf("bindery do storage put: %q, %v", out, err)
+	}
+	if v, err := counter(base, "POST", "/counter/hits/increment"); err != nil || v != 42 {
+		t.Fatalf("increment after bindery do storage put 41 = %d, %v; want 42", v, err)
+	}
+	if out, err := cli(t, bin, dir, "do", "storage", "put", "Counter", "hits", "value", fmt.Sprint(n)); err != nil {
+		t.Fatalf("bindery do storage put: %q, %v", out, err)
+	}
+	if out, err := cli(t, bin, dir, "do", "objects", "Counter"); err != nil || strings.Count(out, "\n") != 2 {
+		t.Fatalf("bindery do objects Counter: %q, %v; want the two counters with storage", out, err)
+	}
+
 	// A restart keeps the value.
 	cmd.Process.Signal(syscall.SIGTERM)
 	cmd.Wait()
