@@ -2,6 +2,7 @@ package structured
 
 import (
 	"encoding"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"math/big"
@@ -268,17 +269,20 @@ func toUint64(v any) (uint64, bool) {
 	return 0, false
 }
 
-// assignList stores a byte string, a Uint8Array, an array or a Set in a
-// Go slice or array (an array's length must match).
+// assignList stores a byte string, a typed array, an array or a Set in a
+// Go slice or array (an array's length must match): bytes and a
+// Uint8Array in bytes, another typed array's elements one by one (so
+// a Float64Array fills a []float64, a BigInt64Array a []int64).
 func (d *decodeInto) assignList(rv reflect.Value, v any) error {
 	var items []any
 	switch x := v.(type) {
 	case []byte:
 		return d.assignBytes(rv, x)
 	case TypedArray:
-		if x.Type == Uint8Array {
+		if x.Type == Uint8Array && rv.Type().Elem().Kind() == reflect.Uint8 {
 			return d.assignBytes(rv, x.Bytes)
 		}
+		items = typedItems(x)
 	case []any:
 		items = x
 	case Set:
@@ -300,6 +304,42 @@ func (d *decodeInto) assignList(rv reflect.Value, v any) error {
 		}
 	}
 	return nil
+}
+
+// typedItems returns a typed array's elements: numbers, and bigints for
+// the 64-bit integer types.
+func typedItems(t TypedArray) []any {
+	size := t.Type.ElementSize()
+	items := make([]any, 0, len(t.Bytes)/max(size, 1))
+	for b := t.Bytes; size > 0 && len(b) >= size; b = b[size:] {
+		var x any
+		switch t.Type {
+		case Uint8Array, Uint8ClampedArray:
+			x = float64(b[0])
+		case Int8Array:
+			x = float64(int8(b[0]))
+		case Uint16Array:
+			x = float64(binary.LittleEndian.Uint16(b))
+		case Int16Array:
+			x = float64(int16(binary.LittleEndian.Uint16(b)))
+		case Uint32Array:
+			x = float64(binary.LittleEndian.Uint32(b))
+		case Int32Array:
+			x = float64(int32(binary.LittleEndian.Uint32(b)))
+		case BigUint64Array:
+			x = new(big.Int).SetUint64(binary.LittleEndian.Uint64(b))
+		case BigInt64Array:
+			x = big.NewInt(int64(binary.LittleEndian.Uint64(b)))
+		case Float16Array:
+			x = float(25, uint64(binary.LittleEndian.Uint16(b)))
+		case Float32Array:
+			x = float64(math.Float32frombits(binary.LittleEndian.Uint32(b)))
+		case Float64Array:
+			x = math.Float64frombits(binary.LittleEndian.Uint64(b))
+		}
+		items = append(items, x)
+	}
+	return items
 }
 
 // assignBytes stores b in a Go slice or array of bytes.
