@@ -224,6 +224,16 @@ func TestUnmarshalGo(t *testing.T) {
 	if !reflect.DeepEqual(nums.F, []float64{1.5}) || nums.I != [2]int64{-1, 2} || !reflect.DeepEqual(nums.U, []uint8{0, 255}) {
 		t.Fatalf("typed arrays into slices: %+v", nums)
 	}
+	// One element of a decoded array (an RPC call's arguments) into its own
+	// Go type.
+	args, err := Decode(mustHex(t, "82 6161 a1 6158 07"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p point
+	if err := UnmarshalValue(args.([]any)[1], &p); err != nil || p != (point{X: 7}) {
+		t.Fatalf("UnmarshalValue = %v, %+v", err, p)
+	}
 	var te *Error
 	if !errors.As(got.Err, &te) || te.Error() != "TypeError: m" {
 		t.Fatalf("Err = %v", got.Err)

@@ -49,13 +49,20 @@ func (e *UnmarshalTypeError) Unwrap() error { return e.Err }
 // that are not a valid encoding, and with an *UnmarshalTypeError for a
 // value that does not fit its Go type (what fitted before it is set).
 func Unmarshal(data []byte, v any) error {
-	rv := reflect.ValueOf(v)
-	if rv.Kind() != reflect.Pointer || rv.IsNil() {
-		return fmt.Errorf("structured: Unmarshal into %T: not a non-nil pointer", v)
-	}
 	g, err := Decode(data)
 	if err != nil {
 		return err
+	}
+	return UnmarshalValue(g, v)
+}
+
+// UnmarshalValue stores g, a value of the generic representation (what
+// Decode returns, or a part of it: one of an RPC call's arguments), in
+// the value v points to, as Unmarshal does.
+func UnmarshalValue(g any, v any) error {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return fmt.Errorf("structured: Unmarshal into %T: not a non-nil pointer", v)
 	}
 	var d decodeInto
 	return d.assign(rv.Elem(), g)
