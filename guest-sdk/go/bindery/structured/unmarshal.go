@@ -2,7 +2,6 @@ package structured
 
 import (
 	"encoding"
-	"encoding/binary"
 	"fmt"
 	"math"
 	"math/big"
@@ -289,7 +288,7 @@ func (d *decodeInto) assignList(rv reflect.Value, v any) error {
 		if x.Type == Uint8Array && rv.Type().Elem().Kind() == reflect.Uint8 {
 			return d.assignBytes(rv, x.Bytes)
 		}
-		items = typedItems(x)
+		items = x.Elements()
 	case []any:
 		items = x
 	case Set:
@@ -311,42 +310,6 @@ func (d *decodeInto) assignList(rv reflect.Value, v any) error {
 		}
 	}
 	return nil
-}
-
-// typedItems returns a typed array's elements: numbers, and bigints for
-// the 64-bit integer types.
-func typedItems(t TypedArray) []any {
-	size := t.Type.ElementSize()
-	items := make([]any, 0, len(t.Bytes)/max(size, 1))
-	for b := t.Bytes; size > 0 && len(b) >= size; b = b[size:] {
-		var x any
-		switch t.Type {
-		case Uint8Array, Uint8ClampedArray:
-			x = float64(b[0])
-		case Int8Array:
-			x = float64(int8(b[0]))
-		case Uint16Array:
-			x = float64(binary.LittleEndian.Uint16(b))
-		case Int16Array:
-			x = float64(int16(binary.LittleEndian.Uint16(b)))
-		case Uint32Array:
-			x = float64(binary.LittleEndian.Uint32(b))
-		case Int32Array:
-			x = float64(int32(binary.LittleEndian.Uint32(b)))
-		case BigUint64Array:
-			x = new(big.Int).SetUint64(binary.LittleEndian.Uint64(b))
-		case BigInt64Array:
-			x = big.NewInt(int64(binary.LittleEndian.Uint64(b)))
-		case Float16Array:
-			x = float(25, uint64(binary.LittleEndian.Uint16(b)))
-		case Float32Array:
-			x = float64(math.Float32frombits(binary.LittleEndian.Uint32(b)))
-		case Float64Array:
-			x = math.Float64frombits(binary.LittleEndian.Uint64(b))
-		}
-		items = append(items, x)
-	}
-	return items
 }
 
 // assignBytes stores b in a Go slice or array of bytes.
