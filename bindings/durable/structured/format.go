@@ -2,7 +2,6 @@ package structured
 
 import (
 	"cmp"
-	"encoding/binary"
 	"fmt"
 	"math"
 	"math/big"
@@ -319,19 +318,13 @@ func (in *inspector) errorBase(e *Error) string {
 
 // typedElements formats a typed array's elements.
 func typedElements(t TypedArray) []string {
-	size := t.Type.ElementSize()
-	if size == 0 {
-		return nil
-	}
-	out := make([]string, 0, len(t.Bytes)/size)
-	for b := t.Bytes; len(b) >= size; b = b[size:] {
-		switch t.Type {
-		case BigUint64Array:
-			out = append(out, strconv.FormatUint(binary.LittleEndian.Uint64(b), 10)+"n")
-		case BigInt64Array:
-			out = append(out, strconv.FormatInt(int64(binary.LittleEndian.Uint64(b)), 10)+"n")
-		default:
-			out = append(out, jsNumber(typedElement(t.Type, b)))
+	elems := t.Elements()
+	out := make([]string, len(elems))
+	for i, x := range elems {
+		if n, ok := x.(*big.Int); ok {
+			out[i] = n.String() + "n"
+		} else {
+			out[i] = jsNumber(x.(float64))
 		}
 	}
 	return out

@@ -3,7 +3,6 @@ package structured
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -54,23 +53,13 @@ func writeJSON(buf *bytes.Buffer, v any) {
 	case time.Time:
 		writeJSONString(buf, isoString(v))
 	case TypedArray:
-		buf.WriteByte('[')
-		size := v.Type.ElementSize()
-		for i := 0; size > 0 && i+size <= len(v.Bytes); i += size {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			b := v.Bytes[i:]
-			switch v.Type {
-			case BigUint64Array:
-				writeJSONString(buf, strconv.FormatUint(binary.LittleEndian.Uint64(b), 10))
-			case BigInt64Array:
-				writeJSONString(buf, strconv.FormatInt(int64(binary.LittleEndian.Uint64(b)), 10))
-			default:
-				buf.WriteString(jsonNumber(typedElement(v.Type, b)))
+		elems := v.Elements()
+		for i, x := range elems {
+			if n, ok := x.(*big.Int); ok {
+				elems[i] = n.String()
 			}
 		}
-		buf.WriteByte(']')
+		writeJSONList(buf, elems)
 	case []any:
 		writeJSONList(buf, v)
 	case Set:
@@ -148,30 +137,6 @@ func jsonNumber(f float64) string {
 		return "0"
 	}
 	return jsNumber(f)
-}
-
-// typedElement returns the element of a typed array of type t (not a
-// 64-bit integer one) at the start of b.
-func typedElement(t TypedArrayType, b []byte) float64 {
-	switch t {
-	case Uint8Array, Uint8ClampedArray:
-		return float64(b[0])
-	case Int8Array:
-		return float64(int8(b[0]))
-	case Uint16Array:
-		return float64(binary.LittleEndian.Uint16(b))
-	case Int16Array:
-		return float64(int16(binary.LittleEndian.Uint16(b)))
-	case Uint32Array:
-		return float64(binary.LittleEndian.Uint32(b))
-	case Int32Array:
-		return float64(int32(binary.LittleEndian.Uint32(b)))
-	case Float16Array:
-		return float(25, uint64(binary.LittleEndian.Uint16(b)))
-	case Float32Array:
-		return float64(math.Float32frombits(binary.LittleEndian.Uint32(b)))
-	}
-	return math.Float64frombits(binary.LittleEndian.Uint64(b))
 }
 
 // EncodeJSON encodes the JSON text data as a value, as JSON.parse would

@@ -429,3 +429,24 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// FuzzEncodeJSON checks that EncodeJSON never panics and that what it
+// encodes decodes, and converts back to JSON.
+func FuzzEncodeJSON(f *testing.F) {
+	for _, s := range []string{`{"b":1,"a":[true,null,"x",1.5e300]}`, `"\ud83d\ude00"`, `[[[]]]`, `{"a":1,"a":2}`, `-0`, `"\\u0041"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		b, err := EncodeJSON(data)
+		if err != nil {
+			return
+		}
+		v, err := Decode(b)
+		if err != nil {
+			t.Fatalf("Decode(EncodeJSON(%q)): %v", data, err)
+		}
+		if j := ToJSON(v); !json.Valid(j) {
+			t.Fatalf("ToJSON(Decode(EncodeJSON(%q))) = %s: not JSON", data, j)
+		}
+	})
+}

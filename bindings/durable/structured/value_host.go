@@ -14,8 +14,8 @@ import "fmt"
 //	typed array    TypedArray{Type, Bytes}
 //	array          []any (a hole is Undefined{})
 //	plain object   Object, its members in order
-//	Map            Map, its entries in order (a repeated key: the later value, in the first one's place)
-//	Set            Set (a repeated element kept once)
+//	Map            Map, its entries in order (a repeated key: the later value, in the first one's place; a key −0 is 0)
+//	Set            Set (a repeated element kept once; −0 is 0)
 //	Date           time.Time in UTC; InvalidDate{} for NaN or a time beyond ±8.64e15 ms
 //	Error          *Error (an empty stack and a null cause read back as none)
 //

@@ -213,6 +213,27 @@ func TestUnmarshalGo(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("Unmarshal =\n%#v, want\n%#v", got, want)
 	}
+	var nums struct {
+		F []float64
+		I [2]int64
+		U []uint8
+	}
+	if err := Unmarshal(mustHex(t, "a3 6146 d856 48 000000000000f83f 6149 d84f 50 ffffffffffffffff 0200000000000000 6155 d844 42 00ff"), &nums); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(nums.F, []float64{1.5}) || nums.I != [2]int64{-1, 2} || !reflect.DeepEqual(nums.U, []uint8{0, 255}) {
+		t.Fatalf("typed arrays into slices: %+v", nums)
+	}
+	// One element of a decoded array (an RPC call's arguments) into its own
+	// Go type.
+	args, err := Decode(mustHex(t, "82 6161 a1 6158 07"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p point
+	if err := UnmarshalValue(args.([]any)[1], &p); err != nil || p != (point{X: 7}) {
+		t.Fatalf("UnmarshalValue = %v, %+v", err, p)
+	}
 	var te *Error
 	if !errors.As(got.Err, &te) || te.Error() != "TypeError: m" {
 		t.Fatalf("Err = %v", got.Err)
@@ -248,6 +269,8 @@ func TestUnmarshalErrors(t *testing.T) {
 		{"Map with int keys into map[string]int", "d90103 a1 01 01", new(map[string]int), "number 1 into Go value of type string at <key 0>"},
 		{"invalid Date into time.Time", "c1 fb 7ff8000000000000", new(time.Time), "Date into Go value of type time.Time"},
 		{"Unmarshaler error", "01", new(celsius), "not a string"},
+		{"Int16Array into []int8", "d84d 42 0001", new([]int8), "number 256 into Go value of type int8 at [0]"},
+		{"Float32Array into []int", "d855 44 0000c03f", new([]int), "number 1.5 into Go value of type int at [0]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

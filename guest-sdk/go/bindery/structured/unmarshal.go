@@ -48,13 +48,20 @@ func (e *UnmarshalTypeError) Unwrap() error { return e.Err }
 // that are not a valid encoding, and with an *UnmarshalTypeError for a
 // value that does not fit its Go type (what fitted before it is set).
 func Unmarshal(data []byte, v any) error {
-	rv := reflect.ValueOf(v)
-	if rv.Kind() != reflect.Pointer || rv.IsNil() {
-		return fmt.Errorf("structured: Unmarshal into %T: not a non-nil pointer", v)
-	}
 	g, err := Decode(data)
 	if err != nil {
 		return err
+	}
+	return UnmarshalValue(g, v)
+}
+
+// UnmarshalValue stores g, a value of the generic representation (what
+// Decode returns, or a part of it: one of an RPC call's arguments), in
+// the value v points to, as Unmarshal does.
+func UnmarshalValue(g any, v any) error {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return fmt.Errorf("structured: Unmarshal into %T: not a non-nil pointer", v)
 	}
 	var d decodeInto
 	return d.assign(rv.Elem(), g)
@@ -268,17 +275,20 @@ func toUint64(v any) (uint64, bool) {
 	return 0, false
 }
 
-// assignList stores a byte string, a Uint8Array, an array or a Set in a
-// Go slice or array (an array's length must match).
+// assignList stores a byte string, a typed array, an array or a Set in a
+// Go slice or array (an array's length must match): bytes and a
+// Uint8Array in bytes, another typed array's elements one by one (so
+// a Float64Array fills a []float64, a BigInt64Array a []int64).
 func (d *decodeInto) assignList(rv reflect.Value, v any) error {
 	var items []any
 	switch x := v.(type) {
 	case []byte:
 		return d.assignBytes(rv, x)
 	case TypedArray:
-		if x.Type == Uint8Array {
+		if x.Type == Uint8Array && rv.Type().Elem().Kind() == reflect.Uint8 {
 			return d.assignBytes(rv, x.Bytes)
 		}
+		items = x.Elements()
 	case []any:
 		items = x
 	case Set:
