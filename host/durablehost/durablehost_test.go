@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
+
 	"github.com/bindery-run/bindery/abi"
 	"github.com/bindery-run/bindery/bindings/durable"
 	"github.com/bindery-run/bindery/bindings/durable/alarms"
@@ -32,7 +34,8 @@ type fixture struct {
 	logs  *testutil.SyncBuffer
 }
 
-func newFixture(t *testing.T) *fixture {
+// newFixture makes the fixture; objects idle for idle are evicted.
+func newFixture(t *testing.T, idle time.Duration) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -50,8 +53,8 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	f.h, err = durablehost.New(durablehost.Config{
-		Namespaces: map[string]string{"MEM": "Mem", "BAD": "BadCtor"},
-		Classes:    map[string]durablehost.Class{"Mem": {SQLite: true}, "BadCtor": {}},
+		Namespaces: map[string]string{"MEM": "Mem", "BAD": "BadCtor", "ECHO": "Echo"},
+		Classes:    map[string]durablehost.Class{"Mem": {SQLite: true}, "BadCtor": {}, "Echo": {}},
 		Keys:       st.DurableKeys(),
 		OpenStorage: func(class string, id durable.ID) (storage.Storage, error) {
 			if class == "Mem" {
@@ -62,7 +65,7 @@ func newFixture(t *testing.T) *fixture {
 		Alarms:  sched,
 		Clock:   f.clock,
 		Logger:  log,
-		Manager: objects.Config{IdleTimeout: time.Minute},
+		Manager: objects.Config{IdleTimeout: idle},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -117,7 +120,7 @@ func (f *fixture) rpc(t *testing.T, class, name, method string) (int, string) {
 // fails its caller, a value over the limit is a typed error, a deadlock is
 // refused, objects call each other on one instance.
 func TestExecutionModel(t *testing.T) {
-	f := newFixture(t)
+	f := newFixture(t, time.Minute)
 	for _, s := range []struct {
 		name, class, object, method string
 		code                        int
@@ -165,17 +168,51 @@ func TestExecutionModel(t *testing.T) {
 	}
 }
 
+// TestHibernation: an object with an open web socket is evicted when
+// idle, the host keeps the socket open, and the next message wakes the
+// object afresh.
+func TestHibernation(t *testing.T) {
+	f := newFixture(t, time.Minute)
+	srv := httptest.NewServer(f.w)
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/ws/room", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	say := func(msg, want string) {
+		t.Helper()
+		if err := c.Write(ctx, websocket.MessageText, []byte(msg)); err != nil {
+			t.Fatal(err)
+		}
+		if _, got, err := c.Read(ctx); err != nil || string(got) != want {
+			t.Fatalf("sent %q: got %q %v, want %q", msg, got, err, want)
+		}
+	}
+	say("a", "a 1")
+	say("b", "b 2")
+	f.clock.Advance(2 * time.Minute)
+	waitFor(t, "the object evicted", func() bool { return f.h.Manager().Stats().Objects == 0 })
+	say("c", "c 1") // woken afresh, on the same socket
+	say("d", "d 2")
+}
+
 // TestAlarmGivenUp runs an alarm whose handler always fails: the first
 // attempt and six retries, 2, 4, ... 64 s apart on the host's clock, then
 // it is given up and logged.
 func TestAlarmGivenUp(t *testing.T) {
-	f := newFixture(t)
+	f := newFixture(t, time.Hour)
 	if code, got := f.rpc(t, "Mem", "al", "failAlarm"); code != 200 {
 		t.Fatalf("failAlarm: %d %s", code, got)
 	}
 	attempts := func() string { _, got := f.rpc(t, "Mem", "al", "attempts"); return got }
 	waitFor(t, "the first attempt", func() bool { return attempts() == "1" })
 	for retry := 1; retry <= 6; retry++ {
+		// The retry is armed once the failed attempt has returned.
+		due := f.clock.Now().Add(time.Duration(1<<retry) * time.Second)
+		waitFor(t, "retry armed", func() bool { next, ok := f.clock.Next(); return ok && next.Equal(due) })
 		f.clock.Advance(time.Duration(1<<retry) * time.Second)
 		want := string(rune('1' + retry))
 		waitFor(t, "retry "+want, func() bool { return attempts() == want })

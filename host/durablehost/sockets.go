@@ -87,14 +87,17 @@ func (h *Host) acceptWebSocket(ctx context.Context, st *eventState, out httpwit.
 	if _, err := sockets.CheckTags(tags); err != nil {
 		return nil, invalid("%v", err)
 	}
-	if e := o.accepted(); e != nil {
+	if !o.unsent() {
 		return nil, invalid("the response was sent already")
 	}
+	// The client's handler waits in stub.fetch for the head, so the
+	// connection is taken over while it runs; the head goes after.
 	c.taken = true
 	ws, err := hub.Accept(c.rw, c.r, st.obj.ID().String(), tags)
 	if err != nil {
-		return nil, errorOf(err)
+		return nil, invalid("accepting the web socket: %v", err)
 	}
+	o.accepted()
 	return &webSocket{s: ws}, nil
 }
 

@@ -12,6 +12,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -102,6 +103,26 @@ func (m *Mem) Alarm(info durable.AlarmInfo) error {
 	return errors.New("the alarm fails on purpose")
 }
 
+// Echo accepts web sockets and answers each message with its text and
+// how many messages it has seen since it came into memory.
+type Echo struct {
+	s    *durable.State
+	seen int
+}
+
+// ServeHTTP accepts a web socket.
+func (e *Echo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if _, err := e.s.AcceptWebSocket(w); err != nil {
+		http.Error(w, err.Error(), 400)
+	}
+}
+
+// WebSocketMessage answers "<text> <seen>".
+func (e *Echo) WebSocketMessage(ws *durable.WebSocket, m durable.Message) error {
+	e.seen++
+	return ws.Send(fmt.Sprintf("%s %d", m.Text(), e.seen))
+}
+
 // BadCtor's constructor traps.
 type BadCtor struct{}
 
@@ -110,6 +131,7 @@ func (BadCtor) Hit() int { return 1 }
 
 func init() {
 	durable.Define("Mem", func(s *durable.State) any { return &Mem{s: s} })
+	durable.Define("Echo", func(s *durable.State) any { return &Echo{s: s} })
 	durable.Define("BadCtor", func(s *durable.State) any {
 		block := make(chan struct{})
 		go func() { panic("objects: constructor trap") }()
@@ -122,6 +144,22 @@ func init() {
 var bindingOf = map[string]string{"Mem": "MEM", "BadCtor": "BAD"}
 
 func serve(w http.ResponseWriter, r *http.Request) {
+	if name, ok := strings.CutPrefix(r.URL.Path, "/ws/"); ok {
+		ns, _ := durable.Get("ECHO")
+		stub, err := ns.GetByName(name)
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		defer stub.Close()
+		resp, err := stub.Fetch(r)
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		durable.WriteResponse(w, resp)
+		return
+	}
 	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/rpc/"), "/")
 	if len(parts) != 3 {
 		http.NotFound(w, r)
