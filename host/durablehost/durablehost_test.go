@@ -35,7 +35,7 @@ type fixture struct {
 }
 
 // newFixture makes the fixture; objects idle for idle are evicted.
-func newFixture(t *testing.T, idle time.Duration) *fixture {
+func newFixture(t testing.TB, idle time.Duration) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -53,8 +53,8 @@ func newFixture(t *testing.T, idle time.Duration) *fixture {
 		t.Fatal(err)
 	}
 	f.h, err = durablehost.New(durablehost.Config{
-		Namespaces: map[string]string{"MEM": "Mem", "BAD": "BadCtor", "ECHO": "Echo"},
-		Classes:    map[string]durablehost.Class{"Mem": {SQLite: true}, "BadCtor": {}, "Echo": {}},
+		Namespaces: map[string]string{"MEM": "Mem", "KVMEM": "KVMem", "BAD": "BadCtor", "ECHO": "Echo", "ROOM": "Room"},
+		Classes:    map[string]durablehost.Class{"Mem": {SQLite: true}, "KVMem": {}, "BadCtor": {}, "Echo": {}, "Room": {}},
 		Keys:       st.DurableKeys(),
 		OpenStorage: func(class string, id durable.ID) (storage.Storage, error) {
 			if class == "Mem" {
@@ -83,7 +83,7 @@ func newFixture(t *testing.T, idle time.Duration) *fixture {
 	return f
 }
 
-func newRuntime(t *testing.T) *host.Runtime {
+func newRuntime(t testing.TB) *host.Runtime {
 	t.Helper()
 	ctx := context.Background()
 	cache, _ := os.UserCacheDir()
@@ -99,7 +99,7 @@ func newRuntime(t *testing.T) *host.Runtime {
 	return rt
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
@@ -107,7 +107,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 }
 
 // rpc calls method on the object name of class through the Worker.
-func (f *fixture) rpc(t *testing.T, class, name, method string) (int, string) {
+func (f *fixture) rpc(t testing.TB, class, name, method string) (int, string) {
 	t.Helper()
 	rec := httptest.NewRecorder()
 	f.w.ServeHTTP(rec, httptest.NewRequest("POST", "/rpc/"+class+"/"+name+"/"+method, nil))
@@ -247,7 +247,7 @@ func TestMissingClass(t *testing.T) {
 	}
 }
 
-func waitFor(t *testing.T, what string, ok func() bool) {
+func waitFor(t testing.TB, what string, ok func() bool) {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); !ok(); {
 		if time.Now().After(deadline) {

@@ -123,6 +123,53 @@ func (e *Echo) WebSocketMessage(ws *durable.WebSocket, m durable.Message) error 
 	return ws.Send(fmt.Sprintf("%s %d", m.Text(), e.seen))
 }
 
+// Noop does nothing: the cost of an RPC call.
+func (m *Mem) Noop() {}
+
+// Puts stores n values, one call each, and returns n.
+func (m *Mem) Puts(n int) (int, error) {
+	for i := range n {
+		if err := m.s.Storage.Put(fmt.Sprintf("k%d", i%100), i); err != nil {
+			return 0, err
+		}
+	}
+	return n, nil
+}
+
+// Gets reads n values, one call each, and returns how many it found.
+func (m *Mem) Gets(n int) (int, error) {
+	found := 0
+	for i := range n {
+		var v int
+		ok, err := m.s.Storage.Get(fmt.Sprintf("k%d", i%100), &v)
+		if err != nil {
+			return 0, err
+		}
+		if ok {
+			found++
+		}
+	}
+	return found, nil
+}
+
+// Room broadcasts every message to every socket of the object.
+type Room struct{ s *durable.State }
+
+// ServeHTTP accepts a web socket.
+func (r *Room) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	if _, err := r.s.AcceptWebSocket(w); err != nil {
+		http.Error(w, err.Error(), 400)
+	}
+}
+
+// WebSocketMessage sends m to every socket.
+func (r *Room) WebSocketMessage(ws *durable.WebSocket, m durable.Message) error {
+	for _, s := range r.s.GetWebSockets("") {
+		s.Send(m.Text())
+	}
+	return nil
+}
+
 // BadCtor's constructor traps.
 type BadCtor struct{}
 
@@ -131,6 +178,8 @@ func (BadCtor) Hit() int { return 1 }
 
 func init() {
 	durable.Define("Mem", func(s *durable.State) any { return &Mem{s: s} })
+	durable.Define("KVMem", func(s *durable.State) any { return &Mem{s: s} })
+	durable.Define("Room", func(s *durable.State) any { return &Room{s: s} })
 	durable.Define("Echo", func(s *durable.State) any { return &Echo{s: s} })
 	durable.Define("BadCtor", func(s *durable.State) any {
 		block := make(chan struct{})
@@ -141,11 +190,19 @@ func init() {
 	bindery.Serve(http.HandlerFunc(serve))
 }
 
-var bindingOf = map[string]string{"Mem": "MEM", "BadCtor": "BAD"}
+var bindingOf = map[string]string{"Mem": "MEM", "KVMem": "KVMEM", "BadCtor": "BAD"}
 
 func serve(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/hello" {
+		w.Write([]byte("hello"))
+		return
+	}
 	if name, ok := strings.CutPrefix(r.URL.Path, "/ws/"); ok {
-		ns, _ := durable.Get("ECHO")
+		binding := "ECHO"
+		if strings.HasPrefix(name, "room-") {
+			binding = "ROOM"
+		}
+		ns, _ := durable.Get(binding)
 		stub, err := ns.GetByName(name)
 		if err != nil {
 			http.Error(w, err.Error(), 500)
@@ -179,6 +236,11 @@ func serve(w http.ResponseWriter, r *http.Request) {
 	var args []any
 	for _, a := range r.URL.Query()["arg"] {
 		args = append(args, a)
+	}
+	if n := r.URL.Query().Get("n"); n != "" {
+		var k int
+		fmt.Sscan(n, &k)
+		args = append(args, k)
 	}
 	var out any
 	if err := stub.Call(parts[2], &out, args...); err != nil {
