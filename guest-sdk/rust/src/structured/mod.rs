@@ -55,9 +55,10 @@
 //!   an array of numbers.
 //! - Integers read from a number when it is integral and in range, and from
 //!   a bigint in range; floats only from a number.
-//! - A Map reads into any serde map; a Set into any sequence; a Date into an
-//!   `f64` (its milliseconds since the epoch); an Error into a struct or map
-//!   with the fields `name`, `message`, `stack` and `cause`.
+//! - A Map reads into any serde map; a Set into any sequence; an Error into
+//!   a struct or map with the fields `name`, `message`, `stack` and `cause`;
+//!   a Date into a [`Value`] (an `f64` field refuses it, a self-describing
+//!   target such as `serde_json::Value` gets its milliseconds).
 //! - Errors name the byte offset (decoding) or the path of the value at
 //!   fault (`$.field[3]`).
 
@@ -391,19 +392,30 @@ impl FromStr for BigInt {
 
 /// The kind of a typed array, with its RFC 8746 tag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[allow(missing_docs)]
 pub enum TypedArrayKind {
+    /// `Uint8Array` (tag 64).
     Uint8,
+    /// `Uint8ClampedArray` (tag 68).
     Uint8Clamped,
+    /// `Int8Array` (tag 72).
     Int8,
+    /// `Uint16Array` (tag 69).
     Uint16,
+    /// `Uint32Array` (tag 70).
     Uint32,
+    /// `BigUint64Array` (tag 71).
     BigUint64,
+    /// `Int16Array` (tag 77).
     Int16,
+    /// `Int32Array` (tag 78).
     Int32,
+    /// `BigInt64Array` (tag 79).
     BigInt64,
+    /// `Float16Array` (tag 84).
     Float16,
+    /// `Float32Array` (tag 85).
     Float32,
+    /// `Float64Array` (tag 86).
     Float64,
 }
 

@@ -252,6 +252,8 @@ fn serde_lenient_reads() {
     // Integers from a bigint in range; None from undefined; f64 from a Date.
     assert_eq!(from_slice::<u64>(&unhex("d9d9f7c248ffffffffffffffff")).unwrap(), u64::MAX);
     assert_eq!(from_slice::<Option<u8>>(&unhex("d9d9f7f7")).unwrap(), None);
+    assert_eq!(from_slice::<i32>(&unhex("d9d9f7fb8000000000000000")).unwrap(), 0, "-0 is an integer");
+    assert!(from_slice::<i32>(&unhex("d9d9f7fb3ff8000000000000")).is_err(), "1.5 is not");
     assert_eq!(from_slice::<f64>(&unhex("d9d9f7c101")).unwrap_err().to_string(), "structured value: invalid type: Date, expected a number");
     let m: HashMap<String, String> = from_slice(&unhex("d9d9f7d90103a161616162")).unwrap();
     assert_eq!(m["a"], "b", "a Map reads into a serde map");
