@@ -507,6 +507,26 @@ static bool read_head(bindery_sv_reader *r, rhead *h, bool check) {
 // peek_major returns the major type of the item at r->pos, or 8 at the end.
 static uint8_t peek_major(const bindery_sv_reader *r) { return r->pos < r->len ? r->data[r->pos] >> 5 : 8; }
 
+// skip_raw moves r->pos past one whole item of checked input, without
+// recursion: it counts the items still owed (each is at least a byte, so
+// the count stays below the input's length).
+static void skip_raw(bindery_sv_reader *r) {
+  uint64_t owed = 1;
+  while (owed > 0) {
+    rhead h;
+    read_head(r, &h, false);
+    owed--;
+    switch (h.major) {
+    case 2:
+    case 3: r->pos += (size_t)h.arg; break;
+    case 4: owed += h.arg; break;
+    case 5: owed += 2 * h.arg; break;
+    case 6: owed++; break;
+    default: break;
+    }
+  }
+}
+
 // a key of an object being checked, for finding one twice.
 typedef struct seen_key {
   const uint8_t *p;
@@ -594,11 +614,7 @@ static bool check_error(bindery_sv_reader *r, size_t tag_at) {
     if (text_field && peek_major(r) != 3) {
       ok = false;
     }
-    bindery_sv_reader sub = *r;
-    sub.started = false;
-    sub.nopen = 0;
-    bindery_sv_skip(&sub);
-    r->pos = sub.pos;
+    skip_raw(r);
   }
   return ok ? true : rfail(r, tag_at, "tag 27 over something other than [\"Error\", {name, message, ...}]");
 }
@@ -793,11 +809,7 @@ static void read_error(bindery_sv_reader *r, bindery_sv_item *it) {
       }
       r->pos = at;
     }
-    bindery_sv_reader sub = *r;
-    sub.started = false;
-    sub.nopen = 0;
-    bindery_sv_skip(&sub);
-    r->pos = sub.pos;
+    skip_raw(r);
   }
   if (cause != 0) {
     it->has_cause = true;
