@@ -877,9 +877,9 @@ impl Reader<'_> {
                     return Err(wrong("something other than an array"));
                 }
                 let Value::Array(items) = self.item(depth)? else { unreachable!("major type 4 is an array") };
-                // A repeated element is kept once (Set.add).
+                // A repeated element is kept once, and -0 is 0 (Set.prototype.add).
                 let mut set: Vec<Value> = Vec::with_capacity(items.len());
-                for v in items {
+                for v in items.into_iter().map(zero_is_zero) {
                     if !set.iter().any(|e| same_key(e, &v)) {
                         set.push(v);
                     }
@@ -893,9 +893,10 @@ impl Reader<'_> {
                 let mh = self.head()?;
                 let mut entries: Vec<(Value, Value)> = Vec::new();
                 for _ in 0..mh.arg {
-                    let k = self.item(depth)?;
+                    let k = zero_is_zero(self.item(depth)?);
                     let v = self.item(depth)?;
-                    // A repeated key: the later entry wins, in the first one's place (Map.set).
+                    // A repeated key: the later entry wins, in the first one's place, and
+                    // -0 is 0 (Map.prototype.set).
                     match entries.iter_mut().find(|(e, _)| same_key(e, &k)) {
                         Some(e) => e.1 = v,
                         None => entries.push((k, v)),
@@ -954,6 +955,14 @@ fn same_key(a: &Value, b: &Value) -> bool {
         (Value::BigInt(x), Value::BigInt(y)) => x == y,
         (Value::String(x), Value::String(y)) => x == y,
         _ => false,
+    }
+}
+
+/// A Map key or Set element -0 is 0, as JavaScript's Map and Set make it.
+fn zero_is_zero(v: Value) -> Value {
+    match v {
+        Value::Number(n) if n == 0.0 => Value::Number(0.0),
+        v => v,
     }
 }
 
