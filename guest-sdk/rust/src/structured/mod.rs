@@ -207,6 +207,47 @@ impl Value {
     }
 }
 
+macro_rules! value_from {
+    ($($t:ty => $v:expr),* $(,)?) => {$(
+        impl From<$t> for Value {
+            fn from(x: $t) -> Self {
+                $v(x)
+            }
+        }
+    )*};
+}
+value_from! {
+    bool => Value::Bool,
+    f64 => Value::Number,
+    String => Value::String,
+    BigInt => Value::BigInt,
+}
+
+impl From<i32> for Value {
+    fn from(n: i32) -> Self {
+        Value::Number(n.into())
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Value::String(s.to_string())
+    }
+}
+
+impl From<ErrorValue> for Value {
+    fn from(e: ErrorValue) -> Self {
+        Value::Error(Box::new(e))
+    }
+}
+
+impl<T: Into<Value>> From<Option<T>> for Value {
+    /// `None` is null.
+    fn from(o: Option<T>) -> Self {
+        o.map_or(Value::Null, Into::into)
+    }
+}
+
 impl PartialEq for Value {
     fn eq(&self, other: &Self) -> bool {
         use Value::*;

@@ -280,3 +280,9 @@ fn serde_errors_name_the_path() {
     assert!(from_slice::<u8>(&unhex("d9d9f7190100")).is_err(), "256 is out of range for u8");
     assert!(from_slice::<i64>(&unhex("d9d9f7c249010000000000000000")).is_err(), "2^64 is out of range for i64");
 }
+
+#[test]
+fn value_from() {
+    let v = Value::Array(vec![1.into(), 1.5.into(), "a".into(), true.into(), None::<&str>.into(), BigInt::from(u64::MAX).into(), ErrorValue::new("TypeError", "m").into()]);
+    assert_eq!(v.encode().unwrap(), unhex("d9d9f78701fb3ff80000000000006161f5f6c248ffffffffffffffffd81b82654572726f72a2646e616d6569547970654572726f72676d657373616765616d"));
+}
