@@ -159,7 +159,9 @@ func (in *instance) Run(ctx context.Context, obj *objects.Object, ev any) (any, 
 	if a, ok := ev.(*adminEvent); ok {
 		return nil, in.runAdmin(ctx, obj, a)
 	}
-	st := &eventState{h: in.h, obj: obj}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	st := &eventState{h: in.h, obj: obj, cancel: cancel}
 	if f, ok := ev.(*fetchEvent); ok {
 		st.fetch, st.client = f, f.out.client
 	}

@@ -138,7 +138,8 @@ type StateHost interface {
 	// reversed).
 	List(ctx context.Context, options ListOptions) ([]Entry, *Error)
 	// Deletes every key (for a SQLite-backed class, the whole database:
-	// every table). The alarm stays; delete it with delete-alarm.
+	// every table) and the alarm, as Cloudflare does since the
+	// compatibility flag delete_all_deletes_alarm (2026-02-24).
 	DeleteAll(ctx context.Context) *Error
 	// Begins a transaction, or, inside one, a nested transaction (a
 	// savepoint). Every storage call until it ends, SQL included, is part

@@ -543,7 +543,8 @@ func List(options ListOptions) (result []Entry, err *Error) {
 func wasmimport_delete_all(retptr uint32)
 
 // Deletes every key (for a SQLite-backed class, the whole database:
-// every table). The alarm stays; delete it with delete-alarm.
+// every table) and the alarm, as Cloudflare does since the
+// compatibility flag delete_all_deletes_alarm (2026-02-24).
 func DeleteAll() (err *Error) {
 	mark := cabi.Mark()
 	ret := cabi.RetArea()
