@@ -316,3 +316,38 @@ test "a decode that fails part way frees what it made" {
     try std.testing.expectEqual(2, v.map.len);
     try std.testing.expectEqualStrings("c", v.map[0].value.string);
 }
+
+test "mutated vectors decode or fail cleanly, without leaks" {
+    const gpa = std.testing.allocator;
+    const text = try std.Io.Dir.cwd().readFileAlloc(std.testing.io, vectors_path, gpa, .limited(16 << 20));
+    defer gpa.free(text);
+    const parsed = try std.json.parseFromSlice(std.json.Value, gpa, text, .{ .parse_numbers = false });
+    defer parsed.deinit();
+    var buf: [64]u8 = undefined; // the short vectors: the testing allocator is slow
+    var decoded: usize = 0;
+    for (parsed.value.object.get("vectors").?.array.items) |vj| {
+        const hex = vj.object.get("hex").?.string;
+        if (hex.len / 2 > buf.len) continue;
+        const bytes = try std.fmt.hexToBytes(&buf, hex);
+        for (0..bytes.len) |i| {
+            const was = bytes[i];
+            defer bytes[i] = was;
+            for ([_]u8{ 0x00, 0x18, 0x1b, 0x5b, 0x80, 0x9b, 0xa1, 0xc3, 0xd8, 0xf9, 0xff, was ^ 1 }) |b| {
+                bytes[i] = b;
+                if (structured.decode(gpa, bytes, null)) |v| {
+                    decoded += 1;
+                    // What decodes encodes, and that decodes to the same.
+                    const again = try structured.encode(gpa, v, null);
+                    defer gpa.free(again);
+                    const w = try structured.decode(gpa, again, null);
+                    defer w.deinit(gpa);
+                    try std.testing.expect(v.eql(w));
+                    v.deinit(gpa);
+                } else |err| try std.testing.expectEqual(error.Malformed, err);
+            }
+            // Cut short here.
+            if (structured.decode(gpa, bytes[0..i], null)) |v| v.deinit(gpa) else |_| {}
+        }
+    }
+    try std.testing.expect(decoded > 0);
+}

@@ -54,7 +54,27 @@ export function run(vectors: string): string {
     }
     check(hex(enc.value) == v.field("hex")!.s, name + ": encoded " + hex(enc.value));
   }
+  for (let i = 0; i < list.items.length; i++) mutate(list.items[i].field("name")!.s, unhex(list.items[i].field("hex")!.s));
   return report();
+}
+
+const MUTATIONS: StaticArray<u8> = [0x00, 0x18, 0x1b, 0x5b, 0x80, 0x9b, 0xa1, 0xc3, 0xd8, 0xf9, 0xff];
+
+/** mutate decodes b (a short vector) with each byte changed and cut short: no trap, and what decodes encodes and decodes the same. */
+function mutate(name: string, b: Uint8Array): void {
+  if (b.length > 64) return;
+  for (let i = 0; i < b.length; i++) {
+    const was = b[i];
+    for (let j = 0; j <= MUTATIONS.length; j++) {
+      b[i] = j < MUTATIONS.length ? MUTATIONS[j] : was ^ 1;
+      const v = decode(b);
+      if (v.isErr) continue;
+      const again = encode(v.value);
+      check(again.isOk && decode(again.value).value.equals(v.value), name + ": byte " + i.toString() + " = " + b[i].toString() + " does not round-trip");
+    }
+    b[i] = was;
+    decode(b.subarray(0, i));
+  }
 }
 
 /** selfTest checks the builders, the int rule and the errors' messages. */
