@@ -661,6 +661,159 @@ pub fn decode(allocator: Allocator, bytes: []const u8, diag: ?*Diagnostics) Deco
     return v;
 }
 
+/// ReadError is why `read` or `decodeAs` could not make a T: Mismatch
+/// comes with the path and the reason in Diagnostics.
+pub const ReadError = error{ OutOfMemory, Mismatch };
+
+/// decodeAs decodes bytes and reads the value as a T (see `read`). Every
+/// allocation comes from arena, and the result refers to it: pass an
+/// arena (req.arena) and free it all at once.
+pub fn decodeAs(comptime T: type, arena: Allocator, bytes: []const u8, diag: ?*Diagnostics) (DecodeError || ReadError)!T {
+    return read(T, arena, try decode(arena, bytes, diag), diag);
+}
+
+/// read returns v as a T, the reverse of `encode`'s mapping, allocating
+/// with arena (pass an arena: the result may refer to v's memory):
+///
+///   - bool from a boolean; an integer type from a number that is
+///     integral and in its range, or a bigint in its range; a float type
+///     from a number;
+///   - `[]const u8` (and `[N]u8` of that length) from a string, bytes
+///     or a Uint8Array;
+///   - other slices from an array or Set; arrays and tuples from an array
+///     of their length;
+///   - a struct from an object: each field from the property of its name,
+///     a missing one from the field's default value or, for an optional,
+///     null; other properties are ignored;
+///   - an optional from undefined or null as null, else from its payload;
+///     an enum from its tag's name; void from undefined or null;
+///   - a pointer to one item from that item; a `Value` is v itself.
+///
+/// Anything else fails with error.Mismatch (Diagnostics: the path and
+/// what was found).
+pub fn read(comptime T: type, arena: Allocator, v: Value, diag: ?*Diagnostics) ReadError!T {
+    if (diag) |d| d.* = .{};
+    return readAt(T, arena, v, diag);
+}
+
+fn readAt(comptime T: type, arena: Allocator, v: Value, diag: ?*Diagnostics) ReadError!T {
+    if (T == Value) return v;
+    switch (@typeInfo(T)) {
+        .void => if (v == .undefined or v == .null) return {},
+        .bool => if (v == .bool) return v.bool,
+        .int => |info| {
+            if (info.bits > 128) @compileError("structured.read: integers of more than 128 bits are not supported");
+            switch (v) {
+                .number => |f| if (@trunc(f) == f and f >= -0x1p127 and f < 0x1p127) {
+                    const i: i128 = @intFromFloat(f);
+                    if (std.math.cast(T, i)) |x| return x;
+                },
+                .bigint => |b| {
+                    const m = trimZeros(b.magnitude);
+                    if (m.len <= 16) {
+                        var buf: [16]u8 = @splat(0);
+                        @memcpy(buf[16 - m.len ..], m);
+                        const mag = std.mem.readInt(u128, &buf, .big);
+                        if (!b.negative or mag == 0) {
+                            if (std.math.cast(T, mag)) |x| return x;
+                        } else if (mag <= 1 << 127) {
+                            const i: i128 = if (mag == 1 << 127) std.math.minInt(i128) else -@as(i128, @intCast(mag));
+                            if (std.math.cast(T, i)) |x| return x;
+                        }
+                    }
+                },
+                else => {},
+            }
+        },
+        .float => if (v == .number) return @floatCast(v.number),
+        .optional => |o| {
+            if (v == .undefined or v == .null) return null;
+            return try readAt(o.child, arena, v, diag);
+        },
+        .@"enum" => if (v == .string) {
+            if (std.meta.stringToEnum(T, v.string)) |e| return e;
+        },
+        .array => |a| {
+            if (a.child == u8) {
+                if (bytesOf(v)) |b| if (b.len == a.len) return b[0..a.len].*;
+            } else if (v == .array and v.array.len == a.len) {
+                var out: T = undefined;
+                for (&out, v.array, 0..) |*x, e, i| x.* = readAt(a.child, arena, e, diag) catch |err| return within(diag, err, "[{d}]", .{i});
+                return out;
+            }
+        },
+        .pointer => |p| switch (p.size) {
+            .one => {
+                const out = try arena.create(p.child);
+                out.* = try readAt(p.child, arena, v, diag);
+                return out;
+            },
+            .slice => {
+                if (p.child == u8) {
+                    if (bytesOf(v)) |b| return if (p.attrs.@"const") b else arena.dupe(u8, b);
+                } else if (v == .array or v == .set) {
+                    const items = if (v == .array) v.array else v.set;
+                    const out = try arena.alloc(p.child, items.len);
+                    for (out, items, 0..) |*x, e, i| x.* = readAt(p.child, arena, e, diag) catch |err| return within(diag, err, "[{d}]", .{i});
+                    return out;
+                }
+            },
+            else => @compileError("structured.read: cannot read a " ++ @typeName(T) ++ " (make it a slice)"),
+        },
+        .@"struct" => |s| {
+            if (s.is_tuple) {
+                if (v == .array and v.array.len == s.field_names.len) {
+                    var out: T = undefined;
+                    inline for (s.field_names, s.field_types, 0..) |f, FT, i| {
+                        @field(out, f) = readAt(FT, arena, v.array[i], diag) catch |err| return within(diag, err, "[{d}]", .{i});
+                    }
+                    return out;
+                }
+            } else if (v == .object) {
+                var out: T = undefined;
+                inline for (s.field_names, s.field_types, s.field_attrs) |f, FT, attrs| {
+                    if (v.get(f)) |x| {
+                        @field(out, f) = readAt(FT, arena, x, diag) catch |err| return within(diag, err, ".{s}", .{f});
+                    } else if (comptime attrs.defaultValue(FT)) |d| {
+                        @field(out, f) = d;
+                    } else if (@typeInfo(FT) == .optional) {
+                        @field(out, f) = null;
+                    } else {
+                        return mismatch(diag, "the property is missing", .{f});
+                    }
+                }
+                return out;
+            }
+        },
+        else => @compileError("structured.read: cannot read a " ++ @typeName(T)),
+    }
+    return switch (v) {
+        inline else => |_, tag| mismatch(diag, "a value of kind " ++ @tagName(tag) ++ " cannot be read as " ++ @typeName(T), null),
+    };
+}
+
+/// bytesOf returns the bytes of a string, bytes or Uint8Array value.
+fn bytesOf(v: Value) ?[]const u8 {
+    return switch (v) {
+        .string, .bytes => |b| b,
+        .typed_array => |t| if (t.kind == .uint8) t.bytes else null,
+        else => null,
+    };
+}
+
+fn mismatch(diag: ?*Diagnostics, comptime reason: []const u8, field: ?struct { []const u8 }) ReadError {
+    if (diag) |d| {
+        d.* = .{ .reason = reason };
+        if (field) |f| d.prepend(".{s}", f);
+    }
+    return error.Mismatch;
+}
+
+fn within(diag: ?*Diagnostics, err: ReadError, comptime fmt: []const u8, args: anytype) ReadError {
+    if (err == error.Mismatch) if (diag) |d| d.prepend(fmt, args);
+    return err;
+}
+
 const Head = struct {
     /// Where the item begins.
     at: usize,

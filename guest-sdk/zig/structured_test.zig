@@ -351,3 +351,69 @@ test "mutated vectors decode or fail cleanly, without leaks" {
     }
     try std.testing.expect(decoded > 0);
 }
+
+test "decodeAs reads a Zig type: the reverse of encode" {
+    var arena_state: std.heap.ArenaAllocator = .init(std.testing.allocator);
+    defer arena_state.deinit();
+    const arena = arena_state.allocator();
+    const Color = enum { red, green };
+    const Inner = struct { ok: bool };
+    const S = struct {
+        id: u64,
+        name: []const u8,
+        tags: []const []const u8,
+        color: Color,
+        ratio: f32,
+        inner: *const Inner,
+        pair: struct { i8, ?u8 },
+        fixed: [2]u8,
+        missing: ?u8,
+        defaulted: u8 = 7,
+        any: Value,
+    };
+    const in = .{
+        .extra = 1,
+        .id = @as(u64, 1 << 60),
+        .name = "zig",
+        .tags = [_][]const u8{ "a", "b" },
+        .color = .green,
+        .ratio = 0.5,
+        .inner = .{ .ok = true },
+        .pair = .{ -1, null },
+        .fixed = Value{ .bytes = "\x01\x02" },
+        .any = Value{ .date = 1500 },
+    };
+    const bytes = try structured.encode(arena, in, null);
+    var diag: structured.Diagnostics = .{};
+    const s = structured.decodeAs(S, arena, bytes, &diag) catch |err| {
+        std.debug.print("decodeAs: {f}\n", .{diag});
+        return err;
+    };
+    try std.testing.expectEqual(1 << 60, s.id);
+    try std.testing.expectEqualStrings("zig", s.name);
+    try std.testing.expectEqualStrings("b", s.tags[1]);
+    try std.testing.expectEqual(.green, s.color);
+    try std.testing.expectEqual(0.5, s.ratio);
+    try std.testing.expect(s.inner.ok);
+    try std.testing.expectEqual(-1, s.pair[0]);
+    try std.testing.expectEqual(null, s.pair[1]);
+    try std.testing.expectEqualSlices(u8, "\x01\x02", &s.fixed);
+    try std.testing.expectEqual(null, s.missing);
+    try std.testing.expectEqual(7, s.defaulted);
+    try std.testing.expect(s.any.eql(.{ .date = 1500 }));
+
+    // Integers: from numbers and bigints in range, else a mismatch naming the path.
+    try std.testing.expectEqual(std.math.minInt(i64), try structured.decodeAs(i64, arena, try structured.encode(arena, @as(i64, std.math.minInt(i64)), null), null));
+    try std.testing.expectEqual(std.math.maxInt(u64), try structured.decodeAs(u64, arena, try structured.encode(arena, @as(u64, std.math.maxInt(u64)), null), null));
+    try std.testing.expectEqual(-3, try structured.decodeAs(i8, arena, try structured.encode(arena, -3.0, null), null));
+    var buf: [160]u8 = undefined;
+    try std.testing.expectError(error.Mismatch, structured.decodeAs(struct { a: []const u8 }, arena, try structured.encode(arena, .{ .a = .{ "x", 300 } }, null), &diag));
+    try std.testing.expectEqualStrings("value.a: a value of kind array cannot be read as []const u8", try std.fmt.bufPrint(&buf, "{f}", .{diag}));
+    try std.testing.expectError(error.Mismatch, structured.decodeAs(struct { a: []const u8 }, arena, try structured.encode(arena, .{ .b = 1 }, null), &diag));
+    try std.testing.expectEqualStrings("value.a: the property is missing", try std.fmt.bufPrint(&buf, "{f}", .{diag}));
+    try std.testing.expectError(error.Mismatch, structured.decodeAs([]const u8, arena, try structured.encode(arena, .{ 1, 256 }, null), &diag));
+    try std.testing.expectError(error.Mismatch, structured.decodeAs([]const u8, arena, try structured.encode(arena, @as(u8, 1), null), &diag));
+    try std.testing.expectError(error.Mismatch, structured.decodeAs([2]u16, arena, try structured.encode(arena, .{ 1, 65536 }, null), &diag));
+    try std.testing.expectEqualStrings("value[1]: a value of kind number cannot be read as u16", try std.fmt.bufPrint(&buf, "{f}", .{diag}));
+    try std.testing.expectError(error.Mismatch, structured.decodeAs(u8, arena, try structured.encode(arena, 1.5, null), &diag));
+}
