@@ -16,10 +16,12 @@
 //!         return err;
 //!     };
 //!     const x = v.get("x").?.number; // 1
+//!     const p = try structured.decodeAs(Point, arena, bytes, &diag); // p.x == 1
 //!
 //! `Value` holds every kind of value the encoding has (a JavaScript
-//! value's kind and order are kept: an object's keys, a Map's entries). `encode`
-//! takes a `Value` or a plain Zig value (see `encode` for the mapping).
+//! value's kind and order are kept: an object's keys, a Map's entries).
+//! `encode` takes a `Value` or a plain Zig value (see `encode` for the
+//! mapping); `decodeAs` and `read` map back to a Zig type.
 //! This file uses only std, so `zig test structured.zig` runs natively.
 const std = @import("std");
 
