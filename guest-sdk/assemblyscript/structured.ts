@@ -120,6 +120,7 @@ export class SV {
   private tk: TypedKind = TypedKind.Uint8;
   private items: Array<SV> | null = null;
   private keys: Array<string> | null = null;
+  private index: Map<string, i32> | null = null; // an object's key -> its place
   private mapKeys: Array<SV> | null = null;
   private name: string = "Error";
   private stackText: string | null = null;
@@ -208,6 +209,7 @@ export class SV {
   static object(): SV {
     const x = new SV(Kind.Object);
     x.keys = [];
+    x.index = new Map<string, i32>();
     x.items = [];
     return x;
   }
@@ -247,12 +249,12 @@ export class SV {
   /** set sets an object's property, in place when the key is there (as JavaScript assignment), else at the end; returns this. */
   set(key: string, value: SV): SV {
     this.want(Kind.Object);
-    const keys = this.keys!;
-    const i = keys.indexOf(key);
-    if (i >= 0) {
-      this.items![i] = value;
+    const index = this.index!;
+    if (index.has(key)) {
+      this.items![index.get(key)] = value;
     } else {
-      keys.push(key);
+      index.set(key, this.keys!.length);
+      this.keys!.push(key);
       this.items!.push(value);
     }
     return this;
@@ -357,8 +359,8 @@ export class SV {
   /** get returns an object's property, or null when it has none of that name. */
   get(key: string): SV | null {
     this.want(Kind.Object);
-    const i = this.keys!.indexOf(key);
-    return i >= 0 ? this.items![i] : null;
+    const index = this.index!;
+    return index.has(key) ? this.items![index.get(key)] : null;
   }
 
   /** errorName returns an Error's class ("TypeError"). */
@@ -551,8 +553,8 @@ export class StructuredError {
 
 /**
  * encode returns the encoding of v, or an error naming the value at fault:
- * a string with a lone surrogate, an object with a key twice, a typed
- * array that is not a whole number of elements, nesting deeper than
+ * a string with a lone surrogate, a typed array that is not a whole
+ * number of elements, nesting deeper than
  * MAX_DEPTH (which a cycle also is).
  */
 export function encode(v: SV): Result<Uint8Array, StructuredError> {
@@ -734,15 +736,9 @@ class Encoder {
         if (!this.depth(d)) return false;
         const n = v.length;
         this.head(5, <u64>n);
-        const seen = new Set<string>();
         for (let i = 0; i < n; i++) {
-          const k = v.keyAt(i);
+          const k = v.keyAt(i); // once each: set keeps them so
           if (!this.text(k)) return this.at("[" + i.toString() + "] (a key)");
-          if (seen.has(k)) {
-            this.fail("the key is there twice");
-            return this.at("." + k);
-          }
-          seen.add(k);
           if (!this.value(v.at(i), d + 1)) return this.at("." + k);
         }
         return true;
@@ -942,7 +938,7 @@ class Decoder {
     const n = this.count(1);
     if (n < 0) return null;
     const out = set ? SV.setOf() : SV.array();
-    const seen = new Set<string>();
+    const seen = new Set<string>(); // a Set's primitives
     for (let i = 0; i < n; i++) {
       const v = this.item(depth);
       if (v == null) return null;
@@ -962,15 +958,13 @@ class Decoder {
     const n = this.count(2);
     if (n < 0) return null;
     const out = SV.object();
-    const seen = new Set<string>();
     for (let i = 0; i < n; i++) {
       if (!this.head()) return null;
       const at = this.at;
       if (this.major != 3) return this.fail(at, "object key is not a text string");
       const k = this.text();
       if (k == null) return null;
-      if (seen.has(k)) return this.fail(at, "object key is there twice");
-      seen.add(k);
+      if (out.get(k) != null) return this.fail(at, "object key is there twice");
       const v = this.item(depth);
       if (v == null) return null;
       out.set(k, v);

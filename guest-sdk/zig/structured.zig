@@ -523,17 +523,17 @@ const Encoder = struct {
             .object => |o| {
                 try e.depth(d);
                 try e.head(5, o.len);
+                var seen: std.StringHashMapUnmanaged(void) = .empty;
+                defer seen.deinit(e.gpa);
                 for (o, 0..) |p, i| {
                     e.text(p.key) catch |err| {
                         e.at("[{d}] (a key)", .{i});
                         return err;
                     };
-                    for (o[0..i]) |q| {
-                        if (std.mem.eql(u8, p.key, q.key)) {
-                            e.fail("the key is there twice") catch {};
-                            e.at(".{s}", .{p.key});
-                            return error.Unencodable;
-                        }
+                    if (try e.repeated(o, i, &seen)) {
+                        e.fail("the key is there twice") catch {};
+                        e.at(".{s}", .{p.key});
+                        return error.Unencodable;
                     }
                     e.value(p.value, d + 1) catch |err| {
                         e.at(".{s}", .{p.key});
@@ -589,6 +589,18 @@ const Encoder = struct {
                 }
             },
         }
+    }
+
+    /// repeated says whether o[i]'s key is one of o[0..i]'s: by looking
+    /// when o is small, else in seen, which holds o[0..i]'s keys.
+    fn repeated(e: *Encoder, o: []const Property, i: usize, seen: *std.StringHashMapUnmanaged(void)) Allocator.Error!bool {
+        if (o.len <= 16) {
+            for (o[0..i]) |q| {
+                if (std.mem.eql(u8, o[i].key, q.key)) return true;
+            }
+            return false;
+        }
+        return (try seen.getOrPut(e.gpa, o[i].key)).found_existing;
     }
 
     fn any(e: *Encoder, v: anytype, d: usize) EncodeError!void {
@@ -1176,7 +1188,7 @@ const KeyContext = struct {
     }
 
     pub fn hash(_: KeyContext, v: Value) u64 {
-        var h = std.hash.Wyhash.init(@intFromEnum(std.meta.activeTag(v)));
+        var h = std.hash.Wyhash.init(@backingInt(std.meta.activeTag(v)));
         switch (v) {
             .bool => |b| h.update(&.{@intFromBool(b)}),
             .number => |f| {

@@ -417,3 +417,19 @@ test "decodeAs reads a Zig type: the reverse of encode" {
     try std.testing.expectEqualStrings("value[1]: a value of kind number cannot be read as u16", try std.fmt.bufPrint(&buf, "{f}", .{diag}));
     try std.testing.expectError(error.Mismatch, structured.decodeAs(u8, arena, try structured.encode(arena, 1.5, null), &diag));
 }
+
+test "a large object with a key twice is refused" {
+    const gpa = std.testing.allocator;
+    var props: [40]structured.Property = undefined;
+    var names: [40][3]u8 = undefined;
+    for (&props, &names, 0..) |*p, *n, i| {
+        n.* = .{ 'k', '0' + @as(u8, @intCast(i / 10)), '0' + @as(u8, @intCast(i % 10)) };
+        p.* = .{ .key = n, .value = .null };
+    }
+    const ok = try structured.encode(gpa, Value{ .object = &props }, null);
+    gpa.free(ok);
+    props[39].key = "k07";
+    var diag: structured.Diagnostics = .{};
+    try std.testing.expectError(error.Unencodable, structured.encode(gpa, Value{ .object = &props }, &diag));
+    try std.testing.expectEqualStrings(".k07", diag.path());
+}
