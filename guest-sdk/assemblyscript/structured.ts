@@ -940,9 +940,10 @@ class Decoder {
     const out = set ? SV.setOf() : SV.array();
     const seen = new Set<string>(); // a Set's primitives
     for (let i = 0; i < n; i++) {
-      const v = this.item(depth);
+      let v = this.item(depth);
       if (v == null) return null;
       if (set) {
+        v = zeroKey(v);
         const k = primitiveKey(v);
         if (k != null) {
           if (seen.has(k)) continue;
@@ -980,8 +981,9 @@ class Decoder {
     const values = new Array<SV>();
     const index = new Map<string, i32>();
     for (let i = 0; i < n; i++) {
-      const k = this.item(depth);
+      let k = this.item(depth);
       if (k == null) return null;
+      k = zeroKey(k);
       const v = this.item(depth);
       if (v == null) return null;
       const pk = primitiveKey(k);
@@ -1090,6 +1092,11 @@ class Decoder {
     if (cause != null) e.withCause(cause);
     return e;
   }
+}
+
+/** zeroKey returns v, or 0 for −0, as Map.prototype.set and Set.prototype.add make a key or element. */
+function zeroKey(v: SV): SV {
+  return v.kind == Kind.Number && v.asNumber() == 0 ? SV.number(0) : v;
 }
 
 /** primitiveKey returns a string that is the same for primitives JavaScript's SameValueZero equates, or null for objects (never equal). */

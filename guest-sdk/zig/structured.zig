@@ -990,7 +990,7 @@ const Decoder = struct {
         var index: std.HashMapUnmanaged(Value, usize, KeyContext, 80) = .empty;
         defer index.deinit(d.gpa);
         for (0..n) |_| {
-            const k = try d.item(depth);
+            const k = zeroKey(try d.item(depth));
             const v = d.item(depth) catch |err| {
                 k.deinit(d.gpa);
                 return err;
@@ -1018,7 +1018,8 @@ const Decoder = struct {
         var index: std.HashMapUnmanaged(Value, void, KeyContext, 80) = .empty;
         defer index.deinit(d.gpa);
         var n: usize = 0;
-        for (all, 0..) |v, i| {
+        for (all, 0..) |element, i| {
+            const v = zeroKey(element);
             if (KeyContext.primitive(v)) {
                 const found = (index.getOrPut(d.gpa, v) catch |err| {
                     for (all[i..]) |rest| rest.deinit(d.gpa);
@@ -1176,6 +1177,13 @@ fn shrink(gpa: Allocator, buf: anytype, n: usize) Allocator.Error!@TypeOf(buf) {
     const out = try gpa.dupe(@typeInfo(@TypeOf(buf)).pointer.child, buf[0..n]);
     gpa.free(buf);
     return out;
+}
+
+/// zeroKey returns v with −0 made 0, as Map.prototype.set and
+/// Set.prototype.add make a key or element.
+fn zeroKey(v: Value) Value {
+    if (v == .number and v.number == 0) return .{ .number = 0 };
+    return v;
 }
 
 /// KeyContext hashes and compares a Map's primitive keys by SameValueZero.
