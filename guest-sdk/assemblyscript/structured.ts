@@ -229,7 +229,12 @@ export class SV {
     return x;
   }
 
-  /** date returns a Date of ms milliseconds since the epoch (NaN: an invalid Date). */
+  /**
+   * date returns a Date of ms milliseconds since the epoch (NaN: an invalid
+   * Date). As JavaScript's TimeClip has it, encode writes a fraction
+   * truncated toward −∞ and a time beyond ±8.64e15 ms as NaN, and decode
+   * reads such a time as NaN.
+   */
   static date(ms: f64): SV {
     const x = new SV(Kind.Date);
     x.n = ms;
@@ -710,10 +715,9 @@ class Encoder {
       }
       case Kind.Date: {
         if (!this.depth(d)) return false;
-        const ms = v.asNumber();
+        const ms = timeClip(Math.floor(v.asNumber()));
         this.head(6, 1);
-        // + 0: −0 is the epoch.
-        if (isFinite(ms) && ms % 1000 == 0) this.number(ms / 1000 + 0);
+        if (ms % 1000 == 0) this.number(ms / 1000 + 0);
         else this.float(ms / 1000);
         return true;
       }
@@ -1013,7 +1017,7 @@ class Decoder {
       else if (this.major == 7 && this.info == 26) secs = <f64>reinterpret<f32>(<u32>this.arg);
       else if (this.major == 7 && this.info == 27) secs = reinterpret<f64>(this.arg);
       else return this.fail(c, "tag 1 (Date) over something other than a number");
-      return SV.date(roundHalfAway(secs * 1000) + 0);
+      return SV.date(timeClip(roundHalfAway(secs * 1000)));
     }
     if (tag == 2 || tag == 3) {
       if (!this.head()) return null;
@@ -1092,6 +1096,12 @@ class Decoder {
     if (cause != null) e.withCause(cause);
     return e;
   }
+}
+
+/** timeClip returns ms, or NaN when it is beyond ±8.64e15 (or NaN), and 0 for −0, as JavaScript's TimeClip makes a Date's time. */
+function timeClip(ms: f64): f64 {
+  if (!(Math.abs(ms) <= 8.64e15)) return NaN;
+  return ms + 0;
 }
 
 /** zeroKey returns v, or 0 for −0, as Map.prototype.set and Set.prototype.add make a key or element. */

@@ -173,6 +173,9 @@ pub const Value = union(enum) {
     /// A Set: its elements in insertion order.
     set: []const Value,
     /// A Date: milliseconds since the epoch, NaN for an invalid Date.
+    /// As JavaScript's TimeClip has it, `encode` writes a fraction
+    /// truncated toward −∞ and a time beyond ±8.64e15 ms as NaN, and
+    /// `decode` reads such a time as NaN.
     date: f64,
     /// An Error.
     err: ErrorValue,
@@ -475,10 +478,11 @@ const Encoder = struct {
         try e.bigint(negative, b[0 .. (bits + 7) / 8], d);
     }
 
-    fn date(e: *Encoder, ms: f64, d: usize) EncodeError!void {
+    fn date(e: *Encoder, time: f64, d: usize) EncodeError!void {
         try e.depth(d);
         try e.head(6, 1);
-        if (std.math.isFinite(ms) and @rem(ms, 1000) == 0) return e.number(ms / 1000 + 0);
+        const ms = timeClip(@floor(time));
+        if (@rem(ms, 1000) == 0) return e.number(ms / 1000 + 0);
         try e.float(ms / 1000);
     }
 
@@ -1054,8 +1058,7 @@ const Decoder = struct {
                     },
                     else => return d.fail(c, "tag 1 (Date) over something other than a number"),
                 };
-                // + 0: −0 is the epoch, as JavaScript's TimeClip has it.
-                return .{ .date = @round(secs * 1000) + 0 };
+                return .{ .date = timeClip(@round(secs * 1000)) };
             },
             2, 3 => {
                 const ch = try d.head();
@@ -1177,6 +1180,16 @@ fn shrink(gpa: Allocator, buf: anytype, n: usize) Allocator.Error!@TypeOf(buf) {
     const out = try gpa.dupe(@typeInfo(@TypeOf(buf)).pointer.child, buf[0..n]);
     gpa.free(buf);
     return out;
+}
+
+/// max_time is the largest |ms| of a valid JavaScript Date.
+const max_time = 8.64e15;
+
+/// timeClip returns ms, or NaN when it is beyond ±8.64e15 (or NaN), and
+/// 0 for −0, as JavaScript's TimeClip makes a Date's time.
+fn timeClip(ms: f64) f64 {
+    if (!(@abs(ms) <= max_time)) return std.math.nan(f64);
+    return ms + 0;
 }
 
 /// zeroKey returns v with −0 made 0, as Map.prototype.set and

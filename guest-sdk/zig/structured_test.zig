@@ -433,3 +433,20 @@ test "a large object with a key twice is refused" {
     try std.testing.expectError(error.Unencodable, structured.encode(gpa, Value{ .object = &props }, &diag));
     try std.testing.expectEqualStrings(".k07", diag.path());
 }
+
+test "Dates: a time beyond 8.64e15 ms is invalid, a fraction truncated toward -inf (TimeClip)" {
+    const gpa = std.testing.allocator;
+    const cases = [_]struct { ms: f64, hex: []const u8 }{
+        .{ .ms = 8.64e15 + 1, .hex = "d9d9f7c1fb7ff8000000000000" },
+        .{ .ms = -std.math.inf(f64), .hex = "d9d9f7c1fb7ff8000000000000" },
+        .{ .ms = 1500.7, .hex = "d9d9f7c1fb3ff8000000000000" },
+        .{ .ms = -0.5, .hex = "d9d9f7c1fbbf50624dd2f1a9fc" }, // -1 ms
+        .{ .ms = -0.0, .hex = "d9d9f7c100" },
+    };
+    for (cases) |c| try expectEncoding(Value{ .date = c.ms }, c.hex);
+    // Read back: 1e20 s and Infinity are invalid Dates.
+    for ([_][]const u8{ "\xd9\xd9\xf7\xc1\xfb\x44\x15\xaf\x1d\x78\xb5\x8c\x40", "\xd9\xd9\xf7\xc1\xf9\x7c\x00", "\xd9\xd9\xf7\xc1\x1b\x00\x20\x00\x00\x00\x00\x00\x00" }) |b| {
+        const v = try structured.decode(gpa, b, null);
+        try std.testing.expect(v == .date and std.math.isNan(v.date));
+    }
+}
