@@ -155,12 +155,8 @@ func mustHex(t *testing.T, s string) []byte {
 // Zig values).
 func TestZigSDKUnit(t *testing.T) {
 	script := filepath.Join(testutil.RepoRoot(t), "guest-sdk", "zig", "build.sh")
-	if err := probeToolchain(script); err != nil {
-		if se := (*skipError)(nil); errors.As(err, &se) && !required("zig") {
-			t.Skipf("zig: %s", se.reason)
-		}
-		t.Fatal(err)
-	}
+	_, err := testutil.ProbeScript("zig", script)
+	testutil.NeedToolchain(t, err)
 	out, err := exec.Command("bash", script, "--test").CombinedOutput()
 	if err != nil {
 		t.Fatalf("zig test: %v\n%s", err, out)
