@@ -58,7 +58,8 @@ if [[ "${1:-}" == "--test" ]]; then
   tmp="$(mktemp -d)"
   trap 'rm -rf "$tmp"' EXIT
   (cd "$sdk/test" && "$sdk/node_modules/.bin/asc" structured_test.ts --runtime incremental --bindings esm -o "$tmp/structured_test.wasm")
-  exec node "$sdk/test/structured_test.mjs" "$tmp/structured_test.js" "$sdk/../../wit/deps/durable/testdata/structured-values.json"
+  node "$sdk/test/structured_test.mjs" "$tmp/structured_test.js" "$sdk/../../wit/deps/durable/testdata/structured-values.json"
+  exit
 fi
 
 out=""
