@@ -301,6 +301,8 @@ pub const Diagnostics = struct {
     offset: ?usize = null,
     /// What is wrong, e.g. "indefinite length".
     reason: []const u8 = "",
+    /// The path, built from the back as encode returns (read it with
+    /// `path`).
     path_buf: [256]u8 = undefined,
     path_start: usize = 256,
 
@@ -874,7 +876,7 @@ const Decoder = struct {
         return .{ .at = at, .major = h.major, .info = h.info, .arg = arg };
     }
 
-    /// bytesOf returns the payload of a byte or text string with head h.
+    /// payload returns the bytes of a byte or text string with head h.
     fn payload(d: *Decoder, h: Head) DecodeError![]const u8 {
         if (h.arg > d.in.len - d.pos) return d.fail(h.at, "unexpected end of input");
         const s = d.in[d.pos..][0..@intCast(h.arg)];
@@ -1000,7 +1002,11 @@ const Decoder = struct {
                 return err;
             };
             if (KeyContext.primitive(k)) {
-                const gop = try index.getOrPut(d.gpa, k);
+                const gop = index.getOrPut(d.gpa, k) catch |err| {
+                    k.deinit(d.gpa);
+                    v.deinit(d.gpa);
+                    return err;
+                };
                 if (gop.found_existing) {
                     const e = &out.items[gop.value_ptr.*];
                     k.deinit(d.gpa);
@@ -1039,7 +1045,11 @@ const Decoder = struct {
             all[n] = v;
             n += 1;
         }
-        return shrink(d.gpa, all, n);
+        return shrink(d.gpa, all, n) catch |err| {
+            for (all[0..n]) |kept| kept.deinit(d.gpa);
+            d.gpa.free(all);
+            return err;
+        };
     }
 
     fn tagged(d: *Decoder, h: Head, depth: usize) DecodeError!Value {
@@ -1065,10 +1075,12 @@ const Decoder = struct {
                 if (ch.major != 2) return d.fail(c, "bigint tag over something other than a byte string");
                 const m = trimZeros(try d.payload(ch));
                 if (h.arg == 2) return .{ .bigint = .{ .magnitude = try d.gpa.dupe(u8, m) } };
-                // Tag 3 holds |n| − 1.
-                const out = try d.gpa.alloc(u8, m.len + 1);
+                // Tag 3 holds |n| − 1: add 1, a byte longer when every
+                // byte carries.
+                const grows = std.mem.allEqual(u8, m, 0xff);
+                const out = try d.gpa.alloc(u8, m.len + @intFromBool(grows));
                 out[0] = 0;
-                @memcpy(out[1..], m);
+                @memcpy(out[out.len - m.len ..], m);
                 var i = out.len;
                 while (i > 0) {
                     i -= 1;
@@ -1077,10 +1089,6 @@ const Decoder = struct {
                         break;
                     }
                     out[i] = 0;
-                }
-                if (out[0] == 0) {
-                    std.mem.copyForwards(u8, out[0..m.len], out[1..]);
-                    return .{ .bigint = .{ .negative = true, .magnitude = try shrink(d.gpa, out, m.len) } };
                 }
                 return .{ .bigint = .{ .negative = true, .magnitude = out } };
             },
@@ -1120,64 +1128,60 @@ const Decoder = struct {
         if (mh.major != 5) return d.fail(c, bad);
         if (depth + 1 >= max_depth) return d.fail(mh.at, "nesting deeper than 256");
         const props = try d.object(mh, depth + 2);
-        defer d.gpa.free(props);
-        var e: ErrorValue = .{};
-        var message: ?[]const u8 = null;
-        errdefer {
-            if (message) |m| d.gpa.free(m);
-            if (e.stack) |s| d.gpa.free(s);
-            if (e.cause) |x| {
-                x.deinit(d.gpa);
-                d.gpa.destroy(x);
+        // The Error keeps name, message, stack and cause; the rest is freed.
+        const box = d.gpa.create(Value) catch |err| {
+            for (props) |p| {
+                d.gpa.free(p.key);
+                p.value.deinit(d.gpa);
             }
-        }
+            d.gpa.free(props);
+            return err;
+        };
+        var e: ErrorValue = .{};
         var failed: ?[]const u8 = null;
         for (props) |p| {
-            if (failed == null) {
-                if (std.mem.eql(u8, p.key, "name")) {
-                    if (p.value != .string) {
-                        failed = "the Error's name is not a string";
-                    } else {
-                        e.name = std.meta.stringToEnum(ErrorName, p.value.string) orelse .Error;
-                    }
-                } else if (std.mem.eql(u8, p.key, "message")) {
-                    if (p.value != .string) {
-                        failed = "the Error's message is not a string";
-                    } else {
-                        message = p.value.string;
-                        d.gpa.free(p.key);
-                        continue;
-                    }
-                } else if (std.mem.eql(u8, p.key, "stack")) {
-                    if (p.value != .string) {
-                        failed = "the Error's stack is not a string";
-                    } else {
-                        e.stack = p.value.string;
-                        d.gpa.free(p.key);
-                        continue;
-                    }
-                } else if (std.mem.eql(u8, p.key, "cause")) {
-                    const cause = try d.gpa.create(Value);
-                    cause.* = p.value;
-                    e.cause = cause;
-                    d.gpa.free(p.key);
-                    continue;
+            defer d.gpa.free(p.key);
+            const kept = kept: {
+                if (failed != null) break :kept false;
+                if (std.mem.eql(u8, p.key, "cause")) {
+                    box.* = p.value;
+                    e.cause = box;
+                    break :kept true;
                 }
-            }
-            d.gpa.free(p.key);
-            p.value.deinit(d.gpa);
+                const field = std.meta.stringToEnum(enum { name, message, stack }, p.key) orelse break :kept false;
+                if (p.value != .string) {
+                    failed = switch (field) {
+                        .name => "the Error's name is not a string",
+                        .message => "the Error's message is not a string",
+                        .stack => "the Error's stack is not a string",
+                    };
+                    break :kept false;
+                }
+                switch (field) {
+                    .name => e.name = std.meta.stringToEnum(ErrorName, p.value.string) orelse .Error,
+                    .message => e.message = p.value.string,
+                    .stack => e.stack = p.value.string,
+                }
+                break :kept field != .name;
+            };
+            if (!kept) p.value.deinit(d.gpa);
         }
-        if (failed) |why| return d.fail(mh.at, why);
-        e.message = message orelse try d.gpa.dupe(u8, "");
+        d.gpa.free(props);
+        if (e.cause == null) d.gpa.destroy(box);
+        if (failed) |why| {
+            Value.deinit(.{ .err = e }, d.gpa);
+            return d.fail(mh.at, why);
+        }
         return .{ .err = e };
     }
 };
 
-/// shrink returns buf's first n items as a slice that gpa frees.
-fn shrink(gpa: Allocator, buf: anytype, n: usize) Allocator.Error!@TypeOf(buf) {
+/// shrink returns buf's first n items as a slice that gpa frees (buf
+/// stays the caller's when it fails).
+fn shrink(gpa: Allocator, buf: []Value, n: usize) Allocator.Error![]Value {
     if (n == buf.len) return buf;
     if (gpa.resize(buf, n)) return buf[0..n];
-    const out = try gpa.dupe(@typeInfo(@TypeOf(buf)).pointer.child, buf[0..n]);
+    const out = try gpa.dupe(Value, buf[0..n]);
     gpa.free(buf);
     return out;
 }

@@ -450,3 +450,25 @@ test "Dates: a time beyond 8.64e15 ms is invalid, a fraction truncated toward -i
         try std.testing.expect(v == .date and std.math.isNan(v.date));
     }
 }
+
+fn decodeAndEncode(gpa: std.mem.Allocator, bytes: []const u8) !void {
+    const v = try structured.decode(gpa, bytes, null);
+    defer v.deinit(gpa);
+    const again = try structured.encode(gpa, v, null);
+    gpa.free(again);
+}
+
+test "running out of memory anywhere leaks nothing" {
+    const cases = [_][]const u8{
+        // object of everything: a Map, a Set, a Date, bytes, a typed array, undefined, an Error
+        "d9d9f7a46161d90103a101d9010281c10061628243010203d8454201006163f76164d81b82654572726f72a2646e616d65654572726f72676d65737361676560",
+        // a Map with a repeated key, a Set with a repeated element
+        "d9d9f782d90103a3016161026162016163d901028401010201",
+        // an Error with stack and cause, a negative bigint, a large object
+        "d9d9f782d81b82654572726f72a4646e616d656a52616e67654572726f72676d657373616765656f7574657265737461636b6173656361757365f6c34101",
+    };
+    for (cases) |hex| {
+        var buf: [256]u8 = undefined;
+        try std.testing.checkAllAllocationFailures(std.testing.allocator, decodeAndEncode, .{try std.fmt.hexToBytes(&buf, hex)});
+    }
+}
