@@ -137,6 +137,13 @@ pub const BigInt = struct {
     magnitude: []const u8,
 };
 
+/// Bytes marks bytes in a Zig value: `encode` writes them as a byte
+/// string (an ArrayBuffer), where a `[]const u8` is text, and `read`
+/// fills them from bytes, a Uint8Array or text.
+pub const Bytes = struct {
+    data: []const u8,
+};
+
 /// Property is one key and value of a plain object.
 pub const Property = struct {
     key: []const u8,
@@ -352,7 +359,7 @@ pub const DecodeError = error{ OutOfMemory, Malformed };
 ///   - bool; integers as numbers when |n| ≤ 2^53 − 1 and as bigints
 ///     otherwise (so no integer loses digits); floats as numbers;
 ///   - `[]const u8`, `[N]u8` and pointers to them as strings, which must
-///     be UTF-8 (`Value{ .bytes = b }` encodes bytes);
+///     be UTF-8 (`Bytes{ .data = b }` encodes bytes);
 ///   - other slices and arrays, and tuples, as arrays;
 ///   - structs as plain objects, their fields in declaration order;
 ///   - optionals as null or their payload; enums and enum literals as
@@ -612,6 +619,7 @@ const Encoder = struct {
     fn any(e: *Encoder, v: anytype, d: usize) EncodeError!void {
         const T = @TypeOf(v);
         if (T == Value) return e.value(v, d);
+        if (T == Bytes) return e.byteString(v.data);
         switch (@typeInfo(T)) {
             .void => try e.out.append(e.gpa, 0xf7),
             .null => try e.out.append(e.gpa, 0xf6),
@@ -698,8 +706,8 @@ pub fn decodeAs(comptime T: type, arena: Allocator, bytes: []const u8, diag: ?*D
 ///   - bool from a boolean; an integer type from a number that is
 ///     integral and in its range, or a bigint in its range; a float type
 ///     from a number;
-///   - `[]const u8` (and `[N]u8` of that length) from a string, bytes
-///     or a Uint8Array;
+///   - `[]const u8` (and `[N]u8` of that length) and `Bytes` from a
+///     string, bytes or a Uint8Array;
 ///   - other slices from an array or Set; arrays and tuples from an array
 ///     of their length;
 ///   - a struct from an object: each field from the property of its name,
@@ -718,7 +726,9 @@ pub fn read(comptime T: type, arena: Allocator, v: Value, diag: ?*Diagnostics) R
 
 fn readAt(comptime T: type, arena: Allocator, v: Value, diag: ?*Diagnostics) ReadError!T {
     if (T == Value) return v;
-    switch (@typeInfo(T)) {
+    if (T == Bytes) {
+        if (bytesOf(v)) |b| return .{ .data = b };
+    } else switch (@typeInfo(T)) {
         .void => if (v == .undefined or v == .null) return {},
         .bool => if (v == .bool) return v.bool,
         .int => |info| {

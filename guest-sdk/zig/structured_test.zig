@@ -253,6 +253,7 @@ test "floats, optionals, enums, tuples, void, nested Values" {
     try expectEncoding(.red, "d9d9f763726564");
     try expectEncoding(.{ true, {}, "é" }, "d9d9f783f5f762c3a9");
     try expectEncoding(.{ .b = Value{ .bytes = "\x00\xff" } }, "d9d9f7a161624200ff");
+    try expectEncoding(.{ .b = structured.Bytes{ .data = "\x00\xff" } }, "d9d9f7a161624200ff");
     const arr = [_]u16{ 1, 300 };
     try expectEncoding(&arr, "d9d9f782011901" ++ "2c");
 }
@@ -370,6 +371,7 @@ test "decodeAs reads a Zig type: the reverse of encode" {
         missing: ?u8,
         defaulted: u8 = 7,
         any: Value,
+        blob: structured.Bytes,
     };
     const in = .{
         .extra = 1,
@@ -382,6 +384,7 @@ test "decodeAs reads a Zig type: the reverse of encode" {
         .pair = .{ -1, null },
         .fixed = Value{ .bytes = "\x01\x02" },
         .any = Value{ .date = 1500 },
+        .blob = structured.Bytes{ .data = "\xff" },
     };
     const bytes = try structured.encode(arena, in, null);
     var diag: structured.Diagnostics = .{};
@@ -401,6 +404,7 @@ test "decodeAs reads a Zig type: the reverse of encode" {
     try std.testing.expectEqual(null, s.missing);
     try std.testing.expectEqual(7, s.defaulted);
     try std.testing.expect(s.any.eql(.{ .date = 1500 }));
+    try std.testing.expectEqualSlices(u8, "\xff", s.blob.data);
 
     // Integers: from numbers and bigints in range, else a mismatch naming the path.
     try std.testing.expectEqual(std.math.minInt(i64), try structured.decodeAs(i64, arena, try structured.encode(arena, @as(i64, std.math.minInt(i64)), null), null));
