@@ -71,6 +71,7 @@ import (
 	"github.com/bindery-run/bindery/bindings/state"
 	"github.com/bindery-run/bindery/bindings/vars"
 	"github.com/bindery-run/bindery/host"
+	"github.com/bindery-run/bindery/host/durablehost"
 	"github.com/bindery-run/bindery/internal/jsbuild"
 	"github.com/bindery-run/bindery/internal/jsbuild/jstest"
 	"github.com/bindery-run/bindery/internal/testutil"
@@ -83,6 +84,9 @@ type language struct {
 	// path; a missing toolchain returns skip("why") so the suite skips that
 	// language with the reason.
 	build func(t *testing.T, dir string) (string, error)
+	// durable: the Worker has the Durable Objects section
+	// (durable_test.go).
+	durable bool
 }
 
 // languages holds every registered language; each <lang>_test.go appends
@@ -303,11 +307,15 @@ func run(t *testing.T, l language, wasmPath string) {
 	lang := l.name
 	logs := &testutil.SyncBuffer{}
 	var db *d1.Database
-	w, st := newWorker(t, lang, wasmPath, logTo(t, logs), func(c *host.WorkerConfig) {
+	grants := []func(*host.WorkerConfig){logTo(t, logs), func(c *host.WorkerConfig) {
 		var b host.Binding
 		db, b = d1DB(t, t.TempDir())
 		c.Bindings = append(c.Bindings, b)
-	})
+	}}
+	if l.durable {
+		grants = append(grants, durableGrant(t))
+	}
+	w, st := newWorker(t, lang, wasmPath, grants...)
 	rng := rand.New(rand.NewPCG(uint64(len(lang)), 4))
 	echo, object := random(rng, echoSize), random(rng, r2Size)
 	for _, s := range table(lang, echo, object) {
@@ -341,6 +349,9 @@ func run(t *testing.T, l language, wasmPath string) {
 	}
 	failStream(t, w, logs)
 	runD1(t, w, db)
+	if l.durable {
+		runDurable(t, w)
+	}
 	// What the Worker stored is really in the state directory.
 	ctx := context.Background()
 	if v, ok, err := st.KV("store").Get(ctx, "kept"); err != nil || !ok || !bytes.Equal(v, []byte{0, 1, 2, 0xff}) {
@@ -497,7 +508,7 @@ func newWorkerIn(t *testing.T, name string, wasm []byte, cacheDir string, mutate
 	}
 	rt, err := host.NewRuntime(ctx, host.RuntimeConfig{
 		CacheDir:   cacheDir,
-		Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT(), cache.WIT(), d1.WIT()},
+		Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT(), cache.WIT(), d1.WIT(), durablehost.ClientWIT(), durablehost.StateWIT()},
 		// The trap step logs an error by design; warnings and up go to the test log.
 		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})

@@ -57,7 +57,7 @@ func (w *Worker) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	}
 	body := &requestBody{r: r.Body, inst: inst}
 	out := &responseOut{rw: rw}
-	ctx = abi.WithInstance(ctx, inst.abi)
+	ctx = abi.WithInstance(context.WithValue(ctx, clientKey{}, clientConn{rw: rw, r: r}), inst.abi)
 	inst.stderr.hold()
 	inst.cut = clientCut{rw: rw}
 	inst.busy(cancel)

@@ -95,7 +95,8 @@ type WorkerConfig struct {
 // bindery:worker/worker), with its bindings and a pool of warm instances.
 // It is safe for concurrent use.
 type Worker struct {
-	g *Guest
+	g      *Guest
+	detach []func(ctx context.Context) error // of the Attacher bindings
 }
 
 // NewWorker compiles cfg.Wasm, checks its imports and exports, and starts
@@ -135,6 +136,20 @@ func (rt *Runtime) NewWorker(ctx context.Context, cfg WorkerConfig) (*Worker, er
 		return nil, err
 	}
 	w.g = g
+	for _, b := range cfg.Bindings {
+		a, ok := b.(Attacher)
+		if !ok {
+			continue
+		}
+		detach, err := a.Attach(ctx, w)
+		if err != nil {
+			w.Close(ctx)
+			return nil, fmt.Errorf("host: worker %q: %s: %w", cfg.Name, b.WIT().Name, err)
+		}
+		if detach != nil {
+			w.detach = append(w.detach, detach)
+		}
+	}
 	return w, nil
 }
 
@@ -237,4 +252,11 @@ func (w *Worker) Stats() Stats { return w.g.Stats() }
 
 // Close refuses new requests (503), waits for the requests in flight until
 // ctx is done, then stops the rest and releases the Worker (Guest.Close).
-func (w *Worker) Close(ctx context.Context) error { return w.g.Close(ctx) }
+func (w *Worker) Close(ctx context.Context) error {
+	var errs []error
+	for i := len(w.detach) - 1; i >= 0; i-- {
+		errs = append(errs, w.detach[i](ctx))
+	}
+	w.detach = nil
+	return errors.Join(append(errs, w.g.Close(ctx))...)
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/bindery-run/bindery/bindings"
 	"github.com/bindery-run/bindery/bindings/cache/cachemodule"
 	"github.com/bindery-run/bindery/bindings/d1/d1module"
+	"github.com/bindery-run/bindery/bindings/durable/durablemodule"
 	"github.com/bindery-run/bindery/bindings/kv/kvmodule"
 	"github.com/bindery-run/bindery/bindings/r2/r2module"
 	"github.com/bindery-run/bindery/bindings/vars/varsmodule"
@@ -29,6 +30,7 @@ func modules() []bindings.Module {
 		varsmodule.Module(),
 		cachemodule.Module(),
 		d1module.Module(),
+		durablemodule.Module(),
 	}
 }
 

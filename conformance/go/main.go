@@ -58,6 +58,8 @@ func serve(w http.ResponseWriter, r *http.Request) {
 		r2(w, r, strings.TrimPrefix(p, "/r2/"))
 	case strings.HasPrefix(p, "/d1/"):
 		d1(w, r, p)
+	case strings.HasPrefix(p, "/do/"):
+		doRoute(w, r, p)
 	case p == "/trap":
 		// The SDK recovers a handler's panic (a 500, no trap); a panic on
 		// another goroutine cannot be recovered: the runtime exits, which

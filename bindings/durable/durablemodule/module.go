@@ -1,8 +1,10 @@
 // Package durablemodule is Durable Objects as a module (see package
-// bindings). So far it reads the config: the wrangler keys
-// durable_objects and migrations, checked as wrangler and Cloudflare
-// check them, with the class set the migrations produce. It serves no
-// binding yet (docs/durable-objects.md), so bindery does not list it.
+// bindings): it reads the wrangler keys durable_objects and migrations,
+// checked as wrangler and Cloudflare check them, applies the migrations'
+// class deletions to the data directory, and serves the Worker's
+// namespaces and classes with package durablehost: SQLite-backed objects
+// in <data>/durable/<class>/<id>.sqlite, KV-backed ones and alarms in the
+// data directory's Badger database (docs/durable-objects.md).
 //
 // A config declares namespaces and classes as wrangler does:
 //
@@ -27,14 +29,15 @@
 package durablemodule
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/bindery-run/bindery/abi"
 	"github.com/bindery-run/bindery/bindings"
 	"github.com/bindery-run/bindery/bindings/config"
+	"github.com/bindery-run/bindery/host/durablehost"
 )
 
 // The wrangler config keys the module reads.
@@ -81,11 +84,13 @@ func Parsed(cfg any) *Config {
 func Module() bindings.Module {
 	return bindings.Module{
 		Name:        "durable",
-		Doc:         "Durable Objects (config only so far: durable_objects and migrations are checked, no binding is served)",
+		Doc:         "Durable Objects: namespaces, objects with storage, SQL, alarms and web sockets",
+		Interfaces:  []abi.Interface{durablehost.ClientWIT(), durablehost.StateWIT()},
 		Config:      []string{Key, MigrationsKey},
 		ParseConfig: parse,
 		Describe:    describe,
 		Open:        open,
+		Command:     command(),
 	}
 }
 
@@ -347,13 +352,12 @@ func describe(env bindings.Env) []string {
 		if !b.Local() {
 			d += " of " + b.ScriptName
 		}
-		out = append(out, d+", not served yet)")
+		if cl, ok := c.Classes[b.ClassName]; ok && cl.SQLite {
+			d += ", SQLite-backed"
+		} else if b.Local() {
+			d += ", KV-backed"
+		}
+		out = append(out, d+")")
 	}
 	return out
-}
-
-// open serves nothing yet: the object manager is still being built
-// (docs/durable-objects.md).
-func open(ctx context.Context, env bindings.Env) (*bindings.Opened, error) {
-	return &bindings.Opened{}, nil
 }

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"unsafe"
 
+	"github.com/bindery-run/bindery/guest-sdk/go/internal/bridge"
 	"github.com/bindery-run/bindery/guest-sdk/go/internal/cabi"
 	"github.com/bindery-run/bindery/guest-sdk/go/internal/wit/httpwit"
 	"github.com/bindery-run/bindery/guest-sdk/go/internal/wit/stream"
@@ -104,6 +105,28 @@ var resp responseWriter
 var nesting int
 
 func handle(req httpwit.Request, body stream.InputStream, out httpwit.ResponseOutparam) {
+	serveWith(handler, req, body, out)
+}
+
+func init() {
+	bridge.Serve = serveWith
+	bridge.HostStream = hostStream
+	bridge.NewBody = func(s stream.InputStream) io.ReadCloser { return &bodyReader{s: s} }
+	bridge.SQLParams = func(args []any) (any, error) { return d1Params(args) }
+	bridge.TakeOutparam = func(w http.ResponseWriter, move bool) (httpwit.ResponseOutparam, bool) {
+		rw, ok := w.(*responseWriter)
+		if !ok || rw.sent || rw.full || rw.failed {
+			return 0, false
+		}
+		rw.full = true // answered through the outparam; finish sends nothing
+		rw.moved = move
+		return rw.out, true
+	}
+}
+
+// serveWith runs handler on one request: the Worker's (handle) or a
+// Durable Object's fetch event (package durable, through bridge.Serve).
+func serveWith(handler http.Handler, req httpwit.Request, body stream.InputStream, out httpwit.ResponseOutparam) {
 	x := new(exchange)
 	x.body.s = body
 	nesting++
@@ -143,7 +166,9 @@ func (x *exchange) done() {
 	}
 	w.finish()
 	x.body.Close()
-	w.out.Drop()
+	if !w.moved {
+		w.out.Drop()
+	}
 	if b := w.buf.Bytes(); !w.nested && cap(b) <= bufferSize+bufferSize/2 {
 		respBuf = b[:0]
 	}
@@ -298,6 +323,9 @@ type responseWriter struct {
 	// nested marks a nested request's writer, which owns its buffer and
 	// header map instead of sharing respBuf and respHeader.
 	nested bool
+	// moved: the outparam's handle moved to the host (a forwarded web
+	// socket), so it is not dropped.
+	moved bool
 }
 
 // Header returns the response's header map: respHeader, emptied on first

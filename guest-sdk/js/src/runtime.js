@@ -29,7 +29,8 @@ import { Bucket } from 'bindery:r2/bucket@0.1.0';
 import * as vars from 'bindery:config/vars@0.1.0';
 import { formatError, installConsole } from './console.js';
 import { BindingError } from './errors.js';
-import { openD1, releaseD1Sessions } from './d1.js';
+import { openD1, releaseD1Sessions, D1Database, D1DatabaseSession, D1PreparedStatement } from './d1.js';
+import { refuseClone } from './structured.js';
 
 installConsole();
 import './crypto.js'; // crypto.subtle, CryptoKey, crypto.DigestStream on the host's crypto
@@ -50,6 +51,7 @@ const SPLICE_ALL = 1n << 62n;
 
 export { BindingError };
 export { D1Database, D1DatabaseSession, D1PreparedStatement, D1Error } from './d1.js';
+export { serialize, deserialize } from './structured.js';
 
 installCaches({ hostStreams, inputStreamToReadable, toBytes, BindingError }); // caches, Cache, CacheStorage
 
@@ -546,6 +548,10 @@ class R2Bucket {
 }
 
 export { R2Object, R2ObjectBody, R2MultipartUpload, R2Checksums };
+
+// The bindings' objects are host objects: the structured-value encoding
+// refuses them, as structured clone refuses Cloudflare's.
+refuseClone(KVNamespace, R2Bucket, R2Object, R2MultipartUpload, R2Checksums, D1Database, D1DatabaseSession, D1PreparedStatement);
 
 // --- env -----------------------------------------------------------------
 

@@ -1,0 +1,193 @@
+package durablemodule
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/bindery-run/bindery/bindings"
+	"github.com/bindery-run/bindery/bindings/durable"
+	"github.com/bindery-run/bindery/bindings/durable/alarms"
+	"github.com/bindery-run/bindery/bindings/durable/storage"
+	"github.com/bindery-run/bindery/host/durablehost"
+)
+
+// StorageName returns the name a class's data is kept under: the name it
+// was created with, so that a class renamed by a migration keeps its ids,
+// objects and alarms where they are (docs/design.md).
+func (c Class) StorageName() string {
+	if len(c.RenamedFrom) > 0 {
+		return c.RenamedFrom[0]
+	}
+	return c.Name
+}
+
+// Dir returns the directory of a SQLite-backed class's object files in the
+// data directory dir: dir/durable/<storage name>.
+func Dir(dir, storageName string) string { return filepath.Join(dir, "durable", storageName) }
+
+// open serves the Worker's namespaces and classes.
+func open(ctx context.Context, env bindings.Env) (*bindings.Opened, error) {
+	c := Parsed(env.Config)
+	if c == nil {
+		return &bindings.Opened{}, nil
+	}
+	for _, b := range c.Bindings {
+		if !b.Local() {
+			return nil, fmt.Errorf("durable_objects binding %s: script_name %q: a class of another Worker needs several Workers in one bindery dev, which is not built yet (issue 16); define the class in this Worker", b.Name, b.ScriptName)
+		}
+	}
+	classes := Classes{}
+	for name, cl := range c.Classes {
+		classes[name] = cl
+	}
+	for _, b := range c.Bindings {
+		if _, ok := classes[b.ClassName]; !ok {
+			// As wrangler dev: a class no migration creates is KV-backed
+			// (the config warned).
+			classes[b.ClassName] = Class{Name: b.ClassName}
+		}
+	}
+	if err := applyDeletions(ctx, env, c.Migrations); err != nil {
+		return nil, err
+	}
+	db, dir := env.State.DB(), env.State.Dir()
+	hc := durablehost.Config{
+		Namespaces: map[string]string{},
+		Classes:    map[string]durablehost.Class{},
+		Keys:       env.State.DurableKeys(),
+		Clock:      env.Clock,
+		Logger:     env.Logger,
+	}
+	for _, b := range c.Bindings {
+		hc.Namespaces[b.Name] = b.ClassName
+	}
+	for name, cl := range classes {
+		hc.Classes[name] = durablehost.Class{SQLite: cl.SQLite, Storage: cl.StorageName()}
+	}
+	hc.OpenStorage = func(class string, id durable.ID) (storage.Storage, error) {
+		cl := hc.Classes[class]
+		if cl.SQLite {
+			return storage.NewSQLite(filepath.Join(Dir(dir, cl.Storage), id.String()+".sqlite"), storage.SQLiteOptions{}), nil
+		}
+		return storage.NewBadger(db, cl.Storage, id.String()), nil
+	}
+	var h *durablehost.Host
+	sched, err := alarms.New(db, alarms.Options{
+		Clock:  env.Clock,
+		Logger: env.Logger,
+		Deliver: func(ctx context.Context, class, id string, info alarms.Info) error {
+			return h.DeliverAlarm(ctx, class, id, info)
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	hc.Alarms = sched
+	if h, err = durablehost.New(hc); err != nil {
+		sched.Close()
+		return nil, err
+	}
+	var grants []bindings.Binding
+	for _, b := range h.Bindings() {
+		grants = append(grants, b)
+	}
+	return &bindings.Opened{
+		Bindings: grants,
+		Routes:   Routes(hostLocal(h, classes, db, dir, sched)),
+		Close:    func() error { return h.Close(context.Background()) },
+	}, nil
+}
+
+// appliedKey is the Badger key of the migration tags whose deletions a
+// Worker's data has had.
+func appliedKey(worker string) []byte { return []byte("durable/migrations/" + worker) }
+
+// applyDeletions deletes the data of the classes that migrations not seen
+// before delete (their ids' key, objects and alarms), and records the
+// migrations as applied, as a deploy applies them on Cloudflare. A class
+// deleted and made again in later migrations starts empty.
+func applyDeletions(ctx context.Context, env bindings.Env, ms []Migration) error {
+	db := env.State.DB()
+	var applied []string
+	err := db.View(func(txn *badger.Txn) error {
+		it, err := txn.Get(appliedKey(env.Worker))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return it.Value(func(v []byte) error { return json.Unmarshal(v, &applied) })
+	})
+	if err != nil {
+		return fmt.Errorf("reading the applied migrations: %w", err)
+	}
+	storageOf := map[string]string{} // live class → storage name
+	var tags []string
+	for _, m := range ms {
+		tags = append(tags, m.Tag)
+		done := slices.Contains(applied, m.Tag)
+		for _, cl := range m.DeletedClasses {
+			sn := storageOf[cl]
+			if sn == "" {
+				sn = cl
+			}
+			delete(storageOf, cl)
+			if done {
+				continue
+			}
+			if err := deleteClassData(ctx, env, sn); err != nil {
+				return fmt.Errorf("migration %q: deleting class %q: %w", m.Tag, cl, err)
+			}
+			env.Logger.Info("deleted a Durable Object class's data", "class", cl, "migration", m.Tag)
+		}
+		for _, r := range m.RenamedClasses {
+			sn := storageOf[r.From]
+			if sn == "" {
+				sn = r.From
+			}
+			delete(storageOf, r.From)
+			storageOf[r.To] = sn
+		}
+		for _, cl := range slices.Concat(m.NewClasses, m.NewSQLiteClasses) {
+			storageOf[cl] = cl
+		}
+	}
+	if slices.Equal(tags, applied) {
+		return nil
+	}
+	b, _ := json.Marshal(tags)
+	if err := db.Update(func(txn *badger.Txn) error { return txn.Set(appliedKey(env.Worker), b) }); err != nil {
+		return fmt.Errorf("recording the applied migrations: %w", err)
+	}
+	return db.Sync()
+}
+
+// deleteClassData deletes a class's ids' key, its KV-backed and
+// SQLite-backed objects and its alarms.
+func deleteClassData(ctx context.Context, env bindings.Env, storageName string) error {
+	db := env.State.DB()
+	if err := env.State.DurableKeys().DeleteKey(ctx, storageName); err != nil {
+		return err
+	}
+	if err := db.DropPrefix(storage.NamespacePrefix(storageName)); err != nil {
+		return err
+	}
+	sched, err := alarms.New(db, alarms.Options{Deliver: func(context.Context, string, string, alarms.Info) error { return nil }})
+	if err != nil {
+		return err
+	}
+	_, err = sched.DeleteClass(ctx, storageName)
+	sched.Close()
+	if err != nil {
+		return err
+	}
+	return os.RemoveAll(Dir(env.State.Dir(), storageName))
+}
