@@ -168,6 +168,39 @@ func TestExecutionModel(t *testing.T) {
 	}
 }
 
+// TestAlarmAndTransactions: setAlarm inside a transaction takes effect
+// on commit, not on rollback; deleteAll deletes the alarm.
+func TestAlarmAndTransactions(t *testing.T) {
+	f := newFixture(t, time.Hour)
+	code, got := f.rpc(t, "Mem", "tx", "txAlarm")
+	if want := `{"afterCommit":true,"afterDeleteAll":false,"afterRollback":false,"inside":true}`; code != 200 || got != want {
+		t.Fatalf("txAlarm: %d %s, want %s", code, got, want)
+	}
+}
+
+// TestBlockTimeout: a blockConcurrencyWhile section that outlives 30 s on
+// the host's clock ends its event and resets the object; the host goes
+// on.
+func TestBlockTimeout(t *testing.T) {
+	f := newFixture(t, time.Hour)
+	f.rpc(t, "Mem", "blk", "hit")
+	done := make(chan string, 1)
+	go func() { _, got := f.rpc(t, "Mem", "blk", "longBlock"); done <- got }()
+	waitFor(t, "the block to begin", func() bool { next, ok := f.clock.Next(); return ok && next.Sub(f.clock.Now()) == 30*time.Second })
+	f.clock.Advance(31 * time.Second)
+	select {
+	case got := <-done:
+		if !strings.Contains(got, "blockConcurrencyWhile did not finish") {
+			t.Errorf("longBlock: %s", got)
+		}
+	case <-time.After(4 * time.Second):
+		t.Fatal("the block was not ended at its bound")
+	}
+	if code, got := f.rpc(t, "Mem", "blk", "hit"); code != 200 || got != `{"mem":1,"stored":2}` {
+		t.Errorf("after the reset: %d %s", code, got)
+	}
+}
+
 // TestHibernation: an object with an open web socket is evicted when
 // idle, the host keeps the socket open, and the next message wakes the
 // object afresh.

@@ -123,6 +123,47 @@ func (e *Echo) WebSocketMessage(ws *durable.WebSocket, m durable.Message) error 
 	return ws.Send(fmt.Sprintf("%s %d", m.Text(), e.seen))
 }
 
+// TxAlarm sets the alarm inside transactions: one rolled back, one
+// committed.
+func (m *Mem) TxAlarm() (map[string]bool, error) {
+	st := m.s.Storage
+	if err := st.DeleteAlarm(); err != nil {
+		return nil, err
+	}
+	var inside bool
+	st.Transaction(func(tx *durable.Storage) error {
+		if err := tx.SetAlarm(time.Now().Add(time.Hour)); err != nil {
+			return err
+		}
+		_, inside, _ = tx.GetAlarm()
+		return durable.ErrRollback
+	})
+	_, afterRollback, err := st.GetAlarm()
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Transaction(func(tx *durable.Storage) error { return tx.SetAlarm(time.Now().Add(time.Hour)) }); err != nil {
+		return nil, err
+	}
+	_, afterCommit, err := st.GetAlarm()
+	if err != nil {
+		return nil, err
+	}
+	if err := st.DeleteAll(); err != nil {
+		return nil, err
+	}
+	_, afterDeleteAll, err := st.GetAlarm()
+	return map[string]bool{"inside": inside, "afterRollback": afterRollback, "afterCommit": afterCommit, "afterDeleteAll": afterDeleteAll}, err
+}
+
+// LongBlock sleeps inside blockConcurrencyWhile.
+func (m *Mem) LongBlock() error {
+	return m.s.BlockConcurrencyWhile(func() error {
+		time.Sleep(5 * time.Second)
+		return nil
+	})
+}
+
 // Noop does nothing: the cost of an RPC call.
 func (m *Mem) Noop() {}
 
