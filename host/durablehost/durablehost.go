@@ -94,6 +94,7 @@ type Host struct {
 	w      *host.Worker
 	ids    map[string]*durable.Namespace // by class
 	hubs   map[string]*sockets.Hub       // by class
+	pins   map[uint64]func()             // unpins of sockets accepted without hibernation, by key
 	info   *durablewit.ModuleInfo        // what the module describes, once known
 	closed bool
 }
@@ -112,7 +113,7 @@ func New(cfg Config) (*Host, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	h := &Host{cfg: cfg, log: log, clk: clock.Or(cfg.Clock), ids: map[string]*durable.Namespace{}, hubs: map[string]*sockets.Hub{}}
+	h := &Host{cfg: cfg, log: log, clk: clock.Or(cfg.Clock), ids: map[string]*durable.Namespace{}, hubs: map[string]*sockets.Hub{}, pins: map[uint64]func(){}}
 	mc := cfg.Manager
 	mc.Runner = runner{h}
 	mc.Clock = h.clk

@@ -232,6 +232,41 @@ func TestHibernation(t *testing.T) {
 	say("d", "d 2")
 }
 
+// TestInMemorySocket: an object with a web socket accepted without
+// hibernation stays in memory while it is open, and may sleep once it
+// closes.
+func TestInMemorySocket(t *testing.T) {
+	f := newFixture(t, time.Minute)
+	srv := httptest.NewServer(f.w)
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/ws/mem?mem=1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	say := func(msg, want string) {
+		t.Helper()
+		if err := c.Write(ctx, websocket.MessageText, []byte(msg)); err != nil {
+			t.Fatal(err)
+		}
+		if _, got, err := c.Read(ctx); err != nil || string(got) != want {
+			t.Fatalf("sent %q: got %q %v, want %q", msg, got, err, want)
+		}
+	}
+	say("a", "a 1")
+	f.clock.Advance(10 * time.Minute)
+	time.Sleep(50 * time.Millisecond)
+	if n := f.h.Manager().Stats().Objects; n != 1 {
+		t.Fatalf("%d objects live with an in-memory socket open, want 1", n)
+	}
+	say("b", "b 2") // its memory was kept
+	c.Close(websocket.StatusNormalClosure, "bye")
+	waitFor(t, "the close delivered", func() bool { next, ok := f.clock.Next(); return ok && next.After(f.clock.Now()) })
+	f.clock.Advance(2 * time.Minute)
+	waitFor(t, "the object evicted after its socket closed", func() bool { return f.h.Manager().Stats().Objects == 0 })
+}
+
 // TestAlarmGivenUp runs an alarm whose handler always fails: the first
 // attempt and six retries, 2, 4, ... 64 s apart on the host's clock, then
 // it is given up and logged.

@@ -489,7 +489,17 @@ func (s *State) AcceptWebSocket(ctx context.Context, out httpwit.ResponseOutpara
 	if e != nil {
 		return nil, e
 	}
-	return s.h.acceptWebSocket(ctx, st, out, tags)
+	return s.h.acceptWebSocket(ctx, st, out, tags, false)
+}
+
+// AcceptWebSocketInMemory accepts the fetch event's web socket without
+// hibernation: the object stays in memory while it is open.
+func (s *State) AcceptWebSocketInMemory(ctx context.Context, out httpwit.ResponseOutparam) (durablewit.WebSocket, *durablewit.Error) {
+	st, e := s.event(ctx)
+	if e != nil {
+		return nil, e
+	}
+	return s.h.acceptWebSocket(ctx, st, out, []string{}, true)
 }
 
 // GetWebSockets lists the object's sockets.

@@ -112,7 +112,11 @@ type Echo struct {
 
 // ServeHTTP accepts a web socket.
 func (e *Echo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if _, err := e.s.AcceptWebSocket(w); err != nil {
+	accept := e.s.AcceptWebSocket
+	if r.URL.Query().Get("mem") != "" {
+		accept = func(w http.ResponseWriter, _ ...string) (*durable.WebSocket, error) { return e.s.AcceptWebSocketInMemory(w) }
+	}
+	if _, err := accept(w); err != nil {
 		http.Error(w, err.Error(), 400)
 	}
 }
