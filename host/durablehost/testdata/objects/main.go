@@ -114,7 +114,9 @@ type Echo struct {
 func (e *Echo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	accept := e.s.AcceptWebSocket
 	if r.URL.Query().Get("mem") != "" {
-		accept = func(w http.ResponseWriter, _ ...string) (*durable.WebSocket, error) { return e.s.AcceptWebSocketInMemory(w) }
+		accept = func(w http.ResponseWriter, _ ...string) (*durable.WebSocket, error) {
+			return e.s.AcceptWebSocketInMemory(w)
+		}
 	}
 	if _, err := accept(w); err != nil {
 		http.Error(w, err.Error(), 400)
