@@ -168,6 +168,31 @@ func TestExecutionModel(t *testing.T) {
 	}
 }
 
+// TestCallerGone: a caller that goes away while its call runs (a client
+// that disconnects) does not stop the object's event, nor reset the
+// object.
+func TestCallerGone(t *testing.T) {
+	f := newFixture(t, time.Hour)
+	if code, got := f.rpc(t, "Mem", "gone", "hit"); code != 200 || got != `{"mem":1,"stored":1}` {
+		t.Fatalf("hit: %d %s", code, got)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	rec := httptest.NewRecorder()
+	f.w.ServeHTTP(rec, httptest.NewRequest("POST", "/rpc/Mem/gone/nap", nil).WithContext(ctx))
+	if rec.Code == 200 {
+		t.Fatalf("nap answered %s before its caller went away", rec.Body)
+	}
+	// The nap went on: its hit is counted, and the memory is kept.
+	waitFor(t, "the nap to finish", func() bool {
+		_, got := f.rpc(t, "Mem", "gone", "attempts") // any call: it queues behind the nap
+		return got == "0"
+	})
+	if code, got := f.rpc(t, "Mem", "gone", "hit"); code != 200 || got != `{"mem":3,"stored":3}` {
+		t.Errorf("hit after the caller of nap went away: %d %s, want mem 3 (nothing reset)", code, got)
+	}
+}
+
 // TestAlarmAndTransactions: setAlarm inside a transaction takes effect
 // on commit, not on rollback; deleteAll deletes the alarm.
 func TestAlarmAndTransactions(t *testing.T) {

@@ -170,6 +170,12 @@ func (m *Mem) LongBlock() error {
 	})
 }
 
+// Nap sleeps 300 ms, then counts a hit.
+func (m *Mem) Nap() (map[string]int, error) {
+	time.Sleep(300 * time.Millisecond)
+	return m.Hit()
+}
+
 // Noop does nothing: the cost of an RPC call.
 func (m *Mem) Noop() {}
 
