@@ -68,10 +68,10 @@ func open(ctx context.Context, env bindings.Env) (*bindings.Opened, error) {
 			}
 			return nil, false
 		},
-		Classes:    map[string]durablehost.Class{},
-		Keys:       env.State.DurableKeys(),
-		Clock:      env.Clock,
-		Logger:     env.Logger,
+		Classes: map[string]durablehost.Class{},
+		Keys:    env.State.DurableKeys(),
+		Clock:   env.Clock,
+		Logger:  env.Logger,
 	}
 	for _, b := range c.Bindings {
 		if b.Local() {
