@@ -135,8 +135,8 @@ func TestCSDKDurableOptional(t *testing.T) {
 // storage calls, list ranges and their refusal, a savepoint rolled back
 // with its transaction, SQL values both ways at their limits, the alarm,
 // deleteAll, setters' limits, thrown errors of each kind, a failing
-// blockConcurrencyWhile resetting the object, and a socket's attachment,
-// tags, key and close.
+// blockConcurrencyWhile resetting the object, a socket's attachment, tags,
+// key and close, and a socket accepted in memory.
 func TestCSDKDurable(t *testing.T) {
 	wasm := buildOrSkip(t, "c", func() (string, error) { return buildC(t, t.TempDir()) })
 	w, _ := newWorker(t, "c-durable", wasm, durableGrant(t))
@@ -177,6 +177,19 @@ func TestCSDKDurable(t *testing.T) {
 	_, _, err = c.Read(ctx)
 	if s := websocket.CloseStatus(err); s != 4000 {
 		t.Errorf("after close: %v (status %d), want the object's close 4000", err, s)
+	}
+
+	// A socket accepted in memory has no tags.
+	m, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/do/wsm/wsmem", nil)
+	if err != nil {
+		t.Fatalf("dial in memory: %v", err)
+	}
+	defer m.CloseNow()
+	if err := m.Write(ctx, websocket.MessageText, []byte("info")); err != nil {
+		t.Fatal(err)
+	}
+	if _, got, err := m.Read(ctx); err != nil || string(got) != "info 1 tags 0  key 1" {
+		t.Errorf("in memory: info: %q %v", got, err)
 	}
 }
 

@@ -260,7 +260,11 @@ static void conf_fetch(void *obj, bindery_do_state *st, bindery_request *req, bi
   const char *up = bindery_request_header(req, "upgrade");
   if (up && strcmp(up, "websocket") == 0) {
     const char *tags[] = {"conf"};
-    if (bindery_do_accept_web_socket(st, res, tags, 1, NULL) != BINDERY_OK) {
+    const char *p = bindery_request_path(req);
+    size_t n = strlen(p);
+    bool in_memory = n >= 6 && strcmp(p + n - 6, "/wsmem") == 0; // TestCSDKDurable
+    if ((in_memory ? bindery_do_accept_web_socket_in_memory(st, res, NULL)
+                   : bindery_do_accept_web_socket(st, res, tags, 1, NULL)) != BINDERY_OK) {
       bindery_response_text(res, 500, bindery_errmsg());
     }
     return;
@@ -1007,7 +1011,7 @@ bool durable_route(bindery_request *req, bindery_response *res) {
     fail_with(res);
     return true;
   }
-  if (strcmp(op, "fetch") == 0 || strcmp(op, "ws") == 0) {
+  if (strcmp(op, "fetch") == 0 || strcmp(op, "ws") == 0 || strcmp(op, "wsmem") == 0) {
     bindery_do_response *resp;
     if (bindery_do_stub_fetch(stub, req, &resp) != BINDERY_OK || bindery_do_response_send(resp, res) != BINDERY_OK) {
       fail_with(res);

@@ -292,7 +292,7 @@ bindery_status bindery_do_storage_list(bindery_do_state *state, const bindery_do
 // bindery_do_entries_free frees the list's keys and values.
 void bindery_do_entries_free(bindery_do_entries *entries);
 // bindery_do_storage_delete_all deletes every key (for a SQLite-backed
-// class, every table); the alarm stays.
+// class, every table) and the alarm.
 bindery_status bindery_do_storage_delete_all(bindery_do_state *state);
 
 // bindery_do_txn is an open transaction (a savepoint inside another).
@@ -351,6 +351,12 @@ bindery_status bindery_do_sql_database_size(bindery_do_state *state, uint64_t *s
 // then fails). tags (at most 10) select it in bindery_do_get_web_sockets.
 bindery_status bindery_do_accept_web_socket(bindery_do_state *state, bindery_response *res, const char *const *tags,
                                             size_t ntags, bindery_do_socket **ws);
+// bindery_do_accept_web_socket_in_memory accepts the web socket without
+// hibernation (a WebSocketPair's accept()): the object stays in memory
+// while it is open; its events arrive as a hibernatable socket's; it has
+// no tags.
+bindery_status bindery_do_accept_web_socket_in_memory(bindery_do_state *state, bindery_response *res,
+                                                      bindery_do_socket **ws);
 // bindery_do_get_web_sockets returns the object's open sockets (those
 // tagged tag, unless NULL) in the order they were accepted: *list (free
 // the array with free(); the sockets are the state's) and *n.

@@ -1244,8 +1244,10 @@ bindery_status bindery_do_sql_database_size(bindery_do_state *state, uint64_t *s
 
 // ---- web sockets --------------------------------------------------------------
 
-bindery_status bindery_do_accept_web_socket(bindery_do_state *state, bindery_response *res, const char *const *tags,
-                                            size_t ntags, bindery_do_socket **ws) {
+// accept accepts the fetch event's web socket: hibernatable with tags, or
+// in memory.
+static bindery_status accept_socket(bindery_do_state *state, bindery_response *res, bool in_memory,
+                                    const char *const *tags, size_t ntags, bindery_do_socket **ws) {
   if (strings_bad("durable: tag", tags, ntags)) {
     return BINDERY_ERR_INVALID;
   }
@@ -1254,11 +1256,16 @@ bindery_status bindery_do_accept_web_socket(bindery_do_state *state, bindery_res
     return failc(BINDERY_ERR_INVALID, "durable: accepting a web socket needs the fetch event's response, before "
                                       "anything was written to it");
   }
-  durable_state_list_string_t l = strings(tags, ntags);
   durable_state_web_socket_t h;
   durable_types_error_t err;
-  bool ok = durable_state_accept_web_socket(out, l, &h, &err);
-  free(l.ptr);
+  bool ok;
+  if (in_memory) {
+    ok = durable_state_accept_web_socket_in_memory(out, &h, &err);
+  } else {
+    durable_state_list_string_t l = strings(tags, ntags);
+    ok = durable_state_accept_web_socket(out, l, &h, &err);
+    free(l.ptr);
+  }
   if (!ok) {
     return do_fail(&err);
   }
@@ -1267,6 +1274,16 @@ bindery_status bindery_do_accept_web_socket(bindery_do_state *state, bindery_res
     *ws = s;
   }
   return BINDERY_OK;
+}
+
+bindery_status bindery_do_accept_web_socket(bindery_do_state *state, bindery_response *res, const char *const *tags,
+                                            size_t ntags, bindery_do_socket **ws) {
+  return accept_socket(state, res, false, tags, ntags, ws);
+}
+
+bindery_status bindery_do_accept_web_socket_in_memory(bindery_do_state *state, bindery_response *res,
+                                                      bindery_do_socket **ws) {
+  return accept_socket(state, res, true, NULL, 0, ws);
 }
 
 bindery_status bindery_do_get_web_sockets(bindery_do_state *state, const char *tag, bindery_do_socket ***list,

@@ -79,33 +79,26 @@ func (o *objectOut) Fail(ctx context.Context, reason string) {
 	o.finish(fmt.Errorf("the object's fetch handler failed: %s", reason))
 }
 
-// canAccept reports whether a web socket may still answer the request:
-// nothing was sent, and the event has not ended.
-func (o *objectOut) canAccept() *httpwit.Error {
+// accepted records the 101 of a web socket the object accepted (on the
+// client's connection, already answered): the caller goes on with a
+// response that carries the upgrade.
+func (o *objectOut) accepted() *httpwit.Error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.sent || o.ended {
 		return &httpwit.Error{Tag: httpwit.ErrorAlreadySent}
 	}
+	o.sent, o.status, o.upgrade = true, 101, true
+	close(o.head)
+	o.pipe.close(nil)
 	return nil
 }
 
-// accepted records the 101 of a web socket the object accepted, once the
-// client's connection is the socket's. The head and the upgrade go to the
-// caller together: a caller that saw the 101 first would answer its own
-// request without the upgrade, and one that returned before the
-// connection was taken over would let net/http answer the client.
-func (o *objectOut) accepted() *httpwit.Error {
+// unsent reports whether no response was sent yet.
+func (o *objectOut) unsent() bool {
 	o.mu.Lock()
-	if o.sent || o.ended {
-		o.mu.Unlock()
-		return &httpwit.Error{Tag: httpwit.ErrorAlreadySent}
-	}
-	o.sent, o.status, o.upgrade = true, 101, true
-	close(o.head)
-	o.mu.Unlock()
-	o.pipe.close(nil)
-	return nil
+	defer o.mu.Unlock()
+	return !o.sent && !o.ended
 }
 
 // finish ends the event's response: err is the event's failure, if any.
