@@ -778,7 +778,8 @@ bool exports_durable_object_web_socket_message(durable_types_object_info_t objec
   } else {
     bindery_do_socket *ws = socket_of(st, h);
     bool binary = message.tag == DURABLE_TYPES_MESSAGE_BINARY;
-    bindery_list_u8_t data = binary ? message.val.binary : (bindery_list_u8_t){message.val.text.ptr, message.val.text.len};
+    bindery_list_u8_t data =
+        binary ? message.val.binary : (bindery_list_u8_t){message.val.text.ptr, message.val.text.len};
     s = st->cls->web_socket_message
             ? st->cls->web_socket_message(st->obj, st, ws, data.ptr, data.len, binary)
             : failc(BINDERY_ERR_FAILED, "durable: the class has no web socket message handler");
@@ -865,7 +866,8 @@ bindery_status bindery_do_block_concurrency_while(bindery_do_state *state, binde
   bindery_status s = fn(arg);
   if (s != BINDERY_OK) {
     char buf[512];
-    snprintf(buf, sizeof buf, "blockConcurrencyWhile: %s", *bindery_errmsg() ? bindery_errmsg() : bindery_status_name(s));
+    snprintf(buf, sizeof buf, "blockConcurrencyWhile: %s",
+             *bindery_errmsg() ? bindery_errmsg() : bindery_status_name(s));
     bindery_string_t reason = bindery__utf8_copy(buf, strlen(buf));
     durable_state_abort(reason);
     bindery_string_free(&reason);
