@@ -91,6 +91,14 @@ func (o *objectOut) accepted() *httpwit.Error {
 	return nil
 }
 
+// complete reports whether the response is complete: its body ended, or
+// the object accepted a web socket.
+func (o *objectOut) complete() bool {
+	o.pipe.mu.Lock()
+	defer o.pipe.mu.Unlock()
+	return o.pipe.done
+}
+
 // finish ends the event's response: err is the event's failure, if any.
 // A response never sent becomes the caller's error (a failed event) or a
 // 500 (the handler returned without one).
