@@ -79,15 +79,25 @@ func (o *objectOut) Fail(ctx context.Context, reason string) {
 	o.finish(fmt.Errorf("the object's fetch handler failed: %s", reason))
 }
 
-// accepted records the 101 of a web socket the object accepted.
-func (o *objectOut) accepted() *httpwit.Error {
-	if e := o.setHead(101, nil); e != nil {
-		return e
-	}
+// headSent reports whether the head was sent (or the event ended).
+func (o *objectOut) headSent() bool {
 	o.mu.Lock()
-	o.upgrade = true
-	o.mu.Unlock()
+	defer o.mu.Unlock()
+	return o.sent || o.ended
+}
+
+// accepted records the 101 of a web socket the object accepted and lets
+// the caller go on: the body is complete and the upgrade set before the
+// head is known, so the caller sees both.
+func (o *objectOut) accepted() *httpwit.Error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.sent || o.ended {
+		return &httpwit.Error{Tag: httpwit.ErrorAlreadySent}
+	}
+	o.sent, o.status, o.upgrade = true, 101, true
 	o.pipe.close(nil)
+	close(o.head)
 	return nil
 }
 

@@ -87,11 +87,16 @@ func (h *Host) acceptWebSocket(ctx context.Context, st *eventState, out httpwit.
 	if _, err := sockets.CheckTags(tags); err != nil {
 		return nil, invalid("%v", err)
 	}
-	if e := o.accepted(); e != nil {
+	if o.headSent() {
 		return nil, invalid("the response was sent already")
 	}
 	c.taken = true
 	ws, err := hub.Accept(c.rw, c.r, st.obj.ID().String(), tags)
+	// The 101 goes to the stub's caller only now: once it has it, the
+	// Worker's request may end, and the client's connection must have
+	// been taken over by then (else net/http answers the request itself
+	// and the hijack fails).
+	o.accepted()
 	if err != nil {
 		return nil, errorOf(err)
 	}
