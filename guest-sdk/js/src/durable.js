@@ -615,11 +615,15 @@ const BATCH = 256;
 /** SqlStorageCursor is the rows of sql.exec's last statement: iterate it, or toArray, one, raw. */
 export class SqlStorageCursor {
   #c;
+  #obj;
+  #gen;
   #rows = [];
   #done = false;
   #raw = false;
   constructor(c, obj) {
     this.#c = c;
+    this.#obj = obj;
+    this.#gen = obj.gen;
     /** columnNames are the result's column names, in order. */
     this.columnNames = Array.from(c.columnNames());
     this.rowsRead = Number(c.rowsRead());
@@ -628,6 +632,7 @@ export class SqlStorageCursor {
   }
   #nextRow() {
     if (!this.#rows.length && !this.#done) {
+      if (this.#gen !== this.#obj.gen) throw new TypeError('a SQL cursor can be read only in the event that made it');
       const got = this.#c.next(BATCH);
       if (got.length === 0) this.#done = true;
       else this.#rows = Array.from(got, (r) => Array.from(r, jsValue));
