@@ -59,6 +59,8 @@ export class Tester extends DurableObject {
 
   abortMe() { this.ctx.abort('on purpose'); }
 
+  callSelf() { return this.env.OBJECTS.getByName(this.ctx.id.name).memory(); }
+
   range() { throw new RangeError('out of range'); }
 
   str() { throw 'a string'; }
@@ -234,6 +236,16 @@ export default {
         await o.memory();
         const failed = await throws(() => o.abortMe(), Error, /on purpose/);
         return failed === true && (await o.memory()) === 1;
+      },
+      'a call to itself fails at once': async () => {
+        try {
+          await ns.getByName('self').callSelf();
+        } catch (e) {
+          // The object's own call threw BindingError object-failed; it
+          // reaches here as what the RPC method threw: an Error.
+          return /^object-failed: .*waiting on this call/.test(e.message) || `${e.name}: ${e.message}`;
+        }
+        return 'no error';
       },
       'stub.fetch without upgrade': async () => {
         const r = await stub.fetch('http://do/x', { method: 'POST', body: 'b' });
