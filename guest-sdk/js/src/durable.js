@@ -215,7 +215,7 @@ export class DurableObjectStub {
     for (const [k, v] of r.headers) h.append(k, decoder.decode(v));
     if (r.upgrade !== undefined) {
       r.body[dispose]();
-      return new Response(null, { status: 101, headers: h, webSocket: WebSocket[FORWARDED](r.upgrade) });
+      return new Response(null, { status: 101, headers: h, webSocket: forwardedSocket(r.upgrade) });
     }
     if (NULL_BODY.has(r.status)) {
       r.body[dispose]();
@@ -249,10 +249,16 @@ function stubOf(h, id) {
 
 // --- web sockets ------------------------------------------------------------
 
-// FORWARDED names WebSocket's maker of a client end from a stub's upgrade;
-// PAIR its maker of a WebSocketPair's ends.
-const FORWARDED = Symbol('forwarded');
-const PAIR = Symbol('pair');
+// The module's access to a WebSocket's private state, set by the class's
+// static block (so that none of it is part of the public class):
+// forwardedSocket(up) makes the client end of a stub's upgrade, socketPair()
+// a WebSocketPair's two ends, bindSocket(ws, obj, h) makes ws an accepted
+// socket of obj whose handle in the current event is h, and the rest read
+// or mark a socket.
+let forwardedSocket, socketPair, bindSocket, peerOf, upgradeOf, isAccepted, markClosed, tagsOf, autoResponseTimestampOf;
+
+// MAKE is the constructor's argument that only this module passes.
+const MAKE = Symbol('make');
 
 /**
  * WebSocket is Cloudflare's server-side WebSocket: a WebSocketPair's end,
@@ -269,39 +275,42 @@ export class WebSocket {
   static CLOSED = 3;
   #peer;
   #upgrade; // a client end's client.upgrade
-  #key; // an accepted socket's key
   #obj; // an accepted socket's object (ObjectState)
   #handle; // an accepted socket's state.web-socket in the current event
   #gen = -1; // the event #handle belongs to
   #closed = false;
   constructor(how) {
-    if (how !== PAIR && how !== FORWARDED) {
+    if (how !== MAKE) {
       throw new TypeError('new WebSocket(url): Bindery has no outbound WebSockets; a Worker passes a client\'s socket to a Durable Object (new WebSocketPair(), ctx.acceptWebSocket)');
     }
   }
-  static [FORWARDED](up) {
-    const ws = new WebSocket(FORWARDED);
-    ws.#upgrade = up;
-    return ws;
+  static {
+    forwardedSocket = (up) => {
+      const ws = new WebSocket(MAKE);
+      ws.#upgrade = up;
+      return ws;
+    };
+    socketPair = () => {
+      const a = new WebSocket(MAKE), b = new WebSocket(MAKE);
+      a.#peer = b;
+      b.#peer = a;
+      return [a, b];
+    };
+    bindSocket = (ws, obj, h) => {
+      ws.#obj = obj;
+      ws.#handle = h;
+      ws.#gen = obj.gen;
+    };
+    peerOf = (ws) => ws.#peer;
+    upgradeOf = (ws) => ws.#upgrade;
+    isAccepted = (ws) => ws.#obj !== undefined;
+    markClosed = (ws) => { ws.#closed = true; };
+    tagsOf = (ws) => Array.from(ws.#host().tags());
+    autoResponseTimestampOf = (ws) => {
+      const t = ws.#host().autoResponseTimestamp();
+      return t === undefined ? null : new Date(Number(t));
+    };
   }
-  static [PAIR]() {
-    const a = new WebSocket(PAIR), b = new WebSocket(PAIR);
-    a.#peer = b;
-    b.#peer = a;
-    return [a, b];
-  }
-  // bind makes ws the accepted socket key of obj, whose handle in the
-  // current event is h.
-  static bind(ws, obj, key, h) {
-    ws.#obj = obj;
-    ws.#key = key;
-    ws.#handle = h;
-    ws.#gen = obj.gen;
-  }
-  static peerOf(ws) { return ws.#peer; }
-  static upgradeOf(ws) { return ws.#upgrade; }
-  static isAccepted(ws) { return ws.#obj !== undefined; }
-  static markClosed(ws) { ws.#closed = true; }
   #host() {
     if (this.#obj === undefined) throw new TypeError('this WebSocket was not accepted: pass it to ctx.acceptWebSocket first');
     if (this.#closed) throw new BindingError('closed', 'the WebSocket is closed');
@@ -344,13 +353,6 @@ export class WebSocket {
     const b = this.#host().deserializeAttachment();
     return b === undefined ? null : deserialize(b);
   }
-  // tags and the auto-response timestamp, for ctx.getTags and
-  // ctx.getWebSocketAutoResponseTimestamp.
-  static tags(ws) { return Array.from(ws.#host().tags()); }
-  static autoResponseTimestamp(ws) {
-    const t = ws.#host().autoResponseTimestamp();
-    return t === undefined ? null : new Date(Number(t));
-  }
   /** accept is the non-hibernating API, which Bindery lacks: use ctx.acceptWebSocket(ws). */
   accept() {
     throw new TypeError('ws.accept(): Bindery has the hibernation API only; in a Durable Object call this.ctx.acceptWebSocket(ws)');
@@ -363,7 +365,7 @@ export class WebSocket {
 /** WebSocketPair is two linked WebSockets: [client, server] = Object.values(new WebSocketPair()). */
 export class WebSocketPair {
   constructor() {
-    const [a, b] = WebSocket[PAIR]();
+    const [a, b] = socketPair();
     this[0] = a;
     this[1] = b;
   }
@@ -391,7 +393,7 @@ export class WebSocketRequestResponsePair {
  * accepted, which the client joins.
  */
 export function forwardWebSocket(ws, out) {
-  const up = ws instanceof WebSocket ? WebSocket.upgradeOf(ws) : undefined;
+  const up = ws instanceof WebSocket ? upgradeOf(ws) : undefined;
   if (up === undefined) {
     throw new TypeError('a Worker can answer with the webSocket of a Durable Object\'s 101 response only (stub.fetch); a socket it made itself needs ws.accept(), which Bindery lacks');
   }
@@ -452,7 +454,7 @@ const KV = {
     return call(() => state.delete([checkKey(keys)])) > 0;
   },
   list(options = {}) {
-    const str = (v, what) => (v == null ? undefined : checkKey(v, what));
+    const str = (v) => (v == null ? undefined : checkKey(v));
     const limit = options.limit;
     if (limit != null && (!Number.isInteger(limit) || limit < 1 || limit > 2 ** 32 - 1)) {
       throw new TypeError(`list: limit ${limit} is not a positive integer`);
@@ -472,6 +474,10 @@ const KV = {
   setAlarm(t) { call(() => state.setAlarm(alarmTime(t))); },
   deleteAlarm() { call(() => state.deleteAlarm()); },
 };
+
+// endTransaction commits (or, when the closure failed, rolls back) a
+// transaction unless its rollback() ended it, and releases it.
+let endTransaction;
 
 /**
  * DurableObjectTransaction is what transaction(closure) gives the closure:
@@ -497,17 +503,17 @@ export class DurableObjectTransaction {
     this.#done = true;
     call(() => this.#tx.rollback());
   }
-  // end commits (or, when the closure failed, rolls back) the transaction
-  // unless rollback() ended it, and releases it.
-  static end(t, commit) {
-    try {
-      if (!t.#done) {
-        t.#done = true;
-        call(() => (commit ? t.#tx.commit() : t.#tx.rollback()));
+  static {
+    endTransaction = (t, commit) => {
+      try {
+        if (!t.#done) {
+          t.#done = true;
+          call(() => (commit ? t.#tx.commit() : t.#tx.rollback()));
+        }
+      } finally {
+        t.#tx[dispose]();
       }
-    } finally {
-      t.#tx[dispose]();
-    }
+    };
   }
 }
 
@@ -519,16 +525,16 @@ function runTransaction(fn, sync) {
   try {
     r = fn(t);
   } catch (e) {
-    DurableObjectTransaction.end(t, false);
+    endTransaction(t, false);
     throw e;
   }
   if (sync) {
-    DurableObjectTransaction.end(t, true);
+    endTransaction(t, true);
     return r;
   }
   return Promise.resolve(r).then(
-    (v) => { DurableObjectTransaction.end(t, true); return v; },
-    (e) => { DurableObjectTransaction.end(t, false); throw e; },
+    (v) => { endTransaction(t, true); return v; },
+    (e) => { endTransaction(t, false); throw e; },
   );
 }
 
@@ -717,17 +723,17 @@ export class DurableObjectState {
    * Response(null, {status: 101, webSocket: client})`.
    */
   acceptWebSocket(ws, tags = []) {
-    if (!(ws instanceof WebSocket) || WebSocket.peerOf(ws) === undefined) {
+    if (!(ws instanceof WebSocket) || peerOf(ws) === undefined) {
       throw new TypeError('acceptWebSocket takes the server end of a new WebSocketPair()');
     }
-    if (WebSocket.isAccepted(ws)) throw new TypeError('acceptWebSocket: this WebSocket was accepted already');
+    if (isAccepted(ws)) throw new TypeError('acceptWebSocket: this WebSocket was accepted already');
     const out = this.#obj.out;
     if (out === undefined) throw new TypeError('acceptWebSocket: a WebSocket can be accepted only in the fetch handler of the request that asks for it');
     const h = call(() => state.acceptWebSocket(out, Array.from(tags, (t) => wellFormed(String(t), 'tag'))));
     this.#obj.own(h);
     this.#obj.accepted = true;
     const key = h.key();
-    WebSocket.bind(ws, this.#obj, key, h);
+    bindSocket(ws, this.#obj, h);
     this.#obj.sockets.set(key, ws);
   }
   /** getWebSockets returns the object's open sockets (those tagged tag), in the order they were accepted. */
@@ -735,7 +741,7 @@ export class DurableObjectState {
     return Array.from(state.getWebSockets(tag == null ? undefined : wellFormed(String(tag), 'tag')), (h) => this.#obj.socketOf(h));
   }
   /** getTags returns the tags ws was accepted with. */
-  getTags(ws) { return WebSocket.tags(ws); }
+  getTags(ws) { return tagsOf(ws); }
   /** setWebSocketAutoResponse sets (or, without a pair, clears) the message the host answers by itself. */
   setWebSocketAutoResponse(pair) {
     if (pair != null && !(pair instanceof WebSocketRequestResponsePair)) throw new TypeError('setWebSocketAutoResponse takes a WebSocketRequestResponsePair');
@@ -747,7 +753,7 @@ export class DurableObjectState {
     return p === undefined ? null : new WebSocketRequestResponsePair(p.request, p.response);
   }
   /** getWebSocketAutoResponseTimestamp returns when the host last auto-responded on ws, or null. */
-  getWebSocketAutoResponseTimestamp(ws) { return WebSocket.autoResponseTimestamp(ws); }
+  getWebSocketAutoResponseTimestamp(ws) { return autoResponseTimestampOf(ws); }
   /** setHibernatableWebSocketEventTimeout bounds a socket event's run time (ms; none for no bound). */
   setHibernatableWebSocketEventTimeout(ms) {
     call(() => state.setHibernatableWebSocketEventTimeout(ms == null ? undefined : ms));
@@ -800,11 +806,10 @@ class ObjectState {
     const key = h.key();
     let ws = this.sockets.get(key);
     if (ws === undefined) {
-      const [a] = WebSocket[PAIR]();
-      ws = a;
+      [ws] = socketPair();
       this.sockets.set(key, ws);
     }
-    WebSocket.bind(ws, this, key, h);
+    bindSocket(ws, this, h);
     return ws;
   }
   // refreshSockets gives every open socket a handle for this event.
@@ -895,7 +900,7 @@ export function serveObjects(worker) {
           const resp = await obj.instance.fetch(request);
           const ws = resp instanceof Response ? webSocketOf(resp) : undefined;
           if (ws !== undefined) {
-            if (!obj.accepted || WebSocket.peerOf(ws) === undefined || !WebSocket.isAccepted(WebSocket.peerOf(ws))) {
+            if (!obj.accepted || peerOf(ws) === undefined || !isAccepted(peerOf(ws))) {
               throw new TypeError('a 101 response\'s webSocket must be the client end of a WebSocketPair whose server end this.ctx.acceptWebSocket accepted');
             }
             return;
@@ -940,7 +945,7 @@ export function serveObjects(worker) {
         try {
           if (typeof obj.instance.webSocketClose === 'function') await obj.instance.webSocketClose(ws, code, reason, wasClean);
         } finally {
-          WebSocket.markClosed(ws);
+          markClosed(ws);
         }
       });
     },
@@ -951,7 +956,7 @@ export function serveObjects(worker) {
         try {
           if (typeof obj.instance.webSocketError === 'function') await obj.instance.webSocketError(ws, new Error(reason));
         } finally {
-          WebSocket.markClosed(ws);
+          markClosed(ws);
         }
       });
     },
