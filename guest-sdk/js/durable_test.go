@@ -110,6 +110,18 @@ func TestDurableObjects(t *testing.T) {
 	}
 }
 
+// TestDurableStubOutlivesRequest uses one stub in two requests: its host
+// handle is given back when the first ends, and opened again.
+func TestDurableStubOutlivesRequest(t *testing.T) {
+	w, logs := durableWorker(t)
+	var first, second struct{ N int }
+	get(t, w, logs, "/keep", &first)
+	get(t, w, logs, "/reuse", &second)
+	if first.N != 1 || second.N != 2 {
+		t.Errorf("memory %d then %d, want 1 then 2", first.N, second.N)
+	}
+}
+
 // TestDurableWebSockets passes web sockets to an object through a real
 // server: tags, attachments, getWebSockets, the auto-response (answered
 // without an event, its timestamp then set), text and binary messages,

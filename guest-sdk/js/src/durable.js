@@ -152,13 +152,15 @@ export class DurableObjectNamespace {
   get(id, _options) {
     if (!(id instanceof DurableObjectId)) throw new TypeError('get: the id must be a DurableObjectId (idFromName, newUniqueId or idFromString)');
     if (id.name !== undefined) return this.getByName(id.name);
-    return stubOf(call(() => this.#ns.get(id.toString())), id);
+    const hex = id.toString();
+    return stubOf(() => this.#ns.get(hex), id);
   }
   /** getByName returns a stub for the object called name (the object sees ctx.id.name). */
   getByName(name, _options) {
     name = wellFormed(String(name), 'name');
-    const h = call(() => this.#ns.getByName(name));
-    return stubOf(h, new DurableObjectId(h.id(), name));
+    const open = () => this.#ns.getByName(name);
+    const h = call(open);
+    return stubOf(open, new DurableObjectId(h.id(), name), h);
   }
   /** jurisdiction returns the namespace itself: Bindery has one location. */
   jurisdiction(_j) { return this; }
@@ -176,6 +178,21 @@ export function openNamespace(name) {
   }
 }
 
+// The stubs whose host handles are open, given back when the request or
+// event ends (releaseStubs): a handle a stub still needs later is opened
+// again. stubHandle and releaseStub reach a stub's handle.
+const openStubs = new Set();
+let stubHandle, releaseStub;
+
+/**
+ * releaseStubs gives back the host handles of the stubs used in the
+ * request or event that ends (the host's resource table is bounded).
+ */
+export function releaseStubs() {
+  for (const s of openStubs) releaseStub(s);
+  openStubs.clear();
+}
+
 // NULL_BODY are the statuses whose responses have no body.
 const NULL_BODY = new Set([101, 204, 205, 304]);
 
@@ -184,11 +201,31 @@ const NULL_BODY = new Set([101, 204, 205, 304]);
  * other method is an RPC call (stubs are Proxies over this class).
  */
 export class DurableObjectStub {
+  #open;
   #h;
   #id;
-  constructor(h, id) {
-    this.#h = h;
+  constructor(open, id, h) {
+    this.#open = open;
     this.#id = id;
+    this.#h = h;
+    if (h !== undefined) openStubs.add(this);
+    else this.#handle();
+  }
+  // handle returns the host's stub, opening it again after releaseStubs.
+  #handle() {
+    if (this.#h === undefined) {
+      this.#h = call(this.#open);
+      openStubs.add(this);
+    }
+    return this.#h;
+  }
+  static {
+    stubHandle = (s) => s.#handle();
+    releaseStub = (s) => {
+      const h = s.#h;
+      s.#h = undefined;
+      if (h !== undefined) h[dispose]();
+    };
   }
   /** id is the object's DurableObjectId. */
   get id() { return this.#id; }
@@ -210,31 +247,35 @@ export class DurableObjectStub {
     if (req.body == null) body = { tag: 'bytes', val: new Uint8Array(0) };
     else if (hs && hs.available()) body = { tag: 'stream', val: hs.take() };
     else body = { tag: 'bytes', val: new Uint8Array(await req.arrayBuffer()) };
-    const r = call(() => this.#h.fetch({ method: req.method, url: wellFormed(req.url, 'url'), headers }, body));
-    const h = new Headers();
-    for (const [k, v] of r.headers) h.append(k, decoder.decode(v));
+    const h = this.#handle();
+    const r = call(() => h.fetch({ method: req.method, url: wellFormed(req.url, 'url'), headers }, body));
+    const rh = new Headers();
+    for (const [k, v] of r.headers) rh.append(k, decoder.decode(v));
     if (r.upgrade !== undefined) {
       r.body[dispose]();
-      return new Response(null, { status: 101, headers: h, webSocket: forwardedSocket(r.upgrade) });
+      return new Response(null, { status: 101, headers: rh, webSocket: forwardedSocket(r.upgrade) });
     }
     if (NULL_BODY.has(r.status)) {
       r.body[dispose]();
-      return new Response(null, { status: r.status, headers: h });
+      return new Response(null, { status: r.status, headers: rh });
     }
-    return new Response(deps.inputStreamToReadable(r.body), { status: r.status, headers: h });
+    return new Response(deps.inputStreamToReadable(r.body), { status: r.status, headers: rh });
   }
 }
 
-// rpc calls method on the object with args.
-async function rpc(h, method, args) {
+// rpc calls method on the object of stub with args.
+async function rpc(stub, method, args) {
   const enc = serialize(args);
+  const h = stubHandle(stub);
   return deserialize(call(() => h.call(wellFormed(method, 'method'), enc)));
 }
 
-// stubOf makes the stub of host stub h: a Proxy whose unknown properties
-// are RPC methods. `then` is none, so that a stub is not a thenable.
-function stubOf(h, id) {
-  const target = new DurableObjectStub(h, id);
+// stubOf makes a stub whose host stub open() opens (h, when open already):
+// a Proxy whose unknown
+// properties are RPC methods. `then` is none, so that a stub is not a
+// thenable.
+function stubOf(open, id, h) {
+  const target = new DurableObjectStub(open, id, h);
   return new Proxy(target, {
     get(t, prop) {
       if (typeof prop === 'symbol' || prop in t) {
@@ -242,7 +283,7 @@ function stubOf(h, id) {
         return typeof v === 'function' ? v.bind(t) : v;
       }
       if (prop === 'then') return undefined;
-      return (...args) => rpc(h, prop, args);
+      return (...args) => rpc(t, prop, args);
     },
   });
 }

@@ -31,7 +31,7 @@ import { formatError, installConsole } from './console.js';
 import { BindingError } from './errors.js';
 import { openD1, releaseD1Sessions, D1Database, D1DatabaseSession, D1PreparedStatement } from './d1.js';
 import { refuseClone } from './structured.js';
-import { installDurable, openNamespace, forwardWebSocket } from './durable.js';
+import { installDurable, openNamespace, forwardWebSocket, releaseStubs } from './durable.js';
 import { webSocketOf } from './web/body.js';
 
 installConsole();
@@ -739,7 +739,10 @@ function requestOf(req, body) {
 installDurable({
   env, requestOf, sendResponse, dropOut, inputStreamToReadable, hostStreams, failureReason, started,
   isTrap: (e) => e instanceof TrapError,
-  afterEvent: releaseD1Sessions,
+  afterEvent: () => {
+    releaseD1Sessions();
+    releaseStubs();
+  },
 });
 
 // serving turns true with the first request: before it (while
@@ -786,6 +789,7 @@ export function serve(worker) {
       }
       await Promise.allSettled(waits);
       releaseD1Sessions();
+      releaseStubs();
     },
   };
 }

@@ -184,6 +184,13 @@ export default {
     const url = new URL(request.url);
     const ns = env.OBJECTS;
     if (url.pathname.startsWith('/ws/')) return ns.getByName(url.pathname.slice(4)).fetch(request);
+    // A stub kept across requests: its host handle is given back when a
+    // request ends and opened again when it is used.
+    if (url.pathname === '/keep') {
+      globalThis.kept = ns.getByName('kept');
+      return Response.json({ n: await globalThis.kept.memory() });
+    }
+    if (url.pathname === '/reuse') return Response.json({ n: await globalThis.kept.memory() });
     if (url.pathname !== '/cases') return new Response('not found', { status: 404 });
     const out = {};
     const stub = ns.getByName('cases');
