@@ -79,16 +79,9 @@ func (o *objectOut) Fail(ctx context.Context, reason string) {
 	o.finish(fmt.Errorf("the object's fetch handler failed: %s", reason))
 }
 
-// headSent reports whether the head was sent (or the event ended).
-func (o *objectOut) headSent() bool {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.sent || o.ended
-}
-
-// accepted records the 101 of a web socket the object accepted and lets
-// the caller go on: the body is complete and the upgrade set before the
-// head is known, so the caller sees both.
+// accepted records the 101 of a web socket the object accepted (on the
+// client's connection, already answered): the caller goes on with a
+// response that carries the upgrade.
 func (o *objectOut) accepted() *httpwit.Error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -96,17 +89,16 @@ func (o *objectOut) accepted() *httpwit.Error {
 		return &httpwit.Error{Tag: httpwit.ErrorAlreadySent}
 	}
 	o.sent, o.status, o.upgrade = true, 101, true
-	o.pipe.close(nil)
 	close(o.head)
+	o.pipe.close(nil)
 	return nil
 }
 
-// complete reports whether the response is complete: its body ended, or
-// the object accepted a web socket.
-func (o *objectOut) complete() bool {
-	o.pipe.mu.Lock()
-	defer o.pipe.mu.Unlock()
-	return o.pipe.done
+// unsent reports whether no response was sent yet.
+func (o *objectOut) unsent() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return !o.sent && !o.ended
 }
 
 // finish ends the event's response: err is the event's failure, if any.

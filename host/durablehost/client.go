@@ -148,19 +148,10 @@ func (s *stub) Fetch(ctx context.Context, req httpwit.Request, body durablewit.B
 	}
 	ev := &fetchEvent{name: s.name, req: req, body: in, out: newObjectOut(clientOf(ctx, req))}
 	// The event runs on after the head: its context must outlive this
-	// call (which ends when Wait returns), yet end with the caller's while
-	// its response is incomplete (a caller gone mid-body stops it). Once
-	// the response is complete (its body ended, or a web socket accepted)
-	// the caller may end first: the event's last steps after it (an SDK
-	// dropping handles, waitUntil) are no reason to stop the instance and
-	// reset the object.
+	// call (which ends when Wait returns), yet end with the caller's.
 	err := s.h.mgr.Wait(ctx, func(wctx context.Context) error {
 		dctx, cancel := context.WithCancel(context.WithoutCancel(wctx))
-		stop := context.AfterFunc(ctx, func() {
-			if !ev.out.complete() {
-				cancel()
-			}
-		})
+		stop := context.AfterFunc(ctx, cancel)
 		go func() {
 			defer cancel()
 			defer stop()
