@@ -3,6 +3,7 @@ package jssdk_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"maps"
 	"net/http/httptest"
@@ -187,5 +188,41 @@ func TestDurableWebSockets(t *testing.T) {
 	_, _, err := conns[1].Read(ctx)
 	if websocket.CloseStatus(err) != 4000 {
 		t.Errorf("after bye: %v, want a close with 4000", err)
+	}
+}
+
+// TestDurableWebSocketInMemory accepts a web socket without hibernation
+// (ws.accept()): its messages reach the listener, whose closure keeps a
+// count, and its close reaches the close listener.
+func TestDurableWebSocketInMemory(t *testing.T) {
+	w, logs := durableWorker(t)
+	srv := httptest.NewServer(w)
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/ws/mem?mem", nil)
+	if err != nil {
+		t.Fatalf("dial: %v\n%s", err, logs)
+	}
+	defer c.CloseNow()
+	for i, m := range []string{"a", "b"} {
+		if err := c.Write(ctx, websocket.MessageText, []byte(m)); err != nil {
+			t.Fatal(err)
+		}
+		_, got, err := c.Read(ctx)
+		if want := fmt.Sprintf("mem %d %s", i+1, m); err != nil || string(got) != want {
+			t.Fatalf("got %q %v, want %q\n%s", got, err, want, logs)
+		}
+	}
+	c.Close(4001, "done")
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		var code *int
+		get(t, w, logs, "/memclosed/mem", &code)
+		if code != nil && *code == 4001 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the close listener did not run: %v\n%s", code, logs)
+		}
 	}
 }

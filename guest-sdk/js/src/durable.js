@@ -296,18 +296,19 @@ function stubOf(open, id, h) {
 // a WebSocketPair's two ends, bindSocket(ws, obj, h) makes ws an accepted
 // socket of obj whose handle in the current event is h, and the rest read
 // or mark a socket.
-let forwardedSocket, socketPair, bindSocket, peerOf, upgradeOf, isAccepted, markClosed, tagsOf, autoResponseTimestampOf;
+let forwardedSocket, socketPair, bindSocket, peerOf, upgradeOf, isAccepted, markClosed, tagsOf, autoResponseTimestampOf, dispatch;
 
 // MAKE is the constructor's argument that only this module passes.
 const MAKE = Symbol('make');
 
 /**
  * WebSocket is Cloudflare's server-side WebSocket: a WebSocketPair's end,
- * a socket the object accepted (ctx.acceptWebSocket), or the client end a
- * stub's 101 response carries. Bindery has the hibernation API only: an
- * object accepts a socket with ctx.acceptWebSocket and gets its messages
- * as webSocketMessage events; ws.accept() and event listeners are not
- * supported, nor outbound `new WebSocket(url)`.
+ * a socket an object accepted, or the client end a stub's 101 response
+ * carries. An object accepts a socket with ctx.acceptWebSocket (the
+ * hibernation API: its events are the class's webSocketMessage, …) or
+ * with ws.accept() (its events go to addEventListener's listeners, and
+ * the object stays in memory). Outbound `new WebSocket(url)` is not
+ * supported.
  */
 export class WebSocket {
   static CONNECTING = 0;
@@ -320,6 +321,7 @@ export class WebSocket {
   #handle; // an accepted socket's state.web-socket in the current event
   #gen = -1; // the event #handle belongs to
   #closed = false;
+  #listeners; // an accept()ed socket's event listeners, by type
   constructor(how) {
     if (how !== MAKE) {
       throw new TypeError('new WebSocket(url): Bindery has no outbound WebSockets; a Worker passes a client\'s socket to a Durable Object (new WebSocketPair(), ctx.acceptWebSocket)');
@@ -394,12 +396,54 @@ export class WebSocket {
     const b = this.#host().deserializeAttachment();
     return b === undefined ? null : deserialize(b);
   }
-  /** accept is the non-hibernating API, which Bindery lacks: use ctx.acceptWebSocket(ws). */
+  /**
+   * accept accepts the server end of a WebSocketPair without hibernation,
+   * in a Durable Object's fetch handler: its messages, close and errors
+   * reach the listeners added with addEventListener, and the object stays
+   * in memory while it is open. (A Worker cannot accept a socket itself:
+   * it passes the request to an object.)
+   */
   accept() {
-    throw new TypeError('ws.accept(): Bindery has the hibernation API only; in a Durable Object call this.ctx.acceptWebSocket(ws)');
+    const obj = current;
+    if (this.#peer === undefined || obj === undefined || obj.out === undefined) {
+      throw new TypeError('ws.accept(): a WebSocket can be accepted only in a Durable Object\'s fetch handler (pass the request on with stub.fetch)');
+    }
+    if (this.#obj !== undefined) throw new TypeError('ws.accept(): this WebSocket was accepted already');
+    const h = call(() => state.acceptWebSocketInMemory(obj.out));
+    obj.own(h);
+    obj.accepted = true;
+    this.#listeners = new Map();
+    bindSocket(this, obj, h);
+    obj.sockets.set(h.key(), this);
   }
-  addEventListener() {
-    throw new TypeError('WebSocket events: Bindery has the hibernation API only; define webSocketMessage, webSocketClose and webSocketError on the Durable Object class');
+  /** addEventListener adds a listener for "message", "close" or "error" of a socket accepted with accept(). */
+  addEventListener(type, listener) {
+    if (this.#listeners === undefined) {
+      throw new TypeError('WebSocket events: call ws.accept() first (or, with ctx.acceptWebSocket, define webSocketMessage, webSocketClose and webSocketError on the class)');
+    }
+    if (listener == null) return;
+    const ls = this.#listeners.get(type) ?? [];
+    if (!ls.includes(listener)) ls.push(listener);
+    this.#listeners.set(type, ls);
+  }
+  /** removeEventListener removes a listener addEventListener added. */
+  removeEventListener(type, listener) {
+    const ls = this.#listeners?.get(type);
+    if (ls) this.#listeners.set(type, ls.filter((l) => l !== listener));
+  }
+  static {
+    // dispatch delivers event to the listeners of an accept()ed socket,
+    // and the on<type> property, awaiting them; false for a socket of the
+    // hibernation API.
+    dispatch = async (ws, event) => {
+      if (ws.#listeners === undefined) return false;
+      event.target = ws;
+      const ls = [...(ws.#listeners.get(event.type) ?? [])];
+      const prop = ws['on' + event.type];
+      if (typeof prop === 'function') ls.push(prop);
+      for (const l of ls) await (typeof l === 'function' ? l.call(ws, event) : l.handleEvent(event));
+      return true;
+    };
   }
 }
 
@@ -593,7 +637,7 @@ export class DurableObjectStorage {
   async delete(keys, _options) { return KV.delete(keys); }
   /** list returns a Map of the entries options select: start, startAfter, end, prefix, reverse, limit. */
   async list(options) { return KV.list(options); }
-  /** deleteAll deletes every key (for a SQLite-backed class, every table); the alarm stays. */
+  /** deleteAll deletes every key (for a SQLite-backed class, every table) and the alarm. */
   async deleteAll(_options) { call(() => state.deleteAll()); }
   /** transaction runs closure(txn) in a transaction, rolled back if it throws. */
   async transaction(closure) { return runTransaction(closure, false); }
@@ -871,6 +915,10 @@ class ObjectState {
   }
 }
 
+// current is the object whose event is in progress (one at a time: the
+// engine takes no event inside another).
+let current;
+
 // isClass says whether v is a class the module exports for objects.
 const isClass = (v) => typeof v === 'function' && v.prototype !== undefined &&
   (v.prototype instanceof DurableObject || /^class\b/.test(Function.prototype.toString.call(v)));
@@ -895,6 +943,7 @@ export function serveObjects(worker) {
   // when it is not live.
   async function run(info, fn) {
     deps.started();
+    current = undefined;
     let obj = live.get(keyOf(info));
     if (obj === undefined) {
       const Class = classes.get(info.className);
@@ -902,6 +951,7 @@ export function serveObjects(worker) {
       obj = new ObjectState(Class, info);
       live.set(keyOf(info), obj);
     }
+    current = obj;
     try {
       while (obj.blocks.length) await obj.blocks.shift();
       return await fn(obj);
@@ -910,6 +960,7 @@ export function serveObjects(worker) {
       obj.waits = [];
       await Promise.allSettled(waits);
       obj.end();
+      current = undefined;
       deps.afterEvent();
     }
   }
@@ -976,7 +1027,9 @@ export function serveObjects(worker) {
     async webSocketMessage(info, h, m) {
       return result(info, async (obj) => {
         const ws = obj.socketOf(h);
-        if (typeof obj.instance.webSocketMessage === 'function') await obj.instance.webSocketMessage(ws, message(m));
+        const data = message(m);
+        if (await dispatch(ws, { type: 'message', data })) return;
+        if (typeof obj.instance.webSocketMessage === 'function') await obj.instance.webSocketMessage(ws, data);
       });
     },
     async webSocketClose(info, h, code, reason, wasClean) {
@@ -984,6 +1037,7 @@ export function serveObjects(worker) {
         const ws = obj.socketOf(h);
         obj.sockets.delete(h.key());
         try {
+          if (await dispatch(ws, { type: 'close', code, reason, wasClean })) return;
           if (typeof obj.instance.webSocketClose === 'function') await obj.instance.webSocketClose(ws, code, reason, wasClean);
         } finally {
           markClosed(ws);
@@ -994,8 +1048,10 @@ export function serveObjects(worker) {
       return result(info, async (obj) => {
         const ws = obj.socketOf(h);
         obj.sockets.delete(h.key());
+        const error = new Error(reason);
         try {
-          if (typeof obj.instance.webSocketError === 'function') await obj.instance.webSocketError(ws, new Error(reason));
+          if (await dispatch(ws, { type: 'error', error, message: reason })) return;
+          if (typeof obj.instance.webSocketError === 'function') await obj.instance.webSocketError(ws, error);
         } finally {
           markClosed(ws);
         }

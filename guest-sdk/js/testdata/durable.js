@@ -59,6 +59,8 @@ export class Tester extends DurableObject {
 
   abortMe() { this.ctx.abort('on purpose'); }
 
+  async memClosed() { return (await this.ctx.storage.get('memClosed')) ?? null; }
+
   callSelf() { return this.env.OBJECTS.getByName(this.ctx.id.name).memory(); }
 
   range() { throw new RangeError('out of range'); }
@@ -155,6 +157,14 @@ export class Tester extends DurableObject {
     if (request.headers.get('upgrade') !== 'websocket') return new Response('no upgrade', { status: 426 });
     const pair = new WebSocketPair();
     const [client, server] = Object.values(pair);
+    if (new URL(request.url).searchParams.has('mem')) {
+      // Without hibernation: listeners, and state in a closure.
+      server.accept();
+      let n = 0;
+      server.addEventListener('message', (e) => server.send(`mem ${++n} ${e.data}`));
+      server.addEventListener('close', async (e) => { await this.ctx.storage.put('memClosed', e.code); });
+      return new Response(null, { status: 101, webSocket: client });
+    }
     this.ctx.acceptWebSocket(server, ['t1', 't2']);
     server.serializeAttachment({ n: this.ctx.getWebSockets().length });
     this.ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'));
@@ -190,6 +200,7 @@ export default {
       globalThis.kept = ns.getByName('kept');
       return Response.json({ n: await globalThis.kept.memory() });
     }
+    if (url.pathname.startsWith('/memclosed/')) return Response.json(await ns.getByName(url.pathname.slice(11)).memClosed());
     if (url.pathname === '/reuse') return Response.json({ n: await globalThis.kept.memory() });
     if (url.pathname !== '/cases') return new Response('not found', { status: 404 });
     const out = {};
