@@ -943,23 +943,25 @@ export function serveObjects(worker) {
   // when it is not live.
   async function run(info, fn) {
     deps.started();
-    current = undefined;
     let obj = live.get(keyOf(info));
-    if (obj === undefined) {
-      const Class = classes.get(info.className);
-      if (Class === undefined) throw new TypeError(`the Worker exports no class ${info.className}`);
-      obj = new ObjectState(Class, info);
-      live.set(keyOf(info), obj);
-    }
-    current = obj;
     try {
+      if (obj === undefined) {
+        const Class = classes.get(info.className);
+        if (Class === undefined) throw new TypeError(`the Worker exports no class ${info.className}`);
+        const made = new ObjectState(Class, info); // a constructor that throws fails the event
+        live.set(keyOf(info), made);
+        obj = made;
+      }
+      current = obj;
       while (obj.blocks.length) await obj.blocks.shift();
       return await fn(obj);
     } finally {
-      const waits = obj.waits;
-      obj.waits = [];
-      await Promise.allSettled(waits);
-      obj.end();
+      if (obj !== undefined) {
+        const waits = obj.waits;
+        obj.waits = [];
+        await Promise.allSettled(waits);
+        obj.end();
+      }
       current = undefined;
       deps.afterEvent();
     }

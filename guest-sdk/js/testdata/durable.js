@@ -44,6 +44,7 @@ export class Tester extends DurableObject {
 
   constructor(ctx, env) {
     super(ctx, env);
+    if (ctx.id.name === 'broken') throw new RangeError('constructor failed');
     ctx.blockConcurrencyWhile(async () => {
       this.loaded = (await ctx.storage.get('loaded')) ?? 0;
       await ctx.storage.put('loaded', this.loaded + 1);
@@ -254,6 +255,11 @@ export default {
         await o.memory();
         const failed = await throws(() => o.abortMe(), Error, /on purpose/);
         return failed === true && (await o.memory()) === 1;
+      },
+      'a constructor that throws fails each event': async () => {
+        const o = ns.getByName('broken');
+        return (await throws(() => o.memory(), RangeError, /^constructor failed$/)) === true &&
+          (await throws(() => o.memory(), RangeError, /^constructor failed$/));
       },
       'a call to itself fails at once': async () => {
         try {
