@@ -87,13 +87,20 @@ func (h *Host) acceptWebSocket(ctx context.Context, st *eventState, out httpwit.
 	if _, err := sockets.CheckTags(tags); err != nil {
 		return nil, invalid("%v", err)
 	}
-	if e := o.accepted(); e != nil {
+	if o.answered() {
 		return nil, invalid("the response was sent already")
 	}
+	// The client's connection is taken over before the 101 lets the
+	// caller go on: a caller that forwards it and returns must find its
+	// response answered, or net/http would write one of its own on the
+	// connection too.
 	c.taken = true
 	ws, err := hub.Accept(c.rw, c.r, st.obj.ID().String(), tags)
 	if err != nil {
 		return nil, errorOf(err)
+	}
+	if e := o.accepted(); e != nil {
+		return nil, invalid("the response was sent already")
 	}
 	return &webSocket{s: ws}, nil
 }
