@@ -714,6 +714,11 @@ pub const internal = struct {
     pub const witBytes = sdk.witBytes;
     pub const serveOne = sdk.serveOne;
 
+    /// clearLastError forgets the last error: a new event's errors are its own.
+    pub fn clearLastError() void {
+        last_error.clearRetainingCapacity();
+    }
+
     /// hostAnswered: see Response.hostAnswered.
     pub fn hostAnswered(res: *Response, moved: bool) void {
         res.hostAnswered(moved);

@@ -518,7 +518,8 @@ const Event = struct {
     arena: std.heap.ArenaAllocator,
     sockets: std.ArrayList(c.durable_state_web_socket_t) = .empty,
     thrown: ?struct { name: structured.ErrorName, message: []const u8 } = null,
-    prev: ?*Event,
+    /// The object's event this one is nested in, if any.
+    prev: ?*Event = null,
 
     fn end(ev: *Event) void {
         for (ev.sockets.items) |h| c.durable_state_web_socket_drop(h);
@@ -1156,6 +1157,9 @@ const Live = struct {
     ptr: *anyopaque,
     /// init has returned (an event nested inside init finds it not ready).
     ready: bool = false,
+    /// Evicted while an event was in progress (an abort in a nested
+    /// event): freed when the last one leaves.
+    evicted: bool = false,
     key: []u8,
 };
 
@@ -1319,8 +1323,11 @@ fn Exports(comptime table: []const Class) type {
             return .{ .classes = .{ .ptr = names, .len = table.len }, .reentrant = true };
         }
 
-        /// find returns the object of info, made on its first event.
-        fn find(info: *const c.durable_types_object_info_t) Error!*Live {
+        /// begin begins the event ev on the object of info, made (init)
+        /// on its first event, as part of that event. The caller ends ev
+        /// (ev.end) and, when begin succeeded, leaves the object (leave).
+        fn begin(info: *const c.durable_types_object_info_t, ev: *Event) Error!*Live {
+            in.clearLastError(); // an error of an earlier event is not this one's
             const class = str(info.class_name);
             const id = str(info.id);
             var kb: [320]u8 = undefined;
@@ -1328,6 +1335,8 @@ fn Exports(comptime table: []const Class) type {
                 return failWith(error.InvalidArgument, "durable: class name too long");
             if (objects.get(k)) |l| {
                 if (!l.ready) return failFmt(error.Failed, "durable: object {s} of class {s} is still in its init", .{ id, class });
+                ev.prev = l.state.event;
+                l.state.event = ev;
                 return l;
             }
             const cl = for (table) |*t| {
@@ -1340,55 +1349,53 @@ fn Exports(comptime table: []const Class) type {
             const name: ?[]u8 = if (info.name.is_some) try gpa.dupe(u8, str(info.name.val)) else null;
             errdefer if (name) |n| gpa.free(n);
             l.* = .{
-                .state = .{ .id = .{ .hex = key[class.len + 1 ..], .name = name }, .class_name = key[0..class.len] },
+                .state = .{ .id = .{ .hex = key[class.len + 1 ..], .name = name }, .class_name = key[0..class.len], .event = ev },
                 .class = cl,
                 .ptr = undefined,
                 .key = key,
             };
+            // In the table before init: an event nested in init's host
+            // calls finds it not ready instead of making it twice.
             try objects.put(gpa, key, l);
             errdefer _ = objects.remove(key);
-            // init runs as an event of its own (its arena, its handles).
-            var ev: Event = .{ .arena = .init(gpa), .prev = null };
-            l.state.event = &ev;
-            defer {
-                l.state.event = null;
-                ev.end();
-            }
             l.ptr = cl.create(&l.state) catch |err| {
                 if (err != error.Thrown) note("durable: {s} init returned error.{s} ({s})", .{ class, @errorName(err), bindery.lastError() });
-                return error.Failed;
+                return if (err == error.Thrown) error.Thrown else error.Failed;
             };
             l.ready = true;
             return l;
         }
 
+        /// leave ends ev's part on l: the object's event in progress is
+        /// again the one ev was nested in.
+        fn leave(l: *Live, ev: *Event) void {
+            l.state.event = ev.prev;
+            if (l.evicted and l.state.event == null) destroy(l);
+        }
+
+        /// drop takes l out of the table, and out of memory once no event
+        /// of it is in progress.
         fn drop(l: *Live) void {
             _ = objects.remove(l.key);
+            l.evicted = true;
+            if (l.state.event == null) destroy(l);
+        }
+
+        fn destroy(l: *Live) void {
             if (l.ready) l.class.destroy(l.ptr);
             if (l.state.id.name) |n| gpa.free(n);
             gpa.free(l.key);
             gpa.destroy(l);
         }
 
-        /// enter begins an event on l.
-        fn enter(l: *Live, ev: *Event) void {
-            ev.* = .{ .arena = .init(gpa), .prev = l.state.event };
-            l.state.event = ev;
-        }
-
-        fn leave(l: *Live, ev: *Event) void {
-            l.state.event = ev.prev;
-            ev.end();
-        }
-
         /// setThrown writes what err threw to out, in malloc'd memory.
-        fn setThrown(ev: ?*Event, err: anyerror, out: *c.durable_types_thrown_t) void {
+        fn setThrown(ev: *const Event, err: anyerror, out: *c.durable_types_thrown_t) void {
             var name: []const u8 = "Error";
             var msg: []const u8 = undefined;
             var buf: [1024]u8 = undefined;
-            if (ev != null and ev.?.thrown != null and err == error.Thrown) {
-                name = @tagName(ev.?.thrown.?.name);
-                msg = ev.?.thrown.?.message;
+            if (ev.thrown != null and err == error.Thrown) {
+                name = @tagName(ev.thrown.?.name);
+                msg = ev.thrown.?.message;
             } else if (bindery.lastError().len > 0) {
                 msg = std.fmt.bufPrint(&buf, "error.{s}: {s}", .{ @errorName(err), bindery.lastError() }) catch bindery.lastError();
             } else {
@@ -1406,12 +1413,13 @@ fn Exports(comptime table: []const Class) type {
         fn fetch(info_: c.durable_types_object_info_t, head: c.http_types_request_t, body: c.io_streams_input_stream_t, out: c.http_types_response_outparam_t) callconv(.c) void {
             var info = info_;
             defer c.durable_types_object_info_free(&info);
-            const l = find(&info) catch {
+            var ev: Event = .{ .arena = .init(gpa) };
+            defer ev.end();
+            const l = begin(&info, &ev) catch |err| {
+                if (err == error.Thrown) note("{s}: {s}", .{ @tagName(ev.thrown.?.name), ev.thrown.?.message });
                 failRequest(head, body, out);
                 return;
             };
-            var ev: Event = undefined;
-            enter(l, &ev);
             defer leave(l, &ev);
             const f = l.class.fetch orelse {
                 note("durable: class {s} has no fetch handler", .{l.class.name});
@@ -1440,16 +1448,11 @@ fn Exports(comptime table: []const Class) type {
                 c.bindery_string_free(&method);
                 c.bindery_list_u8_free(&args);
             }
-            const l = find(&info) catch |err| {
-                setThrown(null, err, thrown);
-                return false;
-            };
-            var ev: Event = undefined;
-            enter(l, &ev);
-            defer leave(l, &ev);
+            var ev: Event = .{ .arena = .init(gpa) };
+            defer ev.end();
             // The result is written last: an event nested in this one's
             // host calls reuses the bindings' return area.
-            const res = run(l, &ev, str(method), bytesOf(args)) catch |err| {
+            const res = run(&info, &ev, str(method), bytesOf(args)) catch |err| {
                 setThrown(&ev, err, thrown);
                 return false;
             };
@@ -1457,7 +1460,9 @@ fn Exports(comptime table: []const Class) type {
             return true;
         }
 
-        fn run(l: *Live, ev: *Event, method: []const u8, args: []const u8) anyerror![]u8 {
+        fn run(info: *const c.durable_types_object_info_t, ev: *Event, method: []const u8, args: []const u8) anyerror![]u8 {
+            const l = try begin(info, ev);
+            defer leave(l, ev);
             const v = decodeValue(ev.arena.allocator(), "the arguments", args) catch
                 return l.state.throw(.TypeError, "{s}: the arguments are not an encoded array: {s}", .{ method, bindery.lastError() });
             if (v != .array) return l.state.throw(.TypeError, "{s}: the arguments are not an array", .{method});
@@ -1467,48 +1472,47 @@ fn Exports(comptime table: []const Class) type {
         fn alarm(info_: c.durable_types_object_info_t, ai: c.durable_object_alarm_info_t, thrown: *c.durable_types_thrown_t) callconv(.c) bool {
             var info = info_;
             defer c.durable_types_object_info_free(&info);
-            const l = find(&info) catch |err| {
-                setThrown(null, err, thrown);
-                return false;
-            };
-            var ev: Event = undefined;
-            enter(l, &ev);
-            defer leave(l, &ev);
-            const f = l.class.alarm orelse {
-                note("durable: class {s} has no alarm handler", .{l.class.name});
-                setThrown(&ev, error.Failed, thrown);
-                return false;
-            };
-            f(l.ptr, .{ .retry_count = ai.retry_count, .is_retry = ai.is_retry }) catch |err| {
+            var ev: Event = .{ .arena = .init(gpa) };
+            defer ev.end();
+            runAlarm(&info, &ev, .{ .retry_count = ai.retry_count, .is_retry = ai.is_retry }) catch |err| {
                 setThrown(&ev, err, thrown);
                 return false;
             };
             return true;
         }
 
+        fn runAlarm(info: *const c.durable_types_object_info_t, ev: *Event, ai: AlarmInfo) anyerror!void {
+            const l = try begin(info, ev);
+            defer leave(l, ev);
+            const f = l.class.alarm orelse
+                return failFmt(error.Failed, "durable: class {s} has no alarm handler", .{l.class.name});
+            return f(l.ptr, ai);
+        }
+
         /// socketEvent runs a web socket event: h becomes a WebSocket of
-        /// the event.
+        /// the event, and the class's handler (if it has one) gets it.
         fn socketEvent(info_: c.durable_types_object_info_t, h: c.durable_state_web_socket_t, thrown: *c.durable_types_thrown_t, comptime handler: []const u8, extra: anytype) bool {
             var info = info_;
             defer c.durable_types_object_info_free(&info);
-            const l = find(&info) catch |err| {
+            var ev: Event = .{ .arena = .init(gpa) };
+            defer ev.end();
+            ev.sockets.append(gpa, h) catch {
                 c.durable_state_web_socket_drop(h);
-                setThrown(null, err, thrown);
+                setThrown(&ev, error.OutOfMemory, thrown);
                 return false;
             };
-            var ev: Event = undefined;
-            enter(l, &ev);
-            defer leave(l, &ev);
-            const ws = l.state.track(h) catch |err| {
-                setThrown(&ev, err, thrown);
-                return false;
-            };
-            const f = @field(l.class, handler) orelse return true;
-            @call(.auto, f, .{ l.ptr, ws } ++ extra) catch |err| {
+            runSocket(&info, &ev, .{ .handle = h }, handler, extra) catch |err| {
                 setThrown(&ev, err, thrown);
                 return false;
             };
             return true;
+        }
+
+        fn runSocket(info: *const c.durable_types_object_info_t, ev: *Event, ws: WebSocket, comptime handler: []const u8, extra: anytype) anyerror!void {
+            const l = try begin(info, ev);
+            defer leave(l, ev);
+            const f = @field(l.class, handler) orelse return;
+            return @call(.auto, f, .{ l.ptr, ws } ++ extra);
         }
 
         fn message(info: c.durable_types_object_info_t, h: c.durable_state_web_socket_t, m_: c.durable_types_message_t, thrown: *c.durable_types_thrown_t) callconv(.c) bool {
