@@ -109,12 +109,8 @@ func TestAssemblyScriptD1(t *testing.T) {
 // wit/deps/durable/testdata, and the SDK's builders and error messages).
 func TestAssemblyScriptSDKUnit(t *testing.T) {
 	script := filepath.Join(testutil.RepoRoot(t), "guest-sdk", "assemblyscript", "build.sh")
-	if err := probeToolchain(script); err != nil {
-		if se := (*skipError)(nil); errors.As(err, &se) && !required("assemblyscript") {
-			t.Skipf("assemblyscript: %s", se.reason)
-		}
-		t.Fatal(err)
-	}
+	_, err := testutil.ProbeScript("assemblyscript", script)
+	testutil.NeedToolchain(t, err)
 	out, err := exec.Command("bash", script, "--test").CombinedOutput()
 	if err != nil {
 		t.Fatalf("build.sh --test: %v\n%s", err, out)

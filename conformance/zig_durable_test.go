@@ -93,7 +93,7 @@ func TestZigDurable(t *testing.T) {
 		{"/peek/a", `{"mem":0,"loaded":17}`},
 		{"/convert/a", `{"x":-3,"y":null,"e":"green","d":7,"sum":6,"big":9223372036854775809n,"opt":null}`},
 		{"/fails/a", `thrown Error: error.Oops`},
-		{"/badargs/a", `thrown TypeError: bump: argument 1: durable: a string is not a i64`},
+		{"/badargs/a", `thrown TypeError: bump: argument 1: a value of kind string cannot be read as i64`},
 		{"/toomany/a", `thrown TypeError: bump takes 1 arguments, got 2`},
 		{"/nosuch/a", `thrown TypeError: The RPC receiver does not implement the method "nosuch".`},
 		{"/init/a", `thrown TypeError: The RPC receiver does not implement the method "init".`},
@@ -140,6 +140,21 @@ func TestZigDurable(t *testing.T) {
 		rawSocket(t, srv.URL, fmt.Sprint("r", i))
 	}
 	zigSocket(t, srv.URL, "w")
+
+	// A socket accepted in memory (no hibernation) echoes as well.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/wsmem/m", nil)
+	if err != nil {
+		t.Fatalf("dial in memory: %v", err)
+	}
+	defer c.CloseNow()
+	if err := c.Write(ctx, websocket.MessageText, []byte("load")); err != nil {
+		t.Fatal(err)
+	}
+	if _, got, err := c.Read(ctx); err != nil || string(got) != "none" {
+		t.Errorf("in memory: got %q %v, want \"none\"", got, err)
+	}
 }
 
 // zigSocket checks tags, attachments, the auto-response and a close from

@@ -93,7 +93,7 @@ func TestZigSDK(t *testing.T) {
 				"col a 0;exec 3;meta 2 1 1 true;raw 2 y;none true;InvalidArgument D1_COLUMN_NOTFOUND: Column not found (w);" +
 				"Sql;Refused;InvalidArgument;Sql;LimitExceeded;NoSuchBinding;bookmark true;batch 2 3;session 3;InvalidArgument;"},
 		{name: "structured", method: "POST", path: "/structured", body: string(mustHex(t, everything)), status: 200,
-			want: everything + "\n" + "d9d9f7a4626964c2481000000000000000646e616d65637a69676474616773816161646e6f6e65f6"},
+			want: everything + "\n" + "d9d9f7a4626964c2481000000000000000646e616d65637a69676474616773816161646e6f6e65f6" + "\n1152921504606846976 zig a null"},
 		{name: "structured malformed", method: "POST", path: "/structured", body: "\xd9\xd9\xf7\x82\x01\x9f\xff", status: 200,
 			want: "Malformed at byte 5: indefinite length"},
 		{name: "json writer", method: "GET", path: "/json", status: 200, want: `{"greeting":"hello","n":42,"list":[1,2],"esc":"a\"b"}`, wantHeader: [2]string{"Content-Type", "application/json"}},
@@ -156,12 +156,8 @@ func mustHex(t *testing.T, s string) []byte {
 // Zig values).
 func TestZigSDKUnit(t *testing.T) {
 	script := filepath.Join(testutil.RepoRoot(t), "guest-sdk", "zig", "build.sh")
-	if err := probeToolchain(script); err != nil {
-		if se := (*skipError)(nil); errors.As(err, &se) && !required("zig") {
-			t.Skipf("zig: %s", se.reason)
-		}
-		t.Fatal(err)
-	}
+	_, err := testutil.ProbeScript("zig", script)
+	testutil.NeedToolchain(t, err)
 	out, err := exec.Command("bash", script, "--test").CombinedOutput()
 	if err != nil {
 		t.Fatalf("zig test: %v\n%s", err, out)

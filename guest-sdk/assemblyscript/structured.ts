@@ -120,6 +120,7 @@ export class SV {
   private tk: TypedKind = TypedKind.Uint8;
   private items: Array<SV> | null = null;
   private keys: Array<string> | null = null;
+  private index: Map<string, i32> | null = null; // an object's key -> its place
   private mapKeys: Array<SV> | null = null;
   private name: string = "Error";
   private stackText: string | null = null;
@@ -208,6 +209,7 @@ export class SV {
   static object(): SV {
     const x = new SV(Kind.Object);
     x.keys = [];
+    x.index = new Map<string, i32>();
     x.items = [];
     return x;
   }
@@ -227,7 +229,12 @@ export class SV {
     return x;
   }
 
-  /** date returns a Date of ms milliseconds since the epoch (NaN: an invalid Date). */
+  /**
+   * date returns a Date of ms milliseconds since the epoch (NaN: an invalid
+   * Date). As JavaScript's TimeClip has it, encode writes a fraction
+   * truncated toward −∞ and a time beyond ±8.64e15 ms as NaN, and decode
+   * reads such a time as NaN.
+   */
   static date(ms: f64): SV {
     const x = new SV(Kind.Date);
     x.n = ms;
@@ -247,12 +254,12 @@ export class SV {
   /** set sets an object's property, in place when the key is there (as JavaScript assignment), else at the end; returns this. */
   set(key: string, value: SV): SV {
     this.want(Kind.Object);
-    const keys = this.keys!;
-    const i = keys.indexOf(key);
-    if (i >= 0) {
-      this.items![i] = value;
+    const index = this.index!;
+    if (index.has(key)) {
+      this.items![index.get(key)] = value;
     } else {
-      keys.push(key);
+      index.set(key, this.keys!.length);
+      this.keys!.push(key);
       this.items!.push(value);
     }
     return this;
@@ -357,8 +364,8 @@ export class SV {
   /** get returns an object's property, or null when it has none of that name. */
   get(key: string): SV | null {
     this.want(Kind.Object);
-    const i = this.keys!.indexOf(key);
-    return i >= 0 ? this.items![i] : null;
+    const index = this.index!;
+    return index.has(key) ? this.items![index.get(key)] : null;
   }
 
   /** errorName returns an Error's class ("TypeError"). */
@@ -551,8 +558,8 @@ export class StructuredError {
 
 /**
  * encode returns the encoding of v, or an error naming the value at fault:
- * a string with a lone surrogate, an object with a key twice, a typed
- * array that is not a whole number of elements, nesting deeper than
+ * a string with a lone surrogate, a typed array that is not a whole
+ * number of elements, nesting deeper than
  * MAX_DEPTH (which a cycle also is).
  */
 export function encode(v: SV): Result<Uint8Array, StructuredError> {
@@ -708,10 +715,9 @@ class Encoder {
       }
       case Kind.Date: {
         if (!this.depth(d)) return false;
-        const ms = v.asNumber();
+        const ms = timeClip(Math.floor(v.asNumber()));
         this.head(6, 1);
-        // + 0: −0 is the epoch.
-        if (isFinite(ms) && ms % 1000 == 0) this.number(ms / 1000 + 0);
+        if (ms % 1000 == 0) this.number(ms / 1000 + 0);
         else this.float(ms / 1000);
         return true;
       }
@@ -734,15 +740,9 @@ class Encoder {
         if (!this.depth(d)) return false;
         const n = v.length;
         this.head(5, <u64>n);
-        const seen = new Set<string>();
         for (let i = 0; i < n; i++) {
-          const k = v.keyAt(i);
+          const k = v.keyAt(i); // once each: set keeps them so
           if (!this.text(k)) return this.at("[" + i.toString() + "] (a key)");
-          if (seen.has(k)) {
-            this.fail("the key is there twice");
-            return this.at("." + k);
-          }
-          seen.add(k);
           if (!this.value(v.at(i), d + 1)) return this.at("." + k);
         }
         return true;
@@ -942,11 +942,12 @@ class Decoder {
     const n = this.count(1);
     if (n < 0) return null;
     const out = set ? SV.setOf() : SV.array();
-    const seen = new Set<string>();
+    const seen = new Set<string>(); // a Set's primitives
     for (let i = 0; i < n; i++) {
-      const v = this.item(depth);
+      let v = this.item(depth);
       if (v == null) return null;
       if (set) {
+        v = zeroKey(v);
         const k = primitiveKey(v);
         if (k != null) {
           if (seen.has(k)) continue;
@@ -962,15 +963,13 @@ class Decoder {
     const n = this.count(2);
     if (n < 0) return null;
     const out = SV.object();
-    const seen = new Set<string>();
     for (let i = 0; i < n; i++) {
       if (!this.head()) return null;
       const at = this.at;
       if (this.major != 3) return this.fail(at, "object key is not a text string");
       const k = this.text();
       if (k == null) return null;
-      if (seen.has(k)) return this.fail(at, "object key is there twice");
-      seen.add(k);
+      if (out.get(k) != null) return this.fail(at, "object key is there twice");
       const v = this.item(depth);
       if (v == null) return null;
       out.set(k, v);
@@ -986,8 +985,9 @@ class Decoder {
     const values = new Array<SV>();
     const index = new Map<string, i32>();
     for (let i = 0; i < n; i++) {
-      const k = this.item(depth);
+      let k = this.item(depth);
       if (k == null) return null;
+      k = zeroKey(k);
       const v = this.item(depth);
       if (v == null) return null;
       const pk = primitiveKey(k);
@@ -1017,7 +1017,7 @@ class Decoder {
       else if (this.major == 7 && this.info == 26) secs = <f64>reinterpret<f32>(<u32>this.arg);
       else if (this.major == 7 && this.info == 27) secs = reinterpret<f64>(this.arg);
       else return this.fail(c, "tag 1 (Date) over something other than a number");
-      return SV.date(roundHalfAway(secs * 1000) + 0);
+      return SV.date(timeClip(roundHalfAway(secs * 1000)));
     }
     if (tag == 2 || tag == 3) {
       if (!this.head()) return null;
@@ -1096,6 +1096,17 @@ class Decoder {
     if (cause != null) e.withCause(cause);
     return e;
   }
+}
+
+/** timeClip returns ms, or NaN when it is beyond ±8.64e15 (or NaN), and 0 for −0, as JavaScript's TimeClip makes a Date's time. */
+function timeClip(ms: f64): f64 {
+  if (!(Math.abs(ms) <= 8.64e15)) return NaN;
+  return ms + 0;
+}
+
+/** zeroKey returns v, or 0 for −0, as Map.prototype.set and Set.prototype.add make a key or element. */
+function zeroKey(v: SV): SV {
+  return v.kind == Kind.Number && v.asNumber() == 0 ? SV.number(0) : v;
 }
 
 /** primitiveKey returns a string that is the same for primitives JavaScript's SameValueZero equates, or null for objects (never equal). */

@@ -50,7 +50,7 @@
 //!   - RPC methods: every other pub fn whose first parameter is `*T`,
 //!     called by its name (Stub.call). The other parameters are the
 //!     call's arguments, converted from the structured-value encoding by
-//!     `fromValue` (a `std.mem.Allocator` parameter gets the event's arena
+//!     `read` (a `std.mem.Allocator` parameter gets the event's arena
 //!     and takes no argument), and the result is encoded by
 //!     `structured.encode`. An error fails the call: the caller gets
 //!     error.Thrown with the error's name, or what State.throw set.
@@ -165,70 +165,17 @@ pub fn now() i64 {
     return @intCast(ns / std.time.ns_per_ms);
 }
 
-// ---- values ------------------------------------------------------------------
-
-/// fromValue converts v to a T: Value as it is; bool; integers from
-/// numbers that are whole and in range, or bigints; floats from numbers;
-/// []const u8 from a string or bytes; optionals (null and undefined are
-/// null); enums from their tag names; slices from arrays; structs from
-/// objects, field by field (a missing field takes its default). A value
-/// of another kind is error.InvalidArgument, with the reason in lastError.
-/// Memory comes from allocator (slices of v are shared, not copied).
-pub fn fromValue(comptime T: type, allocator: Allocator, v: Value) Error!T {
-    if (T == Value) return v;
-    switch (@typeInfo(T)) {
-        .bool => if (v == .bool) return v.bool,
-        .int => switch (v) {
-            .number => |n| {
-                if (@trunc(n) == n and n >= @as(f64, @floatFromInt(std.math.minInt(T))) and n <= @as(f64, @floatFromInt(std.math.maxInt(T)))) {
-                    return @intFromFloat(n);
-                }
-                return failFmt(error.InvalidArgument, "durable: {d} is not a {s}", .{ n, @typeName(T) });
-            },
-            .bigint => |b| {
-                var mag: u128 = 0;
-                for (b.magnitude) |byte| {
-                    if (mag >> 120 != 0) return failFmt(error.InvalidArgument, "durable: a bigint out of the range of {s}", .{@typeName(T)});
-                    mag = mag << 8 | byte;
-                }
-                const i: i129 = if (b.negative) -@as(i129, mag) else mag;
-                return std.math.cast(T, i) orelse failFmt(error.InvalidArgument, "durable: a bigint out of the range of {s}", .{@typeName(T)});
-            },
-            else => {},
-        },
-        .float => if (v == .number) return @floatCast(v.number),
-        .optional => |o| return if (v == .null or v == .undefined) null else try fromValue(o.child, allocator, v),
-        .@"enum" => if (v == .string) {
-            return std.meta.stringToEnum(T, v.string) orelse failFmt(error.InvalidArgument, "durable: \"{s}\" is not a {s}", .{ v.string, @typeName(T) });
-        },
-        .pointer => |p| if (p.size == .slice) {
-            if (p.child == u8) switch (v) {
-                .string, .bytes => |s| return if (p.attrs.@"const") s else try allocator.dupe(u8, s),
-                else => {},
-            } else if (v == .array) {
-                const out = try allocator.alloc(p.child, v.array.len);
-                for (v.array, out) |e, *o| o.* = try fromValue(p.child, allocator, e);
-                return out;
-            }
-        },
-        .@"struct" => |s| if (v == .object) {
-            var out: T = undefined;
-            inline for (s.field_names, s.field_types, s.field_attrs) |name, F, attrs| {
-                if (v.get(name)) |fv| {
-                    @field(out, name) = try fromValue(F, allocator, fv);
-                } else if (attrs.defaultValue(F)) |d| {
-                    @field(out, name) = d;
-                } else if (@typeInfo(F) == .optional) {
-                    @field(out, name) = null;
-                } else {
-                    return failFmt(error.InvalidArgument, "durable: the object has no {s} (for {s})", .{ name, @typeName(T) });
-                }
-            }
-            return out;
-        },
-        else => @compileError("durable.fromValue: no conversion to " ++ @typeName(T)),
-    }
-    return failFmt(error.InvalidArgument, "durable: a {t} is not a {s}", .{ v, @typeName(T) });
+/// read converts v to a T by structured.read's mapping (integers from
+/// whole numbers or bigints in range, strings and bytes, optionals,
+/// enums by name, slices, structs by field with defaults); a value that
+/// does not fit is error.InvalidArgument, with the path and the reason in
+/// lastError. Memory comes from arena (the result may share v's).
+pub fn read(comptime T: type, arena: Allocator, v: Value) Error!T {
+    var diag: structured.Diagnostics = .{};
+    return structured.read(T, arena, v, &diag) catch |err| switch (err) {
+        error.OutOfMemory => error.OutOfMemory,
+        error.Mismatch => failFmt(error.InvalidArgument, "durable: {f}", .{diag}),
+    };
 }
 
 // ---- ids, namespaces, stubs ------------------------------------------------
@@ -603,6 +550,19 @@ pub const State = struct {
         return s.track(h);
     }
 
+    /// acceptWebSocketInMemory accepts the web socket as acceptWebSocket
+    /// does, but without hibernation (a WebSocketPair's accept()): the
+    /// object stays in memory while the socket is open; its events arrive
+    /// as a hibernatable socket's. It has no tags.
+    pub fn acceptWebSocketInMemory(s: *State, res: *bindery.Response) Error!WebSocket {
+        if (res.stream != null or res.ended) return failWith(error.AlreadySent, "durable: acceptWebSocketInMemory needs a response with nothing sent");
+        var h: c.durable_state_web_socket_t = undefined;
+        var err: c.durable_types_error_t = undefined;
+        if (!c.durable_state_accept_web_socket_in_memory(res.out, &h, &err)) return fail(&err);
+        in.hostAnswered(res, false);
+        return s.track(h);
+    }
+
     /// getWebSockets returns the object's open web sockets, those tagged
     /// tag when given, in the order they were accepted; the slice is in
     /// the event's arena.
@@ -810,10 +770,10 @@ pub const Storage = struct {
         return vs[0];
     }
 
-    /// getAs is get converted to T by fromValue.
-    pub fn getAs(st: Storage, comptime T: type, allocator: Allocator, key: []const u8) Error!?T {
-        const v = try st.get(allocator, key) orelse return null;
-        return try fromValue(T, allocator, v);
+    /// getAs is get converted to T by `read` (pass an arena).
+    pub fn getAs(st: Storage, comptime T: type, arena: Allocator, key: []const u8) Error!?T {
+        const v = try st.get(arena, key) orelse return null;
+        return try read(T, arena, v);
     }
 
     /// getMany returns the values of up to 128 keys, in their order, null
@@ -928,7 +888,7 @@ pub const Storage = struct {
     }
 
     /// deleteAll deletes every key (for a SQLite-backed class, every
-    /// table). The alarm stays.
+    /// table) and the alarm.
     pub fn deleteAll(st: Storage) Error!void {
         _ = st;
         var err: c.durable_types_error_t = undefined;
@@ -1259,8 +1219,9 @@ fn invoke(comptime T: type, comptime name: []const u8, self: *T, state: *State, 
         } else if (P == *State) {
             call_args[i] = state;
         } else if (next < args.len) {
-            call_args[i] = fromValue(P, a, args[next]) catch |err| switch (err) {
-                error.InvalidArgument => return state.throw(.TypeError, "{s}: argument {d}: {s}", .{ name, next + 1, bindery.lastError() }),
+            var diag: structured.Diagnostics = .{};
+            call_args[i] = structured.read(P, a, args[next], &diag) catch |err| switch (err) {
+                error.Mismatch => return state.throw(.TypeError, "{s}: argument {d}{s}: {s}", .{ name, next + 1, diag.path(), diag.reason }),
                 else => return err,
             };
             next += 1;

@@ -16,10 +16,12 @@
 //!         return err;
 //!     };
 //!     const x = v.get("x").?.number; // 1
+//!     const p = try structured.decodeAs(Point, arena, bytes, &diag); // p.x == 1
 //!
 //! `Value` holds every kind of value the encoding has (a JavaScript
-//! value's kind and order are kept: an object's keys, a Map's entries). `encode`
-//! takes a `Value` or a plain Zig value (see `encode` for the mapping).
+//! value's kind and order are kept: an object's keys, a Map's entries).
+//! `encode` takes a `Value` or a plain Zig value (see `encode` for the
+//! mapping); `decodeAs` and `read` map back to a Zig type.
 //! This file uses only std, so `zig test structured.zig` runs natively.
 const std = @import("std");
 
@@ -135,6 +137,13 @@ pub const BigInt = struct {
     magnitude: []const u8,
 };
 
+/// Bytes marks bytes in a Zig value: `encode` writes them as a byte
+/// string (an ArrayBuffer), where a `[]const u8` is text, and `read`
+/// fills them from bytes, a Uint8Array or text.
+pub const Bytes = struct {
+    data: []const u8,
+};
+
 /// Property is one key and value of a plain object.
 pub const Property = struct {
     key: []const u8,
@@ -171,6 +180,9 @@ pub const Value = union(enum) {
     /// A Set: its elements in insertion order.
     set: []const Value,
     /// A Date: milliseconds since the epoch, NaN for an invalid Date.
+    /// As JavaScript's TimeClip has it, `encode` writes a fraction
+    /// truncated toward −∞ and a time beyond ±8.64e15 ms as NaN, and
+    /// `decode` reads such a time as NaN.
     date: f64,
     /// An Error.
     err: ErrorValue,
@@ -296,6 +308,8 @@ pub const Diagnostics = struct {
     offset: ?usize = null,
     /// What is wrong, e.g. "indefinite length".
     reason: []const u8 = "",
+    /// The path, built from the back as encode returns (read it with
+    /// `path`).
     path_buf: [256]u8 = undefined,
     path_start: usize = 256,
 
@@ -345,7 +359,7 @@ pub const DecodeError = error{ OutOfMemory, Malformed };
 ///   - bool; integers as numbers when |n| ≤ 2^53 − 1 and as bigints
 ///     otherwise (so no integer loses digits); floats as numbers;
 ///   - `[]const u8`, `[N]u8` and pointers to them as strings, which must
-///     be UTF-8 (`Value{ .bytes = b }` encodes bytes);
+///     be UTF-8 (`Bytes{ .data = b }` encodes bytes);
 ///   - other slices and arrays, and tuples, as arrays;
 ///   - structs as plain objects, their fields in declaration order;
 ///   - optionals as null or their payload; enums and enum literals as
@@ -473,10 +487,11 @@ const Encoder = struct {
         try e.bigint(negative, b[0 .. (bits + 7) / 8], d);
     }
 
-    fn date(e: *Encoder, ms: f64, d: usize) EncodeError!void {
+    fn date(e: *Encoder, time: f64, d: usize) EncodeError!void {
         try e.depth(d);
         try e.head(6, 1);
-        if (std.math.isFinite(ms) and @rem(ms, 1000) == 0) return e.number(ms / 1000 + 0);
+        const ms = timeClip(@floor(time));
+        if (@rem(ms, 1000) == 0) return e.number(ms / 1000 + 0);
         try e.float(ms / 1000);
     }
 
@@ -521,17 +536,17 @@ const Encoder = struct {
             .object => |o| {
                 try e.depth(d);
                 try e.head(5, o.len);
+                var seen: std.StringHashMapUnmanaged(void) = .empty;
+                defer seen.deinit(e.gpa);
                 for (o, 0..) |p, i| {
                     e.text(p.key) catch |err| {
                         e.at("[{d}] (a key)", .{i});
                         return err;
                     };
-                    for (o[0..i]) |q| {
-                        if (std.mem.eql(u8, p.key, q.key)) {
-                            e.fail("the key is there twice") catch {};
-                            e.at(".{s}", .{p.key});
-                            return error.Unencodable;
-                        }
+                    if (try e.repeated(o, i, &seen)) {
+                        e.fail("the key is there twice") catch {};
+                        e.at(".{s}", .{p.key});
+                        return error.Unencodable;
                     }
                     e.value(p.value, d + 1) catch |err| {
                         e.at(".{s}", .{p.key});
@@ -589,9 +604,22 @@ const Encoder = struct {
         }
     }
 
+    /// repeated says whether o[i]'s key is one of o[0..i]'s: by looking
+    /// when o is small, else in seen, which holds o[0..i]'s keys.
+    fn repeated(e: *Encoder, o: []const Property, i: usize, seen: *std.StringHashMapUnmanaged(void)) Allocator.Error!bool {
+        if (o.len <= 16) {
+            for (o[0..i]) |q| {
+                if (std.mem.eql(u8, o[i].key, q.key)) return true;
+            }
+            return false;
+        }
+        return (try seen.getOrPut(e.gpa, o[i].key)).found_existing;
+    }
+
     fn any(e: *Encoder, v: anytype, d: usize) EncodeError!void {
         const T = @TypeOf(v);
         if (T == Value) return e.value(v, d);
+        if (T == Bytes) return e.byteString(v.data);
         switch (@typeInfo(T)) {
             .void => try e.out.append(e.gpa, 0xf7),
             .null => try e.out.append(e.gpa, 0xf6),
@@ -661,6 +689,161 @@ pub fn decode(allocator: Allocator, bytes: []const u8, diag: ?*Diagnostics) Deco
     return v;
 }
 
+/// ReadError is why `read` or `decodeAs` could not make a T: Mismatch
+/// comes with the path and the reason in Diagnostics.
+pub const ReadError = error{ OutOfMemory, Mismatch };
+
+/// decodeAs decodes bytes and reads the value as a T (see `read`). Every
+/// allocation comes from arena, and the result refers to it: pass an
+/// arena (req.arena) and free it all at once.
+pub fn decodeAs(comptime T: type, arena: Allocator, bytes: []const u8, diag: ?*Diagnostics) (DecodeError || ReadError)!T {
+    return read(T, arena, try decode(arena, bytes, diag), diag);
+}
+
+/// read returns v as a T, the reverse of `encode`'s mapping, allocating
+/// with arena (pass an arena: the result may refer to v's memory):
+///
+///   - bool from a boolean; an integer type from a number that is
+///     integral and in its range, or a bigint in its range; a float type
+///     from a number;
+///   - `[]const u8` (and `[N]u8` of that length) and `Bytes` from a
+///     string, bytes or a Uint8Array;
+///   - other slices from an array or Set; arrays and tuples from an array
+///     of their length;
+///   - a struct from an object: each field from the property of its name,
+///     a missing one from the field's default value or, for an optional,
+///     null; other properties are ignored;
+///   - an optional from undefined or null as null, else from its payload;
+///     an enum from its tag's name; void from undefined or null;
+///   - a pointer to one item from that item; a `Value` is v itself.
+///
+/// Anything else fails with error.Mismatch (Diagnostics: the path and
+/// what was found).
+pub fn read(comptime T: type, arena: Allocator, v: Value, diag: ?*Diagnostics) ReadError!T {
+    if (diag) |d| d.* = .{};
+    return readAt(T, arena, v, diag);
+}
+
+fn readAt(comptime T: type, arena: Allocator, v: Value, diag: ?*Diagnostics) ReadError!T {
+    if (T == Value) return v;
+    if (T == Bytes) {
+        if (bytesOf(v)) |b| return .{ .data = b };
+    } else switch (@typeInfo(T)) {
+        .void => if (v == .undefined or v == .null) return {},
+        .bool => if (v == .bool) return v.bool,
+        .int => |info| {
+            if (info.bits > 128) @compileError("structured.read: integers of more than 128 bits are not supported");
+            switch (v) {
+                .number => |f| if (@trunc(f) == f and f >= -0x1p127 and f < 0x1p127) {
+                    const i: i128 = @intFromFloat(f);
+                    if (std.math.cast(T, i)) |x| return x;
+                },
+                .bigint => |b| {
+                    const m = trimZeros(b.magnitude);
+                    if (m.len <= 16) {
+                        var buf: [16]u8 = @splat(0);
+                        @memcpy(buf[16 - m.len ..], m);
+                        const mag = std.mem.readInt(u128, &buf, .big);
+                        if (!b.negative or mag == 0) {
+                            if (std.math.cast(T, mag)) |x| return x;
+                        } else if (mag <= 1 << 127) {
+                            const i: i128 = if (mag == 1 << 127) std.math.minInt(i128) else -@as(i128, @intCast(mag));
+                            if (std.math.cast(T, i)) |x| return x;
+                        }
+                    }
+                },
+                else => {},
+            }
+        },
+        .float => if (v == .number) return @floatCast(v.number),
+        .optional => |o| {
+            if (v == .undefined or v == .null) return null;
+            return try readAt(o.child, arena, v, diag);
+        },
+        .@"enum" => if (v == .string) {
+            if (std.meta.stringToEnum(T, v.string)) |e| return e;
+        },
+        .array => |a| {
+            if (a.child == u8) {
+                if (bytesOf(v)) |b| if (b.len == a.len) return b[0..a.len].*;
+            } else if (v == .array and v.array.len == a.len) {
+                var out: T = undefined;
+                for (&out, v.array, 0..) |*x, e, i| x.* = readAt(a.child, arena, e, diag) catch |err| return within(diag, err, "[{d}]", .{i});
+                return out;
+            }
+        },
+        .pointer => |p| switch (p.size) {
+            .one => {
+                const out = try arena.create(p.child);
+                out.* = try readAt(p.child, arena, v, diag);
+                return out;
+            },
+            .slice => {
+                if (p.child == u8) {
+                    if (bytesOf(v)) |b| return if (p.attrs.@"const") b else arena.dupe(u8, b);
+                } else if (v == .array or v == .set) {
+                    const items = if (v == .array) v.array else v.set;
+                    const out = try arena.alloc(p.child, items.len);
+                    for (out, items, 0..) |*x, e, i| x.* = readAt(p.child, arena, e, diag) catch |err| return within(diag, err, "[{d}]", .{i});
+                    return out;
+                }
+            },
+            else => @compileError("structured.read: cannot read a " ++ @typeName(T) ++ " (make it a slice)"),
+        },
+        .@"struct" => |s| {
+            if (s.is_tuple) {
+                if (v == .array and v.array.len == s.field_names.len) {
+                    var out: T = undefined;
+                    inline for (s.field_names, s.field_types, 0..) |f, FT, i| {
+                        @field(out, f) = readAt(FT, arena, v.array[i], diag) catch |err| return within(diag, err, "[{d}]", .{i});
+                    }
+                    return out;
+                }
+            } else if (v == .object) {
+                var out: T = undefined;
+                inline for (s.field_names, s.field_types, s.field_attrs) |f, FT, attrs| {
+                    if (v.get(f)) |x| {
+                        @field(out, f) = readAt(FT, arena, x, diag) catch |err| return within(diag, err, ".{s}", .{f});
+                    } else if (comptime attrs.defaultValue(FT)) |d| {
+                        @field(out, f) = d;
+                    } else if (@typeInfo(FT) == .optional) {
+                        @field(out, f) = null;
+                    } else {
+                        return mismatch(diag, "the property is missing", .{f});
+                    }
+                }
+                return out;
+            }
+        },
+        else => @compileError("structured.read: cannot read a " ++ @typeName(T)),
+    }
+    return switch (v) {
+        inline else => |_, tag| mismatch(diag, "a value of kind " ++ @tagName(tag) ++ " cannot be read as " ++ @typeName(T), null),
+    };
+}
+
+/// bytesOf returns the bytes of a string, bytes or Uint8Array value.
+fn bytesOf(v: Value) ?[]const u8 {
+    return switch (v) {
+        .string, .bytes => |b| b,
+        .typed_array => |t| if (t.kind == .uint8) t.bytes else null,
+        else => null,
+    };
+}
+
+fn mismatch(diag: ?*Diagnostics, comptime reason: []const u8, field: ?struct { []const u8 }) ReadError {
+    if (diag) |d| {
+        d.* = .{ .reason = reason };
+        if (field) |f| d.prepend(".{s}", f);
+    }
+    return error.Mismatch;
+}
+
+fn within(diag: ?*Diagnostics, err: ReadError, comptime fmt: []const u8, args: anytype) ReadError {
+    if (err == error.Mismatch) if (diag) |d| d.prepend(fmt, args);
+    return err;
+}
+
 const Head = struct {
     /// Where the item begins.
     at: usize,
@@ -703,7 +886,7 @@ const Decoder = struct {
         return .{ .at = at, .major = h.major, .info = h.info, .arg = arg };
     }
 
-    /// bytesOf returns the payload of a byte or text string with head h.
+    /// payload returns the bytes of a byte or text string with head h.
     fn payload(d: *Decoder, h: Head) DecodeError![]const u8 {
         if (h.arg > d.in.len - d.pos) return d.fail(h.at, "unexpected end of input");
         const s = d.in[d.pos..][0..@intCast(h.arg)];
@@ -823,13 +1006,17 @@ const Decoder = struct {
         var index: std.HashMapUnmanaged(Value, usize, KeyContext, 80) = .empty;
         defer index.deinit(d.gpa);
         for (0..n) |_| {
-            const k = try d.item(depth);
+            const k = zeroKey(try d.item(depth));
             const v = d.item(depth) catch |err| {
                 k.deinit(d.gpa);
                 return err;
             };
             if (KeyContext.primitive(k)) {
-                const gop = try index.getOrPut(d.gpa, k);
+                const gop = index.getOrPut(d.gpa, k) catch |err| {
+                    k.deinit(d.gpa);
+                    v.deinit(d.gpa);
+                    return err;
+                };
                 if (gop.found_existing) {
                     const e = &out.items[gop.value_ptr.*];
                     k.deinit(d.gpa);
@@ -851,7 +1038,8 @@ const Decoder = struct {
         var index: std.HashMapUnmanaged(Value, void, KeyContext, 80) = .empty;
         defer index.deinit(d.gpa);
         var n: usize = 0;
-        for (all, 0..) |v, i| {
+        for (all, 0..) |element, i| {
+            const v = zeroKey(element);
             if (KeyContext.primitive(v)) {
                 const found = (index.getOrPut(d.gpa, v) catch |err| {
                     for (all[i..]) |rest| rest.deinit(d.gpa);
@@ -867,7 +1055,11 @@ const Decoder = struct {
             all[n] = v;
             n += 1;
         }
-        return shrink(d.gpa, all, n);
+        return shrink(d.gpa, all, n) catch |err| {
+            for (all[0..n]) |kept| kept.deinit(d.gpa);
+            d.gpa.free(all);
+            return err;
+        };
     }
 
     fn tagged(d: *Decoder, h: Head, depth: usize) DecodeError!Value {
@@ -886,18 +1078,19 @@ const Decoder = struct {
                     },
                     else => return d.fail(c, "tag 1 (Date) over something other than a number"),
                 };
-                // + 0: −0 is the epoch, as JavaScript's TimeClip has it.
-                return .{ .date = @round(secs * 1000) + 0 };
+                return .{ .date = timeClip(@round(secs * 1000)) };
             },
             2, 3 => {
                 const ch = try d.head();
                 if (ch.major != 2) return d.fail(c, "bigint tag over something other than a byte string");
                 const m = trimZeros(try d.payload(ch));
                 if (h.arg == 2) return .{ .bigint = .{ .magnitude = try d.gpa.dupe(u8, m) } };
-                // Tag 3 holds |n| − 1.
-                const out = try d.gpa.alloc(u8, m.len + 1);
+                // Tag 3 holds |n| − 1: add 1, a byte longer when every
+                // byte carries.
+                const grows = std.mem.allEqual(u8, m, 0xff);
+                const out = try d.gpa.alloc(u8, m.len + @intFromBool(grows));
                 out[0] = 0;
-                @memcpy(out[1..], m);
+                @memcpy(out[out.len - m.len ..], m);
                 var i = out.len;
                 while (i > 0) {
                     i -= 1;
@@ -906,10 +1099,6 @@ const Decoder = struct {
                         break;
                     }
                     out[i] = 0;
-                }
-                if (out[0] == 0) {
-                    std.mem.copyForwards(u8, out[0..m.len], out[1..]);
-                    return .{ .bigint = .{ .negative = true, .magnitude = try shrink(d.gpa, out, m.len) } };
                 }
                 return .{ .bigint = .{ .negative = true, .magnitude = out } };
             },
@@ -949,66 +1138,79 @@ const Decoder = struct {
         if (mh.major != 5) return d.fail(c, bad);
         if (depth + 1 >= max_depth) return d.fail(mh.at, "nesting deeper than 256");
         const props = try d.object(mh, depth + 2);
-        defer d.gpa.free(props);
-        var e: ErrorValue = .{};
-        var message: ?[]const u8 = null;
-        errdefer {
-            if (message) |m| d.gpa.free(m);
-            if (e.stack) |s| d.gpa.free(s);
-            if (e.cause) |x| {
-                x.deinit(d.gpa);
-                d.gpa.destroy(x);
+        // The Error keeps name, message, stack and cause; the rest is freed.
+        const box = d.gpa.create(Value) catch |err| {
+            for (props) |p| {
+                d.gpa.free(p.key);
+                p.value.deinit(d.gpa);
             }
-        }
+            d.gpa.free(props);
+            return err;
+        };
+        var e: ErrorValue = .{};
         var failed: ?[]const u8 = null;
         for (props) |p| {
-            if (failed == null) {
-                if (std.mem.eql(u8, p.key, "name")) {
-                    if (p.value != .string) {
-                        failed = "the Error's name is not a string";
-                    } else {
-                        e.name = std.meta.stringToEnum(ErrorName, p.value.string) orelse .Error;
-                    }
-                } else if (std.mem.eql(u8, p.key, "message")) {
-                    if (p.value != .string) {
-                        failed = "the Error's message is not a string";
-                    } else {
-                        message = p.value.string;
-                        d.gpa.free(p.key);
-                        continue;
-                    }
-                } else if (std.mem.eql(u8, p.key, "stack")) {
-                    if (p.value != .string) {
-                        failed = "the Error's stack is not a string";
-                    } else {
-                        e.stack = p.value.string;
-                        d.gpa.free(p.key);
-                        continue;
-                    }
-                } else if (std.mem.eql(u8, p.key, "cause")) {
-                    const cause = try d.gpa.create(Value);
-                    cause.* = p.value;
-                    e.cause = cause;
-                    d.gpa.free(p.key);
-                    continue;
+            defer d.gpa.free(p.key);
+            const kept = kept: {
+                if (failed != null) break :kept false;
+                if (std.mem.eql(u8, p.key, "cause")) {
+                    box.* = p.value;
+                    e.cause = box;
+                    break :kept true;
                 }
-            }
-            d.gpa.free(p.key);
-            p.value.deinit(d.gpa);
+                const field = std.meta.stringToEnum(enum { name, message, stack }, p.key) orelse break :kept false;
+                if (p.value != .string) {
+                    failed = switch (field) {
+                        .name => "the Error's name is not a string",
+                        .message => "the Error's message is not a string",
+                        .stack => "the Error's stack is not a string",
+                    };
+                    break :kept false;
+                }
+                switch (field) {
+                    .name => e.name = std.meta.stringToEnum(ErrorName, p.value.string) orelse .Error,
+                    .message => e.message = p.value.string,
+                    .stack => e.stack = p.value.string,
+                }
+                break :kept field != .name;
+            };
+            if (!kept) p.value.deinit(d.gpa);
         }
-        if (failed) |why| return d.fail(mh.at, why);
-        e.message = message orelse try d.gpa.dupe(u8, "");
+        d.gpa.free(props);
+        if (e.cause == null) d.gpa.destroy(box);
+        if (failed) |why| {
+            Value.deinit(.{ .err = e }, d.gpa);
+            return d.fail(mh.at, why);
+        }
         return .{ .err = e };
     }
 };
 
-/// shrink returns buf's first n items as a slice that gpa frees.
-fn shrink(gpa: Allocator, buf: anytype, n: usize) Allocator.Error!@TypeOf(buf) {
+/// shrink returns buf's first n items as a slice that gpa frees (buf
+/// stays the caller's when it fails).
+fn shrink(gpa: Allocator, buf: []Value, n: usize) Allocator.Error![]Value {
     if (n == buf.len) return buf;
     if (gpa.resize(buf, n)) return buf[0..n];
-    const out = try gpa.dupe(@typeInfo(@TypeOf(buf)).pointer.child, buf[0..n]);
+    const out = try gpa.dupe(Value, buf[0..n]);
     gpa.free(buf);
     return out;
+}
+
+/// max_time is the largest |ms| of a valid JavaScript Date.
+const max_time = 8.64e15;
+
+/// timeClip returns ms, or NaN when it is beyond ±8.64e15 (or NaN), and
+/// 0 for −0, as JavaScript's TimeClip makes a Date's time.
+fn timeClip(ms: f64) f64 {
+    if (!(@abs(ms) <= max_time)) return std.math.nan(f64);
+    return ms + 0;
+}
+
+/// zeroKey returns v with −0 made 0, as Map.prototype.set and
+/// Set.prototype.add make a key or element.
+fn zeroKey(v: Value) Value {
+    if (v == .number and v.number == 0) return .{ .number = 0 };
+    return v;
 }
 
 /// KeyContext hashes and compares a Map's primitive keys by SameValueZero.
@@ -1021,7 +1223,7 @@ const KeyContext = struct {
     }
 
     pub fn hash(_: KeyContext, v: Value) u64 {
-        var h = std.hash.Wyhash.init(@intFromEnum(std.meta.activeTag(v)));
+        var h = std.hash.Wyhash.init(@backingInt(std.meta.activeTag(v)));
         switch (v) {
             .bool => |b| h.update(&.{@intFromBool(b)}),
             .number => |f| {

@@ -253,6 +253,7 @@ test "floats, optionals, enums, tuples, void, nested Values" {
     try expectEncoding(.red, "d9d9f763726564");
     try expectEncoding(.{ true, {}, "é" }, "d9d9f783f5f762c3a9");
     try expectEncoding(.{ .b = Value{ .bytes = "\x00\xff" } }, "d9d9f7a161624200ff");
+    try expectEncoding(.{ .b = structured.Bytes{ .data = "\x00\xff" } }, "d9d9f7a161624200ff");
     const arr = [_]u16{ 1, 300 };
     try expectEncoding(&arr, "d9d9f782011901" ++ "2c");
 }
@@ -315,4 +316,163 @@ test "a decode that fails part way frees what it made" {
     defer v.deinit(gpa);
     try std.testing.expectEqual(2, v.map.len);
     try std.testing.expectEqualStrings("c", v.map[0].value.string);
+}
+
+test "mutated vectors decode or fail cleanly, without leaks" {
+    const gpa = std.testing.allocator;
+    const text = try std.Io.Dir.cwd().readFileAlloc(std.testing.io, vectors_path, gpa, .limited(16 << 20));
+    defer gpa.free(text);
+    const parsed = try std.json.parseFromSlice(std.json.Value, gpa, text, .{ .parse_numbers = false });
+    defer parsed.deinit();
+    var buf: [64]u8 = undefined; // the short vectors: the testing allocator is slow
+    var decoded: usize = 0;
+    for (parsed.value.object.get("vectors").?.array.items) |vj| {
+        const hex = vj.object.get("hex").?.string;
+        if (hex.len / 2 > buf.len) continue;
+        const bytes = try std.fmt.hexToBytes(&buf, hex);
+        for (0..bytes.len) |i| {
+            const was = bytes[i];
+            defer bytes[i] = was;
+            for ([_]u8{ 0x00, 0x18, 0x1b, 0x5b, 0x80, 0x9b, 0xa1, 0xc3, 0xd8, 0xf9, 0xff, was ^ 1 }) |b| {
+                bytes[i] = b;
+                if (structured.decode(gpa, bytes, null)) |v| {
+                    decoded += 1;
+                    // What decodes encodes, and that decodes to the same.
+                    const again = try structured.encode(gpa, v, null);
+                    defer gpa.free(again);
+                    const w = try structured.decode(gpa, again, null);
+                    defer w.deinit(gpa);
+                    try std.testing.expect(v.eql(w));
+                    v.deinit(gpa);
+                } else |err| try std.testing.expectEqual(error.Malformed, err);
+            }
+            // Cut short here.
+            if (structured.decode(gpa, bytes[0..i], null)) |v| v.deinit(gpa) else |_| {}
+        }
+    }
+    try std.testing.expect(decoded > 0);
+}
+
+test "decodeAs reads a Zig type: the reverse of encode" {
+    var arena_state: std.heap.ArenaAllocator = .init(std.testing.allocator);
+    defer arena_state.deinit();
+    const arena = arena_state.allocator();
+    const Color = enum { red, green };
+    const Inner = struct { ok: bool };
+    const S = struct {
+        id: u64,
+        name: []const u8,
+        tags: []const []const u8,
+        color: Color,
+        ratio: f32,
+        inner: *const Inner,
+        pair: struct { i8, ?u8 },
+        fixed: [2]u8,
+        missing: ?u8,
+        defaulted: u8 = 7,
+        any: Value,
+        blob: structured.Bytes,
+    };
+    const in = .{
+        .extra = 1,
+        .id = @as(u64, 1 << 60),
+        .name = "zig",
+        .tags = [_][]const u8{ "a", "b" },
+        .color = .green,
+        .ratio = 0.5,
+        .inner = .{ .ok = true },
+        .pair = .{ -1, null },
+        .fixed = Value{ .bytes = "\x01\x02" },
+        .any = Value{ .date = 1500 },
+        .blob = structured.Bytes{ .data = "\xff" },
+    };
+    const bytes = try structured.encode(arena, in, null);
+    var diag: structured.Diagnostics = .{};
+    const s = structured.decodeAs(S, arena, bytes, &diag) catch |err| {
+        std.debug.print("decodeAs: {f}\n", .{diag});
+        return err;
+    };
+    try std.testing.expectEqual(1 << 60, s.id);
+    try std.testing.expectEqualStrings("zig", s.name);
+    try std.testing.expectEqualStrings("b", s.tags[1]);
+    try std.testing.expectEqual(.green, s.color);
+    try std.testing.expectEqual(0.5, s.ratio);
+    try std.testing.expect(s.inner.ok);
+    try std.testing.expectEqual(-1, s.pair[0]);
+    try std.testing.expectEqual(null, s.pair[1]);
+    try std.testing.expectEqualSlices(u8, "\x01\x02", &s.fixed);
+    try std.testing.expectEqual(null, s.missing);
+    try std.testing.expectEqual(7, s.defaulted);
+    try std.testing.expect(s.any.eql(.{ .date = 1500 }));
+    try std.testing.expectEqualSlices(u8, "\xff", s.blob.data);
+
+    // Integers: from numbers and bigints in range, else a mismatch naming the path.
+    try std.testing.expectEqual(std.math.minInt(i64), try structured.decodeAs(i64, arena, try structured.encode(arena, @as(i64, std.math.minInt(i64)), null), null));
+    try std.testing.expectEqual(std.math.maxInt(u64), try structured.decodeAs(u64, arena, try structured.encode(arena, @as(u64, std.math.maxInt(u64)), null), null));
+    try std.testing.expectEqual(-3, try structured.decodeAs(i8, arena, try structured.encode(arena, -3.0, null), null));
+    var buf: [160]u8 = undefined;
+    try std.testing.expectError(error.Mismatch, structured.decodeAs(struct { a: []const u8 }, arena, try structured.encode(arena, .{ .a = .{ "x", 300 } }, null), &diag));
+    try std.testing.expectEqualStrings("value.a: a value of kind array cannot be read as []const u8", try std.fmt.bufPrint(&buf, "{f}", .{diag}));
+    try std.testing.expectError(error.Mismatch, structured.decodeAs(struct { a: []const u8 }, arena, try structured.encode(arena, .{ .b = 1 }, null), &diag));
+    try std.testing.expectEqualStrings("value.a: the property is missing", try std.fmt.bufPrint(&buf, "{f}", .{diag}));
+    try std.testing.expectError(error.Mismatch, structured.decodeAs([]const u8, arena, try structured.encode(arena, .{ 1, 256 }, null), &diag));
+    try std.testing.expectError(error.Mismatch, structured.decodeAs([]const u8, arena, try structured.encode(arena, @as(u8, 1), null), &diag));
+    try std.testing.expectError(error.Mismatch, structured.decodeAs([2]u16, arena, try structured.encode(arena, .{ 1, 65536 }, null), &diag));
+    try std.testing.expectEqualStrings("value[1]: a value of kind number cannot be read as u16", try std.fmt.bufPrint(&buf, "{f}", .{diag}));
+    try std.testing.expectError(error.Mismatch, structured.decodeAs(u8, arena, try structured.encode(arena, 1.5, null), &diag));
+}
+
+test "a large object with a key twice is refused" {
+    const gpa = std.testing.allocator;
+    var props: [40]structured.Property = undefined;
+    var names: [40][3]u8 = undefined;
+    for (&props, &names, 0..) |*p, *n, i| {
+        n.* = .{ 'k', '0' + @as(u8, @intCast(i / 10)), '0' + @as(u8, @intCast(i % 10)) };
+        p.* = .{ .key = n, .value = .null };
+    }
+    const ok = try structured.encode(gpa, Value{ .object = &props }, null);
+    gpa.free(ok);
+    props[39].key = "k07";
+    var diag: structured.Diagnostics = .{};
+    try std.testing.expectError(error.Unencodable, structured.encode(gpa, Value{ .object = &props }, &diag));
+    try std.testing.expectEqualStrings(".k07", diag.path());
+}
+
+test "Dates: a time beyond 8.64e15 ms is invalid, a fraction truncated toward -inf (TimeClip)" {
+    const gpa = std.testing.allocator;
+    const cases = [_]struct { ms: f64, hex: []const u8 }{
+        .{ .ms = 8.64e15 + 1, .hex = "d9d9f7c1fb7ff8000000000000" },
+        .{ .ms = -std.math.inf(f64), .hex = "d9d9f7c1fb7ff8000000000000" },
+        .{ .ms = 1500.7, .hex = "d9d9f7c1fb3ff8000000000000" },
+        .{ .ms = -0.5, .hex = "d9d9f7c1fbbf50624dd2f1a9fc" }, // -1 ms
+        .{ .ms = -0.0, .hex = "d9d9f7c100" },
+    };
+    for (cases) |c| try expectEncoding(Value{ .date = c.ms }, c.hex);
+    // Read back: 1e20 s and Infinity are invalid Dates.
+    for ([_][]const u8{ "\xd9\xd9\xf7\xc1\xfb\x44\x15\xaf\x1d\x78\xb5\x8c\x40", "\xd9\xd9\xf7\xc1\xf9\x7c\x00", "\xd9\xd9\xf7\xc1\x1b\x00\x20\x00\x00\x00\x00\x00\x00" }) |b| {
+        const v = try structured.decode(gpa, b, null);
+        try std.testing.expect(v == .date and std.math.isNan(v.date));
+    }
+}
+
+fn decodeAndEncode(gpa: std.mem.Allocator, bytes: []const u8) !void {
+    const v = try structured.decode(gpa, bytes, null);
+    defer v.deinit(gpa);
+    const again = try structured.encode(gpa, v, null);
+    gpa.free(again);
+}
+
+test "running out of memory anywhere leaks nothing" {
+    const cases = [_][]const u8{
+        // object of everything: a Map, a Set, a Date, bytes, a typed array, undefined, an Error
+        "d9d9f7a46161d90103a101d9010281c10061628243010203d8454201006163f76164d81b82654572726f72a2646e616d65654572726f72676d65737361676560",
+        // a Map with a repeated key, a Set with a repeated element
+        "d9d9f782d90103a3016161026162016163d901028401010201",
+        // an Error with stack and cause, a negative bigint, a large object
+        "d9d9f782d81b82654572726f72a4646e616d656a52616e67654572726f72676d657373616765656f7574657265737461636b6173656361757365f6c34101",
+    };
+    for (cases) |hex| {
+        var buf: [256]u8 = undefined;
+        try std.testing.checkAllAllocationFailures(std.testing.allocator, decodeAndEncode, .{try std.fmt.hexToBytes(&buf, hex)});
+    }
 }

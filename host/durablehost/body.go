@@ -40,10 +40,8 @@ func newObjectOut(c *clientConn) *objectOut {
 
 var _ httpwit.ResponseOutparam = (*objectOut)(nil)
 
-// setHead records the head and lets the caller go on; upgrade says the
-// object accepted a web socket, and is set with the head, before the
-// caller can read it.
-func (o *objectOut) setHead(status uint16, headers httpwit.Fields, upgrade bool) *httpwit.Error {
+// setHead records the head and lets the caller go on.
+func (o *objectOut) setHead(status uint16, headers httpwit.Fields) *httpwit.Error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.sent || o.ended {
@@ -52,14 +50,14 @@ func (o *objectOut) setHead(status uint16, headers httpwit.Fields, upgrade bool)
 	if status < 100 || status > 599 {
 		return &httpwit.Error{Tag: httpwit.ErrorInvalidStatus, InvalidStatus: status}
 	}
-	o.sent, o.status, o.headers, o.upgrade = true, status, headers, upgrade
+	o.sent, o.status, o.headers = true, status, headers
 	close(o.head)
 	return nil
 }
 
 // Send sends the head; the body streams through the returned stream.
 func (o *objectOut) Send(ctx context.Context, status uint16, headers httpwit.Fields) (stream.OutputStream, *httpwit.Error) {
-	if e := o.setHead(status, headers, false); e != nil {
+	if e := o.setHead(status, headers); e != nil {
 		return nil, e
 	}
 	return pipeWriter{o.pipe}, nil
@@ -67,7 +65,7 @@ func (o *objectOut) Send(ctx context.Context, status uint16, headers httpwit.Fie
 
 // SendFull sends the whole response.
 func (o *objectOut) SendFull(ctx context.Context, status uint16, headers httpwit.Fields, body []byte) *httpwit.Error {
-	if e := o.setHead(status, headers, false); e != nil {
+	if e := o.setHead(status, headers); e != nil {
 		return e
 	}
 	o.pipe.write(body)
@@ -81,20 +79,26 @@ func (o *objectOut) Fail(ctx context.Context, reason string) {
 	o.finish(fmt.Errorf("the object's fetch handler failed: %s", reason))
 }
 
-// answered reports whether the head was sent or the response ended.
-func (o *objectOut) answered() bool {
+// accepted records the 101 of a web socket the object accepted (on the
+// client's connection, already answered): the caller goes on with a
+// response that carries the upgrade.
+func (o *objectOut) accepted() *httpwit.Error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return o.sent || o.ended
-}
-
-// accepted records the 101 of a web socket the object accepted.
-func (o *objectOut) accepted() *httpwit.Error {
-	if e := o.setHead(101, nil, true); e != nil {
-		return e
+	if o.sent || o.ended {
+		return &httpwit.Error{Tag: httpwit.ErrorAlreadySent}
 	}
+	o.sent, o.status, o.upgrade = true, 101, true
+	close(o.head)
 	o.pipe.close(nil)
 	return nil
+}
+
+// unsent reports whether no response was sent yet.
+func (o *objectOut) unsent() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return !o.sent && !o.ended
 }
 
 // finish ends the event's response: err is the event's failure, if any.

@@ -90,6 +90,7 @@ func Module() bindings.Module {
 		ParseConfig: parse,
 		Describe:    describe,
 		Open:        open,
+		Command:     command(),
 	}
 }
 

@@ -100,6 +100,7 @@ func open(ctx context.Context, env bindings.Env) (*bindings.Opened, error) {
 	}
 	return &bindings.Opened{
 		Bindings: grants,
+		Routes:   Routes(hostLocal(h, classes, db, dir, sched)),
 		Close:    func() error { return h.Close(context.Background()) },
 	}, nil
 }

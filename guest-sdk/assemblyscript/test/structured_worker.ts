@@ -1,9 +1,10 @@
 // A Worker that runs the structured-value encoding inside the host, built
 // with the SDK's own config; conformance TestAssemblyScriptStructured
 // drives it. POST /structured: the body decoded and encoded again, then a
-// value built with the SDK's builders, as hex lines (or the decode error).
+// value built with the SDK's builders (through index.ts's structured
+// namespace too), as hex lines (or the decode error).
 
-import { Request, Response, serve } from "../index";
+import { Request, Response, serve, structured } from "../index";
 import { SV, decode, encode } from "../structured";
 
 function hex(b: Uint8Array): string {
@@ -18,7 +19,8 @@ function fetch(req: Request): Response {
   const again = encode(v.value);
   if (again.isErr) return Response.fail(again.error.message);
   const tags = SV.array().push(SV.string("a"));
-  const built = encode(SV.object().set("id", SV.uint(1 << 60)).set("name", SV.string("as")).set("tags", tags).set("none", SV.null()));
+  // index.ts's namespace and the module itself are one.
+  const built = structured.encode(SV.object().set("id", structured.SV.uint(1 << 60)).set("name", SV.string("as")).set("tags", tags).set("none", SV.null()));
   if (built.isErr) return Response.fail(built.error.message);
   return Response.text(hex(again.value) + "\n" + hex(built.value));
 }

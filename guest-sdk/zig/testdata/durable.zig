@@ -6,7 +6,8 @@
 //! GET /<op>/<name>[/<arg>] calls the RPC method op of the Counter called
 //! name and answers what came back as text: the result's JSON, or
 //! "error.<Name>: <lastError>" (with the thrown name for error.Thrown).
-//! GET /ws/<name> passes a web socket upgrade to the object.
+//! GET /ws/<name> passes a web socket upgrade to the object, which accepts
+//! it hibernatable; GET /wsmem/<name> too, accepted in memory.
 const std = @import("std");
 const bindery = @import("bindery");
 
@@ -69,7 +70,7 @@ const Counter = struct {
         return stub.call(a, "bump", .{10}, null);
     }
 
-    /// convert checks fromValue: a struct with defaults, optionals and an
+    /// convert checks the conversion of arguments (structured.read): a struct with defaults, optionals and an
     /// enum, a slice, an unsigned integer from a bigint, an allocator.
     pub fn convert(_: *Counter, a: Allocator, s: struct { x: i32, y: ?[]const u8 = null, e: enum { red, green }, d: u8 = 7 }, list: []const i64, big: u64, opt: ?bool) !Value {
         var sum: i64 = 0;
@@ -170,10 +171,13 @@ const Counter = struct {
     }
 
     pub fn fetch(self: *Counter, req: *bindery.Request, res: *bindery.Response) !void {
+        if (std.mem.startsWith(u8, req.path, "/wsmem/")) {
+            _ = try self.state.acceptWebSocketInMemory(res);
+            return;
+        }
         _ = try self.state.acceptWebSocket(res, &.{ "t1", "t2" });
         try self.state.setWebSocketAutoResponse(.{ .request = "marco", .response = "polo" });
         try self.state.setHibernatableWebSocketEventTimeout(5000);
-        _ = req;
     }
 
     pub fn webSocketMessage(self: *Counter, ws: durable.WebSocket, msg: durable.Message) !void {
@@ -230,7 +234,7 @@ pub fn fetch(req: *bindery.Request, res: *bindery.Response) !void {
     const ns = try durable.open("OBJECTS");
     const stub = try ns.get(try ns.idFromName(a, name));
     defer stub.deinit();
-    if (std.mem.eql(u8, op, "ws")) {
+    if (std.mem.eql(u8, op, "ws") or std.mem.eql(u8, op, "wsmem")) {
         var r = try stub.fetch(req);
         return r.send(res);
     }
