@@ -55,6 +55,12 @@ type Config struct {
 	// Namespaces are the Worker's namespace bindings: binding name
 	// (env.COUNTER) → class name. Each class must be in Classes.
 	Namespaces map[string]string
+	// Remote are the namespace bindings of classes another Worker defines
+	// (script_name), by binding name; Peer finds that Worker's Host.
+	Remote map[string]Remote
+	// Peer returns the Host of the Worker called script, served by the
+	// same process, and false when there is none.
+	Peer func(script string) (*Host, bool)
 	// Classes are the classes the Worker's module defines, by name (what
 	// the config's migrations leave). The module must define each.
 	Classes map[string]Class
@@ -79,6 +85,12 @@ type Config struct {
 	// Sockets tunes the web socket hubs (one per class); its Deliver and
 	// Clock are the Host's.
 	Sockets sockets.Options
+}
+
+// Remote is a namespace binding of a class another Worker defines.
+type Remote struct {
+	Script string // the Worker (script_name)
+	Class  string // its class
 }
 
 // Host serves Durable Objects to one Worker. Make it with New, grant its
