@@ -36,7 +36,10 @@ import (
 // eviction (memory gone, storage kept, init's blockConcurrencyWhile),
 // transactions by hand and nested, SQL values and cursors over many rows,
 // the alarm, getMany/deleteMany/list ranges/deleteAll, an init that
-// throws, and web socket tags, attachments and auto-responses.
+// throws, a request of the Worker's own (fetchBytes), and web sockets:
+// many upgrades, tags, attachments, the auto-response and its timestamp,
+// a close from the object and one from the client (webSocketClose), and
+// one accepted in memory.
 func TestZigDurable(t *testing.T) {
 	wasm := buildOrSkip(t, "zig", func() (string, error) { return buildZigFile(t, "guest-sdk/zig/testdata/durable.zig", t.TempDir()) })
 	clk := clock.NewManual(time.Now())
@@ -103,6 +106,7 @@ func TestZigDurable(t *testing.T) {
 		{"/alarms/a", `{"same":true,"after":null}`},
 		{"/keys/a", `{"first":null,"missing":true,"a":1,"deleted":1,"range":1,"rangeKey":"b"}`},
 		{"/broken/x", `error.Thrown: RangeError: broken on purpose`},
+		{"/fetchbytes/a", `201 yes PUT /echo/path the body`},
 	}
 	for _, tt := range tests {
 		got := get(tt.path)
@@ -140,6 +144,7 @@ func TestZigDurable(t *testing.T) {
 		rawSocket(t, srv.URL, fmt.Sprint("r", i))
 	}
 	zigSocket(t, srv.URL, "w")
+	zigSocketClose(t, srv.URL, get)
 
 	// A socket accepted in memory (no hibernation) echoes as well.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -169,7 +174,8 @@ func zigSocket(t *testing.T, url, name string) {
 	defer c.CloseNow()
 	for _, x := range [][2]string{
 		{"load", "none"}, {"save hi", "saved"}, {"load", "hi"},
-		{"info", "t1,t2 marco->polo timeout=5000 same=true"}, {"marco", "polo"}, {"héllo", "héllo"},
+		{"info", "t1,t2 marco->polo timeout=5000 same=true"}, {"stamp", "no stamp"}, {"marco", "polo"},
+		{"stamp", "stamped"}, {"héllo", "héllo"},
 	} {
 		if err := c.Write(ctx, websocket.MessageText, []byte(x[0])); err != nil {
 			t.Fatalf("write %q: %v", x[0], err)
@@ -182,6 +188,28 @@ func zigSocket(t *testing.T, url, name string) {
 	c.Write(ctx, websocket.MessageBinary, []byte{1})
 	if _, _, err := c.Read(ctx); websocket.CloseStatus(err) != 4000 {
 		t.Errorf("after a binary message: %v, want close 4000", err)
+	}
+}
+
+// zigSocketClose closes a socket from the client: the object's
+// webSocketClose gets the code, the reason and a clean close.
+func zigSocketClose(t *testing.T, url string, get func(string) string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(url, "http")+"/ws/closing", nil)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	c.Close(4001, "bye")
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		got := get("/closed/closing")
+		if got == `{"code":4001,"reason":"bye","clean":true}` {
+			return
+		}
+		if got != "null" || time.Now().After(deadline) {
+			t.Errorf("after a close: %s", got)
+			return
+		}
 	}
 }
 

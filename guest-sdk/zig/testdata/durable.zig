@@ -171,6 +171,13 @@ const Counter = struct {
     }
 
     pub fn fetch(self: *Counter, req: *bindery.Request, res: *bindery.Response) !void {
+        if (req.header("upgrade") == null) {
+            // A request of the Worker's own (stub.fetchBytes): echo it.
+            const body = try req.body.readAll(req.arena, 1 << 20);
+            res.setStatus(201);
+            try res.header("x-seen", req.header("x-test") orelse "-");
+            return res.print("{s} {s} {s}", .{ req.method, req.path, body });
+        }
         if (std.mem.startsWith(u8, req.path, "/wsmem/")) {
             _ = try self.state.acceptWebSocketInMemory(res);
             return;
@@ -192,6 +199,8 @@ const Counter = struct {
         } else if (std.mem.eql(u8, text, "load")) {
             const v = try ws.deserializeAttachment(a) orelse return ws.send("none");
             try ws.send(v.get("saved").?.string);
+        } else if (std.mem.eql(u8, text, "stamp")) {
+            try ws.send(if (ws.autoResponseTimestamp() != null) "stamped" else "no stamp");
         } else if (std.mem.eql(u8, text, "info")) {
             const tags = try ws.tags(a);
             const pair = (try self.state.getWebSocketAutoResponse()).?;
@@ -202,6 +211,17 @@ const Counter = struct {
         } else {
             try ws.send(text);
         }
+    }
+
+    /// webSocketClose records how the socket closed.
+    pub fn webSocketClose(self: *Counter, ws: durable.WebSocket, code: u16, reason: []const u8, was_clean: bool) !void {
+        _ = ws;
+        try self.state.storage.put("closed", .{ .code = code, .reason = reason, .clean = was_clean });
+    }
+
+    /// closed returns what webSocketClose recorded, or null.
+    pub fn closed(self: *Counter) !Value {
+        return try self.state.storage.get(self.state.arena(), "closed") orelse .null;
     }
 };
 
@@ -237,6 +257,12 @@ pub fn fetch(req: *bindery.Request, res: *bindery.Response) !void {
     if (std.mem.eql(u8, op, "ws") or std.mem.eql(u8, op, "wsmem")) {
         var r = try stub.fetch(req);
         return r.send(res);
+    }
+    if (std.mem.eql(u8, op, "fetchbytes")) {
+        var r = try stub.fetchBytes("PUT", "http://object/echo/path", &.{.{ .name = "x-test", .value = "yes" }}, "the body");
+        defer r.deinit();
+        const body = try r.body.readAll(a, 1 << 20);
+        return res.print("{d} {s} {s}", .{ r.status, r.header("X-Seen") orelse "-", body });
     }
     var thrown: durable.Thrown = .{};
     const result = if (std.mem.eql(u8, op, "bump"))
