@@ -97,7 +97,7 @@ pub const Value = structured.Value;
 pub const SqlValue = bindery.d1.Value;
 
 /// fail maps the host's error: its tag to a bindery.Error, its message to
-/// lastError. A thrown error's details go to thrown when given.
+/// lastError ("Name: message" for a thrown error).
 fn fail(e: *c.durable_types_error_t) Error {
     defer c.durable_types_error_free(e);
     const err: Error = switch (e.tag) {
