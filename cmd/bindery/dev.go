@@ -50,13 +50,13 @@ type devFlags struct {
 	config, env, ip, persistTo, cacheDir, adminAddr string
 	// more are the configs after the first (-c given several times):
 	// Workers served beside the first.
-	more []string
-	port, maxInstances                              int
-	timeout                                         time.Duration
-	memoryMiB, operations                           int64
-	logLevel                                        slog.Level
-	noBuild                                         bool
-	vars                                            repeated
+	more                  []string
+	port, maxInstances    int
+	timeout               time.Duration
+	memoryMiB, operations int64
+	logLevel              slog.Level
+	noBuild               bool
+	vars                  repeated
 	// servers are the addresses of the modules' extra servers, by flag
 	// (--s3-addr): "" for the default, "off" for none.
 	servers map[string]*string
