@@ -74,24 +74,15 @@ type Config struct {
 	// Worlds are more worlds a target interface may come from, each a
 	// superset of World that some guests implement instead (e.g.
 	// "worker-with-objects", a Worker that also exports object events).
-	// Their interfaces get Go host and guest code, and C bindings in
-	// CWorldsDir when it is set: CDir and ASDir hold the bindings of
-	// World's interfaces, which every C and AssemblyScript guest
-	// compiles, and an export there would have to be implemented by every
-	// guest.
+	// Their interfaces get Go host and guest code only: CDir and ASDir
+	// hold the bindings of World's interfaces, which every C and
+	// AssemblyScript guest compiles, and an export there would have to be
+	// implemented by every guest.
 	Worlds []string
 	// CDir is the directory of the C guest bindings of every target
 	// interface of World, relative to the repository root; "" = none (see
 	// c.go).
 	CDir string
-	// CWorldsDir is the directory of the C guest bindings of the target
-	// interfaces that only Worlds have (e.g. Durable Objects' client,
-	// state and object), relative to the repository root; "" = none. It
-	// has no shared files: its headers include CDir's (bindery_cabi.h and
-	// the interfaces of World they use), and a guest compiles its files
-	// only when it implements the larger world, so that every other guest
-	// stays as it is.
-	CWorldsDir string
 	// ASDir is the directory of the AssemblyScript guest bindings of every
 	// target interface of World, relative to the repository root; "" =
 	// none (see as.go).
@@ -179,7 +170,7 @@ func Generate(res *wit.Resolve, cfg Config) ([]File, error) {
 		ifaces = append(ifaces, i)
 	}
 	sort.Slice(ifaces, func(a, b int) bool { return ifaceID(ifaces[a]) < ifaceID(ifaces[b]) })
-	var mainIfaces, worldsIfaces []*wit.Interface
+	var mainIfaces []*wit.Interface
 	for _, iface := range ifaces {
 		t := g.byIface[iface]
 		if !g.imported[iface] && !g.exported[iface] {
@@ -187,8 +178,6 @@ func Generate(res *wit.Resolve, cfg Config) ([]File, error) {
 		}
 		if inMain[iface] {
 			mainIfaces = append(mainIfaces, iface)
-		} else {
-			worldsIfaces = append(worldsIfaces, iface)
 		}
 		if t.HostDir != "" {
 			f, err := g.hostFile(iface, t)
@@ -207,13 +196,6 @@ func Generate(res *wit.Resolve, cfg Config) ([]File, error) {
 	}
 	if cfg.CDir != "" {
 		cf, err := g.cFiles(mainIfaces)
-		if err != nil {
-			return nil, err
-		}
-		files = append(files, cf...)
-	}
-	if cfg.CWorldsDir != "" && len(worldsIfaces) > 0 {
-		cf, err := g.cFilesIn(cfg.CWorldsDir, worldsIfaces)
 		if err != nil {
 			return nil, err
 		}

@@ -57,17 +57,6 @@ func (g *gen) cFiles(ifaces []*wit.Interface) ([]File, error) {
 		{Path: dir + "/" + cCommon + ".h", Data: []byte(cCommonH)},
 		{Path: dir + "/" + cCommon + ".c", Data: []byte(cCommonC)},
 	}
-	more, err := g.cFilesIn(dir, ifaces)
-	if err != nil {
-		return nil, err
-	}
-	return append(files, more...), nil
-}
-
-// cFilesIn returns the C bindings of ifaces in dir, without the shared
-// files: a header and a source per interface.
-func (g *gen) cFilesIn(dir string, ifaces []*wit.Interface) ([]File, error) {
-	var files []File
 	for _, iface := range ifaces {
 		c := &cgen{g: g, iface: iface, prefix: g.cPrefix(iface), includes: map[string]bool{}, declared: map[string]bool{}}
 		h, src := c.generate()

@@ -139,35 +139,3 @@ func TestGenerateWorldsErrors(t *testing.T) {
 		t.Fatal("worldsConfig() has extra worlds")
 	}
 }
-
-// TestGenerateWorldsC: with CWorldsDir, the interfaces only Worlds have get
-// C bindings of their own there (no shared files, which are CDir's), and
-// CDir keeps World's alone.
-func TestGenerateWorldsC(t *testing.T) {
-	cfg := worldsConfig("wx")
-	cfg.CWorldsDir = "cx"
-	files, err := Generate(loadWorldsWIT(t), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c, cx []string
-	for _, f := range files {
-		switch dir, name, _ := strings.Cut(f.Path, "/"); dir {
-		case "c":
-			c = append(c, name)
-		case "cx":
-			cx = append(cx, name)
-			if name == "x_e.c" && !strings.Contains(string(f.Data), `__export_name__("test:x/e@0.1.0#event")`) {
-				t.Errorf("cx/x_e.c does not export test:x/e@0.1.0#event:\n%s", f.Data)
-			}
-		}
-	}
-	slices.Sort(c)
-	slices.Sort(cx)
-	if want := []string{"bindery_cabi.c", "bindery_cabi.h", "x_h.c", "x_h.h", "x_i.c", "x_i.h"}; !slices.Equal(c, want) {
-		t.Errorf("c: %v, want %v", c, want)
-	}
-	if want := []string{"x_e.c", "x_e.h", "x_j.c", "x_j.h"}; !slices.Equal(cx, want) {
-		t.Errorf("cx: %v, want %v", cx, want)
-	}
-}

@@ -76,13 +76,11 @@ var Targets = bindgen.Config{
 	GuestModule:    "github.com/bindery-run/bindery/guest-sdk/go",
 	GuestModuleDir: "guest-sdk/go",
 	World:          "worker",
-	// A Worker that defines Durable Object classes (Config.Worlds): Go
-	// code, and C bindings of their own (CWorldsDir) that a C or Zig
-	// Worker compiles only when it uses Durable Objects.
-	Worlds:     []string{"worker-with-objects"},
-	CDir:       "guest-sdk/c/generated",
-	CWorldsDir: "guest-sdk/c/generated-objects",
-	ASDir:      "guest-sdk/assemblyscript/generated",
+	// A Worker that defines Durable Object classes: Go code only for now
+	// (Config.Worlds).
+	Worlds: []string{"worker-with-objects"},
+	CDir:   "guest-sdk/c/generated",
+	ASDir:  "guest-sdk/assemblyscript/generated",
 	Targets: []bindgen.Target{
 		{Interface: "bindery:io/streams", HostDir: "abi/stream", GuestDir: "guest-sdk/go/internal/wit/stream"},
 		{Interface: "bindery:http/types", HostDir: "host/internal/httpwit", GuestDir: "guest-sdk/go/internal/wit/httpwit"},
