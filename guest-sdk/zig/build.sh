@@ -5,7 +5,7 @@
 # wit/ (guest-sdk/c/generated, translated into the module "c"), as a
 # wasm32-wasi reactor. The root is entry.zig, which exports your fetch.
 #
-# Durable Objects: the bindings of their interfaces (guest-sdk/c/generated-objects)
+# Durable Objects: the bindings of their interfaces (guest-sdk/c/generated-durable)
 # are compiled in too; a Worker imports only the functions it calls, so one
 # that does not use them is as before. A Worker that defines classes (its
 # file declares `pub const durable_objects`) also gets the object events'
@@ -31,7 +31,7 @@ set -euo pipefail
 want="0.17"
 sdk="$(cd "$(dirname "$0")" && pwd)"
 gen="$sdk/../c/generated"
-objgen="$sdk/../c/generated-objects"
+objgen="$sdk/../c/generated-durable"
 cache="${BINDERY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bindery}/zig"
 stack="${BINDERY_ZIG_STACK:-1048576}"
 

@@ -1268,7 +1268,7 @@ pub fn defineClasses(comptime classes: anytype) void {
 /// objects are the live objects, by class and id.
 var objects: std.StringHashMapUnmanaged(*Live) = .empty;
 
-/// Exports are the object events (generated-objects/durable_object.h
+/// Exports are the object events (generated-durable/durable_object.h
 /// declares them; durable_object.c exports them to the host).
 fn Exports(comptime table: []const Class) type {
     return struct {

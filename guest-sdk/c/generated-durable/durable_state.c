@@ -442,6 +442,27 @@ bool durable_state_accept_web_socket(http_types_response_outparam_t out, durable
   return true;
 }
 
+__attribute__((__import_module__("bindery:durable/state@0.1.0"), __import_name__("accept-web-socket-in-memory")))
+extern void __wasm_import_durable_state_accept_web_socket_in_memory(int32_t, int32_t);
+
+bool durable_state_accept_web_socket_in_memory(http_types_response_outparam_t out, durable_state_web_socket_t *ret, durable_types_error_t *err) {
+  struct {
+    uint8_t is_err;
+    union {
+      durable_state_web_socket_t ok;
+      durable_types_error_t err;
+    } val;
+  } ret_area;
+  _Static_assert(sizeof(ret_area) == 36 && offsetof(__typeof__(ret_area), val) == 4, "result layout");
+  __wasm_import_durable_state_accept_web_socket_in_memory((int32_t)(out), (int32_t)(uintptr_t)&ret_area);
+  if (ret_area.is_err) {
+    *err = ret_area.val.err;
+    return false;
+  }
+  *ret = ret_area.val.ok;
+  return true;
+}
+
 __attribute__((__import_module__("bindery:durable/state@0.1.0"), __import_name__("get-web-sockets")))
 extern void __wasm_import_durable_state_get_web_sockets(int32_t, int32_t, int32_t, int32_t);
 

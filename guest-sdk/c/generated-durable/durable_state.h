@@ -196,7 +196,8 @@ bool durable_state_delete(durable_state_list_string_t keys, uint32_t *ret, durab
 bool durable_state_list(durable_state_list_options_t options, durable_state_list_entry_t *ret, durable_types_error_t *err);
 
 // Deletes every key (for a SQLite-backed class, the whole database:
-// every table). The alarm stays; delete it with delete-alarm.
+// every table) and the alarm, as Cloudflare does since the
+// compatibility flag delete_all_deletes_alarm (2026-02-24).
 // On failure it returns false and sets *err.
 bool durable_state_delete_all(durable_types_error_t *err);
 
@@ -257,6 +258,14 @@ void durable_state_abort(bindery_string_t reason);
 // socket upgrade or a response was already sent.
 // On success it returns true and sets *ret; on failure it returns false and sets *err.
 bool durable_state_accept_web_socket(http_types_response_outparam_t out, durable_state_list_string_t tags, durable_state_web_socket_t *ret, durable_types_error_t *err);
+
+// Accepts the web socket as accept-web-socket does, but without
+// hibernation: the plain `accept()` of a WebSocketPair's server side.
+// The object stays in memory while the socket is open (it is not
+// evicted when idle), and the socket's events arrive as a hibernatable
+// one's; it has no tags.
+// On success it returns true and sets *ret; on failure it returns false and sets *err.
+bool durable_state_accept_web_socket_in_memory(http_types_response_outparam_t out, durable_state_web_socket_t *ret, durable_types_error_t *err);
 
 // The object's open web sockets, those tagged `tag` when given
 // (getWebSockets), in the order they were accepted.
