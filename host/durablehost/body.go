@@ -79,6 +79,13 @@ func (o *objectOut) Fail(ctx context.Context, reason string) {
 	o.finish(fmt.Errorf("the object's fetch handler failed: %s", reason))
 }
 
+// answered reports whether the head was sent or the response ended.
+func (o *objectOut) answered() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.sent || o.ended
+}
+
 // accepted records the 101 of a web socket the object accepted.
 func (o *objectOut) accepted() *httpwit.Error {
 	if e := o.setHead(101, nil); e != nil {

@@ -161,6 +161,11 @@ func (s *stub) Fetch(ctx context.Context, req httpwit.Request, body durablewit.B
 		}()
 		select {
 		case <-ev.out.head:
+			// From here the event ends on its own: its body's pipe closes
+			// when the caller's ctx ends, so a write to it fails. Cancelling
+			// the event would stop the instance mid-event (after the
+			// response, as the event returns) and reset every object on it.
+			stop()
 			return nil
 		case <-wctx.Done():
 			return wctx.Err()

@@ -87,13 +87,21 @@ func (h *Host) acceptWebSocket(ctx context.Context, st *eventState, out httpwit.
 	if _, err := sockets.CheckTags(tags); err != nil {
 		return nil, invalid("%v", err)
 	}
-	if e := o.accepted(); e != nil {
+	if o.answered() {
 		return nil, invalid("the response was sent already")
 	}
 	c.taken = true
+	// Accept answers the client (101) on its connection before the head
+	// reaches the Worker: once it does, the Worker's request may end, and
+	// net/http would write a response of its own on a connection not yet
+	// hijacked, racing Accept's.
 	ws, err := hub.Accept(c.rw, c.r, st.obj.ID().String(), tags)
 	if err != nil {
 		return nil, errorOf(err)
+	}
+	if e := o.accepted(); e != nil {
+		ws.Close(1000, "")
+		return nil, invalid("the response was sent already")
 	}
 	return &webSocket{s: ws}, nil
 }
