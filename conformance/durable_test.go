@@ -19,6 +19,7 @@ import (
 
 	"github.com/bindery-run/bindery/bindings/durable"
 	"github.com/bindery-run/bindery/bindings/durable/alarms"
+	"github.com/bindery-run/bindery/bindings/durable/objects"
 	"github.com/bindery-run/bindery/bindings/durable/storage"
 	"github.com/bindery-run/bindery/bindings/state"
 	"github.com/bindery-run/bindery/host"
@@ -92,6 +93,12 @@ var durableSteps = []durableStep{
 // namespace OBJECTS of its class Conformance, with storage, alarms and
 // ids kept in a data directory of their own.
 func durableGrant(t *testing.T) func(*host.WorkerConfig) {
+	return durableGrantWith(t, objects.Config{}, nil)
+}
+
+// durableGrantWith is durableGrant with the object manager tuned by mc;
+// the Host is stored in *hp when hp is not nil.
+func durableGrantWith(t *testing.T, mc objects.Config, hp **durablehost.Host) func(*host.WorkerConfig) {
 	return func(c *host.WorkerConfig) {
 		dir := t.TempDir()
 		st, err := state.Open(dir, state.Options{Logger: slog.New(slog.DiscardHandler)})
@@ -113,10 +120,14 @@ func durableGrant(t *testing.T) func(*host.WorkerConfig) {
 			OpenStorage: func(class string, id durable.ID) (storage.Storage, error) {
 				return storage.NewSQLite(filepath.Join(dir, "durable", class, id.String()+".sqlite"), storage.SQLiteOptions{}), nil
 			},
-			Alarms: sched,
+			Alarms:  sched,
+			Manager: mc,
 		})
 		if err != nil {
 			t.Fatal(err)
+		}
+		if hp != nil {
+			*hp = h
 		}
 		c.Bindings = append(c.Bindings, h.Bindings()...)
 	}

@@ -29,8 +29,10 @@ Workers take::
 The build generates the component's entry module, which is just::
 
     import worker
-    from bindery import serve
-    Handler = serve(worker)
+    from bindery import Env, serve, serve_objects
+    env = Env()
+    Handler = serve(worker, env)
+    Object = serve_objects(worker, env)  # its Durable Object classes (_durable.py)
 
 Everything here is imported when the component is built (componentize-py
 snapshots the interpreter after the imports), so a request never imports
