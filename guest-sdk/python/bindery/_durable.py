@@ -743,7 +743,8 @@ class DurableObjectState:
     def abort(self, reason=""):
         """Resets the object: the event fails (its caller gets an
         ``object-failed`` BindingError), open transactions roll back, and
-        the next event constructs it afresh."""
+        the next event constructs it afresh. The handler should return
+        after it (its storage calls are refused)."""
         _state.abort(_text(str(reason), "reason"))
 
     def wait_until(self, aw):
