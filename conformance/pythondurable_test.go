@@ -1,8 +1,13 @@
 package conformance_test
 
 import (
+	"context"
 	"net/http/httptest"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/coder/websocket"
 
 	"github.com/bindery-run/bindery/bindings/durable/objects"
 	"github.com/bindery-run/bindery/host/durablehost"
@@ -48,5 +53,53 @@ func TestPythonDurableNesting(t *testing.T) {
 	}
 	if st := dh.Manager().Stats(); st.Instances != 1 || st.Objects != 2 {
 		t.Errorf("manager: %d instances, %d objects; want both objects on 1 instance (else nothing nested)", st.Instances, st.Objects)
+	}
+}
+
+// TestPythonDurableAPI holds the Python SDK's Durable Objects API beyond
+// the conformance section to what docs/sdk-python.md says: storage of
+// several keys, list ranges, an explicit rollback, values the JSON of the
+// section cannot carry, what the encoding refuses, SQL cursors,
+// transactionSync, the authorizer, alarms, blockConcurrencyWhile, the
+// class of a thrown ValueError, an id of another class, and a web
+// socket's attachment and tags.
+func TestPythonDurableAPI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: building a Python Worker takes ~20 s")
+	}
+	wasm := buildOrSkip(t, "python", func() (string, error) {
+		return pythonBuilder("conformance/python/worker.py")(t, t.TempDir())
+	})
+	w, _ := newWorker(t, "python-api", wasm, durableGrant(t))
+	rec := httptest.NewRecorder()
+	w.ServeHTTP(rec, httptest.NewRequest("GET", "/do/api/api", nil))
+	if rec.Code != 200 {
+		t.Fatalf("api: status %d: %s", rec.Code, rec.Body)
+	}
+	checkJSON(t, "api", rec.Body.Bytes(), `{"many":{"a":1,"c":3},"range":["b","c"],"after":["c","d"],"deletedMany":2,
+		"rollbackReturn":"rolled","afterRollback":null,"roundTrip":[true,["x"],"00","1180591620717411303424"],
+		"cloneError":"DataCloneError","one":["x","4611686018427387904","01"],"iter":["x"],"toArray":[{"key":"x"}],
+		"oneOfMany":"sql","afterSyncRollback":1,"size":true,"refused":"refused","alarmSet":true,"alarmDeleted":true,
+		"block":"done","loaded":true,"thrown":["RangeError","out of range",true],"otherClass":"invalid-id"}`, nil)
+
+	srv := httptest.NewServer(w)
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/do/api/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	for _, x := range []struct{ send, want string }{
+		{"attach hi", "attached"},
+		{"attachment", "{'v': 'hi'} conf"},
+	} {
+		if err := c.Write(ctx, websocket.MessageText, []byte(x.send)); err != nil {
+			t.Fatal(err)
+		}
+		if _, got, err := c.Read(ctx); err != nil || string(got) != x.want {
+			t.Errorf("ws: sent %q, got %q %v, want %q", x.send, got, err, x.want)
+		}
 	}
 }

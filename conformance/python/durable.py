@@ -2,6 +2,7 @@
 # (conformance/durable_test.go): the Worker's routes under /do/ and the
 # class Conformance, written with Bindery's own Python API.
 import time
+from datetime import datetime, timedelta, timezone
 
 from bindery import BindingError, DurableObject, JsException, Response
 from bindery import structured
@@ -97,8 +98,86 @@ class Conformance(DurableObject):
             ws.send(message)
         elif message == "ping":
             ws.send(f"pong {len(self.ctx.get_web_sockets('conf'))}")
+        elif message.startswith("attach "):  # conformance/pythondurable_test.go
+            ws.serialize_attachment({"v": message[len("attach "):]})
+            ws.send("attached")
+        elif message == "attachment":
+            ws.send(repr(ws.deserialize_attachment()) + " " + ",".join(self.ctx.get_tags(ws)))
         else:
             ws.send(message)
+
+    # The rest of the API (conformance/pythondurable_test.go).
+
+    async def api(self):
+        st, sql = self.ctx.storage, self.ctx.storage.sql
+        out = {}
+        await st.delete_all()
+        await st.put({"a": 1, "b": 2, "c": 3, "d": 4})
+        out["many"] = await st.get(["a", "c", "zz"])
+        out["range"] = list(await st.list(start="b", end="d"))
+        out["after"] = list(await st.list({"startAfter": "b"}))
+        out["deletedMany"] = await st.delete(["a", "b", "zz"])
+
+        async def rolled_back(tx):
+            await tx.put("r", 1)
+            tx.rollback()
+            return "rolled"
+
+        out["rollbackReturn"] = await st.transaction(rolled_back)
+        out["afterRollback"] = await st.get("r")
+        when = datetime(2024, 1, 2, 3, 4, 5, 678000, tzinfo=timezone.utc)
+        await st.put("v", {"when": when, "tags": {"x"}, "raw": b"\x00", "big": 2**70})
+        v = await st.get("v")
+        out["roundTrip"] = [v["when"] == when, list(v["tags"]), v["raw"].hex(), str(int(v["big"]))]
+        try:
+            await st.put("bad", object())
+            out["cloneError"] = "stored"
+        except structured.DataCloneError as e:
+            out["cloneError"] = type(e).__name__
+
+        sql.exec("CREATE TABLE api (k TEXT, n INTEGER, b BLOB)")
+        st.transaction_sync(lambda: sql.exec("INSERT INTO api VALUES (?, ?, ?)", "x", 2**62, b"\x01"))
+        row = sql.exec("SELECT k, n, b FROM api").one()
+        out["one"] = [row.k, str(row.n), bytes(row.b).hex()]
+        out["iter"] = [r["k"] for r in sql.exec("SELECT k FROM api")]
+        out["toArray"] = sql.exec("SELECT k AS key FROM api").to_array()
+        try:
+            sql.exec("SELECT 1 UNION SELECT 2").one()
+            out["oneOfMany"] = "one row"
+        except BindingError as e:
+            out["oneOfMany"] = e.code
+
+        def failing():
+            sql.exec("INSERT INTO api VALUES ('y', 1, NULL)")
+            raise ValueError("no")
+
+        try:
+            st.transaction_sync(failing)
+        except ValueError:
+            pass
+        out["afterSyncRollback"] = sql.exec("SELECT count(*) AS c FROM api").one().c
+        out["size"] = sql.database_size > 0
+        try:
+            sql.exec("BEGIN")
+            out["refused"] = "BEGIN ran"
+        except BindingError as e:
+            out["refused"] = e.code
+
+        await st.set_alarm(datetime.now(timezone.utc) + timedelta(hours=1))
+        out["alarmSet"] = await st.get_alarm() is not None
+        await st.delete_alarm()
+        out["alarmDeleted"] = await st.get_alarm() is None
+
+        async def load():
+            await st.put("loaded", True)
+            return "done"
+
+        out["block"] = await self.ctx.block_concurrency_while(load)
+        out["loaded"] = await st.get("loaded")
+        return out
+
+    def fail_range(self):
+        raise ValueError("out of range")
 
     # Nesting (conformance/pythondurable_test.go): relay calls the object
     # `to`, which calls this object back while relay waits; with every
@@ -164,6 +243,17 @@ async def do_route(request, env, path):
         except JsException as e:
             return Response.json({"error": str(e)})
         return Response("noSuchMethod did not raise", status=500)
+    if op == "api":
+        out = await stub.api()
+        try:
+            await stub.fail_range()
+        except ValueError as e:
+            out["thrown"] = [e.name, e.message, isinstance(e, JsException)]
+        try:
+            ns.id_from_string("0" * 64)
+        except BindingError as e:
+            out["otherClass"] = e.code
+        return Response.json(out)
     if op.startswith("relay/"):
         return Response.json(await stub.relay(op[len("relay/"):]))
     return Response("not found", status=404)

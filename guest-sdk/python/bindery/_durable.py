@@ -484,9 +484,7 @@ class DurableObjectStorage:
         txn = DurableObjectTransaction(self, t)
         try:
             try:
-                result = closure(txn)
-                if not sync:
-                    result = _complete(result)
+                result = closure() if sync else _complete(closure(txn))
             except BaseException:
                 if not txn._done:
                     txn._done = True
@@ -510,7 +508,10 @@ class DurableObjectStorage:
         return self._txn(closure, False)
 
     def transaction_sync(self, closure):
-        """As transaction, for a plain function, without await."""
+        """Runs closure() (a plain function, as Cloudflare's
+        transactionSync: its SQL, sql.exec, is synchronous) in a
+        transaction, without await: committed when it returns, rolled back
+        when it raises. Returns what closure returned."""
         return self._txn(closure, True)
 
     transactionSync = transaction_sync
