@@ -103,3 +103,38 @@ func TestPythonDurableAPI(t *testing.T) {
 		}
 	}
 }
+
+// TestPythonDurableEvict: an object idle past the manager's IdleTimeout is
+// evicted (the SDK drops its instance) and made afresh by its next event,
+// its storage kept.
+func TestPythonDurableEvict(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: building a Python Worker takes ~20 s")
+	}
+	wasm := buildOrSkip(t, "python", func() (string, error) {
+		return pythonBuilder("conformance/python/worker.py")(t, t.TempDir())
+	})
+	var dh *durablehost.Host
+	w, _ := newWorker(t, "python-evict", wasm, durableGrantWith(t, objects.Config{IdleTimeout: 100 * time.Millisecond}, &dh))
+	do := func(method, path, want string) {
+		t.Helper()
+		rec := httptest.NewRecorder()
+		w.ServeHTTP(rec, httptest.NewRequest(method, path, nil))
+		var match map[string]string
+		if strings.HasSuffix(path, "/fetch") {
+			match = map[string]string{"id": `^[0-9a-f]{64}$`}
+		}
+		checkJSON(t, method+" "+path, rec.Body.Bytes(), want, match)
+	}
+	do("POST", "/do/e/fetch", `{"name":"e","method":"POST","body":"","fetches":1}`)
+	do("POST", "/do/e/incr", `1`)
+	do("POST", "/do/e/fetch", `{"name":"e","method":"POST","body":"","fetches":2}`)
+	for deadline := time.Now().Add(10 * time.Second); dh.Manager().Stats().Objects != 0; {
+		if time.Now().After(deadline) {
+			t.Fatalf("the object was not evicted: %+v", dh.Manager().Stats())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	do("POST", "/do/e/fetch", `{"name":"e","method":"POST","body":"","fetches":1}`)
+	do("POST", "/do/e/incr", `2`)
+}
