@@ -61,8 +61,9 @@ func TestPythonDurableNesting(t *testing.T) {
 // several keys, list ranges, an explicit rollback, values the JSON of the
 // section cannot carry, what the encoding refuses, SQL cursors,
 // transactionSync, the authorizer, alarms, blockConcurrencyWhile, the
-// class of a thrown ValueError, an id of another class, and a web
-// socket's attachment and tags.
+// class of a thrown ValueError, an id of another class, a web socket's
+// attachment and tags, and a web socket accepted without hibernation
+// whose messages go to an event listener.
 func TestPythonDurableAPI(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: building a Python Worker takes ~20 s")
@@ -91,17 +92,25 @@ func TestPythonDurableAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.CloseNow()
-	for _, x := range []struct{ send, want string }{
-		{"attach hi", "attached"},
-		{"attachment", "{'v': 'hi'} conf"},
-	} {
-		if err := c.Write(ctx, websocket.MessageText, []byte(x.send)); err != nil {
+	exchange := func(c *websocket.Conn, send, want string) {
+		t.Helper()
+		if err := c.Write(ctx, websocket.MessageText, []byte(send)); err != nil {
 			t.Fatal(err)
 		}
-		if _, got, err := c.Read(ctx); err != nil || string(got) != x.want {
-			t.Errorf("ws: sent %q, got %q %v, want %q", x.send, got, err, x.want)
+		if _, got, err := c.Read(ctx); err != nil || string(got) != want {
+			t.Errorf("ws: sent %q, got %q %v, want %q", send, got, err, want)
 		}
 	}
+	exchange(c, "attach hi", "attached")
+	exchange(c, "attachment", "{'v': 'hi'} conf")
+	// Without hibernation: accept() and a listener.
+	m, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/do/api/wsmem", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.CloseNow()
+	exchange(m, "x", "mem: x")
+	exchange(m, "y", "mem: y")
 }
 
 // TestPythonDurableEvict: an object idle past the manager's IdleTimeout is

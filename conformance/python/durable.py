@@ -4,7 +4,7 @@
 import time
 from datetime import datetime, timedelta, timezone
 
-from bindery import BindingError, DurableObject, JsException, Response
+from bindery import BindingError, DurableObject, JsException, Response, WebSocketPair
 from bindery import structured
 
 
@@ -17,6 +17,12 @@ class Conformance(DurableObject):
         self.fetches = 0
 
     async def fetch(self, request):
+        if request.headers.get("upgrade") == "websocket" and request.url.endswith("/wsmem"):
+            # Without hibernation (conformance/pythondurable_test.go).
+            client, server = WebSocketPair.new()
+            server.accept()
+            server.add_event_listener("message", lambda event: server.send("mem: " + event.data))
+            return Response(status=101, web_socket=client)
         if request.headers.get("upgrade") == "websocket":
             ws = self.ctx.accept_web_socket(tags=["conf"])
             return Response(status=101, web_socket=ws)
@@ -221,7 +227,7 @@ async def do_route(request, env, path):
                               "parsed": ns.id_from_string(str(named)) == named, "invalid": invalid})
     name, _, op = path[len("/do/"):].partition("/")
     stub = ns.get_by_name(name)
-    if op in ("fetch", "ws"):
+    if op in ("fetch", "ws", "wsmem"):
         return await stub.fetch(request)
     if op == "rpc":
         echo = await stub.echo({"s": "héllo", "n": 1.5, "i": -7, "t": True, "z": None, "l": [1, 2, 3],

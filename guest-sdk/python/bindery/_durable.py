@@ -567,6 +567,7 @@ class WebSocket:
     def __init__(self, h, key):
         self._h = h
         self._key = key
+        self._listeners = {}
 
     def _handle(self):
         if self._h is None:
@@ -601,7 +602,31 @@ class WebSocket:
     deserializeAttachment = deserialize_attachment
 
     def accept(self):
-        raise BindingError("invalid-argument", "a Durable Object accepts a web socket with ctx.accept_web_socket (hibernation); accept() is not supported")
+        """Accepts the server end of a WebSocketPair without hibernation
+        (in the object's fetch handler): the object stays in memory while
+        the socket is open. Its events go to the listeners added with
+        add_event_listener, else to the class's web_socket_message,
+        web_socket_close and web_socket_error."""
+        _accept(None, self, _state.accept_web_socket_in_memory)
+
+    def add_event_listener(self, type, listener):
+        """Calls listener(event) (plain or async) for each "message"
+        (``event.data``: str or bytes), "close" (``code``, ``reason``,
+        ``wasClean``) or "error" (``error``, ``message``) of the socket,
+        while the object stays in memory (a socket accepted with accept()
+        keeps it there)."""
+        if type not in ("message", "close", "error"):
+            raise TypeError(f"unknown web socket event {type!r} (message, close or error)")
+        self._listeners.setdefault(type, []).append(listener)
+
+    addEventListener = add_event_listener
+
+    def _dispatch(self, type, event):
+        """Calls the listeners of type with event; False when there are none."""
+        listeners = self._listeners.get(type)
+        for f in listeners or ():
+            _complete(f(event))
+        return bool(listeners)
 
     def __repr__(self):
         return f"<WebSocket {self._key}>"
@@ -660,21 +685,8 @@ class DurableObjectState:
         ``ws`` is the server end of a WebSocketPair (Cloudflare's shape), or
         None; tags (at most 10) select it in get_web_sockets. Returns the
         WebSocket; the fetch handler then returns a 101 Response (or None)."""
-        ev = _events[-1] if _events else None
-        if ev is None or ev.state is not self or ev.out is None:
-            raise BindingError("invalid-argument", "acceptWebSocket must be called in the object's fetch handler")
-        if ev.accepted:
-            raise BindingError("invalid-argument", "the request's web socket was already accepted")
         tags = [_text(t, "tag") for t in (tags or [])]
-        h = _call(_state.accept_web_socket, ev.out, tags)
-        ev.accepted = True
-        key = h.key()
-        if ws is None:
-            ws = WebSocket(h, key)
-        else:
-            ws._h, ws._key = h, key
-        self._sockets[key] = ws
-        return ws
+        return _accept(self, ws, lambda out: _state.accept_web_socket(out, tags))
 
     acceptWebSocket = accept_web_socket
 
@@ -753,6 +765,26 @@ class DurableObjectState:
         _complete(aw)
 
     waitUntil = wait_until
+
+
+def _accept(state, ws, accept):
+    """Accepts the running fetch event's web socket with accept(out), as
+    state's (None: the running event's object), into ws (None: a new
+    WebSocket)."""
+    ev = _events[-1] if _events else None
+    if ev is None or ev.out is None or (state is not None and ev.state is not state):
+        raise BindingError("invalid-argument", "a web socket is accepted in the object's fetch handler")
+    if ev.accepted:
+        raise BindingError("invalid-argument", "the request's web socket was already accepted")
+    h = _call(accept, ev.out)
+    ev.accepted = True
+    key = h.key()
+    if ws is None:
+        ws = WebSocket(h, key)
+    else:
+        ws._h, ws._key = h, key
+    ev.state._sockets[key] = ws
+    return ws
 
 
 class WebSocketRequestResponsePair:
@@ -941,15 +973,19 @@ def serve_objects(module, env):
 
         def web_socket_message(self, info, h, message):
             def run(obj, ws):
+                m = message.value if isinstance(message, _types.Message_Text) else ArrayBuffer(message.value)
+                if ws._dispatch("message", JsObject(type="message", data=m)):
+                    return
                 f = _method(obj, "webSocketMessage", "web_socket_message")
                 if f is None:
                     raise TypeError(f"the Durable Object class {info.class_name} has no webSocketMessage method")
-                m = message.value if isinstance(message, _types.Message_Text) else ArrayBuffer(message.value)
                 _complete(f(ws, m))
             socket_event(info, h, run)
 
         def web_socket_close(self, info, h, code, reason, was_clean):
             def run(obj, ws):
+                if ws._dispatch("close", JsObject(type="close", code=code, reason=reason, wasClean=was_clean)):
+                    return
                 f = _method(obj, "webSocketClose", "web_socket_close")
                 if f is not None:
                     _complete(f(ws, code, reason, was_clean))
@@ -957,9 +993,12 @@ def serve_objects(module, env):
 
         def web_socket_error(self, info, h, reason):
             def run(obj, ws):
+                error = JsException("Error", reason)
+                if ws._dispatch("error", JsObject(type="error", error=error, message=reason)):
+                    return
                 f = _method(obj, "webSocketError", "web_socket_error")
                 if f is not None:
-                    _complete(f(ws, JsException("Error", reason)))
+                    _complete(f(ws, error))
             socket_event(info, h, run, closed=True)
 
         def evict(self, info):
