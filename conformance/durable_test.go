@@ -19,6 +19,7 @@ import (
 
 	"github.com/bindery-run/bindery/bindings/durable"
 	"github.com/bindery-run/bindery/bindings/durable/alarms"
+	"github.com/bindery-run/bindery/bindings/durable/objects"
 	"github.com/bindery-run/bindery/bindings/durable/storage"
 	"github.com/bindery-run/bindery/bindings/state"
 	"github.com/bindery-run/bindery/host"
@@ -92,12 +93,18 @@ var durableSteps = []durableStep{
 // namespace OBJECTS of its class Conformance, with storage, alarms and
 // ids kept in a data directory of their own.
 func durableGrant(t *testing.T) func(*host.WorkerConfig) {
-	return durableGrantOf(t, "OBJECTS", "Conformance")
+	return durableGrantWith(t, "OBJECTS", "Conformance", objects.Config{}, nil)
 }
 
 // durableGrantOf grants the namespace binding of the Worker's own
 // SQLite-backed class.
 func durableGrantOf(t *testing.T, binding, class string) func(*host.WorkerConfig) {
+	return durableGrantWith(t, binding, class, objects.Config{}, nil)
+}
+
+// durableGrantWith is durableGrantOf with the object manager tuned by
+// mc; the Host is stored in *hp when hp is not nil.
+func durableGrantWith(t *testing.T, binding, class string, mc objects.Config, hp **durablehost.Host) func(*host.WorkerConfig) {
 	return func(c *host.WorkerConfig) {
 		dir := t.TempDir()
 		st, err := state.Open(dir, state.Options{Logger: slog.New(slog.DiscardHandler)})
@@ -119,10 +126,14 @@ func durableGrantOf(t *testing.T, binding, class string) func(*host.WorkerConfig
 			OpenStorage: func(class string, id durable.ID) (storage.Storage, error) {
 				return storage.NewSQLite(filepath.Join(dir, "durable", class, id.String()+".sqlite"), storage.SQLiteOptions{}), nil
 			},
-			Alarms: sched,
+			Alarms:  sched,
+			Manager: mc,
 		})
 		if err != nil {
 			t.Fatal(err)
+		}
+		if hp != nil {
+			*hp = h
 		}
 		c.Bindings = append(c.Bindings, h.Bindings()...)
 	}
