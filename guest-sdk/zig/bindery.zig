@@ -76,6 +76,11 @@ pub const buffer_size = 64 * 1024;
 /// read_size is the most one read asks the host for.
 pub const read_size = 64 * 1024;
 
+/// structured is the structured-value encoding that Durable Objects'
+/// storage values, RPC arguments and results, socket attachments and
+/// thrown values use (structured.zig: `Value`, `encode`, `decode`).
+pub const structured = @import("structured.zig");
+
 // ---- errors ----------------------------------------------------------------
 
 /// Error is every failure a Bindery call can return; lastError() has the

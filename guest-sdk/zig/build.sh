@@ -8,6 +8,8 @@
 #   guest-sdk/zig/build.sh -o worker.wasm main.zig [zig flags, e.g. -O ReleaseFast]
 #   guest-sdk/zig/build.sh --probe      # exit 0 and print zig's path if it works, else say why (exit 3;
 #                                       # exit 1 when zig works but the SDK does not compile)
+#   guest-sdk/zig/build.sh --test       # run the SDK's native unit tests (zig test structured_test.zig,
+#                                       # from the repository root, where the shared test vectors are)
 #
 # Needs Zig 0.17 (guest-sdk/zig/install-toolchain.sh installs it). It uses
 # $ZIG if set, else `zig` on PATH if it is 0.17, else the one
@@ -90,6 +92,13 @@ if [[ "${1:-}" == "--probe" ]]; then
   fi
   echo "$zig"
   exit 0
+fi
+
+if [[ "${1:-}" == "--test" ]]; then
+  # The parts of the SDK that need no host (structured.zig) run natively.
+  cd "$sdk/../.."
+  "$zig" test "$sdk/structured_test.zig"
+  exit
 fi
 
 out=""
