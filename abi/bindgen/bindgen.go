@@ -74,10 +74,10 @@ type Config struct {
 	// Worlds are more worlds a target interface may come from, each a
 	// superset of World that some guests implement instead (e.g.
 	// "worker-with-objects", a Worker that also exports object events).
-	// Their interfaces get Go host and guest code only: CDir and ASDir
-	// hold the bindings of World's interfaces, which every C and
-	// AssemblyScript guest compiles, and an export there would have to be
-	// implemented by every guest.
+	// Their interfaces get Go host and guest code, and AssemblyScript code
+	// in ASWorldsDir: CDir and ASDir hold the bindings of World's
+	// interfaces, which every C and AssemblyScript guest compiles, and an
+	// export there would have to be implemented by every guest.
 	Worlds []string
 	// CDir is the directory of the C guest bindings of every target
 	// interface of World, relative to the repository root; "" = none (see
@@ -87,6 +87,12 @@ type Config struct {
 	// target interface of World, relative to the repository root; "" =
 	// none (see as.go).
 	ASDir string
+	// ASWorldsDir is the directory of the AssemblyScript guest bindings of
+	// the target interfaces of Worlds that World lacks (the Durable
+	// Objects interfaces), relative to the repository root; "" = none.
+	// Only a guest of those worlds compiles them; they use ASDir's files
+	// for World's interfaces and cabi.ts. Needs ASDir.
+	ASWorldsDir string
 }
 
 // File is one generated file.
@@ -170,7 +176,7 @@ func Generate(res *wit.Resolve, cfg Config) ([]File, error) {
 		ifaces = append(ifaces, i)
 	}
 	sort.Slice(ifaces, func(a, b int) bool { return ifaceID(ifaces[a]) < ifaceID(ifaces[b]) })
-	var mainIfaces []*wit.Interface
+	var mainIfaces, worldsIfaces []*wit.Interface
 	for _, iface := range ifaces {
 		t := g.byIface[iface]
 		if !g.imported[iface] && !g.exported[iface] {
@@ -178,6 +184,8 @@ func Generate(res *wit.Resolve, cfg Config) ([]File, error) {
 		}
 		if inMain[iface] {
 			mainIfaces = append(mainIfaces, iface)
+		} else {
+			worldsIfaces = append(worldsIfaces, iface)
 		}
 		if t.HostDir != "" {
 			f, err := g.hostFile(iface, t)
@@ -202,7 +210,17 @@ func Generate(res *wit.Resolve, cfg Config) ([]File, error) {
 		files = append(files, cf...)
 	}
 	if cfg.ASDir != "" {
-		af, err := g.asFiles(mainIfaces)
+		af, err := g.asFiles(mainIfaces, nil)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, af...)
+	}
+	if cfg.ASWorldsDir != "" {
+		if cfg.ASDir == "" {
+			return nil, fmt.Errorf("bindgen: ASWorldsDir %s needs ASDir", cfg.ASWorldsDir)
+		}
+		af, err := g.asFiles(worldsIfaces, mainIfaces)
 		if err != nil {
 			return nil, err
 		}
