@@ -309,8 +309,11 @@ function jsonOf(v: SV): string {
     case Kind.Bool:
       return v.asBool() ? "true" : "false";
     case Kind.Number:
-    case Kind.Date:
-      return v.asNumber().toString();
+    case Kind.Date: {
+      const n = v.asNumber();
+      // JSON's integers without AssemblyScript's ".0".
+      return Math.trunc(n) == n && Math.abs(n) < 9007199254740992 ? (<i64>n).toString() : n.toString();
+    }
     case Kind.String:
       return quote(v.asString());
     case Kind.Bytes:
