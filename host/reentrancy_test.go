@@ -22,6 +22,7 @@ import (
 	"github.com/bindery-run/bindery/bindings/r2"
 	"github.com/bindery-run/bindery/bindings/vars"
 	"github.com/bindery-run/bindery/host"
+	"github.com/bindery-run/bindery/host/durablehost"
 	"github.com/bindery-run/bindery/internal/jsbuild/jstest"
 	"github.com/bindery-run/bindery/internal/testutil"
 	"github.com/tetratelabs/wazero"
@@ -216,8 +217,10 @@ func testReentrant(t *testing.T, wasm []byte, init *host.InitConfig, blocker str
 	ctx := context.Background()
 	cacheDir, _ := os.UserCacheDir()
 	rt, err := host.NewRuntime(ctx, host.RuntimeConfig{
-		CacheDir:   filepath.Join(cacheDir, "bindery-test", "wazero"),
-		Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT(), cache.WIT(), d1.WIT()},
+		CacheDir: filepath.Join(cacheDir, "bindery-test", "wazero"),
+		// The durable interfaces too: a conformance Worker with Durable
+		// Objects imports them (refused here: no namespace is granted).
+		Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT(), cache.WIT(), d1.WIT(), durablehost.ClientWIT(), durablehost.StateWIT()},
 	})
 	if err != nil {
 		t.Fatal(err)
