@@ -1,11 +1,13 @@
 package conformance_test
 
 import (
+	"context"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"maps"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/bindery-run/bindery/host"
 	"github.com/bindery-run/bindery/internal/testutil"
+	"github.com/tetratelabs/wazero"
 )
 
 // The AssemblyScript Worker (conformance/assemblyscript) builds with
@@ -131,6 +134,8 @@ func TestAssemblyScriptStructured(t *testing.T) {
 	wasm := buildOrSkip(t, "assemblyscript", func() (string, error) {
 		return buildAssemblyScriptFile(t, "guest-sdk/assemblyscript/test/structured_worker.ts", t.TempDir())
 	})
+	// A Worker that does not import durable.ts stays in world worker.
+	checkNoDurable(t, wasm)
 	w, _ := newWorker(t, "assemblyscript-structured", wasm)
 	body, err := hex.DecodeString(everything)
 	if err != nil {
@@ -144,6 +149,34 @@ func TestAssemblyScriptStructured(t *testing.T) {
 		w.ServeHTTP(rec, httptest.NewRequest("POST", "/structured", strings.NewReader(tt.body)))
 		if rec.Code != 200 || rec.Body.String() != tt.want {
 			t.Errorf("%s: %d %s, want %s", tt.name, rec.Code, show(rec.Body.Bytes()), tt.want)
+		}
+	}
+}
+
+// checkNoDurable fails unless the module at path neither imports nor
+// exports a bindery:durable interface (world worker, not
+// worker-with-objects).
+func checkNoDurable(t *testing.T, path string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	rt := wazero.NewRuntime(ctx)
+	defer rt.Close(ctx)
+	cm, err := rt.CompileModule(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range cm.ImportedFunctions() {
+		if mod, name, _ := f.Import(); strings.HasPrefix(mod, "bindery:durable/") {
+			t.Errorf("the Worker imports %s %s", mod, name)
+		}
+	}
+	for name := range cm.ExportedFunctions() {
+		if strings.Contains(name, "bindery:durable/") {
+			t.Errorf("the Worker exports %s", name)
 		}
 	}
 }

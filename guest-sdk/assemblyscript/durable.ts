@@ -556,6 +556,7 @@ function objectFetch(info: ObjectInfo, head: WitRequest, body: InputStream, out:
     fetches.delete(req);
   }
   if (!ev.accepted) sendResponse(res, out);
+  else if (res.stream != null) res.stream!.close(); // the host answered 101
   req.body.close();
   out.drop();
 }
