@@ -180,3 +180,25 @@ func checkNoDurable(t *testing.T, path string) {
 		}
 	}
 }
+
+// TestAssemblyScriptDurableNested calls objects a → b → a → b with RPC:
+// the second call to a runs while a's first event waits in its host call,
+// nested on its instance (the SDK declares reentrant), and each level's
+// result crosses back through its own return area. Then a's fetch count
+// shows that it is still the same object in memory.
+func TestAssemblyScriptDurableNested(t *testing.T) {
+	wasm := buildOrSkip(t, "assemblyscript", func() (string, error) { return buildAssemblyScript(t, t.TempDir()) })
+	w, _ := newWorker(t, "assemblyscript-nested", wasm, durableGrant(t))
+	for i, s := range []durableStep{
+		{"nest", "GET", "/do/a/nest", "", `["a","a-peer","a","a-peer"]`, nil},
+		{"nest again", "GET", "/do/a/nest", "", `["a","a-peer","a","a-peer"]`, nil},
+		{"fetch a", "POST", "/do/a/fetch", "x", `{"name":"a","method":"POST","body":"x","fetches":1}`, map[string]string{"id": `^[0-9a-f]{64}$`}},
+	} {
+		rec := httptest.NewRecorder()
+		w.ServeHTTP(rec, httptest.NewRequest(s.method, s.path, strings.NewReader(s.body)))
+		if rec.Code != 200 {
+			t.Fatalf("%d %s: %d %s", i, s.name, rec.Code, show(rec.Body.Bytes()))
+		}
+		checkJSON(t, s.name, rec.Body.Bytes(), s.want, s.match)
+	}
+}

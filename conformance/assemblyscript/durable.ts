@@ -53,7 +53,27 @@ class Conformance extends DurableObject {
     if (method == "boom" && args.length == 1) return rpcError("TypeError", "boom: " + args[0].asString());
     if (method == "setAlarm") return this.setAlarm();
     if (method == "alarmed") return this.alarmed();
+    if (method == "nest" && args.length == 3) return this.nest(<i32>args[0].asNumber(), args[1].asString(), args[2].asString());
     return super.call(method, args);
+  }
+
+  /**
+   * nest calls nest(depth - 1) on object b (odd depth) or a (even), so
+   * that a → b → a → b: the third call reaches a while its first event
+   * waits, nested on its instance (TestAssemblyScriptDurableNested). It
+   * returns the names of the objects on the way.
+   */
+  nest(depth: i32, a: string, b: string): Result<SV, SV> {
+    const me = this.ctx.id.name;
+    const path = SV.array([SV.string(me != null ? me : "?")]);
+    if (depth == 0) return rpcOk(path);
+    const s = namespace("OBJECTS").getByName(depth % 2 == 1 ? b : a);
+    if (s.isErr) return fail(s.error);
+    const r = s.value.call("nest", [SV.number(depth - 1), SV.string(a), SV.string(b)]);
+    s.value.close();
+    if (r.isErr) return fail(r.error);
+    for (let i = 0; i < r.value.length; i++) path.push(r.value.at(i));
+    return rpcOk(path);
   }
 
   incr(): Result<SV, SV> {
@@ -247,6 +267,9 @@ export function doRoute(req: Request, p: string): Response {
     if (sum.isErr) res = Response.text(sum.error.message, 500);
     else if (echo.isErr) res = Response.text(echo.error.message, 500);
     else res = Response.json('{"sum":' + jsonOf(sum.value) + ',"echo":' + jsonOf(echo.value) + "}");
+  } else if (op == "nest") {
+    const r = stub.call("nest", [SV.number(3), SV.string(name), SV.string(name + "-peer")]);
+    res = r.isErr ? Response.text(r.error.message, 500) : Response.json(jsonOf(r.value));
   } else if (op == "storage" || op == "txn" || op == "sql" || op == "incr" || op == "alarmed" || op == "alarm") {
     const r = stub.call(op == "alarm" ? "setAlarm" : op);
     res = r.isErr ? Response.text(r.error.message, 500) : Response.json(jsonOf(r.value));
