@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -142,4 +143,56 @@ func counter(base, method, path string) (int64, error) {
 		return 0, fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, b)
 	}
 	return v.Value, nil
+}
+
+// TestDurableCounterCaller serves two Workers with one bindery dev, as
+// examples/durable-counter/caller's config says: the first (the caller)
+// reaches the second's class through script_name. Alone, the caller is a
+// start-up error that says what to do.
+func TestDurableCounterCaller(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the CLI")
+	}
+	bin := testutil.BuildCLI(t)
+	counterWasm := testutil.BuildGoGuest(t, "examples/durable-counter")
+	callerWasm := testutil.BuildGoGuest(t, "examples/durable-counter/caller")
+	src := filepath.Join(testutil.RepoRoot(t), "examples", "durable-counter")
+	dir := t.TempDir()
+	for _, c := range []struct{ sub, config, main string }{
+		{"counter", "wrangler.toml", counterWasm},
+		{"caller", "caller/wrangler.toml", callerWasm},
+	} {
+		toml, err := os.ReadFile(filepath.Join(src, c.config))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, decl, _ := strings.Cut(string(toml), "[[durable_objects.bindings]]")
+		name, _, _ := strings.Cut(strings.TrimPrefix(string(toml)[strings.Index(string(toml), "name = "):], "name = "), "\n")
+		cfg := "name = " + name + "\nmain = " + quote(c.main) + "\n\n[[durable_objects.bindings]]" + decl
+		if err := os.MkdirAll(filepath.Join(dir, c.sub), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, c.sub, "wrangler.toml"), []byte(cfg), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Alone, the caller does not start.
+	out, err := exec.Command(bin, "dev", "--port", "0", "-c", filepath.Join(dir, "caller", "wrangler.toml")).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), `script_name "durable-counter"`) || !strings.Contains(string(out), "-c") {
+		t.Fatalf("bindery dev with the caller alone: %v\n%s", err, out)
+	}
+
+	cmd := exec.Command(bin, "dev", "--port", "0", "--log-level", "warn",
+		"-c", filepath.Join(dir, "caller", "wrangler.toml"), "-c", filepath.Join(dir, "counter", "wrangler.toml"))
+	base := startCmd(t, cmd)
+	for want := int64(1); want <= 3; want++ {
+		if v, err := counter(base, "POST", "/hit/shared"); err != nil || v != want {
+			t.Fatalf("POST /hit/shared = %d, %v; want %d", v, err, want)
+		}
+	}
+	// The counter's value is in the data directory, as the counter Worker
+	// keeps it, and bindery do finds the class through the dev server.
+	if out, err := cli(t, bin, filepath.Join(dir, "counter"), "do", "storage", "get", "Counter", "shared", "value", "--persist-to", filepath.Join(dir, "caller", ".bindery", "state")); err != nil || out != "3\n" {
+		t.Fatalf("bindery do storage get: %q, %v", out, err)
+	}
 }

@@ -217,9 +217,7 @@ func testReentrant(t *testing.T, wasm []byte, init *host.InitConfig, blocker str
 	ctx := context.Background()
 	cacheDir, _ := os.UserCacheDir()
 	rt, err := host.NewRuntime(ctx, host.RuntimeConfig{
-		CacheDir: filepath.Join(cacheDir, "bindery-test", "wazero"),
-		// The durable interfaces too: a conformance Worker with Durable
-		// Objects imports them (refused here: no namespace is granted).
+		CacheDir:   filepath.Join(cacheDir, "bindery-test", "wazero"),
 		Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT(), cache.WIT(), d1.WIT(), durablehost.ClientWIT(), durablehost.StateWIT()},
 	})
 	if err != nil {

@@ -55,6 +55,12 @@ type Config struct {
 	// Namespaces are the Worker's namespace bindings: binding name
 	// (env.COUNTER) → class name. Each class must be in Classes.
 	Namespaces map[string]string
+	// Remote are the namespace bindings of classes another Worker defines
+	// (script_name), by binding name; Peer finds that Worker's Host.
+	Remote map[string]Remote
+	// Peer returns the Host of the Worker called script, served by the
+	// same process, and false when there is none.
+	Peer func(script string) (*Host, bool)
 	// Classes are the classes the Worker's module defines, by name (what
 	// the config's migrations leave). The module must define each.
 	Classes map[string]Class
@@ -81,6 +87,12 @@ type Config struct {
 	Sockets sockets.Options
 }
 
+// Remote is a namespace binding of a class another Worker defines.
+type Remote struct {
+	Script string // the Worker (script_name)
+	Class  string // its class
+}
+
 // Host serves Durable Objects to one Worker. Make it with New, grant its
 // Bindings to the Worker (host.WorkerConfig.Bindings), and the Worker's
 // NewWorker attaches it; the Worker's Close detaches it.
@@ -94,6 +106,7 @@ type Host struct {
 	w      *host.Worker
 	ids    map[string]*durable.Namespace // by class
 	hubs   map[string]*sockets.Hub       // by class
+	pins   map[uint64]func()             // unpins of sockets accepted without hibernation, by key
 	info   *durablewit.ModuleInfo        // what the module describes, once known
 	closed bool
 }
@@ -112,7 +125,7 @@ func New(cfg Config) (*Host, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	h := &Host{cfg: cfg, log: log, clk: clock.Or(cfg.Clock), ids: map[string]*durable.Namespace{}, hubs: map[string]*sockets.Hub{}}
+	h := &Host{cfg: cfg, log: log, clk: clock.Or(cfg.Clock), ids: map[string]*durable.Namespace{}, hubs: map[string]*sockets.Hub{}, pins: map[uint64]func(){}}
 	mc := cfg.Manager
 	mc.Runner = runner{h}
 	mc.Clock = h.clk

@@ -168,6 +168,64 @@ func TestExecutionModel(t *testing.T) {
 	}
 }
 
+// TestCallerGone: a caller that goes away while its call runs (a client
+// that disconnects) does not stop the object's event, nor reset the
+// object.
+func TestCallerGone(t *testing.T) {
+	f := newFixture(t, time.Hour)
+	if code, got := f.rpc(t, "Mem", "gone", "hit"); code != 200 || got != `{"mem":1,"stored":1}` {
+		t.Fatalf("hit: %d %s", code, got)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	rec := httptest.NewRecorder()
+	f.w.ServeHTTP(rec, httptest.NewRequest("POST", "/rpc/Mem/gone/nap", nil).WithContext(ctx))
+	if rec.Code == 200 {
+		t.Fatalf("nap answered %s before its caller went away", rec.Body)
+	}
+	// The nap went on: its hit is counted, and the memory is kept.
+	waitFor(t, "the nap to finish", func() bool {
+		_, got := f.rpc(t, "Mem", "gone", "attempts") // any call: it queues behind the nap
+		return got == "0"
+	})
+	if code, got := f.rpc(t, "Mem", "gone", "hit"); code != 200 || got != `{"mem":3,"stored":3}` {
+		t.Errorf("hit after the caller of nap went away: %d %s, want mem 3 (nothing reset)", code, got)
+	}
+}
+
+// TestAlarmAndTransactions: setAlarm inside a transaction takes effect
+// on commit, not on rollback; deleteAll deletes the alarm.
+func TestAlarmAndTransactions(t *testing.T) {
+	f := newFixture(t, time.Hour)
+	code, got := f.rpc(t, "Mem", "tx", "txAlarm")
+	if want := `{"afterCommit":true,"afterDeleteAll":false,"afterRollback":false,"inside":true}`; code != 200 || got != want {
+		t.Fatalf("txAlarm: %d %s, want %s", code, got, want)
+	}
+}
+
+// TestBlockTimeout: a blockConcurrencyWhile section that outlives 30 s on
+// the host's clock ends its event and resets the object; the host goes
+// on.
+func TestBlockTimeout(t *testing.T) {
+	f := newFixture(t, time.Hour)
+	f.rpc(t, "Mem", "blk", "hit")
+	done := make(chan string, 1)
+	go func() { _, got := f.rpc(t, "Mem", "blk", "longBlock"); done <- got }()
+	waitFor(t, "the block to begin", func() bool { next, ok := f.clock.Next(); return ok && next.Sub(f.clock.Now()) == 30*time.Second })
+	f.clock.Advance(31 * time.Second)
+	select {
+	case got := <-done:
+		if !strings.Contains(got, "blockConcurrencyWhile did not finish") {
+			t.Errorf("longBlock: %s", got)
+		}
+	case <-time.After(4 * time.Second):
+		t.Fatal("the block was not ended at its bound")
+	}
+	if code, got := f.rpc(t, "Mem", "blk", "hit"); code != 200 || got != `{"mem":1,"stored":2}` {
+		t.Errorf("after the reset: %d %s", code, got)
+	}
+}
+
 // TestHibernation: an object with an open web socket is evicted when
 // idle, the host keeps the socket open, and the next message wakes the
 // object afresh.
@@ -197,6 +255,41 @@ func TestHibernation(t *testing.T) {
 	waitFor(t, "the object evicted", func() bool { return f.h.Manager().Stats().Objects == 0 })
 	say("c", "c 1") // woken afresh, on the same socket
 	say("d", "d 2")
+}
+
+// TestInMemorySocket: an object with a web socket accepted without
+// hibernation stays in memory while it is open, and may sleep once it
+// closes.
+func TestInMemorySocket(t *testing.T) {
+	f := newFixture(t, time.Minute)
+	srv := httptest.NewServer(f.w)
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/ws/mem?mem=1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	say := func(msg, want string) {
+		t.Helper()
+		if err := c.Write(ctx, websocket.MessageText, []byte(msg)); err != nil {
+			t.Fatal(err)
+		}
+		if _, got, err := c.Read(ctx); err != nil || string(got) != want {
+			t.Fatalf("sent %q: got %q %v, want %q", msg, got, err, want)
+		}
+	}
+	say("a", "a 1")
+	f.clock.Advance(10 * time.Minute)
+	time.Sleep(50 * time.Millisecond)
+	if n := f.h.Manager().Stats().Objects; n != 1 {
+		t.Fatalf("%d objects live with an in-memory socket open, want 1", n)
+	}
+	say("b", "b 2") // its memory was kept
+	c.Close(websocket.StatusNormalClosure, "bye")
+	waitFor(t, "the close delivered", func() bool { next, ok := f.clock.Next(); return ok && next.After(f.clock.Now()) })
+	f.clock.Advance(2 * time.Minute)
+	waitFor(t, "the object evicted after its socket closed", func() bool { return f.h.Manager().Stats().Objects == 0 })
 }
 
 // TestAlarmGivenUp runs an alarm whose handler always fails: the first

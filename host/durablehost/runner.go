@@ -159,7 +159,13 @@ func (in *instance) Run(ctx context.Context, obj *objects.Object, ev any) (any, 
 	if a, ok := ev.(*adminEvent); ok {
 		return nil, in.runAdmin(ctx, obj, a)
 	}
-	st := &eventState{h: in.h, obj: obj}
+	// An event, once it runs, is not ended by its caller going away (a
+	// client that disconnects): stopping it would stop the instance, and
+	// every object on it. Its own deadline (the Worker's timeout) and a
+	// blockConcurrencyWhile bound still end it.
+	ctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer cancel(nil)
+	st := &eventState{h: in.h, obj: obj, cancel: cancel}
 	if f, ok := ev.(*fetchEvent); ok {
 		st.fetch, st.client = f, f.out.client
 	}

@@ -558,7 +558,8 @@ export function list(options: ListOptions): Result<Array<Entry>, DurableError> {
 
 /**
  * Deletes every key (for a SQLite-backed class, the whole database:
- * every table). The alarm stays; delete it with delete-alarm.
+ * every table) and the alarm, as Cloudflare does since the
+ * compatibility flag delete_all_deletes_alarm (2026-02-24).
  */
 export function deleteAll(): DurableError | null {
   const _mark = mark();
@@ -729,6 +730,23 @@ export function acceptWebSocket(out: ResponseOutparam, tags: Array<string>): Res
     return Result.err<WebSocket, DurableError>(_load_durable_types_error(_ret_import_accept_web_socket + 4));
   }
   return Result.ok<WebSocket, DurableError>(new WebSocket(load<i32>(_ret_import_accept_web_socket + 4)));
+}
+
+/**
+ * Accepts the web socket as accept-web-socket does, but without
+ * hibernation: the plain `accept()` of a WebSocketPair's server side.
+ * The object stays in memory while the socket is open (it is not
+ * evicted when idle), and the socket's events arrive as a hibernatable
+ * one's; it has no tags.
+ */
+export function acceptWebSocketInMemory(out: ResponseOutparam): Result<WebSocket, DurableError> {
+  const _mark = mark();
+  _import_accept_web_socket_in_memory((out).handle, <i32>_ret_import_accept_web_socket_in_memory);
+  release(_mark);
+  if (load<u8>(_ret_import_accept_web_socket_in_memory) != 0) {
+    return Result.err<WebSocket, DurableError>(_load_durable_types_error(_ret_import_accept_web_socket_in_memory + 4));
+  }
+  return Result.ok<WebSocket, DurableError>(new WebSocket(load<i32>(_ret_import_accept_web_socket_in_memory + 4)));
 }
 
 /**
@@ -1177,6 +1195,12 @@ declare function _import_accept_web_socket(a0: i32, a1: i32, a2: i32, a3: i32): 
 
 // The return area of accept-web-socket.
 const _ret_import_accept_web_socket = memory.data(36, 4);
+
+@external("bindery:durable/state@0.1.0", "accept-web-socket-in-memory")
+declare function _import_accept_web_socket_in_memory(a0: i32, a1: i32): void;
+
+// The return area of accept-web-socket-in-memory.
+const _ret_import_accept_web_socket_in_memory = memory.data(36, 4);
 
 @external("bindery:durable/state@0.1.0", "get-web-sockets")
 declare function _import_get_web_sockets(a0: i32, a1: i32, a2: i32, a3: i32): void;

@@ -112,7 +112,13 @@ type Echo struct {
 
 // ServeHTTP accepts a web socket.
 func (e *Echo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if _, err := e.s.AcceptWebSocket(w); err != nil {
+	accept := e.s.AcceptWebSocket
+	if r.URL.Query().Get("mem") != "" {
+		accept = func(w http.ResponseWriter, _ ...string) (*durable.WebSocket, error) {
+			return e.s.AcceptWebSocketInMemory(w)
+		}
+	}
+	if _, err := accept(w); err != nil {
 		http.Error(w, err.Error(), 400)
 	}
 }
@@ -121,6 +127,53 @@ func (e *Echo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (e *Echo) WebSocketMessage(ws *durable.WebSocket, m durable.Message) error {
 	e.seen++
 	return ws.Send(fmt.Sprintf("%s %d", m.Text(), e.seen))
+}
+
+// TxAlarm sets the alarm inside transactions: one rolled back, one
+// committed.
+func (m *Mem) TxAlarm() (map[string]bool, error) {
+	st := m.s.Storage
+	if err := st.DeleteAlarm(); err != nil {
+		return nil, err
+	}
+	var inside bool
+	st.Transaction(func(tx *durable.Storage) error {
+		if err := tx.SetAlarm(time.Now().Add(time.Hour)); err != nil {
+			return err
+		}
+		_, inside, _ = tx.GetAlarm()
+		return durable.ErrRollback
+	})
+	_, afterRollback, err := st.GetAlarm()
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Transaction(func(tx *durable.Storage) error { return tx.SetAlarm(time.Now().Add(time.Hour)) }); err != nil {
+		return nil, err
+	}
+	_, afterCommit, err := st.GetAlarm()
+	if err != nil {
+		return nil, err
+	}
+	if err := st.DeleteAll(); err != nil {
+		return nil, err
+	}
+	_, afterDeleteAll, err := st.GetAlarm()
+	return map[string]bool{"inside": inside, "afterRollback": afterRollback, "afterCommit": afterCommit, "afterDeleteAll": afterDeleteAll}, err
+}
+
+// LongBlock sleeps inside blockConcurrencyWhile.
+func (m *Mem) LongBlock() error {
+	return m.s.BlockConcurrencyWhile(func() error {
+		time.Sleep(5 * time.Second)
+		return nil
+	})
+}
+
+// Nap sleeps 300 ms, then counts a hit.
+func (m *Mem) Nap() (map[string]int, error) {
+	time.Sleep(300 * time.Millisecond)
+	return m.Hit()
 }
 
 // Noop does nothing: the cost of an RPC call.
