@@ -13,6 +13,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/coder/websocket"
 
 	"github.com/bindery-run/bindery/host"
 	"github.com/bindery-run/bindery/internal/testutil"
@@ -200,5 +203,31 @@ func TestAssemblyScriptDurableNested(t *testing.T) {
 			t.Fatalf("%d %s: %d %s", i, s.name, rec.Code, show(rec.Body.Bytes()))
 		}
 		checkJSON(t, s.name, rec.Body.Bytes(), s.want, s.match)
+	}
+}
+
+// TestAssemblyScriptDurableInMemorySocket accepts a web socket without
+// hibernation (acceptWebSocketInMemory): its messages reach the same
+// object in memory (a field counts them), and it has no tags.
+func TestAssemblyScriptDurableInMemorySocket(t *testing.T) {
+	wasm := buildOrSkip(t, "assemblyscript", func() (string, error) { return buildAssemblyScript(t, t.TempDir()) })
+	w, _ := newWorker(t, "assemblyscript-ws-mem", wasm, durableGrant(t))
+	srv := httptest.NewServer(w)
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/do/mem/ws-mem", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	for _, want := range []string{"count 1 tags 0", "count 2 tags 0"} {
+		if err := c.Write(ctx, websocket.MessageText, []byte("count")); err != nil {
+			t.Fatal(err)
+		}
+		_, got, err := c.Read(ctx)
+		if err != nil || string(got) != want {
+			t.Errorf("count: got %q %v, want %q", got, err, want)
+		}
 	}
 }

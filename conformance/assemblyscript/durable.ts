@@ -21,9 +21,16 @@ import { Kind, SV } from "../../guest-sdk/assemblyscript/structured";
 /** Conformance is the class the section's requests reach. */
 class Conformance extends DurableObject {
   fetches: i32 = 0;
+  /** messages counts web socket messages while the object is in memory. */
+  messages: i32 = 0;
 
   fetch(req: Request): Response {
     const up = req.headers.get("upgrade");
+    if (up != null && up.toLowerCase() == "websocket" && req.path.endsWith("/ws-mem")) {
+      const r = this.ctx.acceptWebSocketInMemory(req);
+      if (r.isErr) return Response.text(r.error.message, 500);
+      return new Response(101);
+    }
     if (up != null && up.toLowerCase() == "websocket") {
       const r = this.ctx.acceptWebSocket(req, ["conf"]);
       if (r.isErr) return Response.text(r.error.message, 500);
@@ -197,7 +204,9 @@ class Conformance extends DurableObject {
 
   webSocketMessage(ws: DurableWebSocket, m: WebSocketMessage): SV | null {
     let e: BinderyError | null;
+    this.messages++;
     if (m.isBinary) e = ws.sendBytes(m.bytes);
+    else if (m.text == "count") e = ws.send("count " + this.messages.toString() + " tags " + ws.tags().length.toString());
     else if (m.text == "ping") e = ws.send("pong " + this.ctx.getWebSockets("conf").length.toString());
     else e = ws.send(m.text);
     return e != null ? SV.error("Error", e.message) : null;
@@ -249,7 +258,7 @@ export function doRoute(req: Request, p: string): Response {
   if (s.isErr) return Response.text(s.error.message, 500);
   const stub = s.value;
   let res: Response;
-  if (op == "fetch" || op == "ws") {
+  if (op == "fetch" || op == "ws" || op == "ws-mem") {
     const r = stub.fetch(req);
     res = r.isErr ? Response.text(r.error.message, 500) : r.value.toResponse();
   } else if (op == "rpc") {

@@ -673,11 +673,9 @@ export class DurableObjectState {
    * select the socket in getWebSockets.
    */
   acceptWebSocket(req: Request, tags: Array<string> = []): Result<DurableWebSocket, BinderyError> {
-    if (!fetches.has(req)) {
-      return Result.err<DurableWebSocket, BinderyError>(failed(ErrorCode.Invalid, "durable: acceptWebSocket needs the request of a fetch event in progress"));
-    }
-    const ev = fetches.get(req);
-    if (ev.accepted) return Result.err<DurableWebSocket, BinderyError>(failed(ErrorCode.Invalid, "durable: the web socket was accepted already"));
+    const fe = this.fetchEvent(req);
+    if (fe.isErr) return Result.err<DurableWebSocket, BinderyError>(fe.error);
+    const ev = fe.value;
     for (let i = 0; i < tags.length; i++) {
       const bad = notText("tag", tags[i]);
       if (bad != null) return Result.err<DurableWebSocket, BinderyError>(bad);
@@ -686,6 +684,31 @@ export class DurableObjectState {
     if (r.isErr) return Result.err<DurableWebSocket, BinderyError>(errorOf(r.error));
     ev.accepted = true;
     return Result.ok<DurableWebSocket, BinderyError>(this.socket(r.value));
+  }
+
+  /**
+   * acceptWebSocketInMemory accepts req's web socket as acceptWebSocket
+   * does, but without hibernation (a WebSocketPair's plain accept()): the
+   * object stays in memory while the socket is open, so what it keeps in
+   * its fields lives as long as the connection. The socket has no tags.
+   */
+  acceptWebSocketInMemory(req: Request): Result<DurableWebSocket, BinderyError> {
+    const ev = this.fetchEvent(req);
+    if (ev.isErr) return Result.err<DurableWebSocket, BinderyError>(ev.error);
+    const r = st.acceptWebSocketInMemory(ev.value.out);
+    if (r.isErr) return Result.err<DurableWebSocket, BinderyError>(errorOf(r.error));
+    ev.value.accepted = true;
+    return Result.ok<DurableWebSocket, BinderyError>(this.socket(r.value));
+  }
+
+  /** fetchEvent returns the fetch event in progress of req, whose web socket is not accepted yet. */
+  private fetchEvent(req: Request): Result<FetchEvent, BinderyError> {
+    if (!fetches.has(req)) {
+      return Result.err<FetchEvent, BinderyError>(failed(ErrorCode.Invalid, "durable: accepting a web socket needs the request of a fetch event in progress"));
+    }
+    const ev = fetches.get(req);
+    if (ev.accepted) return Result.err<FetchEvent, BinderyError>(failed(ErrorCode.Invalid, "durable: the web socket was accepted already"));
+    return Result.ok<FetchEvent, BinderyError>(ev);
   }
 
   /** getWebSockets returns the object's open web sockets, those tagged tag when given, in the order they were accepted. */
