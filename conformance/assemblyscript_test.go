@@ -231,3 +231,34 @@ func TestAssemblyScriptDurableInMemorySocket(t *testing.T) {
 		}
 	}
 }
+
+// TestAssemblyScriptDurableAPI runs the SDK's Durable Objects checks
+// inside a real guest (guest-sdk/assemblyscript/test/durable_worker.ts):
+// storage (getMultiple, deleteMultiple, list, deleteAll, a key or value
+// UTF-8 cannot carry), nested transactions, the alarm, SQL (several
+// statements, 64-bit integers, blobs, toArray, one, errors, the
+// authorizer, databaseSize), blockConcurrency, the auto-response, the
+// event timeout; and on the Worker's side a missing namespace, ids,
+// fetchURL, a missing method and a plain thrown value (RpcError), and
+// abort (ObjectFailed, then a fresh object). The answer is a JSON object:
+// for each check "" when it held.
+func TestAssemblyScriptDurableAPI(t *testing.T) {
+	wasm := buildOrSkip(t, "assemblyscript", func() (string, error) {
+		return buildAssemblyScriptFile(t, "guest-sdk/assemblyscript/test/durable_worker.ts", t.TempDir())
+	})
+	w, _ := newWorker(t, "assemblyscript-durable-api", wasm, durableGrant(t))
+	rec := httptest.NewRecorder()
+	w.ServeHTTP(rec, httptest.NewRequest("GET", "/checks", nil))
+	var got map[string]string
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); rec.Code != 200 || err != nil {
+		t.Fatalf("GET /checks: %d %s (%v)", rec.Code, show(rec.Body.Bytes()), err)
+	}
+	if len(got) < 40 {
+		t.Errorf("only %d checks ran, want 40 or more: %v", len(got), slices.Sorted(maps.Keys(got)))
+	}
+	for _, name := range slices.Sorted(maps.Keys(got)) {
+		if got[name] != "" {
+			t.Errorf("%s: %s", name, got[name])
+		}
+	}
+}

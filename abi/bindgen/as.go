@@ -15,13 +15,17 @@ import (
 // (the wasm exports, for the Worker's asc entries) and exports.js (the WIT
 // names of those exports, which guest-sdk/assemblyscript/transform.js gives
 // them: asc cannot name an export "bindery:http/handler@0.1.0#handle").
+// The interfaces of Config.Worlds that World lacks go to Config.ASWorldsDir
+// instead, with their own exports.ts and exports.js, importing cabi.ts
+// and World's files from ASDir (see asFiles).
 //
 // Types: a record is a class (fields default to zero values), a variant a
 // class with a tag and one field per payload, an enum an AS enum, a
 // resource a class holding its handle, list<u8> a Uint8Array, list<T> an
 // Array<T>, option<T> `T | null` when T is a reference and Option<T>
 // otherwise, tuple<A, B> Tuple2<A, B>. An import returning result<T, E> returns
-// Result<T, E>; result<_, E> returns `E | null` (null: success).
+// Result<T, E>; result<_, E> returns `E | null` (null: success). An export's
+// implementation returns its result the same way (see exportFunc).
 //
 // Memory and the garbage collector: values are lowered into raw memory
 // from the runtime's non-GC heap (heap.alloc: strings are encoded there as
@@ -32,7 +36,9 @@ import (
 // object, so the bytes the host reads stay put. What the host returns was
 // allocated with cabi_realloc (heap.alloc); lifting copies it into managed
 // objects and frees it. Return areas are static (memory.data): a guest is
-// single-threaded and lifting never calls the host.
+// single-threaded and lifting never calls the host, and an event the host
+// runs nested inside an import call (a reentrant Worker) is done with an
+// area before the host writes the outer call's result to it.
 
 // asgen generates the AssemblyScript bindings of one interface.
 type asgen struct {
