@@ -303,6 +303,8 @@ type ConfigFile struct {
 	// Path is the absolute path of the config file (where it would be,
 	// for an optional config that does not exist).
 	Path string
+	// Name is the Worker's name (the config's name).
+	Name string
 	// Bindings holds what each module's ParseConfig returned, by module
 	// name.
 	Bindings map[string]any

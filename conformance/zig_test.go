@@ -18,9 +18,10 @@ import (
 // finds Zig 0.17 ($ZIG, zig on PATH, or the one
 // guest-sdk/zig/install-toolchain.sh put under ~/.cache/bindery/zig) and
 // compiles the SDK over the C bindings generated from wit/; without such a
-// zig the language is skipped with build.sh's reason.
+// zig the language is skipped with build.sh's reason. It has the Durable
+// Objects section (conformance/zig/durable.zig).
 func init() {
-	languages = append(languages, language{name: "zig", build: buildZig})
+	languages = append(languages, language{name: "zig", build: buildZig, durable: true})
 }
 
 func buildZig(t *testing.T, dir string) (string, error) {

@@ -3,6 +3,7 @@ package bindgen
 import (
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -15,9 +16,10 @@ import (
 // (the wasm exports, for the Worker's asc entries) and exports.js (the WIT
 // names of those exports, which guest-sdk/assemblyscript/transform.js gives
 // them: asc cannot name an export "bindery:http/handler@0.1.0#handle").
-// The interfaces of Config.Worlds that World lacks go to Config.ASWorldsDir
-// instead, with their own exports.ts and exports.js, importing cabi.ts
-// and World's files from ASDir (see asFiles).
+// The interfaces of a world of Config.Worlds that World lacks go to its
+// directory of Config.WorldASDirs instead, with their own exports.ts and
+// exports.js, importing cabi.ts and World's files from ASDir (see
+// asFilesIn).
 //
 // Types: a record is a class (fields default to zero values), a variant a
 // class with a tag and one field per payload, an enum an AS enum, a
@@ -68,15 +70,80 @@ func (a *asgen) fail(format string, args ...any) {
 	}
 }
 
+// asWorldFiles returns the AssemblyScript bindings of the interfaces of
+// each world of Config.WorldASDirs that World lacks, in that world's
+// directory (see asFiles); mainIfaces are World's.
+func (g *gen) asWorldFiles(ifaces, mainIfaces []*wit.Interface, inWorld map[string]map[*wit.Interface]bool) ([]File, error) {
+	inMain := map[*wit.Interface]bool{}
+	for _, iface := range mainIfaces {
+		inMain[iface] = true
+	}
+	var files []File
+	for _, name := range g.cfg.Worlds {
+		dir, ok := g.cfg.WorldASDirs[name]
+		if !ok {
+			continue
+		}
+		var extra []*wit.Interface
+		for _, iface := range ifaces {
+			if inWorld[name][iface] && !inMain[iface] {
+				extra = append(extra, iface)
+			}
+		}
+		af, err := g.asFilesIn(dir, extra, mainIfaces)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, af...)
+	}
+	return files, nil
+}
+
+// checkWorldASDirs checks Config.WorldASDirs: worlds of Worlds, each its
+// own directory, other than ASDir, which must be set.
+func checkWorldASDirs(cfg Config) error {
+	if len(cfg.WorldASDirs) == 0 {
+		return nil
+	}
+	if cfg.ASDir == "" {
+		return fmt.Errorf("bindgen: WorldASDirs needs ASDir (the files there import ASDir's)")
+	}
+	names := make([]string, 0, len(cfg.WorldASDirs))
+	for name := range cfg.WorldASDirs {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	seen := map[string]string{}
+	for _, name := range names {
+		dir := cfg.WorldASDirs[name]
+		if !slices.Contains(cfg.Worlds, name) {
+			return fmt.Errorf("bindgen: WorldASDirs names world %q, which is not in Worlds", name)
+		}
+		if dir == "" || path.Clean(dir) == path.Clean(cfg.ASDir) {
+			return fmt.Errorf("bindgen: WorldASDirs[%q] = %q: want a directory other than ASDir", name, dir)
+		}
+		if other, ok := seen[path.Clean(dir)]; ok {
+			return fmt.Errorf("bindgen: WorldASDirs gives worlds %q and %q one directory %q", other, name, dir)
+		}
+		seen[path.Clean(dir)] = name
+	}
+	return nil
+}
+
 // asFiles returns the AssemblyScript bindings of every target interface
-// in ifaces. With base nil they go to Config.ASDir with the shared files;
-// otherwise to Config.ASWorldsDir, which holds the interfaces of
-// Config.Worlds and imports those of base, and cabi.ts, from ASDir.
+// in ifaces: with base nil, those of World in Config.ASDir with the shared
+// files (see asFilesIn).
 func (g *gen) asFiles(ifaces, base []*wit.Interface) ([]File, error) {
-	dir := g.cfg.ASDir
+	return g.asFilesIn(g.cfg.ASDir, ifaces, base)
+}
+
+// asFilesIn returns the AssemblyScript bindings of ifaces in dir. With
+// base nil, dir is Config.ASDir and gets the shared files; otherwise it is
+// a world's directory of Config.WorldASDirs, whose files import those of
+// base, and cabi.ts, from ASDir.
+func (g *gen) asFilesIn(dir string, ifaces, base []*wit.Interface) ([]File, error) {
 	from := map[string]string{} // a file kept in ASDir -> its import path
 	if base != nil {
-		dir = g.cfg.ASWorldsDir
 		up, err := relDir(dir, g.cfg.ASDir)
 		if err != nil {
 			return nil, err
@@ -135,7 +202,7 @@ func relDir(dir, to string) (string, error) {
 		i++
 	}
 	if i == len(d) {
-		return "", fmt.Errorf("bindgen: ASWorldsDir %s must not contain ASDir %s", dir, to)
+		return "", fmt.Errorf("bindgen: WorldASDirs: %s must not contain ASDir %s", dir, to)
 	}
 	return strings.Repeat("../", len(d)-i-1) + ".." + strings.TrimSuffix("/"+strings.Join(t[i:], "/"), "/"), nil
 }

@@ -59,6 +59,7 @@ type Store interface {
 
 // local is a Store over the data itself.
 type local struct {
+	worker  string // the Worker whose classes these are
 	classes Classes
 	db      *badger.DB
 	dir     string
@@ -72,8 +73,8 @@ type local struct {
 
 // hostLocal is the Store of a dev server's Host: writes go through the
 // object, between its events, and drop its memory.
-func hostLocal(h *durablehost.Host, classes Classes, db *badger.DB, dir string, sched *alarms.Scheduler) *local {
-	return &local{classes: classes, db: db, dir: dir, objectID: h.ObjectID, do: h.Storage,
+func hostLocal(h *durablehost.Host, worker string, classes Classes, db *badger.DB, dir string, sched *alarms.Scheduler) *local {
+	return &local{worker: worker, classes: classes, db: db, dir: dir, objectID: h.ObjectID, do: h.Storage,
 		alarms: func() (*alarms.Scheduler, error) { return sched, nil }}
 }
 
@@ -88,7 +89,7 @@ func (l *local) class(name string) (Class, error) {
 func (l *local) Classes(ctx context.Context) ([]ClassInfo, error) {
 	out := []ClassInfo{}
 	for _, name := range l.classes.Names() {
-		ids, err := objectIDs(l.db, l.dir, l.classes[name])
+		ids, err := objectIDs(l.db, l.dir, l.classes[name], l.worker)
 		if err != nil {
 			return nil, err
 		}
@@ -102,7 +103,7 @@ func (l *local) Objects(ctx context.Context, class string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	ids, err := objectIDs(l.db, l.dir, cl)
+	ids, err := objectIDs(l.db, l.dir, cl, l.worker)
 	return orEmpty(ids), err
 }
 
@@ -118,7 +119,7 @@ func (l *local) on(ctx context.Context, class, object string, write bool, fn fun
 	if cl := l.classes[class]; !write && cl.SQLite {
 		// A read of an object that has no database finds nothing, and
 		// makes none.
-		if _, err := os.Stat(filepath.Join(Dir(l.dir, cl.StorageName()), id.String()+".sqlite")); errors.Is(err, os.ErrNotExist) {
+		if _, err := os.Stat(filepath.Join(Dir(l.dir, cl.StorageName(l.worker)), id.String()+".sqlite")); errors.Is(err, os.ErrNotExist) {
 			return id, nil
 		}
 	}
@@ -183,7 +184,7 @@ func (l *local) Alarm(ctx context.Context, class, object string) (*int64, error)
 	if err != nil {
 		return nil, err
 	}
-	t, ok, err := sched.Get(ctx, cl.StorageName(), id.String())
+	t, ok, err := sched.Get(ctx, cl.StorageName(l.worker), id.String())
 	if err != nil || !ok {
 		return nil, err
 	}
@@ -204,15 +205,15 @@ func (l *local) TriggerAlarm(ctx context.Context, class, object string) error {
 	if err != nil {
 		return err
 	}
-	return sched.Set(ctx, cl.StorageName(), id.String(), time.Now())
+	return sched.Set(ctx, cl.StorageName(l.worker), id.String(), time.Now())
 }
 
 // objectIDs lists the objects of a class that have storage: the SQLite
 // files of a SQLite-backed class, the Badger prefixes of a KV-backed one.
-func objectIDs(db *badger.DB, dir string, cl Class) ([]string, error) {
+func objectIDs(db *badger.DB, dir string, cl Class, worker string) ([]string, error) {
 	var out []string
 	if cl.SQLite {
-		ents, err := os.ReadDir(Dir(dir, cl.StorageName()))
+		ents, err := os.ReadDir(Dir(dir, cl.StorageName(worker)))
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			return nil, err
 		}
@@ -223,7 +224,7 @@ func objectIDs(db *badger.DB, dir string, cl Class) ([]string, error) {
 		}
 		return out, nil
 	}
-	prefix := storage.NamespacePrefix(cl.StorageName())
+	prefix := storage.NamespacePrefix(cl.StorageName(worker))
 	err := db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
 		defer it.Close()
@@ -236,7 +237,7 @@ func objectIDs(db *badger.DB, dir string, cl Class) ([]string, error) {
 			}
 			id := string(after[:2*durable.IDSize])
 			out = append(out, id)
-			it.Seek(append(storage.ObjectPrefix(cl.StorageName(), id), 0xff))
+			it.Seek(append(storage.ObjectPrefix(cl.StorageName(worker), id), 0xff))
 		}
 		return nil
 	})

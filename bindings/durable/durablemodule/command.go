@@ -156,7 +156,7 @@ func runDo(ctx context.Context, args []string, env bindings.CommandEnv) error {
 	if dir == "" {
 		dir = filepath.Join(cfgFile.Dir(), ".bindery", "state")
 	}
-	store, closeStore, err := openStore(ctx, dir, localClasses(c))
+	store, closeStore, err := openStore(ctx, dir, cfgFile.Name, localClasses(c))
 	if err != nil {
 		return err
 	}
@@ -355,7 +355,7 @@ func localClasses(c *Config) Classes {
 
 // openStore reaches the data in dir: through a running dev server's
 // admin API, or by opening the directory when no server runs.
-func openStore(ctx context.Context, dir string, classes Classes) (Store, func(), error) {
+func openStore(ctx context.Context, dir, worker string, classes Classes) (Store, func(), error) {
 	info, err := bstate.ReadServerInfo(dir)
 	if err == nil {
 		c := NewClient(info.Admin, info.Token, nil)
@@ -374,9 +374,9 @@ func openStore(ctx context.Context, dir string, classes Classes) (Store, func(),
 	}
 	db := st.DB()
 	var sched *alarms.Scheduler
-	l := &local{classes: classes, db: db, dir: dir,
+	l := &local{worker: worker, classes: classes, db: db, dir: dir,
 		objectID: func(ctx context.Context, class, object string) (durable.ID, error) {
-			ns, err := durable.OpenNamespace(ctx, st.DurableKeys(), classes[class].StorageName())
+			ns, err := durable.OpenNamespace(ctx, st.DurableKeys(), classes[class].StorageName(worker))
 			if err != nil {
 				return durable.ID{}, err
 			}
@@ -387,9 +387,9 @@ func openStore(ctx context.Context, dir string, classes Classes) (Store, func(),
 		},
 		do: func(ctx context.Context, class string, id durable.ID, write bool, fn func(ctx context.Context, s storage.Storage) error) error {
 			cl := classes[class]
-			var s storage.Storage = storage.NewBadger(db, cl.StorageName(), id.String())
+			var s storage.Storage = storage.NewBadger(db, cl.StorageName(worker), id.String())
 			if cl.SQLite {
-				s = storage.NewSQLite(filepath.Join(Dir(dir, cl.StorageName()), id.String()+".sqlite"), storage.SQLiteOptions{})
+				s = storage.NewSQLite(filepath.Join(Dir(dir, cl.StorageName(worker)), id.String()+".sqlite"), storage.SQLiteOptions{})
 			}
 			defer s.Close()
 			return fn(ctx, s)

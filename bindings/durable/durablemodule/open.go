@@ -19,14 +19,28 @@ import (
 	"github.com/bindery-run/bindery/host/durablehost"
 )
 
-// StorageName returns the name a class's data is kept under: the name it
-// was created with, so that a class renamed by a migration keeps its ids,
-// objects and alarms where they are (docs/design.md).
-func (c Class) StorageName() string {
+// StorageName returns the name the data of the class of worker is kept
+// under: the Worker's name and the name the class was created with, so
+// that a class renamed by a migration keeps its ids, objects and alarms
+// where they are (docs/design.md), and two Workers' classes of one name
+// (served together, sharing the data directory) keep theirs apart. A
+// class transferred from another Worker keeps that Worker's data. Both
+// names are path-escaped: the name is a relative path.
+func (c Class) StorageName(worker string) string {
+	name := c.Name
 	if len(c.RenamedFrom) > 0 {
-		return c.RenamedFrom[0]
+		name = c.RenamedFrom[0]
 	}
-	return c.Name
+	if c.Transfer != nil {
+		worker, name = c.Transfer.FromScript, c.Transfer.From
+	}
+	return storageName(worker, name)
+}
+
+// storageName is the storage name of the class created as class by
+// worker.
+func storageName(worker, class string) string {
+	return url.PathEscape(worker) + "/" + url.PathEscape(class)
 }
 
 // Dir returns the directory of a SQLite-backed class's object files in the
@@ -81,7 +95,7 @@ func open(ctx context.Context, env bindings.Env) (*bindings.Opened, error) {
 		}
 	}
 	for name, cl := range classes {
-		hc.Classes[name] = durablehost.Class{SQLite: cl.SQLite, Storage: cl.StorageName()}
+		hc.Classes[name] = durablehost.Class{SQLite: cl.SQLite, Storage: cl.StorageName(env.Worker)}
 	}
 	hc.OpenStorage = func(class string, id durable.ID) (storage.Storage, error) {
 		cl := hc.Classes[class]
@@ -106,7 +120,7 @@ func open(ctx context.Context, env bindings.Env) (*bindings.Opened, error) {
 		sched.Close()
 		return nil, err
 	}
-	self := &peer{h: h, store: hostLocal(h, classes, db, dir, sched)}
+	self := &peer{h: h, store: hostLocal(h, env.Worker, classes, db, dir, sched)}
 	if env.Peers != nil {
 		env.Peers.Set("durable", env.Worker, self)
 	}
@@ -240,7 +254,7 @@ func applyDeletions(ctx context.Context, env bindings.Env, ms []Migration) error
 		for _, cl := range m.DeletedClasses {
 			sn := storageOf[cl]
 			if sn == "" {
-				sn = cl
+				sn = storageName(env.Worker, cl)
 			}
 			delete(storageOf, cl)
 			if done {
@@ -254,13 +268,16 @@ func applyDeletions(ctx context.Context, env bindings.Env, ms []Migration) error
 		for _, r := range m.RenamedClasses {
 			sn := storageOf[r.From]
 			if sn == "" {
-				sn = r.From
+				sn = storageName(env.Worker, r.From)
 			}
 			delete(storageOf, r.From)
 			storageOf[r.To] = sn
 		}
 		for _, cl := range slices.Concat(m.NewClasses, m.NewSQLiteClasses) {
-			storageOf[cl] = cl
+			storageOf[cl] = storageName(env.Worker, cl)
+		}
+		for _, t := range m.TransferredClasses {
+			storageOf[t.To] = storageName(t.FromScript, t.From)
 		}
 	}
 	if slices.Equal(tags, applied) {
