@@ -1,19 +1,25 @@
 package conformance_test
 
 import (
+	"context"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"maps"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/coder/websocket"
 
 	"github.com/bindery-run/bindery/host"
 	"github.com/bindery-run/bindery/internal/testutil"
+	"github.com/tetratelabs/wazero"
 )
 
 // The AssemblyScript Worker (conformance/assemblyscript) builds with
@@ -22,7 +28,7 @@ import (
 // npm, or when the install fails, the language is skipped with build.sh's
 // reason.
 func init() {
-	languages = append(languages, language{name: "assemblyscript", build: buildAssemblyScript})
+	languages = append(languages, language{name: "assemblyscript", build: buildAssemblyScript, durable: true})
 }
 
 func buildAssemblyScript(t *testing.T, dir string) (string, error) {
@@ -131,6 +137,8 @@ func TestAssemblyScriptStructured(t *testing.T) {
 	wasm := buildOrSkip(t, "assemblyscript", func() (string, error) {
 		return buildAssemblyScriptFile(t, "guest-sdk/assemblyscript/test/structured_worker.ts", t.TempDir())
 	})
+	// A Worker that does not import durable.ts stays in world worker.
+	checkNoDurable(t, wasm)
 	w, _ := newWorker(t, "assemblyscript-structured", wasm)
 	body, err := hex.DecodeString(everything)
 	if err != nil {
@@ -144,6 +152,113 @@ func TestAssemblyScriptStructured(t *testing.T) {
 		w.ServeHTTP(rec, httptest.NewRequest("POST", "/structured", strings.NewReader(tt.body)))
 		if rec.Code != 200 || rec.Body.String() != tt.want {
 			t.Errorf("%s: %d %s, want %s", tt.name, rec.Code, show(rec.Body.Bytes()), tt.want)
+		}
+	}
+}
+
+// checkNoDurable fails unless the module at path neither imports nor
+// exports a bindery:durable interface (world worker, not
+// worker-with-objects).
+func checkNoDurable(t *testing.T, path string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	rt := wazero.NewRuntime(ctx)
+	defer rt.Close(ctx)
+	cm, err := rt.CompileModule(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range cm.ImportedFunctions() {
+		if mod, name, _ := f.Import(); strings.HasPrefix(mod, "bindery:durable/") {
+			t.Errorf("the Worker imports %s %s", mod, name)
+		}
+	}
+	for name := range cm.ExportedFunctions() {
+		if strings.Contains(name, "bindery:durable/") {
+			t.Errorf("the Worker exports %s", name)
+		}
+	}
+}
+
+// TestAssemblyScriptDurableNested calls objects a → b → a → b with RPC:
+// the second call to a runs while a's first event waits in its host call,
+// nested on its instance (the SDK declares reentrant), and each level's
+// result crosses back through its own return area. Then a's fetch count
+// shows that it is still the same object in memory.
+func TestAssemblyScriptDurableNested(t *testing.T) {
+	wasm := buildOrSkip(t, "assemblyscript", func() (string, error) { return buildAssemblyScript(t, t.TempDir()) })
+	w, _ := newWorker(t, "assemblyscript-nested", wasm, durableGrant(t))
+	for i, s := range []durableStep{
+		{"nest", "GET", "/do/a/nest", "", `["a","a-peer","a","a-peer"]`, nil},
+		{"nest again", "GET", "/do/a/nest", "", `["a","a-peer","a","a-peer"]`, nil},
+		{"fetch a", "POST", "/do/a/fetch", "x", `{"name":"a","method":"POST","body":"x","fetches":1}`, map[string]string{"id": `^[0-9a-f]{64}$`}},
+	} {
+		rec := httptest.NewRecorder()
+		w.ServeHTTP(rec, httptest.NewRequest(s.method, s.path, strings.NewReader(s.body)))
+		if rec.Code != 200 {
+			t.Fatalf("%d %s: %d %s", i, s.name, rec.Code, show(rec.Body.Bytes()))
+		}
+		checkJSON(t, s.name, rec.Body.Bytes(), s.want, s.match)
+	}
+}
+
+// TestAssemblyScriptDurableInMemorySocket accepts a web socket without
+// hibernation (acceptWebSocketInMemory): its messages reach the same
+// object in memory (a field counts them), and it has no tags.
+func TestAssemblyScriptDurableInMemorySocket(t *testing.T) {
+	wasm := buildOrSkip(t, "assemblyscript", func() (string, error) { return buildAssemblyScript(t, t.TempDir()) })
+	w, _ := newWorker(t, "assemblyscript-ws-mem", wasm, durableGrant(t))
+	srv := httptest.NewServer(w)
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/do/mem/ws-mem", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	for _, want := range []string{"count 1 tags 0", "count 2 tags 0"} {
+		if err := c.Write(ctx, websocket.MessageText, []byte("count")); err != nil {
+			t.Fatal(err)
+		}
+		_, got, err := c.Read(ctx)
+		if err != nil || string(got) != want {
+			t.Errorf("count: got %q %v, want %q", got, err, want)
+		}
+	}
+}
+
+// TestAssemblyScriptDurableAPI runs the SDK's Durable Objects checks
+// inside a real guest (guest-sdk/assemblyscript/test/durable_worker.ts):
+// storage (getMultiple, deleteMultiple, list, deleteAll, a key or value
+// UTF-8 cannot carry), nested transactions, the alarm, SQL (several
+// statements, 64-bit integers, blobs, toArray, one, errors, the
+// authorizer, databaseSize), blockConcurrency, the auto-response, the
+// event timeout; and on the Worker's side a missing namespace, ids,
+// fetchURL, a missing method and a plain thrown value (RpcError), and
+// abort (ObjectFailed, then a fresh object). The answer is a JSON object:
+// for each check "" when it held.
+func TestAssemblyScriptDurableAPI(t *testing.T) {
+	wasm := buildOrSkip(t, "assemblyscript", func() (string, error) {
+		return buildAssemblyScriptFile(t, "guest-sdk/assemblyscript/test/durable_worker.ts", t.TempDir())
+	})
+	w, _ := newWorker(t, "assemblyscript-durable-api", wasm, durableGrant(t))
+	rec := httptest.NewRecorder()
+	w.ServeHTTP(rec, httptest.NewRequest("GET", "/checks", nil))
+	var got map[string]string
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); rec.Code != 200 || err != nil {
+		t.Fatalf("GET /checks: %d %s (%v)", rec.Code, show(rec.Body.Bytes()), err)
+	}
+	if len(got) < 40 {
+		t.Errorf("only %d checks ran, want 40 or more: %v", len(got), slices.Sorted(maps.Keys(got)))
+	}
+	for _, name := range slices.Sorted(maps.Keys(got)) {
+		if got[name] != "" {
+			t.Errorf("%s: %s", name, got[name])
 		}
 	}
 }

@@ -98,13 +98,13 @@ func durableGrant(t *testing.T) func(*host.WorkerConfig) {
 
 // durableGrantOf grants the namespace binding of the Worker's own
 // SQLite-backed class.
-func durableGrantOf(t *testing.T, binding, class string) func(*host.WorkerConfig) {
+func durableGrantOf(t testing.TB, binding, class string) func(*host.WorkerConfig) {
 	return durableGrantWith(t, binding, class, objects.Config{}, nil)
 }
 
 // durableGrantWith is durableGrantOf with the object manager tuned by
 // mc; the Host is stored in *hp when hp is not nil.
-func durableGrantWith(t *testing.T, binding, class string, mc objects.Config, hp **durablehost.Host) func(*host.WorkerConfig) {
+func durableGrantWith(t testing.TB, binding, class string, mc objects.Config, hp **durablehost.Host) func(*host.WorkerConfig) {
 	return func(c *host.WorkerConfig) {
 		dir := t.TempDir()
 		st, err := state.Open(dir, state.Options{Logger: slog.New(slog.DiscardHandler)})

@@ -227,7 +227,7 @@ func TestConformance(t *testing.T) {
 // buildOrSkip runs build for lang and returns the .wasm path. A missing
 // toolchain skips the test with the reason, or fails it when lang is
 // required (BINDERY_CONFORMANCE_REQUIRE); any other error fails it.
-func buildOrSkip(t *testing.T, lang string, build func() (string, error)) string {
+func buildOrSkip(t testing.TB, lang string, build func() (string, error)) string {
 	t.Helper()
 	wasm, err := build()
 	if se := (*skipError)(nil); errors.As(err, &se) {
@@ -451,7 +451,7 @@ func show(b []byte) string {
 
 // newWorker serves wasmPath with KV STORE, R2 FILES, GREETING and
 // API_TOKEN over a fresh data directory, as bindery dev would.
-func newWorker(t *testing.T, name, mainPath string, mutate ...func(*host.WorkerConfig)) (*host.Worker, *state.State) {
+func newWorker(t testing.TB, name, mainPath string, mutate ...func(*host.WorkerConfig)) (*host.Worker, *state.State) {
 	t.Helper()
 	wasm, init, mapText := loadMain(t, mainPath)
 	cache, _ := os.UserCacheDir()
@@ -463,7 +463,7 @@ func newWorker(t *testing.T, name, mainPath string, mutate ...func(*host.WorkerC
 // loadMain reads a Worker's main as bindery dev does: a .wasm as it is, a
 // JavaScript main built by internal/jsbuild (the engine and the
 // pre-initialisation that evaluates the bundle).
-func loadMain(t *testing.T, mainPath string) ([]byte, *host.InitConfig, func(string) string) {
+func loadMain(t testing.TB, mainPath string) ([]byte, *host.InitConfig, func(string) string) {
 	t.Helper()
 	if jsbuild.IsJS(mainPath) {
 		w := jstest.Build(t, mainPath)
@@ -479,7 +479,7 @@ func loadMain(t *testing.T, mainPath string) ([]byte, *host.InitConfig, func(str
 // newWorkerIn is newWorker with the compilation cache in cacheDir ("" for
 // none); it also returns how long NewWorker took. mutate changes the
 // Worker's config before it is made.
-func newWorkerIn(t *testing.T, name string, wasm []byte, cacheDir string, mutate ...func(*host.WorkerConfig)) (*host.Worker, *state.State, time.Duration) {
+func newWorkerIn(t testing.TB, name string, wasm []byte, cacheDir string, mutate ...func(*host.WorkerConfig)) (*host.Worker, *state.State, time.Duration) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := state.Open(t.TempDir(), state.Options{Logger: slog.New(slog.DiscardHandler)})
@@ -548,7 +548,7 @@ func logTo(t *testing.T, logs *testutil.SyncBuffer) func(*host.WorkerConfig) {
 }
 
 // testWriter sends the host's log to t.Log.
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Helper()

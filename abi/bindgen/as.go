@@ -2,6 +2,8 @@ package bindgen
 
 import (
 	"fmt"
+	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -14,13 +16,18 @@ import (
 // (the wasm exports, for the Worker's asc entries) and exports.js (the WIT
 // names of those exports, which guest-sdk/assemblyscript/transform.js gives
 // them: asc cannot name an export "bindery:http/handler@0.1.0#handle").
+// The interfaces of a world of Config.Worlds that World lacks go to its
+// directory of Config.WorldASDirs instead, with their own exports.ts and
+// exports.js, importing cabi.ts and World's files from ASDir (see
+// asFilesIn).
 //
 // Types: a record is a class (fields default to zero values), a variant a
 // class with a tag and one field per payload, an enum an AS enum, a
 // resource a class holding its handle, list<u8> a Uint8Array, list<T> an
 // Array<T>, option<T> `T | null` when T is a reference and Option<T>
 // otherwise, tuple<A, B> Tuple2<A, B>. An import returning result<T, E> returns
-// Result<T, E>; result<_, E> returns `E | null` (null: success).
+// Result<T, E>; result<_, E> returns `E | null` (null: success). An export's
+// implementation returns its result the same way (see exportFunc).
 //
 // Memory and the garbage collector: values are lowered into raw memory
 // from the runtime's non-GC heap (heap.alloc: strings are encoded there as
@@ -31,19 +38,27 @@ import (
 // object, so the bytes the host reads stay put. What the host returns was
 // allocated with cabi_realloc (heap.alloc); lifting copies it into managed
 // objects and frees it. Return areas are static (memory.data): a guest is
-// single-threaded and lifting never calls the host.
+// single-threaded and lifting never calls the host, and an event the host
+// runs nested inside an import call (a reentrant Worker) is done with an
+// area before the host writes the outer call's result to it.
 
 // asgen generates the AssemblyScript bindings of one interface.
 type asgen struct {
 	g     *gen
 	iface *wit.Interface
 	file  string // "kv_store"
+	// from maps a sibling file in another directory to its import path
+	// ("cabi" -> "../generated/cabi"); any other is "./" + file.
+	from map[string]string
 	// imports maps a sibling file ("cabi", "io_streams") to the names used from it.
 	imports              map[string]map[string]bool
 	types, body, helpers w
 	helperDone           map[string]bool
 	exports              *[]asExport
-	err                  error
+	// exporting is set while an export's result is lowered: byte lists
+	// are copied out of the GC's heap (see exportFunc).
+	exporting bool
+	err       error
 }
 
 // asExport is one wasm export of the Worker: the AS function name and the name the transform gives it.
@@ -55,13 +70,96 @@ func (a *asgen) fail(format string, args ...any) {
 	}
 }
 
-// asFiles returns the AssemblyScript bindings of every target interface and the shared files.
-func (g *gen) asFiles(ifaces []*wit.Interface) ([]File, error) {
-	dir := g.cfg.ASDir
+// asWorldFiles returns the AssemblyScript bindings of the interfaces of
+// each world of Config.WorldASDirs that World lacks, in that world's
+// directory (see asFiles); mainIfaces are World's.
+func (g *gen) asWorldFiles(ifaces, mainIfaces []*wit.Interface, inWorld map[string]map[*wit.Interface]bool) ([]File, error) {
+	inMain := map[*wit.Interface]bool{}
+	for _, iface := range mainIfaces {
+		inMain[iface] = true
+	}
+	var files []File
+	for _, name := range g.cfg.Worlds {
+		dir, ok := g.cfg.WorldASDirs[name]
+		if !ok {
+			continue
+		}
+		var extra []*wit.Interface
+		for _, iface := range ifaces {
+			if inWorld[name][iface] && !inMain[iface] {
+				extra = append(extra, iface)
+			}
+		}
+		af, err := g.asFilesIn(dir, extra, mainIfaces)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, af...)
+	}
+	return files, nil
+}
+
+// checkWorldASDirs checks Config.WorldASDirs: worlds of Worlds, each its
+// own directory, other than ASDir, which must be set.
+func checkWorldASDirs(cfg Config) error {
+	if len(cfg.WorldASDirs) == 0 {
+		return nil
+	}
+	if cfg.ASDir == "" {
+		return fmt.Errorf("bindgen: WorldASDirs needs ASDir (the files there import ASDir's)")
+	}
+	names := make([]string, 0, len(cfg.WorldASDirs))
+	for name := range cfg.WorldASDirs {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	seen := map[string]string{}
+	for _, name := range names {
+		dir := cfg.WorldASDirs[name]
+		if !slices.Contains(cfg.Worlds, name) {
+			return fmt.Errorf("bindgen: WorldASDirs names world %q, which is not in Worlds", name)
+		}
+		if dir == "" || path.Clean(dir) == path.Clean(cfg.ASDir) {
+			return fmt.Errorf("bindgen: WorldASDirs[%q] = %q: want a directory other than ASDir", name, dir)
+		}
+		if other, ok := seen[path.Clean(dir)]; ok {
+			return fmt.Errorf("bindgen: WorldASDirs gives worlds %q and %q one directory %q", other, name, dir)
+		}
+		seen[path.Clean(dir)] = name
+	}
+	return nil
+}
+
+// asFiles returns the AssemblyScript bindings of every target interface
+// in ifaces: with base nil, those of World in Config.ASDir with the shared
+// files (see asFilesIn).
+func (g *gen) asFiles(ifaces, base []*wit.Interface) ([]File, error) {
+	return g.asFilesIn(g.cfg.ASDir, ifaces, base)
+}
+
+// asFilesIn returns the AssemblyScript bindings of ifaces in dir. With
+// base nil, dir is Config.ASDir and gets the shared files; otherwise it is
+// a world's directory of Config.WorldASDirs, whose files import those of
+// base, and cabi.ts, from ASDir.
+func (g *gen) asFilesIn(dir string, ifaces, base []*wit.Interface) ([]File, error) {
+	from := map[string]string{} // a file kept in ASDir -> its import path
+	if base != nil {
+		up, err := relDir(dir, g.cfg.ASDir)
+		if err != nil {
+			return nil, err
+		}
+		from["cabi"] = up + "/cabi"
+		for _, iface := range base {
+			from[cPrefix(iface)] = up + "/" + cPrefix(iface)
+		}
+	}
 	var exports []asExport
-	files := []File{{Path: dir + "/cabi.ts", Data: []byte(asCommon)}}
+	var files []File
+	if base == nil {
+		files = append(files, File{Path: dir + "/cabi.ts", Data: []byte(asCommon)})
+	}
 	for _, iface := range ifaces {
-		a := &asgen{g: g, iface: iface, file: cPrefix(iface), imports: map[string]map[string]bool{}, helperDone: map[string]bool{}, exports: &exports}
+		a := &asgen{g: g, iface: iface, file: cPrefix(iface), from: from, imports: map[string]map[string]bool{}, helperDone: map[string]bool{}, exports: &exports}
 		src := a.generate()
 		if a.err != nil {
 			return nil, a.err
@@ -71,10 +169,17 @@ func (g *gen) asFiles(ifaces []*wit.Interface) ([]File, error) {
 	var ts, js w
 	ts.p("// Code generated by bindery-bindgen from the WIT in wit/; DO NOT EDIT.")
 	ts.p("//")
-	ts.p("// The Worker's wasm exports. List this file in the asc entries (before")
-	ts.p("// your own) and run guest-sdk/assemblyscript/transform.js, which gives")
-	ts.p("// each export its WIT name (see exports.js).\n")
-	ts.p("export { cabi_realloc } from \"./cabi\";")
+	if base == nil {
+		ts.p("// The Worker's wasm exports. List this file in the asc entries (before")
+		ts.p("// your own) and run guest-sdk/assemblyscript/transform.js, which gives")
+		ts.p("// each export its WIT name (see exports.js).\n")
+		ts.p("export { cabi_realloc } from \"./cabi\";")
+	} else {
+		ts.p("// The wasm exports of a Worker of the larger world (Durable Objects: the")
+		ts.p("// object events), in addition to those of %s/exports.ts. Only such a", path.Base(g.cfg.ASDir))
+		ts.p("// Worker lists this file in its asc entries; transform.js gives each")
+		ts.p("// export its WIT name (see exports.js).\n")
+	}
 	js.p("// Code generated by bindery-bindgen from the WIT in wit/; DO NOT EDIT.")
 	js.p("//")
 	js.p("// The WIT name of each export of exports.ts, for transform.js.\n")
@@ -86,6 +191,20 @@ func (g *gen) asFiles(ifaces []*wit.Interface) ([]File, error) {
 	js.p("};")
 	files = append(files, File{Path: dir + "/exports.ts", Data: ts.Bytes()}, File{Path: dir + "/exports.js", Data: js.Bytes()})
 	return files, nil
+}
+
+// relDir is the relative import path from the directory dir to the
+// directory to ("../generated"), both relative to the repository root.
+func relDir(dir, to string) (string, error) {
+	d, t := strings.Split(path.Clean(dir), "/"), strings.Split(path.Clean(to), "/")
+	i := 0
+	for i < len(d) && i < len(t) && d[i] == t[i] {
+		i++
+	}
+	if i == len(d) {
+		return "", fmt.Errorf("bindgen: WorldASDirs: %s must not contain ASDir %s", dir, to)
+	}
+	return strings.Repeat("../", len(d)-i-1) + ".." + strings.TrimSuffix("/"+strings.Join(t[i:], "/"), "/"), nil
 }
 
 // asKeywords are the words an AS identifier must not be, and the names
@@ -379,7 +498,11 @@ func (a *asgen) generate() []byte {
 			names = append(names, n)
 		}
 		sort.Strings(names)
-		out.p("import { %s } from \"./%s\";", strings.Join(names, ", "), f)
+		imp := "./" + f
+		if p, ok := a.from[f]; ok {
+			imp = p
+		}
+		out.p("import { %s } from %q;", strings.Join(names, ", "), imp)
 	}
 	if len(files) > 0 {
 		out.p("")
@@ -681,6 +804,17 @@ func indentInto(dst, src *w, indent string) {
 	}
 }
 
+// exportFunc declares an export: the setter of its implementation, the
+// wasm export that lifts its parameters and calls it, and its post-return.
+//
+// An export's results: result<T, E> is returned as Result<T, E>,
+// result<_, E> as `E | null` (null: success), anything else as its AS type.
+// Results that flatten to one value are returned directly; others are
+// lowered into a return area the export allocates (with the strings and
+// lists they point to, and byte lists copied out of the GC's heap), which
+// its post-return frees once the host has read it. The area's last 4 bytes
+// hold the allocation mark to free back to, so that exports nested in a
+// host call of another (a reentrant Worker) free only their own.
 func (a *asgen) exportFunc(id string, f *wit.Function) {
 	if resourceOfFunc(f) != nil {
 		a.fail("%s: exported resources are not supported", f.Name)
@@ -691,22 +825,43 @@ func (a *asgen) exportFunc(id string, f *wit.Function) {
 		a.fail("%s: an export with more than 16 flat parameters is not supported", f.Name)
 		return
 	}
-	if len(f.Results) > 0 {
-		a.fail("%s: an export with results is not supported by the AssemblyScript backend", f.Name)
+	okT, errT, isResult, err := funcResult(f)
+	if err != nil {
+		a.fail("%v", err)
 		return
+	}
+	var resultT wit.Type
+	if len(f.Results) == 1 {
+		resultT = f.Results[0].Type
+	}
+	ret := "void"
+	switch {
+	case isResult && okT == nil:
+		if !a.isRef(errT) {
+			a.fail("%s: result<_, E> needs a reference E", f.Name)
+			return
+		}
+		ret = a.nullable(errT)
+	case isResult:
+		ret = a.cabi("Result") + "<" + a.asType(okT) + ", " + a.asType(errT) + ">"
+	case resultT != nil:
+		ret = a.asType(resultT)
 	}
 	fn := asPascal(f.Name)
 	var params []string
 	for _, p := range f.Params {
 		params = append(params, asLocal(p.Name)+": "+a.asType(p.Type))
 	}
-	sig := "(" + strings.Join(params, ", ") + ") => void"
+	sig := "(" + strings.Join(params, ", ") + ") => " + ret
 	impl := "_impl" + fn
 	b := &a.body
 	b.p("let %s: (%s) | null = null;\n", impl, sig)
 	b.p("/**")
 	b.p(" * set%s makes fn the Worker's implementation of the export %s.", fn, f.Name)
 	b.p(" * fn owns its arguments: drop the handles it does not pass on.")
+	if isResult && okT == nil {
+		b.p(" * It returns null on success.")
+	}
 	if d := strings.TrimSpace(f.Docs.Contents); d != "" {
 		b.p(" *")
 		b.p(" * %s:", f.Name)
@@ -725,8 +880,17 @@ func (a *asgen) exportFunc(id string, f *wit.Function) {
 	for i, k := range flat {
 		decl = append(decl, fmt.Sprintf("a%d: %s", i, k))
 	}
+	direct := "void"
+	retptr := false
+	if resultT != nil {
+		if ks := flatKinds(resultT); len(ks) == 1 {
+			direct = asCore(ks[0])
+		} else {
+			direct, retptr = "i32", true
+		}
+	}
 	b.p("/** %s is the wasm export %s#%s (exports.js names it). */", as, id, f.Name)
-	b.p("export function %s(%s): void {", as, strings.Join(decl, ", "))
+	b.p("export function %s(%s): %s {", as, strings.Join(decl, ", "), direct)
 	var body w
 	i := 0
 	var args []string
@@ -745,9 +909,68 @@ func (a *asgen) exportFunc(id string, f *wit.Function) {
 	body.p("if (fn == null) {")
 	body.p("  throw new Error(\"no implementation of %s: call set%s\");", f.Name, fn)
 	body.p("}")
-	body.p("fn(%s);", strings.Join(args, ", "))
+	call := "fn(" + strings.Join(args, ", ") + ")"
+	// The area: the result, then the mark (4 bytes, aligned).
+	var markOff uintptr
+	if retptr {
+		markOff = alignTo(resultT.Size(), 4)
+	}
+	a.exporting = true
+	switch {
+	case resultT == nil:
+		body.p("%s;", call)
+	case !retptr:
+		body.p("const _r = %s;", call)
+		vals := a.lowerFlat(&body, resultT, "_r")
+		body.p("return %s;", vals[0])
+	default:
+		body.p("const _r = %s;", call)
+		body.p("const _mark = %s();", a.cabi("mark"))
+		body.p("const _ret = %s(%d, %d);", a.cabi("alloc"), markOff+4, max(resultT.Align(), 4))
+		body.p("store<u32>(_ret + %d, <u32>_mark);", markOff)
+		switch {
+		case isResult:
+			po := payloadOffset(2, maxCaseAlign([]vcase{{"ok", okT}, {"err", errT}}))
+			if okT == nil {
+				body.p("if (_r != null) {")
+			} else {
+				body.p("if (_r.isErr) {")
+			}
+			body.p("  store<u8>(_ret, 1);")
+			eb := w{n: body.n}
+			e := "_r.error"
+			if okT == nil {
+				e = "_r!"
+			}
+			a.store(&eb, errT, e, fmt.Sprintf("_ret + %d", po))
+			indentInto(&body, &eb, "  ")
+			body.p("} else {")
+			body.p("  store<u8>(_ret, 0);")
+			if okT != nil {
+				ob := w{n: body.n}
+				a.store(&ob, okT, "_r.value", fmt.Sprintf("_ret + %d", po))
+				indentInto(&body, &ob, "  ")
+			}
+			body.p("}")
+		default:
+			a.store(&body, resultT, "_r", "_ret")
+		}
+		body.p("return <i32>_ret;")
+	}
+	a.exporting = false
 	indentInto(b, &body, "  ")
 	b.p("}\n")
-	b.p("/** %s is cabi_post_%s#%s: there is nothing to free. */", post, id, f.Name)
-	b.p("export function %s(): void {}\n", post)
+	if !retptr {
+		b.p("/** %s is cabi_post_%s#%s: there is nothing to free. */", post, id, f.Name)
+		if direct == "void" {
+			b.p("export function %s(): void {}\n", post)
+		} else {
+			b.p("export function %s(ret: %s): void {}\n", post, direct)
+		}
+		return
+	}
+	b.p("/** %s is cabi_post_%s#%s: it frees the return area and what it points to. */", post, id, f.Name)
+	b.p("export function %s(ret: i32): void {", post)
+	b.p("  %s(<usize>load<u32>(<usize>ret + %d));", a.cabi("release"), markOff)
+	b.p("}\n")
 }

@@ -148,7 +148,7 @@ func TestASGenerateProject(t *testing.T) {
 
 func TestASUnsupported(t *testing.T) {
 	tests := []struct{ name, iface, want string }{
-		{"export result", "interface e { f: func() -> u32; }\nworld w { export e; }", "an export with results"},
+		{"export result<_, u32>", "interface e { f: func() -> result<_, u32>; }\nworld w { export e; }", "result<_, E> needs a reference E"},
 		{"option of option of ref", "interface e { f: func(x: option<option<string>>); }\nworld w { import e; }", "option of an option"},
 		{"tuple of 5", "interface e { f: func(x: tuple<u8, u8, u8, u8, u8>); }\nworld w { import e; }", "tuples of 5"},
 		{"export spill", "interface e { f: func(" + params(17, "u32") + "); }\nworld w { export e; }", "more than 16 flat parameters"},
@@ -427,5 +427,132 @@ func deepCopy(ctx context.Context, mem api.Memory, alloc func(context.Context, u
 		if c := cs[d]; c.typ != nil {
 			deepCopy(ctx, mem, alloc, addr+uint32(payloadOffset(len(cs), maxCaseAlign(cs))), c.typ)
 		}
+	}
+}
+
+// asExportsWIT has exports with results: lowered into a return area
+// (result<list<u8>, string>, result<_, string>, a record) or returned
+// directly (u32).
+const asExportsWIT = `package t:x;
+interface e {
+  record info { name: string, n: u32 }
+  call: func(method: string, args: list<u8>) -> result<list<u8>, string>;
+  alarm: func(fail: bool) -> result<_, string>;
+  describe: func() -> info;
+  twice: func(x: u32) -> u32;
+}
+world w { export e; }
+`
+
+// TestASExportResults calls exports with results as the host does: it
+// reads the return area, then calls the post-return, which frees it (the
+// guest's allocation count, cabi's mark, is back where it was).
+func TestASExportResults(t *testing.T) {
+	files, err := genASRes(loadWIT(t, asExportsWIT), "w", "t:x/e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	main := `export * from "./as/exports";
+import { Result, mark } from "./as/cabi";
+import { Info, setAlarm, setCall, setDescribe, setTwice } from "./as/x_e";
+
+export function marks(): usize {
+  return mark();
+}
+
+setCall((method: string, args: Uint8Array): Result<Uint8Array, string> => {
+  if (method == "fail") return Result.err<Uint8Array, string>("no: " + method);
+  const out = new Uint8Array(args.length + 1);
+  out.set(args, 1);
+  out[0] = <u8>method.length;
+  return Result.ok<Uint8Array, string>(out);
+});
+setAlarm((fail: bool): string | null => (fail ? "alarm failed" : null));
+setDescribe((): Info => {
+  const i = new Info();
+  i.name = "héllo";
+  i.n = 7;
+  return i;
+});
+setTwice((x: u32): u32 => x * 2);
+`
+	wasm := compileAS(t, files, main)
+	ctx := context.Background()
+	rt := wazero.NewRuntime(ctx)
+	defer rt.Close(ctx)
+	mod, err := rt.Instantiate(ctx, wasm) // the start function runs the setters
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem := mod.Memory()
+	realloc := mod.ExportedFunction("cabi_realloc")
+	put := func(b []byte) uint64 {
+		r, err := realloc.Call(ctx, 0, 0, 1, uint64(len(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mem.Write(uint32(r[0]), b)
+		return r[0]
+	}
+	u32 := func(addr uint32) uint32 {
+		v, _ := mem.ReadUint32Le(addr)
+		return v
+	}
+	bytesAt := func(addr uint32) string {
+		b, _ := mem.Read(u32(addr), u32(addr+4))
+		return string(b)
+	}
+	marks := func() uint64 {
+		r, err := mod.ExportedFunction("marks").Call(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r[0]
+	}
+	// call runs export _export_x_e_<name> with args, checks the return
+	// area with check, and runs its post-return.
+	call := func(name string, check func(ret uint32), args ...uint64) {
+		t.Helper()
+		before := marks()
+		r, err := mod.ExportedFunction("_export_x_e_"+name).Call(ctx, args...)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		check(uint32(r[0]))
+		if _, err := mod.ExportedFunction("_post_x_e_"+name).Call(ctx, r[0]); err != nil {
+			t.Fatalf("post %s: %v", name, err)
+		}
+		if after := marks(); after != before {
+			t.Errorf("%s: %d allocations left after the post-return, want %d", name, after, before)
+		}
+	}
+	call("call", func(ret uint32) {
+		if d, _ := mem.ReadByte(ret); d != 0 || bytesAt(ret+4) != "\x03\x01\x02" {
+			t.Errorf("call ok: tag %d, %q", d, bytesAt(ret+4))
+		}
+	}, put([]byte("abc")), 3, put([]byte{1, 2}), 2)
+	call("call", func(ret uint32) {
+		if d, _ := mem.ReadByte(ret); d != 1 || bytesAt(ret+4) != "no: fail" {
+			t.Errorf("call err: tag %d, %q", d, bytesAt(ret+4))
+		}
+	}, put([]byte("fail")), 4, put(nil), 0)
+	call("alarm", func(ret uint32) {
+		if d, _ := mem.ReadByte(ret); d != 1 || bytesAt(ret+4) != "alarm failed" {
+			t.Errorf("alarm err: tag %d, %q", d, bytesAt(ret+4))
+		}
+	}, 1)
+	call("alarm", func(ret uint32) {
+		if d, _ := mem.ReadByte(ret); d != 0 {
+			t.Errorf("alarm ok: tag %d", d)
+		}
+	}, 0)
+	call("describe", func(ret uint32) {
+		if bytesAt(ret) != "héllo" || u32(ret+8) != 7 {
+			t.Errorf("describe: %q %d", bytesAt(ret), u32(ret+8))
+		}
+	})
+	r, err := mod.ExportedFunction("_export_x_e_twice").Call(ctx, 21)
+	if err != nil || r[0] != 42 {
+		t.Errorf("twice(21) = %v, %v", r, err)
 	}
 }

@@ -55,9 +55,16 @@ func (a *asgen) lowerFlat(b *w, t wit.Type, expr string) []string {
 	case *wit.List:
 		l := b.fresh("_l")
 		b.p("const %s = %s;", l, expr)
-		if isU8(k.Type) {
+		if isU8(k.Type) && !a.exporting {
 			// In place: see the memory notes in as.go.
 			return []string{"<i32>" + l + ".dataStart", l + ".length"}
+		}
+		if isU8(k.Type) {
+			// An export's result outlives the call: a copy (see exportFunc).
+			p := b.fresh("_p")
+			b.p("const %s = %s(<usize>%s.length, 1);", p, a.cabi("alloc"), l)
+			b.p("memory.copy(%s, %s.dataStart, <usize>%s.length);", p, l, l)
+			return []string{"<i32>" + p, l + ".length"}
 		}
 		p := b.fresh("_p")
 		size := k.Type.Size()

@@ -74,8 +74,9 @@ type Config struct {
 	// Worlds are more worlds a target interface may come from, each a
 	// superset of World that some guests implement instead (e.g.
 	// "worker-with-objects", a Worker that also exports object events).
-	// Their interfaces get Go host and guest code, and C code only where
-	// WorldCDirs says: CDir and ASDir hold the bindings of World's
+	// Their interfaces get Go host and guest code, and C and
+	// AssemblyScript code only where WorldCDirs and WorldASDirs say: CDir
+	// and ASDir hold the bindings of World's
 	// interfaces, which every C and AssemblyScript guest compiles, and an
 	// export there would have to be implemented by every guest.
 	Worlds []string
@@ -94,6 +95,14 @@ type Config struct {
 	// target interface of World, relative to the repository root; "" =
 	// none (see as.go).
 	ASDir string
+	// WorldASDirs maps a world of Worlds to a directory, relative to the
+	// repository root, for the AssemblyScript guest bindings of the target
+	// interfaces it has and World lacks (e.g. "worker-with-objects" to
+	// "guest-sdk/assemblyscript/generated-durable"), with exports.ts and
+	// exports.js of their own. Only a guest of that world compiles it; its
+	// files import ASDir's (cabi.ts and World's interfaces) by relative
+	// path. It needs ASDir.
+	WorldASDirs map[string]string
 }
 
 // File is one generated file.
@@ -167,6 +176,9 @@ func Generate(res *wit.Resolve, cfg Config) ([]File, error) {
 		}
 	}
 	if err := checkWorldCDirs(cfg); err != nil {
+		return nil, err
+	}
+	if err := checkWorldASDirs(cfg); err != nil {
 		return nil, err
 	}
 	for i := range g.imported {
@@ -255,12 +267,17 @@ func Generate(res *wit.Resolve, cfg Config) ([]File, error) {
 		}
 	}
 	if cfg.ASDir != "" {
-		af, err := g.asFiles(mainIfaces)
+		af, err := g.asFiles(mainIfaces, nil)
 		if err != nil {
 			return nil, err
 		}
 		files = append(files, af...)
 	}
+	af, err := g.asWorldFiles(ifaces, mainIfaces, inWorld)
+	if err != nil {
+		return nil, err
+	}
+	files = append(files, af...)
 	return files, nil
 }
 

@@ -111,6 +111,37 @@ func TestGenerateWorlds(t *testing.T) {
 		t.Errorf("as/exports.js lost world w's export:\n%s", byPath["as/exports.js"])
 	}
 
+	// With WorldASDirs, world wx's interfaces get AssemblyScript bindings
+	// there, which use w's and cabi.ts from ASDir; ASDir is unchanged.
+	cfg := worldsConfig("wx")
+	cfg.WorldASDirs = map[string]string{"wx": "asw"}
+	withAS, err := Generate(loadWorldsWIT(t), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	asw := map[string]string{}
+	for _, f := range withAS {
+		switch {
+		case strings.HasPrefix(f.Path, "asw/"):
+			asw[f.Path] = string(f.Data)
+		case byPath[f.Path] != string(f.Data):
+			t.Errorf("%s changed with WorldASDirs", f.Path)
+		}
+	}
+	for path, want := range map[string]string{
+		"asw/x_j.ts":     `@external("test:x/j@0.1.0", "g")`,
+		"asw/x_e.ts":     `from "../as/cabi";`,
+		"asw/exports.js": `"_export_x_e_event": "test:x/e@0.1.0#event",`,
+		"asw/exports.ts": `export { _post_x_e_event } from "./x_e";`,
+	} {
+		if !strings.Contains(asw[path], want) {
+			t.Errorf("%s does not contain %q:\n%s", path, want, asw[path])
+		}
+	}
+	if _, ok := asw["asw/cabi.ts"]; ok || len(asw) != 4 {
+		t.Errorf("WorldASDirs' folder has %d files, want x_j.ts, x_e.ts, exports.ts and exports.js", len(asw))
+	}
+
 	// Without the extra world, its interfaces are not in any world.
 	if _, err := Generate(loadWorldsWIT(t), worldsConfig()); err == nil || !strings.Contains(err.Error(), "test:x/e@0.1.0 is not in world w") {
 		t.Errorf("without Worlds: error %v", err)
@@ -238,6 +269,9 @@ func TestGenerateWorldCDirsErrors(t *testing.T) {
 		{"not in Worlds", func(c *Config) { c.Worlds = nil; c.WorldCDirs = map[string]string{"wx": "cx"} }, `world "wx", which is not in Worlds`},
 		{"CDir itself", func(c *Config) { c.WorldCDirs = map[string]string{"wx": "c/"} }, "other than CDir"},
 		{"no CDir", func(c *Config) { c.CDir = ""; c.WorldCDirs = map[string]string{"wx": "cx"} }, "needs CDir"},
+		{"AS not in Worlds", func(c *Config) { c.Worlds = nil; c.WorldASDirs = map[string]string{"wx": "asw"} }, `WorldASDirs names world "wx", which is not in Worlds`},
+		{"ASDir itself", func(c *Config) { c.WorldASDirs = map[string]string{"wx": "as/"} }, "other than ASDir"},
+		{"no ASDir", func(c *Config) { c.ASDir = ""; c.WorldASDirs = map[string]string{"wx": "asw"} }, "needs ASDir"},
 	}
 	for _, tt := range tests {
 		cfg := worldsConfig("wx")

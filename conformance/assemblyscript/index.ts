@@ -1,7 +1,8 @@
 // The conformance Worker in AssemblyScript: the contract every language
 // implements (see conformance/harness_test.go), written with
 // guest-sdk/assemblyscript, the /r2x routes of conformance/r2ext_test.go and
-// the /d1 routes of conformance/d1_test.go.
+// the /d1 routes of conformance/d1_test.go and the Durable Objects section
+// of conformance/durable_test.go (durable.ts).
 //
 //   guest-sdk/assemblyscript/build.sh -o as.wasm conformance/assemblyscript/index.ts
 
@@ -40,6 +41,7 @@ import {
   quote,
   serve,
 } from "../../guest-sdk/assemblyscript";
+import { doRoute } from "./durable";
 
 const KV = "STORE";
 const R2 = "FILES";
@@ -133,6 +135,7 @@ function fetch(req: Request): Response {
   if (req.method == "GET" && p == "/abort") throw new Error("ConformanceAbort: aborted on purpose");
   if (p.startsWith("/r2x/")) return r2x(req, p);
   if (p.startsWith("/d1/")) return d1(req, p);
+  if (p.startsWith("/do/")) return doRoute(req, p);
   return Response.text("not found", 404);
 }
 

@@ -108,8 +108,14 @@ export enum ErrorCode {
   SQL,
   /** A D1 limit: more than 100 parameters, a statement over 100 KB, a value or row over 2 MB, more than 100 columns, the query time or the database size. */
   Limit,
-  /** A D1 statement that would reach outside the database (ATTACH, VACUUM, a PRAGMA outside D1's list) or control transactions (BEGIN, COMMIT). */
+  /** A D1 statement that would reach outside the database (ATTACH, VACUUM, a PRAGMA outside D1's list) or control transactions (BEGIN, COMMIT); a Durable Object call not allowed here (SQL on a KV-backed class, state outside an event, a call to another object in a transaction). */
   Refused,
+  /** A Durable Object transaction used out of order (committed twice, or with one begun inside it still open). */
+  Transaction,
+  /** A Durable Object's RPC method threw: the error is an RpcError (durable.ts) with the thrown value. */
+  Thrown,
+  /** A Durable Object's event failed without an answer (a trap, its deadline, abort); its next event starts it afresh. */
+  ObjectFailed,
 }
 
 /** BinderyError is a failed call: its code and the host's message (which names the key and the limit). */
@@ -467,6 +473,8 @@ export class Response {
   producer: BodyProducer | null = null;
   /** failure, when set, fails the request instead (see Response.fail). */
   failure: string | null = null;
+  /** forward, when set, answers the request itself (a Durable Object's web socket: see durable.ts); the rest is ignored. */
+  forward: ResponseForwarder | null = null;
 
   constructor(public status: u16 = 200) {}
 
@@ -525,6 +533,17 @@ export class Response {
   }
 }
 
+/**
+ * ResponseForwarder answers a request through its response-outparam in
+ * place of a Response's status, headers and body: what durable.ts's
+ * StubResponse.toResponse sets to join the client to a Durable Object's
+ * web socket.
+ */
+export abstract class ResponseForwarder {
+  /** forward answers through out, which it uses up. */
+  abstract forward(out: ResponseOutparam): void;
+}
+
 /** quote returns s as a JSON string literal. */
 export function quote(s: string): string {
   let out = "\"";
@@ -558,7 +577,23 @@ function handle(head: WitRequest, body: InputStream, out: ResponseOutparam): voi
   out.drop();
 }
 
+/**
+ * sendResponse answers a request with res through out (for durable.ts,
+ * which serves a Durable Object's requests as serve does a Worker's);
+ * the caller drops out afterwards.
+ */
+export function sendResponse(res: Response, out: ResponseOutparam): void {
+  send(res, out);
+}
+
 function send(res: Response, out: ResponseOutparam): void {
+  const fwd = res.forward;
+  if (fwd != null) {
+    fwd.forward(out);
+    const s = res.stream;
+    if (s != null) s.close();
+    return;
+  }
   const stream = res.stream;
   const producer = res.producer;
   const failure = res.failure;
