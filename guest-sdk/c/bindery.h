@@ -622,6 +622,224 @@ const char *bindery_d1_session_bookmark(bindery_d1_session *s);
 // bindery_d1_session_free ends the session.
 void bindery_d1_session_free(bindery_d1_session *s);
 
+// ---- Structured values ---------------------------------------------------
+//
+// The structured-value encoding (docs/durable-objects.md, "The
+// structured-value encoding"): the bytes in which Durable Object storage
+// values, RPC arguments and results, WebSocket attachments and thrown
+// values cross, identical in every SDK (CBOR with a fixed set of tags,
+// after the prefix d9 d9 f7). C has no value tree: a writer takes a value
+// item by item in pre-order, and a reader hands it back the same way.
+//
+//   bindery_sv_writer w;
+//   bindery_sv_writer_init(&w);
+//   bindery_sv_object_begin(&w, 2);
+//   bindery_sv_key(&w, "name", 4);  bindery_sv_write_string(&w, "hits", 4);
+//   bindery_sv_key(&w, "value", 5); bindery_sv_write_int64(&w, 42);
+//   bindery_bytes enc;
+//   if (bindery_sv_writer_finish(&w, &enc) != BINDERY_OK) { ... bindery_sv_writer_errmsg(&w) ... }
+//
+//   bindery_sv_reader r;
+//   if (bindery_sv_reader_init(&r, enc.data, enc.len) != BINDERY_OK) { ... bindery_sv_reader_errmsg(&r) ... }
+//   bindery_sv_item it;
+//   bindery_sv_next(&r, &it);            // BINDERY_SV_OBJECT, it.count == 2
+//   for (size_t i = 0; i < it.count; i++) {
+//     bindery_sv_item key, val;
+//     bindery_sv_next(&r, &key);         // BINDERY_SV_STRING
+//     bindery_sv_next(&r, &val);         // or bindery_sv_skip(&r) to pass over a whole value
+//   }
+//
+// The code is in structured.c, which needs nothing from the host (build.sh
+// compiles it with the SDK).
+
+// bindery_sv_kind is the kind of one item.
+typedef enum bindery_sv_kind {
+  BINDERY_SV_END = 0, // bindery_sv_next: the value has been read
+  BINDERY_SV_UNDEFINED,
+  BINDERY_SV_NULL,
+  BINDERY_SV_BOOL,      // item.boolean
+  BINDERY_SV_NUMBER,    // item.number (an IEEE 754 double)
+  BINDERY_SV_BIGINT,    // item.negative, item.data, item.len (see bindery_sv_item)
+  BINDERY_SV_STRING,    // item.data, item.len: UTF-8, not NUL-terminated
+  BINDERY_SV_BYTES,     // item.data, item.len: an ArrayBuffer
+  BINDERY_SV_TYPED,     // item.typed, item.data, item.len: a typed array's bytes, little-endian
+  BINDERY_SV_ARRAY,     // item.count elements follow
+  BINDERY_SV_OBJECT,    // item.count entries follow, each a STRING key then its value
+  BINDERY_SV_MAP,       // item.count entries follow, each a key (any kind) then its value
+  BINDERY_SV_SET,       // item.count elements follow
+  BINDERY_SV_DATE,      // item.number: milliseconds since the epoch (NaN: an invalid Date)
+  BINDERY_SV_ERROR,     // item.name, item.message, item.stack; the cause follows when item.has_cause
+} bindery_sv_kind;
+
+// bindery_sv_typed is a typed array's kind; its value is its CBOR tag.
+typedef enum bindery_sv_typed {
+  BINDERY_SV_UINT8 = 64,
+  BINDERY_SV_UINT8_CLAMPED = 68,
+  BINDERY_SV_INT8 = 72,
+  BINDERY_SV_UINT16 = 69,
+  BINDERY_SV_UINT32 = 70,
+  BINDERY_SV_BIGUINT64 = 71,
+  BINDERY_SV_INT16 = 77,
+  BINDERY_SV_INT32 = 78,
+  BINDERY_SV_BIGINT64 = 79,
+  BINDERY_SV_FLOAT16 = 84,
+  BINDERY_SV_FLOAT32 = 85,
+  BINDERY_SV_FLOAT64 = 86,
+} bindery_sv_typed;
+
+// BINDERY_SV_MAX_DEPTH is how deep arrays, maps and tags may nest (an
+// Error is three levels: its tag, array and map).
+#define BINDERY_SV_MAX_DEPTH 256
+
+// bindery_sv_writer builds one encoded value. Errors are sticky: after the
+// first, every call returns it and bindery_sv_writer_finish fails.
+typedef struct bindery_sv_writer {
+  uint8_t *data;
+  size_t len, cap;
+  bindery_status status;
+  char err[160];
+  bool done;     // one whole value has been written
+  size_t depth;  // nesting levels now open
+  size_t nopen;
+  // The open containers: items still owed (an object's keys and values
+  // count separately), whether it is an object (keys at even counts), and
+  // how many nesting levels it holds.
+  struct {
+    size_t remaining;
+    bool object;
+    uint8_t levels;
+  } open[BINDERY_SV_MAX_DEPTH];
+} bindery_sv_writer;
+
+// bindery_sv_writer_init starts a value (it writes the prefix).
+void bindery_sv_writer_init(bindery_sv_writer *w);
+// bindery_sv_writer_finish hands the encoding to *out (the caller's: free
+// it with bindery_bytes_free) once exactly one whole value has been
+// written; else it returns BINDERY_ERR_INVALID and frees the buffer.
+bindery_status bindery_sv_writer_finish(bindery_sv_writer *w, bindery_bytes *out);
+// bindery_sv_writer_free discards an unfinished writer's buffer.
+void bindery_sv_writer_free(bindery_sv_writer *w);
+// bindery_sv_writer_errmsg names what the first failed call refused ("" if none).
+const char *bindery_sv_writer_errmsg(const bindery_sv_writer *w);
+
+// Each write adds one item: in an array, Set or Map the next element, key
+// or value; in an object the next value (after bindery_sv_key). They return
+// BINDERY_ERR_INVALID (and set the message) for what the encoding refuses:
+// a string that is not UTF-8, a typed array whose length is not a multiple
+// of its element size, more items than a container announced, a value where
+// an object needs a key, nesting deeper than BINDERY_SV_MAX_DEPTH.
+bindery_status bindery_sv_write_undefined(bindery_sv_writer *w);
+bindery_status bindery_sv_write_null(bindery_sv_writer *w);
+bindery_status bindery_sv_write_bool(bindery_sv_writer *w, bool b);
+// bindery_sv_write_number writes a number: an integer item when n is
+// integral, not -0 and within 2^53 - 1, else a float64 (NaN canonical).
+bindery_status bindery_sv_write_number(bindery_sv_writer *w, double n);
+// bindery_sv_write_int64 writes n as a number when |n| <= 2^53 - 1 and as a
+// bigint otherwise, so that no digit is lost; bindery_sv_write_uint64 likewise.
+bindery_status bindery_sv_write_int64(bindery_sv_writer *w, int64_t n);
+bindery_status bindery_sv_write_uint64(bindery_sv_writer *w, uint64_t n);
+// bindery_sv_write_bigint writes a bigint in CBOR's form: the value is the
+// big-endian magnitude data[0..len) when !negative, and -1 - data[0..len)
+// when negative (so -1n is negative with len 0). Leading zero bytes are
+// dropped.
+bindery_status bindery_sv_write_bigint(bindery_sv_writer *w, bool negative, const uint8_t *data, size_t len);
+// bindery_sv_write_string writes len bytes of UTF-8 (NUL is a character).
+bindery_status bindery_sv_write_string(bindery_sv_writer *w, const char *s, size_t len);
+// bindery_sv_write_bytes writes an ArrayBuffer.
+bindery_status bindery_sv_write_bytes(bindery_sv_writer *w, const void *data, size_t len);
+// bindery_sv_write_typed writes a typed array of kind over len bytes (its
+// elements little-endian).
+bindery_status bindery_sv_write_typed(bindery_sv_writer *w, bindery_sv_typed kind, const void *data, size_t len);
+// bindery_sv_write_date writes a Date of ms milliseconds since the epoch
+// (NaN: an invalid Date).
+bindery_status bindery_sv_write_date(bindery_sv_writer *w, double ms);
+// bindery_sv_write_error writes an Error: name is one of Error, EvalError,
+// RangeError, ReferenceError, SyntaxError, TypeError, URIError (any other
+// is written as "Error"), message and stack (NULL: none) NUL-terminated
+// UTF-8. With has_cause, the next value written is its cause.
+bindery_status bindery_sv_write_error(bindery_sv_writer *w, const char *name, const char *message, const char *stack,
+                                      bool has_cause);
+// bindery_sv_array_begin starts an array of n elements (the next n values);
+// bindery_sv_set_begin a Set of n elements; bindery_sv_map_begin a Map of n
+// entries (the next 2n values: key, value, ...); bindery_sv_object_begin a
+// plain object of n entries, each a bindery_sv_key and then a value (the
+// writer does not check that keys differ: write each key once).
+bindery_status bindery_sv_array_begin(bindery_sv_writer *w, size_t n);
+bindery_status bindery_sv_set_begin(bindery_sv_writer *w, size_t n);
+bindery_status bindery_sv_map_begin(bindery_sv_writer *w, size_t n);
+bindery_status bindery_sv_object_begin(bindery_sv_writer *w, size_t n);
+// bindery_sv_key writes an object's next key (len bytes of UTF-8).
+bindery_status bindery_sv_key(bindery_sv_writer *w, const char *key, size_t len);
+
+// bindery_sv_item is one item a reader hands back. Its pointers point into
+// the reader's input (or static strings) and stay valid while the input does.
+typedef struct bindery_sv_item {
+  bindery_sv_kind kind;
+  size_t offset;   // where the item starts in the input
+  bool boolean;    // BOOL
+  double number;   // NUMBER; DATE: milliseconds
+  // STRING, BYTES, TYPED: the bytes. BIGINT: the big-endian magnitude in
+  // CBOR's form, without leading zero bytes: the value is the magnitude
+  // when !negative, and -1 - magnitude when negative.
+  const uint8_t *data;
+  size_t len;
+  bool negative;         // BIGINT
+  bindery_sv_typed typed; // TYPED
+  size_t count;          // ARRAY, SET: elements; OBJECT, MAP: entries
+  // ERROR: name (one of the seven; "Error" for any other), message ("" when
+  // missing) and stack (NULL when none), each UTF-8 of its _len bytes,
+  // not NUL-terminated (they point into the input).
+  const char *name, *message, *stack;
+  size_t name_len, message_len, stack_len;
+  bool has_cause; // ERROR: the next value is its cause
+} bindery_sv_item;
+
+// bindery_sv_reader reads one encoded value item by item.
+typedef struct bindery_sv_reader {
+  const uint8_t *data;
+  size_t len, pos;
+  char err[160];
+  size_t err_offset;
+  bool started;
+  size_t nopen;
+  // The open containers: items still to come, and where to go on once
+  // they have (0: right after; an Error's cause is read out of order).
+  struct {
+    size_t remaining;
+    size_t resume;
+  } open[BINDERY_SV_MAX_DEPTH];
+} bindery_sv_reader;
+
+// bindery_sv_reader_init checks the whole encoding of len bytes at data
+// (kept, not copied) and readies r to read it. It refuses what the
+// encoding refuses — no prefix, trailing bytes, indefinite lengths,
+// unknown tags and simple values, text that is not UTF-8, an object key
+// that is not a string or comes twice, a tag over the wrong type, nesting
+// deeper than BINDERY_SV_MAX_DEPTH — with BINDERY_ERR_INVALID and
+// bindery_sv_reader_errmsg naming the byte offset.
+bindery_status bindery_sv_reader_init(bindery_sv_reader *r, const void *data, size_t len);
+// bindery_sv_reader_errmsg returns why init refused the input ("at byte N:
+// ..."), and *offset (may be NULL) the offset.
+const char *bindery_sv_reader_errmsg(const bindery_sv_reader *r, size_t *offset);
+// bindery_sv_next reads the next item in pre-order into *item and returns
+// its kind, or BINDERY_SV_END when the whole value has been read. A Map's
+// entries and a Set's elements come as written; a key or element repeated
+// (only other CBOR encoders write one) is the caller's to drop: JavaScript
+// keeps the first one's place and, for a Map, the later value
+// (bindery_sv_same tells).
+bindery_sv_kind bindery_sv_next(bindery_sv_reader *r, bindery_sv_item *item);
+// bindery_sv_skip passes over the next whole value (an item and everything
+// inside it) and returns its kind.
+bindery_sv_kind bindery_sv_skip(bindery_sv_reader *r);
+// bindery_sv_same reports whether two Map keys or Set elements are the same
+// in JavaScript (SameValueZero): undefined, null, booleans, numbers (NaN is
+// NaN, 0 is -0), bigints and strings by value; any other item (an object)
+// is only ever itself.
+bool bindery_sv_same(const bindery_sv_item *a, const bindery_sv_item *b);
+// bindery_sv_item_int64 stores a NUMBER that is integral and in range, or
+// a BIGINT in range, in *out and returns true; else it returns false.
+bool bindery_sv_item_int64(const bindery_sv_item *item, int64_t *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds a C or C++ Bindery Worker: the SDK (bindery.c and the generated
+# Builds a C or C++ Bindery Worker: the SDK (bindery.c, structured.c and the generated
 # bindings) plus your sources, as a wasm32-wasi reactor.
 #
 #   guest-sdk/c/build.sh -o worker.wasm main.c [more.c|.cc ...] [-DFOO ...]
@@ -68,7 +68,7 @@ trap 'rm -rf "$tmp"' EXIT
 objs=()
 link="$cc"
 i=0
-for src in "$sdk"/bindery.c "$sdk"/generated/*.c "${srcs[@]}"; do
+for src in "$sdk"/bindery.c "$sdk"/structured.c "$sdk"/generated/*.c "${srcs[@]}"; do
   i=$((i + 1))
   obj="$tmp/$i.o"
   case "$src" in

@@ -47,6 +47,7 @@ mod error;
 mod http;
 pub mod kv;
 pub mod r2;
+pub mod structured;
 
 pub use env::{Env, Var};
 pub use error::{Error, Result};
