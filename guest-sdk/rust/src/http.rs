@@ -677,3 +677,40 @@ impl Write for BodyWriter {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_body_from_bytes_reads_in_chunks() {
+        let mut b = Body::from("hello world");
+        assert_eq!(b.chunk(5).unwrap().unwrap(), b"hello");
+        let mut rest = [0u8; 3];
+        assert_eq!(b.read(&mut rest).unwrap(), 3);
+        assert_eq!(&rest, b" wo");
+        assert_eq!(b.read_all().unwrap(), b"rld");
+        assert_eq!(b.chunk(5).unwrap(), None);
+        let mut b = Body::from(vec![1, 2, 3]);
+        b.chunk(1).unwrap();
+        assert!(matches!(b.take_owned(), Owned::Bytes(v) if v == [2, 3]));
+        assert!(matches!(b.take_owned(), Owned::Bytes(v) if v.is_empty()));
+    }
+
+    #[test]
+    fn a_request_made_by_the_worker() {
+        let mut r = Request::new("POST", "http://counter/a%20b?x=1").unwrap().with_header("X-N", "1").with_body("hi");
+        assert_eq!((r.method(), r.raw_path(), r.query()), ("POST", "/a%20b", Some("x=1")));
+        assert_eq!(r.path(), "/a b");
+        assert_eq!(r.header("x-n"), Some("1"));
+        assert_eq!(r.text().unwrap(), "hi");
+        assert!(matches!(Request::new("GET", "/relative"), Err(Error::InvalidArgument(_))));
+    }
+
+    #[test]
+    fn a_response_body_reads_back() {
+        let mut b = Response::text("ok").into_body().unwrap();
+        assert_eq!(b.read_text().unwrap(), "ok");
+        assert!(Response::writer(|_| Ok(())).into_body().is_err());
+    }
+}

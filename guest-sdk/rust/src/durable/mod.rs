@@ -476,3 +476,6 @@ macro_rules! durable_objects {
         };
     };
 }
+
+#[cfg(test)]
+mod tests;
