@@ -14,13 +14,16 @@ use crate::{hex, json_string};
 /// The class Conformance.
 pub struct Conformance {
     state: State,
+    env: Env,
     /// Fetch events seen while in memory.
     fetches: Cell<u32>,
+    /// What "nest" sets and "peek" reads: in memory only.
+    marker: Cell<f64>,
 }
 
 impl DurableObject for Conformance {
-    fn new(state: State, _env: Env) -> Self {
-        Conformance { state, fetches: Cell::new(0) }
+    fn new(state: State, env: Env) -> Self {
+        Conformance { state, env, fetches: Cell::new(0), marker: Cell::new(0.0) }
     }
 
     fn fetch(&self, mut req: Request) -> Result<Response> {
@@ -65,6 +68,24 @@ impl DurableObject for Conformance {
                 Value::Bool(storage.get_alarm()?.is_some())
             }
             "alarmed" => storage.get::<Value>("alarm")?.unwrap_or(Value::Null),
+            // Nesting (conformance/rust_durable_test.go): this object calls
+            // peer, which calls it back while its event waits.
+            "nest" => {
+                let (peer,): (String,) = args.parse()?;
+                self.marker.set(42.0);
+                let me = self.state.id().name().unwrap_or_default().to_string();
+                let v: Value = self.env.durable_object("OBJECTS")?.get_by_name(&peer)?.call("callBack", &(me,))?;
+                self.marker.set(0.0);
+                v
+            }
+            "callBack" => {
+                let (back,): (String,) = args.parse()?;
+                let stub = self.env.durable_object("OBJECTS")?.get_by_name(&back)?;
+                let peek: f64 = stub.call("peek", &())?;
+                let fetched = stub.fetch_with_str("http://do/nested")?.into_body()?.read_text()?;
+                Value::Object(vec![("peek".into(), Value::Number(peek)), ("fetch".into(), Value::String(fetched))])
+            }
+            "peek" => Value::Number(self.marker.get()),
             _ => return Err(Error::no_such_method(method)),
         };
         Ok(v)
@@ -222,6 +243,7 @@ pub fn route(req: Request, env: &Env, path: &str) -> Result<Response> {
         }
         "storage" | "txn" | "sql" | "incr" | "alarmed" => json(&stub.call::<Value>(op, &())?),
         "alarm" => json(&stub.call::<Value>("setAlarm", &())?),
+        "nest" => json(&stub.call::<Value>("nest", &(format!("{name}-peer"),))?),
         "throw" => match stub.call::<Value>("boom", &(name,)) {
             Err(Error::Thrown(v)) => match *v {
                 Value::Error(e) => format!(r#"{{"name":{},"message":{}}}"#, json_string(&e.name), json_string(&e.message)),

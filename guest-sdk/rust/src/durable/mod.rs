@@ -10,19 +10,31 @@
 //! [`State`] has the object's [`Storage`] (key-value, SQL, the alarm) and
 //! its hibernatable [`WebSocket`]s.
 //!
-//! ```ignore
+//! ```no_run
 //! use std::cell::Cell;
+//!
 //! use bindery::durable::{Args, DurableObject, State};
 //! use bindery::structured::{self, Value};
 //! use bindery::{Env, Error, Request, Response, Result};
 //!
-//! struct Counter { state: State, value: Cell<Option<i64>> }
+//! pub struct Counter {
+//!     state: State,
+//!     value: Cell<Option<i64>>, // in memory until the object is evicted
+//! }
 //!
 //! impl Counter {
+//!     fn get(&self) -> Result<i64> {
+//!         if let Some(n) = self.value.get() {
+//!             return Ok(n);
+//!         }
+//!         let n = self.state.storage().get::<i64>("value")?.unwrap_or(0);
+//!         self.value.set(Some(n));
+//!         Ok(n)
+//!     }
+//!
 //!     fn increment(&self, by: i64) -> Result<i64> {
-//!         let storage = self.state.storage();
-//!         let n = match self.value.get() { Some(n) => n, None => storage.get("value")?.unwrap_or(0) } + by;
-//!         storage.put("value", &n)?;
+//!         let n = self.get()? + by;
+//!         self.state.storage().put("value", &n)?; // durable before the caller hears of it
 //!         self.value.set(Some(n));
 //!         Ok(n)
 //!     }
@@ -33,25 +45,43 @@
 //!         Counter { state, value: Cell::new(None) }
 //!     }
 //!
+//!     // RPC: stub.call("increment", &(1,)) from any language's Worker.
 //!     fn call(&self, method: &str, args: Args) -> Result<Value> {
 //!         match method {
 //!             "increment" => {
-//!                 let (by,): (i64,) = args.parse()?;
+//!                 let (by,): (i64,) = args.parse()?; // a TypeError to the caller if they do not fit
 //!                 Ok(structured::to_value(&self.increment(by)?)?)
 //!             }
+//!             "get" => Ok(structured::to_value(&self.get()?)?),
 //!             _ => Err(Error::no_such_method(method)),
 //!         }
+//!     }
+//!
+//!     // stub.fetch(request)
+//!     fn fetch(&self, _req: Request) -> Result<Response> {
+//!         Ok(Response::json(format!(r#"{{"value":{}}}"#, self.get()?)))
 //!     }
 //! }
 //!
 //! fn fetch(req: Request, env: &Env) -> Result<Response> {
-//!     let stub = env.durable_object("COUNTER")?.get_by_name(&req.path())?;
-//!     let n: i64 = stub.call("increment", &(1,))?;
-//!     Ok(Response::json(format!(r#"{{"value":{n}}}"#)))
+//!     let path = req.path().into_owned();
+//!     let Some(rest) = path.strip_prefix("/counter/") else {
+//!         return Ok(Response::text("not found").with_status(404));
+//!     };
+//!     let (name, op) = rest.split_once('/').unwrap_or((rest, ""));
+//!     let counter = env.durable_object("COUNTER")?.get_by_name(name)?;
+//!     match (req.method(), op) {
+//!         ("POST", "increment") => {
+//!             let n: i64 = counter.call("increment", &(1,))?;
+//!             Ok(Response::json(format!(r#"{{"value":{n}}}"#)))
+//!         }
+//!         ("GET", "") => counter.fetch(req), // the object's response, streamed through
+//!         _ => Ok(Response::text("not found").with_status(404)),
+//!     }
 //! }
 //!
 //! bindery::serve!(fetch);
-//! bindery::durable_objects!(Counter);
+//! bindery::durable_objects!(Counter); // class_name "Counter"; or "Name" => path::Type
 //! ```
 //!
 //! Execution model: an object runs one event at a time (requests, RPC
