@@ -17,7 +17,7 @@ import (
 func TestRustDurableNesting(t *testing.T) {
 	wasm := buildOrSkip(t, "rust", func() (string, error) { return buildRust(t, t.TempDir()) })
 	w, _ := newWorker(t, "rust-durable-nesting", wasm, durableGrant(t))
-	for round := 1; round <= 3; round++ {
+	for round := 1; round <= 10; round++ {
 		rec := httptest.NewRecorder()
 		w.ServeHTTP(rec, httptest.NewRequest("GET", "/do/a/nest", nil))
 		if rec.Code != 200 {

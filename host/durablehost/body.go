@@ -91,6 +91,15 @@ func (o *objectOut) accepted() *httpwit.Error {
 	return nil
 }
 
+// complete reports whether the event sent its whole response (or accepted
+// a web socket): its body ended without an error.
+func (o *objectOut) complete() bool {
+	p := o.pipe
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.done && p.err == nil
+}
+
 // finish ends the event's response: err is the event's failure, if any.
 // A response never sent becomes the caller's error (a failed event) or a
 // 500 (the handler returned without one).
