@@ -36,6 +36,8 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"sort"
+	"sync"
 	"time"
 
 	"github.com/bindery-run/bindery/abi"
@@ -111,6 +113,12 @@ type Env struct {
 	// default when not given; nil outside bindery dev, where a module
 	// uses its defaults.
 	Flags map[string]string
+	// Peers are the Workers served together with this one by the same
+	// host (bindery dev -c a/wrangler.toml -c b/wrangler.toml), for a
+	// module whose bindings reach another Worker's part of it (a Durable
+	// Object class defined by another Worker: script_name). nil when the
+	// Worker is served alone.
+	Peers *Peers
 	// Clock is the host's one clock, which every time-dependent binding
 	// reads (KV expirations; later alarms, queue delays and cron): a
 	// test passes a clock.Manual and advances it instead of sleeping.
@@ -118,6 +126,54 @@ type Env struct {
 	// that follows [Open]. Give the Worker the same clock
 	// (host.WorkerConfig.Clock) so that its Date.now() agrees.
 	Clock clock.Clock
+}
+
+// Peers is what the modules of Workers served together share: each
+// module keeps, under its name and a Worker's name, what the other
+// Workers' bindings need of it (the Durable Objects module, its Host).
+// It is safe for concurrent use.
+type Peers struct {
+	mu sync.Mutex
+	m  map[[2]string]any
+}
+
+// NewPeers returns an empty Peers.
+func NewPeers() *Peers { return &Peers{m: map[[2]string]any{}} }
+
+// Set keeps v as module's value for worker.
+func (p *Peers) Set(module, worker string, v any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.m[[2]string{module, worker}] = v
+}
+
+// Get returns module's value for worker, and false if the Worker is not
+// served here (or the module kept nothing for it).
+func (p *Peers) Get(module, worker string) (any, bool) {
+	if p == nil {
+		return nil, false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	v, ok := p.m[[2]string{module, worker}]
+	return v, ok
+}
+
+// Workers returns the Workers module has kept a value for, sorted.
+func (p *Peers) Workers(module string) []string {
+	if p == nil {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []string
+	for k := range p.m {
+		if k[0] == module {
+			out = append(out, k[1])
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Flag is a `bindery dev` flag a module adds.
@@ -247,6 +303,8 @@ type ConfigFile struct {
 	// Path is the absolute path of the config file (where it would be,
 	// for an optional config that does not exist).
 	Path string
+	// Name is the Worker's name (the config's name).
+	Name string
 	// Bindings holds what each module's ParseConfig returned, by module
 	// name.
 	Bindings map[string]any

@@ -1,6 +1,7 @@
 package conformance_test
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"maps"
@@ -25,13 +26,19 @@ func init() {
 }
 
 func buildAssemblyScript(t *testing.T, dir string) (string, error) {
+	return buildAssemblyScriptFile(t, "conformance/assemblyscript/index.ts", dir)
+}
+
+// buildAssemblyScriptFile builds the Worker whose entry is file (relative
+// to the repository) into dir.
+func buildAssemblyScriptFile(t *testing.T, file, dir string) (string, error) {
 	root := testutil.RepoRoot(t)
 	script := filepath.Join(root, "guest-sdk", "assemblyscript", "build.sh")
 	if err := probeToolchain(script); err != nil {
 		return "", err
 	}
 	wasm := filepath.Join(dir, "assemblyscript.wasm")
-	cmd := exec.Command("bash", script, "-o", wasm, filepath.Join(root, "conformance", "assemblyscript", "index.ts"))
+	cmd := exec.Command("bash", script, "-o", wasm, filepath.Join(root, filepath.FromSlash(file)))
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", errors.New(err.Error() + "\n" + string(out))
 	}
@@ -92,6 +99,51 @@ func TestAssemblyScriptD1(t *testing.T) {
 	for _, name := range slices.Sorted(maps.Keys(got)) {
 		if got[name] != "" {
 			t.Errorf("%s: %s", name, got[name])
+		}
+	}
+}
+
+// TestAssemblyScriptSDKUnit runs the AssemblyScript SDK's unit tests
+// (guest-sdk/assemblyscript/build.sh --test: test/structured_test.ts under
+// node, over every shared structured-value vector in
+// wit/deps/durable/testdata, and the SDK's builders and error messages).
+func TestAssemblyScriptSDKUnit(t *testing.T) {
+	script := filepath.Join(testutil.RepoRoot(t), "guest-sdk", "assemblyscript", "build.sh")
+	_, err := testutil.ProbeScript("assemblyscript", script)
+	testutil.NeedToolchain(t, err)
+	out, err := exec.Command("bash", script, "--test").CombinedOutput()
+	if err != nil {
+		t.Fatalf("build.sh --test: %v\n%s", err, out)
+	}
+	if strings.Count(string(out), " checks, 0 failed") != 2 {
+		t.Fatalf("build.sh --test did not report two passing runs:\n%s", out)
+	}
+}
+
+// TestAssemblyScriptStructured runs the structured-value encoding inside
+// the host, built with the SDK's own config (guest-sdk/assemblyscript/test/
+// structured_worker.ts): a shared vector decoded and encoded again, a value
+// built with the SDK's builders (1 << 60 is a bigint), and a decode error.
+func TestAssemblyScriptStructured(t *testing.T) {
+	// everything is the shared vector "object of everything" (a Map, a Set,
+	// a Date, bytes, a typed array, undefined and an Error).
+	const everything = "d9d9f7a46161d90103a101d9010281c10061628243010203d8454201006163f76164d81b82654572726f72a2646e616d65654572726f72676d65737361676560"
+	wasm := buildOrSkip(t, "assemblyscript", func() (string, error) {
+		return buildAssemblyScriptFile(t, "guest-sdk/assemblyscript/test/structured_worker.ts", t.TempDir())
+	})
+	w, _ := newWorker(t, "assemblyscript-structured", wasm)
+	body, err := hex.DecodeString(everything)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ name, body, want string }{
+		{"round trip", string(body), everything + "\n" + "d9d9f7a4626964c2481000000000000000646e616d656261736474616773816161646e6f6e65f6"},
+		{"malformed", "\xd9\xd9\xf7\x82\x01\x9f\xff", "at byte 5: indefinite length"},
+	} {
+		rec := httptest.NewRecorder()
+		w.ServeHTTP(rec, httptest.NewRequest("POST", "/structured", strings.NewReader(tt.body)))
+		if rec.Code != 200 || rec.Body.String() != tt.want {
+			t.Errorf("%s: %d %s, want %s", tt.name, rec.Code, show(rec.Body.Bytes()), tt.want)
 		}
 	}
 }

@@ -60,12 +60,13 @@ func TestCSDKStructured(t *testing.T) {
 	type check struct {
 		name, cmd string
 		verify    func(answer string) error
+		roundTrip bool // an encode whose output decodes back to its tokens
 	}
 	var checks []check
 	for _, v := range doc.Vectors {
 		if v.Error != "" {
 			n := len(v.Hex) / 2
-			checks = append(checks, check{v.Name + ": decode", "D " + v.Hex, func(a string) error {
+			checks = append(checks, check{name: v.Name + ": decode", cmd: "D " + v.Hex, verify: func(a string) error {
 				var off int
 				if _, err := fmt.Sscanf(a, "err %d ", &off); err != nil {
 					return fmt.Errorf("want an error (%s) naming an offset", v.Error)
@@ -82,9 +83,9 @@ func TestCSDKStructured(t *testing.T) {
 			t.Fatalf("%s: %v", v.Name, err)
 		}
 		want := strings.Join(toks, " ")
-		checks = append(checks, check{v.Name + ": decode", "D " + v.Hex, equals("ok " + want)})
+		checks = append(checks, check{v.Name + ": decode", "D " + v.Hex, equals("ok " + want), false})
 		if !v.DecodeOnly {
-			checks = append(checks, check{v.Name + ": encode", "E " + want, equals("ok " + v.Hex)})
+			checks = append(checks, check{v.Name + ": encode", "E " + want, equals("ok " + v.Hex), true})
 		}
 	}
 	writer := []struct{ name, tokens, want string }{
@@ -109,7 +110,7 @@ func TestCSDKStructured(t *testing.T) {
 		{"256 nested arrays", strings.Repeat("arr:1 ", 256) + "n", "ok d9d9f7" + strings.Repeat("81", 256) + "f6"},
 	}
 	for _, w := range writer {
-		checks = append(checks, check{"writer: " + w.name, "E " + w.tokens, equals(w.want)})
+		checks = append(checks, check{"writer: " + w.name, "E " + w.tokens, equals(w.want), false})
 	}
 	ints := []struct{ name, hex, want string }{
 		{"number", "d9d9f73b001ffffffffffffe", "ok -9007199254740991"},
@@ -119,7 +120,7 @@ func TestCSDKStructured(t *testing.T) {
 		{"string", "d9d9f76161", "no"},
 	}
 	for _, i := range ints {
-		checks = append(checks, check{"int64: " + i.name, "I " + i.hex, equals(i.want)})
+		checks = append(checks, check{"int64: " + i.name, "I " + i.hex, equals(i.want), false})
 	}
 
 	var in bytes.Buffer
@@ -149,14 +150,18 @@ func TestCSDKStructured(t *testing.T) {
 		}
 	}
 
-	// Round trip: what the C writer wrote, the C reader reads back as written.
+	// Round trip: what the C writer wrote for each vector, the C reader
+	// reads back as the same tokens.
 	var rt bytes.Buffer
 	var rtWant []string
 	for i, c := range checks {
-		if strings.HasPrefix(c.cmd, "E ") && strings.HasPrefix(answers[i], "ok ") && !strings.Contains(c.cmd, "64:") {
+		if c.roundTrip && strings.HasPrefix(answers[i], "ok ") {
 			rt.WriteString("D " + strings.TrimPrefix(answers[i], "ok ") + "\n")
 			rtWant = append(rtWant, "ok "+strings.TrimPrefix(c.cmd, "E "))
 		}
+	}
+	if len(rtWant) < 100 {
+		t.Fatalf("only %d vectors to round-trip", len(rtWant))
 	}
 	cmd = exec.Command(bin)
 	cmd.Stdin = &rt
@@ -169,7 +174,7 @@ func TestCSDKStructured(t *testing.T) {
 		t.Fatalf("round trip: %d answers to %d commands", len(got), len(rtWant))
 	}
 	for i := range got {
-		if got[i] != rtWant[i] && !strings.HasPrefix(rtWant[i], "ok err:4167") && !strings.HasPrefix(rtWant[i], "ok big:+0000") {
+		if got[i] != rtWant[i] {
 			t.Errorf("round trip: got %.200s, want %.200s", got[i], rtWant[i])
 		}
 	}

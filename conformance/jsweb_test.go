@@ -31,6 +31,7 @@ import (
 	"github.com/bindery-run/bindery/bindings/r2"
 	"github.com/bindery-run/bindery/bindings/vars"
 	"github.com/bindery-run/bindery/host"
+	"github.com/bindery-run/bindery/host/durablehost"
 	"github.com/bindery-run/bindery/internal/jsbuild/jstest"
 	"github.com/bindery-run/bindery/internal/testutil"
 )
@@ -478,7 +479,7 @@ func TestJSBuildWithoutFetch(t *testing.T) {
 			// The bundle builds; the Worker fails when it starts, saying why.
 			js := jstest.Build(t, src)
 			userCache, _ := os.UserCacheDir()
-			rt, err := host.NewRuntime(context.Background(), host.RuntimeConfig{CacheDir: filepath.Join(userCache, "bindery-test", "wazero"), Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT(), cache.WIT(), d1.WIT()}})
+			rt, err := host.NewRuntime(context.Background(), host.RuntimeConfig{CacheDir: filepath.Join(userCache, "bindery-test", "wazero"), Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT(), cache.WIT(), d1.WIT(), durablehost.ClientWIT(), durablehost.StateWIT()}})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -2,6 +2,7 @@ package conformance_test
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"net/http/httptest"
 	"os/exec"
@@ -17,9 +18,10 @@ import (
 // finds Zig 0.17 ($ZIG, zig on PATH, or the one
 // guest-sdk/zig/install-toolchain.sh put under ~/.cache/bindery/zig) and
 // compiles the SDK over the C bindings generated from wit/; without such a
-// zig the language is skipped with build.sh's reason.
+// zig the language is skipped with build.sh's reason. It has the Durable
+// Objects section (conformance/zig/durable.zig).
 func init() {
-	languages = append(languages, language{name: "zig", build: buildZig})
+	languages = append(languages, language{name: "zig", build: buildZig, durable: true})
 }
 
 func buildZig(t *testing.T, dir string) (string, error) {
@@ -51,6 +53,9 @@ func buildZigFile(t *testing.T, file, dir string) (string, error) {
 // NULL), typed errors and sessions (D1 "DB"), and a stack overflow, which
 // must trap.
 func TestZigSDK(t *testing.T) {
+	// everything is the shared vector "object of everything" (a Map, a Set,
+	// a Date, bytes, a typed array, undefined and an Error).
+	const everything = "d9d9f7a46161d90103a101d9010281c10061628243010203d8454201006163f76164d81b82654572726f72a2646e616d65654572726f72676d65737361676560"
 	wasm := buildOrSkip(t, "zig", func() (string, error) { return buildZigFile(t, "guest-sdk/zig/testdata/sdk.zig", t.TempDir()) })
 	logs := &testutil.SyncBuffer{}
 	w, _ := newWorker(t, "zig-sdk", wasm, logTo(t, logs), func(c *host.WorkerConfig) {
@@ -87,6 +92,10 @@ func TestZigSDK(t *testing.T) {
 			want: `int -9223372036854775808;int 9223372036854775807;int -1;real -0.25;text "";text "a\x00b";blob ;blob 00ff;null;` +
 				"col a 0;exec 3;meta 2 1 1 true;raw 2 y;none true;InvalidArgument D1_COLUMN_NOTFOUND: Column not found (w);" +
 				"Sql;Refused;InvalidArgument;Sql;LimitExceeded;NoSuchBinding;bookmark true;batch 2 3;session 3;InvalidArgument;"},
+		{name: "structured", method: "POST", path: "/structured", body: string(mustHex(t, everything)), status: 200,
+			want: everything + "\n" + "d9d9f7a4626964c2481000000000000000646e616d65637a69676474616773816161646e6f6e65f6" + "\n1152921504606846976 zig a null"},
+		{name: "structured malformed", method: "POST", path: "/structured", body: "\xd9\xd9\xf7\x82\x01\x9f\xff", status: 200,
+			want: "Malformed at byte 5: indefinite length"},
 		{name: "json writer", method: "GET", path: "/json", status: 200, want: `{"greeting":"hello","n":42,"list":[1,2],"esc":"a\"b"}`, wantHeader: [2]string{"Content-Type", "application/json"}},
 		{name: "read all", method: "POST", path: "/read-all", body: "0123456789", status: 200, want: "0123456789"},
 		{name: "read all over limit", method: "POST", path: "/read-all", body: "0123456789a", status: 413, want: "TooLarge"},
@@ -128,5 +137,32 @@ func TestZigSDK(t *testing.T) {
 				t.Errorf("header %s = %q, want %q", k, rec.Header().Values(k), tt.wantHeader[1])
 			}
 		})
+	}
+}
+
+// mustHex decodes hex or ends t.
+func mustHex(t *testing.T, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		t.Fatalf("hex %q: %v", s, err)
+	}
+	return b
+}
+
+// TestZigSDKUnit runs the Zig SDK's native unit tests (guest-sdk/zig/build.sh
+// --test: zig test over structured_test.zig, which checks every shared
+// structured-value vector in wit/deps/durable/testdata and the mapping of
+// Zig values).
+func TestZigSDKUnit(t *testing.T) {
+	script := filepath.Join(testutil.RepoRoot(t), "guest-sdk", "zig", "build.sh")
+	_, err := testutil.ProbeScript("zig", script)
+	testutil.NeedToolchain(t, err)
+	out, err := exec.Command("bash", script, "--test").CombinedOutput()
+	if err != nil {
+		t.Fatalf("zig test: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "tests passed") {
+		t.Fatalf("zig test ran no tests:\n%s", out)
 	}
 }

@@ -211,6 +211,22 @@ func startDevLines(t *testing.T, bin, dir string) (string, *exec.Cmd, []string) 
 	t.Helper()
 	cmd := exec.Command(bin, "dev", "--port", "0", "--log-level", "warn")
 	cmd.Dir = dir
+	u, lines := startLines(t, cmd)
+	return u, cmd, lines
+}
+
+// startCmd starts cmd, a bindery dev, and returns its URL once it is
+// ready; the test's end kills it.
+func startCmd(t *testing.T, cmd *exec.Cmd) string {
+	t.Helper()
+	u, _ := startLines(t, cmd)
+	return u
+}
+
+// startLines is startCmd that also returns what the server printed
+// before "Ready on".
+func startLines(t *testing.T, cmd *exec.Cmd) (string, []string) {
+	t.Helper()
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -225,12 +241,12 @@ func startDevLines(t *testing.T, bin, dir string) (string, *exec.Cmd, []string) 
 	for sc.Scan() {
 		if u, ok := strings.CutPrefix(sc.Text(), "Ready on "); ok {
 			go io.Copy(io.Discard, out)
-			return u, cmd, lines
+			return u, lines
 		}
 		lines = append(lines, sc.Text())
 	}
 	t.Fatalf("bindery dev exited before it was ready")
-	return "", nil, nil
+	return "", nil
 }
 
 func cli(t *testing.T, bin, dir string, args ...string) (string, error) {

@@ -14,6 +14,7 @@ import (
 	"github.com/bindery-run/bindery/abi"
 	"github.com/bindery-run/bindery/abi/stream"
 	"github.com/bindery-run/bindery/host/htmlrewriter"
+	"github.com/bindery-run/bindery/host/internal/durablewit"
 	"github.com/bindery-run/bindery/host/internal/httpwit"
 	"github.com/bindery-run/bindery/host/internal/logwit"
 	"github.com/bindery-run/bindery/host/intl"
@@ -43,9 +44,10 @@ type RuntimeConfig struct {
 	// has no KV binding). A granted Binding registers its interface itself
 	// (Binding.WIT), so an interface needs to be listed here only when a
 	// guest may import it ungranted. The core interfaces (streams, HTTP,
-	// crypto, HTMLRewriter) are always served, and WASI 0.2 from the first
-	// guest that imports it on (each guest's WASIConfig says what it
-	// grants).
+	// crypto, HTMLRewriter, Intl, and Durable Objects' client and state,
+	// whose calls trap ungranted unless their Deny is listed here) are
+	// always served, and WASI 0.2 from the first guest that imports it on
+	// (each guest's WASIConfig says what it grants).
 	Interfaces []abi.Interface
 	// Logger receives the host's and the guests' logs; nil discards them.
 	Logger *slog.Logger
@@ -139,8 +141,19 @@ func NewRuntime(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
 		// property escapes) for engines built without ICU: computation
 		// only, so every Worker gets it.
 		intl.WIT(),
+		// Durable Objects: every JavaScript and Python Worker imports
+		// them (their engines are built for world worker-with-objects),
+		// so every runtime serves them; a call traps unless the Worker is
+		// granted them (host/durablehost), which also gives their Deny
+		// when listed in RuntimeConfig.Interfaces.
+		{Name: durablewit.ClientInterface, Define: durablewit.DefineClient},
+		{Name: durablewit.StateInterface, Define: durablewit.DefineState},
 	}
 	for _, iface := range append(core, cfg.Interfaces...) {
+		if slot, dup := rt.slots[iface.Name]; dup && rt.deny[slot] == nil && iface.Deny != nil {
+			rt.deny[slot] = iface.Deny // a core interface's Deny, given by its binding's package
+			continue
+		}
 		if _, dup := rt.slots[iface.Name]; dup {
 			if cache != nil {
 				cache.Close(ctx)

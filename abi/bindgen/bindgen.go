@@ -74,11 +74,18 @@ type Config struct {
 	// Worlds are more worlds a target interface may come from, each a
 	// superset of World that some guests implement instead (e.g.
 	// "worker-with-objects", a Worker that also exports object events).
-	// Their interfaces get Go host and guest code only: CDir and ASDir
-	// hold the bindings of World's interfaces, which every C and
-	// AssemblyScript guest compiles, and an export there would have to be
-	// implemented by every guest.
+	// Their interfaces get Go host and guest code, and C code only where
+	// WorldCDirs says: CDir and ASDir hold the bindings of World's
+	// interfaces, which every C and AssemblyScript guest compiles, and an
+	// export there would have to be implemented by every guest.
 	Worlds []string
+	// WorldCDirs maps a world of Worlds to a directory, relative to the
+	// repository root, for the C guest bindings of the target interfaces
+	// it has and World lacks (e.g. "worker-with-objects" to
+	// "guest-sdk/c/generated-durable"). A C guest of that world compiles
+	// both CDir and this directory; its files include CDir's headers by a
+	// relative path and share CDir's bindery_cabi files. It needs CDir.
+	WorldCDirs map[string]string
 	// CDir is the directory of the C guest bindings of every target
 	// interface of World, relative to the repository root; "" = none (see
 	// c.go).
@@ -110,6 +117,11 @@ type gen struct {
 	imported map[*wit.Interface]bool
 	exported map[*wit.Interface]bool
 
+	// cDirOf is the C directory of each interface Generate writes C
+	// bindings for (CDir, or a WorldCDirs directory); empty for
+	// GenerateWorld, whose C files share one directory.
+	cDirOf map[*wit.Interface]string
+
 	// world holds what only GenerateWorld sets: the pseudo-interfaces of
 	// the world's own functions and types; nil for Generate.
 	wm *worldMode
@@ -126,25 +138,36 @@ func Generate(res *wit.Resolve, cfg Config) ([]File, error) {
 	if g.world == nil {
 		return nil, fmt.Errorf("bindgen: no world %q in the WIT", cfg.World)
 	}
-	// inMain holds the interfaces of World: only they get C and AS code.
+	// inMain holds the interfaces of World: only they get AS code, and C
+	// code in CDir. inWorld holds, for each world of Worlds, its
+	// interfaces.
 	inMain := map[*wit.Interface]bool{}
+	inWorld := map[string]map[*wit.Interface]bool{}
 	for wi, name := range append([]string{cfg.World}, cfg.Worlds...) {
 		w := worlds[name]
 		if w == nil {
 			return nil, fmt.Errorf("bindgen: no world %q in the WIT", name)
 		}
+		if inWorld[name] == nil {
+			inWorld[name] = map[*wit.Interface]bool{}
+		}
 		for _, item := range w.Imports.All() {
 			if ref, ok := item.(*wit.InterfaceRef); ok {
 				g.imported[ref.Interface] = true
 				inMain[ref.Interface] = inMain[ref.Interface] || wi == 0
+				inWorld[name][ref.Interface] = true
 			}
 		}
 		for _, item := range w.Exports.All() {
 			if ref, ok := item.(*wit.InterfaceRef); ok {
 				g.exported[ref.Interface] = true
 				inMain[ref.Interface] = inMain[ref.Interface] || wi == 0
+				inWorld[name][ref.Interface] = true
 			}
 		}
+	}
+	if err := checkWorldCDirs(cfg); err != nil {
+		return nil, err
 	}
 	for i := range g.imported {
 		if g.exported[i] {
@@ -195,11 +218,41 @@ func Generate(res *wit.Resolve, cfg Config) ([]File, error) {
 		}
 	}
 	if cfg.CDir != "" {
+		// Each interface's C directory first: a file includes the headers
+		// of the interfaces it uses from wherever they are.
+		g.cDirOf = map[*wit.Interface]string{}
+		for _, iface := range mainIfaces {
+			g.cDirOf[iface] = cfg.CDir
+		}
+		extra := map[string][]*wit.Interface{}
+		for _, name := range cfg.Worlds {
+			dir := cfg.WorldCDirs[name]
+			if dir == "" {
+				continue
+			}
+			for _, iface := range ifaces {
+				if inWorld[name][iface] && g.cDirOf[iface] == "" {
+					g.cDirOf[iface] = dir
+					extra[dir] = append(extra[dir], iface)
+				}
+			}
+		}
 		cf, err := g.cFiles(mainIfaces)
 		if err != nil {
 			return nil, err
 		}
 		files = append(files, cf...)
+		for _, name := range cfg.Worlds {
+			dir := cfg.WorldCDirs[name]
+			if len(extra[dir]) == 0 {
+				continue
+			}
+			cf, err := g.cFilesIn(dir, extra[dir], false)
+			if err != nil {
+				return nil, err
+			}
+			files = append(files, cf...)
+		}
 	}
 	if cfg.ASDir != "" {
 		af, err := g.asFiles(mainIfaces)
@@ -209,6 +262,37 @@ func Generate(res *wit.Resolve, cfg Config) ([]File, error) {
 		files = append(files, af...)
 	}
 	return files, nil
+}
+
+// checkWorldCDirs refuses a WorldCDirs that names a world not in Worlds,
+// a directory of CDir or of two worlds, or that is given without CDir.
+func checkWorldCDirs(cfg Config) error {
+	if len(cfg.WorldCDirs) == 0 {
+		return nil
+	}
+	if cfg.CDir == "" {
+		return fmt.Errorf("bindgen: WorldCDirs needs CDir (the files there include CDir's headers)")
+	}
+	names := make([]string, 0, len(cfg.WorldCDirs))
+	for name := range cfg.WorldCDirs {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	seen := map[string]string{}
+	for _, name := range names {
+		dir := cfg.WorldCDirs[name]
+		if !slices.Contains(cfg.Worlds, name) {
+			return fmt.Errorf("bindgen: WorldCDirs names world %q, which is not in Worlds", name)
+		}
+		if dir == "" || path.Clean(dir) == path.Clean(cfg.CDir) {
+			return fmt.Errorf("bindgen: WorldCDirs[%q] = %q: want a directory other than CDir", name, dir)
+		}
+		if other, ok := seen[path.Clean(dir)]; ok {
+			return fmt.Errorf("bindgen: WorldCDirs gives worlds %q and %q one directory %q", other, name, dir)
+		}
+		seen[path.Clean(dir)] = name
+	}
+	return nil
 }
 
 func ifaceBase(i *wit.Interface) string {

@@ -2,6 +2,7 @@ package bindgen
 
 import (
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -52,10 +53,17 @@ func (c *cgen) fail(format string, args ...any) {
 
 // cFiles returns the C bindings of every target interface, and the shared files.
 func (g *gen) cFiles(ifaces []*wit.Interface) ([]File, error) {
-	dir := g.cfg.CDir
-	files := []File{
-		{Path: dir + "/" + cCommon + ".h", Data: []byte(cCommonH)},
-		{Path: dir + "/" + cCommon + ".c", Data: []byte(cCommonC)},
+	return g.cFilesIn(g.cfg.CDir, ifaces, true)
+}
+
+// cFilesIn returns the C bindings of ifaces in dir, and the shared files
+// when common is set (a WorldCDirs directory shares CDir's).
+func (g *gen) cFilesIn(dir string, ifaces []*wit.Interface, common bool) ([]File, error) {
+	var files []File
+	if common {
+		files = append(files,
+			File{Path: dir + "/" + cCommon + ".h", Data: []byte(cCommonH)},
+			File{Path: dir + "/" + cCommon + ".c", Data: []byte(cCommonC)})
 	}
 	for _, iface := range ifaces {
 		c := &cgen{g: g, iface: iface, prefix: g.cPrefix(iface), includes: map[string]bool{}, declared: map[string]bool{}}
@@ -66,6 +74,26 @@ func (g *gen) cFiles(ifaces []*wit.Interface) ([]File, error) {
 		files = append(files, File{Path: dir + "/" + g.cFile(iface) + ".h", Data: h}, File{Path: dir + "/" + g.cFile(iface) + ".c", Data: src})
 	}
 	return files, nil
+}
+
+// cInclude is what the header of interface from writes in #include to
+// reach the header base (an interface's cFile, or cCommon) of interface
+// to (nil for cCommon, which is in CDir): the bare name in one directory,
+// else a path relative to from's directory.
+func (g *gen) cInclude(from, to *wit.Interface, base string) string {
+	fromDir := g.cDirOf[from]
+	toDir := g.cfg.CDir
+	if to != nil {
+		toDir = g.cDirOf[to]
+	}
+	if fromDir == "" || toDir == "" || fromDir == toDir {
+		return base + ".h"
+	}
+	rel, err := filepath.Rel(filepath.FromSlash(fromDir), filepath.FromSlash(toDir))
+	if err != nil {
+		return base + ".h"
+	}
+	return filepath.ToSlash(rel) + "/" + base + ".h"
 }
 
 // cPrefix is the C prefix of an interface's names: cPrefix, or for the
@@ -159,14 +187,14 @@ func (c *cgen) generate() (h, src []byte) {
 	hb.p("// who releases them with the type's _free function; arguments stay the")
 	hb.p("// caller's. Resource handles are not freed: drop them with _drop.\n")
 	hb.p("#ifndef %s\n#define %s\n", guard, guard)
-	hb.p("#include \"%s.h\"", cCommon)
+	hb.p("#include \"%s\"", c.g.cInclude(c.iface, nil, cCommon))
 	inc := make([]string, 0, len(c.includes))
 	for i := range c.includes {
 		inc = append(inc, i)
 	}
 	sort.Strings(inc)
 	for _, i := range inc {
-		hb.p("#include \"%s.h\"", i)
+		hb.p("#include \"%s\"", i)
 	}
 	hb.p("\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n")
 	hb.Write(c.types.Bytes())
@@ -254,7 +282,7 @@ func (c *cgen) ctypeIn(ctx *wit.Interface, t wit.Type) string {
 				if c.g.byIface[owner] == nil {
 					c.fail("type %s belongs to %s, which has no target", *t.Name, ifaceID(owner))
 				}
-				c.includes[c.g.cFile(owner)] = true
+				c.includes[c.g.cInclude(c.iface, owner, c.g.cFile(owner))] = true
 				return c.g.cPrefix(owner) + "_" + cIdent(*t.Name) + "_t"
 			}
 			name := c.prefix + "_" + cIdent(*t.Name) + "_t"
@@ -262,7 +290,7 @@ func (c *cgen) ctypeIn(ctx *wit.Interface, t wit.Type) string {
 			return name
 		}
 		if ctx != c.iface {
-			c.includes[c.g.cFile(ctx)] = true
+			c.includes[c.g.cInclude(c.iface, ctx, c.g.cFile(ctx))] = true
 			return c.g.cPrefix(ctx) + "_" + c.mangle(t) + "_t"
 		}
 		name := c.prefix + "_" + c.mangle(t) + "_t"

@@ -2,6 +2,7 @@ package bindgen
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -137,5 +138,113 @@ func TestGenerateWorldsErrors(t *testing.T) {
 	}
 	if slices.Contains(worldsConfig().Worlds, "wx") {
 		t.Fatal("worldsConfig() has extra worlds")
+	}
+}
+
+// TestGenerateWorldCDirs: with WorldCDirs, the interfaces world wx adds
+// get C bindings in a folder of their own, which include CDir's headers
+// by a relative path and share its bindery_cabi files; CDir stays as it
+// was without, and both folders compile (and link, wx's exports defined)
+// as one C guest.
+func TestGenerateWorldCDirs(t *testing.T) {
+	res := loadWorldsWIT(t)
+	plain, err := Generate(res, worldsConfig("wx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := worldsConfig("wx")
+	cfg.WorldCDirs = map[string]string{"wx": "cx"}
+	files, err := Generate(res, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byPath := map[string]string{}
+	for _, f := range files {
+		byPath[f.Path] = string(f.Data)
+	}
+	for _, f := range plain {
+		if byPath[f.Path] != string(f.Data) {
+			t.Errorf("%s differs with WorldCDirs", f.Path)
+		}
+	}
+	var extra []string
+	for p := range byPath {
+		if strings.HasPrefix(p, "cx/") {
+			extra = append(extra, p)
+		}
+	}
+	slices.Sort(extra)
+	if want := []string{"cx/x_e.c", "cx/x_e.h", "cx/x_j.c", "cx/x_j.h"}; !slices.Equal(extra, want) {
+		t.Fatalf("cx holds %v, want %v", extra, want)
+	}
+	for path, want := range map[string]string{
+		"cx/x_j.h": `#include "../c/bindery_cabi.h"`,
+		"cx/x_e.h": `#include "x_j.h"`,
+		"cx/x_e.c": `__export_name__("test:x/e@0.1.0#event")`,
+		"cx/x_j.c": `__import_module__("test:x/j@0.1.0")`,
+	} {
+		if !strings.Contains(byPath[path], want) {
+			t.Errorf("%s does not contain %q:\n%s", path, want, byPath[path])
+		}
+	}
+
+	// Both folders build into one reactor with wx's export defined.
+	cc := wasmClang(t)
+	dir := t.TempDir()
+	var srcs []string
+	for _, f := range files {
+		if !strings.HasPrefix(f.Path, "c/") && !strings.HasPrefix(f.Path, "cx/") {
+			continue
+		}
+		p := filepath.Join(dir, filepath.FromSlash(f.Path))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasSuffix(p, ".c") {
+			srcs = append(srcs, p)
+		}
+	}
+	main := `#include "c/x_h.h"
+#include "cx/x_e.h"
+void exports_x_h_handle(uint32_t a) { (void)a; }
+bool exports_x_e_event(x_j_r_t x, uint32_t n, bindery_string_t *ret, bindery_string_t *err) {
+  x_j_r_drop(x);
+  (void)n;
+  *ret = (bindery_string_t){0};
+  (void)err;
+  return true;
+}
+`
+	mp := filepath.Join(dir, "main.c")
+	if err := os.WriteFile(mp, []byte(main), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--target=wasm32-wasi", "-O2", "-Wall", "-Werror", "-mexec-model=reactor", "-I", dir, "-o", filepath.Join(dir, "g.wasm"), mp}
+	if out, err := exec.Command(cc, append(args, srcs...)...).CombinedOutput(); err != nil {
+		t.Fatalf("the two folders do not build as one guest: %v\n%s", err, out)
+	}
+}
+
+func TestGenerateWorldCDirsErrors(t *testing.T) {
+	res := loadWorldsWIT(t)
+	tests := []struct {
+		name string
+		edit func(*Config)
+		want string
+	}{
+		{"not in Worlds", func(c *Config) { c.Worlds = nil; c.WorldCDirs = map[string]string{"wx": "cx"} }, `world "wx", which is not in Worlds`},
+		{"CDir itself", func(c *Config) { c.WorldCDirs = map[string]string{"wx": "c/"} }, "other than CDir"},
+		{"no CDir", func(c *Config) { c.CDir = ""; c.WorldCDirs = map[string]string{"wx": "cx"} }, "needs CDir"},
+	}
+	for _, tt := range tests {
+		cfg := worldsConfig("wx")
+		tt.edit(&cfg)
+		files, err := Generate(res, cfg)
+		if err == nil || !strings.Contains(err.Error(), tt.want) || files != nil {
+			t.Errorf("%s: error %v, want %q", tt.name, err, tt.want)
+		}
 	}
 }

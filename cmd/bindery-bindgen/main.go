@@ -76,11 +76,13 @@ var Targets = bindgen.Config{
 	GuestModule:    "github.com/bindery-run/bindery/guest-sdk/go",
 	GuestModuleDir: "guest-sdk/go",
 	World:          "worker",
-	// A Worker that defines Durable Object classes: Go code only for now
-	// (Config.Worlds).
-	Worlds: []string{"worker-with-objects"},
-	CDir:   "guest-sdk/c/generated",
-	ASDir:  "guest-sdk/assemblyscript/generated",
+	// A Worker that defines Durable Object classes (Config.Worlds): Go
+	// code, and C code in a folder of its own that guest-sdk/c/build.sh
+	// compiles only into a Worker that uses Durable Objects.
+	Worlds:     []string{"worker-with-objects"},
+	WorldCDirs: map[string]string{"worker-with-objects": "guest-sdk/c/generated-durable"},
+	CDir:       "guest-sdk/c/generated",
+	ASDir:      "guest-sdk/assemblyscript/generated",
 	Targets: []bindgen.Target{
 		{Interface: "bindery:io/streams", HostDir: "abi/stream", GuestDir: "guest-sdk/go/internal/wit/stream"},
 		{Interface: "bindery:http/types", HostDir: "host/internal/httpwit", GuestDir: "guest-sdk/go/internal/wit/httpwit"},

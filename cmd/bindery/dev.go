@@ -36,17 +36,27 @@ in --persist-to. MAIN is a .wasm module, or a JavaScript or TypeScript
 file (.js, .mjs, .cjs, .ts, .mts, .jsx, .tsx) that bindery bundles with
 its npm dependencies as wrangler does. One log line per request at info
 level (--log-level warn hides them). Stop it with Ctrl-C.
+
+Several Workers in one process, as wrangler's multi-config dev: give
+--config once for each (-c api/wrangler.toml -c objects/wrangler.toml).
+The first is served on the port; the others run beside it, reachable
+through its bindings (a Durable Object class of another Worker:
+script_name), each with its own bindings and the first one's data
+directory.
 `
 
 // devFlags are the flags of bindery dev.
 type devFlags struct {
 	config, env, ip, persistTo, cacheDir, adminAddr string
-	port, maxInstances                              int
-	timeout                                         time.Duration
-	memoryMiB, operations                           int64
-	logLevel                                        slog.Level
-	noBuild                                         bool
-	vars                                            repeated
+	// more are the configs after the first (-c given several times):
+	// Workers served beside the first.
+	more                  []string
+	port, maxInstances    int
+	timeout               time.Duration
+	memoryMiB, operations int64
+	logLevel              slog.Level
+	noBuild               bool
+	vars                  repeated
 	// servers are the addresses of the modules' extra servers, by flag
 	// (--s3-addr): "" for the default, "off" for none.
 	servers map[string]*string
@@ -85,7 +95,8 @@ func parseDevFlags(args []string, stdout, stderr io.Writer) (devFlags, []string,
 	var f devFlags
 	logLevel := "info"
 	fs := flag.NewFlagSet("bindery dev", flag.ContinueOnError)
-	fs.StringVar(&f.config, "config", "", "the wrangler.toml or wrangler.json(c) `FILE` to use (default: the one in the current directory)")
+	var configs repeated
+	fs.Var(&configs, "config", "the wrangler.toml or wrangler.json(c) `FILE` to use (default: the one in the current directory); repeat it to serve several Workers")
 	alias(fs, "c", "config")
 	fs.StringVar(&f.env, "env", "", "use the [env.`NAME`] section of the config")
 	alias(fs, "e", "env")
@@ -116,6 +127,9 @@ func parseDevFlags(args []string, stdout, stderr io.Writer) (devFlags, []string,
 	}
 	f.set = map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
+	if len(configs) > 0 {
+		f.config, f.more = configs[0], configs[1:]
+	}
 	if len(pos) > 1 {
 		fmt.Fprintf(stderr, "bindery dev: at most one main, got %q\n", pos)
 		return f, nil, errUsage
@@ -169,12 +183,30 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	names := map[string]string{p.cfg.Name: p.cfg.Path}
+	for _, path := range f.more {
+		af := f
+		af.config = path
+		a, err := loadProject(ctx, &af, nil, log, stderr)
+		if err != nil {
+			return err
+		}
+		if prev, dup := names[a.cfg.Name]; dup {
+			return fmt.Errorf("%s and %s both name their Worker %q: each Worker served together needs a name of its own", prev, a.cfg.Path, a.cfg.Name)
+		}
+		names[a.cfg.Name] = a.cfg.Path
+		p.peers = append(p.peers, a)
+	}
 	d, err := startDevServer(ctx, &f, p, log)
 	if err != nil {
 		return err
 	}
 	defer d.close()
-	fmt.Fprintf(stdout, "bindery %s: %s with bindings %s\nstate: %s\n%sReady on http://%s\n", version, p.cfg.Name, describeBindings(p), d.dir, d.banners, d.ln.Addr())
+	fmt.Fprintf(stdout, "bindery %s: %s with bindings %s\n", version, p.cfg.Name, describeBindings(p))
+	for _, a := range p.peers {
+		fmt.Fprintf(stdout, "beside it: %s with bindings %s\n", a.cfg.Name, describeBindings(a))
+	}
+	fmt.Fprintf(stdout, "state: %s\n%sReady on http://%s\n", d.dir, d.banners, d.ln.Addr())
 	// Compiling left tens of MiB of garbage (decoding, the data image):
 	// hand it back to the OS rather than carry it as idle RSS, off the
 	// start-up path.
@@ -190,6 +222,8 @@ type devProject struct {
 	worker *worker
 	vars   map[string]bindings.Var
 	mods   []bindings.Module
+	// peers are the Workers served beside this one (-c given again).
+	peers []*devProject
 }
 
 // loadProject reads the config, runs its [build] command and reads the
@@ -311,7 +345,11 @@ func startDevServer(ctx context.Context, f *devFlags, p *devProject, log *slog.L
 	}
 	d.onClose(func() { st.Close() })
 
-	opened, err := bindings.Open(ctx, p.mods, bindings.Env{Worker: p.cfg.Name, State: st, Logger: log, Vars: p.vars, Flags: f.flagValues()}, p.cfg.Bindings)
+	var peers *bindings.Peers
+	if len(p.peers) > 0 {
+		peers = bindings.NewPeers()
+	}
+	opened, err := bindings.Open(ctx, p.mods, bindings.Env{Worker: p.cfg.Name, State: st, Logger: log, Vars: p.vars, Flags: f.flagValues(), Peers: peers}, p.cfg.Bindings)
 	if err != nil {
 		return nil, err
 	}
@@ -352,6 +390,11 @@ func startDevServer(ctx context.Context, f *devFlags, p *devProject, log *slog.L
 	}
 	d.onClose(func() { w.Close(context.Background()) })
 	log.Debug("worker ready", "main", p.worker.path, "took", time.Since(t0))
+	for _, a := range p.peers {
+		if err := d.startPeer(ctx, f, rt, st, peers, a, jobCtx, log); err != nil {
+			return nil, err
+		}
+	}
 
 	for _, sv := range servers {
 		srv, line, err := sv.start(opened)
@@ -373,6 +416,44 @@ func startDevServer(ctx context.Context, f *devFlags, p *devProject, log *slog.L
 	}
 	d.onClose(func() { state.RemoveServerInfo(d.dir) })
 	return d, nil
+}
+
+// startPeer opens the modules of a Worker served beside the first one
+// and starts it: its bindings and jobs, not its admin routes or servers
+// (the first Worker's are the dev server's).
+func (d *devServer) startPeer(ctx context.Context, f *devFlags, rt *host.Runtime, st *state.State, peers *bindings.Peers, a *devProject, jobCtx context.Context, log *slog.Logger) error {
+	log = log.With("worker", a.cfg.Name)
+	opened, err := bindings.Open(ctx, a.mods, bindings.Env{Worker: a.cfg.Name, State: st, Logger: log, Vars: a.vars, Flags: f.flagValues(), Peers: peers}, a.cfg.Bindings)
+	if err != nil {
+		return fmt.Errorf("%s: %w", a.cfg.Name, err)
+	}
+	var grants []host.Binding
+	for i, o := range opened {
+		if o.Close != nil {
+			name := a.mods[i].Name
+			d.onClose(func() {
+				if err := o.Close(); err != nil {
+					log.Warn("close failed", "module", name, "err", err)
+				}
+			})
+		}
+		for _, b := range o.Bindings {
+			grants = append(grants, b)
+		}
+		for _, j := range o.Jobs {
+			go bindings.RunJob(jobCtx, j, log)
+		}
+	}
+	w, err := rt.NewWorker(ctx, host.WorkerConfig{
+		Name: a.cfg.Name, Wasm: a.worker.wasm, Init: a.worker.init, MapText: a.worker.mapText, Bindings: grants,
+		RequestTimeout: f.timeout, MemoryLimit: uint64(f.memoryMiB) << 20, MaxInstances: f.maxInstances,
+		Operations: operations(f.operations),
+	})
+	if err != nil {
+		return err
+	}
+	d.onClose(func() { w.Close(context.Background()) })
+	return nil
 }
 
 // accessLog wraps a Worker's handler with the access log: one line per

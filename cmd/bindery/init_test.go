@@ -76,7 +76,7 @@ func TestInit(t *testing.T) {
 		},
 		{
 			lang:    "c",
-			files:   []string{"main.c", "bindery-sdk/bindery.h", "bindery-sdk/bindery.c", "bindery-sdk/generated/kv_store.c", "bindery-sdk/build.sh"},
+			files:   []string{"main.c", "bindery-sdk/bindery.h", "bindery-sdk/bindery.c", "bindery-sdk/structured.c", "bindery-sdk/generated/kv_store.c", "bindery-sdk/build.sh"},
 			command: "bindery-sdk/build.sh -o my-worker.wasm main.c",
 			contains: map[string]string{
 				"main.c":    `bindery_kv_get("STORE"`,

@@ -42,7 +42,7 @@ func commandEnv(stdin io.Reader, stdout, stderr io.Writer) bindings.CommandEnv {
 		if err != nil {
 			return nil, err
 		}
-		return &bindings.ConfigFile{Path: cfg.Path, Bindings: cfg.Bindings}, nil
+		return &bindings.ConfigFile{Path: cfg.Path, Name: cfg.Name, Bindings: cfg.Bindings}, nil
 	}}
 }
 

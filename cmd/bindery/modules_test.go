@@ -21,11 +21,12 @@ func TestModuleList(t *testing.T) {
 		keys    string
 		command string
 	}{
-		"kv":    {"kv_namespaces", "kv"},
-		"r2":    {"r2_buckets", "r2"},
-		"vars":  {"", ""},
-		"cache": {"", ""},
-		"d1":    {"d1_databases", "d1"},
+		"kv":      {"kv_namespaces", "kv"},
+		"r2":      {"r2_buckets", "r2"},
+		"vars":    {"", ""},
+		"cache":   {"", ""},
+		"d1":      {"d1_databases", "d1"},
+		"durable": {"durable_objects,migrations", "do"},
 	}
 	if len(mods) != len(want) {
 		t.Errorf("%d modules, want %d", len(mods), len(want))
@@ -51,8 +52,8 @@ func TestModuleList(t *testing.T) {
 		}
 	}
 	// Every config key is read by exactly one parser.
-	if ps := parsers(mods); len(ps) != 3 {
-		t.Errorf("%d parsers, want 3 (kv, r2, d1)", len(ps))
+	if ps := parsers(mods); len(ps) != 4 {
+		t.Errorf("%d parsers, want 4 (kv, r2, d1, durable)", len(ps))
 	}
 }
 

@@ -4,6 +4,9 @@
 //
 //   bindery dev conformance/js/worker.js   (or bindery build: it bundles it)
 import { BindingError, trap } from '@bindery/worker';
+import { doRoute } from './durable.js';
+
+export { Conformance } from './durable.js';
 
 const text = (body, status = 200) => new Response(body, { status, headers: { 'content-type': 'text/plain; charset=utf-8' } });
 
@@ -53,6 +56,7 @@ export default {
     }
     if (p === '/sdk-errors') return Response.json(await sdkErrors(env));
     if (p.startsWith('/d1/')) return d1(request, env.DB, p.slice(4));
+    if (p.startsWith('/do/')) return doRoute(request, env, p);
     return text('not found', 404);
   },
 };

@@ -1,7 +1,8 @@
 //! The conformance Worker in Zig: the contract every language implements
 //! (see conformance/harness_test.go), written with guest-sdk/zig, the /r2x
-//! routes of conformance/r2ext_test.go and the /d1 routes of
-//! conformance/d1_test.go.
+//! routes of conformance/r2ext_test.go, the /d1 routes of
+//! conformance/d1_test.go and the Durable Objects section
+//! (conformance/durable_test.go, in durable.zig).
 //!
 //!     guest-sdk/zig/build.sh -o zig.wasm conformance/zig/main.zig
 const std = @import("std");
@@ -9,6 +10,10 @@ const bindery = @import("bindery");
 
 const Request = bindery.Request;
 const Response = bindery.Response;
+const durable = @import("durable.zig");
+
+/// The Durable Object classes this Worker defines.
+pub const durable_objects = .{ .Conformance = durable.Conformance };
 
 pub fn fetch(req: *Request, res: *Response) !void {
     if (req.is("GET", "/hello")) {
@@ -40,6 +45,8 @@ pub fn fetch(req: *Request, res: *Response) !void {
         @trap(); // a wasm trap (unreachable)
     } else if (std.mem.startsWith(u8, req.path, "/r2x/")) {
         r2x(req, res) catch |err| return r2Error(res, err);
+    } else if (std.mem.startsWith(u8, req.path, "/do/")) {
+        try durable.route(req, res);
     } else if (std.mem.startsWith(u8, req.path, "/d1/")) {
         d1(req, res) catch |err| return res.text(500, try std.fmt.allocPrint(req.arena, "{s}: {s}", .{ @errorName(err), bindery.lastError() }));
     } else {

@@ -4,6 +4,8 @@
 #
 #   guest-sdk/assemblyscript/build.sh -o worker.wasm index.ts [asc flags ...]
 #   guest-sdk/assemblyscript/build.sh --probe   # exit 0 once asc is installed, else say why (exit 3)
+#   guest-sdk/assemblyscript/build.sh --test    # run the SDK's unit tests under node (test/structured_test.*:
+#                                               # the structured-value encoding over the shared vectors)
 #
 # It compiles generated/exports.ts (the wasm exports) and your entry file,
 # with asconfig.json (incremental GC, _initialize, abort=binderyAbort) and
@@ -48,6 +50,16 @@ install
 if [[ "${1:-}" == "--probe" ]]; then
   "$sdk/node_modules/.bin/asc" --version
   exit 0
+fi
+
+if [[ "${1:-}" == "--test" ]]; then
+  # Compiled with asc's ESM bindings, without the Worker's asconfig.json
+  # (from test/, where there is none), unoptimised (it compiles 3x faster), and run under node.
+  tmp="$(mktemp -d)"
+  trap 'rm -rf "$tmp"' EXIT
+  (cd "$sdk/test" && "$sdk/node_modules/.bin/asc" structured_test.ts --runtime incremental --bindings esm -o "$tmp/structured_test.wasm")
+  node "$sdk/test/structured_test.mjs" "$tmp/structured_test.js" "$sdk/../../wit/deps/durable/testdata/structured-values.json"
+  exit
 fi
 
 out=""

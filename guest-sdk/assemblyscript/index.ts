@@ -76,6 +76,8 @@ export { Result } from "./generated/cabi";
 export { Checksums } from "./generated/r2_bucket";
 export { PutOptions as KVPutOptions } from "./generated/kv_store";
 export { InputStream, OutputStream } from "./generated/io_streams";
+import * as structured from "./structured";
+export { structured };
 
 /** CHUNK is how many bytes a body read asks for by default. */
 export const CHUNK: i32 = 64 * 1024;

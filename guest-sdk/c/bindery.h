@@ -802,11 +802,13 @@ typedef struct bindery_sv_reader {
   size_t err_offset;
   bool started;
   size_t nopen;
-  // The open containers: items still to come, and where to go on once
-  // they have (0: right after; an Error's cause is read out of order).
+  // The open containers: items still to come, where to go on once they
+  // have (0: right after; an Error's cause is read out of order), and
+  // whether it is a Map or a Set (whose keys and elements read -0 as 0).
   struct {
     size_t remaining;
     size_t resume;
+    uint8_t keyed; // 1: a Map, 2: a Set
   } open[BINDERY_SV_MAX_DEPTH];
 } bindery_sv_reader;
 
@@ -822,11 +824,12 @@ bindery_status bindery_sv_reader_init(bindery_sv_reader *r, const void *data, si
 // ..."), and *offset (may be NULL) the offset.
 const char *bindery_sv_reader_errmsg(const bindery_sv_reader *r, size_t *offset);
 // bindery_sv_next reads the next item in pre-order into *item and returns
-// its kind, or BINDERY_SV_END when the whole value has been read. A Map's
-// entries and a Set's elements come as written; a key or element repeated
-// (only other CBOR encoders write one) is the caller's to drop: JavaScript
-// keeps the first one's place and, for a Map, the later value
-// (bindery_sv_same tells).
+// its kind, or BINDERY_SV_END when the whole value has been read. A Map key
+// or Set element -0 reads as 0 (as Map.prototype.set and Set.prototype.add
+// make it). A Map's entries and a Set's elements come as written; a key or
+// element repeated (only other CBOR encoders write one) is the caller's to
+// drop: JavaScript keeps the first one's place and, for a Map, the later
+// value (bindery_sv_same tells).
 bindery_sv_kind bindery_sv_next(bindery_sv_reader *r, bindery_sv_item *item);
 // bindery_sv_skip passes over the next whole value (an item and everything
 // inside it) and returns its kind.

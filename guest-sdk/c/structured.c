@@ -507,6 +507,26 @@ static bool read_head(bindery_sv_reader *r, rhead *h, bool check) {
 // peek_major returns the major type of the item at r->pos, or 8 at the end.
 static uint8_t peek_major(const bindery_sv_reader *r) { return r->pos < r->len ? r->data[r->pos] >> 5 : 8; }
 
+// skip_raw moves r->pos past one whole item of checked input, without
+// recursion: it counts the items still owed (each is at least a byte, so
+// the count stays below the input's length).
+static void skip_raw(bindery_sv_reader *r) {
+  uint64_t owed = 1;
+  while (owed > 0) {
+    rhead h;
+    read_head(r, &h, false);
+    owed--;
+    switch (h.major) {
+    case 2:
+    case 3: r->pos += (size_t)h.arg; break;
+    case 4: owed += h.arg; break;
+    case 5: owed += 2 * h.arg; break;
+    case 6: owed++; break;
+    default: break;
+    }
+  }
+}
+
 // a key of an object being checked, for finding one twice.
 typedef struct seen_key {
   const uint8_t *p;
@@ -594,11 +614,7 @@ static bool check_error(bindery_sv_reader *r, size_t tag_at) {
     if (text_field && peek_major(r) != 3) {
       ok = false;
     }
-    bindery_sv_reader sub = *r;
-    sub.started = false;
-    sub.nopen = 0;
-    bindery_sv_skip(&sub);
-    r->pos = sub.pos;
+    skip_raw(r);
   }
   return ok ? true : rfail(r, tag_at, "tag 27 over something other than [\"Error\", {name, message, ...}]");
 }
@@ -753,9 +769,10 @@ static void strip(bindery_sv_item *it) {
 
 // push opens a container of n items (resume: where to go on after them, 0
 // for right after).
-static void push(bindery_sv_reader *r, size_t n, size_t resume) {
+static void push(bindery_sv_reader *r, size_t n, size_t resume, uint8_t keyed) {
   r->open[r->nopen].remaining = n;
   r->open[r->nopen].resume = resume;
+  r->open[r->nopen].keyed = keyed;
   r->nopen++;
 }
 
@@ -793,15 +810,11 @@ static void read_error(bindery_sv_reader *r, bindery_sv_item *it) {
       }
       r->pos = at;
     }
-    bindery_sv_reader sub = *r;
-    sub.started = false;
-    sub.nopen = 0;
-    bindery_sv_skip(&sub);
-    r->pos = sub.pos;
+    skip_raw(r);
   }
   if (cause != 0) {
     it->has_cause = true;
-    push(r, 1, r->pos);
+    push(r, 1, r->pos, 0);
     r->pos = cause;
   }
 }
@@ -818,7 +831,11 @@ bindery_sv_kind bindery_sv_next(bindery_sv_reader *r, bindery_sv_item *it) {
     r->nopen = 0;
     return it->kind = BINDERY_SV_END;
   }
+  // A Map key (at an even count owed) or a Set element.
+  bool keyed = false;
   if (r->nopen > 0) {
+    uint8_t k = r->open[r->nopen - 1].keyed;
+    keyed = k == 2 || (k == 1 && r->open[r->nopen - 1].remaining % 2 == 0);
     r->open[r->nopen - 1].remaining--;
   }
   switch (h.major) {
@@ -846,12 +863,12 @@ bindery_sv_kind bindery_sv_next(bindery_sv_reader *r, bindery_sv_item *it) {
   case 4:
     it->kind = BINDERY_SV_ARRAY;
     it->count = (size_t)h.arg;
-    push(r, it->count, 0);
+    push(r, it->count, 0, 0);
     break;
   case 5:
     it->kind = BINDERY_SV_OBJECT;
     it->count = (size_t)h.arg;
-    push(r, 2 * it->count, 0);
+    push(r, 2 * it->count, 0, 0);
     break;
   case 6: {
     rhead in;
@@ -895,12 +912,12 @@ bindery_sv_kind bindery_sv_next(bindery_sv_reader *r, bindery_sv_item *it) {
     case 258:
       it->kind = BINDERY_SV_SET;
       it->count = (size_t)in.arg;
-      push(r, it->count, 0);
+      push(r, it->count, 0, 2);
       break;
     case 259:
       it->kind = BINDERY_SV_MAP;
       it->count = (size_t)in.arg;
-      push(r, 2 * it->count, 0);
+      push(r, 2 * it->count, 0, 1);
       break;
     default:
       it->kind = BINDERY_SV_TYPED;
@@ -941,6 +958,9 @@ bindery_sv_kind bindery_sv_next(bindery_sv_reader *r, bindery_sv_item *it) {
       memcpy(&it->number, &h.arg, 8);
       it->number = canonical(it->number);
     }
+  }
+  if (keyed && it->kind == BINDERY_SV_NUMBER && it->number == 0) {
+    it->number = 0; // -0 is 0 (Map.prototype.set, Set.prototype.add)
   }
   // Close what this item completed.
   while (r->nopen > 0 && r->open[r->nopen - 1].remaining == 0) {

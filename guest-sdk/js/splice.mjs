@@ -8,7 +8,12 @@
 // Worker runs"). The script never sees the Worker: its output depends only
 // on the toolchain, the WIT and the features.
 //
-//   node splice.mjs --wit DIR --out DIR [--features stdio,random,clocks]
+// Every JavaScript Worker runs the one engine, spliced for world
+// worker-with-objects: a Worker that defines no Durable Object classes
+// exports the object interface too, and its describe lists no class
+// (the host serves bindery:durable/client and /state to every Worker).
+//
+//   node splice.mjs --wit DIR --out DIR [--world worker-with-objects] [--features stdio,random,clocks]
 import { readFile, writeFile, mkdir, rename } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
@@ -19,16 +24,17 @@ const opt = (name, def) => {
 };
 const wit = opt('--wit');
 const out = opt('--out');
+const world = opt('--world', 'worker-with-objects');
 const features = opt('--features', 'stdio,random,clocks').split(',');
 if (!wit || !out) {
-  console.error('usage: splice.mjs --wit DIR --out DIR [--features a,b]');
+  console.error('usage: splice.mjs --wit DIR --out DIR [--world NAME] [--features a,b]');
   process.exit(2);
 }
 // componentize-js comes from the node_modules in the working directory.
 const pkg = join(process.cwd(), 'node_modules', '@bytecodealliance', 'componentize-js');
 const { splicer } = await import(join(pkg, 'lib', 'spidermonkey-embedding-splicer.js'));
 const engine = await readFile(join(pkg, 'lib', 'starlingmonkey_embedding.wasm'));
-const { wasm, jsBindings, exports, imports } = splicer.spliceBindings(engine, features, undefined, resolve(wit), 'worker', false);
+const { wasm, jsBindings, exports, imports } = splicer.spliceBindings(engine, features, undefined, resolve(wit), world, false);
 await mkdir(out, { recursive: true });
 // Written under temporary names and renamed, meta.json last: a directory
 // with meta.json is complete.
@@ -36,6 +42,6 @@ for (const [name, data] of [['engine.wasm', Buffer.from(wasm)], ['initializer.js
   await writeFile(join(out, name + '.tmp'), data);
   await rename(join(out, name + '.tmp'), join(out, name));
 }
-const meta = { features, exports, imports, componentizeJS: JSON.parse(await readFile(join(pkg, 'package.json'), 'utf8')).version };
+const meta = { world, features, exports, imports, componentizeJS: JSON.parse(await readFile(join(pkg, 'package.json'), 'utf8')).version };
 await writeFile(join(out, 'meta.json.tmp'), JSON.stringify(meta, null, 1));
 await rename(join(out, 'meta.json.tmp'), join(out, 'meta.json'));

@@ -58,6 +58,9 @@
 //! thread-safe, and nothing needs to be.
 const std = @import("std");
 
+/// sdk is this file, for internal's aliases.
+const sdk = @This();
+
 /// The C bindings generated from wit/ (guest-sdk/c/generated/), as Zig
 /// declarations. Use them for what the SDK does not wrap (KV
 /// getWithMetadata/getMany).
@@ -75,6 +78,16 @@ pub const buffer_size = 64 * 1024;
 
 /// read_size is the most one read asks the host for.
 pub const read_size = 64 * 1024;
+
+/// structured is the structured-value encoding that Durable Objects'
+/// storage values, RPC arguments and results, socket attachments and
+/// thrown values use (structured.zig: `Value`, `encode`, `decode`).
+pub const structured = @import("structured.zig");
+
+/// durable is Durable Objects (durable.zig): namespaces, ids and stubs for
+/// any Worker; classes, their State and storage for a Worker that defines
+/// them (`pub const durable_objects`).
+pub const durable = @import("durable.zig");
 
 // ---- errors ----------------------------------------------------------------
 
@@ -113,7 +126,19 @@ pub const Error = error{
     LimitExceeded,
     /// A D1 statement would reach outside the database (ATTACH, VACUUM, a
     /// PRAGMA outside D1's list) or control transactions (BEGIN, COMMIT).
+    /// For Durable Objects: SQL on a KV-backed class, a statement the
+    /// authorizer refuses, a state call outside an object's event, a call
+    /// to another object while a transaction is open.
     Refused,
+    /// A Durable Object's method threw (durable.Stub.call; the Thrown
+    /// diagnostics have the error's name and message).
+    Thrown,
+    /// A Durable Object's event failed without an answer: a trap, its
+    /// deadline, an abort, the object reset.
+    ObjectFailed,
+    /// A Durable Object transaction was used out of order (committed or
+    /// rolled back twice, or with one begun inside it still open).
+    Transaction,
 };
 
 var last_error: std.ArrayList(u8) = .empty;
@@ -391,6 +416,9 @@ pub const Response = struct {
     failed: bool = false,
     /// The request failed (fail, or an error from fetch).
     ended: bool = false,
+    /// out went to the host (durable.FetchResponse.send forwarded a web
+    /// socket upgrade): it is not dropped.
+    out_moved: bool = false,
     arena: Allocator,
 
     /// max_reason bounds what a failed request sends to the host's log.
@@ -550,6 +578,15 @@ pub const Response = struct {
         return .{ .ptr = self.fields.items.ptr, .len = self.fields.items.len };
     }
 
+    /// hostAnswered records that the host answered through out (a web
+    /// socket accepted or forwarded): nothing more is sent, and out is not
+    /// dropped when moved.
+    fn hostAnswered(self: *Response, moved: bool) void {
+        self.failed = true;
+        self.ended = true;
+        self.out_moved = moved;
+    }
+
     /// finish sends what fetch has not sent and ends the response.
     fn finish(self: *Response) void {
         if (self.stream) |s| {
@@ -564,7 +601,7 @@ pub const Response = struct {
             }
         }
         self.buf.deinit(gpa);
-        c.http_types_response_outparam_drop(self.out);
+        if (!self.out_moved) c.http_types_response_outparam_drop(self.out);
     }
 };
 
@@ -610,16 +647,17 @@ pub const BodyWriter = struct {
 pub fn serve(comptime fetch: anytype) void {
     const H = struct {
         fn handle(head: c.http_types_request_t, body: c.io_streams_input_stream_t, out: c.http_types_response_outparam_t) callconv(.c) void {
-            serveOne(fetch, head, body, out);
+            serveOne(fetch, .{}, head, body, out);
         }
     };
     @export(&H.handle, .{ .name = "exports_http_handler_handle" });
 }
 
-/// serveOne serves one request with fetch: the body of the export
-/// (generated/http_handler.h declares it; http_handler.c exports it to the
-/// host as bindery:http/handler@0.1.0#handle).
-fn serveOne(comptime fetch: anytype, head: c.http_types_request_t, body: c.io_streams_input_stream_t, out: c.http_types_response_outparam_t) void {
+/// serveOne serves one request with fetch, called with args and then the
+/// request and response: the body of the export (generated/http_handler.h
+/// declares it; http_handler.c exports it to the host as
+/// bindery:http/handler@0.1.0#handle), and of a Durable Object's fetch.
+fn serveOne(comptime fetch: anytype, args: anytype, head: c.http_types_request_t, body: c.io_streams_input_stream_t, out: c.http_types_response_outparam_t) void {
     var h = head;
     defer c.http_types_request_free(&h);
     last_error.clearRetainingCapacity(); // an error of an earlier request is not this one's
@@ -640,7 +678,7 @@ fn serveOne(comptime fetch: anytype, head: c.http_types_request_t, body: c.io_st
     defer req.body.close();
     var res: Response = .{ .out = out, .arena = arena };
     defer res.finish();
-    fetch(&req, &res) catch |err| {
+    @call(.auto, fetch, args ++ .{ &req, &res }) catch |err| {
         // An error fetch did not handle fails the request (a 500, or an
         // aborted stream), logged once by the host with what we know of it.
         res.fail(errorReason(arena, &req, err, @errorReturnTrace()));
@@ -663,6 +701,30 @@ fn errorReason(arena: Allocator, req: *const Request, err: anyerror, trace: ?*st
     return w.items;
 }
 
+/// internal is what the SDK's other files (durable.zig) use of this one;
+/// it is not API.
+pub const internal = struct {
+    pub const Opened = sdk.Opened;
+    pub const failWith = sdk.failWith;
+    pub const failFmt = sdk.failFmt;
+    pub const checkUtf8 = sdk.checkUtf8;
+    pub const checkUtf8All = sdk.checkUtf8All;
+    pub const str = sdk.str;
+    pub const wit = sdk.wit;
+    pub const witBytes = sdk.witBytes;
+    pub const serveOne = sdk.serveOne;
+
+    /// clearLastError forgets the last error: a new event's errors are its own.
+    pub fn clearLastError() void {
+        last_error.clearRetainingCapacity();
+    }
+
+    /// hostAnswered: see Response.hostAnswered.
+    pub fn hostAnswered(res: *Response, moved: bool) void {
+        res.hostAnswered(moved);
+    }
+};
+
 // ---- bindings, opened once per instance -------------------------------------
 
 /// Opened caches binding handles by name for the life of the instance.
@@ -671,12 +733,12 @@ fn Opened(comptime Handle: type) type {
         const Entry = struct { name: []u8, handle: Handle };
         var entries: std.ArrayList(Entry) = .empty;
 
-        fn find(name: []const u8) ?Handle {
+        pub fn find(name: []const u8) ?Handle {
             for (entries.items) |e| if (std.mem.eql(u8, e.name, name)) return e.handle;
             return null;
         }
 
-        fn remember(name: []const u8, h: Handle) Error!void {
+        pub fn remember(name: []const u8, h: Handle) Error!void {
             const n = try gpa.dupe(u8, name);
             errdefer gpa.free(n);
             try entries.append(gpa, .{ .name = n, .handle = h });

@@ -5,9 +5,18 @@
 # wit/ (guest-sdk/c/generated, translated into the module "c"), as a
 # wasm32-wasi reactor. The root is entry.zig, which exports your fetch.
 #
+# Durable Objects: the bindings of their interfaces (guest-sdk/c/generated-durable)
+# are compiled in too; a Worker imports only the functions it calls, so one
+# that does not use them is as before. A Worker that defines classes (its
+# file declares `pub const durable_objects`) also gets the object events'
+# exports (durable_object.c), which implement world worker-with-objects;
+# entry.zig checks that the two agree.
+#
 #   guest-sdk/zig/build.sh -o worker.wasm main.zig [zig flags, e.g. -O ReleaseFast]
 #   guest-sdk/zig/build.sh --probe      # exit 0 and print zig's path if it works, else say why (exit 3;
 #                                       # exit 1 when zig works but the SDK does not compile)
+#   guest-sdk/zig/build.sh --test       # run the SDK's native unit tests (zig test structured_test.zig,
+#                                       # from the repository root, where the shared test vectors are)
 #
 # Needs Zig 0.17 (guest-sdk/zig/install-toolchain.sh installs it). It uses
 # $ZIG if set, else `zig` on PATH if it is 0.17, else the one
@@ -22,6 +31,7 @@ set -euo pipefail
 want="0.17"
 sdk="$(cd "$(dirname "$0")" && pwd)"
 gen="$sdk/../c/generated"
+objgen="$sdk/../c/generated-durable"
 cache="${BINDERY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bindery}/zig"
 stack="${BINDERY_ZIG_STACK:-1048576}"
 
@@ -53,8 +63,8 @@ zig="$(find_zig)" || exit 3
 
 # translate: the generated headers as the Zig module "c", into $1.
 translate() {
-  printf '#include "http_handler.h"\n#include "kv_store.h"\n#include "r2_bucket.h"\n#include "config_vars.h"\n#include "d1_database.h"\n' >"$1/c.h"
-  "$zig" translate-c -target wasm32-wasi -lc -I"$gen" "$1/c.h" >"$1/c.zig"
+  printf '#include "http_handler.h"\n#include "kv_store.h"\n#include "r2_bucket.h"\n#include "config_vars.h"\n#include "d1_database.h"\n#include "durable_client.h"\n#include "durable_state.h"\n#include "durable_object.h"\n' >"$1/c.h"
+  "$zig" translate-c -target wasm32-wasi -lc -I"$gen" -I"$objgen" "$1/c.h" >"$1/c.zig"
 }
 
 # build: root (a .zig file) into out, with the SDK and the generated C.
@@ -62,14 +72,22 @@ build() {
   local out="$1" root="$2" tmp="$3"
   shift 3
   translate "$tmp"
+  local objc=("$objgen"/durable_types.c "$objgen"/durable_client.c "$objgen"/durable_state.c)
+  local defines=false
+  if grep -Eq '^[[:space:]]*pub[[:space:]]+const[[:space:]]+durable_objects\b' "$root"; then
+    objc+=("$objgen"/durable_object.c)
+    defines=true
+  fi
+  printf '//! What build.sh compiled in (generated).\npub const defines_objects = %s;\n' "$defines" >"$tmp/build_options.zig"
   "$zig" build-exe -target wasm32-wasi -mexec-model=reactor -fno-entry -lc \
     -O ReleaseSmall --stack "$stack" "$@" \
     -femit-bin="$out" \
-    -cflags -std=c11 -Wall -- -I"$gen" "$gen"/*.c \
-    --dep bindery --dep worker -Mroot="$sdk/entry.zig" \
+    -cflags -std=c11 -Wall -- -I"$gen" -I"$objgen" "$gen"/*.c "${objc[@]}" \
+    --dep bindery --dep worker --dep build_options -Mroot="$sdk/entry.zig" \
     --dep bindery -Mworker="$root" \
     --dep c -Mbindery="$sdk/bindery.zig" \
-    -Mc="$tmp/c.zig"
+    -Mc="$tmp/c.zig" \
+    -Mbuild_options="$tmp/build_options.zig"
 }
 
 tmp="$(mktemp -d)"
@@ -90,6 +108,13 @@ if [[ "${1:-}" == "--probe" ]]; then
   fi
   echo "$zig"
   exit 0
+fi
+
+if [[ "${1:-}" == "--test" ]]; then
+  # The parts of the SDK that need no host (structured.zig) run natively.
+  cd "$sdk/../.."
+  "$zig" test "$sdk/structured_test.zig"
+  exit
 fi
 
 out=""

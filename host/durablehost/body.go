@@ -79,14 +79,17 @@ func (o *objectOut) Fail(ctx context.Context, reason string) {
 	o.finish(fmt.Errorf("the object's fetch handler failed: %s", reason))
 }
 
-// accepted records the 101 of a web socket the object accepted.
+// accepted records the 101 of a web socket the object accepted (on the
+// client's connection, already answered): the caller goes on with a
+// response that carries the upgrade.
 func (o *objectOut) accepted() *httpwit.Error {
-	if e := o.setHead(101, nil); e != nil {
-		return e
-	}
 	o.mu.Lock()
-	o.upgrade = true
-	o.mu.Unlock()
+	defer o.mu.Unlock()
+	if o.sent || o.ended {
+		return &httpwit.Error{Tag: httpwit.ErrorAlreadySent}
+	}
+	o.sent, o.status, o.upgrade = true, 101, true
+	close(o.head)
 	o.pipe.close(nil)
 	return nil
 }
@@ -98,6 +101,13 @@ func (o *objectOut) complete() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.done && p.err == nil
+}
+
+// unsent reports whether no response was sent yet.
+func (o *objectOut) unsent() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return !o.sent && !o.ended
 }
 
 // finish ends the event's response: err is the event's failure, if any.

@@ -44,15 +44,30 @@ func (c *Client) NamespaceOpen(ctx context.Context, name string) (durablewit.Nam
 	if c.h == nil {
 		return nil, &durablewit.Error{Tag: durablewit.ErrorNoSuchNamespace, NoSuchNamespace: fmt.Sprintf("no Durable Object binding %q: the Worker's config declares none", name)}
 	}
-	class, ok := c.h.cfg.Namespaces[name]
+	h := c.h
+	class, ok := h.cfg.Namespaces[name]
 	if !ok {
-		return nil, &durablewit.Error{Tag: durablewit.ErrorNoSuchNamespace, NoSuchNamespace: fmt.Sprintf("no Durable Object binding %q in the Worker's config", name)}
+		r, remote := h.cfg.Remote[name]
+		if !remote {
+			return nil, &durablewit.Error{Tag: durablewit.ErrorNoSuchNamespace, NoSuchNamespace: fmt.Sprintf("no Durable Object binding %q in the Worker's config", name)}
+		}
+		var found bool
+		if h.cfg.Peer != nil {
+			h, found = h.cfg.Peer(r.Script)
+		}
+		if !found {
+			return nil, &durablewit.Error{Tag: durablewit.ErrorNoSuchNamespace, NoSuchNamespace: fmt.Sprintf("binding %s: the Worker %q (script_name) is not served here: give its config to bindery dev too (bindery dev -c this/wrangler.toml -c %s/wrangler.toml)", name, r.Script, r.Script)}
+		}
+		if _, defined := h.cfg.Classes[r.Class]; !defined {
+			return nil, &durablewit.Error{Tag: durablewit.ErrorNoSuchNamespace, NoSuchNamespace: fmt.Sprintf("binding %s: the Worker %q has no Durable Object class %q (it has %q)", name, r.Script, r.Class, h.classNames())}
+		}
+		class = r.Class
 	}
-	ids, err := c.h.namespace(ctx, class)
+	ids, err := h.namespace(ctx, class)
 	if err != nil {
 		return nil, errorOf(err)
 	}
-	return &namespace{h: c.h, class: class, ids: ids}, nil
+	return &namespace{h: h, class: class, ids: ids}, nil
 }
 
 // namespace is an open namespace binding.

@@ -26,6 +26,7 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/bindery-run/bindery/bindings/durable"
 	"github.com/bindery-run/bindery/bindings/durable/alarms"
@@ -54,6 +55,12 @@ type Config struct {
 	// Namespaces are the Worker's namespace bindings: binding name
 	// (env.COUNTER) → class name. Each class must be in Classes.
 	Namespaces map[string]string
+	// Remote are the namespace bindings of classes another Worker defines
+	// (script_name), by binding name; Peer finds that Worker's Host.
+	Remote map[string]Remote
+	// Peer returns the Host of the Worker called script, served by the
+	// same process, and false when there is none.
+	Peer func(script string) (*Host, bool)
 	// Classes are the classes the Worker's module defines, by name (what
 	// the config's migrations leave). The module must define each.
 	Classes map[string]Class
@@ -80,6 +87,12 @@ type Config struct {
 	Sockets sockets.Options
 }
 
+// Remote is a namespace binding of a class another Worker defines.
+type Remote struct {
+	Script string // the Worker (script_name)
+	Class  string // its class
+}
+
 // Host serves Durable Objects to one Worker. Make it with New, grant its
 // Bindings to the Worker (host.WorkerConfig.Bindings), and the Worker's
 // NewWorker attaches it; the Worker's Close detaches it.
@@ -93,6 +106,7 @@ type Host struct {
 	w      *host.Worker
 	ids    map[string]*durable.Namespace // by class
 	hubs   map[string]*sockets.Hub       // by class
+	pins   map[uint64]func()             // unpins of sockets accepted without hibernation, by key
 	info   *durablewit.ModuleInfo        // what the module describes, once known
 	closed bool
 }
@@ -111,7 +125,7 @@ func New(cfg Config) (*Host, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	h := &Host{cfg: cfg, log: log, clk: clock.Or(cfg.Clock), ids: map[string]*durable.Namespace{}, hubs: map[string]*sockets.Hub{}}
+	h := &Host{cfg: cfg, log: log, clk: clock.Or(cfg.Clock), ids: map[string]*durable.Namespace{}, hubs: map[string]*sockets.Hub{}, pins: map[uint64]func(){}}
 	mc := cfg.Manager
 	mc.Runner = runner{h}
 	mc.Clock = h.clk
@@ -270,6 +284,58 @@ func (h *Host) DeliverAlarm(ctx context.Context, storageName, id string, info al
 		return fmt.Errorf("the alarm handler threw %s: %s", t.Name, t.Message)
 	}
 	return nil
+}
+
+// ObjectID returns the id of the object of class that object names: its
+// id (64 hex digits of the class), or else its name (idFromName).
+func (h *Host) ObjectID(ctx context.Context, class, object string) (durable.ID, error) {
+	if _, ok := h.cfg.Classes[class]; !ok {
+		return durable.ID{}, fmt.Errorf("durablehost: no Durable Object class %q (the Worker has %q)", class, h.classNames())
+	}
+	ns, err := h.namespace(ctx, class)
+	if err != nil {
+		return durable.ID{}, err
+	}
+	if id, err := ns.IDFromString(object); err == nil {
+		return id, nil
+	}
+	return ns.IDFromName(object), nil
+}
+
+// classNames returns the classes, sorted.
+func (h *Host) classNames() []string {
+	out := make([]string, 0, len(h.cfg.Classes))
+	for n := range h.cfg.Classes {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Storage runs fn on the storage of the object id of class, between the
+// object's events (one at a time with them: the object is made live for
+// it). With write, the object's memory is dropped after fn, so that its
+// next event reads what fn wrote. The admin API and bindery do use it.
+func (h *Host) Storage(ctx context.Context, class string, id durable.ID, write bool, fn func(ctx context.Context, s storage.Storage) error) error {
+	_, err := h.mgr.Deliver(ctx, class, id, &adminEvent{fn: fn, write: write})
+	return err
+}
+
+// TriggerAlarm sets the alarm of the object id of class to now: its
+// handler runs at once.
+func (h *Host) TriggerAlarm(ctx context.Context, class string, id durable.ID) error {
+	if h.cfg.Alarms == nil {
+		return errors.New("durablehost: this host keeps no alarms")
+	}
+	return h.cfg.Alarms.Set(ctx, h.storageOf(class), id.String(), h.clk.Now())
+}
+
+// Alarm returns the alarm of the object id of class, if one is set.
+func (h *Host) Alarm(ctx context.Context, class string, id durable.ID) (time.Time, bool, error) {
+	if h.cfg.Alarms == nil {
+		return time.Time{}, false, nil
+	}
+	return h.cfg.Alarms.Get(ctx, h.storageOf(class), id.String())
 }
 
 // errorOf maps an error of the manager, the storage or the ids to the

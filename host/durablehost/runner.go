@@ -9,6 +9,7 @@ import (
 	"github.com/bindery-run/bindery/abi"
 	"github.com/bindery-run/bindery/abi/stream"
 	"github.com/bindery-run/bindery/bindings/durable/objects"
+	"github.com/bindery-run/bindery/bindings/durable/storage"
 	"github.com/bindery-run/bindery/host"
 	"github.com/bindery-run/bindery/host/internal/durablewit"
 	"github.com/bindery-run/bindery/host/internal/httpwit"
@@ -52,6 +53,14 @@ const (
 	socketClose
 	socketError
 )
+
+// adminEvent is host code that uses the object's storage between its
+// events (the admin API, bindery do): with write, the object's memory is
+// dropped afterwards, so that its next event reads what was written.
+type adminEvent struct {
+	fn    func(ctx context.Context, s storage.Storage) error
+	write bool
+}
 
 // callResult is the result of a callEvent.
 type callResult struct {
@@ -147,7 +156,16 @@ func info(obj *objects.Object, name abi.Option[string]) durablewit.ObjectInfo {
 
 // Run runs one event for obj.
 func (in *instance) Run(ctx context.Context, obj *objects.Object, ev any) (any, error) {
-	st := &eventState{h: in.h, obj: obj}
+	if a, ok := ev.(*adminEvent); ok {
+		return nil, in.runAdmin(ctx, obj, a)
+	}
+	// An event, once it runs, is not ended by its caller going away (a
+	// client that disconnects): stopping it would stop the instance, and
+	// every object on it. Its own deadline (the Worker's timeout) and a
+	// blockConcurrencyWhile bound still end it.
+	ctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer cancel(nil)
+	st := &eventState{h: in.h, obj: obj, cancel: cancel}
 	if f, ok := ev.(*fetchEvent); ok {
 		st.fetch, st.client = f, f.out.client
 	}
@@ -197,6 +215,22 @@ func (in *instance) Run(ctx context.Context, obj *objects.Object, ev any) (any, 
 		}
 	}
 	return res, err
+}
+
+// runAdmin runs an admin event: no guest code, but for the eviction of
+// the object's memory after a write.
+func (in *instance) runAdmin(ctx context.Context, obj *objects.Object, a *adminEvent) error {
+	s, err := obj.Storage()
+	if err != nil {
+		return err
+	}
+	err = a.fn(ctx, s)
+	if a.write {
+		if eerr := in.Evict(ctx, obj); eerr != nil && in.held.Poisoned() != nil {
+			return &objects.TrapError{Err: eerr}
+		}
+	}
+	return err
 }
 
 // runSocket delivers a web socket event.

@@ -45,7 +45,7 @@ func (h *Host) deliverSocket(ctx context.Context, class, object string, ws *sock
 	if err != nil {
 		return err
 	}
-	se := &socketEvent{ws: &webSocket{s: ws}, code: ev.Code, reason: ev.Reason, clean: ev.WasClean}
+	se := &socketEvent{ws: &webSocket{s: ws, h: h}, code: ev.Code, reason: ev.Reason, clean: ev.WasClean}
 	switch ev.Kind {
 	case sockets.EventMessage:
 		se.kind = socketMessage
@@ -60,6 +60,9 @@ func (h *Host) deliverSocket(ctx context.Context, class, object string, ws *sock
 		se.kind, se.reason = socketError, ev.Err
 	}
 	res, err := h.mgr.Deliver(ctx, class, id, se)
+	if ev.Kind != sockets.EventMessage {
+		h.unpin(ws.Key()) // the socket is gone: its object may sleep
+	}
 	if err != nil {
 		return err
 	}
@@ -71,7 +74,7 @@ func (h *Host) deliverSocket(ctx context.Context, class, object string, ws *sock
 
 // acceptWebSocket accepts the web socket the fetch event's request asks
 // for, on the client's connection.
-func (h *Host) acceptWebSocket(ctx context.Context, st *eventState, out httpwit.ResponseOutparam, tags []string) (durablewit.WebSocket, *durablewit.Error) {
+func (h *Host) acceptWebSocket(ctx context.Context, st *eventState, out httpwit.ResponseOutparam, tags []string, inMemory bool) (durablewit.WebSocket, *durablewit.Error) {
 	o, ok := out.(*objectOut)
 	if !ok || st.fetch == nil || st.fetch.out != o {
 		return nil, invalid("acceptWebSocket takes the response-outparam of the object's own fetch event")
@@ -87,15 +90,33 @@ func (h *Host) acceptWebSocket(ctx context.Context, st *eventState, out httpwit.
 	if _, err := sockets.CheckTags(tags); err != nil {
 		return nil, invalid("%v", err)
 	}
-	if e := o.accepted(); e != nil {
+	if !o.unsent() {
 		return nil, invalid("the response was sent already")
+	}
+	// The client's handler waits in stub.fetch for the head, so the
+	// connection is taken over while it runs; the head goes after.
+	var unpin func()
+	if inMemory {
+		var err error
+		if unpin, err = h.mgr.Pin(ctx); err != nil {
+			return nil, errorOf(err)
+		}
 	}
 	c.taken = true
 	ws, err := hub.Accept(c.rw, c.r, st.obj.ID().String(), tags)
 	if err != nil {
-		return nil, errorOf(err)
+		if unpin != nil {
+			unpin()
+		}
+		return nil, invalid("accepting the web socket: %v", err)
 	}
-	return &webSocket{s: ws}, nil
+	if unpin != nil {
+		h.mu.Lock()
+		h.pins[ws.Key()] = unpin
+		h.mu.Unlock()
+	}
+	o.accepted()
+	return &webSocket{s: ws, h: h}, nil
 }
 
 // webSockets lists the object's open sockets.
@@ -108,7 +129,7 @@ func (h *Host) webSockets(st *eventState, tag abi.Option[string]) []durablewit.W
 	}
 	var out []durablewit.WebSocket
 	for _, s := range hub.GetWebSockets(st.obj.ID().String(), tag.Value) {
-		out = append(out, &webSocket{s: s})
+		out = append(out, &webSocket{s: s, h: h})
 	}
 	return out
 }
@@ -164,8 +185,23 @@ func (h *Host) eventTimeout(st *eventState) abi.Option[uint32] {
 	return abi.Option[uint32]{Some: true, Value: uint32(d.Milliseconds())}
 }
 
+// unpin lets the object of a socket accepted without hibernation be
+// evicted again, once the socket is closed.
+func (h *Host) unpin(key uint64) {
+	h.mu.Lock()
+	unpin := h.pins[key]
+	delete(h.pins, key)
+	h.mu.Unlock()
+	if unpin != nil {
+		unpin()
+	}
+}
+
 // webSocket is the guest's handle on a hibernatable socket.
-type webSocket struct{ s *sockets.Socket }
+type webSocket struct {
+	s *sockets.Socket
+	h *Host // for the unpin of a socket accepted without hibernation
+}
 
 var _ durablewit.WebSocket = (*webSocket)(nil)
 
@@ -180,7 +216,11 @@ func (w *webSocket) Send(ctx context.Context, m durablewit.Message) *durablewit.
 }
 
 func (w *webSocket) Close(ctx context.Context, code abi.Option[uint16], reason string) *durablewit.Error {
-	return wsError(w.s.Close(code.Value, reason))
+	err := w.s.Close(code.Value, reason)
+	if err == nil && w.h != nil {
+		w.h.unpin(w.s.Key()) // no event follows the object's own close
+	}
+	return wsError(err)
 }
 
 func (w *webSocket) Tags(ctx context.Context) []string { return w.s.Tags() }

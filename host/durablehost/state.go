@@ -27,6 +27,9 @@ type eventState struct {
 	txs     []*txSession // open transactions, outermost first
 	blocks  []*block
 	aborted string // the reason abort gave, if it was called
+	// cancel ends the event (and so stops its instance): a
+	// blockConcurrencyWhile section that outlived its bound.
+	cancel context.CancelCauseFunc
 	// A fetch event's: the event, and the client connection its request
 	// came on, for a web socket the object accepts (or passes on).
 	fetch  *fetchEvent
@@ -53,7 +56,7 @@ func (st *eventState) end(ctx context.Context) {
 	}
 	st.txs = nil
 	for _, b := range st.blocks {
-		b.release()
+		b.end()
 	}
 	st.blocks = nil
 }
@@ -207,8 +210,13 @@ func (s *State) DeleteAll(ctx context.Context) *durablewit.Error {
 	if err != nil {
 		return errorOf(err)
 	}
-	_, err = store.DeleteAll(ctx)
-	return errorOf(err)
+	if _, err = store.DeleteAll(ctx); err != nil {
+		return errorOf(err)
+	}
+	if a := s.h.cfg.Alarms; a != nil {
+		return errorOf(a.Delete(ctx, s.h.storageOf(st.obj.Class()), st.obj.ID().String()))
+	}
+	return nil
 }
 
 // BeginTransaction begins a transaction, or a savepoint inside one.
@@ -342,7 +350,29 @@ func sqlValue(v storage.Value) durablewit.SQLValue {
 func (c *cursor) RowsRead(ctx context.Context) uint64    { return uint64(c.c.RowsRead) }
 func (c *cursor) RowsWritten(ctx context.Context) uint64 { return uint64(c.c.RowsWritten) }
 
-// GetAlarm returns the object's alarm.
+// pendingAlarm returns the alarm change made in the event's open
+// transactions, innermost first, if any.
+func (st *eventState) pendingAlarm() *alarmOp {
+	for i := len(st.txs) - 1; i >= 0; i-- {
+		if a := st.txs[i].alarm; a != nil {
+			return a
+		}
+	}
+	return nil
+}
+
+// applyAlarm makes a change of the object's alarm.
+func (h *Host) applyAlarm(ctx context.Context, st *eventState, op *alarmOp) *durablewit.Error {
+	a := h.cfg.Alarms
+	class, id := h.storageOf(st.obj.Class()), st.obj.ID().String()
+	if op.at == nil {
+		return errorOf(a.Delete(ctx, class, id))
+	}
+	return errorOf(a.Set(ctx, class, id, *op.at))
+}
+
+// GetAlarm returns the object's alarm: as a transaction in progress left
+// it, or as stored.
 func (s *State) GetAlarm(ctx context.Context) (abi.Option[int64], *durablewit.Error) {
 	st, e := s.event(ctx)
 	if e != nil {
@@ -352,6 +382,12 @@ func (s *State) GetAlarm(ctx context.Context) (abi.Option[int64], *durablewit.Er
 	if a == nil {
 		return abi.Option[int64]{}, nil
 	}
+	if op := st.pendingAlarm(); op != nil {
+		if op.at == nil {
+			return abi.Option[int64]{}, nil
+		}
+		return abi.Option[int64]{Some: true, Value: op.at.UnixMilli()}, nil
+	}
 	t, ok, err := a.Get(ctx, s.h.storageOf(st.obj.Class()), st.obj.ID().String())
 	if err != nil || !ok {
 		return abi.Option[int64]{}, errorOf(err)
@@ -359,38 +395,47 @@ func (s *State) GetAlarm(ctx context.Context) (abi.Option[int64], *durablewit.Er
 	return abi.Option[int64]{Some: true, Value: t.UnixMilli()}, nil
 }
 
-// SetAlarm sets the object's alarm.
-func (s *State) SetAlarm(ctx context.Context, scheduledTime int64) *durablewit.Error {
+// setAlarm sets or deletes the alarm: at once, or, inside a
+// transaction, when the transaction commits.
+func (s *State) setAlarm(ctx context.Context, at *time.Time) *durablewit.Error {
 	st, e := s.event(ctx)
 	if e != nil {
 		return e
 	}
-	a := s.h.cfg.Alarms
-	if a == nil {
+	if s.h.cfg.Alarms == nil {
+		if at == nil {
+			return nil
+		}
 		return refused("this host keeps no alarms")
 	}
-	return errorOf(a.Set(ctx, s.h.storageOf(st.obj.Class()), st.obj.ID().String(), time.UnixMilli(scheduledTime)))
+	op := &alarmOp{at: at}
+	if n := len(st.txs); n > 0 {
+		st.txs[n-1].alarm = op
+		return nil
+	}
+	return s.h.applyAlarm(ctx, st, op)
+}
+
+// SetAlarm sets the object's alarm.
+func (s *State) SetAlarm(ctx context.Context, scheduledTime int64) *durablewit.Error {
+	t := time.UnixMilli(scheduledTime)
+	return s.setAlarm(ctx, &t)
 }
 
 // DeleteAlarm deletes the object's alarm.
-func (s *State) DeleteAlarm(ctx context.Context) *durablewit.Error {
-	st, e := s.event(ctx)
-	if e != nil {
-		return e
-	}
-	a := s.h.cfg.Alarms
-	if a == nil {
-		return nil
-	}
-	return errorOf(a.Delete(ctx, s.h.storageOf(st.obj.Class()), st.obj.ID().String()))
-}
+func (s *State) DeleteAlarm(ctx context.Context) *durablewit.Error { return s.setAlarm(ctx, nil) }
 
 // block is a blockConcurrencyWhile section.
 type block struct {
 	release func()
 	until   time.Time
 	h       *Host
+	timer   interface{ Stop() bool }
 }
+
+// errBlockTimeout ends an event whose blockConcurrencyWhile section
+// outlived blockTimeout: Cloudflare resets the object then.
+var errBlockTimeout = fmt.Errorf("blockConcurrencyWhile did not finish within %v: the object is reset", blockTimeout)
 
 func (b *block) RemainingMs(ctx context.Context) uint32 {
 	d := b.until.Sub(b.h.clk.Now())
@@ -401,7 +446,13 @@ func (b *block) RemainingMs(ctx context.Context) uint32 {
 }
 
 // Drop ends the section.
-func (b *block) Drop(ctx context.Context) { b.release() }
+func (b *block) Drop(ctx context.Context) { b.end() }
+
+// end releases the section and its timer.
+func (b *block) end() {
+	b.timer.Stop()
+	b.release()
+}
 
 // BlockConcurrency starts a blockConcurrencyWhile section.
 func (s *State) BlockConcurrency(ctx context.Context) (durablewit.ConcurrencyBlock, *durablewit.Error) {
@@ -414,6 +465,8 @@ func (s *State) BlockConcurrency(ctx context.Context) (durablewit.ConcurrencyBlo
 		return nil, errorOf(err)
 	}
 	b := &block{release: release, until: s.h.clk.Now().Add(blockTimeout), h: s.h}
+	cancel := st.cancel
+	b.timer = s.h.clk.AfterFunc(blockTimeout, func() { cancel(errBlockTimeout) })
 	st.blocks = append(st.blocks, b)
 	return b, nil
 }
@@ -436,7 +489,17 @@ func (s *State) AcceptWebSocket(ctx context.Context, out httpwit.ResponseOutpara
 	if e != nil {
 		return nil, e
 	}
-	return s.h.acceptWebSocket(ctx, st, out, tags)
+	return s.h.acceptWebSocket(ctx, st, out, tags, false)
+}
+
+// AcceptWebSocketInMemory accepts the fetch event's web socket without
+// hibernation: the object stays in memory while it is open.
+func (s *State) AcceptWebSocketInMemory(ctx context.Context, out httpwit.ResponseOutparam) (durablewit.WebSocket, *durablewit.Error) {
+	st, e := s.event(ctx)
+	if e != nil {
+		return nil, e
+	}
+	return s.h.acceptWebSocket(ctx, st, out, []string{}, true)
 }
 
 // GetWebSockets lists the object's sockets.

@@ -3,6 +3,7 @@ package durablehost
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/bindery-run/bindery/bindings/durable/storage"
 	"github.com/bindery-run/bindery/host/internal/durablewit"
@@ -23,7 +24,14 @@ type txSession struct {
 	done   chan error // Transaction's result
 	start  chan error // nil once the closure runs, or why it could not
 	closed bool
+	// alarm is a setAlarm or deleteAlarm made inside the transaction:
+	// it takes effect when the outermost transaction commits.
+	alarm *alarmOp
 }
+
+// alarmOp is a pending change of the object's alarm: a set, or a delete
+// (at nil).
+type alarmOp struct{ at *time.Time }
 
 func newSession() *txSession {
 	return &txSession{ops: make(chan func(storage.Tx)), end: make(chan error), done: make(chan error, 1), start: make(chan error, 1)}
@@ -194,5 +202,15 @@ func (t *txSession) close(how error) *durablewit.Error {
 		}
 	}
 	st.txs = st.txs[:i]
-	return errorOf(t.finish(how))
+	if err := t.finish(how); err != nil {
+		return errorOf(err)
+	}
+	if how != nil || t.alarm == nil {
+		return nil
+	}
+	if i > 0 { // a savepoint: its alarm change joins the enclosing transaction
+		st.txs[i-1].alarm = t.alarm
+		return nil
+	}
+	return st.h.applyAlarm(context.Background(), st, t.alarm)
 }

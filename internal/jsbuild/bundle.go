@@ -117,7 +117,9 @@ func bundle(opts Options, runtimeJS string, also []string, nodePaths []string) (
 	for _, m := range also {
 		fmt.Fprintf(&imports, "import %q;\n", m)
 	}
-	glue := fmt.Sprintf("import { serve } from %q;\n%simport * as worker from %q;\nexport const handler = serve(worker);\n", runtimeJS, imports.String(), entry)
+	// The engine's world is worker-with-objects: the Worker's Durable
+	// Object classes (its exported classes) serve the object export.
+	glue := fmt.Sprintf("import { serve, serveObjects } from %q;\n%simport * as worker from %q;\nexport const handler = serve(worker);\nexport const object = serveObjects(worker);\n", runtimeJS, imports.String(), entry)
 	nodeEnv := `"production"`
 	if opts.Dev {
 		nodeEnv = `"development"`
@@ -137,7 +139,9 @@ func bundle(opts Options, runtimeJS string, also []string, nodePaths []string) (
 	rules := append(append([]wrangler.Rule(nil), opts.Bundle.Rules...), defaultRules...)
 	// "@bindery/worker" is the SDK's runtime (BindingError, trap, env):
 	// the name a Worker imports it by, as with the npm package.
-	alias := map[string]string{"@bindery/worker": runtimeJS}
+	// "cloudflare:workers" is the SDK's module of that name (DurableObject,
+	// env), as workerd provides it.
+	alias := map[string]string{"@bindery/worker": runtimeJS, "cloudflare:workers": filepath.Join(filepath.Dir(runtimeJS), "cloudflare-workers.js")}
 	for k, v := range opts.Bundle.Alias {
 		alias[k] = v
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/bindery-run/bindery/bindings/r2"
 	"github.com/bindery-run/bindery/bindings/vars"
 	"github.com/bindery-run/bindery/host"
+	"github.com/bindery-run/bindery/host/durablehost"
 	"github.com/bindery-run/bindery/internal/jsbuild"
 	"github.com/bindery-run/bindery/internal/jsbuild/jstest"
 	"github.com/bindery-run/bindery/internal/testutil"
@@ -45,7 +46,7 @@ func runtime(t testing.TB, logs *testutil.SyncBuffer) *host.Runtime {
 	cache, _ := os.UserCacheDir()
 	rt, err := host.NewRuntime(context.Background(), host.RuntimeConfig{
 		CacheDir:   filepath.Join(cache, "bindery-test", "wazero"),
-		Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT(), cacheapi.WIT(), d1.WIT()},
+		Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT(), cacheapi.WIT(), d1.WIT(), durablehost.ClientWIT(), durablehost.StateWIT()},
 		Logger:     slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err != nil {

@@ -32,6 +32,13 @@ const MinNode = 20
 // interface).
 var features = []string{"stdio", "random", "clocks"}
 
+// World is the WIT world the engine is spliced for. Every JavaScript
+// Worker runs the one engine, so it is the world that has everything:
+// worker-with-objects, whose object exports a Worker without Durable
+// Object classes serves with an empty class list (docs/sdk-js.md,
+// "Durable Objects").
+const World = "worker-with-objects"
+
 // Toolchain is the JavaScript toolchain in the user cache: Node.js (needed
 // only to make the engine, once), the SDK's pinned npm packages and the
 // SDK's runtime files.
@@ -146,7 +153,7 @@ func (tc *Toolchain) findNode(ctx context.Context) error {
 	return nil
 }
 
-// Engine is StarlingMonkey spliced for Bindery's WIT world: the module
+// Engine is StarlingMonkey spliced for Bindery's WIT world (World): the module
 // every JavaScript Worker runs, the glue it evaluates before the Worker's
 // script, and the descriptors of the spliced functions.
 type Engine struct {
@@ -178,6 +185,7 @@ func (tc *Toolchain) Engine(ctx context.Context) (*Engine, error) {
 	}
 	h.Write([]byte(digestFS(wit.FS())))
 	h.Write([]byte(strings.Join(features, ",")))
+	h.Write([]byte(World))
 	dir := filepath.Join(tc.CacheDir, "js", "engine-"+hex.EncodeToString(h.Sum(nil))[:16])
 	if _, err := os.Stat(filepath.Join(dir, "meta.json")); err != nil {
 		if err := tc.findNode(ctx); err != nil {
@@ -193,7 +201,7 @@ func (tc *Toolchain) Engine(ctx context.Context) (*Engine, error) {
 			if err := writeFS(witDir, wit.FS()); err != nil {
 				return err
 			}
-			cmd := exec.CommandContext(ctx, tc.Node, filepath.Join(tc.SDKDir, "splice.mjs"), "--wit", witDir, "--out", out, "--features", strings.Join(features, ","))
+			cmd := exec.CommandContext(ctx, tc.Node, filepath.Join(tc.SDKDir, "splice.mjs"), "--wit", witDir, "--out", out, "--world", World, "--features", strings.Join(features, ","))
 			cmd.Dir = tc.NPMDir
 			var stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = io.Discard, &stderr

@@ -3,7 +3,7 @@
 // checked as wrangler and Cloudflare check them, applies the migrations'
 // class deletions to the data directory, and serves the Worker's
 // namespaces and classes with package durablehost: SQLite-backed objects
-// in <data>/durable/<class>/<id>.sqlite, KV-backed ones and alarms in the
+// in <data>/durable/<worker>/<class>/<id>.sqlite, KV-backed ones and alarms in the
 // data directory's Badger database (docs/durable-objects.md).
 //
 // A config declares namespaces and classes as wrangler does:
@@ -90,6 +90,7 @@ func Module() bindings.Module {
 		ParseConfig: parse,
 		Describe:    describe,
 		Open:        open,
+		Command:     command(),
 	}
 }
 

@@ -2,12 +2,14 @@ package durablemodule_test
 
 import (
 	"context"
+	"log/slog"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/bindery-run/bindery/bindings"
 	"github.com/bindery-run/bindery/bindings/durable/durablemodule"
+	"github.com/bindery-run/bindery/bindings/state"
 	"github.com/bindery-run/bindery/internal/wrangler"
 )
 
@@ -160,20 +162,38 @@ func TestNoConfig(t *testing.T) {
 	}
 }
 
-// TestModule: the module is a valid one; Open serves nothing yet, and
-// Describe says so.
+// TestModule: the module is a valid one; Open serves the Worker's own
+// classes (a client and a state binding, the admin routes) and refuses a
+// class of another Worker, naming the binding; Describe says what each
+// binding is.
 func TestModule(t *testing.T) {
 	m := durablemodule.Module()
 	if err := bindings.Check([]bindings.Module{m}); err != nil {
 		t.Fatal(err)
 	}
-	cfg := &durablemodule.Config{Bindings: []durablemodule.Binding{{Name: "C", ClassName: "Counter"}, {Name: "R", ClassName: "Room", ScriptName: "chat"}}}
-	o, err := m.Open(context.Background(), bindings.Env{Config: cfg})
-	if err != nil || len(o.Bindings) != 0 {
-		t.Errorf("Open = %+v, %v", o, err)
+	st, err := state.Open(t.TempDir(), state.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
 	}
-	got := strings.Join(m.Describe(bindings.Env{Config: cfg}), "; ")
-	if want := "env.C (Durable Object class Counter, not served yet); env.R (Durable Object class Room of chat, not served yet)"; got != want {
+	defer st.Close()
+	env := bindings.Env{Worker: "w", State: st, Logger: slog.New(slog.DiscardHandler)}
+	classes := durablemodule.Classes{"Counter": {Name: "Counter", SQLite: true}}
+	env.Config = &durablemodule.Config{Bindings: []durablemodule.Binding{{Name: "C", ClassName: "Counter"}, {Name: "K", ClassName: "Kv"}}, Classes: classes}
+	o, err := m.Open(context.Background(), env)
+	if err != nil || len(o.Bindings) != 2 || len(o.Routes) == 0 {
+		t.Fatalf("Open = %+v, %v; want the client and state bindings and routes", o, err)
+	}
+	if err := o.Close(); err != nil {
+		t.Error(err)
+	}
+	if got, want := strings.Join(m.Describe(env), "; "), "env.C (Durable Object class Counter, SQLite-backed); env.K (Durable Object class Kv, KV-backed)"; got != want {
+		t.Errorf("Describe = %q\nwant %q", got, want)
+	}
+	env.Config = &durablemodule.Config{Bindings: []durablemodule.Binding{{Name: "R", ClassName: "Room", ScriptName: "chat"}}}
+	if _, err := m.Open(context.Background(), env); err == nil || !strings.Contains(err.Error(), "binding R") || !strings.Contains(err.Error(), `"chat"`) {
+		t.Errorf("Open with a class of another Worker: %v, want an error naming binding R and script chat", err)
+	}
+	if got, want := strings.Join(m.Describe(env), "; "), "env.R (Durable Object class Room of chat)"; got != want {
 		t.Errorf("Describe = %q\nwant %q", got, want)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,14 +19,28 @@ import (
 	"github.com/bindery-run/bindery/host/durablehost"
 )
 
-// StorageName returns the name a class's data is kept under: the name it
-// was created with, so that a class renamed by a migration keeps its ids,
-// objects and alarms where they are (docs/design.md).
-func (c Class) StorageName() string {
+// StorageName returns the name the data of the class of worker is kept
+// under: the Worker's name and the name the class was created with, so
+// that a class renamed by a migration keeps its ids, objects and alarms
+// where they are (docs/design.md), and two Workers' classes of one name
+// (served together, sharing the data directory) keep theirs apart. A
+// class transferred from another Worker keeps that Worker's data. Both
+// names are path-escaped: the name is a relative path.
+func (c Class) StorageName(worker string) string {
+	name := c.Name
 	if len(c.RenamedFrom) > 0 {
-		return c.RenamedFrom[0]
+		name = c.RenamedFrom[0]
 	}
-	return c.Name
+	if c.Transfer != nil {
+		worker, name = c.Transfer.FromScript, c.Transfer.From
+	}
+	return storageName(worker, name)
+}
+
+// storageName is the storage name of the class created as class by
+// worker.
+func storageName(worker, class string) string {
+	return url.PathEscape(worker) + "/" + url.PathEscape(class)
 }
 
 // Dir returns the directory of a SQLite-backed class's object files in the
@@ -39,8 +54,8 @@ func open(ctx context.Context, env bindings.Env) (*bindings.Opened, error) {
 		return &bindings.Opened{}, nil
 	}
 	for _, b := range c.Bindings {
-		if !b.Local() {
-			return nil, fmt.Errorf("durable_objects binding %s: script_name %q: a class of another Worker needs several Workers in one bindery dev, which is not built yet (issue 16); define the class in this Worker", b.Name, b.ScriptName)
+		if !b.Local() && env.Peers == nil {
+			return nil, fmt.Errorf("durable_objects binding %s: script_name %q: a class of another Worker needs that Worker served by the same host (bindery dev -c this/wrangler.toml -c %s/wrangler.toml)", b.Name, b.ScriptName, b.ScriptName)
 		}
 	}
 	classes := Classes{}
@@ -48,7 +63,7 @@ func open(ctx context.Context, env bindings.Env) (*bindings.Opened, error) {
 		classes[name] = cl
 	}
 	for _, b := range c.Bindings {
-		if _, ok := classes[b.ClassName]; !ok {
+		if _, ok := classes[b.ClassName]; !ok && b.Local() {
 			// As wrangler dev: a class no migration creates is KV-backed
 			// (the config warned).
 			classes[b.ClassName] = Class{Name: b.ClassName}
@@ -60,16 +75,27 @@ func open(ctx context.Context, env bindings.Env) (*bindings.Opened, error) {
 	db, dir := env.State.DB(), env.State.Dir()
 	hc := durablehost.Config{
 		Namespaces: map[string]string{},
-		Classes:    map[string]durablehost.Class{},
-		Keys:       env.State.DurableKeys(),
-		Clock:      env.Clock,
-		Logger:     env.Logger,
+		Remote:     map[string]durablehost.Remote{},
+		Peer: func(script string) (*durablehost.Host, bool) {
+			if p, ok := env.Peers.Get("durable", script); ok {
+				return p.(*peer).h, true
+			}
+			return nil, false
+		},
+		Classes: map[string]durablehost.Class{},
+		Keys:    env.State.DurableKeys(),
+		Clock:   env.Clock,
+		Logger:  env.Logger,
 	}
 	for _, b := range c.Bindings {
-		hc.Namespaces[b.Name] = b.ClassName
+		if b.Local() {
+			hc.Namespaces[b.Name] = b.ClassName
+		} else {
+			hc.Remote[b.Name] = durablehost.Remote{Script: b.ScriptName, Class: b.ClassName}
+		}
 	}
 	for name, cl := range classes {
-		hc.Classes[name] = durablehost.Class{SQLite: cl.SQLite, Storage: cl.StorageName()}
+		hc.Classes[name] = durablehost.Class{SQLite: cl.SQLite, Storage: cl.StorageName(env.Worker)}
 	}
 	hc.OpenStorage = func(class string, id durable.ID) (storage.Storage, error) {
 		cl := hc.Classes[class]
@@ -94,14 +120,106 @@ func open(ctx context.Context, env bindings.Env) (*bindings.Opened, error) {
 		sched.Close()
 		return nil, err
 	}
+	self := &peer{h: h, store: hostLocal(h, env.Worker, classes, db, dir, sched)}
+	if env.Peers != nil {
+		env.Peers.Set("durable", env.Worker, self)
+	}
 	var grants []bindings.Binding
 	for _, b := range h.Bindings() {
 		grants = append(grants, b)
 	}
 	return &bindings.Opened{
 		Bindings: grants,
+		Routes:   Routes(peerStore{self: self, peers: env.Peers}),
 		Close:    func() error { return h.Close(context.Background()) },
 	}, nil
+}
+
+// peer is what the module keeps of a Worker for the others served with
+// it: its Host, for their script_name bindings, and its Store, for the
+// admin routes.
+type peer struct {
+	h     *durablehost.Host
+	store *local
+}
+
+// peerStore is the Store of the admin routes: the Worker's own classes
+// and those of the Workers served with it (bindery dev -c a -c b), a
+// class found in the first Worker that has it.
+type peerStore struct {
+	self  *peer
+	peers *bindings.Peers
+}
+
+// stores returns the Stores, the Worker's own first.
+func (p peerStore) stores() []*local {
+	out := []*local{p.self.store}
+	for _, w := range p.peers.Workers("durable") {
+		if v, ok := p.peers.Get("durable", w); ok && v.(*peer) != p.self {
+			out = append(out, v.(*peer).store)
+		}
+	}
+	return out
+}
+
+// of returns the Store that has class (the Worker's own when none has:
+// its error names the class).
+func (p peerStore) of(class string) *local {
+	for _, l := range p.stores() {
+		if _, ok := l.classes[class]; ok {
+			return l
+		}
+	}
+	return p.self.store
+}
+
+func (p peerStore) Classes(ctx context.Context) ([]ClassInfo, error) {
+	var out []ClassInfo
+	seen := map[string]bool{}
+	for _, l := range p.stores() {
+		cs, err := l.Classes(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range cs {
+			if !seen[c.Name] {
+				seen[c.Name] = true
+				out = append(out, c)
+			}
+		}
+	}
+	if out == nil {
+		out = []ClassInfo{}
+	}
+	return out, nil
+}
+
+func (p peerStore) Objects(ctx context.Context, class string) ([]string, error) {
+	return p.of(class).Objects(ctx, class)
+}
+
+func (p peerStore) List(ctx context.Context, class, object string, q url.Values) (ListResult, error) {
+	return p.of(class).List(ctx, class, object, q)
+}
+
+func (p peerStore) Get(ctx context.Context, class, object, key string) ([]byte, bool, error) {
+	return p.of(class).Get(ctx, class, object, key)
+}
+
+func (p peerStore) Put(ctx context.Context, class, object, key string, v []byte) (string, error) {
+	return p.of(class).Put(ctx, class, object, key, v)
+}
+
+func (p peerStore) Delete(ctx context.Context, class, object, key string) (bool, error) {
+	return p.of(class).Delete(ctx, class, object, key)
+}
+
+func (p peerStore) Alarm(ctx context.Context, class, object string) (*int64, error) {
+	return p.of(class).Alarm(ctx, class, object)
+}
+
+func (p peerStore) TriggerAlarm(ctx context.Context, class, object string) error {
+	return p.of(class).TriggerAlarm(ctx, class, object)
 }
 
 // appliedKey is the Badger key of the migration tags whose deletions a
@@ -136,7 +254,7 @@ func applyDeletions(ctx context.Context, env bindings.Env, ms []Migration) error
 		for _, cl := range m.DeletedClasses {
 			sn := storageOf[cl]
 			if sn == "" {
-				sn = cl
+				sn = storageName(env.Worker, cl)
 			}
 			delete(storageOf, cl)
 			if done {
@@ -150,13 +268,16 @@ func applyDeletions(ctx context.Context, env bindings.Env, ms []Migration) error
 		for _, r := range m.RenamedClasses {
 			sn := storageOf[r.From]
 			if sn == "" {
-				sn = r.From
+				sn = storageName(env.Worker, r.From)
 			}
 			delete(storageOf, r.From)
 			storageOf[r.To] = sn
 		}
 		for _, cl := range slices.Concat(m.NewClasses, m.NewSQLiteClasses) {
-			storageOf[cl] = cl
+			storageOf[cl] = storageName(env.Worker, cl)
+		}
+		for _, t := range m.TransferredClasses {
+			storageOf[t.To] = storageName(t.FromScript, t.From)
 		}
 	}
 	if slices.Equal(tags, applied) {

@@ -139,6 +139,7 @@ type Object struct {
 	head     int
 	running  int  // its events in progress (nested ones included)
 	blocking int  // blockConcurrencyWhile sections in progress
+	pins     int  // Pin calls not undone: it is not evicted while pinned
 	inReady  bool // in inst.ready
 	timer    clock.Timer
 	idleAt   time.Time // when it last became idle
@@ -499,7 +500,7 @@ func (c *class) ready(obj *Object) {
 // idle starts obj's idle timer if it has nothing in progress or queued;
 // cls.mu held.
 func (c *class) idle(obj *Object) {
-	if obj.running > 0 || obj.inst == nil || obj.inst.poisoned || c.m.cfg.IdleTimeout < 0 || obj.queued() {
+	if obj.running > 0 || obj.pins > 0 || obj.inst == nil || obj.inst.poisoned || c.m.cfg.IdleTimeout < 0 || obj.queued() {
 		return
 	}
 	obj.idleAt = c.m.clock.Now()
@@ -512,7 +513,7 @@ func (c *class) idle(obj *Object) {
 
 // expired reports whether obj has been idle for IdleTimeout; cls.mu held.
 func (c *class) expired(obj *Object) bool {
-	return obj.inst != nil && !obj.inst.poisoned && obj.running == 0 && !obj.queued() &&
+	return obj.inst != nil && !obj.inst.poisoned && obj.running == 0 && obj.pins == 0 && !obj.queued() &&
 		!c.m.clock.Now().Before(obj.idleAt.Add(c.m.cfg.IdleTimeout))
 }
 
@@ -615,6 +616,33 @@ func (m *Manager) BlockConcurrency(ctx context.Context) (release func(), err err
 				f.obj.blocking--
 				cls.ready(f.obj)
 			}
+		})
+	}, nil
+}
+
+// Pin keeps the object whose event ctx is in memory until unpin is
+// called (a web socket accepted without hibernation keeps its object
+// live, as Cloudflare's does): it is not evicted when idle. A trap still
+// resets it. Pins count; unpin may be called from any goroutine, once.
+func (m *Manager) Pin(ctx context.Context) (unpin func(), err error) {
+	obj := FromContext(ctx)
+	if obj == nil || obj.cls.m != m {
+		return nil, fmt.Errorf("objects: Pin: %w", ErrWaitMisuse)
+	}
+	cls := obj.cls
+	cls.mu.Lock()
+	obj.pins++
+	if obj.timer != nil {
+		obj.timer.Stop()
+	}
+	cls.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			cls.mu.Lock()
+			defer cls.mu.Unlock()
+			obj.pins--
+			cls.idle(obj)
 		})
 	}, nil
 }

@@ -31,6 +31,8 @@ import { formatError, installConsole } from './console.js';
 import { BindingError } from './errors.js';
 import { openD1, releaseD1Sessions, D1Database, D1DatabaseSession, D1PreparedStatement } from './d1.js';
 import { refuseClone } from './structured.js';
+import { installDurable, openNamespace, forwardWebSocket, releaseStubs } from './durable.js';
+import { webSocketOf } from './web/body.js';
 
 installConsole();
 import './crypto.js'; // crypto.subtle, CryptoKey, crypto.DigestStream on the host's crypto
@@ -52,6 +54,13 @@ const SPLICE_ALL = 1n << 62n;
 export { BindingError };
 export { D1Database, D1DatabaseSession, D1PreparedStatement, D1Error } from './d1.js';
 export { serialize, deserialize } from './structured.js';
+// serveObjects makes the Worker's bindery:durable/object export from its
+// exported classes (internal/jsbuild's entry calls it).
+export {
+  serveObjects, DurableObject, DurableObjectId, DurableObjectNamespace, DurableObjectStub, DurableObjectState,
+  DurableObjectStorage, DurableObjectTransaction, SqlStorage, SqlStorageCursor,
+  WebSocket, WebSocketPair, WebSocketRequestResponsePair,
+} from './durable.js';
 
 installCaches({ hostStreams, inputStreamToReadable, toBytes, BindingError }); // caches, Cache, CacheStorage
 
@@ -555,9 +564,10 @@ refuseClone(KVNamespace, R2Bucket, R2Object, R2MultipartUpload, R2Checksums, D1D
 
 // --- env -----------------------------------------------------------------
 
-// The WIT has no list of a Worker's KV, R2 and D1 bindings: a name
-// resolves, on first use, to a variable, else a KV namespace, else an R2
-// bucket, else a D1 database.
+// The WIT has no list of a Worker's KV, R2, D1 and Durable Object
+// bindings: a name resolves, on first use, to a variable, else a KV
+// namespace, else an R2 bucket, else a D1 database, else a Durable Object
+// namespace.
 const bindings = new Map();
 
 function lookup(name) {
@@ -575,7 +585,7 @@ function lookup(name) {
       try {
         v = new R2Bucket(Bucket.open(name));
       } catch (e2) {
-        v = openD1(name);
+        v = openD1(name) ?? openNamespace(name);
       }
     }
   }
@@ -583,7 +593,7 @@ function lookup(name) {
   return v;
 }
 
-/** env is the Worker's bindings: vars and secrets, KV namespaces, R2 buckets, D1 databases. */
+/** env is the Worker's bindings: vars and secrets, KV namespaces, R2 buckets, D1 databases, Durable Object namespaces. */
 export const env = new Proxy({}, {
   get(_, name) { return typeof name === 'string' ? lookup(name) : undefined; },
   has(_, name) { return typeof name === 'string' && lookup(name) !== undefined; },
@@ -631,12 +641,26 @@ function headerList(headers) {
   return out;
 }
 
+// The response-outparams a forwarded web socket used up: not to drop.
+const movedOut = new WeakSet();
+
+// dropOut drops a response-outparam, unless it was used up.
+function dropOut(out) {
+  if (!movedOut.has(out)) out[dispose]();
+}
+
 async function sendResponse(out, resp) {
   if (!(resp instanceof Response)) {
     throw new TypeError('fetch must return a Response, got ' + Object.prototype.toString.call(resp));
   }
   if (isErrorResponse(resp)) {
     throw new TypeError('fetch returned Response.error(), a network error, which is no response to send');
+  }
+  const ws = webSocketOf(resp);
+  if (ws !== undefined) {
+    forwardWebSocket(ws, out); // uses out up
+    movedOut.add(out);
+    return;
   }
   const headers = headerList(resp.headers);
   const body = resp.body;
@@ -690,6 +714,37 @@ async function sendResponse(out, resp) {
   }
 }
 
+// started marks the start of a request or an object's event.
+function started() {
+  serving = true;
+  requestStarted();
+}
+
+// requestOf is the WIT request req, whose body is body, as a Request.
+function requestOf(req, body) {
+  const headers = new Headers();
+  for (const [k, v] of req.headers) headers.append(k, decoder.decode(v));
+  const init = { method: req.method, headers };
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    init.body = inputStreamToReadable(body);
+    init.duplex = 'half';
+  } else {
+    body[dispose]();
+  }
+  const request = new Request(req.url, init);
+  setCf(request, localCf());
+  return request;
+}
+
+installDurable({
+  env, requestOf, sendResponse, dropOut, inputStreamToReadable, hostStreams, failureReason, started,
+  isTrap: (e) => e instanceof TrapError,
+  afterEvent: () => {
+    releaseD1Sessions();
+    releaseStubs();
+  },
+});
+
 // serving turns true with the first request: before it (while
 // componentize-js snapshots the initialised Worker) no host call works.
 let serving = false;
@@ -716,23 +771,11 @@ export function serve(worker) {
   }
   return {
     async handle(req, body, out) {
-      serving = true;
-      requestStarted();
-      const headers = new Headers();
-      for (const [k, v] of req.headers) headers.append(k, decoder.decode(v));
-      const init = { method: req.method, headers };
-      if (req.method !== 'GET' && req.method !== 'HEAD') {
-        init.body = inputStreamToReadable(body);
-        init.duplex = 'half';
-      } else {
-        body[dispose]();
-      }
+      started();
       const waits = [];
       const ctx = { waitUntil: (p) => { waits.push(p); }, passThroughOnException() {} };
       try {
-        const request = new Request(req.url, init);
-        setCf(request, localCf());
-        await sendResponse(out, await fetch(request, ctx));
+        await sendResponse(out, await fetch(requestOf(req, body), ctx));
       } catch (e) {
         if (e instanceof TrapError) throw e;
         // An exception, a rejected promise, or a body stream that errored
@@ -742,10 +785,11 @@ export function serve(worker) {
         // stays in service. A client that went away is no failure to log.
         out.fail(e && e.payload && e.payload.tag === 'closed' ? '' : failureReason(e));
       } finally {
-        out[dispose]();
+        dropOut(out);
       }
       await Promise.allSettled(waits);
       releaseD1Sessions();
+      releaseStubs();
     },
   };
 }

@@ -161,6 +161,18 @@ pub fn fetch(req: *bindery.Request, res: *bindery.Response) !void {
         try res.header("content-type", "application/json");
         try std.json.Stringify.value(.{ .greeting = bindery.vars.get("GREETING"), .n = 42, .list = [_]u32{ 1, 2 }, .esc = "a\"b" }, .{}, &bw.interface);
         try bw.interface.flush();
+    } else if (req.is("POST", "/structured")) {
+        // The structured-value encoding on wasm32: the body decoded and
+        // encoded again, then a struct (a u64 beyond 2^53 is a bigint)
+        // encoded and read back.
+        const body = try req.body.readAll(a, 1 << 20);
+        var diag: bindery.structured.Diagnostics = .{};
+        const v = bindery.structured.decode(a, body, &diag) catch |err| return res.print("{t} {f}", .{ err, diag });
+        const again = try bindery.structured.encode(a, v, null);
+        const S = struct { id: u64, name: []const u8, tags: []const []const u8, none: ?u8 = null };
+        const s = try bindery.structured.encode(a, S{ .id = 1 << 60, .name = "zig", .tags = &.{"a"} }, null);
+        const back = try bindery.structured.decodeAs(S, a, s, null);
+        try res.print("{x}\n{x}\n{d} {s} {s} {?d}", .{ again, s, back.id, back.name, back.tags[0], back.none });
     } else if (req.is("POST", "/read-all")) {
         const body = req.body.readAll(a, 10) catch |err| return res.text(413, @errorName(err));
         try res.write(body);

@@ -138,7 +138,8 @@ type StateHost interface {
 	// reversed).
 	List(ctx context.Context, options ListOptions) ([]Entry, *Error)
 	// Deletes every key (for a SQLite-backed class, the whole database:
-	// every table). The alarm stays; delete it with delete-alarm.
+	// every table) and the alarm, as Cloudflare does since the
+	// compatibility flag delete_all_deletes_alarm (2026-02-24).
 	DeleteAll(ctx context.Context) *Error
 	// Begins a transaction, or, inside one, a nested transaction (a
 	// savepoint). Every storage call until it ends, SQL included, is part
@@ -181,6 +182,12 @@ type StateHost interface {
 	// get-web-sockets. `invalid-argument` when the request is no web
 	// socket upgrade or a response was already sent.
 	AcceptWebSocket(ctx context.Context, out httpwit.ResponseOutparam, tags []string) (WebSocket, *Error)
+	// Accepts the web socket as accept-web-socket does, but without
+	// hibernation: the plain `accept()` of a WebSocketPair's server side.
+	// The object stays in memory while the socket is open (it is not
+	// evicted when idle), and the socket's events arrive as a hibernatable
+	// one's; it has no tags.
+	AcceptWebSocketInMemory(ctx context.Context, out httpwit.ResponseOutparam) (WebSocket, *Error)
 	// The object's open web sockets, those tagged `tag` when given
 	// (getWebSockets), in the order they were accepted.
 	GetWebSockets(ctx context.Context, tag abi.Option[string]) []WebSocket
@@ -1539,12 +1546,105 @@ func DefineState(hb wazero.HostModuleBuilder, slot int) {
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("out0", "tags0", "tags1", "retptr").Export("accept-web-socket")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
 		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
-		var v630 abi.Option[string]
+		v630 := inst.Handles.Get(inst, httpwit.ResponseOutparamType, uint32(stack[0])).(httpwit.ResponseOutparam)
+		impl, _ := inst.Impl(slot).(StateHost)
+		if impl == nil {
+			inst.Trapf("no host implementation of %s in this worker", "bindery:durable/state@0.1.0#accept-web-socket-in-memory")
+		}
+		v, e := impl.AcceptWebSocketInMemory(ctx, v630)
+		ret := uint32(stack[1])
+		inst.CheckList(ret, 1, 36, 4) // the return area
+		if e != nil {
+			a631 := ret + 4
+			switch (*e).Tag {
+			case 0:
+				a632 := a631 + 4
+				p633, n634 := inst.LowerString(ctx, (*e).NoSuchNamespace)
+				inst.PutU32(a632, uint32(uint64(p633)))
+				inst.PutU32(a632+4, uint32(uint64(n634)))
+			case 1:
+				a635 := a631 + 4
+				p636, n637 := inst.LowerString(ctx, (*e).InvalidID)
+				inst.PutU32(a635, uint32(uint64(p636)))
+				inst.PutU32(a635+4, uint32(uint64(n637)))
+			case 2:
+				a638 := a631 + 4
+				p639, n640 := inst.LowerString(ctx, (*e).InvalidArgument)
+				inst.PutU32(a638, uint32(uint64(p639)))
+				inst.PutU32(a638+4, uint32(uint64(n640)))
+			case 3:
+				a641 := a631 + 4
+				p642, n643 := inst.LowerString(ctx, (*e).Limit)
+				inst.PutU32(a641, uint32(uint64(p642)))
+				inst.PutU32(a641+4, uint32(uint64(n643)))
+			case 4:
+				a644 := a631 + 4
+				p645, n646 := inst.LowerString(ctx, (*e).SQL)
+				inst.PutU32(a644, uint32(uint64(p645)))
+				inst.PutU32(a644+4, uint32(uint64(n646)))
+			case 5:
+				a647 := a631 + 4
+				p648, n649 := inst.LowerString(ctx, (*e).Refused)
+				inst.PutU32(a647, uint32(uint64(p648)))
+				inst.PutU32(a647+4, uint32(uint64(n649)))
+			case 6:
+				a650 := a631 + 4
+				p651, n652 := inst.LowerString(ctx, (*e).Transaction)
+				inst.PutU32(a650, uint32(uint64(p651)))
+				inst.PutU32(a650+4, uint32(uint64(n652)))
+			case 7:
+				a653 := a631 + 4
+				a654 := a653 + 0
+				p655, n656 := inst.LowerString(ctx, (*e).Thrown.Name)
+				inst.PutU32(a654, uint32(uint64(p655)))
+				inst.PutU32(a654+4, uint32(uint64(n656)))
+				a657 := a653 + 8
+				p658, n659 := inst.LowerString(ctx, (*e).Thrown.Message)
+				inst.PutU32(a657, uint32(uint64(p658)))
+				inst.PutU32(a657+4, uint32(uint64(n659)))
+				a660 := a653 + 16
+				if (*e).Thrown.Value.Some {
+					a661 := a660 + 4
+					p662, n663 := inst.LowerBytes(ctx, (*e).Thrown.Value.Value)
+					inst.PutU32(a661, uint32(uint64(p662)))
+					inst.PutU32(a661+4, uint32(uint64(n663)))
+					inst.PutU8(a660, uint8(1))
+				} else {
+					inst.PutU8(a660, uint8(0))
+				}
+			case 8:
+				a664 := a631 + 4
+				p665, n666 := inst.LowerString(ctx, (*e).ObjectFailed)
+				inst.PutU32(a664, uint32(uint64(p665)))
+				inst.PutU32(a664+4, uint32(uint64(n666)))
+			case 9:
+				a667 := a631 + 4
+				p668, n669 := inst.LowerString(ctx, (*e).Closed)
+				inst.PutU32(a667, uint32(uint64(p668)))
+				inst.PutU32(a667+4, uint32(uint64(n669)))
+			case 10:
+				a670 := a631 + 4
+				p671, n672 := inst.LowerString(ctx, (*e).Internal)
+				inst.PutU32(a670, uint32(uint64(p671)))
+				inst.PutU32(a670+4, uint32(uint64(n672)))
+			}
+			inst.PutU8(a631, uint8((*e).Tag))
+			inst.PutU8(ret, 1)
+			return
+		}
+		a673 := ret + 4
+		h674 := inst.Handles.Add(inst, WebSocketType, v)
+		inst.PutU32(a673, uint32(uint64(h674)))
+		inst.PutU8(ret, 0)
+	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("out0", "retptr").Export("accept-web-socket-in-memory")
+	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
+		var v675 abi.Option[string]
 		switch uint32(stack[0]) {
 		case 0:
 		case 1:
-			v631 := inst.String(uint32(stack[1]), uint32(stack[2]))
-			v630.Some, v630.Value = true, v631
+			v676 := inst.String(uint32(stack[1]), uint32(stack[2]))
+			v675.Some, v675.Value = true, v676
 		default:
 			inst.Trapf("invalid discriminant %d for *wit.Option", uint32(stack[0]))
 		}
@@ -1552,32 +1652,32 @@ func DefineState(hb wazero.HostModuleBuilder, slot int) {
 		if impl == nil {
 			inst.Trapf("no host implementation of %s in this worker", "bindery:durable/state@0.1.0#get-web-sockets")
 		}
-		v := impl.GetWebSockets(ctx, v630)
+		v := impl.GetWebSockets(ctx, v675)
 		ret := uint32(stack[3])
 		inst.CheckList(ret, 1, 8, 4) // the return area
-		a632 := ret
-		p633 := inst.AllocList(ctx, len(v), 4, 4)
-		n634 := uint32(len(v))
-		for i635 := range v {
-			a636 := p633 + uint32(i635)*4
-			h637 := inst.Handles.Add(inst, WebSocketType, v[i635])
-			inst.PutU32(a636, uint32(uint64(h637)))
+		a677 := ret
+		p678 := inst.AllocList(ctx, len(v), 4, 4)
+		n679 := uint32(len(v))
+		for i680 := range v {
+			a681 := p678 + uint32(i680)*4
+			h682 := inst.Handles.Add(inst, WebSocketType, v[i680])
+			inst.PutU32(a681, uint32(uint64(h682)))
 		}
-		inst.PutU32(a632, uint32(uint64(p633)))
-		inst.PutU32(a632+4, uint32(uint64(n634)))
+		inst.PutU32(a677, uint32(uint64(p678)))
+		inst.PutU32(a677+4, uint32(uint64(n679)))
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("tag0", "tag1", "tag2", "retptr").Export("get-web-sockets")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
 		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
-		var v638 abi.Option[AutoResponse]
+		var v683 abi.Option[AutoResponse]
 		switch uint32(stack[0]) {
 		case 0:
 		case 1:
-			var v639 AutoResponse
-			v640 := inst.String(uint32(stack[1]), uint32(stack[2]))
-			v639.Request = v640
-			v641 := inst.String(uint32(stack[3]), uint32(stack[4]))
-			v639.Response = v641
-			v638.Some, v638.Value = true, v639
+			var v684 AutoResponse
+			v685 := inst.String(uint32(stack[1]), uint32(stack[2]))
+			v684.Request = v685
+			v686 := inst.String(uint32(stack[3]), uint32(stack[4]))
+			v684.Response = v686
+			v683.Some, v683.Value = true, v684
 		default:
 			inst.Trapf("invalid discriminant %d for *wit.Option", uint32(stack[0]))
 		}
@@ -1585,123 +1685,8 @@ func DefineState(hb wazero.HostModuleBuilder, slot int) {
 		if impl == nil {
 			inst.Trapf("no host implementation of %s in this worker", "bindery:durable/state@0.1.0#set-web-socket-auto-response")
 		}
-		e := impl.SetWebSocketAutoResponse(ctx, v638)
+		e := impl.SetWebSocketAutoResponse(ctx, v683)
 		ret := uint32(stack[5])
-		inst.CheckList(ret, 1, 36, 4) // the return area
-		if e != nil {
-			a642 := ret + 4
-			switch (*e).Tag {
-			case 0:
-				a643 := a642 + 4
-				p644, n645 := inst.LowerString(ctx, (*e).NoSuchNamespace)
-				inst.PutU32(a643, uint32(uint64(p644)))
-				inst.PutU32(a643+4, uint32(uint64(n645)))
-			case 1:
-				a646 := a642 + 4
-				p647, n648 := inst.LowerString(ctx, (*e).InvalidID)
-				inst.PutU32(a646, uint32(uint64(p647)))
-				inst.PutU32(a646+4, uint32(uint64(n648)))
-			case 2:
-				a649 := a642 + 4
-				p650, n651 := inst.LowerString(ctx, (*e).InvalidArgument)
-				inst.PutU32(a649, uint32(uint64(p650)))
-				inst.PutU32(a649+4, uint32(uint64(n651)))
-			case 3:
-				a652 := a642 + 4
-				p653, n654 := inst.LowerString(ctx, (*e).Limit)
-				inst.PutU32(a652, uint32(uint64(p653)))
-				inst.PutU32(a652+4, uint32(uint64(n654)))
-			case 4:
-				a655 := a642 + 4
-				p656, n657 := inst.LowerString(ctx, (*e).SQL)
-				inst.PutU32(a655, uint32(uint64(p656)))
-				inst.PutU32(a655+4, uint32(uint64(n657)))
-			case 5:
-				a658 := a642 + 4
-				p659, n660 := inst.LowerString(ctx, (*e).Refused)
-				inst.PutU32(a658, uint32(uint64(p659)))
-				inst.PutU32(a658+4, uint32(uint64(n660)))
-			case 6:
-				a661 := a642 + 4
-				p662, n663 := inst.LowerString(ctx, (*e).Transaction)
-				inst.PutU32(a661, uint32(uint64(p662)))
-				inst.PutU32(a661+4, uint32(uint64(n663)))
-			case 7:
-				a664 := a642 + 4
-				a665 := a664 + 0
-				p666, n667 := inst.LowerString(ctx, (*e).Thrown.Name)
-				inst.PutU32(a665, uint32(uint64(p666)))
-				inst.PutU32(a665+4, uint32(uint64(n667)))
-				a668 := a664 + 8
-				p669, n670 := inst.LowerString(ctx, (*e).Thrown.Message)
-				inst.PutU32(a668, uint32(uint64(p669)))
-				inst.PutU32(a668+4, uint32(uint64(n670)))
-				a671 := a664 + 16
-				if (*e).Thrown.Value.Some {
-					a672 := a671 + 4
-					p673, n674 := inst.LowerBytes(ctx, (*e).Thrown.Value.Value)
-					inst.PutU32(a672, uint32(uint64(p673)))
-					inst.PutU32(a672+4, uint32(uint64(n674)))
-					inst.PutU8(a671, uint8(1))
-				} else {
-					inst.PutU8(a671, uint8(0))
-				}
-			case 8:
-				a675 := a642 + 4
-				p676, n677 := inst.LowerString(ctx, (*e).ObjectFailed)
-				inst.PutU32(a675, uint32(uint64(p676)))
-				inst.PutU32(a675+4, uint32(uint64(n677)))
-			case 9:
-				a678 := a642 + 4
-				p679, n680 := inst.LowerString(ctx, (*e).Closed)
-				inst.PutU32(a678, uint32(uint64(p679)))
-				inst.PutU32(a678+4, uint32(uint64(n680)))
-			case 10:
-				a681 := a642 + 4
-				p682, n683 := inst.LowerString(ctx, (*e).Internal)
-				inst.PutU32(a681, uint32(uint64(p682)))
-				inst.PutU32(a681+4, uint32(uint64(n683)))
-			}
-			inst.PutU8(a642, uint8((*e).Tag))
-			inst.PutU8(ret, 1)
-			return
-		}
-		inst.PutU8(ret, 0)
-	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("pair0", "pair1", "pair2", "pair3", "pair4", "retptr").Export("set-web-socket-auto-response")
-	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
-		impl, _ := inst.Impl(slot).(StateHost)
-		if impl == nil {
-			inst.Trapf("no host implementation of %s in this worker", "bindery:durable/state@0.1.0#get-web-socket-auto-response")
-		}
-		v := impl.GetWebSocketAutoResponse(ctx)
-		ret := uint32(stack[0])
-		inst.CheckList(ret, 1, 20, 4) // the return area
-		a684 := ret
-		if v.Some {
-			storeAutoResponse(ctx, inst, a684+4, v.Value)
-			inst.PutU8(a684, uint8(1))
-		} else {
-			inst.PutU8(a684, uint8(0))
-		}
-	}), []api.ValueType{api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("retptr").Export("get-web-socket-auto-response")
-	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
-		var v685 abi.Option[uint32]
-		switch uint32(stack[0]) {
-		case 0:
-		case 1:
-			v686 := uint32(stack[1])
-			v685.Some, v685.Value = true, v686
-		default:
-			inst.Trapf("invalid discriminant %d for *wit.Option", uint32(stack[0]))
-		}
-		impl, _ := inst.Impl(slot).(StateHost)
-		if impl == nil {
-			inst.Trapf("no host implementation of %s in this worker", "bindery:durable/state@0.1.0#set-hibernatable-web-socket-event-timeout")
-		}
-		e := impl.SetHibernatableWebSocketEventTimeout(ctx, v685)
-		ret := uint32(stack[2])
 		inst.CheckList(ret, 1, 36, 4) // the return area
 		if e != nil {
 			a687 := ret + 4
@@ -1782,30 +1767,41 @@ func DefineState(hb wazero.HostModuleBuilder, slot int) {
 			return
 		}
 		inst.PutU8(ret, 0)
-	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("timeoutMs0", "timeoutMs1", "retptr").Export("set-hibernatable-web-socket-event-timeout")
+	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("pair0", "pair1", "pair2", "pair3", "pair4", "retptr").Export("set-web-socket-auto-response")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
 		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
 		impl, _ := inst.Impl(slot).(StateHost)
 		if impl == nil {
-			inst.Trapf("no host implementation of %s in this worker", "bindery:durable/state@0.1.0#get-hibernatable-web-socket-event-timeout")
+			inst.Trapf("no host implementation of %s in this worker", "bindery:durable/state@0.1.0#get-web-socket-auto-response")
 		}
-		v := impl.GetHibernatableWebSocketEventTimeout(ctx)
+		v := impl.GetWebSocketAutoResponse(ctx)
 		ret := uint32(stack[0])
-		inst.CheckList(ret, 1, 8, 4) // the return area
+		inst.CheckList(ret, 1, 20, 4) // the return area
 		a729 := ret
 		if v.Some {
-			a730 := a729 + 4
-			inst.PutU32(a730, uint32(v.Value))
+			storeAutoResponse(ctx, inst, a729+4, v.Value)
 			inst.PutU8(a729, uint8(1))
 		} else {
 			inst.PutU8(a729, uint8(0))
 		}
-	}), []api.ValueType{api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("retptr").Export("get-hibernatable-web-socket-event-timeout")
+	}), []api.ValueType{api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("retptr").Export("get-web-socket-auto-response")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
 		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
-		v731 := inst.Handles.Get(inst, TransactionType, uint32(stack[0])).(Transaction)
-		e := v731.Commit(ctx)
-		ret := uint32(stack[1])
+		var v730 abi.Option[uint32]
+		switch uint32(stack[0]) {
+		case 0:
+		case 1:
+			v731 := uint32(stack[1])
+			v730.Some, v730.Value = true, v731
+		default:
+			inst.Trapf("invalid discriminant %d for *wit.Option", uint32(stack[0]))
+		}
+		impl, _ := inst.Impl(slot).(StateHost)
+		if impl == nil {
+			inst.Trapf("no host implementation of %s in this worker", "bindery:durable/state@0.1.0#set-hibernatable-web-socket-event-timeout")
+		}
+		e := impl.SetHibernatableWebSocketEventTimeout(ctx, v730)
+		ret := uint32(stack[2])
 		inst.CheckList(ret, 1, 36, 4) // the return area
 		if e != nil {
 			a732 := ret + 4
@@ -1886,88 +1882,192 @@ func DefineState(hb wazero.HostModuleBuilder, slot int) {
 			return
 		}
 		inst.PutU8(ret, 0)
-	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "retptr").Export("[method]transaction.commit")
+	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("timeoutMs0", "timeoutMs1", "retptr").Export("set-hibernatable-web-socket-event-timeout")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
 		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
-		v774 := inst.Handles.Get(inst, TransactionType, uint32(stack[0])).(Transaction)
-		e := v774.Rollback(ctx)
+		impl, _ := inst.Impl(slot).(StateHost)
+		if impl == nil {
+			inst.Trapf("no host implementation of %s in this worker", "bindery:durable/state@0.1.0#get-hibernatable-web-socket-event-timeout")
+		}
+		v := impl.GetHibernatableWebSocketEventTimeout(ctx)
+		ret := uint32(stack[0])
+		inst.CheckList(ret, 1, 8, 4) // the return area
+		a774 := ret
+		if v.Some {
+			a775 := a774 + 4
+			inst.PutU32(a775, uint32(v.Value))
+			inst.PutU8(a774, uint8(1))
+		} else {
+			inst.PutU8(a774, uint8(0))
+		}
+	}), []api.ValueType{api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("retptr").Export("get-hibernatable-web-socket-event-timeout")
+	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
+		v776 := inst.Handles.Get(inst, TransactionType, uint32(stack[0])).(Transaction)
+		e := v776.Commit(ctx)
 		ret := uint32(stack[1])
 		inst.CheckList(ret, 1, 36, 4) // the return area
 		if e != nil {
-			a775 := ret + 4
+			a777 := ret + 4
 			switch (*e).Tag {
 			case 0:
-				a776 := a775 + 4
-				p777, n778 := inst.LowerString(ctx, (*e).NoSuchNamespace)
-				inst.PutU32(a776, uint32(uint64(p777)))
-				inst.PutU32(a776+4, uint32(uint64(n778)))
+				a778 := a777 + 4
+				p779, n780 := inst.LowerString(ctx, (*e).NoSuchNamespace)
+				inst.PutU32(a778, uint32(uint64(p779)))
+				inst.PutU32(a778+4, uint32(uint64(n780)))
 			case 1:
-				a779 := a775 + 4
-				p780, n781 := inst.LowerString(ctx, (*e).InvalidID)
-				inst.PutU32(a779, uint32(uint64(p780)))
-				inst.PutU32(a779+4, uint32(uint64(n781)))
+				a781 := a777 + 4
+				p782, n783 := inst.LowerString(ctx, (*e).InvalidID)
+				inst.PutU32(a781, uint32(uint64(p782)))
+				inst.PutU32(a781+4, uint32(uint64(n783)))
 			case 2:
-				a782 := a775 + 4
-				p783, n784 := inst.LowerString(ctx, (*e).InvalidArgument)
-				inst.PutU32(a782, uint32(uint64(p783)))
-				inst.PutU32(a782+4, uint32(uint64(n784)))
+				a784 := a777 + 4
+				p785, n786 := inst.LowerString(ctx, (*e).InvalidArgument)
+				inst.PutU32(a784, uint32(uint64(p785)))
+				inst.PutU32(a784+4, uint32(uint64(n786)))
 			case 3:
-				a785 := a775 + 4
-				p786, n787 := inst.LowerString(ctx, (*e).Limit)
-				inst.PutU32(a785, uint32(uint64(p786)))
-				inst.PutU32(a785+4, uint32(uint64(n787)))
+				a787 := a777 + 4
+				p788, n789 := inst.LowerString(ctx, (*e).Limit)
+				inst.PutU32(a787, uint32(uint64(p788)))
+				inst.PutU32(a787+4, uint32(uint64(n789)))
 			case 4:
-				a788 := a775 + 4
-				p789, n790 := inst.LowerString(ctx, (*e).SQL)
-				inst.PutU32(a788, uint32(uint64(p789)))
-				inst.PutU32(a788+4, uint32(uint64(n790)))
+				a790 := a777 + 4
+				p791, n792 := inst.LowerString(ctx, (*e).SQL)
+				inst.PutU32(a790, uint32(uint64(p791)))
+				inst.PutU32(a790+4, uint32(uint64(n792)))
 			case 5:
-				a791 := a775 + 4
-				p792, n793 := inst.LowerString(ctx, (*e).Refused)
-				inst.PutU32(a791, uint32(uint64(p792)))
-				inst.PutU32(a791+4, uint32(uint64(n793)))
+				a793 := a777 + 4
+				p794, n795 := inst.LowerString(ctx, (*e).Refused)
+				inst.PutU32(a793, uint32(uint64(p794)))
+				inst.PutU32(a793+4, uint32(uint64(n795)))
 			case 6:
-				a794 := a775 + 4
-				p795, n796 := inst.LowerString(ctx, (*e).Transaction)
-				inst.PutU32(a794, uint32(uint64(p795)))
-				inst.PutU32(a794+4, uint32(uint64(n796)))
+				a796 := a777 + 4
+				p797, n798 := inst.LowerString(ctx, (*e).Transaction)
+				inst.PutU32(a796, uint32(uint64(p797)))
+				inst.PutU32(a796+4, uint32(uint64(n798)))
 			case 7:
-				a797 := a775 + 4
-				a798 := a797 + 0
-				p799, n800 := inst.LowerString(ctx, (*e).Thrown.Name)
-				inst.PutU32(a798, uint32(uint64(p799)))
-				inst.PutU32(a798+4, uint32(uint64(n800)))
-				a801 := a797 + 8
-				p802, n803 := inst.LowerString(ctx, (*e).Thrown.Message)
-				inst.PutU32(a801, uint32(uint64(p802)))
-				inst.PutU32(a801+4, uint32(uint64(n803)))
-				a804 := a797 + 16
+				a799 := a777 + 4
+				a800 := a799 + 0
+				p801, n802 := inst.LowerString(ctx, (*e).Thrown.Name)
+				inst.PutU32(a800, uint32(uint64(p801)))
+				inst.PutU32(a800+4, uint32(uint64(n802)))
+				a803 := a799 + 8
+				p804, n805 := inst.LowerString(ctx, (*e).Thrown.Message)
+				inst.PutU32(a803, uint32(uint64(p804)))
+				inst.PutU32(a803+4, uint32(uint64(n805)))
+				a806 := a799 + 16
 				if (*e).Thrown.Value.Some {
-					a805 := a804 + 4
-					p806, n807 := inst.LowerBytes(ctx, (*e).Thrown.Value.Value)
-					inst.PutU32(a805, uint32(uint64(p806)))
-					inst.PutU32(a805+4, uint32(uint64(n807)))
-					inst.PutU8(a804, uint8(1))
+					a807 := a806 + 4
+					p808, n809 := inst.LowerBytes(ctx, (*e).Thrown.Value.Value)
+					inst.PutU32(a807, uint32(uint64(p808)))
+					inst.PutU32(a807+4, uint32(uint64(n809)))
+					inst.PutU8(a806, uint8(1))
 				} else {
-					inst.PutU8(a804, uint8(0))
+					inst.PutU8(a806, uint8(0))
 				}
 			case 8:
-				a808 := a775 + 4
-				p809, n810 := inst.LowerString(ctx, (*e).ObjectFailed)
-				inst.PutU32(a808, uint32(uint64(p809)))
-				inst.PutU32(a808+4, uint32(uint64(n810)))
+				a810 := a777 + 4
+				p811, n812 := inst.LowerString(ctx, (*e).ObjectFailed)
+				inst.PutU32(a810, uint32(uint64(p811)))
+				inst.PutU32(a810+4, uint32(uint64(n812)))
 			case 9:
-				a811 := a775 + 4
-				p812, n813 := inst.LowerString(ctx, (*e).Closed)
-				inst.PutU32(a811, uint32(uint64(p812)))
-				inst.PutU32(a811+4, uint32(uint64(n813)))
+				a813 := a777 + 4
+				p814, n815 := inst.LowerString(ctx, (*e).Closed)
+				inst.PutU32(a813, uint32(uint64(p814)))
+				inst.PutU32(a813+4, uint32(uint64(n815)))
 			case 10:
-				a814 := a775 + 4
-				p815, n816 := inst.LowerString(ctx, (*e).Internal)
-				inst.PutU32(a814, uint32(uint64(p815)))
-				inst.PutU32(a814+4, uint32(uint64(n816)))
+				a816 := a777 + 4
+				p817, n818 := inst.LowerString(ctx, (*e).Internal)
+				inst.PutU32(a816, uint32(uint64(p817)))
+				inst.PutU32(a816+4, uint32(uint64(n818)))
 			}
-			inst.PutU8(a775, uint8((*e).Tag))
+			inst.PutU8(a777, uint8((*e).Tag))
+			inst.PutU8(ret, 1)
+			return
+		}
+		inst.PutU8(ret, 0)
+	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "retptr").Export("[method]transaction.commit")
+	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
+		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
+		v819 := inst.Handles.Get(inst, TransactionType, uint32(stack[0])).(Transaction)
+		e := v819.Rollback(ctx)
+		ret := uint32(stack[1])
+		inst.CheckList(ret, 1, 36, 4) // the return area
+		if e != nil {
+			a820 := ret + 4
+			switch (*e).Tag {
+			case 0:
+				a821 := a820 + 4
+				p822, n823 := inst.LowerString(ctx, (*e).NoSuchNamespace)
+				inst.PutU32(a821, uint32(uint64(p822)))
+				inst.PutU32(a821+4, uint32(uint64(n823)))
+			case 1:
+				a824 := a820 + 4
+				p825, n826 := inst.LowerString(ctx, (*e).InvalidID)
+				inst.PutU32(a824, uint32(uint64(p825)))
+				inst.PutU32(a824+4, uint32(uint64(n826)))
+			case 2:
+				a827 := a820 + 4
+				p828, n829 := inst.LowerString(ctx, (*e).InvalidArgument)
+				inst.PutU32(a827, uint32(uint64(p828)))
+				inst.PutU32(a827+4, uint32(uint64(n829)))
+			case 3:
+				a830 := a820 + 4
+				p831, n832 := inst.LowerString(ctx, (*e).Limit)
+				inst.PutU32(a830, uint32(uint64(p831)))
+				inst.PutU32(a830+4, uint32(uint64(n832)))
+			case 4:
+				a833 := a820 + 4
+				p834, n835 := inst.LowerString(ctx, (*e).SQL)
+				inst.PutU32(a833, uint32(uint64(p834)))
+				inst.PutU32(a833+4, uint32(uint64(n835)))
+			case 5:
+				a836 := a820 + 4
+				p837, n838 := inst.LowerString(ctx, (*e).Refused)
+				inst.PutU32(a836, uint32(uint64(p837)))
+				inst.PutU32(a836+4, uint32(uint64(n838)))
+			case 6:
+				a839 := a820 + 4
+				p840, n841 := inst.LowerString(ctx, (*e).Transaction)
+				inst.PutU32(a839, uint32(uint64(p840)))
+				inst.PutU32(a839+4, uint32(uint64(n841)))
+			case 7:
+				a842 := a820 + 4
+				a843 := a842 + 0
+				p844, n845 := inst.LowerString(ctx, (*e).Thrown.Name)
+				inst.PutU32(a843, uint32(uint64(p844)))
+				inst.PutU32(a843+4, uint32(uint64(n845)))
+				a846 := a842 + 8
+				p847, n848 := inst.LowerString(ctx, (*e).Thrown.Message)
+				inst.PutU32(a846, uint32(uint64(p847)))
+				inst.PutU32(a846+4, uint32(uint64(n848)))
+				a849 := a842 + 16
+				if (*e).Thrown.Value.Some {
+					a850 := a849 + 4
+					p851, n852 := inst.LowerBytes(ctx, (*e).Thrown.Value.Value)
+					inst.PutU32(a850, uint32(uint64(p851)))
+					inst.PutU32(a850+4, uint32(uint64(n852)))
+					inst.PutU8(a849, uint8(1))
+				} else {
+					inst.PutU8(a849, uint8(0))
+				}
+			case 8:
+				a853 := a820 + 4
+				p854, n855 := inst.LowerString(ctx, (*e).ObjectFailed)
+				inst.PutU32(a853, uint32(uint64(p854)))
+				inst.PutU32(a853+4, uint32(uint64(n855)))
+			case 9:
+				a856 := a820 + 4
+				p857, n858 := inst.LowerString(ctx, (*e).Closed)
+				inst.PutU32(a856, uint32(uint64(p857)))
+				inst.PutU32(a856+4, uint32(uint64(n858)))
+			case 10:
+				a859 := a820 + 4
+				p860, n861 := inst.LowerString(ctx, (*e).Internal)
+				inst.PutU32(a859, uint32(uint64(p860)))
+				inst.PutU32(a859+4, uint32(uint64(n861)))
+			}
+			inst.PutU8(a820, uint8((*e).Tag))
 			inst.PutU8(ret, 1)
 			return
 		}
@@ -1975,183 +2075,183 @@ func DefineState(hb wazero.HostModuleBuilder, slot int) {
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "retptr").Export("[method]transaction.rollback")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
 		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
-		v817 := inst.Handles.Get(inst, CursorType, uint32(stack[0])).(Cursor)
-		v := v817.ColumnNames(ctx)
+		v862 := inst.Handles.Get(inst, CursorType, uint32(stack[0])).(Cursor)
+		v := v862.ColumnNames(ctx)
 		ret := uint32(stack[1])
 		inst.CheckList(ret, 1, 8, 4) // the return area
-		a818 := ret
-		p819 := inst.AllocList(ctx, len(v), 8, 4)
-		n820 := uint32(len(v))
-		for i821 := range v {
-			a822 := p819 + uint32(i821)*8
-			p823, n824 := inst.LowerString(ctx, v[i821])
-			inst.PutU32(a822, uint32(uint64(p823)))
-			inst.PutU32(a822+4, uint32(uint64(n824)))
+		a863 := ret
+		p864 := inst.AllocList(ctx, len(v), 8, 4)
+		n865 := uint32(len(v))
+		for i866 := range v {
+			a867 := p864 + uint32(i866)*8
+			p868, n869 := inst.LowerString(ctx, v[i866])
+			inst.PutU32(a867, uint32(uint64(p868)))
+			inst.PutU32(a867+4, uint32(uint64(n869)))
 		}
-		inst.PutU32(a818, uint32(uint64(p819)))
-		inst.PutU32(a818+4, uint32(uint64(n820)))
+		inst.PutU32(a863, uint32(uint64(p864)))
+		inst.PutU32(a863+4, uint32(uint64(n865)))
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "retptr").Export("[method]cursor.column-names")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
 		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
-		v825 := inst.Handles.Get(inst, CursorType, uint32(stack[0])).(Cursor)
-		v826 := uint32(stack[1])
-		v := v825.Next(ctx, v826)
+		v870 := inst.Handles.Get(inst, CursorType, uint32(stack[0])).(Cursor)
+		v871 := uint32(stack[1])
+		v := v870.Next(ctx, v871)
 		ret := uint32(stack[2])
 		inst.CheckList(ret, 1, 8, 4) // the return area
-		a827 := ret
-		p828 := inst.AllocList(ctx, len(v), 8, 4)
-		n829 := uint32(len(v))
-		for i830 := range v {
-			a831 := p828 + uint32(i830)*8
-			p832 := inst.AllocList(ctx, len(v[i830]), 16, 8)
-			n833 := uint32(len(v[i830]))
-			for i834 := range v[i830] {
-				a835 := p832 + uint32(i834)*16
-				switch v[i830][i834].Tag {
+		a872 := ret
+		p873 := inst.AllocList(ctx, len(v), 8, 4)
+		n874 := uint32(len(v))
+		for i875 := range v {
+			a876 := p873 + uint32(i875)*8
+			p877 := inst.AllocList(ctx, len(v[i875]), 16, 8)
+			n878 := uint32(len(v[i875]))
+			for i879 := range v[i875] {
+				a880 := p877 + uint32(i879)*16
+				switch v[i875][i879].Tag {
 				case 0:
 				case 1:
-					a836 := a835 + 8
-					inst.PutU64(a836, uint64(v[i830][i834].Integer))
+					a881 := a880 + 8
+					inst.PutU64(a881, uint64(v[i875][i879].Integer))
 				case 2:
-					a837 := a835 + 8
-					inst.PutU64(a837, math.Float64bits(v[i830][i834].Real))
+					a882 := a880 + 8
+					inst.PutU64(a882, math.Float64bits(v[i875][i879].Real))
 				case 3:
-					a838 := a835 + 8
-					p839, n840 := inst.LowerString(ctx, v[i830][i834].Text)
-					inst.PutU32(a838, uint32(uint64(p839)))
-					inst.PutU32(a838+4, uint32(uint64(n840)))
+					a883 := a880 + 8
+					p884, n885 := inst.LowerString(ctx, v[i875][i879].Text)
+					inst.PutU32(a883, uint32(uint64(p884)))
+					inst.PutU32(a883+4, uint32(uint64(n885)))
 				case 4:
-					a841 := a835 + 8
-					p842, n843 := inst.LowerBytes(ctx, v[i830][i834].Blob)
-					inst.PutU32(a841, uint32(uint64(p842)))
-					inst.PutU32(a841+4, uint32(uint64(n843)))
+					a886 := a880 + 8
+					p887, n888 := inst.LowerBytes(ctx, v[i875][i879].Blob)
+					inst.PutU32(a886, uint32(uint64(p887)))
+					inst.PutU32(a886+4, uint32(uint64(n888)))
 				}
-				inst.PutU8(a835, uint8(v[i830][i834].Tag))
+				inst.PutU8(a880, uint8(v[i875][i879].Tag))
 			}
-			inst.PutU32(a831, uint32(uint64(p832)))
-			inst.PutU32(a831+4, uint32(uint64(n833)))
+			inst.PutU32(a876, uint32(uint64(p877)))
+			inst.PutU32(a876+4, uint32(uint64(n878)))
 		}
-		inst.PutU32(a827, uint32(uint64(p828)))
-		inst.PutU32(a827+4, uint32(uint64(n829)))
+		inst.PutU32(a872, uint32(uint64(p873)))
+		inst.PutU32(a872+4, uint32(uint64(n874)))
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "maxRows0", "retptr").Export("[method]cursor.next")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
 		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
-		v844 := inst.Handles.Get(inst, CursorType, uint32(stack[0])).(Cursor)
-		v := v844.RowsRead(ctx)
+		v889 := inst.Handles.Get(inst, CursorType, uint32(stack[0])).(Cursor)
+		v := v889.RowsRead(ctx)
 		stack[0] = uint64(v)
 	}), []api.ValueType{api.ValueTypeI32}, []api.ValueType{api.ValueTypeI64}).WithParameterNames("self0").Export("[method]cursor.rows-read")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
 		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
-		v845 := inst.Handles.Get(inst, CursorType, uint32(stack[0])).(Cursor)
-		v := v845.RowsWritten(ctx)
+		v890 := inst.Handles.Get(inst, CursorType, uint32(stack[0])).(Cursor)
+		v := v890.RowsWritten(ctx)
 		stack[0] = uint64(v)
 	}), []api.ValueType{api.ValueTypeI32}, []api.ValueType{api.ValueTypeI64}).WithParameterNames("self0").Export("[method]cursor.rows-written")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
 		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
-		v846 := inst.Handles.Get(inst, ConcurrencyBlockType, uint32(stack[0])).(ConcurrencyBlock)
-		v := v846.RemainingMs(ctx)
+		v891 := inst.Handles.Get(inst, ConcurrencyBlockType, uint32(stack[0])).(ConcurrencyBlock)
+		v := v891.RemainingMs(ctx)
 		stack[0] = uint64(v)
 	}), []api.ValueType{api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).WithParameterNames("self0").Export("[method]concurrency-block.remaining-ms")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
 		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
-		v847 := inst.Handles.Get(inst, WebSocketType, uint32(stack[0])).(WebSocket)
-		v := v847.Key(ctx)
+		v892 := inst.Handles.Get(inst, WebSocketType, uint32(stack[0])).(WebSocket)
+		v := v892.Key(ctx)
 		stack[0] = uint64(v)
 	}), []api.ValueType{api.ValueTypeI32}, []api.ValueType{api.ValueTypeI64}).WithParameterNames("self0").Export("[method]web-socket.key")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
 		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
-		v848 := inst.Handles.Get(inst, WebSocketType, uint32(stack[0])).(WebSocket)
-		var v849 Message
+		v893 := inst.Handles.Get(inst, WebSocketType, uint32(stack[0])).(WebSocket)
+		var v894 Message
 		switch uint32(stack[1]) {
 		case 0:
-			v849.Tag = 0
-			v850 := inst.String(uint32(stack[2]), uint32(stack[3]))
-			v849.Text = v850
+			v894.Tag = 0
+			v895 := inst.String(uint32(stack[2]), uint32(stack[3]))
+			v894.Text = v895
 		case 1:
-			v849.Tag = 1
-			v852 := inst.Bytes(uint32(stack[2]), uint32(stack[3]))
-			v849.Binary = v852
+			v894.Tag = 1
+			v897 := inst.Bytes(uint32(stack[2]), uint32(stack[3]))
+			v894.Binary = v897
 		default:
 			inst.Trapf("invalid discriminant %d for message", uint32(stack[1]))
 		}
-		e := v848.Send(ctx, v849)
+		e := v893.Send(ctx, v894)
 		ret := uint32(stack[4])
 		inst.CheckList(ret, 1, 36, 4) // the return area
 		if e != nil {
-			a853 := ret + 4
+			a898 := ret + 4
 			switch (*e).Tag {
 			case 0:
-				a854 := a853 + 4
-				p855, n856 := inst.LowerString(ctx, (*e).NoSuchNamespace)
-				inst.PutU32(a854, uint32(uint64(p855)))
-				inst.PutU32(a854+4, uint32(uint64(n856)))
+				a899 := a898 + 4
+				p900, n901 := inst.LowerString(ctx, (*e).NoSuchNamespace)
+				inst.PutU32(a899, uint32(uint64(p900)))
+				inst.PutU32(a899+4, uint32(uint64(n901)))
 			case 1:
-				a857 := a853 + 4
-				p858, n859 := inst.LowerString(ctx, (*e).InvalidID)
-				inst.PutU32(a857, uint32(uint64(p858)))
-				inst.PutU32(a857+4, uint32(uint64(n859)))
+				a902 := a898 + 4
+				p903, n904 := inst.LowerString(ctx, (*e).InvalidID)
+				inst.PutU32(a902, uint32(uint64(p903)))
+				inst.PutU32(a902+4, uint32(uint64(n904)))
 			case 2:
-				a860 := a853 + 4
-				p861, n862 := inst.LowerString(ctx, (*e).InvalidArgument)
-				inst.PutU32(a860, uint32(uint64(p861)))
-				inst.PutU32(a860+4, uint32(uint64(n862)))
+				a905 := a898 + 4
+				p906, n907 := inst.LowerString(ctx, (*e).InvalidArgument)
+				inst.PutU32(a905, uint32(uint64(p906)))
+				inst.PutU32(a905+4, uint32(uint64(n907)))
 			case 3:
-				a863 := a853 + 4
-				p864, n865 := inst.LowerString(ctx, (*e).Limit)
-				inst.PutU32(a863, uint32(uint64(p864)))
-				inst.PutU32(a863+4, uint32(uint64(n865)))
+				a908 := a898 + 4
+				p909, n910 := inst.LowerString(ctx, (*e).Limit)
+				inst.PutU32(a908, uint32(uint64(p909)))
+				inst.PutU32(a908+4, uint32(uint64(n910)))
 			case 4:
-				a866 := a853 + 4
-				p867, n868 := inst.LowerString(ctx, (*e).SQL)
-				inst.PutU32(a866, uint32(uint64(p867)))
-				inst.PutU32(a866+4, uint32(uint64(n868)))
+				a911 := a898 + 4
+				p912, n913 := inst.LowerString(ctx, (*e).SQL)
+				inst.PutU32(a911, uint32(uint64(p912)))
+				inst.PutU32(a911+4, uint32(uint64(n913)))
 			case 5:
-				a869 := a853 + 4
-				p870, n871 := inst.LowerString(ctx, (*e).Refused)
-				inst.PutU32(a869, uint32(uint64(p870)))
-				inst.PutU32(a869+4, uint32(uint64(n871)))
+				a914 := a898 + 4
+				p915, n916 := inst.LowerString(ctx, (*e).Refused)
+				inst.PutU32(a914, uint32(uint64(p915)))
+				inst.PutU32(a914+4, uint32(uint64(n916)))
 			case 6:
-				a872 := a853 + 4
-				p873, n874 := inst.LowerString(ctx, (*e).Transaction)
-				inst.PutU32(a872, uint32(uint64(p873)))
-				inst.PutU32(a872+4, uint32(uint64(n874)))
+				a917 := a898 + 4
+				p918, n919 := inst.LowerString(ctx, (*e).Transaction)
+				inst.PutU32(a917, uint32(uint64(p918)))
+				inst.PutU32(a917+4, uint32(uint64(n919)))
 			case 7:
-				a875 := a853 + 4
-				a876 := a875 + 0
-				p877, n878 := inst.LowerString(ctx, (*e).Thrown.Name)
-				inst.PutU32(a876, uint32(uint64(p877)))
-				inst.PutU32(a876+4, uint32(uint64(n878)))
-				a879 := a875 + 8
-				p880, n881 := inst.LowerString(ctx, (*e).Thrown.Message)
-				inst.PutU32(a879, uint32(uint64(p880)))
-				inst.PutU32(a879+4, uint32(uint64(n881)))
-				a882 := a875 + 16
+				a920 := a898 + 4
+				a921 := a920 + 0
+				p922, n923 := inst.LowerString(ctx, (*e).Thrown.Name)
+				inst.PutU32(a921, uint32(uint64(p922)))
+				inst.PutU32(a921+4, uint32(uint64(n923)))
+				a924 := a920 + 8
+				p925, n926 := inst.LowerString(ctx, (*e).Thrown.Message)
+				inst.PutU32(a924, uint32(uint64(p925)))
+				inst.PutU32(a924+4, uint32(uint64(n926)))
+				a927 := a920 + 16
 				if (*e).Thrown.Value.Some {
-					a883 := a882 + 4
-					p884, n885 := inst.LowerBytes(ctx, (*e).Thrown.Value.Value)
-					inst.PutU32(a883, uint32(uint64(p884)))
-					inst.PutU32(a883+4, uint32(uint64(n885)))
-					inst.PutU8(a882, uint8(1))
+					a928 := a927 + 4
+					p929, n930 := inst.LowerBytes(ctx, (*e).Thrown.Value.Value)
+					inst.PutU32(a928, uint32(uint64(p929)))
+					inst.PutU32(a928+4, uint32(uint64(n930)))
+					inst.PutU8(a927, uint8(1))
 				} else {
-					inst.PutU8(a882, uint8(0))
+					inst.PutU8(a927, uint8(0))
 				}
 			case 8:
-				a886 := a853 + 4
-				p887, n888 := inst.LowerString(ctx, (*e).ObjectFailed)
-				inst.PutU32(a886, uint32(uint64(p887)))
-				inst.PutU32(a886+4, uint32(uint64(n888)))
+				a931 := a898 + 4
+				p932, n933 := inst.LowerString(ctx, (*e).ObjectFailed)
+				inst.PutU32(a931, uint32(uint64(p932)))
+				inst.PutU32(a931+4, uint32(uint64(n933)))
 			case 9:
-				a889 := a853 + 4
-				p890, n891 := inst.LowerString(ctx, (*e).Closed)
-				inst.PutU32(a889, uint32(uint64(p890)))
-				inst.PutU32(a889+4, uint32(uint64(n891)))
+				a934 := a898 + 4
+				p935, n936 := inst.LowerString(ctx, (*e).Closed)
+				inst.PutU32(a934, uint32(uint64(p935)))
+				inst.PutU32(a934+4, uint32(uint64(n936)))
 			case 10:
-				a892 := a853 + 4
-				p893, n894 := inst.LowerString(ctx, (*e).Internal)
-				inst.PutU32(a892, uint32(uint64(p893)))
-				inst.PutU32(a892+4, uint32(uint64(n894)))
+				a937 := a898 + 4
+				p938, n939 := inst.LowerString(ctx, (*e).Internal)
+				inst.PutU32(a937, uint32(uint64(p938)))
+				inst.PutU32(a937+4, uint32(uint64(n939)))
 			}
-			inst.PutU8(a853, uint8((*e).Tag))
+			inst.PutU8(a898, uint8((*e).Tag))
 			inst.PutU8(ret, 1)
 			return
 		}
@@ -2159,95 +2259,95 @@ func DefineState(hb wazero.HostModuleBuilder, slot int) {
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "message0", "message1", "message2", "retptr").Export("[method]web-socket.send")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
 		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
-		v895 := inst.Handles.Get(inst, WebSocketType, uint32(stack[0])).(WebSocket)
-		var v896 abi.Option[uint16]
+		v940 := inst.Handles.Get(inst, WebSocketType, uint32(stack[0])).(WebSocket)
+		var v941 abi.Option[uint16]
 		switch uint32(stack[1]) {
 		case 0:
 		case 1:
-			v897 := uint16(stack[2])
-			v896.Some, v896.Value = true, v897
+			v942 := uint16(stack[2])
+			v941.Some, v941.Value = true, v942
 		default:
 			inst.Trapf("invalid discriminant %d for *wit.Option", uint32(stack[1]))
 		}
-		v898 := inst.String(uint32(stack[3]), uint32(stack[4]))
-		e := v895.Close(ctx, v896, v898)
+		v943 := inst.String(uint32(stack[3]), uint32(stack[4]))
+		e := v940.Close(ctx, v941, v943)
 		ret := uint32(stack[5])
 		inst.CheckList(ret, 1, 36, 4) // the return area
 		if e != nil {
-			a899 := ret + 4
+			a944 := ret + 4
 			switch (*e).Tag {
 			case 0:
-				a900 := a899 + 4
-				p901, n902 := inst.LowerString(ctx, (*e).NoSuchNamespace)
-				inst.PutU32(a900, uint32(uint64(p901)))
-				inst.PutU32(a900+4, uint32(uint64(n902)))
+				a945 := a944 + 4
+				p946, n947 := inst.LowerString(ctx, (*e).NoSuchNamespace)
+				inst.PutU32(a945, uint32(uint64(p946)))
+				inst.PutU32(a945+4, uint32(uint64(n947)))
 			case 1:
-				a903 := a899 + 4
-				p904, n905 := inst.LowerString(ctx, (*e).InvalidID)
-				inst.PutU32(a903, uint32(uint64(p904)))
-				inst.PutU32(a903+4, uint32(uint64(n905)))
+				a948 := a944 + 4
+				p949, n950 := inst.LowerString(ctx, (*e).InvalidID)
+				inst.PutU32(a948, uint32(uint64(p949)))
+				inst.PutU32(a948+4, uint32(uint64(n950)))
 			case 2:
-				a906 := a899 + 4
-				p907, n908 := inst.LowerString(ctx, (*e).InvalidArgument)
-				inst.PutU32(a906, uint32(uint64(p907)))
-				inst.PutU32(a906+4, uint32(uint64(n908)))
+				a951 := a944 + 4
+				p952, n953 := inst.LowerString(ctx, (*e).InvalidArgument)
+				inst.PutU32(a951, uint32(uint64(p952)))
+				inst.PutU32(a951+4, uint32(uint64(n953)))
 			case 3:
-				a909 := a899 + 4
-				p910, n911 := inst.LowerString(ctx, (*e).Limit)
-				inst.PutU32(a909, uint32(uint64(p910)))
-				inst.PutU32(a909+4, uint32(uint64(n911)))
+				a954 := a944 + 4
+				p955, n956 := inst.LowerString(ctx, (*e).Limit)
+				inst.PutU32(a954, uint32(uint64(p955)))
+				inst.PutU32(a954+4, uint32(uint64(n956)))
 			case 4:
-				a912 := a899 + 4
-				p913, n914 := inst.LowerString(ctx, (*e).SQL)
-				inst.PutU32(a912, uint32(uint64(p913)))
-				inst.PutU32(a912+4, uint32(uint64(n914)))
+				a957 := a944 + 4
+				p958, n959 := inst.LowerString(ctx, (*e).SQL)
+				inst.PutU32(a957, uint32(uint64(p958)))
+				inst.PutU32(a957+4, uint32(uint64(n959)))
 			case 5:
-				a915 := a899 + 4
-				p916, n917 := inst.LowerString(ctx, (*e).Refused)
-				inst.PutU32(a915, uint32(uint64(p916)))
-				inst.PutU32(a915+4, uint32(uint64(n917)))
+				a960 := a944 + 4
+				p961, n962 := inst.LowerString(ctx, (*e).Refused)
+				inst.PutU32(a960, uint32(uint64(p961)))
+				inst.PutU32(a960+4, uint32(uint64(n962)))
 			case 6:
-				a918 := a899 + 4
-				p919, n920 := inst.LowerString(ctx, (*e).Transaction)
-				inst.PutU32(a918, uint32(uint64(p919)))
-				inst.PutU32(a918+4, uint32(uint64(n920)))
+				a963 := a944 + 4
+				p964, n965 := inst.LowerString(ctx, (*e).Transaction)
+				inst.PutU32(a963, uint32(uint64(p964)))
+				inst.PutU32(a963+4, uint32(uint64(n965)))
 			case 7:
-				a921 := a899 + 4
-				a922 := a921 + 0
-				p923, n924 := inst.LowerString(ctx, (*e).Thrown.Name)
-				inst.PutU32(a922, uint32(uint64(p923)))
-				inst.PutU32(a922+4, uint32(uint64(n924)))
-				a925 := a921 + 8
-				p926, n927 := inst.LowerString(ctx, (*e).Thrown.Message)
-				inst.PutU32(a925, uint32(uint64(p926)))
-				inst.PutU32(a925+4, uint32(uint64(n927)))
-				a928 := a921 + 16
+				a966 := a944 + 4
+				a967 := a966 + 0
+				p968, n969 := inst.LowerString(ctx, (*e).Thrown.Name)
+				inst.PutU32(a967, uint32(uint64(p968)))
+				inst.PutU32(a967+4, uint32(uint64(n969)))
+				a970 := a966 + 8
+				p971, n972 := inst.LowerString(ctx, (*e).Thrown.Message)
+				inst.PutU32(a970, uint32(uint64(p971)))
+				inst.PutU32(a970+4, uint32(uint64(n972)))
+				a973 := a966 + 16
 				if (*e).Thrown.Value.Some {
-					a929 := a928 + 4
-					p930, n931 := inst.LowerBytes(ctx, (*e).Thrown.Value.Value)
-					inst.PutU32(a929, uint32(uint64(p930)))
-					inst.PutU32(a929+4, uint32(uint64(n931)))
-					inst.PutU8(a928, uint8(1))
+					a974 := a973 + 4
+					p975, n976 := inst.LowerBytes(ctx, (*e).Thrown.Value.Value)
+					inst.PutU32(a974, uint32(uint64(p975)))
+					inst.PutU32(a974+4, uint32(uint64(n976)))
+					inst.PutU8(a973, uint8(1))
 				} else {
-					inst.PutU8(a928, uint8(0))
+					inst.PutU8(a973, uint8(0))
 				}
 			case 8:
-				a932 := a899 + 4
-				p933, n934 := inst.LowerString(ctx, (*e).ObjectFailed)
-				inst.PutU32(a932, uint32(uint64(p933)))
-				inst.PutU32(a932+4, uint32(uint64(n934)))
+				a977 := a944 + 4
+				p978, n979 := inst.LowerString(ctx, (*e).ObjectFailed)
+				inst.PutU32(a977, uint32(uint64(p978)))
+				inst.PutU32(a977+4, uint32(uint64(n979)))
 			case 9:
-				a935 := a899 + 4
-				p936, n937 := inst.LowerString(ctx, (*e).Closed)
-				inst.PutU32(a935, uint32(uint64(p936)))
-				inst.PutU32(a935+4, uint32(uint64(n937)))
+				a980 := a944 + 4
+				p981, n982 := inst.LowerString(ctx, (*e).Closed)
+				inst.PutU32(a980, uint32(uint64(p981)))
+				inst.PutU32(a980+4, uint32(uint64(n982)))
 			case 10:
-				a938 := a899 + 4
-				p939, n940 := inst.LowerString(ctx, (*e).Internal)
-				inst.PutU32(a938, uint32(uint64(p939)))
-				inst.PutU32(a938+4, uint32(uint64(n940)))
+				a983 := a944 + 4
+				p984, n985 := inst.LowerString(ctx, (*e).Internal)
+				inst.PutU32(a983, uint32(uint64(p984)))
+				inst.PutU32(a983+4, uint32(uint64(n985)))
 			}
-			inst.PutU8(a899, uint8((*e).Tag))
+			inst.PutU8(a944, uint8((*e).Tag))
 			inst.PutU8(ret, 1)
 			return
 		}
@@ -2255,104 +2355,104 @@ func DefineState(hb wazero.HostModuleBuilder, slot int) {
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "code0", "code1", "reason0", "reason1", "retptr").Export("[method]web-socket.close")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
 		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
-		v941 := inst.Handles.Get(inst, WebSocketType, uint32(stack[0])).(WebSocket)
-		v := v941.Tags(ctx)
+		v986 := inst.Handles.Get(inst, WebSocketType, uint32(stack[0])).(WebSocket)
+		v := v986.Tags(ctx)
 		ret := uint32(stack[1])
 		inst.CheckList(ret, 1, 8, 4) // the return area
-		a942 := ret
-		p943 := inst.AllocList(ctx, len(v), 8, 4)
-		n944 := uint32(len(v))
-		for i945 := range v {
-			a946 := p943 + uint32(i945)*8
-			p947, n948 := inst.LowerString(ctx, v[i945])
-			inst.PutU32(a946, uint32(uint64(p947)))
-			inst.PutU32(a946+4, uint32(uint64(n948)))
+		a987 := ret
+		p988 := inst.AllocList(ctx, len(v), 8, 4)
+		n989 := uint32(len(v))
+		for i990 := range v {
+			a991 := p988 + uint32(i990)*8
+			p992, n993 := inst.LowerString(ctx, v[i990])
+			inst.PutU32(a991, uint32(uint64(p992)))
+			inst.PutU32(a991+4, uint32(uint64(n993)))
 		}
-		inst.PutU32(a942, uint32(uint64(p943)))
-		inst.PutU32(a942+4, uint32(uint64(n944)))
+		inst.PutU32(a987, uint32(uint64(p988)))
+		inst.PutU32(a987+4, uint32(uint64(n989)))
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "retptr").Export("[method]web-socket.tags")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
 		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
-		v949 := inst.Handles.Get(inst, WebSocketType, uint32(stack[0])).(WebSocket)
-		v951 := inst.Bytes(uint32(stack[1]), uint32(stack[2]))
-		e := v949.SerializeAttachment(ctx, v951)
+		v994 := inst.Handles.Get(inst, WebSocketType, uint32(stack[0])).(WebSocket)
+		v996 := inst.Bytes(uint32(stack[1]), uint32(stack[2]))
+		e := v994.SerializeAttachment(ctx, v996)
 		ret := uint32(stack[3])
 		inst.CheckList(ret, 1, 36, 4) // the return area
 		if e != nil {
-			a952 := ret + 4
+			a997 := ret + 4
 			switch (*e).Tag {
 			case 0:
-				a953 := a952 + 4
-				p954, n955 := inst.LowerString(ctx, (*e).NoSuchNamespace)
-				inst.PutU32(a953, uint32(uint64(p954)))
-				inst.PutU32(a953+4, uint32(uint64(n955)))
+				a998 := a997 + 4
+				p999, n1000 := inst.LowerString(ctx, (*e).NoSuchNamespace)
+				inst.PutU32(a998, uint32(uint64(p999)))
+				inst.PutU32(a998+4, uint32(uint64(n1000)))
 			case 1:
-				a956 := a952 + 4
-				p957, n958 := inst.LowerString(ctx, (*e).InvalidID)
-				inst.PutU32(a956, uint32(uint64(p957)))
-				inst.PutU32(a956+4, uint32(uint64(n958)))
+				a1001 := a997 + 4
+				p1002, n1003 := inst.LowerString(ctx, (*e).InvalidID)
+				inst.PutU32(a1001, uint32(uint64(p1002)))
+				inst.PutU32(a1001+4, uint32(uint64(n1003)))
 			case 2:
-				a959 := a952 + 4
-				p960, n961 := inst.LowerString(ctx, (*e).InvalidArgument)
-				inst.PutU32(a959, uint32(uint64(p960)))
-				inst.PutU32(a959+4, uint32(uint64(n961)))
+				a1004 := a997 + 4
+				p1005, n1006 := inst.LowerString(ctx, (*e).InvalidArgument)
+				inst.PutU32(a1004, uint32(uint64(p1005)))
+				inst.PutU32(a1004+4, uint32(uint64(n1006)))
 			case 3:
-				a962 := a952 + 4
-				p963, n964 := inst.LowerString(ctx, (*e).Limit)
-				inst.PutU32(a962, uint32(uint64(p963)))
-				inst.PutU32(a962+4, uint32(uint64(n964)))
+				a1007 := a997 + 4
+				p1008, n1009 := inst.LowerString(ctx, (*e).Limit)
+				inst.PutU32(a1007, uint32(uint64(p1008)))
+				inst.PutU32(a1007+4, uint32(uint64(n1009)))
 			case 4:
-				a965 := a952 + 4
-				p966, n967 := inst.LowerString(ctx, (*e).SQL)
-				inst.PutU32(a965, uint32(uint64(p966)))
-				inst.PutU32(a965+4, uint32(uint64(n967)))
+				a1010 := a997 + 4
+				p1011, n1012 := inst.LowerString(ctx, (*e).SQL)
+				inst.PutU32(a1010, uint32(uint64(p1011)))
+				inst.PutU32(a1010+4, uint32(uint64(n1012)))
 			case 5:
-				a968 := a952 + 4
-				p969, n970 := inst.LowerString(ctx, (*e).Refused)
-				inst.PutU32(a968, uint32(uint64(p969)))
-				inst.PutU32(a968+4, uint32(uint64(n970)))
+				a1013 := a997 + 4
+				p1014, n1015 := inst.LowerString(ctx, (*e).Refused)
+				inst.PutU32(a1013, uint32(uint64(p1014)))
+				inst.PutU32(a1013+4, uint32(uint64(n1015)))
 			case 6:
-				a971 := a952 + 4
-				p972, n973 := inst.LowerString(ctx, (*e).Transaction)
-				inst.PutU32(a971, uint32(uint64(p972)))
-				inst.PutU32(a971+4, uint32(uint64(n973)))
+				a1016 := a997 + 4
+				p1017, n1018 := inst.LowerString(ctx, (*e).Transaction)
+				inst.PutU32(a1016, uint32(uint64(p1017)))
+				inst.PutU32(a1016+4, uint32(uint64(n1018)))
 			case 7:
-				a974 := a952 + 4
-				a975 := a974 + 0
-				p976, n977 := inst.LowerString(ctx, (*e).Thrown.Name)
-				inst.PutU32(a975, uint32(uint64(p976)))
-				inst.PutU32(a975+4, uint32(uint64(n977)))
-				a978 := a974 + 8
-				p979, n980 := inst.LowerString(ctx, (*e).Thrown.Message)
-				inst.PutU32(a978, uint32(uint64(p979)))
-				inst.PutU32(a978+4, uint32(uint64(n980)))
-				a981 := a974 + 16
+				a1019 := a997 + 4
+				a1020 := a1019 + 0
+				p1021, n1022 := inst.LowerString(ctx, (*e).Thrown.Name)
+				inst.PutU32(a1020, uint32(uint64(p1021)))
+				inst.PutU32(a1020+4, uint32(uint64(n1022)))
+				a1023 := a1019 + 8
+				p1024, n1025 := inst.LowerString(ctx, (*e).Thrown.Message)
+				inst.PutU32(a1023, uint32(uint64(p1024)))
+				inst.PutU32(a1023+4, uint32(uint64(n1025)))
+				a1026 := a1019 + 16
 				if (*e).Thrown.Value.Some {
-					a982 := a981 + 4
-					p983, n984 := inst.LowerBytes(ctx, (*e).Thrown.Value.Value)
-					inst.PutU32(a982, uint32(uint64(p983)))
-					inst.PutU32(a982+4, uint32(uint64(n984)))
-					inst.PutU8(a981, uint8(1))
+					a1027 := a1026 + 4
+					p1028, n1029 := inst.LowerBytes(ctx, (*e).Thrown.Value.Value)
+					inst.PutU32(a1027, uint32(uint64(p1028)))
+					inst.PutU32(a1027+4, uint32(uint64(n1029)))
+					inst.PutU8(a1026, uint8(1))
 				} else {
-					inst.PutU8(a981, uint8(0))
+					inst.PutU8(a1026, uint8(0))
 				}
 			case 8:
-				a985 := a952 + 4
-				p986, n987 := inst.LowerString(ctx, (*e).ObjectFailed)
-				inst.PutU32(a985, uint32(uint64(p986)))
-				inst.PutU32(a985+4, uint32(uint64(n987)))
+				a1030 := a997 + 4
+				p1031, n1032 := inst.LowerString(ctx, (*e).ObjectFailed)
+				inst.PutU32(a1030, uint32(uint64(p1031)))
+				inst.PutU32(a1030+4, uint32(uint64(n1032)))
 			case 9:
-				a988 := a952 + 4
-				p989, n990 := inst.LowerString(ctx, (*e).Closed)
-				inst.PutU32(a988, uint32(uint64(p989)))
-				inst.PutU32(a988+4, uint32(uint64(n990)))
+				a1033 := a997 + 4
+				p1034, n1035 := inst.LowerString(ctx, (*e).Closed)
+				inst.PutU32(a1033, uint32(uint64(p1034)))
+				inst.PutU32(a1033+4, uint32(uint64(n1035)))
 			case 10:
-				a991 := a952 + 4
-				p992, n993 := inst.LowerString(ctx, (*e).Internal)
-				inst.PutU32(a991, uint32(uint64(p992)))
-				inst.PutU32(a991+4, uint32(uint64(n993)))
+				a1036 := a997 + 4
+				p1037, n1038 := inst.LowerString(ctx, (*e).Internal)
+				inst.PutU32(a1036, uint32(uint64(p1037)))
+				inst.PutU32(a1036+4, uint32(uint64(n1038)))
 			}
-			inst.PutU8(a952, uint8((*e).Tag))
+			inst.PutU8(a997, uint8((*e).Tag))
 			inst.PutU8(ret, 1)
 			return
 		}
@@ -2360,34 +2460,34 @@ func DefineState(hb wazero.HostModuleBuilder, slot int) {
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "value0", "value1", "retptr").Export("[method]web-socket.serialize-attachment")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
 		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
-		v994 := inst.Handles.Get(inst, WebSocketType, uint32(stack[0])).(WebSocket)
-		v := v994.DeserializeAttachment(ctx)
+		v1039 := inst.Handles.Get(inst, WebSocketType, uint32(stack[0])).(WebSocket)
+		v := v1039.DeserializeAttachment(ctx)
 		ret := uint32(stack[1])
 		inst.CheckList(ret, 1, 12, 4) // the return area
-		a995 := ret
+		a1040 := ret
 		if v.Some {
-			a996 := a995 + 4
-			p997, n998 := inst.LowerBytes(ctx, v.Value)
-			inst.PutU32(a996, uint32(uint64(p997)))
-			inst.PutU32(a996+4, uint32(uint64(n998)))
-			inst.PutU8(a995, uint8(1))
+			a1041 := a1040 + 4
+			p1042, n1043 := inst.LowerBytes(ctx, v.Value)
+			inst.PutU32(a1041, uint32(uint64(p1042)))
+			inst.PutU32(a1041+4, uint32(uint64(n1043)))
+			inst.PutU8(a1040, uint8(1))
 		} else {
-			inst.PutU8(a995, uint8(0))
+			inst.PutU8(a1040, uint8(0))
 		}
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "retptr").Export("[method]web-socket.deserialize-attachment")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
 		inst := abi.Enter(ctx, slot) // charges the call to the interface's quota
-		v999 := inst.Handles.Get(inst, WebSocketType, uint32(stack[0])).(WebSocket)
-		v := v999.AutoResponseTimestamp(ctx)
+		v1044 := inst.Handles.Get(inst, WebSocketType, uint32(stack[0])).(WebSocket)
+		v := v1044.AutoResponseTimestamp(ctx)
 		ret := uint32(stack[1])
 		inst.CheckList(ret, 1, 16, 8) // the return area
-		a1000 := ret
+		a1045 := ret
 		if v.Some {
-			a1001 := a1000 + 8
-			inst.PutU64(a1001, uint64(v.Value))
-			inst.PutU8(a1000, uint8(1))
+			a1046 := a1045 + 8
+			inst.PutU64(a1046, uint64(v.Value))
+			inst.PutU8(a1045, uint8(1))
 		} else {
-			inst.PutU8(a1000, uint8(0))
+			inst.PutU8(a1045, uint8(0))
 		}
 	}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{}).WithParameterNames("self0", "retptr").Export("[method]web-socket.auto-response-timestamp")
 	hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {

@@ -390,6 +390,22 @@ func (s *State) AcceptWebSocket(w http.ResponseWriter, tags ...string) (*WebSock
 	return s.socket(h), nil
 }
 
+// AcceptWebSocketInMemory accepts the fetch event's web socket without
+// hibernation (Cloudflare's plain accept()): the object stays in memory
+// while the socket is open, so what it keeps in its fields lives as long
+// as the connection. Its events arrive as a hibernatable socket's.
+func (s *State) AcceptWebSocketInMemory(w http.ResponseWriter) (*WebSocket, error) {
+	out, ok := bridge.TakeOutparam(w, false)
+	if !ok {
+		return nil, &Error{ErrInvalidArgument, "durable: AcceptWebSocketInMemory needs the fetch handler's ResponseWriter before anything was written to it"}
+	}
+	h, werr := durablewit.AcceptWebSocketInMemory(out)
+	if werr != nil {
+		return nil, errorOf(werr)
+	}
+	return s.socket(h), nil
+}
+
 // GetWebSockets returns the object's open web sockets, those tagged tag
 // when tag is not "", in the order they were accepted.
 func (s *State) GetWebSockets(tag string) []*WebSocket {

@@ -379,8 +379,8 @@ func (d *decoder) error(depth int) (any, error) {
 }
 
 // mapEntries reads the n entries of a Map (tag 259); a key that equals an
-// earlier one (SameValueZero) replaces its value and keeps its place, as
-// Map.prototype.set does.
+// earlier one (SameValueZero) replaces its value and keeps its place, and
+// a key −0 is 0, as Map.prototype.set does.
 func (d *decoder) mapEntries(start int, n uint64, depth int) (Map, error) {
 	if n > uint64(len(d.data)-d.off)/2 {
 		return nil, d.errAt(start, "truncated: a map of %d entries with %d bytes left", n, len(d.data)-d.off)
@@ -396,6 +396,7 @@ func (d *decoder) mapEntries(start int, n uint64, depth int) (Map, error) {
 		if err != nil {
 			return nil, err
 		}
+		k = plusZero(k)
 		if p, ok := primitiveOf(k); ok {
 			if i, dup := index[p]; dup {
 				m[i].Value = v
@@ -408,12 +409,13 @@ func (d *decoder) mapEntries(start int, n uint64, depth int) (Map, error) {
 	return m, nil
 }
 
-// newSet returns a Set of items without repeats (SameValueZero), as
-// Set.prototype.add makes it.
+// newSet returns a Set of items without repeats (SameValueZero) and with
+// −0 as 0, as Set.prototype.add makes it.
 func newSet(items []any) Set {
 	s := make(Set, 0, len(items))
 	seen := map[primitive]struct{}{}
 	for _, v := range items {
+		v = plusZero(v)
 		if p, ok := primitiveOf(v); ok {
 			if _, dup := seen[p]; dup {
 				continue
@@ -423,6 +425,14 @@ func newSet(items []any) Set {
 		s = append(s, v)
 	}
 	return s
+}
+
+// plusZero returns v, or 0 when v is −0.
+func plusZero(v any) any {
+	if v == 0.0 {
+		return 0.0
+	}
+	return v
 }
 
 // primitive identifies a primitive value under SameValueZero: NaN equals
@@ -454,7 +464,7 @@ func primitiveOf(v any) (primitive, bool) {
 		}
 		return primitive{kind: 4, bits: math.Float64bits(v)}, true
 	case *big.Int:
-		return primitive{kind: 5, s: v.String()}, true
+		return primitive{kind: 5, bits: uint64(v.Sign() + 1), s: string(v.Bytes())}, true
 	case string:
 		return primitive{kind: 6, s: v}, true
 	}

@@ -52,8 +52,8 @@
 //	typed array    TypedArray{Type, Bytes}
 //	array          []any (a hole is Undefined{})
 //	plain object   Object, its members in order
-//	Map            Map, its entries in order (a repeated key: the later value, in the first one's place)
-//	Set            Set (a repeated element kept once)
+//	Map            Map, its entries in order (a repeated key: the later value, in the first one's place; a key −0 is 0)
+//	Set            Set (a repeated element kept once; −0 is 0)
 //	Date           time.Time in UTC; InvalidDate{} for NaN or a time beyond ±8.64e15 ms
 //	Error          *Error
 //
@@ -66,8 +66,9 @@
 // Unmarshal reads into a Go value what Marshal would write from it, and
 // is lenient where that loses nothing: an int type takes an integral
 // number or a bigint in range, a float type a number, *big.Int a bigint
-// or an integral number, []byte a byte string or a Uint8Array, a slice an
-// array or a Set, a map with string keys an object or a Map, a map with
+// or an integral number, []byte a byte string or a Uint8Array, a slice or
+// array an array, a Set or a typed array (element by element: a
+// Float64Array fills a []float64), a map with string keys an object or a Map, a map with
 // other keys a Map, a struct an object (properties matched to fields
 // exactly, else without regard to case; others ignored), an interface
 // the generic representation (when it fits: error takes an *Error), an

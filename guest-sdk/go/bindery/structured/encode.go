@@ -50,6 +50,7 @@ func at(err error, elem string) error {
 type encoder struct {
 	buf   []byte
 	depth int
+	local encoderLocal // what this package's encodeOther keeps
 }
 
 func encodeError(format string, args ...any) error {

@@ -26,6 +26,25 @@ func Marshal(v any) ([]byte, error) {
 	return encode(v)
 }
 
+// encoderLocal is what the encoder keeps for reflection: the properties
+// of each struct type met.
+type encoderLocal struct {
+	fields map[reflect.Type][]field
+}
+
+// structFields returns t's properties, found once per Marshal.
+func (e *encoder) structFields(t reflect.Type) []field {
+	if f, ok := e.local.fields[t]; ok {
+		return f
+	}
+	if e.local.fields == nil {
+		e.local.fields = map[reflect.Type][]field{}
+	}
+	f := structFields(t)
+	e.local.fields[t] = f
+	return f
+}
+
 // encodeOther writes v, which is not of the generic representation's
 // types, by reflection.
 func (e *encoder) encodeOther(v any) error {
@@ -195,7 +214,7 @@ func (e *encoder) goMap(rv reflect.Value) error {
 // goStruct writes a struct as a plain object, its fields in declaration
 // order.
 func (e *encoder) goStruct(rv reflect.Value) error {
-	fields := structFields(rv.Type())
+	fields := e.structFields(rv.Type())
 	values := make([]reflect.Value, len(fields))
 	n := 0
 	for i, f := range fields {

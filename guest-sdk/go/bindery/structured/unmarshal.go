@@ -48,15 +48,42 @@ func (e *UnmarshalTypeError) Unwrap() error { return e.Err }
 // that are not a valid encoding, and with an *UnmarshalTypeError for a
 // value that does not fit its Go type (what fitted before it is set).
 func Unmarshal(data []byte, v any) error {
-	rv := reflect.ValueOf(v)
-	if rv.Kind() != reflect.Pointer || rv.IsNil() {
-		return fmt.Errorf("structured: Unmarshal into %T: not a non-nil pointer", v)
-	}
 	g, err := Decode(data)
 	if err != nil {
 		return err
 	}
-	return assign(rv.Elem(), g)
+	return UnmarshalValue(g, v)
+}
+
+// UnmarshalValue stores g, a value of the generic representation (what
+// Decode returns, or a part of it: one of an RPC call's arguments), in
+// the value v points to, as Unmarshal does.
+func UnmarshalValue(g any, v any) error {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return fmt.Errorf("structured: Unmarshal into %T: not a non-nil pointer", v)
+	}
+	var d decodeInto
+	return d.assign(rv.Elem(), g)
+}
+
+// decodeInto stores generic values in Go values; it keeps the properties
+// of each struct type met.
+type decodeInto struct {
+	fields map[reflect.Type][]field
+}
+
+// structFields returns t's properties, found once per Unmarshal.
+func (d *decodeInto) structFields(t reflect.Type) []field {
+	if f, ok := d.fields[t]; ok {
+		return f
+	}
+	if d.fields == nil {
+		d.fields = map[reflect.Type][]field{}
+	}
+	f := structFields(t)
+	d.fields[t] = f
+	return f
 }
 
 // typeError returns an *UnmarshalTypeError for v into t.
@@ -109,7 +136,7 @@ func describe(v any) string {
 }
 
 // assign stores v, of the generic representation, in rv.
-func assign(rv reflect.Value, v any) error {
+func (d *decodeInto) assign(rv reflect.Value, v any) error {
 	if rv.CanAddr() && rv.Kind() != reflect.Pointer {
 		if u, ok := rv.Addr().Interface().(Unmarshaler); ok {
 			if err := u.UnmarshalStructured(v); err != nil {
@@ -132,7 +159,7 @@ func assign(rv reflect.Value, v any) error {
 		if rv.IsNil() {
 			rv.Set(reflect.New(rv.Type().Elem()))
 		}
-		return assign(rv.Elem(), v)
+		return d.assign(rv.Elem(), v)
 	case reflect.Interface:
 		if !gv.Type().AssignableTo(rv.Type()) {
 			return typeError(v, rv.Type(), nil)
@@ -204,11 +231,11 @@ func assign(rv reflect.Value, v any) error {
 			rv.SetString(s)
 		}
 	case reflect.Slice, reflect.Array:
-		return assignList(rv, v)
+		return d.assignList(rv, v)
 	case reflect.Map:
-		return assignMap(rv, v)
+		return d.assignMap(rv, v)
 	case reflect.Struct:
-		return assignStruct(rv, v)
+		return d.assignStruct(rv, v)
 	}
 	if !ok {
 		return typeError(v, rv.Type(), nil)
@@ -248,17 +275,20 @@ func toUint64(v any) (uint64, bool) {
 	return 0, false
 }
 
-// assignList stores a byte string, a Uint8Array, an array or a Set in a
-// Go slice or array (an array's length must match).
-func assignList(rv reflect.Value, v any) error {
+// assignList stores a byte string, a typed array, an array or a Set in a
+// Go slice or array (an array's length must match): bytes and a
+// Uint8Array in bytes, another typed array's elements one by one (so
+// a Float64Array fills a []float64, a BigInt64Array a []int64).
+func (d *decodeInto) assignList(rv reflect.Value, v any) error {
 	var items []any
 	switch x := v.(type) {
 	case []byte:
-		return assignBytes(rv, x)
+		return d.assignBytes(rv, x)
 	case TypedArray:
-		if x.Type == Uint8Array {
-			return assignBytes(rv, x.Bytes)
+		if x.Type == Uint8Array && rv.Type().Elem().Kind() == reflect.Uint8 {
+			return d.assignBytes(rv, x.Bytes)
 		}
+		items = x.Elements()
 	case []any:
 		items = x
 	case Set:
@@ -275,7 +305,7 @@ func assignList(rv reflect.Value, v any) error {
 		rv.Set(reflect.MakeSlice(rv.Type(), len(items), len(items)))
 	}
 	for i, item := range items {
-		if err := assign(rv.Index(i), item); err != nil {
+		if err := d.assign(rv.Index(i), item); err != nil {
 			return in(err, fmt.Sprintf("[%d]", i))
 		}
 	}
@@ -283,7 +313,7 @@ func assignList(rv reflect.Value, v any) error {
 }
 
 // assignBytes stores b in a Go slice or array of bytes.
-func assignBytes(rv reflect.Value, b []byte) error {
+func (d *decodeInto) assignBytes(rv reflect.Value, b []byte) error {
 	if rv.Type().Elem().Kind() != reflect.Uint8 {
 		return typeError(b, rv.Type(), nil)
 	}
@@ -301,7 +331,7 @@ func assignBytes(rv reflect.Value, b []byte) error {
 }
 
 // assignMap stores an object's properties or a Map's entries in a Go map.
-func assignMap(rv reflect.Value, v any) error {
+func (d *decodeInto) assignMap(rv reflect.Value, v any) error {
 	var entries Map
 	switch x := v.(type) {
 	case Object:
@@ -320,11 +350,11 @@ func assignMap(rv reflect.Value, v any) error {
 	}
 	for i, en := range entries {
 		k := reflect.New(t.Key()).Elem()
-		if err := assign(k, en.Key); err != nil {
+		if err := d.assign(k, en.Key); err != nil {
 			return in(err, fmt.Sprintf("<key %d>", i))
 		}
 		e := reflect.New(t.Elem()).Elem()
-		if err := assign(e, en.Value); err != nil {
+		if err := d.assign(e, en.Value); err != nil {
 			return in(err, fmt.Sprintf("[%v]", k))
 		}
 		rv.SetMapIndex(k, e)
@@ -335,12 +365,12 @@ func assignMap(rv reflect.Value, v any) error {
 // assignStruct stores an object's properties in a struct's fields, found
 // by name as encoding/json finds them (exactly, else without regard to
 // case); other properties are ignored.
-func assignStruct(rv reflect.Value, v any) error {
+func (d *decodeInto) assignStruct(rv reflect.Value, v any) error {
 	obj, ok := v.(Object)
 	if !ok {
 		return typeError(v, rv.Type(), nil)
 	}
-	fields := structFields(rv.Type())
+	fields := d.structFields(rv.Type())
 	for _, m := range obj {
 		f := -1
 		for i := range fields {
@@ -359,7 +389,7 @@ func assignStruct(rv reflect.Value, v any) error {
 		if !ok {
 			continue
 		}
-		if err := assign(fv, m.Value); err != nil {
+		if err := d.assign(fv, m.Value); err != nil {
 			return in(err, "."+m.Key)
 		}
 	}

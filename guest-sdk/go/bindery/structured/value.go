@@ -5,7 +5,10 @@
 package structured
 
 import (
+	"encoding/binary"
 	"errors"
+	"math"
+	"math/big"
 	"strconv"
 )
 
@@ -111,6 +114,45 @@ func (t TypedArrayType) ElementSize() int {
 		return 8
 	}
 	return 0
+}
+
+// Elements returns the array's elements: a float64 each, or a *big.Int
+// for a BigInt64Array's and a BigUint64Array's; nil for an unknown type.
+func (t TypedArray) Elements() []any {
+	size := t.Type.ElementSize()
+	if size == 0 {
+		return nil
+	}
+	items := make([]any, 0, len(t.Bytes)/size)
+	for b := t.Bytes; len(b) >= size; b = b[size:] {
+		var x any
+		switch t.Type {
+		case Uint8Array, Uint8ClampedArray:
+			x = float64(b[0])
+		case Int8Array:
+			x = float64(int8(b[0]))
+		case Uint16Array:
+			x = float64(binary.LittleEndian.Uint16(b))
+		case Int16Array:
+			x = float64(int16(binary.LittleEndian.Uint16(b)))
+		case Uint32Array:
+			x = float64(binary.LittleEndian.Uint32(b))
+		case Int32Array:
+			x = float64(int32(binary.LittleEndian.Uint32(b)))
+		case BigUint64Array:
+			x = new(big.Int).SetUint64(binary.LittleEndian.Uint64(b))
+		case BigInt64Array:
+			x = big.NewInt(int64(binary.LittleEndian.Uint64(b)))
+		case Float16Array:
+			x = float(25, uint64(binary.LittleEndian.Uint16(b)))
+		case Float32Array:
+			x = float64(math.Float32frombits(binary.LittleEndian.Uint32(b)))
+		case Float64Array:
+			x = math.Float64frombits(binary.LittleEndian.Uint64(b))
+		}
+		items = append(items, x)
+	}
+	return items
 }
 
 // Error is a JavaScript Error. It is encoded as tag 27; it implements

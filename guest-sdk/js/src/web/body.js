@@ -10,6 +10,17 @@
 // - request.cf: the incoming request's (localCf in globals.js), kept by
 //   clone() and by new Request(request); a Request the Worker makes has
 //   none unless its init gives one.
+// - request.headers keeps Upgrade and Connection (the engine drops them
+//   as hop-by-hop headers): a Worker checks `Upgrade: websocket` and
+//   passes the request on to a Durable Object with stub.fetch, as on
+//   Cloudflare. A Request whose init headers (or whose Request input)
+//   have them reads them through a Headers of its own, made on first use
+//   from the engine's and kept, so that its changes stay;
+// - a 101 Response with a webSocket (`new Response(null, {status: 101,
+//   webSocket})`, Cloudflare's answer to a WebSocket upgrade): the engine
+//   takes statuses 200 to 599 only, so it is made as a 200 whose status
+//   reads 101 and whose webSocket property is the socket (null on every
+//   other Response).
 //
 // The constructors stay the engine's: globalThis.Request and .Response
 // become Proxies whose construct trap only rewrites a FormData body (and
@@ -28,6 +39,27 @@ const teed = new WeakMap();
 const errors = new WeakSet();
 // request.cf of each Request that has one.
 const cfs = new WeakMap();
+// The webSocket of each 101 Response.
+const sockets = new WeakMap();
+// The Upgrade and Connection headers of each Request that had them, and
+// the Headers that request.headers returns for it.
+const hops = new WeakMap();
+const hopHeaders = new WeakMap();
+const HOP = new Set(['upgrade', 'connection']);
+
+// hopOf returns the Upgrade and Connection headers of h (what a Request's
+// init takes as headers), or undefined when it has neither.
+function hopOf(h) {
+  if (h == null || typeof h !== 'object') return undefined;
+  const out = [];
+  const add = (k, v) => {
+    k = String(k).toLowerCase();
+    if (HOP.has(k)) out.push([k, String(v)]);
+  };
+  if (typeof h[Symbol.iterator] === 'function') for (const [k, v] of h) add(k, v);
+  else for (const k of Object.keys(h)) add(k, h[k]);
+  return out.length ? out : undefined;
+}
 
 const getter = (proto, name) => Object.getOwnPropertyDescriptor(proto, name).get;
 const method = (proto, name, value) => Object.defineProperty(proto, name, { value, writable: true, configurable: true });
@@ -35,6 +67,9 @@ const accessor = (proto, name, get) => Object.defineProperty(proto, name, { get,
 
 /** isErrorResponse says whether r came from Response.error(). */
 export const isErrorResponse = (r) => errors.has(r);
+
+/** webSocketOf returns the webSocket of a 101 Response, else undefined. */
+export const webSocketOf = (r) => sockets.get(r);
 
 /** setCf gives request its cf object (the incoming request's). */
 export const setCf = (request, cf) => cfs.set(request, cf);
@@ -51,10 +86,11 @@ export function installBody() {
     const t = teed.get(this);
     return t ? t.used || t.stream.locked : usedGet.call(this);
   });
-  accessor(R, 'status', function () { return errors.has(this) ? 0 : statusGet.call(this); });
-  accessor(R, 'ok', function () { return errors.has(this) ? false : okGet.call(this); });
+  accessor(R, 'status', function () { return errors.has(this) ? 0 : sockets.has(this) ? 101 : statusGet.call(this); });
+  accessor(R, 'ok', function () { return errors.has(this) || sockets.has(this) ? false : okGet.call(this); });
+  accessor(R, 'webSocket', function () { return sockets.get(this) ?? null; });
   accessor(R, 'type', function () { return errors.has(this) ? 'error' : typeGet.call(this); });
-  accessor(R, 'statusText', function () { return errors.has(this) ? '' : statusTextGet.call(this); });
+  accessor(R, 'statusText', function () { return errors.has(this) ? '' : sockets.has(this) ? 'Switching Protocols' : statusTextGet.call(this); });
 
   // A teed response's readers take its branch through a fresh Response.
   for (const name of ['arrayBuffer', 'blob', 'json', 'text']) {
@@ -100,10 +136,25 @@ export function installBody() {
 
   const Q = NativeRequest.prototype;
   accessor(Q, 'cf', function () { return cfs.get(this); });
+  const headersGet = getter(Q, 'headers');
+  accessor(Q, 'headers', function () {
+    const native = headersGet.call(this);
+    const hop = hops.get(this);
+    if (hop === undefined) return native;
+    let h = hopHeaders.get(this);
+    if (h === undefined) {
+      h = new Headers(native);
+      for (const [k, v] of hop) h.append(k, v);
+      hopHeaders.set(this, h);
+    }
+    return h;
+  });
   const nativeClone = Q.clone;
   method(Q, 'clone', function clone() {
     const c = nativeClone.call(this);
     if (cfs.has(this)) cfs.set(c, cfs.get(this));
+    const hop = hops.has(this) ? hopOf(this.headers) : undefined;
+    if (hop !== undefined) hops.set(c, hop);
     return c;
   });
 
@@ -111,6 +162,16 @@ export function installBody() {
   const Response = new Proxy(NativeResponse, {
     construct(target, args, newTarget) {
       if (args[0] instanceof FormData) args = [formBody(args[0]), ...args.slice(1)];
+      const init = args[1];
+      const ws = init != null ? init.webSocket : undefined;
+      if (ws != null || (init != null && Number(init.status) === 101)) {
+        if (ws == null) throw new RangeError('Response: status 101 needs a webSocket (new Response(null, {status: 101, webSocket}))');
+        if (Number(init.status) !== 101) throw new RangeError('Response: a webSocket needs status 101');
+        if (args[0] != null) throw new TypeError('Response: a 101 response has no body');
+        const r = Reflect.construct(target, [null, { headers: init.headers }], newTarget === Response ? target : newTarget);
+        sockets.set(r, ws);
+        return r;
+      }
       return Reflect.construct(target, args, newTarget === Response ? target : newTarget);
     },
   });
@@ -125,6 +186,9 @@ export function installBody() {
       const r = Reflect.construct(target, args, newTarget === Request ? target : newTarget);
       const cf = init != null && init.cf !== undefined ? init.cf : input instanceof NativeRequest ? cfs.get(input) : undefined;
       if (cf !== undefined) cfs.set(r, cf);
+      const hop = init != null && init.headers !== undefined ? hopOf(init.headers)
+        : input instanceof NativeRequest && hops.has(input) ? hopOf(input.headers) : undefined;
+      if (hop !== undefined) hops.set(r, hop);
       return r;
     },
   });

@@ -48,6 +48,19 @@ fn byte_view(v: &Value) -> bool {
     matches!(v, Value::Bytes(_) | Value::TypedArray { kind: TypedArrayKind::Uint8 | TypedArrayKind::Uint8Clamped, .. })
 }
 
+/// Integer targets: as `deserialize_any`, except that -0 (integral, as
+/// JavaScript's `Number.isInteger` says) reads as 0.
+macro_rules! integers {
+    ($($name:ident)*) => {$(
+        fn $name<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
+            match self.0 {
+                Value::Number(n) if n == 0.0 => v.visit_u64(0),
+                _ => self.deserialize_any(v),
+            }
+        }
+    )*};
+}
+
 impl<'de> de::Deserializer<'de> for Deserializer {
     type Error = Error;
 
@@ -193,10 +206,16 @@ impl<'de> de::Deserializer<'de> for Deserializer {
         v.visit_unit()
     }
 
+    integers! {
+        deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64 deserialize_i128
+        deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64 deserialize_u128
+    }
+
     serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 char str string identifier
+        bool char str string identifier
     }
 }
+
 
 /// An array's or Set's elements.
 struct Seq {

@@ -55,9 +55,10 @@
 //!   an array of numbers.
 //! - Integers read from a number when it is integral and in range, and from
 //!   a bigint in range; floats only from a number.
-//! - A Map reads into any serde map; a Set into any sequence; a Date into an
-//!   `f64` (its milliseconds since the epoch); an Error into a struct or map
-//!   with the fields `name`, `message`, `stack` and `cause`.
+//! - A Map reads into any serde map; a Set into any sequence; an Error into
+//!   a struct or map with the fields `name`, `message`, `stack` and `cause`;
+//!   a Date into a [`Value`] (an `f64` field refuses it, a self-describing
+//!   target such as `serde_json::Value` gets its milliseconds).
 //! - Errors name the byte offset (decoding) or the path of the value at
 //!   fault (`$.field[3]`).
 
@@ -203,6 +204,47 @@ impl Value {
             return Err(Error::at(r.pos, format!("{} trailing bytes after the value", bytes.len() - r.pos)));
         }
         Ok(v)
+    }
+}
+
+macro_rules! value_from {
+    ($($t:ty => $v:expr),* $(,)?) => {$(
+        impl From<$t> for Value {
+            fn from(x: $t) -> Self {
+                $v(x)
+            }
+        }
+    )*};
+}
+value_from! {
+    bool => Value::Bool,
+    f64 => Value::Number,
+    String => Value::String,
+    BigInt => Value::BigInt,
+}
+
+impl From<i32> for Value {
+    fn from(n: i32) -> Self {
+        Value::Number(n.into())
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Value::String(s.to_string())
+    }
+}
+
+impl From<ErrorValue> for Value {
+    fn from(e: ErrorValue) -> Self {
+        Value::Error(Box::new(e))
+    }
+}
+
+impl<T: Into<Value>> From<Option<T>> for Value {
+    /// `None` is null.
+    fn from(o: Option<T>) -> Self {
+        o.map_or(Value::Null, Into::into)
     }
 }
 
@@ -391,19 +433,30 @@ impl FromStr for BigInt {
 
 /// The kind of a typed array, with its RFC 8746 tag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[allow(missing_docs)]
 pub enum TypedArrayKind {
+    /// `Uint8Array` (tag 64).
     Uint8,
+    /// `Uint8ClampedArray` (tag 68).
     Uint8Clamped,
+    /// `Int8Array` (tag 72).
     Int8,
+    /// `Uint16Array` (tag 69).
     Uint16,
+    /// `Uint32Array` (tag 70).
     Uint32,
+    /// `BigUint64Array` (tag 71).
     BigUint64,
+    /// `Int16Array` (tag 77).
     Int16,
+    /// `Int32Array` (tag 78).
     Int32,
+    /// `BigInt64Array` (tag 79).
     BigInt64,
+    /// `Float16Array` (tag 84).
     Float16,
+    /// `Float32Array` (tag 85).
     Float32,
+    /// `Float64Array` (tag 86).
     Float64,
 }
 
@@ -865,9 +918,9 @@ impl Reader<'_> {
                     return Err(wrong("something other than an array"));
                 }
                 let Value::Array(items) = self.item(depth)? else { unreachable!("major type 4 is an array") };
-                // A repeated element is kept once (Set.add).
+                // A repeated element is kept once, and -0 is 0 (Set.prototype.add).
                 let mut set: Vec<Value> = Vec::with_capacity(items.len());
-                for v in items {
+                for v in items.into_iter().map(zero_is_zero) {
                     if !set.iter().any(|e| same_key(e, &v)) {
                         set.push(v);
                     }
@@ -881,9 +934,10 @@ impl Reader<'_> {
                 let mh = self.head()?;
                 let mut entries: Vec<(Value, Value)> = Vec::new();
                 for _ in 0..mh.arg {
-                    let k = self.item(depth)?;
+                    let k = zero_is_zero(self.item(depth)?);
                     let v = self.item(depth)?;
-                    // A repeated key: the later entry wins, in the first one's place (Map.set).
+                    // A repeated key: the later entry wins, in the first one's place, and
+                    // -0 is 0 (Map.prototype.set).
                     match entries.iter_mut().find(|(e, _)| same_key(e, &k)) {
                         Some(e) => e.1 = v,
                         None => entries.push((k, v)),
@@ -942,6 +996,14 @@ fn same_key(a: &Value, b: &Value) -> bool {
         (Value::BigInt(x), Value::BigInt(y)) => x == y,
         (Value::String(x), Value::String(y)) => x == y,
         _ => false,
+    }
+}
+
+/// A Map key or Set element -0 is 0, as JavaScript's Map and Set make it.
+fn zero_is_zero(v: Value) -> Value {
+    match v {
+        Value::Number(n) if n == 0.0 => Value::Number(0.0),
+        v => v,
     }
 }
 

@@ -252,6 +252,8 @@ fn serde_lenient_reads() {
     // Integers from a bigint in range; None from undefined; f64 from a Date.
     assert_eq!(from_slice::<u64>(&unhex("d9d9f7c248ffffffffffffffff")).unwrap(), u64::MAX);
     assert_eq!(from_slice::<Option<u8>>(&unhex("d9d9f7f7")).unwrap(), None);
+    assert_eq!(from_slice::<i32>(&unhex("d9d9f7fb8000000000000000")).unwrap(), 0, "-0 is an integer");
+    assert!(from_slice::<i32>(&unhex("d9d9f7fb3ff8000000000000")).is_err(), "1.5 is not");
     assert_eq!(from_slice::<f64>(&unhex("d9d9f7c101")).unwrap_err().to_string(), "structured value: invalid type: Date, expected a number");
     let m: HashMap<String, String> = from_slice(&unhex("d9d9f7d90103a161616162")).unwrap();
     assert_eq!(m["a"], "b", "a Map reads into a serde map");
@@ -277,4 +279,10 @@ fn serde_errors_name_the_path() {
     assert!(e.to_string().contains("1.5"), "{e}");
     assert!(from_slice::<u8>(&unhex("d9d9f7190100")).is_err(), "256 is out of range for u8");
     assert!(from_slice::<i64>(&unhex("d9d9f7c249010000000000000000")).is_err(), "2^64 is out of range for i64");
+}
+
+#[test]
+fn value_from() {
+    let v = Value::Array(vec![1.into(), 1.5.into(), "a".into(), true.into(), None::<&str>.into(), BigInt::from(u64::MAX).into(), ErrorValue::new("TypeError", "m").into()]);
+    assert_eq!(v.encode().unwrap(), unhex("d9d9f78701fb3ff80000000000006161f5f6c248ffffffffffffffffd81b82654572726f72a2646e616d6569547970654572726f72676d657373616765616d"));
 }

@@ -543,7 +543,8 @@ func List(options ListOptions) (result []Entry, err *Error) {
 func wasmimport_delete_all(retptr uint32)
 
 // Deletes every key (for a SQLite-backed class, the whole database:
-// every table). The alarm stays; delete it with delete-alarm.
+// every table) and the alarm, as Cloudflare does since the
+// compatibility flag delete_all_deletes_alarm (2026-02-24).
 func DeleteAll() (err *Error) {
 	mark := cabi.Mark()
 	ret := cabi.RetArea()
@@ -1449,6 +1450,105 @@ func AcceptWebSocket(out httpwit.ResponseOutparam, tags []string) (result WebSoc
 	return
 }
 
+//go:wasmimport bindery:durable/state@0.1.0 accept-web-socket-in-memory
+func wasmimport_accept_web_socket_in_memory(out0 uint32, retptr uint32)
+
+// Accepts the web socket as accept-web-socket does, but without
+// hibernation: the plain `accept()` of a WebSocketPair's server side.
+// The object stays in memory while the socket is open (it is not
+// evicted when idle), and the socket's events arrive as a hibernatable
+// one's; it has no tags.
+func AcceptWebSocketInMemory(out httpwit.ResponseOutparam) (result WebSocket, err *Error) {
+	mark := cabi.Mark()
+	ret := cabi.RetArea()
+	wasmimport_accept_web_socket_in_memory(uint32(out), ret)
+	runtime.KeepAlive(out)
+	if cabi.U8(ret) != 0 {
+		a497 := uint32(ret + 4)
+		var v496 Error
+		switch uint32(cabi.U8(a497)) {
+		case 0:
+			v496.Tag = 0
+			a499 := uint32(a497 + 4)
+			v498 := cabi.String(cabi.U32(a499), cabi.U32(a499+4))
+			v496.NoSuchNamespace = v498
+		case 1:
+			v496.Tag = 1
+			a501 := uint32(a497 + 4)
+			v500 := cabi.String(cabi.U32(a501), cabi.U32(a501+4))
+			v496.InvalidID = v500
+		case 2:
+			v496.Tag = 2
+			a503 := uint32(a497 + 4)
+			v502 := cabi.String(cabi.U32(a503), cabi.U32(a503+4))
+			v496.InvalidArgument = v502
+		case 3:
+			v496.Tag = 3
+			a505 := uint32(a497 + 4)
+			v504 := cabi.String(cabi.U32(a505), cabi.U32(a505+4))
+			v496.Limit = v504
+		case 4:
+			v496.Tag = 4
+			a507 := uint32(a497 + 4)
+			v506 := cabi.String(cabi.U32(a507), cabi.U32(a507+4))
+			v496.SQL = v506
+		case 5:
+			v496.Tag = 5
+			a509 := uint32(a497 + 4)
+			v508 := cabi.String(cabi.U32(a509), cabi.U32(a509+4))
+			v496.Refused = v508
+		case 6:
+			v496.Tag = 6
+			a511 := uint32(a497 + 4)
+			v510 := cabi.String(cabi.U32(a511), cabi.U32(a511+4))
+			v496.Transaction = v510
+		case 7:
+			v496.Tag = 7
+			a513 := uint32(a497 + 4)
+			var v512 Thrown
+			a515 := uint32(a513 + 0)
+			v514 := cabi.String(cabi.U32(a515), cabi.U32(a515+4))
+			v512.Name = v514
+			a517 := uint32(a513 + 8)
+			v516 := cabi.String(cabi.U32(a517), cabi.U32(a517+4))
+			v512.Message = v516
+			a519 := uint32(a513 + 16)
+			var v518 cabi.Option[[]byte]
+			switch uint32(cabi.U8(a519)) {
+			case 0:
+			case 1:
+				a521 := uint32(a519 + 4)
+				v522 := cabi.Bytes(cabi.U32(a521), cabi.U32(a521+4))
+				v518.Some, v518.Value = true, v522
+			}
+			v512.Value = v518
+			v496.Thrown = v512
+		case 8:
+			v496.Tag = 8
+			a524 := uint32(a497 + 4)
+			v523 := cabi.String(cabi.U32(a524), cabi.U32(a524+4))
+			v496.ObjectFailed = v523
+		case 9:
+			v496.Tag = 9
+			a526 := uint32(a497 + 4)
+			v525 := cabi.String(cabi.U32(a526), cabi.U32(a526+4))
+			v496.Closed = v525
+		case 10:
+			v496.Tag = 10
+			a528 := uint32(a497 + 4)
+			v527 := cabi.String(cabi.U32(a528), cabi.U32(a528+4))
+			v496.Internal = v527
+		}
+		err = &v496
+	} else {
+		a530 := uint32(ret + 4)
+		v529 := WebSocket(cabi.U32(a530))
+		result = v529
+	}
+	cabi.Reset(mark)
+	return
+}
+
 //go:wasmimport bindery:durable/state@0.1.0 get-web-sockets
 func wasmimport_get_web_sockets(tag0 uint32, tag1 uint32, tag2 uint32, retptr uint32)
 
@@ -1456,26 +1556,26 @@ func wasmimport_get_web_sockets(tag0 uint32, tag1 uint32, tag2 uint32, retptr ui
 // (getWebSockets), in the order they were accepted.
 func GetWebSockets(tag cabi.Option[string]) (result []WebSocket) {
 	mark := cabi.Mark()
-	var f496 uint32
-	var f497 uint32
-	var f498 uint32
+	var f531 uint32
+	var f532 uint32
+	var f533 uint32
 	if tag.Some {
-		f496 = 1
-		f497 = uint32(cabi.StringPtr(tag.Value))
-		f498 = uint32(uint32(len(tag.Value)))
+		f531 = 1
+		f532 = uint32(cabi.StringPtr(tag.Value))
+		f533 = uint32(uint32(len(tag.Value)))
 	}
 	ret := cabi.RetArea()
-	wasmimport_get_web_sockets(f496, f497, f498, ret)
+	wasmimport_get_web_sockets(f531, f532, f533, ret)
 	runtime.KeepAlive(tag)
-	a500 := uint32(ret)
-	p502, n503 := cabi.U32(a500), cabi.U32(a500+4)
-	v501 := make([]WebSocket, n503)
-	for i504 := range v501 {
-		a506 := uint32(p502 + uint32(i504)*4)
-		v505 := WebSocket(cabi.U32(a506))
-		v501[i504] = v505
+	a535 := uint32(ret)
+	p537, n538 := cabi.U32(a535), cabi.U32(a535+4)
+	v536 := make([]WebSocket, n538)
+	for i539 := range v536 {
+		a541 := uint32(p537 + uint32(i539)*4)
+		v540 := WebSocket(cabi.U32(a541))
+		v536[i539] = v540
 	}
-	result = v501
+	result = v536
 	cabi.Reset(mark)
 	return
 }
@@ -1488,98 +1588,98 @@ func wasmimport_set_web_socket_auto_response(pair0 uint32, pair1 uint32, pair2 u
 // it. Each is at most 2048 characters.
 func SetWebSocketAutoResponse(pair cabi.Option[AutoResponse]) (err *Error) {
 	mark := cabi.Mark()
-	var f507 uint32
-	var f508 uint32
-	var f509 uint32
-	var f510 uint32
-	var f511 uint32
+	var f542 uint32
+	var f543 uint32
+	var f544 uint32
+	var f545 uint32
+	var f546 uint32
 	if pair.Some {
-		f507 = 1
-		f508 = uint32(cabi.StringPtr(pair.Value.Request))
-		f509 = uint32(uint32(len(pair.Value.Request)))
-		f510 = uint32(cabi.StringPtr(pair.Value.Response))
-		f511 = uint32(uint32(len(pair.Value.Response)))
+		f542 = 1
+		f543 = uint32(cabi.StringPtr(pair.Value.Request))
+		f544 = uint32(uint32(len(pair.Value.Request)))
+		f545 = uint32(cabi.StringPtr(pair.Value.Response))
+		f546 = uint32(uint32(len(pair.Value.Response)))
 	}
 	ret := cabi.RetArea()
-	wasmimport_set_web_socket_auto_response(f507, f508, f509, f510, f511, ret)
+	wasmimport_set_web_socket_auto_response(f542, f543, f544, f545, f546, ret)
 	runtime.KeepAlive(pair)
 	if cabi.U8(ret) != 0 {
-		a513 := uint32(ret + 4)
-		var v512 Error
-		switch uint32(cabi.U8(a513)) {
+		a548 := uint32(ret + 4)
+		var v547 Error
+		switch uint32(cabi.U8(a548)) {
 		case 0:
-			v512.Tag = 0
-			a515 := uint32(a513 + 4)
-			v514 := cabi.String(cabi.U32(a515), cabi.U32(a515+4))
-			v512.NoSuchNamespace = v514
+			v547.Tag = 0
+			a550 := uint32(a548 + 4)
+			v549 := cabi.String(cabi.U32(a550), cabi.U32(a550+4))
+			v547.NoSuchNamespace = v549
 		case 1:
-			v512.Tag = 1
-			a517 := uint32(a513 + 4)
-			v516 := cabi.String(cabi.U32(a517), cabi.U32(a517+4))
-			v512.InvalidID = v516
+			v547.Tag = 1
+			a552 := uint32(a548 + 4)
+			v551 := cabi.String(cabi.U32(a552), cabi.U32(a552+4))
+			v547.InvalidID = v551
 		case 2:
-			v512.Tag = 2
-			a519 := uint32(a513 + 4)
-			v518 := cabi.String(cabi.U32(a519), cabi.U32(a519+4))
-			v512.InvalidArgument = v518
+			v547.Tag = 2
+			a554 := uint32(a548 + 4)
+			v553 := cabi.String(cabi.U32(a554), cabi.U32(a554+4))
+			v547.InvalidArgument = v553
 		case 3:
-			v512.Tag = 3
-			a521 := uint32(a513 + 4)
-			v520 := cabi.String(cabi.U32(a521), cabi.U32(a521+4))
-			v512.Limit = v520
+			v547.Tag = 3
+			a556 := uint32(a548 + 4)
+			v555 := cabi.String(cabi.U32(a556), cabi.U32(a556+4))
+			v547.Limit = v555
 		case 4:
-			v512.Tag = 4
-			a523 := uint32(a513 + 4)
-			v522 := cabi.String(cabi.U32(a523), cabi.U32(a523+4))
-			v512.SQL = v522
+			v547.Tag = 4
+			a558 := uint32(a548 + 4)
+			v557 := cabi.String(cabi.U32(a558), cabi.U32(a558+4))
+			v547.SQL = v557
 		case 5:
-			v512.Tag = 5
-			a525 := uint32(a513 + 4)
-			v524 := cabi.String(cabi.U32(a525), cabi.U32(a525+4))
-			v512.Refused = v524
+			v547.Tag = 5
+			a560 := uint32(a548 + 4)
+			v559 := cabi.String(cabi.U32(a560), cabi.U32(a560+4))
+			v547.Refused = v559
 		case 6:
-			v512.Tag = 6
-			a527 := uint32(a513 + 4)
-			v526 := cabi.String(cabi.U32(a527), cabi.U32(a527+4))
-			v512.Transaction = v526
+			v547.Tag = 6
+			a562 := uint32(a548 + 4)
+			v561 := cabi.String(cabi.U32(a562), cabi.U32(a562+4))
+			v547.Transaction = v561
 		case 7:
-			v512.Tag = 7
-			a529 := uint32(a513 + 4)
-			var v528 Thrown
-			a531 := uint32(a529 + 0)
-			v530 := cabi.String(cabi.U32(a531), cabi.U32(a531+4))
-			v528.Name = v530
-			a533 := uint32(a529 + 8)
-			v532 := cabi.String(cabi.U32(a533), cabi.U32(a533+4))
-			v528.Message = v532
-			a535 := uint32(a529 + 16)
-			var v534 cabi.Option[[]byte]
-			switch uint32(cabi.U8(a535)) {
+			v547.Tag = 7
+			a564 := uint32(a548 + 4)
+			var v563 Thrown
+			a566 := uint32(a564 + 0)
+			v565 := cabi.String(cabi.U32(a566), cabi.U32(a566+4))
+			v563.Name = v565
+			a568 := uint32(a564 + 8)
+			v567 := cabi.String(cabi.U32(a568), cabi.U32(a568+4))
+			v563.Message = v567
+			a570 := uint32(a564 + 16)
+			var v569 cabi.Option[[]byte]
+			switch uint32(cabi.U8(a570)) {
 			case 0:
 			case 1:
-				a537 := uint32(a535 + 4)
-				v538 := cabi.Bytes(cabi.U32(a537), cabi.U32(a537+4))
-				v534.Some, v534.Value = true, v538
+				a572 := uint32(a570 + 4)
+				v573 := cabi.Bytes(cabi.U32(a572), cabi.U32(a572+4))
+				v569.Some, v569.Value = true, v573
 			}
-			v528.Value = v534
-			v512.Thrown = v528
+			v563.Value = v569
+			v547.Thrown = v563
 		case 8:
-			v512.Tag = 8
-			a540 := uint32(a513 + 4)
-			v539 := cabi.String(cabi.U32(a540), cabi.U32(a540+4))
-			v512.ObjectFailed = v539
+			v547.Tag = 8
+			a575 := uint32(a548 + 4)
+			v574 := cabi.String(cabi.U32(a575), cabi.U32(a575+4))
+			v547.ObjectFailed = v574
 		case 9:
-			v512.Tag = 9
-			a542 := uint32(a513 + 4)
-			v541 := cabi.String(cabi.U32(a542), cabi.U32(a542+4))
-			v512.Closed = v541
+			v547.Tag = 9
+			a577 := uint32(a548 + 4)
+			v576 := cabi.String(cabi.U32(a577), cabi.U32(a577+4))
+			v547.Closed = v576
 		case 10:
-			v512.Tag = 10
-			a544 := uint32(a513 + 4)
-			v543 := cabi.String(cabi.U32(a544), cabi.U32(a544+4))
-			v512.Internal = v543
+			v547.Tag = 10
+			a579 := uint32(a548 + 4)
+			v578 := cabi.String(cabi.U32(a579), cabi.U32(a579+4))
+			v547.Internal = v578
 		}
-		err = &v512
+		err = &v547
 	}
 	cabi.Reset(mark)
 	return
@@ -1593,15 +1693,15 @@ func GetWebSocketAutoResponse() (result cabi.Option[AutoResponse]) {
 	mark := cabi.Mark()
 	ret := cabi.RetArea()
 	wasmimport_get_web_socket_auto_response(ret)
-	a546 := uint32(ret)
-	var v545 cabi.Option[AutoResponse]
-	switch uint32(cabi.U8(a546)) {
+	a581 := uint32(ret)
+	var v580 cabi.Option[AutoResponse]
+	switch uint32(cabi.U8(a581)) {
 	case 0:
 	case 1:
-		v547 := loadAutoResponse(a546 + 4)
-		v545.Some, v545.Value = true, v547
+		v582 := loadAutoResponse(a581 + 4)
+		v580.Some, v580.Value = true, v582
 	}
-	result = v545
+	result = v580
 	cabi.Reset(mark)
 	return
 }
@@ -1614,92 +1714,92 @@ func wasmimport_set_hibernatable_web_socket_event_timeout(timeoutMs0 uint32, tim
 // (setHibernatableWebSocketEventTimeout).
 func SetHibernatableWebSocketEventTimeout(timeoutMs cabi.Option[uint32]) (err *Error) {
 	mark := cabi.Mark()
-	var f548 uint32
-	var f549 uint32
+	var f583 uint32
+	var f584 uint32
 	if timeoutMs.Some {
-		f548 = 1
-		f549 = uint32(uint32(timeoutMs.Value))
+		f583 = 1
+		f584 = uint32(uint32(timeoutMs.Value))
 	}
 	ret := cabi.RetArea()
-	wasmimport_set_hibernatable_web_socket_event_timeout(f548, f549, ret)
+	wasmimport_set_hibernatable_web_socket_event_timeout(f583, f584, ret)
 	runtime.KeepAlive(timeoutMs)
 	if cabi.U8(ret) != 0 {
-		a551 := uint32(ret + 4)
-		var v550 Error
-		switch uint32(cabi.U8(a551)) {
+		a586 := uint32(ret + 4)
+		var v585 Error
+		switch uint32(cabi.U8(a586)) {
 		case 0:
-			v550.Tag = 0
-			a553 := uint32(a551 + 4)
-			v552 := cabi.String(cabi.U32(a553), cabi.U32(a553+4))
-			v550.NoSuchNamespace = v552
+			v585.Tag = 0
+			a588 := uint32(a586 + 4)
+			v587 := cabi.String(cabi.U32(a588), cabi.U32(a588+4))
+			v585.NoSuchNamespace = v587
 		case 1:
-			v550.Tag = 1
-			a555 := uint32(a551 + 4)
-			v554 := cabi.String(cabi.U32(a555), cabi.U32(a555+4))
-			v550.InvalidID = v554
+			v585.Tag = 1
+			a590 := uint32(a586 + 4)
+			v589 := cabi.String(cabi.U32(a590), cabi.U32(a590+4))
+			v585.InvalidID = v589
 		case 2:
-			v550.Tag = 2
-			a557 := uint32(a551 + 4)
-			v556 := cabi.String(cabi.U32(a557), cabi.U32(a557+4))
-			v550.InvalidArgument = v556
+			v585.Tag = 2
+			a592 := uint32(a586 + 4)
+			v591 := cabi.String(cabi.U32(a592), cabi.U32(a592+4))
+			v585.InvalidArgument = v591
 		case 3:
-			v550.Tag = 3
-			a559 := uint32(a551 + 4)
-			v558 := cabi.String(cabi.U32(a559), cabi.U32(a559+4))
-			v550.Limit = v558
+			v585.Tag = 3
+			a594 := uint32(a586 + 4)
+			v593 := cabi.String(cabi.U32(a594), cabi.U32(a594+4))
+			v585.Limit = v593
 		case 4:
-			v550.Tag = 4
-			a561 := uint32(a551 + 4)
-			v560 := cabi.String(cabi.U32(a561), cabi.U32(a561+4))
-			v550.SQL = v560
+			v585.Tag = 4
+			a596 := uint32(a586 + 4)
+			v595 := cabi.String(cabi.U32(a596), cabi.U32(a596+4))
+			v585.SQL = v595
 		case 5:
-			v550.Tag = 5
-			a563 := uint32(a551 + 4)
-			v562 := cabi.String(cabi.U32(a563), cabi.U32(a563+4))
-			v550.Refused = v562
+			v585.Tag = 5
+			a598 := uint32(a586 + 4)
+			v597 := cabi.String(cabi.U32(a598), cabi.U32(a598+4))
+			v585.Refused = v597
 		case 6:
-			v550.Tag = 6
-			a565 := uint32(a551 + 4)
-			v564 := cabi.String(cabi.U32(a565), cabi.U32(a565+4))
-			v550.Transaction = v564
+			v585.Tag = 6
+			a600 := uint32(a586 + 4)
+			v599 := cabi.String(cabi.U32(a600), cabi.U32(a600+4))
+			v585.Transaction = v599
 		case 7:
-			v550.Tag = 7
-			a567 := uint32(a551 + 4)
-			var v566 Thrown
-			a569 := uint32(a567 + 0)
-			v568 := cabi.String(cabi.U32(a569), cabi.U32(a569+4))
-			v566.Name = v568
-			a571 := uint32(a567 + 8)
-			v570 := cabi.String(cabi.U32(a571), cabi.U32(a571+4))
-			v566.Message = v570
-			a573 := uint32(a567 + 16)
-			var v572 cabi.Option[[]byte]
-			switch uint32(cabi.U8(a573)) {
+			v585.Tag = 7
+			a602 := uint32(a586 + 4)
+			var v601 Thrown
+			a604 := uint32(a602 + 0)
+			v603 := cabi.String(cabi.U32(a604), cabi.U32(a604+4))
+			v601.Name = v603
+			a606 := uint32(a602 + 8)
+			v605 := cabi.String(cabi.U32(a606), cabi.U32(a606+4))
+			v601.Message = v605
+			a608 := uint32(a602 + 16)
+			var v607 cabi.Option[[]byte]
+			switch uint32(cabi.U8(a608)) {
 			case 0:
 			case 1:
-				a575 := uint32(a573 + 4)
-				v576 := cabi.Bytes(cabi.U32(a575), cabi.U32(a575+4))
-				v572.Some, v572.Value = true, v576
+				a610 := uint32(a608 + 4)
+				v611 := cabi.Bytes(cabi.U32(a610), cabi.U32(a610+4))
+				v607.Some, v607.Value = true, v611
 			}
-			v566.Value = v572
-			v550.Thrown = v566
+			v601.Value = v607
+			v585.Thrown = v601
 		case 8:
-			v550.Tag = 8
-			a578 := uint32(a551 + 4)
-			v577 := cabi.String(cabi.U32(a578), cabi.U32(a578+4))
-			v550.ObjectFailed = v577
+			v585.Tag = 8
+			a613 := uint32(a586 + 4)
+			v612 := cabi.String(cabi.U32(a613), cabi.U32(a613+4))
+			v585.ObjectFailed = v612
 		case 9:
-			v550.Tag = 9
-			a580 := uint32(a551 + 4)
-			v579 := cabi.String(cabi.U32(a580), cabi.U32(a580+4))
-			v550.Closed = v579
+			v585.Tag = 9
+			a615 := uint32(a586 + 4)
+			v614 := cabi.String(cabi.U32(a615), cabi.U32(a615+4))
+			v585.Closed = v614
 		case 10:
-			v550.Tag = 10
-			a582 := uint32(a551 + 4)
-			v581 := cabi.String(cabi.U32(a582), cabi.U32(a582+4))
-			v550.Internal = v581
+			v585.Tag = 10
+			a617 := uint32(a586 + 4)
+			v616 := cabi.String(cabi.U32(a617), cabi.U32(a617+4))
+			v585.Internal = v616
 		}
-		err = &v550
+		err = &v585
 	}
 	cabi.Reset(mark)
 	return
@@ -1713,16 +1813,16 @@ func GetHibernatableWebSocketEventTimeout() (result cabi.Option[uint32]) {
 	mark := cabi.Mark()
 	ret := cabi.RetArea()
 	wasmimport_get_hibernatable_web_socket_event_timeout(ret)
-	a584 := uint32(ret)
-	var v583 cabi.Option[uint32]
-	switch uint32(cabi.U8(a584)) {
+	a619 := uint32(ret)
+	var v618 cabi.Option[uint32]
+	switch uint32(cabi.U8(a619)) {
 	case 0:
 	case 1:
-		a586 := uint32(a584 + 4)
-		v585 := uint32(cabi.U32(a586))
-		v583.Some, v583.Value = true, v585
+		a621 := uint32(a619 + 4)
+		v620 := uint32(cabi.U32(a621))
+		v618.Some, v618.Value = true, v620
 	}
-	result = v583
+	result = v618
 	cabi.Reset(mark)
 	return
 }
@@ -1738,82 +1838,82 @@ func (self Transaction) Commit() (err *Error) {
 	wasmimport_method_transaction_commit(uint32(self), ret)
 	runtime.KeepAlive(self)
 	if cabi.U8(ret) != 0 {
-		a588 := uint32(ret + 4)
-		var v587 Error
-		switch uint32(cabi.U8(a588)) {
+		a623 := uint32(ret + 4)
+		var v622 Error
+		switch uint32(cabi.U8(a623)) {
 		case 0:
-			v587.Tag = 0
-			a590 := uint32(a588 + 4)
-			v589 := cabi.String(cabi.U32(a590), cabi.U32(a590+4))
-			v587.NoSuchNamespace = v589
+			v622.Tag = 0
+			a625 := uint32(a623 + 4)
+			v624 := cabi.String(cabi.U32(a625), cabi.U32(a625+4))
+			v622.NoSuchNamespace = v624
 		case 1:
-			v587.Tag = 1
-			a592 := uint32(a588 + 4)
-			v591 := cabi.String(cabi.U32(a592), cabi.U32(a592+4))
-			v587.InvalidID = v591
+			v622.Tag = 1
+			a627 := uint32(a623 + 4)
+			v626 := cabi.String(cabi.U32(a627), cabi.U32(a627+4))
+			v622.InvalidID = v626
 		case 2:
-			v587.Tag = 2
-			a594 := uint32(a588 + 4)
-			v593 := cabi.String(cabi.U32(a594), cabi.U32(a594+4))
-			v587.InvalidArgument = v593
+			v622.Tag = 2
+			a629 := uint32(a623 + 4)
+			v628 := cabi.String(cabi.U32(a629), cabi.U32(a629+4))
+			v622.InvalidArgument = v628
 		case 3:
-			v587.Tag = 3
-			a596 := uint32(a588 + 4)
-			v595 := cabi.String(cabi.U32(a596), cabi.U32(a596+4))
-			v587.Limit = v595
+			v622.Tag = 3
+			a631 := uint32(a623 + 4)
+			v630 := cabi.String(cabi.U32(a631), cabi.U32(a631+4))
+			v622.Limit = v630
 		case 4:
-			v587.Tag = 4
-			a598 := uint32(a588 + 4)
-			v597 := cabi.String(cabi.U32(a598), cabi.U32(a598+4))
-			v587.SQL = v597
+			v622.Tag = 4
+			a633 := uint32(a623 + 4)
+			v632 := cabi.String(cabi.U32(a633), cabi.U32(a633+4))
+			v622.SQL = v632
 		case 5:
-			v587.Tag = 5
-			a600 := uint32(a588 + 4)
-			v599 := cabi.String(cabi.U32(a600), cabi.U32(a600+4))
-			v587.Refused = v599
+			v622.Tag = 5
+			a635 := uint32(a623 + 4)
+			v634 := cabi.String(cabi.U32(a635), cabi.U32(a635+4))
+			v622.Refused = v634
 		case 6:
-			v587.Tag = 6
-			a602 := uint32(a588 + 4)
-			v601 := cabi.String(cabi.U32(a602), cabi.U32(a602+4))
-			v587.Transaction = v601
+			v622.Tag = 6
+			a637 := uint32(a623 + 4)
+			v636 := cabi.String(cabi.U32(a637), cabi.U32(a637+4))
+			v622.Transaction = v636
 		case 7:
-			v587.Tag = 7
-			a604 := uint32(a588 + 4)
-			var v603 Thrown
-			a606 := uint32(a604 + 0)
-			v605 := cabi.String(cabi.U32(a606), cabi.U32(a606+4))
-			v603.Name = v605
-			a608 := uint32(a604 + 8)
-			v607 := cabi.String(cabi.U32(a608), cabi.U32(a608+4))
-			v603.Message = v607
-			a610 := uint32(a604 + 16)
-			var v609 cabi.Option[[]byte]
-			switch uint32(cabi.U8(a610)) {
+			v622.Tag = 7
+			a639 := uint32(a623 + 4)
+			var v638 Thrown
+			a641 := uint32(a639 + 0)
+			v640 := cabi.String(cabi.U32(a641), cabi.U32(a641+4))
+			v638.Name = v640
+			a643 := uint32(a639 + 8)
+			v642 := cabi.String(cabi.U32(a643), cabi.U32(a643+4))
+			v638.Message = v642
+			a645 := uint32(a639 + 16)
+			var v644 cabi.Option[[]byte]
+			switch uint32(cabi.U8(a645)) {
 			case 0:
 			case 1:
-				a612 := uint32(a610 + 4)
-				v613 := cabi.Bytes(cabi.U32(a612), cabi.U32(a612+4))
-				v609.Some, v609.Value = true, v613
+				a647 := uint32(a645 + 4)
+				v648 := cabi.Bytes(cabi.U32(a647), cabi.U32(a647+4))
+				v644.Some, v644.Value = true, v648
 			}
-			v603.Value = v609
-			v587.Thrown = v603
+			v638.Value = v644
+			v622.Thrown = v638
 		case 8:
-			v587.Tag = 8
-			a615 := uint32(a588 + 4)
-			v614 := cabi.String(cabi.U32(a615), cabi.U32(a615+4))
-			v587.ObjectFailed = v614
+			v622.Tag = 8
+			a650 := uint32(a623 + 4)
+			v649 := cabi.String(cabi.U32(a650), cabi.U32(a650+4))
+			v622.ObjectFailed = v649
 		case 9:
-			v587.Tag = 9
-			a617 := uint32(a588 + 4)
-			v616 := cabi.String(cabi.U32(a617), cabi.U32(a617+4))
-			v587.Closed = v616
+			v622.Tag = 9
+			a652 := uint32(a623 + 4)
+			v651 := cabi.String(cabi.U32(a652), cabi.U32(a652+4))
+			v622.Closed = v651
 		case 10:
-			v587.Tag = 10
-			a619 := uint32(a588 + 4)
-			v618 := cabi.String(cabi.U32(a619), cabi.U32(a619+4))
-			v587.Internal = v618
+			v622.Tag = 10
+			a654 := uint32(a623 + 4)
+			v653 := cabi.String(cabi.U32(a654), cabi.U32(a654+4))
+			v622.Internal = v653
 		}
-		err = &v587
+		err = &v622
 	}
 	cabi.Reset(mark)
 	return
@@ -1829,82 +1929,82 @@ func (self Transaction) Rollback() (err *Error) {
 	wasmimport_method_transaction_rollback(uint32(self), ret)
 	runtime.KeepAlive(self)
 	if cabi.U8(ret) != 0 {
-		a621 := uint32(ret + 4)
-		var v620 Error
-		switch uint32(cabi.U8(a621)) {
+		a656 := uint32(ret + 4)
+		var v655 Error
+		switch uint32(cabi.U8(a656)) {
 		case 0:
-			v620.Tag = 0
-			a623 := uint32(a621 + 4)
-			v622 := cabi.String(cabi.U32(a623), cabi.U32(a623+4))
-			v620.NoSuchNamespace = v622
+			v655.Tag = 0
+			a658 := uint32(a656 + 4)
+			v657 := cabi.String(cabi.U32(a658), cabi.U32(a658+4))
+			v655.NoSuchNamespace = v657
 		case 1:
-			v620.Tag = 1
-			a625 := uint32(a621 + 4)
-			v624 := cabi.String(cabi.U32(a625), cabi.U32(a625+4))
-			v620.InvalidID = v624
+			v655.Tag = 1
+			a660 := uint32(a656 + 4)
+			v659 := cabi.String(cabi.U32(a660), cabi.U32(a660+4))
+			v655.InvalidID = v659
 		case 2:
-			v620.Tag = 2
-			a627 := uint32(a621 + 4)
-			v626 := cabi.String(cabi.U32(a627), cabi.U32(a627+4))
-			v620.InvalidArgument = v626
+			v655.Tag = 2
+			a662 := uint32(a656 + 4)
+			v661 := cabi.String(cabi.U32(a662), cabi.U32(a662+4))
+			v655.InvalidArgument = v661
 		case 3:
-			v620.Tag = 3
-			a629 := uint32(a621 + 4)
-			v628 := cabi.String(cabi.U32(a629), cabi.U32(a629+4))
-			v620.Limit = v628
+			v655.Tag = 3
+			a664 := uint32(a656 + 4)
+			v663 := cabi.String(cabi.U32(a664), cabi.U32(a664+4))
+			v655.Limit = v663
 		case 4:
-			v620.Tag = 4
-			a631 := uint32(a621 + 4)
-			v630 := cabi.String(cabi.U32(a631), cabi.U32(a631+4))
-			v620.SQL = v630
+			v655.Tag = 4
+			a666 := uint32(a656 + 4)
+			v665 := cabi.String(cabi.U32(a666), cabi.U32(a666+4))
+			v655.SQL = v665
 		case 5:
-			v620.Tag = 5
-			a633 := uint32(a621 + 4)
-			v632 := cabi.String(cabi.U32(a633), cabi.U32(a633+4))
-			v620.Refused = v632
+			v655.Tag = 5
+			a668 := uint32(a656 + 4)
+			v667 := cabi.String(cabi.U32(a668), cabi.U32(a668+4))
+			v655.Refused = v667
 		case 6:
-			v620.Tag = 6
-			a635 := uint32(a621 + 4)
-			v634 := cabi.String(cabi.U32(a635), cabi.U32(a635+4))
-			v620.Transaction = v634
+			v655.Tag = 6
+			a670 := uint32(a656 + 4)
+			v669 := cabi.String(cabi.U32(a670), cabi.U32(a670+4))
+			v655.Transaction = v669
 		case 7:
-			v620.Tag = 7
-			a637 := uint32(a621 + 4)
-			var v636 Thrown
-			a639 := uint32(a637 + 0)
-			v638 := cabi.String(cabi.U32(a639), cabi.U32(a639+4))
-			v636.Name = v638
-			a641 := uint32(a637 + 8)
-			v640 := cabi.String(cabi.U32(a641), cabi.U32(a641+4))
-			v636.Message = v640
-			a643 := uint32(a637 + 16)
-			var v642 cabi.Option[[]byte]
-			switch uint32(cabi.U8(a643)) {
+			v655.Tag = 7
+			a672 := uint32(a656 + 4)
+			var v671 Thrown
+			a674 := uint32(a672 + 0)
+			v673 := cabi.String(cabi.U32(a674), cabi.U32(a674+4))
+			v671.Name = v673
+			a676 := uint32(a672 + 8)
+			v675 := cabi.String(cabi.U32(a676), cabi.U32(a676+4))
+			v671.Message = v675
+			a678 := uint32(a672 + 16)
+			var v677 cabi.Option[[]byte]
+			switch uint32(cabi.U8(a678)) {
 			case 0:
 			case 1:
-				a645 := uint32(a643 + 4)
-				v646 := cabi.Bytes(cabi.U32(a645), cabi.U32(a645+4))
-				v642.Some, v642.Value = true, v646
+				a680 := uint32(a678 + 4)
+				v681 := cabi.Bytes(cabi.U32(a680), cabi.U32(a680+4))
+				v677.Some, v677.Value = true, v681
 			}
-			v636.Value = v642
-			v620.Thrown = v636
+			v671.Value = v677
+			v655.Thrown = v671
 		case 8:
-			v620.Tag = 8
-			a648 := uint32(a621 + 4)
-			v647 := cabi.String(cabi.U32(a648), cabi.U32(a648+4))
-			v620.ObjectFailed = v647
+			v655.Tag = 8
+			a683 := uint32(a656 + 4)
+			v682 := cabi.String(cabi.U32(a683), cabi.U32(a683+4))
+			v655.ObjectFailed = v682
 		case 9:
-			v620.Tag = 9
-			a650 := uint32(a621 + 4)
-			v649 := cabi.String(cabi.U32(a650), cabi.U32(a650+4))
-			v620.Closed = v649
+			v655.Tag = 9
+			a685 := uint32(a656 + 4)
+			v684 := cabi.String(cabi.U32(a685), cabi.U32(a685+4))
+			v655.Closed = v684
 		case 10:
-			v620.Tag = 10
-			a652 := uint32(a621 + 4)
-			v651 := cabi.String(cabi.U32(a652), cabi.U32(a652+4))
-			v620.Internal = v651
+			v655.Tag = 10
+			a687 := uint32(a656 + 4)
+			v686 := cabi.String(cabi.U32(a687), cabi.U32(a687+4))
+			v655.Internal = v686
 		}
-		err = &v620
+		err = &v655
 	}
 	cabi.Reset(mark)
 	return
@@ -1919,15 +2019,15 @@ func (self Cursor) ColumnNames() (result []string) {
 	ret := cabi.RetArea()
 	wasmimport_method_cursor_column_names(uint32(self), ret)
 	runtime.KeepAlive(self)
-	a654 := uint32(ret)
-	p656, n657 := cabi.U32(a654), cabi.U32(a654+4)
-	v655 := make([]string, n657)
-	for i658 := range v655 {
-		a660 := uint32(p656 + uint32(i658)*8)
-		v659 := cabi.String(cabi.U32(a660), cabi.U32(a660+4))
-		v655[i658] = v659
+	a689 := uint32(ret)
+	p691, n692 := cabi.U32(a689), cabi.U32(a689+4)
+	v690 := make([]string, n692)
+	for i693 := range v690 {
+		a695 := uint32(p691 + uint32(i693)*8)
+		v694 := cabi.String(cabi.U32(a695), cabi.U32(a695+4))
+		v690[i693] = v694
 	}
-	result = v655
+	result = v690
 	cabi.Reset(mark)
 	return
 }
@@ -1943,45 +2043,45 @@ func (self Cursor) Next(maxRows uint32) (result [][]SQLValue) {
 	wasmimport_method_cursor_next(uint32(self), uint32(maxRows), ret)
 	runtime.KeepAlive(self)
 	runtime.KeepAlive(maxRows)
-	a662 := uint32(ret)
-	p664, n665 := cabi.U32(a662), cabi.U32(a662+4)
-	v663 := make([][]SQLValue, n665)
-	for i666 := range v663 {
-		a668 := uint32(p664 + uint32(i666)*8)
-		p670, n671 := cabi.U32(a668), cabi.U32(a668+4)
-		v669 := make([]SQLValue, n671)
-		for i672 := range v669 {
-			a674 := uint32(p670 + uint32(i672)*16)
-			var v673 SQLValue
-			switch uint32(cabi.U8(a674)) {
+	a697 := uint32(ret)
+	p699, n700 := cabi.U32(a697), cabi.U32(a697+4)
+	v698 := make([][]SQLValue, n700)
+	for i701 := range v698 {
+		a703 := uint32(p699 + uint32(i701)*8)
+		p705, n706 := cabi.U32(a703), cabi.U32(a703+4)
+		v704 := make([]SQLValue, n706)
+		for i707 := range v704 {
+			a709 := uint32(p705 + uint32(i707)*16)
+			var v708 SQLValue
+			switch uint32(cabi.U8(a709)) {
 			case 0:
-				v673.Tag = 0
+				v708.Tag = 0
 			case 1:
-				v673.Tag = 1
-				a676 := uint32(a674 + 8)
-				v675 := int64(cabi.U64(a676))
-				v673.Integer = v675
+				v708.Tag = 1
+				a711 := uint32(a709 + 8)
+				v710 := int64(cabi.U64(a711))
+				v708.Integer = v710
 			case 2:
-				v673.Tag = 2
-				a678 := uint32(a674 + 8)
-				v677 := math.Float64frombits(cabi.U64(a678))
-				v673.Real = v677
+				v708.Tag = 2
+				a713 := uint32(a709 + 8)
+				v712 := math.Float64frombits(cabi.U64(a713))
+				v708.Real = v712
 			case 3:
-				v673.Tag = 3
-				a680 := uint32(a674 + 8)
-				v679 := cabi.String(cabi.U32(a680), cabi.U32(a680+4))
-				v673.Text = v679
+				v708.Tag = 3
+				a715 := uint32(a709 + 8)
+				v714 := cabi.String(cabi.U32(a715), cabi.U32(a715+4))
+				v708.Text = v714
 			case 4:
-				v673.Tag = 4
-				a682 := uint32(a674 + 8)
-				v683 := cabi.Bytes(cabi.U32(a682), cabi.U32(a682+4))
-				v673.Blob = v683
+				v708.Tag = 4
+				a717 := uint32(a709 + 8)
+				v718 := cabi.Bytes(cabi.U32(a717), cabi.U32(a717+4))
+				v708.Blob = v718
 			}
-			v669[i672] = v673
+			v704[i707] = v708
 		}
-		v663[i666] = v669
+		v698[i701] = v704
 	}
-	result = v663
+	result = v698
 	cabi.Reset(mark)
 	return
 }
@@ -1994,8 +2094,8 @@ func (self Cursor) RowsRead() (result uint64) {
 	mark := cabi.Mark()
 	r0 := wasmimport_method_cursor_rows_read(uint32(self))
 	runtime.KeepAlive(self)
-	v684 := uint64(r0)
-	result = v684
+	v719 := uint64(r0)
+	result = v719
 	cabi.Reset(mark)
 	return
 }
@@ -2008,8 +2108,8 @@ func (self Cursor) RowsWritten() (result uint64) {
 	mark := cabi.Mark()
 	r0 := wasmimport_method_cursor_rows_written(uint32(self))
 	runtime.KeepAlive(self)
-	v685 := uint64(r0)
-	result = v685
+	v720 := uint64(r0)
+	result = v720
 	cabi.Reset(mark)
 	return
 }
@@ -2023,8 +2123,8 @@ func (self ConcurrencyBlock) RemainingMs() (result uint32) {
 	mark := cabi.Mark()
 	r0 := wasmimport_method_concurrency_block_remaining_ms(uint32(self))
 	runtime.KeepAlive(self)
-	v686 := uint32(r0)
-	result = v686
+	v721 := uint32(r0)
+	result = v721
 	cabi.Reset(mark)
 	return
 }
@@ -2038,8 +2138,8 @@ func (self WebSocket) Key() (result uint64) {
 	mark := cabi.Mark()
 	r0 := wasmimport_method_web_socket_key(uint32(self))
 	runtime.KeepAlive(self)
-	v687 := uint64(r0)
-	result = v687
+	v722 := uint64(r0)
+	result = v722
 	cabi.Reset(mark)
 	return
 }
@@ -2050,122 +2150,22 @@ func wasmimport_method_web_socket_send(self0 uint32, message0 uint32, message1 u
 // Sends a message; `closed` once the socket is closed.
 func (self WebSocket) Send(message Message) (err *Error) {
 	mark := cabi.Mark()
-	var f688 uint32
-	var f689 uint32
-	var f690 uint32
-	f688 = uint32(message.Tag)
-	switch message.Tag {
-	case 0:
-		f689 = uint32(cabi.StringPtr(message.Text))
-		f690 = uint32(uint32(len(message.Text)))
-	case 1:
-		f689 = uint32(cabi.BytesPtr(message.Binary))
-		f690 = uint32(uint32(len(message.Binary)))
-	}
-	ret := cabi.RetArea()
-	wasmimport_method_web_socket_send(uint32(self), f688, f689, f690, ret)
-	runtime.KeepAlive(self)
-	runtime.KeepAlive(message)
-	if cabi.U8(ret) != 0 {
-		a692 := uint32(ret + 4)
-		var v691 Error
-		switch uint32(cabi.U8(a692)) {
-		case 0:
-			v691.Tag = 0
-			a694 := uint32(a692 + 4)
-			v693 := cabi.String(cabi.U32(a694), cabi.U32(a694+4))
-			v691.NoSuchNamespace = v693
-		case 1:
-			v691.Tag = 1
-			a696 := uint32(a692 + 4)
-			v695 := cabi.String(cabi.U32(a696), cabi.U32(a696+4))
-			v691.InvalidID = v695
-		case 2:
-			v691.Tag = 2
-			a698 := uint32(a692 + 4)
-			v697 := cabi.String(cabi.U32(a698), cabi.U32(a698+4))
-			v691.InvalidArgument = v697
-		case 3:
-			v691.Tag = 3
-			a700 := uint32(a692 + 4)
-			v699 := cabi.String(cabi.U32(a700), cabi.U32(a700+4))
-			v691.Limit = v699
-		case 4:
-			v691.Tag = 4
-			a702 := uint32(a692 + 4)
-			v701 := cabi.String(cabi.U32(a702), cabi.U32(a702+4))
-			v691.SQL = v701
-		case 5:
-			v691.Tag = 5
-			a704 := uint32(a692 + 4)
-			v703 := cabi.String(cabi.U32(a704), cabi.U32(a704+4))
-			v691.Refused = v703
-		case 6:
-			v691.Tag = 6
-			a706 := uint32(a692 + 4)
-			v705 := cabi.String(cabi.U32(a706), cabi.U32(a706+4))
-			v691.Transaction = v705
-		case 7:
-			v691.Tag = 7
-			a708 := uint32(a692 + 4)
-			var v707 Thrown
-			a710 := uint32(a708 + 0)
-			v709 := cabi.String(cabi.U32(a710), cabi.U32(a710+4))
-			v707.Name = v709
-			a712 := uint32(a708 + 8)
-			v711 := cabi.String(cabi.U32(a712), cabi.U32(a712+4))
-			v707.Message = v711
-			a714 := uint32(a708 + 16)
-			var v713 cabi.Option[[]byte]
-			switch uint32(cabi.U8(a714)) {
-			case 0:
-			case 1:
-				a716 := uint32(a714 + 4)
-				v717 := cabi.Bytes(cabi.U32(a716), cabi.U32(a716+4))
-				v713.Some, v713.Value = true, v717
-			}
-			v707.Value = v713
-			v691.Thrown = v707
-		case 8:
-			v691.Tag = 8
-			a719 := uint32(a692 + 4)
-			v718 := cabi.String(cabi.U32(a719), cabi.U32(a719+4))
-			v691.ObjectFailed = v718
-		case 9:
-			v691.Tag = 9
-			a721 := uint32(a692 + 4)
-			v720 := cabi.String(cabi.U32(a721), cabi.U32(a721+4))
-			v691.Closed = v720
-		case 10:
-			v691.Tag = 10
-			a723 := uint32(a692 + 4)
-			v722 := cabi.String(cabi.U32(a723), cabi.U32(a723+4))
-			v691.Internal = v722
-		}
-		err = &v691
-	}
-	cabi.Reset(mark)
-	return
-}
-
-//go:wasmimport bindery:durable/state@0.1.0 [method]web-socket.close
-func wasmimport_method_web_socket_close(self0 uint32, code0 uint32, code1 uint32, reason0 uint32, reason1 uint32, retptr uint32)
-
-// Closes the socket with `code` (1000, or 3000..=4999; none sends no
-// code) and `reason` (at most 123 bytes).
-func (self WebSocket) Close(code cabi.Option[uint16], reason string) (err *Error) {
-	mark := cabi.Mark()
+	var f723 uint32
 	var f724 uint32
 	var f725 uint32
-	if code.Some {
-		f724 = 1
-		f725 = uint32(uint32(code.Value))
+	f723 = uint32(message.Tag)
+	switch message.Tag {
+	case 0:
+		f724 = uint32(cabi.StringPtr(message.Text))
+		f725 = uint32(uint32(len(message.Text)))
+	case 1:
+		f724 = uint32(cabi.BytesPtr(message.Binary))
+		f725 = uint32(uint32(len(message.Binary)))
 	}
 	ret := cabi.RetArea()
-	wasmimport_method_web_socket_close(uint32(self), f724, f725, cabi.StringPtr(reason), uint32(len(reason)), ret)
+	wasmimport_method_web_socket_send(uint32(self), f723, f724, f725, ret)
 	runtime.KeepAlive(self)
-	runtime.KeepAlive(code)
-	runtime.KeepAlive(reason)
+	runtime.KeepAlive(message)
 	if cabi.U8(ret) != 0 {
 		a727 := uint32(ret + 4)
 		var v726 Error
@@ -2248,6 +2248,106 @@ func (self WebSocket) Close(code cabi.Option[uint16], reason string) (err *Error
 	return
 }
 
+//go:wasmimport bindery:durable/state@0.1.0 [method]web-socket.close
+func wasmimport_method_web_socket_close(self0 uint32, code0 uint32, code1 uint32, reason0 uint32, reason1 uint32, retptr uint32)
+
+// Closes the socket with `code` (1000, or 3000..=4999; none sends no
+// code) and `reason` (at most 123 bytes).
+func (self WebSocket) Close(code cabi.Option[uint16], reason string) (err *Error) {
+	mark := cabi.Mark()
+	var f759 uint32
+	var f760 uint32
+	if code.Some {
+		f759 = 1
+		f760 = uint32(uint32(code.Value))
+	}
+	ret := cabi.RetArea()
+	wasmimport_method_web_socket_close(uint32(self), f759, f760, cabi.StringPtr(reason), uint32(len(reason)), ret)
+	runtime.KeepAlive(self)
+	runtime.KeepAlive(code)
+	runtime.KeepAlive(reason)
+	if cabi.U8(ret) != 0 {
+		a762 := uint32(ret + 4)
+		var v761 Error
+		switch uint32(cabi.U8(a762)) {
+		case 0:
+			v761.Tag = 0
+			a764 := uint32(a762 + 4)
+			v763 := cabi.String(cabi.U32(a764), cabi.U32(a764+4))
+			v761.NoSuchNamespace = v763
+		case 1:
+			v761.Tag = 1
+			a766 := uint32(a762 + 4)
+			v765 := cabi.String(cabi.U32(a766), cabi.U32(a766+4))
+			v761.InvalidID = v765
+		case 2:
+			v761.Tag = 2
+			a768 := uint32(a762 + 4)
+			v767 := cabi.String(cabi.U32(a768), cabi.U32(a768+4))
+			v761.InvalidArgument = v767
+		case 3:
+			v761.Tag = 3
+			a770 := uint32(a762 + 4)
+			v769 := cabi.String(cabi.U32(a770), cabi.U32(a770+4))
+			v761.Limit = v769
+		case 4:
+			v761.Tag = 4
+			a772 := uint32(a762 + 4)
+			v771 := cabi.String(cabi.U32(a772), cabi.U32(a772+4))
+			v761.SQL = v771
+		case 5:
+			v761.Tag = 5
+			a774 := uint32(a762 + 4)
+			v773 := cabi.String(cabi.U32(a774), cabi.U32(a774+4))
+			v761.Refused = v773
+		case 6:
+			v761.Tag = 6
+			a776 := uint32(a762 + 4)
+			v775 := cabi.String(cabi.U32(a776), cabi.U32(a776+4))
+			v761.Transaction = v775
+		case 7:
+			v761.Tag = 7
+			a778 := uint32(a762 + 4)
+			var v777 Thrown
+			a780 := uint32(a778 + 0)
+			v779 := cabi.String(cabi.U32(a780), cabi.U32(a780+4))
+			v777.Name = v779
+			a782 := uint32(a778 + 8)
+			v781 := cabi.String(cabi.U32(a782), cabi.U32(a782+4))
+			v777.Message = v781
+			a784 := uint32(a778 + 16)
+			var v783 cabi.Option[[]byte]
+			switch uint32(cabi.U8(a784)) {
+			case 0:
+			case 1:
+				a786 := uint32(a784 + 4)
+				v787 := cabi.Bytes(cabi.U32(a786), cabi.U32(a786+4))
+				v783.Some, v783.Value = true, v787
+			}
+			v777.Value = v783
+			v761.Thrown = v777
+		case 8:
+			v761.Tag = 8
+			a789 := uint32(a762 + 4)
+			v788 := cabi.String(cabi.U32(a789), cabi.U32(a789+4))
+			v761.ObjectFailed = v788
+		case 9:
+			v761.Tag = 9
+			a791 := uint32(a762 + 4)
+			v790 := cabi.String(cabi.U32(a791), cabi.U32(a791+4))
+			v761.Closed = v790
+		case 10:
+			v761.Tag = 10
+			a793 := uint32(a762 + 4)
+			v792 := cabi.String(cabi.U32(a793), cabi.U32(a793+4))
+			v761.Internal = v792
+		}
+		err = &v761
+	}
+	cabi.Reset(mark)
+	return
+}
+
 //go:wasmimport bindery:durable/state@0.1.0 [method]web-socket.tags
 func wasmimport_method_web_socket_tags(self0 uint32, retptr uint32)
 
@@ -2257,15 +2357,15 @@ func (self WebSocket) Tags() (result []string) {
 	ret := cabi.RetArea()
 	wasmimport_method_web_socket_tags(uint32(self), ret)
 	runtime.KeepAlive(self)
-	a760 := uint32(ret)
-	p762, n763 := cabi.U32(a760), cabi.U32(a760+4)
-	v761 := make([]string, n763)
-	for i764 := range v761 {
-		a766 := uint32(p762 + uint32(i764)*8)
-		v765 := cabi.String(cabi.U32(a766), cabi.U32(a766+4))
-		v761[i764] = v765
+	a795 := uint32(ret)
+	p797, n798 := cabi.U32(a795), cabi.U32(a795+4)
+	v796 := make([]string, n798)
+	for i799 := range v796 {
+		a801 := uint32(p797 + uint32(i799)*8)
+		v800 := cabi.String(cabi.U32(a801), cabi.U32(a801+4))
+		v796[i799] = v800
 	}
-	result = v761
+	result = v796
 	cabi.Reset(mark)
 	return
 }
@@ -2282,82 +2382,82 @@ func (self WebSocket) SerializeAttachment(value []byte) (err *Error) {
 	runtime.KeepAlive(self)
 	runtime.KeepAlive(value)
 	if cabi.U8(ret) != 0 {
-		a768 := uint32(ret + 4)
-		var v767 Error
-		switch uint32(cabi.U8(a768)) {
+		a803 := uint32(ret + 4)
+		var v802 Error
+		switch uint32(cabi.U8(a803)) {
 		case 0:
-			v767.Tag = 0
-			a770 := uint32(a768 + 4)
-			v769 := cabi.String(cabi.U32(a770), cabi.U32(a770+4))
-			v767.NoSuchNamespace = v769
+			v802.Tag = 0
+			a805 := uint32(a803 + 4)
+			v804 := cabi.String(cabi.U32(a805), cabi.U32(a805+4))
+			v802.NoSuchNamespace = v804
 		case 1:
-			v767.Tag = 1
-			a772 := uint32(a768 + 4)
-			v771 := cabi.String(cabi.U32(a772), cabi.U32(a772+4))
-			v767.InvalidID = v771
+			v802.Tag = 1
+			a807 := uint32(a803 + 4)
+			v806 := cabi.String(cabi.U32(a807), cabi.U32(a807+4))
+			v802.InvalidID = v806
 		case 2:
-			v767.Tag = 2
-			a774 := uint32(a768 + 4)
-			v773 := cabi.String(cabi.U32(a774), cabi.U32(a774+4))
-			v767.InvalidArgument = v773
+			v802.Tag = 2
+			a809 := uint32(a803 + 4)
+			v808 := cabi.String(cabi.U32(a809), cabi.U32(a809+4))
+			v802.InvalidArgument = v808
 		case 3:
-			v767.Tag = 3
-			a776 := uint32(a768 + 4)
-			v775 := cabi.String(cabi.U32(a776), cabi.U32(a776+4))
-			v767.Limit = v775
+			v802.Tag = 3
+			a811 := uint32(a803 + 4)
+			v810 := cabi.String(cabi.U32(a811), cabi.U32(a811+4))
+			v802.Limit = v810
 		case 4:
-			v767.Tag = 4
-			a778 := uint32(a768 + 4)
-			v777 := cabi.String(cabi.U32(a778), cabi.U32(a778+4))
-			v767.SQL = v777
+			v802.Tag = 4
+			a813 := uint32(a803 + 4)
+			v812 := cabi.String(cabi.U32(a813), cabi.U32(a813+4))
+			v802.SQL = v812
 		case 5:
-			v767.Tag = 5
-			a780 := uint32(a768 + 4)
-			v779 := cabi.String(cabi.U32(a780), cabi.U32(a780+4))
-			v767.Refused = v779
+			v802.Tag = 5
+			a815 := uint32(a803 + 4)
+			v814 := cabi.String(cabi.U32(a815), cabi.U32(a815+4))
+			v802.Refused = v814
 		case 6:
-			v767.Tag = 6
-			a782 := uint32(a768 + 4)
-			v781 := cabi.String(cabi.U32(a782), cabi.U32(a782+4))
-			v767.Transaction = v781
+			v802.Tag = 6
+			a817 := uint32(a803 + 4)
+			v816 := cabi.String(cabi.U32(a817), cabi.U32(a817+4))
+			v802.Transaction = v816
 		case 7:
-			v767.Tag = 7
-			a784 := uint32(a768 + 4)
-			var v783 Thrown
-			a786 := uint32(a784 + 0)
-			v785 := cabi.String(cabi.U32(a786), cabi.U32(a786+4))
-			v783.Name = v785
-			a788 := uint32(a784 + 8)
-			v787 := cabi.String(cabi.U32(a788), cabi.U32(a788+4))
-			v783.Message = v787
-			a790 := uint32(a784 + 16)
-			var v789 cabi.Option[[]byte]
-			switch uint32(cabi.U8(a790)) {
+			v802.Tag = 7
+			a819 := uint32(a803 + 4)
+			var v818 Thrown
+			a821 := uint32(a819 + 0)
+			v820 := cabi.String(cabi.U32(a821), cabi.U32(a821+4))
+			v818.Name = v820
+			a823 := uint32(a819 + 8)
+			v822 := cabi.String(cabi.U32(a823), cabi.U32(a823+4))
+			v818.Message = v822
+			a825 := uint32(a819 + 16)
+			var v824 cabi.Option[[]byte]
+			switch uint32(cabi.U8(a825)) {
 			case 0:
 			case 1:
-				a792 := uint32(a790 + 4)
-				v793 := cabi.Bytes(cabi.U32(a792), cabi.U32(a792+4))
-				v789.Some, v789.Value = true, v793
+				a827 := uint32(a825 + 4)
+				v828 := cabi.Bytes(cabi.U32(a827), cabi.U32(a827+4))
+				v824.Some, v824.Value = true, v828
 			}
-			v783.Value = v789
-			v767.Thrown = v783
+			v818.Value = v824
+			v802.Thrown = v818
 		case 8:
-			v767.Tag = 8
-			a795 := uint32(a768 + 4)
-			v794 := cabi.String(cabi.U32(a795), cabi.U32(a795+4))
-			v767.ObjectFailed = v794
+			v802.Tag = 8
+			a830 := uint32(a803 + 4)
+			v829 := cabi.String(cabi.U32(a830), cabi.U32(a830+4))
+			v802.ObjectFailed = v829
 		case 9:
-			v767.Tag = 9
-			a797 := uint32(a768 + 4)
-			v796 := cabi.String(cabi.U32(a797), cabi.U32(a797+4))
-			v767.Closed = v796
+			v802.Tag = 9
+			a832 := uint32(a803 + 4)
+			v831 := cabi.String(cabi.U32(a832), cabi.U32(a832+4))
+			v802.Closed = v831
 		case 10:
-			v767.Tag = 10
-			a799 := uint32(a768 + 4)
-			v798 := cabi.String(cabi.U32(a799), cabi.U32(a799+4))
-			v767.Internal = v798
+			v802.Tag = 10
+			a834 := uint32(a803 + 4)
+			v833 := cabi.String(cabi.U32(a834), cabi.U32(a834+4))
+			v802.Internal = v833
 		}
-		err = &v767
+		err = &v802
 	}
 	cabi.Reset(mark)
 	return
@@ -2373,16 +2473,16 @@ func (self WebSocket) DeserializeAttachment() (result cabi.Option[[]byte]) {
 	ret := cabi.RetArea()
 	wasmimport_method_web_socket_deserialize_attachment(uint32(self), ret)
 	runtime.KeepAlive(self)
-	a801 := uint32(ret)
-	var v800 cabi.Option[[]byte]
-	switch uint32(cabi.U8(a801)) {
+	a836 := uint32(ret)
+	var v835 cabi.Option[[]byte]
+	switch uint32(cabi.U8(a836)) {
 	case 0:
 	case 1:
-		a803 := uint32(a801 + 4)
-		v804 := cabi.Bytes(cabi.U32(a803), cabi.U32(a803+4))
-		v800.Some, v800.Value = true, v804
+		a838 := uint32(a836 + 4)
+		v839 := cabi.Bytes(cabi.U32(a838), cabi.U32(a838+4))
+		v835.Some, v835.Value = true, v839
 	}
-	result = v800
+	result = v835
 	cabi.Reset(mark)
 	return
 }
@@ -2397,16 +2497,16 @@ func (self WebSocket) AutoResponseTimestamp() (result cabi.Option[int64]) {
 	ret := cabi.RetArea()
 	wasmimport_method_web_socket_auto_response_timestamp(uint32(self), ret)
 	runtime.KeepAlive(self)
-	a806 := uint32(ret)
-	var v805 cabi.Option[int64]
-	switch uint32(cabi.U8(a806)) {
+	a841 := uint32(ret)
+	var v840 cabi.Option[int64]
+	switch uint32(cabi.U8(a841)) {
 	case 0:
 	case 1:
-		a808 := uint32(a806 + 8)
-		v807 := int64(cabi.U64(a808))
-		v805.Some, v805.Value = true, v807
+		a843 := uint32(a841 + 8)
+		v842 := int64(cabi.U64(a843))
+		v840.Some, v840.Value = true, v842
 	}
-	result = v805
+	result = v840
 	cabi.Reset(mark)
 	return
 }
