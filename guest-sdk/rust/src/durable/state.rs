@@ -455,7 +455,10 @@ impl From<WitMessage> for WebSocketIncomingMessage {
 
 /// A hibernatable web socket the object accepted: it stays open while the
 /// object is evicted, and its messages wake the object. Two `WebSocket`s
-/// are equal when they are the same socket.
+/// are equal when they are the same socket. A `WebSocket` is a handle for
+/// the event that got it (as the WIT promises no more): in a later event,
+/// take the one the event is given or ask [`State::get_web_sockets`] again
+/// rather than keeping them in the object.
 #[derive(Clone, Debug)]
 pub struct WebSocket {
     ws: Rc<wit::WebSocket>,
