@@ -38,7 +38,7 @@
 //!   written through [`std::io::Write`] ([`Response::writer`]), and a host body
 //!   (the request's or an R2 object's) given to [`Response::stream`] or
 //!   [`r2::Bucket::put`] moves inside the host, never through Worker memory.
-//! - Durable Objects ([`durable`]: stubs, RPC, classes with storage, SQL,
+//! - Durable Objects (module `durable`: stubs, RPC, classes with storage, SQL,
 //!   alarms and web sockets) come with the cargo feature `durable-objects`;
 //!   without it a Worker is built against world `worker` as before.
 
