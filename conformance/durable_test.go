@@ -19,6 +19,7 @@ import (
 
 	"github.com/bindery-run/bindery/bindings/durable"
 	"github.com/bindery-run/bindery/bindings/durable/alarms"
+	"github.com/bindery-run/bindery/bindings/durable/objects"
 	"github.com/bindery-run/bindery/bindings/durable/storage"
 	"github.com/bindery-run/bindery/bindings/state"
 	"github.com/bindery-run/bindery/host"
@@ -92,6 +93,18 @@ var durableSteps = []durableStep{
 // namespace OBJECTS of its class Conformance, with storage, alarms and
 // ids kept in a data directory of their own.
 func durableGrant(t *testing.T) func(*host.WorkerConfig) {
+	return durableGrantWith(t, "OBJECTS", "Conformance", objects.Config{}, nil)
+}
+
+// durableGrantOf grants the namespace binding of the Worker's own
+// SQLite-backed class.
+func durableGrantOf(t *testing.T, binding, class string) func(*host.WorkerConfig) {
+	return durableGrantWith(t, binding, class, objects.Config{}, nil)
+}
+
+// durableGrantWith is durableGrantOf with the object manager tuned by
+// mc; the Host is stored in *hp when hp is not nil.
+func durableGrantWith(t *testing.T, binding, class string, mc objects.Config, hp **durablehost.Host) func(*host.WorkerConfig) {
 	return func(c *host.WorkerConfig) {
 		dir := t.TempDir()
 		st, err := state.Open(dir, state.Options{Logger: slog.New(slog.DiscardHandler)})
@@ -107,16 +120,20 @@ func durableGrant(t *testing.T) func(*host.WorkerConfig) {
 			t.Fatal(err)
 		}
 		h, err = durablehost.New(durablehost.Config{
-			Namespaces: map[string]string{"OBJECTS": "Conformance"},
-			Classes:    map[string]durablehost.Class{"Conformance": {SQLite: true}},
+			Namespaces: map[string]string{binding: class},
+			Classes:    map[string]durablehost.Class{class: {SQLite: true}},
 			Keys:       st.DurableKeys(),
 			OpenStorage: func(class string, id durable.ID) (storage.Storage, error) {
 				return storage.NewSQLite(filepath.Join(dir, "durable", class, id.String()+".sqlite"), storage.SQLiteOptions{}), nil
 			},
-			Alarms: sched,
+			Alarms:  sched,
+			Manager: mc,
 		})
 		if err != nil {
 			t.Fatal(err)
+		}
+		if hp != nil {
+			*hp = h
 		}
 		c.Bindings = append(c.Bindings, h.Bindings()...)
 	}

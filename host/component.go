@@ -44,8 +44,12 @@ type graph struct {
 	names    map[string]int // instancePrefix+"<n>" -> n
 	memory   component.Ref
 	reallocs []component.Ref // [0] is the handler's realloc
-	handle   component.Ref
-	post     *component.Ref
+	// exports are the lifted functions a caller finds through the
+	// instance's Lookup, by their core-module names ("<iface>#<func>",
+	// "cabi_post_<iface>#<func>"): the handler, and every other export
+	// lifted with the handler's memory and realloc (a Worker's Durable
+	// Object events), which the host's one memory and realloc 0 serve.
+	exports map[string]component.Ref
 }
 
 func (g *graph) close(ctx context.Context) error {
@@ -78,13 +82,22 @@ func (rt *Runtime) compileComponent(ctx context.Context, wasm []byte, granted []
 	if lift.Memory == nil {
 		return nil, nil, false, errors.New("the component lifts its handler without a memory")
 	}
-	g = &graph{memory: *lift.Memory, handle: lift.Func, post: lift.PostReturn, names: map[string]int{}}
+	g = &graph{memory: *lift.Memory, names: map[string]int{}, exports: map[string]component.Ref{}}
 	realloc := map[component.Ref]int{}
 	if lift.Realloc != nil {
 		realloc[*lift.Realloc] = 0
 		g.reallocs = append(g.reallocs, *lift.Realloc)
 	} else {
 		g.reallocs = append(g.reallocs, component.Ref{Instance: -1})
+	}
+	for name, l := range plan.Exports {
+		if (l.Memory != nil && *l.Memory != g.memory) || (l.Realloc != nil && *l.Realloc != g.reallocs[0]) {
+			continue // lifted with another memory or realloc: not callable here
+		}
+		g.exports[name] = l.Func
+		if l.PostReturn != nil {
+			g.exports["cabi_post_"+name] = *l.PostReturn
+		}
 	}
 	// Rename every instance's imports.
 	rewritten := make([][]byte, len(plan.Instances))
@@ -259,11 +272,7 @@ func (gu *Guest) instantiateGraph(ctx context.Context, inst *instance, mc wazero
 		}
 	}
 	inst.mods = mods
-	names := map[string]component.Ref{httpwit.HandlerInterface + "#handle": g.handle}
-	if g.post != nil {
-		names["cabi_post_"+httpwit.HandlerInterface+"#handle"] = *g.post
-	}
-	lookup := graphExports{mods: mods, byName: names}
+	lookup := graphExports{mods: mods, byName: g.exports}
 	inst.abi.SetLookup(lookup)
 	if gu.setup != nil {
 		if err := gu.setup(inst); err != nil {

@@ -285,3 +285,81 @@ func TestSplitVariant(t *testing.T) {
 		}
 	}
 }
+
+// exportsComponent assembles a component that exports, besides its
+// handler, test:x/y@1.0.0's f (lifted with the handler's memory and
+// realloc: it returns 42) and g (lifted with another realloc).
+func exportsComponent() []byte {
+	i32 := byte(0x7f)
+	a := Module(
+		Section(SecType, Vec(FuncType([]byte{i32, i32, i32, i32}, []byte{i32}))),
+		Section(SecFunction, Vec([]byte{0})),
+		Section(SecMemory, Vec([]byte{0, 1})),
+		Section(SecExport, Vec(Export("memory", 2, 0), Export("cabi_realloc", 0, 0))),
+		Section(SecCode, Vec(Body(I32Const(4096)...))),
+	)
+	c := Module(
+		Section(SecType, Vec(FuncType([]byte{i32, i32, i32, i32}, []byte{i32}))),
+		Section(SecFunction, Vec([]byte{0})),
+		Section(SecExport, Vec(Export("cabi_realloc", 0, 0))),
+		Section(SecCode, Vec(Body(I32Const(2048)...))),
+	)
+	b := Module(
+		Section(SecType, Vec(FuncType(bytes.Repeat([]byte{i32}, 8), nil), FuncType(nil, []byte{i32}))),
+		Section(SecImport, Vec(ImportMemory("env", "memory", 1))),
+		Section(SecFunction, Vec([]byte{0}, []byte{1}, []byte{1})),
+		Section(SecExport, Vec(Export("bindery:http/handler@0.1.0#handle", 0, 0), Export("test:x/y@1.0.0#f", 0, 1),
+			Export("test:x/y@1.0.0#g", 0, 2))),
+		Section(SecCode, Vec(Body(), Body(I32Const(42)...), Body(I32Const(7)...))),
+	)
+	return Component(
+		Types(EmptyInstanceType, VoidFunc),
+		CoreModule(a), CoreModule(c), CoreModule(b),
+		CoreInstances(Instantiate(0), Instantiate(1)),
+		Aliases(CoreAlias(2, 0, "memory"), CoreAlias(0, 0, "cabi_realloc"), CoreAlias(0, 1, "cabi_realloc")), // mem 0, core funcs 0, 1
+		CoreInstances(Bag(CoreExport("memory", 2, 0)), Instantiate(2, Arg("env", 2))),
+		Aliases(CoreAlias(0, 3, "bindery:http/handler@0.1.0#handle"), CoreAlias(0, 3, "test:x/y@1.0.0#f"),
+			CoreAlias(0, 3, "test:x/y@1.0.0#g")), // core funcs 2-4
+		Canons(CanonLift(2, 1, OptMemory(0), OptRealloc(0)), CanonLift(3, 1, OptMemory(0), OptRealloc(0)),
+			CanonLift(4, 1, OptMemory(0), OptRealloc(1))), // funcs 0-2
+		InstanceOfFuncs([]string{"handle"}, []uint32{0}),
+		ExportInstance("bindery:http/handler@0.1.0", 0), // instances 0 and 1
+		InstanceOfFuncs([]string{"f", "g"}, []uint32{1, 2}),
+		ExportInstance("test:x/y@1.0.0", 2),
+	)
+}
+
+// TestComponentOtherExports: a component's exports other than the handler
+// (a Worker's Durable Object events) are found through the instance's
+// Lookup when they are lifted with the handler's memory and realloc, and
+// only then (the host serves one of each).
+func TestComponentOtherExports(t *testing.T) {
+	ctx := context.Background()
+	w, err := newComponentRuntime(t).NewWorker(ctx, WorkerConfig{Name: "exports", Wasm: exportsComponent()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close(ctx) })
+	held, err := w.Hold(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close(ctx)
+	err = held.Call(ctx, func(ctx context.Context, a *abi.Instance, depth int) error {
+		f := a.Lookup().ExportedFunction("test:x/y@1.0.0#f")
+		if f == nil {
+			t.Fatal("f, lifted with the handler's memory and realloc, is not found")
+		}
+		res, err := f.Call(ctx)
+		if err != nil || len(res) != 1 || res[0] != 42 {
+			t.Errorf("f() = %v, %v; want 42", res, err)
+		}
+		if a.Lookup().ExportedFunction("test:x/y@1.0.0#g") != nil {
+			t.Error("g, lifted with another realloc, is found")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,8 +1,9 @@
 // The conformance Worker in C: the contract every language implements (see
 // conformance/harness_test.go), written with guest-sdk/c, the /r2x routes
-// of conformance/r2ext_test.go and the /d1 routes of conformance/d1_test.go.
+// of conformance/r2ext_test.go, the /d1 routes of conformance/d1_test.go and,
+// in durable.c, the Durable Objects section (conformance/durable_test.go).
 //
-//   guest-sdk/c/build.sh -o c.wasm conformance/c/main.c
+//   guest-sdk/c/build.sh -o c.wasm conformance/c/main.c conformance/c/durable.c
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,9 @@
 #define BINDING_KV "STORE"
 #define BINDING_R2 "FILES"
 #define BINDING_D1 "DB"
+
+// durable_route serves /do/... (durable.c) and says whether it did.
+bool durable_route(bindery_request *req, bindery_response *res);
 
 static bool is(bindery_request *req, const char *method, const char *path) {
   return strcmp(bindery_request_method(req), method) == 0 && strcmp(bindery_request_path(req), path) == 0;
@@ -1146,7 +1150,7 @@ static void handle(bindery_request *req, bindery_response *res) {
     bindery_response_text(res, 65736, "this status must not become 200");
   } else if (is(req, "GET", "/trap")) {
     abort(); // a wasm trap (unreachable)
-  } else if (r2x(req, res) || d1(req, res)) {
+  } else if (r2x(req, res) || d1(req, res) || durable_route(req, res)) {
     // done
   } else {
     bindery_response_text(res, 404, "not found");

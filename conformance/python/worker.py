@@ -5,6 +5,7 @@
 from urllib.parse import unquote, urlsplit
 
 from bindery import BindingError, D1Error, Response, trap
+from durable import Conformance, do_route  # noqa: F401 (Conformance: the Durable Object class the config binds)
 
 
 def text(body, status=200):
@@ -48,6 +49,8 @@ async def fetch(request, env):
                 return text(str(e), 400)
             return text(f"want invalid-key, got {e}", 500)
         return text("a key with surrogates was accepted", 500)
+    if path.startswith("/do/"):
+        return await do_route(request, env, path)
     if path.startswith("/d1/"):
         return await d1(m, path[4:], env.DB)
     if path == "/sdk-errors":

@@ -3,6 +3,7 @@
 // See bindery.h for the API and its memory rules.
 
 #include "bindery.h"
+#include "bindery_internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -60,6 +61,12 @@ const char *bindery_status_name(bindery_status st) {
     return "BINDERY_ERR_LIMIT";
   case BINDERY_ERR_REFUSED:
     return "BINDERY_ERR_REFUSED";
+  case BINDERY_ERR_THROWN:
+    return "BINDERY_ERR_THROWN";
+  case BINDERY_ERR_OBJECT_FAILED:
+    return "BINDERY_ERR_OBJECT_FAILED";
+  case BINDERY_ERR_TRANSACTION:
+    return "BINDERY_ERR_TRANSACTION";
   }
   return "BINDERY_ERR_UNKNOWN";
 }
@@ -78,6 +85,8 @@ static bindery_status fail(bindery_status st, const uint8_t *msg, size_t len) {
 static bindery_status failc(bindery_status st, const char *msg) {
   return fail(st, (const uint8_t *)msg, strlen(msg));
 }
+
+bindery_status bindery__fail(bindery_status st, const uint8_t *msg, size_t len) { return fail(st, msg, len); }
 
 static bindery_status kv_fail(kv_store_error_t *e) {
   bindery_status st = BINDERY_ERR_FAILED;
@@ -285,6 +294,32 @@ static bool not_utf8(const char *what, const char *s) {
   return s && not_utf8_n(what, s, strlen(s));
 }
 
+bool bindery__not_utf8_n(const char *what, const char *s, size_t len) { return not_utf8_n(what, s, len); }
+
+bindery_string_t bindery__utf8_copy(const char *s, size_t len) {
+  // Each invalid byte becomes U+FFFD: at most three bytes for one.
+  uint8_t *buf = malloc(len * 3 + 1);
+  if (!buf) {
+    abort();
+  }
+  const uint8_t *p = (const uint8_t *)s;
+  size_t n = 0;
+  while (len > 0) {
+    size_t k = utf8_len(p, len);
+    if (k == 0) {
+      memcpy(buf + n, "\xEF\xBF\xBD", 3);
+      n += 3;
+      k = 1;
+    } else {
+      memcpy(buf + n, p, k);
+      n += k;
+    }
+    p += k;
+    len -= k;
+  }
+  return (bindery_string_t){buf, n};
+}
+
 // strings_not_utf8 is not_utf8 for n strings.
 static bool strings_not_utf8(const char *what, const char *const *v, size_t n) {
   for (size_t i = 0; i < n; i++) {
@@ -481,8 +516,23 @@ struct bindery_response {
   bool sent;   // the head is out; the body streams through stream
   bool failed; // nothing more can be sent
   bool ended;  // the request failed (response-outparam.fail)
+  // handed: the outparam answered the request some other way (a Durable
+  // Object's accepted web socket: borrowed, dropped by finish; or a
+  // forwarded one: owned by the host now, not dropped).
+  bool handed, given;
   io_streams_output_stream_t stream;
 };
+
+bool bindery__response_outparam(bindery_response *res, bool give, http_types_response_outparam_t *out) {
+  if (res->sent || res->failed || res->ended || res->handed) {
+    return false;
+  }
+  res->handed = true;
+  res->given = give;
+  res->failed = true; // nothing more goes out through res
+  *out = res->out;
+  return true;
+}
 
 // MAX_REASON bounds what a failed request sends to the host's log.
 #define MAX_REASON (16 * 1024)
@@ -690,6 +740,18 @@ bindery_status bindery_response_echo(bindery_response *res, bindery_request *req
 
 // finish sends what the handler has not sent and ends the response.
 static void finish(bindery_response *res) {
+  if (res->handed) {
+    for (size_t i = 0; i < res->nheaders; i++) {
+      free(res->headers[i].f0.ptr);
+      free(res->headers[i].f1.ptr);
+    }
+    free(res->headers);
+    free(res->buf);
+    if (!res->given) {
+      http_types_response_outparam_drop(res->out);
+    }
+    return;
+  }
   if (!res->sent && !res->failed && !valid_status(res->status)) {
     char msg[64];
     snprintf(msg, sizeof msg, "invalid status %d (not 100 to 599)", res->status);
@@ -739,19 +801,50 @@ static void split(bindery_request *req) {
   req->query = q ? cstr((const uint8_t *)q + 1, strlen(q + 1)) : cstr((const uint8_t *)"", 0);
 }
 
+// call_handler runs the Worker's fetch handler.
+static void call_handler(void *ctx, bindery_request *req, bindery_response *res) {
+  (void)ctx;
+  if (handler) {
+    handler(req, res);
+  } else {
+    bindery_response_text(res, 500, "no handler: use BINDERY_HANDLER(fn)\n");
+  }
+}
+
 // exports_http_handler_handle is the Worker's export (generated/http_handler.h).
 void exports_http_handler_handle(http_types_request_t head, io_streams_input_stream_t body,
                                  http_types_response_outparam_t out) {
+  bindery__serve_request(head, body, out, call_handler, NULL);
+}
+
+const http_types_request_t *bindery__request_head(const bindery_request *req) { return &req->head; }
+
+bool bindery__request_take_body(bindery_request *req, io_streams_input_stream_t *s) {
+  if (req->body.done || req->body.given) {
+    return false;
+  }
+  req->body.given = true;
+  *s = req->body.s;
+  return true;
+}
+
+bindery_body *bindery__body_new(io_streams_input_stream_t s) {
+  bindery_body *b = calloc(1, sizeof *b);
+  if (!b) {
+    abort();
+  }
+  b->s = s;
+  return b;
+}
+
+void bindery__serve_request(http_types_request_t head, io_streams_input_stream_t body,
+                            http_types_response_outparam_t out, bindery__serve_fn fn, void *ctx) {
   bindery_request req = {.head = head, .body = {.s = body}};
   req.method = cstr(head.method.ptr, head.method.len);
   req.url = cstr(head.url.ptr, head.url.len);
   split(&req);
   bindery_response res = {.out = out, .status = 200};
-  if (handler) {
-    handler(&req, &res);
-  } else {
-    bindery_response_text(&res, 500, "no handler: use BINDERY_HANDLER(fn)\n");
-  }
+  fn(ctx, &req, &res);
   finish(&res);
   if (!req.body.given) {
     io_streams_input_stream_drop(req.body.s);

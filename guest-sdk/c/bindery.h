@@ -94,8 +94,19 @@ typedef enum bindery_status {
   // 2 MB value or row, 100 columns, the query time, the database size).
   BINDERY_ERR_LIMIT = 12,
   // BINDERY_ERR_REFUSED: a D1 statement would reach outside the database
-  // (ATTACH, VACUUM, a PRAGMA outside D1's list) or control transactions.
+  // (ATTACH, VACUUM, a PRAGMA outside D1's list) or control transactions;
+  // for Durable Objects, a call not allowed here (state outside an
+  // object's event, SQL on a KV-backed class).
   BINDERY_ERR_REFUSED = 13,
+  // BINDERY_ERR_THROWN: a Durable Object's RPC method threw; the thrown
+  // value comes back encoded (bindery_durable.h).
+  BINDERY_ERR_THROWN = 14,
+  // BINDERY_ERR_OBJECT_FAILED: a Durable Object's event failed without an
+  // answer (a trap, its deadline, an abort); its next event starts it afresh.
+  BINDERY_ERR_OBJECT_FAILED = 15,
+  // BINDERY_ERR_TRANSACTION: a Durable Object storage transaction used out
+  // of order (committed twice, or with one begun inside it still open).
+  BINDERY_ERR_TRANSACTION = 16,
 } bindery_status;
 
 // bindery_errmsg returns the message of the last failed call ("" if none).

@@ -3,7 +3,15 @@
 # bindings) plus your sources, as a wasm32-wasi reactor.
 #
 #   guest-sdk/c/build.sh -o worker.wasm main.c [more.c|.cc ...] [-DFOO ...]
+#   guest-sdk/c/build.sh --durable -o worker.wasm main.c   # with Durable Objects, at once
 #   guest-sdk/c/build.sh --probe      # exit 0 if a toolchain works, else say why (exit 3)
+#
+# Durable Objects (bindery_durable.h: durable.c and generated-durable/, the
+# bindings of world worker-with-objects) go only into a Worker that uses
+# them, so that a Worker without them neither imports their interfaces nor
+# exports the object events: the Worker is linked without them first, and
+# when the linker misses a bindery_do_ symbol, they are compiled and the
+# Worker linked again. --durable skips the first link.
 #
 # Needs Debian's clang + lld + wasi-libc + libclang-rt wasm32 builtins, e.g.
 #   apt-get install -y --no-install-recommends clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32
@@ -54,9 +62,11 @@ fi
 out=""
 srcs=()
 extra=()
+durable=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     -o) out="$2"; shift 2 ;;
+    --durable) durable=1; shift ;;
     *.c|*.cc|*.cpp|*.cxx) srcs+=("$1"); shift ;;
     *) extra+=("$1"); shift ;;
   esac
@@ -68,13 +78,32 @@ trap 'rm -rf "$tmp"' EXIT
 objs=()
 link="$cc"
 i=0
-for src in "$sdk"/bindery.c "$sdk"/structured.c "$sdk"/generated/*.c "${srcs[@]}"; do
-  i=$((i + 1))
-  obj="$tmp/$i.o"
-  case "$src" in
-    *.c) "$cc" "${flags[@]}" -Wall -I"$sdk" "${extra[@]}" -c "$src" -o "$obj" ;;
-    *) "$cxx" "${flags[@]}" -fno-exceptions -Wall -I"$sdk" "${extra[@]}" -c "$src" -o "$obj"; link="$cxx" ;;
-  esac
-  objs+=("$obj")
-done
-"$link" "${flags[@]}" -mexec-model=reactor -Wl,--strip-all -o "$out" "${objs[@]}"
+# compile adds the objects of its sources to objs.
+compile() {
+  local src obj
+  for src in "$@"; do
+    i=$((i + 1))
+    obj="$tmp/$i.o"
+    case "$src" in
+      *.c) "$cc" "${flags[@]}" -Wall -I"$sdk" "${extra[@]}" -c "$src" -o "$obj" ;;
+      *) "$cxx" "${flags[@]}" -fno-exceptions -Wall -I"$sdk" "${extra[@]}" -c "$src" -o "$obj"; link="$cxx" ;;
+    esac
+    objs+=("$obj")
+  done
+}
+link_all() {
+  "$link" "${flags[@]}" -mexec-model=reactor -Wl,--strip-all -o "$out" "${objs[@]}"
+}
+compile "$sdk"/bindery.c "$sdk"/structured.c "$sdk"/generated/*.c "${srcs[@]}"
+if [[ $durable == 0 ]]; then
+  if linked="$(link_all 2>&1)"; then
+    [[ -z "$linked" ]] || printf '%s\n' "$linked" >&2
+    exit 0
+  fi
+  if ! grep -q "undefined symbol: bindery_do_" <<<"$linked"; then
+    printf '%s\n' "$linked" >&2
+    exit 1
+  fi
+fi
+compile "$sdk"/durable.c "$sdk"/generated-durable/*.c
+link_all

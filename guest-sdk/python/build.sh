@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds a Python Worker into a component of world bindery:worker/worker
+# Builds a Python Worker into a component of world bindery:worker/worker-with-objects
 # (wit/) with componentize-py 0.25.1 and the Bindery Python SDK
 # (guest-sdk/python): a thin wrapper around internal/pybuild (go run
 # ./internal/cmd/pybuild), which `bindery` uses too. The host runs the

@@ -143,7 +143,7 @@ func (h *Host) setAutoResponse(st *eventState, pair abi.Option[durablewit.AutoRe
 	if pair.Some {
 		p = &sockets.AutoResponse{Request: pair.Value.Request, Response: pair.Value.Response}
 	}
-	return errorOf(hub.SetAutoResponse(st.obj.ID().String(), p))
+	return wsError(hub.SetAutoResponse(st.obj.ID().String(), p))
 }
 
 func (h *Host) autoResponse(st *eventState) abi.Option[durablewit.AutoResponse] {
@@ -170,7 +170,7 @@ func (h *Host) setEventTimeout(st *eventState, ms abi.Option[uint32]) *durablewi
 		}
 		d = time.Duration(ms.Value) * time.Millisecond
 	}
-	return errorOf(hub.SetEventTimeout(st.obj.ID().String(), d))
+	return wsError(hub.SetEventTimeout(st.obj.ID().String(), d))
 }
 
 func (h *Host) eventTimeout(st *eventState) abi.Option[uint32] {

@@ -18,6 +18,7 @@ import (
 	"github.com/bindery-run/bindery/bindings/r2"
 	"github.com/bindery-run/bindery/bindings/vars"
 	"github.com/bindery-run/bindery/host"
+	"github.com/bindery-run/bindery/host/durablehost"
 	"github.com/bindery-run/bindery/internal/testutil"
 )
 
@@ -56,7 +57,7 @@ func TestPythonWorker(t *testing.T) {
 	newWorker := func() (*host.Worker, time.Duration) {
 		rt, err := host.NewRuntime(ctx, host.RuntimeConfig{
 			CacheDir:   cache,
-			Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT(), cacheapi.WIT(), d1.WIT()},
+			Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT(), cacheapi.WIT(), d1.WIT(), durablehost.ClientWIT(), durablehost.StateWIT()},
 			Logger:     slog.New(slog.NewTextHandler(logs, nil)),
 		})
 		if err != nil {

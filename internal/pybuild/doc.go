@@ -4,6 +4,10 @@
 //
 //	wasm, err := pybuild.Build(ctx, "src/entry.py", pybuild.Options{Progress: os.Stderr})
 //
+// The component is of world [World] (worker-with-objects): a Worker may
+// define Durable Object classes (docs/sdk-python.md), and every Worker
+// imports the Durable Objects interfaces, which the host serves to all.
+//
 // Build needs only python3 (3.9 or later) on the machine:
 //
 //   - componentize-py [Version] is installed on first use, with pip, into

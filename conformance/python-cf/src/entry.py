@@ -7,11 +7,13 @@
 # Only /trap and /fail-stream use Bindery's own API (trap, a generator as
 # a body): Cloudflare has neither.
 import json
+import time
 from urllib.parse import parse_qs, unquote, urlparse
 
 from bindery import trap
+from js import WebSocketPair
 from shapes import summary
-from workers import Response, WorkerEntrypoint, fetch
+from workers import DurableObject, Response, WorkerEntrypoint, fetch
 
 FAILURE = "ConformanceFailure: failed on purpose"
 TEXT = {"content-type": "text/plain; charset=utf-8"}
@@ -54,6 +56,56 @@ class Default(WorkerEntrypoint):
             return await self.d1(method, path[4:])
         if path.startswith("/cf/"):
             return await self.cf(request, path[4:], parse_qs(url.query))
+        if path.startswith("/do/"):
+            return await self.do(request, path)
+        return Response("not found", status=404, headers=TEXT)
+
+    async def do(self, request, path):
+        """The Durable Objects section (conformance/durable_test.go)."""
+        ns = self.env.OBJECTS
+        if path == "/do/ids":
+            named = ns.idFromName("a")
+            try:
+                ns.idFromString("not-an-id")
+                invalid = "not-an-id was accepted"
+            except Exception as e:
+                invalid = str(e)
+            return Response.json({"named": named.toString(), "same": named.equals(ns.idFromName("a")),
+                                  "other": not named.equals(ns.idFromName("b")), "unique": str(ns.newUniqueId()),
+                                  "parsed": ns.idFromString(str(named)).equals(named), "invalid": invalid})
+        name, _, op = path[len("/do/"):].partition("/")
+        stub = ns.get(ns.idFromName(name))
+        if op in ("fetch", "ws"):
+            return await stub.fetch(request)
+        if op == "rpc":
+            echo = await stub.echo({"s": "héllo", "n": 1.5, "i": -7, "t": True, "z": None, "l": [1, 2, 3],
+                                    "b": b"\x00\x01\xff", "big": 2**60})
+            echo["b"], echo["big"] = echo["b"].hex(), str(int(echo["big"]))
+            return Response.json({"sum": await stub.add(2, 3.5), "echo": echo})
+        if op == "storage":
+            return Response.json(await stub.storage())
+        if op == "txn":
+            return Response.json(await stub.txn())
+        if op == "sql":
+            return Response.json(await stub.sql())
+        if op == "incr":
+            return Response.json(await stub.incr())
+        if op == "alarm":
+            return Response.json(await stub.setAlarm())
+        if op == "alarmed":
+            return Response.json(await stub.alarmed())
+        if op == "throw":
+            try:
+                await stub.boom(name)
+            except Exception as e:
+                return Response.json({"name": e.name, "message": e.message})
+            return Response("boom did not raise", status=500)
+        if op == "missing":
+            try:
+                await stub.noSuchMethod()
+            except Exception as e:
+                return Response.json({"error": str(e)})
+            return Response("noSuchMethod did not raise", status=500)
         return Response("not found", status=404, headers=TEXT)
 
     async def kv(self, request, key):
@@ -307,3 +359,94 @@ def fail_stream():
     yield b"x" * (64 << 10)
     yield b"x" * (64 << 10)
     raise RuntimeError(FAILURE + " mid-stream")
+
+
+class Conformance(DurableObject):
+    """The Durable Objects section's class, as Cloudflare's Python Durable
+    Objects are written."""
+
+    def __init__(self, ctx, env):
+        super().__init__(ctx, env)
+        self.fetches = 0
+
+    async def fetch(self, request):
+        if request.headers.get("Upgrade") == "websocket":
+            client, server = WebSocketPair.new()
+            self.ctx.acceptWebSocket(server, ["conf"])
+            return Response(None, status=101, web_socket=client)
+        self.fetches += 1
+        return Response.json({"name": self.ctx.id.name, "id": self.ctx.id.toString(), "method": request.method,
+                              "body": await request.text(), "fetches": self.fetches})
+
+    async def add(self, a, b):
+        return a + b
+
+    async def echo(self, v):
+        return v
+
+    async def incr(self):
+        count = (await self.ctx.storage.get("count") or 0) + 1
+        await self.ctx.storage.put("count", count)
+        return count
+
+    async def storage(self):
+        storage = self.ctx.storage
+        await storage.put({"k1": 1, "k2": "two", "k3": [1, 2]})
+        deleted = await storage.delete("k1")
+        again = await storage.delete("k1")
+        keys = await storage.list({"prefix": "k"})
+        last = await storage.list({"reverse": True, "limit": 1})
+        return {"deleted": deleted, "deletedAgain": again, "keys": list(keys.keys()), "last": list(last.keys()),
+                "k2": await storage.get("k2"), "missing": await storage.get("nope") is None}
+
+    async def txn(self):
+        storage = self.ctx.storage
+        await storage.put("t", 1)
+
+        async def rolled_back(txn):
+            await txn.put("t", 2)
+            raise ValueError("roll back")
+
+        try:
+            await storage.transaction(rolled_back)
+        except ValueError:
+            pass
+        after_rollback = await storage.get("t")
+
+        async def committed(txn):
+            await txn.put("t", 3)
+
+        await storage.transaction(committed)
+        return {"afterRollback": after_rollback, "afterCommit": await storage.get("t")}
+
+    async def sql(self):
+        sql = self.ctx.storage.sql
+        sql.exec("CREATE TABLE IF NOT EXISTS r (id INTEGER PRIMARY KEY, v TEXT)")
+        written = sql.exec("INSERT INTO r (v) VALUES (?)", "x").rowsWritten
+        cursor = sql.exec("SELECT id, v FROM r ORDER BY id")
+        rows = [[row.id, row.v] for row in cursor.toArray()]
+        try:
+            sql.exec("SELECT * FROM nope")
+            error = "SELECT * FROM nope succeeded"
+        except Exception as e:
+            error = str(e)
+        return {"columns": cursor.columnNames, "rows": rows, "written": written, "error": error}
+
+    async def boom(self, name):
+        raise TypeError("boom: " + name)
+
+    async def setAlarm(self):
+        await self.ctx.storage.setAlarm(time.time() * 1000 + 100)
+        return await self.ctx.storage.getAlarm() is not None
+
+    async def alarm(self, alarmInfo):
+        await self.ctx.storage.put("alarm", {"retryCount": alarmInfo.retryCount})
+
+    async def alarmed(self):
+        return await self.ctx.storage.get("alarm")
+
+    async def webSocketMessage(self, ws, message):
+        if message == "ping":
+            ws.send(f"pong {len(self.ctx.getWebSockets('conf'))}")
+        else:
+            ws.send(message)

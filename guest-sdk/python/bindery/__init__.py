@@ -29,8 +29,10 @@ Workers take::
 The build generates the component's entry module, which is just::
 
     import worker
-    from bindery import serve
-    Handler = serve(worker)
+    from bindery import Env, serve, serve_objects
+    env = Env()
+    Handler = serve(worker, env)
+    Object = serve_objects(worker, env)  # its Durable Object classes (_durable.py)
 
 Everything here is imported when the component is built (componentize-py
 snapshots the interpreter after the imports), so a request never imports
@@ -46,6 +48,7 @@ import traceback as _traceback
 from componentize_py_types import Err
 from wit_world import exports as _exports
 from wit_world.imports import bucket as _bucket
+from wit_world.imports import client as _client
 from wit_world.imports import database as _database
 from wit_world.imports import store as _store
 from wit_world.imports import streams as _streams
@@ -56,12 +59,14 @@ from ._js import ArrayBuffer, JsArray, JsException, JsObject, JsProxy, loads as 
 from ._url import URL, URLSearchParams
 
 __all__ = [
-    "ArrayBuffer", "BindingError", "Blob", "Body", "Context", "D1Database", "D1DatabaseSession",
-    "D1Error", "D1PreparedStatement", "DurableObject", "Env", "FetchError",
-    "File", "FormData", "Headers", "JsArray", "JsException", "JsObject", "JsProxy", "KVNamespace",
-    "R2Bucket", "R2MultipartUpload", "R2Object", "R2ObjectBody", "Request", "Response", "Trap",
-    "URL", "URLSearchParams", "WorkerEntrypoint", "WorkflowEntrypoint", "fetch", "handler",
-    "serve", "trap",
+    "AlarmInfo", "ArrayBuffer", "BindingError", "Blob", "Body", "Context", "D1Database", "D1DatabaseSession",
+    "D1Error", "D1PreparedStatement", "DurableObject", "DurableObjectId", "DurableObjectNamespace",
+    "DurableObjectState", "DurableObjectStorage", "DurableObjectStub", "DurableObjectTransaction", "Env",
+    "FetchError", "File", "FormData", "Headers", "JsArray", "JsException", "JsObject", "JsProxy", "KVNamespace",
+    "R2Bucket", "R2MultipartUpload", "R2Object", "R2ObjectBody", "Request", "Response", "SqlStorage",
+    "SqlStorageCursor", "Trap", "URL", "URLSearchParams", "WebSocket", "WebSocketPair",
+    "WebSocketRequestResponsePair", "WorkerEntrypoint", "WorkflowEntrypoint", "fetch", "handler",
+    "serve", "serve_objects", "trap",
 ]
 
 CHUNK = 64 << 10
@@ -526,8 +531,6 @@ class Response:
         if isinstance(headers, str):
             # Cloudflare's order: Response(body, status, status_text, headers).
             headers, status_text = status_text, headers
-        if web_socket is not None:
-            raise TypeError("WebSocket responses are not supported by Bindery yet")
         if isinstance(body, Response):
             # new Response(body, init) copying another response's body.
             body = body.body
@@ -538,6 +541,11 @@ class Response:
         self.url = ""
         self.redirected = False
         self._used = False
+        # A web socket: the client end of a WebSocketPair whose server end
+        # a Durable Object accepted, or the socket of a stub.fetch response
+        # (whose _upgrade joins the Worker's client to it).
+        self.web_socket = web_socket
+        self._upgrade = None
 
     @classmethod
     def new(cls, body=None, init=None, **kwargs):
@@ -583,6 +591,10 @@ class Response:
     @property
     def ok(self):
         return 200 <= self.status <= 299
+
+    @property
+    def webSocket(self):
+        return self.web_socket
 
     @property
     def statusText(self):
@@ -634,8 +646,24 @@ def _chunk(c):
 
 
 def _send(out, resp):
+    """Sends resp through out. Returns True when out was used up (a web
+    socket forwarded: the caller must not drop or fail it), else None."""
     if not isinstance(resp, Response):
         raise TypeError(f"fetch must return a Response, got {type(resp).__name__}")
+    if resp._upgrade is not None:
+        # A Durable Object's 101 (stub.fetch): the client joins its socket.
+        # forward takes out, whether or not it succeeds.
+        up, resp._upgrade = resp._upgrade, None
+        try:
+            up.forward(out)
+        except Err as e:
+            print(f"forwarding the Durable Object's web socket: {_durable._case(e.value)}: {getattr(e.value, 'value', '')}", file=_sys.stderr)
+        finally:
+            _drop(up)
+        return True
+    if resp.web_socket is not None:
+        raise TypeError("a Response with a web_socket is the answer of a Durable Object that accepted it "
+                        "(ctx.accept_web_socket), or one from stub.fetch")
     if isinstance(resp.status, bool) or not isinstance(resp.status, int) or not 100 <= resp.status <= 599:
         raise ValueError(f"response status {resp.status!r} is not 100 to 599")
     headers = [(_text(k, "header name"), v.encode()) for k, v in resp.headers.items()]
@@ -1551,7 +1579,8 @@ class D1Database:
 class Env:
     """The Worker's bindings: ``env.NAME`` is a [vars] value (str, or the
     parsed JSON, its objects JsObjects) or a secret (str); else a KV
-    namespace; else an R2 bucket; else a D1 database; else AttributeError. ``list(env)`` names
+    namespace; else an R2 bucket; else a D1 database; else a Durable Object
+    namespace; else AttributeError. ``list(env)`` names
     the vars and secrets."""
 
     def __init__(self):
@@ -1577,7 +1606,10 @@ class Env:
                     try:
                         out = D1Database(_database.Database.open(name))
                     except Err:
-                        out = _MISSING
+                        try:
+                            out = DurableObjectNamespace(_client.Namespace.open(name))
+                        except Err:
+                            out = _MISSING
         self._cache[name] = out
         return out
 
@@ -1645,21 +1677,6 @@ class WorkerEntrypoint:
         self.env = env
 
 
-class DurableObject:
-    """Cloudflare's Durable Object base class. Bindery has no Durable
-    Objects yet: a module may define one (so it imports), but nothing
-    creates or calls it."""
-
-    def __init__(self, ctx, env):
-        self.ctx = ctx
-        self.env = env
-
-
-class WorkflowEntrypoint(DurableObject):
-    """Cloudflare's Workflow base class. Bindery has no Workflows yet: a
-    module may define one (so it imports), but nothing calls it."""
-
-
 def handler(func):
     """Cloudflare's ``@handler`` decorator for ``on_fetch``: Bindery's
     handlers already get Python objects, so it returns func unchanged."""
@@ -1696,6 +1713,12 @@ def _handler(module):
         if callable(f) and not getattr(f, "_bindery_outbound", False):
             n = max(1, min(_nargs(f), 3))
             return lambda request, env, ctx: f(*(request, env, ctx)[:n])
+    if _durable._classes(module):
+        # A Worker that only defines Durable Object classes (for other
+        # Workers' bindings): requests to it fail.
+        def no_fetch(request, env, ctx):
+            raise TypeError(f"the Worker module {name!r} defines Durable Object classes but no fetch handler")
+        return no_fetch
     raise TypeError(f"the Worker module {name!r} must define class Default(WorkerEntrypoint) with fetch(self, request), "
                     "or on_fetch(request, env) or fetch(request, env)")
 
@@ -1730,13 +1753,14 @@ def _reason():
     return b.decode("utf-8", "ignore")
 
 
-def serve(module):
+def serve(module, env=None):
     """Returns the Handler class componentize-py exports for a Worker module
     that defines ``class Default(WorkerEntrypoint)`` with ``fetch(self,
     request)``, or ``on_fetch(request, env[, ctx])``, or ``fetch(request,
-    env[, ctx])``, plain or async, returning a Response."""
+    env[, ctx])``, plain or async, returning a Response. env is the
+    Worker's Env (one is made when None)."""
     call = _handler(module)
-    env = Env()
+    env = Env() if env is None else env
 
     class Handler(_exports.Handler):
         def handle(self, req, body, out):
@@ -1748,11 +1772,12 @@ def serve(module):
                 b = Body(body)
             request = Request._incoming(req.method, req.url, headers, b)
             ctx = Context()
+            moved = False
             try:
                 resp = call(request, env, ctx)
                 if hasattr(resp, "send") and hasattr(resp, "throw"):
                     resp = _run(resp)
-                _send(out, resp)
+                moved = _send(out, resp)
             except Exception:
                 # An exception from fetch, or from the body as it streams
                 # (a generator that raises): the host logs the traceback
@@ -1762,7 +1787,8 @@ def serve(module):
                 # BaseException, which this lets through.)
                 out.fail(_reason())
             finally:
-                _drop(out)
+                if not moved:
+                    _drop(out)
             for w in ctx._waits:
                 if hasattr(w, "send") and hasattr(w, "throw"):
                     try:
@@ -1771,3 +1797,20 @@ def serve(module):
                         _traceback.print_exc(file=_sys.stderr)
 
     return Handler
+
+
+def serve_objects(module, env=None):
+    """Returns the Object class componentize-py exports for a Worker module:
+    the events of the Durable Object classes it defines (DurableObject
+    subclasses in the module), each made with ``(ctx, env)``. A module
+    without classes describes none."""
+    return _durable.serve_objects(module, Env() if env is None else env)
+
+
+# Durable Objects need the classes above; their names are the package's.
+from . import _durable  # noqa: E402
+from ._durable import (  # noqa: E402
+    AlarmInfo, DurableObject, DurableObjectId, DurableObjectNamespace, DurableObjectState,
+    DurableObjectStorage, DurableObjectStub, DurableObjectTransaction, SqlStorage, SqlStorageCursor,
+    WebSocket, WebSocketPair, WebSocketRequestResponsePair, WorkflowEntrypoint,
+)

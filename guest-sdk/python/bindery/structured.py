@@ -761,7 +761,7 @@ class _Decoder:
             v = TypedArray(kind, data)
         elif tag == 258:
             self.expect(tag, "anything but an array", 4)
-            v = Set(self.value())
+            v = Set(map(_zero, self.value()))
         elif tag == 259:
             self.expect(tag, "anything but a map", 5)
             mat, _, _, n = self.head()
@@ -769,7 +769,7 @@ class _Decoder:
             self.nest(mat, 1)
             v = Map()
             for _ in range(n):
-                k = self.value()
+                k = _zero(self.value())
                 v[k] = self.value()
             self.depth -= 1
         elif tag == 27:
@@ -803,6 +803,12 @@ class _Decoder:
             if isinstance(e.cause, BaseException):
                 e.__cause__ = e.cause
         return e
+
+
+def _zero(x):
+    """x, but -0 as 0: a Map key or Set element, as JavaScript's Map.set
+    and Set.add store it."""
+    return 0 if type(x) is float and x == 0 else x
 
 
 def _date(x):

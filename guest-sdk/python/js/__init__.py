@@ -32,13 +32,14 @@ from bindery import (
     Response,
     URL,
     URLSearchParams,
+    WebSocketPair,
     fetch,
 )
 from bindery._js import loads as _loads
 
 __all__ = [
     "Blob", "File", "FormData", "Headers", "JSON", "Object", "Request", "Response", "URL",
-    "URLSearchParams", "console", "crypto", "Date", "fetch",
+    "URLSearchParams", "WebSocketPair", "console", "crypto", "Date", "fetch",
 ]
 
 

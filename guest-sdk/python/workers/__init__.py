@@ -13,14 +13,17 @@ Cloudflare runs unchanged::
 ``self.ctx`` (``ctx.waitUntil``). ``Request``, ``Response``, ``FormData``,
 ``Blob`` and ``File`` are Bindery's classes, which take Cloudflare's
 arguments. ``fetch`` (outbound) raises ``FetchError``: Bindery has no
-egress yet. ``DurableObject`` and ``WorkflowEntrypoint`` exist so that a
-module defining one imports, but nothing runs them. See docs/sdk-python.md.
+egress yet. ``DurableObject`` is the base class of a Durable Object class
+(``self.ctx.storage``, RPC methods, alarms, hibernatable web sockets);
+``WorkflowEntrypoint`` exists so that a module defining one imports, but
+nothing runs it. See docs/sdk-python.md.
 """
 
 from bindery import (
     Blob,
     Context,
     DurableObject,
+    DurableObjectState,
     FetchError,
     File,
     FormData,
@@ -28,6 +31,8 @@ from bindery import (
     JsException,
     Request,
     Response,
+    WebSocket,
+    WebSocketPair,
     WorkerEntrypoint,
     WorkflowEntrypoint,
     fetch,
@@ -35,7 +40,7 @@ from bindery import (
 )
 
 __all__ = [
-    "Blob", "Context", "DurableObject", "FetchError", "File", "FormData", "Headers",
-    "JsException", "Request", "Response", "WorkerEntrypoint", "WorkflowEntrypoint",
+    "Blob", "Context", "DurableObject", "DurableObjectState", "FetchError", "File", "FormData", "Headers",
+    "JsException", "Request", "Response", "WebSocket", "WebSocketPair", "WorkerEntrypoint", "WorkflowEntrypoint",
     "fetch", "handler",
 ]
