@@ -94,15 +94,6 @@ func (o *objectOut) accepted() *httpwit.Error {
 	return nil
 }
 
-// complete reports whether the event sent its whole response (or accepted
-// a web socket): its body ended without an error.
-func (o *objectOut) complete() bool {
-	p := o.pipe
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.done && p.err == nil
-}
-
 // unsent reports whether no response was sent yet.
 func (o *objectOut) unsent() bool {
 	o.mu.Lock()

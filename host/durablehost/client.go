@@ -163,18 +163,10 @@ func (s *stub) Fetch(ctx context.Context, req httpwit.Request, body durablewit.B
 	}
 	ev := &fetchEvent{name: s.name, req: req, body: in, out: newObjectOut(clientOf(ctx, req))}
 	// The event runs on after the head: its context must outlive this
-	// call (which ends when Wait returns), yet end with the caller's
-	// while its response is incomplete. Once the whole response is out,
-	// the caller may end (it read the body) while the event is still
-	// returning: stopping it then would reset an object that did nothing
-	// wrong, so the event ends by itself (or at its deadline).
+	// call (which ends when Wait returns), yet end with the caller's.
 	err := s.h.mgr.Wait(ctx, func(wctx context.Context) error {
 		dctx, cancel := context.WithCancel(context.WithoutCancel(wctx))
-		stop := context.AfterFunc(ctx, func() {
-			if !ev.out.complete() {
-				cancel()
-			}
-		})
+		stop := context.AfterFunc(ctx, cancel)
 		go func() {
 			defer cancel()
 			defer stop()
