@@ -1,10 +1,16 @@
 package conformance_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/coder/websocket"
 )
 
 // TestRustDurableNesting checks that the Rust SDK keeps each object
@@ -42,6 +48,38 @@ func TestRustDurableNesting(t *testing.T) {
 		w.ServeHTTP(rec, httptest.NewRequest("POST", path, nil))
 		if rec.Code != 200 || rec.Body.String() != "1" {
 			t.Errorf("%s: %d %s, want 1", path, rec.Code, rec.Body)
+		}
+	}
+}
+
+// TestRustDurableSocketInMemory checks State::accept_web_socket_in_memory
+// (a web socket without hibernation) through GET /do/<n>/ws with the
+// header X-In-Memory: the socket echoes, and, having no tags, is not one
+// of the object's "conf" sockets.
+func TestRustDurableSocketInMemory(t *testing.T) {
+	wasm := buildOrSkip(t, "rust", func() (string, error) { return buildRust(t, t.TempDir()) })
+	w, _ := newWorker(t, "rust-durable-in-memory", wasm, durableGrant(t))
+	srv := httptest.NewServer(w)
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/do/mem/ws",
+		&websocket.DialOptions{HTTPHeader: http.Header{"X-In-Memory": {"1"}}})
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	defer c.CloseNow()
+	for _, m := range []string{"héllo", "ping"} {
+		if err := c.Write(ctx, websocket.MessageText, []byte(m)); err != nil {
+			t.Fatal(err)
+		}
+		_, got, err := c.Read(ctx)
+		want := m
+		if m == "ping" {
+			want = "pong 0"
+		}
+		if err != nil || string(got) != want {
+			t.Errorf("sent %q, got %q %v, want %q", m, got, err, want)
 		}
 	}
 }

@@ -28,7 +28,12 @@ impl DurableObject for Conformance {
 
     fn fetch(&self, mut req: Request) -> Result<Response> {
         if req.header("upgrade").is_some_and(|u| u.eq_ignore_ascii_case("websocket")) {
-            self.state.accept_web_socket(&req, &["conf"])?;
+            // conformance/rust_durable_test.go: without hibernation.
+            if req.header("x-in-memory").is_some() {
+                self.state.accept_web_socket_in_memory(&req)?;
+            } else {
+                self.state.accept_web_socket(&req, &["conf"])?;
+            }
             return Ok(Response::new(101));
         }
         self.fetches.set(self.fetches.get() + 1);

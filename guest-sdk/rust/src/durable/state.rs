@@ -77,6 +77,21 @@ impl State {
         Ok(WebSocket::new(ws))
     }
 
+    /// Accepts the fetch event's web socket as
+    /// [`State::accept_web_socket`] does, but without hibernation (the
+    /// plain `accept()` of a WebSocketPair's server side): the object stays
+    /// in memory while the socket is open, so what it keeps in its fields
+    /// lives as long as the connection. Its events arrive as a
+    /// hibernatable socket's; it has no tags.
+    pub fn accept_web_socket_in_memory(&self, req: &Request) -> Result<WebSocket> {
+        let Some(ev) = &req.event else {
+            return Err(Error::InvalidArgument("durable: accept_web_socket_in_memory needs the request of the object's fetch event".into()));
+        };
+        let ws = wit::accept_web_socket_in_memory(&ev.out)?;
+        ev.accepted.set(true);
+        Ok(WebSocket::new(ws))
+    }
+
     /// The object's open web sockets, in the order they were accepted.
     pub fn get_web_sockets(&self) -> Vec<WebSocket> {
         wit::get_web_sockets(None).into_iter().map(WebSocket::new).collect()
