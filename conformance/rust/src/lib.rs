@@ -15,6 +15,10 @@
 //!   /r2x/...              the rest of R2 (conformance/r2ext_js_rust_test.go):
 //!                         onlyIf, ranges, checksums, multipart, list, delete
 //!   /d1/...               D1 "DB" (the contract is in conformance/d1_test.go)
+//!   /do/...               Durable Objects "OBJECTS" of the class Conformance
+//!                         (the contract is in conformance/durable_test.go)
+
+mod durable;
 
 use std::io::{self, Write};
 
@@ -46,6 +50,9 @@ fn fetch(mut req: Request, env: &Env) -> Result<Response> {
             }
             _ => Ok(Response::new(405)),
         };
+    }
+    if path.starts_with("/do/") {
+        return durable::route(req, env, &path);
     }
     if path.starts_with("/d1/") {
         return d1(env, &path, &method);
@@ -392,3 +399,4 @@ fn json_string(s: &str) -> String {
 }
 
 bindery::serve!(fetch);
+bindery::durable_objects!("Conformance" => durable::Conformance);

@@ -564,6 +564,13 @@ impl D1PreparedStatement {
     }
 }
 
+/// Row `i` of a result with `columns` deserialized into `T`, as
+/// [`D1Result::results`] does (for a Durable Object's SQL cursor).
+#[cfg(feature = "durable-objects")]
+pub(crate) fn row_into<T: DeserializeOwned>(columns: &[String], values: &[D1Type], i: usize) -> Result<T> {
+    T::deserialize(RowDe { columns, values }).map_err(|e| e.context(format!("sql: row {i}")).into())
+}
+
 /// Why a row or value did not deserialize into the Worker's type; it
 /// reaches the Worker as [`Error::Other`].
 #[derive(Debug)]

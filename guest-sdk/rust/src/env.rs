@@ -23,6 +23,8 @@ thread_local! {
     static KV: RefCell<HashMap<String, Rc<Namespace>>> = RefCell::new(HashMap::new());
     static R2: RefCell<HashMap<String, Rc<WitBucket>>> = RefCell::new(HashMap::new());
     static D1: RefCell<HashMap<String, Rc<WitDatabase>>> = RefCell::new(HashMap::new());
+    #[cfg(feature = "durable-objects")]
+    static DO: RefCell<HashMap<String, Rc<crate::wit::bindery::durable::client::Namespace>>> = RefCell::new(HashMap::new());
 }
 
 impl Env {
@@ -96,5 +98,23 @@ impl Env {
             Ok(db)
         })?;
         Ok(d1::D1Database { db })
+    }
+
+    /// The Durable Object namespace bound to `name` (e.g. "COUNTER"): the
+    /// objects of one class. A name the config does not grant is
+    /// [`crate::Error::NoSuchBinding`]. Needs the cargo feature
+    /// `durable-objects`.
+    #[cfg(feature = "durable-objects")]
+    pub fn durable_object(&self, name: &str) -> Result<crate::durable::Namespace> {
+        use crate::wit::bindery::durable::client::Namespace as WitNamespace;
+        let ns = DO.with(|m| -> Result<Rc<WitNamespace>> {
+            if let Some(ns) = m.borrow().get(name) {
+                return Ok(ns.clone());
+            }
+            let ns = Rc::new(WitNamespace::open(name)?);
+            m.borrow_mut().insert(name.to_string(), ns.clone());
+            Ok(ns)
+        })?;
+        Ok(crate::durable::Namespace { ns })
     }
 }

@@ -56,6 +56,26 @@ pub enum Error {
     Http(String),
     /// The host failed.
     Internal(String),
+    /// A Durable Object id is not 64 hex digits, or is of another class
+    /// (Cloudflare throws a TypeError).
+    InvalidId(String),
+    /// A Durable Objects call not allowed here: SQL on a KV-backed class, a
+    /// statement the authorizer refuses, a state call outside an object's
+    /// event, a call to another object while a transaction is open.
+    Refused(String),
+    /// A Durable Object transaction used out of order.
+    Transaction(String),
+    /// A Durable Object's event failed without an answer (a trap, its
+    /// deadline, `abort`); its next event starts the object afresh.
+    ObjectFailed(String),
+    /// The web socket is closed.
+    Closed(String),
+    /// A value a Durable Object's code threw (an RPC method's `Err`), as the
+    /// caller of `durable::Stub::call` gets it: usually an
+    /// [`crate::structured::Value::Error`] with the error's name and
+    /// message. An object that returns it from an RPC method throws it on
+    /// to its own caller unchanged. Make one with [`Error::thrown`].
+    Thrown(Box<crate::structured::Value>),
     /// An I/O error of the Worker's own readers and writers.
     Io(io::Error),
     /// An error of the Worker's own, answered with this HTTP status (one
@@ -69,6 +89,13 @@ impl Error {
     /// An error answered with `status` and `message`.
     pub fn status(status: u16, message: impl Into<String>) -> Self {
         Error::Status(status, message.into())
+    }
+
+    /// A thrown error named `name` ("TypeError", "RangeError", ... or
+    /// "Error") with `message`: what an RPC method returns to throw that
+    /// error to its caller, in any language.
+    pub fn thrown(name: &str, message: impl Into<String>) -> Self {
+        Error::Thrown(Box::new(crate::structured::Value::Error(Box::new(crate::structured::ErrorValue::new(name, message)))))
     }
 
     /// Wraps any error — an `anyhow::Error`, an error type of the Worker's,
@@ -86,7 +113,7 @@ impl Error {
     /// part, 404 for a missing upload, 412, 413, 416, else 500.
     pub fn http_status(&self) -> u16 {
         match self {
-            Error::InvalidKey(_) | Error::InvalidArgument(_) | Error::BadDigest(_) | Error::InvalidPart(_) => 400,
+            Error::InvalidKey(_) | Error::InvalidArgument(_) | Error::BadDigest(_) | Error::InvalidPart(_) | Error::InvalidId(_) => 400,
             Error::NoSuchUpload(_) => 404,
             Error::PreconditionFailed => 412,
             Error::TooLarge(_) => 413,
@@ -112,7 +139,18 @@ impl fmt::Display for Error {
             | Error::Stream(m)
             | Error::Http(m)
             | Error::Internal(m)
+            | Error::InvalidId(m)
+            | Error::Refused(m)
+            | Error::Transaction(m)
+            | Error::ObjectFailed(m)
+            | Error::Closed(m)
             | Error::Status(_, m) => f.write_str(m),
+            Error::Thrown(v) => match &**v {
+                crate::structured::Value::Error(e) if e.message.is_empty() => f.write_str(&e.name),
+                crate::structured::Value::Error(e) => write!(f, "{}: {}", e.name, e.message),
+                crate::structured::Value::String(s) => write!(f, "Uncaught {s:?}"),
+                v => write!(f, "Uncaught {}", v.kind()),
+            },
             Error::PreconditionFailed => f.write_str("r2: precondition failed"),
             Error::Io(e) => e.fmt(f),
             Error::Other(e) => fmt::Display::fmt(e, f),

@@ -113,23 +113,54 @@ impl<K: AsRef<str>, V: Into<Vec<u8>>> FromIterator<(K, V)> for Headers {
 
 /// A request body, or an R2 object's body: a stream the Worker reads with
 /// [`Read`], or hands on whole to [`Response::stream`] or
-/// [`crate::r2::Bucket::put`], where it moves inside the host.
+/// [`crate::r2::Bucket::put`], where it moves inside the host. A body made
+/// from bytes ([`Body::from`]) is read from memory.
 pub struct Body {
-    pub(crate) stream: Option<InputStream>,
+    src: Source,
+}
+
+/// Where a body's bytes come from.
+enum Source {
+    Empty,
+    Host(InputStream),
+    /// Bytes in memory and how many were read.
+    Memory(Vec<u8>, usize),
+}
+
+/// What a body hands on whole: the host stream, or its unread bytes.
+pub(crate) enum Owned {
+    Host(InputStream),
+    Bytes(Vec<u8>),
 }
 
 impl Body {
     pub(crate) fn new(stream: InputStream) -> Self {
-        Body { stream: Some(stream) }
+        Body { src: Source::Host(stream) }
     }
 
     /// A body with no bytes.
     pub fn empty() -> Self {
-        Body { stream: None }
+        Body { src: Source::Empty }
+    }
+
+    /// Takes what is left of the body, leaving it empty.
+    pub(crate) fn take_owned(&mut self) -> Owned {
+        match std::mem::replace(&mut self.src, Source::Empty) {
+            Source::Host(s) => Owned::Host(s),
+            Source::Memory(mut b, pos) => {
+                b.drain(..pos);
+                Owned::Bytes(b)
+            }
+            Source::Empty => Owned::Bytes(Vec::new()),
+        }
     }
 
     /// Reads the rest of the body into memory.
     pub fn read_all(&mut self) -> Result<Vec<u8>> {
+        if let Source::Memory(..) | Source::Empty = self.src {
+            let Owned::Bytes(b) = self.take_owned() else { unreachable!() };
+            return Ok(b);
+        }
         let mut v = Vec::new();
         self.read_to_end(&mut v)?;
         Ok(v)
@@ -143,18 +174,55 @@ impl Body {
     /// Reads at most `max` bytes (up to 1 MiB) in one host call; `None` at
     /// the end. The chunk comes as the host allocated it, without a copy.
     pub fn chunk(&mut self, max: usize) -> Result<Option<Vec<u8>>> {
-        let Some(s) = &self.stream else { return Ok(None) };
-        match s.read(max.clamp(1, CHUNK) as u32) {
-            Ok(v) => Ok(Some(v)),
-            Err(StreamError::Closed) => {
-                self.stream = None;
-                Ok(None)
+        let max = max.clamp(1, CHUNK);
+        match &mut self.src {
+            Source::Empty => Ok(None),
+            Source::Memory(b, pos) => {
+                if *pos == b.len() {
+                    self.src = Source::Empty;
+                    return Ok(None);
+                }
+                let end = b.len().min(*pos + max);
+                let v = b[*pos..end].to_vec();
+                *pos = end;
+                Ok(Some(v))
             }
-            Err(e) => {
-                self.stream = None;
-                Err(e.into())
-            }
+            Source::Host(s) => match s.read(max as u32) {
+                Ok(v) => Ok(Some(v)),
+                Err(StreamError::Closed) => {
+                    self.src = Source::Empty;
+                    Ok(None)
+                }
+                Err(e) => {
+                    self.src = Source::Empty;
+                    Err(e.into())
+                }
+            },
         }
+    }
+}
+
+impl From<Vec<u8>> for Body {
+    fn from(b: Vec<u8>) -> Self {
+        Body { src: Source::Memory(b, 0) }
+    }
+}
+
+impl From<&[u8]> for Body {
+    fn from(b: &[u8]) -> Self {
+        Body::from(b.to_vec())
+    }
+}
+
+impl From<String> for Body {
+    fn from(s: String) -> Self {
+        Body::from(s.into_bytes())
+    }
+}
+
+impl From<&str> for Body {
+    fn from(s: &str) -> Self {
+        Body::from(s.as_bytes())
     }
 }
 
@@ -164,7 +232,7 @@ impl Read for Body {
             return Ok(0);
         }
         match self.chunk(buf.len())? {
-            // The host never returns more than asked.
+            // Never more than asked.
             Some(v) => {
                 buf[..v.len()].copy_from_slice(&v);
                 Ok(v.len())
@@ -176,11 +244,12 @@ impl Read for Body {
 
 impl fmt::Debug for Body {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Body").field("ended", &self.stream.is_none()).finish()
+        f.debug_struct("Body").field("ended", &matches!(self.src, Source::Empty)).finish()
     }
 }
 
-/// An incoming request.
+/// A request: the one a handler gets, or one a Worker makes to send to a
+/// Durable Object ([`Request::new`], `durable::Stub::fetch`).
 #[derive(Debug)]
 pub struct Request {
     method: String,
@@ -189,11 +258,19 @@ pub struct Request {
     query: Option<(usize, usize)>,
     headers: Headers,
     body: Body,
+    /// For a Durable Object's fetch event: where its response goes, which
+    /// `State::accept_web_socket` answers.
+    #[cfg(feature = "durable-objects")]
+    pub(crate) event: Option<std::rc::Rc<crate::durable::EventOut>>,
 }
 
 impl Request {
     pub(crate) fn from_wit(req: witttp::Request, body: InputStream) -> Result<Self> {
         let witttp::Request { method, url, headers } = req;
+        Request::parse(method, url, Headers(headers), Body::new(body))
+    }
+
+    fn parse(method: String, url: String, headers: Headers, body: Body) -> Result<Self> {
         let scheme_end = url.find("://").ok_or_else(|| Error::status(400, format!("bad request URL {url:?}")))? + 3;
         let start = url[scheme_end..].find('/').map_or(url.len(), |i| scheme_end + i);
         let end = url[start..].find(['?', '#']).map_or(url.len(), |i| start + i);
@@ -201,7 +278,49 @@ impl Request {
             let qs = end + 1;
             (qs, q.find('#').map_or(url.len(), |i| qs + i))
         });
-        Ok(Request { method, path: (start, end), query, url, headers: Headers(headers), body: Body::new(body) })
+        Ok(Request {
+            method,
+            path: (start, end),
+            query,
+            url,
+            headers,
+            body,
+            #[cfg(feature = "durable-objects")]
+            event: None,
+        })
+    }
+
+    /// A request to send (to a Durable Object, with `durable::Stub::fetch`):
+    /// `method` and an absolute `url` ("http://counter/increment"), no
+    /// headers, no body. A URL without "scheme://" is an
+    /// [`Error::InvalidArgument`].
+    pub fn new(method: &str, url: &str) -> Result<Self> {
+        Request::parse(method.to_string(), url.to_string(), Headers::new(), Body::empty())
+            .map_err(|_| Error::InvalidArgument(format!("request URL {url:?} is not absolute")))
+    }
+
+    /// Sets header `name` to `value`, replacing earlier values.
+    pub fn with_header(mut self, name: &str, value: impl Into<Vec<u8>>) -> Self {
+        self.headers.set(name, value);
+        self
+    }
+
+    /// Sets the body: bytes, text, or a host [`Body`] (which moves inside the
+    /// host).
+    pub fn with_body(mut self, body: impl Into<Body>) -> Self {
+        self.body = body.into();
+        self
+    }
+
+    /// The header fields, to change.
+    pub fn headers_mut(&mut self) -> &mut Headers {
+        &mut self.headers
+    }
+
+    /// The parts the host takes: the WIT request and the body.
+    #[cfg(feature = "durable-objects")]
+    pub(crate) fn into_wit(self) -> (witttp::Request, Body) {
+        (witttp::Request { method: self.method, url: self.url, headers: self.headers.0 }, self.body)
     }
 
     /// The method, e.g. "GET".
@@ -307,6 +426,9 @@ pub struct Response {
     status: u16,
     headers: Headers,
     body: ResponseBody,
+    /// A web socket a Durable Object accepted (a 101 from `Stub::fetch`).
+    #[cfg(feature = "durable-objects")]
+    pub(crate) upgrade: Option<crate::wit::bindery::durable::client::Upgrade>,
 }
 
 impl fmt::Debug for Response {
@@ -323,7 +445,7 @@ impl fmt::Debug for Response {
 impl Response {
     /// An empty response with `status`.
     pub fn new(status: u16) -> Self {
-        Response { status, headers: Headers::new(), body: ResponseBody::Bytes(Vec::new()) }
+        Response::with_body(status, ResponseBody::Bytes(Vec::new()))
     }
 
     /// 200 with `text`, Content-Type text/plain; charset=utf-8.
@@ -338,13 +460,13 @@ impl Response {
 
     /// 200 with `bytes` (no Content-Type unless you set one).
     pub fn bytes(bytes: impl Into<Vec<u8>>) -> Self {
-        Response { status: 200, headers: Headers::new(), body: ResponseBody::Bytes(bytes.into()) }
+        Response::with_body(200, ResponseBody::Bytes(bytes.into()))
     }
 
     /// 200 with a host body — the request's, or an R2 object's — which moves
     /// to the client inside the host without passing through the Worker.
     pub fn stream(body: Body) -> Self {
-        Response { status: 200, headers: Headers::new(), body: ResponseBody::Stream(body) }
+        Response::with_body(200, ResponseBody::Stream(body))
     }
 
     /// 200 with a body the Worker writes after the head is sent: `write` gets
@@ -353,7 +475,48 @@ impl Response {
     /// and cuts the connection if the head is out, so that the client sees
     /// a truncated body, never one that looks complete.
     pub fn writer(write: impl FnOnce(&mut BodyWriter) -> io::Result<()> + 'static) -> Self {
-        Response { status: 200, headers: Headers::new(), body: ResponseBody::Writer(Box::new(write)) }
+        Response::with_body(200, ResponseBody::Writer(Box::new(write)))
+    }
+
+    fn with_body(status: u16, body: ResponseBody) -> Self {
+        Response {
+            status,
+            headers: Headers::new(),
+            body,
+            #[cfg(feature = "durable-objects")]
+            upgrade: None,
+        }
+    }
+
+    /// A response from a Durable Object (`Stub::fetch`): its body streams
+    /// from the object.
+    #[cfg(feature = "durable-objects")]
+    pub(crate) fn from_object(r: crate::wit::bindery::durable::client::Response) -> Self {
+        let mut resp = Response::stream(Body::new(r.body)).with_status(r.status);
+        resp.headers = Headers(r.headers);
+        resp.upgrade = r.upgrade;
+        resp
+    }
+
+    /// The body, to read: a response from a Durable Object streams from
+    /// it. A [`Response::writer`] body cannot be read: an
+    /// [`Error::InvalidArgument`].
+    pub fn into_body(self) -> Result<Body> {
+        match self.body {
+            ResponseBody::Bytes(b) => Ok(Body::from(b)),
+            ResponseBody::Stream(b) => Ok(b),
+            ResponseBody::Writer(_) => Err(Error::InvalidArgument("a writer response body cannot be read".into())),
+        }
+    }
+
+    /// Whether the response carries a web socket a Durable Object accepted
+    /// (a 101 from `Stub::fetch`). Return the response from the fetch
+    /// handler to join the Worker's client to it.
+    pub fn has_web_socket(&self) -> bool {
+        #[cfg(feature = "durable-objects")]
+        return self.upgrade.is_some();
+        #[cfg(not(feature = "durable-objects"))]
+        false
     }
 
     /// Sets the status.
@@ -384,7 +547,17 @@ impl Response {
     }
 
     pub(crate) fn send(self, out: ResponseOutparam) {
-        let Response { status, headers, body } = self;
+        #[cfg(feature = "durable-objects")]
+        if self.upgrade.is_some() {
+            return crate::durable::forward(self, out);
+        }
+        self.send_to(&out)
+    }
+
+    /// Sends the response through `out`, which it borrows (a web socket
+    /// upgrade needs it owned: [`Response::send`]).
+    pub(crate) fn send_to(self, out: &ResponseOutparam) {
+        let Response { status, headers, body, .. } = self;
         let fields = headers.0;
         // A bad status or header: the head is not sent, so say why.
         let refused = |e: witttp::Error| {
@@ -398,19 +571,24 @@ impl Response {
                 }
                 Ok(())
             }
-            ResponseBody::Stream(mut body) => match out.send(status, &fields) {
-                Err(e) => {
-                    refused(e);
+            ResponseBody::Stream(mut body) => match body.take_owned() {
+                Owned::Bytes(b) => {
+                    if let Err(e) = out.send_full(status, &fields, &b) {
+                        refused(e);
+                    }
                     Ok(())
                 }
-                Ok(os) => {
-                    let Some(src) = body.stream.take() else { return };
+                Owned::Host(src) => match out.send(status, &fields) {
+                    Err(e) => {
+                        refused(e);
+                        Ok(())
+                    }
                     // One call moves the whole body: fewer bytes only when it ends.
-                    match os.splice(&src, 1 << 62) {
+                    Ok(os) => match os.splice(&src, 1 << 62) {
                         Ok(_) | Err(StreamError::Closed) => Ok(()),
                         Err(e) => Err(e.into()),
-                    }
-                }
+                    },
+                },
             },
             ResponseBody::Writer(write) => match out.send(status, &fields) {
                 Err(e) => {
@@ -425,10 +603,10 @@ impl Response {
         };
         match result {
             Ok(()) => {}
-            Err(e) if client_gone(&e) => fail(&out, ""),
+            Err(e) if client_gone(&e) => fail(out, ""),
             // The body failed after the head went out: the host cuts the
             // connection, so the client never takes it for a complete one.
-            Err(e) => fail(&out, &format!("the response body failed: {e:?}")),
+            Err(e) => fail(out, &format!("the response body failed: {e:?}")),
         }
     }
 }
@@ -454,7 +632,13 @@ impl BodyWriter {
     /// client inside the host and returns how many bytes moved.
     pub fn splice(&mut self, body: &mut Body) -> io::Result<u64> {
         self.flush_buf()?;
-        let Some(src) = body.stream.take() else { return Ok(0) };
+        let src = match body.take_owned() {
+            Owned::Host(s) => s,
+            Owned::Bytes(b) => {
+                self.send(&b)?;
+                return Ok(b.len() as u64);
+            }
+        };
         match self.stream.splice(&src, 1 << 62) {
             Ok(n) => Ok(n),
             Err(StreamError::Closed) => Ok(0),
@@ -491,5 +675,42 @@ impl Write for BodyWriter {
         self.flush_buf()?;
         self.stream.flush().map_err(Error::from)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_body_from_bytes_reads_in_chunks() {
+        let mut b = Body::from("hello world");
+        assert_eq!(b.chunk(5).unwrap().unwrap(), b"hello");
+        let mut rest = [0u8; 3];
+        assert_eq!(b.read(&mut rest).unwrap(), 3);
+        assert_eq!(&rest, b" wo");
+        assert_eq!(b.read_all().unwrap(), b"rld");
+        assert_eq!(b.chunk(5).unwrap(), None);
+        let mut b = Body::from(vec![1, 2, 3]);
+        b.chunk(1).unwrap();
+        assert!(matches!(b.take_owned(), Owned::Bytes(v) if v == [2, 3]));
+        assert!(matches!(b.take_owned(), Owned::Bytes(v) if v.is_empty()));
+    }
+
+    #[test]
+    fn a_request_made_by_the_worker() {
+        let mut r = Request::new("POST", "http://counter/a%20b?x=1").unwrap().with_header("X-N", "1").with_body("hi");
+        assert_eq!((r.method(), r.raw_path(), r.query()), ("POST", "/a%20b", Some("x=1")));
+        assert_eq!(r.path(), "/a b");
+        assert_eq!(r.header("x-n"), Some("1"));
+        assert_eq!(r.text().unwrap(), "hi");
+        assert!(matches!(Request::new("GET", "/relative"), Err(Error::InvalidArgument(_))));
+    }
+
+    #[test]
+    fn a_response_body_reads_back() {
+        let mut b = Response::text("ok").into_body().unwrap();
+        assert_eq!(b.read_text().unwrap(), "ok");
+        assert!(Response::writer(|_| Ok(())).into_body().is_err());
     }
 }

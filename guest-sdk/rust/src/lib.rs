@@ -38,10 +38,15 @@
 //!   written through [`std::io::Write`] ([`Response::writer`]), and a host body
 //!   (the request's or an R2 object's) given to [`Response::stream`] or
 //!   [`r2::Bucket::put`] moves inside the host, never through Worker memory.
+//! - Durable Objects (module `durable`: stubs, RPC, classes with storage, SQL,
+//!   alarms and web sockets) come with the cargo feature `durable-objects`;
+//!   without it a Worker is built against world `worker` as before.
 
 extern crate self as bindery;
 
 pub mod d1;
+#[cfg(feature = "durable-objects")]
+pub mod durable;
 mod env;
 mod error;
 mod http;
@@ -53,9 +58,13 @@ pub use env::{Env, Var};
 pub use error::{Error, Result};
 pub use http::{Body, BodyWriter, Headers, Request, Response};
 
-/// The bindings `wit-bindgen` generates from `wit/` (world `worker`). The SDK
+/// The bindings `wit-bindgen` generates from `wit/`: world `worker`, or
+/// `worker-with-objects` with the cargo feature `durable-objects` (Rust's
+/// wit-bindgen wants an implementation of every export of its world, so only
+/// a Worker that asks for Durable Objects gets their interfaces). The SDK
 /// wraps them; use them directly only for what the SDK does not cover.
 pub mod wit {
+    #[cfg(not(feature = "durable-objects"))]
     wit_bindgen::generate!({
         world: "worker",
         path: "../../wit",
@@ -63,6 +72,35 @@ pub mod wit {
         default_bindings_module: "bindery::wit",
         generate_all,
     });
+    #[cfg(feature = "durable-objects")]
+    wit_bindgen::generate!({
+        world: "worker-with-objects",
+        path: "../../wit",
+        pub_export_macro: true,
+        default_bindings_module: "bindery::wit",
+        generate_all,
+    });
+}
+
+/// Exports `$ty`'s fetch handler: the world's export macro in world
+/// `worker`; the handler interface's alone in `worker-with-objects`, whose
+/// object interface [`durable_objects!`] exports.
+#[cfg(not(feature = "durable-objects"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __export_handler {
+    ($ty:ident) => {
+        $crate::wit::export!($ty with_types_in $crate::wit);
+    };
+}
+
+#[cfg(feature = "durable-objects")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __export_handler {
+    ($ty:ident) => {
+        $crate::__export_bindery_http_handler_0_1_0_cabi!($ty with_types_in $crate::wit::exports::bindery::http::handler);
+    };
 }
 
 /// Makes `handler` — any `fn(Request, &Env) -> Result<Response>` or closure of
@@ -87,7 +125,7 @@ macro_rules! serve {
                     $crate::__handle(req, body, out, $handler)
                 }
             }
-            $crate::wit::export!(BinderyWorker with_types_in $crate::wit);
+            $crate::__export_handler!(BinderyWorker);
         };
     };
 }

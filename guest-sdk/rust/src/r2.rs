@@ -6,6 +6,7 @@ use std::io::{self, Read, Write};
 use std::rc::Rc;
 
 use crate::wit::bindery::r2::bucket as wit;
+use crate::http::Owned;
 use crate::{Body, Error, Headers, Result};
 
 pub use wit::{Checksums, HttpMetadata, ListResult, Object, Range, UploadedPart};
@@ -69,9 +70,9 @@ impl PutBody {
     fn wit(self) -> wit::Body {
         match self {
             PutBody::Bytes(v) => wit::Body::Bytes(v),
-            PutBody::Stream(mut b) => match b.stream.take() {
-                Some(s) => wit::Body::Stream(s),
-                None => wit::Body::Bytes(Vec::new()),
+            PutBody::Stream(mut b) => match b.take_owned() {
+                Owned::Host(s) => wit::Body::Stream(s),
+                Owned::Bytes(v) => wit::Body::Bytes(v),
             },
         }
     }
