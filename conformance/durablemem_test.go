@@ -6,7 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
@@ -46,12 +46,12 @@ func BenchmarkObjectMemory(b *testing.B) {
 					}
 				}
 				hit("warm")
-				runtime.GC()
+				debug.FreeOSMemory()
 				before := rssOf(b)
 				for i := range n {
 					hit("c" + strconv.Itoa(i))
 				}
-				runtime.GC()
+				debug.FreeOSMemory()
 				used := rssOf(b) - before
 				s := h.Manager().Stats()
 				if s.Objects < n {

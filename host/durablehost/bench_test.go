@@ -7,7 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
@@ -113,14 +113,14 @@ func BenchmarkObjectMemory(b *testing.B) {
 	for b.Loop() {
 		f := newFixture(b, time.Hour)
 		f.rpc(b, "Mem", "warm", "noop")
-		runtime.GC()
+		debug.FreeOSMemory()
 		before := rss(b)
 		for i := range n {
 			if code, body := f.rpc(b, "Mem", "m"+strconv.Itoa(i), "noop"); code != 200 {
 				b.Fatalf("object %d: %d %s", i, code, body)
 			}
 		}
-		runtime.GC()
+		debug.FreeOSMemory()
 		after := rss(b)
 		s := f.h.Manager().Stats()
 		b.ReportMetric(float64(after-before)/n, "bytes/object")

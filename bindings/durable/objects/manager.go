@@ -1,6 +1,7 @@
 package objects
 
 import (
+	"container/list"
 	"context"
 	"errors"
 	"fmt"
@@ -26,6 +27,10 @@ const (
 	DefaultIdleTimeout = 70 * time.Second
 	// DefaultMaxDepth is Config.MaxDepth's default.
 	DefaultMaxDepth = 32
+	// DefaultMaxOpenStorage is Config.MaxOpenStorage's default: a
+	// SQLite-backed object's open storage holds three files (the
+	// database, its WAL and its shared memory).
+	DefaultMaxOpenStorage = 256
 )
 
 // Config configures a Manager. Zero values take the defaults.
@@ -60,6 +65,12 @@ type Config struct {
 	// handle is closed when the object is evicted or reset. Nil: objects
 	// have no storage.
 	OpenStorage func(class string, id durable.ID) (storage.Storage, error)
+	// MaxOpenStorage bounds the storage handles open at once
+	// (DefaultMaxOpenStorage): past it, the least recently used handles
+	// of objects with no event in progress are closed (a closed handle
+	// opens again on its next call), so that thousands of live objects
+	// do not hold thousands of files open.
+	MaxOpenStorage int
 	// Logger gets what cannot be returned (a failed Evict or Close); nil
 	// discards it.
 	Logger *slog.Logger
@@ -84,6 +95,11 @@ type Manager struct {
 	// from one class to another.
 	mu   sync.Mutex
 	mark uint64 // the deadlock check's current search
+
+	// openMu guards open, the objects whose storage handle is open, most
+	// recently used first (Config.MaxOpenStorage).
+	openMu sync.Mutex
+	open   list.List
 }
 
 // New returns a Manager that runs objects on cfg.Runner's instances.
@@ -100,6 +116,7 @@ func New(cfg Config) (*Manager, error) {
 		{"MaxInstances", &cfg.MaxInstances, DefaultMaxInstances},
 		{"SpreadInstances", &cfg.SpreadInstances, runtime.GOMAXPROCS(0)},
 		{"MaxDepth", &cfg.MaxDepth, DefaultMaxDepth},
+		{"MaxOpenStorage", &cfg.MaxOpenStorage, DefaultMaxOpenStorage},
 	} {
 		if *c.v < 0 {
 			return nil, fmt.Errorf("objects: Config.%s is %d, not positive", c.name, *c.v)
@@ -132,6 +149,7 @@ type Object struct {
 
 	storeMu sync.Mutex
 	store   storage.Storage
+	inOpen  *list.Element // in Manager.open; guarded by Manager.openMu
 
 	// guarded by cls.mu
 	inst     *instance
@@ -168,11 +186,61 @@ func (o *Object) Storage() (storage.Storage, error) {
 		}
 		o.store = s
 	}
+	o.cls.m.used(o)
 	return o.store, nil
 }
 
-// closeStorage closes the storage handle, if it was opened.
+// used moves o to the front of the open handles, and closes the least
+// recently used handles past Config.MaxOpenStorage of objects with no
+// event in progress, on a goroutine (a close waits for a call in
+// progress on the handle).
+func (m *Manager) used(o *Object) {
+	m.openMu.Lock()
+	if o.inOpen != nil {
+		m.open.MoveToFront(o.inOpen)
+	} else {
+		o.inOpen = m.open.PushFront(o)
+	}
+	var closing []*Object
+	if over := m.open.Len() - m.cfg.MaxOpenStorage; over > 0 {
+		m.mu.Lock()
+		for e := m.open.Back(); e != nil && len(closing) < over; {
+			prev := e.Prev()
+			if obj := e.Value.(*Object); obj != o && obj.running == 0 {
+				m.open.Remove(e)
+				obj.inOpen = nil
+				closing = append(closing, obj)
+			}
+			e = prev
+		}
+		m.mu.Unlock()
+	}
+	m.openMu.Unlock()
+	if len(closing) > 0 {
+		go func() {
+			for _, obj := range closing {
+				obj.closeHandle()
+			}
+		}()
+	}
+}
+
+// closeStorage closes the storage handle, if it was opened (the object
+// is evicted or reset).
 func (o *Object) closeStorage() {
+	m := o.cls.m
+	m.openMu.Lock()
+	if o.inOpen != nil {
+		m.open.Remove(o.inOpen)
+		o.inOpen = nil
+	}
+	m.openMu.Unlock()
+	o.closeHandle()
+}
+
+// closeHandle closes the storage handle, if it was opened; its next call
+// opens it again.
+func (o *Object) closeHandle() {
 	o.storeMu.Lock()
 	defer o.storeMu.Unlock()
 	if o.store != nil {
