@@ -56,7 +56,7 @@ var reentrantLangs = []struct {
 		return readWasm(t, testutil.BuildGoGuest(t, "conformance/go")), nil
 	}},
 	{"c", "", func(t *testing.T) ([]byte, *host.InitConfig) {
-		return buildScript(t, "c", "guest-sdk/c/build.sh", "", "conformance/c/main.c"), nil
+		return buildScript(t, "c", "guest-sdk/c/build.sh", "", "conformance/c/main.c", "conformance/c/durable.c"), nil
 	}},
 	{"rust", "", func(t *testing.T) ([]byte, *host.InitConfig) {
 		return buildScript(t, "rust", "guest-sdk/rust/cargo-wasm", "conformance/rust"), nil
