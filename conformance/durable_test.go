@@ -64,7 +64,7 @@ import (
 //	                         tag "conf"; on "ping" it sends "pong <getWebSockets("conf") count>",
 //	                         and echoes any other message, text or binary
 //
-// A language takes part once its SDK has Durable Objects (language.durable).
+// Every language's Worker implements it.
 
 // durableStep is one request of the section and the JSON it must answer.
 type durableStep struct {

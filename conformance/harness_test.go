@@ -84,9 +84,6 @@ type language struct {
 	// path; a missing toolchain returns skip("why") so the suite skips that
 	// language with the reason.
 	build func(t *testing.T, dir string) (string, error)
-	// durable: the Worker has the Durable Objects section
-	// (durable_test.go).
-	durable bool
 }
 
 // languages holds every registered language; each <lang>_test.go appends
@@ -312,9 +309,7 @@ func run(t *testing.T, l language, wasmPath string) {
 		db, b = d1DB(t, t.TempDir())
 		c.Bindings = append(c.Bindings, b)
 	}}
-	if l.durable {
-		grants = append(grants, durableGrant(t))
-	}
+	grants = append(grants, durableGrant(t))
 	w, st := newWorker(t, lang, wasmPath, grants...)
 	rng := rand.New(rand.NewPCG(uint64(len(lang)), 4))
 	echo, object := random(rng, echoSize), random(rng, r2Size)
@@ -349,9 +344,7 @@ func run(t *testing.T, l language, wasmPath string) {
 	}
 	failStream(t, w, logs)
 	runD1(t, w, db)
-	if l.durable {
-		runDurable(t, w)
-	}
+	runDurable(t, w)
 	// What the Worker stored is really in the state directory.
 	ctx := context.Background()
 	if v, ok, err := st.KV("store").Get(ctx, "kept"); err != nil || !ok || !bytes.Equal(v, []byte{0, 1, 2, 0xff}) {

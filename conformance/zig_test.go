@@ -21,7 +21,7 @@ import (
 // zig the language is skipped with build.sh's reason. It has the Durable
 // Objects section (conformance/zig/durable.zig).
 func init() {
-	languages = append(languages, language{name: "zig", build: buildZig, durable: true})
+	languages = append(languages, language{name: "zig", build: buildZig})
 }
 
 func buildZig(t *testing.T, dir string) (string, error) {
