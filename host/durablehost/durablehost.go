@@ -107,7 +107,6 @@ type Host struct {
 	ids    map[string]*durable.Namespace // by class
 	hubs   map[string]*sockets.Hub       // by class
 	pins   map[uint64]func()             // unpins of sockets accepted without hibernation, by key
-	info   *durablewit.ModuleInfo        // what the module describes, once known
 	closed bool
 }
 
