@@ -116,7 +116,11 @@ func TestDurableCounter(t *testing.T) {
 			}
 		})
 	}
-	time.Sleep(300 * time.Millisecond)
+	// Kill once some increments were acknowledged (and more are in
+	// flight).
+	for deadline := time.Now().Add(30 * time.Second); acked.Load() < 20 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	cmd.Process.Kill()
 	close(stop)
 	wg.Wait()

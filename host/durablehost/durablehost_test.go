@@ -176,11 +176,20 @@ func TestCallerGone(t *testing.T) {
 	if code, got := f.rpc(t, "Mem", "gone", "hit"); code != 200 || got != `{"mem":1,"stored":1}` {
 		t.Fatalf("hit: %d %s", code, got)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	// Cancel the call once the object's event runs: the Worker has
+	// counted the request's call and the object's event's.
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	rec := httptest.NewRecorder()
-	f.w.ServeHTTP(rec, httptest.NewRequest("POST", "/rpc/Mem/gone/nap", nil).WithContext(ctx))
-	if rec.Code == 200 {
+	calls := f.w.Stats().Calls
+	done := make(chan *httptest.ResponseRecorder)
+	go func() {
+		rec := httptest.NewRecorder()
+		f.w.ServeHTTP(rec, httptest.NewRequest("POST", "/rpc/Mem/gone/nap", nil).WithContext(ctx))
+		done <- rec
+	}()
+	waitFor(t, "the nap to start", func() bool { return f.w.Stats().Calls >= calls+2 })
+	cancel()
+	if rec := <-done; rec.Code == 200 {
 		t.Fatalf("nap answered %s before its caller went away", rec.Body)
 	}
 	// The nap went on: its hit is counted, and the memory is kept.
