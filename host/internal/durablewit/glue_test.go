@@ -132,6 +132,12 @@ func (s *fakeState) BlockConcurrency(ctx context.Context) (durablewit.Concurrenc
 }
 func (s *fakeState) Abort(ctx context.Context, reason string) { s.aborted = reason }
 
+func (s *fakeState) AcceptWebSocketInMemory(ctx context.Context, out httpwit.ResponseOutparam) (durablewit.WebSocket, *durablewit.Error) {
+	return s.AcceptWebSocket(ctx, out, nil)
+}
+
+var _ durablewit.StateHost = (*fakeState)(nil)
+
 func (s *fakeState) AcceptWebSocket(ctx context.Context, out httpwit.ResponseOutparam, tags []string) (durablewit.WebSocket, *durablewit.Error) {
 	o, ok := out.(*fakeOut)
 	if !ok {
