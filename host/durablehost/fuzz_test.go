@@ -37,21 +37,21 @@ func FuzzStateHost(f *testing.F) {
 	}
 	const ret = 0x1000
 	//       fn a0 ... a5 (the rest of a list's 16 arguments are zero)
-	f.Add(uint8(0), uint32(0x40), uint32(2), uint32(ret), uint32(0), uint32(0), uint32(0), mem)       // get
-	f.Add(uint8(1), uint32(0x60), uint32(1), uint32(ret), uint32(0), uint32(0), uint32(0), mem)       // put
-	f.Add(uint8(2), uint32(0x40), uint32(3), uint32(ret), uint32(0), uint32(0), uint32(0), mem)       // delete past the memory
-	f.Add(uint8(3), uint32(1), uint32(0x100), uint32(3), uint32(0), uint32(0), uint32(0), mem)        // list with start
-	f.Add(uint8(4), uint32(0x103), uint32(8), uint32(0x80), uint32(1), uint32(ret), uint32(0), mem)   // sql-exec
-	f.Add(uint8(5), uint32(1), uint32(0x100), uint32(1), uint32(0x101), uint32(2), uint32(ret), mem)  // set-auto-response
-	f.Add(uint8(6), uint32(1), uint32(0x100), uint32(3), uint32(ret), uint32(0), uint32(0), mem)      // get-web-sockets
-	f.Add(uint8(7), uint32(1), uint32(0x40), uint32(2), uint32(ret), uint32(0), uint32(0), mem)       // accept of a cursor
-	f.Add(uint8(8), uint32(0x100), uint32(3), uint32(0), uint32(0), uint32(0), uint32(0), mem)        // abort
-	f.Add(uint8(9), uint32(1), uint32(10), uint32(ret), uint32(0), uint32(0), uint32(0), mem)         // cursor.next
-	f.Add(uint8(10), uint32(1), uint32(ret), uint32(0), uint32(0), uint32(0), uint32(0), mem)         // cursor.column-names
-	f.Add(uint8(11), uint32(1), uint32(0), uint32(0x100), uint32(3), uint32(ret), uint32(0), mem)     // send on a cursor
-	f.Add(uint8(12), uint32(2), uint32(1), uint32(1000), uint32(0x100), uint32(3), uint32(ret), mem)  // close
-	f.Add(uint8(13), uint32(2), uint32(ret), uint32(0), uint32(0), uint32(0), uint32(0), mem)         // commit
-	f.Add(uint8(14), uint32(1), uint32(0), uint32(0), uint32(0), uint32(0), uint32(0), mem)           // cursor drop
+	f.Add(uint8(0), uint32(0x40), uint32(2), uint32(ret), uint32(0), uint32(0), uint32(0), mem)      // get
+	f.Add(uint8(1), uint32(0x60), uint32(1), uint32(ret), uint32(0), uint32(0), uint32(0), mem)      // put
+	f.Add(uint8(2), uint32(0x40), uint32(3), uint32(ret), uint32(0), uint32(0), uint32(0), mem)      // delete past the memory
+	f.Add(uint8(3), uint32(1), uint32(0x100), uint32(3), uint32(0), uint32(0), uint32(0), mem)       // list with start
+	f.Add(uint8(4), uint32(0x103), uint32(8), uint32(0x80), uint32(1), uint32(ret), uint32(0), mem)  // sql-exec
+	f.Add(uint8(5), uint32(1), uint32(0x100), uint32(1), uint32(0x101), uint32(2), uint32(ret), mem) // set-auto-response
+	f.Add(uint8(6), uint32(1), uint32(0x100), uint32(3), uint32(ret), uint32(0), uint32(0), mem)     // get-web-sockets
+	f.Add(uint8(7), uint32(1), uint32(0x40), uint32(2), uint32(ret), uint32(0), uint32(0), mem)      // accept of a cursor
+	f.Add(uint8(8), uint32(0x100), uint32(3), uint32(0), uint32(0), uint32(0), uint32(0), mem)       // abort
+	f.Add(uint8(9), uint32(1), uint32(10), uint32(ret), uint32(0), uint32(0), uint32(0), mem)        // cursor.next
+	f.Add(uint8(10), uint32(1), uint32(ret), uint32(0), uint32(0), uint32(0), uint32(0), mem)        // cursor.column-names
+	f.Add(uint8(11), uint32(1), uint32(0), uint32(0x100), uint32(3), uint32(ret), uint32(0), mem)    // send on a cursor
+	f.Add(uint8(12), uint32(2), uint32(1), uint32(1000), uint32(0x100), uint32(3), uint32(ret), mem) // close
+	f.Add(uint8(13), uint32(2), uint32(ret), uint32(0), uint32(0), uint32(0), uint32(0), mem)        // commit
+	f.Add(uint8(14), uint32(1), uint32(0), uint32(0), uint32(0), uint32(0), uint32(0), mem)          // cursor drop
 	fns := []struct {
 		name string
 		n    int
