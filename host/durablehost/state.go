@@ -98,13 +98,19 @@ func (s *State) event(ctx context.Context) (*eventState, *durablewit.Error) {
 	return st, nil
 }
 
-// Get returns the values of keys.
-func (s *State) Get(ctx context.Context, keys []string) ([]abi.Option[[]byte], *durablewit.Error) {
+// ops returns what a storage call of the event in ctx uses, or the
+// refused error outside an event.
+func (s *State) ops(ctx context.Context) (storage.Ops, *durablewit.Error) {
 	st, e := s.event(ctx)
 	if e != nil {
 		return nil, e
 	}
-	ops, e := st.ops(ctx)
+	return st.ops(ctx)
+}
+
+// Get returns the values of keys.
+func (s *State) Get(ctx context.Context, keys []string) ([]abi.Option[[]byte], *durablewit.Error) {
+	ops, e := s.ops(ctx)
 	if e != nil {
 		return nil, e
 	}
@@ -127,11 +133,7 @@ func (s *State) Get(ctx context.Context, keys []string) ([]abi.Option[[]byte], *
 
 // Put stores entries.
 func (s *State) Put(ctx context.Context, entries []durablewit.Entry) *durablewit.Error {
-	st, e := s.event(ctx)
-	if e != nil {
-		return e
-	}
-	ops, e := st.ops(ctx)
+	ops, e := s.ops(ctx)
 	if e != nil {
 		return e
 	}
@@ -144,11 +146,7 @@ func (s *State) Put(ctx context.Context, entries []durablewit.Entry) *durablewit
 
 // Delete deletes keys.
 func (s *State) Delete(ctx context.Context, keys []string) (uint32, *durablewit.Error) {
-	st, e := s.event(ctx)
-	if e != nil {
-		return 0, e
-	}
-	ops, e := st.ops(ctx)
+	ops, e := s.ops(ctx)
 	if e != nil {
 		return 0, e
 	}
@@ -158,11 +156,7 @@ func (s *State) Delete(ctx context.Context, keys []string) (uint32, *durablewit.
 
 // List lists entries.
 func (s *State) List(ctx context.Context, o durablewit.ListOptions) ([]durablewit.Entry, *durablewit.Error) {
-	st, e := s.event(ctx)
-	if e != nil {
-		return nil, e
-	}
-	ops, e := st.ops(ctx)
+	ops, e := s.ops(ctx)
 	if e != nil {
 		return nil, e
 	}
