@@ -104,5 +104,12 @@ var Targets = bindgen.Config{
 		{Interface: "bindery:durable/client", HostDir: "host/internal/durablewit", GuestDir: "guest-sdk/go/internal/wit/durablewit"},
 		{Interface: "bindery:durable/state", HostDir: "host/internal/durablewit", GuestDir: "guest-sdk/go/internal/wit/durablewit"},
 		{Interface: "bindery:durable/object", HostDir: "host/internal/durablewit", GuestDir: "guest-sdk/go/internal/wit/durablewit"},
+		// Queues and cron triggers. The consumer and the scheduled
+		// handler are exports: each has a guest package of its own, so
+		// that only a Go Worker that defines the handler exports it.
+		{Interface: "bindery:queue/types", HostDir: "host/internal/queuewit", GuestDir: "guest-sdk/go/internal/wit/queuewit"},
+		{Interface: "bindery:queue/producer", HostDir: "host/internal/queuewit", GuestDir: "guest-sdk/go/internal/wit/queuewit"},
+		{Interface: "bindery:queue/consumer", HostDir: "host/internal/queuewit", GuestDir: "guest-sdk/go/internal/wit/queueconsumerwit"},
+		{Interface: "bindery:scheduled/handler", HostDir: "host/internal/scheduledwit", GuestDir: "guest-sdk/go/internal/wit/scheduledwit"},
 	},
 }
