@@ -128,7 +128,7 @@ func (b *Broker) write(batch []*commitReq) {
 	txn.Discard()
 	if committed {
 		if b.syncHook != nil {
-			b.syncHook()
+			b.syncHook(len(batch))
 		}
 		err := b.db.Sync()
 		b.stats.syncs.Add(1)

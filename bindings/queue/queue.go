@@ -258,8 +258,9 @@ type Broker struct {
 	users    sync.WaitGroup
 	sweeping sync.WaitGroup
 	stats    counters
-	// syncHook, when set (tests), runs before each db.Sync.
-	syncHook func()
+	// syncHook, when set (tests), runs before each db.Sync, told how
+	// many requests it makes durable.
+	syncHook func(reqs int)
 
 	mu         sync.Mutex
 	closed     bool
