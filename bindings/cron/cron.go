@@ -155,7 +155,7 @@ func (e *Expr) parseField(i int, text string) error {
 // parseItem parses one list item of field i.
 func (e *Expr) parseItem(i int, item string) error {
 	f := fields[i]
-	up := strings.ToUpper(item)
+	up := upper(item)
 	if strings.Contains(up, "?") {
 		return fmt.Errorf("%q: ? is not supported (use *)", item)
 	}
@@ -278,7 +278,7 @@ func value(i int, s, item string) (int, error) {
 		}
 		return v, nil
 	}
-	up := strings.ToUpper(s)
+	up := upper(s)
 	for j, n := range f.names {
 		if up == n {
 			return f.min + j, nil
@@ -288,6 +288,18 @@ func value(i int, s, item string) (int, error) {
 		return 0, fmt.Errorf("invalid value %q", s)
 	}
 	return 0, fmt.Errorf("unknown name %q", s)
+}
+
+// upper returns s with ASCII letters in upper case, and nothing else
+// changed (names are ASCII: no Unicode folding makes "ſun" Sunday).
+func upper(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'a' <= c && c <= 'z' {
+			b[i] = c - 'a' + 'A'
+		}
+	}
+	return string(b)
 }
 
 // isDigits reports whether s is a non-empty run of ASCII digits.
