@@ -94,7 +94,7 @@ const (
 )
 
 // Parse parses a Cloudflare cron expression: five fields separated by
-// spaces or tabs (minute 0-59, hour 0-23, day-of-month 1-31, month 1-12
+// white space (minute 0-59, hour 0-23, day-of-month 1-31, month 1-12
 // or JAN-DEC, day-of-week 1-7 or SUN-SAT where 1 is Sunday), each a
 // comma-separated list of `*`, a value, a range a-b, any of those with a
 // step /n (a/n is a-max/n), and in day-of-month L, LW and nW, in
