@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bindery-run/bindery/guest-sdk/go/internal/cabi"
+	"github.com/bindery-run/bindery/guest-sdk/go/internal/gcnet"
 	"github.com/bindery-run/bindery/guest-sdk/go/internal/wit/scheduledwit"
 )
 
@@ -15,7 +16,14 @@ import (
 // triggers.
 func init() {
 	scheduledwit.HandlerExports.Scheduled = scheduled
-	scheduledwit.HandlerExports.PostScheduled = cabi.ResetAll
+	scheduledwit.HandlerExports.PostScheduled = afterEvent
+}
+
+// afterEvent runs after the host has read the result: it releases what
+// the host lowered, and collects garbage once enough has been allocated.
+func afterEvent() {
+	cabi.ResetAll()
+	gcnet.Check()
 }
 
 // scheduled runs the Worker's handler on an event the host fired.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bindery-run/bindery/guest-sdk/go/internal/cabi"
+	"github.com/bindery-run/bindery/guest-sdk/go/internal/gcnet"
 	"github.com/bindery-run/bindery/guest-sdk/go/internal/wit/logwit"
 	"github.com/bindery-run/bindery/guest-sdk/go/internal/wit/queueconsumerwit"
 	"github.com/bindery-run/bindery/guest-sdk/go/internal/wit/queuewit"
@@ -17,7 +18,16 @@ import (
 // queue.
 func init() {
 	queueconsumerwit.ConsumerExports.Queue = consume
-	queueconsumerwit.ConsumerExports.PostQueue = cabi.ResetAll
+	queueconsumerwit.ConsumerExports.PostQueue = afterBatch
+}
+
+// afterBatch runs after the host has read the outcome: it releases what
+// the host lowered the batch into, and collects the batch's garbage once
+// enough has been allocated (a batch is up to 100 messages of 128 KB,
+// which the Go GC of a reactor would otherwise keep for many batches).
+func afterBatch() {
+	cabi.ResetAll()
+	gcnet.Check()
 }
 
 // consume runs the Worker's handler on a batch the host delivered.
