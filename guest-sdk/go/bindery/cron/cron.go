@@ -55,7 +55,9 @@ var handler Handler
 
 // Handle makes h the Worker's scheduled handler, which runs for every
 // cron trigger of the config; Controller.Cron says which fired. Call it
-// from an init function.
+// from an init function. A Worker that imports this package and has cron
+// triggers without calling Handle fails every event ("no scheduled
+// handler").
 func Handle(h Handler) {
 	if h == nil {
 		panic("cron.Handle: nil handler")

@@ -19,7 +19,9 @@ var handler Handler
 // Handle makes h the Worker's queue handler (Cloudflare's queue(batch,
 // env, ctx)), which the host calls with batches of every queue the
 // Worker's config consumes ([[queues.consumers]]); Batch.Queue says which.
-// Call it from an init function.
+// Call it from an init function. A Worker that imports this package and
+// consumes a queue without calling Handle fails every batch ("no queue
+// handler"), so its messages are retried.
 func Handle(h Handler) {
 	if h == nil {
 		panic("queue.Handle: nil handler")
