@@ -18,7 +18,7 @@ func numGC() uint32 {
 // collection, and not before.
 func TestCheck(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(-1)) // only Check collects
-	Check() // collects if the test binary allocated Every bytes already
+	Check()                                          // collects if the test binary allocated Every bytes already
 	n := numGC()
 	sink = make([]byte, 1<<20)
 	Check()
