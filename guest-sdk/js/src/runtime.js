@@ -32,6 +32,8 @@ import { BindingError } from './errors.js';
 import { openD1, releaseD1Sessions, D1Database, D1DatabaseSession, D1PreparedStatement } from './d1.js';
 import { refuseClone } from './structured.js';
 import { installDurable, openNamespace, forwardWebSocket, releaseStubs } from './durable.js';
+import { Queue as HostQueue } from 'bindery:queue/producer@0.1.0';
+import { installQueues, openQueue } from './queue.js';
 import { webSocketOf } from './web/body.js';
 
 installConsole();
@@ -61,6 +63,10 @@ export {
   DurableObjectStorage, DurableObjectTransaction, SqlStorage, SqlStorageCursor,
   WebSocket, WebSocketPair, WebSocketRequestResponsePair,
 } from './durable.js';
+// serveQueue and serveScheduled make the Worker's bindery:queue/consumer
+// and bindery:scheduled/handler exports from its default export's queue
+// and scheduled (internal/jsbuild's entry calls them).
+export { serveQueue, serveScheduled, WorkerQueue, MessageBatch, Message, ScheduledController } from './queue.js';
 
 installCaches({ hostStreams, inputStreamToReadable, toBytes, BindingError }); // caches, Cache, CacheStorage
 
@@ -564,10 +570,10 @@ refuseClone(KVNamespace, R2Bucket, R2Object, R2MultipartUpload, R2Checksums, D1D
 
 // --- env -----------------------------------------------------------------
 
-// The WIT has no list of a Worker's KV, R2, D1 and Durable Object
+// The WIT has no list of a Worker's KV, R2, D1, Durable Object and queue
 // bindings: a name resolves, on first use, to a variable, else a KV
 // namespace, else an R2 bucket, else a D1 database, else a Durable Object
-// namespace.
+// namespace, else a queue producer.
 const bindings = new Map();
 
 function lookup(name) {
@@ -585,7 +591,7 @@ function lookup(name) {
       try {
         v = new R2Bucket(Bucket.open(name));
       } catch (e2) {
-        v = openD1(name) ?? openNamespace(name);
+        v = openD1(name) ?? openNamespace(name) ?? openQueue(name, (n) => HostQueue.open(n));
       }
     }
   }
@@ -593,7 +599,7 @@ function lookup(name) {
   return v;
 }
 
-/** env is the Worker's bindings: vars and secrets, KV namespaces, R2 buckets, D1 databases, Durable Object namespaces. */
+/** env is the Worker's bindings: vars and secrets, KV namespaces, R2 buckets, D1 databases, Durable Object namespaces, queues. */
 export const env = new Proxy({}, {
   get(_, name) { return typeof name === 'string' ? lookup(name) : undefined; },
   has(_, name) { return typeof name === 'string' && lookup(name) !== undefined; },
@@ -745,6 +751,16 @@ installDurable({
   },
 });
 
+installQueues({
+  env, failureReason, started,
+  isTrap: (e) => e instanceof TrapError,
+  afterEvent: () => {
+    releaseD1Sessions();
+    releaseStubs();
+  },
+  warn: (message) => console.warn(message),
+});
+
 // serving turns true with the first request: before it (while
 // componentize-js snapshots the initialised Worker) no host call works.
 let serving = false;
@@ -756,7 +772,8 @@ const NO_HANDLER = 'the Worker has neither a default export with fetch, `export 
  * serve returns the bindery:http/handler export for a Worker, given its
  * module namespace: a module Worker (whose default export has fetch; never
  * a named export called fetch), or a service worker (a module that added a
- * fetch listener; its bindings become globals).
+ * fetch listener; its bindings become globals). A default export with
+ * queue or scheduled but no fetch serves requests with an error.
  */
 export function serve(worker) {
   const handler = worker?.default;
@@ -766,6 +783,10 @@ export function serve(worker) {
   } else if (hasFetchListener()) {
     exposeGlobals(lookup, () => serving);
     fetch = (request, ctx) => dispatchFetch(request, ctx.waitUntil);
+  } else if (handler != null && (typeof handler.queue === 'function' || typeof handler.scheduled === 'function')) {
+    // A Worker that only consumes a queue or runs on a cron trigger, as
+    // Cloudflare allows: its requests fail, as workerd's do.
+    fetch = () => { throw new Error('Handler does not export a fetch() function.'); };
   } else {
     throw new TypeError(NO_HANDLER);
   }
