@@ -13,12 +13,16 @@
 //   warnings, and returns them as the outcome; the host applies it.
 // - Its scheduled(controller, env, ctx) serves bindery:scheduled/handler
 //   (serveScheduled).
+// - A service worker (no default export) gets a QueueEvent or a
+//   ScheduledEvent in its "queue" and "scheduled" listeners instead
+//   (addEventListener, web/events.js).
 //
 // The module imports no host interface: runtime.js lends it the host's
 // queue resource and the event machinery (installQueues), so that it runs
 // under node too (test/queue.test.mjs).
 import { BindingError } from './errors.js';
 import { serialize, deserialize, refuseClone } from './structured.js';
+import { listenersOf } from './web/events.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -293,11 +297,39 @@ refuseClone(Message, MessageBatch);
 const NO_QUEUE = 'no queue handler: Handler does not export a queue() function.';
 const NO_SCHEDULED = 'no scheduled handler: Handler does not export a scheduled() function.';
 
-// handlerOf is the Worker's method name (bound to its default export), or
-// undefined.
-function handlerOf(worker, name) {
+// handlerOf is what runs an event of type ("queue" or "scheduled") in
+// worker (a module namespace): its default export's method, called as
+// method(arg, env, ctx); for a service worker (isModuleWorker false) with
+// listeners of type, a dispatch of event(arg, ctx.waitUntil) to them;
+// else undefined.
+function handlerOf(worker, type, event) {
   const h = worker?.default;
-  return h != null && typeof h[name] === 'function' ? h[name].bind(h) : undefined;
+  if (isModuleWorker(worker)) return typeof h[type] === 'function' ? (arg, ctx) => h[type](arg, deps.env, ctx) : undefined;
+  if (listenersOf(type).length === 0) return undefined;
+  return (arg, ctx) => dispatch(listenersOf(type), event(arg, ctx.waitUntil));
+}
+
+/**
+ * isModuleWorker says whether worker (a module namespace) is a module
+ * Worker: its default export has fetch, queue or scheduled. Else it is a
+ * service worker (esbuild gives a script without exports a default export
+ * too: its empty module.exports).
+ */
+export function isModuleWorker(worker) {
+  const h = worker?.default;
+  return h != null && ['fetch', 'queue', 'scheduled'].some((k) => typeof h[k] === 'function');
+}
+
+// stopped marks the events whose stopImmediatePropagation() was called.
+const stopped = new WeakSet();
+
+// dispatch calls listeners with event, in order, until one stops it.
+function dispatch(listeners, event) {
+  for (const l of listeners) {
+    if (typeof l === 'function') l.call(globalThis, event);
+    else l.handleEvent(event);
+    if (stopped.has(event)) break;
+  }
 }
 
 // runEvent runs fn(ctx) as an event: ctx.waitUntil's promises are awaited
@@ -315,20 +347,45 @@ async function runEvent(fn) {
 }
 
 /**
+ * QueueEvent is what a service worker's "queue" listeners get: queue,
+ * messages, ackAll(), retryAll({delaySeconds}) and waitUntil(promise).
+ */
+export class QueueEvent extends Event {
+  #batch;
+  #waitUntil;
+  constructor(batch, waitUntil) {
+    super('queue');
+    this.#batch = batch;
+    this.#waitUntil = waitUntil;
+  }
+  get queue() { return this.#batch.queue; }
+  get messages() { return this.#batch.messages; }
+  ackAll() { this.#batch.ackAll(); }
+  retryAll(options) { this.#batch.retryAll(options); }
+  /** waitUntil keeps the event running until promise settles. */
+  waitUntil(promise) { this.#waitUntil(promise); }
+  stopImmediatePropagation() {
+    stopped.add(this);
+    super.stopImmediatePropagation();
+  }
+}
+
+/**
  * serveQueue returns the bindery:queue/consumer export for a Worker, given
- * its module namespace: its default export's queue(batch, env, ctx).
+ * its module namespace: its default export's queue(batch, env, ctx), or a
+ * service worker's "queue" listeners.
  */
 export function serveQueue(worker) {
-  const queue = handlerOf(worker, 'queue');
   return {
     async queue(name, messages) {
+      const queue = handlerOf(worker, 'queue', (batch, waitUntil) => new QueueEvent(batch, waitUntil));
       const result = new BatchResult(deps.warn);
+      if (queue === undefined) return result.outcome(NO_QUEUE);
       try {
-        if (queue === undefined) throw new Error(NO_QUEUE);
-        await runEvent(async (ctx) => queue(new MessageBatch(name, messages, result), deps.env, ctx));
+        await runEvent(async (ctx) => queue(new MessageBatch(name, messages, result), ctx));
       } catch (e) {
         if (deps.isTrap(e)) throw e;
-        return result.outcome(queue === undefined ? NO_QUEUE : deps.failureReason(e));
+        return result.outcome(deps.failureReason(e));
       }
       return result.outcome(undefined);
     },
@@ -354,20 +411,44 @@ export class ScheduledController {
   noRetry() {}
 }
 
-refuseClone(ScheduledController);
+/**
+ * ScheduledEvent is what a service worker's "scheduled" listeners get:
+ * cron, scheduledTime, noRetry() and waitUntil(promise).
+ */
+export class ScheduledEvent extends Event {
+  #controller;
+  #waitUntil;
+  constructor(controller, waitUntil) {
+    super('scheduled');
+    this.#controller = controller;
+    this.#waitUntil = waitUntil;
+  }
+  get cron() { return this.#controller.cron; }
+  get scheduledTime() { return this.#controller.scheduledTime; }
+  noRetry() {}
+  /** waitUntil keeps the event running until promise settles. */
+  waitUntil(promise) { this.#waitUntil(promise); }
+  stopImmediatePropagation() {
+    stopped.add(this);
+    super.stopImmediatePropagation();
+  }
+}
+
+refuseClone(ScheduledController, QueueEvent, ScheduledEvent);
 
 /**
  * serveScheduled returns the bindery:scheduled/handler export for a
  * Worker, given its module namespace: its default export's
- * scheduled(controller, env, ctx).
+ * scheduled(controller, env, ctx), or a service worker's "scheduled"
+ * listeners.
  */
 export function serveScheduled(worker) {
-  const scheduled = handlerOf(worker, 'scheduled');
   return {
     async scheduled(c) {
+      const scheduled = handlerOf(worker, 'scheduled', (controller, waitUntil) => new ScheduledEvent(controller, waitUntil));
       if (scheduled === undefined) return { tag: 'err', val: NO_SCHEDULED };
       try {
-        await runEvent(async (ctx) => scheduled(new ScheduledController(c.cron, Number(c.scheduledTime)), deps.env, ctx));
+        await runEvent(async (ctx) => scheduled(new ScheduledController(c.cron, Number(c.scheduledTime)), ctx));
       } catch (e) {
         if (deps.isTrap(e)) throw e;
         return { tag: 'err', val: deps.failureReason(e) };

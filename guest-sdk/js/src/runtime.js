@@ -21,7 +21,7 @@
 import './web/install.js';
 import { ownBytes } from './web/bytes.js';
 import { isErrorResponse, setCf } from './web/body.js';
-import { dispatchFetch, exposeGlobals, hasFetchListener } from './web/events.js';
+import { dispatchFetch, exposeGlobals, hasFetchListener, hasListener } from './web/events.js';
 import { localCf } from './web/globals.js';
 import { fixedLengthOf } from './web/streams.js';
 import { Namespace } from 'bindery:kv/store@0.1.0';
@@ -33,7 +33,7 @@ import { openD1, releaseD1Sessions, D1Database, D1DatabaseSession, D1PreparedSta
 import { refuseClone } from './structured.js';
 import { installDurable, openNamespace, forwardWebSocket, releaseStubs } from './durable.js';
 import { Queue as HostQueue } from 'bindery:queue/producer@0.1.0';
-import { installQueues, openQueue } from './queue.js';
+import { installQueues, openQueue, isModuleWorker } from './queue.js';
 import { webSocketOf } from './web/body.js';
 
 installConsole();
@@ -773,16 +773,19 @@ const NO_HANDLER = 'the Worker has neither a default export with fetch, `export 
  * module namespace: a module Worker (whose default export has fetch; never
  * a named export called fetch), or a service worker (a module that added a
  * fetch listener; its bindings become globals). A default export with
- * queue or scheduled but no fetch serves requests with an error.
+ * queue or scheduled but no fetch, or a service worker with only queue or
+ * scheduled listeners, serves requests with an error.
  */
 export function serve(worker) {
   const handler = worker?.default;
   let fetch;
   if (handler != null && typeof handler.fetch === 'function') {
     fetch = (request, ctx) => handler.fetch(request, env, ctx);
-  } else if (hasFetchListener()) {
+  } else if (hasFetchListener() || (!isModuleWorker(worker) && hasListener())) {
     exposeGlobals(lookup, () => serving);
-    fetch = (request, ctx) => dispatchFetch(request, ctx.waitUntil);
+    fetch = hasFetchListener()
+      ? (request, ctx) => dispatchFetch(request, ctx.waitUntil)
+      : () => { throw new Error('No event listener registered for fetch events.'); };
   } else if (handler != null && (typeof handler.queue === 'function' || typeof handler.scheduled === 'function')) {
     // A Worker that only consumes a queue or runs on a cron trigger, as
     // Cloudflare allows: its requests fail, as workerd's do.

@@ -8,7 +8,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { installQueues, openQueue, serveQueue, serveScheduled, WorkerQueue, ScheduledController } from '../src/queue.js';
+import { installQueues, openQueue, serveQueue, serveScheduled, WorkerQueue, ScheduledController, QueueEvent, ScheduledEvent } from '../src/queue.js';
+import { installEvents } from '../src/web/events.js';
 import { serialize, deserialize } from '../src/structured.js';
 import { BindingError } from '../src/errors.js';
 
@@ -312,4 +313,53 @@ test('scheduled', async (t) => {
     const h = serveScheduled({ default: { scheduled() { throw new Trap('t'); } } });
     await assert.rejects(h.scheduled({ cron: 'c', scheduledTime: 0n }), Trap);
   });
+});
+
+// Service-worker syntax: listeners added with addEventListener (the SDK's,
+// web/events.js) get a QueueEvent or a ScheduledEvent.
+test('service worker: queue and scheduled listeners', async () => {
+  installEvents();
+  const log = [];
+  const first = (e) => {
+    log.push(['queue', e instanceof QueueEvent, e.type, e.queue, e.messages.map((m) => m.body)]);
+    e.messages[0].ack();
+    e.waitUntil(new Promise((r) => setTimeout(r, 10)).then(() => { log.push('waited'); e.retryAll({ delaySeconds: 2 }); }));
+  };
+  const second = { handleEvent(e) { log.push('second'); e.stopImmediatePropagation(); } };
+  const third = () => log.push('third');
+  const onScheduled = (e) => {
+    log.push(['scheduled', e instanceof ScheduledEvent, e.type, e.cron, e.scheduledTime]);
+    e.noRetry();
+    e.waitUntil(Promise.resolve().then(() => log.push('waited')));
+  };
+  addEventListener('queue', first);
+  addEventListener('queue', second);
+  addEventListener('queue', third);
+  addEventListener('scheduled', onScheduled);
+  try {
+    const out = await serveQueue({}).queue('q', [delivered(0, 'a'), delivered(1, 'b')]);
+    assert.deepEqual(out, { acked: [0], retried: [], ackAll: false, retryAll: true, retryAllDelay: 2, error: undefined });
+    assert.deepEqual(log, [['queue', true, 'queue', 'q', ['a', 'b']], 'second', 'waited']);
+    log.length = 0;
+    assert.deepEqual(await serveScheduled({}).scheduled({ cron: '0 * * * *', scheduledTime: 60000n }), { tag: 'ok', val: undefined });
+    assert.deepEqual(log, [['scheduled', true, 'scheduled', '0 * * * *', 60000], 'waited']);
+    // A module Worker's default export decides; listeners are not called.
+    log.length = 0;
+    const out2 = await serveQueue({ default: { fetch() {} } }).queue('q', [delivered(0, 'a')]);
+    assert.equal(out2.error, 'no queue handler: Handler does not export a queue() function.');
+    assert.deepEqual(log, []);
+    // A listener that throws fails the event.
+    removeEventListener('queue', first);
+    removeEventListener('queue', second);
+    removeEventListener('queue', third);
+    const boom = () => { throw new Error('listener boom'); };
+    addEventListener('queue', boom);
+    assert.equal((await serveQueue({}).queue('q', [delivered(0, 'a')])).error, 'Uncaught Error: listener boom');
+    removeEventListener('queue', boom);
+    removeEventListener('scheduled', onScheduled);
+    assert.equal((await serveQueue({}).queue('q', [])).error, 'no queue handler: Handler does not export a queue() function.');
+    assert.equal((await serveScheduled({}).scheduled({ cron: 'c', scheduledTime: 0n })).tag, 'err');
+  } finally {
+    for (const [t, l] of [['queue', first], ['queue', second], ['queue', third], ['scheduled', onScheduled]]) removeEventListener(t, l);
+  }
 });
