@@ -460,7 +460,7 @@ func TestJSBuildWithoutFetch(t *testing.T) {
 	tests := []struct{ name, src string }{
 		{"named exports only", "export const fetch = () => new Response('x');\n"},
 		// (A default export with queue or scheduled but no fetch starts, as
-		// on Cloudflare: guest-sdk/js's TestQueueEngine.)
+		// on Cloudflare: guest-sdk/js TestHandlersWithoutFetch.)
 		{"a default export without a handler", "export default { alarm() {} };\n"},
 	}
 	for _, tc := range tests {

@@ -2,13 +2,36 @@ package jssdk_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"net/url"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/tetratelabs/wazero/api"
+
+	"github.com/bindery-run/bindery/abi"
+	cacheapi "github.com/bindery-run/bindery/bindings/cache"
+	"github.com/bindery-run/bindery/bindings/d1"
+	"github.com/bindery-run/bindery/bindings/kv"
+	"github.com/bindery-run/bindery/bindings/queue"
+	"github.com/bindery-run/bindery/bindings/r2"
+	"github.com/bindery-run/bindery/bindings/vars"
+	"github.com/bindery-run/bindery/host"
+	"github.com/bindery-run/bindery/host/durablehost"
+	"github.com/bindery-run/bindery/host/queuehost"
+	"github.com/bindery-run/bindery/internal/badgerdb"
+	"github.com/bindery-run/bindery/internal/jsbuild/jstest"
 	"github.com/bindery-run/bindery/internal/testutil"
 )
 
@@ -36,5 +59,245 @@ func TestQueueNode(t *testing.T) {
 	}
 	if n, _ := strconv.Atoi(string(m[1])); n < 50 {
 		t.Errorf("only %d node tests passed:\n%s", n, out)
+	}
+}
+
+// TestQueueEngine runs testdata/queue.js in the engine, built as bindery
+// dev builds it, with the host's broker (host/queuehost over
+// bindings/queue): what each content type's body is on delivery in the
+// Worker's realm (a Uint8Array, a Date, a Map, a BigInt), the message
+// fields, first-call-wins (an ack then a retry acks, with workerd's
+// warning in the log), a retry delivered again, the SDK's errors and the
+// host's, an unbound name; and the scheduled handler's controller, its
+// waitUntil and its error.
+func TestQueueEngine(t *testing.T) {
+	ctx := context.Background()
+	js := jstest.Build(t, "testdata/queue.js")
+	logs := &testutil.SyncBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, nil))
+	db, err := badgerdb.Open(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	broker, err := queue.Open(db, queue.Options{Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { broker.Close() })
+	retries := 3
+	qh, err := queuehost.New(queuehost.Config{
+		Broker:    broker,
+		Producers: map[string]queuehost.Producer{"JOBS": {Queue: "jobs"}},
+		Consumers: []queuehost.Consumer{{Queue: "jobs", Config: queue.ConsumerConfig{MaxBatchSize: 10, MaxBatchTimeout: 50 * time.Millisecond, MaxRetries: &retries}}},
+		Logger:    log,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
+	}
+	rt, err := host.NewRuntime(ctx, host.RuntimeConfig{
+		CacheDir:   filepath.Join(cache, "bindery-test", "wazero"),
+		Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT(), cacheapi.WIT(), d1.WIT(), durablehost.ClientWIT(), durablehost.StateWIT(), queuehost.ProducerWIT()},
+		Logger:     log,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rt.Close(ctx) })
+	ns := kv.NewNamespace(kv.NewMemory(nil), kv.DefaultLimits(), nil)
+	w, err := rt.NewWorker(ctx, host.WorkerConfig{
+		Name: "queue-js", Wasm: js.Wasm, Init: js.Init, MapText: js.MapText,
+		Bindings: append([]host.Binding{kv.NewBinding(map[string]*kv.Namespace{"STORE": ns})}, qh.Bindings()...),
+	})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, logs)
+	}
+	t.Cleanup(func() { w.Close(ctx) })
+	get := func(path string) string {
+		t.Helper()
+		rec := httptest.NewRecorder()
+		w.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		b, _ := io.ReadAll(rec.Body)
+		if rec.Code != 200 {
+			t.Fatalf("GET %s: %d %s\nlog:\n%s", path, rec.Code, b, logs)
+		}
+		return string(b)
+	}
+
+	var errs map[string]string
+	if err := json.Unmarshal([]byte(get("/errors")), &errs); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{
+		"type":    "TypeError: Unsupported queue message content type: yaml",
+		"large":   "BindingError too-large: too-large: ",
+		"delay":   "BindingError invalid-argument: invalid-argument: ",
+		"empty":   "TypeError: sendBatch() requires at least one message",
+		"clone":   "DataCloneError",
+		"missing": "undefined",
+	} {
+		if !strings.HasPrefix(errs[name], want) {
+			t.Errorf("/errors %s: %q, want it to start with %q", name, errs[name], want)
+		}
+	}
+	if !strings.Contains(errs["large"], "128 KB") || !strings.Contains(errs["delay"], "86401") {
+		t.Errorf("/errors: the host's messages are not passed on: %q", errs)
+	}
+
+	get("/send")
+	type got struct {
+		Queue           string          `json:"queue"`
+		ID              string          `json:"id"`
+		TimestampIsDate bool            `json:"timestampIsDate"`
+		Age             float64         `json:"age"`
+		Attempts        int             `json:"attempts"`
+		Body            json.RawMessage `json:"body"`
+	}
+	want := map[string]struct {
+		attempts int
+		body     string
+	}{
+		"t1":     {1, `{"class":"string","value":"t1"}`},
+		"b100ff": {1, `{"class":"Uint8Array","hex":"b100ff"}`},
+		"j1":     {1, `{"class":"Object","fields":{"key":{"class":"string","value":"j1"},"list":{"class":"Array","items":[{"class":"number","value":1},{"class":"string","value":"two"}]}}}`},
+		"v1": {1, `{"class":"Object","fields":{"key":{"class":"string","value":"v1"},"big":{"class":"BigInt","value":"1180591620717411303424"},` +
+			`"when":{"class":"Date","ms":1234},"map":{"class":"Map","entries":[[{"class":"string","value":"k"},{"class":"Uint8Array","hex":"07"}]]}}}`},
+		"r1": {2, `{"class":"Object","fields":{"key":{"class":"string","value":"r1"},"mode":{"class":"string","value":"retry"}}}`},
+		"a1": {1, `{"class":"Object","fields":{"key":{"class":"string","value":"a1"},"mode":{"class":"string","value":"ack-then-retry"}}}`},
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for key, wt := range want {
+		var g got
+		for {
+			s := get("/get/got:" + key)
+			if err := json.Unmarshal([]byte(s), &g); err != nil {
+				t.Fatalf("got:%s: %v: %s", key, err, s)
+			}
+			if g.Attempts >= wt.attempts || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if g.Queue != "jobs" || !regexp.MustCompile(`^[0-9a-f]{32}$`).MatchString(g.ID) || !g.TimestampIsDate || g.Age < 0 || g.Age > 20000 || g.Attempts != wt.attempts {
+			t.Errorf("got:%s = %+v, want queue jobs, a 32-hex-digit id, a Date of the last 20 s, attempts %d", key, g, wt.attempts)
+		}
+		var gb, wb any
+		json.Unmarshal(g.Body, &gb)
+		json.Unmarshal([]byte(wt.body), &wb)
+		if !reflect.DeepEqual(gb, wb) {
+			t.Errorf("got:%s body = %s, want %s", key, g.Body, wt.body)
+		}
+	}
+	time.Sleep(200 * time.Millisecond) // a wrong retry of a1 would come back by now
+	if s := get("/get/got:a1"); !strings.Contains(s, `"attempts":1`) {
+		t.Errorf("a1 (ack, then retry) was delivered again: %s", s)
+	}
+	if !regexp.MustCompile(`Received a call to retry\(\) on message [0-9a-f]{32} after ack\(\) was already called\. Calling retry\(\) on a message after calling ack\(\) has no effect\.`).MatchString(logs.String()) {
+		t.Errorf("no warning of workerd's for the retry after an ack in the log:\n%s", logs)
+	}
+
+	for _, c := range []struct{ cron, err string }{
+		{"*/5 * * * *", ""},
+		{"fail", "Uncaught RangeError: scheduled failed on purpose"},
+	} {
+		gerr, err := callScheduled(ctx, w, c.cron, 1_700_000_100_000)
+		if err != nil {
+			t.Fatalf("scheduled %q: %v\n%s", c.cron, err, logs)
+		}
+		if !strings.HasPrefix(gerr, c.err) || (c.err == "") != (gerr == "") {
+			t.Errorf("scheduled %q: error %q, want %q", c.cron, gerr, c.err)
+		}
+		s := get("/get/" + url.PathEscape("cron:"+c.cron))
+		var got, wantv any
+		json.Unmarshal([]byte(s), &got)
+		json.Unmarshal([]byte(fmt.Sprintf(`{"cron":%q,"scheduledTime":1700000100000,"type":"scheduled","isNumber":true}`, c.cron)), &wantv)
+		if !reflect.DeepEqual(got, wantv) {
+			t.Errorf("scheduled %q recorded %s (after its waitUntil), want %v", c.cron, s, wantv)
+		}
+	}
+}
+
+// callScheduled calls w's bindery:scheduled/handler export, lowering the
+// controller as the canonical ABI does (host/cronhost's Trigger does it
+// for a Worker it serves), and returns the handler's error ("" for none).
+func callScheduled(ctx context.Context, w *host.Worker, cron string, ms int64) (gerr string, err error) {
+	err = w.Guest().Call(ctx, func(ctx context.Context, inst *abi.Instance) error {
+		f := inst.Lookup().ExportedFunction("bindery:scheduled/handler@0.1.0#scheduled")
+		if f == nil {
+			return fmt.Errorf("no scheduled export")
+		}
+		p, n := inst.LowerString(ctx, cron)
+		stack := []uint64{uint64(p), uint64(n), api.EncodeI64(ms)}
+		if err := f.CallWithStack(ctx, stack); err != nil {
+			return err
+		}
+		ret := uint32(stack[0])
+		if inst.U8(ret) == 1 {
+			gerr = inst.String(inst.U32(ret+4), inst.U32(ret+8))
+		}
+		if post := inst.Lookup().ExportedFunction("cabi_post_bindery:scheduled/handler@0.1.0#scheduled"); post != nil {
+			return post.CallWithStack(ctx, stack)
+		}
+		return nil
+	})
+	return gerr, err
+}
+
+// TestHandlersWithoutFetch serves Workers with only a scheduled or a queue
+// handler, as Cloudflare allows: module syntax, and a service worker with
+// listeners. Each starts; a request fails (500) with workerd's words in
+// the log; the scheduled handler runs.
+func TestHandlersWithoutFetch(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct{ name, src, fetchErr string }{
+		{"module", "export default { async scheduled(c, env) { await env.STORE.put('ran', c.cron); } };\n", "Handler does not export a fetch() function."},
+		{"service worker", "addEventListener('scheduled', (e) => e.waitUntil(STORE.put('ran', e.cron)));\n", "No event listener registered for fetch events."},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			src := filepath.Join(t.TempDir(), "worker.js")
+			if err := os.WriteFile(src, []byte(tc.src), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			js := jstest.Build(t, src)
+			logs := &testutil.SyncBuffer{}
+			cache, err := os.UserCacheDir()
+			if err != nil {
+				cache = os.TempDir()
+			}
+			rt, err := host.NewRuntime(ctx, host.RuntimeConfig{
+				CacheDir:   filepath.Join(cache, "bindery-test", "wazero"),
+				Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT(), cacheapi.WIT(), d1.WIT(), durablehost.ClientWIT(), durablehost.StateWIT(), queuehost.ProducerWIT()},
+				Logger:     slog.New(slog.NewTextHandler(logs, nil)),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rt.Close(ctx)
+			ns := kv.NewNamespace(kv.NewMemory(nil), kv.DefaultLimits(), nil)
+			w, err := rt.NewWorker(ctx, host.WorkerConfig{
+				Name: "no-fetch", Wasm: js.Wasm, Init: js.Init, MapText: js.MapText,
+				Bindings: []host.Binding{kv.NewBinding(map[string]*kv.Namespace{"STORE": ns})},
+			})
+			if err != nil {
+				t.Fatalf("the Worker did not start: %v", err)
+			}
+			defer w.Close(ctx)
+			rec := httptest.NewRecorder()
+			w.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+			if rec.Code != 500 || !strings.Contains(logs.String(), tc.fetchErr) {
+				t.Errorf("GET /: %d, want 500 with %q in the log:\n%s", rec.Code, tc.fetchErr, logs)
+			}
+			if gerr, err := callScheduled(ctx, w, "0 0 * * *", 0); err != nil || gerr != "" {
+				t.Fatalf("scheduled: %q, %v\n%s", gerr, err, logs)
+			}
+			if v, _, _ := ns.Get(ctx, "ran"); string(v) != "0 0 * * *" {
+				t.Errorf("the scheduled handler stored %q, want the cron", v)
+			}
+		})
 	}
 }
