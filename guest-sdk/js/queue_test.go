@@ -3,6 +3,7 @@ package jssdk_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,8 +19,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tetratelabs/wazero/api"
-
 	"github.com/bindery-run/bindery/abi"
 	cacheapi "github.com/bindery-run/bindery/bindings/cache"
 	"github.com/bindery-run/bindery/bindings/d1"
@@ -28,6 +27,7 @@ import (
 	"github.com/bindery-run/bindery/bindings/r2"
 	"github.com/bindery-run/bindery/bindings/vars"
 	"github.com/bindery-run/bindery/host"
+	"github.com/bindery-run/bindery/host/cronhost"
 	"github.com/bindery-run/bindery/host/durablehost"
 	"github.com/bindery-run/bindery/host/queuehost"
 	"github.com/bindery-run/bindery/internal/badgerdb"
@@ -95,6 +95,10 @@ func TestQueueEngine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ch, err := cronhost.New(cronhost.Config{Crons: []string{"*/5 * * * *"}, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
 	cache, err := os.UserCacheDir()
 	if err != nil {
 		cache = os.TempDir()
@@ -111,7 +115,7 @@ func TestQueueEngine(t *testing.T) {
 	ns := kv.NewNamespace(kv.NewMemory(nil), kv.DefaultLimits(), nil)
 	w, err := rt.NewWorker(ctx, host.WorkerConfig{
 		Name: "queue-js", Wasm: js.Wasm, Init: js.Init, MapText: js.MapText,
-		Bindings: append([]host.Binding{kv.NewBinding(map[string]*kv.Namespace{"STORE": ns})}, qh.Bindings()...),
+		Bindings: append(append([]host.Binding{kv.NewBinding(map[string]*kv.Namespace{"STORE": ns})}, qh.Bindings()...), ch.Bindings()...),
 	})
 	if err != nil {
 		t.Fatalf("%v\n%s", err, logs)
@@ -204,12 +208,13 @@ func TestQueueEngine(t *testing.T) {
 		{"*/5 * * * *", ""},
 		{"fail", "Uncaught RangeError: scheduled failed on purpose"},
 	} {
-		gerr, err := callScheduled(ctx, w, c.cron, 1_700_000_100_000)
-		if err != nil {
+		err := ch.Trigger(ctx, c.cron, time.UnixMilli(1_700_000_100_000))
+		var he *cronhost.HandlerError
+		switch {
+		case c.err == "" && err != nil:
 			t.Fatalf("scheduled %q: %v\n%s", c.cron, err, logs)
-		}
-		if !strings.HasPrefix(gerr, c.err) || (c.err == "") != (gerr == "") {
-			t.Errorf("scheduled %q: error %q, want %q", c.cron, gerr, c.err)
+		case c.err != "" && (!errors.As(err, &he) || !strings.HasPrefix(he.Msg, c.err)):
+			t.Errorf("scheduled %q: error %v, want the handler's %q", c.cron, err, c.err)
 		}
 		s := get("/get/" + url.PathEscape("cron:"+c.cron))
 		var got, wantv any
@@ -219,32 +224,6 @@ func TestQueueEngine(t *testing.T) {
 			t.Errorf("scheduled %q recorded %s (after its waitUntil), want %v", c.cron, s, wantv)
 		}
 	}
-}
-
-// callScheduled calls w's bindery:scheduled/handler export, lowering the
-// controller as the canonical ABI does (host/cronhost's Trigger does it
-// for a Worker it serves), and returns the handler's error ("" for none).
-func callScheduled(ctx context.Context, w *host.Worker, cron string, ms int64) (gerr string, err error) {
-	err = w.Guest().Call(ctx, func(ctx context.Context, inst *abi.Instance) error {
-		f := inst.Lookup().ExportedFunction("bindery:scheduled/handler@0.1.0#scheduled")
-		if f == nil {
-			return fmt.Errorf("no scheduled export")
-		}
-		p, n := inst.LowerString(ctx, cron)
-		stack := []uint64{uint64(p), uint64(n), api.EncodeI64(ms)}
-		if err := f.CallWithStack(ctx, stack); err != nil {
-			return err
-		}
-		ret := uint32(stack[0])
-		if inst.U8(ret) == 1 {
-			gerr = inst.String(inst.U32(ret+4), inst.U32(ret+8))
-		}
-		if post := inst.Lookup().ExportedFunction("cabi_post_bindery:scheduled/handler@0.1.0#scheduled"); post != nil {
-			return post.CallWithStack(ctx, stack)
-		}
-		return nil
-	})
-	return gerr, err
 }
 
 // TestHandlersWithoutFetch serves Workers with only a scheduled or a queue
@@ -265,6 +244,10 @@ func TestHandlersWithoutFetch(t *testing.T) {
 			}
 			js := jstest.Build(t, src)
 			logs := &testutil.SyncBuffer{}
+			ch, err := cronhost.New(cronhost.Config{Crons: []string{"0 0 * * *"}})
+			if err != nil {
+				t.Fatal(err)
+			}
 			cache, err := os.UserCacheDir()
 			if err != nil {
 				cache = os.TempDir()
@@ -281,7 +264,7 @@ func TestHandlersWithoutFetch(t *testing.T) {
 			ns := kv.NewNamespace(kv.NewMemory(nil), kv.DefaultLimits(), nil)
 			w, err := rt.NewWorker(ctx, host.WorkerConfig{
 				Name: "no-fetch", Wasm: js.Wasm, Init: js.Init, MapText: js.MapText,
-				Bindings: []host.Binding{kv.NewBinding(map[string]*kv.Namespace{"STORE": ns})},
+				Bindings: append([]host.Binding{kv.NewBinding(map[string]*kv.Namespace{"STORE": ns})}, ch.Bindings()...),
 			})
 			if err != nil {
 				t.Fatalf("the Worker did not start: %v", err)
@@ -292,8 +275,8 @@ func TestHandlersWithoutFetch(t *testing.T) {
 			if rec.Code != 500 || !strings.Contains(logs.String(), tc.fetchErr) {
 				t.Errorf("GET /: %d, want 500 with %q in the log:\n%s", rec.Code, tc.fetchErr, logs)
 			}
-			if gerr, err := callScheduled(ctx, w, "0 0 * * *", 0); err != nil || gerr != "" {
-				t.Fatalf("scheduled: %q, %v\n%s", gerr, err, logs)
+			if err := ch.Trigger(ctx, "0 0 * * *", time.Time{}); err != nil {
+				t.Fatalf("scheduled: %v\n%s", err, logs)
 			}
 			if v, _, _ := ns.Get(ctx, "ran"); string(v) != "0 0 * * *" {
 				t.Errorf("the scheduled handler stored %q, want the cron", v)
