@@ -280,10 +280,10 @@ export class MessageBatch {
     this.#queue = queue;
     this.#result = result;
     this.#messages = Array.from(messages, (m, i) => new Message(m, i, result));
-    Object.freeze(this.#messages);
   }
   get queue() { return this.#queue; }
-  get messages() { return this.#messages; }
+  /** messages is a new array of the batch's messages on each read, as workerd's (so sorting it is harmless). */
+  get messages() { return this.#messages.slice(); }
   /** ackAll acknowledges every message not retried explicitly. */
   ackAll() { this.#result.doAckAll(); }
   /** retryAll retries every message not acked explicitly, after options.delaySeconds. */
