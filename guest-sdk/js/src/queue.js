@@ -282,7 +282,7 @@ export class MessageBatch {
     this.#messages = Array.from(messages, (m, i) => new Message(m, i, result));
   }
   get queue() { return this.#queue; }
-  /** messages is a new array of the batch's messages on each read, as workerd's (so sorting it is harmless). */
+  /** messages is a new array of the batch's messages on each read, as workerd's MessageBatch (QueueController). */
   get messages() { return this.#messages.slice(); }
   /** ackAll acknowledges every message not retried explicitly. */
   ackAll() { this.#result.doAckAll(); }
@@ -352,6 +352,7 @@ async function runEvent(fn) {
  */
 export class QueueEvent extends Event {
   #batch;
+  #messages;
   #waitUntil;
   constructor(batch, waitUntil) {
     super('queue');
@@ -359,7 +360,8 @@ export class QueueEvent extends Event {
     this.#waitUntil = waitUntil;
   }
   get queue() { return this.#batch.queue; }
-  get messages() { return this.#batch.messages; }
+  /** messages is one array, read once (workerd's QueueEvent has a lazy property). */
+  get messages() { return (this.#messages ??= this.#batch.messages); }
   ackAll() { this.#batch.ackAll(); }
   retryAll(options) { this.#batch.retryAll(options); }
   /** waitUntil keeps the event running until promise settles. */

@@ -324,7 +324,7 @@ test('service worker: queue and scheduled listeners', async () => {
   installEvents();
   const log = [];
   const first = (e) => {
-    log.push(['queue', e instanceof QueueEvent, e.type, e.queue, e.messages.map((m) => m.body)]);
+    log.push(['queue', e instanceof QueueEvent, e.type, e.queue, e.messages.map((m) => m.body), e.messages === e.messages]);
     e.messages[0].ack();
     e.waitUntil(new Promise((r) => setTimeout(r, 10)).then(() => { log.push('waited'); e.retryAll({ delaySeconds: 2 }); }));
   };
@@ -342,7 +342,7 @@ test('service worker: queue and scheduled listeners', async () => {
   try {
     const out = await serveQueue({}).queue('q', [delivered(0, 'a'), delivered(1, 'b')]);
     assert.deepEqual(out, { acked: [0], retried: [], ackAll: false, retryAll: true, retryAllDelay: 2, error: undefined });
-    assert.deepEqual(log, [['queue', true, 'queue', 'q', ['a', 'b']], 'second', 'waited']);
+    assert.deepEqual(log, [['queue', true, 'queue', 'q', ['a', 'b'], true], 'second', 'waited']);
     log.length = 0;
     assert.deepEqual(await serveScheduled({}).scheduled({ cron: '0 * * * *', scheduledTime: 60000n }), { tag: 'ok', val: undefined });
     assert.deepEqual(log, [['scheduled', true, 'scheduled', '0 * * * *', 60000], 'waited']);
