@@ -284,3 +284,75 @@ func TestHandlersWithoutFetch(t *testing.T) {
 		})
 	}
 }
+
+// TestWorkerEntrypoint serves a Worker whose default export is a
+// WorkerEntrypoint class (from cloudflare:workers): fetch and scheduled
+// run on a new instance per event, with this.env and this.ctx.
+func TestWorkerEntrypoint(t *testing.T) {
+	ctx := context.Background()
+	src := filepath.Join(t.TempDir(), "worker.js")
+	code := `import { WorkerEntrypoint } from 'cloudflare:workers';
+import { WorkerEntrypoint as Same } from '@bindery/worker';
+let made = 0;
+export default class extends WorkerEntrypoint {
+  constructor(ctx, env) { super(ctx, env); made++; }
+  async fetch(request) {
+    this.ctx.waitUntil(this.env.STORE.put('fetched', request.url));
+    return Response.json({ made, args: arguments.length, same: this instanceof Same, store: typeof this.env.STORE.get, greeting: this.env.GREETING });
+  }
+  async scheduled(controller) { await this.env.STORE.put('ran', controller.cron + ' ' + made); }
+}
+`
+	if err := os.WriteFile(src, []byte(code), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	js := jstest.Build(t, src)
+	logs := &testutil.SyncBuffer{}
+	ch, err := cronhost.New(cronhost.Config{Crons: []string{"0 0 * * *"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
+	}
+	rt, err := host.NewRuntime(ctx, host.RuntimeConfig{
+		CacheDir:   filepath.Join(cache, "bindery-test", "wazero"),
+		Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT(), cacheapi.WIT(), d1.WIT(), durablehost.ClientWIT(), durablehost.StateWIT(), queuehost.ProducerWIT()},
+		Logger:     slog.New(slog.NewTextHandler(logs, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close(ctx)
+	v, err := vars.New(map[string]vars.Var{"GREETING": {Kind: vars.Text, Value: "hi"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := kv.NewNamespace(kv.NewMemory(nil), kv.DefaultLimits(), nil)
+	w, err := rt.NewWorker(ctx, host.WorkerConfig{
+		Name: "entrypoint", Wasm: js.Wasm, Init: js.Init, MapText: js.MapText,
+		Bindings: append([]host.Binding{kv.NewBinding(map[string]*kv.Namespace{"STORE": ns}), v}, ch.Bindings()...),
+	})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, logs)
+	}
+	defer w.Close(ctx)
+	for i := 1; i <= 2; i++ {
+		rec := httptest.NewRecorder()
+		w.ServeHTTP(rec, httptest.NewRequest("GET", "/x", nil))
+		want := fmt.Sprintf(`{"made":%d,"args":1,"same":true,"store":"function","greeting":"hi"}`, i)
+		if rec.Code != 200 || rec.Body.String() != want {
+			t.Fatalf("GET /x: %d %s, want %s\n%s", rec.Code, rec.Body, want, logs)
+		}
+	}
+	if got, _, _ := ns.Get(ctx, "fetched"); string(got) != "http://example.com/x" {
+		t.Errorf("this.ctx.waitUntil stored %q", got)
+	}
+	if err := ch.Trigger(ctx, "0 0 * * *", time.Time{}); err != nil {
+		t.Fatalf("scheduled: %v\n%s", err, logs)
+	}
+	if got, _, _ := ns.Get(ctx, "ran"); string(got) != "0 0 * * * 3" {
+		t.Errorf("the scheduled handler stored %q, want the cron and a third instance", got)
+	}
+}

@@ -7,7 +7,8 @@
 //   {contentType, delaySeconds}) and sendBatch(messages, {delaySeconds}).
 //   The default content type is "v8", the structured-value encoding
 //   (structured.js), which every Bindery SDK reads.
-// - The Worker's default export's queue(batch, env, ctx) serves the
+// - The Worker's default export's queue(batch, env, ctx) (or a
+//   WorkerEntrypoint class's queue(batch): entrypoint.js) serves the
 //   bindery:queue/consumer export (serveQueue): the SDK records what the
 //   handler calls (ack, retry, ackAll, retryAll) with workerd's rules and
 //   warnings, and returns them as the outcome; the host applies it.
@@ -23,6 +24,7 @@
 import { BindingError } from './errors.js';
 import { serialize, deserialize, refuseClone } from './structured.js';
 import { listenersOf } from './web/events.js';
+import { handlerMethod, isModuleWorker } from './entrypoint.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -298,26 +300,14 @@ const NO_QUEUE = 'no queue handler: Handler does not export a queue() function.'
 const NO_SCHEDULED = 'no scheduled handler: Handler does not export a scheduled() function.';
 
 // handlerOf is what runs an event of type ("queue" or "scheduled") in
-// worker (a module namespace): its default export's method, called as
-// method(arg, env, ctx); for a service worker (isModuleWorker false) with
-// listeners of type, a dispatch of event(arg, ctx.waitUntil) to them;
-// else undefined.
+// worker (a module namespace): its default export's handler
+// (entrypoint.js: an object's method(arg, env, ctx), or a class's on a new
+// instance); for a service worker (isModuleWorker false) with listeners of
+// type, a dispatch of event(arg, ctx.waitUntil) to them; else undefined.
 function handlerOf(worker, type, event) {
-  const h = worker?.default;
-  if (isModuleWorker(worker)) return typeof h[type] === 'function' ? (arg, ctx) => h[type](arg, deps.env, ctx) : undefined;
+  if (isModuleWorker(worker)) return handlerMethod(worker.default, type, deps.env);
   if (listenersOf(type).length === 0) return undefined;
   return (arg, ctx) => dispatch(listenersOf(type), event(arg, ctx.waitUntil));
-}
-
-/**
- * isModuleWorker says whether worker (a module namespace) is a module
- * Worker: its default export has fetch, queue or scheduled. Else it is a
- * service worker (esbuild gives a script without exports a default export
- * too: its empty module.exports).
- */
-export function isModuleWorker(worker) {
-  const h = worker?.default;
-  return h != null && ['fetch', 'queue', 'scheduled'].some((k) => typeof h[k] === 'function');
 }
 
 // stopped marks the events whose stopImmediatePropagation() was called.

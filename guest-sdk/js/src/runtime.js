@@ -33,7 +33,8 @@ import { openD1, releaseD1Sessions, D1Database, D1DatabaseSession, D1PreparedSta
 import { refuseClone } from './structured.js';
 import { installDurable, openNamespace, forwardWebSocket, releaseStubs } from './durable.js';
 import { Queue as HostQueue } from 'bindery:queue/producer@0.1.0';
-import { installQueues, openQueue, isModuleWorker } from './queue.js';
+import { installQueues, openQueue } from './queue.js';
+import { handlerMethod, isModuleWorker } from './entrypoint.js';
 import { webSocketOf } from './web/body.js';
 
 installConsole();
@@ -67,6 +68,7 @@ export {
 // and bindery:scheduled/handler exports from its default export's queue
 // and scheduled (internal/jsbuild's entry calls them).
 export { serveQueue, serveScheduled, WorkerQueue, MessageBatch, Message, ScheduledController } from './queue.js';
+export { WorkerEntrypoint } from './entrypoint.js';
 
 installCaches({ hostStreams, inputStreamToReadable, toBytes, BindingError }); // caches, Cache, CacheStorage
 
@@ -770,23 +772,24 @@ const NO_HANDLER = 'the Worker has neither a default export with fetch, `export 
 
 /**
  * serve returns the bindery:http/handler export for a Worker, given its
- * module namespace: a module Worker (whose default export has fetch; never
- * a named export called fetch), or a service worker (a module that added a
+ * module namespace: a module Worker (whose default export, an object or a
+ * WorkerEntrypoint class, has fetch; never a named export called fetch),
+ * or a service worker (a module that added a
  * fetch listener; its bindings become globals). A default export with
  * queue or scheduled but no fetch, or a service worker with only queue or
  * scheduled listeners, serves requests with an error.
  */
 export function serve(worker) {
-  const handler = worker?.default;
-  let fetch;
-  if (handler != null && typeof handler.fetch === 'function') {
-    fetch = (request, ctx) => handler.fetch(request, env, ctx);
+  let fetch = handlerMethod(worker?.default, 'fetch', env);
+  if (fetch !== undefined) {
+    // A module Worker: an object's fetch(request, env, ctx), or a
+    // WorkerEntrypoint class's fetch(request) (entrypoint.js).
   } else if (hasFetchListener() || (!isModuleWorker(worker) && hasListener())) {
     exposeGlobals(lookup, () => serving);
     fetch = hasFetchListener()
       ? (request, ctx) => dispatchFetch(request, ctx.waitUntil)
       : () => { throw new Error('No event listener registered for fetch events.'); };
-  } else if (handler != null && (typeof handler.queue === 'function' || typeof handler.scheduled === 'function')) {
+  } else if (isModuleWorker(worker)) {
     // A Worker that only consumes a queue or runs on a cron trigger, as
     // Cloudflare allows: its requests fail, as workerd's do.
     fetch = () => { throw new Error('Handler does not export a fetch() function.'); };

@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { installQueues, openQueue, serveQueue, serveScheduled, WorkerQueue, ScheduledController, QueueEvent, ScheduledEvent } from '../src/queue.js';
 import { installEvents } from '../src/web/events.js';
+import { WorkerEntrypoint } from '../src/entrypoint.js';
 import { serialize, deserialize } from '../src/structured.js';
 import { BindingError } from '../src/errors.js';
 
@@ -365,4 +366,36 @@ test('service worker: queue and scheduled listeners', async () => {
   } finally {
     for (const [t, l] of [['queue', first], ['queue', second], ['queue', third], ['scheduled', onScheduled]]) removeEventListener(t, l);
   }
+});
+
+// The class form of the default export: a new instance per event, with
+// this.env and this.ctx, the handler called with the event's argument only.
+test('WorkerEntrypoint class', async () => {
+  const made = [];
+  class Worker extends WorkerEntrypoint {
+    constructor(ctx, env) {
+      super(ctx, env);
+      made.push(this);
+    }
+    async queue(batch) {
+      assert.equal(arguments.length, 1);
+      assert.equal(this.env, env);
+      this.ctx.waitUntil(Promise.resolve().then(() => batch.messages[0].ack()));
+    }
+    scheduled(controller) {
+      assert.equal(arguments.length, 1);
+      if (controller.cron === 'x') throw new Error(`${this.env.NAME} ${typeof this.ctx.waitUntil}`);
+    }
+  }
+  const out = await serveQueue({ default: Worker }).queue('q', [delivered(0, 'a')]);
+  assert.deepEqual(out.acked, [0]);
+  assert.equal(out.error, undefined);
+  assert.deepEqual(await serveScheduled({ default: Worker }).scheduled({ cron: 'x', scheduledTime: 0n }), { tag: 'err', val: 'Uncaught Error: env function' });
+  assert.equal(made.length, 2);
+  assert.notEqual(made[0], made[1]);
+  // A class without the handler has none; a function with the handler as
+  // its own property (a framework's app) is an object Worker.
+  assert.equal((await serveQueue({ default: class extends WorkerEntrypoint { fetch() {} } }).queue('q', [])).error, 'no queue handler: Handler does not export a queue() function.');
+  const app = Object.assign(() => {}, { queue(batch, e) { assert.equal(e, env); batch.ackAll(); } });
+  assert.equal((await serveQueue({ default: app }).queue('q', [delivered(0, 'a')])).ackAll, true);
 });
