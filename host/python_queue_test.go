@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/bindery-run/bindery/abi"
@@ -25,9 +26,51 @@ import (
 	"github.com/bindery-run/bindery/internal/testutil"
 )
 
+// sentBatch is one send or sendBatch a fakeProducer took.
+type sentBatch struct {
+	Messages []queuewit.SendRequest
+	Delay    abi.Option[uint32]
+}
+
+// fakeProducer is a bindery:queue/producer binding granting the queue
+// QUEUE, which records what it is sent, and refuses a message whose body
+// is "fail" as too large.
+type fakeProducer struct {
+	mu   sync.Mutex
+	sent []sentBatch
+}
+
+func (p *fakeProducer) WIT() abi.Interface {
+	return abi.Interface{Name: queuewit.ProducerInterface, Define: queuewit.DefineProducer, Deny: &fakeProducer{}}
+}
+
+func (p *fakeProducer) QueueOpen(ctx context.Context, name string) (queuewit.Queue, *queuewit.Error) {
+	if name != "QUEUE" || p == nil {
+		return nil, &queuewit.Error{Tag: queuewit.ErrorNoSuchQueue, NoSuchQueue: name}
+	}
+	return p, nil
+}
+
+func (p *fakeProducer) Send(ctx context.Context, m queuewit.SendRequest) *queuewit.Error {
+	return p.SendBatch(ctx, []queuewit.SendRequest{m}, abi.None[uint32]())
+}
+
+func (p *fakeProducer) SendBatch(ctx context.Context, msgs []queuewit.SendRequest, delay abi.Option[uint32]) *queuewit.Error {
+	for _, m := range msgs {
+		if string(m.Body) == "fail" {
+			return &queuewit.Error{Tag: queuewit.ErrorTooLarge, TooLarge: "message is over 128 KB"}
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.sent = append(p.sent, sentBatch{Messages: msgs, Delay: delay})
+	return nil
+}
+
 // pythonQueueWorker builds the Python Worker src and runs it with a KV
-// namespace STORE; logs collects its log.
-func pythonQueueWorker(t *testing.T, src string, logs *testutil.SyncBuffer) *host.Worker {
+// namespace STORE and the queue binding QUEUE (producer); logs collects
+// its log.
+func pythonQueueWorker(t *testing.T, src string, logs *testutil.SyncBuffer, producer *fakeProducer) *host.Worker {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("-short: building a Python Worker takes ~20 s")
@@ -50,7 +93,7 @@ func pythonQueueWorker(t *testing.T, src string, logs *testutil.SyncBuffer) *hos
 	}
 	store := kv.NewNamespace(kv.NewMemory(nil), kv.DefaultLimits(), nil)
 	w, err := rt.NewWorker(ctx, host.WorkerConfig{Name: "queue-py", Wasm: wasm,
-		Bindings: []host.Binding{v, kv.NewBinding(map[string]*kv.Namespace{"STORE": store})}})
+		Bindings: []host.Binding{v, kv.NewBinding(map[string]*kv.Namespace{"STORE": store}), producer}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,12 +178,15 @@ var v8Body, _ = hex.DecodeString("d9d9f7a3636b65796276386162430001ff616efb3ff800
 // retries and their delays, ackAll, retryAll, first call wins with a
 // warning in the log), an exception as the outcome's error with what was
 // recorded before it, ctx.waitUntil work run, the scheduled controller
-// and a failed scheduled handler; and a Worker without handlers
+// and a failed scheduled handler; env.QUEUE's sends through a recording
+// producer (each content type, options in each spelling, delays, what
+// the SDK and the host refuse); and a Worker without handlers
 // (examples/hello-py) answering "no queue handler" and "no scheduled
 // handler".
 func TestPythonQueueExports(t *testing.T) {
 	logs := &testutil.SyncBuffer{}
-	w := pythonQueueWorker(t, "guest-sdk/python/testdata/queue_worker.py", logs)
+	producer := &fakeProducer{}
+	w := pythonQueueWorker(t, "guest-sdk/python/testdata/queue_worker.py", logs, producer)
 	id := func(i int) string { return strings.Repeat("0", 31) + string(rune('a'+i)) }
 	jsonMsg := func(i int, ops ...string) queuewit.Message {
 		b, _ := json.Marshal(map[string]any{"key": i, "ops": ops})
@@ -242,8 +288,52 @@ func TestPythonQueueExports(t *testing.T) {
 		}
 	})
 
+	t.Run("produce", func(t *testing.T) {
+		rec := httptest.NewRecorder()
+		w.ServeHTTP(rec, httptest.NewRequest("GET", "/produce", nil))
+		if rec.Code != 200 {
+			t.Fatalf("GET /produce: %d %s\nlog:\n%s", rec.Code, rec.Body, logs)
+		}
+		one := func(body string, ct queuewit.ContentType, delay abi.Option[uint32]) queuewit.SendRequest {
+			return queuewit.SendRequest{Body: []byte(body), ContentType: ct, DelaySeconds: delay}
+		}
+		text, bytes, jsonType, v8 := queuewit.ContentTypeText, queuewit.ContentTypeBytes, queuewit.ContentTypeJSON, queuewit.ContentTypeV8
+		want := []sentBatch{
+			{Messages: []queuewit.SendRequest{one("text", text, none)}},
+			{Messages: []queuewit.SendRequest{one("\x00\xff", bytes, abi.Some[uint32](5))}},
+			{Messages: []queuewit.SendRequest{one(`{"a":[1,"é"]}`, jsonType, none)}},
+			{Messages: []queuewit.SendRequest{one(string(v8Body), v8, none)}},
+			{Messages: []queuewit.SendRequest{one("b1", text, none), one("b2", text, abi.Some[uint32](3))}, Delay: abi.Some[uint32](7)},
+			{Messages: []queuewit.SendRequest{one("b3", bytes, none)}},
+		}
+		producer.mu.Lock()
+		got := producer.sent
+		producer.mu.Unlock()
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("sent\n%+v, want\n%+v", got, want)
+		}
+		var refused map[string]string
+		if err := json.Unmarshal(rec.Body.Bytes(), &refused); err != nil {
+			t.Fatalf("GET /produce: %v: %s", err, rec.Body)
+		}
+		for name, want := range map[string]string{
+			"host":            "BindingError too-large: message is over 128 KB",
+			"text-not-str":    "TypeError",
+			"unknown-type":    "TypeError",
+			"negative-delay":  "BindingError invalid-argument: delaySeconds -1 is out of range (0 to 4294967295)",
+			"unknown-option":  "TypeError",
+			"batch-not-dicts": "TypeError",
+			"v8-function":     "DataCloneError",
+			"ungranted":       "absent",
+		} {
+			if refused[name] != want {
+				t.Errorf("%s: %q, want %q", name, refused[name], want)
+			}
+		}
+	})
+
 	t.Run("no handlers", func(t *testing.T) {
-		w := pythonQueueWorker(t, "examples/hello-py/worker.py", &testutil.SyncBuffer{})
+		w := pythonQueueWorker(t, "examples/hello-py/worker.py", &testutil.SyncBuffer{}, &fakeProducer{})
 		out := callQueue(t, w, "q", []queuewit.Message{{ID: id(0), Body: []byte("x"), ContentType: queuewit.ContentTypeText, Attempts: 1}})
 		want := queuewit.Outcome{Error: abi.Some("no queue handler")}
 		if !reflect.DeepEqual(normalOutcome(out), normalOutcome(want)) {

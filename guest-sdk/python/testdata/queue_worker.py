@@ -6,11 +6,13 @@
 # "retryAll:N", "throw". What the handler saw goes to KV (through
 # ctx.waitUntil, which runs even when the handler throws): "seen:<queue>"
 # is a list of {id, timestamp, attempts, type (the body's Python type),
-# body (bytes as hex)}. GET /kv/<key> reads KV.
+# body (bytes as hex)}. GET /kv/<key> reads KV. GET /produce sends
+# through env.QUEUE in each spelling and content type, then answers what
+# the refused sends raised.
 import json
 from urllib.parse import unquote, urlsplit
 
-from bindery import Response
+from bindery import BindingError, Response
 
 
 async def fetch(request, env):
@@ -18,7 +20,39 @@ async def fetch(request, env):
     if path.startswith("/kv/"):
         v = await env.STORE.get(unquote(path[4:]))
         return Response("null" if v is None else v, headers={"content-type": "application/json"})
+    if path == "/produce":
+        return Response.json(await produce(env))
     return Response("not found", status=404)
+
+
+async def produce(env):
+    q = env.QUEUE
+    await q.send("text", content_type="text")
+    await q.send(b"\x00\xff", contentType="bytes", delaySeconds=5)
+    await q.send({"a": [1, "é"]}, {"contentType": "json"})
+    await q.send({"key": "v8", "b": b"\x00\x01\xff", "n": 1.5})
+    await q.send_batch([{"body": "b1", "contentType": "text"},
+                        {"body": "b2", "content_type": "TEXT", "delay_seconds": 3}], delaySeconds=7)
+    await q.sendBatch([{"body": bytearray(b"b3"), "contentType": "bytes"}])
+    refused = {}
+    for name, f in (
+        ("host", lambda: q.send("fail", content_type="text")),
+        ("text-not-str", lambda: q.send(1, content_type="text")),
+        ("unknown-type", lambda: q.send("x", content_type="xml")),
+        ("negative-delay", lambda: q.send("x", delaySeconds=-1)),
+        ("unknown-option", lambda: q.send("x", delay=1)),
+        ("batch-not-dicts", lambda: q.sendBatch(["x"])),
+        ("v8-function", lambda: q.send(print)),
+    ):
+        try:
+            await f()
+            refused[name] = "sent"
+        except BindingError as e:
+            refused[name] = f"BindingError {e.code}: {e.message}"
+        except Exception as e:
+            refused[name] = type(e).__name__
+    refused["ungranted"] = env.get("NOPE", "absent")
+    return refused
 
 
 def render(v):
