@@ -22,7 +22,7 @@ import json as _json
 import sys as _sys
 
 from . import structured as _structured
-from ._js import ArrayBuffer, JsArray, JsObject, JsProxy, loads as _loads
+from ._js import ArrayBuffer, JsArray, JsObject, JsProxy
 
 __all__ = ["Message", "MessageBatch", "QueueDate", "ScheduledController"]
 
@@ -83,9 +83,10 @@ def encode(body, ct=DEFAULT_CONTENT_TYPE):
 
 
 def _js_value(v):
-    """A structured value as a Cloudflare Python Worker sees one: plain
-    objects as JsObjects, arrays as JsArrays, ArrayBuffers as ArrayBuffers
-    (all of them still dicts, lists and bytes)."""
+    """A JSON or structured value as a Cloudflare Python Worker sees one
+    (a JsProxy): plain objects as JsObjects, arrays as JsArrays,
+    ArrayBuffers as ArrayBuffers (all of them still dicts, lists and
+    bytes)."""
     t = type(v)
     if t is dict:
         return JsObject((k, _js_value(x)) for k, x in v.items())
@@ -99,15 +100,14 @@ def _js_value(v):
 def decode(data, ct):
     """A received body: "text" a str (bytes that are not UTF-8 read as
     U+FFFD); "bytes" an ArrayBuffer (bytes, with ``to_bytes()``); "json"
-    the parsed value (objects as JsObjects); "v8" the structured value
-    (plain objects as JsObjects, arrays as JsArrays, ArrayBuffers as
-    ArrayBuffers)."""
+    the parsed value and "v8" the structured value, their plain objects
+    as JsObjects, arrays as JsArrays and ArrayBuffers as ArrayBuffers."""
     if ct == "text":
         return bytes(data).decode("utf-8", "replace")
     if ct == "bytes":
         return ArrayBuffer(data)
     if ct == "json":
-        return _loads(bytes(data))
+        return _js_value(_json.loads(bytes(data)))
     if ct == "v8":
         return _js_value(_structured.loads(bytes(data)))
     raise ValueError(f"unknown content type {ct!r}")

@@ -152,6 +152,7 @@ class BodyTest(unittest.TestCase):
             ("json", {"key": "k", "a": [1, 2.5, True, None], "s": "é"}, JsObject,
              '{"key":"k","a":[1,2.5,true,null],"s":"é"}'.encode()),
             ("json", "just a string", str, b'"just a string"'),
+            ("json", [1, {"a": [2]}], JsArray, b'[1,{"a":[2]}]'),
             ("json", None, type(None), b"null"),
             ("v8", value, JsObject, structured.dumps(value)),
             ("v8", "x", str, structured.dumps("x")),
@@ -165,6 +166,14 @@ class BodyTest(unittest.TestCase):
                 self.assertIsInstance(back, typ)
                 want = bytes(body) if ct == "bytes" else body
                 self.assertEqual(back, want)
+
+    def test_json_values_as_javascript(self):
+        back = q.decode(b'{"l":[{"x":1}],"o":{"y":[]}}', "json")
+        self.assertIsInstance(back, JsObject)
+        self.assertIsInstance(back.l, JsArray)
+        self.assertIsInstance(back.l[0], JsObject)
+        self.assertEqual(back.o.y.to_py(), [])
+        self.assertEqual(back.to_py(), {"l": [{"x": 1}], "o": {"y": []}})
 
     def test_v8_values_as_javascript(self):
         back = q.decode(structured.dumps({"key": "k", "b": b"\x00\x01", "l": [{"x": 1}]}), "v8")
