@@ -248,3 +248,39 @@ func TestCronReport(t *testing.T) {
 		t.Errorf("bindery dev with a bad cron: %v: %s", err, out)
 	}
 }
+
+// TestQueueAcrossWorkers serves queue-pipeline's Worker twice in one
+// bindery dev (-c producer -c consumer): the first only produces to
+// "jobs", the second consumes it; they share the data directory, so the
+// consumer's KV writes are what the producer's /status reads.
+func TestQueueAcrossWorkers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the CLI")
+	}
+	bin := testutil.BuildCLI(t)
+	wasm := testutil.BuildGoGuest(t, "examples/queue-pipeline")
+	dir := t.TempDir()
+	kv := "[[kv_namespaces]]\nbinding = \"STORE\"\nid = \"shared-store\"\n"
+	for _, w := range []struct{ name, queues string }{
+		{"producer", "[[queues.producers]]\nbinding = \"JOBS\"\nqueue = \"jobs\"\n"},
+		{"consumer", "[[queues.consumers]]\nqueue = \"jobs\"\nmax_batch_timeout = 0.1\nmax_retries = 1\ndead_letter_queue = \"jobs-dlq\"\n[[queues.consumers]]\nqueue = \"jobs-dlq\"\nmax_batch_timeout = 0.1\n"},
+	} {
+		cfg := fmt.Sprintf("name = %q\nmain = %s\n\n%s\n%s", w.name, quote(wasm), kv, w.queues)
+		os.MkdirAll(filepath.Join(dir, w.name), 0o755)
+		if err := os.WriteFile(filepath.Join(dir, w.name, "wrangler.toml"), []byte(cfg), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command(bin, "dev", "--port", "0", "--log-level", "warn",
+		"-c", filepath.Join(dir, "producer", "wrangler.toml"), "-c", filepath.Join(dir, "consumer", "wrangler.toml"))
+	base := startCmd(t, cmd)
+	for _, body := range []string{`{"id":"a"}`, `{"id":"b","fail":true}`} {
+		resp, err := http.Post(base+"/enqueue", "application/json", strings.NewReader(body))
+		if err != nil || resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("POST /enqueue %s: %v %v", body, resp, err)
+		}
+		resp.Body.Close()
+	}
+	waitState(t, base, "a", "done")
+	waitState(t, base, "b", "dead")
+}
