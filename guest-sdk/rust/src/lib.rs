@@ -82,19 +82,11 @@ pub mod wit {
     });
 }
 
-/// Exports `$ty`'s fetch handler: the world's export macro in world
-/// `worker`; the handler interface's alone in `worker-with-objects`, whose
-/// object interface [`durable_objects!`] exports.
-#[cfg(not(feature = "durable-objects"))]
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __export_handler {
-    ($ty:ident) => {
-        $crate::wit::export!($ty with_types_in $crate::wit);
-    };
-}
-
-#[cfg(feature = "durable-objects")]
+/// Exports `$ty`'s fetch handler: the handler interface's export macro
+/// alone, never the world's, which wants every export of the world (the
+/// queue and scheduled handlers, and with `durable-objects` the object
+/// interface): a Worker exports only the handlers it defines (`queue!`,
+/// `scheduled!`, `durable_objects!`).
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __export_handler {
