@@ -38,7 +38,7 @@
 //!   written through [`std::io::Write`] ([`Response::writer`]), and a host body
 //!   (the request's or an R2 object's) given to [`Response::stream`] or
 //!   [`r2::Bucket::put`] moves inside the host, never through Worker memory.
-//! - Queues ([`queue`]: a producer from [`Env::queue`], and a queue handler
+//! - Queues ([`mod@queue`]: a producer from [`Env::queue`], and a queue handler
 //!   exported with [`queue!`]) and cron triggers (a scheduled handler
 //!   exported with [`scheduled!`]): a Worker exports only the handlers it
 //!   defines, beside its fetch handler.

@@ -4,34 +4,46 @@
 //! up to 128 KB, a batch up to 100 messages and 256 KB, a delay up to
 //! 86400 seconds (24 hours).
 //!
-//! ```ignore
+//! ```no_run
 //! use bindery::queue::{Batch, SendRequest};
-//! use bindery::{Env, Request, Response, Result};
+//! use bindery::scheduled::Controller;
+//! use bindery::{Env, Error, Request, Response, Result};
+//! use serde::{Deserialize, Serialize};
 //!
-//! #[derive(serde::Serialize, serde::Deserialize)]
+//! #[derive(Serialize, Deserialize)]
 //! struct Job { url: String }
 //!
 //! fn fetch(req: Request, env: &Env) -> Result<Response> {
 //!     let jobs = env.queue("JOBS")?;
-//!     jobs.send_json(&Job { url: req.url().to_string() })?;
+//!     jobs.send_json(&Job { url: req.url().to_string() })?;         // content type json
 //!     jobs.send_batch(&[SendRequest::text("a"), SendRequest::text("b").with_delay(60)], None)?;
 //!     Ok(Response::text("queued"))
 //! }
 //!
 //! fn queue(batch: Batch, env: &Env) -> Result<()> {
+//!     let done = env.kv("DONE")?;
 //!     for m in batch.messages() {
-//!         let job: Job = m.json()?;
-//!         if env.kv("DONE")?.get(&job.url)?.is_some() {
+//!         let job: Job = m.json()?;               // a json or a v8 body, into your type
+//!         if done.get(&job.url)?.is_some() {
 //!             m.ack();
 //!         } else {
-//!             m.retry(Some(30)); // again in 30 s; the rest of the batch is acked
+//!             m.retry(Some(30));                  // again in 30 s
 //!         }
 //!     }
-//!     Ok(()) // an Err retries every message not acked explicitly
+//!     Ok(())                                      // the other messages are acked
+//! }
+//!
+//! fn scheduled(c: Controller, env: &Env) -> Result<()> {
+//!     env.kv("DONE")?.put(&format!("cron:{}", c.cron()), c.scheduled_time().to_string())?;
+//!     if c.cron() == "0 0 * * *" {
+//!         return Err(Error::other("nightly run failed")); // logged; never retried
+//!     }
+//!     Ok(())
 //! }
 //!
 //! bindery::serve!(fetch);
 //! bindery::queue!(queue);
+//! bindery::scheduled!(scheduled);
 //! ```
 //!
 //! A message's body is encoded by its [`ContentType`]: text, bytes, JSON

@@ -3,7 +3,7 @@
 //! (or one is fired by hand: `bindery trigger cron`, `/__scheduled`).
 //! docs/cron.md.
 //!
-//! ```ignore
+//! ```no_run
 //! use bindery::scheduled::Controller;
 //! use bindery::{Env, Result};
 //!
@@ -11,6 +11,8 @@
 //!     env.kv("STORE")?.put("last-run", c.scheduled_time().to_string())
 //! }
 //!
+//! # fn fetch(_req: bindery::Request, _env: &Env) -> Result<bindery::Response> { Ok(bindery::Response::new(204)) }
+//! bindery::serve!(fetch);
 //! bindery::scheduled!(scheduled);
 //! ```
 
