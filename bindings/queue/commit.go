@@ -3,8 +3,19 @@ package queue
 // Group commit. Every write of the broker (sends, attempts counted
 // before a handler runs, settled batches, purges, sweeps) is a request to
 // one committer goroutine, which takes every request waiting, writes
-// them in as few transactions as Badger takes and calls db.Sync once for
-// all of them: concurrent sends share one fsync.
+// them in as few transactions as Badger takes and, when one of them asks
+// for it, calls db.Sync once for all of them: concurrent sends share one
+// fsync.
+//
+// Sends and settings are synced: Send returns once its messages survive
+// a power loss. The consumer's writes (attempts, outcomes) and the
+// deletions of Purge and the retention sweep are not: a committed Badger
+// transaction survives the process being killed (kill -9, a panic), as
+// every write of the data directory does (docs/state.md), and the next
+// sync makes them durable too. A power loss may then forget an attempt
+// or an ack since the last sync: the message is delivered again (at
+// least once), its attempts maybe one short. An fsync per batch would
+// double a message's latency from send to handler for that.
 
 // Bounds of one transaction, well under Badger's (15% of its 64 MB
 // memtable), so that adding a group never fails half way.
@@ -36,15 +47,17 @@ func (g group) size() int {
 // different transactions (a send is one group).
 type commitReq struct {
 	groups []group
+	sync   bool // db.Sync before done
 	done   chan error
 }
 
-// commit writes groups durably, and returns the first error.
-func (b *Broker) commit(groups []group) error {
+// commit writes groups, synced if sync is set, and returns the first
+// error.
+func (b *Broker) commit(groups []group, sync bool) error {
 	if len(groups) == 0 {
 		return nil
 	}
-	req := &commitReq{groups: groups, done: make(chan error, 1)}
+	req := &commitReq{groups: groups, sync: sync, done: make(chan error, 1)}
 	b.reqs <- req
 	return <-req.done
 }
@@ -81,7 +94,7 @@ func (b *Broker) write(batch []*commitReq) {
 	errs := make([]error, len(batch))
 	txn := b.db.NewTransaction(true)
 	var members []int // the requests with a group in txn
-	size, count, committed := 0, 0, false
+	size, count, committed, sync := 0, 0, false, false
 	var txnErr error // a Set or Delete that failed: txn is discarded
 	flush := func() {
 		err := txnErr
@@ -102,6 +115,7 @@ func (b *Broker) write(batch []*commitReq) {
 		members, size, count, txnErr = members[:0], 0, 0, nil
 	}
 	for i, r := range batch {
+		sync = sync || r.sync
 		for _, g := range r.groups {
 			gs := g.size()
 			if count > 0 && (size+gs > maxTxnBytes || count+len(g) > maxTxnOps) {
@@ -126,7 +140,7 @@ func (b *Broker) write(batch []*commitReq) {
 	}
 	flush()
 	txn.Discard()
-	if committed {
+	if committed && sync {
 		if b.syncHook != nil {
 			b.syncHook(len(batch))
 		}

@@ -423,7 +423,7 @@ func (c *consumer) prepare(batch []*entry) []delivered {
 		for _, e := range append(gone, expired...) {
 			groups = append(groups, deleteOps(c.queue, e))
 		}
-		err = c.b.commit(groups)
+		err = c.b.commit(groups, false)
 	}
 	if err != nil {
 		c.b.log.Error("queue: counting a batch's attempts failed; retrying in 1s", "queue", c.queue, "err", err)
@@ -572,7 +572,7 @@ func (c *consumer) settle(ds []delivered, out Outcome) {
 			dropped = append(dropped, e)
 		}
 	}
-	if err := c.b.commit(groups); err != nil {
+	if err := c.b.commit(groups, false); err != nil {
 		c.b.log.Error("queue: recording a batch's outcome failed; its messages are delivered again in 1s",
 			"queue", c.queue, "err", err)
 		batch := make([]*entry, len(ds))

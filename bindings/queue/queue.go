@@ -467,7 +467,7 @@ func (b *Broker) Send(ctx context.Context, queue string, msgs []SendRequest) err
 			op{key: recordKey(queue, e.id), val: record{ts: ts, ct: m.ContentType, body: m.Body}.encode()},
 			op{key: indexKey(queue, e.due, e.seq, e.id), val: indexValue{ts: ts}.encode()})
 	}
-	req := &commitReq{groups: []group{g}, done: make(chan error, 1)}
+	req := &commitReq{groups: []group{g}, sync: true, done: make(chan error, 1)}
 	select {
 	case b.reqs <- req:
 	case <-ctx.Done():
@@ -495,7 +495,7 @@ func (b *Broker) markKnown(queue string) error {
 	if known {
 		return nil
 	}
-	if err := b.commit([]group{{{key: markerKey(queue)}}}); err != nil {
+	if err := b.commit([]group{{{key: markerKey(queue)}}}, true); err != nil {
 		return err
 	}
 	b.mu.Lock()
