@@ -22,14 +22,14 @@ func TestGroupCommit(t *testing.T) {
 	var once sync.Once
 	var mu sync.Mutex
 	var sizes []int
-	// The first sync waits until every other send is queued: they are
-	// then written together, with one more sync.
+	// The first sync waits until every other send is committed: they
+	// are then synced together.
 	h.b.syncHook = func(reqs int) {
 		mu.Lock()
 		sizes = append(sizes, reqs)
 		mu.Unlock()
 		once.Do(func() {
-			waitFor(t, "the other sends", func() bool { return len(h.b.reqs) == n-reqs })
+			waitFor(t, "the other sends", func() bool { return h.b.Stats().Commits == n })
 		})
 	}
 	var wg sync.WaitGroup

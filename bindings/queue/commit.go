@@ -2,10 +2,11 @@ package queue
 
 // Group commit. Every write of the broker (sends, attempts counted
 // before a handler runs, settled batches, purges, sweeps) is a request to
-// one committer goroutine, which takes every request waiting, writes
-// them in as few transactions as Badger takes and, when one of them asks
-// for it, calls db.Sync once for all of them: concurrent sends share one
-// fsync.
+// one committer goroutine, which takes every request waiting and writes
+// them in as few transactions as Badger takes; a syncer goroutine then
+// calls db.Sync once for every request committed since its last sync
+// that asks for one, while the committer writes the next requests:
+// concurrent sends share one fsync, and no write waits for another's.
 //
 // Sends and settings are synced: Send returns once its messages survive
 // a power loss. The consumer's writes (attempts, outcomes) and the
@@ -62,9 +63,11 @@ func (b *Broker) commit(groups []group, sync bool) error {
 	return <-req.done
 }
 
-// committer serves b.reqs until it is closed.
+// committer serves b.reqs until it is closed: it commits, and hands
+// the requests that want a sync to the syncer, so that writes go on
+// while a sync runs (a pipelined group commit).
 func (b *Broker) committer() {
-	defer close(b.committerDone)
+	defer close(b.syncq)
 	batch := make([]*commitReq, 0, maxGroupReqs)
 	for {
 		req, ok := <-b.reqs
@@ -89,18 +92,46 @@ func (b *Broker) committer() {
 	}
 }
 
-// write commits batch's groups and syncs once.
+// syncer serves b.syncq until it is closed: one db.Sync for every
+// request committed and waiting.
+func (b *Broker) syncer() {
+	defer close(b.committerDone)
+	for reqs := range b.syncq {
+	drain:
+		for {
+			select {
+			case more, ok := <-b.syncq:
+				if !ok {
+					break drain
+				}
+				reqs = append(reqs, more...)
+			default:
+				break drain
+			}
+		}
+		if b.syncHook != nil {
+			b.syncHook(len(reqs))
+		}
+		err := b.db.Sync()
+		b.stats.syncs.Add(1)
+		for _, r := range reqs {
+			r.done <- err
+		}
+	}
+}
+
+// write commits batch's groups and answers the requests that want no
+// sync.
 func (b *Broker) write(batch []*commitReq) {
 	errs := make([]error, len(batch))
 	txn := b.db.NewTransaction(true)
 	var members []int // the requests with a group in txn
-	size, count, committed, sync := 0, 0, false, false
+	size, count := 0, 0
 	var txnErr error // a Set or Delete that failed: txn is discarded
 	flush := func() {
 		err := txnErr
 		if err == nil && count > 0 {
 			err = txn.Commit()
-			committed = true
 		} else {
 			txn.Discard()
 		}
@@ -115,7 +146,6 @@ func (b *Broker) write(batch []*commitReq) {
 		members, size, count, txnErr = members[:0], 0, 0, nil
 	}
 	for i, r := range batch {
-		sync = sync || r.sync
 		for _, g := range r.groups {
 			gs := g.size()
 			if count > 0 && (size+gs > maxTxnBytes || count+len(g) > maxTxnOps) {
@@ -140,22 +170,16 @@ func (b *Broker) write(batch []*commitReq) {
 	}
 	flush()
 	txn.Discard()
-	if committed && sync {
-		if b.syncHook != nil {
-			b.syncHook(len(batch))
-		}
-		err := b.db.Sync()
-		b.stats.syncs.Add(1)
-		if err != nil {
-			for i := range errs {
-				if errs[i] == nil {
-					errs[i] = err
-				}
-			}
+	b.stats.commits.Add(uint64(len(batch)))
+	var syncing []*commitReq
+	for i, r := range batch {
+		if r.sync && errs[i] == nil {
+			syncing = append(syncing, r)
+		} else {
+			r.done <- errs[i]
 		}
 	}
-	b.stats.commits.Add(uint64(len(batch)))
-	for i, r := range batch {
-		r.done <- errs[i]
+	if len(syncing) > 0 {
+		b.syncq <- syncing
 	}
 }

@@ -252,7 +252,8 @@ type Broker struct {
 	seq atomic.Uint64
 
 	reqs          chan *commitReq
-	committerDone chan struct{}
+	syncq         chan []*commitReq
+	committerDone chan struct{} // closed when the committer and syncer have ended
 	// users counts the calls that may still submit to the committer;
 	// Close waits for them before stopping it.
 	users    sync.WaitGroup
@@ -284,6 +285,7 @@ func Open(db *badger.DB, opts Options) (*Broker, error) {
 		clock:         clock.Or(opts.Clock),
 		log:           opts.Logger,
 		reqs:          make(chan *commitReq, maxGroupReqs),
+		syncq:         make(chan []*commitReq, 64),
 		committerDone: make(chan struct{}),
 		known:         map[string]bool{},
 		retention:     map[string]time.Duration{},
@@ -324,6 +326,7 @@ func Open(db *badger.DB, opts Options) (*Broker, error) {
 		return nil, fmt.Errorf("queue: read the queues: %w", err)
 	}
 	go b.committer()
+	go b.syncer()
 	b.mu.Lock()
 	b.sweepTimer = b.clock.AfterFunc(sweepEvery, b.sweepTick)
 	b.mu.Unlock()
