@@ -2,9 +2,14 @@ package queue
 
 import (
 	"bytes"
+	"context"
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/bindery-run/bindery/host/clock"
 )
 
 const testID = "0123456789abcdef0123456789abcdef"
@@ -111,5 +116,60 @@ func FuzzRecord(f *testing.F) {
 			t.Errorf("retention %x does not round-trip", v)
 		}
 		parseDueSeq(v)
+	})
+}
+
+// FuzzStored: a broker opened on a database holding anything under
+// "queue/" (two keys and values, each given the prefix) lists, describes,
+// peeks, purges and consumes it without panicking.
+func FuzzStored(f *testing.F) {
+	rec := record{ts: 1, ct: Text, body: []byte("x")}.encode()
+	f.Add([]byte(indexKey("q", 0, 1, testID)[len(root):]), indexValue{attempts: 2, ts: 1}.encode(),
+		[]byte(recordKey("q", testID)[len(root):]), rec)
+	f.Add([]byte(indexKey("d", 0, 1, testID)[len(root):]), indexValue{ts: 1, origin: "q"}.encode(),
+		[]byte(deadKey("q", "d", testID)[len(root):]), appendDueSeq(nil, 0, 1))
+	f.Add([]byte(markerKey("q")[len(root):]), []byte{}, []byte(retentionKey("q")[len(root):]), encodeRetention(1))
+	f.Add([]byte(indexKey("q", 0, 1, testID)[len(root):]), indexValue{attempts: math.MaxUint32, ts: 1, origin: "q"}.encode(),
+		[]byte(recordKey("q", testID)[len(root):]), []byte{1, 2})
+	f.Fuzz(func(t *testing.T, k1, v1, k2, v2 []byte) {
+		db, err := badger.Open(badger.DefaultOptions("").WithInMemory(true).WithLogger(nil).
+			WithMemTableSize(1 << 20).WithValueThreshold(1 << 10).WithBlockCacheSize(1 << 20))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		err = db.Update(func(txn *badger.Txn) error {
+			if err := txn.Set(append([]byte(root), k1...), v1); err != nil {
+				return err
+			}
+			return txn.Set(append([]byte(root), k2...), v2)
+		})
+		if err != nil {
+			return // a key Badger refuses
+		}
+		clk := clock.NewManual(t0)
+		b, err := Open(db, Options{Clock: clk})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
+		ctx := context.Background()
+		qs, err := b.Queues(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range []string{"q", "d"} {
+			qs = append(qs, Info{Name: q})
+		}
+		for _, q := range qs {
+			b.Peek(ctx, q.Name, 10)
+			b.Info(ctx, q.Name)
+			b.Consume(q.Name, ConsumerConfig{MaxBatchSize: 1, MaxRetries: ptr(0), DeadLetterQueue: "dlq-" + q.Name[:min(len(q.Name), 59)]},
+				func(context.Context, string, []Message) Outcome { return Outcome{RetryAll: true} })
+		}
+		clk.Advance(2 * sweepEvery) // two sweeps: fuzzed timestamps may be past any retention
+		for _, q := range qs {
+			b.Purge(ctx, q.Name)
+		}
 	})
 }
