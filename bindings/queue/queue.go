@@ -13,13 +13,19 @@
 //   - A delivered message stays stored until the handler's [Outcome]
 //     acknowledges it. Attempts are counted, durably, before the handler
 //     runs, so a host killed during a batch redelivers its unacknowledged
-//     messages after a restart, their attempts counted.
+//     messages after a restart, their attempts counted. (The consumer's
+//     writes are committed, which survives the process being killed,
+//     and ride the next send's fsync: a power loss may forget an attempt
+//     or an ack since then, and deliver the message again.)
 //   - A retried message is delivered again after its delay; one that has
 //     been delivered MaxRetries+1 times and is retried again moves to the
 //     DeadLetterQueue (keeping its id, body and timestamp, attempts
 //     starting over), or is dropped with a log record when there is none.
 //   - Messages older than the queue's retention (4 days unless set, at
 //     most 14) are dropped with a log record.
+//
+// The storage layout is in docs/state.md ("Queues"); [Broker.Stats]
+// counts deliveries, outcomes, write requests and fsyncs.
 //
 // The broker knows nothing of Workers: host/queuehost calls a Worker's
 // queue handler from a Handler.
