@@ -99,6 +99,28 @@ func BenchmarkEndToEnd(b *testing.B) {
 	}
 }
 
+// BenchmarkSend: BenchmarkEndToEnd's sends with no consumer, against
+// the same floor.
+func BenchmarkSend(b *testing.B) {
+	for _, size := range []int{1, 10, 100} {
+		b.Run(fmt.Sprintf("batch=%d", size), func(b *testing.B) {
+			_, br := openBench(b)
+			msgs := make([]SendRequest, size)
+			for i := range msgs {
+				msgs[i] = SendRequest{Body: benchBody}
+			}
+			b.ResetTimer()
+			start := time.Now()
+			parallel(b, b.N, size, func(n int) error { return br.Send(context.Background(), "q", msgs[:n]) })
+			elapsed := time.Since(start)
+			b.StopTimer()
+			s := br.Stats()
+			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "msgs/s")
+			b.ReportMetric(float64(s.Commits)/float64(max(s.Syncs, 1)), "writes/sync")
+		})
+	}
+}
+
 // BenchmarkBadgerWriteBatch: the floor under BenchmarkEndToEnd's sends:
 // the same bytes (a record and an index entry per message) written with
 // a Badger WriteBatch and a Sync per send, by as many goroutines, with
