@@ -186,6 +186,44 @@ func checkNoDurable(t *testing.T, path string) {
 	}
 }
 
+// TestAssemblyScriptOptionalExports: a Worker exports the queue handler
+// only when it imports the SDK's queue.ts, and the scheduled handler only
+// when it imports scheduled.ts (transform.js adds their exports), since
+// the host requires them of a Worker that consumes a queue or has cron
+// triggers; structured_worker.ts imports neither.
+func TestAssemblyScriptOptionalExports(t *testing.T) {
+	const queue, scheduled = "bindery:queue/consumer@0.1.0#queue", "bindery:scheduled/handler@0.1.0#scheduled"
+	for _, tt := range []struct {
+		file string
+		want bool
+	}{
+		{"guest-sdk/assemblyscript/test/structured_worker.ts", false},
+		{"conformance/assemblyscript/index.ts", true},
+	} {
+		wasm := buildOrSkip(t, "assemblyscript", func() (string, error) { return buildAssemblyScriptFile(t, tt.file, t.TempDir()) })
+		b, err := os.ReadFile(wasm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		rt := wazero.NewRuntime(ctx)
+		cm, err := rt.CompileModule(ctx, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exports := cm.ExportedFunctions()
+		for _, name := range []string{queue, "cabi_post_" + queue, scheduled, "cabi_post_" + scheduled} {
+			if _, ok := exports[name]; ok != tt.want {
+				t.Errorf("%s: exports %s = %v, want %v", tt.file, name, ok, tt.want)
+			}
+		}
+		if _, ok := exports["bindery:http/handler@0.1.0#handle"]; !ok {
+			t.Errorf("%s: no fetch handler export", tt.file)
+		}
+		rt.Close(ctx)
+	}
+}
+
 // TestAssemblyScriptDurableNested calls objects a → b → a → b with RPC:
 // the second call to a runs while a's first event waits in its host call,
 // nested on its instance (the SDK declares reentrant), and each level's
