@@ -1964,6 +1964,9 @@ export class QueueSendBatchOptions {
 
 /** MessageSendRequest is one message of a sendBatch: Cloudflare's { body, contentType, delaySeconds }. */
 export class MessageSendRequest {
+  /** source is the string text and json were given, which sendBatch refuses when UTF-8 cannot carry it. */
+  private source: string | null = null;
+
   constructor(
     /** body is the message's bytes, encoded as contentType says. */
     public body: Uint8Array,
@@ -1974,7 +1977,9 @@ export class MessageSendRequest {
 
   /** text returns a message of s (content type text). */
   static text(s: string, delaySeconds: i32 = NO_DELAY): MessageSendRequest {
-    return new MessageSendRequest(utf8(s), ContentType.Text, delaySeconds);
+    const m = new MessageSendRequest(utf8(s), ContentType.Text, delaySeconds);
+    m.source = s;
+    return m;
   }
 
   /** bytes returns a message of b (content type bytes). */
@@ -1984,7 +1989,22 @@ export class MessageSendRequest {
 
   /** json returns a message of the JSON text json, sent as is (content type json). */
   static json(json: string, delaySeconds: i32 = NO_DELAY): MessageSendRequest {
-    return new MessageSendRequest(utf8(json), ContentType.Json, delaySeconds);
+    const m = new MessageSendRequest(utf8(json), ContentType.Json, delaySeconds);
+    m.source = json;
+    return m;
+  }
+
+  /** wit returns the request the host takes, or why it cannot be sent. */
+  wit(): Result<SendRequest, BinderyError> {
+    const bad = notWellFormed(this.contentType == ContentType.Json ? "queue: JSON text" : "queue: text", this.source);
+    if (bad != null) return Result.err<SendRequest, BinderyError>(bad);
+    const d = queueDelay("delaySeconds", this.delaySeconds);
+    if (d.isErr) return Result.err<SendRequest, BinderyError>(d.error);
+    const r = new SendRequest();
+    r.body = this.body;
+    r.contentType = this.contentType;
+    r.delaySeconds = d.value;
+    return Result.ok<SendRequest, BinderyError>(r);
   }
 
   /** value returns a message of the structured value v (content type v8), or why v cannot be encoded. */
@@ -2046,9 +2066,7 @@ export class Queue {
 
   /** sendText sends s (content type text). */
   sendText(s: string, options: QueueSendOptions | null = null): BinderyError | null {
-    const bad = notWellFormed("queue: text", s);
-    if (bad != null) return bad;
-    return this.send(utf8(s), ContentType.Text, options);
+    return this.sendRequest(MessageSendRequest.text(s, options != null ? options.delaySeconds : NO_DELAY));
   }
 
   /** sendBytes sends b (content type bytes). */
@@ -2058,9 +2076,7 @@ export class Queue {
 
   /** sendJson sends the JSON text json as is (content type json): the consumer gets that JSON value. */
   sendJson(json: string, options: QueueSendOptions | null = null): BinderyError | null {
-    const bad = notWellFormed("queue: JSON text", json);
-    if (bad != null) return bad;
-    return this.send(utf8(json), ContentType.Json, options);
+    return this.sendRequest(MessageSendRequest.json(json, options != null ? options.delaySeconds : NO_DELAY));
   }
 
   /** sendValue sends the structured value v (content type v8), which a consumer in any language decodes. */
@@ -2076,7 +2092,7 @@ export class Queue {
     if (q.isErr) return q.error;
     const reqs = new Array<SendRequest>(0);
     for (let i = 0; i < messages.length; i++) {
-      const r = witSendRequest(messages[i]);
+      const r = messages[i].wit();
       if (r.isErr) return r.error;
       reqs.push(r.value);
     }
@@ -2089,19 +2105,10 @@ export class Queue {
   private sendRequest(m: MessageSendRequest): BinderyError | null {
     const q = this.open();
     if (q.isErr) return q.error;
-    const r = witSendRequest(m);
+    const r = m.wit();
     if (r.isErr) return r.error;
     const e = q.value.send(r.value);
     return e == null ? null : queueError(e);
   }
 }
 
-function witSendRequest(m: MessageSendRequest): Result<SendRequest, BinderyError> {
-  const d = queueDelay("delaySeconds", m.delaySeconds);
-  if (d.isErr) return Result.err<SendRequest, BinderyError>(d.error);
-  const r = new SendRequest();
-  r.body = m.body;
-  r.contentType = m.contentType;
-  r.delaySeconds = d.value;
-  return Result.ok<SendRequest, BinderyError>(r);
-}

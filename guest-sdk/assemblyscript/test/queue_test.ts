@@ -5,7 +5,7 @@
 // (counting warnings) and "test" "warnings". run returns one line per
 // failure and a last line "N checks, M failed".
 
-import { NO_DELAY } from "../index";
+import { ErrorCode, MessageSendRequest, NO_DELAY } from "../index";
 import { Message as WitMessage, Outcome } from "../generated/queue_consumer";
 import { ContentType } from "../generated/queue_types";
 import { MessageBatch, handleBatch, serveQueue } from "../queue";
@@ -197,8 +197,35 @@ function json(): void {
   check(fromJSON("[".repeat(300) + "]".repeat(300)).isErr, "fromJSON accepted nesting deeper than MAX_DEPTH");
 }
 
+/** producer checks what the SDK refuses before a send reaches the host, and what it lowers. */
+function producer(): void {
+  const cases: Array<MessageSendRequest> = [
+    MessageSendRequest.text("a\uD800"),
+    MessageSendRequest.json('"\uDC00"'),
+    MessageSendRequest.text("x", -2),
+  ];
+  const want = [
+    'queue: text "a\\ud800" is not well-formed Unicode',
+    'queue: JSON text "\\"\\udc00\\"" is not well-formed Unicode',
+    "queue: delaySeconds -2 is negative",
+  ];
+  for (let i = 0; i < cases.length; i++) {
+    const r = cases[i].wit();
+    check(r.isErr && r.error.code == ErrorCode.Invalid && r.error.message.startsWith(want[i]), "producer case " + i.toString() + ": " + (r.isErr ? r.error.message : "accepted"));
+  }
+  const bad = MessageSendRequest.value(SV.string("a\uD800"));
+  check(bad.isErr && bad.error.code == ErrorCode.Invalid && bad.error.message.startsWith("queue: value"), "a value encode refuses: " + (bad.isErr ? bad.error.message : "accepted"));
+  const ok = MessageSendRequest.text("héllo", 30).wit();
+  check(ok.isOk && ok.value.contentType == ContentType.Text && ok.value.body.length == 6 && ok.value.delaySeconds.isSome && ok.value.delaySeconds.value == 30, "text héllo, 30 s");
+  const none = MessageSendRequest.bytes(new Uint8Array(2)).wit();
+  check(none.isOk && none.value.contentType == ContentType.Bytes && !none.value.delaySeconds.isSome, "bytes without a delay");
+  const v = MessageSendRequest.value(SV.object().set("n", SV.number(1.5)));
+  check(v.isOk && v.value.contentType == ContentType.V8 && v.value.body[0] == 0xd9, "a value is v8, encoded");
+}
+
 export function run(): string {
   rules();
+  producer();
   bodies();
   json();
   const out = failures.join("\n") + (failures.length > 0 ? "\n" : "") + checks.toString() + " checks, " + failures.length.toString() + " failed";
