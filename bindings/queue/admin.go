@@ -292,7 +292,7 @@ func (b *Broker) SetRetention(ctx context.Context, queue string, d time.Duration
 		return err
 	}
 	if d < 0 || d > MaxRetention {
-		return fmt.Errorf("queue: retention %v of %s is out of range (0 to %v)", d, queue, MaxRetention)
+		return fmt.Errorf("queue: retention %v of %s is out of range (0 to %v: 14 days)", d, queue, MaxRetention)
 	}
 	if d != 0 && d < time.Millisecond {
 		return fmt.Errorf("queue: retention %v of %s is under a millisecond", d, queue)
