@@ -187,6 +187,9 @@ type Flag struct {
 	// Check, when set, reports a bad value before bindery dev opens
 	// anything; the error says what is wrong with it.
 	Check func(value string) error
+	// Bool makes it a switch (--no-crons): given alone its value is
+	// "true", and Default is "false".
+	Bool bool
 }
 
 // Var is one of a Worker's plain values.
@@ -212,8 +215,20 @@ type Opened struct {
 	Routes []Route
 	// Servers are the handlers of the module's Servers, by Flag.
 	Servers map[string]ServerHandler
+	// Intercepts are paths served on the Worker's own address in front
+	// of the Worker (wrangler's /__scheduled): a request for one of them
+	// never reaches the Worker. Keep them few and __-prefixed.
+	Intercepts []Intercept
 	// Close releases what Open made; nil when there is nothing to close.
 	Close func() error
+}
+
+// Intercept is one path a module serves on the Worker's address.
+type Intercept struct {
+	// Path is the request path, exactly ("/__scheduled").
+	Path string
+	// Handler serves it.
+	Handler http.Handler
 }
 
 // Job is a periodic background job, such as a sweep of expired data.

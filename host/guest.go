@@ -310,6 +310,9 @@ func (rt *Runtime) startGuest(ctx context.Context, cfg GuestConfig, o guestOpts,
 	granted := make([]bool, len(g.impls))
 	for i, b := range cfg.Bindings {
 		slot := slots[i]
+		if slot < 0 {
+			continue // attach-only (Attacher)
+		}
 		if granted[slot] {
 			return nil, fmt.Errorf("two bindings for %s", b.WIT().Name)
 		}

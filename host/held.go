@@ -156,7 +156,9 @@ func (h *Held) Close(ctx context.Context) {
 }
 
 // Attacher is a Binding that needs the Worker it is granted to: Durable
-// Objects run the Worker's own module for its classes. NewWorker calls
+// Objects run the Worker's own module for its classes, a queue consumer
+// and a cron trigger call its handlers. An Attacher whose WIT() is the
+// zero abi.Interface serves no interface: it is only attached. NewWorker calls
 // Attach once the Worker exists, before it returns; the Worker's Close
 // calls the detach function Attach returned (if any) before it stops the
 // Worker's calls, so that the binding lets go of what it holds.

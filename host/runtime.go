@@ -17,6 +17,7 @@ import (
 	"github.com/bindery-run/bindery/host/internal/durablewit"
 	"github.com/bindery-run/bindery/host/internal/httpwit"
 	"github.com/bindery-run/bindery/host/internal/logwit"
+	"github.com/bindery-run/bindery/host/internal/queuewit"
 	"github.com/bindery-run/bindery/host/intl"
 	"github.com/bindery-run/bindery/host/wasi02"
 	"github.com/bindery-run/bindery/host/webcrypto"
@@ -148,6 +149,10 @@ func NewRuntime(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
 		// when listed in RuntimeConfig.Interfaces.
 		{Name: durablewit.ClientInterface, Define: durablewit.DefineClient},
 		{Name: durablewit.StateInterface, Define: durablewit.DefineState},
+		// Queues: every JavaScript and Python Worker imports the producer
+		// (world worker), so every runtime serves it, as Durable Objects';
+		// host/queuehost grants it and gives its Deny.
+		{Name: queuewit.ProducerInterface, Define: queuewit.DefineProducer},
 	}
 	for _, iface := range append(core, cfg.Interfaces...) {
 		if slot, dup := rt.slots[iface.Name]; dup && rt.deny[slot] == nil && iface.Deny != nil {
@@ -198,6 +203,10 @@ func (rt *Runtime) register(bindings []Binding) ([]int, error) {
 	slots := make([]int, len(bindings))
 	for i, b := range bindings {
 		iface := b.WIT()
+		if _, ok := b.(Attacher); ok && iface.Name == "" && iface.Define == nil {
+			slots[i] = -1 // attach-only: it serves no interface
+			continue
+		}
 		if iface.Name == "" || iface.Define == nil {
 			return nil, fmt.Errorf("binding %T: its WIT() has no interface name or no host functions", b)
 		}

@@ -144,7 +144,11 @@ func (rt *Runtime) NewWorker(ctx context.Context, cfg WorkerConfig) (*Worker, er
 		detach, err := a.Attach(ctx, w)
 		if err != nil {
 			w.Close(ctx)
-			return nil, fmt.Errorf("host: worker %q: %s: %w", cfg.Name, b.WIT().Name, err)
+			name := b.WIT().Name
+			if name == "" { // attach-only
+				name = fmt.Sprintf("%T", b)
+			}
+			return nil, fmt.Errorf("host: worker %q: %s: %w", cfg.Name, name, err)
 		}
 		if detach != nil {
 			w.detach = append(w.detach, detach)

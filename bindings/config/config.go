@@ -320,3 +320,34 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(rb)]
 }
+
+// Number returns m[k] as a number between min and max, reporting a type
+// or range error at p.k; ok is false when it is absent or bad.
+func Number(r Reader, m map[string]any, p Path, k string, min, max float64) (n float64, ok bool) {
+	v, present := m[k]
+	if !present {
+		return 0, false
+	}
+	kp := p.Key(k)
+	switch x := v.(type) {
+	case int64:
+		n = float64(x)
+	case float64:
+		n = x
+	case json.Number:
+		f, err := x.Float64()
+		if err != nil {
+			r.Errorf(kp, "expected a number, found %q", x.String())
+			return 0, false
+		}
+		n = f
+	default:
+		r.Errorf(kp, "expected a number, found %s", TypeName(r, v))
+		return 0, false
+	}
+	if n < min || n > max {
+		r.Errorf(kp, "%v is out of range (%v to %v)", n, min, max)
+		return 0, false
+	}
+	return n, true
+}

@@ -27,9 +27,14 @@ package queue
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -229,59 +234,314 @@ func (e *LimitError) Error() string { return e.Msg }
 // ErrClosed is returned by a Broker's methods after Close.
 var ErrClosed = errors.New("queue: broker closed")
 
+// sweepEvery is how often the broker drops the messages past their
+// queue's retention (on its clock).
+const sweepEvery = time.Minute
+
 // Broker is the data directory's queues. It is safe for concurrent use.
+// One Broker at a time may use a database (Badger lets one process open
+// it; within the process, open one Broker).
 type Broker struct {
-	db   *badger.DB
-	opts Options
+	db    *badger.DB
+	opts  Options
+	clock clock.Clock
+	log   *slog.Logger
+
+	// seq orders the messages due in one millisecond: it starts at the
+	// wall clock's nanoseconds, so it grows across restarts too.
+	seq atomic.Uint64
+
+	reqs          chan *commitReq
+	committerDone chan struct{}
+	// users counts the calls that may still submit to the committer;
+	// Close waits for them before stopping it.
+	users    sync.WaitGroup
+	sweeping sync.WaitGroup
+	stats    counters
+	// syncHook, when set (tests), runs before each db.Sync, told how
+	// many requests it makes durable.
+	syncHook func(reqs int)
+
+	mu         sync.Mutex
+	closed     bool
+	known      map[string]bool          // queues with a marker
+	retention  map[string]time.Duration // queues with a retention set
+	consumers  map[string]*consumer
+	sweepTimer clock.Timer
 }
 
 // Open opens the queues kept in db (under the prefix "queue/").
 func Open(db *badger.DB, opts Options) (*Broker, error) {
-	return nil, errors.New("queue: not implemented yet")
+	if db == nil {
+		return nil, errors.New("queue: no Badger database")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	b := &Broker{
+		db:            db,
+		opts:          opts,
+		clock:         clock.Or(opts.Clock),
+		log:           opts.Logger,
+		reqs:          make(chan *commitReq, maxGroupReqs),
+		committerDone: make(chan struct{}),
+		known:         map[string]bool{},
+		retention:     map[string]time.Duration{},
+		consumers:     map[string]*consumer{},
+	}
+	b.seq.Store(uint64(time.Now().UnixNano()))
+	err := db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(markerRoot)})
+		for it.Rewind(); it.Valid(); it.Next() {
+			name, err := parseNameKey(markerRoot, it.Item().Key())
+			if err != nil {
+				b.log.Warn("queue: ignoring a malformed key", "key", string(it.Item().Key()))
+				continue
+			}
+			b.known[name] = true
+		}
+		it.Close()
+		it = txn.NewIterator(badger.IteratorOptions{Prefix: []byte(retainRoot), PrefetchValues: true})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			name, err := parseNameKey(retainRoot, it.Item().Key())
+			var ms int64
+			if err == nil {
+				err = it.Item().Value(func(v []byte) (err error) {
+					ms, err = decodeRetention(v)
+					return err
+				})
+			}
+			if err != nil {
+				b.log.Warn("queue: ignoring a malformed retention", "key", string(it.Item().Key()), "err", err)
+				continue
+			}
+			b.retention[name] = time.Duration(ms) * time.Millisecond
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("queue: read the queues: %w", err)
+	}
+	go b.committer()
+	b.mu.Lock()
+	b.sweepTimer = b.clock.AfterFunc(sweepEvery, b.sweepTick)
+	b.mu.Unlock()
+	return b, nil
+}
+
+// Stats counts what a Broker did since Open.
+type Stats struct {
+	// Sent counts the messages sent; Delivered, the deliveries
+	// (attempts); Acked, Retried, DeadLettered and Dropped, the
+	// deliveries' outcomes (Dropped: past MaxRetries with no dead-letter
+	// queue); Expired, the messages dropped past their retention.
+	Sent, Delivered, Acked, Retried, DeadLettered, Dropped, Expired uint64
+	// Commits counts the write requests (a Send is one) and Syncs the
+	// db.Sync calls that made them durable: Commits/Syncs is the group
+	// commit's batching.
+	Commits, Syncs uint64
+}
+
+type counters struct {
+	sent, delivered, acked, retried, deadLettered, dropped, expired atomic.Uint64
+	commits, syncs                                                  atomic.Uint64
+}
+
+// Stats returns the broker's counters.
+func (b *Broker) Stats() Stats {
+	s := &b.stats
+	return Stats{
+		Sent: s.sent.Load(), Delivered: s.delivered.Load(), Acked: s.acked.Load(),
+		Retried: s.retried.Load(), DeadLettered: s.deadLettered.Load(),
+		Dropped: s.dropped.Load(), Expired: s.expired.Load(),
+		Commits: s.commits.Load(), Syncs: s.syncs.Load(),
+	}
+}
+
+// enter registers a call that writes; leave ends it.
+func (b *Broker) enter() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return ErrClosed
+	}
+	b.users.Add(1)
+	return nil
+}
+
+func (b *Broker) leave() { b.users.Done() }
+
+// checkName checks a queue name.
+func checkName(queue string) error {
+	if queue == "" {
+		return errors.New("queue: the queue name is empty")
+	}
+	if len(queue) > maxNameLen {
+		return fmt.Errorf("queue: the queue name %q is %d bytes, over the limit of %d", queue, len(queue), maxNameLen)
+	}
+	return nil
+}
+
+// seconds formats d in seconds, as Cloudflare's limits are given.
+func seconds(d time.Duration) string {
+	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64)
+}
+
+// checkSend checks msgs against Cloudflare's limits.
+func checkSend(msgs []SendRequest) error {
+	if len(msgs) == 0 {
+		return &LimitError{Msg: "batch has no messages"}
+	}
+	if len(msgs) > MaxBatchMessages {
+		return &LimitError{TooLarge: true, Msg: fmt.Sprintf("batch has %d messages, the limit is %d", len(msgs), MaxBatchMessages)}
+	}
+	total := 0
+	for i, m := range msgs {
+		n := len(m.Body) + MessageOverhead
+		if n > MaxMessageBytes {
+			which := "message"
+			if len(msgs) > 1 {
+				which = fmt.Sprintf("message %d of the batch", i)
+			}
+			return &LimitError{TooLarge: true, Msg: fmt.Sprintf("%s is %d bytes (%d of body and %d of metadata), over the limit of 128 KB (%d bytes)",
+				which, n, len(m.Body), MessageOverhead, MaxMessageBytes)}
+		}
+		total += n
+		if m.Delay < 0 {
+			return &LimitError{Msg: fmt.Sprintf("delay %s s is negative", seconds(m.Delay))}
+		}
+		if m.Delay > MaxDelay {
+			return &LimitError{Msg: fmt.Sprintf("delay %s s is over the limit of %d s (24 hours)", seconds(m.Delay), int(MaxDelay.Seconds()))}
+		}
+		if m.ContentType > V8 {
+			return &LimitError{Msg: fmt.Sprintf("unknown content type %d", m.ContentType)}
+		}
+	}
+	if total > MaxBatchBytes {
+		return &LimitError{TooLarge: true, Msg: fmt.Sprintf("batch is %d bytes with its messages' metadata, over the limit of 256 KB (%d bytes)", total, MaxBatchBytes)}
+	}
+	return nil
+}
+
+// newID returns a random message id: 32 lowercase hex digits.
+func newID() string {
+	var b [16]byte
+	rand.Read(b[:]) // never fails (crypto/rand)
+	return hex.EncodeToString(b[:])
 }
 
 // Send sends msgs to queue, all or none, and returns once they are
-// durable. A name is any non-empty string of at most 63 bytes.
+// durable. A name is any non-empty string of at most 63 bytes. A send
+// over a limit returns a *LimitError, wrapped. A ctx done before the
+// messages were handed to the writer stops the send (nothing is sent);
+// after that, Send waits for the write.
 func (b *Broker) Send(ctx context.Context, queue string, msgs []SendRequest) error {
-	return errors.New("queue: not implemented yet")
+	if err := checkName(queue); err != nil {
+		return err
+	}
+	if err := checkSend(msgs); err != nil {
+		return fmt.Errorf("queue: send to %s: %w", queue, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("queue: send to %s: %w", queue, err)
+	}
+	if err := b.enter(); err != nil {
+		return err
+	}
+	defer b.leave()
+	now := b.clock.Now()
+	ts := now.UnixMilli()
+	g := make(group, 0, 2*len(msgs)+1)
+	b.mu.Lock()
+	known := b.known[queue]
+	b.mu.Unlock()
+	if !known {
+		g = append(g, op{key: markerKey(queue)})
+	}
+	entries := make([]*entry, len(msgs))
+	for i, m := range msgs {
+		e := &entry{id: newID(), due: now.Add(m.Delay).UnixMilli(), seq: b.seq.Add(1), ts: ts, enq: ts}
+		entries[i] = e
+		g = append(g,
+			op{key: recordKey(queue, e.id), val: record{ts: ts, ct: m.ContentType, body: m.Body}.encode()},
+			op{key: indexKey(queue, e.due, e.seq, e.id), val: indexValue{ts: ts}.encode()})
+	}
+	req := &commitReq{groups: []group{g}, done: make(chan error, 1)}
+	select {
+	case b.reqs <- req:
+	case <-ctx.Done():
+		return fmt.Errorf("queue: send to %s: %w", queue, ctx.Err())
+	}
+	if err := <-req.done; err != nil {
+		return fmt.Errorf("queue: send to %s: %w", queue, err)
+	}
+	b.stats.sent.Add(uint64(len(msgs)))
+	b.mu.Lock()
+	b.known[queue] = true
+	c := b.consumers[queue]
+	b.mu.Unlock()
+	if c != nil {
+		c.push(entries)
+	}
+	return nil
 }
 
-// Consume starts delivering queue's messages to h until stop is called
-// (stop waits for the handlers running; their batches' messages stay
-// stored, to be delivered again). A queue has at most one consumer.
-func (b *Broker) Consume(queue string, c ConsumerConfig, h Handler) (stop func(ctx context.Context) error, err error) {
-	return nil, errors.New("queue: not implemented yet")
+// markKnown makes queue known, durably.
+func (b *Broker) markKnown(queue string) error {
+	b.mu.Lock()
+	known := b.known[queue]
+	b.mu.Unlock()
+	if known {
+		return nil
+	}
+	if err := b.commit([]group{{{key: markerKey(queue)}}}); err != nil {
+		return err
+	}
+	b.mu.Lock()
+	b.known[queue] = true
+	b.mu.Unlock()
+	return nil
 }
 
-// Queues lists the queues that hold messages or have been sent to,
-// consumed or configured, by name.
-func (b *Broker) Queues(ctx context.Context) ([]Info, error) {
-	return nil, errors.New("queue: not implemented yet")
+// retentionOf returns queue's retention.
+func (b *Broker) retentionOf(queue string) time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if d, ok := b.retention[queue]; ok {
+		return d
+	}
+	return DefaultRetention
 }
 
-// Info describes queue.
-func (b *Broker) Info(ctx context.Context, queue string) (Info, error) {
-	return Info{}, errors.New("queue: not implemented yet")
-}
-
-// Peek returns up to limit of queue's messages without consuming them:
-// pending (in delivery order), in flight, and dead-lettered.
-func (b *Broker) Peek(ctx context.Context, queue string, limit int) ([]Peeked, error) {
-	return nil, errors.New("queue: not implemented yet")
-}
-
-// Purge deletes queue's pending messages (not those in flight) and
-// returns how many.
-func (b *Broker) Purge(ctx context.Context, queue string) (int, error) {
-	return 0, errors.New("queue: not implemented yet")
-}
-
-// SetRetention sets queue's message retention (at most MaxRetention;
-// 0 restores DefaultRetention), kept in the database.
-func (b *Broker) SetRetention(ctx context.Context, queue string, d time.Duration) error {
-	return errors.New("queue: not implemented yet")
+// consumerOf returns queue's consumer in this process, or nil.
+func (b *Broker) consumerOf(queue string) *consumer {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.consumers[queue]
 }
 
 // Close stops every consumer (as their stop does) and the broker; it
 // does not close db.
-func (b *Broker) Close() error { return nil }
+func (b *Broker) Close() error {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return nil
+	}
+	b.closed = true
+	b.sweepTimer.Stop()
+	cs := make([]*consumer, 0, len(b.consumers))
+	for _, c := range b.consumers {
+		cs = append(cs, c)
+	}
+	b.mu.Unlock()
+	for _, c := range cs {
+		c.stop(context.Background())
+	}
+	b.sweeping.Wait()
+	b.users.Wait()
+	close(b.reqs)
+	<-b.committerDone
+	return nil
+}

@@ -111,7 +111,19 @@ func parseDevFlags(args []string, stdout, stderr io.Writer) (devFlags, []string,
 			f.servers[sv.Flag] = fs.String(sv.Flag, "", sv.Usage)
 		}
 		for _, mf := range m.Flags {
-			f.modFlags[mf.Name] = fs.String(mf.Name, mf.Default, mf.Usage)
+			v := new(string)
+			*v = mf.Default
+			if mf.Bool {
+				*v = "false"
+				fs.BoolFunc(mf.Name, mf.Usage, func(s string) error {
+					b, err := strconv.ParseBool(s)
+					*v = strconv.FormatBool(b)
+					return err
+				})
+			} else {
+				fs.StringVar(v, mf.Name, mf.Default, mf.Usage)
+			}
+			f.modFlags[mf.Name] = v
 		}
 	}
 	fs.StringVar(&logLevel, "log-level", logLevel, "log `LEVEL`: debug, info (a line per request), warn or error")
@@ -355,6 +367,7 @@ func startDevServer(ctx context.Context, f *devFlags, p *devProject, log *slog.L
 	}
 	var grants []host.Binding
 	var routes []admin.Route
+	intercepts := map[string]http.Handler{}
 	for i, o := range opened {
 		if o.Close != nil {
 			name := p.mods[i].Name
@@ -369,6 +382,9 @@ func startDevServer(ctx context.Context, f *devFlags, p *devProject, log *slog.L
 		}
 		for _, r := range o.Routes {
 			routes = append(routes, admin.Route{Pattern: r.Pattern, Handler: r.Handler})
+		}
+		for _, ic := range o.Intercepts {
+			intercepts[ic.Path] = ic.Handler
 		}
 	}
 	jobCtx, stopJobs := context.WithCancel(context.Background())
@@ -405,7 +421,7 @@ func startDevServer(ctx context.Context, f *devFlags, p *devProject, log *slog.L
 		d.banners += line + "\n"
 	}
 	token := randomToken()
-	d.srv = &http.Server{Handler: accessLog(w, log, p.cfg.Name), ReadHeaderTimeout: 10 * time.Second}
+	d.srv = &http.Server{Handler: accessLog(intercept(w, intercepts), log, p.cfg.Name), ReadHeaderTimeout: 10 * time.Second}
 	d.adm = &http.Server{Handler: admin.Handler(routes, token), ReadHeaderTimeout: 10 * time.Second}
 	go func() { d.errc <- d.srv.Serve(d.ln) }()
 	go func() { d.errc <- d.adm.Serve(d.aln) }()
@@ -454,6 +470,20 @@ func (d *devServer) startPeer(ctx context.Context, f *devFlags, rt *host.Runtime
 	}
 	d.onClose(func() { w.Close(context.Background()) })
 	return nil
+}
+
+// intercept serves the modules' Intercepts in front of the Worker.
+func intercept(w http.Handler, paths map[string]http.Handler) http.Handler {
+	if len(paths) == 0 {
+		return w
+	}
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if h, ok := paths[r.URL.EscapedPath()]; ok {
+			h.ServeHTTP(rw, r)
+			return
+		}
+		w.ServeHTTP(rw, r)
+	})
 }
 
 // accessLog wraps a Worker's handler with the access log: one line per
