@@ -89,6 +89,19 @@ pub const structured = @import("structured.zig");
 /// them (`pub const durable_objects`).
 pub const durable = @import("durable.zig");
 
+/// queue is Queues (queue.zig): producer bindings for any Worker; batches
+/// and messages for a Worker that consumes a queue (`pub fn queue(batch:
+/// *bindery.queue.Batch) !void` in its root file).
+pub const queue = @import("queue.zig");
+
+/// scheduled is cron triggers (scheduled.zig): a Worker with cron triggers
+/// declares `pub fn scheduled(controller: *bindery.ScheduledController)
+/// !void` in its root file.
+pub const scheduled = @import("scheduled.zig");
+
+/// ScheduledController is a cron trigger's event (scheduled.Controller).
+pub const ScheduledController = scheduled.Controller;
+
 // ---- errors ----------------------------------------------------------------
 
 /// Error is every failure a Bindery call can return; lastError() has the
