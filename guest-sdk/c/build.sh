@@ -100,23 +100,21 @@ link_all() {
   "$link" "${flags[@]}" -mexec-model=reactor -Wl,--strip-all -Wl,--error-limit=0 -o "$out" "${objs[@]}"
 }
 # The optional parts: the pattern of the undefined symbols that call for
-# one, and its sources.
+# each, and (add) its sources.
 parts=(durable queue scheduled)
 declare -A wants=(
   [durable]='bindery_do_'
   [queue]='bindery_serve_queue|bindery_batch_|bindery_message_'
   [scheduled]='bindery_(serve_)?scheduled'
 )
-declare -A sources=(
-  [durable]="$sdk/durable.c $sdk/generated-durable/*.c"
-  [queue]="$sdk/queue_handler.c $sdk/generated-queue-consumer/*.c"
-  [scheduled]="$sdk/scheduled.c $sdk/generated-scheduled/*.c"
-)
 declare -A added=()
 add() {
   added[$1]=1
-  # shellcheck disable=SC2086 # the globs in sources
-  compile ${sources[$1]}
+  case "$1" in
+    durable) compile "$sdk"/durable.c "$sdk"/generated-durable/*.c ;;
+    queue) compile "$sdk"/queue_handler.c "$sdk"/generated-queue-consumer/*.c ;;
+    scheduled) compile "$sdk"/scheduled.c "$sdk"/generated-scheduled/*.c ;;
+  esac
 }
 compile "$sdk"/bindery.c "$sdk"/structured.c "$sdk"/queue.c "$sdk"/generated/*.c "${srcs[@]}"
 [[ $durable == 0 ]] || add durable
