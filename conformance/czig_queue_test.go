@@ -1,12 +1,19 @@
 package conformance_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/bindery-run/bindery/bindings/kv"
 	"github.com/bindery-run/bindery/bindings/queue"
 	"github.com/bindery-run/bindery/host"
 	"github.com/bindery-run/bindery/host/queuehost"
@@ -24,27 +31,8 @@ func TestCZigQueueWarnings(t *testing.T) {
 	for _, lang := range []string{"c", "zig"} {
 		t.Run(lang, func(t *testing.T) {
 			wasm := buildOrSkip(t, lang, func() (string, error) { return builds[lang](t, t.TempDir()) })
-			db, err := badgerdb.Open(t.TempDir(), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			b, err := queue.Open(db, queue.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { b.Close() })
 			retries := 2
-			qh, err := queuehost.New(queuehost.Config{
-				Broker:    b,
-				Producers: map[string]queuehost.Producer{"QUEUE": {Queue: "conf-queue"}},
-				Consumers: []queuehost.Consumer{{Queue: "conf-queue", Config: queue.ConsumerConfig{
-					MaxBatchSize: 10, MaxBatchTimeout: 500 * time.Millisecond, MaxRetries: &retries,
-				}}},
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			qh := czigQueues(t, "QUEUE", "conf-queue", queue.ConsumerConfig{MaxBatchSize: 10, MaxBatchTimeout: 500 * time.Millisecond, MaxRetries: &retries})
 			logs := &testutil.SyncBuffer{}
 			w, _ := newWorker(t, "queue-warnings-"+lang, wasm, func(c *host.WorkerConfig) {
 				c.Bindings = append(c.Bindings, qh.Bindings()...)
@@ -102,6 +90,106 @@ func TestCZigQueueWarnings(t *testing.T) {
 					t.Errorf("no warning %q in the log:\n%s", want, logs.String())
 				}
 			}
+		})
+	}
+}
+
+// czigQueues returns a queuehost over a broker of its own: the producer
+// binding named binding sends to q, which the Worker consumes with cfg.
+func czigQueues(t *testing.T, binding, q string, cfg queue.ConsumerConfig) *queuehost.Host {
+	t.Helper()
+	db, err := badgerdb.Open(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	b, err := queue.Open(db, queue.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	qh, err := queuehost.New(queuehost.Config{
+		Broker:    b,
+		Producers: map[string]queuehost.Producer{binding: {Queue: q}},
+		Consumers: []queuehost.Consumer{{Queue: q, Config: cfg}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return qh
+}
+
+// TestCZigQueueDocExamples runs the Queues examples of docs/sdk-c.md and
+// docs/sdk-zig.md: what the fetch handler sends, the queue handler stores
+// in KV (C: the text; Zig: the v8 value's user and the text of the batch,
+// while the JSON message is retried in a minute and "hello" is delayed).
+func TestCZigQueueDocExamples(t *testing.T) {
+	root := testutil.RepoRoot(t)
+	tests := []struct {
+		lang, doc, fence, script, file, method, path, body string
+		want                                               []string
+	}{
+		{"c", "sdk-c.md", "```c\n", "guest-sdk/c/build.sh", "queues.c", "POST", "/enqueue", "job 1", []string{"job 1"}},
+		{"zig", "sdk-zig.md", "```zig\n", "guest-sdk/zig/build.sh", "queues.zig", "GET", "/", "", []string{"a", "ada"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.lang, func(t *testing.T) {
+			doc, err := os.ReadFile(filepath.Join(root, "docs", tt.doc))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, section, _ := strings.Cut(string(doc), "## Queues and cron triggers")
+			_, code, ok := strings.Cut(section, tt.fence)
+			code, _, ok2 := strings.Cut(code, "```")
+			if !ok || !ok2 {
+				t.Fatalf("no example in docs/%s's Queues and cron triggers section", tt.doc)
+			}
+			dir := t.TempDir()
+			src := filepath.Join(dir, tt.file)
+			if err := os.WriteFile(src, []byte(code), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			script := filepath.Join(root, tt.script)
+			wasm := buildOrSkip(t, tt.lang, func() (string, error) {
+				if err := probeToolchain(script); err != nil {
+					return "", err
+				}
+				out := filepath.Join(dir, "w.wasm")
+				if b, err := exec.Command("bash", script, "-o", out, src).CombinedOutput(); err != nil {
+					return "", errors.New(err.Error() + "\n" + string(b))
+				}
+				return out, nil
+			})
+			qh := czigQueues(t, "JOBS", "jobs", queue.ConsumerConfig{MaxBatchTimeout: 50 * time.Millisecond})
+			w, st := newWorker(t, "queue-doc-"+tt.lang, wasm, func(c *host.WorkerConfig) {
+				c.Bindings = append(c.Bindings, qh.Bindings()...)
+			})
+			rec := httptest.NewRecorder()
+			w.ServeHTTP(rec, httptest.NewRequest(tt.method, tt.path, strings.NewReader(tt.body)))
+			if rec.Code != 202 {
+				t.Fatalf("%s %s: %d %s", tt.method, tt.path, rec.Code, rec.Body)
+			}
+			ctx := context.Background()
+			var got []string
+			for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+				page, err := st.KV("store").List(ctx, kv.ListOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = got[:0]
+				for _, k := range page.Keys {
+					v, _, err := st.KV("store").Get(ctx, k.Name)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got = append(got, string(v))
+				}
+				slices.Sort(got)
+				if slices.Equal(got, tt.want) {
+					return
+				}
+			}
+			t.Errorf("KV holds %q, want %q", got, tt.want)
 		})
 	}
 }
