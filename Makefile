@@ -1,7 +1,7 @@
 # Bindery: the two commands are `make run` and `make test`.
 GO        ?= go
 BIN       := bin/bindery
-EXAMPLES  := hello kv-rest r2-files d1-todo durable-counter chat-room
+EXAMPLES  := hello kv-rest r2-files d1-todo durable-counter chat-room queue-pipeline cron-report
 WASM      := $(foreach e,$(EXAMPLES),examples/$(e)/$(e).wasm)
 GUEST_ENV := GOOS=wasip1 GOARCH=wasm
 # GO_MODULES are the repository's Go modules: the root, guest-sdk/go and

@@ -72,6 +72,7 @@ import (
 	"github.com/bindery-run/bindery/bindings/vars"
 	"github.com/bindery-run/bindery/host"
 	"github.com/bindery-run/bindery/host/durablehost"
+	"github.com/bindery-run/bindery/host/queuehost"
 	"github.com/bindery-run/bindery/internal/jsbuild"
 	"github.com/bindery-run/bindery/internal/jsbuild/jstest"
 	"github.com/bindery-run/bindery/internal/testutil"
@@ -84,6 +85,9 @@ type language struct {
 	// path; a missing toolchain returns skip("why") so the suite skips that
 	// language with the reason.
 	build func(t *testing.T, dir string) (string, error)
+	// queues: the Worker implements the Queues and cron section
+	// (queues_test.go).
+	queues bool
 }
 
 // languages holds every registered language; each <lang>_test.go appends
@@ -310,6 +314,10 @@ func run(t *testing.T, l language, wasmPath string) {
 		c.Bindings = append(c.Bindings, b)
 	}}
 	grants = append(grants, durableGrant(t))
+	var qs queueSetup
+	if l.queues {
+		grants = append(grants, queueGrant(t, &qs))
+	}
 	w, st := newWorker(t, lang, wasmPath, grants...)
 	rng := rand.New(rand.NewPCG(uint64(len(lang)), 4))
 	echo, object := random(rng, echoSize), random(rng, r2Size)
@@ -345,6 +353,9 @@ func run(t *testing.T, l language, wasmPath string) {
 	failStream(t, w, logs)
 	runD1(t, w, db)
 	runDurable(t, w)
+	if l.queues {
+		runQueues(t, w, qs)
+	}
 	// What the Worker stored is really in the state directory.
 	ctx := context.Background()
 	if v, ok, err := st.KV("store").Get(ctx, "kept"); err != nil || !ok || !bytes.Equal(v, []byte{0, 1, 2, 0xff}) {
@@ -501,7 +512,7 @@ func newWorkerIn(t testing.TB, name string, wasm []byte, cacheDir string, mutate
 	}
 	rt, err := host.NewRuntime(ctx, host.RuntimeConfig{
 		CacheDir:   cacheDir,
-		Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT(), cache.WIT(), d1.WIT(), durablehost.ClientWIT(), durablehost.StateWIT()},
+		Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT(), cache.WIT(), d1.WIT(), durablehost.ClientWIT(), durablehost.StateWIT(), queuehost.ProducerWIT()},
 		// The trap step logs an error by design; warnings and up go to the test log.
 		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})

@@ -10,9 +10,11 @@ import (
 
 	"github.com/bindery-run/bindery/bindings"
 	"github.com/bindery-run/bindery/bindings/cache/cachemodule"
+	"github.com/bindery-run/bindery/bindings/cron/cronmodule"
 	"github.com/bindery-run/bindery/bindings/d1/d1module"
 	"github.com/bindery-run/bindery/bindings/durable/durablemodule"
 	"github.com/bindery-run/bindery/bindings/kv/kvmodule"
+	"github.com/bindery-run/bindery/bindings/queue/queuemodule"
 	"github.com/bindery-run/bindery/bindings/r2/r2module"
 	"github.com/bindery-run/bindery/bindings/vars/varsmodule"
 )
@@ -31,6 +33,8 @@ func modules() []bindings.Module {
 		cachemodule.Module(),
 		d1module.Module(),
 		durablemodule.Module(),
+		queuemodule.Module(),
+		cronmodule.Module(),
 	}
 }
 

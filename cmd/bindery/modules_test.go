@@ -27,6 +27,8 @@ func TestModuleList(t *testing.T) {
 		"cache":   {"", ""},
 		"d1":      {"d1_databases", "d1"},
 		"durable": {"durable_objects,migrations", "do"},
+		"queues":  {"queues", "queues"},
+		"cron":    {"triggers", "trigger"},
 	}
 	if len(mods) != len(want) {
 		t.Errorf("%d modules, want %d", len(mods), len(want))
@@ -47,13 +49,14 @@ func TestModuleList(t *testing.T) {
 		if cmd != w.command {
 			t.Errorf("%s: command %q, want %q", m.Name, cmd, w.command)
 		}
-		if len(m.Interfaces) == 0 || m.Interfaces[0].Deny == nil {
-			t.Errorf("%s: interfaces %v, want one with a Deny", m.Name, m.Interfaces)
+		// cron triggers grant the guest nothing to import: they attach.
+		if (len(m.Interfaces) == 0 || m.Interfaces[0].Deny == nil) != (m.Name == "cron") {
+			t.Errorf("%s: interfaces %v, want one with a Deny (none for cron)", m.Name, m.Interfaces)
 		}
 	}
 	// Every config key is read by exactly one parser.
-	if ps := parsers(mods); len(ps) != 4 {
-		t.Errorf("%d parsers, want 4 (kv, r2, d1, durable)", len(ps))
+	if ps := parsers(mods); len(ps) != 6 {
+		t.Errorf("%d parsers, want 6 (kv, r2, d1, durable, queues, cron)", len(ps))
 	}
 }
 
@@ -70,7 +73,11 @@ func TestModulesCommand(t *testing.T) {
 	}
 	for i, m := range modules() {
 		line := lines[i+1]
-		for _, want := range append([]string{m.Name + " ", m.Doc, m.Interfaces[0].Name}, m.Config...) {
+		want := append([]string{m.Name + " ", m.Doc}, m.Config...)
+		for _, iface := range m.Interfaces {
+			want = append(want, iface.Name)
+		}
+		for _, want := range want {
 			if !strings.Contains(line, want) {
 				t.Errorf("line %q lacks %q", line, want)
 			}

@@ -3,7 +3,9 @@
 // standard net/http Handler and reaches its bindings (KV namespaces, R2
 // buckets, D1 databases, variables, secrets) by the names its
 // wrangler.toml gives them. D1 is also a database/sql driver, in the
-// package bindery/d1sql; docs/sdk-go.md is the guide.
+// package bindery/d1sql; Durable Objects are in bindery/durable, Queues in
+// bindery/queue and cron triggers in bindery/cron. docs/sdk-go.md is the
+// guide.
 //
 //	package main
 //

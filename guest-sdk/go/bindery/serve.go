@@ -10,15 +10,14 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"runtime"
 	"runtime/debug"
-	"runtime/metrics"
 	"strconv"
 	"strings"
 	"unsafe"
 
 	"github.com/bindery-run/bindery/guest-sdk/go/internal/bridge"
 	"github.com/bindery-run/bindery/guest-sdk/go/internal/cabi"
+	"github.com/bindery-run/bindery/guest-sdk/go/internal/gcnet"
 	"github.com/bindery-run/bindery/guest-sdk/go/internal/wit/httpwit"
 	"github.com/bindery-run/bindery/guest-sdk/go/internal/wit/stream"
 )
@@ -27,10 +26,6 @@ import (
 // starts streaming: a response that fits is sent in one host call.
 const bufferSize = 64 << 10
 
-// gcEvery is how many bytes a Worker may allocate before the SDK collects
-// garbage after a request.
-const gcEvery = 16 << 20
-
 // gcCheckEvery is how many requests pass between two reads of the
 // allocation counter (runtime/metrics costs ~3 µs in Wasm, ~12 µs when its
 // code is cold, as it is under load), unless a request read or wrote a big
@@ -38,11 +33,9 @@ const gcEvery = 16 << 20
 const gcCheckEvery = 256
 
 var (
-	handler   http.Handler
-	gcSample  = []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
-	lastAlloc uint64
-	sinceGC   int  // requests since the allocation counter was read
-	bigBody   bool // this request moved at least bufferSize bytes of body
+	handler http.Handler
+	sinceGC int  // requests since the allocation counter was read
+	bigBody bool // this request moved at least bufferSize bytes of body
 
 	// Reused by every request: a handler must not use its ResponseWriter
 	// after ServeHTTP returns, so its header map and buffer can be recycled.
@@ -61,7 +54,7 @@ func Serve(h http.Handler) {
 // afterRequest runs after the host has read the response. In a reactor the
 // Go GC's background workers never run between calls, so a cycle finishes
 // only through later allocations (mark assists), and big garbage can
-// outlive many requests; as a safety net the SDK collects once gcEvery
+// outlive many requests; as a safety net the SDK collects once gcnet.Every
 // bytes have been allocated, reading the counter every gcCheckEvery
 // requests, or after any request that moved a big body.
 func afterRequest() {
@@ -70,11 +63,7 @@ func afterRequest() {
 		return
 	}
 	sinceGC, bigBody = 0, false
-	metrics.Read(gcSample)
-	if a := gcSample[0].Value.Uint64(); a-lastAlloc > gcEvery {
-		runtime.GC()
-		lastAlloc = a
-	}
+	gcnet.Check()
 }
 
 // exchange is what the SDK allocates for one request, in one allocation
