@@ -99,17 +99,20 @@ compile() {
 link_all() {
   "$link" "${flags[@]}" -mexec-model=reactor -Wl,--strip-all -Wl,--error-limit=0 -o "$out" "${objs[@]}"
 }
-# The optional parts: the pattern of the undefined symbols that call for
-# each, and (add) its sources.
+# The optional parts (no associative arrays: macOS's bash is 3.2): wants
+# is the pattern of the undefined symbols that call for one, add compiles
+# its sources.
 parts=(durable queue scheduled)
-declare -A wants=(
-  [durable]='bindery_do_'
-  [queue]='bindery_serve_queue|bindery_batch_|bindery_message_'
-  [scheduled]='bindery_(serve_)?scheduled'
-)
-declare -A added=()
+wants() {
+  case "$1" in
+    durable) echo 'bindery_do_' ;;
+    queue) echo 'bindery_serve_queue|bindery_batch_|bindery_message_' ;;
+    scheduled) echo 'bindery_(serve_)?scheduled' ;;
+  esac
+}
+added=" "
 add() {
-  added[$1]=1
+  added="$added$1 "
   case "$1" in
     durable) compile "$sdk"/durable.c "$sdk"/generated-durable/*.c ;;
     queue) compile "$sdk"/queue_handler.c "$sdk"/generated-queue-consumer/*.c ;;
@@ -123,7 +126,7 @@ compile "$sdk"/bindery.c "$sdk"/structured.c "$sdk"/queue.c "$sdk"/generated/*.c
 while ! linked="$(link_all 2>&1)"; do
   more=0
   for p in "${parts[@]}"; do
-    if [[ -z "${added[$p]:-}" ]] && grep -Eq "undefined symbol: (${wants[$p]})" <<<"$linked"; then
+    if [[ "$added" != *" $p "* ]] && grep -Eq "undefined symbol: ($(wants "$p"))" <<<"$linked"; then
       add "$p"
       more=1
     fi

@@ -8,7 +8,9 @@
 //!     }
 //!
 //! The Worker's file declares `pub fn fetch(req: *Request, res: *Response)
-//! !void`, which the SDK calls for every request. Build with
+//! !void`, which the SDK calls for every request, and, when it consumes a
+//! queue or has cron triggers, `pub fn queue(batch: *queue.Batch) !void`
+//! and `pub fn scheduled(controller: *ScheduledController) !void`. Build with
 //! guest-sdk/zig/build.sh (Zig 0.17, wasm32-wasi reactor), whose entry.zig
 //! exports it with `bindery.serve(fetch)`; see docs/sdk-zig.md.
 //!
