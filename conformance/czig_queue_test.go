@@ -2,13 +2,13 @@ package conformance_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -21,82 +21,204 @@ import (
 	"github.com/bindery-run/bindery/internal/testutil"
 )
 
-// TestCZigQueueWarnings holds the C and Zig SDKs' queue handlers to
-// workerd's first-call-wins rules end to end, warnings included: ack()
-// then retry() on a message and ackAll() then retryAll() on a batch each
-// log workerd's warning, and both messages are acked (neither comes back). The conformance Workers' handlers make the calls (modes
-// "ack-then-retry" and "ack-all-then-retry-all").
-func TestCZigQueueWarnings(t *testing.T) {
-	builds := map[string]func(*testing.T, string) (string, error){"c": buildC, "zig": buildZig}
+// The Workers of TestCZigQueueRules: POST /send sends the body as one text
+// message; the queue handler runs each message's body, a comma-separated
+// script of calls, on its first delivery, and records in KV
+// "n:<script>" the attempts and id of every delivery.
+const czigRulesC = `#include <stdio.h>
+#include <string.h>
+
+#include "bindery.h"
+
+static void handle(bindery_request *req, bindery_response *res) {
+  bindery_queue *q;
+  bindery_bytes body;
+  if (bindery_queue_open("Q", &q) != BINDERY_OK || bindery_request_read_all(req, &body) != BINDERY_OK) {
+    bindery_response_text(res, 500, bindery_errmsg());
+    return;
+  }
+  bindery_queue_send_request m = {.content_type = BINDERY_QUEUE_TEXT, .body = body.data, .len = body.len};
+  bindery_status st = bindery_queue_send(q, &m);
+  bindery_bytes_free(&body);
+  bindery_response_text(res, st == BINDERY_OK ? 200 : 500, st == BINDERY_OK ? "ok" : bindery_errmsg());
+}
+BINDERY_HANDLER(handle)
+
+static void consume(bindery_batch *b) {
+  for (size_t i = 0; i < bindery_batch_len(b); i++) {
+    bindery_message *m = bindery_batch_message(b, i);
+    const char *script = (const char *)bindery_message_body(m, NULL);
+    char rec[64], key[300], ops[256];
+    snprintf(rec, sizeof rec, "%u %s", (unsigned)bindery_message_attempts(m), bindery_message_id(m));
+    snprintf(key, sizeof key, "n:%s", script);
+    if (bindery_kv_put("STORE", key, rec, strlen(rec)) != BINDERY_OK || bindery_message_attempts(m) > 1) {
+      continue;
+    }
+    snprintf(ops, sizeof ops, "%s", script);
+    for (char *op = strtok(ops, ","); op; op = strtok(NULL, ",")) {
+      if (strcmp(op, "ack") == 0) {
+        bindery_message_ack(m);
+      } else if (strcmp(op, "retry") == 0) {
+        bindery_message_retry(m, NULL);
+      } else if (strcmp(op, "ackAll") == 0) {
+        bindery_batch_ack_all(b);
+      } else if (strcmp(op, "retryAll") == 0) {
+        bindery_batch_retry_all(b, NULL);
+      } else if (strcmp(op, "fail") == 0) {
+        bindery_batch_fail(b, "failed on purpose");
+      }
+    }
+  }
+}
+BINDERY_QUEUE_HANDLER(consume)
+`
+
+const czigRulesZig = `const std = @import("std");
+const bindery = @import("bindery");
+
+pub fn fetch(req: *bindery.Request, res: *bindery.Response) !void {
+    const q = try bindery.queue.open("Q");
+    try q.sendText(try req.body.readAll(req.arena, 1024), .{});
+    try res.text(200, "ok");
+}
+
+pub fn queue(batch: *bindery.queue.Batch) !void {
+    const store = try bindery.kv.open("STORE");
+    for (batch.messages) |*m| {
+        try store.put(try std.fmt.allocPrint(batch.arena, "n:{s}", .{m.body}), try std.fmt.allocPrint(batch.arena, "{d} {s}", .{ m.attempts, m.id }));
+        if (m.attempts > 1) continue;
+        var ops = std.mem.splitScalar(u8, m.body, ',');
+        while (ops.next()) |op| {
+            if (std.mem.eql(u8, op, "ack")) {
+                m.ack();
+            } else if (std.mem.eql(u8, op, "retry")) {
+                m.retry(.{});
+            } else if (std.mem.eql(u8, op, "ackAll")) {
+                batch.ackAll();
+            } else if (std.mem.eql(u8, op, "retryAll")) {
+                batch.retryAll(.{});
+            } else if (std.mem.eql(u8, op, "fail")) {
+                batch.fail("failed on purpose");
+            }
+        }
+    }
+}
+`
+
+// TestCZigQueueRules holds the C and Zig queue handlers to workerd's
+// rules end to end, through the broker, one message per batch: which
+// calls ack a message (one delivery) and which retry it (a second), and
+// the warning each refused call logs ("<id>" stands for the message's id).
+func TestCZigQueueRules(t *testing.T) {
+	const (
+		retryAfterAck       = "Received a call to retry() on message <id> after ack() was already called. Calling retry() on a message after calling ack() has no effect."
+		ackAfterRetry       = "Received a call to ack() on message <id> after retry() was already called. Calling ack() on a message after calling retry() has no effect."
+		retryAfterAckAll    = "Received a call to retry() on message <id> after ackAll() was already called. Calling retry() on a message after calling ackAll() has no effect."
+		ackAfterRetryAll    = "Received a call to ack() on message <id> after retryAll() was already called. Calling ack() on a message after calling retryAll() has no effect."
+		retryAllAfterAckAll = "Received a call to retryAll() after ackAll() was already called. Calling retryAll() after calling ackAll() has no effect."
+		ackAllAfterRetryAll = "Received a call to ackAll() after retryAll() was already called. Calling ackAll() after calling retryAll() has no effect."
+	)
+	steps := []struct {
+		script   string
+		attempts int
+		warning  string
+	}{
+		{"none", 1, ""},
+		{"ack", 1, ""},
+		{"retry", 2, ""},
+		{"ack,retry", 1, retryAfterAck},
+		{"retry,ack", 2, ackAfterRetry},
+		{"ack,ack", 1, ""},
+		{"retry,retry", 2, ""},
+		{"ackAll", 1, ""},
+		{"retryAll", 2, ""},
+		{"ackAll,retry", 1, retryAfterAckAll},
+		{"ackAll,ack", 1, ""},
+		{"retryAll,ack", 2, ackAfterRetryAll},
+		{"retryAll,retry", 2, ""},
+		{"ackAll,retryAll", 1, retryAllAfterAckAll},
+		{"retryAll,ackAll", 2, ackAllAfterRetryAll},
+		{"fail", 2, ""},
+		{"ack,fail", 1, ""},
+		{"retry,ackAll", 2, ""},
+		{"ack,retryAll", 1, ""},
+	}
+	root := testutil.RepoRoot(t)
 	for _, lang := range []string{"c", "zig"} {
 		t.Run(lang, func(t *testing.T) {
-			wasm := buildOrSkip(t, lang, func() (string, error) { return builds[lang](t, t.TempDir()) })
-			retries := 2
-			qh := czigQueues(t, "QUEUE", "conf-queue", queue.ConsumerConfig{MaxBatchSize: 10, MaxBatchTimeout: 500 * time.Millisecond, MaxRetries: &retries})
+			src, code := filepath.Join(t.TempDir(), "rules.c"), czigRulesC
+			script := filepath.Join(root, "guest-sdk", "c", "build.sh")
+			if lang == "zig" {
+				src, code = filepath.Join(t.TempDir(), "rules.zig"), czigRulesZig
+				script = filepath.Join(root, "guest-sdk", "zig", "build.sh")
+			}
+			if err := os.WriteFile(src, []byte(code), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			wasm := buildOrSkip(t, lang, func() (string, error) {
+				if err := probeToolchain(script); err != nil {
+					return "", err
+				}
+				out := filepath.Join(t.TempDir(), "w.wasm")
+				if b, err := exec.Command("bash", script, "-o", out, src).CombinedOutput(); err != nil {
+					return "", errors.New(err.Error() + "\n" + string(b))
+				}
+				return out, nil
+			})
+			one := 1
+			qh, b := czigQueues(t, "Q", "rules", queue.ConsumerConfig{MaxBatchSize: 1, MaxBatchTimeout: 10 * time.Millisecond, MaxRetries: &one})
 			logs := &testutil.SyncBuffer{}
-			w, _ := newWorker(t, "queue-warnings-"+lang, wasm, func(c *host.WorkerConfig) {
+			w, st := newWorker(t, "queue-rules-"+lang, wasm, func(c *host.WorkerConfig) {
 				c.Bindings = append(c.Bindings, qh.Bindings()...)
 			}, logTo(t, logs))
-			get := func(method, path, body string) string {
+			for _, s := range steps {
 				rec := httptest.NewRecorder()
-				w.ServeHTTP(rec, httptest.NewRequest(method, path, strings.NewReader(body)))
-				return rec.Body.String()
-			}
-			for _, body := range []string{`{"key":"w1","mode":"ack-then-retry"}`, `{"key":"w2","mode":"ack-all-then-retry-all"}`} {
-				if got := get("POST", "/queue/send?type=json", body); got != `{"ok":true}` {
-					t.Fatalf("send %s: %s", body, got)
+				w.ServeHTTP(rec, httptest.NewRequest("POST", "/send", strings.NewReader(s.script)))
+				if rec.Code != 200 {
+					t.Fatalf("send %s: %d %s", s.script, rec.Code, rec.Body)
 				}
 			}
-			type seen struct {
-				ID       string `json:"id"`
-				Attempts int    `json:"attempts"`
-			}
-			read := func(key string) (seen, bool) {
-				var s seen
-				raw := get("GET", "/queue/seen/"+key, "")
-				if raw == "null" {
-					return s, false
+			ctx := context.Background()
+			for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+				in, err := b.Info(ctx, "rules")
+				if err != nil {
+					t.Fatal(err)
 				}
-				if err := json.Unmarshal([]byte(raw), &s); err != nil {
-					t.Fatalf("seen %s: %q: %v", key, raw, err)
-				}
-				return s, true
-			}
-			deadline := time.Now().Add(10 * time.Second)
-			for {
-				_, ok1 := read("w1")
-				_, ok2 := read("w2")
-				if ok1 && ok2 {
+				if in.Ready+in.Delayed+in.InFlight == 0 {
 					break
 				}
 				if time.Now().After(deadline) {
-					t.Fatal("the handler never saw w1 and w2")
-				}
-				time.Sleep(20 * time.Millisecond)
-			}
-			// A retried message would come back at once (retry_delay 0).
-			time.Sleep(1500 * time.Millisecond)
-			w1, _ := read("w1")
-			for _, key := range []string{"w1", "w2"} {
-				if s, _ := read(key); s.Attempts != 1 {
-					t.Errorf("seen %s: %+v, want one delivery", key, s)
+					t.Fatalf("queue not idle after 20s: %+v", in)
 				}
 			}
-			for _, want := range []string{
-				"Received a call to retry() on message " + w1.ID + " after ack() was already called. Calling retry() on a message after calling ack() has no effect.",
-				"Received a call to retryAll() after ackAll() was already called. Calling retryAll() after calling ackAll() has no effect.",
-			} {
-				if !strings.Contains(logs.String(), want) {
-					t.Errorf("no warning %q in the log:\n%s", want, logs.String())
+			for _, s := range steps {
+				v, ok, err := st.KV("store").Get(ctx, "n:"+s.script)
+				attempts, id, _ := strings.Cut(string(v), " ")
+				if err != nil || !ok || attempts != strconv.Itoa(s.attempts) {
+					t.Errorf("%s: delivered %q times (%v %v), want %d", s.script, attempts, ok, err, s.attempts)
 				}
+				if s.warning != "" && !strings.Contains(logs.String(), strings.ReplaceAll(s.warning, "<id>", id)) {
+					t.Errorf("%s: no warning %q", s.script, strings.ReplaceAll(s.warning, "<id>", id))
+				}
+			}
+			// One warning per refused call, and none else.
+			want := 0
+			for _, s := range steps {
+				if s.warning != "" {
+					want++
+				}
+			}
+			if got := strings.Count(logs.String(), "Received a call to "); got != want {
+				t.Errorf("%d warnings, want %d:\n%s", got, want, logs.String())
 			}
 		})
 	}
 }
 
-// czigQueues returns a queuehost over a broker of its own: the producer
-// binding named binding sends to q, which the Worker consumes with cfg.
-func czigQueues(t *testing.T, binding, q string, cfg queue.ConsumerConfig) *queuehost.Host {
+// czigQueues returns a queuehost over a broker of its own, and the
+// broker: the producer binding named binding sends to q, which the Worker
+// consumes with cfg.
+func czigQueues(t *testing.T, binding, q string, cfg queue.ConsumerConfig) (*queuehost.Host, *queue.Broker) {
 	t.Helper()
 	db, err := badgerdb.Open(t.TempDir(), nil)
 	if err != nil {
@@ -116,7 +238,7 @@ func czigQueues(t *testing.T, binding, q string, cfg queue.ConsumerConfig) *queu
 	if err != nil {
 		t.Fatal(err)
 	}
-	return qh
+	return qh, b
 }
 
 // TestCZigQueueDocExamples runs the Queues examples of docs/sdk-c.md and
@@ -160,7 +282,7 @@ func TestCZigQueueDocExamples(t *testing.T) {
 				}
 				return out, nil
 			})
-			qh := czigQueues(t, "JOBS", "jobs", queue.ConsumerConfig{MaxBatchTimeout: 50 * time.Millisecond})
+			qh, _ := czigQueues(t, "JOBS", "jobs", queue.ConsumerConfig{MaxBatchTimeout: 50 * time.Millisecond})
 			w, st := newWorker(t, "queue-doc-"+tt.lang, wasm, func(c *host.WorkerConfig) {
 				c.Bindings = append(c.Bindings, qh.Bindings()...)
 			})
