@@ -28,7 +28,7 @@ import (
 // npm, or when the install fails, the language is skipped with build.sh's
 // reason.
 func init() {
-	languages = append(languages, language{name: "assemblyscript", build: buildAssemblyScript})
+	languages = append(languages, language{name: "assemblyscript", build: buildAssemblyScript, queues: true})
 }
 
 func buildAssemblyScript(t *testing.T, dir string) (string, error) {
@@ -112,7 +112,9 @@ func TestAssemblyScriptD1(t *testing.T) {
 // TestAssemblyScriptSDKUnit runs the AssemblyScript SDK's unit tests
 // (guest-sdk/assemblyscript/build.sh --test: test/structured_test.ts under
 // node, over every shared structured-value vector in
-// wit/deps/durable/testdata, and the SDK's builders and error messages).
+// wit/deps/durable/testdata, and the SDK's builders and error messages;
+// test/queue_test.ts: queue.ts's ack and retry rules, with their
+// warnings, the bodies of each content type, and fromJSON).
 func TestAssemblyScriptSDKUnit(t *testing.T) {
 	script := filepath.Join(testutil.RepoRoot(t), "guest-sdk", "assemblyscript", "build.sh")
 	_, err := testutil.ProbeScript("assemblyscript", script)
@@ -121,8 +123,8 @@ func TestAssemblyScriptSDKUnit(t *testing.T) {
 	if err != nil {
 		t.Fatalf("build.sh --test: %v\n%s", err, out)
 	}
-	if strings.Count(string(out), " checks, 0 failed") != 2 {
-		t.Fatalf("build.sh --test did not report two passing runs:\n%s", out)
+	if strings.Count(string(out), " checks, 0 failed") != 3 {
+		t.Fatalf("build.sh --test did not report three passing runs:\n%s", out)
 	}
 }
 
@@ -181,6 +183,44 @@ func checkNoDurable(t *testing.T, path string) {
 		if strings.Contains(name, "bindery:durable/") {
 			t.Errorf("the Worker exports %s", name)
 		}
+	}
+}
+
+// TestAssemblyScriptOptionalExports: a Worker exports the queue handler
+// only when it imports the SDK's queue.ts, and the scheduled handler only
+// when it imports scheduled.ts (transform.js adds their exports), since
+// the host requires them of a Worker that consumes a queue or has cron
+// triggers; structured_worker.ts imports neither.
+func TestAssemblyScriptOptionalExports(t *testing.T) {
+	const queue, scheduled = "bindery:queue/consumer@0.1.0#queue", "bindery:scheduled/handler@0.1.0#scheduled"
+	for _, tt := range []struct {
+		file string
+		want bool
+	}{
+		{"guest-sdk/assemblyscript/test/structured_worker.ts", false},
+		{"conformance/assemblyscript/index.ts", true},
+	} {
+		wasm := buildOrSkip(t, "assemblyscript", func() (string, error) { return buildAssemblyScriptFile(t, tt.file, t.TempDir()) })
+		b, err := os.ReadFile(wasm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		rt := wazero.NewRuntime(ctx)
+		cm, err := rt.CompileModule(ctx, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exports := cm.ExportedFunctions()
+		for _, name := range []string{queue, "cabi_post_" + queue, scheduled, "cabi_post_" + scheduled} {
+			if _, ok := exports[name]; ok != tt.want {
+				t.Errorf("%s: exports %s = %v, want %v", tt.file, name, ok, tt.want)
+			}
+		}
+		if _, ok := exports["bindery:http/handler@0.1.0#handle"]; !ok {
+			t.Errorf("%s: no fetch handler export", tt.file)
+		}
+		rt.Close(ctx)
 	}
 }
 

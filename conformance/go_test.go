@@ -10,7 +10,8 @@ import (
 // tests, so it is never skipped.
 func init() {
 	languages = append(languages, language{
-		name: "go",
+		name:   "go",
+		queues: true,
 		build: func(t *testing.T, dir string) (string, error) {
 			return testutil.BuildGoGuest(t, "conformance/go"), nil
 		},

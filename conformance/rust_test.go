@@ -21,7 +21,7 @@ import (
 // wit-bindgen comes from crates.io at the version conformance/rust/Cargo.lock
 // pins.
 func init() {
-	languages = append(languages, language{name: "rust", build: buildRust})
+	languages = append(languages, language{name: "rust", build: buildRust, queues: true})
 }
 
 func buildRust(t *testing.T, dir string) (string, error) {

@@ -27,6 +27,7 @@ import (
 	"github.com/bindery-run/bindery/bindings/vars"
 	"github.com/bindery-run/bindery/host"
 	"github.com/bindery-run/bindery/host/durablehost"
+	"github.com/bindery-run/bindery/host/queuehost"
 	"github.com/bindery-run/bindery/internal/jsbuild"
 )
 
@@ -56,7 +57,7 @@ func counterJS(t *testing.T, js *jsbuild.Worker, dir string) (w *host.Worker, st
 	cacheDir, _ := os.UserCacheDir()
 	rt, err := host.NewRuntime(ctx, host.RuntimeConfig{
 		CacheDir:   filepath.Join(cacheDir, "bindery-test", "wazero"),
-		Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT(), cacheapi.WIT(), d1.WIT(), durablehost.ClientWIT(), durablehost.StateWIT()},
+		Interfaces: []abi.Interface{kv.WIT(), vars.WIT(), r2.WIT(), cacheapi.WIT(), d1.WIT(), durablehost.ClientWIT(), durablehost.StateWIT(), queuehost.ProducerWIT()},
 		Logger:     log,
 	})
 	if err != nil {

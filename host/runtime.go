@@ -150,12 +150,13 @@ func NewRuntime(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
 		{Name: durablewit.ClientInterface, Define: durablewit.DefineClient},
 		{Name: durablewit.StateInterface, Define: durablewit.DefineState},
 		// Queues: every JavaScript and Python Worker imports the producer
-		// (world worker), so every runtime serves it, as Durable Objects';
-		// host/queuehost grants it and gives its Deny.
-		{Name: queuewit.ProducerInterface, Define: queuewit.DefineProducer},
+		// (world worker), so every runtime serves it, denying every queue
+		// unless the Worker is granted some (host/queuehost): the
+		// JavaScript SDK's env.NAME tries a queue last, for any name.
+		{Name: queuewit.ProducerInterface, Define: queuewit.DefineProducer, Deny: noQueues{}},
 	}
-	for _, iface := range append(core, cfg.Interfaces...) {
-		if slot, dup := rt.slots[iface.Name]; dup && rt.deny[slot] == nil && iface.Deny != nil {
+	for i, iface := range append(core, cfg.Interfaces...) {
+		if slot, dup := rt.slots[iface.Name]; dup && i >= len(core) && slot < len(core) && iface.Deny != nil {
 			rt.deny[slot] = iface.Deny // a core interface's Deny, given by its binding's package
 			continue
 		}
@@ -450,4 +451,12 @@ func trapModule(r wazero.Runtime, cm wazero.CompiledModule, mod, reason string) 
 		}), f.ParamTypes(), f.ResultTypes()).Export(name)
 	}
 	return hb
+}
+
+// noQueues is the producer of a Worker granted no queues.
+type noQueues struct{}
+
+// QueueOpen implements queuewit.ProducerHost.
+func (noQueues) QueueOpen(ctx context.Context, name string) (queuewit.Queue, *queuewit.Error) {
+	return nil, &queuewit.Error{Tag: queuewit.ErrorNoSuchQueue, NoSuchQueue: fmt.Sprintf("no queue binding %q is granted to this Worker", name)}
 }

@@ -112,6 +112,15 @@ type Config struct {
 	// files import ASDir's (cabi.ts and World's interfaces) by relative
 	// path. It needs ASDir.
 	WorldASDirs map[string]string
+	// ASOptionalExports lists interfaces World exports that a guest may
+	// leave out (e.g. "bindery:queue/consumer": the host looks for the
+	// export only when the Worker consumes a queue). Their wasm exports
+	// are not in ASDir's exports.ts and exports.js, which every
+	// AssemblyScript guest compiles, but in exports_<file>.ts and
+	// exports_<file>.js of their own in ASDir (exports_queue_consumer.ts),
+	// which guest-sdk/assemblyscript/transform.js compiles only into a
+	// Worker that defines the handler. It needs ASDir.
+	ASOptionalExports []string
 }
 
 // File is one generated file.
@@ -139,6 +148,9 @@ type gen struct {
 	// bindings for (CDir, or a WorldCDirs directory); empty for
 	// GenerateWorld, whose C files share one directory.
 	cDirOf map[*wit.Interface]string
+
+	// asOptional holds the interfaces of Config.ASOptionalExports.
+	asOptional map[*wit.Interface]bool
 
 	// world holds what only GenerateWorld sets: the pseudo-interfaces of
 	// the world's own functions and types; nil for Generate.
@@ -299,6 +311,11 @@ func Generate(res *wit.Resolve, cfg Config) ([]File, error) {
 			files = append(files, cf...)
 		}
 	}
+	optional, err := g.asOptionalExports(ifaces, mainIfaces)
+	if err != nil {
+		return nil, err
+	}
+	g.asOptional = optional
 	if cfg.ASDir != "" {
 		af, err := g.asFiles(mainIfaces, nil)
 		if err != nil {

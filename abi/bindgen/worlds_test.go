@@ -397,3 +397,104 @@ func TestGenerateTargetCDirErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestGenerateASOptionalExports: an interface of ASOptionalExports keeps
+// its bindings in ASDir, but its wasm exports leave exports.ts and
+// exports.js for exports_<file>.ts and exports_<file>.js, so that a guest
+// that does not list those does not export them; the rest is unchanged.
+func TestGenerateASOptionalExports(t *testing.T) {
+	res := loadWorldsWIT(t)
+	plain, err := Generate(res, worldsConfig("wx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := worldsConfig("wx")
+	cfg.ASOptionalExports = []string{"test:x/h"}
+	files, err := Generate(res, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byPath := map[string]string{}
+	for _, f := range files {
+		byPath[f.Path] = string(f.Data)
+	}
+	for _, f := range plain {
+		switch f.Path {
+		case "as/exports.ts", "as/exports.js":
+		default:
+			if byPath[f.Path] != string(f.Data) {
+				t.Errorf("%s differs with ASOptionalExports", f.Path)
+			}
+		}
+	}
+	if len(files) != len(plain)+2 {
+		t.Errorf("%d files, want %d (the two exports_x_h files more)", len(files), len(plain)+2)
+	}
+	for _, tt := range []struct {
+		path, want string
+		has        bool
+	}{
+		{"as/exports.ts", `export { cabi_realloc } from "./cabi";`, true},
+		{"as/exports.ts", "_export_x_h_handle", false},
+		{"as/exports.js", "test:x/h@0.1.0#handle", false},
+		{"as/exports_x_h.ts", `export { _export_x_h_handle } from "./x_h";`, true},
+		{"as/exports_x_h.ts", `export { _post_x_h_handle } from "./x_h";`, true},
+		{"as/exports_x_h.ts", "cabi_realloc", false},
+		{"as/exports_x_h.js", `"_export_x_h_handle": "test:x/h@0.1.0#handle",`, true},
+		{"as/exports_x_h.js", `"_post_x_h_handle": "cabi_post_test:x/h@0.1.0#handle",`, true},
+		{"as/x_h.ts", "export function setHandle(", true},
+	} {
+		if got := strings.Contains(byPath[tt.path], tt.want); got != tt.has {
+			t.Errorf("%s: contains %q = %v, want %v:\n%s", tt.path, tt.want, got, tt.has, byPath[tt.path])
+		}
+	}
+
+	// A guest with exports.ts alone exports no handle; with
+	// exports_x_h.ts too, it does.
+	var as []File
+	for _, f := range files {
+		if strings.HasPrefix(f.Path, "as/") {
+			as = append(as, f)
+		}
+	}
+	without := compileAS(t, as, `export * from "./as/exports";`)
+	with := compileAS(t, as, `export * from "./as/exports";
+export * from "./as/exports_x_h";
+import { setHandle } from "./as/x_h";
+setHandle((a: u32): void => {});`)
+	for _, tt := range []struct {
+		name string
+		wasm []byte
+		want bool
+	}{{"without", without, false}, {"with", with, true}} {
+		if got := strings.Contains(string(tt.wasm), "_export_x_h_handle"); got != tt.want {
+			t.Errorf("%s exports_x_h.ts: exports _export_x_h_handle = %v, want %v", tt.name, got, tt.want)
+		}
+		if !strings.Contains(string(tt.wasm), "cabi_realloc") {
+			t.Errorf("%s exports_x_h.ts: no cabi_realloc export", tt.name)
+		}
+	}
+}
+
+func TestGenerateASOptionalExportsErrors(t *testing.T) {
+	res := loadWorldsWIT(t)
+	tests := []struct {
+		name string
+		edit func(*Config)
+		want string
+	}{
+		{"not a target", func(c *Config) { c.ASOptionalExports = []string{"test:x/nope"} }, `names "test:x/nope", which is not a target interface`},
+		{"an import", func(c *Config) { c.ASOptionalExports = []string{"test:x/i"} }, "names test:x/i@0.1.0, which world w does not export"},
+		{"another world's export", func(c *Config) { c.ASOptionalExports = []string{"test:x/e"} }, "names test:x/e@0.1.0, which world w does not export"},
+		{"twice", func(c *Config) { c.ASOptionalExports = []string{"test:x/h", "test:x/h"} }, "names test:x/h@0.1.0 twice"},
+		{"no ASDir", func(c *Config) { c.ASDir = ""; c.ASOptionalExports = []string{"test:x/h"} }, "ASOptionalExports needs ASDir"},
+	}
+	for _, tt := range tests {
+		cfg := worldsConfig("wx")
+		tt.edit(&cfg)
+		files, err := Generate(res, cfg)
+		if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "bindgen: ") || files != nil {
+			t.Errorf("%s: error %v, want %q", tt.name, err, tt.want)
+		}
+	}
+}

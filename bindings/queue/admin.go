@@ -279,7 +279,7 @@ func (b *Broker) removePending(queue string, drop func(*entry) bool) (int, error
 	for i, e := range cands {
 		groups[i] = deleteOps(queue, e)
 	}
-	if err := b.commit(groups); err != nil {
+	if err := b.commit(groups, false); err != nil {
 		return 0, err
 	}
 	return len(cands), nil
@@ -308,7 +308,7 @@ func (b *Broker) SetRetention(ctx context.Context, queue string, d time.Duration
 	if d != 0 {
 		g[1] = op{key: retentionKey(queue), val: encodeRetention(d.Milliseconds())}
 	}
-	if err := b.commit([]group{g}); err != nil {
+	if err := b.commit([]group{g}, true); err != nil {
 		return fmt.Errorf("queue: set the retention of %s: %w", queue, err)
 	}
 	b.mu.Lock()

@@ -22,14 +22,14 @@ func TestGroupCommit(t *testing.T) {
 	var once sync.Once
 	var mu sync.Mutex
 	var sizes []int
-	// The first sync waits until every other send is queued: they are
-	// then written together, with one more sync.
+	// The first sync waits until every other send is committed: they
+	// are then synced together.
 	h.b.syncHook = func(reqs int) {
 		mu.Lock()
 		sizes = append(sizes, reqs)
 		mu.Unlock()
 		once.Do(func() {
-			waitFor(t, "the other sends", func() bool { return len(h.b.reqs) == n-reqs })
+			waitFor(t, "the other sends", func() bool { return h.b.Stats().Commits == n })
 		})
 	}
 	var wg sync.WaitGroup
@@ -312,5 +312,72 @@ func TestCloseEndsGoroutines(t *testing.T) {
 	}
 	if p := h.peek("a", 1); p[0].Attempts != 1 {
 		t.Errorf("Peek = %+v, want attempts 1", p)
+	}
+}
+
+// TestConsumerRestarts: consumers stopped and started again while many
+// goroutines send (the load of a new consumer racing with sends) lose
+// no message.
+func TestConsumerRestarts(t *testing.T) {
+	h := &harness{t: t, dir: t.TempDir(), log: &logs{}}
+	db, err := badgerdb.Open(h.dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.db = db
+	if h.b, err = Open(db, Options{Logger: slog.New(h.log)}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.close)
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	handle := func(_ context.Context, _ string, msgs []Message) Outcome {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, m := range msgs {
+			seen[string(m.Body)] = true
+		}
+		return Outcome{}
+	}
+	cfg := ConsumerConfig{MaxBatchSize: 7, MaxBatchTimeout: time.Millisecond, MaxConcurrency: 3}
+	stop := h.consume("q", cfg, handle)
+	const senders, sends = 10, 100
+	var wg sync.WaitGroup
+	for g := range senders {
+		wg.Go(func() {
+			for i := range sends {
+				if err := h.b.Send(context.Background(), "q", []SendRequest{{Body: fmt.Appendf(nil, "%d/%d", g, i)}}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	sent := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(sent)
+	}()
+	for restarts := 0; ; restarts++ {
+		select {
+		case <-sent:
+		default:
+			if err := stop(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			stop = h.consume("q", cfg, handle)
+			continue
+		}
+		t.Logf("%d consumer restarts", restarts)
+		break
+	}
+	waitFor(t, "every message delivered", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(seen) == senders*sends
+	})
+	h.idle("q")
+	if i := h.info("q"); i.Ready+i.Delayed+i.InFlight != 0 {
+		t.Errorf("Info = %+v", i)
 	}
 }

@@ -2,9 +2,21 @@ package queue
 
 // Group commit. Every write of the broker (sends, attempts counted
 // before a handler runs, settled batches, purges, sweeps) is a request to
-// one committer goroutine, which takes every request waiting, writes
-// them in as few transactions as Badger takes and calls db.Sync once for
-// all of them: concurrent sends share one fsync.
+// one committer goroutine, which takes every request waiting and writes
+// them in as few transactions as Badger takes; a syncer goroutine then
+// calls db.Sync once for every request committed since its last sync
+// that asks for one, while the committer writes the next requests:
+// concurrent sends share one fsync, and no write waits for another's.
+//
+// Sends and settings are synced: Send returns once its messages survive
+// a power loss. The consumer's writes (attempts, outcomes) and the
+// deletions of Purge and the retention sweep are not: a committed Badger
+// transaction survives the process being killed (kill -9, a panic), as
+// every write of the data directory does (docs/state.md), and the next
+// sync makes them durable too. A power loss may then forget an attempt
+// or an ack since the last sync: the message is delivered again (at
+// least once), its attempts maybe one short. An fsync per batch would
+// double a message's latency from send to handler for that.
 
 // Bounds of one transaction, well under Badger's (15% of its 64 MB
 // memtable), so that adding a group never fails half way.
@@ -36,22 +48,26 @@ func (g group) size() int {
 // different transactions (a send is one group).
 type commitReq struct {
 	groups []group
+	sync   bool // db.Sync before done
 	done   chan error
 }
 
-// commit writes groups durably, and returns the first error.
-func (b *Broker) commit(groups []group) error {
+// commit writes groups, synced if sync is set, and returns the first
+// error.
+func (b *Broker) commit(groups []group, sync bool) error {
 	if len(groups) == 0 {
 		return nil
 	}
-	req := &commitReq{groups: groups, done: make(chan error, 1)}
+	req := &commitReq{groups: groups, sync: sync, done: make(chan error, 1)}
 	b.reqs <- req
 	return <-req.done
 }
 
-// committer serves b.reqs until it is closed.
+// committer serves b.reqs until it is closed: it commits, and hands
+// the requests that want a sync to the syncer, so that writes go on
+// while a sync runs (a pipelined group commit).
 func (b *Broker) committer() {
-	defer close(b.committerDone)
+	defer close(b.syncq)
 	batch := make([]*commitReq, 0, maxGroupReqs)
 	for {
 		req, ok := <-b.reqs
@@ -76,18 +92,46 @@ func (b *Broker) committer() {
 	}
 }
 
-// write commits batch's groups and syncs once.
+// syncer serves b.syncq until it is closed: one db.Sync for every
+// request committed and waiting.
+func (b *Broker) syncer() {
+	defer close(b.committerDone)
+	for reqs := range b.syncq {
+	drain:
+		for {
+			select {
+			case more, ok := <-b.syncq:
+				if !ok {
+					break drain
+				}
+				reqs = append(reqs, more...)
+			default:
+				break drain
+			}
+		}
+		if b.syncHook != nil {
+			b.syncHook(len(reqs))
+		}
+		err := b.db.Sync()
+		b.stats.syncs.Add(1)
+		for _, r := range reqs {
+			r.done <- err
+		}
+	}
+}
+
+// write commits batch's groups and answers the requests that want no
+// sync.
 func (b *Broker) write(batch []*commitReq) {
 	errs := make([]error, len(batch))
 	txn := b.db.NewTransaction(true)
 	var members []int // the requests with a group in txn
-	size, count, committed := 0, 0, false
+	size, count := 0, 0
 	var txnErr error // a Set or Delete that failed: txn is discarded
 	flush := func() {
 		err := txnErr
 		if err == nil && count > 0 {
 			err = txn.Commit()
-			committed = true
 		} else {
 			txn.Discard()
 		}
@@ -126,22 +170,16 @@ func (b *Broker) write(batch []*commitReq) {
 	}
 	flush()
 	txn.Discard()
-	if committed {
-		if b.syncHook != nil {
-			b.syncHook(len(batch))
-		}
-		err := b.db.Sync()
-		b.stats.syncs.Add(1)
-		if err != nil {
-			for i := range errs {
-				if errs[i] == nil {
-					errs[i] = err
-				}
-			}
+	b.stats.commits.Add(uint64(len(batch)))
+	var syncing []*commitReq
+	for i, r := range batch {
+		if r.sync && errs[i] == nil {
+			syncing = append(syncing, r)
+		} else {
+			r.done <- errs[i]
 		}
 	}
-	b.stats.commits.Add(uint64(len(batch)))
-	for i, r := range batch {
-		r.done <- errs[i]
+	if len(syncing) > 0 {
+		b.syncq <- syncing
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"time"
 
@@ -418,12 +419,12 @@ func (c *consumer) prepare(batch []*entry) []delivered {
 		for _, d := range ds {
 			e := d.e
 			groups = append(groups, group{{key: indexKey(c.queue, e.due, e.seq, e.id),
-				val: indexValue{attempts: e.attempts + 1, ts: e.ts, origin: e.origin}.encode()}})
+				val: indexValue{attempts: nextAttempt(e.attempts), ts: e.ts, origin: e.origin}.encode()}})
 		}
 		for _, e := range append(gone, expired...) {
 			groups = append(groups, deleteOps(c.queue, e))
 		}
-		err = c.b.commit(groups)
+		err = c.b.commit(groups, false)
 	}
 	if err != nil {
 		c.b.log.Error("queue: counting a batch's attempts failed; retrying in 1s", "queue", c.queue, "err", err)
@@ -432,7 +433,7 @@ func (c *consumer) prepare(batch []*entry) []delivered {
 	}
 	c.mu.Lock()
 	for _, d := range ds {
-		d.e.attempts++
+		d.e.attempts = nextAttempt(d.e.attempts)
 	}
 	for _, e := range gone {
 		c.remove(e)
@@ -449,6 +450,10 @@ func (c *consumer) prepare(batch []*entry) []delivered {
 	c.b.stats.delivered.Add(uint64(len(ds)))
 	return ds
 }
+
+// nextAttempt counts one more attempt, saturating (a count read from
+// a damaged database may be anything).
+func nextAttempt(n uint32) uint32 { return n + min(1, math.MaxUint32-n) }
 
 // requeueLater makes batch ready again in a second (after a failed
 // write: the stored messages are as they were).
@@ -572,7 +577,7 @@ func (c *consumer) settle(ds []delivered, out Outcome) {
 			dropped = append(dropped, e)
 		}
 	}
-	if err := c.b.commit(groups); err != nil {
+	if err := c.b.commit(groups, false); err != nil {
 		c.b.log.Error("queue: recording a batch's outcome failed; its messages are delivered again in 1s",
 			"queue", c.queue, "err", err)
 		batch := make([]*entry, len(ds))

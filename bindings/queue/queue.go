@@ -13,13 +13,19 @@
 //   - A delivered message stays stored until the handler's [Outcome]
 //     acknowledges it. Attempts are counted, durably, before the handler
 //     runs, so a host killed during a batch redelivers its unacknowledged
-//     messages after a restart, their attempts counted.
+//     messages after a restart, their attempts counted. (The consumer's
+//     writes are committed, which survives the process being killed,
+//     and ride the next send's fsync: a power loss may forget an attempt
+//     or an ack since then, and deliver the message again.)
 //   - A retried message is delivered again after its delay; one that has
 //     been delivered MaxRetries+1 times and is retried again moves to the
 //     DeadLetterQueue (keeping its id, body and timestamp, attempts
 //     starting over), or is dropped with a log record when there is none.
 //   - Messages older than the queue's retention (4 days unless set, at
 //     most 14) are dropped with a log record.
+//
+// The storage layout is in docs/state.md ("Queues"); [Broker.Stats]
+// counts deliveries, outcomes, write requests and fsyncs.
 //
 // The broker knows nothing of Workers: host/queuehost calls a Worker's
 // queue handler from a Handler.
@@ -252,7 +258,8 @@ type Broker struct {
 	seq atomic.Uint64
 
 	reqs          chan *commitReq
-	committerDone chan struct{}
+	syncq         chan []*commitReq
+	committerDone chan struct{} // closed when the committer and syncer have ended
 	// users counts the calls that may still submit to the committer;
 	// Close waits for them before stopping it.
 	users    sync.WaitGroup
@@ -284,6 +291,7 @@ func Open(db *badger.DB, opts Options) (*Broker, error) {
 		clock:         clock.Or(opts.Clock),
 		log:           opts.Logger,
 		reqs:          make(chan *commitReq, maxGroupReqs),
+		syncq:         make(chan []*commitReq, 64),
 		committerDone: make(chan struct{}),
 		known:         map[string]bool{},
 		retention:     map[string]time.Duration{},
@@ -324,6 +332,7 @@ func Open(db *badger.DB, opts Options) (*Broker, error) {
 		return nil, fmt.Errorf("queue: read the queues: %w", err)
 	}
 	go b.committer()
+	go b.syncer()
 	b.mu.Lock()
 	b.sweepTimer = b.clock.AfterFunc(sweepEvery, b.sweepTick)
 	b.mu.Unlock()
@@ -467,7 +476,7 @@ func (b *Broker) Send(ctx context.Context, queue string, msgs []SendRequest) err
 			op{key: recordKey(queue, e.id), val: record{ts: ts, ct: m.ContentType, body: m.Body}.encode()},
 			op{key: indexKey(queue, e.due, e.seq, e.id), val: indexValue{ts: ts}.encode()})
 	}
-	req := &commitReq{groups: []group{g}, done: make(chan error, 1)}
+	req := &commitReq{groups: []group{g}, sync: true, done: make(chan error, 1)}
 	select {
 	case b.reqs <- req:
 	case <-ctx.Done():
@@ -495,7 +504,7 @@ func (b *Broker) markKnown(queue string) error {
 	if known {
 		return nil
 	}
-	if err := b.commit([]group{{{key: markerKey(queue)}}}); err != nil {
+	if err := b.commit([]group{{{key: markerKey(queue)}}}, true); err != nil {
 		return err
 	}
 	b.mu.Lock()

@@ -285,17 +285,31 @@ func TestDeadLetter(t *testing.T) {
 	if got := h.log.find(slog.LevelInfo, "dead-letter"); len(got) != 1 || got[0]["id"] != id || got[0]["queue"] != "q" {
 		t.Errorf("logged %v", got)
 	}
-	dead := newRecorder(h.clk, nil)
-	h.consume("dlq", ConsumerConfig{MaxBatchSize: 1, MaxRetries: ptr(0)}, dead.handle)
+	// The dead-letter queue's consumer retries it once, then acks it.
+	dead := newRecorder(h.clk, func(_ context.Context, b batch) Outcome {
+		if b.msgs[0].Attempts == 1 {
+			return Outcome{Retried: []Retry{{Index: 0, Delay: ptr(10 * time.Second)}}}
+		}
+		return Outcome{}
+	})
+	h.consume("dlq", ConsumerConfig{MaxBatchSize: 1, MaxRetries: ptr(1)}, dead.handle)
 	m := dead.next(t).msgs[0]
 	if m.ID != id || m.Attempts != 1 || string(m.Body) != `{"x":1}` || m.ContentType != JSON || !m.Timestamp.Equal(t0) {
 		t.Errorf("dead-letter queue got %+v, want %s with attempts 1, its body, content type and timestamp", m, id)
 	}
 	h.idle("dlq")
+	if p := h.peek("q", 10); len(p) != 1 || p[0].ID != id || p[0].State != DeadLettered || p[0].Attempts != 1 || !p[0].Due.Equal(t0.Add(10*time.Second)) {
+		t.Errorf("Peek(q) after a retry in dlq = %+v", p)
+	}
+	h.clk.Advance(10 * time.Second)
+	if m := dead.next(t).msgs[0]; m.ID != id || m.Attempts != 2 {
+		t.Errorf("dead-letter queue got %+v, want %s with attempts 2", m, id)
+	}
+	h.idle("dlq")
 	if i := h.info("q"); i.DeadLettered != 0 {
 		t.Errorf("Info(q) after the dead letter's ack = %+v", i)
 	}
-	if s := h.b.Stats(); s.DeadLettered != 1 || s.Retried != 2 {
+	if s := h.b.Stats(); s.DeadLettered != 1 || s.Retried != 3 {
 		t.Errorf("Stats = %+v", s)
 	}
 }
@@ -471,5 +485,62 @@ func TestClosed(t *testing.T) {
 	}
 	if err := b.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
+	}
+}
+
+// TestStop: stopping a consumer cancels its handlers' context and waits
+// for them; the messages of a batch cut short stay stored, their
+// attempts counted, and a new consumer gets them.
+func TestStop(t *testing.T) {
+	h := newHarness(t)
+	release := make(chan struct{})
+	r := newRecorder(h.clk, func(ctx context.Context, b batch) Outcome {
+		if b.bodies()[0] == "stubborn" {
+			<-release // ignores ctx
+			return Outcome{Acked: []int{0}, Err: errors.New("late")}
+		}
+		<-ctx.Done()
+		return Outcome{Err: ctx.Err()}
+	})
+	stop := h.consume("q", ConsumerConfig{MaxBatchSize: 1}, r.handle)
+	h.send("q", 0, "a")
+	h.send("q", 0, "stubborn")
+	r.next(t)
+	r.next(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := stop(ctx); !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "consumer of q") {
+		t.Errorf("stop with a done context while a handler runs: %v", err)
+	}
+	h.send("q", 0, "after")
+	r.none(t)
+	close(release)
+	if err := stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// stubborn's explicit ack stands; a was cut short.
+	var got []string
+	for _, p := range h.peek("q", 10) {
+		got = append(got, fmt.Sprintf("%s:%d", p.Body, p.Attempts))
+	}
+	if want := []string{"a:1", "after:0"}; !slices.Equal(got, want) {
+		t.Errorf("Peek after stop = %v, want %v", got, want)
+	}
+	r2 := newRecorder(h.clk, nil)
+	h.consume("q", ConsumerConfig{MaxBatchSize: 2}, r2.handle)
+	if b := r2.next(t); !slices.Equal(b.bodies(), []string{"a", "after"}) || b.msgs[0].Attempts != 2 || b.msgs[1].Attempts != 1 {
+		t.Errorf("new consumer got %+v", b.msgs)
+	}
+}
+
+func TestSendCancelled(t *testing.T) {
+	h := newHarness(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := h.b.Send(ctx, "q", []SendRequest{{Body: []byte("x")}}); !errors.Is(err, context.Canceled) {
+		t.Errorf("Send: %v", err)
+	}
+	if i := h.info("q"); i.Ready != 0 {
+		t.Errorf("Info = %+v", i)
 	}
 }

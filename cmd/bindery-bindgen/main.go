@@ -85,6 +85,12 @@ var Targets = bindgen.Config{
 	WorldASDirs: map[string]string{"worker-with-objects": "guest-sdk/assemblyscript/generated-durable"},
 	CDir:        "guest-sdk/c/generated",
 	ASDir:       "guest-sdk/assemblyscript/generated",
+	// World's optional exports: an AssemblyScript Worker that defines no
+	// queue or scheduled handler does not export them
+	// (guest-sdk/assemblyscript/transform.js compiles their
+	// exports_<file>.ts only into a Worker that uses queue.ts or
+	// scheduled.ts).
+	ASOptionalExports: []string{"bindery:queue/consumer", "bindery:scheduled/handler"},
 	Targets: []bindgen.Target{
 		{Interface: "bindery:io/streams", HostDir: "abi/stream", GuestDir: "guest-sdk/go/internal/wit/stream"},
 		{Interface: "bindery:http/types", HostDir: "host/internal/httpwit", GuestDir: "guest-sdk/go/internal/wit/httpwit"},

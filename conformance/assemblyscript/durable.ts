@@ -299,13 +299,15 @@ export function doRoute(req: Request, p: string): Response {
   return res;
 }
 
-function bytes(b: Array<u8>): Uint8Array {
+/** bytes returns the bytes b. */
+export function bytes(b: Array<u8>): Uint8Array {
   const out = new Uint8Array(b.length);
   for (let i = 0; i < b.length; i++) out[i] = b[i];
   return out;
 }
 
-function hex(b: Uint8Array): string {
+/** hex returns b in lowercase hex. */
+export function hex(b: Uint8Array): string {
   const digits = "0123456789abcdef";
   let out = "";
   for (let i = 0; i < b.length; i++) out += digits.charAt(b[i] >> 4) + digits.charAt(b[i] & 15);
@@ -333,7 +335,7 @@ function decimal(mag: Uint8Array): string {
 }
 
 /** jsonOf renders a structured value as the suite's JSON: bytes as hex, a bigint as its decimal text. */
-function jsonOf(v: SV): string {
+export function jsonOf(v: SV): string {
   switch (v.kind) {
     case Kind.Undefined:
     case Kind.Null:

@@ -1,8 +1,9 @@
 // The conformance Worker in AssemblyScript: the contract every language
 // implements (see conformance/harness_test.go), written with
 // guest-sdk/assemblyscript, the /r2x routes of conformance/r2ext_test.go and
-// the /d1 routes of conformance/d1_test.go and the Durable Objects section
-// of conformance/durable_test.go (durable.ts).
+// the /d1 routes of conformance/d1_test.go, the Durable Objects section
+// of conformance/durable_test.go (durable.ts) and the Queues and cron
+// section of conformance/queues_test.go (queues.ts).
 //
 //   guest-sdk/assemblyscript/build.sh -o as.wasm conformance/assemblyscript/index.ts
 
@@ -42,6 +43,7 @@ import {
   serve,
 } from "../../guest-sdk/assemblyscript";
 import { doRoute } from "./durable";
+import { queueRoute } from "./queues";
 
 const KV = "STORE";
 const R2 = "FILES";
@@ -136,6 +138,7 @@ function fetch(req: Request): Response {
   if (p.startsWith("/r2x/")) return r2x(req, p);
   if (p.startsWith("/d1/")) return d1(req, p);
   if (p.startsWith("/do/")) return doRoute(req, p);
+  if (p.startsWith("/queue/") || p.startsWith("/cron/")) return queueRoute(req, p);
   return Response.text("not found", 404);
 }
 

@@ -60,6 +60,8 @@ func serve(w http.ResponseWriter, r *http.Request) {
 		d1(w, r, p)
 	case strings.HasPrefix(p, "/do/"):
 		doRoute(w, r, p)
+	case strings.HasPrefix(p, "/queue/"), strings.HasPrefix(p, "/cron/"):
+		queueRoute(w, r, p)
 	case p == "/trap":
 		// The SDK recovers a handler's panic (a 500, no trap); a panic on
 		// another goroutine cannot be recovered: the runtime exits, which

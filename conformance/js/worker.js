@@ -5,6 +5,7 @@
 //   bindery dev conformance/js/worker.js   (or bindery build: it bundles it)
 import { BindingError, trap } from '@bindery/worker';
 import { doRoute } from './durable.js';
+import { queueRoute, queue, scheduled } from './queues.js';
 
 export { Conformance } from './durable.js';
 
@@ -57,8 +58,11 @@ export default {
     if (p === '/sdk-errors') return Response.json(await sdkErrors(env));
     if (p.startsWith('/d1/')) return d1(request, env.DB, p.slice(4));
     if (p.startsWith('/do/')) return doRoute(request, env, p);
+    if (p.startsWith('/queue/') || p.startsWith('/cron/')) return (await queueRoute(request, env, url)) ?? text('not found', 404);
     return text('not found', 404);
   },
+  queue,
+  scheduled,
 };
 
 async function kv(request, env, key) {

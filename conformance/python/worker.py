@@ -2,7 +2,9 @@
 # (see conformance/harness_test.go), written with guest-sdk/python.
 #
 #   guest-sdk/python/build.sh conformance/python/worker.py -o python.wasm
-from urllib.parse import unquote, urlsplit
+import datetime
+import json
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from bindery import BindingError, D1Error, Response, trap
 from durable import Conformance, do_route  # noqa: F401 (Conformance: the Durable Object class the config binds)
@@ -55,6 +57,11 @@ async def fetch(request, env):
         return await d1(m, path[4:], env.DB)
     if path == "/sdk-errors":
         return Response.json(await sdk_errors(env))
+    if path.startswith("/queue/"):
+        return await queue_route(request, env, path, parse_qs(urlsplit(request.url).query))
+    if path == "/cron/last" and m == "GET":
+        cron = parse_qs(urlsplit(request.url).query).get("cron", [""])[0]
+        return await kv_json(env, "cron:" + cron)
     if path == "/status-wrap":
         # A status a u16 cannot hold: the SDK raises (a failed request), never a trap.
         return Response("this status must not be sent", status=65736)
@@ -243,3 +250,124 @@ async def sdk_errors(env):
     except TypeError:
         out["kv get: bytes key"] = ""
     return out
+
+
+# --- Queues and cron triggers (conformance/queues_test.go) ---------------------
+
+V8_BYTES = bytes([0x00, 0x01, 0xFF])
+EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+
+
+async def sent(f):
+    """{"ok": true}, or {"error": the SDK's message} when the send fails."""
+    try:
+        await f
+    except BindingError as e:
+        return Response.json({"error": str(e)})
+    return Response.json({"ok": True})
+
+
+async def kv_json(env, key):
+    v = await env.STORE.get(key)
+    return Response("null" if v is None else v, headers={"content-type": "application/json"})
+
+
+async def queue_route(request, env, path, query):
+    m = request.method
+    q = env.QUEUE
+    if path == "/queue/send" and m == "POST":
+        t = query.get("type", [""])[0]
+        if t == "text":
+            return await sent(q.send(await request.text(), content_type="text"))
+        if t == "bytes":
+            return await sent(q.send(await request.bytes(), content_type="bytes"))
+        if t == "json":
+            return await sent(q.send(json.loads(await request.text()), content_type="json"))
+        if t == "v8":
+            key = query.get("key", [""])[0]
+            return await sent(q.send({"key": key, "n": 1.5, "b": V8_BYTES}, content_type="v8"))
+        return text(f"unknown type {t!r}", 400)
+    if path == "/queue/batch" and m == "POST":
+        bodies = json.loads(await request.text())
+        return await sent(q.send_batch([{"body": b, "content_type": "text"} for b in bodies]))
+    if path == "/queue/limits" and m == "GET":
+        out = {}
+        for name, f in (
+            ("large", lambda: q.send("x" * 131072, content_type="text")),
+            ("many", lambda: q.send_batch([{"body": "x", "content_type": "text"}] * 101)),
+            ("delay", lambda: q.send("x", delay_seconds=86401)),
+        ):
+            try:
+                await f()
+                out[name] = None
+            except BindingError as e:
+                out[name] = str(e)
+        return Response.json(out)
+    if path.startswith("/queue/seen/") and m == "GET":
+        return await kv_json(env, "seen:" + unquote(path[len("/queue/seen/"):]))
+    if path.startswith("/queue/dead/") and m == "GET":
+        return await kv_json(env, "dead:" + unquote(path[len("/queue/dead/"):]))
+    return text("not found", 404)
+
+
+def render(v):
+    """A received body as JSON: bytes as lowercase hex."""
+    if isinstance(v, (bytes, bytearray)):
+        return bytes(v).hex()
+    if isinstance(v, dict):
+        return {k: render(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [render(x) for x in v]
+    return v
+
+
+def key_of(body):
+    """The message's key: a text body itself, a bytes body's hex, an
+    object's "key"."""
+    if isinstance(body, str):
+        return body
+    if isinstance(body, (bytes, bytearray)):
+        return bytes(body).hex()
+    return body["key"]
+
+
+async def queue(batch, env, ctx):
+    if batch.queue == "conf-dlq":
+        for msg in batch.messages:
+            record = {"queue": batch.queue, "attempts": msg.attempts, "body": render(msg.body)}
+            await env.STORE.put("dead:" + key_of(msg.body), json.dumps(record))
+        return
+    boom = None
+    for msg in batch.messages:
+        body = msg.body
+        key = key_of(body)
+        record = {
+            "queue": batch.queue, "id": msg.id,
+            "timestamp": (msg.timestamp - EPOCH) // datetime.timedelta(milliseconds=1),
+            "attempts": msg.attempts, "batchSize": len(batch.messages), "body": render(body),
+        }
+        await env.STORE.put("seen:" + key, json.dumps(record))
+        mode = body.get("mode") if isinstance(body, dict) else None
+        if mode == "ack":
+            msg.ack()
+        elif mode == "retry":
+            msg.retry()
+        elif mode == "ack-then-retry":
+            msg.ack()
+            msg.retry()
+        elif mode == "retry-all":
+            batch.retry_all()
+        elif mode == "ack-all-then-retry-all":
+            batch.ack_all()
+            batch.retry_all()
+        elif mode == "throw" and boom is None:
+            boom = key
+    if boom is not None:
+        raise RuntimeError(f"boom {boom}")
+
+
+async def scheduled(controller, env, ctx):
+    record = {"cron": controller.cron, "scheduledTime": controller.scheduled_time}
+    await env.STORE.put("cron:" + controller.cron, json.dumps(record))
+    if controller.cron == "59 23 31 12 *":
+        raise RuntimeError("cron boom")

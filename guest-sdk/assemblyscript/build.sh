@@ -5,7 +5,8 @@
 #   guest-sdk/assemblyscript/build.sh -o worker.wasm index.ts [asc flags ...]
 #   guest-sdk/assemblyscript/build.sh --probe   # exit 0 once asc is installed, else say why (exit 3)
 #   guest-sdk/assemblyscript/build.sh --test    # run the SDK's unit tests under node (test/structured_test.*:
-#                                               # the structured-value encoding over the shared vectors)
+#                                               # the structured-value encoding over the shared vectors;
+#                                               # test/queue_test.*: queue.ts's ack/retry rules, fromJSON)
 #
 # It compiles generated/exports.ts (the wasm exports) and your entry file,
 # with asconfig.json (incremental GC, _initialize, abort=binderyAbort) and
@@ -59,6 +60,10 @@ if [[ "${1:-}" == "--test" ]]; then
   trap 'rm -rf "$tmp"' EXIT
   (cd "$sdk/test" && "$sdk/node_modules/.bin/asc" structured_test.ts --runtime incremental --bindings esm -o "$tmp/structured_test.wasm")
   node "$sdk/test/structured_test.mjs" "$tmp/structured_test.js" "$sdk/../../wit/deps/durable/testdata/structured-values.json"
+  # queue.ts's acknowledgement rules and bodies, and fromJSON: raw
+  # bindings, since the module imports bindery:log/console (the warnings).
+  (cd "$sdk/test" && "$sdk/node_modules/.bin/asc" queue_test.ts --runtime incremental --bindings raw -o "$tmp/queue_test.wasm")
+  node "$sdk/test/queue_test.mjs" "$tmp/queue_test.js" "$tmp/queue_test.wasm"
   exit
 fi
 

@@ -23,7 +23,12 @@
 //
 // D1: Env.d1(name) is a D1Database shaped like D1's JavaScript API
 // (prepare, bind, all, first, run, raw, batch, exec, withSession); see
-// the D1 section at the end of this file.
+// the D1 section near the end of this file.
+//
+// Queues: Env.queue(name) is a queue producer (sendText, sendBytes,
+// sendJson, sendValue, sendBatch; the Queues section at the end of this
+// file); queue.ts defines the queue handler, scheduled.ts the scheduled
+// (cron) handler.
 //
 // Strings: AssemblyScript strings are UTF-16 and may hold a lone surrogate,
 // which UTF-8 cannot carry (the generated lowering would send U+FFFD, so
@@ -61,6 +66,8 @@ import {
   UploadedPart,
 } from "./generated/r2_bucket";
 import { Option } from "./generated/cabi";
+import { QueueError, Queue as QueueHandle, SendRequest } from "./generated/queue_producer";
+import { ContentType } from "./generated/queue_types";
 import {
   D1Error,
   Database as D1Handle,
@@ -76,6 +83,7 @@ export { Result } from "./generated/cabi";
 export { Checksums } from "./generated/r2_bucket";
 export { PutOptions as KVPutOptions } from "./generated/kv_store";
 export { InputStream, OutputStream } from "./generated/io_streams";
+export { ContentType as QueueContentType } from "./generated/queue_types";
 import * as structured from "./structured";
 export { structured };
 
@@ -629,6 +637,7 @@ function send(res: Response, out: ResponseOutparam): void {
 const kvOpened = new Map<string, KVNamespace>();
 const r2Opened = new Map<string, R2Bucket>();
 const d1Opened = new Map<string, D1Database>();
+const queueOpened = new Map<string, Queue>();
 
 /** Env is the Worker's bindings, by their names in wrangler.toml. */
 export class Env {
@@ -676,6 +685,14 @@ export class Env {
     const db = new D1Database(name);
     d1Opened.set(name, db);
     return db;
+  }
+
+  /** queue returns the queue producer bound to name; a name the config does not grant fails on use. */
+  static queue(name: string): Queue {
+    if (queueOpened.has(name)) return queueOpened.get(name);
+    const q = new Queue(name);
+    queueOpened.set(name, q);
+    return q;
   }
 }
 
@@ -1904,3 +1921,194 @@ export class D1DatabaseSession {
     this.s = null;
   }
 }
+
+// ---- Queues -----------------------------------------------------------------------
+//
+// The producer side of Cloudflare Queues (docs/queues.md): send and
+// sendBatch of a queue binding. A body is bytes with a content type
+// (QueueContentType: Text, Bytes, Json, V8); sendText, sendBytes,
+// sendJson (JSON text, sent as is) and sendValue (a structured value, the
+// "v8" content type, which every SDK reads) set both. A delay is in
+// seconds (at most 86400 = 24 hours); -1 means not set: the batch's
+// delay, else the producer's delivery_delay. The consumer side is in
+// queue.ts.
+
+/** NO_DELAY is a delaySeconds that is not set. */
+export const NO_DELAY: i32 = -1;
+
+/** QueueSendOptions are the options of one send. */
+export class QueueSendOptions {
+  /** delaySeconds delays the message's delivery (NO_DELAY: not set). */
+  delaySeconds: i32 = NO_DELAY;
+
+  /** delay returns options with delaySeconds = seconds. */
+  static delay(seconds: i32): QueueSendOptions {
+    const o = new QueueSendOptions();
+    o.delaySeconds = seconds;
+    return o;
+  }
+}
+
+/** QueueSendBatchOptions are the options of a sendBatch. */
+export class QueueSendBatchOptions {
+  /** delaySeconds delays each message that has no delay of its own (NO_DELAY: not set). */
+  delaySeconds: i32 = NO_DELAY;
+
+  /** delay returns options with delaySeconds = seconds. */
+  static delay(seconds: i32): QueueSendBatchOptions {
+    const o = new QueueSendBatchOptions();
+    o.delaySeconds = seconds;
+    return o;
+  }
+}
+
+/** MessageSendRequest is one message of a sendBatch: Cloudflare's { body, contentType, delaySeconds }. */
+export class MessageSendRequest {
+  /** source is the string text and json were given, which sendBatch refuses when UTF-8 cannot carry it. */
+  private source: string | null = null;
+
+  constructor(
+    /** body is the message's bytes, encoded as contentType says. */
+    public body: Uint8Array,
+    public contentType: ContentType = ContentType.Bytes,
+    /** delaySeconds delays this message (NO_DELAY: the batch's delay). */
+    public delaySeconds: i32 = NO_DELAY,
+  ) {}
+
+  /** text returns a message of s (content type text). */
+  static text(s: string, delaySeconds: i32 = NO_DELAY): MessageSendRequest {
+    const m = new MessageSendRequest(utf8(s), ContentType.Text, delaySeconds);
+    m.source = s;
+    return m;
+  }
+
+  /** bytes returns a message of b (content type bytes). */
+  static bytes(b: Uint8Array, delaySeconds: i32 = NO_DELAY): MessageSendRequest {
+    return new MessageSendRequest(b, ContentType.Bytes, delaySeconds);
+  }
+
+  /** json returns a message of the JSON text json, sent as is (content type json). */
+  static json(json: string, delaySeconds: i32 = NO_DELAY): MessageSendRequest {
+    const m = new MessageSendRequest(utf8(json), ContentType.Json, delaySeconds);
+    m.source = json;
+    return m;
+  }
+
+  /** wit returns the request the host takes, or why it cannot be sent. */
+  wit(): Result<SendRequest, BinderyError> {
+    const bad = notWellFormed(this.contentType == ContentType.Json ? "queue: JSON text" : "queue: text", this.source);
+    if (bad != null) return Result.err<SendRequest, BinderyError>(bad);
+    const d = queueDelay("delaySeconds", this.delaySeconds);
+    if (d.isErr) return Result.err<SendRequest, BinderyError>(d.error);
+    const r = new SendRequest();
+    r.body = this.body;
+    r.contentType = this.contentType;
+    r.delaySeconds = d.value;
+    return Result.ok<SendRequest, BinderyError>(r);
+  }
+
+  /** value returns a message of the structured value v (content type v8), or why v cannot be encoded. */
+  static value(v: structured.SV, delaySeconds: i32 = NO_DELAY): Result<MessageSendRequest, BinderyError> {
+    const b = structured.encode(v);
+    if (b.isErr) return Result.err<MessageSendRequest, BinderyError>(new BinderyError(ErrorCode.Invalid, "queue: " + b.error.message));
+    return Result.ok<MessageSendRequest, BinderyError>(new MessageSendRequest(b.value, ContentType.V8, delaySeconds));
+  }
+}
+
+function utf8(s: string): Uint8Array {
+  return Uint8Array.wrap(String.UTF8.encode(s));
+}
+
+function queueError(e: QueueError): BinderyError {
+  switch (e.tag) {
+    case QueueError.NoSuchQueue:
+      return new BinderyError(ErrorCode.NoSuchBinding, e.noSuchQueue!);
+    case QueueError.TooLarge:
+      return new BinderyError(ErrorCode.TooLarge, e.tooLarge!);
+    case QueueError.InvalidArgument:
+      return new BinderyError(ErrorCode.Invalid, e.invalidArgument!);
+    case QueueError.Internal:
+      return new BinderyError(ErrorCode.Failed, e.internal!);
+  }
+  return new BinderyError(ErrorCode.Failed, e.toString());
+}
+
+/** queueDelay lowers a delay (NO_DELAY: none); a negative one is Invalid. */
+function queueDelay(what: string, seconds: i32): Result<Option<u32>, BinderyError> {
+  if (seconds == NO_DELAY) return Result.ok<Option<u32>, BinderyError>(new Option<u32>());
+  if (seconds < 0) {
+    return Result.err<Option<u32>, BinderyError>(new BinderyError(ErrorCode.Invalid, "queue: " + what + " " + seconds.toString() + " is negative"));
+  }
+  return Result.ok<Option<u32>, BinderyError>(Option.some<u32>(<u32>seconds));
+}
+
+/** Queue is a queue producer binding (Cloudflare's Queue): send and sendBatch. */
+export class Queue {
+  private q: QueueHandle | null = null;
+
+  constructor(public binding: string) {}
+
+  private open(): Result<QueueHandle, BinderyError> {
+    const q = this.q;
+    if (q != null) return Result.ok<QueueHandle, BinderyError>(q);
+    const bad = notWellFormed("queue: binding name", this.binding);
+    if (bad != null) return Result.err<QueueHandle, BinderyError>(bad);
+    const r = QueueHandle.open(this.binding);
+    if (r.isErr) return Result.err<QueueHandle, BinderyError>(queueError(r.error));
+    this.q = r.value;
+    return Result.ok<QueueHandle, BinderyError>(r.value);
+  }
+
+  /** send sends one message of body, encoded as contentType says; it returns once the message is stored. */
+  send(body: Uint8Array, contentType: ContentType, options: QueueSendOptions | null = null): BinderyError | null {
+    return this.sendRequest(new MessageSendRequest(body, contentType, options != null ? options.delaySeconds : NO_DELAY));
+  }
+
+  /** sendText sends s (content type text). */
+  sendText(s: string, options: QueueSendOptions | null = null): BinderyError | null {
+    return this.sendRequest(MessageSendRequest.text(s, options != null ? options.delaySeconds : NO_DELAY));
+  }
+
+  /** sendBytes sends b (content type bytes). */
+  sendBytes(b: Uint8Array, options: QueueSendOptions | null = null): BinderyError | null {
+    return this.send(b, ContentType.Bytes, options);
+  }
+
+  /** sendJson sends the JSON text json as is (content type json): the consumer gets that JSON value. */
+  sendJson(json: string, options: QueueSendOptions | null = null): BinderyError | null {
+    return this.sendRequest(MessageSendRequest.json(json, options != null ? options.delaySeconds : NO_DELAY));
+  }
+
+  /** sendValue sends the structured value v (content type v8), which a consumer in any language decodes. */
+  sendValue(v: structured.SV, options: QueueSendOptions | null = null): BinderyError | null {
+    const m = MessageSendRequest.value(v, options != null ? options.delaySeconds : NO_DELAY);
+    if (m.isErr) return m.error;
+    return this.sendRequest(m.value);
+  }
+
+  /** sendBatch sends up to 100 messages (256 KB in all) at once, all or none. */
+  sendBatch(messages: Array<MessageSendRequest>, options: QueueSendBatchOptions | null = null): BinderyError | null {
+    const q = this.open();
+    if (q.isErr) return q.error;
+    const reqs = new Array<SendRequest>(0);
+    for (let i = 0; i < messages.length; i++) {
+      const r = messages[i].wit();
+      if (r.isErr) return r.error;
+      reqs.push(r.value);
+    }
+    const d = queueDelay("delaySeconds", options != null ? options.delaySeconds : NO_DELAY);
+    if (d.isErr) return d.error;
+    const e = q.value.sendBatch(reqs, d.value);
+    return e == null ? null : queueError(e);
+  }
+
+  private sendRequest(m: MessageSendRequest): BinderyError | null {
+    const q = this.open();
+    if (q.isErr) return q.error;
+    const r = m.wit();
+    if (r.isErr) return r.error;
+    const e = q.value.send(r.value);
+    return e == null ? null : queueError(e);
+  }
+}
+

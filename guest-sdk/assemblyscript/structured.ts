@@ -1185,3 +1185,222 @@ function validUTF8(b: Uint8Array): bool {
   }
   return true;
 }
+
+// ---- JSON -----------------------------------------------------------------------
+
+/**
+ * fromJSON parses JSON text (RFC 8259) into a structured value, as
+ * JavaScript's JSON.parse does: objects (a repeated key keeps its first
+ * place and its last value), arrays, strings, numbers, true, false and
+ * null. It fails, giving the offset (in UTF-16 code units) at fault, on
+ * anything else, on trailing text, or nesting deeper than MAX_DEPTH.
+ */
+export function fromJSON(text: string): Result<SV, StructuredError> {
+  const p = new JSONParser(text);
+  const v = p.value(0);
+  if (v != null) {
+    p.space();
+    if (p.i < text.length) return Result.err<SV, StructuredError>(new StructuredError("JSON: unexpected text after the value", p.i));
+    return Result.ok<SV, StructuredError>(v);
+  }
+  return Result.err<SV, StructuredError>(p.err!);
+}
+
+class JSONParser {
+  i: i32 = 0;
+  err: StructuredError | null = null;
+
+  constructor(public s: string) {}
+
+  fail(reason: string): SV | null {
+    if (this.err == null) this.err = new StructuredError("JSON: " + reason, this.i);
+    return null;
+  }
+
+  space(): void {
+    while (this.i < this.s.length) {
+      const c = this.s.charCodeAt(this.i);
+      if (c != 0x20 && c != 0x09 && c != 0x0a && c != 0x0d) break;
+      this.i++;
+    }
+  }
+
+  literal(word: string, v: SV): SV | null {
+    if (this.s.substr(this.i, word.length) != word) return this.fail("invalid literal");
+    this.i += word.length;
+    return v;
+  }
+
+  value(depth: i32): SV | null {
+    if (depth > MAX_DEPTH) return this.fail("nesting deeper than " + MAX_DEPTH.toString());
+    this.space();
+    if (this.i >= this.s.length) return this.fail("unexpected end of text");
+    const c = this.s.charCodeAt(this.i);
+    if (c == 0x7b) return this.object(depth);
+    if (c == 0x5b) return this.array(depth);
+    if (c == 0x22) {
+      const str = this.string();
+      return str == null ? null : SV.string(str);
+    }
+    if (c == 0x74) return this.literal("true", SV.bool(true));
+    if (c == 0x66) return this.literal("false", SV.bool(false));
+    if (c == 0x6e) return this.literal("null", SV.null());
+    if (c == 0x2d || (c >= 0x30 && c <= 0x39)) return this.number();
+    return this.fail("unexpected character " + String.fromCharCode(c));
+  }
+
+  digits(): i32 {
+    const start = this.i;
+    while (this.i < this.s.length) {
+      const c = this.s.charCodeAt(this.i);
+      if (c < 0x30 || c > 0x39) break;
+      this.i++;
+    }
+    return this.i - start;
+  }
+
+  number(): SV | null {
+    const start = this.i;
+    if (this.s.charCodeAt(this.i) == 0x2d) this.i++;
+    const first = this.i;
+    const n = this.digits();
+    if (n == 0) return this.fail("a number needs digits");
+    if (n > 1 && this.s.charCodeAt(first) == 0x30) {
+      this.i = first;
+      return this.fail("a number with a leading zero");
+    }
+    if (this.i < this.s.length && this.s.charCodeAt(this.i) == 0x2e) {
+      this.i++;
+      if (this.digits() == 0) return this.fail("a fraction needs digits");
+    }
+    if (this.i < this.s.length && (this.s.charCodeAt(this.i) | 0x20) == 0x65) {
+      this.i++;
+      if (this.i < this.s.length && (this.s.charCodeAt(this.i) == 0x2b || this.s.charCodeAt(this.i) == 0x2d)) this.i++;
+      if (this.digits() == 0) return this.fail("an exponent needs digits");
+    }
+    return SV.number(parseFloat(this.s.substring(start, this.i)));
+  }
+
+  hex4(): i32 {
+    if (this.i + 4 > this.s.length) return -1;
+    let v = 0;
+    for (let k = 0; k < 4; k++) {
+      const c = this.s.charCodeAt(this.i + k);
+      let d = -1;
+      if (c >= 0x30 && c <= 0x39) d = c - 0x30;
+      else if ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x66) d = (c | 0x20) - 0x61 + 10;
+      if (d < 0) return -1;
+      v = (v << 4) | d;
+    }
+    this.i += 4;
+    return v;
+  }
+
+  string(): string | null {
+    this.i++; // the opening quote
+    const parts = new Array<string>();
+    let run = this.i;
+    while (this.i < this.s.length) {
+      const c = this.s.charCodeAt(this.i);
+      if (c == 0x22) {
+        parts.push(this.s.substring(run, this.i));
+        this.i++;
+        return parts.join("");
+      }
+      if (c < 0x20) {
+        this.fail("a control character in a string");
+        return null;
+      }
+      if (c != 0x5c) {
+        this.i++;
+        continue;
+      }
+      parts.push(this.s.substring(run, this.i));
+      this.i++;
+      if (this.i >= this.s.length) break;
+      const e = this.s.charCodeAt(this.i);
+      this.i++;
+      switch (e) {
+        case 0x22: parts.push("\""); break;
+        case 0x5c: parts.push("\\"); break;
+        case 0x2f: parts.push("/"); break;
+        case 0x62: parts.push("\b"); break;
+        case 0x66: parts.push("\f"); break;
+        case 0x6e: parts.push("\n"); break;
+        case 0x72: parts.push("\r"); break;
+        case 0x74: parts.push("\t"); break;
+        case 0x75: {
+          const u = this.hex4();
+          if (u < 0) {
+            this.fail("a \\u escape needs 4 hex digits");
+            return null;
+          }
+          parts.push(String.fromCharCode(u));
+          break;
+        }
+        default:
+          this.i--;
+          this.fail("an invalid escape");
+          return null;
+      }
+      run = this.i;
+    }
+    this.fail("an unterminated string");
+    return null;
+  }
+
+  array(depth: i32): SV | null {
+    this.i++;
+    const a = SV.array();
+    this.space();
+    if (this.i < this.s.length && this.s.charCodeAt(this.i) == 0x5d) {
+      this.i++;
+      return a;
+    }
+    while (true) {
+      const v = this.value(depth + 1);
+      if (v == null) return null;
+      a.push(v);
+      this.space();
+      if (this.i >= this.s.length) return this.fail("an unterminated array");
+      const c = this.s.charCodeAt(this.i);
+      this.i++;
+      if (c == 0x5d) return a;
+      if (c != 0x2c) {
+        this.i--;
+        return this.fail("expected , or ] in an array");
+      }
+    }
+  }
+
+  object(depth: i32): SV | null {
+    this.i++;
+    const o = SV.object();
+    this.space();
+    if (this.i < this.s.length && this.s.charCodeAt(this.i) == 0x7d) {
+      this.i++;
+      return o;
+    }
+    while (true) {
+      this.space();
+      if (this.i >= this.s.length || this.s.charCodeAt(this.i) != 0x22) return this.fail("expected a string key in an object");
+      const k = this.string();
+      if (k == null) return null;
+      this.space();
+      if (this.i >= this.s.length || this.s.charCodeAt(this.i) != 0x3a) return this.fail("expected : after an object key");
+      this.i++;
+      const v = this.value(depth + 1);
+      if (v == null) return null;
+      o.set(k, v);
+      this.space();
+      if (this.i >= this.s.length) return this.fail("an unterminated object");
+      const c = this.s.charCodeAt(this.i);
+      this.i++;
+      if (c == 0x7d) return o;
+      if (c != 0x2c) {
+        this.i--;
+        return this.fail("expected , or } in an object");
+      }
+    }
+  }
+}

@@ -11,7 +11,10 @@
 // Every JavaScript Worker runs the one engine, spliced for world
 // worker-with-objects: a Worker that defines no Durable Object classes
 // exports the object interface too, and its describe lists no class
-// (the host serves bindery:durable/client and /state to every Worker).
+// (the host serves bindery:durable/client and /state to every Worker);
+// likewise every Worker exports bindery:queue/consumer and
+// bindery:scheduled/handler, and the SDK answers an event the Worker has
+// no handler for with an error (internal/jsbuild's entry binds them).
 //
 //   node splice.mjs --wit DIR --out DIR [--world worker-with-objects] [--features stdio,random,clocks]
 import { readFile, writeFile, mkdir, rename } from 'node:fs/promises';

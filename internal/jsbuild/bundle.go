@@ -118,8 +118,15 @@ func bundle(opts Options, runtimeJS string, also []string, nodePaths []string) (
 		fmt.Fprintf(&imports, "import %q;\n", m)
 	}
 	// The engine's world is worker-with-objects: the Worker's Durable
-	// Object classes (its exported classes) serve the object export.
-	glue := fmt.Sprintf("import { serve, serveObjects } from %q;\n%simport * as worker from %q;\nexport const handler = serve(worker);\nexport const object = serveObjects(worker);\n", runtimeJS, imports.String(), entry)
+	// Object classes (its exported classes) serve the object export, its
+	// default export's queue and scheduled the queue consumer and the
+	// scheduled handler (always exported: the SDK answers an event the
+	// Worker has no handler for with an error). componentize-js binds an
+	// export by its interface's name unless two share it (bindery:http/handler
+	// and bindery:scheduled/handler): the second goes by its qualified name.
+	glue := fmt.Sprintf("import { serve, serveObjects, serveQueue, serveScheduled } from %q;\n%simport * as worker from %q;\n"+
+		"export const handler = serve(worker);\nexport const object = serveObjects(worker);\nexport const consumer = serveQueue(worker);\n"+
+		"const scheduled = serveScheduled(worker);\nexport { scheduled as %q };\n", runtimeJS, imports.String(), entry, "bindery:scheduled/handler@0.1.0")
 	nodeEnv := `"production"`
 	if opts.Dev {
 		nodeEnv = `"development"`

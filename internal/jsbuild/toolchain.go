@@ -36,7 +36,8 @@ var features = []string{"stdio", "random", "clocks"}
 // Worker runs the one engine, so it is the world that has everything:
 // worker-with-objects, whose object exports a Worker without Durable
 // Object classes serves with an empty class list (docs/sdk-js.md,
-// "Durable Objects").
+// "Durable Objects"), and whose queue and scheduled handlers a Worker
+// without them answers with an error ("Queues and cron triggers").
 const World = "worker-with-objects"
 
 // Toolchain is the JavaScript toolchain in the user cache: Node.js (needed

@@ -5,8 +5,11 @@
 //	wasm, err := pybuild.Build(ctx, "src/entry.py", pybuild.Options{Progress: os.Stderr})
 //
 // The component is of world [World] (worker-with-objects): a Worker may
-// define Durable Object classes (docs/sdk-python.md), and every Worker
-// imports the Durable Objects interfaces, which the host serves to all.
+// define Durable Object classes and queue and scheduled handlers
+// (docs/sdk-python.md); every Worker imports the Durable Objects
+// interfaces and the queue producer, which the host serves to all, and
+// exports the queue and scheduled handlers (the SDK answers "no queue
+// handler" / "no scheduled handler" for a Worker without them).
 //
 // Build needs only python3 (3.9 or later) on the machine:
 //

@@ -11,7 +11,8 @@ import time
 from urllib.parse import parse_qs, unquote, urlparse
 
 from bindery import trap
-from js import WebSocketPair
+from js import Object, WebSocketPair
+from pyodide.ffi import to_js
 from shapes import summary
 from workers import DurableObject, Response, WorkerEntrypoint, fetch
 
@@ -58,7 +59,105 @@ class Default(WorkerEntrypoint):
             return await self.cf(request, path[4:], parse_qs(url.query))
         if path.startswith("/do/"):
             return await self.do(request, path)
+        if path.startswith("/queue/"):
+            return await self.queues(request, path, parse_qs(url.query))
+        if path == "/cron/last" and method == "GET":
+            return await self.kv_json("cron:" + parse_qs(url.query).get("cron", [""])[0])
         return Response("not found", status=404, headers=TEXT)
+
+    # --- Queues and cron triggers (conformance/queues_test.go), as
+    # Cloudflare's Python Workers write them: the JavaScript API through
+    # the FFI (camelCase, options as keyword arguments, to_js values).
+
+    async def kv_json(self, key):
+        v = await self.env.STORE.get(key)
+        return Response("null" if v is None else v, headers={"content-type": "application/json"})
+
+    async def queues(self, request, path, query):
+        method = request.method
+        queue = self.env.QUEUE
+
+        async def sent(send):
+            try:
+                await send
+            except Exception as e:
+                return Response.json({"error": str(e)})
+            return Response.json({"ok": True})
+
+        if path == "/queue/send" and method == "POST":
+            t = query.get("type", [""])[0]
+            if t == "text":
+                return await sent(queue.send(await request.text(), contentType="text"))
+            if t == "bytes":
+                return await sent(queue.send(to_js(await request.bytes()), contentType="bytes"))
+            if t == "json":
+                body = to_js(json.loads(await request.text()), dict_converter=Object.fromEntries)
+                return await sent(queue.send(body, contentType="json"))
+            if t == "v8":
+                body = {"key": query.get("key", [""])[0], "n": 1.5, "b": to_js(bytes([0, 1, 255]))}
+                return await sent(queue.send(to_js(body, dict_converter=Object.fromEntries)))
+            return Response(f"unknown type {t!r}", status=400)
+        if path == "/queue/batch" and method == "POST":
+            messages = [{"body": b, "contentType": "text"} for b in json.loads(await request.text())]
+            return await sent(queue.sendBatch(to_js(messages, dict_converter=Object.fromEntries)))
+        if path == "/queue/limits" and method == "GET":
+            out = {}
+            many = to_js([{"body": "x", "contentType": "text"}] * 101, dict_converter=Object.fromEntries)
+            for name, send in (
+                ("large", lambda: queue.send("x" * 131072, contentType="text")),
+                ("many", lambda: queue.sendBatch(many)),
+                ("delay", lambda: queue.send("x", delaySeconds=86401)),
+            ):
+                try:
+                    await send()
+                    out[name] = None
+                except Exception as e:
+                    out[name] = str(e)
+            return Response.json(out)
+        if path.startswith("/queue/seen/") and method == "GET":
+            return await self.kv_json("seen:" + unquote(path[len("/queue/seen/"):]))
+        if path.startswith("/queue/dead/") and method == "GET":
+            return await self.kv_json("dead:" + unquote(path[len("/queue/dead/"):]))
+        return Response("not found", status=404, headers=TEXT)
+
+    async def queue(self, batch):
+        if batch.queue == "conf-dlq":
+            for msg in batch.messages:
+                key, body = queue_body(msg.body)
+                record = {"queue": batch.queue, "attempts": msg.attempts, "body": body}
+                await self.env.STORE.put("dead:" + key, json.dumps(record))
+            return
+        boom = None
+        for msg in batch.messages:
+            key, body = queue_body(msg.body)
+            record = {
+                "queue": batch.queue, "id": msg.id, "timestamp": msg.timestamp.getTime(),
+                "attempts": msg.attempts, "batchSize": len(batch.messages), "body": body,
+            }
+            await self.env.STORE.put("seen:" + key, json.dumps(record))
+            mode = body.get("mode") if isinstance(body, dict) else None
+            if mode == "ack":
+                msg.ack()
+            elif mode == "retry":
+                msg.retry()
+            elif mode == "ack-then-retry":
+                msg.ack()
+                msg.retry()
+            elif mode == "retry-all":
+                batch.retryAll()
+            elif mode == "ack-all-then-retry-all":
+                batch.ackAll()
+                batch.retryAll()
+            elif mode == "throw" and boom is None:
+                boom = key
+        if boom is not None:
+            raise RuntimeError(f"boom {boom}")
+
+    async def scheduled(self, controller):
+        record = {"cron": controller.cron, "scheduledTime": controller.scheduledTime}
+        await self.env.STORE.put("cron:" + controller.cron, json.dumps(record))
+        if controller.cron == "59 23 31 12 *":
+            raise RuntimeError("cron boom")
 
     async def do(self, request, path):
         """The Durable Objects section (conformance/durable_test.go)."""
@@ -337,6 +436,28 @@ class Default(WorkerEntrypoint):
         if route == "boom":
             raise ValueError("cf boom: " + json.dumps({"why": "on purpose"}))
         return Response("not found", status=404, headers=TEXT)
+
+
+def queue_body(body):
+    """A received body's key and its JSON rendering: a string is both; an
+    ArrayBuffer (a "bytes" body) is its hex; an object (json, v8) is its
+    "key" and itself, with its bytes as hex."""
+    if isinstance(body, str):
+        return body, body
+    if hasattr(body, "to_bytes"):
+        return body.to_bytes().hex(), body.to_bytes().hex()
+    value = hex_bytes(body.to_py())
+    return value["key"], value
+
+
+def hex_bytes(v):
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        return bytes(v).hex()
+    if isinstance(v, dict):
+        return {k: hex_bytes(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [hex_bytes(x) for x in v]
+    return v
 
 
 def d1_out(v):

@@ -17,8 +17,11 @@
 //!   /d1/...               D1 "DB" (the contract is in conformance/d1_test.go)
 //!   /do/...               Durable Objects "OBJECTS" of the class Conformance
 //!                         (the contract is in conformance/durable_test.go)
+//!   /queue/..., /cron/... Queues (producer QUEUE) and cron triggers, with the
+//!                         queue and scheduled handlers (conformance/queues_test.go)
 
 mod durable;
+mod queues;
 
 use std::io::{self, Write};
 
@@ -53,6 +56,9 @@ fn fetch(mut req: Request, env: &Env) -> Result<Response> {
     }
     if path.starts_with("/do/") {
         return durable::route(req, env, &path);
+    }
+    if path.starts_with("/queue/") || path.starts_with("/cron/") {
+        return queues::route(req, env, &path, &method);
     }
     if path.starts_with("/d1/") {
         return d1(env, &path, &method);
@@ -400,3 +406,5 @@ fn json_string(s: &str) -> String {
 
 bindery::serve!(fetch);
 bindery::durable_objects!("Conformance" => durable::Conformance);
+bindery::queue!(queues::queue);
+bindery::scheduled!(queues::scheduled);

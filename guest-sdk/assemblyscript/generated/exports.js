@@ -5,8 +5,4 @@
 export default {
   "_export_http_handler_handle": "bindery:http/handler@0.1.0#handle",
   "_post_http_handler_handle": "cabi_post_bindery:http/handler@0.1.0#handle",
-  "_export_queue_consumer_queue": "bindery:queue/consumer@0.1.0#queue",
-  "_post_queue_consumer_queue": "cabi_post_bindery:queue/consumer@0.1.0#queue",
-  "_export_scheduled_handler_scheduled": "bindery:scheduled/handler@0.1.0#scheduled",
-  "_post_scheduled_handler_scheduled": "cabi_post_bindery:scheduled/handler@0.1.0#scheduled",
 };

@@ -7,7 +7,3 @@
 export { cabi_realloc } from "./cabi";
 export { _export_http_handler_handle } from "./http_handler";
 export { _post_http_handler_handle } from "./http_handler";
-export { _export_queue_consumer_queue } from "./queue_consumer";
-export { _post_queue_consumer_queue } from "./queue_consumer";
-export { _export_scheduled_handler_scheduled } from "./scheduled_handler";
-export { _post_scheduled_handler_scheduled } from "./scheduled_handler";

@@ -21,7 +21,7 @@
 import './web/install.js';
 import { ownBytes } from './web/bytes.js';
 import { isErrorResponse, setCf } from './web/body.js';
-import { dispatchFetch, exposeGlobals, hasFetchListener } from './web/events.js';
+import { dispatchFetch, exposeGlobals, hasFetchListener, hasListener } from './web/events.js';
 import { localCf } from './web/globals.js';
 import { fixedLengthOf } from './web/streams.js';
 import { Namespace } from 'bindery:kv/store@0.1.0';
@@ -32,6 +32,9 @@ import { BindingError } from './errors.js';
 import { openD1, releaseD1Sessions, D1Database, D1DatabaseSession, D1PreparedStatement } from './d1.js';
 import { refuseClone } from './structured.js';
 import { installDurable, openNamespace, forwardWebSocket, releaseStubs } from './durable.js';
+import { Queue as HostQueue } from 'bindery:queue/producer@0.1.0';
+import { installQueues, openQueue } from './queue.js';
+import { handlerMethod, isModuleWorker } from './entrypoint.js';
 import { webSocketOf } from './web/body.js';
 
 installConsole();
@@ -61,6 +64,11 @@ export {
   DurableObjectStorage, DurableObjectTransaction, SqlStorage, SqlStorageCursor,
   WebSocket, WebSocketPair, WebSocketRequestResponsePair,
 } from './durable.js';
+// serveQueue and serveScheduled make the Worker's bindery:queue/consumer
+// and bindery:scheduled/handler exports from its default export's queue
+// and scheduled (internal/jsbuild's entry calls them).
+export { serveQueue, serveScheduled, WorkerQueue, MessageBatch, Message, ScheduledController } from './queue.js';
+export { WorkerEntrypoint } from './entrypoint.js';
 
 installCaches({ hostStreams, inputStreamToReadable, toBytes, BindingError }); // caches, Cache, CacheStorage
 
@@ -564,10 +572,10 @@ refuseClone(KVNamespace, R2Bucket, R2Object, R2MultipartUpload, R2Checksums, D1D
 
 // --- env -----------------------------------------------------------------
 
-// The WIT has no list of a Worker's KV, R2, D1 and Durable Object
+// The WIT has no list of a Worker's KV, R2, D1, Durable Object and queue
 // bindings: a name resolves, on first use, to a variable, else a KV
 // namespace, else an R2 bucket, else a D1 database, else a Durable Object
-// namespace.
+// namespace, else a queue producer.
 const bindings = new Map();
 
 function lookup(name) {
@@ -585,7 +593,7 @@ function lookup(name) {
       try {
         v = new R2Bucket(Bucket.open(name));
       } catch (e2) {
-        v = openD1(name) ?? openNamespace(name);
+        v = openD1(name) ?? openNamespace(name) ?? openQueue(name, (n) => HostQueue.open(n));
       }
     }
   }
@@ -593,7 +601,7 @@ function lookup(name) {
   return v;
 }
 
-/** env is the Worker's bindings: vars and secrets, KV namespaces, R2 buckets, D1 databases, Durable Object namespaces. */
+/** env is the Worker's bindings: vars and secrets, KV namespaces, R2 buckets, D1 databases, Durable Object namespaces, queues. */
 export const env = new Proxy({}, {
   get(_, name) { return typeof name === 'string' ? lookup(name) : undefined; },
   has(_, name) { return typeof name === 'string' && lookup(name) !== undefined; },
@@ -745,6 +753,16 @@ installDurable({
   },
 });
 
+installQueues({
+  env, failureReason, started,
+  isTrap: (e) => e instanceof TrapError,
+  afterEvent: () => {
+    releaseD1Sessions();
+    releaseStubs();
+  },
+  warn: (message) => console.warn(message),
+});
+
 // serving turns true with the first request: before it (while
 // componentize-js snapshots the initialised Worker) no host call works.
 let serving = false;
@@ -754,18 +772,27 @@ const NO_HANDLER = 'the Worker has neither a default export with fetch, `export 
 
 /**
  * serve returns the bindery:http/handler export for a Worker, given its
- * module namespace: a module Worker (whose default export has fetch; never
- * a named export called fetch), or a service worker (a module that added a
- * fetch listener; its bindings become globals).
+ * module namespace: a module Worker (whose default export, an object or a
+ * WorkerEntrypoint class, has fetch; never a named export called fetch),
+ * or a service worker (a module that added a
+ * fetch listener; its bindings become globals). A default export with
+ * queue or scheduled but no fetch, or a service worker with only queue or
+ * scheduled listeners, serves requests with an error.
  */
 export function serve(worker) {
-  const handler = worker?.default;
-  let fetch;
-  if (handler != null && typeof handler.fetch === 'function') {
-    fetch = (request, ctx) => handler.fetch(request, env, ctx);
-  } else if (hasFetchListener()) {
+  let fetch = handlerMethod(worker?.default, 'fetch', env);
+  if (fetch !== undefined) {
+    // A module Worker: an object's fetch(request, env, ctx), or a
+    // WorkerEntrypoint class's fetch(request) (entrypoint.js).
+  } else if (hasFetchListener() || (!isModuleWorker(worker) && hasListener())) {
     exposeGlobals(lookup, () => serving);
-    fetch = (request, ctx) => dispatchFetch(request, ctx.waitUntil);
+    fetch = hasFetchListener()
+      ? (request, ctx) => dispatchFetch(request, ctx.waitUntil)
+      : () => { throw new Error('No event listener registered for fetch events.'); };
+  } else if (isModuleWorker(worker)) {
+    // A Worker that only consumes a queue or runs on a cron trigger, as
+    // Cloudflare allows: its requests fail, as workerd's do.
+    fetch = () => { throw new Error('Handler does not export a fetch() function.'); };
   } else {
     throw new TypeError(NO_HANDLER);
   }

@@ -29,10 +29,16 @@ Workers take::
 The build generates the component's entry module, which is just::
 
     import worker
-    from bindery import Env, serve, serve_objects
+    from bindery import Env, serve, serve_objects, serve_queue, serve_scheduled
     env = Env()
-    Handler = serve(worker, env)
+    BinderyHttpHandler = serve(worker, env)
+    Consumer = serve_queue(worker, env)                 # its queue handler, if any
+    BinderyScheduledHandler = serve_scheduled(worker, env)  # its scheduled handler, if any
     Object = serve_objects(worker, env)  # its Durable Object classes (_durable.py)
+
+(componentize-py names an export's class after its interface, with the
+package when two interfaces share a name: bindery:http/handler and
+bindery:scheduled/handler.)
 
 Everything here is imported when the component is built (componentize-py
 snapshots the interpreter after the imports), so a request never imports
@@ -47,9 +53,12 @@ import traceback as _traceback
 
 from componentize_py_types import Err
 from wit_world import exports as _exports
+from wit_world.exports import consumer as _consumer
 from wit_world.imports import bucket as _bucket
 from wit_world.imports import client as _client
+from wit_world.imports import bindery_queue_types as _queue_types
 from wit_world.imports import database as _database
+from wit_world.imports import producer as _producer
 from wit_world.imports import store as _store
 from wit_world.imports import streams as _streams
 from wit_world.imports import vars as _vars
@@ -57,16 +66,18 @@ from wit_world.imports import vars as _vars
 from ._form import Blob, File, FormData, encode_form as _encode_form, parse_form as _parse_form
 from ._js import ArrayBuffer, JsArray, JsException, JsObject, JsProxy, loads as _loads, to_js as _to_js
 from ._url import URL, URLSearchParams
+from . import _queue
+from ._queue import Message, MessageBatch, QueueDate, ScheduledController
 
 __all__ = [
     "AlarmInfo", "ArrayBuffer", "BindingError", "Blob", "Body", "Context", "D1Database", "D1DatabaseSession",
     "D1Error", "D1PreparedStatement", "DurableObject", "DurableObjectId", "DurableObjectNamespace",
     "DurableObjectState", "DurableObjectStorage", "DurableObjectStub", "DurableObjectTransaction", "Env",
     "FetchError", "File", "FormData", "Headers", "JsArray", "JsException", "JsObject", "JsProxy", "KVNamespace",
-    "R2Bucket", "R2MultipartUpload", "R2Object", "R2ObjectBody", "Request", "Response", "SqlStorage",
-    "SqlStorageCursor", "Trap", "URL", "URLSearchParams", "WebSocket", "WebSocketPair",
-    "WebSocketRequestResponsePair", "WorkerEntrypoint", "WorkflowEntrypoint", "fetch", "handler",
-    "serve", "serve_objects", "trap",
+    "Message", "MessageBatch", "Queue", "QueueDate", "R2Bucket", "R2MultipartUpload", "R2Object", "R2ObjectBody",
+    "Request", "Response", "ScheduledController", "SqlStorage", "SqlStorageCursor", "Trap", "URL",
+    "URLSearchParams", "WebSocket", "WebSocketPair", "WebSocketRequestResponsePair", "WorkerEntrypoint",
+    "WorkflowEntrypoint", "fetch", "handler", "serve", "serve_objects", "serve_queue", "serve_scheduled", "trap",
 ]
 
 CHUNK = 64 << 10
@@ -1573,6 +1584,65 @@ class D1Database:
         return "<D1Database>"
 
 
+# --- Queues ----------------------------------------------------------------------
+
+_Q_SEND = {"contentType": "content_type", "content_type": "content_type",
+           "delaySeconds": "delay_seconds", "delay_seconds": "delay_seconds"}
+_Q_BATCH = {"delaySeconds": "delay_seconds", "delay_seconds": "delay_seconds"}
+_Q_MESSAGE = {"body": "body", **_Q_SEND}
+_CONTENT_TYPE = {
+    "text": _queue_types.ContentType.TEXT, "bytes": _queue_types.ContentType.BYTES,
+    "json": _queue_types.ContentType.JSON, "v8": _queue_types.ContentType.V8,
+}
+_CONTENT_TYPE_NAME = {v: k for k, v in _CONTENT_TYPE.items()}
+
+
+class Queue:
+    """A queue producer binding (``env.JOBS``), as Cloudflare's Queue:
+    ``await send(body, contentType=..., delaySeconds=...)`` and
+    ``await sendBatch([{"body": ..., "contentType": ..., "delaySeconds": ...}],
+    delaySeconds=...)``. Options are keyword arguments or a dict, in
+    JavaScript's spelling or snake_case (``content_type``,
+    ``delay_seconds``, ``send_batch``). The content type is "text" (a str),
+    "bytes" (bytes-like), "json" (a JSON value) or "v8" (a structured
+    value, the default). A limit (a message over 128 KB, a batch over 100
+    messages or 256 KB, a delay over 24 hours) is a BindingError
+    (``too-large``, ``invalid-argument``) with the host's text; a body the
+    content type cannot take is a TypeError (DataCloneError for v8)."""
+
+    def __init__(self, q):
+        self._q = q
+
+    @staticmethod
+    def _request(body, o):
+        ct = _queue.content_type(o.get("content_type", _queue.DEFAULT_CONTENT_TYPE))
+        return _producer.SendRequest(
+            body=_queue.encode(body, ct), content_type=_CONTENT_TYPE[ct],
+            delay_seconds=_uint(o.get("delay_seconds"), "delaySeconds", _U32))
+
+    async def send(self, body, options=None, content_type=None, delay_seconds=None, **kw):
+        """Sends one message; it returns once the message is stored."""
+        o = _options(options, dict(kw, content_type=content_type, delay_seconds=delay_seconds), _Q_SEND, "Queue send")
+        _call(self._q.send, self._request(body, o))
+
+    async def send_batch(self, messages, options=None, delay_seconds=None, **kw):
+        """Sends messages (an iterable of dicts with "body" and optionally
+        "contentType" and "delaySeconds") at once, all or none;
+        ``delaySeconds`` applies to each message that has none."""
+        o = _options(options, dict(kw, delay_seconds=delay_seconds), _Q_BATCH, "Queue sendBatch")
+        reqs = []
+        for i, m in enumerate(messages):
+            if not isinstance(m, dict) or "body" not in m:
+                raise TypeError(f"Queue sendBatch: message {i} must be a dict with a \"body\", not {type(m).__name__}")
+            reqs.append(self._request(m["body"], _options(m, {}, _Q_MESSAGE, f"Queue sendBatch message {i}")))
+        _call(self._q.send_batch, reqs, _uint(o.get("delay_seconds"), "delaySeconds", _U32))
+
+    sendBatch = send_batch
+
+    def __repr__(self):
+        return "<Queue>"
+
+
 # --- env -----------------------------------------------------------------------
 
 
@@ -1580,7 +1650,7 @@ class Env:
     """The Worker's bindings: ``env.NAME`` is a [vars] value (str, or the
     parsed JSON, its objects JsObjects) or a secret (str); else a KV
     namespace; else an R2 bucket; else a D1 database; else a Durable Object
-    namespace; else AttributeError. ``list(env)`` names
+    namespace; else a queue producer; else AttributeError. ``list(env)`` names
     the vars and secrets."""
 
     def __init__(self):
@@ -1609,7 +1679,10 @@ class Env:
                         try:
                             out = DurableObjectNamespace(_client.Namespace.open(name))
                         except Err:
-                            out = _MISSING
+                            try:
+                                out = Queue(_producer.Queue.open(name))
+                            except Err:
+                                out = _MISSING
         self._cache[name] = out
         return out
 
@@ -1713,14 +1786,34 @@ def _handler(module):
         if callable(f) and not getattr(f, "_bindery_outbound", False):
             n = max(1, min(_nargs(f), 3))
             return lambda request, env, ctx: f(*(request, env, ctx)[:n])
-    if _durable._classes(module):
+    if _durable._classes(module) or _event_handler(module, "queue") or _event_handler(module, "scheduled"):
         # A Worker that only defines Durable Object classes (for other
-        # Workers' bindings): requests to it fail.
+        # Workers' bindings), or only consumes queues or runs cron
+        # triggers: requests to it fail.
         def no_fetch(request, env, ctx):
-            raise TypeError(f"the Worker module {name!r} defines Durable Object classes but no fetch handler")
+            raise TypeError(f"the Worker module {name!r} defines no fetch handler")
         return no_fetch
     raise TypeError(f"the Worker module {name!r} must define class Default(WorkerEntrypoint) with fetch(self, request), "
                     "or on_fetch(request, env) or fetch(request, env)")
+
+
+def _event_handler(module, event):
+    """The Worker's handler of event ("queue" or "scheduled") as a
+    function of (event object, env, ctx), or None when it has none: a
+    ``Default`` class's method of that name (a new instance per event),
+    else the module's ``on_<event>``, else its ``<event>``, each with as
+    many of (event object, env, ctx) as it takes."""
+    default = getattr(module, "Default", None)
+    if isinstance(default, type) and callable(getattr(default, event, None)):
+        return lambda ev, env, ctx: getattr(default(ctx, env), event)(ev)
+    for attr in ("on_" + event, event):
+        f = getattr(module, attr, None)
+        # A module (import queue, import sched) is not callable, nor is a
+        # function of the SDK's own (the outbound fetch) a handler.
+        if callable(f) and not isinstance(f, type) and not getattr(f, "_bindery_outbound", False):
+            n = max(1, min(_nargs(f), 3))
+            return lambda ev, env, ctx: f(*(ev, env, ctx)[:n])
+    return None
 
 
 # --- the handler ---------------------------------------------------------------
@@ -1735,7 +1828,7 @@ def _run(coro):
     except StopIteration as e:
         return e.value
     coro.close()
-    raise RuntimeError("fetch awaited something other than a Bindery binding (there is no event loop)")
+    raise RuntimeError("the handler awaited something other than a Bindery binding (there is no event loop)")
 
 
 # _MAX_REASON bounds what a failed request sends to the host's log (bytes).
@@ -1762,7 +1855,7 @@ def serve(module, env=None):
     call = _handler(module)
     env = Env() if env is None else env
 
-    class Handler(_exports.Handler):
+    class Handler(_exports.BinderyHttpHandler):
         def handle(self, req, body, out):
             headers = Headers((k, v.decode("latin-1")) for k, v in req.headers)
             if req.method in ("GET", "HEAD"):
@@ -1789,14 +1882,89 @@ def serve(module, env=None):
             finally:
                 if not moved:
                     _drop(out)
-            for w in ctx._waits:
-                if hasattr(w, "send") and hasattr(w, "throw"):
-                    try:
-                        _run(w)
-                    except Exception:
-                        _traceback.print_exc(file=_sys.stderr)
+            _run_waits(ctx)
 
     return Handler
+
+
+def _run_waits(ctx):
+    """Runs the work ctx.wait_until was given; an exception in it goes to
+    stderr (a warning)."""
+    for w in ctx._waits:
+        if hasattr(w, "send") and hasattr(w, "throw"):
+            try:
+                _run(w)
+            except Exception:
+                _traceback.print_exc(file=_sys.stderr)
+
+
+def serve_queue(module, env=None):
+    """Returns the Consumer class componentize-py exports for a Worker
+    module (bindery:queue/consumer): the host calls it with a batch of a
+    queue the Worker consumes, and it calls the module's queue handler
+    (``Default.queue(self, batch)``, ``on_queue(batch, env, ctx)`` or
+    ``queue(batch, env, ctx)``, plain or async) with a MessageBatch, and
+    answers what the handler decided (acks, retries, ackAll, retryAll) and
+    the traceback of an exception it raised. A module without a queue
+    handler answers the error "no queue handler"."""
+    call = _event_handler(module, "queue")
+    env = Env() if env is None else env
+
+    class Consumer(_exports.Consumer):
+        def queue(self, queue, messages):
+            batch = MessageBatch(queue, [(m.id, m.timestamp, m.body, _CONTENT_TYPE_NAME[m.content_type], m.attempts)
+                                         for m in messages])
+            error = None
+            if call is None:
+                error = "no queue handler"
+            else:
+                ctx = Context()
+                try:
+                    r = call(batch, env, ctx)
+                    if hasattr(r, "send") and hasattr(r, "throw"):
+                        _run(r)
+                except Exception:
+                    # The host retries every message not acked explicitly;
+                    # trap() (a BaseException) traps.
+                    error = _reason()
+                _run_waits(ctx)
+            o = batch._outcome
+            return _consumer.Outcome(
+                acked=list(o.acked), retried=[_consumer.RetryRequest(i, d) for i, d in o.retried.items()],
+                ack_all=o.ack_all, retry_all=o.retry_all, retry_all_delay=o.retry_all_delay, error=error)
+
+    return Consumer
+
+
+def serve_scheduled(module, env=None):
+    """Returns the BinderyScheduledHandler class componentize-py exports
+    for a Worker module (bindery:scheduled/handler): the host calls it when
+    a cron trigger fires, and it calls the module's scheduled handler
+    (``Default.scheduled(self, controller)``, ``on_scheduled(controller,
+    env, ctx)`` or ``scheduled(controller, env, ctx)``, plain or async)
+    with a ScheduledController. An exception is the error (its
+    traceback); a module without a scheduled handler answers the error
+    "no scheduled handler"."""
+    call = _event_handler(module, "scheduled")
+    env = Env() if env is None else env
+
+    class BinderyScheduledHandler(_exports.BinderyScheduledHandler):
+        def scheduled(self, controller):
+            if call is None:
+                raise Err("no scheduled handler")
+            ctx = Context()
+            error = None
+            try:
+                r = call(ScheduledController(controller.cron, controller.scheduled_time), env, ctx)
+                if hasattr(r, "send") and hasattr(r, "throw"):
+                    _run(r)
+            except Exception:
+                error = _reason()
+            _run_waits(ctx)
+            if error is not None:
+                raise Err(error)
+
+    return BinderyScheduledHandler
 
 
 def serve_objects(module, env=None):

@@ -5,14 +5,15 @@ use std::rc::Rc;
 use crate::wit::bindery::config::vars;
 use crate::wit::bindery::d1::database::Database as WitDatabase;
 use crate::wit::bindery::kv::store::Namespace;
+use crate::wit::bindery::queue::producer::Queue as WitQueue;
 use crate::wit::bindery::r2::bucket::Bucket as WitBucket;
-use crate::{d1, kv, r2, Result};
+use crate::{d1, kv, queue, r2, Result};
 
 /// A variable or secret from the Worker's config.
 pub use crate::wit::bindery::config::vars::Value as Var;
 
 /// The Worker's bindings, as named in its `wrangler.toml`: KV namespaces,
-/// R2 buckets, D1 databases, `[vars]` and secrets (`.dev.vars`).
+/// R2 buckets, D1 databases, queues, `[vars]` and secrets (`.dev.vars`).
 #[derive(Debug)]
 pub struct Env {
     _private: (),
@@ -23,6 +24,7 @@ thread_local! {
     static KV: RefCell<HashMap<String, Rc<Namespace>>> = RefCell::new(HashMap::new());
     static R2: RefCell<HashMap<String, Rc<WitBucket>>> = RefCell::new(HashMap::new());
     static D1: RefCell<HashMap<String, Rc<WitDatabase>>> = RefCell::new(HashMap::new());
+    static QUEUES: RefCell<HashMap<String, Rc<WitQueue>>> = RefCell::new(HashMap::new());
     #[cfg(feature = "durable-objects")]
     static DO: RefCell<HashMap<String, Rc<crate::wit::bindery::durable::client::Namespace>>> = RefCell::new(HashMap::new());
 }
@@ -98,6 +100,21 @@ impl Env {
             Ok(db)
         })?;
         Ok(d1::D1Database { db })
+    }
+
+    /// The queue bound to `name` (e.g. "JOBS"), to send messages to. A name
+    /// the config does not grant (`[[queues.producers]]`) is
+    /// [`crate::Error::NoSuchBinding`].
+    pub fn queue(&self, name: &str) -> Result<queue::Queue> {
+        let q = QUEUES.with(|m| -> Result<Rc<WitQueue>> {
+            if let Some(q) = m.borrow().get(name) {
+                return Ok(q.clone());
+            }
+            let q = Rc::new(WitQueue::open(name)?);
+            m.borrow_mut().insert(name.to_string(), q.clone());
+            Ok(q)
+        })?;
+        Ok(queue::Queue { q })
     }
 
     /// The Durable Object namespace bound to `name` (e.g. "COUNTER"): the

@@ -5,6 +5,7 @@ use crate::wit::bindery::d1::database::Error as D1Error;
 use crate::wit::bindery::http::types::Error as HttpError;
 use crate::wit::bindery::io::streams::StreamError;
 use crate::wit::bindery::kv::store::Error as KvError;
+use crate::wit::bindery::queue::producer::Error as QueueError;
 use crate::wit::bindery::r2::bucket::Error as R2Error;
 
 /// `Result<T, bindery::Error>`.
@@ -23,13 +24,14 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
-    /// The config grants no KV namespace, R2 bucket or D1 database of this name.
+    /// The config grants no KV namespace, R2 bucket, D1 database or queue of
+    /// this name.
     NoSuchBinding(String),
     /// A key is empty, too long, or otherwise not allowed.
     InvalidKey(String),
-    /// A value, object, metadata, batch or list is over its limit, or a
-    /// statement over one of D1's (parameters, length, value size, columns,
-    /// query time, database size).
+    /// A value, object, metadata, batch, list or queue message is over its
+    /// limit, or a statement over one of D1's (parameters, length, value
+    /// size, columns, query time, database size).
     TooLarge(String),
     /// An option or argument is out of range; for D1 a named parameter, an
     /// empty statement, an unknown session constraint or bookmark, or a
@@ -230,6 +232,17 @@ impl From<D1Error> for Error {
             D1Error::Limit(m) => Error::TooLarge(m),
             D1Error::InvalidArgument(m) => Error::InvalidArgument(m),
             D1Error::Internal(m) => Error::Internal(m),
+        }
+    }
+}
+
+impl From<QueueError> for Error {
+    fn from(e: QueueError) -> Self {
+        match e {
+            QueueError::NoSuchQueue(m) => Error::NoSuchBinding(m),
+            QueueError::TooLarge(m) => Error::TooLarge(m),
+            QueueError::InvalidArgument(m) => Error::InvalidArgument(m),
+            QueueError::Internal(m) => Error::Internal(m),
         }
     }
 }

@@ -38,6 +38,10 @@
 //!   written through [`std::io::Write`] ([`Response::writer`]), and a host body
 //!   (the request's or an R2 object's) given to [`Response::stream`] or
 //!   [`r2::Bucket::put`] moves inside the host, never through Worker memory.
+//! - Queues ([`mod@queue`]: a producer from [`Env::queue`], and a queue handler
+//!   exported with [`queue!`]) and cron triggers (a scheduled handler
+//!   exported with [`scheduled!`]): a Worker exports only the handlers it
+//!   defines, beside its fetch handler.
 //! - Durable Objects (module `durable`: stubs, RPC, classes with storage, SQL,
 //!   alarms and web sockets) come with the cargo feature `durable-objects`;
 //!   without it a Worker is built against world `worker` as before.
@@ -51,7 +55,9 @@ mod env;
 mod error;
 mod http;
 pub mod kv;
+pub mod queue;
 pub mod r2;
+pub mod scheduled;
 pub mod structured;
 
 pub use env::{Env, Var};
@@ -82,19 +88,11 @@ pub mod wit {
     });
 }
 
-/// Exports `$ty`'s fetch handler: the world's export macro in world
-/// `worker`; the handler interface's alone in `worker-with-objects`, whose
-/// object interface [`durable_objects!`] exports.
-#[cfg(not(feature = "durable-objects"))]
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __export_handler {
-    ($ty:ident) => {
-        $crate::wit::export!($ty with_types_in $crate::wit);
-    };
-}
-
-#[cfg(feature = "durable-objects")]
+/// Exports `$ty`'s fetch handler: the handler interface's export macro
+/// alone, never the world's, which wants every export of the world (the
+/// queue and scheduled handlers, and with `durable-objects` the object
+/// interface): a Worker exports only the handlers it defines ([`queue!`],
+/// [`scheduled!`], `durable_objects!`).
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __export_handler {

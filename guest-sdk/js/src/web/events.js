@@ -1,14 +1,26 @@
 // Service-worker syntax: addEventListener("fetch", (event) => …), the
-// FetchEvent, and the bindings as globals.
+// FetchEvent, and the bindings as globals; "queue" and "scheduled"
+// listeners are kept here too, and dispatched by queue.js.
 //
 // globalThis.addEventListener keeps the engine's for every other event
-// type; "fetch" listeners are kept here, because the engine's fetch-event
-// feature is off (the Worker speaks bindery:http, not wasi:http).
+// type; "fetch", "queue" and "scheduled" listeners are kept here, because
+// the engine's fetch-event feature is off (the Worker speaks bindery:http,
+// not wasi:http) and it has no other Workers events.
 
-const fetchListeners = [];
+const listeners = { fetch: [], queue: [], scheduled: [] };
+const fetchListeners = listeners.fetch;
 
 /** hasFetchListener says whether the Worker added a fetch listener. */
 export const hasFetchListener = () => fetchListeners.length > 0;
+
+/**
+ * listenersOf returns the listeners of type ("fetch", "queue" or
+ * "scheduled") the Worker added, in order.
+ */
+export const listenersOf = (type) => listeners[type].slice();
+
+/** hasListener says whether the Worker added a listener of any of Workers' event types. */
+export const hasListener = () => Object.values(listeners).some((l) => l.length > 0);
 
 // What the SDK keeps of each FetchEvent while it is dispatched.
 const events = new WeakMap();
@@ -77,18 +89,19 @@ export function installEvents() {
   const nativeAdd = globalThis.addEventListener;
   const nativeRemove = globalThis.removeEventListener;
   const define = (name, value) => Object.defineProperty(globalThis, name, { value, writable: true, configurable: true });
+  const own = (type) => Object.hasOwn(listeners, type);
   define('addEventListener', function addEventListener(type, listener, options) {
-    if (type !== 'fetch') return nativeAdd && nativeAdd.call(globalThis, type, listener, options);
+    if (!own(type)) return nativeAdd && nativeAdd.call(globalThis, type, listener, options);
     if (listener == null) return;
     if (typeof listener !== 'function' && typeof listener.handleEvent !== 'function') {
       throw new TypeError('addEventListener: the listener must be a function or have a handleEvent method');
     }
-    if (!fetchListeners.includes(listener)) fetchListeners.push(listener);
+    if (!listeners[type].includes(listener)) listeners[type].push(listener);
   });
   define('removeEventListener', function removeEventListener(type, listener, options) {
-    if (type !== 'fetch') return nativeRemove && nativeRemove.call(globalThis, type, listener, options);
-    const i = fetchListeners.indexOf(listener);
-    if (i >= 0) fetchListeners.splice(i, 1);
+    if (!own(type)) return nativeRemove && nativeRemove.call(globalThis, type, listener, options);
+    const i = listeners[type].indexOf(listener);
+    if (i >= 0) listeners[type].splice(i, 1);
   });
   define('FetchEvent', FetchEvent);
 }
