@@ -66,6 +66,10 @@ static void consume(bindery_batch *b) {
         bindery_batch_retry_all(b, NULL);
       } else if (strcmp(op, "fail") == 0) {
         bindery_batch_fail(b, "failed on purpose");
+      } else if (strcmp(op, "retry30") == 0) {
+        bindery_message_retry(m, &(bindery_queue_options){.has_delay = true, .delay_seconds = 30});
+      } else if (strcmp(op, "retryAll30") == 0) {
+        bindery_batch_retry_all(b, &(bindery_queue_options){.has_delay = true, .delay_seconds = 30});
       }
     }
   }
@@ -99,6 +103,10 @@ pub fn queue(batch: *bindery.queue.Batch) !void {
                 batch.retryAll(.{});
             } else if (std.mem.eql(u8, op, "fail")) {
                 batch.fail("failed on purpose");
+            } else if (std.mem.eql(u8, op, "retry30")) {
+                m.retry(.{ .delay_seconds = 30 });
+            } else if (std.mem.eql(u8, op, "retryAll30")) {
+                batch.retryAll(.{ .delay_seconds = 30 });
             }
         }
     }
@@ -107,8 +115,9 @@ pub fn queue(batch: *bindery.queue.Batch) !void {
 
 // TestCZigQueueRules holds the C and Zig queue handlers to workerd's
 // rules end to end, through the broker, one message per batch: which
-// calls ack a message (one delivery) and which retry it (a second), and
-// the warning each refused call logs ("<id>" stands for the message's id).
+// calls ack a message (one delivery) and which retry it (a second), the
+// warning each refused call logs ("<id>" stands for the message's id),
+// and the delays of retry and retryAll.
 func TestCZigQueueRules(t *testing.T) {
 	const (
 		retryAfterAck       = "Received a call to retry() on message <id> after ack() was already called. Calling retry() on a message after calling ack() has no effect."
@@ -210,6 +219,32 @@ func TestCZigQueueRules(t *testing.T) {
 			}
 			if got := strings.Count(logs.String(), "Received a call to "); got != want {
 				t.Errorf("%d warnings, want %d:\n%s", got, want, logs.String())
+			}
+			// A retry's delay and retryAll's reach the broker: both
+			// messages wait, delivered once.
+			for _, script := range []string{"retry30", "retryAll30"} {
+				rec := httptest.NewRecorder()
+				w.ServeHTTP(rec, httptest.NewRequest("POST", "/send", strings.NewReader(script)))
+				if rec.Code != 200 {
+					t.Fatalf("send %s: %d %s", script, rec.Code, rec.Body)
+				}
+			}
+			for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+				in, err := b.Info(ctx, "rules")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if in.Delayed == 2 && in.Ready+in.InFlight == 0 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("the delayed retries: %+v, want 2 delayed", in)
+				}
+			}
+			for _, script := range []string{"retry30", "retryAll30"} {
+				if v, _, err := st.KV("store").Get(ctx, "n:"+script); err != nil || !strings.HasPrefix(string(v), "1 ") {
+					t.Errorf("%s: %q %v, want one delivery", script, v, err)
+				}
 			}
 		})
 	}
