@@ -22,7 +22,7 @@ import (
 // finds Debian's clang (19, 16 or 14) with wasi-libc; without one the
 // language is skipped with build.sh's reason.
 func init() {
-	languages = append(languages, language{name: "c", build: buildC})
+	languages = append(languages, language{name: "c", build: buildC, queues: true})
 }
 
 func buildC(t *testing.T, dir string) (string, error) {
@@ -123,6 +123,78 @@ func TestCSDKDurableOptional(t *testing.T) {
 				t.Errorf("Durable Objects not linked in: imports %v, exports %v", imports, exports)
 			case !tt.durable && (len(imports) > 0 || len(exports) > 0):
 				t.Errorf("a Worker without Durable Objects has imports %v and exports %v", imports, exports)
+			}
+		})
+	}
+}
+
+// TestCSDKHandlersOptional: build.sh links the queue handler
+// (queue_handler.c and generated-queue-consumer/) and the scheduled
+// handler (scheduled.c and generated-scheduled/) only into a Worker that
+// registers them, so a Worker without them exports neither (the host then
+// never asks for them).
+func TestCSDKHandlersOptional(t *testing.T) {
+	root := testutil.RepoRoot(t)
+	script := filepath.Join(root, "guest-sdk", "c", "build.sh")
+	dir := t.TempDir()
+	only := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		src := "#include \"bindery.h\"\n" +
+			"static void handle(bindery_request *req, bindery_response *res) { (void)req; bindery_response_text(res, 200, \"ok\"); }\n" +
+			"BINDERY_HANDLER(handle)\n" + body
+		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	queueOnly := only("queue.c", "static void consume(bindery_batch *b) { bindery_batch_ack_all(b); }\nBINDERY_QUEUE_HANDLER(consume)\n")
+	cronOnly := only("cron.c", "static void tick(bindery_scheduled_controller *c) { bindery_scheduled_no_retry(c); }\nBINDERY_SCHEDULED_HANDLER(tick)\n")
+	sendOnly := only("send.c", "__attribute__((export_name(\"send\"))) int send(void) { bindery_queue *q; return bindery_queue_open(\"Q\", &q); }\n")
+	const queueExport, cronExport = "bindery:queue/consumer@0.1.0#queue", "bindery:scheduled/handler@0.1.0#scheduled"
+	tests := []struct {
+		name        string
+		args        []string
+		queue, cron bool
+	}{
+		{"hello", []string{filepath.Join(root, "examples", "hello-c", "main.c")}, false, false},
+		{"producer only", []string{sendOnly}, false, false},
+		{"queue handler", []string{queueOnly}, true, false},
+		{"scheduled handler", []string{cronOnly}, false, true},
+		{"conformance", []string{filepath.Join(root, "conformance", "c", "main.c"), filepath.Join(root, "conformance", "c", "durable.c")}, true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			wasm := buildOrSkip(t, "c", func() (string, error) {
+				if err := probeToolchain(script); err != nil {
+					return "", err
+				}
+				out := filepath.Join(t.TempDir(), "w.wasm")
+				cmd := exec.Command("bash", append([]string{script, "-o", out}, tt.args...)...)
+				if b, err := cmd.CombinedOutput(); err != nil {
+					return "", errors.New(err.Error() + "\n" + string(b))
+				}
+				return out, nil
+			})
+			bin, err := os.ReadFile(wasm)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			r := wazero.NewRuntime(ctx)
+			defer r.Close(ctx)
+			cm, err := r.CompileModule(ctx, bin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			exports := cm.ExportedFunctions()
+			if _, ok := exports["bindery:http/handler@0.1.0#handle"]; !ok {
+				t.Error("no Worker handler export")
+			}
+			if _, ok := exports[queueExport]; ok != tt.queue {
+				t.Errorf("exports %s: %v, want %v", queueExport, ok, tt.queue)
+			}
+			if _, ok := exports[cronExport]; ok != tt.cron {
+				t.Errorf("exports %s: %v, want %v", cronExport, ok, tt.cron)
 			}
 		})
 	}

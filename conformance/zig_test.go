@@ -2,13 +2,17 @@ package conformance_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/hex"
 	"errors"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tetratelabs/wazero"
 
 	"github.com/bindery-run/bindery/host"
 	"github.com/bindery-run/bindery/internal/testutil"
@@ -21,7 +25,7 @@ import (
 // zig the language is skipped with build.sh's reason. It has the Durable
 // Objects section (conformance/zig/durable.zig).
 func init() {
-	languages = append(languages, language{name: "zig", build: buildZig})
+	languages = append(languages, language{name: "zig", build: buildZig, queues: true})
 }
 
 func buildZig(t *testing.T, dir string) (string, error) {
@@ -164,5 +168,73 @@ func TestZigSDKUnit(t *testing.T) {
 	}
 	if !strings.Contains(string(out), "tests passed") {
 		t.Fatalf("zig test ran no tests:\n%s", out)
+	}
+}
+
+// TestZigHandlersOptional: build.sh compiles the queue and scheduled
+// handlers' exports (guest-sdk/c/generated-queue-consumer and
+// generated-scheduled) only into a Zig Worker whose root file declares
+// `pub fn queue` or `pub fn scheduled`, so a Worker without them exports
+// neither (the host then never asks for them).
+func TestZigHandlersOptional(t *testing.T) {
+	root := testutil.RepoRoot(t)
+	script := filepath.Join(root, "guest-sdk", "zig", "build.sh")
+	dir := t.TempDir()
+	queueOnly := filepath.Join(dir, "queue.zig")
+	src := `const bindery = @import("bindery");
+pub fn fetch(_: *bindery.Request, res: *bindery.Response) !void {
+    try res.text(200, "ok");
+}
+pub fn queue(batch: *bindery.queue.Batch) !void {
+    batch.ackAll();
+}
+`
+	if err := os.WriteFile(queueOnly, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const queueExport, cronExport = "bindery:queue/consumer@0.1.0#queue", "bindery:scheduled/handler@0.1.0#scheduled"
+	tests := []struct {
+		name        string
+		file        string
+		queue, cron bool
+	}{
+		{"hello", filepath.Join(root, "examples", "hello-zig", "src", "main.zig"), false, false},
+		{"queue handler", queueOnly, true, false},
+		{"conformance", filepath.Join(root, "conformance", "zig", "main.zig"), true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			wasm := buildOrSkip(t, "zig", func() (string, error) {
+				if err := probeToolchain(script); err != nil {
+					return "", err
+				}
+				out := filepath.Join(t.TempDir(), "w.wasm")
+				if b, err := exec.Command("bash", script, "-o", out, tt.file).CombinedOutput(); err != nil {
+					return "", errors.New(err.Error() + "\n" + string(b))
+				}
+				return out, nil
+			})
+			bin, err := os.ReadFile(wasm)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			r := wazero.NewRuntime(ctx)
+			defer r.Close(ctx)
+			cm, err := r.CompileModule(ctx, bin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			exports := cm.ExportedFunctions()
+			if _, ok := exports["bindery:http/handler@0.1.0#handle"]; !ok {
+				t.Error("no Worker handler export")
+			}
+			if _, ok := exports[queueExport]; ok != tt.queue {
+				t.Errorf("exports %s: %v, want %v", queueExport, ok, tt.queue)
+			}
+			if _, ok := exports[cronExport]; ok != tt.cron {
+				t.Errorf("exports %s: %v, want %v", cronExport, ok, tt.cron)
+			}
+		})
 	}
 }

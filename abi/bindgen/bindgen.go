@@ -59,6 +59,15 @@ type Target struct {
 	HostDir string
 	// GuestDir is the Go guest package's directory, relative to the repository root; "" = none.
 	GuestDir string
+	// CDir, for an optional export of World (one the host looks for only
+	// when the guest uses it, e.g. a queue handler), is the directory of
+	// its C bindings instead of Config.CDir, relative to the repository
+	// root: every C guest compiles CDir, and an export there would have to
+	// be implemented by every guest, whereas this directory is compiled
+	// only into a guest that implements the export. Its files include
+	// CDir's headers by a relative path and share CDir's bindery_cabi
+	// files. "" = CDir.
+	CDir string
 }
 
 // Config names the Go import paths of the generated packages.
@@ -225,6 +234,8 @@ func Generate(res *wit.Resolve, cfg Config) ([]File, error) {
 		}
 		if inMain[iface] {
 			mainIfaces = append(mainIfaces, iface)
+		} else if t.CDir != "" {
+			return nil, fmt.Errorf("bindgen: Target %s: CDir %q is for an optional export of world %s, and the interface is not in it", t.Interface, t.CDir, cfg.World)
 		}
 		if t.HostDir != "" {
 			f, err := g.hostFile(iface, t)
@@ -245,10 +256,25 @@ func Generate(res *wit.Resolve, cfg Config) ([]File, error) {
 		// Each interface's C directory first: a file includes the headers
 		// of the interfaces it uses from wherever they are.
 		g.cDirOf = map[*wit.Interface]string{}
-		for _, iface := range mainIfaces {
-			g.cDirOf[iface] = cfg.CDir
-		}
 		extra := map[string][]*wit.Interface{}
+		var inCDir []*wit.Interface
+		var optional []string // the Target.CDir directories, in order
+		for _, iface := range mainIfaces {
+			dir := g.byIface[iface].CDir
+			if dir == "" {
+				g.cDirOf[iface] = cfg.CDir
+				inCDir = append(inCDir, iface)
+				continue
+			}
+			if err := checkTargetCDir(cfg, iface, dir, g.exported[iface]); err != nil {
+				return nil, err
+			}
+			if len(extra[dir]) == 0 {
+				optional = append(optional, dir)
+			}
+			g.cDirOf[iface] = dir
+			extra[dir] = append(extra[dir], iface)
+		}
 		for _, name := range cfg.Worlds {
 			dir := cfg.WorldCDirs[name]
 			if dir == "" {
@@ -261,11 +287,18 @@ func Generate(res *wit.Resolve, cfg Config) ([]File, error) {
 				}
 			}
 		}
-		cf, err := g.cFiles(mainIfaces)
+		cf, err := g.cFiles(inCDir)
 		if err != nil {
 			return nil, err
 		}
 		files = append(files, cf...)
+		for _, dir := range optional {
+			cf, err := g.cFilesIn(dir, extra[dir], false)
+			if err != nil {
+				return nil, err
+			}
+			files = append(files, cf...)
+		}
 		for _, name := range cfg.Worlds {
 			dir := cfg.WorldCDirs[name]
 			if len(extra[dir]) == 0 {
@@ -325,6 +358,24 @@ func checkWorldCDirs(cfg Config) error {
 			return fmt.Errorf("bindgen: WorldCDirs gives worlds %q and %q one directory %q", other, name, dir)
 		}
 		seen[path.Clean(dir)] = name
+	}
+	return nil
+}
+
+// checkTargetCDir refuses a Target.CDir for an interface World imports
+// (every guest may call it, so it belongs in CDir), or that is CDir or a
+// WorldCDirs directory.
+func checkTargetCDir(cfg Config, iface *wit.Interface, dir string, exported bool) error {
+	if !exported {
+		return fmt.Errorf("bindgen: Target %s: CDir %q is for an optional export, and %s is imported", ifaceBase(iface), dir, ifaceID(iface))
+	}
+	if path.Clean(dir) == path.Clean(cfg.CDir) {
+		return fmt.Errorf("bindgen: Target %s: CDir %q: want a directory other than Config.CDir", ifaceBase(iface), dir)
+	}
+	for name, wdir := range cfg.WorldCDirs {
+		if path.Clean(dir) == path.Clean(wdir) {
+			return fmt.Errorf("bindgen: Target %s: CDir %q is world %q's WorldCDirs directory", ifaceBase(iface), dir, name)
+		}
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package bindgen
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -278,6 +279,120 @@ func TestGenerateWorldCDirsErrors(t *testing.T) {
 		tt.edit(&cfg)
 		files, err := Generate(res, cfg)
 		if err == nil || !strings.Contains(err.Error(), tt.want) || files != nil {
+			t.Errorf("%s: error %v, want %q", tt.name, err, tt.want)
+		}
+	}
+}
+
+// TestGenerateTargetCDir: an optional export of World with a Target.CDir
+// gets its C bindings in that folder, which includes CDir's headers by a
+// relative path; CDir alone then builds a guest that does not implement
+// the export (and does not export it), and with the folder a guest that
+// does.
+func TestGenerateTargetCDir(t *testing.T) {
+	res := loadWorldsWIT(t)
+	cfg := worldsConfig("wx")
+	cfg.WorldCDirs = map[string]string{"wx": "cx"}
+	cfg.Targets[1].CDir = "ch"
+	files, err := Generate(res, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byPath := map[string]string{}
+	var inCH []string
+	for _, f := range files {
+		byPath[f.Path] = string(f.Data)
+		if strings.HasPrefix(f.Path, "ch/") {
+			inCH = append(inCH, f.Path)
+		}
+		if strings.HasPrefix(f.Path, "c/") && strings.Contains(string(f.Data), "test:x/h@0.1.0#handle") {
+			t.Errorf("%s has the optional export", f.Path)
+		}
+	}
+	slices.Sort(inCH)
+	if want := []string{"ch/x_h.c", "ch/x_h.h"}; !slices.Equal(inCH, want) {
+		t.Fatalf("ch holds %v, want %v", inCH, want)
+	}
+	if want := `#include "../c/bindery_cabi.h"`; !strings.Contains(byPath["ch/x_h.h"], want) {
+		t.Errorf("ch/x_h.h does not contain %q:\n%s", want, byPath["ch/x_h.h"])
+	}
+	for _, p := range []string{"cx/x_e.c", "cx/x_j.c", "c/x_i.c"} {
+		if _, ok := byPath[p]; !ok {
+			t.Errorf("no %s", p)
+		}
+	}
+
+	cc := wasmClang(t)
+	dir := t.TempDir()
+	srcs := map[string][]string{}
+	for _, f := range files {
+		top, _, _ := strings.Cut(f.Path, "/")
+		if top != "c" && top != "ch" {
+			continue
+		}
+		p := filepath.Join(dir, filepath.FromSlash(f.Path))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasSuffix(p, ".c") {
+			srcs[top] = append(srcs[top], p)
+		}
+	}
+	tests := []struct {
+		name, main string
+		dirs       []string
+		exported   bool
+	}{
+		{"without the export", `#include "c/x_i.h"
+__attribute__((export_name("run"))) uint32_t run(void) { bindery_string_t s = {0}; return x_i_f(s); }
+`, []string{"c"}, false},
+		{"with the export", `#include "ch/x_h.h"
+void exports_x_h_handle(uint32_t a) { (void)a; }
+`, []string{"c", "ch"}, true},
+	}
+	for _, tt := range tests {
+		mp := filepath.Join(dir, "main.c")
+		if err := os.WriteFile(mp, []byte(tt.main), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out := filepath.Join(dir, "g.wasm")
+		args := []string{"--target=wasm32-wasi", "-O2", "-Wall", "-Werror", "-mexec-model=reactor", "-I", dir, "-o", out, mp}
+		for _, d := range tt.dirs {
+			args = append(args, srcs[d]...)
+		}
+		if msg, err := exec.Command(cc, args...).CombinedOutput(); err != nil {
+			t.Fatalf("%s: does not build: %v\n%s", tt.name, err, msg)
+		}
+		wasm, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := bytes.Contains(wasm, []byte("test:x/h@0.1.0#handle")); got != tt.exported {
+			t.Errorf("%s: the guest exports test:x/h@0.1.0#handle: %v, want %v", tt.name, got, tt.exported)
+		}
+	}
+}
+
+func TestGenerateTargetCDirErrors(t *testing.T) {
+	res := loadWorldsWIT(t)
+	tests := []struct {
+		name string
+		edit func(*Config)
+		want string
+	}{
+		{"an import", func(c *Config) { c.Targets[0].CDir = "ci" }, "is for an optional export, and test:x/i@0.1.0 is imported"},
+		{"CDir itself", func(c *Config) { c.Targets[1].CDir = "c/" }, "other than Config.CDir"},
+		{"a world's folder", func(c *Config) { c.WorldCDirs = map[string]string{"wx": "cx"}; c.Targets[1].CDir = "cx" }, `world "wx"'s WorldCDirs directory`},
+		{"not in World", func(c *Config) { c.Targets[3].CDir = "ce" }, "the interface is not in it"},
+	}
+	for _, tt := range tests {
+		cfg := worldsConfig("wx")
+		tt.edit(&cfg)
+		files, err := Generate(res, cfg)
+		if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "bindgen: ") || files != nil {
 			t.Errorf("%s: error %v, want %q", tt.name, err, tt.want)
 		}
 	}

@@ -112,10 +112,13 @@ var Targets = bindgen.Config{
 		{Interface: "bindery:durable/object", HostDir: "host/internal/durablewit", GuestDir: "guest-sdk/go/internal/wit/durablewit"},
 		// Queues and cron triggers. The consumer and the scheduled
 		// handler are exports: each has a guest package of its own, so
-		// that only a Go Worker that defines the handler exports it.
+		// that only a Go Worker that defines the handler exports it, and
+		// a C folder of its own, which guest-sdk/c/build.sh and
+		// guest-sdk/zig/build.sh compile only into a Worker that defines
+		// the handler.
 		{Interface: "bindery:queue/types", HostDir: "host/internal/queuewit", GuestDir: "guest-sdk/go/internal/wit/queuewit"},
 		{Interface: "bindery:queue/producer", HostDir: "host/internal/queuewit", GuestDir: "guest-sdk/go/internal/wit/queuewit"},
-		{Interface: "bindery:queue/consumer", HostDir: "host/internal/queuewit", GuestDir: "guest-sdk/go/internal/wit/queueconsumerwit"},
-		{Interface: "bindery:scheduled/handler", HostDir: "host/internal/scheduledwit", GuestDir: "guest-sdk/go/internal/wit/scheduledwit"},
+		{Interface: "bindery:queue/consumer", HostDir: "host/internal/queuewit", GuestDir: "guest-sdk/go/internal/wit/queueconsumerwit", CDir: "guest-sdk/c/generated-queue-consumer"},
+		{Interface: "bindery:scheduled/handler", HostDir: "host/internal/scheduledwit", GuestDir: "guest-sdk/go/internal/wit/scheduledwit", CDir: "guest-sdk/c/generated-scheduled"},
 	},
 }

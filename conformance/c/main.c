@@ -1,10 +1,13 @@
 // The conformance Worker in C: the contract every language implements (see
 // conformance/harness_test.go), written with guest-sdk/c, the /r2x routes
 // of conformance/r2ext_test.go, the /d1 routes of conformance/d1_test.go and,
-// in durable.c, the Durable Objects section (conformance/durable_test.go).
+// in durable.c, the Durable Objects section (conformance/durable_test.go),
+// and the Queues and cron triggers section (conformance/queues_test.go).
 //
 //   guest-sdk/c/build.sh -o c.wasm conformance/c/main.c conformance/c/durable.c
 
+#include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1121,6 +1124,649 @@ static void sdk_errors(bindery_response *res) {
   bindery_response_write(res, "}", 1);
 }
 
+// ---- Queues and cron triggers (conformance/queues_test.go) ------------------
+
+#define BINDING_QUEUE "QUEUE"
+
+// sb is a growing string.
+typedef struct sb {
+  char *s;
+  size_t len, cap;
+} sb;
+
+static void sb_add(sb *b, const char *s, size_t n) {
+  if (b->len + n + 1 > b->cap) {
+    b->cap = (b->len + n + 1) * 2;
+    b->s = realloc(b->s, b->cap);
+    if (!b->s) {
+      abort();
+    }
+  }
+  memcpy(b->s + b->len, s, n);
+  b->len += n;
+  b->s[b->len] = 0;
+}
+
+static void sb_str(sb *b, const char *s) { sb_add(b, s, strlen(s)); }
+
+static void sb_printf(sb *b, const char *format, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(sb *b, const char *format, ...) {
+  char tmp[128];
+  va_list ap;
+  va_start(ap, format);
+  int n = vsnprintf(tmp, sizeof tmp, format, ap);
+  va_end(ap);
+  sb_add(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+}
+
+// sb_json writes n bytes of UTF-8 as a JSON string.
+static void sb_json(sb *b, const char *s, size_t n) {
+  sb_add(b, "\"", 1);
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == '"' || c == '\\') {
+      char esc[2] = {'\\', (char)c};
+      sb_add(b, esc, 2);
+    } else if (c < 0x20) {
+      sb_printf(b, "\\u%04x", c);
+    } else {
+      sb_add(b, s + i, 1);
+    }
+  }
+  sb_add(b, "\"", 1);
+}
+
+static void sb_hex(sb *b, const uint8_t *p, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    sb_printf(b, "%02x", p[i]);
+  }
+}
+
+// answer_send answers {"ok":true} or the SDK's error message.
+static void answer_send(bindery_response *res, bindery_status st) {
+  bindery_response_header(res, "content-type", "application/json");
+  if (st == BINDERY_OK) {
+    bindery_response_text(res, 200, "{\"ok\":true}");
+    return;
+  }
+  sb b = {0};
+  sb_str(&b, "{\"error\":");
+  const char *msg = bindery_errmsg();
+  sb_json(&b, msg, strlen(msg));
+  sb_str(&b, "}");
+  bindery_response_text(res, 200, b.s);
+  free(b.s);
+}
+
+// unescape %-decodes n bytes at s (and '+' as a space when plus) into a
+// malloc'd string.
+static char *unescape(const char *s, size_t n, bool plus) {
+  char *out = malloc(n + 1);
+  size_t j = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (s[i] == '%' && i + 2 < n + 1 && isxdigit((unsigned char)s[i + 1]) && isxdigit((unsigned char)s[i + 2])) {
+      char hex[3] = {s[i + 1], s[i + 2], 0};
+      out[j++] = (char)strtol(hex, NULL, 16);
+      i += 2;
+    } else if (plus && s[i] == '+') {
+      out[j++] = ' ';
+    } else {
+      out[j++] = s[i];
+    }
+  }
+  out[j] = 0;
+  return out;
+}
+
+// query_param returns the decoded value of the query parameter name
+// (malloc'd), or NULL.
+static char *query_param(bindery_request *req, const char *name) {
+  const char *q = bindery_request_query(req);
+  size_t n = strlen(name);
+  while (*q) {
+    const char *end = strchr(q, '&');
+    size_t len = end ? (size_t)(end - q) : strlen(q);
+    if (len > n && strncmp(q, name, n) == 0 && q[n] == '=') {
+      return unescape(q + n + 1, len - n - 1, true);
+    }
+    q += len + (end ? 1 : 0);
+  }
+  return NULL;
+}
+
+// A minimal JSON reader: enough for the section's bodies.
+
+static const char *json_ws(const char *p) {
+  while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
+    p++;
+  }
+  return p;
+}
+
+// json_str reads the string at p (at its '"') into a malloc'd *out (may
+// be NULL to skip it) and returns what follows, or NULL.
+static const char *json_str(const char *p, char **out) {
+  if (*p != '"') {
+    return NULL;
+  }
+  sb b = {0};
+  sb_add(&b, "", 0);
+  for (p++; *p && *p != '"'; p++) {
+    if (*p != '\\') {
+      sb_add(&b, p, 1);
+      continue;
+    }
+    p++;
+    char c = *p;
+    switch (c) {
+    case 'n': c = '\n'; break;
+    case 't': c = '\t'; break;
+    case 'r': c = '\r'; break;
+    case 'b': c = '\b'; break;
+    case 'f': c = '\f'; break;
+    case 'u': {
+      char hex[5] = {0};
+      for (int i = 0; i < 4 && p[1 + i]; i++) {
+        hex[i] = p[1 + i];
+      }
+      unsigned u = (unsigned)strtoul(hex, NULL, 16);
+      p += 4;
+      // The section's texts are ASCII; anything else as UTF-8 of the BMP.
+      char utf[3];
+      if (u < 0x80) {
+        utf[0] = (char)u;
+        sb_add(&b, utf, 1);
+      } else if (u < 0x800) {
+        utf[0] = (char)(0xc0 | (u >> 6));
+        utf[1] = (char)(0x80 | (u & 0x3f));
+        sb_add(&b, utf, 2);
+      } else {
+        utf[0] = (char)(0xe0 | (u >> 12));
+        utf[1] = (char)(0x80 | ((u >> 6) & 0x3f));
+        utf[2] = (char)(0x80 | (u & 0x3f));
+        sb_add(&b, utf, 3);
+      }
+      continue;
+    }
+    default:
+      break; // '"', '\\', '/'
+    }
+    sb_add(&b, &c, 1);
+  }
+  if (*p != '"') {
+    free(b.s);
+    return NULL;
+  }
+  if (out) {
+    *out = b.s;
+  } else {
+    free(b.s);
+  }
+  return p + 1;
+}
+
+// json_skip passes over the value at p and returns what follows, or NULL.
+static const char *json_skip(const char *p) {
+  p = json_ws(p);
+  if (*p == '"') {
+    return json_str(p, NULL);
+  }
+  if (*p == '{' || *p == '[') {
+    char close = *p == '{' ? '}' : ']';
+    p = json_ws(p + 1);
+    if (*p == close) {
+      return p + 1;
+    }
+    for (;;) {
+      if (close == '}') {
+        p = json_str(json_ws(p), NULL);
+        if (!p || *(p = json_ws(p)) != ':') {
+          return NULL;
+        }
+        p++;
+      }
+      if (!(p = json_skip(p))) {
+        return NULL;
+      }
+      p = json_ws(p);
+      if (*p == close) {
+        return p + 1;
+      }
+      if (*p != ',') {
+        return NULL;
+      }
+      p++;
+    }
+  }
+  const char *start = p;
+  while (*p && strchr(",}] \t\r\n", *p) == NULL) {
+    p++;
+  }
+  return p == start ? NULL : p;
+}
+
+// json_field returns the string field name of the object in text
+// (malloc'd), or NULL.
+static char *json_field(const char *text, const char *name) {
+  const char *p = json_ws(text);
+  if (*p != '{') {
+    return NULL;
+  }
+  p = json_ws(p + 1);
+  while (p && *p == '"') {
+    char *k = NULL;
+    p = json_str(p, &k);
+    if (!p || *(p = json_ws(p)) != ':') {
+      free(k);
+      return NULL;
+    }
+    p = json_ws(p + 1);
+    if (strcmp(k, name) == 0 && *p == '"') {
+      char *v = NULL;
+      free(k);
+      json_str(p, &v);
+      return v;
+    }
+    free(k);
+    p = json_skip(p);
+    if (!p) {
+      return NULL;
+    }
+    p = json_ws(p);
+    if (*p != ',') {
+      return NULL;
+    }
+    p = json_ws(p + 1);
+  }
+  return NULL;
+}
+
+// the v8 value the section sends: {"key": K, "n": 1.5, "b": bytes 00 01 ff}.
+static bindery_status send_v8(bindery_queue *q, const char *key) {
+  static const uint8_t b[] = {0x00, 0x01, 0xff};
+  bindery_sv_writer w;
+  bindery_sv_writer_init(&w);
+  bindery_sv_object_begin(&w, 3);
+  bindery_sv_key(&w, "key", 3);
+  bindery_sv_write_string(&w, key, strlen(key));
+  bindery_sv_key(&w, "n", 1);
+  bindery_sv_write_number(&w, 1.5);
+  bindery_sv_key(&w, "b", 1);
+  bindery_sv_write_bytes(&w, b, sizeof b);
+  bindery_bytes enc;
+  if (bindery_sv_writer_finish(&w, &enc) != BINDERY_OK) {
+    abort();
+  }
+  bindery_status st = bindery_queue_send_value(q, enc.data, enc.len, NULL);
+  bindery_bytes_free(&enc);
+  return st;
+}
+
+static void queue_send(bindery_request *req, bindery_response *res) {
+  bindery_queue *q;
+  bindery_status st = bindery_queue_open(BINDING_QUEUE, &q);
+  if (st != BINDERY_OK) {
+    answer_send(res, st);
+    return;
+  }
+  char *type = query_param(req, "type");
+  if (type && strcmp(type, "v8") == 0) {
+    char *key = query_param(req, "key");
+    answer_send(res, send_v8(q, key ? key : ""));
+    free(key);
+    free(type);
+    return;
+  }
+  bindery_bytes body;
+  if (bindery_request_read_all(req, &body) != BINDERY_OK) {
+    free(type);
+    error(res, 500);
+    return;
+  }
+  bindery_queue_send_request m = {.body = body.data, .len = body.len};
+  if (!type || strcmp(type, "text") == 0) {
+    m.content_type = BINDERY_QUEUE_TEXT;
+  } else if (strcmp(type, "bytes") == 0) {
+    m.content_type = BINDERY_QUEUE_BYTES;
+  } else if (strcmp(type, "json") == 0) {
+    m.content_type = BINDERY_QUEUE_JSON;
+  } else {
+    bindery_bytes_free(&body);
+    free(type);
+    bindery_response_text(res, 400, "unknown type");
+    return;
+  }
+  st = bindery_queue_send(q, &m);
+  bindery_bytes_free(&body);
+  free(type);
+  answer_send(res, st);
+}
+
+// queue_batch sends the body's JSON array of strings as one batch of texts.
+static void queue_batch(bindery_request *req, bindery_response *res) {
+  char *text = read_text(req);
+  char *strs[200];
+  bindery_queue_send_request msgs[200];
+  size_t n = 0;
+  const char *p = text ? json_ws(text) : NULL;
+  if (p && *p == '[') {
+    p = json_ws(p + 1);
+    while (p && *p == '"' && n < 200) {
+      p = json_str(p, &strs[n]);
+      if (!p) {
+        break;
+      }
+      msgs[n] = (bindery_queue_send_request){.content_type = BINDERY_QUEUE_TEXT, .body = strs[n], .len = strlen(strs[n])};
+      n++;
+      p = json_ws(p);
+      if (*p == ',') {
+        p = json_ws(p + 1);
+      }
+    }
+  }
+  free(text);
+  bindery_queue *q;
+  bindery_status st = bindery_queue_open(BINDING_QUEUE, &q);
+  if (st == BINDERY_OK) {
+    st = bindery_queue_send_batch(q, msgs, n, NULL);
+  }
+  for (size_t i = 0; i < n; i++) {
+    free(strs[i]);
+  }
+  answer_send(res, st);
+}
+
+// limit_error adds "name": the error message of st (or null on success).
+static void limit_error(sb *b, const char *name, bindery_status st) {
+  sb_json(b, name, strlen(name));
+  sb_str(b, ":");
+  if (st == BINDERY_OK) {
+    sb_str(b, "null");
+    return;
+  }
+  const char *msg = bindery_errmsg();
+  sb_json(b, msg, strlen(msg));
+}
+
+static void queue_limits(bindery_response *res) {
+  bindery_queue *q;
+  if (bindery_queue_open(BINDING_QUEUE, &q) != BINDERY_OK) {
+    error(res, 500);
+    return;
+  }
+  sb b = {0};
+  sb_str(&b, "{");
+  char *large = malloc(131072 + 1);
+  memset(large, 'x', 131072);
+  large[131072] = 0;
+  limit_error(&b, "large", bindery_queue_send_text(q, large, NULL));
+  free(large);
+  sb_str(&b, ",");
+  bindery_queue_send_request many[101];
+  for (size_t i = 0; i < 101; i++) {
+    many[i] = (bindery_queue_send_request){.content_type = BINDERY_QUEUE_TEXT, .body = "x", .len = 1};
+  }
+  limit_error(&b, "many", bindery_queue_send_batch(q, many, 101, NULL));
+  sb_str(&b, ",");
+  limit_error(&b, "delay",
+              bindery_queue_send_text(q, "x", &(bindery_queue_options){.has_delay = true, .delay_seconds = 86401}));
+  sb_str(&b, "}");
+  bindery_response_header(res, "content-type", "application/json");
+  bindery_response_text(res, 200, b.s);
+  free(b.s);
+}
+
+// kv_json answers the KV value of prefix+name as is, or null.
+static void kv_json(bindery_response *res, const char *prefix, const char *name) {
+  sb key = {0};
+  sb_str(&key, prefix);
+  sb_str(&key, name);
+  bindery_bytes v;
+  bindery_response_header(res, "content-type", "application/json");
+  switch (bindery_kv_get(BINDING_KV, key.s, &v)) {
+  case BINDERY_OK:
+    bindery_response_write(res, v.data, v.len);
+    bindery_bytes_free(&v);
+    break;
+  case BINDERY_NOT_FOUND:
+    bindery_response_text(res, 200, "null");
+    break;
+  default:
+    error(res, 500);
+  }
+  free(key.s);
+}
+
+static bool queue_route(bindery_request *req, bindery_response *res) {
+  const char *rest;
+  if (is(req, "POST", "/queue/send")) {
+    queue_send(req, res);
+  } else if (is(req, "POST", "/queue/batch")) {
+    queue_batch(req, res);
+  } else if (is(req, "GET", "/queue/limits")) {
+    queue_limits(res);
+  } else if (strcmp(bindery_request_method(req), "GET") == 0 && (rest = suffix(req, "/queue/seen/"))) {
+    char *key = unescape(rest, strlen(rest), false);
+    kv_json(res, "seen:", key);
+    free(key);
+  } else if (strcmp(bindery_request_method(req), "GET") == 0 && (rest = suffix(req, "/queue/dead/"))) {
+    char *key = unescape(rest, strlen(rest), false);
+    kv_json(res, "dead:", key);
+    free(key);
+  } else if (is(req, "GET", "/cron/last")) {
+    char *cron = query_param(req, "cron");
+    kv_json(res, "cron:", cron ? cron : "");
+    free(cron);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// sv_json renders the next structured value as JSON, bytes as lowercase
+// hex; it also picks up the top-level object's "key" and "mode" strings
+// when top is set.
+static void sv_json(bindery_sv_reader *r, sb *b, bool top, char **key, char **mode) {
+  bindery_sv_item it;
+  switch (bindery_sv_next(r, &it)) {
+  case BINDERY_SV_NULL:
+  case BINDERY_SV_UNDEFINED:
+  case BINDERY_SV_END:
+    sb_str(b, "null");
+    break;
+  case BINDERY_SV_BOOL:
+    sb_str(b, it.boolean ? "true" : "false");
+    break;
+  case BINDERY_SV_NUMBER:
+  case BINDERY_SV_DATE:
+    if (it.number == (double)(int64_t)it.number) {
+      sb_printf(b, "%lld", (long long)it.number);
+    } else {
+      sb_printf(b, "%.17g", it.number);
+    }
+    break;
+  case BINDERY_SV_STRING:
+    sb_json(b, (const char *)it.data, it.len);
+    break;
+  case BINDERY_SV_BYTES:
+  case BINDERY_SV_TYPED:
+  case BINDERY_SV_BIGINT:
+    sb_str(b, "\"");
+    sb_hex(b, it.data, it.len);
+    sb_str(b, "\"");
+    break;
+  case BINDERY_SV_ARRAY:
+  case BINDERY_SV_SET:
+    sb_str(b, "[");
+    for (size_t i = 0; i < it.count; i++) {
+      if (i) {
+        sb_str(b, ",");
+      }
+      sv_json(r, b, false, NULL, NULL);
+    }
+    sb_str(b, "]");
+    break;
+  case BINDERY_SV_OBJECT:
+  case BINDERY_SV_MAP:
+    sb_str(b, "{");
+    for (size_t i = 0; i < it.count; i++) {
+      if (i) {
+        sb_str(b, ",");
+      }
+      bindery_sv_item k;
+      if (bindery_sv_next(r, &k) == BINDERY_SV_STRING) {
+        sb_json(b, (const char *)k.data, k.len);
+      } else {
+        sb_str(b, "\"?\"");
+      }
+      sb_str(b, ":");
+      size_t vat = b->len;
+      sv_json(r, b, false, NULL, NULL);
+      if (top && k.kind == BINDERY_SV_STRING && b->s[vat] == '"') {
+        char **dst = k.len == 3 && memcmp(k.data, "key", 3) == 0    ? key
+                     : k.len == 4 && memcmp(k.data, "mode", 4) == 0 ? mode
+                                                                    : NULL;
+        if (dst && !*dst) {
+          json_str(b->s + vat, dst);
+        }
+      }
+    }
+    sb_str(b, "}");
+    break;
+  case BINDERY_SV_ERROR:
+    sb_json(b, it.message, it.message_len);
+    if (it.has_cause) {
+      bindery_sv_skip(r);
+    }
+    break;
+  }
+}
+
+// decoded is one message as the section reads it.
+typedef struct decoded {
+  char *key;  // the key
+  char *mode; // the json/v8 value's "mode", or NULL
+  sb body;    // R: the body rendered as JSON
+} decoded;
+
+static void decode(bindery_message *m, decoded *d) {
+  memset(d, 0, sizeof *d);
+  size_t len;
+  const uint8_t *body = bindery_message_body(m, &len);
+  switch (bindery_message_content_type(m)) {
+  case BINDERY_QUEUE_TEXT:
+    d->key = strdup((const char *)body);
+    sb_json(&d->body, (const char *)body, len);
+    break;
+  case BINDERY_QUEUE_BYTES: {
+    sb hex = {0};
+    sb_add(&hex, "", 0);
+    sb_hex(&hex, body, len);
+    d->key = hex.s;
+    sb_json(&d->body, hex.s, hex.len);
+    break;
+  }
+  case BINDERY_QUEUE_JSON:
+    d->key = json_field((const char *)body, "key");
+    d->mode = json_field((const char *)body, "mode");
+    sb_add(&d->body, (const char *)body, len);
+    break;
+  case BINDERY_QUEUE_V8: {
+    bindery_sv_reader r;
+    if (bindery_sv_reader_init(&r, body, len) != BINDERY_OK) {
+      sb_str(&d->body, "null");
+      break;
+    }
+    sv_json(&r, &d->body, true, &d->key, &d->mode);
+    break;
+  }
+  }
+  if (!d->key) {
+    d->key = strdup("");
+  }
+}
+
+static void consume(bindery_batch *batch) {
+  const char *queue = bindery_batch_queue(batch);
+  size_t n = bindery_batch_len(batch);
+  bool dlq = strcmp(queue, "conf-dlq") == 0;
+  char *boom = NULL;
+  for (size_t i = 0; i < n; i++) {
+    bindery_message *m = bindery_batch_message(batch, i);
+    decoded d;
+    decode(m, &d);
+    sb rec = {0};
+    sb_str(&rec, "{\"queue\":");
+    sb_json(&rec, queue, strlen(queue));
+    if (!dlq) {
+      sb_str(&rec, ",\"id\":");
+      sb_json(&rec, bindery_message_id(m), strlen(bindery_message_id(m)));
+      sb_printf(&rec, ",\"timestamp\":%lld", (long long)bindery_message_timestamp(m));
+    }
+    sb_printf(&rec, ",\"attempts\":%u", (unsigned)bindery_message_attempts(m));
+    if (!dlq) {
+      sb_printf(&rec, ",\"batchSize\":%zu", n);
+    }
+    sb_str(&rec, ",\"body\":");
+    sb_add(&rec, d.body.s ? d.body.s : "null", d.body.s ? d.body.len : 4);
+    sb_str(&rec, "}");
+    sb key = {0};
+    sb_str(&key, dlq ? "dead:" : "seen:");
+    sb_str(&key, d.key);
+    if (bindery_kv_put(BINDING_KV, key.s, rec.s, rec.len) != BINDERY_OK) {
+      bindery_batch_failf(batch, "kv put %s: %s", key.s, bindery_errmsg());
+    }
+    free(key.s);
+    free(rec.s);
+    const char *mode = dlq || !d.mode ? "" : d.mode;
+    if (strcmp(mode, "ack") == 0) {
+      bindery_message_ack(m);
+    } else if (strcmp(mode, "retry") == 0) {
+      bindery_message_retry(m, NULL);
+    } else if (strcmp(mode, "ack-then-retry") == 0) {
+      bindery_message_ack(m);
+      bindery_message_retry(m, NULL);
+    } else if (strcmp(mode, "retry-all") == 0) {
+      bindery_batch_retry_all(batch, NULL);
+    } else if (strcmp(mode, "ack-all-then-retry-all") == 0) {
+      bindery_batch_ack_all(batch);
+      bindery_batch_retry_all(batch, NULL);
+    } else if (strcmp(mode, "throw") == 0 && !boom) {
+      boom = strdup(d.key);
+    }
+    free(d.key);
+    free(d.mode);
+    free(d.body.s);
+  }
+  if (boom) {
+    bindery_batch_failf(batch, "boom %s", boom);
+    free(boom);
+  }
+}
+
+BINDERY_QUEUE_HANDLER(consume)
+
+static void scheduled(bindery_scheduled_controller *c) {
+  const char *cron = bindery_scheduled_cron(c);
+  sb rec = {0};
+  sb_str(&rec, "{\"cron\":");
+  sb_json(&rec, cron, strlen(cron));
+  sb_printf(&rec, ",\"scheduledTime\":%lld}", (long long)bindery_scheduled_time(c));
+  sb key = {0};
+  sb_str(&key, "cron:");
+  sb_str(&key, cron);
+  if (bindery_kv_put(BINDING_KV, key.s, rec.s, rec.len) != BINDERY_OK) {
+    bindery_scheduled_failf(c, "kv put %s: %s", key.s, bindery_errmsg());
+  }
+  free(key.s);
+  free(rec.s);
+  if (strcmp(cron, "59 23 31 12 *") == 0) {
+    bindery_scheduled_fail(c, "cron boom");
+  }
+}
+
+BINDERY_SCHEDULED_HANDLER(scheduled)
+
 static void handle(bindery_request *req, bindery_response *res) {
   const char *key;
   if (is(req, "GET", "/hello")) {
@@ -1150,7 +1796,7 @@ static void handle(bindery_request *req, bindery_response *res) {
     bindery_response_text(res, 65736, "this status must not become 200");
   } else if (is(req, "GET", "/trap")) {
     abort(); // a wasm trap (unreachable)
-  } else if (r2x(req, res) || d1(req, res) || durable_route(req, res)) {
+  } else if (r2x(req, res) || d1(req, res) || durable_route(req, res) || queue_route(req, res)) {
     // done
   } else {
     bindery_response_text(res, 404, "not found");

@@ -1,8 +1,9 @@
 //! The conformance Worker in Zig: the contract every language implements
 //! (see conformance/harness_test.go), written with guest-sdk/zig, the /r2x
 //! routes of conformance/r2ext_test.go, the /d1 routes of
-//! conformance/d1_test.go and the Durable Objects section
-//! (conformance/durable_test.go, in durable.zig).
+//! conformance/d1_test.go, the Durable Objects section
+//! (conformance/durable_test.go, in durable.zig) and the Queues and cron
+//! triggers section (conformance/queues_test.go, in queues.zig).
 //!
 //!     guest-sdk/zig/build.sh -o zig.wasm conformance/zig/main.zig
 const std = @import("std");
@@ -11,9 +12,20 @@ const bindery = @import("bindery");
 const Request = bindery.Request;
 const Response = bindery.Response;
 const durable = @import("durable.zig");
+const queues = @import("queues.zig");
 
 /// The Durable Object classes this Worker defines.
 pub const durable_objects = .{ .Conformance = durable.Conformance };
+
+/// The queue handler: batches of conf-queue and conf-dlq.
+pub fn queue(batch: *bindery.queue.Batch) !void {
+    return queues.consume(batch);
+}
+
+/// The scheduled handler: the cron triggers.
+pub fn scheduled(controller: *bindery.ScheduledController) !void {
+    return queues.tick(controller);
+}
 
 pub fn fetch(req: *Request, res: *Response) !void {
     if (req.is("GET", "/hello")) {
@@ -45,6 +57,8 @@ pub fn fetch(req: *Request, res: *Response) !void {
         @trap(); // a wasm trap (unreachable)
     } else if (std.mem.startsWith(u8, req.path, "/r2x/")) {
         r2x(req, res) catch |err| return r2Error(res, err);
+    } else if (std.mem.startsWith(u8, req.path, "/queue/") or std.mem.startsWith(u8, req.path, "/cron/")) {
+        try queues.route(req, res);
     } else if (std.mem.startsWith(u8, req.path, "/do/")) {
         try durable.route(req, res);
     } else if (std.mem.startsWith(u8, req.path, "/d1/")) {

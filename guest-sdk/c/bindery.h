@@ -633,6 +633,207 @@ const char *bindery_d1_session_bookmark(bindery_d1_session *s);
 // bindery_d1_session_free ends the session.
 void bindery_d1_session_free(bindery_d1_session *s);
 
+// ---- Queues and cron triggers -----------------------------------------------
+//
+// Producer (Cloudflare's env.QUEUE.send and sendBatch): open the binding
+// named in the config's [[queues.producers]], then send.
+//
+//   bindery_queue *q;
+//   if (bindery_queue_open("QUEUE", &q) != BINDERY_OK) { ... bindery_errmsg() ... }
+//   bindery_status st = bindery_queue_send_text(q, "hello", NULL);
+//
+// A send returns once the message is durable. Limits come back as statuses
+// with the host's message: BINDERY_ERR_TOO_LARGE (a message over 128 KB, a
+// batch over 100 messages or 256 KB), BINDERY_ERR_INVALID (a delay over
+// 86400 seconds), BINDERY_ERR_NO_SUCH_BINDING, BINDERY_ERR_FAILED.
+//
+// Consumer (Cloudflare's queue(batch, env, ctx)) and cron triggers
+// (scheduled(controller, env, ctx)): register handlers like the fetch one.
+//
+//   static void consume(bindery_batch *batch) {
+//     for (size_t i = 0; i < bindery_batch_len(batch); i++) {
+//       bindery_message *m = bindery_batch_message(batch, i);
+//       size_t len;
+//       const uint8_t *body = bindery_message_body(m, &len);
+//       ... bindery_message_ack(m) or bindery_message_retry(m, NULL) ...
+//     }
+//   }
+//   BINDERY_QUEUE_HANDLER(consume)
+//
+//   static void tick(bindery_scheduled_controller *c) {
+//     ... bindery_scheduled_cron(c), bindery_scheduled_time(c) ...
+//   }
+//   BINDERY_SCHEDULED_HANDLER(tick)
+//
+// guest-sdk/c/build.sh compiles the handlers' part of the SDK (queue_handler.c
+// with generated-queue-consumer/, scheduled.c with generated-scheduled/)
+// only into a Worker that uses it, found by the linker as for Durable
+// Objects, so that a Worker without handlers does not export them.
+
+// bindery_queue_content_type is how a message's body is encoded
+// (Cloudflare's contentType).
+typedef enum bindery_queue_content_type {
+  BINDERY_QUEUE_TEXT = 0,  // UTF-8 text
+  BINDERY_QUEUE_BYTES = 1, // raw bytes
+  BINDERY_QUEUE_JSON = 2,  // JSON text
+  BINDERY_QUEUE_V8 = 3,    // a structured value (bindery_sv_writer's encoding)
+} bindery_queue_content_type;
+
+// bindery_queue_options holds an optional delay: with has_delay,
+// delay_seconds before the message may be delivered (a send: at most
+// 86400) or retried (a retry). NULL, or has_delay false, means the
+// default: for a send the batch's delay, else the producer's
+// delivery_delay; for a retry the consumer's retry_delay.
+typedef struct bindery_queue_options {
+  bool has_delay;
+  uint32_t delay_seconds;
+} bindery_queue_options;
+
+// bindery_queue is an open queue producer binding. Handles are cached for
+// the life of the instance: never free one.
+typedef struct bindery_queue bindery_queue;
+
+// bindery_queue_open opens the queue binding named binding (e.g. "QUEUE").
+bindery_status bindery_queue_open(const char *binding, bindery_queue **q);
+// bindery_queue_send_text sends the NUL-terminated UTF-8 text (a
+// JavaScript consumer's body is a string). opts may be NULL.
+bindery_status bindery_queue_send_text(bindery_queue *q, const char *text, const bindery_queue_options *opts);
+// bindery_queue_send_bytes sends len bytes (a JavaScript consumer's body
+// is an ArrayBuffer).
+bindery_status bindery_queue_send_bytes(bindery_queue *q, const void *data, size_t len,
+                                        const bindery_queue_options *opts);
+// bindery_queue_send_json sends the NUL-terminated JSON text as is, with
+// content type json (a JavaScript consumer's body is the parsed value).
+// The text is not checked: the consumer parses it.
+bindery_status bindery_queue_send_json(bindery_queue *q, const char *json, const bindery_queue_options *opts);
+// bindery_queue_send_value sends a structured value, len bytes of the
+// encoding bindery_sv_writer_finish made, with content type v8 (a
+// JavaScript consumer's body is the value). An encoding the reader
+// refuses is BINDERY_ERR_INVALID.
+bindery_status bindery_queue_send_value(bindery_queue *q, const void *encoded, size_t len,
+                                        const bindery_queue_options *opts);
+
+// bindery_queue_send_request is one message of a batch.
+typedef struct bindery_queue_send_request {
+  bindery_queue_content_type content_type;
+  // body: len bytes (text and json: UTF-8; v8: a structured-value encoding).
+  const void *body;
+  size_t len;
+  // has_delay, delay_seconds: the message's own delay, else the batch's.
+  bool has_delay;
+  uint32_t delay_seconds;
+} bindery_queue_send_request;
+
+// bindery_queue_send sends one message described as a batch's is.
+bindery_status bindery_queue_send(bindery_queue *q, const bindery_queue_send_request *msg);
+// bindery_queue_send_batch sends n messages at once, all or none; opts'
+// delay applies to each message that has none of its own.
+bindery_status bindery_queue_send_batch(bindery_queue *q, const bindery_queue_send_request *msgs, size_t n,
+                                        const bindery_queue_options *opts);
+
+// bindery_batch is a batch of messages of one queue, handed to the queue
+// handler; bindery_message one of its messages. Both, and everything they
+// return, belong to the SDK until the handler returns.
+typedef struct bindery_batch bindery_batch;
+typedef struct bindery_message bindery_message;
+
+// bindery_queue_handler handles a batch. What happens to each message when
+// it returns: acked if bindery_message_ack was called on it, retried if
+// bindery_message_retry was; otherwise retried when bindery_batch_retry_all
+// or bindery_batch_fail was called, else acked.
+typedef void (*bindery_queue_handler)(bindery_batch *batch);
+
+// bindery_serve_queue makes fn the Worker's queue handler.
+// BINDERY_QUEUE_HANDLER calls it from a constructor.
+void bindery_serve_queue(bindery_queue_handler fn);
+
+// BINDERY_QUEUE_HANDLER(fn) registers fn as the Worker's queue handler;
+// write it once, at file scope.
+#define BINDERY_QUEUE_HANDLER(fn)                                              \
+  __attribute__((constructor)) static void bindery_register_queue_##fn(void) { \
+    bindery_serve_queue(fn);                                                   \
+  }
+
+// bindery_batch_queue returns the name of the queue (the config's queue,
+// e.g. "jobs", not a binding name).
+const char *bindery_batch_queue(const bindery_batch *b);
+// bindery_batch_len returns how many messages the batch holds.
+size_t bindery_batch_len(const bindery_batch *b);
+// bindery_batch_message returns message i (NULL past the end).
+bindery_message *bindery_batch_message(bindery_batch *b, size_t i);
+// bindery_batch_ack_all acknowledges every message not retried with
+// bindery_message_retry (ackAll()). After bindery_batch_retry_all it has
+// no effect (a warning is logged).
+void bindery_batch_ack_all(bindery_batch *b);
+// bindery_batch_retry_all retries every message not acked with
+// bindery_message_ack (retryAll()); opts may be NULL. After
+// bindery_batch_ack_all it has no effect (a warning is logged).
+void bindery_batch_retry_all(bindery_batch *b, const bindery_queue_options *opts);
+// bindery_batch_fail makes the handler fail, as a thrown error: the host
+// logs reason and retries every message not acked. The first reason is kept.
+void bindery_batch_fail(bindery_batch *b, const char *reason);
+// bindery_batch_failf is bindery_batch_fail with a printf format.
+void bindery_batch_failf(bindery_batch *b, const char *format, ...) __attribute__((format(printf, 2, 3)));
+
+// bindery_message_id returns the message's id (32 hex digits), the same
+// on every attempt.
+const char *bindery_message_id(const bindery_message *m);
+// bindery_message_timestamp returns when the message was sent, in
+// milliseconds since the Unix epoch.
+int64_t bindery_message_timestamp(const bindery_message *m);
+// bindery_message_attempts returns how many times the message has been
+// delivered, this time included (1 on the first delivery).
+uint32_t bindery_message_attempts(const bindery_message *m);
+// bindery_message_content_type returns how the body is encoded.
+bindery_queue_content_type bindery_message_content_type(const bindery_message *m);
+// bindery_message_body returns the body's bytes and sets *len (may be
+// NULL); a NUL follows them, so text and JSON read as C strings (when they
+// hold no NUL). Decode a v8 body with a bindery_sv_reader.
+const uint8_t *bindery_message_body(const bindery_message *m, size_t *len);
+// bindery_message_ack acknowledges the message (ack()). The first of ack
+// and retry wins: ack after bindery_message_retry, or after
+// bindery_batch_retry_all, has no effect (a warning is logged), and after
+// bindery_batch_ack_all none either.
+void bindery_message_ack(bindery_message *m);
+// bindery_message_retry retries the message (retry()); opts may be NULL.
+// After bindery_message_ack or bindery_batch_ack_all it has no effect (a
+// warning is logged); a second retry changes the delay.
+void bindery_message_retry(bindery_message *m, const bindery_queue_options *opts);
+
+// bindery_scheduled_controller is a cron trigger's event (Cloudflare's
+// ScheduledController), handed to the scheduled handler; it belongs to the
+// SDK until the handler returns.
+typedef struct bindery_scheduled_controller bindery_scheduled_controller;
+// bindery_scheduled_handler handles a cron trigger's event.
+typedef void (*bindery_scheduled_handler)(bindery_scheduled_controller *c);
+
+// bindery_serve_scheduled makes fn the Worker's scheduled handler.
+// BINDERY_SCHEDULED_HANDLER calls it from a constructor.
+void bindery_serve_scheduled(bindery_scheduled_handler fn);
+
+// BINDERY_SCHEDULED_HANDLER(fn) registers fn as the Worker's scheduled
+// handler; write it once, at file scope.
+#define BINDERY_SCHEDULED_HANDLER(fn)                                              \
+  __attribute__((constructor)) static void bindery_register_scheduled_##fn(void) { \
+    bindery_serve_scheduled(fn);                                                   \
+  }
+
+// bindery_scheduled_cron returns the cron expression that fired, as
+// written in the config.
+const char *bindery_scheduled_cron(const bindery_scheduled_controller *c);
+// bindery_scheduled_time returns when the event was scheduled, in
+// milliseconds since the Unix epoch (scheduledTime).
+int64_t bindery_scheduled_time(const bindery_scheduled_controller *c);
+// bindery_scheduled_no_retry is Cloudflare's noRetry(): accepted, with no
+// effect, as Bindery never retries a scheduled event.
+void bindery_scheduled_no_retry(bindery_scheduled_controller *c);
+// bindery_scheduled_fail makes the handler fail, as a thrown error: the
+// host logs reason. The first reason is kept.
+void bindery_scheduled_fail(bindery_scheduled_controller *c, const char *reason);
+// bindery_scheduled_failf is bindery_scheduled_fail with a printf format.
+void bindery_scheduled_failf(bindery_scheduled_controller *c, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+
 // ---- Structured values ---------------------------------------------------
 //
 // The structured-value encoding (docs/durable-objects.md, "The

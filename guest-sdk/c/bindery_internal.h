@@ -1,6 +1,6 @@
 // bindery_internal.h: what bindery.c shares with the SDK's other parts
-// (durable.c). Not part of the API: a Worker includes bindery.h and
-// bindery_durable.h only.
+// (durable.c, queue.c, queue_handler.c, scheduled.c). Not part of the API:
+// a Worker includes bindery.h and bindery_durable.h only.
 
 #ifndef BINDERY_INTERNAL_H
 #define BINDERY_INTERNAL_H

@@ -11,7 +11,12 @@
 # them, so that a Worker without them neither imports their interfaces nor
 # exports the object events: the Worker is linked without them first, and
 # when the linker misses a bindery_do_ symbol, they are compiled and the
-# Worker linked again. --durable skips the first link.
+# Worker linked again. --durable skips the first link. The queue handler
+# (queue_handler.c and generated-queue-consumer/: a missing
+# bindery_serve_queue, bindery_batch_ or bindery_message_ symbol) and the
+# scheduled handler (scheduled.c and generated-scheduled/: a missing
+# bindery_serve_scheduled or bindery_scheduled_ symbol) go in the same way,
+# so that only a Worker that defines them exports them.
 #
 # Needs Debian's clang + lld + wasi-libc + libclang-rt wasm32 builtins, e.g.
 #   apt-get install -y --no-install-recommends clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32
@@ -92,18 +97,43 @@ compile() {
   done
 }
 link_all() {
-  "$link" "${flags[@]}" -mexec-model=reactor -Wl,--strip-all -o "$out" "${objs[@]}"
+  "$link" "${flags[@]}" -mexec-model=reactor -Wl,--strip-all -Wl,--error-limit=0 -o "$out" "${objs[@]}"
 }
-compile "$sdk"/bindery.c "$sdk"/structured.c "$sdk"/generated/*.c "${srcs[@]}"
-if [[ $durable == 0 ]]; then
-  if linked="$(link_all 2>&1)"; then
-    [[ -z "$linked" ]] || printf '%s\n' "$linked" >&2
-    exit 0
-  fi
-  if ! grep -q "undefined symbol: bindery_do_" <<<"$linked"; then
+# The optional parts (no associative arrays: macOS's bash is 3.2): wants
+# is the pattern of the undefined symbols that call for one, add compiles
+# its sources.
+parts=(durable queue scheduled)
+wants() {
+  case "$1" in
+    durable) echo 'bindery_do_' ;;
+    queue) echo 'bindery_serve_queue|bindery_batch_|bindery_message_' ;;
+    scheduled) echo 'bindery_(serve_)?scheduled' ;;
+  esac
+}
+added=" "
+add() {
+  added="$added$1 "
+  case "$1" in
+    durable) compile "$sdk"/durable.c "$sdk"/generated-durable/*.c ;;
+    queue) compile "$sdk"/queue_handler.c "$sdk"/generated-queue-consumer/*.c ;;
+    scheduled) compile "$sdk"/scheduled.c "$sdk"/generated-scheduled/*.c ;;
+  esac
+}
+compile "$sdk"/bindery.c "$sdk"/structured.c "$sdk"/queue.c "$sdk"/generated/*.c "${srcs[@]}"
+[[ $durable == 0 ]] || add durable
+# Each failed link adds the parts whose symbols it missed, until it links
+# or misses nothing a part has.
+while ! linked="$(link_all 2>&1)"; do
+  more=0
+  for p in "${parts[@]}"; do
+    if [[ "$added" != *" $p "* ]] && grep -Eq "undefined symbol: ($(wants "$p"))" <<<"$linked"; then
+      add "$p"
+      more=1
+    fi
+  done
+  if [[ $more == 0 ]]; then
     printf '%s\n' "$linked" >&2
     exit 1
   fi
-fi
-compile "$sdk"/durable.c "$sdk"/generated-durable/*.c
-link_all
+done
+[[ -z "$linked" ]] || printf '%s\n' "$linked" >&2

@@ -8,7 +8,9 @@
 //!     }
 //!
 //! The Worker's file declares `pub fn fetch(req: *Request, res: *Response)
-//! !void`, which the SDK calls for every request. Build with
+//! !void`, which the SDK calls for every request, and, when it consumes a
+//! queue or has cron triggers, `pub fn queue(batch: *queue.Batch) !void`
+//! and `pub fn scheduled(controller: *ScheduledController) !void`. Build with
 //! guest-sdk/zig/build.sh (Zig 0.17, wasm32-wasi reactor), whose entry.zig
 //! exports it with `bindery.serve(fetch)`; see docs/sdk-zig.md.
 //!
@@ -88,6 +90,19 @@ pub const structured = @import("structured.zig");
 /// any Worker; classes, their State and storage for a Worker that defines
 /// them (`pub const durable_objects`).
 pub const durable = @import("durable.zig");
+
+/// queue is Queues (queue.zig): producer bindings for any Worker; batches
+/// and messages for a Worker that consumes a queue (`pub fn queue(batch:
+/// *bindery.queue.Batch) !void` in its root file).
+pub const queue = @import("queue.zig");
+
+/// scheduled is cron triggers (scheduled.zig): a Worker with cron triggers
+/// declares `pub fn scheduled(controller: *bindery.ScheduledController)
+/// !void` in its root file.
+pub const scheduled = @import("scheduled.zig");
+
+/// ScheduledController is a cron trigger's event (scheduled.Controller).
+pub const ScheduledController = scheduled.Controller;
 
 // ---- errors ----------------------------------------------------------------
 

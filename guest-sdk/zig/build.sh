@@ -12,11 +12,17 @@
 # exports (durable_object.c), which implement world worker-with-objects;
 # entry.zig checks that the two agree.
 #
+# Queues and cron triggers: a Worker whose file declares `pub fn queue`
+# (the queue handler) gets its export (guest-sdk/c/generated-queue-consumer),
+# and one that declares `pub fn scheduled` (the scheduled handler) that one
+# (guest-sdk/c/generated-scheduled); a Worker without them exports neither.
+#
 #   guest-sdk/zig/build.sh -o worker.wasm main.zig [zig flags, e.g. -O ReleaseFast]
 #   guest-sdk/zig/build.sh --probe      # exit 0 and print zig's path if it works, else say why (exit 3;
 #                                       # exit 1 when zig works but the SDK does not compile)
 #   guest-sdk/zig/build.sh --test       # run the SDK's native unit tests (zig test structured_test.zig,
-#                                       # from the repository root, where the shared test vectors are)
+#                                       # from the repository root, where the shared test vectors are,
+#                                       # and queue_test.zig)
 #
 # Needs Zig 0.17 (guest-sdk/zig/install-toolchain.sh installs it). It uses
 # $ZIG if set, else `zig` on PATH if it is 0.17, else the one
@@ -32,6 +38,8 @@ want="0.17"
 sdk="$(cd "$(dirname "$0")" && pwd)"
 gen="$sdk/../c/generated"
 objgen="$sdk/../c/generated-durable"
+qgen="$sdk/../c/generated-queue-consumer"
+sgen="$sdk/../c/generated-scheduled"
 cache="${BINDERY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bindery}/zig"
 stack="${BINDERY_ZIG_STACK:-1048576}"
 
@@ -63,8 +71,8 @@ zig="$(find_zig)" || exit 3
 
 # translate: the generated headers as the Zig module "c", into $1.
 translate() {
-  printf '#include "http_handler.h"\n#include "kv_store.h"\n#include "r2_bucket.h"\n#include "config_vars.h"\n#include "d1_database.h"\n#include "durable_client.h"\n#include "durable_state.h"\n#include "durable_object.h"\n' >"$1/c.h"
-  "$zig" translate-c -target wasm32-wasi -lc -I"$gen" -I"$objgen" "$1/c.h" >"$1/c.zig"
+  printf '#include "http_handler.h"\n#include "kv_store.h"\n#include "r2_bucket.h"\n#include "config_vars.h"\n#include "d1_database.h"\n#include "durable_client.h"\n#include "durable_state.h"\n#include "durable_object.h"\n#include "log_console.h"\n#include "queue_producer.h"\n#include "queue_consumer.h"\n#include "scheduled_handler.h"\n' >"$1/c.h"
+  "$zig" translate-c -target wasm32-wasi -lc -I"$gen" -I"$objgen" -I"$qgen" -I"$sgen" "$1/c.h" >"$1/c.zig"
 }
 
 # build: root (a .zig file) into out, with the SDK and the generated C.
@@ -78,11 +86,21 @@ build() {
     objc+=("$objgen"/durable_object.c)
     defines=true
   fi
-  printf '//! What build.sh compiled in (generated).\npub const defines_objects = %s;\n' "$defines" >"$tmp/build_options.zig"
+  local queue=false scheduled=false
+  if grep -Eq '^[[:space:]]*pub[[:space:]]+fn[[:space:]]+queue[[:space:]]*\(' "$root"; then
+    objc+=("$qgen"/queue_consumer.c)
+    queue=true
+  fi
+  if grep -Eq '^[[:space:]]*pub[[:space:]]+fn[[:space:]]+scheduled[[:space:]]*\(' "$root"; then
+    objc+=("$sgen"/scheduled_handler.c)
+    scheduled=true
+  fi
+  printf '//! What build.sh compiled in (generated).\npub const defines_objects = %s;\npub const defines_queue = %s;\npub const defines_scheduled = %s;\n' \
+    "$defines" "$queue" "$scheduled" >"$tmp/build_options.zig"
   "$zig" build-exe -target wasm32-wasi -mexec-model=reactor -fno-entry -lc \
     -O ReleaseSmall --stack "$stack" "$@" \
     -femit-bin="$out" \
-    -cflags -std=c11 -Wall -- -I"$gen" -I"$objgen" "$gen"/*.c "${objc[@]}" \
+    -cflags -std=c11 -Wall -- -I"$gen" -I"$objgen" -I"$qgen" -I"$sgen" "$gen"/*.c "${objc[@]}" \
     --dep bindery --dep worker --dep build_options -Mroot="$sdk/entry.zig" \
     --dep bindery -Mworker="$root" \
     --dep c -Mbindery="$sdk/bindery.zig" \
@@ -114,6 +132,7 @@ if [[ "${1:-}" == "--test" ]]; then
   # The parts of the SDK that need no host (structured.zig) run natively.
   cd "$sdk/../.."
   "$zig" test "$sdk/structured_test.zig"
+  "$zig" test "$sdk/queue_test.zig"
   exit
 fi
 

@@ -1,7 +1,8 @@
 //! The root module of a Worker that guest-sdk/zig/build.sh builds: it
 //! exports the fetch handler of your file (the module "worker"), and the
 //! events of the Durable Object classes it declares in
-//! `pub const durable_objects`.
+//! `pub const durable_objects`, and its queue and scheduled handlers
+//! (`pub fn queue`, `pub fn scheduled`) when it declares them.
 const bindery = @import("bindery");
 const worker = @import("worker");
 const build_options = @import("build_options");
@@ -17,4 +18,15 @@ comptime {
         @compileError("build.sh did not see `pub const durable_objects` on a line of its own in the root file; declare it there");
     }
     if (defines) bindery.durable.defineClasses(worker.durable_objects);
+    // The handlers' C glue is compiled in only when build.sh saw them.
+    const queue = @hasDecl(worker, "queue");
+    if (queue != build_options.defines_queue) {
+        @compileError("build.sh did not see `pub fn queue` at the start of a line in the root file; declare it there");
+    }
+    if (queue) bindery.queue.serve(worker.queue);
+    const scheduled = @hasDecl(worker, "scheduled");
+    if (scheduled != build_options.defines_scheduled) {
+        @compileError("build.sh did not see `pub fn scheduled` at the start of a line in the root file; declare it there");
+    }
+    if (scheduled) bindery.scheduled.serve(worker.scheduled);
 }

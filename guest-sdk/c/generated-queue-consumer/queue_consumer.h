@@ -8,8 +8,8 @@
 #ifndef QUEUE_CONSUMER_H
 #define QUEUE_CONSUMER_H
 
-#include "bindery_cabi.h"
-#include "queue_types.h"
+#include "../generated/bindery_cabi.h"
+#include "../generated/queue_types.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -8,7 +8,7 @@
 #ifndef SCHEDULED_HANDLER_H
 #define SCHEDULED_HANDLER_H
 
-#include "bindery_cabi.h"
+#include "../generated/bindery_cabi.h"
 
 #ifdef __cplusplus
 extern "C" {
