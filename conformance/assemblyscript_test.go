@@ -28,7 +28,7 @@ import (
 // npm, or when the install fails, the language is skipped with build.sh's
 // reason.
 func init() {
-	languages = append(languages, language{name: "assemblyscript", build: buildAssemblyScript, queues: true})
+	languages = append(languages, language{name: "assemblyscript", build: buildAssemblyScript})
 }
 
 func buildAssemblyScript(t *testing.T, dir string) (string, error) {

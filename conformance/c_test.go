@@ -22,7 +22,7 @@ import (
 // finds Debian's clang (19, 16 or 14) with wasi-libc; without one the
 // language is skipped with build.sh's reason.
 func init() {
-	languages = append(languages, language{name: "c", build: buildC, queues: true})
+	languages = append(languages, language{name: "c", build: buildC})
 }
 
 func buildC(t *testing.T, dir string) (string, error) {

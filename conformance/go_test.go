@@ -10,8 +10,7 @@ import (
 // tests, so it is never skipped.
 func init() {
 	languages = append(languages, language{
-		name:   "go",
-		queues: true,
+		name: "go",
 		build: func(t *testing.T, dir string) (string, error) {
 			return testutil.BuildGoGuest(t, "conformance/go"), nil
 		},

@@ -85,9 +85,6 @@ type language struct {
 	// path; a missing toolchain returns skip("why") so the suite skips that
 	// language with the reason.
 	build func(t *testing.T, dir string) (string, error)
-	// queues: the Worker implements the Queues and cron section
-	// (queues_test.go).
-	queues bool
 }
 
 // languages holds every registered language; each <lang>_test.go appends
@@ -315,9 +312,7 @@ func run(t *testing.T, l language, wasmPath string) {
 	}}
 	grants = append(grants, durableGrant(t))
 	var qs queueSetup
-	if l.queues {
-		grants = append(grants, queueGrant(t, &qs))
-	}
+	grants = append(grants, queueGrant(t, &qs))
 	w, st := newWorker(t, lang, wasmPath, grants...)
 	rng := rand.New(rand.NewPCG(uint64(len(lang)), 4))
 	echo, object := random(rng, echoSize), random(rng, r2Size)
@@ -353,9 +348,7 @@ func run(t *testing.T, l language, wasmPath string) {
 	failStream(t, w, logs)
 	runD1(t, w, db)
 	runDurable(t, w)
-	if l.queues {
-		runQueues(t, w, qs)
-	}
+	runQueues(t, w, qs)
 	// What the Worker stored is really in the state directory.
 	ctx := context.Background()
 	if v, ok, err := st.KV("store").Get(ctx, "kept"); err != nil || !ok || !bytes.Equal(v, []byte{0, 1, 2, 0xff}) {

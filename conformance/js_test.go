@@ -15,7 +15,7 @@ import (
 // to install the toolchain in the user cache; without it the language is
 // skipped with the reason.
 func init() {
-	languages = append(languages, language{name: "js", build: buildJS, queues: true})
+	languages = append(languages, language{name: "js", build: buildJS})
 }
 
 func buildJS(t *testing.T, dir string) (string, error) {

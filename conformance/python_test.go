@@ -21,8 +21,8 @@ import (
 // without it they are skipped with the reason.
 func init() {
 	languages = append(languages,
-		language{name: "python", build: pythonBuilder("conformance/python/worker.py"), queues: true},
-		language{name: "python-cf", build: pythonBuilder("conformance/python-cf/src/entry.py"), queues: true})
+		language{name: "python", build: pythonBuilder("conformance/python/worker.py")},
+		language{name: "python-cf", build: pythonBuilder("conformance/python-cf/src/entry.py")})
 }
 
 // pythonBuilder returns a language's build for the Python Worker whose

@@ -21,7 +21,7 @@ import (
 // wit-bindgen comes from crates.io at the version conformance/rust/Cargo.lock
 // pins.
 func init() {
-	languages = append(languages, language{name: "rust", build: buildRust, queues: true})
+	languages = append(languages, language{name: "rust", build: buildRust})
 }
 
 func buildRust(t *testing.T, dir string) (string, error) {

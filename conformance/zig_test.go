@@ -25,7 +25,7 @@ import (
 // zig the language is skipped with build.sh's reason. It has the Durable
 // Objects section (conformance/zig/durable.zig).
 func init() {
-	languages = append(languages, language{name: "zig", build: buildZig, queues: true})
+	languages = append(languages, language{name: "zig", build: buildZig})
 }
 
 func buildZig(t *testing.T, dir string) (string, error) {
