@@ -14,11 +14,14 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/bindery-run/bindery/bindings/state"
 )
 
 // Route is one route of the admin API.
@@ -213,4 +216,20 @@ func ReadError(resp *http.Response, codes func(code string) error) error {
 		out.Err = codes(e.Code)
 	}
 	return out
+}
+
+// Running returns the record of the dev server running on the data
+// directory dir, and whether one runs there and answers: false when
+// there is no record, or its server is gone (the CLI then opens the
+// directory itself).
+func Running(ctx context.Context, dir string) (state.ServerInfo, bool, error) {
+	info, err := state.ReadServerInfo(dir)
+	if errors.Is(err, state.ErrNoServer) {
+		return info, false, nil
+	}
+	if err != nil {
+		return info, false, err
+	}
+	c := &Client{URL: info.Admin, Token: info.Token}
+	return info, c.Ping(ctx) == nil, nil
 }

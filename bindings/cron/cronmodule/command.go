@@ -2,7 +2,6 @@ package cronmodule
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"net/url"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	"github.com/bindery-run/bindery/bindings"
-	bstate "github.com/bindery-run/bindery/bindings/state"
 	"github.com/bindery-run/bindery/internal/admin"
 	"github.com/bindery-run/bindery/internal/cli"
 )
@@ -76,12 +74,12 @@ func runTrigger(ctx context.Context, args []string, env bindings.CommandEnv) err
 	if dir == "" {
 		dir = filepath.Join(cfgFile.Dir(), ".bindery", "state")
 	}
-	info, err := bstate.ReadServerInfo(dir)
-	if errors.Is(err, bstate.ErrNoServer) {
-		return fmt.Errorf("no bindery dev runs on %s: start it first (a scheduled handler runs in the dev server)", dir)
-	}
+	info, running, err := admin.Running(ctx, dir)
 	if err != nil {
 		return err
+	}
+	if !running {
+		return fmt.Errorf("no bindery dev runs on %s: start it first (a scheduled handler runs in the dev server)", dir)
 	}
 	c := &admin.Client{URL: info.Admin, Token: info.Token}
 	resp, err := c.Request(ctx, "POST", "/api/cron/trigger", q, nil, nil, 0)

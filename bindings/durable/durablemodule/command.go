@@ -3,7 +3,6 @@ package durablemodule
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -20,6 +19,7 @@ import (
 	"github.com/bindery-run/bindery/bindings/durable/storage"
 	"github.com/bindery-run/bindery/bindings/durable/structured"
 	bstate "github.com/bindery-run/bindery/bindings/state"
+	"github.com/bindery-run/bindery/internal/admin"
 	"github.com/bindery-run/bindery/internal/cli"
 )
 
@@ -356,14 +356,12 @@ func localClasses(c *Config) Classes {
 // openStore reaches the data in dir: through a running dev server's
 // admin API, or by opening the directory when no server runs.
 func openStore(ctx context.Context, dir, worker string, classes Classes) (Store, func(), error) {
-	info, err := bstate.ReadServerInfo(dir)
-	if err == nil {
-		c := NewClient(info.Admin, info.Token, nil)
-		if err := c.c.Ping(ctx); err == nil {
-			return c, func() {}, nil
-		}
-	} else if !errors.Is(err, bstate.ErrNoServer) {
+	info, running, err := admin.Running(ctx, dir)
+	if err != nil {
 		return nil, nil, err
+	}
+	if running {
+		return NewClient(info.Admin, info.Token, nil), func() {}, nil
 	}
 	if _, err := os.Stat(dir); err != nil {
 		return nil, nil, fmt.Errorf("no data directory %s: bindery dev has not run there (or give --persist-to)", dir)

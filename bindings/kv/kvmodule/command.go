@@ -15,6 +15,7 @@ import (
 	"github.com/bindery-run/bindery/bindings"
 	"github.com/bindery-run/bindery/bindings/kv"
 	"github.com/bindery-run/bindery/bindings/state"
+	"github.com/bindery-run/bindery/internal/admin"
 	"github.com/bindery-run/bindery/internal/cli"
 )
 
@@ -352,14 +353,12 @@ func bindingNames(cfg *bindings.ConfigFile) string {
 // or by opening the directory when no server runs. where describes which,
 // for messages.
 func openKV(ctx context.Context, dir string) (store kvStore, where string, closeFn func(), err error) {
-	info, err := state.ReadServerInfo(dir)
-	if err == nil {
-		c := NewClient(info.Admin, info.Token, nil)
-		if err := c.Ping(ctx); err == nil {
-			return c, fmt.Sprintf("the dev server on %s (admin API %s)", dir, info.Admin), func() {}, nil
-		}
-	} else if !errors.Is(err, state.ErrNoServer) {
+	info, running, err := admin.Running(ctx, dir)
+	if err != nil {
 		return nil, "", nil, err
+	}
+	if running {
+		return NewClient(info.Admin, info.Token, nil), fmt.Sprintf("the dev server on %s (admin API %s)", dir, info.Admin), func() {}, nil
 	}
 	st, err := state.Open(dir, state.Options{GCInterval: -1})
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/bindery-run/bindery/bindings"
 	"github.com/bindery-run/bindery/bindings/queue"
 	bstate "github.com/bindery-run/bindery/bindings/state"
+	"github.com/bindery-run/bindery/internal/admin"
 	"github.com/bindery-run/bindery/internal/cli"
 )
 
@@ -173,14 +174,12 @@ func sendRequest(f *queuesFlags, pos []string, in io.Reader) (queue.SendRequest,
 // openStore returns the running dev server's queues, or the data
 // directory's.
 func openStore(ctx context.Context, dir string) (Store, func(), error) {
-	info, err := bstate.ReadServerInfo(dir)
-	if err == nil {
-		c := NewClient(info.Admin, info.Token, nil)
-		if err := c.c.Ping(ctx); err == nil {
-			return c, func() {}, nil
-		}
-	} else if !errors.Is(err, bstate.ErrNoServer) {
+	info, running, err := admin.Running(ctx, dir)
+	if err != nil {
 		return nil, nil, err
+	}
+	if running {
+		return NewClient(info.Admin, info.Token, nil), func() {}, nil
 	}
 	if _, err := os.Stat(dir); err != nil {
 		return nil, nil, fmt.Errorf("no data directory %s: bindery dev has not run there (or give --persist-to)", dir)
